@@ -1,0 +1,484 @@
+"""The moorage.yml spec: pydantic v2 models (the JSON Schema is exported from these).
+
+These models hold what the user wrote. Defaults that depend on the environment (sizes, counts,
+retention, Multi-AZ…) are left as ``None`` here and decided by :mod:`moorage.resolve`, which
+records the reason for every decision.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from moorage.data import load_data
+from moorage.spec.fargate import allowed_memory_text, fargate_sizes, is_valid_size
+
+NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$"
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN, description="lower-case letters, digits and '-'")]
+EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Profile = Literal["dev", "staging", "prod"]
+EnvValue = str | int | float | bool
+
+# Environment variable names that hold credentials: their values belong in `secrets:`.
+SECRET_NAME_RE = re.compile(
+    r"(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|APIKEY|ACCESS_KEY|CREDENTIALS|_PASS$|^PASS$)", re.I
+)
+
+
+class Strict(BaseModel):
+    """Base for every spec model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- services
+
+
+class Scaling(Strict):
+    """Target-tracking autoscaling of a service's task count."""
+
+    min: int = Field(ge=0, le=1000, description="fewest tasks")
+    max: int = Field(ge=1, le=1000, description="most tasks")
+    cpu: int | None = Field(default=70, ge=10, le=95, description="target average CPU %")
+    memory: int | None = Field(default=None, ge=10, le=95, description="target average memory %")
+
+    @model_validator(mode="after")
+    def _range(self) -> Scaling:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        if self.cpu is None and self.memory is None:
+            raise ValueError("give a cpu or memory target")
+        return self
+
+
+class HealthCheck(Strict):
+    """The load balancer's HTTP health check for a routed service."""
+
+    path: str = Field(default="/", pattern=r"^/")
+    interval: int = Field(default=30, ge=5, le=300)
+    timeout: int = Field(default=5, ge=2, le=120)
+    healthy: int = Field(default=2, ge=2, le=10)
+    unhealthy: int = Field(default=3, ge=2, le=10)
+    codes: str = Field(default="200-399", description="HTTP codes that count as healthy")
+    grace: int = Field(default=60, ge=0, le=7200, description="seconds ECS waits before acting on it")
+
+
+class ContainerCheck(Strict):
+    """A container health check run by ECS inside the task."""
+
+    command: list[str] = Field(min_length=1, description="CMD / CMD-SHELL form, as in ECS")
+    interval: int = Field(default=30, ge=5, le=300)
+    timeout: int = Field(default=5, ge=2, le=60)
+    retries: int = Field(default=3, ge=1, le=10)
+    start_period: int = Field(default=0, ge=0, le=300)
+
+
+class Volume(Strict):
+    """A path in the container. ``persistent`` ones are EFS; the rest are ephemeral task storage."""
+
+    path: str = Field(pattern=r"^/")
+    name: str | None = None
+    persistent: bool = Field(default=False, description="keep data across tasks (EFS)")
+    readonly: bool = False
+
+
+class Sidecar(Strict):
+    """An extra container in the same task (e.g. a tracing agent)."""
+
+    image: str
+    port: Port | None = None
+    protocol: Literal["tcp", "udp"] = "tcp"
+    cpu: int = Field(default=32, ge=0)
+    memory: int = Field(default=64, ge=6)
+    essential: bool = False
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict)
+    command: list[str] | None = None
+
+
+class Build(Strict):
+    """Build an image from source (pushed to ECR at deploy)."""
+
+    context: str = "."
+    dockerfile: str | None = None
+    target: str | None = None
+    args: dict[str, str] = Field(default_factory=dict)
+
+
+ServiceKind = Literal["web", "service", "worker", "job", "scheduled"]
+
+
+class Service(Strict):
+    """One containerised service: a web app, private service, worker, job or scheduled task."""
+
+    image: str | None = Field(default=None, description="image reference; pin a tag or digest")
+    build: str | Build | None = Field(default=None, description="build context, or a build block")
+    port: Port | None = Field(default=None, description="container port; none for workers")
+    route: str | None = Field(default=None, description='ALB path pattern, e.g. "/api/*"; absent -> private')
+    health: str | HealthCheck | None = Field(default=None, description="health path or health check block")
+    healthcheck: ContainerCheck | None = None
+    cpu: int | None = Field(default=None, description="Fargate cpu units (256, 512, 1024, ...)")
+    memory: int | None = Field(default=None, description="MiB; must pair with cpu as Fargate allows")
+    replicas: int | None = Field(default=None, ge=0, le=1000)
+    scaling: Scaling | None = None
+    command: list[str] | str | None = None
+    entrypoint: list[str] | str | None = None
+    workdir: str | None = None
+    user: str | None = None
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict, description="plain, non-secret settings")
+    secrets: list[str] | dict[EnvName, str] = Field(
+        default_factory=list, description="secret names, or ENV_VAR -> secret name"
+    )
+    uses: list[str] = Field(default_factory=list, description="databases, caches, buckets, services it talks to")
+    spot: bool = False
+    arch: Literal["x86_64", "arm64"] = "x86_64"
+    kind: ServiceKind | None = Field(default=None, description="derived from port/route/schedule when absent")
+    schedule: str | None = Field(default=None, description="cron(...) or rate(...)")
+    run: Literal["before-deploy"] | None = Field(default=None, description="one-shot job run before each deploy")
+    volumes: list[Volume] = Field(default_factory=list)
+    sidecars: dict[Name, Sidecar] = Field(default_factory=dict)
+    stop_timeout: int | None = Field(default=None, ge=2, le=120)
+    readonly_root: bool | None = Field(default=None, description="read-only root filesystem")
+
+    @field_validator("route")
+    @classmethod
+    def _route(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("/"):
+            raise ValueError(f"route {v!r} must be a path pattern starting with '/', e.g. '/api/*'")
+        return v
+
+    @field_validator("health")
+    @classmethod
+    def _health(cls, v: str | HealthCheck | None) -> str | HealthCheck | None:
+        if isinstance(v, str) and not v.startswith("/"):
+            raise ValueError(f"health {v!r} must be an HTTP path starting with '/'")
+        return v
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$", v):
+            raise ValueError(f"schedule {v!r} must be cron(...) or rate(N minutes|hours|days)")
+        return v
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, v: int | None) -> int | None:
+        if v is not None and v not in fargate_sizes():
+            allowed = ", ".join(str(c) for c in sorted(fargate_sizes()))
+            raise ValueError(f"cpu {v} is not a Fargate size; use one of {allowed}")
+        return v
+
+    @model_validator(mode="after")
+    def _shape(self) -> Service:
+        if not self.image and not self.build:
+            raise ValueError("a service needs an image (or a build)")
+        if self.cpu is not None and self.memory is not None and not is_valid_size(self.cpu, self.memory):
+            raise ValueError(
+                f"cpu {self.cpu} with memory {self.memory} is not a valid Fargate size: "
+                + allowed_memory_text(self.cpu)
+            )
+        kind = self.derived_kind
+        if self.route and self.port is None:
+            raise ValueError("a routed service needs a port")
+        if self.health and self.port is None:
+            raise ValueError("an HTTP health check needs a port")
+        if kind in ("worker", "job", "scheduled") and self.route:
+            raise ValueError(f"a {kind} cannot have a route")
+        if kind == "web" and not self.route:
+            raise ValueError("kind web needs a route")
+        if kind == "scheduled" and not self.schedule:
+            raise ValueError("kind scheduled needs a schedule")
+        if self.run and self.schedule:
+            raise ValueError("choose run: before-deploy or a schedule, not both")
+        if self.spot and self.arch == "arm64":
+            raise ValueError("Fargate Spot does not run arm64 tasks; use arch: x86_64 or spot: false")
+        if self.scaling and kind in ("job", "scheduled"):
+            raise ValueError(f"a {kind} cannot autoscale")
+        ports = [self.port] if self.port else []
+        for name, car in self.sidecars.items():
+            if car.port and car.port in ports:
+                raise ValueError(f"port clash: sidecar {name!r} uses port {car.port}, already taken in this task")
+            if car.port:
+                ports.append(car.port)
+        return self
+
+    @property
+    def derived_kind(self) -> ServiceKind:
+        """The kind given, or the one implied by run/schedule/route/port."""
+        if self.kind:
+            return self.kind
+        if self.run:
+            return "job"
+        if self.schedule:
+            return "scheduled"
+        if self.route:
+            return "web"
+        if self.port:
+            return "service"
+        return "worker"
+
+    @property
+    def secret_env(self) -> dict[str, str]:
+        """ENV_VAR -> secret name."""
+        if isinstance(self.secrets, dict):
+            return dict(self.secrets)
+        return {s: s for s in self.secrets}
+
+    @property
+    def health_check(self) -> HealthCheck | None:
+        """The health check block, whichever form was written."""
+        if isinstance(self.health, str):
+            return HealthCheck(path=self.health)
+        return self.health
+
+
+# --------------------------------------------------------------------------- data stores
+
+DatabaseEngine = Literal["postgres", "aurora-postgresql", "mysql", "aurora-mysql"]
+
+
+class Database(Strict):
+    """A managed relational database: RDS or Aurora."""
+
+    engine: DatabaseEngine = "postgres"
+    version: str | None = Field(default=None, description='major version, e.g. "16" or "8.0"')
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$", description="database name")
+    username: str = Field(default="app", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
+    extensions: list[str] = Field(default_factory=list)
+    instance: str | None = Field(default=None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    storage: int | None = Field(default=None, ge=20, le=65536, description="GiB (RDS; Aurora grows by itself)")
+    max_storage: int | None = Field(default=None, ge=21, le=65536, description="storage autoscaling ceiling")
+    storage_type: Literal["gp3", "io2"] | None = None
+    iops: int | None = Field(default=None, ge=1000)
+    replicas: int = Field(default=0, ge=0, le=15, description="read replicas")
+    parameters: dict[str, str | int] = Field(default_factory=dict, description="parameter group settings")
+    multi_az: bool | None = None
+    backup_days: int | None = Field(default=None, ge=1, le=35)
+    deletion_protection: bool | None = None
+    performance_insights: bool | None = None
+    schemas: list[str] = Field(default_factory=list, description="per-service schemas the migration job creates")
+
+    @model_validator(mode="after")
+    def _storage(self) -> Database:
+        if self.iops and self.storage_type != "io2":
+            raise ValueError("iops is set only with storage_type: io2")
+        if self.storage and self.max_storage and self.max_storage <= self.storage:
+            raise ValueError("max_storage must be greater than storage")
+        if self.engine.startswith("aurora") and (self.storage or self.storage_type):
+            raise ValueError("Aurora storage grows by itself: drop storage/storage_type")
+        return self
+
+    @property
+    def family(self) -> Literal["postgres", "mysql"]:
+        """postgres or mysql, whatever the flavour."""
+        return "postgres" if "postgres" in self.engine else "mysql"
+
+    @property
+    def aurora(self) -> bool:
+        """True for Aurora engines."""
+        return self.engine.startswith("aurora")
+
+
+class Cache(Strict):
+    """A managed Redis-compatible cache: ElastiCache replication group."""
+
+    engine: Literal["redis", "valkey"] = "redis"
+    version: str | None = None
+    node_type: str | None = Field(default=None, pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    nodes: int | None = Field(default=None, ge=1, le=6, description="nodes per shard (primary + replicas)")
+    cluster_mode: bool = Field(default=False, description="shard across node groups")
+    shards: int | None = Field(default=None, ge=1, le=500)
+    backup_days: int | None = Field(default=None, ge=0, le=35)
+
+    @model_validator(mode="after")
+    def _shards(self) -> Cache:
+        if self.shards and not self.cluster_mode:
+            raise ValueError("shards needs cluster_mode: true")
+        return self
+
+
+class LifecycleRule(Strict):
+    """An S3 lifecycle rule."""
+
+    prefix: str = ""
+    transition: dict[Literal["STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"], int] = (
+        Field(default_factory=dict, description="storage class -> days after creation")
+    )
+    expire_days: int | None = Field(default=None, ge=1)
+    noncurrent_expire_days: int | None = Field(default=None, ge=1)
+    abort_multipart_days: int | None = Field(default=7, ge=1)
+
+
+class CorsRule(Strict):
+    """A CORS rule (e.g. for presigned PUT uploads from the browser)."""
+
+    origins: list[str] = Field(min_length=1)
+    methods: list[Literal["GET", "PUT", "POST", "DELETE", "HEAD"]] = Field(min_length=1)
+    headers: list[str] = Field(default_factory=lambda: ["*"])
+    max_age: int = 3600
+
+
+class Bucket(Strict):
+    """An S3 bucket: private and encrypted unless said otherwise."""
+
+    versioning: bool | None = None
+    lifecycle: list[LifecycleRule] = Field(default_factory=list)
+    cors: list[CorsRule] = Field(default_factory=list)
+    public: bool = Field(default=False, description="serve objects publicly (off unless asked)")
+    access: dict[Name, Literal["read", "write", "readwrite"]] = Field(
+        default_factory=dict, description="service -> access; default readwrite for services that use it"
+    )
+
+
+class Secret(Strict):
+    """A secret in Secrets Manager. Its value never appears in moorage's input or output."""
+
+    generate: bool = Field(default=True, description="generate a random value at first deploy")
+    length: int = Field(default=40, ge=16, le=4096)
+    description: str | None = None
+    external: str | None = Field(default=None, description="ARN of an existing secret to reference instead")
+
+    @model_validator(mode="after")
+    def _ext(self) -> Secret:
+        if self.external and not self.external.startswith("arn:"):
+            raise ValueError("external must be the ARN of an existing secret (arn:aws:secretsmanager:...)")
+        return self
+
+
+# --------------------------------------------------------------------------- app level
+
+
+class Domain(Strict):
+    """Public DNS name: ACM certificate, HTTPS listener and (with a zone) the Route 53 record."""
+
+    name: str = Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+    zone_id: str | None = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$", description="Route 53 hosted zone id")
+    certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:")
+
+
+class Network(Strict):
+    """VPC layout overrides; the profile decides what is not given."""
+
+    cidr: str = Field(default="10.0.0.0/16", pattern=r"^10\.\d{1,3}\.0\.0/16$")
+    azs: int | None = Field(default=None, ge=2, le=3)
+    nat: Literal["none", "single", "per-az"] | None = None
+    flow_logs: bool | None = None
+
+
+class Alarms(Strict):
+    """Where alarms go."""
+
+    email: list[str] = Field(default_factory=list)
+    topic_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:sns:")
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _one(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class Budget(Strict):
+    """Monthly budget with alerts."""
+
+    monthly: float = Field(gt=0, description="USD per month")
+    email: list[str] = Field(default_factory=list)
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _one(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class Deploy(Strict):
+    """How releases roll out."""
+
+    strategy: Literal["rolling"] = "rolling"
+    circuit_breaker: bool = True
+
+
+class Logs(Strict):
+    """Log retention override (days); the profile decides otherwise."""
+
+    retention: int | None = None
+
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, v: int | None) -> int | None:
+        allowed = load_data("profiles")["log_retention_values"]
+        if v is not None and v not in allowed:
+            raise ValueError(f"CloudWatch keeps logs for one of {allowed} days, not {v}")
+        return v
+
+
+class EnvironmentOverride(Strict):
+    """Per-environment settings; any app-level block may be partially overridden here."""
+
+    profile: Profile | None = Field(default=None, description="dev | staging | prod (derived from the name)")
+    region: str | None = None
+    domain: str | Domain | None = None
+    network: dict[str, Any] | None = None
+    logs: dict[str, Any] | None = None
+    services: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    databases: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    caches: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    buckets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    alarms: dict[str, Any] | None = None
+    budget: dict[str, Any] | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    forbid_env: list[EnvName] = Field(default_factory=list, description="variables that must not be set here")
+
+
+class AppSpec(Strict):
+    """A whole application: services, data stores, and the environments it runs in."""
+
+    name: Name = Field(description="app name; used in every resource name")
+    region: str = Field(default="us-east-1")
+    residency: str | list[str] | None = Field(default=None, description="preset (uae, eu, ...) or region list")
+    domain: str | Domain | None = None
+    services: dict[Name, Service] = Field(min_length=1)
+    databases: dict[Name, Database] = Field(default_factory=dict)
+    caches: dict[Name, Cache] = Field(default_factory=dict)
+    buckets: dict[Name, Bucket] = Field(default_factory=dict)
+    secrets: dict[EnvName, Secret] = Field(default_factory=dict)
+    environments: dict[Name, EnvironmentOverride] = Field(
+        default_factory=lambda: {"dev": EnvironmentOverride(), "staging": EnvironmentOverride(),
+                                 "prod": EnvironmentOverride()}
+    )
+    network: Network = Field(default_factory=Network)
+    logs: Logs = Field(default_factory=Logs)
+    deploy: Deploy = Field(default_factory=Deploy)
+    alarms: Alarms = Field(default_factory=Alarms)
+    budget: Budget | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    forbid_env: list[EnvName] = Field(default_factory=list, description="variables never allowed in prod")
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        regions = load_data("regions")["regions"]
+        if v not in regions:
+            raise ValueError(f"unknown AWS region {v!r}")
+        return v
+
+    @field_validator("residency")
+    @classmethod
+    def _residency(cls, v: str | list[str] | None) -> str | list[str] | None:
+        data = load_data("regions")
+        if isinstance(v, str) and v not in data["residency"]:
+            raise ValueError(f"unknown residency preset {v!r}; presets: {', '.join(sorted(data['residency']))}")
+        if isinstance(v, list):
+            bad = [r for r in v if r not in data["regions"]]
+            if bad:
+                raise ValueError(f"unknown AWS region(s) in residency: {', '.join(bad)}")
+        return v
+
+    @property
+    def domain_spec(self) -> Domain | None:
+        """The domain block, whichever form was written."""
+        if isinstance(self.domain, str):
+            return Domain(name=self.domain)
+        return self.domain

@@ -1,0 +1,264 @@
+"""Turn raw spec data into a validated :class:`AppSpec`, with located, human errors."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from moorage.data import load_data
+from moorage.errors import Diagnostic, InputError
+from moorage.spec.models import SECRET_NAME_RE, AppSpec
+from moorage.spec.source import KeyPath, SourceMap
+
+
+def validate_app(data: Any, smap: SourceMap) -> AppSpec:
+    """Validate ``data`` as an AppSpec; raise :class:`InputError` with every problem located."""
+    if not isinstance(data, dict):
+        raise InputError([Diagnostic("error", "the file must be a mapping of keys (name:, services:, ...)",
+                                     smap.locate(()), "see `moorage schema` for the layout")])
+    try:
+        app = AppSpec.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(diagnostics_from_pydantic(exc, smap)) from None
+    problems = reference_problems(app, smap)
+    if problems:
+        raise InputError(problems)
+    return app
+
+
+def diagnostics_from_pydantic(exc: ValidationError, smap: SourceMap, prefix: KeyPath = ()) -> list[Diagnostic]:
+    """One located diagnostic per pydantic error; unknown keys get a 'did you mean'."""
+    out: list[Diagnostic] = []
+    seen: set[tuple[KeyPath, str]] = set()
+    for err in exc.errors(include_url=False):
+        path = prefix + _data_path(err["loc"])
+        etype = err["type"]
+        hint = ""
+        if etype == "extra_forbidden":
+            key = str(path[-1]) if path else ""
+            allowed = allowed_keys(AppSpec, path[len(prefix):-1])
+            msg = f"unknown key {key!r}"
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            if close:
+                hint = f"did you mean {close[0]!r}?"
+            elif allowed:
+                hint = "allowed here: " + ", ".join(sorted(allowed))
+        elif etype == "missing":
+            msg = f"missing required key {str(path[-1])!r}"
+            hint = "see `moorage schema` for what each block needs"
+        else:
+            msg = _clean(err["msg"])
+            if err.get("input") is not None and etype not in ("value_error", "assertion_error") \
+                    and not isinstance(err["input"], dict | list):
+                msg += f" (got {err['input']!r})"
+        sig = (path, msg)
+        if sig in seen:
+            continue
+        seen.add(sig)
+        out.append(Diagnostic("error", msg, smap.locate(path), hint))
+    return _drop_union_noise(out)
+
+
+def _data_path(loc: tuple[Any, ...]) -> KeyPath:
+    # pydantic adds union-branch names (e.g. 'str', 'HealthCheck', 'list[str]') to loc; drop them
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, int):
+            out.append(part)
+        elif re.match(r"^(str|int|float|bool|list\[.*\]|dict\[.*\]|[A-Z][A-Za-z]+|function-.*)$", str(part)):
+            continue
+        else:
+            out.append(str(part))
+    return tuple(out)
+
+
+def _clean(msg: str) -> str:
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _drop_union_noise(diags: list[Diagnostic]) -> list[Diagnostic]:
+    # For `str | Model` fields pydantic reports every branch; keep the most specific per location.
+    by_key: dict[KeyPath, list[Diagnostic]] = {}
+    for d in diags:
+        by_key.setdefault(d.location.path if d.location else (), []).append(d)
+    out = []
+    for group in by_key.values():
+        specific = [d for d in group if not d.message.startswith(("Input should be a valid", "Input should be"))]
+        out.extend(specific or group[:1])
+    return out
+
+
+def allowed_keys(model: type[BaseModel], path: KeyPath) -> list[str]:
+    """Field names allowed at ``path`` below ``model`` (for 'did you mean' hints)."""
+    current: Any = model
+    for part in path:
+        current = _step(current, part)
+        if current is None:
+            return []
+    models = [m for m in _flatten(current) if isinstance(m, type) and issubclass(m, BaseModel)]
+    names: list[str] = []
+    for m in models:
+        names.extend(m.model_fields)
+    return names
+
+
+def _flatten(tp: Any) -> list[Any]:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        out: list[Any] = []
+        for arg in get_args(tp):
+            out.extend(_flatten(arg))
+        return out
+    if origin is typing.Annotated:
+        return _flatten(get_args(tp)[0])
+    return [tp]
+
+
+def _step(tp: Any, part: str | int) -> Any:
+    for option in _flatten(tp):
+        if isinstance(option, type) and issubclass(option, BaseModel) and isinstance(part, str):
+            field = option.model_fields.get(part)
+            if field is not None:
+                return field.annotation
+        origin = get_origin(option)
+        if origin is dict and isinstance(part, str):
+            return get_args(option)[1]
+        if origin is list and isinstance(part, int):
+            return get_args(option)[0]
+    return None
+
+
+# --------------------------------------------------------------------------- cross references
+
+
+def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
+    """Problems pydantic cannot see alone: names, references, cycles, routes, secrets in env."""
+    out: list[Diagnostic] = []
+
+    def err(path: KeyPath, msg: str, hint: str = "") -> None:
+        out.append(Diagnostic("error", msg, smap.locate(path), hint))
+
+    kinds = {"services": app.services, "databases": app.databases, "caches": app.caches, "buckets": app.buckets}
+    owner: dict[str, str] = {}
+    for kind, items in kinds.items():
+        for name in items:
+            if name in owner:
+                err((kind, name), f"name {name!r} is used by both {owner[name]} and {kind}",
+                    "names must be unique across services, databases, caches and buckets: `uses` refers to them")
+            owner.setdefault(name, kind)
+
+    for sname, svc in app.services.items():
+        for i, ref in enumerate(svc.uses):
+            if ref == sname:
+                err(("services", sname, "uses", i), "a service cannot use itself")
+            elif ref not in owner:
+                close = difflib.get_close_matches(ref, list(owner), n=1)
+                err(("services", sname, "uses", i), f"uses {ref!r}, which is not defined",
+                    f"did you mean {close[0]!r}?" if close else
+                    "define it under services, databases, caches or buckets")
+            elif owner[ref] == "services" and not app.services[ref].port:
+                err(("services", sname, "uses", i), f"uses service {ref!r}, which has no port to talk to",
+                    f"give {ref!r} a port, or drop it from uses")
+        for env_var, secret in svc.secret_env.items():
+            if secret not in app.secrets:
+                path: KeyPath = ("services", sname, "secrets", env_var) if isinstance(svc.secrets, dict) else \
+                    ("services", sname, "secrets", svc.secrets.index(secret))  # type: ignore[union-attr]
+                err(path, f"secret {secret!r} is not defined", "declare it under the top-level `secrets:`")
+        for key, value in svc.env.items():
+            out.extend(_connection_ref_problems(app, smap, sname, key, value, owner))
+            if isinstance(value, str) and CONNECTION_REF_RE.search(value):
+                continue
+            if key in svc.secret_env:
+                err(("services", sname, "env", key), f"{key} is set both as plain env and as a secret")
+            elif isinstance(value, str) and value and SECRET_NAME_RE.search(key):
+                err(("services", sname, "env", key), f"{key} looks like a credential but is plain text",
+                    f"declare it under `secrets:` and list {key} in the service's `secrets:`; "
+                    "plain env ends up in the template")
+            elif isinstance(value, str) and re.search(r"://[^/\s:@]+:[^@\s]+@", value):
+                err(("services", sname, "env", key), f"{key} holds a URL with a password in it",
+                    "use `uses:` to wire a database or cache (moorage injects its URL as a secret)")
+    for bname, bucket in app.buckets.items():
+        for sname in bucket.access:
+            if sname not in app.services:
+                err(("buckets", bname, "access", sname), f"access names service {sname!r}, which is not defined")
+            elif bname not in app.services[sname].uses:
+                err(("buckets", bname, "access", sname), f"service {sname!r} has access but does not use {bname!r}",
+                    f"add {bname!r} to services.{sname}.uses")
+
+    routes: dict[str, str] = {}
+    for sname, svc in app.services.items():
+        if svc.route:
+            if svc.route in routes:
+                err(("services", sname, "route"), f"route {svc.route!r} is already taken by {routes[svc.route]!r}",
+                    "each path pattern can lead to one service only")
+            routes.setdefault(svc.route, sname)
+
+    cycle = _find_cycle({s: [u for u in svc.uses if u in app.services] for s, svc in app.services.items()})
+    if cycle:
+        err(("services", cycle[0], "uses"), "dependency cycle: " + " -> ".join(cycle),
+            "services that use each other cannot be started in order; break the cycle")
+
+    return out
+
+
+CONNECTION_REF_RE = re.compile(r"\{\{\s*([a-z][a-z0-9-]*)\.([a-z_]+)\s*\}\}")
+_KIND_OF_BLOCK = {"databases": "database", "caches": "cache", "buckets": "bucket", "services": "service"}
+
+
+def connection_refs(value: object) -> list[tuple[str, str]]:
+    """The ``{{ name.attribute }}`` references in an env value."""
+    return CONNECTION_REF_RE.findall(value) if isinstance(value, str) else []
+
+
+def _connection_ref_problems(app: AppSpec, smap: SourceMap, sname: str, key: str, value: object,
+                             owner: dict[str, str]) -> list[Diagnostic]:
+    attrs = load_data("connections")
+    out = []
+    path: KeyPath = ("services", sname, "env", key)
+    for ref, attr in connection_refs(value):
+        if ref not in owner:
+            out.append(Diagnostic("error", f"{key} refers to {ref!r}, which is not defined", smap.locate(path)))
+            continue
+        kind = _KIND_OF_BLOCK[owner[ref]]
+        allowed = attrs[kind]
+        if attr not in allowed:
+            out.append(Diagnostic("error", f"{key}: a {kind} has no attribute {attr!r}", smap.locate(path),
+                                  "available: " + ", ".join(sorted(allowed))))
+        elif ref not in app.services[sname].uses:
+            out.append(Diagnostic("error", f"{key} refers to {ref!r}, which the service does not use",
+                                  smap.locate(path), f"add {ref!r} to services.{sname}.uses"))
+        elif allowed[attr] == "secret" and CONNECTION_REF_RE.sub("", str(value)).strip():
+            out.append(Diagnostic("error", f"{key}: {ref}.{attr} is a secret and must be the whole value",
+                                  smap.locate(path), "ECS injects secrets as whole values; drop the text around it"))
+    return out
+
+
+def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph.get(node, []):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if state.get(nxt, 0) == 0:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if state.get(node, 0) == 0:
+            found = visit(node)
+            if found:
+                return found
+    return None
