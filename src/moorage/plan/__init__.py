@@ -1,0 +1,85 @@
+"""EnvSpec -> Plan: stacks of typed resources and the wiring between them."""
+
+from __future__ import annotations
+
+from moorage.plan.edge import edge_plan
+from moorage.plan.model import (
+    BucketPlan,
+    CachePlan,
+    DatabasePlan,
+    Plan,
+    SecretPlan,
+    ServicePlan,
+    StackPlan,
+    VolumePlan,
+)
+from moorage.plan.naming import physical_name
+from moorage.plan.network import network_plan
+from moorage.plan.observability import service_alarms, shared_alarms
+from moorage.plan.security import cache_sg, database_sg, security_groups, service_sg, volume_sg
+from moorage.plan.wiring import service_environment, task_permissions
+from moorage.resolve.environment import Decision, EnvSpec
+
+__all__ = ["build_plan", "Plan"]
+
+
+def build_plan(env: EnvSpec) -> Plan:
+    """Everything to build for ``env``, split into stacks that deploy in order."""
+    decisions = list(env.decisions)
+    prefix = f"{env.app}-{env.env}"
+    retain = env.profile != "dev"
+    network = network_plan(env)
+    decisions.append(Decision("network.subnets", f"{len(network.subnets)} subnets over {network.azs} AZs",
+                              "public (load balancer, NAT), private (tasks), isolated (data, no internet route)"))
+    edge = edge_plan(env, decisions)
+    groups = security_groups(env)
+    services: dict[str, ServicePlan] = {}
+    for name, svc in env.services.items():
+        plain, secrets = service_environment(env, svc)
+        route = next((r for r in edge.routes if r.service == name), None) if edge else None
+        services[name] = ServicePlan(
+            spec=svc, stack=f"svc-{name}", security_group=service_sg(name), env=plain, secrets=secrets,
+            permissions=task_permissions(env, svc), discovery=svc.port is not None, route=route,
+            alarms=service_alarms(env, svc), log_group=f"/moorage/{env.app}/{env.env}/{name}", retain_logs=retain,
+        )
+        if svc.spot:
+            decisions.append(Decision(f"services.{name}.capacity", "FARGATE_SPOT",
+                                      "spot: true (interruptible, about 70% cheaper)"))
+    databases = {n: DatabasePlan(d, physical_name(prefix, n, limit=63), database_sg(n), retain or d.deletion_protection)
+                 for n, d in env.databases.items()}
+    caches = {n: CachePlan(c, physical_name(prefix, n, limit=40), cache_sg(n), retain)
+              for n, c in env.caches.items()}
+    buckets = {n: BucketPlan(b) for n, b in env.buckets.items()}
+    volumes = [VolumePlan(f"{name}-{i + 1}", name, v.path, v.readonly, volume_sg(name), retain)
+               for name, svc in env.services.items() for i, v in enumerate(svc.volumes) if v.persistent]
+    secrets_plan = {n: SecretPlan(s, f"{env.app}/{env.env}/{n}") for n, s in env.secrets.items()}
+    for name, db in databases.items():
+        decisions.append(Decision(
+            f"databases.{name}.on_delete", "snapshot" if db.retain else "delete",
+            "stateful data is snapshotted before deletion or replacement" if db.retain
+            else f"profile {env.profile}: throwaway data"))
+
+    stacks = [StackPlan("network", f"{prefix}-network", "VPC, subnets, NAT, security groups", [])]
+    has_data = bool(databases or caches or buckets or volumes or secrets_plan)
+    if has_data:
+        stacks.append(StackPlan("data", f"{prefix}-data", "databases, caches, buckets, secrets, file systems",
+                                ["network"]))
+    stacks.append(StackPlan("platform", f"{prefix}-platform", "ECS cluster, service discovery, roles, alarm topic",
+                            ["network"]))
+    if edge:
+        stacks.append(StackPlan("edge", f"{prefix}-edge", "load balancer, listeners, certificate, WAF",
+                                ["network"]))
+    for name, sp in services.items():
+        deps = ["network", "platform"] + (["data"] if has_data else []) + (["edge"] if sp.route else [])
+        stacks.append(StackPlan(sp.stack, physical_name(prefix, "svc", name, limit=128),
+                                f"{sp.spec.kind} {name}", deps))
+    alarms = shared_alarms(env, edge, prefix)
+    if alarms or env.dashboard or env.budget_monthly:
+        deps = ["platform"] + (["edge"] if edge else []) + [sp.stack for sp in services.values()]
+        stacks.append(StackPlan("observability", f"{prefix}-observability", "alarms, dashboard, budget", deps))
+    return Plan(
+        env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
+        databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
+        alarms=alarms, namespace=f"{env.app}.internal", cluster_name=prefix, decisions=decisions,
+        warnings=list(env.warnings),
+    )

@@ -1,0 +1,269 @@
+"""The Plan: every resource decision for one environment, grouped into stacks.
+
+Renderers translate a Plan into CloudFormation; they make no decisions of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from moorage.errors import Diagnostic
+from moorage.resolve.environment import (
+    Decision,
+    EnvSpec,
+    ResolvedBucket,
+    ResolvedCache,
+    ResolvedDatabase,
+    ResolvedSecret,
+    ResolvedService,
+)
+
+Tier = Literal["public", "private", "isolated"]
+
+
+@dataclass(frozen=True)
+class Subnet:
+    """One subnet: its tier, AZ index and CIDR."""
+
+    tier: Tier
+    az: int
+    cidr: str
+
+    @property
+    def key(self) -> str:
+        """Stable name, e.g. ``private-1``."""
+        return f"{self.tier}-{self.az + 1}"
+
+
+@dataclass
+class NetworkPlan:
+    """VPC layout."""
+
+    cidr: str
+    azs: int
+    subnets: list[Subnet]
+    nat_gateways: int
+    flow_logs: bool
+    flow_log_retention: int
+    s3_endpoint: bool = True
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One security-group rule. ``peer`` is another group's key, or a CIDR."""
+
+    port: int
+    peer: str
+    description: str
+    to_port: int | None = None
+    protocol: str = "tcp"
+
+    @property
+    def peer_is_cidr(self) -> bool:
+        """True when the peer is a CIDR block, not a group."""
+        return "/" in self.peer
+
+
+@dataclass
+class SecurityGroup:
+    """A security group with its ingress and egress rules (no egress rules = no egress)."""
+
+    key: str
+    description: str
+    ingress: list[Rule] = field(default_factory=list)
+    egress: list[Rule] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    """An ALB listener rule."""
+
+    service: str
+    path: str
+    priority: int
+
+
+@dataclass
+class EdgePlan:
+    """The public entry: one ALB, its listeners and protections."""
+
+    https: bool
+    domain: str | None
+    zone_id: str | None
+    certificate_arn: str | None
+    routes: list[RouteRule]
+    waf: bool
+    access_logs: bool
+    deletion_protection: bool
+    tls_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    idle_timeout: int = 60
+    waf_rule_groups: tuple[str, ...] = (
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+    )
+
+
+@dataclass(frozen=True)
+class EnvRef:
+    """A value taken from something the service uses: ``{{ target.attribute }}``."""
+
+    kind: Literal["database", "cache", "bucket", "service"]
+    target: str
+    attribute: str
+
+
+@dataclass(frozen=True)
+class PlainValue:
+    """An env value: literal text with embedded references, in order."""
+
+    parts: tuple[str | EnvRef, ...]
+
+
+@dataclass(frozen=True)
+class SecretValue:
+    """An env value injected from Secrets Manager."""
+
+    kind: Literal["app-secret", "database", "cache"]
+    target: str
+    attribute: str | None = None  # a JSON key of the secret, or None for the whole value
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One IAM statement of a task role."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]  # symbolic: "bucket:NAME", "bucket-objects:NAME", or an ARN pattern
+
+
+@dataclass
+class ServicePlan:
+    """One service's deployment: its stack, wiring and permissions."""
+
+    spec: ResolvedService
+    stack: str
+    security_group: str | None
+    env: dict[str, PlainValue]
+    secrets: dict[str, SecretValue]
+    permissions: list[Permission]
+    discovery: bool
+    route: RouteRule | None
+    alarms: list[AlarmPlan]
+    log_group: str
+    retain_logs: bool
+
+
+@dataclass
+class DatabasePlan:
+    """A database and where it sits."""
+
+    spec: ResolvedDatabase
+    identifier: str
+    security_group: str
+    retain: bool
+
+
+@dataclass
+class CachePlan:
+    """A cache and where it sits."""
+
+    spec: ResolvedCache
+    identifier: str
+    security_group: str
+    retain: bool
+
+
+@dataclass
+class BucketPlan:
+    """A bucket and who may use it."""
+
+    spec: ResolvedBucket
+
+
+@dataclass
+class VolumePlan:
+    """An EFS file system for a persistent volume."""
+
+    key: str
+    service: str
+    path: str
+    readonly: bool
+    security_group: str
+    retain: bool
+
+
+@dataclass
+class SecretPlan:
+    """An application secret."""
+
+    spec: ResolvedSecret
+    secret_name: str
+
+
+@dataclass
+class AlarmPlan:
+    """A CloudWatch alarm on one metric."""
+
+    key: str
+    description: str
+    namespace: str
+    metric: str
+    dimensions: dict[str, str]  # values: literal, or "@ref:<what>" resolved by the renderer's context
+    statistic: str
+    threshold: float
+    comparison: str
+    periods: int = 3
+    period: int = 60
+    treat_missing: str = "notBreaching"
+
+
+@dataclass
+class StackPlan:
+    """One CloudFormation stack: its name and the stacks it needs first."""
+
+    key: str
+    name: str
+    purpose: str
+    depends_on: list[str]
+
+
+@dataclass
+class Plan:
+    """Everything to build for one environment of one app."""
+
+    env: EnvSpec
+    stacks: list[StackPlan]
+    network: NetworkPlan
+    security_groups: dict[str, SecurityGroup]
+    edge: EdgePlan | None
+    services: dict[str, ServicePlan]
+    databases: dict[str, DatabasePlan]
+    caches: dict[str, CachePlan]
+    buckets: dict[str, BucketPlan]
+    volumes: list[VolumePlan]
+    secrets: dict[str, SecretPlan]
+    alarms: list[AlarmPlan]
+    namespace: str
+    cluster_name: str
+    decisions: list[Decision] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def app(self) -> str:
+        """The app name."""
+        return self.env.app
+
+    @property
+    def prefix(self) -> str:
+        """``app-env``: the prefix of every physical name."""
+        return f"{self.env.app}-{self.env.env}"
+
+    def stack(self, key: str) -> StackPlan:
+        """The stack with this key."""
+        for s in self.stacks:
+            if s.key == key:
+                return s
+        raise KeyError(key)

@@ -1,0 +1,24 @@
+"""Physical names: deterministic, within AWS's length limits."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def physical_name(*parts: str, limit: int = 63) -> str:
+    """``a-b-c`` cut to ``limit`` characters with a short stable hash when it is too long."""
+    name = "-".join(p for p in parts if p)
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+    return name[: limit - 7].rstrip("-") + "-" + digest
+
+
+def logical_id(*parts: str) -> str:
+    """CloudFormation logical id from names: ``svc-auth`` + ``Sg`` -> ``SvcAuthSg``."""
+    out = ""
+    for part in parts:
+        for word in part.replace("_", "-").replace(".", "-").split("-"):
+            if word:
+                out += word[0].upper() + word[1:]
+    return out

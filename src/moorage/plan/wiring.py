@@ -1,0 +1,98 @@
+"""What `uses` gives a service: its environment, its secret references and its IAM permissions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, cast
+
+from moorage.data import load_data
+from moorage.plan.model import EnvRef, Permission, PlainValue, SecretValue
+from moorage.resolve.environment import EnvSpec, ResolvedService
+from moorage.spec.validate import CONNECTION_REF_RE
+
+Kind = Literal["database", "cache", "bucket", "service"]
+
+BUCKET_ACTIONS = {
+    "read": ("s3:GetObject",),
+    "write": ("s3:PutObject", "s3:AbortMultipartUpload"),
+    "readwrite": ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"),
+}
+
+
+def kind_of(env: EnvSpec, name: str) -> Kind | None:
+    """What ``name`` is in this environment."""
+    for kind, items in (("database", env.databases), ("cache", env.caches), ("bucket", env.buckets),
+                        ("service", env.services)):
+        if name in items:
+            return cast(Kind, kind)
+    return None
+
+
+def upper_snake(name: str) -> str:
+    """``svc-auth`` -> ``SVC_AUTH``."""
+    return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def service_environment(env: EnvSpec, svc: ResolvedService) -> tuple[dict[str, PlainValue], dict[str, SecretValue]]:
+    """Plain env values and secret references for ``svc``, with the default connection variables."""
+    attrs: dict[str, dict[str, str]] = load_data("connections")
+    plain: dict[str, PlainValue] = {}
+    secrets: dict[str, SecretValue] = {}
+    for key, value in svc.env.items():
+        refs = CONNECTION_REF_RE.findall(value)
+        if refs and len(refs) == 1 and CONNECTION_REF_RE.fullmatch(value.strip()):
+            target, attr = refs[0]
+            kind = kind_of(env, target)
+            if kind and attrs[kind].get(attr) == "secret":
+                secrets[key] = SecretValue(cast(Any, kind), target, attr)
+                continue
+        plain[key] = _plain(env, value)
+    for key, secret in svc.secret_env.items():
+        secrets[key] = SecretValue("app-secret", secret)
+    taken = set(plain) | set(secrets)
+    by_kind: dict[str, list[str]] = {}
+    for used in svc.uses:
+        kind = kind_of(env, used)
+        if kind:
+            by_kind.setdefault(kind, []).append(used)
+    for kind, names in by_kind.items():
+        for name in names:
+            for pattern, attr in load_data("connections")["defaults"][kind].items():
+                if "{PREFIX}" not in pattern and len(names) != 1:
+                    continue
+                var = pattern.replace("{PREFIX}", upper_snake(name))
+                if var in taken:
+                    continue
+                taken.add(var)
+                if attrs[kind][attr] == "secret":
+                    secrets[var] = SecretValue(cast(Any, kind), name, attr)
+                else:
+                    plain[var] = PlainValue((EnvRef(cast(Any, kind), name, attr),))
+    return dict(sorted(plain.items())), dict(sorted(secrets.items()))
+
+
+def _plain(env: EnvSpec, value: str) -> PlainValue:
+    parts: list[str | EnvRef] = []
+    pos = 0
+    for m in CONNECTION_REF_RE.finditer(value):
+        if m.start() > pos:
+            parts.append(value[pos:m.start()])
+        kind = kind_of(env, m.group(1))
+        parts.append(EnvRef(cast(Any, kind), m.group(1), m.group(2)))
+        pos = m.end()
+    if pos < len(value) or not parts:
+        parts.append(value[pos:])
+    return PlainValue(tuple(parts))
+
+
+def task_permissions(env: EnvSpec, svc: ResolvedService) -> list[Permission]:
+    """The task role's statements: only what `uses` implies."""
+    perms: list[Permission] = []
+    for used in svc.uses:
+        if used in env.buckets:
+            mode = env.buckets[used].access.get(svc.name, "readwrite")
+            sid = upper_snake(used).replace("_", "").title()
+            perms.append(Permission(f"Objects{sid}", BUCKET_ACTIONS[mode], (f"bucket-objects:{used}",)))
+            if mode != "write":
+                perms.append(Permission(f"List{sid}", ("s3:ListBucket",), (f"bucket:{used}",)))
+    return perms

@@ -1,0 +1,141 @@
+"""Plan -> CloudFormation templates (one concrete template per stack) and the synth manifest."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from moorage import __version__
+from moorage.plan.model import Plan
+from moorage.render.context import StackContext
+from moorage.render.data import render_data
+from moorage.render.edge import render_edge
+from moorage.render.network import render_network
+from moorage.render.observability import render_observability
+from moorage.render.platform import render_platform
+from moorage.render.service import render_service
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Synth:
+    """The templates of one environment, and how to deploy them."""
+
+    plan: Plan
+    templates: dict[str, dict[str, Any]]
+    manifest: dict[str, Any]
+
+    def template_text(self, key: str) -> str:
+        """The template of stack ``key`` as deterministic JSON text."""
+        return to_json(self.templates[key])
+
+
+def to_json(data: Any) -> str:
+    """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def synthesize(plan: Plan) -> Synth:
+    """Render every stack of ``plan`` and the manifest that orders them."""
+    contexts: dict[str, StackContext] = {}
+    for stack in plan.stacks:
+        ctx = StackContext(plan, stack)
+        if stack.key == "network":
+            render_network(ctx)
+        elif stack.key == "data":
+            render_data(ctx)
+        elif stack.key == "platform":
+            render_platform(ctx)
+        elif stack.key == "edge":
+            render_edge(ctx)
+        elif stack.key == "observability":
+            render_observability(ctx)
+        else:
+            render_service(ctx, next(s for s in plan.services.values() if s.stack == stack.key))
+        contexts[stack.key] = ctx
+    templates = {k: c.template.to_dict() for k, c in contexts.items()}
+    _check_wiring(plan, contexts, templates)
+    return Synth(plan, templates, _manifest(plan, contexts, templates))
+
+
+def _check_wiring(plan: Plan, contexts: dict[str, StackContext], templates: dict[str, dict[str, Any]]) -> None:
+    # A consumer may only read outputs that exist, from stacks it is declared to come after.
+    for key, ctx in contexts.items():
+        deps = _ancestors(plan, key)
+        for inp in ctx.inputs.values():
+            if inp.stack == "build":
+                continue
+            outputs = templates.get(inp.stack, {}).get("Outputs", {})
+            if inp.output not in outputs:
+                raise RuntimeError(f"stack {key} reads {inp.stack}.{inp.output}, which that stack does not output")
+            if inp.stack not in deps:
+                raise RuntimeError(f"stack {key} reads {inp.stack} but is not ordered after it")
+
+
+def _ancestors(plan: Plan, key: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(plan.stack(key).depends_on)
+    while todo:
+        k = todo.pop()
+        if k not in seen:
+            seen.add(k)
+            todo.extend(plan.stack(k).depends_on)
+    return seen
+
+
+def deploy_waves(plan: Plan) -> list[list[str]]:
+    """Stacks grouped in waves: each wave needs only earlier waves, so its stacks can deploy in parallel."""
+    done: set[str] = set()
+    waves: list[list[str]] = []
+    remaining = [s.key for s in plan.stacks]
+    while remaining:
+        wave = [k for k in remaining if set(plan.stack(k).depends_on) <= done]
+        if not wave:
+            raise RuntimeError("stack dependency cycle: " + ", ".join(remaining))
+        waves.append(wave)
+        done.update(wave)
+        remaining = [k for k in remaining if k not in done]
+    return waves
+
+
+def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    env = plan.env
+    stacks = []
+    for stack in plan.stacks:
+        ctx = contexts[stack.key]
+        params = []
+        for inp in sorted(ctx.inputs.values(), key=lambda i: i.parameter):
+            if inp.stack == "build":
+                params.append({"name": inp.parameter, "from": {"build": inp.output}})
+            else:
+                params.append({"name": inp.parameter, "from": {"stack": inp.stack, "output": inp.output}})
+        body = to_json(templates[stack.key])
+        stacks.append({
+            "key": stack.key, "name": stack.name, "purpose": stack.purpose, "template": f"{stack.key}.json",
+            "depends_on": stack.depends_on, "parameters": params,
+            "outputs": sorted(templates[stack.key].get("Outputs", {})),
+            "resources": len(templates[stack.key].get("Resources", {})), "bytes": len(body.encode()),
+        })
+    jobs = [s.spec.name for s in plan.services.values() if s.spec.kind == "job"]
+    return {
+        "moorage": __version__, "app": env.app, "environment": env.env, "profile": env.profile,
+        "region": env.region, "tags": env.tags, "stacks": stacks, "waves": deploy_waves(plan),
+        "before_deploy_jobs": jobs,
+    }
+
+
+def write_synth(synth: Synth, out_dir: Path) -> list[Path]:
+    """Write every template and the manifest into ``out_dir``; returns the files written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for key in synth.templates:
+        path = out_dir / f"{key}.json"
+        path.write_text(synth.template_text(key), encoding="utf-8")
+        written.append(path)
+    path = out_dir / MANIFEST
+    path.write_text(to_json(synth.manifest), encoding="utf-8")
+    written.append(path)
+    return written

@@ -1,0 +1,72 @@
+"""A stack being rendered: its troposphere template, its inputs from other stacks, its outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from troposphere import AWSObject, Output, Parameter, Ref, Tags, Template
+
+from moorage import __version__
+from moorage.plan.model import Plan, StackPlan
+
+
+@dataclass(frozen=True)
+class StackInput:
+    """A parameter of one stack filled from another stack's output at deploy time."""
+
+    parameter: str
+    stack: str
+    output: str
+    list_type: bool = False
+
+
+@dataclass
+class StackContext:
+    """Helpers for one stack's template; records what it takes from which stack."""
+
+    plan: Plan
+    stack: StackPlan
+    template: Template = field(default_factory=Template)
+    inputs: dict[str, StackInput] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.template.set_version("2010-09-09")
+        env = self.plan.env
+        self.template.set_description(
+            f"moorage {__version__}: {env.app} / {env.env} ({env.profile}) - {self.stack.purpose}")
+
+    def add(self, resource: AWSObject) -> AWSObject:
+        """Add a resource to the template."""
+        self.template.add_resource(resource)
+        return resource
+
+    def take(self, stack: str, output: str, *, as_list: bool = False, parameter: str | None = None) -> Ref:
+        """A Ref to a parameter filled from ``stack``'s ``output`` (named ``parameter`` if given)."""
+        name = parameter or output
+        if name not in self.inputs:
+            self.inputs[name] = StackInput(name, stack, output, as_list)
+            self.template.add_parameter(Parameter(
+                name, Type="CommaDelimitedList" if as_list else "String",
+                Description=f"from stack {stack}: output {output}"))
+        return Ref(name)
+
+    def give(self, name: str, value: Any, description: str = "") -> None:
+        """Declare an output other stacks (and users) can read."""
+        self.template.add_output(Output(name, Value=value, Description=description or name))
+
+    def tag_dict(self, **extra: str) -> dict[str, str]:
+        """The tags every resource carries, plus ``extra``, sorted."""
+        return dict(sorted({**self.plan.env.tags, "moorage:version": __version__, **extra}.items()))
+
+    def tags(self, **extra: str) -> Tags:
+        """The tags as troposphere Tags."""
+        return Tags(self.tag_dict(**extra))
+
+    def tag_list(self, **extra: str) -> list[dict[str, str]]:
+        """The tags as a plain Key/Value list (for resources that want one)."""
+        return [{"Key": k, "Value": v} for k, v in self.tag_dict(**extra).items()]
+
+    def name(self, *parts: str) -> str:
+        """``app-env-part...``: the physical name prefix for this environment."""
+        return "-".join((self.plan.prefix, *parts))

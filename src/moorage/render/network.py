@@ -1,0 +1,124 @@
+"""Network stack: VPC, subnets, routing, NAT, flow logs, S3 endpoint and all security groups."""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, ec2, iam, logs
+
+from moorage.plan.model import Rule, SecurityGroup
+from moorage.plan.naming import logical_id
+from moorage.render.context import StackContext
+
+
+def sg_id(key: str) -> str:
+    """Logical id (and output name) of a security group."""
+    return logical_id("sg", key)
+
+
+def render_network(ctx: StackContext) -> None:
+    """Fill the network stack."""
+    plan, net = ctx.plan, ctx.plan.network
+    vpc = ctx.add(ec2.VPC("Vpc", CidrBlock=net.cidr, EnableDnsHostnames=True, EnableDnsSupport=True,
+                          Tags=ctx.tags(Name=ctx.name())))
+    igw = ctx.add(ec2.InternetGateway("InternetGateway", Tags=ctx.tags(Name=ctx.name())))
+    ctx.add(ec2.VPCGatewayAttachment("InternetGatewayAttachment", VpcId=Ref(vpc), InternetGatewayId=Ref(igw)))
+
+    subnet_ids: dict[str, list[Ref]] = {"public": [], "private": [], "isolated": []}
+    for sn in net.subnets:
+        lid = logical_id("subnet", sn.key)
+        ctx.add(ec2.Subnet(
+            lid, VpcId=Ref(vpc), CidrBlock=sn.cidr, AvailabilityZone=Select(sn.az, GetAZs("")),
+            MapPublicIpOnLaunch=False, Tags=ctx.tags(Name=ctx.name(sn.key), **{"moorage:tier": sn.tier})))
+        subnet_ids[sn.tier].append(Ref(lid))
+
+    public_rt = ctx.add(ec2.RouteTable("PublicRouteTable", VpcId=Ref(vpc), Tags=ctx.tags(Name=ctx.name("public"))))
+    ctx.add(ec2.Route("PublicDefaultRoute", RouteTableId=Ref(public_rt), DestinationCidrBlock="0.0.0.0/0",
+                      GatewayId=Ref(igw), DependsOn="InternetGatewayAttachment"))
+    for sn in (s for s in net.subnets if s.tier == "public"):
+        ctx.add(ec2.SubnetRouteTableAssociation(logical_id("assoc", sn.key), RouteTableId=Ref(public_rt),
+                                                SubnetId=Ref(logical_id("subnet", sn.key))))
+    for i in range(net.nat_gateways):
+        eip = ctx.add(ec2.EIP(logical_id("nat-eip", str(i + 1)), Domain="vpc",
+                              Tags=ctx.tags(Name=ctx.name("nat", str(i + 1))), DependsOn="InternetGatewayAttachment"))
+        ctx.add(ec2.NatGateway(logical_id("nat", str(i + 1)), AllocationId=GetAtt(eip, "AllocationId"),
+                               SubnetId=Ref(logical_id("subnet", f"public-{i + 1}")),
+                               Tags=ctx.tags(Name=ctx.name("nat", str(i + 1)))))
+    route_tables = []
+    for sn in (s for s in net.subnets if s.tier == "private"):
+        rt = ctx.add(ec2.RouteTable(logical_id("rt", sn.key), VpcId=Ref(vpc), Tags=ctx.tags(Name=ctx.name(sn.key))))
+        route_tables.append(Ref(rt))
+        if net.nat_gateways:
+            nat = logical_id("nat", str(min(sn.az, net.nat_gateways - 1) + 1))
+            ctx.add(ec2.Route(logical_id("route", sn.key), RouteTableId=Ref(rt), DestinationCidrBlock="0.0.0.0/0",
+                              NatGatewayId=Ref(nat)))
+        ctx.add(ec2.SubnetRouteTableAssociation(logical_id("assoc", sn.key), RouteTableId=Ref(rt),
+                                                SubnetId=Ref(logical_id("subnet", sn.key))))
+    isolated_rt = ctx.add(ec2.RouteTable("IsolatedRouteTable", VpcId=Ref(vpc),
+                                         Tags=ctx.tags(Name=ctx.name("isolated"))))
+    for sn in (s for s in net.subnets if s.tier == "isolated"):
+        ctx.add(ec2.SubnetRouteTableAssociation(logical_id("assoc", sn.key), RouteTableId=Ref(isolated_rt),
+                                                SubnetId=Ref(logical_id("subnet", sn.key))))
+    if net.s3_endpoint:
+        # Gateway endpoints are free and keep S3 traffic off the NAT gateways (NAT data is billed per GB).
+        ctx.add(ec2.VPCEndpoint("S3Endpoint", VpcId=Ref(vpc), VpcEndpointType="Gateway",
+                                ServiceName=Sub("com.amazonaws.${AWS::Region}.s3"),
+                                RouteTableIds=route_tables + [Ref(isolated_rt)]))
+    if net.flow_logs:
+        _flow_logs(ctx, vpc)
+
+    for sg in plan.security_groups.values():
+        _security_group(ctx, vpc, sg)
+
+    ctx.give("VpcId", Ref(vpc))
+    ctx.give("VpcCidr", GetAtt(vpc, "CidrBlock"))
+    for tier, ids in subnet_ids.items():
+        ctx.give(f"{tier.title()}Subnets", Join(",", ids), f"{tier} subnet ids")
+    for sg in plan.security_groups.values():
+        ctx.give(sg_id(sg.key), Ref(sg_id(sg.key)), sg.description)
+
+
+def _flow_logs(ctx: StackContext, vpc: ec2.VPC) -> None:
+    group = ctx.add(logs.LogGroup("FlowLogGroup", LogGroupName=f"/moorage/{ctx.plan.app}/{ctx.plan.env.env}/vpc-flow",
+                                  RetentionInDays=ctx.plan.network.flow_log_retention,
+                                  DeletionPolicy="Retain", UpdateReplacePolicy="Retain"))
+    role = ctx.add(iam.Role(
+        "FlowLogRole",
+        AssumeRolePolicyDocument={"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")}}}]},
+        Policies=[iam.Policy(PolicyName="write-flow-logs", PolicyDocument={
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": GetAtt(group, "Arn")}]})]))
+    ctx.add(ec2.FlowLog("VpcFlowLog", ResourceId=Ref(vpc), ResourceType="VPC", TrafficType="ALL",
+                        LogDestinationType="cloud-watch-logs", LogGroupName=Ref(group),
+                        DeliverLogsPermissionArn=GetAtt(role, "Arn"), Tags=ctx.tags()))
+
+
+def _security_group(ctx: StackContext, vpc: ec2.VPC, sg: SecurityGroup) -> None:
+    lid = sg_id(sg.key)
+    # With no egress rule CloudFormation allows all outbound traffic: this rule matches nothing instead.
+    egress = [_inline(r) for r in sg.egress if r.peer_is_cidr] or [
+        {"CidrIp": "255.255.255.255/32", "IpProtocol": "icmp", "FromPort": 252, "ToPort": 86,
+         "Description": "no outbound traffic except the rules below"}]
+    ctx.add(ec2.SecurityGroup(lid, GroupDescription=sg.description, VpcId=Ref(vpc), SecurityGroupEgress=egress,
+                              SecurityGroupIngress=[_inline(r) for r in sg.ingress if r.peer_is_cidr],
+                              Tags=ctx.tags(Name=ctx.name(sg.key))))
+    # Group-to-group rules are separate resources so that groups can refer to each other without cycles.
+    for r in sg.ingress:
+        if not r.peer_is_cidr:
+            ctx.add(ec2.SecurityGroupIngress(
+                logical_id(lid, "in", r.peer, str(r.port)), GroupId=Ref(lid), IpProtocol=r.protocol,
+                FromPort=r.port, ToPort=r.to_port or r.port, SourceSecurityGroupId=Ref(sg_id(r.peer)),
+                Description=r.description))
+    for r in sg.egress:
+        if not r.peer_is_cidr:
+            ctx.add(ec2.SecurityGroupEgress(
+                logical_id(lid, "out", r.peer, str(r.port)), GroupId=Ref(lid), IpProtocol=r.protocol,
+                FromPort=r.port, ToPort=r.to_port or r.port, DestinationSecurityGroupId=Ref(sg_id(r.peer)),
+                Description=r.description))
+
+
+def _inline(r: Rule) -> dict[str, object]:
+    return {"CidrIp": r.peer, "IpProtocol": r.protocol, "FromPort": r.port, "ToPort": r.to_port or r.port,
+            "Description": r.description}

@@ -1,0 +1,76 @@
+"""Observability stack: load balancer, database and cache alarms; the dashboard; the budget."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from troposphere import Ref, Sub, budgets, cloudwatch
+
+from moorage.plan.naming import logical_id
+from moorage.render.context import StackContext
+from moorage.render.service import alarm_resource
+
+
+def render_observability(ctx: StackContext) -> None:
+    """Fill the observability stack."""
+    plan = ctx.plan
+    refs: dict[str, Any] = {}
+    if plan.edge:
+        refs["@alb"] = ctx.take("edge", "LoadBalancerFullName")
+    for alarm in plan.alarms:
+        ctx.add(alarm_resource(ctx, alarm, refs))
+    if plan.env.dashboard:
+        ctx.add(cloudwatch.Dashboard("Dashboard", DashboardName=ctx.name("overview"), DashboardBody=_dashboard(ctx)))
+    env = plan.env
+    if env.budget_monthly and env.budget_emails:
+        subscribers = [budgets.Subscriber(SubscriptionType="EMAIL", Address=e) for e in sorted(env.budget_emails)]
+        notes = [("ACTUAL", 80.0), ("FORECASTED", 100.0)]
+        ctx.add(budgets.Budget(
+            "Budget",
+            Budget=budgets.BudgetData(
+                BudgetName=ctx.name("monthly"), BudgetType="COST", TimeUnit="MONTHLY",
+                BudgetLimit=budgets.Spend(Amount=float(env.budget_monthly), Unit="USD"),
+                CostFilters={"TagKeyValue": [f"user:moorage:environment${env.env}"]}),
+            NotificationsWithSubscribers=[budgets.NotificationWithSubscribers(
+                Notification=budgets.Notification(NotificationType=kind, ComparisonOperator="GREATER_THAN",
+                                                  Threshold=pct, ThresholdType="PERCENTAGE"),
+                Subscribers=subscribers) for kind, pct in notes]))
+
+
+def _dashboard(ctx: StackContext) -> Sub:
+    plan = ctx.plan
+    variables: dict[str, Any] = {"Cluster": ctx.take("platform", "ClusterName")}
+    widgets: list[dict[str, Any]] = []
+
+    def widget(title: str, metrics: list[list[Any]], stat: str = "Average") -> None:
+        n = len(widgets)
+        widgets.append({"type": "metric", "x": (n % 2) * 12, "y": (n // 2) * 6, "width": 12, "height": 6,
+                        "properties": {"title": title, "region": "${AWS::Region}", "stat": stat, "period": 300,
+                                       "metrics": metrics}})
+
+    running = [s for s in plan.services.values() if s.spec.kind in ("web", "service", "worker")]
+    for i, sp in enumerate(running):
+        variables[f"Svc{i}"] = ctx.take(sp.stack, "ServiceName", parameter=logical_id(sp.spec.name, "service", "name"))
+    cpu = [["AWS/ECS", "CPUUtilization", "ClusterName", "${Cluster}", "ServiceName", f"${{Svc{i}}}"]
+           for i in range(len(running))]
+    mem = [["AWS/ECS", "MemoryUtilization", "ClusterName", "${Cluster}", "ServiceName", f"${{Svc{i}}}"]
+           for i in range(len(running))]
+    if cpu:
+        widget("Service CPU %", cpu)
+        widget("Service memory %", mem)
+    if plan.edge:
+        variables["Alb"] = ctx.take("edge", "LoadBalancerFullName")
+        widget("Requests", [["AWS/ApplicationELB", "RequestCount", "LoadBalancer", "${Alb}"]], "Sum")
+        widget("Latency (s)", [["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", "${Alb}"]])
+        widget("5XX", [["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", "${Alb}"],
+                       ["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "LoadBalancer", "${Alb}"]], "Sum")
+    for name, db in plan.databases.items():
+        dim = "DBClusterIdentifier" if db.spec.aurora else "DBInstanceIdentifier"
+        widget(f"Database {name}", [["AWS/RDS", "CPUUtilization", dim, db.identifier],
+                                    ["AWS/RDS", "DatabaseConnections", dim, db.identifier]])
+    for name, cache in plan.caches.items():
+        member = f"{cache.identifier}-001" if not cache.spec.cluster_mode else f"{cache.identifier}-0001-001"
+        widget(f"Cache {name}", [["AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", member],
+                                 ["AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", member]])
+    return Sub(json.dumps({"widgets": widgets}, sort_keys=True), **variables)

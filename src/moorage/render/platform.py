@@ -1,0 +1,82 @@
+"""Platform stack: ECS cluster, Cloud Map namespace, the shared execution role, the alarm topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import GetAtt, Ref, Sub, ecs, iam, servicediscovery, sns
+
+from moorage.render.context import StackContext
+
+ASSUME_ECS_TASKS = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+def render_platform(ctx: StackContext) -> None:
+    """Fill the platform stack."""
+    plan = ctx.plan
+    env = plan.env
+    ctx.add(ecs.Cluster(
+        "Cluster", ClusterName=plan.cluster_name,
+        ClusterSettings=[ecs.ClusterSetting(Name="containerInsights",
+                                            Value="enabled" if env.container_insights else "disabled")],
+        Tags=ctx.tags()))
+    ctx.add(ecs.ClusterCapacityProviderAssociations(
+        "ClusterCapacityProviders", Cluster=Ref("Cluster"), CapacityProviders=["FARGATE", "FARGATE_SPOT"],
+        DefaultCapacityProviderStrategy=[ecs.CapacityProviderStrategy(CapacityProvider="FARGATE", Weight=1)]))
+    ctx.add(servicediscovery.PrivateDnsNamespace(
+        "Namespace", Name=plan.namespace, Vpc=ctx.take("network", "VpcId"),
+        Description=f"{plan.prefix} private service names", Tags=ctx.tags()))
+    ctx.add(iam.Role("ExecutionRole", AssumeRolePolicyDocument=ASSUME_ECS_TASKS,
+                     Description=f"{plan.prefix}: pull images, write logs, read this environment's secrets",
+                     Policies=[iam.Policy(PolicyName="execution", PolicyDocument=_execution_policy(ctx))],
+                     Tags=ctx.tags()))
+    topic_arn: Any
+    if env.alarm_topic_arn:
+        topic_arn = env.alarm_topic_arn
+    else:
+        ctx.add(sns.Topic("AlarmTopic", TopicName=ctx.name("alarms"), KmsMasterKeyId="alias/aws/sns",
+                          Tags=ctx.tags()))
+        for i, email in enumerate(sorted(env.alarm_emails)):
+            ctx.add(sns.Subscription(f"AlarmEmail{i + 1}", TopicArn=Ref("AlarmTopic"), Protocol="email",
+                                     Endpoint=email))
+        topic_arn = Ref("AlarmTopic")
+    if any(s.spec.schedule for s in plan.services.values()):
+        ctx.add(iam.Role(
+            "SchedulerRole",
+            AssumeRolePolicyDocument={"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            Description=f"{plan.prefix}: start scheduled tasks",
+            Policies=[iam.Policy(PolicyName="run-tasks", PolicyDocument={"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "ecs:RunTask",
+                 "Resource": Sub(f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:"
+                                 f"task-definition/{plan.prefix}-*"),
+                 "Condition": {"ArnLike": {"ecs:cluster": GetAtt("Cluster", "Arn")}}},
+                {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
+                 "Condition": {"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}}]})],
+            Tags=ctx.tags()))
+        ctx.give("SchedulerRoleArn", GetAtt("SchedulerRole", "Arn"))
+    ctx.give("ClusterName", Ref("Cluster"))
+    ctx.give("ClusterArn", GetAtt("Cluster", "Arn"))
+    ctx.give("NamespaceId", GetAtt("Namespace", "Id"))
+    ctx.give("ExecutionRoleArn", GetAtt("ExecutionRole", "Arn"))
+    ctx.give("AlarmTopicArn", topic_arn)
+
+
+def _execution_policy(ctx: StackContext) -> dict[str, Any]:
+    plan = ctx.plan
+    account = "arn:${{AWS::Partition}}:{svc}:${{AWS::Region}}:${{AWS::AccountId}}"
+    statements: list[dict[str, Any]] = [
+        # GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
+        {"Sid": "EcrToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Sid": "EcrPull", "Effect": "Allow",
+         "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+         "Resource": Sub(account.format(svc="ecr") + f":repository/{plan.app}/*")},
+        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": Sub(account.format(svc="logs") + f":log-group:/moorage/{plan.app}/{plan.env.env}/*")},
+    ]
+    secrets = [Sub(account.format(svc="secretsmanager") + f":secret:{plan.app}/{plan.env.env}/*")]
+    secrets += sorted(s.spec.external for s in plan.secrets.values() if s.spec.external)  # type: ignore[misc]
+    statements.append({"Sid": "Secrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                       "Resource": secrets})
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -1,0 +1,257 @@
+"""Per-service stack: task definition, ECS service, target group and route, discovery, scaling, alarms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import GetAtt, Join, Parameter, Ref, Sub, applicationautoscaling, cloudwatch, ecs, events, iam, logs
+from troposphere import elasticloadbalancingv2 as elb
+from troposphere import servicediscovery as sd
+
+from moorage.plan.model import AlarmPlan, EnvRef, PlainValue, SecretValue, ServicePlan
+from moorage.plan.naming import logical_id
+from moorage.render.context import StackContext, StackInput
+from moorage.render.data import bucket_out, cache_out, db_out, secret_out, volume_out
+from moorage.render.network import sg_id
+from moorage.render.platform import ASSUME_ECS_TASKS
+
+
+def render_service(ctx: StackContext, sp: ServicePlan) -> None:
+    """Fill one service's stack."""
+    svc = sp.spec
+    log_group = ctx.add(logs.LogGroup(
+        "LogGroup", LogGroupName=sp.log_group, RetentionInDays=ctx.plan.env.log_retention,
+        DeletionPolicy="Retain" if sp.retain_logs else "Delete",
+        UpdateReplacePolicy="Retain" if sp.retain_logs else "Delete"))
+    _task_role(ctx, sp)
+    container = _container(ctx, sp, log_group)
+    volumes = []
+    for vol in (v for v in ctx.plan.volumes if v.service == svc.name):
+        volumes.append(ecs.Volume(Name=vol.key, EFSVolumeConfiguration=ecs.EFSVolumeConfiguration(
+            FilesystemId=ctx.take("data", volume_out(vol.key)), TransitEncryption="ENABLED")))
+    sidecars = [_sidecar(name, car, log_group) for name, car in sorted(svc.sidecars.items())]
+    ctx.add(ecs.TaskDefinition(
+        "TaskDefinition", Family=ctx.name(svc.name), Cpu=str(svc.cpu), Memory=str(svc.memory),
+        NetworkMode="awsvpc", RequiresCompatibilities=["FARGATE"],
+        RuntimePlatform=ecs.RuntimePlatform(CpuArchitecture="ARM64" if svc.arch == "arm64" else "X86_64",
+                                            OperatingSystemFamily="LINUX"),
+        ExecutionRoleArn=ctx.take("platform", "ExecutionRoleArn"), TaskRoleArn=GetAtt("TaskRole", "Arn"),
+        ContainerDefinitions=[container, *sidecars], **({"Volumes": volumes} if volumes else {}),
+        Tags=ctx.tags(**{"moorage:service": svc.name})))
+    ctx.give("TaskDefinitionArn", Ref("TaskDefinition"))
+    ctx.give("LogGroupName", Ref(log_group))
+    network = ecs.AwsvpcConfiguration(Subnets=ctx.take("network", "PrivateSubnets", as_list=True),
+                                      SecurityGroups=[ctx.take("network", sg_id(sp.security_group or ""))],
+                                      AssignPublicIp="DISABLED")
+    if svc.kind == "scheduled":
+        _schedule(ctx, sp, network)
+    elif svc.kind in ("web", "service", "worker"):
+        _service(ctx, sp, network)
+
+
+def _value(ctx: StackContext, sp: ServicePlan, value: PlainValue) -> Any:
+    parts = [p if isinstance(p, str) else _ref_value(ctx, p) for p in value.parts]
+    if len(parts) == 1:
+        return parts[0]
+    return Join("", parts)
+
+
+def _ref_value(ctx: StackContext, ref: EnvRef) -> Any:
+    plan = ctx.plan
+    if ref.kind == "database":
+        db = plan.databases[ref.target].spec
+        literal = {"name": db.dbname, "user": db.username, "engine": db.engine}
+        return literal.get(ref.attribute) or ctx.take("data", db_out(ref.target, ref.attribute))
+    if ref.kind == "cache":
+        return ctx.take("data", cache_out(ref.target, ref.attribute))
+    if ref.kind == "bucket":
+        if ref.attribute == "region":
+            return Ref("AWS::Region")
+        return ctx.take("data", bucket_out(ref.target, ref.attribute))
+    other = plan.services[ref.target].spec
+    host = f"{other.name}.{plan.namespace}"
+    return {"host": host, "port": str(other.port), "url": f"http://{host}:{other.port}"}[ref.attribute]
+
+
+def _secret_value(ctx: StackContext, value: SecretValue) -> Any:
+    if value.kind == "app-secret":
+        external = ctx.plan.secrets[value.target].spec.external
+        return external or ctx.take("data", secret_out(value.target))
+    out = db_out if value.kind == "database" else cache_out
+    if value.attribute == "url":
+        return ctx.take("data", out(value.target, "url"))
+    holder = ctx.take("data", out(value.target, "secret" if value.kind == "database" else "token"))
+    return Sub("${S}:" + str(value.attribute) + "::", S=holder)
+
+
+def _container(ctx: StackContext, sp: ServicePlan, log_group: logs.LogGroup) -> ecs.ContainerDefinition:
+    svc = sp.spec
+    image: Any = svc.image
+    if not image:
+        ctx.template.add_parameter(Parameter("Image", Type="String",
+                                             Description=f"image built from {svc.build.context if svc.build else ''}"))
+        ctx.inputs["Image"] = StackInput("Image", "build", svc.name)
+        image = Ref("Image")
+    props: dict[str, Any] = {
+        "Name": svc.name, "Image": image, "Essential": True,
+        "Environment": [ecs.Environment(Name=k, Value=_value(ctx, sp, v)) for k, v in sp.env.items()],
+        "Secrets": [ecs.Secret(Name=k, ValueFrom=_secret_value(ctx, v)) for k, v in sp.secrets.items()],
+        "LogConfiguration": ecs.LogConfiguration(LogDriver="awslogs", Options={
+            "awslogs-group": Ref(log_group), "awslogs-region": Ref("AWS::Region"), "awslogs-stream-prefix": svc.name}),
+        "ReadonlyRootFilesystem": svc.readonly_root,
+    }
+    if svc.port:
+        props["PortMappings"] = [ecs.PortMapping(ContainerPort=svc.port, Protocol="tcp")]
+    if svc.container_check:
+        c = svc.container_check
+        props["HealthCheck"] = ecs.HealthCheck(Command=c.command, Interval=c.interval, Timeout=c.timeout,
+                                               Retries=c.retries, StartPeriod=c.start_period)
+    for key, value in (("Command", svc.command), ("EntryPoint", svc.entrypoint), ("WorkingDirectory", svc.workdir),
+                       ("User", svc.user), ("StopTimeout", svc.stop_timeout)):
+        if value:
+            props[key] = value
+    mounts = [ecs.MountPoint(SourceVolume=v.key, ContainerPath=v.path, ReadOnly=v.readonly)
+              for v in ctx.plan.volumes if v.service == svc.name]
+    if mounts:
+        props["MountPoints"] = mounts
+    for key in ("Environment", "Secrets"):
+        if not props[key]:
+            del props[key]
+    return ecs.ContainerDefinition(**props)
+
+
+def _sidecar(name: str, car: Any, log_group: logs.LogGroup) -> ecs.ContainerDefinition:
+    props: dict[str, Any] = {
+        "Name": name, "Image": car.image, "Essential": car.essential, "Cpu": car.cpu, "MemoryReservation": car.memory,
+        "LogConfiguration": ecs.LogConfiguration(LogDriver="awslogs", Options={
+            "awslogs-group": Ref(log_group), "awslogs-region": Ref("AWS::Region"), "awslogs-stream-prefix": name}),
+    }
+    if car.port:
+        props["PortMappings"] = [ecs.PortMapping(ContainerPort=car.port, Protocol=car.protocol)]
+    if car.env:
+        props["Environment"] = [ecs.Environment(Name=k, Value=str(v)) for k, v in sorted(car.env.items())]
+    if car.command:
+        props["Command"] = car.command
+    return ecs.ContainerDefinition(**props)
+
+
+def _task_role(ctx: StackContext, sp: ServicePlan) -> None:
+    statements = []
+    for perm in sp.permissions:
+        resources = []
+        for res in perm.resources:
+            kind, _, name = res.partition(":")
+            arn = ctx.take("data", bucket_out(name, "arn"))
+            resources.append(Sub("${A}/*", A=arn) if kind == "bucket-objects" else arn)
+        statements.append({"Sid": perm.sid, "Effect": "Allow", "Action": list(perm.actions), "Resource": resources})
+    policies = [iam.Policy(PolicyName="uses", PolicyDocument={"Version": "2012-10-17", "Statement": statements})] \
+        if statements else []
+    ctx.add(iam.Role("TaskRole", AssumeRolePolicyDocument=ASSUME_ECS_TASKS,
+                     Description=f"{ctx.plan.prefix} {sp.spec.name}: only what its `uses` needs",
+                     Tags=ctx.tags(), **({"Policies": policies} if policies else {})))
+
+
+def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguration) -> None:
+    svc = sp.spec
+    cluster = ctx.take("platform", "ClusterName")
+    props: dict[str, Any] = {}
+    depends = []
+    if sp.route and svc.port and svc.health:
+        h = svc.health
+        ctx.add(elb.TargetGroup(
+            "TargetGroup", Port=svc.port, Protocol="HTTP", TargetType="ip", VpcId=ctx.take("network", "VpcId"),
+            HealthCheckPath=h.path, HealthCheckIntervalSeconds=h.interval, HealthCheckTimeoutSeconds=h.timeout,
+            HealthyThresholdCount=h.healthy, UnhealthyThresholdCount=h.unhealthy,
+            Matcher=elb.Matcher(HttpCode=h.codes),
+            TargetGroupAttributes=[elb.TargetGroupAttribute(Key="deregistration_delay.timeout_seconds", Value="30")],
+            Tags=ctx.tags()))
+        ctx.add(elb.ListenerRule(
+            "ListenerRule", ListenerArn=ctx.take("edge", "ListenerArn"), Priority=sp.route.priority,
+            Conditions=[elb.Condition(Field="path-pattern", PathPatternConfig=elb.PathPatternConfig(
+                Values=[sp.route.path]))],
+            Actions=[elb.ListenerRuleAction(Type="forward", TargetGroupArn=Ref("TargetGroup"))]))
+        props["LoadBalancers"] = [ecs.LoadBalancer(ContainerName=svc.name, ContainerPort=svc.port,
+                                                   TargetGroupArn=Ref("TargetGroup"))]
+        props["HealthCheckGracePeriodSeconds"] = h.grace
+        depends.append("ListenerRule")
+        ctx.give("TargetGroupArn", Ref("TargetGroup"))
+    if sp.discovery:
+        ctx.add(sd.Service(
+            "Discovery", Name=svc.name, NamespaceId=ctx.take("platform", "NamespaceId"),
+            DnsConfig=sd.DnsConfig(DnsRecords=[sd.DnsRecord(Type="A", TTL=10)], RoutingPolicy="MULTIVALUE"),
+            HealthCheckCustomConfig=sd.HealthCheckCustomConfig(FailureThreshold=1)))
+        props["ServiceRegistries"] = [ecs.ServiceRegistry(RegistryArn=GetAtt("Discovery", "Arn"))]
+    if svc.spot:
+        strategy = [ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE_SPOT", Weight=1)]
+        if ctx.plan.env.profile == "prod":
+            # Keep one task on regular Fargate so a Spot reclaim never takes the service to zero.
+            strategy.insert(0, ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE", Base=1, Weight=0))
+        props["CapacityProviderStrategy"] = strategy
+    else:
+        props["LaunchType"] = "FARGATE"
+    ctx.add(ecs.Service(
+        "Service", Cluster=cluster, TaskDefinition=Ref("TaskDefinition"), DesiredCount=svc.desired,
+        NetworkConfiguration=ecs.NetworkConfiguration(AwsvpcConfiguration=network),
+        DeploymentConfiguration=ecs.DeploymentConfiguration(
+            MinimumHealthyPercent=svc.min_healthy, MaximumPercent=svc.max_percent,
+            DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=ctx.plan.env.circuit_breaker,
+                                                                  Rollback=ctx.plan.env.circuit_breaker)),
+        PropagateTags="SERVICE", EnableECSManagedTags=True, Tags=ctx.tags(**{"moorage:service": svc.name}),
+        **props, **({"DependsOn": depends} if depends else {})))
+    ctx.give("ServiceName", GetAtt("Service", "Name"))
+    if svc.scaling:
+        _scaling(ctx, sp, cluster)
+    for alarm in sp.alarms:
+        _alarm(ctx, alarm, cluster)
+
+
+def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
+    sc = sp.spec.scaling
+    assert sc is not None
+    ctx.add(applicationautoscaling.ScalableTarget(
+        "ScalableTarget", MinCapacity=sc.min, MaxCapacity=sc.max, ServiceNamespace="ecs",
+        ScalableDimension="ecs:service:DesiredCount",
+        ResourceId=Join("/", ["service", cluster, GetAtt("Service", "Name")])))
+    for metric, target in (("ECSServiceAverageCPUUtilization", sc.cpu),
+                           ("ECSServiceAverageMemoryUtilization", sc.memory)):
+        if target is None:
+            continue
+        name = "Cpu" if "CPU" in metric else "Memory"
+        ctx.add(applicationautoscaling.ScalingPolicy(
+            f"Scale{name}", PolicyName=ctx.name(sp.spec.name, name.lower()), PolicyType="TargetTrackingScaling",
+            ScalingTargetId=Ref("ScalableTarget"),
+            TargetTrackingScalingPolicyConfiguration=applicationautoscaling.TargetTrackingScalingPolicyConfiguration(
+                TargetValue=float(target), ScaleInCooldown=300, ScaleOutCooldown=60,
+                PredefinedMetricSpecification=applicationautoscaling.PredefinedMetricSpecification(
+                    PredefinedMetricType=metric))))
+
+
+def alarm_resource(ctx: StackContext, alarm: AlarmPlan, refs: dict[str, Any]) -> cloudwatch.Alarm:
+    """A CloudWatch alarm from the plan, '@' dimension values replaced from ``refs``."""
+    topic = ctx.take("platform", "AlarmTopicArn")
+    dims = [cloudwatch.MetricDimension(Name=k, Value=refs[v] if v.startswith("@") else v)
+            for k, v in sorted(alarm.dimensions.items())]
+    return cloudwatch.Alarm(
+        logical_id("alarm", alarm.key), AlarmDescription=alarm.description, Namespace=alarm.namespace,
+        MetricName=alarm.metric, Dimensions=dims, Statistic=alarm.statistic, Period=alarm.period,
+        EvaluationPeriods=alarm.periods, Threshold=alarm.threshold, ComparisonOperator=alarm.comparison,
+        TreatMissingData=alarm.treat_missing, AlarmActions=[topic], OKActions=[topic])
+
+
+def _alarm(ctx: StackContext, alarm: AlarmPlan, cluster: Ref) -> None:
+    refs: dict[str, Any] = {"@cluster": cluster, "@service": GetAtt("Service", "Name")}
+    if "@tg" in alarm.dimensions.values():
+        refs["@tg"] = GetAtt("TargetGroup", "TargetGroupFullName")
+        refs["@alb"] = ctx.take("edge", "LoadBalancerFullName")
+    ctx.add(alarm_resource(ctx, alarm, refs))
+
+
+def _schedule(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguration) -> None:
+    ctx.add(events.Rule(
+        "Schedule", Description=f"{ctx.plan.prefix} {sp.spec.name}", ScheduleExpression=sp.spec.schedule,
+        State="ENABLED", Targets=[events.Target(
+            Id=sp.spec.name, Arn=ctx.take("platform", "ClusterArn"), RoleArn=ctx.take("platform", "SchedulerRoleArn"),
+            EcsParameters=events.EcsParameters(
+                TaskDefinitionArn=Ref("TaskDefinition"), TaskCount=1, LaunchType="FARGATE",
+                NetworkConfiguration=events.NetworkConfiguration(AwsVpcConfiguration=events.AwsVpcConfiguration(
+                    Subnets=network.Subnets, SecurityGroups=network.SecurityGroups, AssignPublicIp="DISABLED"))))]))

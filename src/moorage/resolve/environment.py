@@ -1,0 +1,412 @@
+"""AppSpec + environment -> EnvSpec: every value decided, every decision with its reason."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from moorage.data import load_data
+from moorage.errors import Diagnostic, InputError
+from moorage.spec.fargate import nearest_size
+from moorage.spec.load import LoadedApp, spec_for_environment
+from moorage.spec.models import (
+    AppSpec,
+    Build,
+    ContainerCheck,
+    CorsRule,
+    Domain,
+    HealthCheck,
+    LifecycleRule,
+    Profile,
+    Scaling,
+    ServiceKind,
+    Sidecar,
+    Volume,
+)
+from moorage.spec.source import SourceMap
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One choice the tool made, and why."""
+
+    topic: str
+    value: str
+    reason: str
+
+
+@dataclass
+class ResolvedService:
+    """A service with every setting decided for one environment."""
+
+    name: str
+    kind: ServiceKind
+    image: str | None
+    build: Build | None
+    port: int | None
+    route: str | None
+    health: HealthCheck | None
+    container_check: ContainerCheck | None
+    cpu: int
+    memory: int
+    arch: Literal["x86_64", "arm64"]
+    desired: int
+    scaling: Scaling | None
+    command: list[str] | None
+    entrypoint: list[str] | None
+    workdir: str | None
+    user: str | None
+    env: dict[str, str]
+    secret_env: dict[str, str]
+    uses: list[str]
+    spot: bool
+    schedule: str | None
+    volumes: list[Volume]
+    sidecars: dict[str, Sidecar]
+    stop_timeout: int | None
+    readonly_root: bool
+    min_healthy: int
+    max_percent: int
+
+
+@dataclass
+class ResolvedDatabase:
+    """A database with every setting decided for one environment."""
+
+    name: str
+    engine: str
+    family: Literal["postgres", "mysql"]
+    aurora: bool
+    version: str
+    major: str
+    port: int
+    parameter_family: str
+    scheme: str
+    dbname: str
+    username: str
+    instance: str
+    storage: int
+    max_storage: int
+    storage_type: str
+    iops: int | None
+    replicas: int
+    parameters: dict[str, str]
+    multi_az: bool
+    backup_days: int
+    deletion_protection: bool
+    performance_insights: bool
+    snapshot_on_delete: bool
+    extensions: list[str]
+    schemas: list[str]
+
+
+@dataclass
+class ResolvedCache:
+    """A cache with every setting decided for one environment."""
+
+    name: str
+    engine: str
+    version: str
+    port: int
+    parameter_family: str
+    node_type: str
+    nodes: int
+    cluster_mode: bool
+    shards: int
+    backup_days: int
+    failover: bool
+    snapshot_on_delete: bool
+
+
+@dataclass
+class ResolvedBucket:
+    """A bucket with every setting decided for one environment."""
+
+    name: str
+    versioning: bool
+    lifecycle: list[LifecycleRule]
+    cors: list[CorsRule]
+    public: bool
+    access: dict[str, str]
+    retain: bool
+
+
+@dataclass
+class ResolvedSecret:
+    """A secret for one environment (never its value)."""
+
+    name: str
+    generate: bool
+    length: int
+    description: str
+    external: str | None
+
+
+@dataclass
+class EnvSpec:
+    """Everything one environment of the app needs, decided."""
+
+    app: str
+    env: str
+    profile: Profile
+    region: str
+    residency: list[str]
+    cidr: str
+    azs: int
+    nat: Literal["none", "single", "per-az"]
+    flow_logs: bool
+    domain: Domain | None
+    log_retention: int
+    waf: bool
+    access_logs: bool
+    alarm_level: Literal["none", "basic", "full"]
+    alarm_emails: list[str]
+    alarm_topic_arn: str | None
+    dashboard: bool
+    container_insights: bool
+    budget_monthly: float | None
+    budget_emails: list[str]
+    circuit_breaker: bool
+    tags: dict[str, str]
+    services: dict[str, ResolvedService]
+    databases: dict[str, ResolvedDatabase]
+    caches: dict[str, ResolvedCache]
+    buckets: dict[str, ResolvedBucket]
+    secrets: dict[str, ResolvedSecret]
+    decisions: list[Decision] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def stateful_retained(self) -> bool:
+        """True when stateful resources are snapshotted/retained on delete (all but dev)."""
+        return self.profile != "dev"
+
+
+def profile_for(env: str, explicit: str | None) -> tuple[Profile, str]:
+    """The profile for an environment name, with the reason."""
+    if explicit:
+        return explicit, "set in environments." + env + ".profile"  # type: ignore[return-value]
+    names = load_data("profiles")["names"]
+    if env.lower() in names:
+        return names[env.lower()], f"environment name {env!r}"
+    raise InputError([Diagnostic(
+        "error", f"cannot tell the profile of environment {env!r}", None,
+        f"add `profile: dev|staging|prod` under environments.{env}")])
+
+
+def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
+    """Decide every value for environment ``env``; raise InputError for env-specific mistakes."""
+    app, smap = spec_for_environment(loaded, env)
+    override = app.environments[env]
+    profile, why_profile = profile_for(env, override.profile)
+    defaults = load_data("profiles")["profiles"][profile]
+    decisions: list[Decision] = [Decision("profile", profile, why_profile)]
+    warnings: list[Diagnostic] = []
+
+    def decide(topic: str, given: Any, default: Any, why: str) -> Any:
+        if given is not None:
+            decisions.append(Decision(topic, _show(given), "set in the spec"))
+            return given
+        decisions.append(Decision(topic, _show(default), f"profile {profile}: {why}"))
+        return default
+
+    _check_forbidden_env(app, env, profile, smap)
+    region = app.region
+    residency = _residency_regions(app)
+    if residency and region not in residency:
+        raise InputError([Diagnostic(
+            "error", f"region {region} is outside the residency {app.residency!r} ({', '.join(residency)})",
+            smap.locate(("region",)), "choose an allowed region or change residency")])
+
+    net = defaults["network"]
+    azs = decide("network.azs", app.network.azs, net["azs"], "spread over this many Availability Zones")
+    region_azs = load_data("regions")["regions"][region]["azs"]
+    if azs > region_azs:
+        raise InputError([Diagnostic("error", f"{region} has {region_azs} AZs, not {azs}",
+                                     smap.locate(("network", "azs")))])
+    nat = decide("network.nat", app.network.nat, net["nat"],
+                 "one NAT per AZ so losing an AZ does not cut egress" if net["nat"] == "per-az"
+                 else "one shared NAT gateway keeps cost down")
+    flow_logs = decide("network.flow_logs", app.network.flow_logs, net["flow_logs"], "VPC flow logs")
+    retention = decide("logs.retention", app.logs.retention, defaults["logs"]["retention"], "log retention days")
+
+    services = {name: _service(name, svc, profile, defaults, decide, warnings, smap)
+                for name, svc in app.services.items()}
+    databases = {name: _database(name, db, app, profile, defaults, decide, smap)
+                 for name, db in app.databases.items()}
+    caches = {name: _cache(name, c, profile, defaults, decide) for name, c in app.caches.items()}
+    buckets = {}
+    for name, b in app.buckets.items():
+        access = {s: b.access.get(s, "readwrite") for s, svc in app.services.items() if name in svc.uses}
+        buckets[name] = ResolvedBucket(
+            name, decide(f"buckets.{name}.versioning", b.versioning, defaults["bucket"]["versioning"],
+                         "object versioning"),
+            list(b.lifecycle), list(b.cors), b.public, access, retain=profile != "dev")
+    secrets = {name: ResolvedSecret(name, s.generate, s.length, s.description or f"{app.name} {name}", s.external)
+               for name, s in app.secrets.items()}
+
+    alarm_level = defaults["alarms"]
+    if alarm_level != "none" and not app.alarms.email and not app.alarms.topic_arn:
+        warnings.append(Diagnostic("warning", "alarms have no recipient: they go to an SNS topic nobody reads",
+                                   smap.locate(("alarms",)), "set alarms.email or alarms.topic_arn"))
+    edge = defaults["edge"]
+    routed = any(s.route for s in services.values())
+    decisions.append(Decision("edge.waf", str(edge["waf"] and routed).lower(),
+                              f"profile {profile}: " + ("WAF with AWS managed rules on the public ALB"
+                                                         if edge["waf"] else "no WAF outside production")))
+    tags = {"moorage:app": app.name, "moorage:environment": env, **app.tags, **override.tags}
+    return EnvSpec(
+        app=app.name, env=env, profile=profile, region=region, residency=residency, cidr=app.network.cidr,
+        azs=azs, nat=nat, flow_logs=flow_logs, domain=app.domain_spec, log_retention=retention,
+        waf=bool(edge["waf"]) and routed, access_logs=bool(edge["access_logs"]) and routed,
+        alarm_level=alarm_level, alarm_emails=list(app.alarms.email), alarm_topic_arn=app.alarms.topic_arn,
+        dashboard=bool(defaults["dashboard"]), container_insights=bool(defaults["container_insights"]),
+        budget_monthly=app.budget.monthly if app.budget else None,
+        budget_emails=list(app.budget.email) if app.budget else [],
+        circuit_breaker=app.deploy.circuit_breaker, tags=tags, services=services, databases=databases,
+        caches=caches, buckets=buckets, secrets=secrets, decisions=decisions, warnings=warnings,
+    )
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Scaling):
+        return f"{value.min}-{value.max} tasks at {value.cpu}% CPU"
+    return str(value)
+
+
+def _words(value: list[str] | str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
+
+
+def _service(name: str, svc: Any, profile: str, defaults: dict[str, Any], decide: Any,
+             warnings: list[Diagnostic], smap: SourceMap) -> ResolvedService:
+    d = defaults["service"]
+    kind = svc.derived_kind
+    if svc.cpu is None and svc.memory is None:
+        cpu, memory = d["cpu"], d["memory"]
+        decide(f"services.{name}.size", None, f"{cpu} cpu / {memory} MiB", "default task size")
+    else:
+        cpu, memory = nearest_size(svc.cpu, svc.memory)
+        decide(f"services.{name}.size", f"{cpu} cpu / {memory} MiB", None, "")
+    long_running = kind in ("web", "service", "worker")
+    scaling = None
+    if long_running:
+        default_scaling = Scaling(**d["scaling"]) if d["scaling"] else None
+        scaling = decide(f"services.{name}.scaling", svc.scaling, default_scaling,
+                         "target-tracking autoscaling" if default_scaling else "no autoscaling")
+        default_desired = scaling.min if scaling else d["replicas"]
+        desired = decide(f"services.{name}.replicas", svc.replicas,
+                         max(default_desired, 1) if scaling else default_desired, "running tasks")
+        if scaling and not scaling.min <= desired <= scaling.max:
+            desired = max(scaling.min, min(desired, scaling.max))
+    else:
+        desired = 0
+    for vol in svc.volumes:
+        if not vol.persistent:
+            warnings.append(Diagnostic(
+                "warning", f"{vol.path} is ephemeral: Fargate task storage is lost when the task stops",
+                smap.locate(("services", name, "volumes")), "set persistent: true to keep it on EFS"))
+    image = svc.image
+    if image and profile == "prod" and (image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1]) \
+            and "@sha256:" not in image:
+        warnings.append(Diagnostic("warning", f"image {image!r} is not pinned to a tag or digest in production",
+                                   smap.locate(("services", name, "image")),
+                                   "pin a version tag or digest so a redeploy runs what was tested"))
+    build = Build(context=svc.build) if isinstance(svc.build, str) else svc.build
+    env = {k: _env_text(v) for k, v in svc.env.items()}
+    readonly = svc.readonly_root if svc.readonly_root is not None else False
+    return ResolvedService(
+        name=name, kind=kind, image=image, build=build, port=svc.port, route=svc.route,
+        health=svc.health_check or (HealthCheck() if svc.route else None), container_check=svc.healthcheck,
+        cpu=cpu, memory=memory, arch=svc.arch, desired=desired, scaling=scaling,
+        command=_words(svc.command), entrypoint=_words(svc.entrypoint), workdir=svc.workdir, user=svc.user,
+        env=env, secret_env=svc.secret_env, uses=list(svc.uses), spot=svc.spot, schedule=svc.schedule,
+        volumes=list(svc.volumes), sidecars=dict(svc.sidecars), stop_timeout=svc.stop_timeout,
+        readonly_root=readonly, min_healthy=d["deployment"]["min_healthy"],
+        max_percent=d["deployment"]["max_percent"],
+    )
+
+
+def _env_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _database(name: str, db: Any, app: AppSpec, profile: str, defaults: dict[str, Any], decide: Any,
+              smap: SourceMap) -> ResolvedDatabase:
+    d = defaults["database"]
+    engine_info = load_data("profiles")["engines"][db.engine]
+    version = db.version or engine_info["version"]
+    major = version.split(".")[0] if db.family == "postgres" else ".".join(version.split(".")[:2])
+    instance = decide(f"databases.{name}.instance", db.instance, d["instance"][db.engine], "instance class")
+    if db.aurora and instance in load_data("profiles")["aurora_unsupported_classes"]:
+        raise InputError([Diagnostic("error", f"Aurora does not run on {instance}",
+                                     smap.locate(("databases", name, "instance")),
+                                     "use db.t4g.medium or larger, or engine postgres/mysql")])
+    storage = 0 if db.aurora else decide(f"databases.{name}.storage", db.storage, d["storage"], "GiB allocated")
+    max_storage = 0 if db.aurora else decide(f"databases.{name}.max_storage", db.max_storage,
+                                            max(d["max_storage"], storage + 1), "storage autoscaling ceiling")
+    multi_az = decide(f"databases.{name}.multi_az", db.multi_az, d["multi_az"],
+                      "a standby in a second AZ" if d["multi_az"] else "single AZ")
+    dbname = db.name or re.sub(r"[^A-Za-z0-9_]", "_", app.name)
+    return ResolvedDatabase(
+        name=name, engine=db.engine, family=db.family, aurora=db.aurora, version=version, major=major,
+        port=engine_info["port"], parameter_family=engine_info["family"].format(major=major),
+        scheme=engine_info["scheme"], dbname=dbname, username=db.username, instance=instance,
+        storage=storage, max_storage=max_storage,
+        storage_type="aurora" if db.aurora else (db.storage_type or d["storage_type"]), iops=db.iops,
+        replicas=db.replicas, parameters={k: str(v) for k, v in db.parameters.items()}, multi_az=multi_az,
+        backup_days=decide(f"databases.{name}.backup_days", db.backup_days, d["backup_days"], "backup retention"),
+        deletion_protection=decide(f"databases.{name}.deletion_protection", db.deletion_protection,
+                                   d["deletion_protection"], "deletion protection"),
+        performance_insights=decide(f"databases.{name}.performance_insights", db.performance_insights,
+                                    d["performance_insights"], "Performance Insights"),
+        snapshot_on_delete=bool(d["snapshot_on_delete"]), extensions=list(db.extensions),
+        schemas=list(db.schemas),
+    )
+
+
+def _cache(name: str, c: Any, profile: str, defaults: dict[str, Any], decide: Any) -> ResolvedCache:
+    d = defaults["cache"]
+    info = load_data("profiles")["engines"][c.engine]
+    nodes = decide(f"caches.{name}.nodes", c.nodes, d["nodes"], "nodes per shard")
+    version = c.version or info["version"]
+    major = version.split(".")[0]
+    family = f"{c.engine}{major}" if c.engine == "valkey" else (f"redis{major}" if major != "6" else "redis6.x")
+    return ResolvedCache(
+        name=name, engine=c.engine, version=version, port=info["port"], parameter_family=family,
+        node_type=decide(f"caches.{name}.node_type", c.node_type, d["node_type"], "node type"),
+        nodes=nodes, cluster_mode=c.cluster_mode, shards=c.shards or (2 if c.cluster_mode else 1),
+        backup_days=decide(f"caches.{name}.backup_days", c.backup_days, d["backup_days"], "snapshot retention"),
+        failover=nodes > 1, snapshot_on_delete=profile != "dev",
+    )
+
+
+def _residency_regions(app: AppSpec) -> list[str]:
+    if app.residency is None:
+        return []
+    data = load_data("regions")
+    if isinstance(app.residency, list):
+        return sorted(app.residency)
+    countries = set(data["residency"][app.residency]["countries"])
+    return sorted(r for r, info in data["regions"].items() if info["country"] in countries)
+
+
+def _check_forbidden_env(app: AppSpec, env: str, profile: str, smap: SourceMap) -> None:
+    forbidden = set(app.environments[env].forbid_env)
+    if profile == "prod":
+        forbidden |= set(app.forbid_env)
+    problems = [
+        Diagnostic("error", f"{var} must not be set in environment {env!r}",
+                   smap.locate(("services", sname, "env", var)), "remove it from this environment")
+        for sname, svc in app.services.items() for var in svc.env if var in forbidden
+    ]
+    if problems:
+        raise InputError(problems)
