@@ -18,6 +18,8 @@ from moorage.plan.network import network_plan
 from moorage.plan.observability import service_alarms, shared_alarms
 from moorage.plan.security import cache_sg, database_sg, security_groups, service_sg, volume_sg
 from moorage.plan.wiring import service_environment, task_permissions
+from moorage.errors import Diagnostic
+from moorage.resolve.aws_data import resource_available
 from moorage.resolve.environment import Decision, EnvSpec
 
 __all__ = ["build_plan", "Plan"]
@@ -26,6 +28,7 @@ __all__ = ["build_plan", "Plan"]
 def build_plan(env: EnvSpec) -> Plan:
     """Everything to build for ``env``, split into stacks that deploy in order."""
     decisions = list(env.decisions)
+    warnings_extra: list[Diagnostic] = []
     prefix = f"{env.app}-{env.env}"
     retain = env.profile != "dev"
     network = network_plan(env)
@@ -74,12 +77,23 @@ def build_plan(env: EnvSpec) -> Plan:
         stacks.append(StackPlan(sp.stack, physical_name(prefix, "svc", name, limit=128),
                                 f"{sp.spec.kind} {name}", deps))
     alarms = shared_alarms(env, edge, prefix)
-    if alarms or env.dashboard or env.budget_monthly:
+    if env.budget_monthly:
+        # Budgets are account-wide billing objects; where CloudFormation lacks the type, us-east-1 holds it.
+        region = env.region if resource_available(env.region, "AWS::Budgets::Budget") else "us-east-1"
+        stacks.append(StackPlan("budget", f"{prefix}-budget", "monthly cost budget and alerts", [],
+                                None if region == env.region else region))
+        decisions.append(Decision("budget.region", region, "same region as the app" if region == env.region else
+                                  f"CloudFormation has no AWS::Budgets::Budget in {env.region}; budgets are "
+                                  "account-wide and hold no application data"))
+        if not env.budget_emails:
+            warnings_extra.append(Diagnostic("warning", "budget has no email: nobody hears when it is exceeded",
+                                             None, "set budget.email"))
+    if alarms or env.dashboard:
         deps = ["platform"] + (["edge"] if edge else []) + [sp.stack for sp in services.values()]
-        stacks.append(StackPlan("observability", f"{prefix}-observability", "alarms, dashboard, budget", deps))
+        stacks.append(StackPlan("observability", f"{prefix}-observability", "alarms and dashboard", deps))
     return Plan(
         env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
         databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
         alarms=alarms, namespace=f"{env.app}.internal", cluster_name=prefix, decisions=decisions,
-        warnings=list(env.warnings),
+        warnings=list(env.warnings) + warnings_extra,
     )

@@ -228,6 +228,7 @@ class StackPlan:
     name: str
     purpose: str
     depends_on: list[str]
+    region: str | None = None  # None: the environment's region
 
 
 @dataclass

@@ -13,7 +13,7 @@ from moorage.render.context import StackContext
 from moorage.render.data import render_data
 from moorage.render.edge import render_edge
 from moorage.render.network import render_network
-from moorage.render.observability import render_observability
+from moorage.render.observability import render_budget, render_observability
 from moorage.render.platform import render_platform
 from moorage.render.service import render_service
 
@@ -53,6 +53,8 @@ def synthesize(plan: Plan) -> Synth:
             render_edge(ctx)
         elif stack.key == "observability":
             render_observability(ctx)
+        elif stack.key == "budget":
+            render_budget(ctx)
         else:
             render_service(ctx, next(s for s in plan.services.values() if s.stack == stack.key))
         contexts[stack.key] = ctx
@@ -115,6 +117,7 @@ def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str
         body = to_json(templates[stack.key])
         stacks.append({
             "key": stack.key, "name": stack.name, "purpose": stack.purpose, "template": f"{stack.key}.json",
+            "region": stack.region or env.region,
             "depends_on": stack.depends_on, "parameters": params,
             "outputs": sorted(templates[stack.key].get("Outputs", {})),
             "resources": len(templates[stack.key].get("Resources", {})), "bytes": len(body.encode()),
@@ -130,6 +133,17 @@ def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str
 def write_synth(synth: Synth, out_dir: Path) -> list[Path]:
     """Write every template and the manifest into ``out_dir``; returns the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    previous = out_dir / MANIFEST
+    if previous.is_file():
+        # Templates of stacks this synth no longer has would otherwise be linted or deployed again.
+        try:
+            old = json.loads(previous.read_text(encoding="utf-8")).get("stacks", [])
+        except ValueError:
+            old = []
+        for stack in old:
+            stale = out_dir / str(stack.get("template", ""))
+            if stack.get("key") not in synth.templates and stale.suffix == ".json" and stale.is_file():
+                stale.unlink()
     written = []
     for key in synth.templates:
         path = out_dir / f"{key}.json"

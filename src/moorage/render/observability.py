@@ -16,26 +16,32 @@ def render_observability(ctx: StackContext) -> None:
     """Fill the observability stack."""
     plan = ctx.plan
     refs: dict[str, Any] = {}
-    if plan.edge:
+    if plan.edge and any("@alb" in a.dimensions.values() for a in plan.alarms):
         refs["@alb"] = ctx.take("edge", "LoadBalancerFullName")
     for alarm in plan.alarms:
         ctx.add(alarm_resource(ctx, alarm, refs))
     if plan.env.dashboard:
         ctx.add(cloudwatch.Dashboard("Dashboard", DashboardName=ctx.name("overview"), DashboardBody=_dashboard(ctx)))
-    env = plan.env
-    if env.budget_monthly and env.budget_emails:
-        subscribers = [budgets.Subscriber(SubscriptionType="EMAIL", Address=e) for e in sorted(env.budget_emails)]
-        notes = [("ACTUAL", 80.0), ("FORECASTED", 100.0)]
-        ctx.add(budgets.Budget(
-            "Budget",
-            Budget=budgets.BudgetData(
-                BudgetName=ctx.name("monthly"), BudgetType="COST", TimeUnit="MONTHLY",
-                BudgetLimit=budgets.Spend(Amount=float(env.budget_monthly), Unit="USD"),
-                CostFilters={"TagKeyValue": [f"user:moorage:environment${env.env}"]}),
-            NotificationsWithSubscribers=[budgets.NotificationWithSubscribers(
-                Notification=budgets.Notification(NotificationType=kind, ComparisonOperator="GREATER_THAN",
-                                                  Threshold=pct, ThresholdType="PERCENTAGE"),
-                Subscribers=subscribers) for kind, pct in notes]))
+
+
+def render_budget(ctx: StackContext) -> None:
+    """Fill the budget stack: a monthly cost budget with 80% actual and 100% forecast alerts."""
+    env = ctx.plan.env
+    if not env.budget_monthly:
+        return
+    subscribers = [budgets.Subscriber(SubscriptionType="EMAIL", Address=e) for e in sorted(env.budget_emails)]
+    notes = [("ACTUAL", 80.0), ("FORECASTED", 100.0)]
+    ctx.add(budgets.Budget(
+        "Budget",
+        Budget=budgets.BudgetData(
+            BudgetName=ctx.name("monthly"), BudgetType="COST", TimeUnit="MONTHLY",
+            BudgetLimit=budgets.Spend(Amount=float(env.budget_monthly), Unit="USD"),
+            CostFilters={"TagKeyValue": [f"user:moorage:environment${env.env}"]}),
+        NotificationsWithSubscribers=[budgets.NotificationWithSubscribers(
+            Notification=budgets.Notification(NotificationType=kind, ComparisonOperator="GREATER_THAN",
+                                              Threshold=pct, ThresholdType="PERCENTAGE"),
+            Subscribers=subscribers) for kind, pct in notes] if subscribers else []))
+    ctx.give("BudgetName", ctx.name("monthly"))
 
 
 def _dashboard(ctx: StackContext) -> Sub:

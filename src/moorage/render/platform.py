@@ -38,7 +38,7 @@ def render_platform(ctx: StackContext) -> None:
         ctx.add(sns.Topic("AlarmTopic", TopicName=ctx.name("alarms"), KmsMasterKeyId="alias/aws/sns",
                           Tags=ctx.tags()))
         for i, email in enumerate(sorted(env.alarm_emails)):
-            ctx.add(sns.Subscription(f"AlarmEmail{i + 1}", TopicArn=Ref("AlarmTopic"), Protocol="email",
+            ctx.add(sns.SubscriptionResource(f"AlarmEmail{i + 1}", TopicArn=Ref("AlarmTopic"), Protocol="email",
                                      Endpoint=email))
         topic_arn = Ref("AlarmTopic")
     if any(s.spec.schedule for s in plan.services.values()):

@@ -40,12 +40,14 @@ def render_service(ctx: StackContext, sp: ServicePlan) -> None:
         Tags=ctx.tags(**{"moorage:service": svc.name})))
     ctx.give("TaskDefinitionArn", Ref("TaskDefinition"))
     ctx.give("LogGroupName", Ref(log_group))
+    if svc.kind == "job":
+        return  # run by the deployer before each deploy (manifest: before_deploy_jobs)
     network = ecs.AwsvpcConfiguration(Subnets=ctx.take("network", "PrivateSubnets", as_list=True),
                                       SecurityGroups=[ctx.take("network", sg_id(sp.security_group or ""))],
                                       AssignPublicIp="DISABLED")
     if svc.kind == "scheduled":
         _schedule(ctx, sp, network)
-    elif svc.kind in ("web", "service", "worker"):
+    else:
         _service(ctx, sp, network)
 
 

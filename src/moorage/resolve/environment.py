@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError
+from moorage.resolve.aws_data import concrete_version, majors
 from moorage.spec.fargate import nearest_size
 from moorage.spec.load import LoadedApp, spec_for_environment
 from moorage.spec.models import (
@@ -343,7 +344,15 @@ def _database(name: str, db: Any, app: AppSpec, profile: str, defaults: dict[str
               smap: SourceMap) -> ResolvedDatabase:
     d = defaults["database"]
     engine_info = load_data("profiles")["engines"][db.engine]
-    version = db.version or engine_info["version"]
+    wanted = db.version or engine_info["version"]
+    version = concrete_version(db.engine, wanted)
+    if version is None:
+        raise InputError([Diagnostic(
+            "error", f"{db.engine} {wanted} cannot be created on RDS", smap.locate(("databases", name, "version")),
+            "available major versions: " + ", ".join(majors(db.engine)))])
+    decide(f"databases.{name}.version", None, version,
+           f"newest {db.engine} {wanted} release RDS can create") if version != wanted else \
+        decide(f"databases.{name}.version", version, None, "")
     major = version.split(".")[0] if db.family == "postgres" else ".".join(version.split(".")[:2])
     instance = decide(f"databases.{name}.instance", db.instance, d["instance"][db.engine], "instance class")
     if db.aurora and instance in load_data("profiles")["aurora_unsupported_classes"]:

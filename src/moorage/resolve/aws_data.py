@@ -1,0 +1,76 @@
+"""Facts about AWS that cfn-lint ships and keeps current: engine versions, resource types per region.
+
+Reading them from cfn-lint (a pinned dependency) keeps moorage's choices in step with what the
+validator accepts, instead of a hand-kept copy that drifts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+from cfnlint.schema import ResourceNotFoundError
+
+_RDS = "cfnlint.data.schemas.extensions.aws_rds_dbinstance"
+
+
+def _engine_table(filename: str, branch: str) -> dict[str, list[str]]:
+    doc = json.loads(resources.files(_RDS).joinpath(filename).read_text(encoding="utf-8"))
+    out: dict[str, list[str]] = {}
+    for clause in doc.get("allOf", []):
+        props = clause.get("if", {}).get("properties", {})
+        engine = props.get("Engine", {}).get("const")
+        if not engine:
+            continue
+        holder = clause["then"] if branch == "then" else clause["if"]
+        versions = holder.get("properties", {}).get("EngineVersion", {}).get("enum", [])
+        out[engine] = [str(v) for v in versions]
+    return out
+
+
+@cache
+def creatable_versions(engine: str) -> tuple[str, ...]:
+    """Engine versions a new RDS/Aurora database can be created with (plain releases only)."""
+    allowed = _engine_table("engine_version.json", "then").get(engine, [])
+    deprecated = set(_engine_table("engine_version_deprecated.json", "if").get(engine, []))
+    plain = re.compile(r"^\d+(\.\d+)*$|^\d+\.\d+\.mysql_aurora\.\d+\.\d+\.\d+$")
+    return tuple(v for v in allowed if v not in deprecated and plain.match(v))
+
+
+def _key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", version))
+
+
+def concrete_version(engine: str, requested: str) -> str | None:
+    """The exact version to use: ``requested`` if creatable, else the newest creatable release of that major."""
+    versions = creatable_versions(engine)
+    if requested in versions and requested.count(".") >= (1 if "mysql" not in engine else 2):
+        return requested
+    prefix = requested + "."
+    matches = [v for v in versions if v.startswith(prefix)]
+    if not matches and requested in versions:
+        return requested
+    return max(matches, key=_key) if matches else None
+
+
+def majors(engine: str) -> list[str]:
+    """Major versions that can be created, for hints."""
+    seen = []
+    for v in sorted(creatable_versions(engine), key=_key):
+        major = v.split(".")[0] if "postgres" in engine else ".".join(v.split(".")[:2])
+        if major not in seen:
+            seen.append(major)
+    return seen
+
+
+@cache
+def resource_available(region: str, resource_type: str) -> bool:
+    """True when CloudFormation offers ``resource_type`` in ``region``."""
+    try:
+        PROVIDER_SCHEMA_MANAGER.get_resource_schema(region=region, resource_type=resource_type)
+    except ResourceNotFoundError:
+        return False
+    return True
