@@ -94,8 +94,8 @@ def _show_plan(p: Plan) -> None:
     stacks = Table(title="Stacks (deploy order)", title_justify="left")
     for col in ("stack", "what", "after"):
         stacks.add_column(col)
-    for s in p.stacks:
-        stacks.add_row(s.name, s.purpose, ", ".join(s.depends_on) or "-")
+    for st in p.stacks:
+        stacks.add_row(st.name, st.purpose, ", ".join(st.depends_on) or "-")
     out.print(stacks)
     dec = Table(title="Decisions", title_justify="left")
     for col in ("what", "chosen", "because"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from moorage.errors import Diagnostic
 from moorage.plan.edge import edge_plan
 from moorage.plan.model import (
     BucketPlan,
@@ -18,7 +19,6 @@ from moorage.plan.network import network_plan
 from moorage.plan.observability import service_alarms, shared_alarms
 from moorage.plan.security import cache_sg, database_sg, security_groups, service_sg, volume_sg
 from moorage.plan.wiring import service_environment, task_permissions
-from moorage.errors import Diagnostic
 from moorage.resolve.aws_data import resource_available
 from moorage.resolve.environment import Decision, EnvSpec
 

@@ -46,9 +46,9 @@ def security_groups(env: EnvSpec) -> dict[str, SecurityGroup]:
         assert svc.port is not None
         groups["alb"].egress.append(Rule(svc.port, service_sg(svc.name), f"to {svc.name} on its port"))
         groups[service_sg(svc.name)].ingress.append(Rule(svc.port, "alb", f"from the load balancer to {svc.name}"))
-    for name, db in env.databases.items():
+    for name in env.databases:
         groups[database_sg(name)] = SecurityGroup(database_sg(name), f"{env.app} {env.env} database {name}")
-    for name, cache in env.caches.items():
+    for name in env.caches:
         groups[cache_sg(name)] = SecurityGroup(cache_sg(name), f"{env.app} {env.env} cache {name}")
     for svc in env.services.values():
         if any(v.persistent for v in svc.volumes):

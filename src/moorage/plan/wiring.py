@@ -52,10 +52,11 @@ def service_environment(env: EnvSpec, svc: ResolvedService) -> tuple[dict[str, P
     taken = set(plain) | set(secrets)
     by_kind: dict[str, list[str]] = {}
     for used in svc.uses:
-        kind = kind_of(env, used)
-        if kind:
-            by_kind.setdefault(kind, []).append(used)
-    for kind, names in by_kind.items():
+        used_kind = kind_of(env, used)
+        if used_kind:
+            by_kind.setdefault(used_kind, []).append(used)
+    for kind_name, names in by_kind.items():
+        kind = cast(Kind, kind_name)
         for name in names:
             for pattern, attr in load_data("connections")["defaults"][kind].items():
                 if "{PREFIX}" not in pattern and len(names) != 1:

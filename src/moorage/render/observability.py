@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from troposphere import Ref, Sub, budgets, cloudwatch
+from troposphere import Sub, budgets, cloudwatch
 
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext

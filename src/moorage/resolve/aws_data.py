@@ -11,8 +11,7 @@ import re
 from functools import cache
 from importlib import resources
 
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-from cfnlint.schema import ResourceNotFoundError
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
 
 _RDS = "cfnlint.data.schemas.extensions.aws_rds_dbinstance"
 

@@ -240,7 +240,8 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     caches = {name: _cache(name, c, profile, defaults, decide) for name, c in app.caches.items()}
     buckets = {}
     for name, b in app.buckets.items():
-        access = {s: b.access.get(s, "readwrite") for s, svc in app.services.items() if name in svc.uses}
+        access: dict[str, str] = {
+            s: b.access.get(s, "readwrite") for s, svc in app.services.items() if name in svc.uses}
         buckets[name] = ResolvedBucket(
             name, decide(f"buckets.{name}.versioning", b.versioning, defaults["bucket"]["versioning"],
                          "object versioning"),

@@ -143,7 +143,8 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
     def err(path: KeyPath, msg: str, hint: str = "") -> None:
         out.append(Diagnostic("error", msg, smap.locate(path), hint))
 
-    kinds = {"services": app.services, "databases": app.databases, "caches": app.caches, "buckets": app.buckets}
+    kinds: dict[str, dict[str, Any]] = {
+        "services": app.services, "databases": app.databases, "caches": app.caches, "buckets": app.buckets}
     owner: dict[str, str] = {}
     for kind, items in kinds.items():
         for name in items:
