@@ -143,9 +143,15 @@ def validate(target: Annotated[Path, typer.Argument(help="a template, or a `moor
 
 
 @app.command()
-def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="write to a file")] = None) -> None:
-    """Print the JSON Schema of moorage.yml (for editors)."""
-    text = json.dumps(api.app_schema(), indent=2, sort_keys=True) + "\n"
+def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="write to a file")] = None,
+           markdown: Annotated[bool, typer.Option("--markdown", help="the human reference instead")] = False) -> None:
+    """Print the JSON Schema of moorage.yml (for editors), or its reference in Markdown."""
+    if markdown:
+        from moorage.spec.reference import spec_reference
+
+        text = spec_reference()
+    else:
+        text = json.dumps(api.app_schema(), indent=2, sort_keys=True) + "\n"
     if output:
         output.write_text(text, encoding="utf-8")
         out.print(f"schema written to {output}")

@@ -119,28 +119,28 @@ class Service(Strict):
     port: Port | None = Field(default=None, description="container port; none for workers")
     route: str | None = Field(default=None, description='ALB path pattern, e.g. "/api/*"; absent -> private')
     health: str | HealthCheck | None = Field(default=None, description="health path or health check block")
-    healthcheck: ContainerCheck | None = None
+    healthcheck: ContainerCheck | None = Field(default=None, description="container health command")
     cpu: int | None = Field(default=None, description="Fargate cpu units (256, 512, 1024, ...)")
     memory: int | None = Field(default=None, description="MiB; must pair with cpu as Fargate allows")
-    replicas: int | None = Field(default=None, ge=0, le=1000)
-    scaling: Scaling | None = None
-    command: list[str] | str | None = None
-    entrypoint: list[str] | str | None = None
-    workdir: str | None = None
-    user: str | None = None
+    replicas: int | None = Field(default=None, ge=0, le=1000, description="running tasks without autoscaling")
+    scaling: Scaling | None = Field(default=None, description="target-tracking autoscaling")
+    command: list[str] | str | None = Field(default=None, description="overrides the image CMD")
+    entrypoint: list[str] | str | None = Field(default=None, description="overrides the image ENTRYPOINT")
+    workdir: str | None = Field(default=None, description="working directory")
+    user: str | None = Field(default=None, description="user[:group] to run as")
     env: dict[EnvName, EnvValue] = Field(default_factory=dict, description="plain, non-secret settings")
     secrets: list[str] | dict[EnvName, str] = Field(
         default_factory=list, description="secret names, or ENV_VAR -> secret name"
     )
     uses: list[str] = Field(default_factory=list, description="databases, caches, buckets, services it talks to")
-    spot: bool = False
-    arch: Literal["x86_64", "arm64"] = "x86_64"
+    spot: bool = Field(default=False, description="run on Fargate Spot (interruptible, cheaper)")
+    arch: Literal["x86_64", "arm64"] = Field(default="x86_64", description="CPU architecture of the image")
     kind: ServiceKind | None = Field(default=None, description="derived from port/route/schedule when absent")
     schedule: str | None = Field(default=None, description="cron(...) or rate(...)")
     run: Literal["before-deploy"] | None = Field(default=None, description="one-shot job run before each deploy")
-    volumes: list[Volume] = Field(default_factory=list)
-    sidecars: dict[Name, Sidecar] = Field(default_factory=dict)
-    stop_timeout: int | None = Field(default=None, ge=2, le=120)
+    volumes: list[Volume] = Field(default_factory=list, description="container paths; persistent ones on EFS")
+    sidecars: dict[Name, Sidecar] = Field(default_factory=dict, description="extra containers in the task")
+    stop_timeout: int | None = Field(default=None, ge=2, le=120, description="seconds between SIGTERM and SIGKILL")
     readonly_root: bool | None = Field(default=None, description="read-only root filesystem")
 
     @field_validator("route")
@@ -436,24 +436,25 @@ class AppSpec(Strict):
     """A whole application: services, data stores, and the environments it runs in."""
 
     name: Name = Field(description="app name; used in every resource name")
-    region: str = Field(default="us-east-1")
+    region: str = Field(default="us-east-1", description="AWS region of every stack")
     residency: str | list[str] | None = Field(default=None, description="preset (uae, eu, ...) or region list")
-    domain: str | Domain | None = None
-    services: dict[Name, Service] = Field(min_length=1)
-    databases: dict[Name, Database] = Field(default_factory=dict)
-    caches: dict[Name, Cache] = Field(default_factory=dict)
-    buckets: dict[Name, Bucket] = Field(default_factory=dict)
-    secrets: dict[EnvName, Secret] = Field(default_factory=dict)
+    domain: str | Domain | None = Field(default=None, description="public name: HTTPS, certificate, DNS")
+    services: dict[Name, Service] = Field(min_length=1, description="the containers to run")
+    databases: dict[Name, Database] = Field(default_factory=dict, description="RDS / Aurora databases")
+    caches: dict[Name, Cache] = Field(default_factory=dict, description="ElastiCache Redis / Valkey")
+    buckets: dict[Name, Bucket] = Field(default_factory=dict, description="S3 buckets")
+    secrets: dict[EnvName, Secret] = Field(default_factory=dict, description="Secrets Manager secrets")
     environments: dict[Name, EnvironmentOverride] = Field(
         default_factory=lambda: {"dev": EnvironmentOverride(), "staging": EnvironmentOverride(),
-                                 "prod": EnvironmentOverride()}
+                                 "prod": EnvironmentOverride()},
+        description="environments and their overrides",
     )
-    network: Network = Field(default_factory=Network)
-    logs: Logs = Field(default_factory=Logs)
-    deploy: Deploy = Field(default_factory=Deploy)
-    alarms: Alarms = Field(default_factory=Alarms)
-    budget: Budget | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
+    network: Network = Field(default_factory=Network, description="VPC layout")
+    logs: Logs = Field(default_factory=Logs, description="log retention")
+    deploy: Deploy = Field(default_factory=Deploy, description="release strategy")
+    alarms: Alarms = Field(default_factory=Alarms, description="who hears alarms")
+    budget: Budget | None = Field(default=None, description="monthly cost budget")
+    tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every resource")
     forbid_env: list[EnvName] = Field(default_factory=list, description="variables never allowed in prod")
 
     @field_validator("region")
