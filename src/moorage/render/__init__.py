@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from moorage import __version__
+from moorage.data import load_data
+from moorage.errors import Diagnostic, InputError
 from moorage.plan.model import Plan
 from moorage.render.context import StackContext
 from moorage.render.data import render_data
@@ -60,6 +62,7 @@ def synthesize(plan: Plan) -> Synth:
         contexts[stack.key] = ctx
     templates = {k: c.template.to_dict() for k, c in contexts.items()}
     _check_wiring(plan, contexts, templates)
+    _check_limits(templates)
     return Synth(plan, templates, _manifest(plan, contexts, templates))
 
 
@@ -75,6 +78,20 @@ def _check_wiring(plan: Plan, contexts: dict[str, StackContext], templates: dict
                 raise RuntimeError(f"stack {key} reads {inp.stack}.{inp.output}, which that stack does not output")
             if inp.stack not in deps:
                 raise RuntimeError(f"stack {key} reads {inp.stack} but is not ordered after it")
+
+
+def _check_limits(templates: dict[str, dict[str, Any]]) -> None:
+    limits = load_data("cloudformation")["limits"]
+    problems = []
+    for key, tpl in templates.items():
+        counts = {"resources": len(tpl.get("Resources", {})), "outputs": len(tpl.get("Outputs", {})),
+                  "parameters": len(tpl.get("Parameters", {})), "template_bytes": len(to_json(tpl).encode())}
+        problems += [Diagnostic("error", f"stack {key} would have {n} {what.replace('_', ' ')}; "
+                                f"CloudFormation allows {limits[what]}", None,
+                                "split the app into smaller apps, or report this so moorage splits the stack")
+                     for what, n in counts.items() if n > limits[what]]
+    if problems:
+        raise InputError(problems)
 
 
 def _ancestors(plan: Plan, key: str) -> set[str]:
@@ -121,11 +138,13 @@ def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str
             "depends_on": stack.depends_on, "parameters": params,
             "outputs": sorted(templates[stack.key].get("Outputs", {})),
             "resources": len(templates[stack.key].get("Resources", {})), "bytes": len(body.encode()),
+            "needs_s3_upload": len(body.encode()) > load_data("cloudformation")["limits"]["inline_template_bytes"],
         })
     jobs = [s.spec.name for s in plan.services.values() if s.spec.kind == "job"]
     return {
         "moorage": __version__, "app": env.app, "environment": env.env, "profile": env.profile,
-        "region": env.region, "tags": env.tags, "stacks": stacks, "waves": deploy_waves(plan),
+        "region": env.region, "residency": env.residency, "tags": env.tags, "stacks": stacks,
+        "waves": deploy_waves(plan),
         "before_deploy_jobs": jobs,
     }
 
