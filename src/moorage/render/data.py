@@ -140,8 +140,9 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             EnableCloudwatchLogsExports=logs, Port=str(d.port), Tags=ctx.tags(), **storage, **_policies(db.retain)))
         for i in range(d.replicas):
             ctx.add(rds.DBInstance(
-                f"{lid}Replica{i + 1}", SourceDBInstanceIdentifier=Ref(lid), DBInstanceClass=d.instance,
-                PubliclyAccessible=False, StorageEncrypted=True, CopyTagsToSnapshot=True,
+                # Encryption, engine version and storage come from the source instance.
+                f"{lid}Replica{i + 1}", SourceDBInstanceIdentifier=Ref(lid), Engine=d.engine,
+                DBInstanceClass=d.instance, PubliclyAccessible=False, CopyTagsToSnapshot=True,
                 EnablePerformanceInsights=d.performance_insights,
                 **({"PerformanceInsightsRetentionPeriod": 7} if d.performance_insights else {}),
                 Tags=ctx.tags(), **_policies(False)))
@@ -254,8 +255,7 @@ def _volume(ctx: StackContext, vol: VolumePlan) -> None:
     ctx.add(efs.FileSystem(
         lid, Encrypted=True, PerformanceMode="generalPurpose", ThroughputMode="elastic",
         BackupPolicy=efs.BackupPolicy(Status="ENABLED" if vol.retain else "DISABLED"),
-        FileSystemTags=[efs.ElasticFileSystemTag(Key=t["Key"], Value=t["Value"]) for t in ctx.tag_list(
-            Name=ctx.name(vol.key))],
+        FileSystemTags=ctx.tags(Name=ctx.name(vol.key)),
         **_policies(vol.retain, snapshot=False)))
     for i in range(ctx.plan.network.azs):
         ctx.add(efs.MountTarget(f"{lid}Mount{i + 1}", FileSystemId=Ref(lid), SubnetId=Select(i, private),
