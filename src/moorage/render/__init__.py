@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,12 @@ from moorage.render.platform import render_platform
 from moorage.render.service import render_service
 
 MANIFEST = "manifest.json"
+
+# Renderers of the stacks every environment may have; any other stack key is a service's stack.
+SHARED_STACKS: dict[str, Callable[[StackContext], None]] = {
+    "network": render_network, "data": render_data, "platform": render_platform, "edge": render_edge,
+    "observability": render_observability, "budget": render_budget,
+}
 
 
 @dataclass
@@ -45,18 +52,9 @@ def synthesize(plan: Plan) -> Synth:
     contexts: dict[str, StackContext] = {}
     for stack in plan.stacks:
         ctx = StackContext(plan, stack)
-        if stack.key == "network":
-            render_network(ctx)
-        elif stack.key == "data":
-            render_data(ctx)
-        elif stack.key == "platform":
-            render_platform(ctx)
-        elif stack.key == "edge":
-            render_edge(ctx)
-        elif stack.key == "observability":
-            render_observability(ctx)
-        elif stack.key == "budget":
-            render_budget(ctx)
+        render = SHARED_STACKS.get(stack.key)
+        if render:
+            render(ctx)
         else:
             render_service(ctx, next(s for s in plan.services.values() if s.stack == stack.key))
         contexts[stack.key] = ctx

@@ -105,18 +105,12 @@ def _security_group(ctx: StackContext, vpc: ec2.VPC, sg: SecurityGroup) -> None:
                               SecurityGroupIngress=[_inline(r) for r in sg.ingress if r.peer_is_cidr],
                               Tags=ctx.tags(Name=ctx.name(sg.key))))
     # Group-to-group rules are separate resources so that groups can refer to each other without cycles.
-    for r in sg.ingress:
-        if not r.peer_is_cidr:
-            ctx.add(ec2.SecurityGroupIngress(
-                logical_id(lid, "in", r.peer, str(r.port)), GroupId=Ref(lid), IpProtocol=r.protocol,
-                FromPort=r.port, ToPort=r.to_port or r.port, SourceSecurityGroupId=Ref(sg_id(r.peer)),
-                Description=r.description))
-    for r in sg.egress:
-        if not r.peer_is_cidr:
-            ctx.add(ec2.SecurityGroupEgress(
-                logical_id(lid, "out", r.peer, str(r.port)), GroupId=Ref(lid), IpProtocol=r.protocol,
-                FromPort=r.port, ToPort=r.to_port or r.port, DestinationSecurityGroupId=Ref(sg_id(r.peer)),
-                Description=r.description))
+    for direction, rules in (("in", sg.ingress), ("out", sg.egress)):
+        for r in (r for r in rules if not r.peer_is_cidr):
+            peer = {"SourceSecurityGroupId" if direction == "in" else "DestinationSecurityGroupId": Ref(sg_id(r.peer))}
+            kind = ec2.SecurityGroupIngress if direction == "in" else ec2.SecurityGroupEgress
+            ctx.add(kind(logical_id(lid, direction, r.peer, str(r.port)), GroupId=Ref(lid), IpProtocol=r.protocol,
+                         FromPort=r.port, ToPort=r.to_port or r.port, Description=r.description, **peer))
 
 
 def _inline(r: Rule) -> dict[str, object]:
