@@ -1,0 +1,531 @@
+"""A service's environment -> plain env, connection references and secrets.
+
+Rules, in order, for each variable:
+
+1. names moorage cannot express (``discovery.type``) are dropped with a warning;
+2. static AWS credentials and S3-compatible store keys are dropped (the task role grants access);
+3. a URL or host name pointing at a managed store becomes ``{{ store.url }}`` / ``{{ store.host }}``...;
+   one pointing at another service becomes ``{{ service.url }}`` / ``{{ service.host }}`` (when the
+   ``uses`` edge can be added without a cycle);
+4. host/port/user/password/name variables of a store the service uses (same variable as the store's
+   own ``POSTGRES_PASSWORD``, equal value, or a telling name) become its attributes;
+5. credential-like names, and URLs with a password in them, become generated secrets (values dropped);
+6. everything else stays plain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moorage.compose.envfile import read_env_file
+from moorage.compose.interpolate import Interp
+from moorage.compose.notes import Notes
+from moorage.compose.stores import Store
+from moorage.errors import Location
+from moorage.spec.models import ENV_NAME_PATTERN, SECRET_NAME_RE
+from moorage.spec.source import KeyPath
+
+# Names that hold credentials even though SECRET_NAME_RE does not say so.
+EXTRA_SECRET_RE = re.compile(
+    r"(ENCRYPTION_KEY|ENC_KEY|CRYPTO_KEY|SIGNING_KEY|MASTER_KEY|SERVICE_ROLE_KEY|SERVICE_KEY$|LICENSE_KEY|"
+    r"^SALT$|_SALT$|_PWD$|SECRET_KEY)", re.I)
+_AWS_CREDENTIAL_NAMES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                         "AWS_SHARED_CREDENTIALS_FILE"}
+_URL_RE = re.compile(
+    r"^(?P<jdbc>jdbc:)?(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?:(?P<userinfo>[^@/?#\s]*)@)?"
+    r"(?P<host>\[[^\]]*\]|[^:/?#\s,@]*)(?::(?P<port>[^/?#\s]*))?(?P<rest>[/?#]\S*)?$")
+_PASSWORD_URL_RE = re.compile(r"://[^/\s:@]+:[^@\s]+@")
+_FAMILY_SCHEMES = {
+    "postgres": {"postgres", "postgresql", "postgis", "pgsql", "psql", "ecto", "timescale"},
+    "mysql": {"mysql", "mysql2", "mariadb", "mysqlx"},
+    "redis": {"redis", "rediss", "valkey", "valkeys"},
+}
+_HOST_HINT = re.compile(r"(HOST|HOSTS|HOSTNAME|ADDR|ADDRESS|SERVER|SERVERS|ENDPOINT|URL|URI|DSN|BROKER|BROKERS|"
+                        r"NODE|NODES|SERVICE)$", re.I)
+_ATTR_SUFFIX = [
+    ("url", re.compile(r"(URL|URI|DSN|CONNECTION_STRING)$", re.I)),
+    ("host", re.compile(r"(HOST|HOSTNAME|SERVER|ADDR|ADDRESS)$", re.I)),
+    ("port", re.compile(r"PORT$", re.I)),
+    ("user", re.compile(r"(USER|USERNAME|LOGIN)$", re.I)),
+    ("password", re.compile(r"(PASSWORD|PASS|PASSWD|PWD|AUTH|TOKEN)$", re.I)),
+    ("name", re.compile(r"(_DB|DATABASE|DB_NAME|DBNAME|DATABASE_NAME|^DB)$", re.I)),
+]
+_FAMILY_HINT = {
+    "postgres": re.compile(r"(^|_)(DB|DATABASE|PG|POSTGRES|POSTGRESQL|PSQL|SQL|POSTGRESDB)(_|$)", re.I),
+    "mysql": re.compile(r"(^|_)(DB|DATABASE|MYSQL|MARIADB|SQL)(_|$)", re.I),
+    "redis": re.compile(r"(^|_)(REDIS|VALKEY|CACHE)(_|$)", re.I),
+}
+# Names about some other system: never read as a setting of a database or cache.
+_OTHER_SYSTEM_RE = re.compile(r"(CLICKHOUSE|MONGO|ELASTIC|OPENSEARCH|KAFKA|RABBIT|AMQP|SMTP|MAIL|LDAP|S3_|MINIO|"
+                              r"INFLUX|NEO4J|QDRANT|MEILI|GEO|SENTRY|VECTOR|SEARCH|BROKER|QUEUE_URL)", re.I)
+_BUCKET_CRED_RE = re.compile(r"(ACCESS_KEY|SECRET_KEY|SECRET_ACCESS|ACCESS_ID|_SECRET$)", re.I)
+
+
+def is_credential_name(name: str) -> bool:
+    """True for variable names that hold credentials."""
+    return bool(SECRET_NAME_RE.search(name) or EXTRA_SECRET_RE.search(name))
+
+
+@dataclass
+class EnvItem:
+    """One variable of a service's environment, with where it was written."""
+
+    name: str
+    value: Any  # Interp | int | float | bool | None
+    path: KeyPath
+    location: Location | None = None  # set for env_file entries (their line in that file)
+
+
+@dataclass
+class Pending:
+    """A value that names another service: rewritten only if the `uses` edge is kept."""
+
+    name: str
+    rewritten: str
+    original: Any
+    targets: list[str]
+    path: KeyPath
+
+
+@dataclass
+class EnvResult:
+    """What a service's environment became."""
+
+    env: dict[str, Any] = field(default_factory=dict)
+    where: dict[str, EnvItem] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    stores: list[Store] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+class SecretRegistry:
+    """Top-level secrets by name, each tied to where its value came from (never the value itself)."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[str, dict[str, Any]] = {}
+        self._identity: dict[str, str] = {}
+        self.values: set[str] = set()  # in memory only, to scrub accidental copies
+
+    def claim(self, preferred: str, identity: str, suffix: str, description: str) -> str:
+        """The secret name for ``identity``, ``preferred`` unless another source took it."""
+        for name, ident in self._identity.items():
+            if ident == identity:
+                return name
+        name = preferred
+        if name in self._identity:
+            name = f"{preferred}_{suffix}"
+            n = 2
+            while name in self._identity:
+                name = f"{preferred}_{suffix}_{n}"
+                n += 1
+        self._identity[name] = identity
+        self.blocks[name] = {"generate": True, "description": description}
+        return name
+
+
+@dataclass
+class EnvContext:
+    """What env mapping needs to know about the other services."""
+
+    stores: dict[str, Store]
+    hosts: dict[str, tuple[str, str]]  # host name -> (store|app|excluded, compose service)
+    app_ports: dict[str, int | None]
+    app_names: dict[str, str]
+    secrets: SecretRegistry
+    notes: Notes
+    host_re: re.Pattern[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.hosts:
+            alts = "|".join(re.escape(h) for h in sorted(self.hosts, key=len, reverse=True))
+            self.host_re = re.compile(
+                r"(?:(?<=//)|(?<=@)|(?<![\w.\-/@:]))(" + alts + r")(?::(\d+))?(?![\w\-])(?!\.[A-Za-z0-9])")
+
+
+def read_service_env(svc: dict[str, Any], path: KeyPath, base_dir: Path, env: dict[str, str],
+                     notes: Notes) -> list[EnvItem]:
+    """The service's environment: ``env_file`` entries first, then ``environment`` (which wins)."""
+    items: dict[str, EnvItem] = {}
+    files = svc.get("env_file")
+    if files is not None:
+        entries = files if isinstance(files, list) else [files]
+        for i, entry in enumerate(entries):
+            epath = path + ("env_file",) + ((i,) if isinstance(files, list) else ())
+            required = True
+            if isinstance(entry, dict):
+                unknown = set(entry) - {"path", "required", "format"}
+                for key in sorted(unknown):
+                    notes.error(epath + (key,), f"{key!r} is not an env_file key", "use path, required, format")
+                required = bool(entry.get("required", True))
+                entry = entry.get("path")
+            if not isinstance(entry, str) or not entry:
+                notes.error(epath, "env_file entries must be file paths (or {path: F, required: bool})")
+                continue
+            file = base_dir / entry
+            if not file.is_file():
+                if required:
+                    notes.warn(epath, f"env_file {entry} is not there: its variables are not imported",
+                               "put it next to the compose file, or set the values with x-moorage/secrets")
+                else:
+                    notes.info(epath, f"optional env_file {entry} is not there")
+                continue
+            try:
+                parsed = read_env_file(file, env)
+            except (OSError, UnicodeDecodeError) as exc:
+                notes.error(epath, f"cannot read env_file {entry}: {exc}")
+                continue
+            for line, problem in parsed.problems:
+                notes.add("warning", epath, f"{entry}: {problem}; line skipped",
+                          location=Location(str(file), line, 1))
+            for e in parsed.entries:
+                items[e.name] = EnvItem(e.name, e.value, epath, Location(str(file), e.line, 1, epath))
+            notes.info(epath, f"env_file {entry}: {len(parsed.entries)} variables read")
+    environment = svc.get("environment") or {}
+    if isinstance(environment, dict):
+        for key, value in environment.items():
+            name = str(key)
+            if value is None:  # pass-through: from the shell / .env
+                value = Interp(env[name], "${" + name + "}", (name,)) if name in env else \
+                    Interp("", "${" + name + "}", (name,), (name,))
+            items[name] = EnvItem(name, value, path + ("environment", name))
+    return list(items.values())
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _refs(value: Any) -> tuple[str, ...]:
+    return value.refs if isinstance(value, Interp) else ()
+
+
+def _single_var(value: Any) -> str | None:
+    return value.single_var if isinstance(value, Interp) else None
+
+
+def _unset(value: Any) -> bool:
+    return isinstance(value, Interp) and bool(value.unset) and str(value) == ""
+
+
+def _warn_at(notes: Notes, item: EnvItem, severity: str, message: str, hint: str = "") -> None:
+    notes.add("warning" if severity == "warning" else "info", item.path, message, hint, "compose",
+              location=item.location)
+
+
+class EnvMapper:
+    """Map the environments of app services (one instance per import)."""
+
+    def __init__(self, ctx: EnvContext) -> None:
+        self.ctx = ctx
+
+    def map(self, cname: str, items: list[EnvItem], used: list[Store], own_hosts: set[str]) -> EnvResult:
+        """Map ``items`` of service ``cname``; ``used`` are the stores it depends on."""
+        res = EnvResult(stores=list(used))
+        for item in items:
+            self._one(cname, item, res, own_hosts)
+        if res.dropped:
+            self.ctx.notes.warn(("services", cname, "environment"),
+                                f"{cname}: dropped (the task role grants AWS access): " + ", ".join(res.dropped),
+                                "remove static keys; AWS SDKs use the ECS task role")
+        return res
+
+    # ------------------------------------------------------------------ one variable
+
+    def _one(self, cname: str, item: EnvItem, res: EnvResult, own_hosts: set[str]) -> None:
+        notes = self.ctx.notes
+        name, value = item.name, item.value
+        text = _text(value)
+        if not re.match(ENV_NAME_PATTERN, name):
+            _warn_at(notes, item, "warning", f"{cname}: environment variable {name!r} dropped: moorage env names "
+                     "are letters, digits and '_'", "set it in the image, or use the app's underscore form")
+            return
+        if name in _AWS_CREDENTIAL_NAMES:
+            res.dropped.append(name)
+            return
+        # credentials of an S3-compatible store: the task role replaces them
+        for store in self.ctx.stores.values():
+            if store.kind != "bucket":
+                continue
+            creds = store.vars.get("user", set()) | store.vars.get("password", set())
+            if (set(_refs(value)) & creds) or (text and text in store.secret_values and
+                                               (_BUCKET_CRED_RE.search(name) or is_credential_name(name))):
+                res.dropped.append(name)
+                self._use(res, store, item, f"{name} held {store.cname}'s credentials")
+                return
+        if self._by_url(cname, item, res, own_hosts):
+            return
+        if self._by_host(cname, item, res, own_hosts):
+            return
+        if self._by_attribute(cname, item, res):
+            return
+        if self._by_bucket(cname, item, res):
+            return
+        if is_credential_name(name) or (isinstance(value, str) and _PASSWORD_URL_RE.search(text)):
+            self._secret(cname, item, res)
+            return
+        res.env[name] = value if isinstance(value, int | float | bool) and value is not None else text
+        res.where[name] = item
+
+    # ------------------------------------------------------------------ helpers
+
+    def _use(self, res: EnvResult, store: Store, item: EnvItem, why: str) -> None:
+        if store not in res.stores:
+            res.stores.append(store)
+            _warn_at(self.ctx.notes, item, "info", f"uses {store.primary}: {why}")
+
+    def _set(self, res: EnvResult, item: EnvItem, value: str, message: str) -> None:
+        res.env[item.name] = value
+        res.where[item.name] = item
+        _warn_at(self.ctx.notes, item, "info", message)
+
+    def _target(self, host: str) -> tuple[str, str] | None:
+        return self.ctx.hosts.get(host)
+
+    def _by_url(self, cname: str, item: EnvItem, res: EnvResult, own_hosts: set[str]) -> bool:
+        text = _text(item.value)
+        m = _URL_RE.match(text)
+        if not m:
+            return False
+        scheme = m.group("scheme").lower()
+        base = scheme.split("+")[0]
+        host = m.group("host") or ""
+        family = next((f for f, schemes in _FAMILY_SCHEMES.items() if base in schemes), None)
+        target = self._target(host) if host else None
+        store: Store | None = None
+        if target and target[0] == "store":
+            store = self.ctx.stores[target[1]]
+        elif family and not host:
+            candidates = [s for s in res.stores if s.family == family]
+            if not candidates:
+                refs = set(_refs(item.value))
+                candidates = [s for s in self.ctx.stores.values()
+                              if s.family == family and refs & set().union(*s.vars.values())]
+            if len(candidates) == 1:
+                store = candidates[0]
+        if store is not None and store.kind != "bucket" and family == store.family:
+            self._use(res, store, item, f"{item.name} points at it")
+            if m.group("jdbc"):
+                rest = m.group("rest") or ""
+                value = f"jdbc:{scheme}://{{{{ {store.primary}.host }}}}:{{{{ {store.primary}.port }}}}/" \
+                        f"{{{{ {store.primary}.name }}}}" + (rest[rest.find("?"):] if "?" in rest else "")
+                self._set(res, item, value, f"{item.name}: JDBC URL of {store.cname} -> host/port/name references")
+                return True
+            attr = "url"
+            self._set(res, item, f"{{{{ {store.primary}.{attr} }}}}",
+                      f"{item.name}: {store.family} URL of {store.cname} -> {{{{ {store.primary}.url }}}} "
+                      "(a secret: host, user and password come from the managed store)")
+            rest = m.group("rest") or ""
+            if "?" in rest:
+                _warn_at(self.ctx.notes, item, "warning", f"{item.name}: the URL's query options are dropped",
+                         "configure them in the app (moorage's URL has none)")
+            if "+" in scheme:
+                _warn_at(self.ctx.notes, item, "warning",
+                         f"{item.name}: the driver suffix of scheme {scheme!r} is not kept",
+                         "moorage's URL uses the plain scheme; add the driver in the app")
+            return True
+        if store is not None and store.kind == "bucket" and base in ("http", "https") and host:
+            bucket = store.primary
+            self._use(res, store, item, f"{item.name} points at it")
+            self._set(res, item, f"https://s3.{{{{ {bucket}.region }}}}.amazonaws.com",
+                      f"{item.name}: {store.cname} endpoint -> the regional S3 endpoint")
+            return True
+        if target and target[0] == "app" and host not in own_hosts:
+            tname = target[1]
+            port = self.ctx.app_ports.get(tname)
+            mname = self.ctx.app_names[tname]
+            url_port = m.group("port")
+            if port and base in ("http", "https") and not m.group("userinfo") and \
+                    (url_port == str(port) or (not url_port and port == (443 if base == "https" else 80))):
+                rewritten = f"{{{{ {mname}.url }}}}" + (m.group("rest") or "")
+                res.pending.append(Pending(item.name, rewritten, item.value, [tname], item.path))
+                res.where[item.name] = item
+                res.env[item.name] = _text(item.value)
+                return True
+        return False
+
+    def _by_host(self, cname: str, item: EnvItem, res: EnvResult, own_hosts: set[str]) -> bool:
+        text = _text(item.value)
+        if not text or self.ctx.host_re is None:
+            return False
+        exact = self._target(text)
+        matches = [m for m in self.ctx.host_re.finditer(text)
+                   if m.group(1) not in own_hosts and (m.group(2) or m.start() > 0 and text[m.start() - 1] in "/@"
+                                                       or m.group(0) == text)]
+        if exact and text not in own_hosts and not _HOST_HINT.search(item.name):
+            matches = [m for m in matches if m.group(0) != text]
+        if not matches:
+            return False
+        app_targets: list[str] = []
+        out: list[str] = []
+        pos = 0
+        rewrote_store = False
+        for m in matches:
+            kind, tname = self.ctx.hosts[m.group(1)]
+            out.append(text[pos:m.start()])
+            pos = m.end()
+            port = m.group(2)
+            if kind == "store":
+                store = self.ctx.stores[tname]
+                self._use(res, store, item, f"{item.name} names its host")
+                if store.kind == "bucket":
+                    out.append(f"s3.{{{{ {store.primary}.region }}}}.amazonaws.com")
+                    rewrote_store = True
+                    continue
+                ref = f"{{{{ {store.primary}.host }}}}"
+                if port:
+                    if store.port and port == str(store.port):
+                        ref += f":{{{{ {store.primary}.port }}}}"
+                    else:
+                        ref += f":{port}"
+                        _warn_at(self.ctx.notes, item, "warning", f"{item.name}: port {port} of {store.cname} "
+                                 f"is not the managed store's port", f"use {{{{ {store.primary}.port }}}}")
+                out.append(ref)
+                rewrote_store = True
+            elif kind == "excluded":
+                out.append(m.group(0))
+                _warn_at(self.ctx.notes, item, "warning", f"{item.name} refers to {tname}, which the selected "
+                         "profiles leave out", "select its profile (--profile) or change the value")
+            else:
+                tport = self.ctx.app_ports.get(tname)
+                if not tport:
+                    out.append(m.group(0))
+                    _warn_at(self.ctx.notes, item, "warning", f"{item.name} refers to {tname}, which has no port "
+                             "in moorage and cannot be reached", f"give {tname} a port (x-moorage: {{port: N}})")
+                    continue
+                if port and port != str(tport):
+                    _warn_at(self.ctx.notes, item, "warning", f"{item.name} reaches {tname} on port {port}, but "
+                             f"moorage opens only its port {tport}",
+                             "make the service listen on one port, or run the second one as a sidecar")
+                out.append(f"{{{{ {self.ctx.app_names[tname]}.host }}}}" + (f":{port}" if port else ""))
+                app_targets.append(tname)
+        out.append(text[pos:])
+        rewritten = "".join(out)
+        if _PASSWORD_URL_RE.search(text) or is_credential_name(item.name):
+            self._secret(cname, item, res)
+            return True
+        if app_targets:
+            res.pending.append(Pending(item.name, rewritten, item.value, app_targets, item.path))
+            res.env[item.name] = text
+            res.where[item.name] = item
+            if rewrote_store:
+                _warn_at(self.ctx.notes, item, "info", f"{item.name}: host names rewritten as references")
+            return True
+        if rewrote_store:
+            self._set(res, item, rewritten, f"{item.name} -> {rewritten}")
+            return True
+        return False
+
+    def _by_attribute(self, cname: str, item: EnvItem, res: EnvResult) -> bool:
+        name, value = item.name, item.value
+        text = _text(value)
+        refs = set(_refs(value))
+        single = _single_var(value) is not None
+        # 1. the same variable as one of a store's own credentials
+        if refs and single:
+            ordered = list(res.stores) + [s for s in self.ctx.stores.values() if s not in res.stores]
+            for store in ordered:
+                if store.kind == "bucket":
+                    continue
+                for attr in ("password", "user", "name", "port"):
+                    if refs & store.vars.get(attr, set()):
+                        return self._attr(res, item, store, attr, f"same variable as {store.cname}'s {attr}")
+        # 2. equal to a store's password
+        if text:
+            for store in self.ctx.stores.values():
+                if store.kind != "bucket" and text in store.secret_values and \
+                        (is_credential_name(name) or len(text) >= 8):
+                    return self._attr(res, item, store, "password", f"equals {store.cname}'s password")
+        # 3. a telling name, for a store the service uses
+        found = next((a for a, rx in _ATTR_SUFFIX if rx.search(name)), None)
+        if found is None or found == "url" and text or _OTHER_SYSTEM_RE.search(name):
+            return False
+        attr = found
+        for store in res.stores:
+            if store.kind == "bucket" or not _FAMILY_HINT[store.family].search(name):
+                continue
+            peers = [s for s in res.stores if s.family == store.family]
+            if len(peers) > 1 and store.primary.replace("-", "_").upper() not in name.upper():
+                continue
+            if attr == "password":
+                return self._attr(res, item, store, attr, "a password of the store it uses")
+            if attr == "url" and not text:
+                return self._attr(res, item, store, attr, "an unset URL of the store it uses")
+            expected = {"host": "", "port": str(store.port or ""), "user": store.values.get("user", ""),
+                        "name": store.values.get("name", "")}.get(attr, "")
+            if attr in ("host", "port", "user", "name") and (not text or _unset(value) or text == expected):
+                if attr == "user" and store.kind == "cache":
+                    continue
+                if attr == "name" and store.kind == "cache":
+                    continue
+                return self._attr(res, item, store, attr, f"the {attr} of the store it uses")
+        return False
+
+    def _attr(self, res: EnvResult, item: EnvItem, store: Store, attr: str, why: str) -> bool:
+        if store.kind == "cache":
+            attr = {"password": "token", "user": "", "name": ""}.get(attr, attr)
+            if not attr:
+                return False
+        self._use(res, store, item, f"{item.name} is {why}")
+        self._set(res, item, f"{{{{ {store.primary}.{attr} }}}}",
+                  f"{item.name} -> {{{{ {store.primary}.{attr} }}}} ({why})")
+        return True
+
+    def _by_bucket(self, cname: str, item: EnvItem, res: EnvResult) -> bool:
+        buckets = [s for s in res.stores if s.kind == "bucket"]
+        if not buckets:
+            return False
+        name, text = item.name, _text(item.value)
+        upper = name.upper()
+        for store in buckets:
+            if "BUCKET" in upper and text in store.bucket_sources:
+                bucket = store.bucket_sources[text]
+                self._set(res, item, f"{{{{ {bucket}.name }}}}", f"{name} -> {{{{ {bucket}.name }}}}")
+                return True
+            if "REGION" in upper and re.search(r"S3|STORAGE|MINIO|BUCKET", upper) and \
+                    text in ("", "auto", "us-east-1", "local", "minio"):
+                self._set(res, item, f"{{{{ {store.primary}.region }}}}",
+                          f"{name} -> {{{{ {store.primary}.region }}}}")
+                return True
+            if _BUCKET_CRED_RE.search(name) and re.search(r"S3|STORAGE|MINIO|BUCKET|AWS", upper):
+                res.dropped.append(name)
+                return True
+        return False
+
+    def _secret(self, cname: str, item: EnvItem, res: EnvResult) -> None:
+        value = item.value
+        text = _text(value)
+        var = _single_var(value)
+        explicit_empty = text == "" and not _unset(value)
+        if explicit_empty:
+            res.env[item.name] = ""
+            res.where[item.name] = item
+            _warn_at(self.ctx.notes, item, "info", f"{item.name} is empty in the compose file and stays empty",
+                     "if the app needs it, declare a secret with x-moorage")
+            return
+        if var:
+            identity, preferred = f"var:{var}", var
+        else:
+            identity = "lit:" + item.name + ":" + hashlib.sha256(text.encode()).hexdigest()
+            preferred = item.name
+        upper = re.sub(r"[^A-Z0-9]+", "_", self.ctx.app_names.get(cname, cname).upper()).strip("_")
+        secret = self.ctx.secrets.claim(preferred, identity, upper,
+                                        f"imported from compose ({cname}: {item.name})")
+        if text:
+            self.ctx.secrets.values.add(text)
+        res.secrets[item.name] = secret
+        res.where[item.name] = item
+        origin = "unset in the compose environment" if _unset(value) else "a value in the compose file (not copied)"
+        _warn_at(self.ctx.notes, item, "warning",
+                 f"{item.name} looks like a credential: secret {secret} is generated in Secrets Manager "
+                 f"(was {origin})",
+                 "if it is not a random string (an API key, an SMTP password...), set the real value in "
+                 "Secrets Manager after the first deploy")
