@@ -111,6 +111,10 @@ class SecretRegistry:
         self._identity: dict[str, str] = {}
         self.values: set[str] = set()  # in memory only, to scrub accidental copies
 
+    def known(self, identity: str) -> bool:
+        """True when a secret already stands for ``identity``."""
+        return identity in self._identity.values()
+
     def claim(self, preferred: str, identity: str, suffix: str, description: str) -> str:
         """The secret name for ``identity``, ``preferred`` unless another source took it."""
         for name, ident in self._identity.items():
@@ -495,6 +499,14 @@ class EnvMapper:
                 self._set(res, item, f"{{{{ {store.primary}.region }}}}",
                           f"{name} -> {{{{ {store.primary}.region }}}}")
                 return True
+            s3ish = re.search(r"S3|STORAGE|MINIO|BUCKET", upper)
+            if s3ish and upper.endswith("PORT") and store.port is None and re.fullmatch(r"\d+", text) \
+                    and text != "443":
+                self._set(res, item, "443", f"{name}: {store.cname} port -> 443 (the S3 endpoint uses HTTPS)")
+                return True
+            if s3ish and re.search(r"(USE_SSL|_SSL|SECURE|USE_HTTPS)$", upper) and text.lower() in ("false", "0"):
+                self._set(res, item, "true", f"{name} -> true (the S3 endpoint uses HTTPS)")
+                return True
             if _BUCKET_CRED_RE.search(name) and re.search(r"S3|STORAGE|MINIO|BUCKET|AWS", upper):
                 res.dropped.append(name)
                 return True
@@ -517,6 +529,7 @@ class EnvMapper:
             identity = "lit:" + item.name + ":" + hashlib.sha256(text.encode()).hexdigest()
             preferred = item.name
         upper = re.sub(r"[^A-Z0-9]+", "_", self.ctx.app_names.get(cname, cname).upper()).strip("_")
+        first = not self.ctx.secrets.known(identity)
         secret = self.ctx.secrets.claim(preferred, identity, upper,
                                         f"imported from compose ({cname}: {item.name})")
         if text:
@@ -524,6 +537,9 @@ class EnvMapper:
         res.secrets[item.name] = secret
         res.where[item.name] = item
         origin = "unset in the compose environment" if _unset(value) else "a value in the compose file (not copied)"
+        if not first:
+            _warn_at(self.ctx.notes, item, "info", f"{item.name} -> secret {secret}")
+            return
         _warn_at(self.ctx.notes, item, "warning",
                  f"{item.name} looks like a credential: secret {secret} is generated in Secrets Manager "
                  f"(was {origin})",

@@ -703,12 +703,6 @@ class Importer:
             why = "only locally published services exist; " if not public else ""
             self.notes.info(chosen.ports.tcp[0][1], f"{chosen.cname} gets the public route /* ({why}its name and "
                             "published port make it the entry point)")
-            hc = chosen.out.get("healthcheck")
-            path = fields.health_path(hc, chosen.port or 0, chosen.hosts)
-            if path:
-                self._put(chosen, "health", path, chosen.path + ("healthcheck",))
-                self.notes.info(chosen.path + ("healthcheck",), f"{chosen.cname}: load balancer health check "
-                                f"path {path} (from its healthcheck)")
         if chosen is None and not taken_root and not any(a.xm.get("route") for a in self.apps.values()):
             self.notes.warn(("services",), "no service gets a public route: none publishes an HTTP port",
                             "set x-moorage: {route: \"/*\"} on the service that should receive web traffic")
@@ -743,6 +737,13 @@ class Importer:
             self.notes.info(app.path + ("x-moorage",), f"{app.cname}: x-moorage sets " + ", ".join(changed))
             if app.job and app.xm.get("run") is None and (app.xm.get("kind") or app.xm.get("schedule")):
                 app.out.pop("run", None)
+        for app in self.apps.values():
+            if app.out.get("route") and "health" not in app.out and isinstance(app.out.get("port"), int):
+                path = fields.health_path(app.out.get("healthcheck"), app.out["port"], app.hosts)
+                if path:
+                    self._put(app, "health", path, app.path + ("healthcheck",))
+                    self.notes.info(app.path + ("healthcheck",), f"{app.cname}: load balancer health check "
+                                    f"path {path} (from its healthcheck)")
 
     def _scrub(self) -> None:
         values = {v for s in self.stores.values() for v in s.secret_values} | self.secrets.values
