@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import errors, load, messages
 
 from moorage.compose import import_compose, to_moorage_yaml
@@ -168,7 +167,7 @@ def test_healthcheck_forms(compose: Callable[..., Path]) -> None:
 def test_resources_to_fargate_sizes(compose: Callable[..., Path], resources: str, cpu: int, memory: int) -> None:
     body = resources if not resources.startswith("{") else ""
     extra = resources[1:-1].replace(", ", "\n    ") if resources.startswith("{") else ""
-    text = f"services:\n  app:\n    image: x/app:1.0.0\n"
+    text = "services:\n  app:\n    image: x/app:1.0.0\n"
     text += f"    {body}\n" if body else f"    {extra}\n"
     svc = load(compose(text)).data["services"]["app"]
     assert (svc["cpu"], svc["memory"]) == (cpu, memory)

@@ -15,7 +15,7 @@ from typing import Any
 from moorage.compose.envfile import EnvFile, read_env_file
 from moorage.compose.interpolate import Interp, InterpolationError, interpolate
 from moorage.compose.notes import Notes
-from moorage.errors import InputError, Location
+from moorage.errors import Diagnostic, InputError, Location
 from moorage.spec.source import KeyPath, SourceMap, parse_yaml_text
 
 # Service keys written as KEY=VALUE lists or maps: normalised to maps before interpolation.
@@ -55,7 +55,7 @@ def load_document(path: Path, notes_factory: type[Notes] = Notes, *, profiles: S
         raise InputError([_diag(f"file not found: {path}", Location(str(path)))]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([_diag(f"cannot read {path}: {exc}", Location(str(path)))]) from None
-    raw, smap = parse_yaml_text(text, str(path))
+    raw, smap = _parse(text, path)
     notes = notes_factory(smap)
     if raw is None:
         raise InputError([_diag("the file is empty", Location(str(path), 1, 1),
@@ -101,10 +101,19 @@ def load_document(path: Path, notes_factory: type[Notes] = Notes, *, profiles: S
     return doc, notes
 
 
-def _diag(message: str, loc: Location, hint: str = "") -> Any:
-    from moorage.errors import Diagnostic
-
+def _diag(message: str, loc: Location, hint: str = "") -> Diagnostic:
     return Diagnostic("error", message, loc, hint, "compose")
+
+
+def _parse(text: str, path: Path) -> tuple[Any, SourceMap]:
+    """parse_yaml_text, with the YAML reader's own internal failures turned into located errors."""
+    try:
+        return parse_yaml_text(text, str(path))
+    except InputError:
+        raise
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+        raise InputError([_diag(f"malformed YAML: the reader failed ({type(exc).__name__}); check anchors "
+                                "(&name), aliases (*name) and merge keys (<<)", Location(str(path), 1, 1))]) from None
 
 
 def _environment(path: Path, env_file: Path | None, environ: Mapping[str, str], notes: Notes
@@ -200,7 +209,7 @@ def _resolve_extends(name: str, svc: dict[str, Any], services: dict[str, Any], p
                         "the path is relative to the compose file")
             return {k: v for k, v in svc.items() if k != "extends"}
         try:
-            other_raw, other_smap = parse_yaml_text(other_text, str(other_path))
+            other_raw, other_smap = _parse(other_text, other_path)
         except InputError as exc:
             for d in exc.diagnostics:
                 notes.items.append(d)

@@ -807,6 +807,8 @@ class Importer:
         data["environments"] = {"dev": {}, "staging": {}, "prod": {}}
         if xm:
             self.notes.info(("x-moorage",), "x-moorage sets " + ", ".join(sorted(str(k) for k in xm)))
+            if "environments" in xm:
+                data.pop("environments")  # the environments given replace the default three
             data = _deep_merge(data, xm)
             for p, loc in self.doc.smap.positions.items():
                 if p[:1] == ("x-moorage",) and len(p) > 1:
