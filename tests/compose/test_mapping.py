@@ -460,3 +460,20 @@ def test_validation_errors_point_into_the_compose_file(compose: Callable[..., Pa
 def test_empty_image_is_located(compose: Callable[..., Path]) -> None:
     path = compose("services:\n  api:\n    image: $API_IMAGE\n")
     assert any(":3:" in m and "no image" in m for m in errors(path))
+
+
+def test_dotenv_credentials_never_leak(compose: Callable[..., Path]) -> None:
+    path = compose("""
+        services:
+          app:
+            image: x/app:1.0.0
+            environment:
+              DSN: "host=db user=app password=${DB_PASSWORD}"
+              NOTE: "${DB_PASSWORD}-suffix"
+            healthcheck: {test: "check --token ${DB_PASSWORD}"}
+          db: {image: postgres:16, environment: {POSTGRES_PASSWORD: "${DB_PASSWORD}"}}
+    """, __env="DB_PASSWORD=from-dotenv-Secret-42\n")
+    loaded = load(path)
+    produced = json.dumps(loaded.data) + "\n".join(messages(loaded)) + to_moorage_yaml(loaded)
+    assert "from-dotenv-Secret-42" not in produced
+    assert set(loaded.data["services"]["app"]["secrets"]) == {"DSN", "NOTE"}

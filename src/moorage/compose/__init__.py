@@ -30,7 +30,7 @@ from moorage.spec.validate import validate_app
 
 __all__ = ["KeyRule", "explain_table", "explain_text", "import_compose", "looks_like_compose", "to_moorage_yaml"]
 
-_COMPOSE_TOP = {"version", "volumes", "networks", "configs", "include", "secrets_definitions", "models"}
+_COMPOSE_TOP = {"version", "volumes", "networks", "configs", "include", "models"}
 _MOORAGE_TOP = {"region", "residency", "domain", "databases", "caches", "buckets", "environments", "network",
                 "logs", "deploy", "alarms", "budget", "tags", "forbid_env"}
 

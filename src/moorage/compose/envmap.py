@@ -273,7 +273,8 @@ class EnvMapper:
             return
         if self._by_bucket(cname, item, res):
             return
-        if is_credential_name(name) or (isinstance(value, str) and _PASSWORD_URL_RE.search(text)):
+        if is_credential_name(name) or (isinstance(value, str) and _PASSWORD_URL_RE.search(text)) or \
+                (text and any(is_credential_name(ref) for ref in _refs(value))):
             self._secret(cname, item, res)
             return
         res.env[name] = value if isinstance(value, int | float | bool) and value is not None else text

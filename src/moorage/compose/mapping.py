@@ -752,7 +752,17 @@ class Importer:
         if not values:
             return
         for app in self.apps.values():
-            for key in ("command", "entrypoint", "healthcheck", "build", "env"):
+            assert app.env is not None
+            for var, value in list(app.env.env.items()):
+                if isinstance(value, str) and any(v in value for v in values):
+                    secret = self.secrets.claim(var, f"scrub:{app.cname}:{var}", app.name.upper().replace("-", "_"),
+                                                f"imported from compose ({app.cname}: {var})")
+                    del app.env.env[var]
+                    app.env.secrets[var] = secret
+                    self.notes.warn(app.path + ("environment", var), f"{app.cname}: {var} contains a credential "
+                                    f"value: moved to the generated secret {secret}",
+                                    "set its real value in Secrets Manager")
+            for key in ("command", "entrypoint", "healthcheck", "build"):
                 if key not in app.out:
                     continue
                 cleaned, hit = _redact(app.out[key], values)
