@@ -1,0 +1,50 @@
+"""What CloudFormation does to a resource when a property changes, and which types hold data.
+
+Both come from cfn-lint's data: a property listed in a type's ``createOnlyProperties`` cannot be
+changed in place (CloudFormation replaces the resource), and ``StatefulResources.json`` lists the
+types whose replacement or removal loses data.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+#: Types that hold data besides cfn-lint's list (a bucket with objects, a file system, a secret value).
+EXTRA_STATEFUL = frozenset({"AWS::EFS::FileSystem", "AWS::SecretsManager::Secret", "AWS::S3::Bucket",
+                            "AWS::Logs::LogGroup", "AWS::ElastiCache::ReplicationGroup"})
+
+
+@lru_cache(maxsize=None)
+def replace_properties(resource_type: str) -> frozenset[str]:
+    """Top-level properties whose change replaces a resource of ``resource_type``."""
+    try:
+        from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
+    except Exception:  # noqa: BLE001 - unknown type: nothing known to replace
+        return frozenset()
+    names = set()
+    for path in schema.get("createOnlyProperties", []):
+        parts = str(path).split("/")
+        if len(parts) >= 3 and parts[1] == "properties":
+            names.add(parts[2])
+    return frozenset(names)
+
+
+@lru_cache(maxsize=1)
+def _stateful_types() -> frozenset[str]:
+    text = resources.files("cfnlint").joinpath("data/AdditionalSpecs/StatefulResources.json").read_text("utf-8")
+    return frozenset(json.loads(text)["ResourceTypes"]) | EXTRA_STATEFUL
+
+
+def is_stateful(resource_type: str) -> bool:
+    """True when replacing or removing a resource of this type loses data."""
+    return resource_type in _stateful_types()
+
+
+def replacing_properties(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The changed properties (between ``old`` and ``new``) that force a replacement."""
+    return sorted(p for p in replace_properties(resource_type) if old.get(p) != new.get(p))

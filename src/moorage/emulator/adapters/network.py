@@ -1,0 +1,148 @@
+"""EC2 security group egress rules and S3 bucket policies: two small resources moto lacks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moorage.emulator.adapters.base import ApiResource
+
+
+def _permission(props: dict[str, Any]) -> dict[str, Any]:
+    perm: dict[str, Any] = {"IpProtocol": str(props.get("IpProtocol", "-1"))}
+    if "FromPort" in props:
+        perm["FromPort"] = int(props["FromPort"])
+    if "ToPort" in props:
+        perm["ToPort"] = int(props["ToPort"])
+    desc = {"Description": props["Description"]} if props.get("Description") else {}
+    if "CidrIp" in props:
+        perm["IpRanges"] = [{"CidrIp": props["CidrIp"], **desc}]
+    if "CidrIpv6" in props:
+        perm["Ipv6Ranges"] = [{"CidrIpv6": props["CidrIpv6"], **desc}]
+    if "DestinationSecurityGroupId" in props:
+        perm["UserIdGroupPairs"] = [{"GroupId": props["DestinationSecurityGroupId"], **desc}]
+    if "DestinationPrefixListId" in props:
+        perm["PrefixListIds"] = [{"PrefixListId": props["DestinationPrefixListId"], **desc}]
+    return perm
+
+
+class SecurityGroupEgress(ApiResource):
+    """``AWS::EC2::SecurityGroupEgress``: one outbound rule."""
+
+    TYPE = "AWS::EC2::SecurityGroupEgress"
+    SERVICE = "ec2"
+
+    @classmethod
+    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
+        out = client.authorize_security_group_egress(GroupId=str(props["GroupId"]), IpPermissions=[_permission(props)])
+        rules = out.get("SecurityGroupRules") or [{}]
+        return str(rules[0].get("SecurityGroupRuleId") or name), {"Id": rules[0].get("SecurityGroupRuleId", name)}
+
+    def remove(self, client: Any) -> None:
+        client.revoke_security_group_egress(GroupId=str(self.props["GroupId"]), IpPermissions=[_permission(self.props)])
+
+
+class BucketPolicy(ApiResource):
+    """``AWS::S3::BucketPolicy``: Ref is the bucket name."""
+
+    TYPE = "AWS::S3::BucketPolicy"
+    SERVICE = "s3"
+
+    @classmethod
+    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
+        document = props["PolicyDocument"]
+        client.put_bucket_policy(Bucket=str(props["Bucket"]),
+                                 Policy=document if isinstance(document, str) else json.dumps(document))
+        return str(props["Bucket"]), {}
+
+    @classmethod
+    def modify(cls, client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
+        if props.get("Bucket") != old.props.get("Bucket"):
+            return None
+        cls.create(client, props, old.name, old.region)
+        return old.attributes
+
+    def remove(self, client: Any) -> None:
+        client.delete_bucket_policy(Bucket=self.physical_id)
+
+
+class SecurityGroupIngress(ApiResource):
+    """``AWS::EC2::SecurityGroupIngress``: one inbound rule (moto's native model cannot delete it)."""
+
+    TYPE = "AWS::EC2::SecurityGroupIngress"
+    SERVICE = "ec2"
+
+    @staticmethod
+    def _permission(props: dict[str, Any]) -> dict[str, Any]:
+        source = dict(props)
+        if "SourceSecurityGroupId" in source:
+            source["DestinationSecurityGroupId"] = source.pop("SourceSecurityGroupId")
+        if "SourcePrefixListId" in source:
+            source["DestinationPrefixListId"] = source.pop("SourcePrefixListId")
+        return _permission(source)
+
+    @classmethod
+    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
+        out = client.authorize_security_group_ingress(GroupId=str(props["GroupId"]),
+                                                      IpPermissions=[cls._permission(props)])
+        rules = out.get("SecurityGroupRules") or [{}]
+        return str(rules[0].get("SecurityGroupRuleId") or name), {"Id": rules[0].get("SecurityGroupRuleId", name)}
+
+    def remove(self, client: Any) -> None:
+        client.revoke_security_group_ingress(GroupId=str(self.props["GroupId"]),
+                                             IpPermissions=[self._permission(self.props)])
+
+
+class RecordSet(ApiResource):
+    """``AWS::Route53::RecordSet``: a zone id unknown to the emulator gets a stand-in zone under that id."""
+
+    TYPE = "AWS::Route53::RecordSet"
+    SERVICE = "route53"
+
+    @staticmethod
+    def _zone(client: Any, zone_id: str, record_name: str) -> str:
+        """``zone_id`` if the emulator has it, else a stand-in public zone for the record's domain."""
+        try:
+            client.get_hosted_zone(Id=zone_id)
+            return zone_id
+        except client.exceptions.NoSuchHostedZone:
+            pass
+        parts = record_name.rstrip(".").split(".")
+        domain = ".".join(parts[1:] if len(parts) > 2 else parts) + "."
+        for zone in client.list_hosted_zones_by_name(DNSName=domain).get("HostedZones", []):
+            if zone["Name"] == domain:
+                return str(zone["Id"]).split("/")[-1]
+        created = client.create_hosted_zone(Name=domain, CallerReference=f"moorage-{zone_id}",
+                                            HostedZoneConfig={"Comment": f"moorage local stand-in for {zone_id}"})
+        return str(created["HostedZone"]["Id"]).split("/")[-1]
+
+    @staticmethod
+    def _record(props: dict[str, Any]) -> dict[str, Any]:
+        record: dict[str, Any] = {"Name": str(props["Name"]), "Type": str(props["Type"])}
+        if "AliasTarget" in props:
+            alias = props["AliasTarget"]
+            record["AliasTarget"] = {"HostedZoneId": str(alias["HostedZoneId"]), "DNSName": str(alias["DNSName"]),
+                                     "EvaluateTargetHealth": bool(alias.get("EvaluateTargetHealth", False))}
+        else:
+            record["TTL"] = int(props.get("TTL", 300))
+            record["ResourceRecords"] = [{"Value": str(v)} for v in props.get("ResourceRecords", [])]
+        return record
+
+    @classmethod
+    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
+        zone_id = cls._zone(client, str(props["HostedZoneId"]).split("/")[-1], str(props["Name"]))
+        client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+            {"Action": "UPSERT", "ResourceRecordSet": cls._record(props)}]})
+        return str(props["Name"]), {"_zone": zone_id}
+
+    @classmethod
+    def modify(cls, client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
+        if any(props.get(k) != old.props.get(k) for k in ("Name", "Type", "HostedZoneId")):
+            return None
+        cls.create(client, props, old.name, old.region)
+        return old.attributes
+
+    def remove(self, client: Any) -> None:
+        zone_id = self.attributes.get("_zone") or str(self.props["HostedZoneId"]).split("/")[-1]
+        client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+            {"Action": "DELETE", "ResourceRecordSet": self._record(self.props)}]})

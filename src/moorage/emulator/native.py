@@ -1,0 +1,154 @@
+"""Deletion of moto-native resources whose models cannot delete themselves, and the replacement rule
+the engine uses for types without an in-place update."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from moorage.deploy.schema import replacing_properties
+from moorage.emulator import runtime
+
+
+def needs_replacement(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """True when the change from ``old`` to ``new`` properties replaces the resource."""
+    return bool(replacing_properties(resource_type, old, new))
+
+
+def _ec2(region: str) -> Any:
+    return runtime.client("ec2", region)
+
+
+def _eip(res: Any, region: str, _: dict[str, Any]) -> None:
+    _ec2(region).release_address(AllocationId=res.allocation_id)
+
+
+def _nat(res: Any, region: str, _: dict[str, Any]) -> None:
+    _ec2(region).delete_nat_gateway(NatGatewayId=res.id)
+
+
+def _igw(res: Any, region: str, _: dict[str, Any]) -> None:
+    _ec2(region).delete_internet_gateway(InternetGatewayId=res.id)
+
+
+def _attachment(res: Any, region: str, _: dict[str, Any]) -> None:
+    if getattr(res, "gateway_id", "").startswith("igw-"):
+        _ec2(region).detach_internet_gateway(InternetGatewayId=res.gateway_id, VpcId=res.vpc_id)
+    else:
+        _ec2(region).detach_vpn_gateway(VpnGatewayId=res.gateway_id, VpcId=res.vpc_id)
+
+
+def _route(res: Any, region: str, _: dict[str, Any]) -> None:
+    kwargs = {"RouteTableId": res.route_table.id}
+    if getattr(res, "destination_ipv6_cidr_block", None):
+        kwargs["DestinationIpv6CidrBlock"] = res.destination_ipv6_cidr_block
+    else:
+        kwargs["DestinationCidrBlock"] = res.destination_cidr_block
+    _ec2(region).delete_route(**kwargs)
+
+
+def _route_table(res: Any, region: str, _: dict[str, Any]) -> None:
+    _ec2(region).delete_route_table(RouteTableId=res.id)
+
+
+def _association(res: Any, region: str, _: dict[str, Any]) -> None:
+    _ec2(region).disassociate_route_table(AssociationId=res.id)
+
+
+def _endpoint(res: Any, region: str, _: dict[str, Any]) -> None:
+    _ec2(region).delete_vpc_endpoints(VpcEndpointIds=[res.id])
+
+
+def _flow_log(res: Any, region: str, _: dict[str, Any]) -> None:
+    _ec2(region).delete_flow_logs(FlowLogIds=[res.id])
+
+
+def _cluster(res: Any, region: str, _: dict[str, Any]) -> None:
+    runtime.client("ecs", region).delete_cluster(cluster=res.name)
+
+
+def _elb(kind: str) -> Callable[[Any, str, dict[str, Any]], None]:
+    def delete(res: Any, region: str, _: dict[str, Any]) -> None:
+        client = runtime.client("elbv2", region)
+        if kind == "lb":
+            client.delete_load_balancer(LoadBalancerArn=res.arn)
+        elif kind == "tg":
+            client.delete_target_group(TargetGroupArn=res.arn)
+        elif kind == "listener":
+            client.delete_listener(ListenerArn=res.arn)
+        else:
+            client.delete_rule(RuleArn=res.arn)
+    return delete
+
+
+def _log_group(res: Any, region: str, _: dict[str, Any]) -> None:
+    runtime.client("logs", region).delete_log_group(logGroupName=res.name)
+
+
+def _topic(res: Any, region: str, _: dict[str, Any]) -> None:
+    runtime.client("sns", region).delete_topic(TopicArn=res.arn)
+
+
+#: CloudFormation type -> deleter(resource, region, resource_json) for moto-native models.
+NATIVE_DELETERS: dict[str, Callable[[Any, str, dict[str, Any]], None]] = {
+    "AWS::EC2::EIP": _eip,
+    "AWS::EC2::NatGateway": _nat,
+    "AWS::EC2::InternetGateway": _igw,
+    "AWS::EC2::VPCGatewayAttachment": _attachment,
+    "AWS::EC2::Route": _route,
+    "AWS::EC2::RouteTable": _route_table,
+    "AWS::EC2::SubnetRouteTableAssociation": _association,
+    "AWS::EC2::VPCEndpoint": _endpoint,
+    "AWS::EC2::FlowLog": _flow_log,
+    "AWS::ECS::Cluster": _cluster,
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": _elb("lb"),
+    "AWS::ElasticLoadBalancingV2::TargetGroup": _elb("tg"),
+    "AWS::ElasticLoadBalancingV2::Listener": _elb("listener"),
+    "AWS::ElasticLoadBalancingV2::ListenerRule": _elb("rule"),
+    "AWS::Logs::LogGroup": _log_group,
+    "AWS::SNS::Topic": _topic,
+}
+
+
+def _lb_attribute(original: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    def get(self: Any, attribute_name: str) -> Any:
+        if attribute_name == "CanonicalHostedZoneID":
+            return "Z2IFOLAFXWLO4F"  # a fixed stand-in: moto has no per-region ELB zone ids
+        if attribute_name == "LoadBalancerFullName":
+            return str(self.arn).split(":loadbalancer/", 1)[-1]
+        if attribute_name == "SecurityGroups":
+            return list(getattr(self, "security_groups", []))
+        return original(self, attribute_name)
+    return get
+
+
+def _tg_attribute(original: Callable[[Any, str], Any] | None) -> Callable[[Any, str], Any]:
+    def get(self: Any, attribute_name: str) -> Any:
+        if attribute_name == "TargetGroupFullName":
+            return str(self.arn).split(":", 5)[-1]
+        if attribute_name == "TargetGroupName":
+            return self.name
+        if attribute_name == "LoadBalancerArns":
+            return list(getattr(self, "load_balancer_arns", []))
+        if attribute_name == "TargetGroupArn":
+            return self.arn
+        if original is None:
+            from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+            raise UnformattedGetAttTemplateException()
+        return original(self, attribute_name)
+    return get
+
+
+def install_attributes() -> None:
+    """Give moto's load balancer and target group models the ``Fn::GetAtt`` attributes they lack."""
+    from moto.elbv2 import models as elbv2
+
+    if not getattr(elbv2.FakeLoadBalancer, "_moorage", False):
+        elbv2.FakeLoadBalancer.get_cfn_attribute = _lb_attribute(  # type: ignore[method-assign]
+            elbv2.FakeLoadBalancer.get_cfn_attribute)
+        elbv2.FakeLoadBalancer._moorage = True  # type: ignore[attr-defined]
+    if not getattr(elbv2.FakeTargetGroup, "_moorage", False):
+        elbv2.FakeTargetGroup.get_cfn_attribute = _tg_attribute(  # type: ignore[method-assign]
+            getattr(elbv2.FakeTargetGroup, "get_cfn_attribute", None))
+        elbv2.FakeTargetGroup._moorage = True  # type: ignore[attr-defined]

@@ -1,0 +1,146 @@
+"""The emulator process: ``python -m moorage.emulator.serve --state-dir DIR``.
+
+Also :func:`start_in_thread`, the same server inside the current process (tests, notebooks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from moorage.emulator import runtime
+from moorage.emulator.server import SERVER_FILE, SNAPSHOT_FILE
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _backends() -> dict[str, Any]:
+    """Every loaded moto backend dict, by ``module:attribute``."""
+    from moto.core.base_backend import BackendDict
+
+    found: dict[str, Any] = {}
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("moto.") or not name.endswith(".models") or module is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            if isinstance(value, BackendDict) and attr.endswith("_backends"):
+                found[f"{name}:{attr}"] = value
+    return found
+
+
+def snapshot(path: Path) -> str:
+    """Pickle the emulated account to ``path``; returns what happened, in words."""
+    saved: dict[str, Any] = {}
+    skipped: list[str] = []
+    for key, backends in _backends().items():
+        try:
+            data = pickle.dumps(dict(backends))
+        except Exception:  # noqa: BLE001 - a backend holding unpicklable state is left out
+            skipped.append(key)
+            continue
+        saved[key] = data
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps(saved))
+    tmp.replace(path)
+    return f"saved {len(saved)} services" + (f", could not save {', '.join(sorted(skipped))}" if skipped else "")
+
+
+def restore(path: Path) -> str:
+    """Load a snapshot written by :func:`snapshot` into moto's backends."""
+    import importlib
+
+    if not path.is_file():
+        return "no snapshot"
+    saved: dict[str, bytes] = pickle.loads(path.read_bytes())  # noqa: S301 - our own file
+    restored = 0
+    for key, data in saved.items():
+        module_name, attr = key.split(":")
+        try:
+            target = getattr(importlib.import_module(module_name), attr)
+            target.clear()
+            target.update(pickle.loads(data))  # noqa: S301
+            restored += 1
+        except Exception:  # noqa: BLE001 - a service that cannot be restored starts empty
+            continue
+    return f"restored {restored} services"
+
+
+def make_app(state_dir: Path | None) -> WsgiApp:
+    """moto's WSGI app behind moorage's small control API under ``/_moorage/``."""
+    from moto.server import DomainDispatcherApplication, create_backend_app
+
+    from moorage.emulator import engine
+
+    engine.install()
+    moto_app = DomainDispatcherApplication(create_backend_app)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/_moorage/"):
+            return moto_app(environ, start_response)  # type: ignore[no-any-return]
+        body: dict[str, Any] = {"ok": True}
+        if path == "/_moorage/snapshot" and state_dir is not None:
+            body["result"] = snapshot(state_dir / SNAPSHOT_FILE)
+        elif path.startswith("/_moorage/emulation/"):
+            rtype = path.rsplit("/", 1)[-1]
+            body["emulation"] = engine.emulation_of(rtype)
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(body).encode()]
+    return app
+
+
+def _serve(state_dir: Path | None, port: int = 0) -> tuple[Any, str]:
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", port, make_app(state_dir), threaded=True)
+    endpoint = f"http://127.0.0.1:{server.server_port}"
+    runtime.set_endpoint(endpoint)
+    return server, endpoint
+
+
+def start_in_thread() -> tuple[str, Callable[[], None]]:
+    """Start the emulator in this process on a free loopback port; returns (endpoint, stop)."""
+    server, endpoint = _serve(None)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        thread.join()
+    return endpoint, stop
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the emulator until SIGTERM; snapshot on the way out."""
+    parser = argparse.ArgumentParser(prog="moorage.emulator.serve")
+    parser.add_argument("--state-dir", type=Path, required=True)
+    args = parser.parse_args(argv)
+    state_dir: Path = args.state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    server, endpoint = _serve(state_dir)
+    print(f"moorage local: {restore(state_dir / SNAPSHOT_FILE)}", flush=True)
+
+    def on_term(signum: int, frame: Any) -> None:
+        print(f"moorage local: stopping; {snapshot(state_dir / SNAPSHOT_FILE)}", flush=True)
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    info = {"endpoint": endpoint, "pid": os.getpid(), "port": server.server_port}
+    tmp = state_dir / (SERVER_FILE + ".tmp")
+    tmp.write_text(json.dumps(info), encoding="utf-8")
+    tmp.replace(state_dir / SERVER_FILE)
+    print(f"moorage local: listening on {endpoint}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
