@@ -147,3 +147,17 @@ def test_mutated_corpus_never_crashes(seed: int, tmp_path: Path) -> None:
             except InputError as exc:
                 assert all(d.location is not None for d in exc.diagnostics)
                 assert not any(d.code == "compose-internal" for d in exc.diagnostics), str(exc)
+
+
+@needs_corpus
+def test_langfuse_wiring() -> None:
+    loaded = import_compose(CORPUS / "langfuse__langfuse__docker-compose.yml")
+    web = loaded.data["services"]["langfuse-web"]
+    assert web["route"] == "/*"
+    assert web["env"]["DATABASE_URL"] == "{{ postgres.url }}"
+    assert web["env"]["REDIS_AUTH"] == "{{ redis.token }}"
+    assert web["env"]["CLICKHOUSE_URL"] == "{{ clickhouse.url }}"
+    assert web["env"]["LANGFUSE_S3_EVENT_UPLOAD_BUCKET"] == "{{ langfuse.name }}"
+    assert "LANGFUSE_S3_EVENT_UPLOAD_SECRET_ACCESS_KEY" not in web["env"]
+    assert web["uses"] == ["postgres", "langfuse", "redis", "clickhouse"]
+    assert set(web["secrets"]) == {"CLICKHOUSE_PASSWORD", "ENCRYPTION_KEY", "NEXTAUTH_SECRET", "SALT"}

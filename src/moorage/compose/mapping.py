@@ -23,6 +23,7 @@ from moorage.compose.stores import Store, bucket_names, build_store
 from moorage.compose.syntax import env_name, moorage_name, name_tokens, parse_duration
 from moorage.errors import Location
 from moorage.spec.source import KeyPath, SourceMap
+from moorage.spec.validate import CONNECTION_REF_RE
 
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 _APP_KEY_ORDER = ("image", "build", "port", "route", "health", "healthcheck", "cpu", "memory", "replicas",
@@ -748,13 +749,16 @@ class Importer:
     def _scrub(self) -> None:
         values = {v for s in self.stores.values() for v in s.secret_values} | self.secrets.values
         values |= {v for k, v in self.doc.env.items() if v and _is_credential(k)}
-        values = {v for v in values if len(v) >= 6}
+        hosts = {h for a in self.apps.values() for h in a.hosts} | {h for st in self.stores.values() for h in st.hosts}
+        # plain lower-case words ("postgres", "clickhouse") are too common to be recognised as credentials
+        values = {v for v in values if len(v) >= 6 and v not in hosts and not (v.isalpha() and v.islower())}
         if not values:
             return
         for app in self.apps.values():
             assert app.env is not None
             for var, value in list(app.env.env.items()):
-                if isinstance(value, str) and any(v in value for v in values):
+                bare = CONNECTION_REF_RE.sub("", value) if isinstance(value, str) else ""
+                if bare and bare not in values and any(v in bare for v in values):
                     secret = self.secrets.claim(var, f"scrub:{app.cname}:{var}", app.name.upper().replace("-", "_"),
                                                 f"imported from compose ({app.cname}: {var})")
                     del app.env.env[var]
