@@ -10,7 +10,7 @@ from conftest import CORPUS
 
 from moorage.compose import import_compose, to_moorage_yaml
 from moorage.errors import InputError
-from moorage.spec.load import LoadedApp
+from moorage.spec.load import LoadedApp, load_native
 
 FILES = sorted(CORPUS.glob("*.y*ml")) if CORPUS.is_dir() else []
 needs_corpus = pytest.mark.skipif(not FILES, reason="the shared corpus not present (../shared/corpus/compose)")
@@ -51,7 +51,7 @@ def test_corpus_is_complete() -> None:
 
 @needs_corpus
 @pytest.mark.parametrize("path", FILES, ids=[f.name[:40] for f in FILES])
-def test_corpus_file(path: Path) -> None:
+def test_corpus_file(path: Path, tmp_path: Path) -> None:
     expected = EXPECTED.get(path.name)
     try:
         loaded = import_compose(path)
@@ -67,7 +67,9 @@ def test_corpus_file(path: Path) -> None:
     for d in loaded.warnings:
         assert d.location is not None and d.location.line > 0, d.render()
     text = to_moorage_yaml(loaded)
-    assert "services:" in text
+    out = tmp_path / "moorage.yml"
+    out.write_text(text)
+    assert load_native(out).spec == loaded.spec  # the written moorage.yml says the same thing
 
 
 @needs_corpus
