@@ -71,8 +71,10 @@ def parse_yaml_text(text: str, filename: str) -> tuple[Any, SourceMap]:
         if "duplicate key" in str(exc).lower() or "found duplicate key" in problem:
             hint = "each key may appear only once in a mapping"
         raise input_error(f"malformed YAML: {problem}", Location(filename, line, col), hint) from None
-    except YAMLError as exc:
-        raise input_error(f"malformed YAML: {exc}", Location(filename)) from None
+    except (YAMLError, AttributeError, TypeError, ValueError) as exc:
+        # ruamel raises plain errors on some broken anchors/aliases; they are still bad input
+        raise input_error(f"malformed YAML: {exc}", Location(filename), "check anchors (&name) and aliases (*name)"
+                          ) from None
     smap = SourceMap(default_file=filename)
     smap.add((), Location(filename, 1, 1))
     return _plain(doc, (), smap, filename), smap
