@@ -198,20 +198,34 @@ def version() -> None:
     out.print(__version__)
 
 
+def _click_exception_types() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    # Newer typer releases vendor click; older ones use the click package. Handle both.
+    modules: list[Any] = [click.exceptions]
+    try:
+        from typer._click import exceptions as vendored
+
+        modules.append(vendored)
+    except ImportError:
+        pass
+    aborts = tuple(m.Abort for m in modules if hasattr(m, "Abort")) + (typer.Abort,)
+    return tuple(m.ClickException for m in modules), aborts
+
+
 def main() -> None:
     """Entry point: run the CLI; turn bad input into located errors and exit code 2."""
+    click_errors, aborts = _click_exception_types()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except InputError as exc:
         _print_diagnostics(exc.diagnostics)
         sys.exit(2)
-    except click.exceptions.Exit as exc:
+    except (typer.Exit, click.exceptions.Exit) as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except aborts:
         err.print("aborted")
         sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
+    except click_errors as exc:
+        exc.show()  # type: ignore[attr-defined]
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
@@ -221,6 +235,7 @@ def main() -> None:
         err.print(f"internal error: {type(exc).__name__}: {exc}\n    hint: this is a moorage bug; "
                   "rerun with MOORAGE_DEBUG=1 and report it", markup=False)
         sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

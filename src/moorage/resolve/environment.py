@@ -250,7 +250,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
                for name, s in app.secrets.items()}
 
     alarm_level = defaults["alarms"]
-    if alarm_level != "none" and not app.alarms.email and not app.alarms.topic_arn:
+    if alarm_level != "none" and not app.alarms.emails and not app.alarms.topic_arn:
         warnings.append(Diagnostic("warning", "alarms have no recipient: they go to an SNS topic nobody reads",
                                    smap.locate(("alarms",)), "set alarms.email or alarms.topic_arn"))
     edge = defaults["edge"]
@@ -263,10 +263,10 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         app=app.name, env=env, profile=profile, region=region, residency=residency, cidr=app.network.cidr,
         azs=azs, nat=nat, flow_logs=flow_logs, domain=app.domain_spec, log_retention=retention,
         waf=bool(edge["waf"]) and routed, access_logs=bool(edge["access_logs"]) and routed,
-        alarm_level=alarm_level, alarm_emails=list(app.alarms.email), alarm_topic_arn=app.alarms.topic_arn,
+        alarm_level=alarm_level, alarm_emails=list(app.alarms.emails), alarm_topic_arn=app.alarms.topic_arn,
         dashboard=bool(defaults["dashboard"]), container_insights=bool(defaults["container_insights"]),
         budget_monthly=app.budget.monthly if app.budget else None,
-        budget_emails=list(app.budget.email) if app.budget else [],
+        budget_emails=app.budget.emails if app.budget else [],
         circuit_breaker=app.deploy.circuit_breaker, tags=tags, services=services, databases=databases,
         caches=caches, buckets=buckets, secrets=secrets, decisions=decisions, warnings=warnings,
     )

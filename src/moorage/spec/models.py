@@ -372,25 +372,25 @@ class Network(Strict):
 class Alarms(Strict):
     """Where alarms go."""
 
-    email: list[str] = Field(default_factory=list)
-    topic_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:sns:")
+    email: str | list[str] = Field(default_factory=list, description="address, or list of addresses")
+    topic_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:sns:", description="existing SNS topic")
 
-    @field_validator("email", mode="before")
-    @classmethod
-    def _one(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
+    @property
+    def emails(self) -> list[str]:
+        """The addresses as a list."""
+        return [self.email] if isinstance(self.email, str) else list(self.email)
 
 
 class Budget(Strict):
     """Monthly budget with alerts."""
 
     monthly: float = Field(gt=0, description="USD per month")
-    email: list[str] = Field(default_factory=list)
+    email: str | list[str] = Field(default_factory=list, description="address, or list of addresses")
 
-    @field_validator("email", mode="before")
-    @classmethod
-    def _one(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
+    @property
+    def emails(self) -> list[str]:
+        """The addresses as a list."""
+        return [self.email] if isinstance(self.email, str) else list(self.email)
 
 
 class Deploy(Strict):
