@@ -170,10 +170,11 @@ def init(source: Annotated[Path | None, typer.Option("--from", help="docker-comp
 
     if explain:
         table = Table(title="How compose keys are handled", title_justify="left")
-        for col in ("key", "handling", "what moorage does"):
+        for col in ("compose key", "handling", "what moorage does"):
             table.add_column(col)
         for rule in compose.explain_table():
-            table.add_row(rule.key, rule.status, rule.note)
+            table.add_row(f"{rule.scope}.{rule.key}", rule.action + (" (per value)" if rule.custom else ""),
+                          rule.note)
         out.print(table)
         if source is None:
             return
