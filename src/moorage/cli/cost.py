@@ -1,0 +1,121 @@
+"""`moorage cost` and `moorage prices refresh`: plain functions the CLI registers as commands."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from moorage.cost import catalog_from_directory, estimate_template_set, load_usage_file, packaged_catalog
+from moorage.cost.model import CostReport
+from moorage.cost.report import comparison_markdown, rows, summary_lines, to_json, to_markdown
+from moorage.errors import Diagnostic, InputError
+from moorage.templates import template_sets
+
+out = Console(highlight=False, soft_wrap=True)
+
+
+class Format(StrEnum):
+    """Output formats of `moorage cost`."""
+
+    table = "table"
+    md = "md"
+    json = "json"
+
+
+def cost(
+    targets: Annotated[list[Path], typer.Argument(help="moorage.yml / compose file, a synth directory, or templates")],
+    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment (repeatable); default: all")]
+    = None,
+    all_envs: Annotated[bool, typer.Option("--all", help="every environment side by side, the difference explained")]
+    = False,
+    usage: Annotated[Path | None, typer.Option("--usage", help="usage file (requests, GB out, log GB...)")] = None,
+    usage_profile: Annotated[str | None, typer.Option("--usage-profile", help="small, medium or large")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, md or json")] = Format.table,
+    fail_over: Annotated[float | None, typer.Option("--fail-over", help="exit 1 when a monthly estimate exceeds this")]
+    = None,
+    region: Annotated[str | None, typer.Option(help="region of loose templates (default: from the manifest)")] = None,
+    price_region: Annotated[str | None, typer.Option("--price-region",
+                                                     help="what-if: price every stack at this region's rates")] = None,
+    prices: Annotated[Path | None, typer.Option("--prices", help="catalog directory from `moorage prices refresh`")]
+    = None,
+    show_free: Annotated[bool, typer.Option("--show-free", help="list free resources too")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the report to a file")] = None,
+    profile: Annotated[list[str] | None, typer.Option("--profile", help="compose profile to include (repeatable)")]
+    = None,
+) -> None:
+    """Itemized monthly cost estimate per environment, from sourced prices; exit 1 over --fail-over."""
+    usage_file = load_usage_file(usage) if usage else None
+    catalog = catalog_from_directory(prices) if prices else packaged_catalog()
+    if usage_profile is not None:
+        from moorage.cost.usage import usage_profiles
+
+        if usage_profile not in usage_profiles()["profiles"]:
+            raise InputError([Diagnostic("error", f"unknown usage profile '{usage_profile}'", None,
+                                         f"one of: {', '.join(usage_profiles()['profiles'])}")])
+    sets = template_sets(targets, envs=env or (), region=region, profiles=profile or ())
+    if price_region:
+        sets = [replace(s, label=f"{s.label} (at {price_region} rates)", region=price_region, regions={})
+                for s in sets]
+    reports = [estimate_template_set(s, usage_file, catalog=catalog, usage_profile=usage_profile) for s in sets]
+    if fmt is Format.json:
+        text = to_json(reports)
+    elif fmt is Format.md:
+        text = to_markdown(reports, show_free=show_free)
+    else:
+        text = ""
+    if output:
+        output.write_text(text or to_markdown(reports, show_free=show_free), encoding="utf-8")
+        out.print(f"cost report written to {output}")
+    elif text:
+        sys.stdout.write(text)
+    else:
+        _print_tables(reports, show_free=show_free, compact=all_envs)
+    over = [r for r in reports if fail_over is not None and r.monthly > fail_over]
+    for r in over:
+        print(f"{r.label}: estimate ${r.monthly:,.2f}/month exceeds --fail-over ${fail_over:,.2f}", file=sys.stderr)
+    if over:
+        raise typer.Exit(1)
+
+
+def _print_tables(reports: list[CostReport], *, show_free: bool, compact: bool) -> None:
+    for report in reports:
+        if not compact:
+            table = Table(title=f"{report.label} ({report.region})", title_justify="left")
+            for col in ("resource", "component", "quantity", "unit price", "monthly", "note"):
+                table.add_column(col, overflow="fold")
+            for row in rows(report, show_free=show_free):
+                table.add_row(*(escape(c) for c in row))
+            out.print(table)
+        for line in summary_lines(report):
+            out.print(escape(line))
+    if len(reports) > 1:
+        out.print()
+        out.print(escape(comparison_markdown(reports)))
+
+
+def prices_refresh(
+    region: Annotated[list[str] | None, typer.Option("--region", help="region to refresh (repeatable)")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="directory for the refreshed catalog")]
+    = Path("moorage-prices"),
+) -> None:
+    """Rebuild the price catalog from the AWS Price List API (needs AWS credentials); use it with --prices."""
+    from moorage.cost.refresh import DEFAULT_REGIONS, refresh_catalog
+
+    try:
+        counts = refresh_catalog(region or DEFAULT_REGIONS, output=output)
+    except Exception as exc:  # botocore errors: no credentials, no access, throttling
+        if type(exc).__module__.startswith("botocore"):
+            raise InputError([Diagnostic("error", f"AWS Price List API: {exc}", None,
+                                         "configure AWS credentials allowed to call pricing:GetProducts")]) from exc
+        raise
+    for name, count in counts.items():
+        out.print(f"{name}: {count} rates -> {output / (name + '.yaml')}")
+    out.print(f"use them with: moorage cost SPEC --prices {output}")

@@ -1,0 +1,133 @@
+"""Databases and caches: RDS instances (single / Multi-AZ, read replicas, storage, backups, Performance
+Insights), Aurora clusters and their instances, ElastiCache replication groups and clusters."""
+
+from __future__ import annotations
+
+from moorage.cost.context import PricingContext, Resource, target, to_number
+from moorage.cost.model import LineItem
+
+ENGINES = {"postgres": "postgres", "mysql": "mysql", "mariadb": "mariadb",
+           "aurora-postgresql": "aurora-postgresql", "aurora-mysql": "aurora-mysql", "aurora": "aurora-mysql"}
+
+
+def _engine(value: object) -> str | None:
+    return ENGINES.get(str(value).lower()) if value else None
+
+
+def _performance_insights(ctx: PricingContext, res: Resource) -> list[LineItem]:
+    if not res.flag("EnablePerformanceInsights"):
+        return []
+    days = res.number("PerformanceInsightsRetentionPeriod", 7.0) or 7.0
+    if days <= 7:
+        return [LineItem(res.stack, res.lid, res.type, "Performance Insights (7-day retention)", "free",
+                         note="the 7-day retention tier has no charge", region=res.region)]
+    return [ctx.charge(res, f"Performance Insights ({days:g}-day retention)", 1.0, "instance-month",
+                       f"rds.performance_insights.{int(days)}d.{res.prop('DBInstanceClass')}")]
+
+
+def price_db_instance(ctx: PricingContext, res: Resource) -> list[LineItem]:
+    """An RDS DB instance: instance hours; standalone instances and replicas also their storage and backups."""
+    klass = res.prop("DBInstanceClass")
+    if not isinstance(klass, str):
+        return [ctx.unknown(res, "DB instance hours", "DBInstanceClass is not a literal")]
+    engine = _engine(res.prop("Engine"))
+    source = ctx.in_stack(res, target(res.props.get("SourceDBInstanceIdentifier")))
+    role = "instance"
+    if engine is None and source is not None:
+        engine, role = _engine(source.prop("Engine")), "read replica"
+    elif res.props.get("SourceDBInstanceIdentifier") is not None:
+        role = "read replica"
+    if engine is None:
+        return [ctx.unknown(res, "DB instance hours", "engine unknown (no Engine, source not in this template)")]
+    items: list[LineItem] = []
+    if res.props.get("DBClusterIdentifier") is not None or engine.startswith("aurora"):
+        if klass == "db.serverless":
+            return [ctx.unknown(res, "Aurora Serverless v2 capacity", "not priced: ACU-hours depend on load; "
+                                "no ACU rate in the catalog")]
+        items.append(ctx.charge(res, f"Aurora instance hours ({klass})", ctx.hours, "hour",
+                                f"rds.instance_hour.{engine}.{klass}"))
+        return items + _performance_insights(ctx, res)
+    multi = res.flag("MultiAZ")
+    az = "multi" if multi else "single"
+    items.append(ctx.charge(res, f"DB {role} hours ({klass}, {'Multi-AZ' if multi else 'single-AZ'})", ctx.hours,
+                            "hour", f"rds.instance_hour.{engine}.{klass}.{az}"))
+    storage_from = res if res.props.get("AllocatedStorage") is not None or source is None else source
+    gb = storage_from.number("AllocatedStorage")
+    kind = str(storage_from.prop("StorageType", "gp2" if storage_from.number("Iops") is None else "io1") or "gp2")
+    if gb is None:
+        items.append(ctx.unknown(res, "DB storage", "AllocatedStorage is not a literal"))
+    else:
+        note = "storage of the source instance" if storage_from is not res else ""
+        items.append(ctx.charge(res, f"DB storage ({kind}, {gb:g} GB{', Multi-AZ' if multi else ''})", gb,
+                                "GB-month", f"rds.storage_gb_month.{kind}.{az}", note=note))
+        iops = storage_from.number("Iops")
+        if kind in ("io1", "io2") and iops:
+            items.append(ctx.charge(res, f"provisioned IOPS ({kind})", iops, "IOPS-month",
+                                    f"rds.iops_month.{kind}.{az}"))
+        elif kind == "gp3" and iops and iops > 3000 and gb < 400:
+            items.append(ctx.charge(res, "gp3 IOPS above the 3,000 baseline", iops - 3000, "IOPS-month",
+                                    f"rds.gp3_iops_month.{az}"))
+    if role == "instance" and (res.number("BackupRetentionPeriod", 1.0) or 0) > 0:
+        extra, assumed = ctx.use("db_backup_extra_gb", res)
+        items.append(ctx.charge(res, "backup storage beyond the free allowance", extra, "GB-month",
+                                "rds.backup_gb_month", assumption=assumed,
+                                note="backups up to 100% of provisioned storage are free"))
+    return items + _performance_insights(ctx, res)
+
+
+def price_db_cluster(ctx: PricingContext, res: Resource) -> list[LineItem]:
+    """An Aurora cluster: storage and I/O from usage (its instances are priced on themselves)."""
+    engine = _engine(res.prop("Engine"))
+    if engine is None or not engine.startswith("aurora"):
+        return [ctx.unknown(res, "Multi-AZ DB cluster", "not priced: only Aurora clusters are in the catalog")]
+    if str(res.prop("EngineMode", "provisioned")) == "serverless":
+        return [ctx.unknown(res, "Aurora Serverless v1", "not priced: Serverless v1 is end of life")]
+    io_optimized = str(res.prop("StorageType", "aurora")) == "aurora-iopt1"
+    tier = "iopt1" if io_optimized else "standard"
+    gb, a1 = ctx.use("aurora_storage_gb", res)
+    items = [ctx.charge(res, f"Aurora storage ({'I/O-Optimized' if io_optimized else 'Standard'})", gb,
+                        "GB-month", f"aurora.storage_gb_month.{tier}", assumption=a1)]
+    if not io_optimized:
+        io, a2 = ctx.use("aurora_io_million", res)
+        items.append(ctx.charge(res, "Aurora I/O requests", io, "million requests", "aurora.io_million",
+                                assumption=a2))
+    if (res.number("BackupRetentionPeriod", 1.0) or 0) > 0:
+        extra, a3 = ctx.use("db_backup_extra_gb", res)
+        items.append(ctx.charge(res, "backup storage beyond the free allowance", extra, "GB-month",
+                                "aurora.backup_gb_month", assumption=a3,
+                                note="backups up to 100% of the cluster's storage are free"))
+    return items
+
+
+def _cache_engine(res: Resource) -> str:
+    engine = str(res.prop("Engine", "redis") or "redis").lower()
+    return "valkey" if engine == "valkey" else ("memcached" if engine == "memcached" else "redis")
+
+
+def price_replication_group(ctx: PricingContext, res: Resource) -> list[LineItem]:
+    """An ElastiCache replication group: node hours for every node (primaries and replicas)."""
+    node = res.prop("CacheNodeType")
+    if not isinstance(node, str):
+        return [ctx.unknown(res, "cache node hours", "CacheNodeType is not a literal")]
+    groups = res.number("NumNodeGroups")
+    if groups is not None:
+        nodes = groups * ((res.number("ReplicasPerNodeGroup", 0.0) or 0.0) + 1)
+    else:
+        nodes = res.number("NumCacheClusters", 1.0) or 1.0
+        members = res.prop("NodeGroupConfiguration")
+        if isinstance(members, list) and members:
+            nodes = sum((to_number(m.get("ReplicaCount")) or 0.0) + 1 for m in members)
+    engine = _cache_engine(res)
+    return [ctx.charge(res, f"cache node hours ({nodes:g} x {node}, {engine})", nodes * ctx.hours, "node-hour",
+                       f"elasticache.node_hour.{engine}.{node}")]
+
+
+def price_cache_cluster(ctx: PricingContext, res: Resource) -> list[LineItem]:
+    """A standalone ElastiCache cluster: node hours."""
+    node = res.prop("CacheNodeType")
+    if not isinstance(node, str):
+        return [ctx.unknown(res, "cache node hours", "CacheNodeType is not a literal")]
+    nodes = res.number("NumCacheNodes", 1.0) or 1.0
+    engine = _cache_engine(res)
+    return [ctx.charge(res, f"cache node hours ({nodes:g} x {node}, {engine})", nodes * ctx.hours, "node-hour",
+                       f"elasticache.node_hour.{engine}.{node}")]

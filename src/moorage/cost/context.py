@@ -1,0 +1,176 @@
+"""What a pricer sees: one resource, its template, the whole template set, the catalog and the usage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from moorage.cost.catalog import Catalog
+from moorage.cost.model import HOURS_PER_MONTH, LineItem
+from moorage.cost.usage import Usage
+from moorage.templates import TemplateSet
+
+
+@dataclass
+class Resource:
+    """One CloudFormation resource, with where it lives."""
+
+    stack: str
+    lid: str
+    type: str
+    props: dict[str, Any]
+    template: dict[str, Any]
+    region: str
+
+    def literal(self, value: Any) -> Any:
+        """``value`` as a literal: plain values, or a ``Ref`` to a parameter with a default; else None."""
+        return literal(value, self.template)
+
+    def prop(self, name: str, default: Any = None) -> Any:
+        """A property as a literal (None when it is an intrinsic that cannot be resolved)."""
+        if name not in self.props:
+            return default
+        return self.literal(self.props[name])
+
+    def number(self, name: str, default: float | None = None) -> float | None:
+        """A numeric property (numbers are often strings in CloudFormation)."""
+        return to_number(self.prop(name, default))
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        """A boolean property ("true"/"false" strings included)."""
+        value = self.prop(name, default)
+        if isinstance(value, str):
+            return value.strip().lower() == "true"
+        return bool(value)
+
+
+def literal(value: Any, template: dict[str, Any]) -> Any:
+    """Resolve ``value`` to a literal where possible."""
+    if isinstance(value, dict) and len(value) == 1:
+        key, arg = next(iter(value.items()))
+        if key == "Ref" and isinstance(arg, str):
+            param = template.get("Parameters", {}).get(arg)
+            if isinstance(param, dict) and "Default" in param:
+                return param["Default"]
+            return None
+        if key.startswith("Fn::") or key == "Condition":
+            return None
+    return value
+
+
+def to_number(value: Any) -> float | None:
+    """A number from a CloudFormation value, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def target(value: Any) -> str | None:
+    """The logical id a ``Ref`` or ``Fn::GetAtt`` points at."""
+    if isinstance(value, dict) and len(value) == 1:
+        key, arg = next(iter(value.items()))
+        if key == "Ref" and isinstance(arg, str):
+            return arg
+        if key == "Fn::GetAtt":
+            if isinstance(arg, list) and arg:
+                return str(arg[0])
+            if isinstance(arg, str):
+                return arg.split(".")[0]
+    return None
+
+
+def mentions(value: Any, lid: str) -> bool:
+    """True when ``value`` refers to ``lid`` anywhere (Ref, GetAtt, or ${lid} in a Sub)."""
+    if isinstance(value, dict):
+        if target(value) == lid:
+            return True
+        if "Fn::Sub" in value:
+            sub = value["Fn::Sub"]
+            text = sub if isinstance(sub, str) else (sub[0] if isinstance(sub, list) and sub else "")
+            if isinstance(text, str) and ("${" + lid + "}" in text or "${" + lid + "." in text):
+                return True
+        return any(mentions(v, lid) for v in value.values())
+    if isinstance(value, list):
+        return any(mentions(v, lid) for v in value)
+    return False
+
+
+class PricingContext:
+    """Shared by every pricer of one estimate: catalog look-ups, usage, and the template set."""
+
+    def __init__(self, tset: TemplateSet, catalog: Catalog, usage: Usage):
+        self.set = tset
+        self.catalog = catalog
+        self.usage = usage
+        self.hours = HOURS_PER_MONTH
+
+    def region_of(self, stack: str) -> str:
+        """The region a stack deploys to."""
+        return self.set.regions.get(stack, self.set.region)
+
+    def resources(self, type_: str | None = None) -> Iterator[Resource]:
+        """Every resource of the set (of ``type_``), in stack then logical-id order."""
+        for stack, template in self.set.templates.items():
+            for lid, body in sorted((template.get("Resources") or {}).items()):
+                if not isinstance(body, dict):
+                    continue
+                if type_ is None or body.get("Type") == type_:
+                    yield Resource(stack, lid, str(body.get("Type", "")), body.get("Properties") or {}, template,
+                                   self.region_of(stack))
+
+    def in_stack(self, res: Resource, lid: str | None) -> Resource | None:
+        """The resource ``lid`` in the same template as ``res``."""
+        if not lid:
+            return None
+        body = (res.template.get("Resources") or {}).get(lid)
+        if not isinstance(body, dict):
+            return None
+        return Resource(res.stack, lid, str(body.get("Type", "")), body.get("Properties") or {}, res.template,
+                        res.region)
+
+    def use(self, key: str, res: Resource) -> tuple[float, bool]:
+        """A usage figure for ``res`` (resource > environment > file > profile)."""
+        return self.usage.get(key, res.stack, res.lid)
+
+    def charge(self, res: Resource, component: str, quantity: float, unit: str, key: str, *,
+               assumption: bool = False, note: str = "", low_quantity: float | None = None,
+               high_quantity: float | None = None, scale: float = 1.0) -> LineItem:
+        """A line item: ``quantity`` units at the catalog rate ``key`` (times ``scale``, e.g. per-1,000 rates).
+
+        Without a sourced rate the item is ``unknown`` and says why; nothing is ever guessed.
+        """
+        found = self.catalog.lookup(res.region, key)
+        item = LineItem(res.stack, res.lid, res.type, component, "unknown", quantity, unit, None, None,
+                        assumption=assumption, rate=key, region=res.region)
+        if found.rate is None:
+            item.note = "; ".join(n for n in (found.reason, note) if n)
+            return item
+        rate = found.rate
+        item.status = "priced"
+        item.unit_price = rate.price
+        item.monthly = quantity * rate.price * scale
+        if low_quantity is not None:
+            item.low = low_quantity * rate.price * scale
+        if high_quantity is not None:
+            item.high = high_quantity * rate.price * scale
+        item.source, item.taken = rate.source, rate.taken
+        item.note = "; ".join(n for n in (note, rate.note) if n)
+        return item
+
+    @staticmethod
+    def free(res: Resource, reason: str) -> LineItem:
+        """A resource with no charge of its own."""
+        return LineItem(res.stack, res.lid, res.type, "no charge", "free", note=reason, region=res.region)
+
+    @staticmethod
+    def unknown(res: Resource, component: str, reason: str) -> LineItem:
+        """A component that cannot be priced, with the reason."""
+        return LineItem(res.stack, res.lid, res.type, component, "unknown", note=reason, region=res.region)

@@ -1,0 +1,38 @@
+"""Estimate a template set: price every resource, collect the usage figures used, find the budget."""
+
+from __future__ import annotations
+
+from moorage.cost.catalog import Catalog, packaged_catalog
+from moorage.cost.components import price_resource
+from moorage.cost.context import PricingContext, to_number
+from moorage.cost.model import Budget, CostReport
+from moorage.cost.usage import Usage, UsageFile
+from moorage.templates import TemplateSet
+
+
+def estimate_template_set(tset: TemplateSet, usage: UsageFile | None = None, *, catalog: Catalog | None = None,
+                          usage_profile: str | None = None) -> CostReport:
+    """The itemized monthly estimate of ``tset`` (one environment, or any group of templates)."""
+    figures = Usage(tset.label, tset.profile, usage, usage_profile)
+    ctx = PricingContext(tset, catalog or packaged_catalog(), figures)
+    report = CostReport(tset.label, tset.region, tset.profile, figures.profile)
+    for res in ctx.resources():
+        report.items.extend(price_resource(ctx, res))
+        if res.type == "AWS::Budgets::Budget" and report.budget is None:
+            data = res.prop("Budget") or {}
+            limit = data.get("BudgetLimit") or {} if isinstance(data, dict) else {}
+            amount = to_number(limit.get("Amount")) if isinstance(limit, dict) else None
+            if amount is not None and str(data.get("TimeUnit", "MONTHLY")) == "MONTHLY":
+                report.budget = Budget(amount, str(data.get("BudgetName", "")), res.stack)
+    report.usage = dict(figures.used)
+    return report
+
+
+def monthly_total(tset: TemplateSet, usage: UsageFile | None = None) -> tuple[float, float, int]:
+    """(low, high, unknown_count) of ``tset``'s monthly estimate, for plan summaries.
+
+    ``low``/``high`` put every autoscaled service at its minimum/maximum; ``unknown_count`` counts items
+    that could not be priced (no sourced rate in the region, or a resource type moorage does not price).
+    """
+    report = estimate_template_set(tset, usage)
+    return report.low, report.high, len(report.unknown)

@@ -1,0 +1,187 @@
+"""Render cost reports: a terminal table, Markdown, JSON; and the side-by-side comparison of environments."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from moorage.cost.model import CostReport, LineItem
+
+SCHEMA_ID = "https://moorage.dev/schemas/cost.schema.json"
+
+
+def money(value: float | None) -> str:
+    """$1,234.56 (or "-" for nothing)."""
+    return "-" if value is None else f"${value:,.2f}"
+
+
+def _quantity(item: LineItem) -> str:
+    if item.status in ("free", "not-priced") or (item.status == "unknown" and not item.quantity):
+        return ""
+    q = f"{item.quantity:,.2f}".rstrip("0").rstrip(".")
+    return f"{q} {item.unit}".strip()
+
+
+def _rate(item: LineItem) -> str:
+    return "" if item.unit_price is None else f"${item.unit_price:g}/{item.unit}"
+
+
+def _monthly(item: LineItem) -> str:
+    if item.status == "free":
+        return "free"
+    if item.status == "not-priced":
+        return "not priced"
+    if item.status == "unknown":
+        return "unknown"
+    text = money(item.monthly)
+    if item.low is not None and item.high is not None and (item.low != item.monthly or item.high != item.monthly):
+        text += f" ({money(item.low)}-{money(item.high)})"
+    return text + (" *" if item.assumption else "")
+
+
+def rows(report: CostReport, *, show_free: bool = False) -> list[list[str]]:
+    """Table rows: resource, component, quantity, unit price, monthly (free items folded unless asked)."""
+    out = []
+    for item in report.items:
+        if item.status == "free" and not show_free:
+            continue
+        note = item.note if item.status != "priced" else ""
+        out.append([f"{item.stack}/{item.resource}", item.component, _quantity(item), _rate(item),
+                    _monthly(item), note])
+    return out
+
+
+def summary_lines(report: CostReport) -> list[str]:
+    """The totals, the range, assumptions, unknowns and the budget, as sentences."""
+    lines = [f"{report.label}: {money(report.monthly)}/month in {report.region}"
+             + (f" (autoscaling range {money(report.low)}-{money(report.high)})"
+                if round(report.low, 2) != round(report.high, 2) else "")]
+    if report.assumed:
+        lines.append(f"  {money(report.assumed)} of it rests on assumed usage (profile {report.usage_profile}; "
+                     "marked *): give real figures with --usage usage.yml")
+    free = sum(1 for i in report.items if i.status == "free")
+    lines.append(f"  {free} free item(s) not shown (--show-free lists them)" if free else "  no free items")
+    unknown = report.unknown
+    if unknown:
+        lines.append(f"  {len(unknown)} item(s) not in the total (unknown price or not priced) - see the table")
+    if report.budget:
+        pct = 100 * report.monthly / report.budget.amount if report.budget.amount else 0.0
+        state = "OVER budget" if report.monthly > report.budget.amount else (
+            "above the 80% alert" if pct >= 80 else "within budget")
+        lines.append(f"  budget {money(report.budget.amount)}/month: estimate is {pct:.0f}% ({state})")
+    return lines
+
+
+def to_markdown(reports: list[CostReport], *, show_free: bool = False) -> str:
+    """Markdown: one section per environment, then the comparison when there are several."""
+    parts: list[str] = []
+    for report in reports:
+        parts.append(f"## {report.label} ({report.region}) - {money(report.monthly)}/month\n")
+        parts.append("| resource | component | quantity | unit price | monthly | note |")
+        parts.append("|---|---|---|---|---|---|")
+        for row in rows(report, show_free=show_free):
+            parts.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
+        parts.append("")
+        parts += [line.strip() + "  " for line in summary_lines(report)]
+        assumed = [u for u in report.usage.values() if u.assumed]
+        if assumed:
+            parts.append("\nAssumed usage: " + ", ".join(f"{u.key} = {u.value:g}" for u in
+                                                         sorted(assumed, key=lambda u: u.key)))
+        parts.append("")
+    if len(reports) > 1:
+        parts.append("## Side by side\n")
+        parts.append(comparison_markdown(reports))
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def to_json(reports: list[CostReport]) -> str:
+    """JSON (see docs/cost.schema.json)."""
+    data: dict[str, Any] = {"$schema": SCHEMA_ID, "currency": "USD", "environments": [r.to_dict() for r in reports]}
+    if len(reports) > 1:
+        data["comparison"] = comparison(reports)
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+FAMILIES = {
+    "AWS::ECS::": "compute (Fargate)", "AWS::Events::": "compute (Fargate)",
+    "AWS::ElasticLoadBalancingV2::": "load balancing", "AWS::EC2::": "network (NAT, IPv4, endpoints)",
+    "AWS::RDS::": "databases", "AWS::ElastiCache::": "caches", "AWS::S3::": "storage",
+    "AWS::EFS::": "storage", "AWS::ECR::": "storage", "AWS::Logs::": "logs and monitoring",
+    "AWS::CloudWatch::": "logs and monitoring", "AWS::SecretsManager::": "security",
+    "AWS::KMS::": "security", "AWS::WAFv2::": "security", "AWS::CloudFront::": "edge and DNS",
+    "AWS::Route53::": "edge and DNS", "AWS::ServiceDiscovery::": "edge and DNS",
+}
+
+
+def family(resource_type: str) -> str:
+    """The cost family a resource type belongs to."""
+    return next((f for prefix, f in FAMILIES.items() if resource_type.startswith(prefix)), "other")
+
+
+def comparison(reports: list[CostReport]) -> dict[str, Any]:
+    """Totals per family and environment, and the biggest drivers of the difference, explained."""
+    families: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for r in reports:
+        for item in r.items:
+            if item.counted:
+                families[family(item.type)][r.label] += item.monthly or 0.0
+    base, top = reports[0], reports[-1]
+    drivers = _drivers(base, top)
+    return {
+        "environments": [r.label for r in reports],
+        "totals": {r.label: round(r.monthly, 2) for r in reports},
+        "families": {f: {r.label: round(v.get(r.label, 0.0), 2) for r in reports} for f, v in sorted(families.items())},
+        "unknown": {r.label: len(r.unknown) for r in reports},
+        "from": base.label, "to": top.label, "difference": round(top.monthly - base.monthly, 2),
+        "drivers": drivers,
+    }
+
+
+def _drivers(a: CostReport, b: CostReport, limit: int = 6) -> list[dict[str, Any]]:
+    def grouped(r: CostReport) -> dict[tuple[str, str], tuple[float, list[str]]]:
+        out: dict[tuple[str, str], tuple[float, list[str]]] = {}
+        for item in r.items:
+            if item.counted:
+                key = (item.resource, family(item.type))
+                total, parts = out.get(key, (0.0, []))
+                out[key] = (total + (item.monthly or 0.0), parts + [item.component])
+        return out
+
+    ga, gb = grouped(a), grouped(b)
+    deltas: list[dict[str, Any]] = []
+    for key in set(ga) | set(gb):
+        va, pa = ga.get(key, (0.0, []))
+        vb, pb = gb.get(key, (0.0, []))
+        if abs(vb - va) >= 0.01:
+            why = _why(pa, pb)
+            deltas.append({"resource": key[0], "family": key[1], a.label: round(va, 2), b.label: round(vb, 2),
+                           "difference": round(vb - va, 2), "why": why})
+    deltas.sort(key=lambda d: (-abs(float(d["difference"])), str(d["resource"])))
+    return deltas[:limit]
+
+
+def _why(before: list[str], after: list[str]) -> str:
+    if not before:
+        return "only in the second: " + "; ".join(after[:3])
+    if not after:
+        return "only in the first: " + "; ".join(before[:3])
+    changed = [f"{x} -> {y}" for x, y in zip(before, after, strict=False) if x != y]
+    return "; ".join(changed[:3]) or "same components, different quantities or usage"
+
+
+def comparison_markdown(reports: list[CostReport]) -> str:
+    """The comparison as Markdown tables with the drivers explained."""
+    data = comparison(reports)
+    labels = data["environments"]
+    lines = ["| family | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+    for fam, values in data["families"].items():
+        lines.append(f"| {fam} | " + " | ".join(money(values[e]) for e in labels) + " |")
+    lines.append("| **total** | " + " | ".join(f"**{money(data['totals'][e])}**" for e in labels) + " |")
+    lines.append("| items not priced | " + " | ".join(str(data["unknown"][e]) for e in labels) + " |")
+    lines.append(f"\n{data['to']} costs {money(data['difference'])} more than {data['from']} a month; "
+                 "the biggest differences:\n")
+    for d in data["drivers"]:
+        lines.append(f"- {d['resource']} ({d['family']}): {money(d[data['from']])} -> {money(d[data['to']])} "
+                     f"({'+' if d['difference'] >= 0 else ''}{money(d['difference'])}): {d['why']}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,83 @@
+"""`moorage prices refresh` against a recorded Price List API response (botocore Stubber: real request
+validation against the `pricing` service model, answers in the exact GetProducts shape)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from moorage.cost.catalog import catalog_from_directory
+from moorage.cost.refresh import queries, refresh_catalog, refresh_region, usage_suffix
+
+FIXTURE = Path(__file__).parent / "fixtures" / "pricing_get_products_us-east-1.json"
+
+
+def stubbed_client(region: str) -> tuple[object, Stubber]:
+    recorded = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="test",
+                          aws_secret_access_key="test")
+    stub = Stubber(client)
+    for query in queries():
+        family = dict(query.filters).get("productFamily", "")
+        pages = recorded.get(f"{query.service}|{family}") if region == "us-east-1" else None
+        token = None
+        for page in pages or [{"FormatVersion": "aws_v1", "PriceList": []}]:
+            params = {"ServiceCode": query.service, "FormatVersion": "aws_v1",
+                      "Filters": [{"Type": "TERM_MATCH", "Field": f, "Value": v}
+                                  for f, v in (("regionCode", region), *query.filters)]}
+            if token:
+                params["NextToken"] = token
+            stub.add_response("get_products", page, params)
+            token = page.get("NextToken")
+    stub.activate()
+    return client, stub
+
+
+def test_usage_suffix() -> None:
+    assert usage_suffix("USE1-Fargate-GB-Hours") == "Fargate-GB-Hours"
+    assert usage_suffix("EU-Fargate-GB-Hours") == "Fargate-GB-Hours"
+    assert usage_suffix("Fargate-GB-Hours") == "Fargate-GB-Hours"
+    assert usage_suffix("MEC1-SpotUsage:Fargate-vCPU-Hours:perCPU") == "SpotUsage:Fargate-vCPU-Hours:perCPU"
+
+
+def test_refresh_reads_recorded_price_list() -> None:
+    client, stub = stubbed_client("us-east-1")
+    rates = refresh_region(client, "us-east-1", today=date(2026, 11, 22))
+    stub.assert_no_pending_responses()  # every query ran, pages followed through NextToken
+    assert rates["fargate.vcpu_hour.x86"]["price"] == pytest.approx(0.04048)
+    assert rates["fargate.vcpu_hour.arm"]["price"] == pytest.approx(0.03238)  # from the second page
+    assert rates["fargate.spot.vcpu_hour.x86"]["price"] == pytest.approx(0.0127)
+    assert rates["vpc.nat_gb"] == {"price": 0.045, "unit": "GB", "taken": "2025-11-04",
+                                   "source": "AWS Price List API AmazonEC2 SKU Y3RWQDFPDDCNVDYA rate "
+                                             "Y3RWQDFPDDCNVDYA.JRTCKXETXF.6YS6EN2CT7"}
+    assert rates["rds.instance_hour.postgres.db.t4g.micro.multi"]["price"] == pytest.approx(0.032)
+    # Aurora Standard only (the I/O-Optimized SKU is skipped); license-included engines are not read
+    assert rates["rds.instance_hour.aurora-postgresql.db.r6g.large"]["price"] == pytest.approx(0.26)
+    assert not [k for k in rates if "oracle" in k.lower()]
+    # the first tier of a tiered price; per-request prices scaled to the catalog unit
+    assert rates["s3.standard_gb_month"]["price"] == pytest.approx(0.023)
+    assert rates["s3.put_1k"]["price"] == pytest.approx(0.005)
+    assert "fargate.windows" not in " ".join(rates)
+
+
+def test_refresh_writes_a_catalog_the_estimate_reads(tmp_path: Path) -> None:
+    client, _ = stubbed_client("us-east-1")
+    counts = refresh_catalog(["us-east-1"], client=client, output=tmp_path, today=date(2026, 11, 22))
+    assert counts == {"us-east-1": 11}
+    cat = catalog_from_directory(tmp_path)
+    rate = cat.lookup("us-east-1", "rds.instance_hour.postgres.db.t4g.micro.single").rate
+    assert rate is not None and rate.source.startswith("AWS Price List API AmazonRDS SKU QZ3BDWNQ9QEXXCJ6")
+    assert rate.taken == "2025-11-04"
+    # packaged rates the refresh did not answer are still there
+    assert cat.lookup("us-east-1", "elb.alb_hour").rate is not None
+
+
+def test_region_the_api_does_not_answer_gets_no_rates(tmp_path: Path) -> None:
+    client, stub = stubbed_client("me-central-1")
+    assert refresh_catalog(["me-central-1"], client=client, output=tmp_path) == {"me-central-1": 0}
+    stub.assert_no_pending_responses()
