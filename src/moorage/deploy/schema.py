@@ -8,7 +8,7 @@ types whose replacement or removal loses data.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -17,7 +17,7 @@ EXTRA_STATEFUL = frozenset({"AWS::EFS::FileSystem", "AWS::SecretsManager::Secret
                             "AWS::Logs::LogGroup", "AWS::ElastiCache::ReplicationGroup"})
 
 
-@lru_cache(maxsize=None)
+@cache
 def replace_properties(resource_type: str) -> frozenset[str]:
     """Top-level properties whose change replaces a resource of ``resource_type``."""
     try:

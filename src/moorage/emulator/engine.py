@@ -397,6 +397,16 @@ def delete_stack(self: models.CloudFormationBackend, name_or_stack_id: str) -> N
         self.deleted_stacks[stack.stack_id] = stack
 
 
+def _parameter_list(self: models.Stack) -> list[dict[str, Any]]:
+    """Parameters as CloudFormation reports them: lists comma-joined, NoEcho masked."""
+    no_echo = getattr(self.resource_map, "no_echo_parameter_keys", [])
+    out = []
+    for key, value in self.resource_map.resolved_parameters.items():
+        text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        out.append({"ParameterKey": key, "ParameterValue": "****" if key in no_echo else text})
+    return out
+
+
 def _stack_resources(self: models.Stack) -> list[Any]:
     return [r for r in self.resource_map._parsed_resources.values() if hasattr(r, "logical_resource_id")]
 
@@ -444,5 +454,6 @@ def install() -> None:
     models.CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
     models.CloudFormationBackend.delete_stack = delete_stack  # type: ignore[method-assign]
     models.CloudFormationBackend.create_change_set = create_change_set  # type: ignore[method-assign]
+    models.Stack.parameter_list = property(_parameter_list)  # type: ignore[assignment,method-assign]
     models.Stack.stack_resources = property(_stack_resources)  # type: ignore[assignment,method-assign]
     _installed.append(True)

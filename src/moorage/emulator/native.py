@@ -145,10 +145,10 @@ def install_attributes() -> None:
     from moto.elbv2 import models as elbv2
 
     if not getattr(elbv2.FakeLoadBalancer, "_moorage", False):
-        elbv2.FakeLoadBalancer.get_cfn_attribute = _lb_attribute(  # type: ignore[method-assign]
-            elbv2.FakeLoadBalancer.get_cfn_attribute)
+        setattr(elbv2.FakeLoadBalancer, "get_cfn_attribute",  # noqa: B010 - patching a foreign class
+                _lb_attribute(elbv2.FakeLoadBalancer.get_cfn_attribute))
         elbv2.FakeLoadBalancer._moorage = True  # type: ignore[attr-defined]
     if not getattr(elbv2.FakeTargetGroup, "_moorage", False):
-        elbv2.FakeTargetGroup.get_cfn_attribute = _tg_attribute(  # type: ignore[method-assign]
-            getattr(elbv2.FakeTargetGroup, "get_cfn_attribute", None))
+        setattr(elbv2.FakeTargetGroup, "get_cfn_attribute",  # noqa: B010 - patching a foreign class
+                _tg_attribute(getattr(elbv2.FakeTargetGroup, "get_cfn_attribute", None)))
         elbv2.FakeTargetGroup._moorage = True  # type: ignore[attr-defined]

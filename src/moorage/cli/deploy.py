@@ -1,0 +1,309 @@
+"""`moorage deploy / diff / status / destroy` and `moorage local stop / status`.
+
+Plain functions registered on the main app (``app.command()(deploy)`` ...), and the ``local_app``
+sub-app. Exit codes: 0 ok, 1 a failed or refused deployment, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from moorage import api
+from moorage.deploy.progress import JsonReporter, Reporter, RichReporter
+from moorage.deploy.run import DeployOptions, DeployRefused, DeployResult, git_commit
+from moorage.deploy.session import Target, aws_target, local_target
+from moorage.errors import Diagnostic, InputError
+from moorage.render import Synth
+
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one")]
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="environment to act on")]
+LocalOpt = Annotated[bool, typer.Option("--local", help="the embedded local emulator (no AWS account, no Docker)")]
+AwsProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile (default: boto3's credential chain)")]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region (default: the spec's region)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine output: one JSON object per line")]
+ComposeProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile to include")]
+EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
+
+
+def _project_dir(spec: Path) -> Path:
+    return spec if spec.is_dir() else (spec.parent if str(spec.parent) else Path("."))
+
+
+def _synth(spec: Path, env: str, compose_profile: list[str] | None, env_file: Path | None) -> Synth:
+    loaded = api.load_app(spec, profiles=compose_profile or [], env_file=env_file)
+    if env not in loaded.spec.environments:
+        known = ", ".join(loaded.spec.environments) or "none"
+        raise InputError([Diagnostic("error", f"unknown environment {env!r}", None, f"environments: {known}")])
+    return api.synth_environment(loaded, env)
+
+
+def _target(spec: Path, local: bool, profile: str | None, region: str | None) -> Target:
+    if local:
+        if profile:
+            raise InputError([Diagnostic("error", "--profile does not apply with --local", None,
+                                         "drop --profile, or drop --local to deploy to AWS")])
+        target = local_target(_project_dir(spec))
+        target.region = region
+        return target
+    return aws_target(profile, region)
+
+
+def _reporter(as_json: bool) -> Reporter:
+    return JsonReporter() if as_json else RichReporter(out)
+
+
+def _refused(exc: DeployRefused, as_json: bool) -> None:
+    if as_json:
+        JsonReporter().emit("refused", problems=[p.to_json() for p in exc.problems],
+                            dangerous={k: [c.to_json() for c in v] for k, v in exc.dangerous.items()},
+                            message=exc.render())
+    else:
+        err.print(f"[red]deploy stopped before changing anything:[/red]\n{escape(exc.render())}", markup=True)
+    raise typer.Exit(1)
+
+
+def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bool) -> None:
+    not_emulated = [(o.name, e.logical_id, e.resource_type) for o in result.outcomes.values()
+                    for e in o.not_emulated]
+    if as_json:
+        assert isinstance(reporter, JsonReporter)
+        reporter.emit("summary", **result.to_json())
+        return
+    if result.unchanged:
+        out.print(f"No changes: {len(result.outcomes)} stacks of {synth.manifest['app']}/"
+                  f"{synth.manifest['environment']} are up to date.")
+        return
+    failure = result.failure
+    if failure is not None:
+        reason = ""
+        if failure.failure is not None:
+            reason = (f"{failure.failure.logical_id} ({failure.failure.resource_type}) failed: "
+                      f"{failure.failure.reason}")
+        err.print(f"[red]deploy failed: {escape(failure.name)} {escape(failure.status)}[/red]", markup=True)
+        if reason:
+            err.print(f"    {escape(reason)}", markup=True)
+        err.print("    the stack was rolled back; the previous version keeps running", markup=False)
+    done = {k: o.action for k, o in result.outcomes.items()}
+    counts = {a: sum(1 for v in done.values() if v == a) for a in sorted(set(done.values()))}
+    out.print("stacks: " + ", ".join(f"{n} {a}" for a, n in counts.items()) + f" in {result.elapsed:.1f}s")
+    for line, name, rtype in not_emulated:
+        out.print(f"[yellow]not emulated: {escape(line)} {escape(name)} ({escape(rtype)})[/yellow]", markup=True)
+    url = result.outputs.get("edge", {}).get("Url")
+    if url:
+        out.print(f"URL: {url}")
+    for key in sorted(result.outputs):
+        for name, value in sorted(result.outputs[key].items()):
+            if name.endswith(("Url", "DnsName", "Host", "Endpoint")) and "Secret" not in name:
+                out.print(f"  {key}.{name} = {value}")
+
+
+def deploy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
+           region: RegionOpt = None, as_json: JsonOpt = False,
+           allow_replace: Annotated[list[str] | None, typer.Option(
+               "--allow-replace", help="allow replacing/removing this stateful resource (logical id or name)")]
+           = None,
+           repair: Annotated[bool, typer.Option("--repair", help="continue a failed rollback / delete an empty "
+                                                                 "failed stack before deploying")] = False,
+           parallel: Annotated[int, typer.Option("--parallel", help="stacks deployed at once in a wave")] = 4,
+           compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """Deploy one environment through CloudFormation change sets (AWS, or --local)."""
+    from moorage.deploy.run import deploy as run_deploy
+
+    synth = _synth(spec, env, compose_profile, env_file)
+    target = _target(spec, local, profile, region)
+    reporter = _reporter(as_json)
+    if not as_json:
+        out.print(f"deploying {synth.manifest['app']}/{env} to {target.describe()}")
+    options = DeployOptions(allow_replace=set(allow_replace or []), repair=repair, parallel=parallel,
+                            spec_dir=_project_dir(spec), commit=git_commit(_project_dir(spec)),
+                            poll=0.2 if target.local else 3.0)
+    try:
+        result = run_deploy(synth, target, options, reporter)
+    except DeployRefused as exc:
+        reporter.close()
+        _refused(exc, as_json)
+        return
+    finally:
+        reporter.close()
+    _summary(result, synth, reporter, as_json)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def diff(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
+         region: RegionOpt = None, as_json: JsonOpt = False,
+         compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """Show what a deploy would change, per stack, before anything changes."""
+    from moorage.deploy.run import deploy as run_deploy
+
+    synth = _synth(spec, env, compose_profile, env_file)
+    target = _target(spec, local, profile, region)
+    reporter = _reporter(as_json)
+    options = DeployOptions(dry_run=True, allow_replace={"*"}, spec_dir=_project_dir(spec))
+    result = run_deploy(synth, target, options, reporter)
+    risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.loses_data]
+    if as_json:
+        assert isinstance(reporter, JsonReporter)
+        reporter.emit("summary", **result.to_json())
+        return
+    if result.unchanged:
+        out.print(f"No changes: {len(result.outcomes)} stacks are up to date.")
+        return
+    for name, change in risky:
+        err.print(f"[red]{escape(name)}: {escape(change.describe())} would lose data; deploy will refuse it "
+                  f"without --allow-replace {escape(change.logical_id)}[/red]", markup=True)
+
+
+def status(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
+           region: RegionOpt = None, as_json: JsonOpt = False,
+           compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """Stacks, services and their running image, the URL and the last deploy of one environment."""
+    from moorage.deploy.status import environment_status
+
+    synth = _synth(spec, env, compose_profile, env_file)
+    target = _target(spec, local, profile, region)
+    st = environment_status(target, synth.manifest)
+    if as_json:
+        sys.stdout.write(json.dumps(st.to_json(), sort_keys=True, default=str) + "\n")
+        return
+    out.rule(f"{st.app} / {st.environment} on {target.describe()}")
+    table = Table(title="Stacks", title_justify="left")
+    for col in ("stack", "status", "updated", "commit"):
+        table.add_column(col)
+    for s in st.stacks:
+        table.add_row(s["name"], s["status"], s["updated"] or "-", s["commit"] or "-")
+    out.print(table)
+    if st.services:
+        svc = Table(title="Services", title_justify="left")
+        for col in ("service", "running/desired", "image", "task definition", "rollout"):
+            svc.add_column(col)
+        for service in st.services:
+            svc.add_row(service.name, f"{service.running}/{service.desired}", service.image,
+                        service.task_definition, service.rollout or "-")
+        out.print(svc)
+    out.print(f"URL: {st.url or '-'}")
+    out.print(f"last deploy: {st.last_deploy or 'never'}")
+    for problem in st.problems:
+        err.print(f"[yellow]{escape(problem)}[/yellow]", markup=True)
+
+
+def destroy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
+            region: RegionOpt = None, as_json: JsonOpt = False,
+            yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask (for production: also give "
+                                                                  "--confirm APP)")] = False,
+            confirm: Annotated[str | None, typer.Option("--confirm", help="the app name, to destroy a "
+                                                                          "production environment without a prompt")]
+            = None,
+            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """Delete every stack of one environment; lists the databases and buckets that were kept."""
+    from moorage.deploy.destroy import destroy as run_destroy
+    from moorage.deploy.destroy import existing_stacks
+
+    synth = _synth(spec, env, compose_profile, env_file)
+    manifest = synth.manifest
+    target = _target(spec, local, profile, region)
+    names = existing_stacks(target, manifest)
+    if not names:
+        out.print(f"nothing to destroy: no stack of {manifest['app']}/{env} exists on {target.describe()}")
+        return
+    app_name = str(manifest["app"])
+    production = manifest.get("profile") == "prod"
+    if production:
+        if confirm != app_name:
+            if confirm is not None or as_json or not sys.stdin.isatty():
+                raise InputError([Diagnostic("error", f"{env} is a production environment", None,
+                                             f"type the app name to confirm: --confirm {app_name}")])
+            typed = typer.prompt(f"{env} is a production environment with {len(names)} stacks. "
+                                 f"Type the app name ({app_name}) to destroy it")
+            if typed.strip() != app_name:
+                err.print("the name did not match; nothing was destroyed")
+                raise typer.Exit(1)
+    elif not yes:
+        if as_json or not sys.stdin.isatty():
+            raise InputError([Diagnostic("error", "destroy needs confirmation", None, "add --yes")])
+        if not typer.confirm(f"destroy {len(names)} stacks of {app_name}/{env} on {target.describe()}?"):
+            raise typer.Exit(1)
+    reporter = _reporter(as_json)
+    try:
+        result = run_destroy(target, manifest, reporter, poll=0.2 if target.local else 3.0)
+    finally:
+        reporter.close()
+    if as_json:
+        assert isinstance(reporter, JsonReporter)
+        reporter.emit("summary", **result.to_json())
+    else:
+        out.print(f"destroyed {len(result.deleted)} stacks in {result.elapsed:.1f}s")
+        if result.kept:
+            out.print("kept (per DeletionPolicy):")
+            for kept in result.kept:
+                out.print(f"  {kept.stack}: {kept.describe()}")
+        for name, reason in result.failed.items():
+            err.print(f"[red]{escape(name)}: delete failed: {escape(reason)}[/red]", markup=True)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+local_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                        help="The embedded local emulator (state in .moorage/local/).")
+
+
+ProjectOpt = Annotated[Path, typer.Option("--project", help="project directory (holds .moorage/local/)")]
+
+
+@local_app.command("stop")
+def local_stop(project: ProjectOpt = Path("."),
+               reset: Annotated[bool, typer.Option("--reset", help="also forget the saved state")] = False) -> None:
+    """Stop the emulator; its state is saved and restored at the next start (unless --reset)."""
+    from moorage.emulator.server import reset_state, stop_server
+
+    stopped = stop_server(project)
+    out.print("local emulator stopped" if stopped else "no local emulator was running")
+    if reset and reset_state(project):
+        out.print("saved state removed")
+
+
+@local_app.command("status")
+def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Whether the emulator runs, where, and what it holds."""
+    from moorage.emulator.server import server_status
+
+    server = server_status(project)
+    info: dict[str, Any] = {"running": server is not None}
+    if server is not None:
+        info.update(server.to_json())
+        target = Target(local=True, endpoint=server.endpoint)
+        stacks = []
+        for region in _regions_with_stacks(target):
+            for s in target.client("cloudformation", region).describe_stacks().get("Stacks", []):
+                stacks.append({"name": s["StackName"], "status": s["StackStatus"], "region": region})
+        info["stacks"] = stacks
+    if as_json:
+        sys.stdout.write(json.dumps(info, sort_keys=True) + "\n")
+        return
+    if server is None:
+        out.print("local emulator: not running (it starts with `moorage deploy --local`)")
+        return
+    out.print(f"local emulator: running at {server.endpoint} (pid {server.pid})")
+    for s in info["stacks"]:
+        out.print(f"  {s['name']} {s['status']} ({s['region']})")
+
+
+def _regions_with_stacks(target: Target) -> list[str]:
+    from moorage.data import load_data
+
+    try:
+        regions = sorted(load_data("regions").get("regions", {}))
+    except Exception:  # noqa: BLE001 - fall back to the common ones
+        regions = []
+    return regions or ["us-east-1", "eu-west-1", "me-central-1"]

@@ -1,0 +1,140 @@
+"""Classify what a deploy would change, per resource: add, modify, replace or remove.
+
+The classification compares the deployed template and parameters with the new ones, resolving
+``Ref`` to parameters so that a changed input shows up as a changed property. A changed type or a
+changed create-only property (cfn-lint's provider schemas) is a replacement. On real AWS the change
+set's own ``Replacement`` verdict is merged in (:func:`merge_change_set`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from moorage.deploy.schema import is_stateful, replacing_properties
+
+Action = Literal["add", "modify", "replace", "remove"]
+
+
+@dataclass
+class ResourceChange:
+    """One resource's change."""
+
+    logical_id: str
+    resource_type: str
+    action: Action
+    properties: list[str] = field(default_factory=list)  # changed top-level properties
+    replaced_by: list[str] = field(default_factory=list)  # the ones that force a replacement
+    deletion_policy: str = "Delete"
+
+    @property
+    def stateful(self) -> bool:
+        """True when the resource holds data."""
+        return is_stateful(self.resource_type)
+
+    @property
+    def loses_data(self) -> bool:
+        """A replacement or removal of a stateful resource that its DeletionPolicy does not keep."""
+        if not self.stateful or self.action not in ("replace", "remove"):
+            return False
+        return not (self.action == "remove" and self.deletion_policy in ("Retain", "Snapshot"))
+
+    def describe(self) -> str:
+        """One line: ``replace DbDb (AWS::RDS::DBInstance): DBName``."""
+        text = f"{self.action} {self.logical_id} ({self.resource_type})"
+        props = self.replaced_by if self.action == "replace" and self.replaced_by else self.properties
+        if props:
+            text += ": " + ", ".join(props)
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able form."""
+        return {"logical_id": self.logical_id, "type": self.resource_type, "action": self.action,
+                "properties": self.properties, "replaced_by": self.replaced_by, "stateful": self.stateful,
+                "loses_data": self.loses_data}
+
+
+def resolve_parameters(value: Any, params: dict[str, str]) -> Any:
+    """``value`` with every ``{"Ref": P}`` to a known parameter replaced by its value."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in params:
+            return params[value["Ref"]]
+        return {k: resolve_parameters(v, params) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_parameters(v, params) for v in value]
+    return value
+
+
+def classify(old_template: dict[str, Any] | None, old_params: dict[str, str], new_template: dict[str, Any],
+             new_params: dict[str, str]) -> list[ResourceChange]:
+    """Every resource change between a deployed stack and a new template (``old_template`` None: a new stack)."""
+    old = (old_template or {}).get("Resources", {})
+    new = new_template.get("Resources", {})
+    out: list[ResourceChange] = []
+    for name in sorted(set(old) | set(new)):
+        if name not in old:
+            out.append(ResourceChange(name, new[name]["Type"], "add"))
+            continue
+        if name not in new:
+            out.append(ResourceChange(name, old[name]["Type"], "remove",
+                                      deletion_policy=old[name].get("DeletionPolicy", "Delete")))
+            continue
+        change = _compare(name, resolve_parameters(old[name], old_params), resolve_parameters(new[name], new_params))
+        if change is not None:
+            out.append(change)
+    return out
+
+
+def _compare(name: str, old: dict[str, Any], new: dict[str, Any]) -> ResourceChange | None:
+    policy = new.get("DeletionPolicy", "Delete")
+    if old.get("Type") != new.get("Type"):
+        return ResourceChange(name, new["Type"], "replace", ["Type"], ["Type"], deletion_policy=policy)
+    old_props, new_props = old.get("Properties") or {}, new.get("Properties") or {}
+    changed = sorted(k for k in set(old_props) | set(new_props) if old_props.get(k) != new_props.get(k))
+    others = sorted(k for k in set(old) | set(new) if k not in ("Properties", "Type") and old.get(k) != new.get(k))
+    if not changed and not others:
+        return None
+    replaced = replacing_properties(new["Type"], old_props, new_props)
+    action: Action = "replace" if replaced else "modify"
+    return ResourceChange(name, new["Type"], action, changed + others, replaced, deletion_policy=policy)
+
+
+def merge_change_set(changes: list[ResourceChange], described: dict[str, Any]) -> list[ResourceChange]:
+    """Fold a real change set's verdicts (``describe_change_set``) into ``changes``.
+
+    AWS knows replacements that depend on values only it can resolve (``Replacement: True`` or
+    ``Conditional``); those upgrade a modify to a replace. Resources only AWS reports are added.
+    """
+    by_id = {c.logical_id: c for c in changes}
+    for item in described.get("Changes", []):
+        rc = item.get("ResourceChange") or {}
+        logical = rc.get("LogicalResourceId", "")
+        action = {"Add": "add", "Remove": "remove", "Modify": "modify"}.get(rc.get("Action", ""), "modify")
+        if rc.get("Replacement") in ("True", "Conditional") and action == "modify":
+            action = "replace"
+        props = sorted({d.get("Target", {}).get("Name", "") for d in rc.get("Details", [])} - {""})
+        current = by_id.get(logical)
+        if current is None:
+            by_id[logical] = ResourceChange(logical, rc.get("ResourceType", ""), action, props,  # type: ignore[arg-type]
+                                            props if action == "replace" else [])
+        elif action == "replace" and current.action == "modify":
+            current.action = "replace"
+            current.replaced_by = current.replaced_by or props or current.properties
+    return [by_id[k] for k in sorted(by_id)]
+
+
+def blocking(changes: list[ResourceChange], allowed: set[str]) -> list[ResourceChange]:
+    """Changes that would lose data and are not allowed by ``--allow-replace NAME``."""
+    return [c for c in changes if c.loses_data and not allows(allowed, c.logical_id)]
+
+
+_PREFIXES = ("db", "cache", "bucket", "secret", "efs", "fs")
+
+
+def allows(allowed: set[str], logical_id: str) -> bool:
+    """True when ``allowed`` names ``logical_id`` (``DbDb``, ``dbdb`` or the spec name ``db``)."""
+    names = {a.lower().replace("-", "").replace("_", "") for a in allowed}
+    lid = logical_id.lower()
+    if lid in names or "*" in names:
+        return True
+    return any(lid.startswith(p) and lid[len(p):] in names for p in _PREFIXES)

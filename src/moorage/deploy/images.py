@@ -1,0 +1,131 @@
+"""Images for ``build:`` services: an ECR repository (scan on push, lifecycle policy), a Docker build
+and push when Docker is available, referenced by digest."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from moorage.deploy.session import Target
+
+LIFECYCLE = {"rules": [
+    {"rulePriority": 1, "description": "expire untagged images after 7 days",
+     "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7},
+     "action": {"type": "expire"}},
+    {"rulePriority": 2, "description": "keep the 30 most recent images",
+     "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 30},
+     "action": {"type": "expire"}},
+]}
+
+
+class ImageError(Exception):
+    """An image could not be built or pushed."""
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """What to build for one service."""
+
+    service: str
+    context: Path
+    dockerfile: str | None
+    target: str | None
+    args: dict[str, str]
+
+
+def ensure_repository(ecr: Any, name: str, tags: dict[str, str]) -> str:
+    """The URI of ECR repository ``name``, created with scan-on-push and a lifecycle policy."""
+    try:
+        repo = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "RepositoryNotFoundException":
+            raise
+        repo = ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True},
+                                     imageTagMutability="MUTABLE",
+                                     tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])["repository"]
+        ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps(LIFECYCLE))
+    return str(repo["repositoryUri"])
+
+
+def context_digest(spec: BuildSpec) -> str:
+    """A content hash of the build context (the tag of an image built from it)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in spec.context.rglob("*") if p.is_file() and ".git" not in p.parts):
+        digest.update(str(path.relative_to(spec.context)).encode())
+        digest.update(path.read_bytes())
+    digest.update(json.dumps([spec.dockerfile, spec.target, spec.args], sort_keys=True).encode())
+    return digest.hexdigest()[:12]
+
+
+def build_images(target: Target, region: str, app: str, env: str, builds: list[BuildSpec],
+                 tags: dict[str, str], by_digest: bool) -> tuple[dict[str, str], list[str]]:
+    """Build and push every image; returns (service -> image reference, notes)."""
+    images: dict[str, str] = {}
+    notes: list[str] = []
+    if not builds:
+        return images, notes
+    ecr = target.client("ecr", region)
+    for spec in builds:
+        uri = ensure_repository(ecr, f"{app}/{spec.service}", tags)
+        tag = f"{env}-{context_digest(spec)}"
+        if target.local:
+            images[spec.service] = _register_placeholder(ecr, uri, f"{app}/{spec.service}", tag, by_digest)
+            notes.append(f"{spec.service}: the emulator cannot run Docker builds; registered {tag} in its ECR "
+                         f"repository without building {spec.context}")
+            continue
+        if shutil.which("docker") is None:
+            raise ImageError(f"service {spec.service} is built from {spec.context}, and Docker is not available "
+                             "here: install Docker, or build and push the image yourself and set `image:`")
+        images[spec.service] = _docker_build_push(ecr, uri, tag, spec, by_digest)
+    return images, notes
+
+
+def _register_placeholder(ecr: Any, uri: str, repo: str, tag: str, by_digest: bool) -> str:
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                           "config": {"digest": "sha256:" + hashlib.sha256(tag.encode()).hexdigest(), "size": 0,
+                                      "mediaType": "application/vnd.docker.container.image.v1+json"},
+                           "layers": []})
+    try:
+        image = ecr.put_image(repositoryName=repo, imageManifest=manifest, imageTag=tag)["image"]
+        digest = image["imageId"]["imageDigest"]
+    except ClientError as exc:
+        if "ImageAlreadyExists" not in str(exc):
+            raise
+        digest = ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": tag}])["imageDetails"][0][
+            "imageDigest"]
+    return f"{uri}@{digest}" if by_digest else f"{uri}:{tag}"
+
+
+def _docker_build_push(ecr: Any, uri: str, tag: str, spec: BuildSpec, by_digest: bool) -> str:
+    auth = ecr.get_authorization_token()["authorizationData"][0]
+    user, password = base64.b64decode(auth["authorizationToken"]).decode().split(":", 1)
+    registry = auth["proxyEndpoint"]
+    _run(["docker", "login", "--username", user, "--password-stdin", registry], password)
+    cmd = ["docker", "build", "-t", f"{uri}:{tag}"]
+    if spec.dockerfile:
+        cmd += ["-f", str(spec.context / spec.dockerfile)]
+    if spec.target:
+        cmd += ["--target", spec.target]
+    for key, value in sorted(spec.args.items()):
+        cmd += ["--build-arg", f"{key}={value}"]
+    _run([*cmd, str(spec.context)])
+    _run(["docker", "push", f"{uri}:{tag}"])
+    if not by_digest:
+        return f"{uri}:{tag}"
+    repo = uri.split("/", 1)[1]
+    digest = ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": tag}])["imageDetails"][0]["imageDigest"]
+    return f"{uri}@{digest}"
+
+
+def _run(cmd: list[str], stdin: str | None = None) -> None:
+    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        raise ImageError(f"`{' '.join(cmd[:3])} ...` failed: {(done.stderr or done.stdout).strip()[-2000:]}")

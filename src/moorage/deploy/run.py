@@ -1,0 +1,407 @@
+"""Deploy (or diff) one environment: stacks in waves from the synth manifest, each through a change set.
+
+Before anything changes: stuck or busy stacks are detected (and repaired with ``repair=True``), and
+every stack's change list is computed; a replacement or removal that would lose data stops the deploy
+unless allowed. Then each wave's stacks deploy in parallel; the first failure stops the deploy after
+its wave, with the failing resource and its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moorage import __version__
+from moorage.deploy.changes import ResourceChange, blocking, classify, merge_change_set
+from moorage.deploy.images import BuildSpec, build_images
+from moorage.deploy.progress import Reporter
+from moorage.deploy.repair import Problem, busy_detail, diagnose, repair
+from moorage.deploy.session import Target
+from moorage.deploy.stacks import (
+    TERMINAL_OK,
+    ChangeSetError,
+    Event,
+    StackState,
+    create_change_set,
+    deployed_template,
+    first_failure,
+    read_events,
+    read_stack,
+    stack_parameters,
+    wait_for_stack,
+)
+from moorage.render import Synth
+
+NOT_EMULATED = "NOT EMULATED"
+
+
+@dataclass
+class DeployOptions:
+    """How to deploy."""
+
+    allow_replace: set[str] = field(default_factory=set)
+    repair: bool = False
+    dry_run: bool = False
+    parallel: int = 4
+    spec_dir: Path | None = None
+    commit: str | None = None
+    poll: float = 2.0
+    by_digest: bool | None = None  # default: in production profiles
+
+
+@dataclass
+class StackOutcome:
+    """What happened to one stack."""
+
+    key: str
+    name: str
+    action: str  # create, update, unchanged, failed, refused, skipped, planned
+    status: str = ""
+    changes: list[ResourceChange] = field(default_factory=list)
+    failure: Event | None = None
+    elapsed: float = 0.0
+    not_emulated: list[Event] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able form."""
+        return {"key": self.key, "name": self.name, "action": self.action, "status": self.status,
+                "changes": [c.to_json() for c in self.changes], "elapsed": round(self.elapsed, 2),
+                "failure": self.failure.to_json() if self.failure else None,
+                "not_emulated": [{"resource": e.logical_id, "type": e.resource_type} for e in self.not_emulated]}
+
+
+@dataclass
+class DeployResult:
+    """The outcome of a deploy or a diff."""
+
+    outcomes: dict[str, StackOutcome] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when no stack failed."""
+        return not any(o.action in ("failed", "refused") for o in self.outcomes.values())
+
+    @property
+    def unchanged(self) -> bool:
+        """True when nothing needed to change."""
+        return all(o.action == "unchanged" for o in self.outcomes.values())
+
+    @property
+    def failure(self) -> StackOutcome | None:
+        """The first failed stack."""
+        return next((o for o in self.outcomes.values() if o.action == "failed"), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able form."""
+        return {"ok": self.ok, "unchanged": self.unchanged, "elapsed": round(self.elapsed, 2),
+                "stacks": [o.to_json() for o in self.outcomes.values()], "outputs": self.outputs,
+                "notes": self.notes}
+
+
+class DeployRefused(Exception):
+    """The deploy was stopped before anything changed."""
+
+    def __init__(self, problems: list[Problem] | None = None,
+                 dangerous: dict[str, list[ResourceChange]] | None = None) -> None:
+        self.problems = problems or []
+        self.dangerous = dangerous or {}
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """What stopped the deploy and what to do, in plain words."""
+        lines = [p.render() for p in self.problems]
+        for stack, changes in self.dangerous.items():
+            for c in changes:
+                verb = "replace" if c.action == "replace" else "remove"
+                why = f" because {', '.join(c.replaced_by)} changed" if c.replaced_by else ""
+                lines.append(f"{stack}: this deploy would {verb} {c.logical_id} ({c.resource_type}){why}; "
+                             "it holds data, which would be lost")
+        if self.dangerous:
+            names = sorted({c.logical_id for cs in self.dangerous.values() for c in cs})
+            lines.append("    fix: revert that change, or snapshot/back up the data and rerun with "
+                         + " ".join(f"--allow-replace {n}" for n in names))
+        return "\n".join(lines)
+
+
+def git_commit(directory: Path | None) -> str | None:
+    """The current git commit of ``directory`` (short), or None outside a repository."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=directory or Path.cwd(),  # noqa: S607
+                              capture_output=True, text=True, check=False, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def deploy_tags(manifest: dict[str, Any], commit: str | None) -> dict[str, str]:
+    """Tags for every stack (CloudFormation propagates them to the resources)."""
+    tags = {str(k): str(v) for k, v in (manifest.get("tags") or {}).items()}
+    tags.setdefault("moorage:app", str(manifest["app"]))
+    tags.setdefault("moorage:environment", str(manifest["environment"]))
+    tags["moorage:version"] = __version__
+    if commit:
+        tags["moorage:commit"] = commit
+    return tags
+
+
+class Deployer:
+    """Deploys (or diffs) one synthesized environment to a target."""
+
+    def __init__(self, synth: Synth, target: Target, options: DeployOptions, reporter: Reporter) -> None:
+        self.synth = synth
+        self.manifest = synth.manifest
+        self.target = target
+        self.options = options
+        self.reporter = reporter
+        self.stacks = {s["key"]: s for s in self.manifest["stacks"]}
+        self.states: dict[str, StackState | None] = {}
+        self.result = DeployResult()
+        self.images: dict[str, str] = {}
+        self.tags = deploy_tags(self.manifest, options.commit)
+
+    def cf(self, key: str) -> Any:
+        """The CloudFormation client for stack ``key``."""
+        return self.target.client("cloudformation", self.stacks[key]["region"])
+
+    # --- before anything changes ------------------------------------------------------------------
+    def read_states(self) -> None:
+        """Read every stack's deployed state."""
+        for key, stack in self.stacks.items():
+            self.states[key] = read_stack(self.cf(key), stack["name"])
+            state = self.states[key]
+            if state is not None and state.deployed:
+                self.result.outputs[key] = dict(state.outputs)
+
+    def check_stuck(self) -> None:
+        """Refuse (or repair) stacks that a deploy cannot go through."""
+        problems: list[Problem] = []
+        for key, state in self.states.items():
+            if state is None:
+                continue
+            detail = busy_detail(self.cf(key), state) if state.busy else ""
+            problem = diagnose(state, detail)
+            if problem is None:
+                continue
+            if self.options.repair and problem.fix != "none" and not self.options.dry_run:
+                self.reporter.info(f"repairing {problem.stack} ({problem.status}): {problem.fix}")
+                repair(self.cf(key), problem)
+                status, _ = wait_for_stack(self.cf(key), state.name, set(), lambda e: None, poll=self.options.poll)
+                self.reporter.info(f"{problem.stack}: {status}")
+                self.states[key] = read_stack(self.cf(key), state.name)
+                self.result.outputs.pop(key, None)
+                after = self.states[key]
+                if after is not None and after.deployed:
+                    self.result.outputs[key] = dict(after.outputs)
+                continue
+            problems.append(problem)
+        if problems:
+            raise DeployRefused(problems=problems)
+
+    def build(self) -> None:
+        """Build and push the images of ``build:`` services."""
+        builds = []
+        for name, svc in self.synth.plan.services.items():
+            if svc.spec.build is not None and not svc.spec.image:
+                base = self.options.spec_dir or Path.cwd()
+                builds.append(BuildSpec(name, (base / svc.spec.build.context).resolve(), svc.spec.build.dockerfile,
+                                        svc.spec.build.target, dict(svc.spec.build.args)))
+        if not builds:
+            return
+        if self.options.dry_run:
+            self.images = {b.service: f"<image built from {b.context}>" for b in builds}
+            return
+        by_digest = self.options.by_digest
+        if by_digest is None:
+            by_digest = self.manifest.get("profile") == "prod"
+        self.images, notes = build_images(self.target, self.manifest["region"], self.manifest["app"],
+                                          self.manifest["environment"], builds, self.tags, by_digest)
+        for note in notes:
+            self.reporter.warn(note)
+        self.result.notes.extend(notes)
+
+    def _params(self, key: str, placeholders: bool) -> dict[str, str]:
+        stack = self.stacks[key]
+        if not placeholders:
+            return stack_parameters(stack, self.result.outputs, self.images)
+        values = {}
+        for param in stack.get("parameters", []):
+            source = param["from"]
+            if "build" in source:
+                values[param["name"]] = self.images.get(source["build"], f"<image of {source['build']}>")
+            else:
+                values[param["name"]] = self.result.outputs.get(source["stack"], {}).get(
+                    source["output"], f"<{source['stack']}.{source['output']}>")
+        return values
+
+    def preview(self, key: str) -> list[ResourceChange]:
+        """The change list of stack ``key`` against what is deployed (with the outputs known now)."""
+        state = self.states.get(key)
+        new_template = self.synth.templates[key]
+        params = self._params(key, placeholders=True)
+        if state is None or not state.deployed:
+            return classify(None, {}, new_template, params)
+        old = deployed_template(self.cf(key), state.name)
+        return classify(old, state.parameters, new_template, params)
+
+    # --- the deploy -------------------------------------------------------------------------------------
+    def run(self) -> DeployResult:
+        """Diff or deploy every stack; raises :class:`DeployRefused` before changing anything unsafe."""
+        started = time.monotonic()
+        self.read_states()
+        self.check_stuck()
+        self.build()
+        previews = {key: self.preview(key) for key in self.stacks}
+        dangerous: dict[str, list[ResourceChange]] = {}
+        for key, changes in previews.items():
+            state = self.states.get(key)
+            new = state is None or not state.deployed
+            outcome = StackOutcome(key, self.stacks[key]["name"], "planned" if changes else "unchanged",
+                                   changes=changes)
+            self.result.outcomes[key] = outcome
+            if changes:
+                self.reporter.changes(self.stacks[key]["name"], changes, new)
+            bad = blocking(changes, self.options.allow_replace)
+            if bad:
+                dangerous[self.stacks[key]["name"]] = bad
+        if dangerous:
+            raise DeployRefused(dangerous=dangerous)
+        if self.options.dry_run or self.result.unchanged:
+            self.result.elapsed = time.monotonic() - started
+            return self.result
+        failed = False
+        jobs = {f"svc-{name}" for name in self.manifest.get("before_deploy_jobs", [])}
+        for wave in self.manifest["waves"]:
+            if failed:
+                for key in wave:
+                    self.result.outcomes[key].action = "skipped"
+                continue
+            first = [k for k in wave if k in jobs]
+            rest = [k for k in wave if k not in jobs]
+            failed = self._deploy_wave(first)
+            if not failed and first:
+                failed = self._run_jobs(first)
+            if not failed:
+                failed = self._deploy_wave(rest)
+            elif rest:
+                for key in rest:
+                    self.result.outcomes[key].action = "skipped"
+        self.result.elapsed = time.monotonic() - started
+        return self.result
+
+    def _deploy_wave(self, keys: list[str]) -> bool:
+        if not keys:
+            return False
+        with ThreadPoolExecutor(max_workers=max(1, self.options.parallel)) as pool:
+            outcomes = list(pool.map(self.deploy_stack, keys))
+        for outcome in outcomes:
+            self.result.outcomes[outcome.key] = outcome
+        return any(o.action in ("failed", "refused") for o in outcomes)
+
+    def _template_source(self, key: str) -> tuple[str | None, str | None]:
+        body = self.synth.template_text(key)
+        if not self.stacks[key].get("needs_s3_upload"):
+            return body, None
+        from moorage.deploy.artifacts import upload_template
+
+        region = self.target.region_for(self.stacks[key]["region"])
+        digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+        name = f"{self.manifest['app']}/{self.manifest['environment']}/{key}-{digest}.json"
+        return None, upload_template(self.target, region, name, body, self.tags)
+
+    def deploy_stack(self, key: str) -> StackOutcome:
+        """Deploy one stack through a change set and wait for it."""
+        stack = self.stacks[key]
+        name = stack["name"]
+        cf = self.cf(key)
+        started = time.monotonic()
+        previous = self.result.outcomes.get(key)
+        outcome = StackOutcome(key, name, "unchanged", changes=previous.changes if previous else [])
+        state = read_stack(cf, name)
+        if state is not None and state.status == "REVIEW_IN_PROGRESS":
+            cf.delete_stack(StackName=name)  # a create change set that was never executed
+            wait_for_stack(cf, name, set(), lambda e: None, poll=self.options.poll)
+            state = None
+        params = self._params(key, placeholders=False)
+        template = self.synth.templates[key]
+        old = deployed_template(cf, name) if state is not None else None
+        changes = classify(old, state.parameters if state else {}, template, params)
+        if state is not None and not changes:
+            outcome.status = state.status
+            self.result.outputs[key] = dict(state.outputs)
+            return outcome
+        kind = "UPDATE" if state is not None else "CREATE"
+        body, url = self._template_source(key)
+        description = f"moorage {__version__} deploy of {self.manifest['app']}/{self.manifest['environment']}" + (
+            f" at commit {self.options.commit}" if self.options.commit else "")
+        try:
+            change_set = create_change_set(cf, name, body, url, params, self.tags, kind, description,
+                                           poll=min(self.options.poll, 1.0))
+        except ChangeSetError as exc:
+            outcome.action, outcome.status = "failed", "CHANGE_SET_FAILED"
+            outcome.failure = Event("", None, name, "AWS::CloudFormation::Stack", "CHANGE_SET_FAILED", exc.reason)
+            self.reporter.stack_finished(name, outcome.status, exc.reason)
+            return outcome
+        if change_set.empty:
+            outcome.status = state.status if state else ""
+            return outcome
+        changes = merge_change_set(changes, change_set.described)
+        outcome.changes = changes
+        bad = blocking(changes, self.options.allow_replace)
+        if bad:
+            cf.delete_change_set(ChangeSetName=change_set.id, StackName=name)
+            outcome.action, outcome.status = "refused", state.status if state else ""
+            self.reporter.warn(DeployRefused(dangerous={name: bad}).render())
+            return outcome
+        seen: set[str] = set()
+        read_events(cf, name, seen)
+        self.reporter.stack_started(name, kind.lower(), len(changes))
+        cf.execute_change_set(ChangeSetName=change_set.id, StackName=name)
+        status, events = wait_for_stack(cf, name, seen, lambda e: self.reporter.event(name, e),
+                                        poll=self.options.poll)
+        outcome.status = status
+        outcome.elapsed = time.monotonic() - started
+        outcome.not_emulated = [e for e in events if e.reason.startswith(NOT_EMULATED)]
+        ok = status in TERMINAL_OK and "ROLLBACK" not in status
+        if ok:
+            outcome.action = kind.lower()
+            after = read_stack(cf, name)
+            self.result.outputs[key] = dict(after.outputs) if after else {}
+            self.reporter.stack_finished(name, status, f"in {outcome.elapsed:.1f}s")
+        else:
+            outcome.action = "failed"
+            outcome.failure = first_failure(events)
+            detail = ""
+            if outcome.failure is not None:
+                detail = f"{outcome.failure.logical_id} ({outcome.failure.resource_type}): {outcome.failure.reason}"
+            self.reporter.stack_finished(name, status, detail)
+        return outcome
+
+    def _run_jobs(self, keys: list[str]) -> bool:
+        from moorage.deploy.jobs import run_job
+
+        for key in keys:
+            service = key.removeprefix("svc-")
+            try:
+                note = run_job(self.target, self.manifest, self.result.outputs, service, self.options.poll)
+            except RuntimeError as exc:
+                outcome = self.result.outcomes[key]
+                outcome.action = "failed"
+                outcome.failure = Event("", None, service, "AWS::ECS::Task", "JOB_FAILED", str(exc))
+                self.reporter.stack_finished(f"job {service}", "FAILED", str(exc))
+                return True
+            self.reporter.info(note)
+            self.result.notes.append(note)
+        return False
+
+
+def deploy(synth: Synth, target: Target, options: DeployOptions, reporter: Reporter) -> DeployResult:
+    """Deploy (or with ``options.dry_run``, diff) one environment."""
+    return Deployer(synth, target, options, reporter).run()

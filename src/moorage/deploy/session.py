@@ -1,0 +1,68 @@
+"""Where a deploy goes: real AWS (boto3's default credential chain, a profile, a region) or the
+embedded local emulator."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"})
+
+
+@dataclass
+class Target:
+    """An AWS account (or the emulator) and how to reach it."""
+
+    local: bool = False
+    endpoint: str | None = None
+    profile: str | None = None
+    region: str | None = None  # overrides the manifest's region when set
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def region_for(self, region: str) -> str:
+        """The region to use for a stack that the manifest places in ``region``."""
+        return self.region or region
+
+    def client(self, service: str, region: str) -> Any:
+        """A cached boto3 client (thread-safe creation)."""
+        region = self.region_for(region)
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                if self.local:
+                    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                                    region_name=region)
+                else:
+                    session = boto3.session.Session(profile_name=self.profile, region_name=region)
+                self._clients[key] = session.client(service, endpoint_url=self.endpoint, config=_CONFIG)
+            return self._clients[key]
+
+    def describe(self) -> str:
+        """Where deploys go, in words."""
+        if self.local:
+            return f"local emulator at {self.endpoint}"
+        return "AWS" + (f" (profile {self.profile})" if self.profile else "")
+
+
+def aws_target(profile: str | None = None, region: str | None = None) -> Target:
+    """Real AWS through boto3's default credential chain (or ``profile``)."""
+    return Target(local=False, profile=profile, region=region)
+
+
+def local_target(project: Path) -> Target:
+    """The project's emulator, started in the background if it is not running."""
+    from moorage.emulator.server import ensure_server
+
+    server = ensure_server(project)
+    return Target(local=True, endpoint=server.endpoint)
+
+
+def endpoint_target(endpoint: str) -> Target:
+    """An emulator already listening at ``endpoint`` (tests)."""
+    return Target(local=True, endpoint=endpoint)

@@ -1,0 +1,97 @@
+"""What is deployed: stacks, services with their running image, the URL, the last deploy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from moorage.deploy.repair import diagnose
+from moorage.deploy.session import Target
+from moorage.deploy.stacks import read_stack
+
+
+@dataclass
+class ServiceStatus:
+    """One ECS service."""
+
+    name: str
+    running: int
+    desired: int
+    image: str
+    task_definition: str
+    rollout: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able form."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class EnvStatus:
+    """The deployed state of one environment."""
+
+    app: str
+    environment: str
+    stacks: list[dict[str, Any]] = field(default_factory=list)
+    services: list[ServiceStatus] = field(default_factory=list)
+    url: str | None = None
+    last_deploy: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def deployed(self) -> bool:
+        """True when at least one stack exists."""
+        return any(s["status"] != "NOT_DEPLOYED" for s in self.stacks)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able form."""
+        return {"app": self.app, "environment": self.environment, "stacks": self.stacks, "url": self.url,
+                "services": [s.to_json() for s in self.services], "last_deploy": self.last_deploy,
+                "problems": self.problems}
+
+
+def environment_status(target: Target, manifest: dict[str, Any]) -> EnvStatus:
+    """Read stacks and ECS services of one environment."""
+    status = EnvStatus(manifest["app"], manifest["environment"])
+    outputs: dict[str, dict[str, str]] = {}
+    latest = None
+    for stack in manifest["stacks"]:
+        cf = target.client("cloudformation", stack["region"])
+        state = read_stack(cf, stack["name"])
+        if state is None:
+            status.stacks.append({"key": stack["key"], "name": stack["name"], "status": "NOT_DEPLOYED",
+                                  "updated": None, "commit": None})
+            continue
+        outputs[stack["key"]] = state.outputs
+        updated = state.updated.isoformat() if state.updated else None
+        status.stacks.append({"key": stack["key"], "name": stack["name"], "status": state.status,
+                              "updated": updated, "commit": state.tags.get("moorage:commit")})
+        if updated and (latest is None or updated > latest):
+            latest = updated
+        problem = diagnose(state)
+        if problem is not None:
+            status.problems.append(problem.render())
+    status.last_deploy = latest
+    status.url = outputs.get("edge", {}).get("Url")
+    cluster = outputs.get("platform", {}).get("ClusterName")
+    names = [o["ServiceName"] for k, o in outputs.items() if k.startswith("svc-") and o.get("ServiceName")]
+    if cluster and names:
+        status.services = _services(target.client("ecs", manifest["region"]), cluster, names)
+    return status
+
+
+def _services(ecs: Any, cluster: str, names: list[str]) -> list[ServiceStatus]:
+    out = []
+    for i in range(0, len(names), 10):
+        for svc in ecs.describe_services(cluster=cluster, services=names[i:i + 10]).get("services", []):
+            task_def = svc.get("taskDefinition", "")
+            image = ""
+            if task_def:
+                containers = ecs.describe_task_definition(taskDefinition=task_def)["taskDefinition"].get(
+                    "containerDefinitions", [])
+                image = ", ".join(c.get("image", "") for c in containers)
+            deployments = svc.get("deployments", [])
+            rollout = deployments[0].get("rolloutState", deployments[0].get("status", "")) if deployments else ""
+            out.append(ServiceStatus(svc["serviceName"], int(svc.get("runningCount", 0)),
+                                     int(svc.get("desiredCount", 0)), image, task_def.rsplit("/", 1)[-1], rollout))
+    return out
