@@ -99,3 +99,23 @@ def test_no_region_borrows_another_regions_rate_without_a_source() -> None:
             if key in us and rate.price == us[key].price and key != "vpc.public_ipv4_hour":
                 # same price as us-east-1 is only allowed with a region-specific source (e.g. Ireland Fargate)
                 assert rate.source != us[key].source, (region, key)
+
+
+def test_docs_tables_are_generated_from_the_data() -> None:
+    from moorage.cost.docs import catalog_markdown, usage_markdown
+
+    text = (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
+    assert usage_markdown() in text, "regenerate the usage table in docs/cost.md (moorage.cost.docs)"
+    assert catalog_markdown() in text, "regenerate the rate table in docs/cost.md (moorage.cost.docs)"
+
+
+@pytest.mark.parametrize("example", ["hello", "maestro"])
+def test_documented_example_estimates_are_current(example: str) -> None:
+    from dataclasses import replace
+
+    text = (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
+    for tset in template_sets([ROOT / "examples" / example / "moorage.yml"]):
+        native = estimate_template_set(tset)
+        what_if = estimate_template_set(replace(tset, region="us-east-1", regions={}))
+        assert f"${native.monthly:,.2f} " in text, (example, tset.label, native.monthly)
+        assert f"${what_if.monthly:,.2f}" in text, (example, tset.label, what_if.monthly)

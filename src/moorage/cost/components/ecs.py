@@ -262,8 +262,7 @@ def price_cluster(ctx: PricingContext, res: Resource) -> list[LineItem]:
     insights = next((str(s.get("Value", "")).lower() for s in settings
                      if isinstance(s, dict) and s.get("Name") == "containerInsights"), "disabled")
     if insights in ("enabled", "enhanced"):
-        services = [s for s in ctx.resources("AWS::ECS::Service") if mentions(s.props.get("Cluster"), res.lid)
-                    or s.stack != res.stack]
+        services = list(ctx.resources("AWS::ECS::Service"))  # the set's services (cluster refs cross stacks)
         items.append(ctx.charge(res, f"Container Insights ({insights}) metrics", 1.0 + len(services),
                                 "cluster or service", f"cloudwatch.container_insights.{insights}",
                                 note=f"1 cluster + {len(services)} services"))
