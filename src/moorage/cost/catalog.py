@@ -106,5 +106,5 @@ def catalog_from_directory(directory: Path) -> Catalog:
     base = {r: dict(t) for r, t in packaged_catalog().regions.items()}
     for path in sorted(directory.glob("*.yaml")):
         region, rates = parse_region_file(YAML(typ="safe").load(path.read_text(encoding="utf-8")), str(path))
-        base[region] = {**base.get(region, {}), **rates} if region != GLOBAL else {**base.get(GLOBAL, {}), **rates}
+        base[region] = {**base.get(region, {}), **rates}  # refreshed rates replace packaged ones
     return Catalog(base)
