@@ -15,6 +15,7 @@ from typing import Any
 from cfnlint.decode import decode_str
 
 from moorage.errors import Diagnostic, InputError
+from moorage.render import Synth
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 
@@ -30,6 +31,14 @@ class TemplateSet:
     profile: str | None = None
     regions: dict[str, str] = field(default_factory=dict)  # stack key -> region, where it differs
     files: dict[str, str] = field(default_factory=dict)  # stack key -> file path, when read from disk
+
+
+def template_set_of(synth: Synth) -> TemplateSet:
+    """The template set of one synthesized environment."""
+    manifest = synth.manifest
+    home = manifest["region"]
+    return TemplateSet(manifest["environment"], home, synth.templates, list(manifest.get("residency", [])),
+                       manifest["profile"], {s["key"]: s["region"] for s in manifest["stacks"] if s["region"] != home})
 
 
 def _is_spec(path: Path) -> bool:
@@ -73,11 +82,7 @@ def template_sets(targets: Sequence[Path], *, envs: Sequence[str] = (), region: 
         if _is_spec(target):
             loaded = api.load_app(target, profiles=profiles)
             for env in envs or list(loaded.spec.environments):
-                synth = api.synth_environment(loaded, env)
-                home = synth.manifest["region"]
-                sets.append(TemplateSet(
-                    env, home, synth.templates, list(synth.manifest.get("residency", [])), synth.manifest["profile"],
-                    {s["key"]: s["region"] for s in synth.manifest["stacks"] if s["region"] != home}))
+                sets.append(template_set_of(api.synth_environment(loaded, env)))
         elif target.is_dir():
             sets.append(_from_directory(target, region))
         else:

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from moorage import __version__, api
+from moorage.cli.cost import cost, prices_refresh
 from moorage.errors import Diagnostic, InputError
 from moorage.plan import Plan
 from moorage.render import MANIFEST, write_synth
@@ -28,6 +29,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                   help="moorage: one description of a containerised app -> its production AWS architecture.")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+prices_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
+prices_app.command("refresh")(prices_refresh)
 
 SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one")]
 EnvOpt = Annotated[list[str] | None, typer.Option("--env", "-e", help="environment (repeatable); default: all")]
@@ -59,11 +63,22 @@ def plan(spec: SpecArg, env: EnvOpt = None, profile: ProfileOpt = None, strict: 
     """Show what would be built for each environment, and why."""
     loaded = _load(spec, profile, strict, env_file)
     plans = {e: api.plan_environment(loaded, e) for e in _envs(loaded, env)}
+    estimates = {e: _estimate(p) for e, p in plans.items()}
     if as_json:
-        out.print_json(json.dumps({e: plan_summary(p) for e, p in plans.items()}, sort_keys=True))
+        out.print_json(json.dumps({e: {**plan_summary(p), "monthly_estimate_usd": estimates[e]}
+                                   for e, p in plans.items()}, sort_keys=True))
         return
-    for p in plans.values():
-        _show_plan(p)
+    for e, p in plans.items():
+        _show_plan(p, estimates[e])
+
+
+def _estimate(p: Plan) -> dict[str, float | int]:
+    from moorage.cost import monthly_total
+    from moorage.render import synthesize
+    from moorage.templates import template_set_of
+
+    low, high, unknown = monthly_total(template_set_of(synthesize(p)))
+    return {"low": round(low, 2), "high": round(high, 2), "unpriced_items": unknown}
 
 
 def plan_summary(p: Plan) -> dict[str, Any]:
@@ -79,7 +94,7 @@ def plan_summary(p: Plan) -> dict[str, Any]:
     }
 
 
-def _show_plan(p: Plan) -> None:
+def _show_plan(p: Plan, estimate: dict[str, float | int]) -> None:
     env = p.env
     out.rule(f"{p.app} / {env.env}  (profile {env.profile}, {env.region})")
     svc = Table(title="Services", title_justify="left")
@@ -103,6 +118,10 @@ def _show_plan(p: Plan) -> None:
     for d in p.decisions:
         dec.add_row(d.topic, d.value, d.reason)
     out.print(dec)
+    span = f"${estimate['low']:,.2f}" + (f"-${estimate['high']:,.2f}" if estimate["high"] > estimate["low"] else "")
+    unknown = f" ({estimate['unpriced_items']} items have no sourced price: see `moorage cost`)" \
+        if estimate["unpriced_items"] else ""
+    out.print(f"Monthly estimate: {span}{unknown}")
     _print_diagnostics(p.warnings)
 
 
@@ -210,6 +229,10 @@ def _click_exception_types() -> tuple[tuple[type[BaseException], ...], tuple[typ
         pass
     aborts = tuple(m.Abort for m in modules if hasattr(m, "Abort")) + (typer.Abort,)
     return tuple(m.ClickException for m in modules), aborts
+
+
+app.command("cost")(cost)
+app.add_typer(prices_app, name="prices", help="the price catalog behind `moorage cost`")
 
 
 def main() -> None:
