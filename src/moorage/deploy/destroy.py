@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from functools import partial
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from moorage.deploy.progress import Reporter

@@ -12,6 +12,7 @@ import boto3
 from botocore.config import Config
 
 _CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"})
+_LOCAL_CONFIG = Config(retries={"max_attempts": 1})
 
 
 @dataclass
@@ -40,7 +41,8 @@ class Target:
                                                     region_name=region)
                 else:
                     session = boto3.session.Session(profile_name=self.profile, region_name=region)
-                self._clients[key] = session.client(service, endpoint_url=self.endpoint, config=_CONFIG)
+                self._clients[key] = session.client(service, endpoint_url=self.endpoint,
+                                                    config=_LOCAL_CONFIG if self.local else _CONFIG)
             return self._clients[key]
 
     def describe(self) -> str:

@@ -53,7 +53,11 @@ def read_stack(cf: Any, name: str) -> StackState | None:
         raise
     if not stacks:
         return None
-    s = stacks[0]
+    return parse_stack(stacks[0])
+
+
+def parse_stack(s: dict[str, Any]) -> StackState:
+    """A :class:`StackState` from one ``describe_stacks`` entry (live or recorded)."""
     return StackState(
         name=s["StackName"], stack_id=s["StackId"], status=s["StackStatus"], reason=s.get("StackStatusReason", ""),
         parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in s.get("Parameters", [])},

@@ -273,6 +273,28 @@ def _update_map(self: Any, template: dict[str, Any], parameters: dict[str, Any] 
         raise last
 
 
+def _delete_map(self: Any) -> None:
+    """ResourceMap.delete in reverse dependency order (dependents first); ``Retain`` resources stay."""
+    resources = self._resource_json_map or {}
+    pending = [n for n in reversed(creation_order(resources))
+               if resources[n].get("DeletionPolicy") not in ("Retain", "RetainExceptOnCreate")]
+    last: Exception | None = None
+    for _ in range(3):
+        for name in list(pending):
+            parsed = self._parsed_resources.get(name)
+            try:
+                if parsed is not None and not isinstance(parsed, str):
+                    self._delete_resource(parsed, resources[name])
+                self._parsed_resources.pop(name, None)
+                pending.remove(name)
+            except Exception as exc:  # noqa: BLE001 - retry after the others
+                last = exc
+        if not pending:
+            return
+    if last is not None:
+        raise last
+
+
 # --- stack operations ------------------------------------------------------------------------------------
 def _stack_event(stack: models.Stack, status: str, reason: str | None = None) -> None:
     stack._add_stack_event(status, resource_status_reason=reason)
@@ -451,6 +473,7 @@ def install() -> None:
     parsing.parse_and_update_resource = _update
     parsing.ResourceMap._delete_resource = _delete_resource  # type: ignore[method-assign]
     parsing.ResourceMap.update = _update_map  # type: ignore[method-assign]
+    parsing.ResourceMap.delete = _delete_map  # type: ignore[method-assign]
     models.CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
     models.CloudFormationBackend.delete_stack = delete_stack  # type: ignore[method-assign]
     models.CloudFormationBackend.create_change_set = create_change_set  # type: ignore[method-assign]

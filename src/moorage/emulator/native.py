@@ -52,7 +52,12 @@ def _route_table(res: Any, region: str, _: dict[str, Any]) -> None:
 
 
 def _association(res: Any, region: str, _: dict[str, Any]) -> None:
-    _ec2(region).disassociate_route_table(AssociationId=res.id)
+    ec2 = _ec2(region)
+    tables = ec2.describe_route_tables(RouteTableIds=[res.route_table_id])["RouteTables"]
+    for table in tables:
+        for assoc in table.get("Associations", []):
+            if assoc.get("SubnetId") == res.subnet_id:
+                ec2.disassociate_route_table(AssociationId=assoc["RouteTableAssociationId"])
 
 
 def _endpoint(res: Any, region: str, _: dict[str, Any]) -> None:

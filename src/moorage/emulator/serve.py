@@ -98,9 +98,16 @@ def make_app(state_dir: Path | None) -> WsgiApp:
 
 
 def _serve(state_dir: Path | None, port: int = 0) -> tuple[Any, str]:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", port, make_app(state_dir), threaded=True)
+    class QuietHandler(MotoRequestHandler):
+        """moto's request handler (keeps S3 metadata headers) without a log line per request."""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """Requests are not logged; errors still are."""
+
+    server = make_server("127.0.0.1", port, make_app(state_dir), threaded=True, request_handler=QuietHandler)
     endpoint = f"http://127.0.0.1:{server.server_port}"
     runtime.set_endpoint(endpoint)
     return server, endpoint

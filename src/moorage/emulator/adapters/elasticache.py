@@ -58,4 +58,11 @@ class ReplicationGroup(ApiResource):
         return group_id, attrs
 
     def remove(self, client: Any) -> None:
+        from moto.elasticache.models import elasticache_backends
+
         client.delete_replication_group(ReplicationGroupId=self.physical_id)
+        # moto leaves the group "deleting" forever; AWS finishes the deletion.
+        backend = elasticache_backends[runtime.ACCOUNT_ID][self.region]
+        group = backend.replication_groups.pop(self.physical_id, None)
+        for member in getattr(group, "member_clusters", []) or []:
+            backend.cache_clusters.pop(member, None)

@@ -1,0 +1,108 @@
+"""Change classification: add / modify / replace / remove, parameters, stateful data, AWS verdicts."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from moorage.deploy.changes import allows, blocking, classify, merge_change_set, resolve_parameters
+from moorage.deploy.schema import is_stateful, replace_properties
+
+DB = {"Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Snapshot",
+      "Properties": {"DBName": "app", "DBInstanceClass": "db.t4g.micro", "DBSubnetGroupName": {"Ref": "Subnets"}}}
+LOGS = {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}}
+ROLE = {"Type": "AWS::IAM::Role", "Properties": {"Description": "x"}}
+
+
+def template(**resources: dict[str, Any]) -> dict[str, Any]:
+    return {"Resources": copy.deepcopy(resources)}
+
+
+def test_new_stack_is_all_adds() -> None:
+    changes = classify(None, {}, template(Db=DB, Logs=LOGS), {})
+    assert [(c.logical_id, c.action) for c in changes] == [("Db", "add"), ("Logs", "add")]
+    assert not blocking(changes, set())
+
+
+def test_in_place_change_is_a_modify_with_its_properties() -> None:
+    new = template(Db=DB)
+    new["Resources"]["Db"]["Properties"]["DBInstanceClass"] = "db.t4g.small"
+    [change] = classify(template(Db=DB), {}, new, {})
+    assert change.action == "modify" and change.properties == ["DBInstanceClass"]
+    assert not change.loses_data
+
+
+def test_create_only_property_is_a_replacement_that_loses_data() -> None:
+    new = template(Db=DB)
+    new["Resources"]["Db"]["Properties"]["DBName"] = "other"
+    [change] = classify(template(Db=DB), {}, new, {})
+    assert change.action == "replace" and change.replaced_by == ["DBName"]
+    assert change.stateful and change.loses_data
+    assert blocking([change], set()) == [change]
+    assert blocking([change], {"Db"}) == [] and blocking([change], {"db"}) == []
+
+
+def test_changed_parameter_value_is_seen_through_ref() -> None:
+    changes = classify(template(Db=DB), {"Subnets": "a"}, template(Db=DB), {"Subnets": "b"})
+    assert [(c.action, c.replaced_by) for c in changes] == [("replace", ["DBSubnetGroupName"])]
+    assert classify(template(Db=DB), {"Subnets": "a"}, template(Db=DB), {"Subnets": "a"}) == []
+
+
+def test_type_change_is_a_replacement() -> None:
+    new = template(Db={**DB, "Type": "AWS::RDS::DBCluster"})
+    [change] = classify(template(Db=DB), {}, new, {})
+    assert change.action == "replace" and change.replaced_by == ["Type"]
+
+
+def test_removal_of_stateful_resource_respects_its_deletion_policy() -> None:
+    changes = classify(template(Db=DB, Logs=LOGS, Role=ROLE), {}, template(Role=ROLE), {})
+    by_id = {c.logical_id: c for c in changes}
+    assert by_id["Db"].action == "remove" and not by_id["Db"].loses_data  # Snapshot keeps the data
+    assert by_id["Logs"].loses_data  # a log group with data, deleted
+    retained = template(Logs={**LOGS, "DeletionPolicy": "Retain"})
+    assert not classify(retained, {}, template(), {})[0].loses_data
+
+
+def test_schema_facts_from_cfn_lint() -> None:
+    assert {"DBName", "DBInstanceIdentifier", "StorageEncrypted"} <= replace_properties("AWS::RDS::DBInstance")
+    assert "ContainerDefinitions" in replace_properties("AWS::ECS::TaskDefinition")
+    assert replace_properties("AWS::Not::AType") == frozenset()
+    for rtype in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::ElastiCache::ReplicationGroup",
+                  "AWS::S3::Bucket", "AWS::EFS::FileSystem", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup"):
+        assert is_stateful(rtype), rtype
+    assert not is_stateful("AWS::ECS::Service")
+
+
+def test_aws_change_set_verdict_upgrades_a_modify() -> None:
+    new = template(Db=DB)
+    new["Resources"]["Db"]["Properties"]["DBInstanceClass"] = "db.t4g.small"
+    changes = classify(template(Db=DB), {}, new, {})
+    # Recorded DescribeChangeSet response (trimmed): AWS says the change needs a replacement.
+    described = {"Status": "CREATE_COMPLETE", "Changes": [
+        {"Type": "Resource", "ResourceChange": {
+            "Action": "Modify", "LogicalResourceId": "Db", "PhysicalResourceId": "app-db",
+            "ResourceType": "AWS::RDS::DBInstance", "Replacement": "True", "Scope": ["Properties"],
+            "Details": [{"Target": {"Attribute": "Properties", "Name": "DBInstanceClass",
+                                    "RequiresRecreation": "Always"}, "Evaluation": "Static",
+                         "ChangeSource": "DirectModification"}]}},
+        {"Type": "Resource", "ResourceChange": {
+            "Action": "Modify", "LogicalResourceId": "Service", "ResourceType": "AWS::ECS::Service",
+            "Replacement": "False", "Details": [{"Target": {"Attribute": "Properties", "Name": "TaskDefinition"}}]}},
+    ]}
+    merged = {c.logical_id: c for c in merge_change_set(changes, described)}
+    assert merged["Db"].action == "replace" and merged["Db"].loses_data
+    assert merged["Service"].action == "modify" and merged["Service"].properties == ["TaskDefinition"]
+
+
+def test_resolve_parameters_and_allow_names() -> None:
+    assert resolve_parameters({"A": [{"Ref": "P"}, {"Ref": "Other"}]}, {"P": "v"}) == {"A": ["v", {"Ref": "Other"}]}
+    assert allows({"db"}, "DbDb") and allows({"DbDb"}, "DbDb") and allows({"sessions"}, "CacheSessions")
+    assert not allows({"db"}, "CacheSessions") and not allows(set(), "DbDb")
+
+
+def test_describe_lines() -> None:
+    new = template(Db=DB)
+    new["Resources"]["Db"]["Properties"]["DBName"] = "other"
+    [change] = classify(template(Db=DB), {}, new, {})
+    assert change.describe() == "replace Db (AWS::RDS::DBInstance): DBName"
+    assert change.to_json()["loses_data"] is True

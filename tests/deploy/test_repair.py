@@ -1,0 +1,75 @@
+"""Stuck and busy stacks, from recorded DescribeStacks responses (states the emulator cannot reach)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from moorage.deploy.repair import diagnose
+from moorage.deploy.stacks import Event, first_failure, parse_stack
+
+STACK_ID = "arn:aws:cloudformation:eu-west-1:111122223333:stack/shop-prod-data/4e1a3b10-0000-11ef-9c5c-0a1b2c3d4e5f"
+
+
+def recorded(status: str, reason: str = "") -> dict[str, object]:
+    """A DescribeStacks ``Stacks[0]`` entry as boto3 returns it (recorded from AWS, identifiers changed)."""
+    entry: dict[str, object] = {
+        "StackId": STACK_ID, "StackName": "shop-prod-data", "ChangeSetId": "arn:aws:cloudformation:eu-west-1:"
+        "111122223333:changeSet/moorage-1714000000000/0d9f", "Description": "databases",
+        "Parameters": [{"ParameterKey": "IsolatedSubnets", "ParameterValue": "subnet-0a,subnet-0b"}],
+        "CreationTime": datetime(2024, 4, 25, 9, 0, tzinfo=UTC),
+        "LastUpdatedTime": datetime(2024, 4, 26, 14, 3, tzinfo=UTC),
+        "RollbackConfiguration": {}, "StackStatus": status, "DisableRollback": False, "NotificationARNs": [],
+        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+        "Outputs": [{"OutputKey": "DbDbHost", "OutputValue": "shop-prod-db.abc.eu-west-1.rds.amazonaws.com"}],
+        "Tags": [{"Key": "moorage:app", "Value": "shop"}], "EnableTerminationProtection": False,
+        "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
+    }
+    if reason:
+        entry["StackStatusReason"] = reason
+    return entry
+
+
+def test_update_rollback_failed_is_repaired_by_continuing_the_rollback() -> None:
+    state = parse_stack(recorded("UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [DbDb]."))
+    problem = diagnose(state)
+    assert problem is not None and problem.fix == "continue-rollback"
+    assert "continue-update-rollback --stack-name shop-prod-data" in problem.advice
+    assert "DbDb" in problem.render() and "--repair" in problem.render()
+
+
+def test_rollback_complete_is_an_empty_failed_create_to_delete() -> None:
+    problem = diagnose(parse_stack(recorded("ROLLBACK_COMPLETE")))
+    assert problem is not None and problem.fix == "delete"
+    assert "can only be deleted" in problem.explanation
+
+
+def test_busy_stack_is_refused_with_who_is_running() -> None:
+    state = parse_stack(recorded("UPDATE_IN_PROGRESS"))
+    assert state.busy and state.change_set_id.endswith("0d9f")
+    problem = diagnose(state, "moorage 0.1.0 deploy of shop/prod at commit 1a2b3c")
+    assert problem is not None and problem.fix == "none"
+    assert "at commit 1a2b3c" in problem.render()
+
+
+def test_healthy_states_are_not_problems() -> None:
+    for status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS"):
+        assert diagnose(parse_stack(recorded(status))) is None, status
+    assert diagnose(None) is None
+
+
+def test_parse_stack_reads_outputs_parameters_and_tags() -> None:
+    state = parse_stack(recorded("UPDATE_COMPLETE"))
+    assert state.outputs == {"DbDbHost": "shop-prod-db.abc.eu-west-1.rds.amazonaws.com"}
+    assert state.parameters == {"IsolatedSubnets": "subnet-0a,subnet-0b"}
+    assert state.tags == {"moorage:app": "shop"} and state.deployed
+
+
+def test_first_failure_skips_cancellations() -> None:
+    def ev(logical: str, status: str, reason: str, rtype: str = "AWS::RDS::DBInstance") -> Event:
+        return Event(logical, None, logical, rtype, status, reason)
+    events = [ev("Subnets", "UPDATE_COMPLETE", ""),
+              ev("Cache", "UPDATE_FAILED", "Resource update cancelled", "AWS::ElastiCache::ReplicationGroup"),
+              ev("DbDb", "UPDATE_FAILED", "Cannot upgrade postgres from 16.2 to 15.4"),
+              ev("shop-prod-data", "UPDATE_ROLLBACK_IN_PROGRESS", "", "AWS::CloudFormation::Stack")]
+    failure = first_failure(events)
+    assert failure is not None and failure.logical_id == "DbDb"
