@@ -156,6 +156,18 @@ def test_usage_errors_exit_2(run_cli: Run, repo_root: Path) -> None:
     assert "internal error" not in result.err
 
 
+def test_init_needs_a_source_and_will_not_overwrite(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli("init", "-o", tmp_path / "moorage.yml")
+    assert result.code == 2 and "init needs --from" in result.err
+    existing = tmp_path / "existing.yml"
+    existing.write_text("keep me\n")
+    compose = tmp_path / "docker-compose.yml"
+    compose.write_text("services:\n  web:\n    image: nginx:1.27\n")
+    result = run_cli("init", "--from", compose, "-o", existing)
+    assert result.code == 2 and "already exists" in result.err
+    assert existing.read_text() == "keep me\n"
+
+
 def test_entry_point_as_a_process(tmp_path: Path, write_spec) -> None:
     spec = write_spec(tmp_path, "name: demo\nservices:\n  web:\n    imgae: x:1\n")
     proc = subprocess.run([sys.executable, "-m", "moorage.cli.app", "plan", str(spec)], capture_output=True,

@@ -175,6 +175,37 @@ def test_external_secret_is_referenced_by_arn(synth_spec: Callable[[str, str], S
     assert "SecretStripeKey" not in synth.templates["data"]["Resources"]
 
 
+def test_secrets_mapped_to_other_variable_names(synth_spec: Callable[[str, str], Synth]) -> None:
+    synth = synth_spec("""
+        name: demo
+        services:
+          web: {image: x:1, secrets: {STRIPE_API_KEY: STRIPE, SIGNING_KEY: STRIPE}}
+        secrets:
+          STRIPE: {length: 64}
+        """, "dev")
+    container = props(synth.templates["svc-web"], "TaskDefinition")["ContainerDefinitions"][0]
+    assert container["Secrets"] == [{"Name": "SIGNING_KEY", "ValueFrom": {"Ref": "SecretStripeArn"}},
+                                    {"Name": "STRIPE_API_KEY", "ValueFrom": {"Ref": "SecretStripeArn"}}]
+    assert "Environment" not in container
+    assert props(synth.templates["data"], "SecretStripe")["GenerateSecretString"]["PasswordLength"] == 64
+
+
+def test_alarms_go_to_an_existing_topic_when_given(synth_spec: Callable[[str, str], Synth]) -> None:
+    arn = "arn:aws:sns:eu-west-1:123456789012:ops"
+    synth = synth_spec(f"""
+        name: demo
+        region: eu-west-1
+        alarms: {{topic_arn: "{arn}"}}
+        services:
+          web: {{image: x:1, port: 80, route: "/*"}}
+        """, "prod")
+    platform = synth.templates["platform"]
+    assert not of_type(platform, "AWS::SNS::Topic")
+    assert platform["Outputs"]["AlarmTopicArn"]["Value"] == arn
+    alarms = of_type(synth.templates["svc-web"], "AWS::CloudWatch::Alarm")
+    assert alarms and all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopicArn"}] for a in alarms.values())
+
+
 @pytest.mark.xfail(strict=True, reason="BUG: a scheduled service with spot: true is planned as FARGATE_SPOT "
                    "(decision) but rendered with LaunchType FARGATE (render/service.py _schedule ignores spot)")
 def test_scheduled_spot_task_runs_on_fargate_spot(synth_spec: Callable[[str, str], Synth]) -> None:

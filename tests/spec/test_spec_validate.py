@@ -332,6 +332,23 @@ def test_a_secret_value_is_never_echoed_back(input_errors: SPEC) -> None:
     assert diags and all(marker not in d.render() for d in diags)
 
 
+def test_plain_env_of_a_declared_secret_is_rejected_without_echoing_it(input_errors: SPEC) -> None:
+    marker = "MARKER-declared-secret-2b7e"
+    spec, diags = input_errors(f"""
+        name: demo
+        services:
+          web:
+            image: x:1
+            env: {{JWT_SECRET: {marker}}}
+            secrets: [JWT_SECRET]
+        secrets:
+          JWT_SECRET: {{generate: true}}
+        """)
+    diag = find(diags, ("services", "web", "env", "JWT_SECRET"))
+    assert "both as plain env and as a secret" in diag.message
+    assert all(marker not in d.render() for d in diags)
+
+
 @pytest.mark.xfail(strict=True, reason="BUG: network.cidr pattern ^10\\.\\d{1,3}\\.0\\.0/16$ accepts octets above 255 "
                    "(10.300.0.0/16 plans and renders subnets cfn-lint rejects)")
 def test_vpc_cidr_octets_are_checked(input_errors: SPEC) -> None:

@@ -92,6 +92,6 @@ def test_kitchen_spec_lints_clean(kitchen: Callable[[str], Case], case_env: str)
     assert not findings, "\n".join(f.render() for f in findings)
 
 
-@pytest.fixture(params=["dev", "staging", "prod"])
+@pytest.fixture(params=["dev", "prod"])  # staging renders a subset of what these two do; lint is slow
 def case_env(request: pytest.FixtureRequest) -> str:
     return request.param
