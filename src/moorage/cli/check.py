@@ -1,0 +1,199 @@
+"""`moorage check` and `moorage rules`: policy findings on a spec or on any CloudFormation template.
+
+Plain functions with typer ``Annotated`` parameters; the app registers them with
+``app.command()(check)`` and ``app.command()(rules)``. Exit codes: 0 ok, 1 findings at or above
+``--fail-on``, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from moorage import api
+from moorage.errors import Diagnostic
+from moorage.policy import SEVERITIES, Report, Severity, all_rules, allowed_regions, checklist, run_checks
+from moorage.policy.findings import Finding
+from moorage.policy.registry import opt_ins
+from moorage.policy.report import FORMATS, print_table, to_json, to_junit, to_markdown, to_sarif
+from moorage.policy.report.markdown import rules_markdown
+from moorage.templates import TemplateSet, template_sets
+
+FAIL_LEVELS = (*[str(s) for s in SEVERITIES], "none")
+ENV_PROFILES = ("dev", "staging", "prod")
+RULE_FORMATS = ("table", "json", "markdown")
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False,
+                   width=None if (sys.stderr if stderr else sys.stdout).isatty() else 140)
+
+
+def _choice(value: str, allowed: Sequence[str], option: str) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
+    return value
+
+
+def spec_suppressions(loaded: Any) -> list[Any]:
+    """The spec's ``suppress:`` entries (empty until the spec has the field)."""
+    return list(getattr(loaded.spec, "suppress", None) or [])
+
+
+def _manifest_regions(tset: TemplateSet) -> None:
+    """Loose template files next to a synth manifest deploy to the manifest's per-stack regions."""
+    if tset.regions or not tset.files:
+        return
+    manifest = Path(next(iter(tset.files.values()))).parent / "manifest.json"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+    except ValueError:
+        return
+    by_key = {s.get("key"): s.get("region") for s in data.get("stacks", []) if isinstance(s, dict)}
+    tset.regions = {k: str(by_key[k]) for k in tset.templates if by_key.get(k) and by_key[k] != tset.region}
+
+
+def merge(reports: Sequence[Report]) -> Report:
+    """One report from several (one per target)."""
+    out = Report()
+    for r in reports:
+        out.findings += r.findings
+        out.evaluations += r.evaluations
+        out.sets += r.sets
+        out.unused_suppressions += r.unused_suppressions
+    out.findings.sort(key=lambda f: (-f.severity.rank, f.label, f.stack, f.resource, f.rule, f.message))
+    return out
+
+
+def _locate_spec(findings: list[Finding], spec: Path) -> list[Finding]:
+    return [f if f.file else replace(f, file=str(spec)) for f in findings]
+
+
+def check(
+    targets: Annotated[list[Path], typer.Argument(
+        help="moorage.yml, a compose file, a `moorage synth` directory, or CloudFormation templates")],
+    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment of a spec (repeatable); "
+                                                  "default: all")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table, json, sarif, junit or markdown")]
+    = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the report to a file")] = None,
+    fail_on: Annotated[str, typer.Option("--fail-on", help="exit 1 when an unsuppressed finding is at least this "
+                                         "severe: critical, high, medium, low or none")] = "high",
+    residency: Annotated[str | None, typer.Option(
+        "--residency", help="preset (uae, eu, gcc, ...) or comma-separated regions; overrides the manifest's")] = None,
+    region: Annotated[str | None, typer.Option(help="region of templates without a manifest")] = None,
+    env_profile: Annotated[str | None, typer.Option(
+        "--env-profile", help="judge templates without a manifest as dev, staging or prod (default prod)")] = None,
+    require: Annotated[list[str] | None, typer.Option(
+        "--require", help="turn on opt-in rules, e.g. cmk (customer-managed KMS keys)")] = None,
+    show: Annotated[str, typer.Option("--show", help="lowest severity the table prints")] = "low",
+    profile: Annotated[list[str] | None, typer.Option("--profile", help="compose profile to include")] = None,
+) -> None:
+    """Check security, reliability and data-residency rules; findings grouped by severity."""
+    _choice(output_format, FORMATS, "--format")
+    _choice(fail_on, FAIL_LEVELS, "--fail-on")
+    _choice(show, [str(s) for s in SEVERITIES], "--show")
+    if env_profile is not None:
+        _choice(env_profile, ENV_PROFILES, "--env-profile")
+    regions = allowed_regions(residency) if residency else None
+    # `out/prod/*.json` also matches the synth manifest: it describes the templates, it is not one.
+    targets = [t for t in targets if not (t.name == "manifest.json" and t.is_file())]
+    reports = []
+    spec_path: Path | None = None
+    all_sets: list[TemplateSet] = []
+    groups: list[tuple[Path | None, list[TemplateSet]]] = []
+    loose: list[Path] = []
+    for target in targets:
+        sets = template_sets([target], envs=env or (), region=region, profiles=profile or ())
+        if target.is_file() and all(s.files for s in sets):
+            loose.append(target)  # template files given together are one set: they reference each other
+        else:
+            groups.append((target if any(not s.files for s in sets) else None, sets))
+    if loose:
+        groups.append((None, template_sets(loose, region=region)))
+    for spec, sets in groups:
+        suppress: list[Any] = []
+        if spec is not None:  # synthesized in memory from a spec
+            suppress = spec_suppressions(api.load_app(spec, profiles=profile or ()))
+            spec_path = spec_path or spec
+        for tset in sets:
+            _manifest_regions(tset)
+            if regions is not None:
+                tset.residency = list(regions)
+            if tset.profile is None and env_profile:
+                tset.profile = env_profile
+        report = run_checks(sets, suppressions=suppress, require=require or ())
+        if spec is not None:
+            report.findings = _locate_spec(report.findings, spec)
+        reports.append(report)
+        all_sets += sets
+    report = merge(reports)
+    _warn(report)
+    items = checklist(report, all_sets)
+    fallback = str(spec_path or (targets[0] if targets else "moorage.yml"))
+    text = {"json": lambda: to_json(report, items), "sarif": lambda: to_sarif(report, fallback),
+            "junit": lambda: to_junit(report), "markdown": lambda: to_markdown(report, items)}
+    if output_format == "table":
+        if output:
+            with output.open("w", encoding="utf-8") as fh:
+                print_table(report, Console(file=fh, width=140, highlight=False), Severity(show))
+        else:
+            print_table(report, _console(), Severity(show))
+    else:
+        body = text[output_format]()
+        if output:
+            output.write_text(body, encoding="utf-8")
+        else:
+            sys.stdout.write(body)
+    if output:
+        _console(stderr=True).print(f"report written to {output}")
+    if fail_on != "none" and report.failing(fail_on):
+        raise typer.Exit(1)
+
+
+def _warn(report: Report) -> None:
+    err = _console(stderr=True)
+    for s in report.unused_suppressions:
+        d = Diagnostic("warning", f"suppression {s} matches no finding", None, "remove it, or fix its rule/resource")
+        err.print(f"[yellow]{escape(d.render())}[/yellow]")
+    for e in report.errors:
+        d = Diagnostic("warning", f"{e.rule} could not evaluate {e.label}/{e.stack}/{e.resource}: {e.detail}", None,
+                       "this is a moorage bug or an unusual template; please report it")
+        err.print(f"[yellow]{escape(d.render())}[/yellow]")
+
+
+def rules(
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table, json or markdown")] = "table",
+    service: Annotated[str | None, typer.Option("--service", help="only this service (s3, rds, iam, ...)")] = None,
+) -> None:
+    """List every policy rule: id, severity, title, rationale and fix."""
+    _choice(output_format, RULE_FORMATS, "--format")
+    chosen = tuple(r for r in all_rules() if service is None or r.service == service)
+    if not chosen:
+        services = sorted({r.service for r in all_rules()})
+        raise typer.BadParameter(f"no rules for {service!r}; services: {', '.join(services)}", param_hint="--service")
+    if output_format == "json":
+        sys.stdout.write(json.dumps([r.to_dict() for r in chosen], indent=2, sort_keys=True) + "\n")
+        return
+    if output_format == "markdown":
+        sys.stdout.write(rules_markdown(chosen))
+        return
+    out = _console()
+    for r in chosen:
+        scope = [f"{'/'.join(r.profiles)} only"] if r.profiles else []
+        scope += ["with a residency"] if r.residency else []
+        scope += [f"--require {r.opt_in}"] if r.opt_in else []
+        scope += ["advisory: verify in the account"] if r.advisory else []
+        extra = f"  [dim]({'; '.join(scope)})[/dim]" if scope else ""
+        out.print(f"[bold]{r.id}[/bold]  {r.severity:<8}  {escape(r.title)}{extra}")
+        out.print(f"    why: {escape(r.rationale)}")
+        out.print(f"    fix: {escape(r.remediation)}")
+    out.print(f"{len(chosen)} rules; opt-in groups: {', '.join(opt_ins()) or 'none'}")

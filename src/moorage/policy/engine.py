@@ -1,0 +1,141 @@
+"""Run the rules over template sets: every applicable rule on every resource, then suppressions."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from moorage.errors import Diagnostic, InputError, Location
+from moorage.policy.findings import Evaluation, Finding, Report, Severity
+from moorage.policy.index import Resource, SetIndex
+from moorage.policy.registry import Issue, Rule, all_rules, opt_ins
+from moorage.policy.suppressions import Suppression, suppressions_from
+from moorage.templates import TemplateSet
+
+DEFAULT_PROFILE = "prod"  # bare templates with no manifest are held to production's bar
+
+
+def check_template_sets(sets: Sequence[TemplateSet], *, suppressions: Iterable[Any] = (),
+                        rules: Sequence[Rule] | None = None, default_profile: str = DEFAULT_PROFILE,
+                        require: Collection[str] = ()) -> list[Finding]:
+    """Findings (suppressed ones included, marked) of every rule on every template of ``sets``."""
+    return run_checks(sets, suppressions=suppressions, rules=rules, default_profile=default_profile,
+                      require=require).findings
+
+
+def check_templates(templates: Mapping[str, dict[str, Any]], *, region: str = "us-east-1",
+                    residency: Sequence[str] = (), profile: str = DEFAULT_PROFILE,
+                    suppressions: Iterable[Any] = (), require: Collection[str] = ()) -> list[Finding]:
+    """Findings for a dict of stack -> template deployed to ``region`` (a convenience for one set)."""
+    tset = TemplateSet("templates", region, dict(templates), list(residency), profile)
+    return check_template_sets([tset], suppressions=suppressions, require=require)
+
+
+def run_checks(sets: Sequence[TemplateSet], *, suppressions: Iterable[Any] = (),
+               rules: Sequence[Rule] | None = None, default_profile: str = DEFAULT_PROFILE,
+               require: Collection[str] = ()) -> Report:
+    """The full :class:`Report`: findings, every evaluation, what was checked, unused suppressions.
+
+    ``suppressions``: :class:`Suppression` objects, dicts or spec models with ``rule``, ``reason`` and
+    optional ``resource`` / ``environments``. Resources may also carry their own in
+    ``Metadata: {moorage: {suppress: [{rule, reason}]}}``. ``require`` turns on opt-in rule groups
+    (``cmk``: customer-managed KMS keys).
+    """
+    unknown = sorted(set(require) - set(opt_ins()))
+    if unknown:
+        raise InputError([Diagnostic("error", f"unknown requirement {', '.join(unknown)}", None,
+                                     f"known: {', '.join(opt_ins())}")])
+    active = [r for r in (rules if rules is not None else all_rules())
+              if r.check is not None and (r.opt_in is None or r.opt_in in require)]
+    known = [r.id for r in all_rules()]
+    given = suppressions_from(suppressions, known, source="spec")
+    report = Report()
+    used: set[Suppression] = set()
+    for tset in sets:
+        index = SetIndex(tset, tset.profile or default_profile)
+        report.sets.append({"label": tset.label, "region": tset.region, "profile": index.profile,
+                            "required": sorted(require),
+                            "residency": list(tset.residency), "stacks": list(tset.templates),
+                            "regions": dict(tset.regions), "resources": len(index.resources)})
+        by_type: dict[str, list[Rule]] = {}
+        for res in index.ordered():
+            applicable = by_type.setdefault(res.type, [
+                r for r in active if r.applies_to_type(res.type) and r.applies_to_profile(index.profile)
+                and (index.residency or not r.residency)])
+            if not applicable:
+                continue
+            local = _metadata_suppressions(res, known, tset)
+            for rule in applicable:
+                _evaluate(rule, res, tset, local, given, used, report)
+    report.findings.sort(key=lambda f: (-f.severity.rank, f.label, f.stack, f.resource, f.rule, f.message))
+    report.unused_suppressions = [s.describe() for s in given if s not in used]
+    return report
+
+
+def _evaluate(rule: Rule, res: Resource, tset: TemplateSet, local: list[Suppression], given: list[Suppression],
+              used: set[Suppression], report: Report) -> None:
+    assert rule.check is not None
+    try:
+        outcome = rule.check(res)
+        issues = None if outcome is None else list(outcome)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+        report.evaluations.append(Evaluation(rule.id, tset.label, res.stack, res.id, res.type, "error",
+                                             f"{type(exc).__name__}: {exc}"))
+        return
+    if issues is None:
+        return
+    report.evaluations.append(Evaluation(rule.id, tset.label, res.stack, res.id, res.type,
+                                         "fail" if issues else "pass"))
+    for item in issues:
+        finding = _finding(rule, res, tset, item)
+        match = next((s for s in (*local, *given) if s.matches(finding)), None)
+        if match is not None:
+            used.add(match)
+            finding = replace(finding, suppressed=True, reason=match.reason, suppressed_by=match.source)
+        report.findings.append(finding)
+
+
+def _finding(rule: Rule, res: Resource, tset: TemplateSet, item: Issue) -> Finding:
+    template = tset.templates[res.stack]
+    return Finding(rule=rule.id, severity=Severity(rule.severity), title=rule.title, message=item.message,
+                   resource=res.id, resource_type=res.type, stack=res.stack, label=tset.label, region=res.region,
+                   file=tset.files.get(res.stack), line=locate(template, res.id, item.path))
+
+
+def _metadata_suppressions(res: Resource, known: list[str], tset: TemplateSet) -> list[Suppression]:
+    meta = res.body.get("Metadata")
+    items = meta.get("moorage", {}).get("suppress") if isinstance(meta, Mapping) and isinstance(
+        meta.get("moorage"), Mapping) else None
+    if not items:
+        return []
+    file = tset.files.get(res.stack, f"{tset.label}/{res.stack}")
+    where = Location(file, locate(tset.templates[res.stack], res.id, ("Metadata",)) or 0,
+                     path=("Resources", res.id, "Metadata", "moorage", "suppress"))
+    entries = [{**item, "resource": f"{res.stack}/{res.id}"} if isinstance(item, Mapping) else item
+               for item in (items if isinstance(items, list) else [items])]
+    return suppressions_from(entries, known, source="template", location=where)
+
+
+def _line(node: Any) -> int | None:
+    mark = getattr(node, "start_mark", None)
+    return mark.line + 1 if mark is not None else None
+
+
+def locate(template: Mapping[str, Any], logical_id: str, path: Sequence[str | int] = ()) -> int | None:
+    """1-based line of a resource (or of ``path`` under it) in a template read from a file; None otherwise."""
+    resources = template.get("Resources")
+    if not isinstance(resources, Mapping) or logical_id not in resources:
+        return None
+    line = next((_line(k) for k in resources if k == logical_id), None)
+    node: Any = resources[logical_id]
+    for step in path:
+        if isinstance(node, Mapping) and step in node:
+            line = next((_line(k) for k in node if k == step), None) or line
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+            line = _line(node) or line
+        else:
+            break
+    return line

@@ -1,0 +1,149 @@
+"""The rule registry: metadata from ``data/policy_rules.yaml``, deciding functions from ``rules/``.
+
+A rule's words (id, severity, title, rationale, remediation, types, checklist item) are data; its
+decision is a function registered with :func:`rule`. A function gets one :class:`Resource` and
+returns ``None`` when the rule does not apply to it, an empty list when it passes, or the issues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from moorage.data import load_data
+from moorage.policy.findings import Severity
+from moorage.policy.index import Resource
+
+
+@dataclass(frozen=True)
+class Issue:
+    """What is wrong with a resource; ``path`` (under the resource) locates it in the file."""
+
+    message: str
+    path: tuple[str | int, ...] = ()
+
+
+Outcome = Iterable[Issue] | None
+CheckFn = Callable[[Resource], Outcome]
+F = TypeVar("F", bound=CheckFn)
+
+SERVICES = {
+    "S3": "s3", "RDS": "rds", "EC": "elasticache", "EFS": "efs", "LOG": "logs", "KMS": "kms", "SEC": "secrets",
+    "ECS": "ecs", "ECR": "ecr", "IAM": "iam", "NET": "network", "ELB": "elb", "WAF": "waf", "MON": "monitoring",
+    "RES": "residency", "ACC": "account",
+}
+
+_CHECKS: dict[str, CheckFn] = {}
+
+
+def issue(message: str, *path: str | int) -> Issue:
+    """An :class:`Issue` at ``path`` (e.g. ``"Properties", "StorageEncrypted"``)."""
+    return Issue(message, tuple(path))
+
+
+def rule(rule_id: str) -> Callable[[F], F]:
+    """Register the decorated function as the check of ``rule_id``."""
+
+    def register(fn: F) -> F:
+        if rule_id in _CHECKS:
+            raise RuntimeError(f"rule {rule_id} registered twice")
+        _CHECKS[rule_id] = fn
+        return fn
+
+    return register
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A policy rule: what it checks, why, how to fix it, and the function that decides."""
+
+    id: str
+    severity: Severity
+    title: str
+    rationale: str
+    remediation: str
+    types: tuple[str, ...]
+    checklist: str
+    profiles: tuple[str, ...] = ()
+    residency: bool = False
+    advisory: bool = False
+    opt_in: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
+    check: CheckFn | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def service(self) -> str:
+        """s3, rds, elasticache, ... (from the id)."""
+        return SERVICES.get(self.id.split("-")[1], self.id.split("-")[1].lower())
+
+    def applies_to_type(self, resource_type: str) -> bool:
+        """True when the rule reads resources of this type."""
+        return "*" in self.types or resource_type in self.types
+
+    def applies_to_profile(self, profile: str) -> bool:
+        """True when the rule is checked in environments of this profile."""
+        return not self.profiles or profile in self.profiles
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able metadata (everything but the function)."""
+        return {"id": self.id, "service": self.service, "severity": str(self.severity), "title": self.title,
+                "rationale": self.rationale, "remediation": self.remediation, "types": list(self.types),
+                "checklist": self.checklist, "profiles": list(self.profiles), "residency": self.residency,
+                "advisory": self.advisory, "opt_in": self.opt_in, "params": dict(self.params),
+                "references": list(self.references)}
+
+
+@cache
+def all_rules() -> tuple[Rule, ...]:
+    """Every rule, in id order; raises when metadata and functions disagree."""
+    import moorage.policy.rules  # noqa: F401 - registers the checks
+
+    meta = load_data("policy_rules")
+    topics = meta["checklist"]
+    rules = []
+    for rule_id, m in sorted(meta["rules"].items()):
+        check = _CHECKS.get(rule_id)
+        advisory = bool(m.get("advisory", False))
+        if check is None and not advisory:
+            raise RuntimeError(f"rule {rule_id} has metadata but no check function")
+        if m["checklist"] not in topics:
+            raise RuntimeError(f"rule {rule_id}: unknown checklist item {m['checklist']!r}")
+        rules.append(Rule(
+            id=rule_id, severity=Severity(m["severity"]), title=m["title"], rationale=" ".join(m["rationale"].split()),
+            remediation=" ".join(m["remediation"].split()), types=tuple(m["types"]), checklist=m["checklist"],
+            profiles=tuple(m.get("profiles", ())), residency=bool(m.get("residency", False)), advisory=advisory,
+            opt_in=m.get("opt_in"),
+            params=MappingProxyType(dict(m.get("params", {}))), references=tuple(m.get("references", ())),
+            check=check))
+    orphans = set(_CHECKS) - {r.id for r in rules}
+    if orphans:
+        raise RuntimeError(f"check functions without metadata: {', '.join(sorted(orphans))}")
+    return tuple(rules)
+
+
+def opt_ins() -> list[str]:
+    """Names of the opt-in rule groups (``--require NAME``)."""
+    return sorted({r.opt_in for r in all_rules() if r.opt_in})
+
+
+def get_rule(rule_id: str) -> Rule:
+    """The rule with this id (KeyError when there is none)."""
+    for r in all_rules():
+        if r.id == rule_id:
+            return r
+    raise KeyError(rule_id)
+
+
+def checklist_items() -> dict[str, str]:
+    """Checklist item id -> the sentence the deployment guide ticks."""
+    return dict(load_data("policy_rules")["checklist"])
+
+
+@cache
+def facts() -> Mapping[str, Any]:
+    """``data/policy_facts.yaml``: data types, secret properties, IAM action lists, ..."""
+    return MappingProxyType(load_data("policy_facts"))

@@ -1,0 +1,38 @@
+"""The terminal report: findings grouped by severity, then suppressions, then a summary line."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from moorage.policy.findings import SEVERITIES, Finding, Report, Severity
+
+COLOR = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
+
+
+def _table(title: str, findings: list[Finding], style: str, reason: bool = False) -> Table:
+    table = Table(title=title, title_justify="left", title_style=style)
+    for col in ("rule", "resource", "finding", *(("reason",) if reason else ())):
+        table.add_column(col, overflow="fold")
+    for f in findings:
+        where = f"{f.stack}/{f.resource}" + (f"\n{f.where}" if f.line else "")
+        table.add_row(f.rule, where, f.message, *((f.reason or "",) if reason else ()))
+    return table
+
+
+def print_table(report: Report, console: Console, show: Severity = Severity.LOW) -> None:
+    """Print the findings at or above ``show`` as tables, grouped by severity, and a summary."""
+    for severity in SEVERITIES:
+        if not severity.at_least(show):
+            continue
+        group = [f for f in report.active if f.severity == severity]
+        if group:
+            console.print(_table(f"{severity.upper()} ({len(group)})", group, COLOR[severity]))
+    if report.suppressed:
+        console.print(_table(f"SUPPRESSED ({len(report.suppressed)})", report.suppressed, "dim", reason=True))
+    counts = report.counts()
+    for s in report.sets:
+        residency = f", residency {', '.join(s['residency'])}" if s["residency"] else ""
+        console.print(f"{s['label']}: {len(s['stacks'])} templates, {s['resources']} resources "
+                      f"({s['region']}, profile {s['profile']}{residency})")
+    console.print(", ".join(f"{counts[str(s)]} {s}" for s in SEVERITIES) + f" ({counts['suppressed']} suppressed)")

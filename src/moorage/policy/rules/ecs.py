@@ -1,0 +1,154 @@
+"""ECS task definitions, services, clusters and scheduled tasks."""
+
+from __future__ import annotations
+
+from moorage.policy.index import Resource
+from moorage.policy.registry import Outcome, facts, get_rule, issue, rule
+from moorage.policy.rules.common import container_path, containers
+from moorage.policy.values import UNKNOWN, as_bool, as_list, dig
+
+
+@rule("MOO-ECS-001")
+def not_privileged(r: Resource) -> Outcome:
+    return [issue(f"{name} runs privileged", *container_path(i, "Privileged"))
+            for i, c, name in containers(r) if as_bool(r.resolve(c.get("Privileged")))]
+
+
+@rule("MOO-ECS-002")
+def no_dangerous_capabilities(r: Resource) -> Outcome:
+    dangerous = set(facts()["dangerous_capabilities"])
+    out = []
+    for i, c, name in containers(r):
+        added = [str(x) for x in as_list(dig(c, "LinuxParameters", "Capabilities", "Add")) if isinstance(x, str)]
+        bad = sorted(x for x in added if x.upper().removeprefix("CAP_") in dangerous)
+        if bad:
+            out.append(issue(f"{name} adds {', '.join(bad)}", *container_path(i, "LinuxParameters")))
+    return out
+
+
+@rule("MOO-ECS-003")
+def read_only_root(r: Resource) -> Outcome:
+    return [issue(f"{name} has a writable root filesystem", *container_path(i))
+            for i, c, name in containers(r)
+            if as_bool(r.resolve(c.get("ReadonlyRootFilesystem"))) is not True
+            and r.resolve(c.get("ReadonlyRootFilesystem")) is not UNKNOWN]
+
+
+def _public_ip(r: Resource, value: object, path: tuple[str | int, ...], what: str) -> list:
+    return [issue(f"{what} gets a public IP (AssignPublicIp ENABLED)", *path)] \
+        if r.resolve(value) == "ENABLED" else []
+
+
+@rule("MOO-ECS-004")
+def no_public_ip(r: Resource) -> Outcome:
+    if r.type == "AWS::Events::Rule":
+        targets = [(i, t) for i, t in enumerate(as_list(r.get("Targets"))) if dig(t, "EcsParameters") is not None]
+        if not targets:
+            return None
+        out = []
+        for i, t in targets:
+            value = dig(t, "EcsParameters", "NetworkConfiguration", "AwsVpcConfiguration", "AssignPublicIp")
+            out += _public_ip(r, value, ("Properties", "Targets", i), f"scheduled task {dig(t, 'Id') or i + 1}")
+        return out
+    value = r.get("NetworkConfiguration", "AwsvpcConfiguration", "AssignPublicIp")
+    return _public_ip(r, value, ("Properties", "NetworkConfiguration"), "the service's tasks")
+
+
+def image_problem(image: str) -> str | None:
+    """Why an image reference is not pinned, or None when it has a version tag or a digest."""
+    if "@sha256:" in image or "@sha512:" in image:
+        return None
+    name = image.rsplit("/", 1)[-1]
+    if ":" not in name:
+        return "has no tag (pulls latest)"
+    tag = name.rsplit(":", 1)[1]
+    return "uses the latest tag" if tag.lower() in ("latest", "") else None
+
+
+@rule("MOO-ECS-005")
+def pinned_images(r: Resource) -> Outcome:
+    out = []
+    for i, c, name in containers(r):
+        image = r.resolve(c.get("Image"))
+        if isinstance(image, str) and (problem := image_problem(image)):
+            out.append(issue(f"{name}: image {image} {problem}", *container_path(i, "Image")))
+    return out
+
+
+@rule("MOO-ECS-006")
+def separate_roles(r: Resource) -> Outcome:
+    task, execution = r.get("TaskRoleArn"), r.get("ExecutionRoleArn")
+    if task is None or execution is None:
+        return []
+    same = task == execution
+    a, b = r.target(task), r.target(execution)
+    if a is not None and b is not None:
+        same = a.key == b.key
+    return [issue("the task role is also the execution role", "Properties", "TaskRoleArn")] if same else []
+
+
+@rule("MOO-ECS-007")
+def logs_configured(r: Resource) -> Outcome:
+    return [issue(f"{name} has no LogConfiguration: its output is lost", *container_path(i))
+            for i, c, name in containers(r) if c.get("LogConfiguration") is None]
+
+
+@rule("MOO-ECS-008")
+def health_checks(r: Resource) -> Outcome:
+    balancers = [(i, lb) for i, lb in enumerate(as_list(r.get("LoadBalancers"))) if isinstance(lb, dict)]
+    if not balancers:
+        return None
+    out = []
+    for i, lb in balancers:
+        group = r.target(lb.get("TargetGroupArn"))
+        if group is not None and group.flag("HealthCheckEnabled") is False:
+            out.append(issue(f"target group {group.id} has its health check disabled", "Properties",
+                             "LoadBalancers", i))
+    return out
+
+
+@rule("MOO-ECS-009")
+def circuit_breaker(r: Resource) -> Outcome:
+    if r.value("DeploymentController", "Type") in ("CODE_DEPLOY", "EXTERNAL"):
+        return None  # CodeDeploy and external controllers roll back on their own
+    base = ("DeploymentConfiguration", "DeploymentCircuitBreaker")
+    off = [k for k in ("Enable", "Rollback") if r.flag(*base, k) is not True and r.value(*base, k) is not UNKNOWN]
+    return [issue(f"deployment circuit breaker: {', '.join(off)} not true", "Properties",
+                  "DeploymentConfiguration")] if off else []
+
+
+@rule("MOO-ECS-010")
+def container_insights(r: Resource) -> Outcome:
+    for setting in as_list(r.get("ClusterSettings")):
+        if r.resolve(dig(setting, "Name")) == "containerInsights" and \
+                r.resolve(dig(setting, "Value")) in ("enabled", "enhanced", UNKNOWN):
+            return []
+    return [issue("Container Insights is off", "Properties")]
+
+
+@rule("MOO-ECS-011")
+def two_tasks(r: Resource) -> Outcome:
+    if r.value("SchedulingStrategy") == "DAEMON":
+        return None
+    minimum = int(get_rule("MOO-ECS-011").params["min_tasks"])
+    scaling = [t.number("MinCapacity") for t in r.referrers("AWS::ApplicationAutoScaling::ScalableTarget")]
+    if scaling:
+        low = min((n for n in scaling if n is not None), default=minimum)
+        return [issue(f"autoscaling allows {low} task(s)", "Properties")] if low < minimum else []
+    if r.get("DesiredCount") is not None and r.number("DesiredCount") is None:
+        return []
+    count = r.number("DesiredCount")
+    count = 1 if count is None else count
+    return [issue(f"runs {count} task(s)", "Properties")] if count < minimum else []
+
+
+@rule("MOO-ECS-012")
+def no_host_namespaces(r: Resource) -> Outcome:
+    return [issue(f"{prop} is host", "Properties", prop)
+            for prop in ("NetworkMode", "PidMode", "IpcMode") if r.value(prop) == "host"]
+
+
+@rule("MOO-ECS-013")
+def no_exec(r: Resource) -> Outcome:
+    return [issue("EnableExecuteCommand is true", "Properties", "EnableExecuteCommand")] \
+        if r.flag("EnableExecuteCommand") else []

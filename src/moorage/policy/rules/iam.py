@@ -1,0 +1,118 @@
+"""IAM roles, users, groups and policies: least privilege."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from moorage.policy.index import Resource
+from moorage.policy.registry import Issue, Outcome, facts, issue, rule
+from moorage.policy.rules.common import (
+    actions,
+    allows,
+    matches_any,
+    public_principal,
+    restricted,
+    statements,
+    wildcard_resource,
+)
+from moorage.policy.values import as_list, dig, strings
+
+Where = tuple[str | int, ...]
+
+
+def documents(r: Resource) -> Iterator[tuple[Any, Where, str]]:
+    """(policy document, path, name) of every permission policy the resource carries."""
+    if r.type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        name = r.value("PolicyName") or r.value("ManagedPolicyName") or r.id
+        yield r.get("PolicyDocument"), ("Properties", "PolicyDocument"), str(name)
+        return
+    for i, policy in enumerate(as_list(r.get("Policies"))):
+        yield (dig(policy, "PolicyDocument"), ("Properties", "Policies", i, "PolicyDocument"),
+               str(dig(policy, "PolicyName") or i + 1))
+
+
+def allow_statements(r: Resource) -> Iterator[tuple[Mapping[str, Any], Where, str]]:
+    """(statement, path, label) of each Allow statement in the resource's policies."""
+    for document, path, name in documents(r):
+        for i, st in statements(document):
+            if allows(st):
+                yield st, (*path, "Statement", i), f"policy {name} statement {st.get('Sid') or i + 1}"
+
+
+@rule("MOO-IAM-001")
+def no_full_access(r: Resource) -> Outcome:
+    out = []
+    for st, path, label in allow_statements(r):
+        if st.get("NotAction") is not None:
+            out.append(issue(f"{label} allows NotAction: everything but a list", *path))
+        elif {"*", "*:*"} & set(actions(st)):
+            out.append(issue(f"{label} allows every action", *path))
+    return out
+
+
+@rule("MOO-IAM-002")
+def no_admin_policies(r: Resource) -> Outcome:
+    admin = facts()["admin_policies"]
+    out = []
+    for i, arn in enumerate(as_list(r.get("ManagedPolicyArns"))):
+        text = " ".join(strings(arn))
+        hit = next((a for a in admin if text.endswith(f":policy/{a}")), None)
+        if hit:
+            out.append(issue(f"attaches the AWS managed policy {hit}", "Properties", "ManagedPolicyArns", i))
+    return out
+
+
+@rule("MOO-IAM-003")
+def escalation_scoped(r: Resource) -> Outcome:
+    patterns = [str(p) for p in facts()["escalation_actions"]]
+    out: list[Issue] = []
+    for st, path, label in allow_statements(r):
+        if not wildcard_resource(st):
+            continue
+        risky = sorted({a for a in actions(st) if a not in ("*", "*:*") and matches_any(a, patterns)})
+        if risky:
+            out.append(issue(f"{label} allows {', '.join(risky)} on every resource", *path))
+    return out
+
+
+@rule("MOO-IAM-004")
+def no_service_wildcards(r: Resource) -> Outcome:
+    out = []
+    for st, path, label in allow_statements(r):
+        wild = sorted(a for a in actions(st) if a.endswith(":*") and a != "*:*")
+        if wild:
+            out.append(issue(f"{label} allows {', '.join(wild)}", *path))
+    return out
+
+
+@rule("MOO-IAM-005")
+def no_needless_star_resource(r: Resource) -> Outcome:
+    star_only = [str(p) for p in facts()["star_only_actions"]]
+    escalation = [str(p) for p in facts()["escalation_actions"]]
+    out = []
+    for st, path, label in allow_statements(r):
+        if not wildcard_resource(st):
+            continue
+        narrowable = sorted({a for a in actions(st) if a not in ("*", "*:*")
+                             and not matches_any(a, star_only) and not matches_any(a, escalation)})
+        if narrowable:
+            out.append(issue(f"{label} allows {', '.join(narrowable)} on Resource \"*\"", *path))
+    return out
+
+
+@rule("MOO-IAM-006")
+def trust_not_public(r: Resource) -> Outcome:
+    out = []
+    for i, st in statements(r.get("AssumeRolePolicyDocument")):
+        if allows(st) and public_principal(st) and not restricted(st):
+            out.append(issue(f"trust statement {st.get('Sid') or i + 1} lets any AWS principal assume the role",
+                             "Properties", "AssumeRolePolicyDocument", "Statement", i))
+    return out
+
+
+@rule("MOO-IAM-007")
+def no_access_keys(r: Resource) -> Outcome:
+    if r.value("Status") == "Inactive":
+        return []
+    return [issue("creates a long-lived access key for an IAM user", "Properties")]

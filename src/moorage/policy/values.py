@@ -1,0 +1,121 @@
+"""Reading CloudFormation values: literals, intrinsic functions, booleans written as strings.
+
+Rules must not flag what they cannot see: a value built by an intrinsic function that cannot be
+resolved statically is :data:`UNKNOWN`, and rules treat it as passing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, Final
+
+INTRINSICS = frozenset({
+    "Ref", "Condition", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::If", "Fn::Select", "Fn::Split", "Fn::ImportValue",
+    "Fn::FindInMap", "Fn::Base64", "Fn::GetAZs", "Fn::Cidr", "Fn::ToJsonString", "Fn::Length", "Fn::Transform",
+})
+SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+class _Unknown:
+    """The value of an expression that cannot be resolved without deploying."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = _Unknown()
+
+
+def is_intrinsic(value: Any) -> bool:
+    """True for ``{"Ref": ...}``, ``{"Fn::...": ...}`` and ``{"Condition": ...}``."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return key in INTRINSICS or (isinstance(key, str) and key.startswith("Fn::"))
+
+
+def as_bool(value: Any) -> bool | None:
+    """``True``/``False`` for booleans and "true"/"false" strings; ``None`` when unknown or absent."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    """An integer from an int or a numeric string; ``None`` otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value)
+    return None
+
+
+def as_list(value: Any) -> list[Any]:
+    """A list value as is; a single value as a one-item list; nothing (or an intrinsic) as empty."""
+    if value is None or is_intrinsic(value):
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string inside ``value``, however deeply nested."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+def has_dynamic_reference(value: Any) -> bool:
+    """True when a ``{{resolve:...}}`` dynamic reference appears anywhere in ``value``."""
+    return any("{{resolve:" in s for s in strings(value))
+
+
+def walk(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """Every node of ``value`` with its path, depth first."""
+    yield path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from walk(item, (*path, i))
+
+
+def dig(value: Any, *path: str | int) -> Any:
+    """``value[p0][p1]...`` or ``None`` when a step is missing or of the wrong shape."""
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(value, list) or not -len(value) <= step < len(value):
+                return None
+            value = value[step]
+        else:
+            if not isinstance(value, dict) or step not in value:
+                return None
+            value = value[step]
+    return value
+
+
+def arn_region(arn: str) -> str | None:
+    """The region field of an ARN (``None`` for ARNs without one, such as S3 buckets and IAM)."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return None
+    return parts[3] or None
