@@ -105,8 +105,8 @@ def _finding(rule: Rule, res: Resource, tset: TemplateSet, item: Issue) -> Findi
 
 def _metadata_suppressions(res: Resource, known: list[str], tset: TemplateSet) -> list[Suppression]:
     meta = res.body.get("Metadata")
-    items = meta.get("moorage", {}).get("suppress") if isinstance(meta, Mapping) and isinstance(
-        meta.get("moorage"), Mapping) else None
+    ours = meta.get("moorage") if isinstance(meta, Mapping) else None
+    items = ours.get("suppress") if isinstance(ours, Mapping) else None
     if not items:
         return []
     file = tset.files.get(res.stack, f"{tset.label}/{res.stack}")

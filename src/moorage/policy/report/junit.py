@@ -21,8 +21,12 @@ def to_junit(report: Report) -> str:
         findings[(f.label, f.stack, f.resource, f.rule)].append(f)
     root = ET.Element("testsuites", name="moorage check")
     totals = {"tests": 0, "failures": 0, "skipped": 0, "errors": 0}
+    seen: set[str] = set()
     for tset in report.sets:
         label = tset["label"]
+        if label in seen:  # evaluations are grouped by label: one suite per label
+            continue
+        seen.add(label)
         suite = ET.SubElement(root, "testsuite", name=f"moorage check {label}")
         props = ET.SubElement(suite, "properties")
         for key in ("region", "profile"):
