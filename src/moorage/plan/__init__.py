@@ -76,7 +76,8 @@ def build_plan(env: EnvSpec) -> Plan:
         deps = ["network", "platform"] + (["data"] if has_data else []) + (["edge"] if sp.route else [])
         stacks.append(StackPlan(sp.stack, physical_name(prefix, "svc", name, limit=128),
                                 f"{sp.spec.kind} {name}", deps))
-    alarms = shared_alarms(env, edge, prefix)
+    alarms = shared_alarms(env, edge, {n: d.identifier for n, d in databases.items()},
+                           {n: c.identifier for n, c in caches.items()})
     if env.budget_monthly:
         # Budgets are account-wide billing objects; where CloudFormation lacks the type, us-east-1 holds it.
         region = env.region if resource_available(env.region, "AWS::Budgets::Budget") else "us-east-1"

@@ -11,6 +11,11 @@ def _t() -> dict[str, float]:
     return load_data("profiles")["alarm_thresholds"]
 
 
+def cache_member(identifier: str, cluster_mode: bool) -> str:
+    """The first node's cluster id in a replication group: what ElastiCache metrics are reported under."""
+    return f"{identifier}-0001-001" if cluster_mode else f"{identifier}-001"
+
+
 def service_alarms(env: EnvSpec, svc: ResolvedService) -> list[AlarmPlan]:
     """Alarms for one long-running service; '@cluster', '@service', '@tg', '@alb' are filled by the renderer."""
     if env.alarm_level == "none" or svc.kind in ("job", "scheduled"):
@@ -37,8 +42,9 @@ def service_alarms(env: EnvSpec, svc: ResolvedService) -> list[AlarmPlan]:
     return out
 
 
-def shared_alarms(env: EnvSpec, edge: EdgePlan | None, prefix: str) -> list[AlarmPlan]:
-    """Alarms on the load balancer, databases and caches."""
+def shared_alarms(env: EnvSpec, edge: EdgePlan | None, db_ids: dict[str, str],
+                  cache_ids: dict[str, str]) -> list[AlarmPlan]:
+    """Alarms on the load balancer, databases and caches (by their physical identifiers)."""
     if env.alarm_level == "none":
         return []
     t = _t()
@@ -48,7 +54,7 @@ def shared_alarms(env: EnvSpec, edge: EdgePlan | None, prefix: str) -> list[Alar
                              "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", {"LoadBalancer": "@alb"}, "Sum",
                              t["target_5xx_per_minute"], "GreaterThanThreshold", 3, 60))
     for name, db in env.databases.items():
-        ident = f"{prefix}-{name}"
+        ident = db_ids[name]
         dims = {"DBClusterIdentifier": ident} if db.aurora else {"DBInstanceIdentifier": ident}
         key = "Db" + "".join(p.title() for p in name.split("-"))
         out.append(AlarmPlan(f"{key}Cpu", f"database {name}: CPU above {t['db_cpu_percent']}%", "AWS/RDS",
@@ -62,7 +68,7 @@ def shared_alarms(env: EnvSpec, edge: EdgePlan | None, prefix: str) -> list[Alar
                                      "GiB free", "AWS/RDS", "FreeStorageSpace", dims, "Minimum",
                                      t["db_free_storage_gib"] * 1024 ** 3, "LessThanThreshold", 1, 300))
     for name, cache in env.caches.items():
-        member = f"{prefix}-{name}-0001-001" if cache.cluster_mode else f"{prefix}-{name}-001"
+        member = cache_member(cache_ids[name], cache.cluster_mode)
         dims = {"CacheClusterId": member}
         key = "Cache" + "".join(p.title() for p in name.split("-"))
         out.append(AlarmPlan(f"{key}Cpu", f"cache {name}: engine CPU above {t['cache_cpu_percent']}%",

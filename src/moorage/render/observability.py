@@ -8,6 +8,7 @@ from typing import Any
 from troposphere import Sub, budgets, cloudwatch
 
 from moorage.plan.naming import logical_id
+from moorage.plan.observability import cache_member
 from moorage.render.context import StackContext
 from moorage.render.service import alarm_resource
 
@@ -36,7 +37,8 @@ def render_budget(ctx: StackContext) -> None:
         Budget=budgets.BudgetData(
             BudgetName=ctx.name("monthly"), BudgetType="COST", TimeUnit="MONTHLY",
             BudgetLimit=budgets.Spend(Amount=float(env.budget_monthly), Unit="USD"),
-            CostFilters={"TagKeyValue": [f"user:moorage:environment${env.env}"]}),
+            # Cost allocation tags must be activated in the billing console to be filterable.
+            CostFilters={"TagKeyValue": [f"user:moorage:deployment${ctx.plan.prefix}"]}),
         NotificationsWithSubscribers=[budgets.NotificationWithSubscribers(
             Notification=budgets.Notification(NotificationType=kind, ComparisonOperator="GREATER_THAN",
                                               Threshold=pct, ThresholdType="PERCENTAGE"),
@@ -76,7 +78,7 @@ def _dashboard(ctx: StackContext) -> Sub:
         widget(f"Database {name}", [["AWS/RDS", "CPUUtilization", dim, db.identifier],
                                     ["AWS/RDS", "DatabaseConnections", dim, db.identifier]])
     for name, cache in plan.caches.items():
-        member = f"{cache.identifier}-001" if not cache.spec.cluster_mode else f"{cache.identifier}-0001-001"
+        member = cache_member(cache.identifier, cache.spec.cluster_mode)
         widget(f"Cache {name}", [["AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", member],
                                  ["AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", member]])
     return Sub(json.dumps({"widgets": widgets}, sort_keys=True), **variables)

@@ -183,14 +183,7 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
             DnsConfig=sd.DnsConfig(DnsRecords=[sd.DnsRecord(Type="A", TTL=10)], RoutingPolicy="MULTIVALUE"),
             HealthCheckCustomConfig=sd.HealthCheckCustomConfig(FailureThreshold=1)))
         props["ServiceRegistries"] = [ecs.ServiceRegistry(RegistryArn=GetAtt("Discovery", "Arn"))]
-    if svc.spot:
-        strategy = [ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE_SPOT", Weight=1)]
-        if ctx.plan.env.profile == "prod":
-            # Keep one task on regular Fargate so a Spot reclaim never takes the service to zero.
-            strategy.insert(0, ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE", Base=1, Weight=0))
-        props["CapacityProviderStrategy"] = strategy
-    else:
-        props["LaunchType"] = "FARGATE"
+    props.update(_capacity(sp, ecs.CapacityProviderStrategyItem, keep_base=ctx.plan.env.profile == "prod"))
     ctx.add(ecs.Service(
         "Service", Cluster=cluster, TaskDefinition=Ref("TaskDefinition"), DesiredCount=svc.desired,
         NetworkConfiguration=ecs.NetworkConfiguration(AwsvpcConfiguration=network),
@@ -205,6 +198,17 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
         _scaling(ctx, sp, cluster)
     for alarm in sp.alarms:
         _alarm(ctx, alarm, cluster)
+
+
+def _capacity(sp: ServicePlan, item: Any, keep_base: bool = False) -> dict[str, Any]:
+    """LaunchType, or the Fargate Spot capacity-provider strategy for ``spot`` services."""
+    if not sp.spec.spot:
+        return {"LaunchType": "FARGATE"}
+    strategy = [item(CapacityProvider="FARGATE_SPOT", Weight=1)]
+    if keep_base:
+        # Keep one task on regular Fargate so a Spot reclaim never takes the service to zero.
+        strategy.insert(0, item(CapacityProvider="FARGATE", Base=1, Weight=0))
+    return {"CapacityProviderStrategy": strategy}
 
 
 def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
@@ -254,6 +258,7 @@ def _schedule(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfigurati
         State="ENABLED", Targets=[events.Target(
             Id=sp.spec.name, Arn=ctx.take("platform", "ClusterArn"), RoleArn=ctx.take("platform", "SchedulerRoleArn"),
             EcsParameters=events.EcsParameters(
-                TaskDefinitionArn=Ref("TaskDefinition"), TaskCount=1, LaunchType="FARGATE",
+                TaskDefinitionArn=Ref("TaskDefinition"), TaskCount=1,
+                **_capacity(sp, events.CapacityProviderStrategyItem),
                 NetworkConfiguration=events.NetworkConfiguration(AwsVpcConfiguration=events.AwsVpcConfiguration(
                     Subnets=network.Subnets, SecurityGroups=network.SecurityGroups, AssignPublicIp="DISABLED"))))]))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from moorage.data import load_data
-from moorage.errors import Diagnostic, InputError
+from moorage.errors import Diagnostic, InputError, Location
 from moorage.resolve.aws_data import concrete_version, majors
 from moorage.spec.fargate import nearest_size
 from moorage.spec.load import LoadedApp, spec_for_environment
@@ -185,7 +185,7 @@ class EnvSpec:
         return self.profile != "dev"
 
 
-def profile_for(env: str, explicit: str | None) -> tuple[Profile, str]:
+def profile_for(env: str, explicit: str | None, where: Location | None = None) -> tuple[Profile, str]:
     """The profile for an environment name, with the reason."""
     if explicit:
         return explicit, "set in environments." + env + ".profile"  # type: ignore[return-value]
@@ -193,7 +193,7 @@ def profile_for(env: str, explicit: str | None) -> tuple[Profile, str]:
     if env.lower() in names:
         return names[env.lower()], f"environment name {env!r}"
     raise InputError([Diagnostic(
-        "error", f"cannot tell the profile of environment {env!r}", None,
+        "error", f"cannot tell the profile of environment {env!r}", where,
         f"add `profile: dev|staging|prod` under environments.{env}")])
 
 
@@ -201,7 +201,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     """Decide every value for environment ``env``; raise InputError for env-specific mistakes."""
     app, smap = spec_for_environment(loaded, env)
     override = app.environments[env]
-    profile, why_profile = profile_for(env, override.profile)
+    profile, why_profile = profile_for(env, override.profile, smap.locate(("environments", env)))
     defaults = load_data("profiles")["profiles"][profile]
     decisions: list[Decision] = [Decision("profile", profile, why_profile)]
     warnings: list[Diagnostic] = []
@@ -258,7 +258,9 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     decisions.append(Decision("edge.waf", str(edge["waf"] and routed).lower(),
                               f"profile {profile}: " + ("WAF with AWS managed rules on the public ALB"
                                                          if edge["waf"] else "no WAF outside production")))
-    tags = {"moorage:app": app.name, "moorage:environment": env, **app.tags, **override.tags}
+    # moorage:deployment names this app's environment alone: the budget filters its costs on it.
+    tags = {"moorage:app": app.name, "moorage:environment": env, "moorage:deployment": f"{app.name}-{env}",
+            **app.tags, **override.tags}
     return EnvSpec(
         app=app.name, env=env, profile=profile, region=region, residency=residency, cidr=app.network.cidr,
         azs=azs, nat=nat, flow_logs=flow_logs, domain=app.domain_spec, log_retention=retention,

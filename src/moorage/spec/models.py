@@ -363,7 +363,8 @@ class Domain(Strict):
 class Network(Strict):
     """VPC layout overrides; the profile decides what is not given."""
 
-    cidr: str = Field(default="10.0.0.0/16", pattern=r"^10\.\d{1,3}\.0\.0/16$")
+    cidr: str = Field(default="10.0.0.0/16", pattern=r"^10\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.0\.0/16$",
+                      description="a 10.N.0.0/16 block")
     azs: int | None = Field(default=None, ge=2, le=3)
     nat: Literal["none", "single", "per-az"] | None = None
     flow_logs: bool | None = None

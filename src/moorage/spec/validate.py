@@ -172,17 +172,13 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
                 err(path, f"secret {secret!r} is not defined", "declare it under the top-level `secrets:`")
         for key, value in svc.env.items():
             out.extend(_connection_ref_problems(app, smap, sname, key, value, owner))
-            if isinstance(value, str) and CONNECTION_REF_RE.search(value):
-                continue
             if key in svc.secret_env:
                 err(("services", sname, "env", key), f"{key} is set both as plain env and as a secret")
-            elif isinstance(value, str) and value and SECRET_NAME_RE.search(key):
-                err(("services", sname, "env", key), f"{key} looks like a credential but is plain text",
-                    f"declare it under `secrets:` and list {key} in the service's `secrets:`; "
-                    "plain env ends up in the template")
-            elif isinstance(value, str) and re.search(r"://[^/\s:@]+:[^@\s]+@", value):
-                err(("services", sname, "env", key), f"{key} holds a URL with a password in it",
-                    "use `uses:` to wire a database or cache (moorage injects its URL as a secret)")
+            out.extend(_plain_credential_problems(smap, ("services", sname, "env", key), key, value))
+        for car_name, car in svc.sidecars.items():
+            for key, value in car.env.items():
+                out.extend(_plain_credential_problems(
+                    smap, ("services", sname, "sidecars", car_name, "env", key), key, value))
     for bname, bucket in app.buckets.items():
         for sname in bucket.access:
             if sname not in app.services:
@@ -205,6 +201,21 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
             "services that use each other cannot be started in order; break the cycle")
 
     return out
+
+
+def _plain_credential_problems(smap: SourceMap, path: KeyPath, key: str, value: object) -> list[Diagnostic]:
+    """Credentials written as plain text: a credential-named variable, or a URL with a password."""
+    if not isinstance(value, str):
+        return []
+    literal = CONNECTION_REF_RE.sub("", value)  # references are wired at deploy time, not literal text
+    if literal.strip() and SECRET_NAME_RE.search(key):
+        return [Diagnostic("error", f"{key} looks like a credential but is plain text", smap.locate(path),
+                           f"declare it under `secrets:` and list {key} in the service's `secrets:`; "
+                           "plain env ends up in the template")]
+    if re.search(r"://[^/\s:@]+:[^@\s]+@", CONNECTION_REF_RE.sub("ref", value)):
+        return [Diagnostic("error", f"{key} holds a URL with a password in it", smap.locate(path),
+                           "use `uses:` to wire a database or cache (moorage injects its URL as a secret)")]
+    return []
 
 
 CONNECTION_REF_RE = re.compile(r"\{\{\s*([a-z][a-z0-9-]*)\.([a-z_]+)\s*\}\}")
