@@ -85,15 +85,19 @@ def template_sets(targets: Sequence[Path], *, envs: Sequence[str] = (), region: 
                 sets.append(template_set_of(api.synth_environment(loaded, env)))
         elif target.is_dir():
             sets.append(_from_directory(target, region))
-        else:
+        elif target.name != "manifest.json":  # `out/prod/*.json` also matches the synth manifest
             loose.append(target)
     if loose:
         templates = {p.stem if p.stem not in {q.stem for q in loose if q != p} else str(p): read_template(p)
                      for p in loose}
-        manifest = _manifest_near(loose[0])
-        sets.append(TemplateSet(loose[0].parent.name or str(loose[0]), region or (manifest or {}).get(
-            "region", "us-east-1"), templates, list((manifest or {}).get("residency", [])),
-            (manifest or {}).get("profile"), files={p.stem: str(p) for p in loose}))
+        manifest = _manifest_near(loose[0]) or {}
+        base = region or manifest.get("region", "us-east-1")
+        by_template = {s.get("template"): s.get("region") for s in manifest.get("stacks", [])}
+        regions = {p.stem: by_template[p.name] for p in loose
+                   if by_template.get(p.name) and by_template[p.name] != base}
+        sets.append(TemplateSet(manifest.get("environment", loose[0].parent.name or str(loose[0])), base, templates,
+                                list(manifest.get("residency", [])), manifest.get("profile"), regions,
+                                files={p.stem: str(p) for p in loose}))
     return sets
 
 

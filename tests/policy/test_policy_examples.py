@@ -12,12 +12,6 @@ from moorage.templates import TemplateSet
 if TYPE_CHECKING:
     from conftest import Case
 
-# High findings that moorage's planner produces today, with the fix that removes them (docs/policy.md).
-# Listed, not suppressed: once the planner is fixed they disappear and this list should shrink.
-PLANNER_GAPS = {
-    ("MOO-IAM-003", "platform", "SchedulerRole"): "render/platform.py: iam:PassRole on the environment's roles only",
-    ("MOO-RDS-003", "data", "DbPostgres"): "render/data.py: rds.force_ssl 1 in Aurora's cluster parameter group",
-}
 
 # Medium and low rules that fire on the examples by design, with the reason (docs/policy.md).
 JUSTIFIED = {
@@ -49,7 +43,7 @@ def test_example_in_production_passes_high_and_critical(example_path: Path) -> N
     for env in prod:
         synth = api.synth_environment(loaded, env)
         report = _report(env, synth.templates, synth.manifest)
-        high = [f for f in report.failing("high") if (f.rule, f.stack, f.resource) not in PLANNER_GAPS]
+        high = report.failing("high")
         assert not high, "\n".join(f"{env}: {f.rule} {f.stack}/{f.resource}: {f.message}" for f in high)
         unexplained = sorted({f.rule for f in report.active if not f.severity.at_least("high")} - set(JUSTIFIED))
         assert not unexplained, f"{env}: medium/low findings need a planner fix or a justification: {unexplained}"

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from moorage import __version__, api
+from moorage.cli.check import check, rules
 from moorage.cli.cost import cost, prices_refresh
 from moorage.errors import Diagnostic, InputError
 from moorage.plan import Plan
@@ -232,6 +233,8 @@ def _click_exception_types() -> tuple[tuple[type[BaseException], ...], tuple[typ
 
 
 app.command("cost")(cost)
+app.command("check")(check)
+app.command("rules")(rules)
 app.add_typer(prices_app, name="prices", help="the price catalog behind `moorage cost`")
 
 

@@ -100,10 +100,9 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
     logs = ["postgresql"] if d.family == "postgres" else ["error", "slowquery"]
     params = dict(sorted(d.parameters.items()))
     if d.aurora:
-        defaults = {"log_min_duration_statement": "1000"} if d.family == "postgres" else {"slow_query_log": "1"}
         ctx.add(rds.DBClusterParameterGroup(f"{lid}Params", Family=d.parameter_family,
                                             Description=f"{db.identifier} parameters",
-                                            Parameters=params or defaults, Tags=ctx.tags()))
+                                            Parameters=params, Tags=ctx.tags()))
         ctx.add(rds.DBCluster(
             lid, DBClusterIdentifier=db.identifier, Engine=d.engine, EngineVersion=d.version,
             DatabaseName=d.dbname, MasterUsername=user, MasterUserPassword=password,

@@ -52,7 +52,9 @@ def render_platform(ctx: StackContext) -> None:
                  "Resource": Sub(f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:"
                                  f"task-definition/{plan.prefix}-*"),
                  "Condition": {"ArnLike": {"ecs:cluster": GetAtt("Cluster", "Arn")}}},
-                {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
+                # CloudFormation names the task and execution roles after their stacks: {app}-{env}-...
+                {"Effect": "Allow", "Action": "iam:PassRole",
+                 "Resource": Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{plan.prefix}-*"),
                  "Condition": {"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}}]})],
             Tags=ctx.tags()))
         ctx.give("SchedulerRoleArn", GetAtt("SchedulerRole", "Arn"))

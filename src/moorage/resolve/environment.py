@@ -374,7 +374,7 @@ def _database(name: str, db: Any, app: AppSpec, profile: str, defaults: dict[str
         scheme=engine_info["scheme"], dbname=dbname, username=db.username, instance=instance,
         storage=storage, max_storage=max_storage,
         storage_type="aurora" if db.aurora else (db.storage_type or d["storage_type"]), iops=db.iops,
-        replicas=db.replicas, parameters={k: str(v) for k, v in db.parameters.items()}, multi_az=multi_az,
+        replicas=db.replicas, parameters=_db_parameters(name, db, engine_info, decide), multi_az=multi_az,
         backup_days=decide(f"databases.{name}.backup_days", db.backup_days, d["backup_days"], "backup retention"),
         deletion_protection=decide(f"databases.{name}.deletion_protection", db.deletion_protection,
                                    d["deletion_protection"], "deletion protection"),
@@ -383,6 +383,17 @@ def _database(name: str, db: Any, app: AppSpec, profile: str, defaults: dict[str
         snapshot_on_delete=bool(d["snapshot_on_delete"]), extensions=list(db.extensions),
         schemas=list(db.schemas),
     )
+
+
+def _db_parameters(name: str, db: Any, engine_info: dict[str, Any], decide: Any) -> dict[str, str]:
+    defaults = {k: str(v) for k, v in engine_info["parameters"].items()}
+    given = {k: str(v) for k, v in db.parameters.items()}
+    for key, value in defaults.items():
+        if key not in given:
+            decide(f"databases.{name}.parameters.{key}", None, value,
+                   "TLS required for every connection" if key in ("rds.force_ssl", "require_secure_transport")
+                   else "slow statements are logged")
+    return dict(sorted({**defaults, **given}.items()))
 
 
 def _cache(name: str, c: Any, profile: str, defaults: dict[str, Any], decide: Any) -> ResolvedCache:

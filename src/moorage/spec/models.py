@@ -415,6 +415,15 @@ class Logs(Strict):
         return v
 
 
+class Suppression(Strict):
+    """An accepted policy finding: it stays in every report, marked with the reason."""
+
+    rule: str = Field(description="rule id or glob, e.g. MOO-S3-001")
+    resource: str = Field(default="*", description="logical id, stack/logical id, or glob")
+    reason: str = Field(min_length=10, description="why the finding is acceptable")
+    environments: list[str] = Field(default_factory=list, description="only these environments (default: all)")
+
+
 class EnvironmentOverride(Strict):
     """Per-environment settings; any app-level block may be partially overridden here."""
 
@@ -457,6 +466,7 @@ class AppSpec(Strict):
     budget: Budget | None = Field(default=None, description="monthly cost budget")
     tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every resource")
     forbid_env: list[EnvName] = Field(default_factory=list, description="variables never allowed in prod")
+    suppress: list[Suppression] = Field(default_factory=list, description="accepted policy findings")
 
     @field_validator("region")
     @classmethod
