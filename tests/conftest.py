@@ -85,6 +85,52 @@ environments:
 """
 KITCHEN_ENVS = ("dev", "staging", "prod")
 
+# The less common shapes: MySQL with a read replica on io2, Aurora MySQL, Valkey in cluster mode, a public
+# bucket with CORS and lifecycle rules, an arm64 service built from source with a sidecar, a container
+# health check and a read-only root, service-to-routed-service wiring, and a scheduled task.
+VARIANTS = """\
+name: variants
+region: us-east-2
+services:
+  api:
+    build: {context: ./api, dockerfile: Dockerfile}
+    port: 8080
+    route: "/api/*"
+    health: {path: /healthz, grace: 120}
+    healthcheck: {command: [CMD-SHELL, "curl -f localhost:8080/healthz"]}
+    arch: arm64
+    readonly_root: true
+    uses: [orders, analytics, cache, assets]
+    volumes: [{path: /shared, persistent: true, readonly: true}]
+    sidecars:
+      otel: {image: otel/opentelemetry-collector:0.110.0, port: 4317}
+    env:
+      ORDERS_HOST: "{{ orders.host }}"
+      ASSETS: "{{ assets.name }}"
+      CACHE_HOST: "{{ cache.host }}"
+  web:
+    image: ghcr.io/x/web:1.0.0
+    port: 3000
+    route: "/*"
+    uses: [api]
+  nightly:
+    image: ghcr.io/x/jobs:1.0.0
+    schedule: "cron(0 3 * * ? *)"
+    uses: [orders]
+    stop_timeout: 60
+databases:
+  orders: {engine: mysql, version: "8.0", replicas: 1, storage: 100, storage_type: io2, iops: 3000}
+  analytics: {engine: aurora-mysql, version: "8.0", replicas: 1}
+caches:
+  cache: {engine: valkey, cluster_mode: true, shards: 2, nodes: 2}
+buckets:
+  assets:
+    public: true
+    cors: [{origins: ["https://x.example.com"], methods: [GET, PUT]}]
+    lifecycle: [{prefix: tmp/, expire_days: 7}, {transition: {GLACIER_IR: 90}, noncurrent_expire_days: 30}]
+"""
+INLINE_SPECS = {"kitchen": KITCHEN, "variants": VARIANTS}
+
 
 def discover_examples() -> list[Path]:
     """Every example input: examples/*/moorage.yml and the compose files next to them."""
@@ -126,7 +172,7 @@ def _example_env_params() -> list[Any]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``example_path``: every example file; ``example_env``: every example x environment;
-    ``case_key``: those plus the kitchen spec's environments."""
+    ``case_key``: those plus the inline specs' environments."""
     if "example_path" in metafunc.fixturenames:
         paths = discover_examples()
         metafunc.parametrize("example_path", paths, ids=[example_id(p) for p in paths])
@@ -134,7 +180,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("example_env", _example_env_params())
     if "case_key" in metafunc.fixturenames:
         params = _example_env_params()
-        params += [pytest.param(("kitchen", env), id=f"kitchen-{env}") for env in KITCHEN_ENVS]
+        params += [pytest.param((name, env), id=f"{name}-{env}") for name in INLINE_SPECS for env in KITCHEN_ENVS]
         metafunc.parametrize("case_key", params)
 
 
@@ -166,21 +212,21 @@ class Case:
 class Cases:
     """Loads and synthesizes each app x environment once, on first use."""
 
-    def __init__(self, kitchen_path: Path) -> None:
-        self.kitchen_path = kitchen_path
+    def __init__(self, inline: dict[str, Path]) -> None:
+        self.inline = inline
         self._loaded: dict[str, LoadedApp] = {}
         self._cases: dict[tuple[str, str], Case] = {}
 
     def loaded(self, key: str) -> LoadedApp:
         if key not in self._loaded:
-            path = self.kitchen_path if key == "kitchen" else REPO_ROOT / key
+            path = self.inline.get(key) or REPO_ROOT / key
             self._loaded[key] = load_example(path)
         return self._loaded[key]
 
     def get(self, key: str, env: str) -> Case:
         if (key, env) not in self._cases:
             loaded = self.loaded(key)
-            label = "kitchen" if key == "kitchen" else example_id(REPO_ROOT / key)
+            label = key if key in self.inline else example_id(REPO_ROOT / key)
             self._cases[(key, env)] = Case(f"{label}/{env}", env, loaded, api.synth_environment(loaded, env))
         return self._cases[(key, env)]
 
@@ -197,15 +243,23 @@ def examples() -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def kitchen_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("kitchen") / "moorage.yml"
-    path.write_text(KITCHEN, encoding="utf-8")
-    return path
+def inline_specs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The inline specs written to files: name -> path of its moorage.yml."""
+    paths = {}
+    for name, text in INLINE_SPECS.items():
+        paths[name] = tmp_path_factory.mktemp(name) / "moorage.yml"
+        paths[name].write_text(text, encoding="utf-8")
+    return paths
 
 
 @pytest.fixture(scope="session")
-def cases(kitchen_path: Path) -> Cases:
-    return Cases(kitchen_path)
+def kitchen_path(inline_specs: dict[str, Path]) -> Path:
+    return inline_specs["kitchen"]
+
+
+@pytest.fixture(scope="session")
+def cases(inline_specs: dict[str, Path]) -> Cases:
+    return Cases(inline_specs)
 
 
 @pytest.fixture
@@ -228,6 +282,12 @@ def case(cases: Cases, case_key: tuple[str, str]) -> Case:
 def kitchen(cases: Cases) -> Callable[[str], Case]:
     """The kitchen spec synthesized for one environment."""
     return lambda env: cases.get("kitchen", env)
+
+
+@pytest.fixture
+def variants(cases: Cases) -> Callable[[str], Case]:
+    """The variants spec synthesized for one environment."""
+    return lambda env: cases.get("variants", env)
 
 
 # --------------------------------------------------------------------------- writing specs

@@ -64,8 +64,6 @@ def test_an_environment_of_unknown_profile_is_an_error() -> None:
     assert "profile: dev|staging|prod" in info.value.diagnostics[0].hint
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the 'cannot tell the profile' error has no location "
-                   "(resolve/environment.py profile_for passes None), so the CLI prints no file:line")
 def test_unknown_profile_error_is_located(input_errors: Callable[..., tuple[Path, list]],
                                           locate: Callable[..., int]) -> None:
     text = """
@@ -271,4 +269,5 @@ def test_warnings_for_unpinned_images_in_prod_and_alarms_nobody_reads(resolve: R
 
 def test_tags_name_app_and_environment(resolve: Resolve) -> None:
     e = resolve("name: demo\ntags: {team: core}\nservices:\n  web: {image: x:1}\n", "staging")
-    assert e.tags == {"moorage:app": "demo", "moorage:environment": "staging", "team": "core"}
+    assert e.tags == {"moorage:app": "demo", "moorage:environment": "staging", "moorage:deployment": "demo-staging",
+                      "team": "core"}

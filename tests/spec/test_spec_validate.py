@@ -349,8 +349,6 @@ def test_plain_env_of_a_declared_secret_is_rejected_without_echoing_it(input_err
     assert all(marker not in d.render() for d in diags)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: network.cidr pattern ^10\\.\\d{1,3}\\.0\\.0/16$ accepts octets above 255 "
-                   "(10.300.0.0/16 plans and renders subnets cfn-lint rejects)")
 def test_vpc_cidr_octets_are_checked(input_errors: SPEC) -> None:
     _, diags = input_errors("""
         name: demo
@@ -361,8 +359,6 @@ def test_vpc_cidr_octets_are_checked(input_errors: SPEC) -> None:
     assert find(diags, ("network", "cidr"))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: sidecar env is not checked for credentials; DD_API_KEY's literal value "
-                   "is rendered into the task definition")
 def test_secret_looking_sidecar_env_is_rejected(input_errors: SPEC) -> None:
     _, diags = input_errors("""
         name: demo
@@ -377,8 +373,6 @@ def test_secret_looking_sidecar_env_is_rejected(input_errors: SPEC) -> None:
     assert "credential" in find(diags, ("services", "web", "sidecars", "agent", "env", "DD_API_KEY")).message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a value holding any {{ ref }} skips the credential checks "
-                   "(spec/validate.py `continue` before the URL-password check), so a literal password leaks")
 def test_password_in_url_is_rejected_even_next_to_a_reference(input_errors: SPEC) -> None:
     _, diags = input_errors("""
         name: demo
@@ -394,8 +388,6 @@ def test_password_in_url_is_rejected_even_next_to_a_reference(input_errors: SPEC
     assert find(diags, ("services", "web", "env", "DATABASE_URL"))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a credential-named variable whose value mixes literal text with a "
-                   "plain {{ ref }} skips the credential check and is rendered as plain env")
 def test_credential_name_with_literal_text_and_a_reference_is_rejected(input_errors: SPEC) -> None:
     _, diags = input_errors("""
         name: demo

@@ -92,6 +92,14 @@ def test_kitchen_spec_lints_clean(kitchen: Callable[[str], Case], case_env: str)
     assert not findings, "\n".join(f.render() for f in findings)
 
 
+def test_variants_spec_lints_clean(variants: Callable[[str], Case]) -> None:
+    case = variants("prod")
+    findings = []
+    for key in case.templates:
+        findings += lint_template(case.synth.template_text(key), [case.region_of(key)], f"{case.label}/{key}")
+    assert not findings, "\n".join(f.render() for f in findings)
+
+
 @pytest.fixture(params=["dev", "prod"])  # staging renders a subset of what these two do; lint is slow
 def case_env(request: pytest.FixtureRequest) -> str:
     return request.param
