@@ -54,6 +54,11 @@ def healthy(endpoint: str, timeout: float = 2.0) -> bool:
 
 
 def _alive(pid: int) -> bool:
+    try:  # reap it if it is our own child that exited (a zombie still answers kill 0)
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
