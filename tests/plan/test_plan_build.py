@@ -180,3 +180,14 @@ def test_observability_only_where_the_profile_wants_alarms(load_spec: Callable[[
     kinds = {a.key for a in prod.services["web"].alarms}
     assert {"Cpu", "Memory", "Healthy", "Target5xx", "Latency"} <= kinds
     assert {a.key for a in staging.services["web"].alarms} == {"Cpu", "Healthy", "Target5xx"}
+
+
+def test_bare_connection_names_only_when_one_of_a_kind_is_used(variants: Kitchen) -> None:
+    services = variants("dev").synth.plan.services
+    api_svc = services["api"]
+    # two databases: only the prefixed names, so DATABASE_URL never silently picks one of them
+    assert {"ORDERS_URL", "ANALYTICS_URL"} <= set(api_svc.secrets) and "DATABASE_URL" not in api_svc.secrets
+    assert {"CACHE_URL", "REDIS_URL"} <= set(api_svc.secrets)  # one cache: both
+    assert {"ASSETS_BUCKET", "BUCKET_NAME"} <= set(api_svc.env)
+    assert {"DATABASE_URL", "ORDERS_URL"} <= set(services["nightly"].secrets)
+    assert set(services["web"].env) == {"API_URL"}
