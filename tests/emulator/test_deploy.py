@@ -208,3 +208,22 @@ def test_prod_destroy_keeps_what_deletion_policy_keeps(cases: Any, run_deploy: R
     assert ("AccessLogBucket", "Retain") in kept
     buckets = [b["Name"] for b in aws("s3", region).list_buckets()["Buckets"]]
     assert [k.physical_id for k in gone.kept if k.logical_id == "AccessLogBucket"][0] in buckets
+
+
+def test_update_rollback_failed_is_repaired_with_continue_update_rollback(cases: Any, run_deploy: Run,
+                                                                          aws: Aws, fresh: str) -> None:
+    """The emulator reaches UPDATE_ROLLBACK_FAILED only by force: set it in its backend, then repair."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    synth = cases.get("examples/hello/moorage.yml", "dev").synth
+    assert run_deploy(synth)[0].ok
+    region = synth.manifest["region"]
+    stack = cloudformation_backends["123456789012"][region].get_stack("hello-dev-platform")
+    stack.status = "UPDATE_ROLLBACK_FAILED"
+    with pytest.raises(DeployRefused) as refused:
+        run_deploy(synth)
+    assert refused.value.problems[0].fix == "continue-rollback"
+    repaired, _ = run_deploy(synth, repair=True)
+    assert repaired.ok and repaired.unchanged
+    status = aws("cloudformation", region).describe_stacks(StackName="hello-dev-platform")["Stacks"][0]["StackStatus"]
+    assert status == "UPDATE_ROLLBACK_COMPLETE"

@@ -461,11 +461,23 @@ def continue_update_rollback(stack: models.Stack) -> None:
                          dict(stack.resource_map.input_parameters or {}))
 
 
+def _continue_update_rollback_action(self: Any) -> Any:
+    """The ContinueUpdateRollback API action, which moto lacks."""
+    from moto.core.responses import EmptyResult
+
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    continue_update_rollback(stack)
+    return EmptyResult()
+
+
 def install() -> None:
     """Patch moto's CloudFormation engine (idempotent)."""
     if _installed:
         return
+    from moto.cloudformation.responses import CloudFormationResponse
+
     install_attributes()
+    CloudFormationResponse.continue_update_rollback = _continue_update_rollback_action  # type: ignore[attr-defined]
     parsing.resource_class_from_type = resource_class
     parsing.resource_name_property_from_type = _name_property
     parsing.clean_json = _clean_json
