@@ -53,7 +53,8 @@ def test_routes_most_specific_first(kitchen: Kitchen) -> None:
 def test_https_with_a_domain_and_waf_in_prod(kitchen: Kitchen) -> None:
     dev, prod = kitchen("dev").synth.plan.edge, kitchen("prod").synth.plan.edge
     assert dev and prod
-    assert dev.https and dev.domain == "app.kitchen.example.com"
+    assert dev.https and dev.domain == "dev.app.kitchen.example.com"
+    assert prod.domain == "app.kitchen.example.com"
     assert (dev.waf, prod.waf) == (False, True)
     assert (dev.deletion_protection, prod.deletion_protection) == (False, True)
 
@@ -65,21 +66,18 @@ def test_nat_gateways_per_profile(kitchen: Kitchen, env: str, nats: int) -> None
     assert net.azs == (3 if env == "prod" else 2)
 
 
-def test_nat_none_is_honoured(load_spec: Callable[[str], LoadedApp]) -> None:
-    plan = plan_of(load_spec, "name: demo\nnetwork: {nat: none}\nservices:\n  wk: {image: x:1}\n", "prod")
-    assert plan.network.nat_gateways == 0
-
-
-@pytest.mark.xfail(strict=True, reason="BUG: with network.nat: none private subnets have no route out and moorage "
-                   "renders no VPC endpoints for ECR, Logs or Secrets Manager (tasks get no public IP), so no task "
-                   "can pull its image; the plan accepts it silently")
-def test_nat_none_with_services_is_flagged(load_spec: Callable[[str], LoadedApp]) -> None:
+def test_nat_none_with_services_is_refused_with_a_location(load_spec: Callable[[str], LoadedApp]) -> None:
     loaded = load_spec("name: demo\nnetwork: {nat: none}\nservices:\n  wk: {image: ghcr.io/acme/wk:1.0.0}\n")
-    try:
-        plan = api.plan_environment(loaded, "dev")
-    except InputError:
-        return  # refusing the plan is a fine answer too
-    assert any("nat" in w.message.lower() or "egress" in w.message.lower() for w in plan.warnings), plan.warnings
+    with pytest.raises(InputError) as info:
+        api.plan_environment(loaded, "dev")
+    diag = info.value.diagnostics[0]
+    assert "nat" in diag.message and diag.location is not None and diag.location.line == 2
+    assert "single" in diag.hint
+
+
+def test_prod_caps_azs_at_what_the_region_has(load_spec: Callable[[str], LoadedApp]) -> None:
+    plan = plan_of(load_spec, "name: demo\nregion: us-west-1\nservices:\n  wk: {image: x:1}\n", "prod")
+    assert plan.network.azs == 2 and plan.network.nat_gateways == 2
 
 
 def test_only_users_reach_the_database_and_cache(kitchen: Kitchen) -> None:

@@ -53,8 +53,9 @@ def build_plan(env: EnvSpec) -> Plan:
     caches = {n: CachePlan(c, physical_name(prefix, n, limit=40), cache_sg(n), retain)
               for n, c in env.caches.items()}
     buckets = {n: BucketPlan(b) for n, b in env.buckets.items()}
-    volumes = [VolumePlan(f"{name}-{i + 1}", name, v.path, v.readonly, volume_sg(name), retain)
-               for name, svc in env.services.items() for i, v in enumerate(svc.volumes) if v.persistent]
+    volumes = [VolumePlan(f"{name}-{i + 1}", name, v.path, v.readonly, v.persistent,
+                          volume_sg(name) if v.persistent else None, retain)
+               for name, svc in env.services.items() for i, v in enumerate(svc.volumes)]
     secrets_plan = {n: SecretPlan(s, f"{env.app}/{env.env}/{n}") for n, s in env.secrets.items()}
     for name, db in databases.items():
         decisions.append(Decision(
@@ -63,7 +64,7 @@ def build_plan(env: EnvSpec) -> Plan:
             else f"profile {env.profile}: throwaway data"))
 
     stacks = [StackPlan("network", f"{prefix}-network", "VPC, subnets, NAT, security groups", [])]
-    has_data = bool(databases or caches or buckets or volumes or secrets_plan)
+    has_data = bool(databases or caches or buckets or any(v.persistent for v in volumes) or secrets_plan)
     if has_data:
         stacks.append(StackPlan("data", f"{prefix}-data", "databases, caches, buckets, secrets, file systems",
                                 ["network"]))

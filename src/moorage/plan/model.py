@@ -185,13 +185,14 @@ class BucketPlan:
 
 @dataclass
 class VolumePlan:
-    """An EFS file system for a persistent volume."""
+    """A container path: an EFS file system when persistent, else task storage that dies with the task."""
 
     key: str
     service: str
     path: str
     readonly: bool
-    security_group: str
+    persistent: bool
+    security_group: str | None
     retain: bool
 
 

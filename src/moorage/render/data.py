@@ -78,7 +78,8 @@ def render_data(ctx: StackContext) -> None:
             Tags=ctx.tags(), **_policies(plan.env.profile != "dev", snapshot=False)))
         ctx.give(secret_out(secret.spec.name), Ref(lid), f"ARN of secret {secret.spec.name}")
     for vol in plan.volumes:
-        _volume(ctx, vol)
+        if vol.persistent:
+            _volume(ctx, vol)
 
 
 def _credentials_secret(ctx: StackContext, lid: str, name: str, template: str, key: str, retain: bool) -> str:
@@ -250,7 +251,7 @@ def _bucket(ctx: StackContext, plan: Plan, bucket: BucketPlan) -> None:
 def _volume(ctx: StackContext, vol: VolumePlan) -> None:
     lid = logical_id("efs", vol.key)
     private = ctx.take("network", "PrivateSubnets", as_list=True)
-    sg = ctx.take("network", sg_id(vol.security_group))
+    sg = ctx.take("network", sg_id(vol.security_group or ""))
     ctx.add(efs.FileSystem(
         lid, Encrypted=True, PerformanceMode="generalPurpose", ThroughputMode="elastic",
         BackupPolicy=efs.BackupPolicy(Status="ENABLED" if vol.retain else "DISABLED"),

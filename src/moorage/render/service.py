@@ -27,8 +27,11 @@ def render_service(ctx: StackContext, sp: ServicePlan) -> None:
     container = _container(ctx, sp, log_group)
     volumes = []
     for vol in (v for v in ctx.plan.volumes if v.service == svc.name):
-        volumes.append(ecs.Volume(Name=vol.key, EFSVolumeConfiguration=ecs.EFSVolumeConfiguration(
-            FilesystemId=ctx.take("data", volume_out(vol.key)), TransitEncryption="ENABLED")))
+        if vol.persistent:
+            volumes.append(ecs.Volume(Name=vol.key, EFSVolumeConfiguration=ecs.EFSVolumeConfiguration(
+                FilesystemId=ctx.take("data", volume_out(vol.key)), TransitEncryption="ENABLED")))
+        else:
+            volumes.append(ecs.Volume(Name=vol.key))  # task storage: writable even with a read-only root
     sidecars = [_sidecar(name, car, log_group) for name, car in sorted(svc.sidecars.items())]
     ctx.add(ecs.TaskDefinition(
         "TaskDefinition", Family=ctx.name(svc.name), Cpu=str(svc.cpu), Memory=str(svc.memory),

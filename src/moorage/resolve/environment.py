@@ -222,14 +222,23 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
             smap.locate(("region",)), "choose an allowed region or change residency")])
 
     net = defaults["network"]
-    azs = decide("network.azs", app.network.azs, net["azs"], "spread over this many Availability Zones")
     region_azs = load_data("regions")["regions"][region]["azs"]
+    if app.network.azs is None and net["azs"] > region_azs:
+        azs = decide("network.azs", None, region_azs, f"{region} has only {region_azs} Availability Zones")
+    else:
+        azs = decide("network.azs", app.network.azs, net["azs"], "spread over this many Availability Zones")
     if azs > region_azs:
         raise InputError([Diagnostic("error", f"{region} has {region_azs} AZs, not {azs}",
-                                     smap.locate(("network", "azs")))])
+                                     smap.locate(("network", "azs")), f"use network.azs: {region_azs}")])
     nat = decide("network.nat", app.network.nat, net["nat"],
                  "one NAT per AZ so losing an AZ does not cut egress" if net["nat"] == "per-az"
                  else "one shared NAT gateway keeps cost down")
+    if nat == "none" and app.services:
+        # Tasks get no public IP and moorage plans no interface endpoints: without NAT nothing can pull images.
+        raise InputError([Diagnostic(
+            "error", "network.nat: none leaves the private subnets without a way out: tasks could not pull their "
+            "images or reach Secrets Manager and CloudWatch Logs", smap.locate(("network", "nat")),
+            "use nat: single (one shared NAT gateway) or per-az")])
     flow_logs = decide("network.flow_logs", app.network.flow_logs, net["flow_logs"], "VPC flow logs")
     retention = decide("logs.retention", app.logs.retention, defaults["logs"]["retention"], "log retention days")
 
@@ -248,6 +257,13 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
             list(b.lifecycle), list(b.cors), b.public, access, retain=profile != "dev")
     secrets = {name: ResolvedSecret(name, s.generate, s.length, s.description or f"{app.name} {name}", s.external)
                for name, s in app.secrets.items()}
+    for name, s in app.secrets.items():
+        if not s.generate and not s.external:
+            warnings.append(Diagnostic(
+                "warning", f"secret {name} starts with a random value: set the real one after the first deploy",
+                smap.locate(("secrets", name)),
+                f"aws secretsmanager put-secret-value --secret-id {app.name}/{env}/{name} --secret-string ..."))
+    domain = _environment_domain(app, env, profile, override, decisions, warnings, smap)
 
     alarm_level = defaults["alarms"]
     if alarm_level != "none" and not app.alarms.emails and not app.alarms.topic_arn:
@@ -263,7 +279,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
             **app.tags, **override.tags}
     return EnvSpec(
         app=app.name, env=env, profile=profile, region=region, residency=residency, cidr=app.network.cidr,
-        azs=azs, nat=nat, flow_logs=flow_logs, domain=app.domain_spec, log_retention=retention,
+        azs=azs, nat=nat, flow_logs=flow_logs, domain=domain, log_retention=retention,
         waf=bool(edge["waf"]) and routed, access_logs=bool(edge["access_logs"]) and routed,
         alarm_level=alarm_level, alarm_emails=list(app.alarms.emails), alarm_topic_arn=app.alarms.topic_arn,
         dashboard=bool(defaults["dashboard"]), container_insights=bool(defaults["container_insights"]),
@@ -272,6 +288,24 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         circuit_breaker=app.deploy.circuit_breaker, tags=tags, services=services, databases=databases,
         caches=caches, buckets=buckets, secrets=secrets, decisions=decisions, warnings=warnings,
     )
+
+
+def _environment_domain(app: AppSpec, env: str, profile: str, override: Any, decisions: list[Decision],
+                        warnings: list[Diagnostic], smap: SourceMap) -> Domain | None:
+    """The public name of this environment: the app's in prod, ``<env>.<domain>`` elsewhere unless overridden."""
+    domain = app.domain_spec
+    if domain is None:
+        return None
+    if override.domain is None and profile != "prod":
+        # One DNS record per environment: two environments claiming one name would take it from each other.
+        domain = Domain(name=f"{env}.{domain.name}", zone_id=domain.zone_id)
+        decisions.append(Decision("domain", domain.name, f"profile {profile}: each environment gets its own name "
+                                  "under the app's domain (set environments.<env>.domain to choose another)"))
+    if domain.zone_id is None and domain.certificate_arn is None:
+        warnings.append(Diagnostic(
+            "warning", f"the certificate for {domain.name} waits for a DNS validation record added by hand",
+            smap.locate(("domain",)), "set domain.zone_id (Route 53 hosted zone) and moorage validates it for you"))
+    return domain
 
 
 def _show(value: Any) -> str:
