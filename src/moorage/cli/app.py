@@ -21,6 +21,7 @@ from rich.table import Table
 from moorage import __version__, api
 from moorage.cli.check import check, rules
 from moorage.cli.cost import cost, prices_refresh
+from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.errors import Diagnostic, InputError
 from moorage.plan import Plan
 from moorage.render import MANIFEST, write_synth
@@ -232,6 +233,11 @@ def _click_exception_types() -> tuple[tuple[type[BaseException], ...], tuple[typ
     return tuple(m.ClickException for m in modules), aborts
 
 
+app.command()(deploy)
+app.command()(diff)
+app.command()(status)
+app.command()(destroy)
+app.add_typer(local_app, name="local", help="the embedded AWS emulator (moto) behind --local")
 app.command("cost")(cost)
 app.command("check")(check)
 app.command("rules")(rules)

@@ -37,6 +37,5 @@ def upload_template(target: Target, region: str, key: str, body: str, tags: dict
     """Upload a template and return the URL CloudFormation reads it from."""
     bucket = artifacts_bucket(target, region, tags)
     target.client("s3", region).put_object(Bucket=bucket, Key=key, Body=body.encode(), ContentType="application/json")
-    if target.local and target.endpoint:
-        return f"{target.endpoint}/{bucket}/{key}"
+    # The emulator reads TemplateURL the way CloudFormation does: the virtual-hosted S3 address.
     return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
