@@ -254,7 +254,10 @@ def test_logs_secrets_kms_waf_and_storage() -> None:
 
 
 def test_no_sourced_rate_is_reported_never_guessed() -> None:
-    report = estimate_template_set(tset({"Task": TASK_QUARTER, "Svc": service(1)}, region="me-central-1"))
+    # a region whose catalog has rates, but none for Fargate (the packaged catalog now prices Fargate there)
+    cat = catalog(region="me-central-1", vpc__public_ipv4_hour=0.005)
+    report = estimate_template_set(tset({"Task": TASK_QUARTER, "Svc": service(1)}, region="me-central-1"),
+                                   catalog=cat)
     vcpu = item(report, "Svc", "Fargate vCPU-hours")
     assert vcpu.status == "unknown" and vcpu.monthly is None
     assert vcpu.note == "unknown price in me-central-1: no sourced rate for fargate.vcpu_hour.x86"
