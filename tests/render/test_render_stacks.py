@@ -172,7 +172,8 @@ def test_task_role_grants_only_what_uses_implies(cases: Cases) -> None:
     case = cases.get("examples/maestro/moorage.yml", "prod")
     statements = props(case.templates["svc-reports"], "TaskRole")["Policies"][0]["PolicyDocument"]["Statement"]
     assert {s["Sid"]: s["Action"] for s in statements} == {"ObjectsDocuments": ["s3:GetObject"],
-                                                           "ListDocuments": ["s3:ListBucket"]}
+                                                           "ListDocuments": ["s3:ListBucket"],
+                                                           "KeyDocuments": ["kms:Decrypt"]}  # SSE-KMS
     web = props(case.templates["svc-web"], "TaskRole")["Policies"][0]["PolicyDocument"]["Statement"]
     assert "s3:PutObject" in next(s["Action"] for s in web if s["Sid"] == "ObjectsDocuments")
     assert "Policies" not in props(case.templates["svc-migrate"], "TaskRole")

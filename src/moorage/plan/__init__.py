@@ -63,18 +63,39 @@ def build_plan(env: EnvSpec) -> Plan:
             "stateful data is snapshotted before deletion or replacement" if db.retain
             else f"profile {env.profile}: throwaway data"))
 
+    keys = ["keys"] if env.customer_key else []
     stacks = [StackPlan("network", f"{prefix}-network", "VPC, subnets, NAT, security groups", [])]
-    has_data = bool(databases or caches or buckets or any(v.persistent for v in volumes) or secrets_plan)
+    if env.customer_key:
+        stacks.append(StackPlan("keys", f"{prefix}-keys", "customer-managed KMS key", []))
+        decisions.append(Decision("encryption.key", f"alias/{prefix}",
+                                  "one customer-managed key with yearly rotation encrypts databases, caches, buckets, "
+                                  "secrets, file systems, registries and logs"))
+    repositories = {n: f"{env.app}/{env.env}/{n}" for n, s in env.services.items() if s.build and not s.image}
+    if repositories:
+        stacks.append(StackPlan("registry", f"{prefix}-registry", "ECR repositories of services built from source",
+                                list(keys)))
+        decisions.append(Decision("registry", f"{len(repositories)} repositories, keep {env.registry_keep} images",
+                                  "scan on push, immutable tags, untagged images expire after 7 days"))
+    parameters = {n: f"/{env.app}/{env.env}/{n}" for n in sorted(env.config)}
+    created_pools = [n for n, p in env.user_pools.items() if not p.existing]
+    has_data = bool(databases or caches or buckets or any(v.persistent for v in volumes) or secrets_plan
+                    or parameters or created_pools)
     if has_data:
         stacks.append(StackPlan("data", f"{prefix}-data", "databases, caches, buckets, secrets, file systems",
-                                ["network"]))
+                                ["network", *keys]))
+    managed = any(d.spec.managed_password for d in databases.values())
     stacks.append(StackPlan("platform", f"{prefix}-platform", "ECS cluster, service discovery, roles, alarm topic",
-                            ["network"]))
+                            ["network", *keys] + (["data"] if managed else [])))
     if edge:
         stacks.append(StackPlan("edge", f"{prefix}-edge", "load balancer, listeners, certificate, WAF",
                                 ["network"]))
+    if edge and env.cdn:
+        # CloudFront takes certificates from us-east-1 only; the distribution itself is global.
+        stacks.append(StackPlan("cdn", f"{prefix}-cdn", "CloudFront distribution, its certificate and DNS name",
+                                ["edge"], None if env.region == "us-east-1" else "us-east-1"))
+    exec_log_group = f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None
     for name, sp in services.items():
-        deps = ["network", "platform"] + (["data"] if has_data else []) + (["edge"] if sp.route else [])
+        deps = ["network", "platform"] + (["data"] if has_data else []) + (["edge"] if sp.route else []) + keys
         stacks.append(StackPlan(sp.stack, physical_name(prefix, "svc", name, limit=128),
                                 f"{sp.spec.kind} {name}", deps))
     alarms = shared_alarms(env, edge, {n: d.identifier for n, d in databases.items()},
@@ -97,5 +118,6 @@ def build_plan(env: EnvSpec) -> Plan:
         env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
         databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
         alarms=alarms, namespace=f"{env.app}.internal", cluster_name=prefix, decisions=decisions,
-        warnings=list(env.warnings) + warnings_extra,
+        warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
+        exec_log_group=exec_log_group,
     )

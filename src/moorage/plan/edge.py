@@ -31,4 +31,6 @@ def edge_plan(env: EnvSpec, decisions: list[Decision]) -> EdgePlan | None:
         https=https, domain=domain.name if domain else None, zone_id=domain.zone_id if domain else None,
         certificate_arn=domain.certificate_arn if domain else None, routes=routes, waf=env.waf,
         access_logs=env.access_logs, deletion_protection=env.profile == "prod",
+        health_path=domain.health if domain else None,
+        cdn_static=tuple(env.cdn.static) if env.cdn else (), cdn_price_class=env.cdn.price_class if env.cdn else None,
     )

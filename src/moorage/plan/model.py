@@ -96,6 +96,9 @@ class EdgePlan:
     waf: bool
     access_logs: bool
     deletion_protection: bool
+    health_path: str | None = None  # Route 53 health check of the public name
+    cdn_static: tuple[str, ...] = ()
+    cdn_price_class: str | None = None  # set when CloudFront fronts the load balancer
     tls_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     idle_timeout: int = 60
     waf_rule_groups: tuple[str, ...] = (
@@ -109,7 +112,7 @@ class EdgePlan:
 class EnvRef:
     """A value taken from something the service uses: ``{{ target.attribute }}``."""
 
-    kind: Literal["database", "cache", "bucket", "service"]
+    kind: Literal["database", "cache", "bucket", "service", "user_pool"]
     target: str
     attribute: str
 
@@ -125,7 +128,7 @@ class PlainValue:
 class SecretValue:
     """An env value injected from Secrets Manager."""
 
-    kind: Literal["app-secret", "database", "cache"]
+    kind: Literal["app-secret", "database", "cache", "config"]
     target: str
     attribute: str | None = None  # a JSON key of the secret, or None for the whole value
 
@@ -136,7 +139,8 @@ class Permission:
 
     sid: str
     actions: tuple[str, ...]
-    resources: tuple[str, ...]  # symbolic: "bucket:NAME", "bucket-objects:NAME", or an ARN pattern
+    # symbolic: "bucket:NAME", "bucket-objects:NAME", "user-pool:NAME", "key", "exec-logs", or "*"
+    resources: tuple[str, ...]
 
 
 @dataclass
@@ -252,6 +256,14 @@ class Plan:
     cluster_name: str
     decisions: list[Decision] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
+    repositories: dict[str, str] = field(default_factory=dict)  # service -> ECR repository name
+    parameters: dict[str, str] = field(default_factory=dict)  # config name -> SSM parameter name
+    exec_log_group: str | None = None  # ECS Exec session logs, when a service allows exec
+
+    @property
+    def customer_key(self) -> bool:
+        """True when the environment's data is encrypted with its own KMS key (the ``keys`` stack)."""
+        return self.env.customer_key
 
     @property
     def app(self) -> str:

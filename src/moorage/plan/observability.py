@@ -63,6 +63,12 @@ def shared_alarms(env: EnvSpec, edge: EdgePlan | None, db_ids: dict[str, str],
             out.append(AlarmPlan(f"{key}Connections", f"database {name}: more than {t['db_connections']:g} "
                                  "connections", "AWS/RDS", "DatabaseConnections", dims, "Average",
                                  t["db_connections"], "GreaterThanThreshold", 3, 300))
+            for i in range(0 if db.aurora else db.replicas):
+                replica = f"{ident[:54]}-replica{i + 1}"  # render.data.replica_identifier
+                out.append(AlarmPlan(f"{key}Replica{i + 1}Lag", f"database {name} replica {i + 1}: more than "
+                                     f"{t['db_replica_lag_seconds']:g} s behind", "AWS/RDS", "ReplicaLag",
+                                     {"DBInstanceIdentifier": replica}, "Maximum", t["db_replica_lag_seconds"],
+                                     "GreaterThanThreshold", 3, 300))
             if not db.aurora:
                 out.append(AlarmPlan(f"{key}Storage", f"database {name}: less than {t['db_free_storage_gib']:g} "
                                      "GiB free", "AWS/RDS", "FreeStorageSpace", dims, "Minimum",

@@ -10,7 +10,11 @@ from moorage.plan.model import EnvRef, Permission, PlainValue, SecretValue
 from moorage.resolve.environment import EnvSpec, ResolvedService
 from moorage.spec.validate import CONNECTION_REF_RE
 
-Kind = Literal["database", "cache", "bucket", "service"]
+Kind = Literal["database", "cache", "bucket", "service", "user_pool"]
+XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries")
+EXEC_ACTIONS = ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel")
 
 BUCKET_ACTIONS = {
     "read": ("s3:GetObject",),
@@ -22,7 +26,7 @@ BUCKET_ACTIONS = {
 def kind_of(env: EnvSpec, name: str) -> Kind | None:
     """What ``name`` is in this environment."""
     for kind, items in (("database", env.databases), ("cache", env.caches), ("bucket", env.buckets),
-                        ("service", env.services)):
+                        ("service", env.services), ("user_pool", env.user_pools)):
         if name in items:
             return cast(Kind, kind)
     return None
@@ -49,6 +53,10 @@ def service_environment(env: EnvSpec, svc: ResolvedService) -> tuple[dict[str, P
         plain[key] = _plain(env, value)
     for key, secret in svc.secret_env.items():
         secrets[key] = SecretValue("app-secret", secret)
+    for name in svc.config:
+        secrets[name] = SecretValue("config", name)
+    if svc.tracing == "xray" and "AWS_XRAY_DAEMON_ADDRESS" not in plain:
+        plain["AWS_XRAY_DAEMON_ADDRESS"] = PlainValue(("127.0.0.1:2000",))  # the sidecar, same task network
     taken = set(plain) | set(secrets)
     by_kind: dict[str, list[str]] = {}
     for used in svc.uses:
@@ -58,12 +66,18 @@ def service_environment(env: EnvSpec, svc: ResolvedService) -> tuple[dict[str, P
     for kind_name, names in by_kind.items():
         kind = cast(Kind, kind_name)
         for name in names:
-            for pattern, attr in load_data("connections")["defaults"][kind].items():
+            managed = kind == "database" and env.databases[name].managed_password
+            # RDS rotates a managed password: a URL built at deploy time would go stale, so the parts are injected.
+            defaults = load_data("connections")["defaults"]["database_managed" if managed else kind]
+            for pattern, attr in defaults.items():
                 if "{PREFIX}" not in pattern and len(names) != 1:
                     continue
                 var = pattern.replace("{PREFIX}", upper_snake(name))
                 if var in taken:
                     continue
+                if kind == "user_pool" and attr == "client_id" and env.user_pools[name].existing \
+                        and not env.user_pools[name].client_id:
+                    continue  # an existing pool whose app client was not given
                 taken.add(var)
                 if attrs[kind][attr] == "secret":
                     secrets[var] = SecretValue(cast(Any, kind), name, attr)
@@ -96,4 +110,21 @@ def task_permissions(env: EnvSpec, svc: ResolvedService) -> list[Permission]:
             perms.append(Permission(f"Objects{sid}", BUCKET_ACTIONS[mode], (f"bucket-objects:{used}",)))
             if mode != "write":
                 perms.append(Permission(f"List{sid}", ("s3:ListBucket",), (f"bucket:{used}",)))
+            if env.customer_key:
+                key_actions: tuple[str, ...] = ("kms:Decrypt",) if mode == "read" \
+                    else ("kms:Decrypt", "kms:GenerateDataKey")
+                perms.append(Permission(f"Key{sid}", key_actions, ("key",)))
+        elif used in env.user_pools:
+            sid = upper_snake(used).replace("_", "").title()
+            actions = tuple(sorted({f"cognito-idp:{a}" for a in env.user_pools[used].actions}))
+            perms.append(Permission(f"UserPool{sid}", actions, (f"user-pool:{used}",)))
+    if svc.tracing == "xray":
+        # X-Ray's write and sampling actions have no resource-level permissions: "*" is the only resource.
+        perms.append(Permission("XRay", XRAY_ACTIONS, ("*",)))
+    if svc.exec:
+        perms.append(Permission("ExecChannels", EXEC_ACTIONS, ("*",)))
+        perms.append(Permission("ExecLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), ("exec-logs",)))
+        perms.append(Permission("ExecLogGroups", ("logs:DescribeLogGroups",), ("*",)))
+        if env.customer_key:
+            perms.append(Permission("ExecKey", ("kms:Decrypt",), ("key",)))
     return perms

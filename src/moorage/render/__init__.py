@@ -14,7 +14,8 @@ from moorage.errors import Diagnostic, InputError
 from moorage.plan.model import Plan
 from moorage.render.context import StackContext
 from moorage.render.data import render_data
-from moorage.render.edge import render_edge
+from moorage.render.edge import render_cdn, render_edge
+from moorage.render.keys import render_keys, render_registry
 from moorage.render.network import render_network
 from moorage.render.observability import render_budget, render_observability
 from moorage.render.platform import render_platform
@@ -25,7 +26,8 @@ MANIFEST = "manifest.json"
 # Renderers of the stacks every environment may have; any other stack key is a service's stack.
 SHARED_STACKS: dict[str, Callable[[StackContext], None]] = {
     "network": render_network, "data": render_data, "platform": render_platform, "edge": render_edge,
-    "observability": render_observability, "budget": render_budget,
+    "observability": render_observability, "budget": render_budget, "keys": render_keys,
+    "registry": render_registry, "cdn": render_cdn,
 }
 
 
@@ -144,6 +146,7 @@ def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str
         "region": env.region, "residency": env.residency, "tags": env.tags, "stacks": stacks,
         "waves": deploy_waves(plan),
         "before_deploy_jobs": jobs,
+        "repositories": dict(sorted(plan.repositories.items())),
     }
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Ref, Select, Sub, efs, elasticache, rds, s3, secretsmanager
+from troposphere import GetAtt, Ref, Select, Sub, cognito, efs, elasticache, iam, rds, s3, secretsmanager, ssm
 
 from moorage.plan.model import BucketPlan, CachePlan, DatabasePlan, Plan, VolumePlan
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
+from moorage.render.keys import key_arn
 from moorage.render.network import sg_id
 
 # Characters left out of generated secrets that end up inside URLs or shell-quoted env values.
@@ -34,9 +35,24 @@ def bucket_out(name: str, attr: str) -> str:
     return logical_id("bucket", name, attr)
 
 
+def replica_identifier(identifier: str, index: int) -> str:
+    """Physical identifier of a database's read replica ``index`` (0-based)."""
+    return f"{identifier[:54]}-replica{index + 1}"
+
+
 def secret_out(name: str) -> str:
     """Output name of an app secret's ARN."""
     return logical_id("secret", name.lower(), "arn")
+
+
+def pool_out(name: str, attr: str) -> str:
+    """Output name of a user pool attribute (id, client_id, arn)."""
+    return logical_id("pool", name, attr)
+
+
+def _key(ctx: StackContext, prop: str = "KmsKeyId") -> dict[str, Any]:
+    """``{prop: key}`` when the environment has its own key, else nothing (AWS-managed keys)."""
+    return {prop: key_arn(ctx)} if ctx.plan.customer_key else {}
 
 
 def volume_out(key: str) -> str:
@@ -72,7 +88,7 @@ def render_data(ctx: StackContext) -> None:
             continue
         lid = logical_id("secret", secret.spec.name.lower())
         ctx.add(secretsmanager.Secret(
-            lid, Name=secret.secret_name, Description=secret.spec.description,
+            lid, Name=secret.secret_name, Description=secret.spec.description, **_key(ctx),
             GenerateSecretString=secretsmanager.GenerateSecretString(
                 PasswordLength=secret.spec.length, ExcludeCharacters="\"'\\`$"),
             Tags=ctx.tags(), **_policies(plan.env.profile != "dev", snapshot=False)))
@@ -80,6 +96,62 @@ def render_data(ctx: StackContext) -> None:
     for vol in plan.volumes:
         if vol.persistent:
             _volume(ctx, vol)
+    for name, parameter in plan.parameters.items():
+        ctx.add(ssm.Parameter(logical_id("config", name.lower()), Name=parameter, Type="String",
+                              Value=plan.env.config[name], Description=f"{plan.prefix} setting {name}",
+                              Tags=ctx.tag_dict()))
+    for name, pool in sorted(plan.env.user_pools.items()):
+        if not pool.existing:
+            _user_pool(ctx, name, pool)
+
+
+def _user_pool(ctx: StackContext, name: str, pool: Any) -> None:
+    lid = logical_id("pool", name)
+    mfa = {"MfaConfiguration": pool.mfa}
+    if pool.mfa != "OFF":
+        mfa["EnabledMfas"] = ["SOFTWARE_TOKEN_MFA"]
+    ctx.add(cognito.UserPool(
+        lid, UserPoolName=ctx.name(name), UsernameAttributes=["email"], AutoVerifiedAttributes=["email"],
+        Policies=cognito.Policies(PasswordPolicy=cognito.PasswordPolicy(
+            MinimumLength=12, RequireLowercase=True, RequireUppercase=True, RequireNumbers=True,
+            RequireSymbols=False, TemporaryPasswordValidityDays=3)),
+        AccountRecoverySetting=cognito.AccountRecoverySetting(RecoveryMechanisms=[
+            cognito.RecoveryOption(Name="verified_email", Priority=1)]),
+        DeletionProtection="INACTIVE" if ctx.plan.env.profile == "dev" else "ACTIVE",
+        UserPoolTags=ctx.tag_dict(), **mfa,
+        **({"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"} if ctx.plan.env.profile == "dev"
+           else {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})))
+    ctx.add(cognito.UserPoolClient(
+        f"{lid}Client", UserPoolId=Ref(lid), ClientName=ctx.name(name, "app"), GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"], PreventUserExistenceErrors="ENABLED",
+        EnableTokenRevocation=True))
+    ctx.give(pool_out(name, "id"), Ref(lid), f"user pool {name}")
+    ctx.give(pool_out(name, "arn"), GetAtt(lid, "Arn"), f"user pool {name} ARN")
+    ctx.give(pool_out(name, "client_id"), Ref(f"{lid}Client"), f"user pool {name} app client")
+
+
+def _monitoring_role(ctx: StackContext) -> Any:
+    if "MonitoringRole" not in ctx.template.resources:
+        ctx.add(iam.Role(
+            "MonitoringRole", Description=f"{ctx.plan.prefix}: RDS enhanced monitoring",
+            AssumeRolePolicyDocument={"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]},
+            ManagedPolicyArns=[Sub("arn:${AWS::Partition}:iam::aws:policy/service-role/"
+                                   "AmazonRDSEnhancedMonitoringRole")], Tags=ctx.tags()))
+    return GetAtt("MonitoringRole", "Arn")
+
+
+def _monitoring(ctx: StackContext, interval: int) -> dict[str, Any]:
+    if not interval:
+        return {}
+    return {"MonitoringInterval": interval, "MonitoringRoleArn": _monitoring_role(ctx)}
+
+
+def _insights(ctx: StackContext, on: bool) -> dict[str, Any]:
+    if not on:
+        return {}
+    return {"PerformanceInsightsRetentionPeriod": 7, **_key(ctx, "PerformanceInsightsKMSKeyId")}
 
 
 def _credentials_secret(ctx: StackContext, lid: str, name: str, template: str, key: str, retain: bool) -> str:
@@ -87,17 +159,27 @@ def _credentials_secret(ctx: StackContext, lid: str, name: str, template: str, k
         lid, Name=name, Description=f"{name}: generated by Secrets Manager, never shown",
         GenerateSecretString=secretsmanager.GenerateSecretString(
             SecretStringTemplate=template, GenerateStringKey=key, PasswordLength=32, **URL_SAFE),
-        Tags=ctx.tags(), **_policies(retain, snapshot=False)))
+        Tags=ctx.tags(), **_key(ctx), **_policies(retain, snapshot=False)))
     return lid
 
 
 def _database(ctx: StackContext, db: DatabasePlan) -> None:
     d, lid = db.spec, logical_id("db", db.spec.name)
     sg = ctx.take("network", sg_id(db.security_group))
-    secret = _credentials_secret(ctx, f"{lid}Secret", f"{ctx.plan.app}/{ctx.plan.env.env}/db/{d.name}",
-                                 f'{{"username": "{d.username}"}}', "password", db.retain)
-    user = Sub("{{resolve:secretsmanager:${S}:SecretString:username}}", S=Ref(secret))
-    password = Sub("{{resolve:secretsmanager:${S}:SecretString:password}}", S=Ref(secret))
+    credentials: dict[str, Any]
+    if d.managed_password:
+        # RDS creates the secret, encrypts it with the key and rotates it (every 7 days by default).
+        secret_ref: Any = GetAtt(lid, "MasterUserSecret.SecretArn")
+        credentials = {"MasterUsername": d.username, "ManageMasterUserPassword": True,
+                       "MasterUserSecret": rds.MasterUserSecret(**_key(ctx))}
+    else:
+        secret = _credentials_secret(ctx, f"{lid}Secret", f"{ctx.plan.app}/{ctx.plan.env.env}/db/{d.name}",
+                                     f'{{"username": "{d.username}"}}', "password", db.retain)
+        secret_ref = Ref(secret)
+        credentials = {
+            "MasterUsername": Sub("{{resolve:secretsmanager:${S}:SecretString:username}}", S=Ref(secret)),
+            "MasterUserPassword": Sub("{{resolve:secretsmanager:${S}:SecretString:password}}", S=Ref(secret))}
+    encrypted = {"StorageEncrypted": True, **_key(ctx)}
     logs = ["postgresql"] if d.family == "postgres" else ["error", "slowquery"]
     params = dict(sorted(d.parameters.items()))
     if d.aurora:
@@ -106,8 +188,8 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
                                             Parameters=params, Tags=ctx.tags()))
         ctx.add(rds.DBCluster(
             lid, DBClusterIdentifier=db.identifier, Engine=d.engine, EngineVersion=d.version,
-            DatabaseName=d.dbname, MasterUsername=user, MasterUserPassword=password,
-            DBSubnetGroupName=Ref("DbSubnetGroup"), VpcSecurityGroupIds=[sg], StorageEncrypted=True,
+            DatabaseName=d.dbname, **credentials, **encrypted,
+            DBSubnetGroupName=Ref("DbSubnetGroup"), VpcSecurityGroupIds=[sg],
             BackupRetentionPeriod=d.backup_days, DeletionProtection=d.deletion_protection, CopyTagsToSnapshot=True,
             DBClusterParameterGroupName=Ref(f"{lid}Params"), EnableCloudwatchLogsExports=logs, Port=d.port,
             Tags=ctx.tags(), **_policies(db.retain)))
@@ -117,7 +199,7 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
                 f"{lid}Instance{i + 1}", DBClusterIdentifier=Ref(lid), Engine=d.engine, DBInstanceClass=d.instance,
                 DBSubnetGroupName=Ref("DbSubnetGroup"), PubliclyAccessible=False,
                 EnablePerformanceInsights=d.performance_insights, AutoMinorVersionUpgrade=True,
-                **({"PerformanceInsightsRetentionPeriod": 7} if d.performance_insights else {}),
+                **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
                 Tags=ctx.tags()))
         host, port = GetAtt(lid, "Endpoint.Address"), GetAtt(lid, "Endpoint.Port")
         target_type = "AWS::RDS::DBCluster"
@@ -131,23 +213,30 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             storage["Iops"] = d.iops
         ctx.add(rds.DBInstance(
             lid, DBInstanceIdentifier=db.identifier, Engine=d.engine, EngineVersion=d.version,
-            DBInstanceClass=d.instance, DBName=d.dbname, MasterUsername=user, MasterUserPassword=password,
+            DBInstanceClass=d.instance, DBName=d.dbname, **credentials, **encrypted,
             DBSubnetGroupName=Ref("DbSubnetGroup"), VPCSecurityGroups=[sg], PubliclyAccessible=False,
-            StorageEncrypted=True, MultiAZ=d.multi_az, BackupRetentionPeriod=d.backup_days,
+            MultiAZ=d.multi_az, BackupRetentionPeriod=d.backup_days,
             DeletionProtection=d.deletion_protection, CopyTagsToSnapshot=True, AutoMinorVersionUpgrade=True,
             DBParameterGroupName=Ref(f"{lid}Params"), EnablePerformanceInsights=d.performance_insights,
-            **({"PerformanceInsightsRetentionPeriod": 7} if d.performance_insights else {}),
+            **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
+            **({"AutomaticBackupReplicationRegion": d.backup_region} if d.backup_region else {}),
             EnableCloudwatchLogsExports=logs, Port=str(d.port), Tags=ctx.tags(), **storage, **_policies(db.retain)))
         for i in range(d.replicas):
             ctx.add(rds.DBInstance(
                 # Encryption, engine version and storage come from the source instance.
-                f"{lid}Replica{i + 1}", SourceDBInstanceIdentifier=Ref(lid), Engine=d.engine,
+                f"{lid}Replica{i + 1}", DBInstanceIdentifier=replica_identifier(db.identifier, i),
+                SourceDBInstanceIdentifier=Ref(lid), Engine=d.engine,
                 DBInstanceClass=d.instance, PubliclyAccessible=False, CopyTagsToSnapshot=True,
                 EnablePerformanceInsights=d.performance_insights,
-                **({"PerformanceInsightsRetentionPeriod": 7} if d.performance_insights else {}),
+                **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
                 Tags=ctx.tags(), **_policies(False)))
         host, port = GetAtt(lid, "Endpoint.Address"), GetAtt(lid, "Endpoint.Port")
         target_type = "AWS::RDS::DBInstance"
+    ctx.give(db_out(d.name, "host"), host, f"{d.name} endpoint")
+    ctx.give(db_out(d.name, "port"), port, f"{d.name} port")
+    ctx.give(db_out(d.name, "secret"), secret_ref, f"{d.name} credentials secret ARN")
+    if d.managed_password:
+        return  # no URL secret: it would hold a password RDS has since rotated
     ctx.add(secretsmanager.SecretTargetAttachment(f"{lid}SecretAttachment", SecretId=Ref(secret),
                                                   TargetId=Ref(lid), TargetType=target_type))
     url = Sub(d.scheme + "://{{resolve:secretsmanager:${S}:SecretString:username}}:"
@@ -155,10 +244,7 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
               S=Ref(secret), Host=host, Port=port)
     ctx.add(secretsmanager.Secret(f"{lid}UrlSecret", Name=f"{ctx.plan.app}/{ctx.plan.env.env}/db/{d.name}/url",
                                   Description=f"connection URL of {db.identifier} (built at deploy time)",
-                                  SecretString=url, Tags=ctx.tags()))
-    ctx.give(db_out(d.name, "host"), host, f"{d.name} endpoint")
-    ctx.give(db_out(d.name, "port"), port, f"{d.name} port")
-    ctx.give(db_out(d.name, "secret"), Ref(secret), f"{d.name} credentials secret ARN")
+                                  SecretString=url, Tags=ctx.tags(), **_key(ctx)))
     ctx.give(db_out(d.name, "url"), Ref(f"{lid}UrlSecret"), f"{d.name} URL secret ARN")
 
 
@@ -180,7 +266,7 @@ def _cache(ctx: StackContext, cache: CachePlan) -> None:
         lid, ReplicationGroupId=cache.identifier, ReplicationGroupDescription=f"{cache.identifier} ({c.engine})",
         Engine=c.engine, EngineVersion=c.version, CacheNodeType=c.node_type, Port=c.port,
         CacheSubnetGroupName=Ref("CacheSubnetGroup"), SecurityGroupIds=[sg], AtRestEncryptionEnabled=True,
-        TransitEncryptionEnabled=True, AuthToken=Sub("{{resolve:secretsmanager:${S}:SecretString:token}}",
+        TransitEncryptionEnabled=True, **_key(ctx), AuthToken=Sub("{{resolve:secretsmanager:${S}:SecretString:token}}",
                                                      S=Ref(secret)),
         SnapshotRetentionLimit=c.backup_days, AutoMinorVersionUpgrade=True, Tags=ctx.tags(), **shape,
         **_policies(cache.retain and c.backup_days > 0)))
@@ -189,7 +275,7 @@ def _cache(ctx: StackContext, cache: CachePlan) -> None:
         f"{lid}UrlSecret", Name=f"{ctx.plan.app}/{ctx.plan.env.env}/cache/{c.name}/url",
         Description=f"TLS connection URL of {cache.identifier} (built at deploy time)",
         SecretString=Sub("rediss://:{{resolve:secretsmanager:${S}:SecretString:token}}@${Host}:${Port}",
-                         S=Ref(secret), Host=host, Port=port), Tags=ctx.tags()))
+                         S=Ref(secret), Host=host, Port=port), Tags=ctx.tags(), **_key(ctx)))
     ctx.give(cache_out(c.name, "host"), host, f"{c.name} endpoint")
     ctx.give(cache_out(c.name, "port"), port, f"{c.name} port")
     ctx.give(cache_out(c.name, "token"), Ref(secret), f"{c.name} auth token secret ARN")
@@ -198,10 +284,11 @@ def _cache(ctx: StackContext, cache: CachePlan) -> None:
 
 def _bucket(ctx: StackContext, plan: Plan, bucket: BucketPlan) -> None:
     b, lid = bucket.spec, logical_id("bucket", bucket.spec.name)
+    sse = s3.ServerSideEncryptionByDefault(SSEAlgorithm="aws:kms", KMSMasterKeyID=key_arn(ctx)) \
+        if plan.customer_key else s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256")
     props: dict[str, Any] = {
         "BucketEncryption": s3.BucketEncryption(ServerSideEncryptionConfiguration=[
-            s3.ServerSideEncryptionRule(ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
-                SSEAlgorithm="AES256"), BucketKeyEnabled=True)]),
+            s3.ServerSideEncryptionRule(ServerSideEncryptionByDefault=sse, BucketKeyEnabled=True)]),
         "PublicAccessBlockConfiguration": s3.PublicAccessBlockConfiguration(
             BlockPublicAcls=True, IgnorePublicAcls=True, BlockPublicPolicy=not b.public,
             RestrictPublicBuckets=not b.public),
@@ -225,10 +312,19 @@ def _bucket(ctx: StackContext, plan: Plan, bucket: BucketPlan) -> None:
             r["AbortIncompleteMultipartUpload"] = s3.AbortIncompleteMultipartUpload(
                 DaysAfterInitiation=rule.abort_multipart_days)
         rules.append(s3.LifecycleRule(**{k: v for k, v in r.items() if v is not None}))
-    if not rules:
-        rules = [s3.LifecycleRule(Id="abort-incomplete-uploads", Status="Enabled",
+    if b.tiering:
+        # Intelligent-Tiering's archive tiers apply only to objects stored in that class: move them there at once.
+        rules.append(s3.LifecycleRule(Id="intelligent-tiering", Status="Enabled", Transitions=[
+            s3.LifecycleRuleTransition(StorageClass="INTELLIGENT_TIERING", TransitionInDays=0)]))
+        tiers = [s3.Tiering(AccessTier=tier, Days=days) for tier, days in
+                 (("ARCHIVE_ACCESS", b.tiering.archive), ("DEEP_ARCHIVE_ACCESS", b.tiering.deep_archive)) if days]
+        if tiers:
+            props["IntelligentTieringConfigurations"] = [s3.IntelligentTieringConfiguration(
+                Id="archive", Status="Enabled", Tierings=tiers)]
+    if not any(getattr(r, "AbortIncompleteMultipartUpload", None) for r in rules):
+        rules.append(s3.LifecycleRule(Id="abort-incomplete-uploads", Status="Enabled",
                                   AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
-                                      DaysAfterInitiation=7))]
+                                      DaysAfterInitiation=7)))
     props["LifecycleConfiguration"] = s3.LifecycleConfiguration(Rules=rules)
     if b.cors:
         props["CorsConfiguration"] = s3.CorsConfiguration(CorsRules=[
@@ -253,7 +349,7 @@ def _volume(ctx: StackContext, vol: VolumePlan) -> None:
     private = ctx.take("network", "PrivateSubnets", as_list=True)
     sg = ctx.take("network", sg_id(vol.security_group or ""))
     ctx.add(efs.FileSystem(
-        lid, Encrypted=True, PerformanceMode="generalPurpose", ThroughputMode="elastic",
+        lid, Encrypted=True, **_key(ctx), PerformanceMode="generalPurpose", ThroughputMode="elastic",
         BackupPolicy=efs.BackupPolicy(Status="ENABLED" if vol.retain else "DISABLED"),
         FileSystemTags=ctx.tags(Name=ctx.name(vol.key)),
         **_policies(vol.retain, snapshot=False)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Ref, Sub, certificatemanager, route53, s3, wafv2
+from troposphere import GetAtt, Ref, Sub, certificatemanager, cloudfront, route53, s3, wafv2
 from troposphere import elasticloadbalancingv2 as elb
 
 from moorage.data import load_data
@@ -48,10 +48,19 @@ def render_edge(ctx: StackContext) -> None:
         listener, url = "HttpListener", None
     if edge.zone_id and edge.domain:
         ctx.add(route53.RecordSetType(
-            "DnsRecord", HostedZoneId=edge.zone_id, Name=edge.domain, Type="A",
+            # With CloudFront in front, the ALB answers at origin.<domain> and the public name is the CDN's.
+            "DnsRecord", HostedZoneId=edge.zone_id, Name=origin_name(edge) if edge.cdn_price_class else edge.domain,
+            Type="A",
             AliasTarget=route53.AliasTarget(DNSName=GetAtt("LoadBalancer", "DNSName"),
                                             HostedZoneId=GetAtt("LoadBalancer", "CanonicalHostedZoneID"),
                                             EvaluateTargetHealth=True)))
+    if edge.health_path and edge.domain:
+        ctx.add(route53.HealthCheck(
+            "HealthCheck", HealthCheckConfig=route53.HealthCheckConfig(
+                Type="HTTPS", FullyQualifiedDomainName=edge.domain, Port=443, ResourcePath=edge.health_path,
+                RequestInterval=30, FailureThreshold=3, EnableSNI=True),
+            HealthCheckTags=ctx.tags()))
+        ctx.give("HealthCheckId", Ref("HealthCheck"), "Route 53 health check of the public name")
     if edge.waf:
         _waf(ctx, edge)
     ctx.give("ListenerArn", Ref(listener), "listener the routes attach to")
@@ -65,12 +74,63 @@ def _certificate(ctx: StackContext, edge: EdgePlan) -> Any:
     if edge.certificate_arn:
         return edge.certificate_arn
     options: dict[str, Any] = {}
+    names = [edge.domain or ""] + ([origin_name(edge)] if edge.cdn_price_class else [])
     if edge.zone_id:
         options["DomainValidationOptions"] = [certificatemanager.DomainValidationOption(
-            DomainName=edge.domain, HostedZoneId=edge.zone_id)]
+            DomainName=n, HostedZoneId=edge.zone_id) for n in names]
+    if len(names) > 1:
+        options["SubjectAlternativeNames"] = names[1:]
     ctx.add(certificatemanager.Certificate("Certificate", DomainName=edge.domain, ValidationMethod="DNS",
                                            Tags=ctx.tags(), **options))
     return Ref("Certificate")
+
+
+def origin_name(edge: EdgePlan) -> str:
+    """The name CloudFront reaches the load balancer at (covered by the load balancer's certificate)."""
+    return f"origin.{edge.domain}"
+
+
+# AWS managed CloudFront policies (ids are fixed by AWS).
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+CLOUDFRONT_ZONE = "Z2FDTNDATAQYW2"  # the hosted zone of every CloudFront alias target
+
+
+def render_cdn(ctx: StackContext) -> None:
+    """Fill the cdn stack (us-east-1): certificate, distribution in front of the ALB, the public DNS name."""
+    edge = ctx.plan.edge
+    assert edge is not None and edge.domain and edge.zone_id and edge.cdn_price_class
+    ctx.add(certificatemanager.Certificate(
+        "Certificate", DomainName=edge.domain, ValidationMethod="DNS", Tags=ctx.tags(),
+        DomainValidationOptions=[certificatemanager.DomainValidationOption(
+            DomainName=edge.domain, HostedZoneId=edge.zone_id)]))
+    dynamic = cloudfront.DefaultCacheBehavior(
+        TargetOriginId="alb", ViewerProtocolPolicy="redirect-to-https", CachePolicyId=CACHING_DISABLED,
+        OriginRequestPolicyId=ALL_VIEWER, Compress=True,
+        AllowedMethods=["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"], CachedMethods=["GET", "HEAD"])
+    static = [cloudfront.CacheBehavior(
+        PathPattern=path, TargetOriginId="alb", ViewerProtocolPolicy="redirect-to-https",
+        CachePolicyId=CACHING_OPTIMIZED, Compress=True, AllowedMethods=["GET", "HEAD"], CachedMethods=["GET", "HEAD"])
+        for path in edge.cdn_static]
+    ctx.add(cloudfront.Distribution("Distribution", DistributionConfig=cloudfront.DistributionConfig(
+        Enabled=True, Comment=f"{ctx.plan.prefix}: in front of the load balancer", Aliases=[edge.domain],
+        PriceClass=edge.cdn_price_class, HttpVersion="http2and3", IPV6Enabled=False,
+        ViewerCertificate=cloudfront.ViewerCertificate(AcmCertificateArn=Ref("Certificate"),
+                                                       SslSupportMethod="sni-only",
+                                                       MinimumProtocolVersion="TLSv1.2_2021"),
+        Origins=[cloudfront.Origin(
+            Id="alb", DomainName=origin_name(edge), CustomOriginConfig=cloudfront.CustomOriginConfig(
+                OriginProtocolPolicy="https-only", HTTPSPort=443, OriginSSLProtocols=["TLSv1.2"],
+                OriginReadTimeout=60, OriginKeepaliveTimeout=5))],
+        DefaultCacheBehavior=dynamic, **({"CacheBehaviors": static} if static else {})), Tags=ctx.tags()))
+    ctx.add(route53.RecordSetType(
+        "DnsRecord", HostedZoneId=edge.zone_id, Name=edge.domain, Type="A",
+        AliasTarget=route53.AliasTarget(DNSName=GetAtt("Distribution", "DomainName"), HostedZoneId=CLOUDFRONT_ZONE,
+                                        EvaluateTargetHealth=False)))
+    ctx.give("DistributionId", Ref("Distribution"))
+    ctx.give("DistributionDomainName", GetAtt("Distribution", "DomainName"))
+    ctx.give("Url", f"https://{edge.domain}", "the app's address")
 
 
 def _waf(ctx: StackContext, edge: EdgePlan) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Ref, Sub, ecs, iam, servicediscovery, sns
+from troposphere import GetAtt, Ref, Sub, ecs, iam, logs, servicediscovery, sns
 
 from moorage.render.context import StackContext
+from moorage.render.data import db_out
+from moorage.render.keys import key_arn
 
 ASSUME_ECS_TASKS = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -16,11 +18,21 @@ def render_platform(ctx: StackContext) -> None:
     """Fill the platform stack."""
     plan = ctx.plan
     env = plan.env
+    cluster: dict[str, Any] = {}
+    if plan.exec_log_group:
+        # ECS Exec sessions are logged (encrypted with the environment's key when it has one).
+        key = {"KmsKeyId": key_arn(ctx)} if plan.customer_key else {}
+        ctx.add(logs.LogGroup("ExecLogGroup", LogGroupName=plan.exec_log_group, RetentionInDays=env.log_retention,
+                              **key, DeletionPolicy="Retain" if env.profile != "dev" else "Delete",
+                              UpdateReplacePolicy="Retain" if env.profile != "dev" else "Delete"))
+        cluster["Configuration"] = ecs.ClusterConfiguration(ExecuteCommandConfiguration=ecs.ExecuteCommandConfiguration(
+            Logging="OVERRIDE", **key, LogConfiguration=ecs.ExecuteCommandLogConfiguration(
+                CloudWatchLogGroupName=Ref("ExecLogGroup"), CloudWatchEncryptionEnabled=plan.customer_key)))
     ctx.add(ecs.Cluster(
         "Cluster", ClusterName=plan.cluster_name,
         ClusterSettings=[ecs.ClusterSetting(Name="containerInsights",
                                             Value="enabled" if env.container_insights else "disabled")],
-        Tags=ctx.tags()))
+        Tags=ctx.tags(), **cluster))
     ctx.add(ecs.ClusterCapacityProviderAssociations(
         "ClusterCapacityProviders", Cluster=Ref("Cluster"), CapacityProviders=["FARGATE", "FARGATE_SPOT"],
         DefaultCapacityProviderStrategy=[ecs.CapacityProviderStrategy(CapacityProvider="FARGATE", Weight=1)]))
@@ -79,6 +91,13 @@ def _execution_policy(ctx: StackContext) -> dict[str, Any]:
     ]
     secrets = [Sub(account.format(svc="secretsmanager") + f":secret:{plan.app}/{plan.env.env}/*")]
     secrets += sorted(s.spec.external for s in plan.secrets.values() if s.spec.external)  # type: ignore[misc]
+    secrets += [ctx.take("data", db_out(n, "secret")) for n, d in sorted(plan.databases.items())
+                if d.spec.managed_password]
     statements.append({"Sid": "Secrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
                        "Resource": secrets})
+    if plan.parameters:
+        statements.append({"Sid": "Config", "Effect": "Allow", "Action": "ssm:GetParameters",
+                           "Resource": Sub(account.format(svc="ssm") + f":parameter/{plan.app}/{plan.env.env}/*")})
+    if plan.customer_key:
+        statements.append({"Sid": "Key", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn(ctx)})
     return {"Version": "2012-10-17", "Statement": statements}

@@ -11,9 +11,11 @@ from troposphere import servicediscovery as sd
 from moorage.plan.model import AlarmPlan, EnvRef, PlainValue, SecretValue, ServicePlan
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext, StackInput
-from moorage.render.data import bucket_out, cache_out, db_out, secret_out, volume_out
+from moorage.render.data import bucket_out, cache_out, db_out, pool_out, secret_out, volume_out
+from moorage.render.keys import key_arn
 from moorage.render.network import sg_id
 from moorage.render.platform import ASSUME_ECS_TASKS
+from moorage.spec.models import Sidecar
 
 
 def render_service(ctx: StackContext, sp: ServicePlan) -> None:
@@ -21,6 +23,7 @@ def render_service(ctx: StackContext, sp: ServicePlan) -> None:
     svc = sp.spec
     log_group = ctx.add(logs.LogGroup(
         "LogGroup", LogGroupName=sp.log_group, RetentionInDays=ctx.plan.env.log_retention,
+        **({"KmsKeyId": key_arn(ctx)} if ctx.plan.customer_key else {}),
         DeletionPolicy="Retain" if sp.retain_logs else "Delete",
         UpdateReplacePolicy="Retain" if sp.retain_logs else "Delete"))
     _task_role(ctx, sp)
@@ -33,6 +36,9 @@ def render_service(ctx: StackContext, sp: ServicePlan) -> None:
         else:
             volumes.append(ecs.Volume(Name=vol.key))  # task storage: writable even with a read-only root
     sidecars = [_sidecar(name, car, log_group) for name, car in sorted(svc.sidecars.items())]
+    if svc.tracing == "xray" and "xray-daemon" not in svc.sidecars:
+        sidecars.append(_sidecar("xray-daemon", Sidecar(image=XRAY_DAEMON, port=2000, protocol="udp", memory=64),
+                                 log_group))
     ctx.add(ecs.TaskDefinition(
         "TaskDefinition", Family=ctx.name(svc.name), Cpu=str(svc.cpu), Memory=str(svc.memory),
         NetworkMode="awsvpc", RequiresCompatibilities=["FARGATE"],
@@ -73,12 +79,21 @@ def _ref_value(ctx: StackContext, ref: EnvRef) -> Any:
         if ref.attribute == "region":
             return Ref("AWS::Region")
         return ctx.take("data", bucket_out(ref.target, ref.attribute))
+    if ref.kind == "user_pool":
+        pool = plan.env.user_pools[ref.target]
+        if pool.existing:
+            literal = {"arn": pool.existing, "id": pool.existing.rsplit("/", 1)[-1], "client_id": pool.client_id or ""}
+            return literal[ref.attribute]
+        return ctx.take("data", pool_out(ref.target, ref.attribute))
     other = plan.services[ref.target].spec
     host = f"{other.name}.{plan.namespace}"
     return {"host": host, "port": str(other.port), "url": f"http://{host}:{other.port}"}[ref.attribute]
 
 
 def _secret_value(ctx: StackContext, value: SecretValue) -> Any:
+    if value.kind == "config":
+        return Sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+                   + ctx.plan.parameters[value.target])
     if value.kind == "app-secret":
         external = ctx.plan.secrets[value.target].spec.external
         return external or ctx.take("data", secret_out(value.target))
@@ -125,6 +140,10 @@ def _container(ctx: StackContext, sp: ServicePlan, log_group: logs.LogGroup) -> 
     return ecs.ContainerDefinition(**props)
 
 
+# The X-Ray daemon, pinned (never :latest); it finds its region from the task metadata.
+XRAY_DAEMON = "public.ecr.aws/xray/aws-xray-daemon:3.3.14"
+
+
 def _sidecar(name: str, car: Any, log_group: logs.LogGroup) -> ecs.ContainerDefinition:
     props: dict[str, Any] = {
         "Name": name, "Image": car.image, "Essential": car.essential, "Cpu": car.cpu, "MemoryReservation": car.memory,
@@ -146,8 +165,18 @@ def _task_role(ctx: StackContext, sp: ServicePlan) -> None:
         resources = []
         for res in perm.resources:
             kind, _, name = res.partition(":")
-            arn = ctx.take("data", bucket_out(name, "arn"))
-            resources.append(Sub("${A}/*", A=arn) if kind == "bucket-objects" else arn)
+            if res == "*":
+                resources.append("*")
+            elif res == "key":
+                resources.append(key_arn(ctx))
+            elif res == "exec-logs":
+                resources.append(Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+                                     f"{ctx.plan.exec_log_group}:*"))
+            elif kind == "user-pool":
+                resources.append(_ref_value(ctx, EnvRef("user_pool", name, "arn")))
+            else:
+                arn = ctx.take("data", bucket_out(name, "arn"))
+                resources.append(Sub("${A}/*", A=arn) if kind == "bucket-objects" else arn)
         statements.append({"Sid": perm.sid, "Effect": "Allow", "Action": list(perm.actions), "Resource": resources})
     policies = [iam.Policy(PolicyName="uses", PolicyDocument={"Version": "2012-10-17", "Statement": statements})] \
         if statements else []
@@ -194,7 +223,8 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
             MinimumHealthyPercent=svc.min_healthy, MaximumPercent=svc.max_percent,
             DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=ctx.plan.env.circuit_breaker,
                                                                   Rollback=ctx.plan.env.circuit_breaker)),
-        PropagateTags="SERVICE", EnableECSManagedTags=True, Tags=ctx.tags(**{"moorage:service": svc.name}),
+        PropagateTags="SERVICE", EnableECSManagedTags=True, EnableExecuteCommand=svc.exec,
+        Tags=ctx.tags(**{"moorage:service": svc.name}),
         **props, **({"DependsOn": depends} if depends else {})))
     ctx.give("ServiceName", GetAtt("Service", "Name"))
     if svc.scaling:

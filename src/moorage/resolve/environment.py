@@ -15,6 +15,7 @@ from moorage.spec.load import LoadedApp, spec_for_environment
 from moorage.spec.models import (
     AppSpec,
     Build,
+    Cdn,
     ContainerCheck,
     CorsRule,
     Domain,
@@ -24,6 +25,8 @@ from moorage.spec.models import (
     Scaling,
     ServiceKind,
     Sidecar,
+    Tiering,
+    UserPool,
     Volume,
 )
 from moorage.spec.source import SourceMap
@@ -70,6 +73,9 @@ class ResolvedService:
     readonly_root: bool
     min_healthy: int
     max_percent: int
+    config: list[str] = field(default_factory=list)
+    tracing: str | None = None
+    exec: bool = False
 
 
 @dataclass
@@ -101,6 +107,9 @@ class ResolvedDatabase:
     snapshot_on_delete: bool
     extensions: list[str]
     schemas: list[str]
+    managed_password: bool = False
+    monitoring_interval: int = 0
+    backup_region: str | None = None
 
 
 @dataclass
@@ -119,6 +128,7 @@ class ResolvedCache:
     backup_days: int
     failover: bool
     snapshot_on_delete: bool
+    client: str | None = None
 
 
 @dataclass
@@ -132,6 +142,7 @@ class ResolvedBucket:
     public: bool
     access: dict[str, str]
     retain: bool
+    tiering: Tiering | None = None
 
 
 @dataclass
@@ -143,6 +154,7 @@ class ResolvedSecret:
     length: int
     description: str
     external: str | None
+    rotate_days: int | None = None
 
 
 @dataclass
@@ -178,6 +190,12 @@ class EnvSpec:
     secrets: dict[str, ResolvedSecret]
     decisions: list[Decision] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
+    customer_key: bool = False
+    cdn: Cdn | None = None
+    config: dict[str, str] = field(default_factory=dict)
+    registry_keep: int = 10
+    registry_scan: bool = True
+    user_pools: dict[str, UserPool] = field(default_factory=dict)
 
     @property
     def stateful_retained(self) -> bool:
@@ -246,7 +264,17 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
                 for name, svc in app.services.items()}
     databases = {name: _database(name, db, app, profile, defaults, decide, smap)
                  for name, db in app.databases.items()}
-    caches = {name: _cache(name, c, profile, defaults, decide) for name, c in app.caches.items()}
+    caches = {name: _cache(name, c, profile, defaults, decide, warnings, smap) for name, c in app.caches.items()}
+    for name, db in databases.items():
+        if db.backup_region and residency and db.backup_region not in residency:
+            raise InputError([Diagnostic(
+                "error", f"database {name} would copy its backups to {db.backup_region}, outside the residency "
+                f"{app.residency!r} ({', '.join(residency)})", smap.locate(("databases", name, "backup_region")),
+                "copy backups to a region of the residency, or drop backup_region")])
+        if db.backup_region == region:
+            raise InputError([Diagnostic("error", f"backup_region {region} is the database's own region",
+                                         smap.locate(("databases", name, "backup_region")),
+                                         "name another region, or drop backup_region")])
     buckets = {}
     for name, b in app.buckets.items():
         access: dict[str, str] = {
@@ -254,9 +282,26 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         buckets[name] = ResolvedBucket(
             name, decide(f"buckets.{name}.versioning", b.versioning, defaults["bucket"]["versioning"],
                          "object versioning"),
-            list(b.lifecycle), list(b.cors), b.public, access, retain=profile != "dev")
-    secrets = {name: ResolvedSecret(name, s.generate, s.length, s.description or f"{app.name} {name}", s.external)
+            list(b.lifecycle), list(b.cors), b.public, access, retain=profile != "dev", tiering=b.tiering)
+    secrets = {name: ResolvedSecret(name, s.generate, s.length, s.description or f"{app.name} {name}", s.external,
+                                    s.rotate_days)
                for name, s in app.secrets.items()}
+    for name, s in app.secrets.items():
+        if s.rotate_days:
+            decisions.append(Decision(
+                f"secrets.{name}.rotation", f"manual every {s.rotate_days} days",
+                "Secrets Manager rotates only what it has a rotation function for: issue a new value with the "
+                f"provider, then `aws secretsmanager put-secret-value --secret-id {app.name}/{env}/{name}`"))
+    for name, db in databases.items():
+        decisions.append(Decision(
+            f"databases.{name}.password", "managed by RDS (rotated every 7 days)" if db.managed_password
+            else "generated once into Secrets Manager",
+            "password: managed" if db.managed_password else "set `password: managed` to have RDS rotate it"))
+    encryption = app.encryption.key
+    decisions.append(Decision("encryption.key", encryption,
+                              "set in the spec" if "encryption" in app.model_fields_set
+                              else "AWS-managed keys (set encryption.key: customer for your own rotating key)"))
+    cdn = app.cdn_spec
     for name, s in app.secrets.items():
         if not s.generate and not s.external:
             warnings.append(Diagnostic(
@@ -264,6 +309,18 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
                 smap.locate(("secrets", name)),
                 f"aws secretsmanager put-secret-value --secret-id {app.name}/{env}/{name} --secret-string ..."))
     domain = _environment_domain(app, env, profile, override, decisions, warnings, smap)
+    if cdn is not None:
+        if residency:
+            raise InputError([Diagnostic(
+                "error", f"CloudFront serves and logs from edge locations worldwide, outside the residency "
+                f"{app.residency!r}", smap.locate(("cdn",)),
+                "serve from the regional load balancer (drop cdn), or drop residency")])
+        if domain is None or domain.zone_id is None:
+            raise InputError([Diagnostic(
+                "error", "cdn needs a domain with a Route 53 zone_id: CloudFront's certificate and the origin "
+                "name are validated there", smap.locate(("cdn",)), "set domain: {name: ..., zone_id: Z...}")])
+        decisions.append(Decision("cdn", f"CloudFront ({cdn.price_class})",
+                                  "set in the spec; the load balancer is reached at origin." + domain.name))
 
     alarm_level = defaults["alarms"]
     if alarm_level != "none" and not app.alarms.emails and not app.alarms.topic_arn:
@@ -287,6 +344,8 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         budget_emails=app.budget.emails if app.budget else [],
         circuit_breaker=app.deploy.circuit_breaker, tags=tags, services=services, databases=databases,
         caches=caches, buckets=buckets, secrets=secrets, decisions=decisions, warnings=warnings,
+        customer_key=encryption == "customer", cdn=cdn, config={k: _env_text(v) for k, v in app.config.items()},
+        registry_keep=app.registry.keep, registry_scan=app.registry.scan, user_pools=dict(app.user_pools),
     )
 
 
@@ -298,7 +357,7 @@ def _environment_domain(app: AppSpec, env: str, profile: str, override: Any, dec
         return None
     if override.domain is None and profile != "prod":
         # One DNS record per environment: two environments claiming one name would take it from each other.
-        domain = Domain(name=f"{env}.{domain.name}", zone_id=domain.zone_id)
+        domain = Domain(name=f"{env}.{domain.name}", zone_id=domain.zone_id, health=domain.health)
         decisions.append(Decision("domain", domain.name, f"profile {profile}: each environment gets its own name "
                                   "under the app's domain (set environments.<env>.domain to choose another)"))
     if domain.zone_id is None and domain.certificate_arn is None:
@@ -358,6 +417,16 @@ def _service(name: str, svc: Any, profile: str, defaults: dict[str, Any], decide
                                    "pin a version tag or digest so a redeploy runs what was tested"))
     build = Build(context=svc.build) if isinstance(svc.build, str) else svc.build
     env = {k: _env_text(v) for k, v in svc.env.items()}
+    for key in env:
+        if key.startswith(BUILD_TIME_PREFIXES):
+            warnings.append(Diagnostic(
+                "warning", f"{key} is read when the front end is built, not when the container runs",
+                smap.locate(("services", name, "env", key)),
+                "pass it as a build arg (build.args) so it reaches the bundle"))
+    if svc.exec and profile == "prod":
+        warnings.append(Diagnostic("warning", f"ECS Exec is on for {name} in production: anyone allowed "
+                                   "ecs:ExecuteCommand gets a shell in it", smap.locate(("services", name, "exec")),
+                                   "keep exec for dev and staging"))
     readonly = svc.readonly_root if svc.readonly_root is not None else False
     return ResolvedService(
         name=name, kind=kind, image=image, build=build, port=svc.port, route=svc.route,
@@ -367,8 +436,13 @@ def _service(name: str, svc: Any, profile: str, defaults: dict[str, Any], decide
         env=env, secret_env=svc.secret_env, uses=list(svc.uses), spot=svc.spot, schedule=svc.schedule,
         volumes=list(svc.volumes), sidecars=dict(svc.sidecars), stop_timeout=svc.stop_timeout,
         readonly_root=readonly, min_healthy=d["deployment"]["min_healthy"],
-        max_percent=d["deployment"]["max_percent"],
+        max_percent=d["deployment"]["max_percent"], config=list(svc.config), tracing=svc.tracing,
+        exec=decide(f"services.{name}.exec", svc.exec, bool(d["exec"]),
+                    "ECS Exec for debugging" if d["exec"] else "no interactive shells into tasks"),
     )
+
+
+BUILD_TIME_PREFIXES = ("REACT_APP_", "NEXT_PUBLIC_", "VITE_")
 
 
 def _env_text(value: Any) -> str:
@@ -396,7 +470,13 @@ def _database(name: str, db: Any, app: AppSpec, profile: str, defaults: dict[str
         raise InputError([Diagnostic("error", f"Aurora does not run on {instance}",
                                      smap.locate(("databases", name, "instance")),
                                      "use db.t4g.medium or larger, or engine postgres/mysql")])
-    storage = 0 if db.aurora else decide(f"databases.{name}.storage", db.storage, d["storage"], "GiB allocated")
+    io2 = db.storage_type == "io2"
+    storage = 0 if db.aurora else decide(f"databases.{name}.storage", db.storage,
+                                         max(d["storage"], 100) if io2 else d["storage"],
+                                         "GiB allocated (io2 starts at 100)" if io2 else "GiB allocated")
+    if io2 and storage < 100:
+        raise InputError([Diagnostic("error", f"io2 storage starts at 100 GiB, not {storage}",
+                                     smap.locate(("databases", name, "storage")), "set storage: 100 or more")])
     max_storage = 0 if db.aurora else decide(f"databases.{name}.max_storage", db.max_storage,
                                             max(d["max_storage"], storage + 1), "storage autoscaling ceiling")
     multi_az = decide(f"databases.{name}.multi_az", db.multi_az, d["multi_az"],
@@ -415,7 +495,10 @@ def _database(name: str, db: Any, app: AppSpec, profile: str, defaults: dict[str
         performance_insights=decide(f"databases.{name}.performance_insights", db.performance_insights,
                                     d["performance_insights"], "Performance Insights"),
         snapshot_on_delete=bool(d["snapshot_on_delete"]), extensions=list(db.extensions),
-        schemas=list(db.schemas),
+        schemas=list(db.schemas), managed_password=db.password == "managed",
+        monitoring_interval=decide(f"databases.{name}.monitoring_interval", db.monitoring_interval,
+                                   d["monitoring_interval"], "enhanced monitoring (OS metrics) every N seconds"),
+        backup_region=db.backup_region,
     )
 
 
@@ -430,19 +513,25 @@ def _db_parameters(name: str, db: Any, engine_info: dict[str, Any], decide: Any)
     return dict(sorted({**defaults, **given}.items()))
 
 
-def _cache(name: str, c: Any, profile: str, defaults: dict[str, Any], decide: Any) -> ResolvedCache:
+def _cache(name: str, c: Any, profile: str, defaults: dict[str, Any], decide: Any,
+           warnings: list[Diagnostic], smap: SourceMap) -> ResolvedCache:
     d = defaults["cache"]
     info = load_data("profiles")["engines"][c.engine]
     nodes = decide(f"caches.{name}.nodes", c.nodes, d["nodes"], "nodes per shard")
     version = c.version or info["version"]
     major = version.split(".")[0]
     family = f"{c.engine}{major}" if c.engine == "valkey" else (f"redis{major}" if major != "6" else "redis6.x")
+    needs_single = load_data("profiles")["cluster_mode_off_clients"]
+    if c.cluster_mode and c.client and c.client.lower() in needs_single:
+        warnings.append(Diagnostic(
+            "warning", f"cache {name} has cluster mode on, but {c.client} {needs_single[c.client.lower()]}",
+            smap.locate(("caches", name, "cluster_mode")), "set cluster_mode: false (scale with a bigger node type)"))
     return ResolvedCache(
         name=name, engine=c.engine, version=version, port=info["port"], parameter_family=family,
         node_type=decide(f"caches.{name}.node_type", c.node_type, d["node_type"], "node type"),
         nodes=nodes, cluster_mode=c.cluster_mode, shards=c.shards or (2 if c.cluster_mode else 1),
         backup_days=decide(f"caches.{name}.backup_days", c.backup_days, d["backup_days"], "snapshot retention"),
-        failover=nodes > 1, snapshot_on_delete=profile != "dev",
+        failover=nodes > 1, snapshot_on_delete=profile != "dev", client=c.client,
     )
 
 

@@ -18,8 +18,8 @@ Origin = Literal["moorage", "compose"]
 # Per-environment blocks whose entries merge into the named app-level item.
 _ITEM_BLOCKS = ("services", "databases", "caches", "buckets")
 # Per-environment blocks that merge into the app-level block of the same name.
-_MERGE_BLOCKS = ("network", "logs", "alarms", "budget", "tags")
-_REPLACE_KEYS = ("region", "domain")
+_MERGE_BLOCKS = ("network", "logs", "alarms", "budget", "tags", "encryption", "registry", "config")
+_REPLACE_KEYS = ("region", "domain", "cdn")
 
 
 @dataclass

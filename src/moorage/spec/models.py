@@ -142,6 +142,10 @@ class Service(Strict):
     sidecars: dict[Name, Sidecar] = Field(default_factory=dict, description="extra containers in the task")
     stop_timeout: int | None = Field(default=None, ge=2, le=120, description="seconds between SIGTERM and SIGKILL")
     readonly_root: bool | None = Field(default=None, description="read-only root filesystem")
+    config: list[EnvName] = Field(default_factory=list,
+                                  description="names of `config:` values (SSM parameters) injected as env")
+    tracing: Literal["xray"] | None = Field(default=None, description="xray: X-Ray daemon sidecar and permissions")
+    exec: bool | None = Field(default=None, description="ECS Exec (shell into tasks); profile: off in prod")
 
     @field_validator("route")
     @classmethod
@@ -261,11 +265,20 @@ class Database(Strict):
     deletion_protection: bool | None = None
     performance_insights: bool | None = None
     schemas: list[str] = Field(default_factory=list, description="per-service schemas the migration job creates")
+    password: Literal["generated", "managed"] = Field(
+        default="generated", description="generated: a secret moorage creates; managed: RDS owns and rotates it")
+    monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60] | None = Field(
+        default=None, description="enhanced monitoring seconds (0 = off)")
+    backup_region: str | None = Field(default=None, description="copy automated backups to this region (RDS)")
 
     @model_validator(mode="after")
     def _storage(self) -> Database:
         if self.iops and self.storage_type != "io2":
             raise ValueError("iops is set only with storage_type: io2")
+        if self.storage_type == "io2" and not self.iops:
+            raise ValueError("io2 is provisioned-IOPS storage: set iops (1000 or more)")
+        if self.backup_region and self.engine.startswith("aurora"):
+            raise ValueError("backup_region copies RDS instance backups; Aurora needs a global database")
         if self.storage and self.max_storage and self.max_storage <= self.storage:
             raise ValueError("max_storage must be greater than storage")
         if self.engine.startswith("aurora") and (self.storage or self.storage_type):
@@ -293,6 +306,8 @@ class Cache(Strict):
     cluster_mode: bool = Field(default=False, description="shard across node groups")
     shards: int | None = Field(default=None, ge=1, le=500)
     backup_days: int | None = Field(default=None, ge=0, le=35)
+    client: str | None = Field(default=None,
+                               description="client library (bullmq, sidekiq...): warns about cluster mode")
 
     @model_validator(mode="after")
     def _shards(self) -> Cache:
@@ -322,16 +337,37 @@ class CorsRule(Strict):
     max_age: int = 3600
 
 
+class Tiering(Strict):
+    """S3 Intelligent-Tiering: objects move there at once, and on to the archive tiers when unread."""
+
+    archive: int | None = Field(default=None, ge=90, le=730, description="days unread -> Archive Access")
+    deep_archive: int | None = Field(default=None, ge=180, le=730, description="days unread -> Deep Archive Access")
+
+    @model_validator(mode="after")
+    def _order(self) -> Tiering:
+        if self.archive and self.deep_archive and self.deep_archive <= self.archive:
+            raise ValueError("deep_archive must come after archive")
+        return self
+
+
 class Bucket(Strict):
     """An S3 bucket: private and encrypted unless said otherwise."""
 
     versioning: bool | None = None
+    tiering: Tiering | None = Field(default=None, description="Intelligent-Tiering with archive tiers")
     lifecycle: list[LifecycleRule] = Field(default_factory=list)
     cors: list[CorsRule] = Field(default_factory=list)
     public: bool = Field(default=False, description="serve objects publicly (off unless asked)")
     access: dict[Name, Literal["read", "write", "readwrite"]] = Field(
         default_factory=dict, description="service -> access; default readwrite for services that use it"
     )
+
+    @model_validator(mode="after")
+    def _tiers(self) -> Bucket:
+        if self.tiering and any(r.transition for r in self.lifecycle):
+            raise ValueError("tiering moves every object to INTELLIGENT_TIERING; lifecycle transitions to other "
+                             "classes would take them out of it again: use one or the other")
+        return self
 
 
 class Secret(Strict):
@@ -341,6 +377,8 @@ class Secret(Strict):
     length: int = Field(default=40, ge=16, le=4096)
     description: str | None = None
     external: str | None = Field(default=None, description="ARN of an existing secret to reference instead")
+    rotate_days: int | None = Field(default=None, ge=1, le=1000,
+                                    description="rotation period; listed as a manual item (no rotation function)")
 
     @model_validator(mode="after")
     def _ext(self) -> Secret:
@@ -358,6 +396,41 @@ class Domain(Strict):
     name: str = Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
     zone_id: str | None = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$", description="Route 53 hosted zone id")
     certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:")
+    health: str | None = Field(default=None, pattern=r"^/", description="Route 53 health check path (HTTPS 443)")
+
+
+class Encryption(Strict):
+    """Which KMS key encrypts data at rest."""
+
+    key: Literal["aws", "customer"] = Field(
+        default="aws", description="aws: AWS-managed keys; customer: one rotating key per environment")
+
+
+class Cdn(Strict):
+    """CloudFront in front of the load balancer (needs a domain with a Route 53 zone)."""
+
+    enabled: bool = True
+    static: list[str] = Field(default_factory=list, description='path patterns cached at the edge, e.g. "/_next/*"')
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
+
+
+class Registry(Strict):
+    """ECR repositories for services built from source."""
+
+    keep: int = Field(default=10, ge=1, le=1000, description="tagged images kept per repository")
+    scan: bool = Field(default=True, description="scan images on push")
+
+
+class UserPool(Strict):
+    """A Cognito user pool: created, or an existing one referenced."""
+
+    existing: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:cognito-idp:",
+                                 description="ARN of an existing user pool")
+    client_id: str | None = Field(default=None, description="app client id of the existing pool")
+    mfa: Literal["OFF", "OPTIONAL", "ON"] = "OPTIONAL"
+    actions: list[str] = Field(
+        default_factory=lambda: ["AdminGetUser", "AdminCreateUser", "ListUsers"],
+        description="cognito-idp actions the services that use it may call on it")
 
 
 class Network(Strict):
@@ -440,6 +513,10 @@ class EnvironmentOverride(Strict):
     budget: dict[str, Any] | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     forbid_env: list[EnvName] = Field(default_factory=list, description="variables that must not be set here")
+    encryption: dict[str, Any] | None = None
+    cdn: bool | dict[str, Any] | None = None
+    config: dict[EnvName, EnvValue] = Field(default_factory=dict)
+    registry: dict[str, Any] | None = None
 
 
 class AppSpec(Strict):
@@ -454,6 +531,9 @@ class AppSpec(Strict):
     caches: dict[Name, Cache] = Field(default_factory=dict, description="ElastiCache Redis / Valkey")
     buckets: dict[Name, Bucket] = Field(default_factory=dict, description="S3 buckets")
     secrets: dict[EnvName, Secret] = Field(default_factory=dict, description="Secrets Manager secrets")
+    config: dict[EnvName, EnvValue] = Field(default_factory=dict,
+                                            description="non-secret settings in SSM Parameter Store")
+    user_pools: dict[Name, UserPool] = Field(default_factory=dict, description="Cognito user pools")
     environments: dict[Name, EnvironmentOverride] = Field(
         default_factory=lambda: {"dev": EnvironmentOverride(), "staging": EnvironmentOverride(),
                                  "prod": EnvironmentOverride()},
@@ -467,6 +547,9 @@ class AppSpec(Strict):
     tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every resource")
     forbid_env: list[EnvName] = Field(default_factory=list, description="variables never allowed in prod")
     suppress: list[Suppression] = Field(default_factory=list, description="accepted policy findings")
+    encryption: Encryption = Field(default_factory=Encryption, description="KMS keys for data at rest")
+    cdn: bool | Cdn = Field(default=False, description="CloudFront in front of the load balancer")
+    registry: Registry = Field(default_factory=Registry, description="ECR for services with `build:`")
 
     @field_validator("region")
     @classmethod
@@ -487,6 +570,20 @@ class AppSpec(Strict):
             if bad:
                 raise ValueError(f"unknown AWS region(s) in residency: {', '.join(bad)}")
         return v
+
+    @field_validator("config")
+    @classmethod
+    def _config(cls, v: dict[str, EnvValue]) -> dict[str, EnvValue]:
+        bad = [k for k in v if SECRET_NAME_RE.search(k)]
+        if bad:
+            raise ValueError(f"{', '.join(bad)} looks like a credential: put it under `secrets:`, not `config:`")
+        return v
+
+    @property
+    def cdn_spec(self) -> Cdn | None:
+        """The CDN block when CloudFront is on."""
+        cdn = Cdn() if self.cdn is True else (self.cdn or None)
+        return cdn if cdn and cdn.enabled else None
 
     @property
     def domain_spec(self) -> Domain | None:

@@ -144,7 +144,8 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
         out.append(Diagnostic("error", msg, smap.locate(path), hint))
 
     kinds: dict[str, dict[str, Any]] = {
-        "services": app.services, "databases": app.databases, "caches": app.caches, "buckets": app.buckets}
+        "services": app.services, "databases": app.databases, "caches": app.caches, "buckets": app.buckets,
+        "user_pools": app.user_pools}
     owner: dict[str, str] = {}
     for kind, items in kinds.items():
         for name in items:
@@ -170,6 +171,12 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
                 path: KeyPath = ("services", sname, "secrets", env_var) if isinstance(svc.secrets, dict) else \
                     ("services", sname, "secrets", svc.secrets.index(secret))  # type: ignore[union-attr]
                 err(path, f"secret {secret!r} is not defined", "declare it under the top-level `secrets:`")
+        for i, name in enumerate(svc.config):
+            if name not in app.config:
+                err(("services", sname, "config", i), f"config {name!r} is not defined",
+                    "declare it under the top-level `config:`")
+            elif name in svc.env or name in svc.secret_env:
+                err(("services", sname, "config", i), f"{name} is set both as config and as env or a secret")
         for key, value in svc.env.items():
             out.extend(_connection_ref_problems(app, smap, sname, key, value, owner))
             if key in svc.secret_env:
@@ -219,7 +226,8 @@ def _plain_credential_problems(smap: SourceMap, path: KeyPath, key: str, value: 
 
 
 CONNECTION_REF_RE = re.compile(r"\{\{\s*([a-z][a-z0-9-]*)\.([a-z_]+)\s*\}\}")
-_KIND_OF_BLOCK = {"databases": "database", "caches": "cache", "buckets": "bucket", "services": "service"}
+_KIND_OF_BLOCK = {"databases": "database", "caches": "cache", "buckets": "bucket", "services": "service",
+                  "user_pools": "user_pool"}
 
 
 def connection_refs(value: object) -> list[tuple[str, str]]:
@@ -244,6 +252,11 @@ def _connection_ref_problems(app: AppSpec, smap: SourceMap, sname: str, key: str
         elif ref not in app.services[sname].uses:
             out.append(Diagnostic("error", f"{key} refers to {ref!r}, which the service does not use",
                                   smap.locate(path), f"add {ref!r} to services.{sname}.uses"))
+        elif kind == "database" and attr == "url" and app.databases[ref].password == "managed":
+            out.append(Diagnostic("error", f"{key}: {ref} has password: managed, so RDS rotates it and a URL "
+                                  "built at deploy time would go stale", smap.locate(path),
+                                  f"use {{{{ {ref}.host }}}}, {{{{ {ref}.user }}}} and {{{{ {ref}.password }}}} "
+                                  "(injected fresh at each task start)"))
         elif allowed[attr] == "secret" and CONNECTION_REF_RE.sub("", str(value)).strip():
             out.append(Diagnostic("error", f"{key}: {ref}.{attr} is a secret and must be the whole value",
                                   smap.locate(path), "ECS injects secrets as whole values; drop the text around it"))
