@@ -55,3 +55,49 @@ def run_deploy(target: Target) -> Callable[..., tuple[DeployResult, QuietReporte
         options.setdefault("poll", 0.05)
         return deploy(synth, target, DeployOptions(**options), reporter), reporter
     return run
+
+
+class Stacks:
+    """Deploys small templates straight through CloudFormation change sets, as moorage's deploy does."""
+
+    def __init__(self, aws: Callable[[str, str], Any], region: str = "us-east-1") -> None:
+        self.cfn = aws("cloudformation", region)
+        self.counter = 0
+
+    def deploy(self, name: str, template: dict[str, Any], ok: bool = True) -> dict[str, str]:
+        """Create or update ``name``; returns its outputs (asserting the expected success)."""
+        import json
+
+        try:
+            self.cfn.describe_stacks(StackName=name)
+            kind = "UPDATE"
+        except self.cfn.exceptions.ClientError:
+            kind = "CREATE"
+        self.counter += 1
+        change_set = self.cfn.create_change_set(StackName=name, ChangeSetName=f"c{self.counter}", ChangeSetType=kind,
+                                                TemplateBody=json.dumps(template),
+                                                Capabilities=["CAPABILITY_NAMED_IAM"])
+        self.cfn.execute_change_set(ChangeSetName=change_set["Id"])
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        if ok:
+            assert stack["StackStatus"] == f"{kind}_COMPLETE", self.problems(name)
+            assert not [e for e in self.events(name) if "NOT EMULATED" in (e.get("ResourceStatusReason") or "")]
+        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return list(self.cfn.describe_stack_events(StackName=name)["StackEvents"])
+
+    def problems(self, name: str) -> list[tuple[str, str, str]]:
+        return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", ""))
+                for e in self.events(name) if "FAILED" in e["ResourceStatus"]]
+
+    def delete(self, name: str) -> None:
+        self.cfn.delete_stack(StackName=name)
+        assert [s["StackName"] for s in self.cfn.describe_stacks()["Stacks"] if s["StackName"] == name] == [], \
+            self.problems(name)
+
+
+@pytest.fixture
+def stacks(aws: Callable[[str, str], Any]) -> Stacks:
+    """Small templates deployed to a fresh emulator in us-east-1."""
+    return Stacks(aws)

@@ -4,15 +4,44 @@ the engine uses for types without an in-place update."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-from moorage.deploy.schema import replacing_properties
 from moorage.emulator import runtime
 
 
+@cache
+def create_only(resource_type: str) -> tuple[tuple[str, ...], ...]:
+    """The create-only property paths of ``resource_type`` (cfn-lint's provider schemas), e.g.
+    ``("HealthCheckConfig", "Type")``; a ``*`` (array item) ends a path there."""
+    try:
+        from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
+    except Exception:  # noqa: BLE001 - unknown type: nothing known to replace
+        return ()
+    paths = []
+    for path in schema.get("createOnlyProperties", []):
+        parts = str(path).split("/")[2:] if str(path).startswith("/properties/") else []
+        if "*" in parts:
+            parts = parts[:parts.index("*")]
+        if parts:
+            paths.append(tuple(parts))
+    return tuple(paths)
+
+
+def _at(props: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(props, dict):
+            return None
+        props = props.get(part)
+    return props
+
+
 def needs_replacement(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """True when the change from ``old`` to ``new`` properties replaces the resource."""
-    return bool(replacing_properties(resource_type, old, new))
+    """True when the change from ``old`` to ``new`` properties changes a create-only property (nested
+    paths compared where they lead: a health check's ``HealthCheckConfig/Type``, not the whole config)."""
+    return any(_at(old, path) != _at(new, path) for path in create_only(resource_type))
 
 
 def _ec2(region: str) -> Any:
@@ -68,10 +97,6 @@ def _flow_log(res: Any, region: str, _: dict[str, Any]) -> None:
     _ec2(region).delete_flow_logs(FlowLogIds=[res.id])
 
 
-def _cluster(res: Any, region: str, _: dict[str, Any]) -> None:
-    runtime.client("ecs", region).delete_cluster(cluster=res.name)
-
-
 def _elb(kind: str) -> Callable[[Any, str, dict[str, Any]], None]:
     def delete(res: Any, region: str, _: dict[str, Any]) -> None:
         client = runtime.client("elbv2", region)
@@ -84,10 +109,6 @@ def _elb(kind: str) -> Callable[[Any, str, dict[str, Any]], None]:
         else:
             client.delete_rule(RuleArn=res.arn)
     return delete
-
-
-def _log_group(res: Any, region: str, _: dict[str, Any]) -> None:
-    runtime.client("logs", region).delete_log_group(logGroupName=res.name)
 
 
 def _topic(res: Any, region: str, _: dict[str, Any]) -> None:
@@ -105,12 +126,10 @@ NATIVE_DELETERS: dict[str, Callable[[Any, str, dict[str, Any]], None]] = {
     "AWS::EC2::SubnetRouteTableAssociation": _association,
     "AWS::EC2::VPCEndpoint": _endpoint,
     "AWS::EC2::FlowLog": _flow_log,
-    "AWS::ECS::Cluster": _cluster,
     "AWS::ElasticLoadBalancingV2::LoadBalancer": _elb("lb"),
     "AWS::ElasticLoadBalancingV2::TargetGroup": _elb("tg"),
     "AWS::ElasticLoadBalancingV2::Listener": _elb("listener"),
     "AWS::ElasticLoadBalancingV2::ListenerRule": _elb("rule"),
-    "AWS::Logs::LogGroup": _log_group,
     "AWS::SNS::Topic": _topic,
 }
 
@@ -145,9 +164,22 @@ def _tg_attribute(original: Callable[[Any, str], Any] | None) -> Callable[[Any, 
     return get
 
 
+def _origin_init(original: Callable[..., None]) -> Callable[..., None]:
+    def init(self: Any, origin: dict[str, Any]) -> None:
+        original(self, origin)
+        self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+    return init
+
+
 def install_attributes() -> None:
-    """Give moto's load balancer and target group models the ``Fn::GetAtt`` attributes they lack."""
+    """Give moto's load balancer and target group models the ``Fn::GetAtt`` attributes they lack, and
+    its CloudFront origins their origin access control."""
+    from moto.cloudfront import models as cloudfront
     from moto.elbv2 import models as elbv2
+
+    if not getattr(cloudfront.Origin, "_moorage", False):
+        cloudfront.Origin.__init__ = _origin_init(cloudfront.Origin.__init__)  # type: ignore[method-assign]
+        cloudfront.Origin._moorage = True  # type: ignore[attr-defined]
 
     if not getattr(elbv2.FakeLoadBalancer, "_moorage", False):
         setattr(elbv2.FakeLoadBalancer, "get_cfn_attribute",  # noqa: B010 - patching a foreign class

@@ -22,6 +22,9 @@ def to_api(shape: Shape, value: Any) -> Any:
     if value is None:
         return None
     if isinstance(shape, StructureShape):
+        counted = "Quantity" in shape.members and "Items" in shape.members
+        if counted and isinstance(value, list):  # CloudFront's {Quantity, Items} where CloudFormation has a list
+            value = {"Items": value}
         if not isinstance(value, dict):
             return value
         members = {_norm(n): (n, s) for n, s in shape.members.items()}
@@ -32,6 +35,8 @@ def to_api(shape: Shape, value: Any) -> Any:
                 converted = to_api(found[1], val)
                 if converted is not None:
                     out[found[0]] = converted
+        if counted and "Quantity" not in out:
+            out["Quantity"] = len(out.get("Items") or [])
         return out
     if isinstance(shape, ListShape):
         items = value if isinstance(value, list) else [value]

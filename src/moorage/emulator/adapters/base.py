@@ -21,6 +21,9 @@ class ApiResource(CloudFormationModel):
     TYPE: ClassVar[str] = "Moorage::Emulator::Base"
     SERVICE: ClassVar[str] = ""
     NAME_PROPERTY: ClassVar[str] = ""
+    #: For types whose create call is an idempotent put: the properties that identify the resource.
+    #: While they stay the same, an update puts the new properties again instead of replacing.
+    PUT_KEYS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, physical_id: str, attributes: dict[str, Any], region: str, props: dict[str, Any],
                  name: str) -> None:
@@ -111,16 +114,73 @@ class ApiResource(CloudFormationModel):
     @classmethod
     def modify(cls, client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
         """Update ``old`` in place and return its new attributes, or None to replace it."""
-        return None
+        if not cls.PUT_KEYS or changed(old, props, *cls.PUT_KEYS):
+            return None
+        cls.create(client, props, old.name, old.region)
+        return old.attributes
 
     def remove(self, client: Any) -> None:
         """Delete the resource."""
         raise NotImplementedError
 
 
+class NamedGroup(ApiResource):
+    """A named group of settings (a subnet group, a parameter group): Ref is its lowercase name.
+
+    Subclasses name the API: ``CREATE`` / ``DELETE`` (client methods), ``ID`` (the name argument),
+    ``DESCRIPTION`` (API argument, CloudFormation property) and ``COPIED`` (API argument ->
+    property). With ``APPLY`` (a client method) the group's ``Parameters`` are applied on create and
+    on update, as long as the ``COPIED`` properties stay the same.
+    """
+
+    CREATE: ClassVar[str] = ""
+    DELETE: ClassVar[str] = ""
+    ID: ClassVar[str] = ""
+    DESCRIPTION: ClassVar[tuple[str, str]] = ("Description", "Description")
+    COPIED: ClassVar[dict[str, str]] = {}
+    APPLY: ClassVar[str] = ""
+
+    @classmethod
+    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
+        group = short_name(name, 255, lower=True)
+        kwargs: dict[str, Any] = {cls.ID: group, cls.DESCRIPTION[0]: str(props.get(cls.DESCRIPTION[1], group)),
+                                  "Tags": tags(props)}
+        kwargs.update({api: props[cfn] for api, cfn in cls.COPIED.items() if cfn in props})
+        getattr(client, cls.CREATE)(**kwargs)
+        cls._apply(client, group, props)
+        return group, {}
+
+    @classmethod
+    def _apply(cls, client: Any, group: str, props: dict[str, Any]) -> None:
+        params = [{"ParameterName": k, "ParameterValue": str(v), "ApplyMethod": "pending-reboot"}
+                  for k, v in (props.get("Parameters") or {}).items()]
+        if cls.APPLY and params:
+            getattr(client, cls.APPLY)(**{cls.ID: group, "Parameters": params})
+
+    @classmethod
+    def modify(cls, client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
+        if not cls.APPLY or changed(old, props, *cls.COPIED.values()):
+            return None
+        cls._apply(client, old.physical_id, props)
+        return old.attributes
+
+    def remove(self, client: Any) -> None:
+        getattr(client, self.DELETE)(**{self.ID: self.physical_id})
+
+
 def tags(props: dict[str, Any]) -> list[dict[str, str]]:
     """The CloudFormation ``Tags`` list of ``props`` (Key/Value pairs)."""
     return [{"Key": t["Key"], "Value": str(t["Value"])} for t in props.get("Tags", []) if isinstance(t, dict)]
+
+
+def changed(old: ApiResource, props: dict[str, Any], *keys: str) -> bool:
+    """True when any of ``keys`` differs between ``old``'s properties and ``props`` (create-only keys)."""
+    return any(props.get(k) != old.props.get(k) for k in keys)
+
+
+def without(props: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """``props`` without ``keys``."""
+    return {k: v for k, v in props.items() if k not in keys}
 
 
 def short_name(name: str, limit: int, lower: bool = False) -> str:

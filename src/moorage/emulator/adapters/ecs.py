@@ -5,12 +5,56 @@ from __future__ import annotations
 
 from typing import Any
 
-from moorage.emulator.adapters.base import ApiResource
+from moorage.emulator import runtime
+from moorage.emulator.adapters.base import ApiResource, changed, without
 from moorage.emulator.shapes import api_kwargs
 
 
 def _ecs_tags(props: dict[str, Any]) -> list[dict[str, str]]:
     return [{"key": t["Key"], "value": str(t["Value"])} for t in props.get("Tags", [])]
+
+
+def _service_extras(region: str, cluster: str, name: str, props: dict[str, Any]) -> None:
+    """Record what moto's ECS API accepts but drops (``enableExecuteCommand``) on its service object."""
+    from moto.ecs.models import ecs_backends
+
+    backend = ecs_backends[runtime.ACCOUNT_ID][region]
+    services: list[Any] = backend.describe_services(cluster, [name])[0]
+    service = services[0]
+    service.enable_execute_command = str(props.get("EnableExecuteCommand", False)).lower() == "true"
+
+
+class Cluster(ApiResource):
+    """``AWS::ECS::Cluster``: Ref is the name; attribute Arn. Settings (Container Insights) and the
+    execute-command configuration are applied, which moto's native model drops."""
+
+    TYPE = "AWS::ECS::Cluster"
+    SERVICE = "ecs"
+    NAME_PROPERTY = "ClusterName"
+    _RENAMES = {"ClusterSettings": "settings"}
+
+    @classmethod
+    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
+        kwargs = api_kwargs(client, "CreateCluster", without(props, "Tags", "ClusterName"), cls._RENAMES,
+                            extra={"clusterName": name})
+        if props.get("Tags"):
+            kwargs["tags"] = _ecs_tags(props)
+        cluster = client.create_cluster(**kwargs)["cluster"]
+        return str(cluster["clusterName"]), {"Arn": cluster["clusterArn"]}
+
+    @classmethod
+    def modify(cls, client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
+        if changed(old, props, "ClusterName"):
+            return None
+        kwargs = api_kwargs(client, "UpdateCluster", without(props, "Tags", "ClusterName", "CapacityProviders",
+                                                              "DefaultCapacityProviderStrategy"),
+                            cls._RENAMES, extra={"cluster": old.physical_id})
+        if len(kwargs) > 1:
+            client.update_cluster(**kwargs)
+        return old.attributes
+
+    def remove(self, client: Any) -> None:
+        client.delete_cluster(cluster=self.physical_id)
 
 
 class TaskDefinition(ApiResource):
@@ -49,6 +93,7 @@ class EcsService(ApiResource):
         if props.get("Tags"):
             kwargs["tags"] = _ecs_tags(props)
         service = client.create_service(**kwargs)["service"]
+        _service_extras(region, service["clusterArn"], service["serviceName"], props)
         return service["serviceArn"], {"Name": service["serviceName"], "ServiceArn": service["serviceArn"],
                                        "Cluster": str(props.get("Cluster", "default"))}
 
@@ -61,7 +106,10 @@ class EcsService(ApiResource):
                                   "taskDefinition": str(props["TaskDefinition"])}
         if "DesiredCount" in props:
             kwargs["desiredCount"] = int(props["DesiredCount"])
+        if "EnableExecuteCommand" in props:
+            kwargs["enableExecuteCommand"] = str(props["EnableExecuteCommand"]).lower() == "true"
         client.update_service(**kwargs)
+        _service_extras(old.region, kwargs["cluster"], old.attributes["Name"], props)
         return old.attributes
 
     def remove(self, client: Any) -> None:

@@ -49,6 +49,23 @@ class WebACLAssociation(ApiResource):
         client.disassociate_web_acl(ResourceArn=str(self.props["ResourceArn"]))
 
 
+class LoggingConfiguration(ApiResource):
+    """``AWS::WAFv2::LoggingConfiguration``: Ref is the web ACL's ARN."""
+
+    TYPE = "AWS::WAFv2::LoggingConfiguration"
+    SERVICE = "wafv2"
+    PUT_KEYS = ('ResourceArn',)
+
+    @classmethod
+    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
+        kwargs = api_kwargs(client, "PutLoggingConfiguration", {"LoggingConfiguration": props})
+        client.put_logging_configuration(**kwargs)
+        return str(props["ResourceArn"]), {"ResourceArn": str(props["ResourceArn"])}
+
+    def remove(self, client: Any) -> None:
+        client.delete_logging_configuration(ResourceArn=self.physical_id)
+
+
 class Certificate(ApiResource):
     """``AWS::CertificateManager::Certificate``: Ref is the ARN (validation is not emulated: issued at once)."""
 
@@ -113,19 +130,13 @@ class ScalableTarget(ApiResource):
 
     TYPE = "AWS::ApplicationAutoScaling::ScalableTarget"
     SERVICE = "application-autoscaling"
+    PUT_KEYS = ('ResourceId', 'ScalableDimension', 'ServiceNamespace')
 
     @classmethod
     def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
         client.register_scalable_target(**api_kwargs(client, "RegisterScalableTarget", props))
         pid = f"{props['ResourceId']}|{props['ScalableDimension']}|{props['ServiceNamespace']}"
         return pid, {}
-
-    @classmethod
-    def modify(cls, client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
-        if any(props.get(k) != old.props.get(k) for k in ("ResourceId", "ScalableDimension", "ServiceNamespace")):
-            return None
-        client.register_scalable_target(**api_kwargs(client, "RegisterScalableTarget", props))
-        return old.attributes
 
     def remove(self, client: Any) -> None:
         resource, dimension, namespace = self.physical_id.split("|")

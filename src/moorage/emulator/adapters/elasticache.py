@@ -5,24 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from moorage.emulator import runtime
-from moorage.emulator.adapters.base import ApiResource, short_name, tags
+from moorage.emulator.adapters.base import ApiResource, NamedGroup, short_name, tags
 from moorage.emulator.shapes import api_kwargs
 
 
-class CacheSubnetGroup(ApiResource):
+class CacheSubnetGroup(NamedGroup):
     """``AWS::ElastiCache::SubnetGroup``: Ref is the group name."""
 
     TYPE = "AWS::ElastiCache::SubnetGroup"
     SERVICE = "elasticache"
     NAME_PROPERTY = "CacheSubnetGroupName"
-
-    @classmethod
-    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
-        group = short_name(name, 255, lower=True)
-        client.create_cache_subnet_group(CacheSubnetGroupName=group,
-                                         CacheSubnetGroupDescription=str(props.get("Description", group)),
-                                         SubnetIds=list(props.get("SubnetIds", [])), Tags=tags(props))
-        return group, {}
+    CREATE, ID = "create_cache_subnet_group", "CacheSubnetGroupName"
+    DESCRIPTION = ("CacheSubnetGroupDescription", "Description")
+    COPIED = {"SubnetIds": "SubnetIds"}
 
     def remove(self, client: Any) -> None:
         # moto has no DeleteCacheSubnetGroup: remove it from the backend directly.

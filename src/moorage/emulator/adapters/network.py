@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from moorage.emulator.adapters.base import ApiResource
+from moorage.emulator.adapters.base import ApiResource, without
+from moorage.emulator.shapes import api_kwargs
 
 
 def _permission(props: dict[str, Any]) -> dict[str, Any]:
@@ -47,6 +48,7 @@ class BucketPolicy(ApiResource):
 
     TYPE = "AWS::S3::BucketPolicy"
     SERVICE = "s3"
+    PUT_KEYS = ('Bucket',)
 
     @classmethod
     def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
@@ -54,13 +56,6 @@ class BucketPolicy(ApiResource):
         client.put_bucket_policy(Bucket=str(props["Bucket"]),
                                  Policy=document if isinstance(document, str) else json.dumps(document))
         return str(props["Bucket"]), {}
-
-    @classmethod
-    def modify(cls, client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
-        if props.get("Bucket") != old.props.get("Bucket"):
-            return None
-        cls.create(client, props, old.name, old.region)
-        return old.attributes
 
     def remove(self, client: Any) -> None:
         client.delete_bucket_policy(Bucket=self.physical_id)
@@ -98,6 +93,7 @@ class RecordSet(ApiResource):
 
     TYPE = "AWS::Route53::RecordSet"
     SERVICE = "route53"
+    PUT_KEYS = ('Name', 'Type', 'HostedZoneId')
 
     @staticmethod
     def _zone(client: Any, zone_id: str, record_name: str) -> str:
@@ -135,14 +131,37 @@ class RecordSet(ApiResource):
             {"Action": "UPSERT", "ResourceRecordSet": cls._record(props)}]})
         return str(props["Name"]), {"_zone": zone_id}
 
-    @classmethod
-    def modify(cls, client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
-        if any(props.get(k) != old.props.get(k) for k in ("Name", "Type", "HostedZoneId")):
-            return None
-        cls.create(client, props, old.name, old.region)
-        return old.attributes
-
     def remove(self, client: Any) -> None:
         zone_id = self.attributes.get("_zone") or str(self.props["HostedZoneId"]).split("/")[-1]
         client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
             {"Action": "DELETE", "ResourceRecordSet": self._record(self.props)}]})
+
+
+class HealthCheck(ApiResource):
+    """``AWS::Route53::HealthCheck``: Ref is the health check id; attribute HealthCheckId."""
+
+    TYPE = "AWS::Route53::HealthCheck"
+    SERVICE = "route53"
+    _CREATE_ONLY = ("Type", "RequestInterval", "MeasureLatency")
+
+    @classmethod
+    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
+        kwargs = api_kwargs(client, "CreateHealthCheck", {"HealthCheckConfig": props["HealthCheckConfig"]},
+                            extra={"CallerReference": f"{name}-{id(props)}"})
+        check_id = str(client.create_health_check(**kwargs)["HealthCheck"]["Id"])
+        if props.get("HealthCheckTags"):
+            client.change_tags_for_resource(ResourceType="healthcheck", ResourceId=check_id, AddTags=[
+                {"Key": t["Key"], "Value": str(t["Value"])} for t in props["HealthCheckTags"]])
+        return check_id, {"HealthCheckId": check_id}
+
+    @classmethod
+    def modify(cls, client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
+        new, before = props["HealthCheckConfig"], old.props["HealthCheckConfig"]
+        if any(new.get(k) != before.get(k) for k in cls._CREATE_ONLY):
+            return None
+        client.update_health_check(**api_kwargs(client, "UpdateHealthCheck", without(new, *cls._CREATE_ONLY),
+                                                extra={"HealthCheckId": old.physical_id}))
+        return old.attributes
+
+    def remove(self, client: Any) -> None:
+        client.delete_health_check(HealthCheckId=self.physical_id)

@@ -87,3 +87,33 @@ class SecretTargetAttachment(ApiResource):
 
     def remove(self, client: Any) -> None:
         """Detaching leaves the secret as it is."""
+
+
+class RotationSchedule(ApiResource):
+    """``AWS::SecretsManager::RotationSchedule``: Ref is the secret's ARN. The rotation is configured on the
+    secret (``describe_secret`` shows it) without invoking the rotation function: the emulator runs no code."""
+
+    TYPE = "AWS::SecretsManager::RotationSchedule"
+    SERVICE = "secretsmanager"
+    PUT_KEYS = ('SecretId',)
+
+    @staticmethod
+    def _configure(region: str, arn: str, props: dict[str, Any] | None) -> None:
+        """Set (or with ``props`` None, clear) the rotation of the secret ``arn`` in moto's backend."""
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        secret: Any = secretsmanager_backends[runtime.ACCOUNT_ID][region].secrets[arn]
+        rules = (props or {}).get("RotationRules") or {}
+        secret.rotation_requested = True
+        secret.rotation_enabled = props is not None
+        secret.rotation_lambda_arn = str((props or {}).get("RotationLambdaARN") or "")
+        secret.auto_rotate_after_days = int(rules.get("AutomaticallyAfterDays", 0) or 0)
+
+    @classmethod
+    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
+        arn: str = client.describe_secret(SecretId=str(props["SecretId"]))["ARN"]
+        cls._configure(region, arn, props)
+        return arn, {}
+
+    def remove(self, client: Any) -> None:
+        self._configure(self.region, self.physical_id, None)
