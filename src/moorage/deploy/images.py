@@ -65,19 +65,34 @@ def context_digest(spec: BuildSpec) -> str:
     return digest.hexdigest()[:12]
 
 
+def existing_repository(ecr: Any, name: str) -> str:
+    """The URI of ECR repository ``name``, which the environment's registry stack created."""
+    try:
+        return str(ecr.describe_repositories(repositoryNames=[name])["repositories"][0]["repositoryUri"])
+    except ClientError as exc:
+        raise ImageError(f"ECR repository {name} does not exist: the registry stack should have created it "
+                         f"({exc.response.get('Error', {}).get('Code', 'error')})") from None
+
+
 def build_images(target: Target, region: str, app: str, env: str, builds: list[BuildSpec],
-                 tags: dict[str, str], by_digest: bool) -> tuple[dict[str, str], list[str]]:
-    """Build and push every image; returns (service -> image reference, notes)."""
+                 tags: dict[str, str], by_digest: bool,
+                 repositories: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """Build and push every image; returns (service -> image reference, notes).
+
+    ``repositories`` (service -> name) are the registry stack's; without them a repository is created here.
+    """
     images: dict[str, str] = {}
     notes: list[str] = []
     if not builds:
         return images, notes
     ecr = target.client("ecr", region)
     for spec in builds:
-        uri = ensure_repository(ecr, f"{app}/{spec.service}", tags)
+        planned = (repositories or {}).get(spec.service)
+        repo_name = planned or f"{app}/{spec.service}"
+        uri = existing_repository(ecr, planned) if planned else ensure_repository(ecr, repo_name, tags)
         tag = f"{env}-{context_digest(spec)}"
         if target.local:
-            images[spec.service] = _register_placeholder(ecr, uri, f"{app}/{spec.service}", tag, by_digest)
+            images[spec.service] = _register_placeholder(ecr, uri, repo_name, tag, by_digest)
             notes.append(f"{spec.service}: the emulator cannot run Docker builds; registered {tag} in its ECR "
                          f"repository without building {spec.context}")
             continue

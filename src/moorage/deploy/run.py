@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from moorage import __version__
 from moorage.deploy.changes import ResourceChange, blocking, classify, merge_change_set
 from moorage.deploy.images import BuildSpec, build_images
@@ -165,6 +167,7 @@ class Deployer:
         self.states: dict[str, StackState | None] = {}
         self.result = DeployResult()
         self.images: dict[str, str] = {}
+        self.pending_builds: list[BuildSpec] = []
         self.tags = deploy_tags(self.manifest, options.commit)
 
     def cf(self, key: str) -> Any:
@@ -218,14 +221,38 @@ class Deployer:
         if self.options.dry_run:
             self.images = {b.service: f"<image built from {b.context}>" for b in builds}
             return
+        self.pending_builds = builds
+        # Build now when the repositories exist, so that a new image shows in the change lists; on a first
+        # deploy the registry stack creates them and the images are built just before the services' wave.
+        if not self.manifest.get("repositories") or self._repositories_exist():
+            self.build_now()
+
+    def _repositories_exist(self) -> bool:
+        names = sorted(set(self.manifest.get("repositories", {}).values()))
+        ecr = self.target.client("ecr", self.manifest["region"])
+        try:
+            found = ecr.describe_repositories(repositoryNames=names)["repositories"]
+        except ClientError:
+            return False
+        return len(found) == len(names)
+
+    def build_now(self) -> None:
+        """Build and push the pending images (into the registry stack's repositories, once it is deployed)."""
+        builds, self.pending_builds = self.pending_builds, []
+        if not builds:
+            return
         by_digest = self.options.by_digest
         if by_digest is None:
             by_digest = self.manifest.get("profile") == "prod"
         self.images, notes = build_images(self.target, self.manifest["region"], self.manifest["app"],
-                                          self.manifest["environment"], builds, self.tags, by_digest)
+                                          self.manifest["environment"], builds, self.tags, by_digest,
+                                          self.manifest.get("repositories"))
         for note in notes:
             self.reporter.warn(note)
         self.result.notes.extend(notes)
+
+    def _needs_images(self, keys: list[str]) -> bool:
+        return any("build" in p["from"] for k in keys for p in self.stacks[k].get("parameters", []))
 
     def _params(self, key: str, placeholders: bool) -> dict[str, str]:
         stack = self.stacks[key]
@@ -285,6 +312,8 @@ class Deployer:
                 continue
             first = [k for k in wave if k in jobs]
             rest = [k for k in wave if k not in jobs]
+            if self.pending_builds and self._needs_images(wave):
+                self.build_now()
             failed = self._deploy_wave(first)
             if not failed and first:
                 failed = self._run_jobs(first)

@@ -6,6 +6,7 @@ Also :func:`start_in_thread`, the same server inside the current process (tests,
 from __future__ import annotations
 
 import argparse
+import copyreg
 import json
 import os
 import pickle
@@ -36,8 +37,22 @@ def _backends() -> dict[str, Any]:
     return found
 
 
+_RLOCK, _LOCK = type(threading.RLock()), type(threading.Lock())
+
+
+def _new_lock(reentrant: bool) -> Any:
+    return threading.RLock() if reentrant else threading.Lock()
+
+
+def _pickle_locks() -> None:
+    # Some backends (ECR) hold a threading lock; a restored backend gets a fresh one.
+    copyreg.pickle(_RLOCK, lambda _lock: (_new_lock, (True,)))
+    copyreg.pickle(_LOCK, lambda _lock: (_new_lock, (False,)))
+
+
 def snapshot(path: Path) -> str:
     """Pickle the emulated account to ``path``; returns what happened, in words."""
+    _pickle_locks()
     saved: dict[str, Any] = {}
     skipped: list[str] = []
     for key, backends in _backends().items():

@@ -96,6 +96,8 @@ def build_plan(env: EnvSpec) -> Plan:
     exec_log_group = f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None
     for name, sp in services.items():
         deps = ["network", "platform"] + (["data"] if has_data else []) + (["edge"] if sp.route else []) + keys
+        if name in repositories:
+            deps.append("registry")  # its image is pushed to a repository of the registry stack first
         stacks.append(StackPlan(sp.stack, physical_name(prefix, "svc", name, limit=128),
                                 f"{sp.spec.kind} {name}", deps))
     alarms = shared_alarms(env, edge, {n: d.identifier for n, d in databases.items()},
