@@ -18,6 +18,11 @@ def database_sg(name: str) -> str:
     return f"db-{name}"
 
 
+def proxy_sg(name: str) -> str:
+    """Security group key of a database's RDS Proxy."""
+    return f"proxy-{name}"
+
+
 def cache_sg(name: str) -> str:
     """Security group key of a cache."""
     return f"cache-{name}"
@@ -46,8 +51,14 @@ def security_groups(env: EnvSpec) -> dict[str, SecurityGroup]:
         assert svc.port is not None
         groups["alb"].egress.append(Rule(svc.port, service_sg(svc.name), f"to {svc.name} on its port"))
         groups[service_sg(svc.name)].ingress.append(Rule(svc.port, "alb", f"from the load balancer to {svc.name}"))
-    for name in env.databases:
+    for name, db in env.databases.items():
         groups[database_sg(name)] = SecurityGroup(database_sg(name), f"{env.app} {env.env} database {name}")
+        if db.proxy:
+            # Services reach the proxy; only the proxy reaches the database.
+            proxy = SecurityGroup(proxy_sg(name), f"{env.app} {env.env} RDS Proxy of {name}")
+            proxy.egress.append(Rule(db.port, database_sg(name), f"to database {name}"))
+            groups[database_sg(name)].ingress.append(Rule(db.port, proxy_sg(name), f"from the RDS Proxy of {name}"))
+            groups[proxy.key] = proxy
     for name in env.caches:
         groups[cache_sg(name)] = SecurityGroup(cache_sg(name), f"{env.app} {env.env} cache {name}")
     for svc in env.services.values():
@@ -59,7 +70,8 @@ def security_groups(env: EnvSpec) -> dict[str, SecurityGroup]:
         for used in svc.uses:
             src = service_sg(svc.name)
             if used in env.databases:
-                port, dst = env.databases[used].port, database_sg(used)
+                db = env.databases[used]
+                port, dst = db.port, proxy_sg(used) if db.proxy else database_sg(used)
             elif used in env.caches:
                 port, dst = env.caches[used].port, cache_sg(used)
             elif used in env.services and env.services[used].port:

@@ -110,6 +110,7 @@ class ResolvedDatabase:
     managed_password: bool = False
     monitoring_interval: int = 0
     backup_region: str | None = None
+    proxy: bool = False
 
 
 @dataclass
@@ -499,6 +500,8 @@ def _database(name: str, db: Any, app: AppSpec, profile: str, defaults: dict[str
         monitoring_interval=decide(f"databases.{name}.monitoring_interval", db.monitoring_interval,
                                    d["monitoring_interval"], "enhanced monitoring (OS metrics) every N seconds"),
         backup_region=db.backup_region,
+        proxy=decide(f"databases.{name}.proxy", True if db.proxy else None, False,
+                     "services connect to the database directly"),
     )
 
 

@@ -270,6 +270,7 @@ class Database(Strict):
     monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60] | None = Field(
         default=None, description="enhanced monitoring seconds (0 = off)")
     backup_region: str | None = Field(default=None, description="copy automated backups to this region (RDS)")
+    proxy: bool = Field(default=False, description="RDS Proxy in front: pooled connections, faster failover")
 
     @model_validator(mode="after")
     def _storage(self) -> Database:

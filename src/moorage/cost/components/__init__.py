@@ -23,6 +23,7 @@ PRICERS: dict[str, Pricer] = {
     "AWS::EC2::FlowLog": network.price_flow_log,
     "AWS::RDS::DBInstance": databases.price_db_instance,
     "AWS::RDS::DBCluster": databases.price_db_cluster,
+    "AWS::RDS::DBProxy": databases.price_db_proxy,
     "AWS::ElastiCache::ReplicationGroup": databases.price_replication_group,
     "AWS::ElastiCache::CacheCluster": databases.price_cache_cluster,
     "AWS::S3::Bucket": storage.price_bucket,

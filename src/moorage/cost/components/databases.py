@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from moorage.cost.context import PricingContext, Resource, target, to_number
 from moorage.cost.model import LineItem
+from moorage.data import load_data
 
 ENGINES = {"postgres": "postgres", "mysql": "mysql", "mariadb": "mariadb",
            "aurora-postgresql": "aurora-postgresql", "aurora-mysql": "aurora-mysql", "aurora": "aurora-mysql"}
@@ -73,6 +74,31 @@ def price_db_instance(ctx: PricingContext, res: Resource) -> list[LineItem]:
                                 "rds.backup_gb_month", assumption=assumed,
                                 note="backups up to 100% of provisioned storage are free"))
     return items + _performance_insights(ctx, res)
+
+
+def price_db_proxy(ctx: PricingContext, res: Resource) -> list[LineItem]:
+    """An RDS Proxy: billed per vCPU-hour of the instances it fronts (at least the documented minimum)."""
+    data = load_data("rds_vcpus")
+    groups = [body.get("Properties") or {} for body in (res.template.get("Resources") or {}).values()
+              if isinstance(body, dict) and body.get("Type") == "AWS::RDS::DBProxyTargetGroup"
+              and target((body.get("Properties") or {}).get("DBProxyName")) == res.lid]
+    members = [target(ref) for g in groups for ref in (g.get("DBInstanceIdentifiers") or [])]
+    for g in groups:
+        for ref in g.get("DBClusterIdentifiers") or []:
+            cluster = target(ref)
+            members += [lid for lid, body in (res.template.get("Resources") or {}).items()
+                        if isinstance(body, dict) and body.get("Type") == "AWS::RDS::DBInstance"
+                        and target((body.get("Properties") or {}).get("DBClusterIdentifier")) == cluster]
+    vcpus = 0
+    for lid in members:
+        inst = ctx.in_stack(res, lid)
+        klass = inst.prop("DBInstanceClass") if inst else None
+        if not isinstance(klass, str) or klass not in data["vcpus"]:
+            return [ctx.unknown(res, "RDS Proxy vCPU-hours", f"vCPUs of the target {lid} are not known")]
+        vcpus += data["vcpus"][klass]
+    vcpus = max(vcpus, data["proxy_minimum_vcpus"])
+    return [ctx.charge(res, f"RDS Proxy ({vcpus} vCPUs of its targets)", vcpus * ctx.hours, "vCPU-hour",
+                       "rds.proxy_vcpu_hour")]
 
 
 def price_db_cluster(ctx: PricingContext, res: Resource) -> list[LineItem]:
