@@ -7,8 +7,17 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from moorage.deploy.destroy import destroy
+from moorage.deploy.progress import QuietReporter
 from moorage.emulator.adapters import ADAPTERS
 from moorage.emulator.engine import emulation_of
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# The seed guides, in the environment with the most resources (hello and maestro: test_deploy.py).
+SEEDS = sorted(str(p.relative_to(EXAMPLES.parent)) for p in EXAMPLES.glob("*/moorage.yml")
+               if p.parent.name not in ("hello", "maestro"))
 
 
 def test_every_emitted_type_is_emulated(case: Any) -> None:
@@ -44,3 +53,20 @@ def test_kitchen_prod_deploys_completely(kitchen: Any, run_deploy: Any) -> None:
     assert result.ok, result.to_json()
     assert {o.status for o in result.outcomes.values()} == {"CREATE_COMPLETE"}
     assert [e for o in result.outcomes.values() for e in o.not_emulated] == []
+
+
+@pytest.mark.parametrize("spec", SEEDS, ids=[s.split("/")[1] for s in SEEDS])
+def test_seed_guide_prod_deploys_and_destroys(spec: str, cases: Any, run_deploy: Any, target: Any) -> None:
+    """Every resource of a seed guide's production environment is created; destroying deletes the stacks,
+    stopping only at a database with deletion protection (refused, as on AWS)."""
+    loaded = cases.loaded(spec)
+    env = "prod" if "prod" in loaded.spec.environments else list(loaded.spec.environments)[-1]
+    synth = cases.get(spec, env).synth
+    result, _ = run_deploy(synth)
+    assert result.ok, result.to_json()
+    assert [e for o in result.outcomes.values() for e in o.not_emulated] == []
+    gone = destroy(target, synth.manifest, QuietReporter(), poll=0.05)
+    assert all("deletion protection" in reason for reason in gone.failed.values()), gone.failed
+    if not gone.failed:
+        assert len(gone.deleted) == len(synth.manifest["stacks"])
+    assert gone.deleted  # the later waves at least (destroy stops at the refused stack)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
 from moorage.emulator import runtime
@@ -171,12 +172,31 @@ def _origin_init(original: Callable[..., None]) -> Callable[..., None]:
     return init
 
 
+def _task_requirements(original: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    """moto's RunTask adds up container memory and fails on Fargate containers that leave it to the task."""
+    def calc(task_definition: Any) -> dict[str, Any]:
+        containers = [c if c.get("Memory") or c.get("MemoryReservation") else
+                      {**c, "memory": c.get("memory") or c.get("memoryReservation") or 0}
+                      for c in task_definition.container_definitions]
+        return original(SimpleNamespace(container_definitions=containers))
+    return calc
+
+
 def install_attributes() -> None:
-    """Give moto's load balancer and target group models the ``Fn::GetAtt`` attributes they lack, and
-    its CloudFront origins their origin access control."""
+    """Give moto's load balancer and target group models the ``Fn::GetAtt`` attributes they lack, its
+    CloudFront origins their origin access control; let its RunTask start Fargate tasks (containers
+    without memory, network interfaces without a private DNS name)."""
     from moto.cloudfront import models as cloudfront
+    from moto.ec2.models import elastic_network_interfaces as enis
+    from moto.ecs import models as ecs
     from moto.elbv2 import models as elbv2
 
+    if not getattr(ecs.EC2ContainerServiceBackend, "_moorage", False):
+        calc = _task_requirements(ecs.EC2ContainerServiceBackend._calculate_task_resource_requirements)
+        ecs.EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(calc)  # type: ignore[method-assign,assignment]
+        ecs.EC2ContainerServiceBackend._moorage = True  # type: ignore[attr-defined]
+    if not hasattr(enis.NetworkInterface, "private_dns_name"):  # set on instances only with DNS hostnames
+        enis.NetworkInterface.private_dns_name = ""
     if not getattr(cloudfront.Origin, "_moorage", False):
         cloudfront.Origin.__init__ = _origin_init(cloudfront.Origin.__init__)  # type: ignore[method-assign]
         cloudfront.Origin._moorage = True  # type: ignore[attr-defined]

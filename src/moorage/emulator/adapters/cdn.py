@@ -33,6 +33,8 @@ def _config(cfn: dict[str, Any], reference: str) -> dict[str, Any]:
     for origin in config.get("Origins") or []:
         if "S3OriginConfig" in origin:
             origin["S3OriginConfig"] = {"OriginAccessIdentity": "", **origin["S3OriginConfig"]}
+        if "CustomOriginConfig" in origin:
+            origin["CustomOriginConfig"] = {"HTTPPort": 80, "HTTPSPort": 443, **origin["CustomOriginConfig"]}
     if "DefaultCacheBehavior" in config:
         config["DefaultCacheBehavior"] = _behavior(config["DefaultCacheBehavior"])
     config["CacheBehaviors"] = [_behavior(b) for b in config.get("CacheBehaviors") or []]
