@@ -409,3 +409,16 @@ def test_elasticache_with_kms_key(stacks: Any, aws: Aws) -> None:
     [group] = aws("elasticache", R).describe_replication_groups(ReplicationGroupId=o["Cache"])["ReplicationGroups"]
     assert group["AtRestEncryptionEnabled"] is True and group.get("KmsKeyId") in (o["Key"], o["Key"].split("/")[-1])
     stacks.delete("cache")
+
+
+def test_read_replica_and_aurora_mysql_of_variants(variants: Any, run_deploy: Any, aws: Aws) -> None:
+    """A MySQL read replica is created as a replica of its source (CreateDBInstanceReadReplica)."""
+    synth = variants("prod").synth
+    result, _ = run_deploy(synth)
+    assert result.ok, result.to_json()
+    rds = aws("rds", synth.manifest["region"])
+    sources = {d["DBInstanceIdentifier"]: d.get("ReadReplicaSourceDBInstanceIdentifier")
+               for d in rds.describe_db_instances()["DBInstances"]}
+    assert sources["variants-prod-orders-replica1"] == "variants-prod-orders"
+    assert rds.describe_db_instances(DBInstanceIdentifier="variants-prod-orders")["DBInstances"][0][
+        "ReadReplicaDBInstanceIdentifiers"] == ["variants-prod-orders-replica1"]

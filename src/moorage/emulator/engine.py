@@ -255,29 +255,13 @@ def _update_map(self: Any, template: dict[str, Any], parameters: dict[str, Any] 
             self._parsed_resources[name] = resource
         if _physical(resource) != before or reads & replaced:
             replaced.add(name)
-    removals = [n for n in reversed(creation_order(old)) if n not in new]
-    last: Exception | None = None
-    for _ in range(3):
-        for name in list(removals):
-            parsed = self._parsed_resources.get(name)
-            try:
-                if parsed is not None and not isinstance(parsed, str):
-                    self._delete_resource(parsed, old[name])
-                self._parsed_resources.pop(name, None)
-                removals.remove(name)
-            except Exception as exc:  # noqa: BLE001 - retry after the others (dependency order)
-                last = exc
-        if not removals:
-            return
-    if last is not None:
-        raise last
+    _delete_each(self, [n for n in reversed(creation_order(old)) if n not in new], old)
 
 
-def _delete_map(self: Any) -> None:
-    """ResourceMap.delete in reverse dependency order (dependents first); ``Retain`` resources stay."""
-    resources = self._resource_json_map or {}
-    pending = [n for n in reversed(creation_order(resources))
-               if resources[n].get("DeletionPolicy") not in ("Retain", "RetainExceptOnCreate")]
+def _delete_each(self: Any, names: list[str], resources: dict[str, Any]) -> None:
+    """Delete ``names`` (dependents first); a failed deletion is retried after the others, up to three
+    rounds, and the last failure raised."""
+    pending = list(names)
     last: Exception | None = None
     for _ in range(3):
         for name in list(pending):
@@ -287,12 +271,19 @@ def _delete_map(self: Any) -> None:
                     self._delete_resource(parsed, resources[name])
                 self._parsed_resources.pop(name, None)
                 pending.remove(name)
-            except Exception as exc:  # noqa: BLE001 - retry after the others
+            except Exception as exc:  # noqa: BLE001 - retry after the others (dependency order)
                 last = exc
         if not pending:
             return
     if last is not None:
         raise last
+
+
+def _delete_map(self: Any) -> None:
+    """ResourceMap.delete in reverse dependency order (dependents first); ``Retain`` resources stay."""
+    resources = self._resource_json_map or {}
+    _delete_each(self, [n for n in reversed(creation_order(resources))
+                        if resources[n].get("DeletionPolicy") not in ("Retain", "RetainExceptOnCreate")], resources)
 
 
 # --- stack operations ------------------------------------------------------------------------------------

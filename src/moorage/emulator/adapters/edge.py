@@ -54,7 +54,7 @@ class LoggingConfiguration(ApiResource):
 
     TYPE = "AWS::WAFv2::LoggingConfiguration"
     SERVICE = "wafv2"
-    PUT_KEYS = ('ResourceArn',)
+    PUT_KEYS = ("ResourceArn",)
 
     @classmethod
     def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
@@ -130,7 +130,7 @@ class ScalableTarget(ApiResource):
 
     TYPE = "AWS::ApplicationAutoScaling::ScalableTarget"
     SERVICE = "application-autoscaling"
-    PUT_KEYS = ('ResourceId', 'ScalableDimension', 'ServiceNamespace')
+    PUT_KEYS = ("ResourceId", "ScalableDimension", "ServiceNamespace")
 
     @classmethod
     def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from moorage.emulator.adapters.base import ApiResource, without
 from moorage.emulator.shapes import api_kwargs
@@ -28,19 +28,42 @@ def _permission(props: dict[str, Any]) -> dict[str, Any]:
 
 
 class SecurityGroupEgress(ApiResource):
-    """``AWS::EC2::SecurityGroupEgress``: one outbound rule."""
+    """``AWS::EC2::SecurityGroupEgress``: one outbound rule; Ref and attribute Id are the rule's id."""
 
     TYPE = "AWS::EC2::SecurityGroupEgress"
     SERVICE = "ec2"
+    DIRECTION: ClassVar[str] = "egress"
+
+    @classmethod
+    def _permission(cls, props: dict[str, Any]) -> dict[str, Any]:
+        return _permission(props)
 
     @classmethod
     def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
-        out = client.authorize_security_group_egress(GroupId=str(props["GroupId"]), IpPermissions=[_permission(props)])
-        rules = out.get("SecurityGroupRules") or [{}]
-        return str(rules[0].get("SecurityGroupRuleId") or name), {"Id": rules[0].get("SecurityGroupRuleId", name)}
+        authorize = getattr(client, f"authorize_security_group_{cls.DIRECTION}")
+        out = authorize(GroupId=str(props["GroupId"]), IpPermissions=[cls._permission(props)])
+        rule_id = str((out.get("SecurityGroupRules") or [{}])[0].get("SecurityGroupRuleId") or name)
+        return rule_id, {"Id": rule_id}
 
     def remove(self, client: Any) -> None:
-        client.revoke_security_group_egress(GroupId=str(self.props["GroupId"]), IpPermissions=[_permission(self.props)])
+        revoke = getattr(client, f"revoke_security_group_{self.DIRECTION}")
+        revoke(GroupId=str(self.props["GroupId"]), IpPermissions=[self._permission(self.props)])
+
+
+class SecurityGroupIngress(SecurityGroupEgress):
+    """``AWS::EC2::SecurityGroupIngress``: one inbound rule (moto's native model cannot delete it)."""
+
+    TYPE = "AWS::EC2::SecurityGroupIngress"
+    DIRECTION = "ingress"
+
+    @classmethod
+    def _permission(cls, props: dict[str, Any]) -> dict[str, Any]:
+        source = dict(props)
+        if "SourceSecurityGroupId" in source:
+            source["DestinationSecurityGroupId"] = source.pop("SourceSecurityGroupId")
+        if "SourcePrefixListId" in source:
+            source["DestinationPrefixListId"] = source.pop("SourcePrefixListId")
+        return _permission(source)
 
 
 class BucketPolicy(ApiResource):
@@ -48,7 +71,7 @@ class BucketPolicy(ApiResource):
 
     TYPE = "AWS::S3::BucketPolicy"
     SERVICE = "s3"
-    PUT_KEYS = ('Bucket',)
+    PUT_KEYS = ("Bucket",)
 
     @classmethod
     def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
@@ -61,39 +84,12 @@ class BucketPolicy(ApiResource):
         client.delete_bucket_policy(Bucket=self.physical_id)
 
 
-class SecurityGroupIngress(ApiResource):
-    """``AWS::EC2::SecurityGroupIngress``: one inbound rule (moto's native model cannot delete it)."""
-
-    TYPE = "AWS::EC2::SecurityGroupIngress"
-    SERVICE = "ec2"
-
-    @staticmethod
-    def _permission(props: dict[str, Any]) -> dict[str, Any]:
-        source = dict(props)
-        if "SourceSecurityGroupId" in source:
-            source["DestinationSecurityGroupId"] = source.pop("SourceSecurityGroupId")
-        if "SourcePrefixListId" in source:
-            source["DestinationPrefixListId"] = source.pop("SourcePrefixListId")
-        return _permission(source)
-
-    @classmethod
-    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
-        out = client.authorize_security_group_ingress(GroupId=str(props["GroupId"]),
-                                                      IpPermissions=[cls._permission(props)])
-        rules = out.get("SecurityGroupRules") or [{}]
-        return str(rules[0].get("SecurityGroupRuleId") or name), {"Id": rules[0].get("SecurityGroupRuleId", name)}
-
-    def remove(self, client: Any) -> None:
-        client.revoke_security_group_ingress(GroupId=str(self.props["GroupId"]),
-                                             IpPermissions=[self._permission(self.props)])
-
-
 class RecordSet(ApiResource):
     """``AWS::Route53::RecordSet``: a zone id unknown to the emulator gets a stand-in zone under that id."""
 
     TYPE = "AWS::Route53::RecordSet"
     SERVICE = "route53"
-    PUT_KEYS = ('Name', 'Type', 'HostedZoneId')
+    PUT_KEYS = ("Name", "Type", "HostedZoneId")
 
     @staticmethod
     def _zone(client: Any, zone_id: str, record_name: str) -> str:

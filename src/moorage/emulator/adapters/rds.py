@@ -75,9 +75,14 @@ class _Database(ApiResource):
     @classmethod
     def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
         identifier = short_name(name, 63, lower=True)
-        kwargs = api_kwargs(client, f"Create{cls.KIND}", without(props, *_SKIP), cls.RENAMES,
-                            extra={cls.NAME_PROPERTY: identifier, "Tags": tags(props)})
-        db = getattr(client, f"create_{cls.METHOD}")(**kwargs)[cls.KIND]
+        # A read replica (SourceDBInstanceIdentifier) is created by its own API call.
+        method = f"create_{cls.METHOD}" + ("_read_replica" if props.get("SourceDBInstanceIdentifier") else "")
+        operation = client.meta.method_to_api_mapping[method]
+        extra: dict[str, Any] = {cls.NAME_PROPERTY: identifier, "Tags": tags(props)}
+        if (props.get("MasterUserSecret") or {}).get("KmsKeyId"):
+            extra["MasterUserSecretKmsKeyId"] = str(props["MasterUserSecret"]["KmsKeyId"])
+        kwargs = api_kwargs(client, operation, without(props, *_SKIP), cls.RENAMES, extra=extra)
+        db = getattr(client, method)(**kwargs)[cls.KIND]
         return identifier, cls._attributes(db, identifier, props)
 
     @classmethod

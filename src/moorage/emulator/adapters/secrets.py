@@ -95,7 +95,7 @@ class RotationSchedule(ApiResource):
 
     TYPE = "AWS::SecretsManager::RotationSchedule"
     SERVICE = "secretsmanager"
-    PUT_KEYS = ('SecretId',)
+    PUT_KEYS = ("SecretId",)
 
     @staticmethod
     def _configure(region: str, arn: str, props: dict[str, Any] | None) -> None:
