@@ -422,3 +422,60 @@ def test_read_replica_and_aurora_mysql_of_variants(variants: Any, run_deploy: An
     assert sources["variants-prod-orders-replica1"] == "variants-prod-orders"
     assert rds.describe_db_instances(DBInstanceIdentifier="variants-prod-orders")["DBInstances"][0][
         "ReadReplicaDBInstanceIdentifiers"] == ["variants-prod-orders-replica1"]
+
+
+def test_snapshot_keeps_kms_keys_and_certificates(stacks: Any, aws: Aws, fresh: str, tmp_path: Any) -> None:
+    """`moorage local stop` pickles every backend: KMS keys and ACM certificates hold cryptography objects."""
+    import urllib.request
+
+    from moorage.emulator.serve import restore, snapshot
+
+    o = stacks.deploy("keys", {"Resources": {
+        "Key": {"Type": "AWS::KMS::Key", "Properties": {"Description": "kept"}},
+        "Cert": {"Type": "AWS::CertificateManager::Certificate", "Properties": {"DomainName": "a.example.com"}}},
+        "Outputs": out(("Key", ref("Key")), ("Cert", ref("Cert")))})
+    said = snapshot(tmp_path / "state.pickle")
+    assert "could not save" not in said, said
+    with urllib.request.urlopen(urllib.request.Request(f"{fresh}/moto-api/reset", method="POST"), timeout=10):  # noqa: S310
+        pass
+    restore(tmp_path / "state.pickle")
+    assert aws("kms", R).describe_key(KeyId=o["Key"])["KeyMetadata"]["Description"] == "kept"
+    assert aws("acm", R).describe_certificate(CertificateArn=o["Cert"])["Certificate"]["DomainName"] == "a.example.com"
+
+
+def test_rds_proxy_and_target_group(stacks: Any, aws: Aws) -> None:
+    ec2 = aws("ec2", R)
+    vpc = ec2.create_vpc(CidrBlock="10.6.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.6.{i}.0/24", AvailabilityZone=f"{R}{z}")["Subnet"][
+        "SubnetId"] for i, z in ((1, "a"), (2, "b"))]
+    group = ec2.create_security_group(GroupName="proxy", Description="proxy", VpcId=vpc)["GroupId"]
+    tpl: dict[str, Any] = {"Resources": {
+        "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {"Name": "shop/db", "SecretString": "{}"}},
+        "Subnets": {"Type": "AWS::RDS::DBSubnetGroup", "Properties": {"DBSubnetGroupDescription": "db",
+                                                                      "SubnetIds": subnets}},
+        "Db": {"Type": "AWS::RDS::DBInstance", "Properties": {
+            "DBInstanceIdentifier": "shop-db", "Engine": "postgres", "DBInstanceClass": "db.t4g.micro",
+            "AllocatedStorage": "20", "MasterUsername": "shop", "MasterUserPassword": "secret-password",
+            "DBSubnetGroupName": ref("Subnets")}},
+        "Proxy": {"Type": "AWS::RDS::DBProxy", "Properties": {
+            "DBProxyName": "shop-proxy", "EngineFamily": "POSTGRESQL", "RequireTLS": True, "IdleClientTimeout": 1800,
+            "RoleArn": "arn:aws:iam::123456789012:role/proxy", "VpcSubnetIds": subnets,
+            "VpcSecurityGroupIds": [group],
+            "Auth": [{"AuthScheme": "SECRETS", "SecretArn": ref("Secret"), "IAMAuth": "DISABLED"}]}},
+        "Targets": {"Type": "AWS::RDS::DBProxyTargetGroup", "Properties": {
+            "DBProxyName": ref("Proxy"), "TargetGroupName": "default", "DBInstanceIdentifiers": [ref("Db")]}},
+    }, "Outputs": out(("Proxy", ref("Proxy")), ("Endpoint", att("Proxy", "Endpoint")),
+                      ("Arn", att("Proxy", "DBProxyArn")), ("Targets", ref("Targets")))}
+    o = stacks.deploy("proxy", tpl)
+    rds = aws("rds", R)
+    [proxy] = rds.describe_db_proxies(DBProxyName="shop-proxy")["DBProxies"]
+    assert proxy["DBProxyArn"] == o["Arn"] and proxy["Endpoint"] == o["Endpoint"] and proxy["RequireTLS"] is True
+    [target_group] = rds.describe_db_proxy_target_groups(DBProxyName="shop-proxy")["TargetGroups"]
+    assert target_group["TargetGroupArn"] == o["Targets"]
+    targets = rds.describe_db_proxy_targets(DBProxyName="shop-proxy")["Targets"]
+    assert [t.get("RdsResourceId") for t in targets] == ["shop-db"]
+    tpl["Resources"]["Proxy"]["Properties"]["IdleClientTimeout"] = 600
+    assert stacks.deploy("proxy", tpl)["Arn"] == o["Arn"]
+    assert rds.describe_db_proxies(DBProxyName="shop-proxy")["DBProxies"][0]["IdleClientTimeout"] == 600
+    stacks.delete("proxy")
+    assert rds.describe_db_proxies()["DBProxies"] == []

@@ -50,9 +50,35 @@ def _pickle_locks() -> None:
     copyreg.pickle(_LOCK, lambda _lock: (_new_lock, (False,)))
 
 
+def _load_key(pem: bytes) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    return load_pem_private_key(pem, password=None)
+
+
+def _load_certificate(pem: bytes) -> Any:
+    from cryptography.x509 import load_pem_x509_certificate
+
+    return load_pem_x509_certificate(pem)
+
+
+def _pickle_keys() -> None:
+    # KMS keys and ACM certificates hold private keys and certificates (cryptography objects): pickled as PEM.
+    from cryptography.hazmat.bindings._rust import openssl as rust
+    from cryptography.hazmat.bindings._rust import x509
+    from cryptography.hazmat.primitives import serialization as ser
+
+    def reduce(key: Any) -> tuple[Any, tuple[bytes]]:
+        return _load_key, (key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption()),)
+    for kind in (rust.rsa.RSAPrivateKey, rust.ec.ECPrivateKey):
+        copyreg.pickle(kind, reduce)
+    copyreg.pickle(x509.Certificate, lambda cert: (_load_certificate, (cert.public_bytes(ser.Encoding.PEM),)))
+
+
 def snapshot(path: Path) -> str:
     """Pickle the emulated account to ``path``; returns what happened, in words."""
     _pickle_locks()
+    _pickle_keys()
     saved: dict[str, Any] = {}
     skipped: list[str] = []
     for key, backends in _backends().items():

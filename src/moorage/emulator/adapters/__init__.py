@@ -37,6 +37,8 @@ from moorage.emulator.adapters.rds import (
     DBClusterParameterGroup,
     DBInstance,
     DBParameterGroup,
+    DBProxy,
+    DBProxyTargetGroup,
     DBSubnetGroup,
 )
 from moorage.emulator.adapters.secrets import RotationSchedule, Secret, SecretTargetAttachment
@@ -44,13 +46,13 @@ from moorage.emulator.adapters.servicediscovery import DiscoveryService, Private
 from moorage.emulator.adapters.storage import AccessPoint, Bucket, LogGroup, Repository
 
 ADAPTERS: dict[str, type[ApiResource]] = {cls.TYPE: cls for cls in (
-    Alarm, CapacityProviderAssociations, Cluster, EcsService, TaskDefinition, Budget, Certificate,
-    LoggingConfiguration, ScalableTarget, ScalingPolicy, Subscription, WebACL, WebACLAssociation, CacheSubnetGroup,
-    ReplicationGroup, BucketPolicy, HealthCheck, SecurityGroupEgress, SecurityGroupIngress, RecordSet, DBCluster,
-    DBClusterParameterGroup, DBInstance, DBParameterGroup, DBSubnetGroup, RotationSchedule, Secret,
-    SecretTargetAttachment, DiscoveryService, PrivateDnsNamespace, CachePolicy, Distribution, OriginAccessControl,
-    OriginRequestPolicy, ResponseHeadersPolicy, KmsAlias, KmsKey, SsmParameter, UserPool, UserPoolClient,
-    UserPoolDomain, AccessPoint, Bucket, LogGroup, Repository,
+    AccessPoint, Alarm, Bucket, BucketPolicy, Budget, CachePolicy, CacheSubnetGroup, CapacityProviderAssociations,
+    Certificate, Cluster, DBCluster, DBClusterParameterGroup, DBInstance, DBParameterGroup, DBProxy,
+    DBProxyTargetGroup, DBSubnetGroup, DiscoveryService, Distribution, EcsService, HealthCheck, KmsAlias, KmsKey,
+    LogGroup, LoggingConfiguration, OriginAccessControl, OriginRequestPolicy, PrivateDnsNamespace, RecordSet,
+    ReplicationGroup, Repository, ResponseHeadersPolicy, RotationSchedule, ScalableTarget, ScalingPolicy, Secret,
+    SecretTargetAttachment, SecurityGroupEgress, SecurityGroupIngress, SsmParameter, Subscription, TaskDefinition,
+    UserPool, UserPoolClient, UserPoolDomain, WebACL, WebACLAssociation,
 )}
 
 __all__ = ["ADAPTERS", "ApiResource"]

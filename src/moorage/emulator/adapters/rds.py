@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from moorage.emulator.adapters.base import ApiResource, NamedGroup, short_name, tags, without
+from moorage.emulator import runtime
+from moorage.emulator.adapters.base import ApiResource, NamedGroup, changed, short_name, tags, without
 from moorage.emulator.native import create_only
 from moorage.emulator.shapes import api_kwargs
 
@@ -128,3 +129,67 @@ class DBCluster(_Database):
         return {"Endpoint.Address": db.get("Endpoint", f"{identifier}.cluster.local"), "Endpoint.Port": port,
                 "ReadEndpoint.Address": db.get("ReaderEndpoint", ""), "DBClusterArn": db.get("DBClusterArn", ""),
                 "DBClusterResourceId": db.get("DbClusterResourceId", ""), **_master_secret(db)}
+
+
+class DBProxy(ApiResource):
+    """``AWS::RDS::DBProxy``: Ref is the proxy name; attributes DBProxyArn, Endpoint and VpcId."""
+
+    TYPE = "AWS::RDS::DBProxy"
+    SERVICE = "rds"
+    NAME_PROPERTY = "DBProxyName"
+
+    @classmethod
+    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
+        proxy_name = short_name(name, 63, lower=True)
+        kwargs = api_kwargs(client, "CreateDBProxy", props, extra={"DBProxyName": proxy_name, "Tags": tags(props)})
+        proxy = client.create_db_proxy(**kwargs)["DBProxy"]
+        return proxy_name, {"DBProxyArn": proxy["DBProxyArn"], "Endpoint": proxy.get("Endpoint", ""),
+                            "VpcId": proxy.get("VpcId", "")}
+
+    @classmethod
+    def modify(cls, client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
+        if changed(old, props, *(path[0] for path in create_only(cls.TYPE))):
+            return None
+        # moto has no ModifyDBProxy: set what it changes on moto's proxy.
+        from moto.rds.models import rds_backends
+
+        proxy = rds_backends[runtime.ACCOUNT_ID][old.region].db_proxies[old.physical_id]
+        kwargs = api_kwargs(client, "CreateDBProxy", props)
+        proxy.auth, proxy.role_arn = kwargs.get("Auth", proxy.auth), kwargs.get("RoleArn", proxy.role_arn)
+        proxy.vpc_security_group_ids = kwargs.get("VpcSecurityGroupIds", proxy.vpc_security_group_ids)
+        proxy.require_tls = kwargs.get("RequireTLS", False)
+        proxy.idle_client_timeout = kwargs.get("IdleClientTimeout", 1800)
+        proxy.debug_logging = kwargs.get("DebugLogging", False)
+        return old.attributes
+
+    def remove(self, client: Any) -> None:
+        client.delete_db_proxy(DBProxyName=self.physical_id)
+
+
+class DBProxyTargetGroup(ApiResource):
+    """``AWS::RDS::DBProxyTargetGroup``: Ref is the target group's ARN; registers the proxy's database."""
+
+    TYPE = "AWS::RDS::DBProxyTargetGroup"
+    SERVICE = "rds"
+    _TARGETS = ("DBInstanceIdentifiers", "DBClusterIdentifiers")
+
+    @classmethod
+    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
+        proxy, group = str(props["DBProxyName"]), str(props.get("TargetGroupName", "default"))
+        targets = {k: [str(v) for v in props[k]] for k in cls._TARGETS if props.get(k)}
+        if targets:
+            client.register_db_proxy_targets(DBProxyName=proxy, TargetGroupName=group, **targets)
+        if props.get("ConnectionPoolConfigurationInfo"):
+            client.modify_db_proxy_target_group(**api_kwargs(
+                client, "ModifyDBProxyTargetGroup", {"ConnectionPoolConfig": props["ConnectionPoolConfigurationInfo"]},
+                extra={"DBProxyName": proxy, "TargetGroupName": group}))
+        arn = client.describe_db_proxy_target_groups(DBProxyName=proxy, TargetGroupName=group)["TargetGroups"][0][
+            "TargetGroupArn"]
+        return str(arn), {"TargetGroupArn": arn}
+
+    def remove(self, client: Any) -> None:
+        targets = {k: [str(v) for v in self.props[k]] for k in self._TARGETS if self.props.get(k)}
+        if targets:
+            client.deregister_db_proxy_targets(DBProxyName=str(self.props["DBProxyName"]),
+                                               TargetGroupName=str(self.props.get("TargetGroupName", "default")),
+                                               **targets)
