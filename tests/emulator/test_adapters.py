@@ -327,7 +327,10 @@ def test_ecs_cluster_exec_and_service_exec(stacks: Any, aws: Aws) -> None:
             "Memory": "512", "ContainerDefinitions": [{"Name": "web", "Image": "nginx:1.27", "Essential": True}]}},
         "Service": {"Type": "AWS::ECS::Service", "Properties": {
             "Cluster": ref("Cluster"), "ServiceName": "web", "TaskDefinition": ref("Task"), "DesiredCount": 1,
-            "LaunchType": "FARGATE", "EnableExecuteCommand": True, "NetworkConfiguration": {"AwsvpcConfiguration": {
+            "LaunchType": "FARGATE", "EnableExecuteCommand": True, "EnableECSManagedTags": True,
+            "DeploymentConfiguration": {"MinimumHealthyPercent": 100, "MaximumPercent": 200,
+                                        "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True}},
+            "NetworkConfiguration": {"AwsvpcConfiguration": {
                 "Subnets": [subnet], "SecurityGroups": [group], "AssignPublicIp": "DISABLED"}}}},
     }, "Outputs": out(("Cluster", ref("Cluster")), ("Arn", att("Cluster", "Arn")))}
     o = stacks.deploy("ecs", tpl)
@@ -338,7 +341,8 @@ def test_ecs_cluster_exec_and_service_exec(stacks: Any, aws: Aws) -> None:
     assert cluster["configuration"]["executeCommandConfiguration"]["logConfiguration"][
         "cloudWatchLogGroupName"] == "/shop/exec"
     [service] = ecs.describe_services(cluster="shop", services=["web"])["services"]
-    assert service["enableExecuteCommand"] is True
+    assert service["enableExecuteCommand"] is True and service["enableECSManagedTags"] is True
+    assert service["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     tpl["Resources"]["Service"]["Properties"]["EnableExecuteCommand"] = False
     tpl["Resources"]["Cluster"]["Properties"]["ClusterSettings"][0]["Value"] = "disabled"
     stacks.deploy("ecs", tpl)

@@ -14,14 +14,22 @@ def _ecs_tags(props: dict[str, Any]) -> list[dict[str, str]]:
     return [{"key": t["Key"], "value": str(t["Value"])} for t in props.get("Tags", [])]
 
 
-def _service_extras(region: str, cluster: str, name: str, props: dict[str, Any]) -> None:
-    """Record what moto's ECS API accepts but drops (``enableExecuteCommand``) on its service object."""
+#: CreateService members moto accepts but drops; recorded on its service object so describe_services shows them.
+_DROPPED = ("enableExecuteCommand", "enableECSManagedTags", "deploymentConfiguration",
+            "healthCheckGracePeriodSeconds", "capacityProviderStrategy")
+
+
+def _service_extras(client: Any, region: str, cluster: str, name: str, props: dict[str, Any]) -> None:
+    """Record what moto's ECS API drops (``_DROPPED``) on its service object."""
+    from moto.core.utils import camelcase_to_underscores
     from moto.ecs.models import ecs_backends
 
     backend = ecs_backends[runtime.ACCOUNT_ID][region]
     services: list[Any] = backend.describe_services(cluster, [name])[0]
-    service = services[0]
-    service.enable_execute_command = str(props.get("EnableExecuteCommand", False)).lower() == "true"
+    given = api_kwargs(client, "CreateService", props)
+    for member in _DROPPED:
+        default = False if member.startswith("enable") else None
+        setattr(services[0], camelcase_to_underscores(member), given.get(member, default))
 
 
 class Cluster(ApiResource):
@@ -93,7 +101,7 @@ class EcsService(ApiResource):
         if props.get("Tags"):
             kwargs["tags"] = _ecs_tags(props)
         service = client.create_service(**kwargs)["service"]
-        _service_extras(region, service["clusterArn"], service["serviceName"], props)
+        _service_extras(client, region, service["clusterArn"], service["serviceName"], props)
         return service["serviceArn"], {"Name": service["serviceName"], "ServiceArn": service["serviceArn"],
                                        "Cluster": str(props.get("Cluster", "default"))}
 
@@ -109,7 +117,7 @@ class EcsService(ApiResource):
         if "EnableExecuteCommand" in props:
             kwargs["enableExecuteCommand"] = str(props["EnableExecuteCommand"]).lower() == "true"
         client.update_service(**kwargs)
-        _service_extras(old.region, kwargs["cluster"], old.attributes["Name"], props)
+        _service_extras(client, old.region, kwargs["cluster"], old.attributes["Name"], props)
         return old.attributes
 
     def remove(self, client: Any) -> None:
