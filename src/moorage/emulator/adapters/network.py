@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any, ClassVar
 
 from moorage.emulator.adapters.base import ApiResource, without
@@ -143,7 +144,7 @@ class HealthCheck(ApiResource):
     @classmethod
     def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
         kwargs = api_kwargs(client, "CreateHealthCheck", {"HealthCheckConfig": props["HealthCheckConfig"]},
-                            extra={"CallerReference": f"{name}-{id(props)}"})
+                            extra={"CallerReference": f"{name}-{uuid.uuid4().hex[:12]}"})
         check_id = str(client.create_health_check(**kwargs)["HealthCheck"]["Id"])
         if props.get("HealthCheckTags"):
             client.change_tags_for_resource(ResourceType="healthcheck", ResourceId=check_id, AddTags=[
