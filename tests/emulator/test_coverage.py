@@ -65,6 +65,7 @@ def test_seed_guide_prod_deploys_and_destroys(spec: str, cases: Any, run_deploy:
     result, _ = run_deploy(synth)
     assert result.ok, result.to_json()
     assert [e for o in result.outcomes.values() for e in o.not_emulated] == []
+    assert run_deploy(synth)[0].unchanged  # outputs and parameters read back as deployed
     gone = destroy(target, synth.manifest, QuietReporter(), poll=0.05)
     assert all("deletion protection" in reason for reason in gone.failed.values()), gone.failed
     if not gone.failed:
