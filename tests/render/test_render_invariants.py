@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from moorage.plan.edge import route_order
 from moorage.plan.naming import logical_id
-from moorage.plan.security import service_sg
+from moorage.plan.security import proxy_sg, service_sg
 from moorage.spec.models import SECRET_NAME_RE
 
 if TYPE_CHECKING:
@@ -145,6 +145,11 @@ def test_data_stores_are_reachable_only_from_the_services_that_use_them(case: Ca
         sg = logical_id("sg", group)
         sources = {ref(r["SourceSecurityGroupId"]) for r in rules if ref(r["GroupId"]) == sg}
         users = {logical_id("sg", service_sg(s)) for s, svc in plan.services.items() if name in svc.spec.uses}
+        if name in plan.databases and plan.databases[name].spec.proxy:
+            # behind an RDS Proxy the users reach the proxy, and only the proxy reaches the database
+            proxy = logical_id("sg", proxy_sg(name))
+            assert sources == {proxy}, f"{case.label}: {name} is reachable from {sorted(sources)}, not only its proxy"
+            sources = {ref(r["SourceSecurityGroupId"]) for r in rules if ref(r["GroupId"]) == proxy}
         assert sources == users, f"{case.label}: {name} is reachable from {sorted(sources)}, used by {sorted(users)}"
         inline = case.templates["network"]["Resources"][sg]["Properties"]["SecurityGroupIngress"]
         assert inline == [], f"{sg} has CIDR ingress"
