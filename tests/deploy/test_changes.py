@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from moorage.data.aws import create_only_paths
 from moorage.deploy.changes import allows, blocking, classify, merge_change_set, resolve_parameters
-from moorage.deploy.schema import is_stateful, replace_properties
+from moorage.deploy.schema import is_stateful, replacing_properties
 
 DB = {"Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Snapshot",
       "Properties": {"DBName": "app", "DBInstanceClass": "db.t4g.micro", "DBSubnetGroupName": {"Ref": "Subnets"}}}
@@ -64,9 +65,17 @@ def test_removal_of_stateful_resource_respects_its_deletion_policy() -> None:
 
 
 def test_schema_facts_from_cfn_lint() -> None:
-    assert {"DBName", "DBInstanceIdentifier", "StorageEncrypted"} <= replace_properties("AWS::RDS::DBInstance")
-    assert "ContainerDefinitions" in replace_properties("AWS::ECS::TaskDefinition")
-    assert replace_properties("AWS::Not::AType") == frozenset()
+    top = {path[0] for path in create_only_paths("AWS::RDS::DBInstance")}
+    assert {"DBName", "DBInstanceIdentifier", "StorageEncrypted"} <= top
+    assert ("ContainerDefinitions",) in create_only_paths("AWS::ECS::TaskDefinition")
+    assert create_only_paths("AWS::Not::AType") == ()
+    # Nested create-only paths are compared where they lead: a health check's path changes in place,
+    # its type does not.
+    check = "AWS::Route53::HealthCheck"
+    old = {"HealthCheckConfig": {"Type": "HTTPS", "ResourcePath": "/health"}}
+    assert replacing_properties(check, old, {"HealthCheckConfig": {"Type": "HTTPS", "ResourcePath": "/ready"}}) == []
+    assert replacing_properties(check, old, {"HealthCheckConfig": {"Type": "HTTP", "ResourcePath": "/health"}}) == [
+        "HealthCheckConfig.Type"]
     for rtype in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::ElastiCache::ReplicationGroup",
                   "AWS::S3::Bucket", "AWS::EFS::FileSystem", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup"):
         assert is_stateful(rtype), rtype

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from moorage.data.aws import creatable_versions
 from moorage.errors import InputError
-from moorage.resolve.aws_data import creatable_versions
 from moorage.resolve.environment import EnvSpec, profile_for, resolve_environment
 from moorage.spec.load import LoadedApp
 

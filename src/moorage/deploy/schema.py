@@ -8,30 +8,15 @@ types whose replacement or removal loses data.
 from __future__ import annotations
 
 import json
-from functools import cache, lru_cache
+from functools import lru_cache
 from importlib import resources
 from typing import Any
+
+from moorage.data.aws import replacing_paths
 
 #: Types that hold data besides cfn-lint's list (a bucket with objects, a file system, a secret value).
 EXTRA_STATEFUL = frozenset({"AWS::EFS::FileSystem", "AWS::SecretsManager::Secret", "AWS::S3::Bucket",
                             "AWS::Logs::LogGroup", "AWS::ElastiCache::ReplicationGroup"})
-
-
-@cache
-def replace_properties(resource_type: str) -> frozenset[str]:
-    """Top-level properties whose change replaces a resource of ``resource_type``."""
-    try:
-        from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
-    except Exception:  # noqa: BLE001 - unknown type: nothing known to replace
-        return frozenset()
-    names = set()
-    for path in schema.get("createOnlyProperties", []):
-        parts = str(path).split("/")
-        if len(parts) >= 3 and parts[1] == "properties":
-            names.add(parts[2])
-    return frozenset(names)
 
 
 @lru_cache(maxsize=1)
@@ -46,5 +31,5 @@ def is_stateful(resource_type: str) -> bool:
 
 
 def replacing_properties(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """The changed properties (between ``old`` and ``new``) that force a replacement."""
-    return sorted(p for p in replace_properties(resource_type) if old.get(p) != new.get(p))
+    """The changed create-only properties (nested paths as ``A.B``) that force a replacement."""
+    return replacing_paths(resource_type, old, new)

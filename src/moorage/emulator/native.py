@@ -8,41 +8,20 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
+from moorage.data.aws import create_only_paths, replacing_paths
 from moorage.emulator import runtime
 
 
 @cache
 def create_only(resource_type: str) -> tuple[tuple[str, ...], ...]:
-    """The create-only property paths of ``resource_type`` (cfn-lint's provider schemas), e.g.
-    ``("HealthCheckConfig", "Type")``; a ``*`` (array item) ends a path there."""
-    try:
-        from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
-    except Exception:  # noqa: BLE001 - unknown type: nothing known to replace
-        return ()
-    paths = []
-    for path in schema.get("createOnlyProperties", []):
-        parts = str(path).split("/")[2:] if str(path).startswith("/properties/") else []
-        if "*" in parts:
-            parts = parts[:parts.index("*")]
-        if parts:
-            paths.append(tuple(parts))
-    return tuple(paths)
-
-
-def _at(props: Any, path: tuple[str, ...]) -> Any:
-    for part in path:
-        if not isinstance(props, dict):
-            return None
-        props = props.get(part)
-    return props
+    """The create-only property paths of ``resource_type`` (see :func:`moorage.data.aws.create_only_paths`)."""
+    return create_only_paths(resource_type)
 
 
 def needs_replacement(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
     """True when the change from ``old`` to ``new`` properties changes a create-only property (nested
     paths compared where they lead: a health check's ``HealthCheckConfig/Type``, not the whole config)."""
-    return any(_at(old, path) != _at(new, path) for path in create_only(resource_type))
+    return bool(replacing_paths(resource_type, old, new))
 
 
 def _ec2(region: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from moorage.data.aws import resource_available
 from moorage.errors import Diagnostic
 from moorage.plan.edge import edge_plan
 from moorage.plan.model import (
@@ -19,7 +20,6 @@ from moorage.plan.network import network_plan
 from moorage.plan.observability import service_alarms, shared_alarms
 from moorage.plan.security import cache_sg, database_sg, security_groups, service_sg, volume_sg
 from moorage.plan.wiring import service_environment, task_permissions
-from moorage.resolve.aws_data import resource_available
 from moorage.resolve.environment import Decision, EnvSpec
 
 __all__ = ["build_plan", "Plan"]

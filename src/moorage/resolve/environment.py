@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from moorage.data import load_data
+from moorage.data.aws import concrete_version, majors
 from moorage.errors import Diagnostic, InputError, Location
-from moorage.resolve.aws_data import concrete_version, majors
 from moorage.spec.fargate import nearest_size
 from moorage.spec.load import LoadedApp, spec_for_environment
 from moorage.spec.models import (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from cfnlint.helpers import REGIONS
 
+from moorage.data.aws import resource_available
 from moorage.policy.index import Resource
 from moorage.policy.registry import Outcome, issue, rule
 from moorage.policy.residency import describe_region, destinations, stores_data
-from moorage.resolve.aws_data import resource_available
 
 
 def _allowed(r: Resource) -> str:

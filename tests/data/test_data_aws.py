@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from moorage.resolve.aws_data import concrete_version, creatable_versions, majors, resource_available
+from moorage.data.aws import concrete_version, creatable_versions, majors, resource_available
 
 
 @pytest.mark.parametrize("engine", ["postgres", "aurora-postgresql", "mysql", "aurora-mysql"])

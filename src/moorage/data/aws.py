@@ -1,4 +1,5 @@
-"""Facts about AWS that cfn-lint ships and keeps current: engine versions, resource types per region.
+"""Facts about AWS that cfn-lint ships and keeps current: engine versions, resource types per region,
+the properties whose change replaces a resource.
 
 Reading them from cfn-lint (a pinned dependency) keeps moorage's choices in step with what the
 validator accepts, instead of a hand-kept copy that drifts.
@@ -73,3 +74,34 @@ def resource_available(region: str, resource_type: str) -> bool:
     except ResourceNotFoundError:
         return False
     return True
+
+
+@cache
+def create_only_paths(resource_type: str) -> tuple[tuple[str, ...], ...]:
+    """Property paths of ``resource_type`` that cannot change in place (CloudFormation replaces the resource),
+    from cfn-lint's provider schemas, e.g. ``("HealthCheckConfig", "Type")``; an array item (``*``) ends a path."""
+    try:
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region="us-east-1", resource_type=resource_type).schema
+    except ResourceNotFoundError:
+        return ()
+    paths = []
+    for path in schema.get("createOnlyProperties", []):
+        parts = str(path).split("/")[2:] if str(path).startswith("/properties/") else []
+        if "*" in parts:
+            parts = parts[:parts.index("*")]
+        if parts:
+            paths.append(tuple(parts))
+    return tuple(paths)
+
+
+def _at(props: object, path: tuple[str, ...]) -> object:
+    for part in path:
+        if not isinstance(props, dict):
+            return None
+        props = props.get(part)
+    return props
+
+
+def replacing_paths(resource_type: str, old: dict[str, object], new: dict[str, object]) -> list[str]:
+    """The create-only paths (``A.B``) whose value differs between ``old`` and ``new`` properties."""
+    return sorted(".".join(path) for path in create_only_paths(resource_type) if _at(old, path) != _at(new, path))
