@@ -18,7 +18,7 @@ from moorage.compose.document import ComposeDoc
 from moorage.compose.envmap import EnvContext, EnvItem, EnvMapper, EnvResult, SecretRegistry, read_service_env
 from moorage.compose.images import ImageInfo, classify, image_table
 from moorage.compose.keys import check_keys
-from moorage.compose.notes import Notes
+from moorage.compose.notes import Notes, list_at
 from moorage.compose.stores import Store, bucket_names, build_store
 from moorage.compose.syntax import env_name, moorage_name, name_tokens, parse_duration
 from moorage.errors import Location
@@ -516,9 +516,7 @@ class Importer:
         restart = svc.get("restart")
         if restart is not None:
             notes.info(path + ("restart",), f"{cname}: restart: {restart} -> ECS replaces stopped tasks")
-        secrets = svc.get("secrets")
-        if secrets is not None and not isinstance(secrets, list):
-            notes.error(path + ("secrets",), "secrets must be a list")
+        list_at(svc, "secrets", path, notes)
         env = app.svc.get("environment") or {}
         if isinstance(env, dict):
             for key, value in env.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from moorage.errors import Diagnostic, Location, Severity
 from moorage.spec.source import KeyPath, SourceMap
 
@@ -45,3 +47,14 @@ class Notes:
     def others(self) -> list[Diagnostic]:
         """Warnings and infos, in the order they were recorded."""
         return [d for d in self.items if d.severity != "error"]
+
+
+def list_at(block: dict[str, Any], key: str, path: KeyPath, notes: Notes) -> list[Any]:
+    """``block[key]`` as a list; anything else there is a located error (and an empty list)."""
+    value = block.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        notes.error(path + (key,), f"{key} must be a list")
+        return []
+    return value

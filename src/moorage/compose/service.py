@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moorage.compose.keys import check_keys
-from moorage.compose.notes import Notes
+from moorage.compose.notes import Notes, list_at
 from moorage.compose.syntax import (
     PortSpec,
     mib,
@@ -54,11 +54,8 @@ class Ports:
 def read_ports(svc: dict[str, Any], path: KeyPath, notes: Notes) -> Ports:
     """Parse ``ports`` and ``expose`` (all syntaxes); malformed entries are located errors."""
     out = Ports()
-    ports = svc.get("ports")
-    if ports is not None and not isinstance(ports, list):
-        notes.error(path + ("ports",), "ports must be a list")
-        ports = []
-    for i, item in enumerate(ports or []):
+    ports = list_at(svc, "ports", path, notes)
+    for i, item in enumerate(ports):
         ppath = path + ("ports", i)
         if isinstance(item, dict):
             check_keys(item, "port", ppath, notes, "a port")
@@ -68,11 +65,8 @@ def read_ports(svc: dict[str, Any], path: KeyPath, notes: Notes) -> Ports:
             notes.error(ppath, f"port: {exc}", 'e.g. "8080:80", "127.0.0.1:5432:5432" or {target: 80}')
             continue
         out.published.append((spec, ppath))
-    expose = svc.get("expose")
-    if expose is not None and not isinstance(expose, list):
-        notes.error(path + ("expose",), "expose must be a list")
-        expose = []
-    for i, item in enumerate(expose or []):
+    expose = list_at(svc, "expose", path, notes)
+    for i, item in enumerate(expose):
         try:
             spec = parse_port(item)
         except ValueError as exc:
@@ -285,12 +279,9 @@ def volumes(cname: str, svc: dict[str, Any], path: KeyPath, defs: dict[str, Any]
     """Named volumes -> persistent EFS; anonymous/tmpfs -> ephemeral; bind mounts warn; sockets fail."""
     out = VolumeResult()
     seen: set[str] = set()
-    vols = svc.get("volumes")
-    if vols is not None and not isinstance(vols, list):
-        notes.error(path + ("volumes",), "volumes must be a list")
-        vols = []
+    vols = list_at(svc, "volumes", path, notes)
     persistent = False
-    for i, item in enumerate(vols or []):
+    for i, item in enumerate(vols):
         vpath = path + ("volumes", i)
         if isinstance(item, dict):
             check_keys(item, "volume", vpath, notes, "a volume")
