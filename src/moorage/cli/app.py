@@ -14,6 +14,14 @@ from typing import Annotated, Any
 
 import click
 import typer
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -260,6 +268,19 @@ def main() -> None:
     except click_errors as exc:
         exc.show()  # type: ignore[attr-defined]
         sys.exit(2)
+    except (NoCredentialsError, PartialCredentialsError, ProfileNotFound, NoRegionError) as exc:
+        err.print(f"error: {exc}\n    hint: configure AWS credentials (aws configure, AWS_PROFILE, --profile) "
+                  "or use --local for the embedded emulator", markup=False)
+        sys.exit(2)
+    except EndpointConnectionError as exc:
+        err.print(f"error: cannot reach AWS: {exc}\n    hint: check the network, the region, or use --local",
+                  markup=False)
+        sys.exit(1)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        err.print(f"error: AWS refused {exc.operation_name}: {error.get('Code', '')}: {error.get('Message', '')}\n"
+                  "    hint: check the credentials' permissions and the account", markup=False)
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
