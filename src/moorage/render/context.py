@@ -63,10 +63,6 @@ class StackContext:
         """The tags as troposphere Tags."""
         return Tags(self.tag_dict(**extra))
 
-    def tag_list(self, **extra: str) -> list[dict[str, str]]:
-        """The tags as a plain Key/Value list (for resources that want one)."""
-        return [{"Key": k, "Value": v} for k, v in self.tag_dict(**extra).items()]
-
     def name(self, *parts: str) -> str:
         """``app-env-part...``: the physical name prefix for this environment."""
         return "-".join((self.plan.prefix, *parts))
