@@ -52,7 +52,9 @@ def test_plan_json_parses(run_cli: Run, repo_root: Path) -> None:
     assert decisions["network.nat"]["value"] == "per-az" and decisions["network.nat"]["reason"]
     assert decisions["budget.region"]["value"] == "us-east-1"
     assert prod["services"]["web"]["route"] == "/*" and prod["services"]["migrate"]["kind"] == "job"
-    assert [s["name"] for s in prod["stacks"]][0] == "maestro-prod-network"
+    # the customer key comes first: the network's flow logs are encrypted with it
+    assert [s["name"] for s in prod["stacks"]][:2] == ["maestro-prod-keys", "maestro-prod-network"]
+    assert prod["stacks"][1]["depends_on"] == ["keys"]
 
 
 def test_synth_writes_templates_and_manifest_and_removes_stale_ones(run_cli: Run, spec_file, tmp_path: Path) -> None:

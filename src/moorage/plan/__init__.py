@@ -64,12 +64,15 @@ def build_plan(env: EnvSpec) -> Plan:
             else f"profile {env.profile}: throwaway data"))
 
     keys = ["keys"] if env.customer_key else []
-    stacks = [StackPlan("network", f"{prefix}-network", "VPC, subnets, NAT, security groups", [])]
+    stacks = []
     if env.customer_key:
         stacks.append(StackPlan("keys", f"{prefix}-keys", "customer-managed KMS key", []))
         decisions.append(Decision("encryption.key", f"alias/{prefix}",
                                   "one customer-managed key with yearly rotation encrypts databases, caches, buckets, "
                                   "secrets, file systems, registries and logs"))
+    # The network stack's flow-log group is encrypted with the key too, so the key comes first.
+    stacks.append(StackPlan("network", f"{prefix}-network", "VPC, subnets, NAT, security groups",
+                            list(keys)))
     repositories = {n: f"{env.app}/{env.env}/{n}" for n, s in env.services.items() if s.build and not s.image}
     if repositories:
         stacks.append(StackPlan("registry", f"{prefix}-registry", "ECR repositories of services built from source",

@@ -7,6 +7,7 @@ from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, ec2, iam, logs
 from moorage.plan.model import Rule, SecurityGroup
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
+from moorage.render.keys import key_arn
 
 
 def sg_id(key: str) -> str:
@@ -79,6 +80,7 @@ def render_network(ctx: StackContext) -> None:
 def _flow_logs(ctx: StackContext, vpc: ec2.VPC) -> None:
     group = ctx.add(logs.LogGroup("FlowLogGroup", LogGroupName=f"/moorage/{ctx.plan.app}/{ctx.plan.env.env}/vpc-flow",
                                   RetentionInDays=ctx.plan.network.flow_log_retention,
+                                  **({"KmsKeyId": key_arn(ctx)} if ctx.plan.customer_key else {}),
                                   DeletionPolicy="Retain", UpdateReplacePolicy="Retain"))
     role = ctx.add(iam.Role(
         "FlowLogRole",
