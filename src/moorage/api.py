@@ -27,7 +27,7 @@ def is_compose_file(path: Path) -> bool:
 
 
 def load_app(path: Path, *, profiles: Sequence[str] = (), strict: bool = False,
-             env_file: Path | None = None) -> LoadedApp:
+             env_file: Path | None = None, skip: Sequence[str] = ()) -> LoadedApp:
     """Load a moorage.yml or a compose file into a validated spec."""
     if not path.exists():
         raise InputError([Diagnostic("error", f"file not found: {path}", None,
@@ -36,17 +36,57 @@ def load_app(path: Path, *, profiles: Sequence[str] = (), strict: bool = False,
         for name in ("moorage.yml", "moorage.yaml", "compose.yaml", "compose.yml", "docker-compose.yml",
                      "docker-compose.yaml"):
             if (path / name).is_file():
-                return load_app(path / name, profiles=profiles, strict=strict, env_file=env_file)
+                return load_app(path / name, profiles=profiles, strict=strict, env_file=env_file, skip=skip)
         raise InputError([Diagnostic("error", f"no moorage.yml or compose file in {path}", None,
                                      "run `moorage init --from docker-compose.yml` to create one")])
     if is_compose_file(path):
         from moorage.compose import import_compose
 
-        return import_compose(path, profiles=profiles, env_file=env_file, strict=strict)
+        return import_compose(path, profiles=profiles, env_file=env_file, strict=strict, skip=skip)
+    if skip:
+        raise InputError([Diagnostic("error", "--skip applies to compose files only", None,
+                                     "drop --skip, or point at the compose file; in moorage.yml delete the service")])
     if profiles:
         raise InputError([Diagnostic("error", "--profile applies to compose files only", None,
                                      "drop --profile, or point at the compose file")])
     return load_native(path)
+
+
+def import_checked(source: Path, *, profiles: Sequence[str] = (), strict: bool = False,
+                   env_file: Path | None = None, skip: Sequence[str] = ()) -> tuple[LoadedApp, str]:
+    """Import a compose file as moorage.yml text that every later command accepts.
+
+    The import is planned for every environment (the checks every command runs), and the written text
+    is loaded back and must say the same thing; any failure raises :class:`InputError` with the located
+    reason, so a caller writes nothing.
+    """
+    import tempfile
+
+    from moorage.compose import import_compose, to_moorage_yaml
+
+    loaded = import_compose(source, profiles=profiles, env_file=env_file, strict=strict, skip=skip)
+    problems: list[Diagnostic] = []
+    for env in loaded.spec.environments:
+        try:
+            plan_environment(loaded, env)
+        except InputError as exc:
+            problems.extend(d for d in exc.diagnostics if d not in problems)
+    if problems:
+        raise InputError(problems)
+    text = to_moorage_yaml(loaded)
+    with tempfile.TemporaryDirectory() as tmp:
+        written = Path(tmp) / "moorage.yml"
+        written.write_text(text, encoding="utf-8")
+        try:
+            again = load_native(written)
+        except InputError as exc:
+            raise InputError([Diagnostic("error", f"the moorage.yml written from {source.name} would not load: "
+                                         f"{d.message}", None, "please report this with the compose file",
+                                         "compose-internal") for d in exc.diagnostics]) from None
+    if again.spec != loaded.spec:
+        raise InputError([Diagnostic("error", f"the moorage.yml written from {source.name} differs from the import",
+                                     None, "please report this with the compose file", "compose-internal")])
+    return loaded, text
 
 
 def plan_environment(loaded: LoadedApp, env: str) -> Plan:

@@ -192,9 +192,11 @@ def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="w
 def init(source: Annotated[Path | None, typer.Option("--from", help="docker-compose file to import")] = None,
          output: Annotated[Path, typer.Option("--output", "-o", help="where to write")] = Path("moorage.yml"),
          profile: ProfileOpt = None, strict: StrictOpt = False, env_file: EnvFileOpt = None,
+         skip: Annotated[list[str] | None, typer.Option("--skip", help="compose service to leave out (repeatable)")]
+         = None,
          explain: Annotated[bool, typer.Option("--explain", help="print how each compose key is handled")] = False,
          force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False) -> None:
-    """Write a moorage.yml from a compose file, explaining every decision."""
+    """Write a moorage.yml from a compose file, explaining every decision; write nothing that would not load."""
     from moorage import compose
 
     if explain:
@@ -212,14 +214,26 @@ def init(source: Annotated[Path | None, typer.Option("--from", help="docker-comp
                                      "or write moorage.yml by hand: see `moorage schema`")])
     if output.exists() and not force:
         raise InputError([Diagnostic("error", f"{output} already exists", None, "use --force to overwrite it")])
-    loaded = compose.import_compose(source, profiles=profile or [], env_file=env_file, strict=strict)
+    loaded, text = api.import_checked(source, profiles=profile or [], env_file=env_file, strict=strict,
+                                      skip=skip or [])
     for d in loaded.warnings:
         if d.severity == "info":
             out.print(f"[cyan]{escape(d.render())}[/cyan]", markup=True, highlight=False)
     _print_diagnostics([w for w in loaded.warnings if w.severity == "warning"])
-    output.write_text(compose.to_moorage_yaml(loaded), encoding="utf-8")
+    if explain:
+        _show_rewrites(compose.rewrites(loaded))
+    output.write_text(text, encoding="utf-8")
     out.print(f"wrote {output}: {len(loaded.spec.services)} services, {len(loaded.spec.databases)} databases, "
               f"{len(loaded.spec.caches)} caches, {len(loaded.spec.buckets)} buckets")
+
+
+def _show_rewrites(rows: list[tuple[str, str, str, str]]) -> None:
+    table = Table(title="Rewired settings", title_justify="left")
+    for col in ("service", "variable", "becomes", "where"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
 
 
 @app.command()

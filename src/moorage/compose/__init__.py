@@ -23,12 +23,14 @@ from moorage.compose.keys import KeyRule, explain_table, explain_text, rule_for
 from moorage.compose.mapping import Importer, plain
 from moorage.compose.notes import Notes
 from moorage.compose.render import to_moorage_yaml
+from moorage.compose.rewrites import rewrites
 from moorage.errors import Diagnostic, InputError, Location
 from moorage.spec.load import LoadedApp
 from moorage.spec.models import Service
 from moorage.spec.validate import validate_app
 
-__all__ = ["KeyRule", "explain_table", "explain_text", "import_compose", "looks_like_compose", "to_moorage_yaml"]
+__all__ = ["KeyRule", "explain_table", "explain_text", "import_compose", "looks_like_compose", "rewrites",
+           "to_moorage_yaml"]
 
 _COMPOSE_TOP = {"version", "volumes", "networks", "configs", "include", "models"}
 _MOORAGE_TOP = {"region", "residency", "domain", "databases", "caches", "buckets", "environments", "network",
@@ -36,17 +38,19 @@ _MOORAGE_TOP = {"region", "residency", "domain", "databases", "caches", "buckets
 
 
 def import_compose(path: Path, *, profiles: Sequence[str] = (), env_file: Path | None = None,
-                   strict: bool = False, environ: Mapping[str, str] | None = None) -> LoadedApp:
+                   strict: bool = False, environ: Mapping[str, str] | None = None,
+                   skip: Sequence[str] = ()) -> LoadedApp:
     """Import a compose file; raise :class:`InputError` with every located problem.
 
     ``profiles`` selects profile-gated services (``COMPOSE_PROFILES`` in the variables works too).
     ``env_file`` replaces the ``.env`` next to the file. ``environ`` supplies variables and wins over
     the env file; it defaults to an empty mapping (the process environment is not read). With
-    ``strict``, warnings are errors. Infos and warnings are returned in ``LoadedApp.warnings``.
+    ``strict``, warnings are errors. ``skip`` names services to leave out (like ``x-moorage: {skip: true}``),
+    e.g. ones that cannot run on Fargate. Infos and warnings are returned in ``LoadedApp.warnings``.
     """
     path = Path(path)
     try:
-        return _import(path, profiles, env_file, strict, dict(environ or {}))
+        return _import(path, profiles, env_file, strict, dict(environ or {}), skip)
     except InputError:
         raise
     except RecursionError:
@@ -61,9 +65,9 @@ def import_compose(path: Path, *, profiles: Sequence[str] = (), env_file: Path |
 
 
 def _import(path: Path, profiles: Sequence[str], env_file: Path | None, strict: bool,
-            environ: dict[str, str]) -> LoadedApp:
+            environ: dict[str, str], skip: Sequence[str]) -> LoadedApp:
     doc, notes = load_document(path, Notes, profiles=profiles, env_file=env_file, environ=environ)
-    data, smap = Importer(doc, notes).run()
+    data, smap = Importer(doc, notes, skip).run()
     data = plain(data)
     errors = notes.errors
     if strict:

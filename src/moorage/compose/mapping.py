@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +28,8 @@ from moorage.spec.validate import CONNECTION_REF_RE
 
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 _APP_KEY_ORDER = ("image", "build", "port", "route", "health", "healthcheck", "cpu", "memory", "replicas",
-                  "command", "entrypoint", "workdir", "user", "env", "secrets", "uses", "spot", "arch", "kind",
-                  "schedule", "run", "volumes", "sidecars", "stop_timeout", "readonly_root")
+                  "singleton", "command", "entrypoint", "workdir", "user", "env", "secrets", "uses", "spot", "arch",
+                  "kind", "schedule", "run", "volumes", "sidecars", "stop_timeout", "readonly_root")
 _TOP_ORDER = ("name", "region", "residency", "domain", "services", "databases", "caches", "buckets", "secrets",
               "environments", "network", "logs", "deploy", "alarms", "budget", "tags", "forbid_env")
 
@@ -57,9 +58,11 @@ class App:
 class Importer:
     """One compose import: :meth:`run` returns (data, source map)."""
 
-    def __init__(self, doc: ComposeDoc, notes: Notes) -> None:
+    def __init__(self, doc: ComposeDoc, notes: Notes, skip: Sequence[str] = ()) -> None:
         self.doc = doc
         self.notes = notes
+        self.skip = list(dict.fromkeys(skip))
+        self.skipped: dict[str, str] = {}  # compose service -> why it was left out
         self.smap = SourceMap(default_file=doc.smap.default_file)
         self.apps: dict[str, App] = {}
         self.stores: dict[str, Store] = {}
@@ -133,16 +136,31 @@ class Importer:
 
     def _classify(self) -> None:
         kinds: dict[str, tuple[str, ImageInfo | None]] = {}
-        for cname, svc in self.doc.services.items():
+        for name in self.skip:
+            if name not in self.doc.services:
+                where = "the selected profiles leave it out" if name in self.doc.excluded else "no such service"
+                known = ", ".join(sorted(self.doc.services))
+                self.notes.error((), f"--skip {name}: {where}", f"services: {known}")
+        for cname, svc in list(self.doc.services.items()):
             path: KeyPath = ("services", cname)
             xm = svc.get("x-moorage")
             if xm is not None and not isinstance(xm, dict):
                 self.notes.error(path + ("x-moorage",), "x-moorage must be a mapping of moorage service keys")
                 xm = {}
             xm = dict(xm or {})
-            if xm.pop("ignore", False) is True:
-                self.notes.info(path + ("x-moorage",), f"{cname} is not imported (x-moorage: ignore: true)")
+            how = "--skip" if cname in self.skip else next(
+                (f"x-moorage: {{{k}: true}}" for k in ("skip", "ignore") if xm.get(k) is True), "")
+            if how:
+                blockers = fields.fargate_blockers(svc)
+                why = f"not runnable on Fargate: {'; '.join(blockers)}" if blockers else "left out by the user"
+                self.skipped[cname] = why
+                self.notes.info(path + ("x-moorage",) if how.startswith("x-") else path,
+                                f"{cname} is skipped ({how}): {why}",
+                                "whatever needs it must do without it on AWS (or run it elsewhere)")
+                del self.doc.services[cname]
                 continue
+            xm.pop("skip", None)
+            xm.pop("ignore", None)
             managed = xm.pop("managed", True)
             image = svc.get("image")
             info: ImageInfo | None = None
@@ -202,7 +220,7 @@ class Importer:
                 target, _, alias = str(link).partition(":")
                 if alias and target in index:
                     index.setdefault(alias, index[target])
-        for cname in self.doc.excluded:
+        for cname in [*self.doc.excluded, *self.skipped]:
             raw = self.doc.data["services"].get(cname)
             for h in self._hosts_of(cname, raw if isinstance(raw, dict) else {}):
                 index.setdefault(h, ("excluded", cname))
@@ -367,6 +385,7 @@ class Importer:
             self._put(app, "cpu", cpu, path + ("deploy",) if "deploy" in svc else path + ("cpus",))
             self._put(app, "memory", mem, path + ("deploy",) if "deploy" in svc else path + ("mem_limit",))
         self._replicas(app)
+        self._singleton(app)
         for key, out_key in (("command", "command"), ("entrypoint", "entrypoint")):
             parts = fields.command(cname, svc, key, path, notes)
             if parts is not None:
@@ -475,10 +494,42 @@ class Importer:
         if n is not None and "replicas" not in app.out:
             self._put(app, "replicas", n, path + ("scale",))
 
+    def _singleton(self, app: App) -> None:
+        """Schedulers (celery beat, cron containers) run once: ``singleton: true``."""
+        if app.job or "singleton" in app.xm or app.xm.get("schedule"):
+            return
+        table = image_table()["singletons"]
+        text = self._command_text(app.svc)
+        why = ""
+        tokens = set(name_tokens(app.cname))
+        if tokens & set(table["names"]):
+            why = f"its name says so ({', '.join(sorted(tokens & set(table['names'])))})"
+        elif app.info and app.info.ref.repository in table["images"]:
+            why = f"image {app.info.ref.repository} is a scheduler"
+        else:
+            rx = next((r for r in table["commands"] if re.search(r, text)), None)
+            if rx:
+                why = f"its command runs a scheduler ({re.search(rx, text).group(0).strip()})"  # type: ignore[union-attr]
+        if not why:
+            return
+        where = app.path + ("command",) if "command" in app.svc else app.path
+        replicas = app.out.get("replicas")
+        if isinstance(replicas, int) and replicas > 1:
+            rwhere = app.where.get(("replicas",))
+            self.notes.warn(rwhere if isinstance(rwhere, tuple) else where,
+                            f"{app.cname} is a scheduler but asks for {replicas} replicas: one is run, since every "
+                            "copy would run each scheduled job",
+                            "set x-moorage: {singleton: false} if its jobs take a lock")
+            app.out.pop("replicas")
+        self._put(app, "singleton", True, where)
+        self.notes.info(where, f"{app.cname} is a scheduler, so a singleton: {why}; one task, never autoscaled, "
+                        "and a rollout stops the old task before starting the new one")
+
     def _misc_checks(self, app: App) -> None:
         svc, path, cname, notes = app.svc, app.path, app.cname, self.notes
         if svc.get("privileged") is True:
-            notes.error(path + ("privileged",), f"{cname}: privileged containers are not allowed on Fargate")
+            notes.error(path + ("privileged",), f"{cname}: privileged containers are not runnable on Fargate",
+                        fields.skip_hint(cname))
         for i, cap in enumerate(svc.get("cap_add") or []):
             if str(cap).upper().removeprefix("CAP_") == "SYS_PTRACE":
                 notes.warn(path + ("cap_add", i), f"{cname}: SYS_PTRACE is not set by moorage")
@@ -562,6 +613,9 @@ class Importer:
             elif target in self.doc.excluded:
                 self.notes.warn(tpath, f"{app.cname} depends on {target}, which the selected profiles leave out",
                                 f"select one of its profiles: {', '.join(self.doc.excluded[target])}")
+            elif target in self.skipped:
+                self.notes.warn(tpath, f"{app.cname} depends on {target}, which is skipped "
+                                f"({self.skipped[target]})", f"{app.cname} must work without {target} on AWS")
             elif target in self.doc.services:
                 self.notes.info(tpath, f"{app.cname}: {target} is not imported; the dependency is dropped")
             elif not required:

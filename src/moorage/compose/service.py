@@ -274,6 +274,27 @@ class VolumeResult:
     paths: list[KeyPath] = field(default_factory=list)
 
 
+def fargate_blockers(svc: dict[str, Any]) -> list[str]:
+    """Why this compose service cannot run on Fargate at all (Docker socket, privileged mode); empty if it can."""
+    reasons: list[str] = []
+    if svc.get("privileged") is True:
+        reasons.append("it runs privileged")
+    vols = svc.get("volumes")
+    for item in vols if isinstance(vols, list) else []:
+        try:
+            spec = parse_volume(item)
+        except ValueError:
+            continue
+        if _DOCKER_SOCKET_RE.search(spec.source) or _DOCKER_SOCKET_RE.search(spec.target):
+            reasons.append(f"it mounts the Docker socket ({spec.target})")
+    return reasons
+
+
+def skip_hint(cname: str) -> str:
+    """How to leave a service out of the import."""
+    return f"leave it out with `--skip {cname}` (or x-moorage: {{skip: true}} on it), or drop the feature that needs it"
+
+
 def volumes(cname: str, svc: dict[str, Any], path: KeyPath, defs: dict[str, Any], notes: Notes,
             stateful_alt: str = "") -> VolumeResult:
     """Named volumes -> persistent EFS; anonymous/tmpfs -> ephemeral; bind mounts warn; sockets fail."""
@@ -292,8 +313,7 @@ def volumes(cname: str, svc: dict[str, Any], path: KeyPath, defs: dict[str, Any]
             continue
         if _DOCKER_SOCKET_RE.search(spec.source) or _DOCKER_SOCKET_RE.search(spec.target):
             notes.error(vpath, f"{cname}: mounts the Docker socket ({spec.target}); there is no Docker daemon on "
-                        "Fargate", "drop this service (x-moorage: {ignore: true}) or the feature that needs it "
-                        "(container discovery, log shipping from Docker)")
+                        "Fargate, so it is not runnable there", skip_hint(cname))
             continue
         if not spec.target.startswith("/"):
             notes.error(vpath, f"{cname}: volume target {spec.target!r} must be an absolute path")

@@ -394,10 +394,24 @@ def _service(name: str, svc: Any, profile: str, defaults: dict[str, Any], decide
         decide(f"services.{name}.size", f"{cpu} cpu / {memory} MiB", None, "")
     long_running = kind in ("web", "service", "worker")
     scaling = None
-    if long_running:
+    min_healthy, max_percent = d["deployment"]["min_healthy"], d["deployment"]["max_percent"]
+    if long_running and svc.singleton:
+        # Two copies of a scheduler run every job twice: one task, stopped before its replacement starts.
+        scaling = decide(f"services.{name}.scaling", None, None, "singleton: never autoscales")
+        desired = decide(f"services.{name}.replicas", None, 1, "singleton: exactly one task")
+        min_healthy, max_percent = 0, 100
+        decide(f"services.{name}.rollout", None, "min 0% / max 100%",
+               "singleton: the old task stops before the new one starts")
+    elif long_running:
         default_scaling = Scaling(**d["scaling"]) if d["scaling"] else None
+        if svc.scaling is None and svc.replicas is not None and default_scaling is not None:
+            # replicas is the count the team asked for: the profile scales up from it, never below it.
+            default_scaling = default_scaling.model_copy(update={
+                "min": svc.replicas, "max": max(default_scaling.max, svc.replicas)})
         scaling = decide(f"services.{name}.scaling", svc.scaling, default_scaling,
-                         "target-tracking autoscaling" if default_scaling else "no autoscaling")
+                         ("target-tracking autoscaling" + (f" from replicas: {svc.replicas}"
+                                                           if svc.replicas is not None else ""))
+                         if default_scaling else "no autoscaling")
         default_desired = scaling.min if scaling else d["replicas"]
         desired = decide(f"services.{name}.replicas", svc.replicas,
                          max(default_desired, 1) if scaling else default_desired, "running tasks")
@@ -436,8 +450,8 @@ def _service(name: str, svc: Any, profile: str, defaults: dict[str, Any], decide
         command=_words(svc.command), entrypoint=_words(svc.entrypoint), workdir=svc.workdir, user=svc.user,
         env=env, secret_env=svc.secret_env, uses=list(svc.uses), spot=svc.spot, schedule=svc.schedule,
         volumes=list(svc.volumes), sidecars=dict(svc.sidecars), stop_timeout=svc.stop_timeout,
-        readonly_root=readonly, min_healthy=d["deployment"]["min_healthy"],
-        max_percent=d["deployment"]["max_percent"], config=list(svc.config), tracing=svc.tracing,
+        readonly_root=readonly, min_healthy=min_healthy, max_percent=max_percent, config=list(svc.config),
+        tracing=svc.tracing,
         exec=decide(f"services.{name}.exec", svc.exec, bool(d["exec"]),
                     "ECS Exec for debugging" if d["exec"] else "no interactive shells into tasks"),
     )

@@ -122,8 +122,11 @@ class Service(Strict):
     healthcheck: ContainerCheck | None = Field(default=None, description="container health command")
     cpu: int | None = Field(default=None, description="Fargate cpu units (256, 512, 1024, ...)")
     memory: int | None = Field(default=None, description="MiB; must pair with cpu as Fargate allows")
-    replicas: int | None = Field(default=None, ge=0, le=1000, description="running tasks without autoscaling")
+    replicas: int | None = Field(default=None, ge=0, le=1000,
+                                 description="running tasks; with a profile's autoscaling, also its minimum")
     scaling: Scaling | None = Field(default=None, description="target-tracking autoscaling")
+    singleton: bool | None = Field(default=None, description="exactly one task, never two (schedulers, cron): no "
+                                   "autoscaling, and a rollout stops the old task before starting the new one")
     command: list[str] | str | None = Field(default=None, description="overrides the image CMD")
     entrypoint: list[str] | str | None = Field(default=None, description="overrides the image ENTRYPOINT")
     workdir: str | None = Field(default=None, description="working directory")
@@ -202,6 +205,10 @@ class Service(Strict):
             raise ValueError("Fargate Spot does not run arm64 tasks; use arch: x86_64 or spot: false")
         if self.scaling and kind in ("job", "scheduled"):
             raise ValueError(f"a {kind} cannot autoscale")
+        if self.singleton and self.scaling:
+            raise ValueError("a singleton never autoscales: drop scaling, or singleton")
+        if self.singleton and self.replicas not in (None, 1):
+            raise ValueError(f"a singleton runs one task, not replicas: {self.replicas}")
         ports = [self.port] if self.port else []
         for name, car in self.sidecars.items():
             if car.port and car.port in ports:
