@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from moorage.compose.envfile import read_env_file
 from moorage.compose.interpolate import Interp
 from moorage.compose.notes import Notes
 from moorage.compose.stores import Store
+from moorage.data import load_data
 from moorage.errors import Location
 from moorage.spec.models import ENV_NAME_PATTERN, SECRET_NAME_RE
 from moorage.spec.source import KeyPath
@@ -62,7 +64,15 @@ _FAMILY_HINT = {
 # Names about some other system: never read as a setting of a database or cache.
 _OTHER_SYSTEM_RE = re.compile(r"(CLICKHOUSE|MONGO|ELASTIC|OPENSEARCH|KAFKA|RABBIT|AMQP|SMTP|MAIL|LDAP|S3_|MINIO|"
                               r"INFLUX|NEO4J|QDRANT|MEILI|GEO|SENTRY|VECTOR|SEARCH|BROKER|QUEUE_URL)", re.I)
+_BARE_HOST_RE = re.compile(r"[a-z][a-z0-9_\-]*", re.I)  # a compose service name: no dots, not an address
+_LOCAL_HOSTS = {"localhost", "host-gateway"}
 _BUCKET_CRED_RE = re.compile(r"(ACCESS_KEY|SECRET_KEY|SECRET_ACCESS|ACCESS_ID|_SECRET$)", re.I)
+
+
+@cache
+def wiring_conventions() -> dict[str, dict[str, Any]]:
+    """Variable name -> {kind, attr, frameworks}, from data/compose_wiring.yaml."""
+    return {row["name"]: row for row in load_data("compose_wiring")["conventions"]}
 
 
 def is_credential_name(name: str) -> bool:
@@ -265,8 +275,11 @@ class EnvMapper:
                 res.dropped.append(name)
                 self._use(res, store, item, f"{name} held {store.cname}'s credentials")
                 return
+        if self._by_convention(item, res):
+            return
         if self._by_url(cname, item, res, own_hosts):
             return
+        self._dangling(item, own_hosts)
         if self._by_host(cname, item, res, own_hosts):
             return
         if self._by_attribute(cname, item, res):
@@ -279,6 +292,89 @@ class EnvMapper:
             return
         res.env[name] = value if isinstance(value, int | float | bool) and value is not None else text
         res.where[name] = item
+
+    # ------------------------------------------------------------------ conventions (data/compose_wiring.yaml)
+
+    def _by_convention(self, item: EnvItem, res: EnvResult) -> bool:
+        """A variable whose conventional name says what it holds, wired to the one store of that kind."""
+        rule = wiring_conventions().get(item.name.upper())
+        if rule is None:
+            return False
+        kind, attr = rule["kind"], rule["attr"]
+        text = _text(item.value)
+        why = f"the {', '.join(rule['frameworks'])} name for a {kind}'s {attr}"
+        if kind == "bucket":
+            return self._bucket_convention(item, res, attr, text, why)
+        store = self._only(res, kind)
+        if store is None:
+            return False
+        if attr in ("url", "jdbc", "host"):
+            if text and not _unset(item.value):
+                return False  # a value naming a host: the URL and host rules decide (or warn)
+            self._use(res, store, item, f"{item.name} is {why}")
+            if attr == "jdbc":
+                value = f"jdbc:{store.engine if store.family == 'mysql' else 'postgresql'}://" \
+                        f"{{{{ {store.primary}.host }}}}:{{{{ {store.primary}.port }}}}/{{{{ {store.primary}.name }}}}"
+                self._set(res, item, value, f"{item.name} -> {value} ({why})")
+                return True
+            return self._attr(res, item, store, attr, why)
+        if kind == "cache" and attr in ("user", "name"):
+            return False
+        if attr == "port" and text and store.port and text != str(store.port):
+            _warn_at(self.ctx.notes, item, "warning", f"{item.name}: port {text} is not {store.cname}'s port "
+                     f"{store.port}; it is rewired to the managed store's port", "check the app's settings")
+        return self._attr(res, item, store, attr, why)
+
+    def _only(self, res: EnvResult, kind: str) -> Store | None:
+        """The one store of ``kind`` the service uses, else the app's only one."""
+        for pool in (res.stores, list(self.ctx.stores.values())):
+            found = [s for s in pool if s.kind == kind]
+            if len(found) == 1:
+                return found[0]
+            if found:
+                return None
+        return None
+
+    def _bucket_convention(self, item: EnvItem, res: EnvResult, attr: str, text: str, why: str) -> bool:
+        buckets = [s for s in self.ctx.stores.values() if s.kind == "bucket"]
+        if attr == "region":
+            store = next((s for s in res.stores if s.kind == "bucket"), None)
+            if store is None or (text and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d|auto|local|minio|", text)):
+                return False
+            self._set(res, item, f"{{{{ {store.primary}.region }}}}",
+                      f"{item.name} -> {{{{ {store.primary}.region }}}} ({why})")
+            return True
+        if not text or _unset(item.value) or not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", text):
+            store = self._only(res, "bucket")
+            if store is None or len(store.names) != 1:
+                return False
+            self._use(res, store, item, f"{item.name} is {why}")
+            self._set(res, item, f"{{{{ {store.primary}.name }}}}",
+                      f"{item.name} -> {{{{ {store.primary}.name }}}} ({why})")
+            return True
+        owner = next((s for s in buckets if text in s.bucket_sources), None)
+        if owner is None:
+            return False
+        bucket = owner.bucket_sources[text]
+        self._use(res, owner, item, f"{item.name} is {why}")
+        self._set(res, item, f"{{{{ {bucket}.name }}}}", f"{item.name} -> {{{{ {bucket}.name }}}} ({why})")
+        return True
+
+    def _dangling(self, item: EnvItem, own_hosts: set[str]) -> None:
+        """Warn about a URL or host setting naming a host that no service provides (an error with --strict)."""
+        text = _text(item.value)
+        m = _URL_RE.match(text)
+        host = (m.group("host") or "") if m else ""
+        rule = wiring_conventions().get(item.name.upper())
+        if not m and rule is not None and rule["attr"] == "host":
+            host = text
+        if not host or not _BARE_HOST_RE.fullmatch(host) or host in own_hosts or host in _LOCAL_HOSTS or \
+                host in self.ctx.hosts:
+            return
+        _warn_at(self.ctx.notes, item, "warning", f"{item.name} points at host {host!r}, which no service in this "
+                 "file provides: its value is copied unchanged and will not resolve on AWS",
+                 "add that service, point the variable at one that exists, or set the real address "
+                 "with x-moorage env")
 
     # ------------------------------------------------------------------ helpers
 

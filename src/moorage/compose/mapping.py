@@ -16,7 +16,15 @@ from typing import Any
 
 from moorage.compose import service as fields
 from moorage.compose.document import ComposeDoc
-from moorage.compose.envmap import EnvContext, EnvItem, EnvMapper, EnvResult, SecretRegistry, read_service_env
+from moorage.compose.envmap import (
+    EnvContext,
+    EnvItem,
+    EnvMapper,
+    EnvResult,
+    SecretRegistry,
+    read_service_env,
+    wiring_conventions,
+)
 from moorage.compose.images import ImageInfo, classify, image_table
 from moorage.compose.keys import check_keys
 from moorage.compose.notes import Notes, list_at
@@ -26,6 +34,7 @@ from moorage.errors import Location
 from moorage.spec.source import KeyPath, SourceMap
 from moorage.spec.validate import CONNECTION_REF_RE
 
+_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")  # an S3 bucket name
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 _APP_KEY_ORDER = ("image", "build", "port", "route", "health", "healthcheck", "cpu", "memory", "replicas",
                   "singleton", "command", "entrypoint", "workdir", "user", "env", "secrets", "uses", "spot", "arch",
@@ -90,6 +99,7 @@ class Importer:
                             "select one with --profile")
         self._classify()
         self._build_stores()
+        self._buckets_apps_name()
         self._read_ports()
         self._find_jobs()
         ctx = EnvContext(self.stores, self._host_index(), {a.cname: a.port for a in self.apps.values()},
@@ -253,6 +263,7 @@ class Importer:
             if kind == "bucket":
                 store.names = names
                 store.bucket_sources = dict(zip(compose_names, names, strict=True))
+                store.default_bucket = compose_names == [cname]
                 for b in names:
                     store.blocks[b] = {}
                 listing = ", ".join(names)
@@ -276,6 +287,47 @@ class Importer:
                 self.notes.info(path + ("x-moorage",), f"{cname}: x-moorage settings applied to {blocks} "
                                 + ", ".join(store.blocks))
             self.stores[cname] = store
+
+    def _buckets_apps_name(self) -> None:
+        """Buckets the apps name in conventional variables (AWS_STORAGE_BUCKET_NAME: media) become S3 buckets.
+
+        They belong to the S3-compatible container when there is one (replacing its default bucket, which
+        was only named after the container); with none, the app already talks to S3 and gets the bucket.
+        """
+        rules = {n for n, r in wiring_conventions().items() if r["kind"] == "bucket" and r["attr"] == "name"}
+        stores = [s for s in self.stores.values() if s.kind == "bucket"]
+        for app in self.apps.values():
+            items = read_service_env(app.svc, app.path, self.doc.base_dir, self.doc.env, Notes(self.doc.smap))
+            for item in items:
+                text = str(item.value or "")
+                if item.name.upper() not in rules or not _BUCKET_RE.fullmatch(text) or \
+                        any(text in s.bucket_sources for s in self.stores.values()):
+                    continue
+                if len(stores) > 1:
+                    self.notes.add("warning", item.path, f"{item.name}: bucket {text!r} is not declared by "
+                                    f"{' or '.join(s.cname for s in stores)}, and moorage cannot tell which holds it",
+                                   "declare it on one of them (MINIO_DEFAULT_BUCKETS or x-moorage buckets)",
+                                   location=item.location)
+                    continue
+                name = moorage_name(text, self.taken)
+                if stores:
+                    owner = stores[0]
+                    if owner.default_bucket:
+                        self.taken.discard(owner.names[0])
+                        owner.blocks.pop(owner.names[0], None)
+                        owner.names, owner.bucket_sources, owner.default_bucket = [], {}, False
+                    owner.names.append(name)
+                    owner.blocks[name] = {}
+                    owner.bucket_sources[text] = name
+                    why = f"in {owner.cname}"
+                else:
+                    owner = Store(f"{item.name} of {app.cname}", "bucket", "bucket", "s3", [name], set(), None,
+                                  item.path, blocks={name: {}}, bucket_sources={text: name})
+                    self.stores[owner.cname] = owner
+                    why = "no S3-compatible service holds it, so the app talks to S3 already"
+                self.smap.add(("buckets", name), item.location or self.doc.smap.locate(item.path))
+                self.notes.add("info", item.path, f"{app.cname}: {item.name} names bucket {text!r} -> S3 bucket "
+                               f"{name} ({why}); services that name it use it", location=item.location)
 
     def _unknown_keys_only(self, svc: dict[str, Any], path: KeyPath, cname: str) -> None:
         scratch = Notes(self.doc.smap)
@@ -729,7 +781,12 @@ class Importer:
                     self.notes.info(pending.path, f"{pending.name} -> {pending.rewritten}")
         for app in self.apps.values():
             assert app.env is not None
-            uses = [n for s in app.env.stores for n in s.names]
+            named = {m.group(1) for v in app.env.env.values() if isinstance(v, str)
+                     for m in CONNECTION_REF_RE.finditer(v)}
+            # a service that names its bucket gets that bucket only, not every bucket of the S3 container
+            uses = [n for s in app.env.stores
+                    for n in (s.names if s.kind != "bucket" or not named & set(s.names) else
+                              [b for b in s.names if b in named])]
             uses += [self.apps[t].name for t in graph[app.cname]]
             app.uses = list(dict.fromkeys(app.uses + uses))
 

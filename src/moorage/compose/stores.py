@@ -42,6 +42,7 @@ class Store:
     explicit: set[str] = field(default_factory=set)  # attrs whose value the compose file sets
     blocks: dict[str, dict[str, Any]] = field(default_factory=dict)
     bucket_sources: dict[str, str] = field(default_factory=dict)  # compose bucket name -> moorage name
+    default_bucket: bool = False  # its one bucket is only named after the container (none was declared)
 
     @property
     def primary(self) -> str:

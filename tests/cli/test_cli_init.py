@@ -1,0 +1,94 @@
+"""`moorage init --from compose`: writes only a spec every command accepts, explains its rewrites."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from moorage import api
+from moorage.spec.load import load_native
+
+if TYPE_CHECKING:
+    from conftest import CliResult
+
+Run = Callable[..., "CliResult"]
+
+APP = """
+    x-moorage: {residency: uae, region: %s}
+    services:
+      web:
+        image: ghcr.io/acme/web:1.2.0
+        ports: ["8000:8000"]
+        environment:
+          DATABASE_URL: postgres://app:secret@db:5432/app
+          REDIS_URL: redis://cache:6379/0
+        depends_on: [db]
+      db:
+        image: postgres:16
+        environment: {POSTGRES_USER: app, POSTGRES_PASSWORD: secret, POSTGRES_DB: app}
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_init_refuses_a_spec_later_commands_reject(run_cli: Run, tmp_path: Path) -> None:
+    compose = _write(tmp_path, APP % "me-south-1")  # Bahrain is not in the UAE
+    target = tmp_path / "moorage.yml"
+    result = run_cli("init", "--from", compose, "-o", target)
+    assert result.code == 2
+    assert "region me-south-1 is outside the residency 'uae'" in result.err
+    assert f"{compose}:2:" in result.err  # located at the x-moorage line that set it
+    assert not target.exists()
+
+
+def test_init_writes_what_loads_and_explains_rewrites(run_cli: Run, tmp_path: Path) -> None:
+    compose = _write(tmp_path, APP % "me-central-1")
+    target = tmp_path / "moorage.yml"
+    result = run_cli("init", "--from", compose, "-o", target, "--explain")
+    assert result.code == 0, result.err
+    assert "Rewired settings" in result.out
+    assert "{{ db.url }}" in result.out and "DATABASE_URL" in result.out
+    loaded = load_native(target)
+    for env in loaded.spec.environments:
+        api.plan_environment(loaded, env)
+    # the redis host no service provides is a located warning, and an error with --strict
+    assert "REDIS_URL" in result.err and "cache" in result.err and f"{compose}:9:" in result.err
+    strict = run_cli("init", "--from", compose, "-o", tmp_path / "strict.yml", "--strict")
+    assert strict.code == 2 and "REDIS_URL" in strict.err
+    assert not (tmp_path / "strict.yml").exists()
+
+
+def test_init_skips_what_fargate_cannot_run(run_cli: Run, tmp_path: Path) -> None:
+    compose = _write(tmp_path, """
+        services:
+          web: {image: "nginx:1.27", ports: ["80:80"]}
+          agent:
+            image: portainer/agent:2.21.0
+            volumes: ["/var/run/docker.sock:/var/run/docker.sock"]
+    """)
+    target = tmp_path / "moorage.yml"
+    refused = run_cli("init", "--from", compose, "-o", target)
+    assert refused.code == 2 and "--skip agent" in refused.err and not target.exists()
+    done = run_cli("init", "--from", compose, "-o", target, "--skip", "agent")
+    assert done.code == 0, done.err
+    assert "agent is skipped (--skip): not runnable on Fargate: it mounts the Docker socket" in done.out
+    assert set(load_native(target).spec.services) == {"web"}
+    unknown = run_cli("init", "--from", compose, "-o", tmp_path / "x.yml", "--skip", "nope")
+    assert unknown.code == 2 and "--skip nope: no such service" in unknown.err
+
+
+def test_init_over_every_compose_example(run_cli: Run, repo_root: Path, tmp_path: Path) -> None:
+    examples = sorted(p for p in (repo_root / "examples").glob("*/*.y*ml") if "compose" in p.name)
+    assert examples
+    for compose in examples:
+        target = tmp_path / f"{compose.parent.name}.yml"
+        result = run_cli("init", "--from", compose, "-o", target)
+        assert result.code == 0, result.err
+        written = load_native(target)
+        assert written.spec == api.load_app(compose).spec
