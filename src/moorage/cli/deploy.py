@@ -36,6 +36,14 @@ ComposeProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile"
 EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
 
 
+def image_tags(synth: Synth, spec_dir: Path) -> dict[str, str]:
+    """service -> the tag of its build context as it is now (the one deploy pushes and diff compares)."""
+    from moorage.deploy.images import build_specs, build_tag
+
+    env = synth.manifest["environment"]
+    return {b.service: build_tag(b, env) for b in build_specs(synth.plan.services, spec_dir)}
+
+
 def _project_dir(spec: Path) -> Path:
     return spec if spec.is_dir() else (spec.parent if str(spec.parent) else Path("."))
 
@@ -173,7 +181,7 @@ def status(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProf
 
     synth = _synth(spec, env, compose_profile, env_file)
     target = _target(spec, local, profile, region)
-    st = environment_status(target, synth.manifest)
+    st = environment_status(target, synth.manifest, image_tags(synth, _project_dir(spec)))
     if as_json:
         sys.stdout.write(json.dumps(st.to_json(), sort_keys=True, default=str) + "\n")
         return

@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from moorage.deploy.context import context_digest
 from moorage.deploy.session import Target
 
 LIFECYCLE = {"rules": [
@@ -55,14 +56,35 @@ def ensure_repository(ecr: Any, name: str, tags: dict[str, str]) -> str:
     return str(repo["repositoryUri"])
 
 
-def context_digest(spec: BuildSpec) -> str:
-    """A content hash of the build context (the tag of an image built from it)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in spec.context.rglob("*") if p.is_file() and ".git" not in p.parts):
-        digest.update(str(path.relative_to(spec.context)).encode())
-        digest.update(path.read_bytes())
-    digest.update(json.dumps([spec.dockerfile, spec.target, spec.args], sort_keys=True).encode())
-    return digest.hexdigest()[:12]
+def build_specs(plan_services: dict[str, Any], spec_dir: Path) -> list[BuildSpec]:
+    """What to build: one spec per ``build:`` service of a plan, its context resolved against ``spec_dir``."""
+    builds = []
+    for name, svc in plan_services.items():
+        if svc.spec.build is not None and not svc.spec.image:
+            build = svc.spec.build
+            builds.append(BuildSpec(name, (spec_dir / build.context).resolve(), build.dockerfile, build.target,
+                                    dict(build.args)))
+    return builds
+
+
+def build_tag(spec: BuildSpec, env: str) -> str:
+    """The image tag of a build: the environment and the hash of its context as Docker sees it.
+
+    The one identity of a built image: deploy pushes it, diff and status compare against it.
+    """
+    return f"{env}-{context_digest(spec.context, spec.dockerfile, spec.target, spec.args)}"
+
+
+def pushed_image(ecr: Any, repo: str, tag: str, by_digest: bool) -> str | None:
+    """The reference of the image already pushed to ``repo`` with ``tag``; None when there is none."""
+    try:
+        uri = ecr.describe_repositories(repositoryNames=[repo])["repositories"][0]["repositoryUri"]
+        details = ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": tag}])["imageDetails"]
+    except ClientError:
+        return None
+    if not details:
+        return None
+    return f"{uri}@{details[0]['imageDigest']}" if by_digest else f"{uri}:{tag}"
 
 
 def existing_repository(ecr: Any, name: str) -> str:
@@ -75,11 +97,12 @@ def existing_repository(ecr: Any, name: str) -> str:
 
 
 def build_images(target: Target, region: str, app: str, env: str, builds: list[BuildSpec],
-                 tags: dict[str, str], by_digest: bool,
-                 repositories: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
-    """Build and push every image; returns (service -> image reference, notes).
+                 tags: dict[str, str], by_digest: bool, repositories: dict[str, str] | None = None,
+                 image_tags: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """Build and push every image whose tag is not pushed yet; returns (service -> image reference, notes).
 
     ``repositories`` (service -> name) are the registry stack's; without them a repository is created here.
+    ``image_tags`` (service -> tag) are the tags computed by the caller (else :func:`build_tag`).
     """
     images: dict[str, str] = {}
     notes: list[str] = []
@@ -90,7 +113,11 @@ def build_images(target: Target, region: str, app: str, env: str, builds: list[B
         planned = (repositories or {}).get(spec.service)
         repo_name = planned or f"{app}/{spec.service}"
         uri = existing_repository(ecr, planned) if planned else ensure_repository(ecr, repo_name, tags)
-        tag = f"{env}-{context_digest(spec)}"
+        tag = (image_tags or {}).get(spec.service) or build_tag(spec, env)
+        pushed = pushed_image(ecr, repo_name, tag, by_digest)
+        if pushed is not None:
+            images[spec.service] = pushed  # the context is unchanged: nothing to build
+            continue
         if target.local:
             images[spec.service] = _register_placeholder(ecr, uri, repo_name, tag, by_digest)
             notes.append(f"{spec.service}: the emulator cannot run Docker builds; registered {tag} in its ECR "

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from moorage import __version__
 from moorage.deploy.changes import ResourceChange, blocking, classify, merge_change_set
-from moorage.deploy.images import BuildSpec, build_images
+from moorage.deploy.images import BuildSpec, build_images, build_specs, build_tag, pushed_image
 from moorage.deploy.progress import Reporter
 from moorage.deploy.repair import Problem, busy_detail, diagnose, repair
 from moorage.deploy.session import Target
@@ -167,6 +167,7 @@ class Deployer:
         self.states: dict[str, StackState | None] = {}
         self.result = DeployResult()
         self.images: dict[str, str] = {}
+        self.image_tags: dict[str, str] = {}
         self.pending_builds: list[BuildSpec] = []
         self.tags = deploy_tags(self.manifest, options.commit)
 
@@ -210,16 +211,19 @@ class Deployer:
 
     def build(self) -> None:
         """Build and push the images of ``build:`` services."""
-        builds = []
-        for name, svc in self.synth.plan.services.items():
-            if svc.spec.build is not None and not svc.spec.image:
-                base = self.options.spec_dir or Path.cwd()
-                builds.append(BuildSpec(name, (base / svc.spec.build.context).resolve(), svc.spec.build.dockerfile,
-                                        svc.spec.build.target, dict(svc.spec.build.args)))
+        builds = build_specs(self.synth.plan.services, self.options.spec_dir or Path.cwd())
         if not builds:
             return
+        env = self.manifest["environment"]
+        self.image_tags = {b.service: build_tag(b, env) for b in builds}  # once, for diff and deploy alike
         if self.options.dry_run:
-            self.images = {b.service: f"<image built from {b.context}>" for b in builds}
+            repos = self.manifest.get("repositories") or {}
+            ecr = self.target.client("ecr", self.manifest["region"])
+            for b in builds:
+                tag = self.image_tags[b.service]
+                pushed = pushed_image(ecr, repos.get(b.service, f"{self.manifest['app']}/{b.service}"), tag,
+                                      self._by_digest())
+                self.images[b.service] = pushed or f"<new image {tag} built from {b.context}>"
             return
         self.pending_builds = builds
         # Build now when the repositories exist, so that a new image shows in the change lists; on a first
@@ -241,15 +245,17 @@ class Deployer:
         builds, self.pending_builds = self.pending_builds, []
         if not builds:
             return
-        by_digest = self.options.by_digest
-        if by_digest is None:
-            by_digest = self.manifest.get("profile") == "prod"
         self.images, notes = build_images(self.target, self.manifest["region"], self.manifest["app"],
-                                          self.manifest["environment"], builds, self.tags, by_digest,
-                                          self.manifest.get("repositories"))
+                                          self.manifest["environment"], builds, self.tags, self._by_digest(),
+                                          self.manifest.get("repositories"), self.image_tags)
         for note in notes:
             self.reporter.warn(note)
         self.result.notes.extend(notes)
+
+    def _by_digest(self) -> bool:
+        if self.options.by_digest is None:
+            return bool(self.manifest.get("profile") == "prod")
+        return self.options.by_digest
 
     def _needs_images(self, keys: list[str]) -> bool:
         return any("build" in p["from"] for k in keys for p in self.stacks[k].get("parameters", []))

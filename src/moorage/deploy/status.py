@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from moorage.deploy.images import pushed_image
 from moorage.deploy.repair import diagnose
 from moorage.deploy.session import Target
 from moorage.deploy.stacks import read_stack
@@ -50,8 +51,13 @@ class EnvStatus:
                 "problems": self.problems}
 
 
-def environment_status(target: Target, manifest: dict[str, Any]) -> EnvStatus:
-    """Read stacks and ECS services of one environment."""
+def environment_status(target: Target, manifest: dict[str, Any],
+                       image_tags: dict[str, str] | None = None) -> EnvStatus:
+    """Read stacks and ECS services of one environment.
+
+    ``image_tags`` (service -> the tag of its current build context, :func:`~moorage.deploy.images.build_tag`)
+    adds a problem for each built service that runs another image.
+    """
     status = EnvStatus(manifest["app"], manifest["environment"])
     outputs: dict[str, dict[str, str]] = {}
     latest = None
@@ -77,7 +83,27 @@ def environment_status(target: Target, manifest: dict[str, Any]) -> EnvStatus:
     names = [o["ServiceName"] for k, o in outputs.items() if k.startswith("svc-") and o.get("ServiceName")]
     if cluster and names:
         status.services = _services(target.client("ecs", manifest["region"]), cluster, names)
+    if image_tags and status.services:
+        status.problems.extend(_stale_images(target, manifest, status.services, image_tags))
     return status
+
+
+def _stale_images(target: Target, manifest: dict[str, Any], services: list[ServiceStatus],
+                  image_tags: dict[str, str]) -> list[str]:
+    ecr = target.client("ecr", manifest["region"])
+    repos = manifest.get("repositories") or {}
+    problems = []
+    for service, tag in sorted(image_tags.items()):
+        repo = repos.get(service, f"{manifest['app']}/{service}")
+        running = next((s.image for s in services if f"/{repo}:" in s.image or f"/{repo}@" in s.image), None)
+        if running is None:
+            continue
+        current = f"/{repo}:{tag}" in running or (
+            "@sha256:" in running and running.split("@", 1)[1] in (pushed_image(ecr, repo, tag, True) or ""))
+        if not current:
+            problems.append(f"{service} runs {running}, not the image of its build context as it is now ({tag}): "
+                            "deploy to update it")
+    return problems
 
 
 def _services(ecs: Any, cluster: str, names: list[str]) -> list[ServiceStatus]:
