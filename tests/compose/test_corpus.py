@@ -50,7 +50,7 @@ def _project(path: Path, tmp_path: Path) -> Path:
     if "getsentry" not in path.name:
         return path
     copy = tmp_path / "sentry" / path.name
-    copy.parent.mkdir()
+    copy.parent.mkdir(parents=True)
     copy.write_text(path.read_text())
     (copy.parent / ".env").write_text("".join(f"{k}={v}\n" for k, v in SENTRY_ENV.items()))
     return copy
@@ -191,3 +191,14 @@ def test_langfuse_wiring() -> None:
     assert "LANGFUSE_S3_EVENT_UPLOAD_SECRET_ACCESS_KEY" not in web["env"]
     assert web["uses"] == ["postgres", "langfuse", "redis", "clickhouse"]
     assert set(web["secrets"]) == {"CLICKHOUSE_PASSWORD", "ENCRYPTION_KEY", "NEXTAUTH_SECRET", "SALT"}
+
+
+@needs_corpus
+def test_corpus_schedulers_are_singletons(tmp_path: Path) -> None:
+    def singletons(name: str) -> set[str]:
+        loaded = api.load_app(_project(CORPUS / name, tmp_path / name), skip=SKIP.get(name, ()))
+        return {n for n, s in loaded.spec.services.items() if s.singleton}
+
+    assert singletons("getsentry__self-hosted__docker-compose.yml") == {"taskscheduler", "sentry-cleanup"}
+    assert singletons("appwrite__appwrite__docker-compose.yml") == {"appwrite-task-scheduler"}
+    assert singletons("langfuse__langfuse__docker-compose.yml") == set()  # workers there scale
