@@ -105,6 +105,8 @@ def looks_like_compose(path: Path, data: Any) -> bool:
                 return True
         if isinstance(svc.get("volumes"), list) and any(isinstance(v, str) for v in svc["volumes"]):
             return True
+        if isinstance(svc.get("ports"), list) and any(not isinstance(p, int) for p in svc["ports"]):
+            return True  # "8080:80", {target: 80}: moorage's ports are plain numbers
         if isinstance(svc.get("healthcheck"), dict) and "test" in svc["healthcheck"]:
             return True
     return False

@@ -152,6 +152,7 @@ class EnvContext:
     app_names: dict[str, str]
     secrets: SecretRegistry
     notes: Notes
+    app_extra_ports: dict[str, list[int]] = field(default_factory=dict)
     host_re: re.Pattern[str] | None = None
 
     def __post_init__(self) -> None:
@@ -502,10 +503,11 @@ class EnvMapper:
                     _warn_at(self.ctx.notes, item, "warning", f"{item.name} refers to {tname}, which has no port "
                              "in moorage and cannot be reached", f"give {tname} a port (x-moorage: {{port: N}})")
                     continue
-                if port and port != str(tport):
+                extra = [str(p) for p in self.ctx.app_extra_ports.get(tname, [])]
+                if port and port != str(tport) and port not in extra:
                     _warn_at(self.ctx.notes, item, "warning", f"{item.name} reaches {tname} on port {port}, but "
-                             f"moorage opens only its port {tport}",
-                             "make the service listen on one port, or run the second one as a sidecar")
+                             f"{tname} declares only port{'s' if extra else ''} {', '.join([str(tport), *extra])}",
+                             f"add the port to {tname}'s ports or expose")
                 out.append(f"{{{{ {self.ctx.app_names[tname]}.host }}}}" + (f":{port}" if port else ""))
                 app_targets.append(tname)
         out.append(text[pos:])

@@ -36,7 +36,7 @@ from moorage.spec.validate import CONNECTION_REF_RE
 
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")  # an S3 bucket name
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
-_APP_KEY_ORDER = ("image", "build", "port", "route", "health", "healthcheck", "cpu", "memory", "replicas",
+_APP_KEY_ORDER = ("image", "build", "port", "ports", "route", "health", "healthcheck", "cpu", "memory", "replicas",
                   "singleton", "command", "entrypoint", "workdir", "user", "env", "secrets", "uses", "spot", "arch",
                   "kind", "schedule", "run", "volumes", "sidecars", "stop_timeout", "readonly_root")
 _TOP_ORDER = ("name", "region", "residency", "domain", "services", "databases", "caches", "buckets", "secrets",
@@ -103,7 +103,8 @@ class Importer:
         self._read_ports()
         self._find_jobs()
         ctx = EnvContext(self.stores, self._host_index(), {a.cname: a.port for a in self.apps.values()},
-                         {a.cname: a.name for a in self.apps.values()}, self.secrets, self.notes)
+                         {a.cname: a.name for a in self.apps.values()}, self.secrets, self.notes,
+                         {a.cname: a.ports.extra for a in self.apps.values() if not a.job})
         mapper = EnvMapper(ctx)
         for app in self.apps.values():
             self._map_app(app, mapper)
@@ -427,6 +428,9 @@ class Importer:
         if app.port and not app.job:
             self._put(app, "port", app.port, app.ports.main[1] if app.ports.main else path)
             fields.report_ports(cname, app.ports, notes)
+            extra = [p for p in app.ports.extra if p != app.port]
+            if extra:
+                self._put(app, "ports", extra, path + ("ports",) if "ports" in svc else path + ("expose",))
         elif app.job and app.port:
             notes.info(path + ("ports",), f"{cname}: a job takes no traffic; its ports are not carried")
         hc = fields.healthcheck(cname, svc.get("healthcheck"), path + ("healthcheck",), notes)

@@ -46,6 +46,13 @@ class Ports:
         return self.exposed[0] if self.exposed else None
 
     @property
+    def extra(self) -> list[int]:
+        """The other TCP ports (published or exposed), in order: each reachable at the service's host."""
+        main = self.main
+        ports = [p.target for p, _ in self.tcp] + [port for port, _ in self.exposed]
+        return [p for p in dict.fromkeys(ports) if main is None or p != main[0]]
+
+    @property
     def public(self) -> bool:
         """Published on a non-loopback interface."""
         return any(not p.local_only for p, _ in self.tcp)
@@ -78,20 +85,20 @@ def read_ports(svc: dict[str, Any], path: KeyPath, notes: Notes) -> Ports:
 
 
 def report_ports(cname: str, ports: Ports, notes: Notes) -> None:
-    """Warn about the ports moorage cannot carry (udp, ranges, second ports)."""
+    """Note the extra ports carried; warn about those moorage cannot carry (udp, ranges)."""
     main = ports.main
     for spec, ppath in ports.published:
         if spec.protocol != "tcp":
             notes.warn(ppath, f"{cname}: {spec.protocol} port {spec.target} is not carried "
                        "(the load balancer and service discovery use TCP)")
         elif main and spec.target != main[0]:
-            notes.warn(ppath, f"{cname}: port {spec.target} is not carried: moorage gives a service one port "
-                       f"({main[0]})", "run a second listener as its own service, or as a sidecar")
+            notes.info(ppath, f"{cname}: port {spec.target} -> ports (reached at its host by the services that "
+                       f"use it; the route, if any, goes to port {main[0]})")
         if spec.is_range:
             notes.warn(ppath, f"{cname}: a port range is given; only port {spec.target} is kept")
     for port, epath in ports.exposed[1 if not ports.tcp else 0:]:
         if main and port != main[0]:
-            notes.warn(epath, f"{cname}: exposed port {port} is not carried: one port per service ({main[0]})")
+            notes.info(epath, f"{cname}: exposed port {port} -> ports (reached at its host)")
 
 
 def healthcheck(cname: str, hc: Any, path: KeyPath, notes: Notes) -> dict[str, Any] | None:

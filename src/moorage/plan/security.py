@@ -71,15 +71,17 @@ def security_groups(env: EnvSpec) -> dict[str, SecurityGroup]:
             src = service_sg(svc.name)
             if used in env.databases:
                 db = env.databases[used]
-                port, dst = db.port, proxy_sg(used) if db.proxy else database_sg(used)
+                ports, dst = [db.port], proxy_sg(used) if db.proxy else database_sg(used)
             elif used in env.caches:
-                port, dst = env.caches[used].port, cache_sg(used)
+                ports, dst = [env.caches[used].port], cache_sg(used)
             elif used in env.services and env.services[used].port:
-                port, dst = env.services[used].port, service_sg(used)  # type: ignore[assignment]
+                other = env.services[used]
+                ports, dst = [other.port, *other.extra_ports], service_sg(used)  # type: ignore[list-item]
             else:
                 continue  # buckets are reached through the S3 endpoint, not a group
-            groups[dst].ingress.append(Rule(port, src, f"from {svc.name}, which uses {used}"))
-            groups[src].egress.append(Rule(port, dst, f"to {used}"))
+            for port in ports:
+                groups[dst].ingress.append(Rule(port, src, f"from {svc.name}, which uses {used}"))
+                groups[src].egress.append(Rule(port, dst, f"to {used}"))
     for sg in groups.values():
         sg.ingress.sort(key=lambda r: (r.port, r.peer))
         sg.egress.sort(key=lambda r: (r.port, r.peer))

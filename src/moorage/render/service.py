@@ -121,7 +121,8 @@ def _container(ctx: StackContext, sp: ServicePlan, log_group: logs.LogGroup) -> 
         "ReadonlyRootFilesystem": svc.readonly_root,
     }
     if svc.port:
-        props["PortMappings"] = [ecs.PortMapping(ContainerPort=svc.port, Protocol="tcp")]
+        props["PortMappings"] = [ecs.PortMapping(ContainerPort=p, Protocol="tcp")
+                                 for p in [svc.port, *svc.extra_ports]]
     if svc.container_check:
         c = svc.container_check
         props["HealthCheck"] = ecs.HealthCheck(Command=c.command, Interval=c.interval, Timeout=c.timeout,

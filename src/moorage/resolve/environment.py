@@ -76,6 +76,7 @@ class ResolvedService:
     config: list[str] = field(default_factory=list)
     tracing: str | None = None
     exec: bool = False
+    extra_ports: list[int] = field(default_factory=list)  # reached at its Cloud Map host, never routed
 
 
 @dataclass
@@ -451,7 +452,7 @@ def _service(name: str, svc: Any, profile: str, defaults: dict[str, Any], decide
         env=env, secret_env=svc.secret_env, uses=list(svc.uses), spot=svc.spot, schedule=svc.schedule,
         volumes=list(svc.volumes), sidecars=dict(svc.sidecars), stop_timeout=svc.stop_timeout,
         readonly_root=readonly, min_healthy=min_healthy, max_percent=max_percent, config=list(svc.config),
-        tracing=svc.tracing,
+        tracing=svc.tracing, extra_ports=list(svc.ports),
         exec=decide(f"services.{name}.exec", svc.exec, bool(d["exec"]),
                     "ECS Exec for debugging" if d["exec"] else "no interactive shells into tasks"),
     )

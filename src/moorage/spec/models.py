@@ -117,6 +117,8 @@ class Service(Strict):
     image: str | None = Field(default=None, description="image reference; pin a tag or digest")
     build: str | Build | None = Field(default=None, description="build context, or a build block")
     port: Port | None = Field(default=None, description="container port; none for workers")
+    ports: list[Port] = Field(default_factory=list, description="more TCP container ports, reached by services "
+                              "that use it at its host (Cloud Map)")
     route: str | None = Field(default=None, description='ALB path pattern, e.g. "/api/*"; absent -> private')
     health: str | HealthCheck | None = Field(default=None, description="health path or health check block")
     healthcheck: ContainerCheck | None = Field(default=None, description="container health command")
@@ -209,7 +211,13 @@ class Service(Strict):
             raise ValueError("a singleton never autoscales: drop scaling, or singleton")
         if self.singleton and self.replicas not in (None, 1):
             raise ValueError(f"a singleton runs one task, not replicas: {self.replicas}")
+        if self.ports and self.port is None:
+            raise ValueError("more ports need a main port: set port")
         ports = [self.port] if self.port else []
+        for extra in self.ports:
+            if extra in ports:
+                raise ValueError(f"port {extra} is listed twice")
+            ports.append(extra)
         for name, car in self.sidecars.items():
             if car.port and car.port in ports:
                 raise ValueError(f"port clash: sidecar {name!r} uses port {car.port}, already taken in this task")
