@@ -38,8 +38,9 @@ _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")  # an S3 bucket na
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 _APP_KEY_ORDER = ("image", "build", "port", "ports", "route", "health", "healthcheck", "cpu", "memory", "replicas",
                   "singleton", "command", "entrypoint", "workdir", "user", "env", "secrets", "uses", "spot", "arch",
-                  "kind", "schedule", "run", "volumes", "sidecars", "stop_timeout", "readonly_root")
-_TOP_ORDER = ("name", "region", "residency", "domain", "services", "databases", "caches", "buckets", "secrets",
+                  "kind", "schedule", "run", "volumes", "sidecars", "stop_timeout", "readonly_root", "config")
+_TOP_ORDER = ("name", "region", "residency", "domain", "services", "databases", "caches", "buckets", "config",
+              "secrets",
               "environments", "network", "logs", "deploy", "alarms", "budget", "tags", "forbid_env")
 
 
@@ -80,6 +81,8 @@ class Importer:
         self.secrets = SecretRegistry()
         self.volume_defs: dict[str, Any] = {}
         self.secret_defs: dict[str, Any] = {}
+        self.config_defs: dict[str, Any] = {}
+        self.config_values: dict[str, str] = {}  # moorage config (SSM parameter) name -> value
 
     # ------------------------------------------------------------------ entry point
 
@@ -111,6 +114,7 @@ class Importer:
         self._wire()
         self._routes()
         self._compose_secrets()
+        self._compose_configs()
         self._overrides()
         self._scrub()
         return self._assemble(xm), self.smap
@@ -142,6 +146,8 @@ class Importer:
                 self.volume_defs = {k: (v or {}) for k, v in defs.items()}
             elif key == "secrets":
                 self.secret_defs = {k: (v or {}) for k, v in defs.items()}
+            elif key == "configs":
+                self.config_defs = {k: (v or {}) for k, v in defs.items() if isinstance(v or {}, dict)}
 
     # ------------------------------------------------------------------ classification and names
 
@@ -739,6 +745,45 @@ class Importer:
                 self.notes.warn(("secrets", name), f"secret {name} is external",
                                 f"set x-moorage secrets.{env_name(name)}.external to the ARN of the existing secret")
 
+    # ------------------------------------------------------------------ compose configs
+
+    def _compose_configs(self) -> None:
+        """Inline (content/environment) configs -> SSM parameters (`config:`), injected as a variable."""
+        for app in self.apps.values():
+            entries = app.svc.get("configs")
+            for i, entry in enumerate(entries if isinstance(entries, list) else []):
+                cpath = app.path + ("configs", i)
+                source = str(entry.get("source") or "") if isinstance(entry, dict) else str(entry)
+                target = str(entry.get("target") or f"/{source}") if isinstance(entry, dict) else f"/{source}"
+                body = self.config_defs.get(source)
+                if body is None:
+                    self.notes.error(cpath, f"config {source!r} is not defined under the top-level configs")
+                    continue
+                if "content" in body or "environment" in body:
+                    value = str(body.get("content") if "content" in body else
+                                self.doc.env.get(str(body["environment"]), ""))
+                    var = env_name(source)
+                    assert app.env is not None
+                    if _is_credential(var):  # SSM parameters are plain text: a credential is a secret
+                        app.env.secrets[var] = self.secrets.claim(var, f"compose-config:{source}", "CONFIG",
+                                                                  f"imported from compose config {source}")
+                        app.env.where[var] = EnvItem(var, None, cpath)
+                        self.notes.warn(cpath, f"{app.cname}: config {source} looks like a credential: secret "
+                                        f"{app.env.secrets[var]} is generated (its content is not copied)",
+                                        "set the real value in Secrets Manager")
+                        continue
+                    self.config_values[var] = value
+                    if var not in app.out.setdefault("config", []):
+                        app.out["config"].append(var)
+                    app.where[("config",)] = app.path + ("configs",)
+                    self.notes.warn(cpath, f"{app.cname}: config {source} -> SSM parameter {var}, injected as "
+                                    f"environment variable {var} (compose mounted it as the file {target})",
+                                    "make the app read the variable, or write it to the file in the entrypoint")
+                else:
+                    how = "is external" if body.get("external") else f"is the file {body.get('file', '?')}"
+                    self.notes.warn(cpath, f"{app.cname}: config {source} {how}: not carried to AWS",
+                                    f"bake it into the image at {target}, or give it inline `content:`")
+
     # ------------------------------------------------------------------ uses edges
 
     def _wire(self) -> None:
@@ -927,6 +972,9 @@ class Importer:
         for bname, value in blocks.items():
             if value:
                 data[bname] = value
+        if self.config_values:
+            data["config"] = dict(sorted(self.config_values.items()))
+            self.smap.add(("config",), self.doc.smap.locate(("configs",)))
         if self.secrets.blocks:
             data["secrets"] = dict(sorted(self.secrets.blocks.items()))
             for name in self.secrets.blocks:
