@@ -45,6 +45,12 @@ SENTRY_ENV = {"SNUBA_IMAGE": "getsentry/snuba:25.1.0", "SYMBOLICATOR_IMAGE": "ge
               "HEALTHCHECK_RETRIES": "10", "HEALTHCHECK_START_PERIOD": "10s", "SENTRY_BIND": "9000"}
 
 
+# moorage services per file (docs/compose-import.md, "The corpus")
+SERVICES = {"appwrite": 12, "elasticsearch-logstash-kibana": 3, "nginx-flask-mysql": 2, "getsentry": 25,
+            "immich": 2, "langfuse": 3, "mastodon": 3, "n8n-hosting": 4, "self-hosted-ai-starter-kit": 3,
+            "plausible": 2, "supabase": 11, "twenty": 3}
+
+
 def _project(path: Path, tmp_path: Path) -> Path:
     """The compose file as its project has it: Sentry's image variables live in the .env beside it."""
     if "getsentry" not in path.name:
@@ -77,6 +83,7 @@ def test_corpus_file(path: Path, tmp_path: Path) -> None:
     except InputError as exc:
         pytest.fail("\n".join(d.render() for d in exc.diagnostics))
     assert _stores(loaded) == expected
+    assert len(loaded.spec.services) == next(n for k, n in SERVICES.items() if k in path.name)
     for d in loaded.warnings:
         assert d.location is not None and d.location.line > 0, d.render()
     skipped = [d.message for d in loaded.warnings if " is skipped (--skip)" in d.message]
