@@ -140,3 +140,19 @@ def test_bucket_replaces_the_container_named_default(compose: Callable[..., Path
     """MinIO declares no bucket, the app names one: the bucket is the app's, not one named after MinIO."""
     loaded = load(compose(_compose("AWS_STORAGE_BUCKET_NAME", "media", ("minio",))))
     assert set(loaded.data["buckets"]) == {"media"}
+
+
+def test_the_named_bucket_comes_with_its_permission(compose: Callable[..., Path]) -> None:
+    """`uses` gives the task role S3 access to the bucket the app names, and to no other."""
+    from moorage import api
+
+    text = _compose("AWS_STORAGE_BUCKET_NAME", "media", ("minio-assets",))
+    synth = api.synth_environment(load(compose(text)), "dev")
+    policies = [r["Properties"] for r in synth.templates["svc-app"]["Resources"].values()
+                if r["Type"] == "AWS::IAM::Role"]
+    s3 = [st for p in policies for pol in p.get("Policies", []) for st in pol["PolicyDocument"]["Statement"]
+          if any(str(a).startswith("s3:") for a in st["Action"])]
+    assert s3, policies
+    resources = str([st["Resource"] for st in s3])
+    assert "Media" in resources or "media" in resources
+    assert "ssets" not in resources  # not the other bucket of the same MinIO container
