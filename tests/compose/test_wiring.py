@@ -156,3 +156,12 @@ def test_the_named_bucket_comes_with_its_permission(compose: Callable[..., Path]
     resources = str([st["Resource"] for st in s3])
     assert "Media" in resources or "media" in resources
     assert "ssets" not in resources  # not the other bucket of the same MinIO container
+
+
+@pytest.mark.parametrize("case", CASES[:6], ids=[c.var for c in CASES[:6]])
+def test_every_rewrite_is_listed_with_its_line(case: Case, compose: Callable[..., Path]) -> None:
+    """What `init --explain` prints under "Rewired settings"."""
+    from moorage.compose import rewrites
+
+    loaded = load(compose(_compose(case.var, case.value, case.stores)))
+    assert ("app", case.var, case.wired, "docker-compose.yml:5") in rewrites(loaded)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from moorage.spec.validate import CONNECTION_REF_RE
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def rewrites(loaded: LoadedApp) -> list[tuple[str, str, str, str]]:
-    """(service, variable, new value, compose file:line) for each rewired setting, in service order.
+    """(service, variable, new value, file name:line) for each rewired setting, in service order.
 
     A compose file cannot hold ``{{ name.attribute }}`` references, so every one in an imported app's
     ``env`` was written by the importer; mapped compose secrets and credentials appear as secret names.
@@ -30,4 +31,4 @@ def rewrites(loaded: LoadedApp) -> list[tuple[str, str, str, str]]:
 
 def _where(loaded: LoadedApp, path: tuple[str, ...]) -> str:
     loc = loaded.source.locate(path)
-    return f"{loc.file}:{loc.line}" if loc.file and loc.line else "-"
+    return f"{Path(loc.file).name}:{loc.line}" if loc.file and loc.line else "-"
