@@ -165,3 +165,12 @@ def test_every_rewrite_is_listed_with_its_line(case: Case, compose: Callable[...
 
     loaded = load(compose(_compose(case.var, case.value, case.stores)))
     assert ("app", case.var, case.wired, "docker-compose.yml:5") in rewrites(loaded)
+
+
+def test_a_store_kept_as_a_container_keeps_its_own_settings(compose: Callable[..., Path]) -> None:
+    """A second postgres kept as a container: its POSTGRES_* are its own, not the managed database's."""
+    text = _compose("DB_HOST", "db", ("pg",)) + (
+        "  legacy:\n    image: postgres:15\n    x-moorage: {managed: false}\n"
+        "    environment: {POSTGRES_USER: old, POSTGRES_DB: olddb, POSTGRES_PORT: '5432'}\n")
+    legacy = load(compose(text)).data["services"]["legacy"]
+    assert legacy["env"] == {"POSTGRES_USER": "old", "POSTGRES_DB": "olddb", "POSTGRES_PORT": "5432"}

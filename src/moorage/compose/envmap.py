@@ -241,9 +241,15 @@ class EnvMapper:
 
     def __init__(self, ctx: EnvContext) -> None:
         self.ctx = ctx
+        self._conventions = True
 
-    def map(self, cname: str, items: list[EnvItem], used: list[Store], own_hosts: set[str]) -> EnvResult:
-        """Map ``items`` of service ``cname``; ``used`` are the stores it depends on."""
+    def map(self, cname: str, items: list[EnvItem], used: list[Store], own_hosts: set[str],
+            conventions: bool = True) -> EnvResult:
+        """Map ``items`` of service ``cname``; ``used`` are the stores it depends on.
+
+        ``conventions`` is False for a data store kept as a container: its ``POSTGRES_PASSWORD`` is its own.
+        """
+        self._conventions = conventions
         res = EnvResult(stores=list(used))
         for item in items:
             self._one(cname, item, res, own_hosts)
@@ -299,7 +305,7 @@ class EnvMapper:
     def _by_convention(self, item: EnvItem, res: EnvResult) -> bool:
         """A variable whose conventional name says what it holds, wired to the one store of that kind."""
         rule = wiring_conventions().get(item.name.upper())
-        if rule is None:
+        if rule is None or not self._conventions:
             return False
         kind, attr = rule["kind"], rule["attr"]
         text = _text(item.value)

@@ -154,10 +154,11 @@ class Importer:
     def _classify(self) -> None:
         kinds: dict[str, tuple[str, ImageInfo | None]] = {}
         for name in self.skip:
-            if name not in self.doc.services:
-                where = "the selected profiles leave it out" if name in self.doc.excluded else "no such service"
-                known = ", ".join(sorted(self.doc.services))
-                self.notes.error((), f"--skip {name}: {where}", f"services: {known}")
+            if name in self.doc.excluded:
+                self.notes.info(("services", name), f"--skip {name}: the selected profiles leave it out already")
+            elif name not in self.doc.services:
+                self.notes.error((), f"--skip {name}: no such service",
+                                 f"services: {', '.join(sorted(self.doc.services))}")
         for cname, svc in list(self.doc.services.items()):
             path: KeyPath = ("services", cname)
             xm = svc.get("x-moorage")
@@ -486,7 +487,8 @@ class Importer:
         used = self._depends_on(app)
         items = read_service_env(svc, path, self.doc.base_dir, self.doc.env, notes)
         items = [i for i in items if i.name not in self._compose_secret_envs(app)]
-        app.env = mapper.map(cname, items, used, app.hosts)
+        stateful = bool(app.info and app.info.kind in ("stateful", "database", "cache", "bucket"))
+        app.env = mapper.map(cname, items, used, app.hosts, conventions=not stateful)
         if app.job:
             self._put(app, "run", "before-deploy", path)
 
