@@ -64,6 +64,7 @@ _FAMILY_HINT = {
 # Names about some other system: never read as a setting of a database or cache.
 _OTHER_SYSTEM_RE = re.compile(r"(CLICKHOUSE|MONGO|ELASTIC|OPENSEARCH|KAFKA|RABBIT|AMQP|SMTP|MAIL|LDAP|S3_|MINIO|"
                               r"INFLUX|NEO4J|QDRANT|MEILI|GEO|SENTRY|VECTOR|SEARCH|BROKER|QUEUE_URL)", re.I)
+BUCKET_NAME_RE = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")  # what S3 accepts as a bucket name
 _BARE_HOST_RE = re.compile(r"[a-z][a-z0-9_\-]*", re.I)  # a compose service name: no dots, not an address
 _LOCAL_HOSTS = {"localhost", "host-gateway"}
 _BUCKET_CRED_RE = re.compile(r"(ACCESS_KEY|SECRET_KEY|SECRET_ACCESS|ACCESS_ID|_SECRET$)", re.I)
@@ -351,7 +352,7 @@ class EnvMapper:
             self._set(res, item, f"{{{{ {store.primary}.region }}}}",
                       f"{item.name} -> {{{{ {store.primary}.region }}}} ({why})")
             return True
-        if not text or _unset(item.value) or not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", text):
+        if not text or _unset(item.value) or not BUCKET_NAME_RE.fullmatch(text):
             store = self._only(res, "bucket")
             if store is None or len(store.names) != 1:
                 return False

@@ -17,6 +17,7 @@ from typing import Any
 from moorage.compose import service as fields
 from moorage.compose.document import ComposeDoc
 from moorage.compose.envmap import (
+    BUCKET_NAME_RE,
     EnvContext,
     EnvItem,
     EnvMapper,
@@ -34,7 +35,6 @@ from moorage.errors import Location
 from moorage.spec.source import KeyPath, SourceMap
 from moorage.spec.validate import CONNECTION_REF_RE
 
-_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")  # an S3 bucket name
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 _APP_KEY_ORDER = ("image", "build", "port", "ports", "route", "health", "healthcheck", "cpu", "memory", "replicas",
                   "singleton", "command", "entrypoint", "workdir", "user", "env", "secrets", "uses", "spot", "arch",
@@ -308,7 +308,7 @@ class Importer:
             items = read_service_env(app.svc, app.path, self.doc.base_dir, self.doc.env, Notes(self.doc.smap))
             for item in items:
                 text = str(item.value or "")
-                if item.name.upper() not in rules or not _BUCKET_RE.fullmatch(text) or \
+                if item.name.upper() not in rules or not BUCKET_NAME_RE.fullmatch(text) or \
                         any(text in s.bucket_sources for s in self.stores.values()):
                     continue
                 if len(stores) > 1:
