@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import load, messages
+from conftest import errors, load, messages
 
 from moorage import api
 
@@ -43,7 +43,5 @@ def test_inline_configs_become_ssm_parameters(compose: Callable[..., Path]) -> N
 
 
 def test_undefined_config_is_an_error(compose: Callable[..., Path]) -> None:
-    from conftest import errors
-
     text = APP.replace("      - api_token\n", "      - missing\n")
     assert any("config 'missing' is not defined" in e for e in errors(compose(text)))

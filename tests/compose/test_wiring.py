@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import load, messages
+from conftest import errors, load, messages
 
 from moorage.compose.envmap import wiring_conventions
 
@@ -129,8 +129,6 @@ def test_table_covers_the_frameworks() -> None:
 
 
 def test_strict_refuses_a_host_no_service_provides(compose: Callable[..., Path]) -> None:
-    from conftest import errors
-
     path = compose(_compose("REDIS_URL", "redis://redis:6379", ("pg",)))
     (diag,) = [e for e in errors(path, strict=True) if "REDIS_URL" in e]
     assert "docker-compose.yml:5:" in diag and "no service in this file provides" in diag
