@@ -2,7 +2,9 @@
 
 Prices are data (``moorage/data/prices/<region>.yaml`` and ``global.yaml`` for global services such as
 Route 53 and CloudFront), never code. A rate that is not in the catalog is *unknown*: the estimate says so
-with the reason, and never borrows another region's price.
+with the reason and never counts it as sourced. It is bounded instead by a declared *proxy*
+(``moorage/data/prices_proxy.yaml``): the same key in the nearest region that prices it, times the highest
+measured ratio between the two regions over sibling rates, never below 1.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError
 
 PRICES_PACKAGE = "moorage.data"
@@ -43,6 +46,15 @@ class Lookup:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Proxy:
+    """An upper-bound stand-in for an unknown rate, with the basis it was computed on."""
+
+    price: float
+    basis: str
+    reference: Rate
+
+
 class Catalog:
     """Rates by region. Built from the packaged YAML files, or from a directory (``--prices DIR``)."""
 
@@ -60,6 +72,40 @@ class Catalog:
         if table is None:
             return Lookup(None, f"unknown price in {region}: no price catalog for this region")
         return Lookup(None, f"unknown price in {region}: no sourced rate for {key}")
+
+    def proxy(self, region: str, key: str) -> Proxy | None:
+        """An upper bound for ``key`` in ``region`` from the nearest region that prices it, or None."""
+        data = load_data("prices_proxy")
+        order = [r for r in data["neighbours"].get(region, data["default"]) if r != region]
+        order += [r for r in self.region_names if r not in order and r != region]
+        for other in order:
+            rate = self.regions.get(other, {}).get(key)
+            if rate is None:
+                continue
+            ratio, over = self.measured_ratio(region, other, key)
+            if ratio is None:
+                continue
+            basis = (f"proxy: {other} rate ${rate.price:g}/{rate.unit} x {ratio:.3f} ({over}); "
+                     f"{other} rate from {rate.source}")
+            return Proxy(rate.price * ratio, basis, rate)
+        return None
+
+    def measured_ratio(self, region: str, other: str, key: str) -> tuple[float | None, str]:
+        """The highest price ratio ``region``/``other`` over rates both price: siblings of ``key`` first.
+
+        Siblings share the key's family (``rds.instance_hour``), else its service (``rds``), else any rate.
+        The ratio is never below 1, so a proxy never undercuts the reference price.
+        """
+        mine, theirs = self.regions.get(region, {}), self.regions.get(other, {})
+        shared = sorted(k for k in mine.keys() & theirs.keys() if theirs[k].price > 0 and k != key)
+        parts = key.split(".")
+        for label, prefix in ((f"{'.'.join(parts[:2])} rates", ".".join(parts[:2]) + "."),
+                              (f"{parts[0]} rates", parts[0] + "."), ("all shared rates", "")):
+            ratios = [mine[k].price / theirs[k].price for k in shared if k.startswith(prefix)]
+            if ratios:
+                return max(1.0, max(ratios)), (f"highest {region}/{other} ratio over {len(ratios)} "
+                                               f"measured {label}, at least 1")
+        return None, f"{region} and {other} share no priced rate"
 
     def keys(self, region: str) -> set[str]:
         """Every key with a rate in ``region``."""

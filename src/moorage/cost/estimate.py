@@ -28,6 +28,17 @@ def estimate_template_set(tset: TemplateSet, usage: UsageFile | None = None, *, 
     return report
 
 
+def estimate_summary(tset: TemplateSet, usage: UsageFile | None = None) -> dict[str, float | int | str]:
+    """The figures `plan` prints and its JSON carries: the same headline as `moorage cost`."""
+    from moorage.cost.report import headline
+
+    report = estimate_template_set(tset, usage)
+    return {"sourced": round(report.monthly, 2), "upper": round(report.upper, 2),
+            "low": round(report.low, 2), "high": round(report.high, 2), "upper_high": round(report.upper_high, 2),
+            "unpriced_items": len(report.unknown), "unbounded_items": len(report.unbounded),
+            "headline": headline(report)}
+
+
 def monthly_total(tset: TemplateSet, usage: UsageFile | None = None) -> tuple[float, float, int]:
     """(low, high, unknown_count) of ``tset``'s monthly estimate, for plan summaries.
 
