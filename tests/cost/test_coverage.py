@@ -17,7 +17,7 @@ from moorage.cost.components import PRICERS, free_types, known_types
 from moorage.templates import template_sets
 
 ROOT = Path(__file__).resolve().parents[2]
-REGIONS = ("us-east-1", "eu-west-1", "eu-west-2", "eu-central-1", "me-south-1", "me-central-1")
+REGIONS = ("us-east-1", "eu-west-1", "eu-west-2", "eu-central-1", "me-south-1", "me-central-1", "ap-south-1")
 
 
 def emitted_types() -> set[str]:

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-DEFAULT_REGIONS = ("us-east-1", "eu-west-1", "eu-west-2", "eu-central-1", "me-south-1", "me-central-1")
+DEFAULT_REGIONS = ("us-east-1", "eu-west-1", "eu-west-2", "eu-central-1", "me-south-1", "me-central-1", "ap-south-1")
 PRICING_ENDPOINT_REGION = "us-east-1"  # the Price List API answers from us-east-1 (and ap-south-1)
 
 RDS_ENGINES = {"PostgreSQL": "postgres", "MySQL": "mysql", "MariaDB": "mariadb",
