@@ -9,6 +9,7 @@ measured ratio between the two regions over sibling rates, never below 1.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -88,6 +89,33 @@ class Catalog:
             basis = (f"proxy: {other} rate ${rate.price:g}/{rate.unit} x {ratio:.3f} ({over}); "
                      f"{other} rate from {rate.source}")
             return Proxy(rate.price * ratio, basis, rate)
+        return self.sibling_proxy(region, key)
+
+    def sibling_proxy(self, region: str, key: str) -> Proxy | None:
+        """A bound for a key no region prices, from its declared sibling key (prices_proxy.yaml ``siblings``)."""
+        for rule in load_data("prices_proxy").get("siblings", []):
+            found = re.match(rule["pattern"], key)
+            if not found:
+                continue
+            sibling = rule["sibling"].format(**found.groupdict())
+            base = self.lookup(region, sibling).rate
+            base_price = base.price if base else None
+            base_basis = f"{region} {sibling} ${base.price:g} ({base.source})" if base else ""
+            if base is None:
+                proxied = self.proxy(region, sibling)
+                if proxied is None:
+                    continue
+                base_price, base_basis = proxied.price, f"{region} {sibling} at its own {proxied.basis}"
+                base = proxied.reference
+            ratios = [(table[k].price / table[other].price, name) for name, table in sorted(self.regions.items())
+                      for k in table if (m := re.match(rule["pattern"], k))
+                      and (other := rule["sibling"].format(**m.groupdict())) in table and table[other].price > 0]
+            if not ratios or base_price is None:
+                continue
+            ratio = max(1.0, max(r for r, _ in ratios))
+            basis = (f"proxy: sibling {base_basis} x {ratio:.3f} (highest {rule['label']} ratio over "
+                     f"{len(ratios)} instance classes priced for both, at least 1)")
+            return Proxy(base_price * ratio, basis, base)
         return None
 
     def measured_ratio(self, region: str, other: str, key: str) -> tuple[float | None, str]:
