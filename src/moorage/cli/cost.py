@@ -15,7 +15,7 @@ from rich.table import Table
 
 from moorage.cost import catalog_from_directory, estimate_template_set, load_usage_file, packaged_catalog
 from moorage.cost.model import CostReport
-from moorage.cost.report import comparison_markdown, rows, summary_lines, to_json, to_markdown
+from moorage.cost.report import comparison_markdown, rows, savings_lines, summary_lines, to_json, to_markdown
 from moorage.errors import Diagnostic, InputError
 from moorage.templates import template_sets
 
@@ -118,7 +118,7 @@ def _print_tables(reports: list[CostReport], *, show_free: bool, compact: bool, 
             for row in rows(report, show_free=show_free):
                 table.add_row(*(escape(c) for c in row))
             out.print(table)
-        for line in summary_lines(report, basis):
+        for line in summary_lines(report, basis) + savings_lines(report):
             out.print(escape(line))
     if len(reports) > 1:
         out.print()

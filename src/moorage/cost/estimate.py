@@ -6,6 +6,7 @@ from moorage.cost.catalog import Catalog, packaged_catalog
 from moorage.cost.components import price_resource
 from moorage.cost.context import PricingContext, to_number
 from moorage.cost.model import Budget, CostReport
+from moorage.cost.savings import savings
 from moorage.cost.usage import Usage, UsageFile
 from moorage.templates import TemplateSet
 
@@ -25,6 +26,7 @@ def estimate_template_set(tset: TemplateSet, usage: UsageFile | None = None, *, 
             if amount is not None and str(data.get("TimeUnit", "MONTHLY")) == "MONTHLY":
                 report.budget = Budget(amount, str(data.get("BudgetName", "")), res.stack)
     report.usage = dict(figures.used)
+    report.savings = savings(report, ctx.catalog)
     return report
 
 

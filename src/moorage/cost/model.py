@@ -96,6 +96,7 @@ class CostReport:
     usage: dict[str, UsageFigure] = field(default_factory=dict)
     budget: Budget | None = None
     currency: str = "USD"
+    savings: list[Any] = field(default_factory=list)  # cost.savings.Saving (kept loose: model has no catalog)
 
     @property
     def monthly(self) -> float:
@@ -164,4 +165,5 @@ class CostReport:
             "usage": [{"key": u.key, "value": u.value, "origin": u.origin, "assumed": u.assumed,
                        "description": u.description} for u in sorted(self.usage.values(), key=lambda u: u.key)],
             "items": [i.to_dict() for i in self.items],
+            "savings": [s.to_dict() for s in self.savings],
         }

@@ -91,6 +91,18 @@ def summary_lines(report: CostReport, basis: str = "upper") -> list[str]:
     return lines
 
 
+def savings_lines(report: CostReport) -> list[str]:
+    """The savings section: each option with today's cost, the cost with it, and the basis of its rates."""
+    lines = []
+    for s in report.savings:
+        if s.alternative is None:
+            lines.append(f"  {s.option}: would cover {money(s.current)}/month ({s.applies_to}) - {s.note}")
+        else:
+            lines.append(f"  {s.option}: {money(s.current)} -> {money(s.alternative)}/month, saves "
+                         f"{money(s.saving)} ({s.applies_to}; {s.basis} rates) - {s.note}")
+    return (["Savings (before you deploy):"] + lines) if lines else []
+
+
 def to_markdown(reports: list[CostReport], *, show_free: bool = False) -> str:
     """Markdown: one section per environment, then the comparison when there are several."""
     parts: list[str] = []
@@ -103,6 +115,10 @@ def to_markdown(reports: list[CostReport], *, show_free: bool = False) -> str:
             parts.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
         parts.append("")
         parts += [line.strip() + "  " for line in summary_lines(report)]
+        saving = savings_lines(report)
+        if saving:
+            parts.append("\n### Savings\n")
+            parts += ["- " + line.strip() for line in saving[1:]]
         assumed = [u for u in report.usage.values() if u.assumed]
         if assumed:
             parts.append("\nAssumed usage: " + ", ".join(f"{u.key} = {u.value:g}" for u in
