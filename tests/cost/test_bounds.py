@@ -59,7 +59,8 @@ def test_proxy_is_the_reference_rate_times_the_highest_sibling_ratio() -> None:
 
 
 def test_proxy_never_undercuts_the_reference_region() -> None:
-    cheaper = Catalog({"us-east-1": {"x.y.a": rate("x.y.a", 1.0, "us-east-1"), "x.y.b": rate("x.y.b", 1.0, "us-east-1")},
+    cheaper = Catalog({"us-east-1": {"x.y.a": rate("x.y.a", 1.0, "us-east-1"),
+                                     "x.y.b": rate("x.y.b", 1.0, "us-east-1")},
                        "eu-west-1": {"x.y.a": rate("x.y.a", 0.8, "eu-west-1")}})
     proxy = cheaper.proxy("eu-west-1", "x.y.b")
     assert proxy is not None and proxy.price == pytest.approx(1.0)

@@ -193,7 +193,8 @@ def test_serverless_v2_acus_come_from_the_clusters_scaling_configuration() -> No
             "Engine": "aurora-postgresql", "BackupRetentionPeriod": 1,
             "ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5, "MaxCapacity": 4}}},
         "Writer": {"Type": "AWS::RDS::DBInstance", "Properties": {
-            "DBClusterIdentifier": {"Ref": "Cluster"}, "Engine": "aurora-postgresql", "DBInstanceClass": "db.serverless"}}}
+            "DBClusterIdentifier": {"Ref": "Cluster"}, "Engine": "aurora-postgresql",
+            "DBInstanceClass": "db.serverless"}}}
     report = estimate_template_set(tset(resources), catalog=cat)
     acu = item(report, "Writer", "Aurora Serverless v2 ACU-hours")
     # 0.5 ACU x 730 h x $0.12 = $43.80 expected; up to 4 ACU x 730 x $0.12 = $350.40

@@ -94,8 +94,8 @@ SMARTBOARD_PROD = [
 # me-central-1 / us-east-1: RDS instances 0.277 / 0.225 = 1.2311 (postgres db.r6g.large); RDS storage gp2 Multi-AZ
 # 0.2794 / 0.23 = 1.2148; VPC NAT hours 0.0528 / 0.045 = 1.1733; ALB hours 0.028224 / 0.0225 = 1.2544; highest over
 # every shared rate: Fargate GB-hours 0.0058 / 0.004445 = 1.3048.
-MEC1_RDS, MEC1_STORAGE, MEC1_VPC, MEC1_ELB, MEC1_ALL = 0.277 / 0.225, 0.2794 / 0.23, 0.0528 / 0.045, 0.028224 / 0.0225, \
-    0.0058 / 0.004445
+MEC1_RDS, MEC1_STORAGE, MEC1_VPC = 0.277 / 0.225, 0.2794 / 0.23, 0.0528 / 0.045
+MEC1_ELB, MEC1_ALL = 0.028224 / 0.0225, 0.0058 / 0.004445
 MAESTRO_PROD = [
     # web: 3 tasks x 1 vCPU / 2 GB all month; a daily report task and the migration job are a few hours
     Line("Fargate vCPU-hours (web 3 x 1 vCPU)", 3 * 1 * H, 0.0526, "sourced"),

@@ -48,4 +48,5 @@ def test_savings_are_marked_proxy_where_the_region_lacks_a_rate() -> None:
     assert options["Graviton (arm64) Fargate tasks"].basis == "proxy"  # no Fargate arm64 rate sourced in eu-west-1
     assert options["Fargate Spot"].basis == "sourced"
     assert options["Fargate Spot"].saving > 0
-    assert {"RDS Reserved Instances, 1 year, no upfront", "ElastiCache reserved nodes, 1 year, no upfront"} <= set(options)
+    assert {"RDS Reserved Instances, 1 year, no upfront",
+            "ElastiCache reserved nodes, 1 year, no upfront"} <= set(options)

@@ -25,8 +25,8 @@ out = Console(highlight=False, soft_wrap=True)
 class Basis(StrEnum):
     """Which total budgets and --fail-over compare."""
 
-    upper = "upper"
-    sourced = "sourced"
+    UPPER = "upper"
+    SOURCED = "sourced"
 
 
 class Format(StrEnum):
@@ -50,7 +50,7 @@ def cost(
     = None,
     fail_over_basis: Annotated[Basis, typer.Option(
         "--fail-over-basis", help="total compared with --fail-over and the budget: upper (sourced + unknowns at "
-        "proxy prices) or sourced only")] = Basis.upper,
+        "proxy prices) or sourced only")] = Basis.UPPER,
     fail_on_unknown: Annotated[bool, typer.Option("--fail-on-unknown", help="exit 1 when any item has no sourced "
                                                                             "price")] = False,
     region: Annotated[str | None, typer.Option(help="region of loose templates (default: from the manifest)")] = None,
@@ -98,7 +98,7 @@ def cost(
     for r in reports:
         total = r.basis_total(fail_over_basis.value)
         if fail_over is not None and total > fail_over:
-            which = "upper bound" if fail_over_basis is Basis.upper and r.unknown else "estimate"
+            which = "upper bound" if fail_over_basis is Basis.UPPER and r.unknown else "estimate"
             print(f"{r.label}: {which} ${total:,.2f}/month exceeds --fail-over ${fail_over:,.2f}", file=sys.stderr)
             failed = True
         if fail_on_unknown and r.unknown:
@@ -129,17 +129,25 @@ def prices_refresh(
     region: Annotated[list[str] | None, typer.Option("--region", help="region to refresh (repeatable)")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="directory for the refreshed catalog")]
     = Path("moorage-prices"),
+    source: Annotated[str, typer.Option(
+        "--source", help="offers (public bulk offer files, no credentials), api (Price List API, needs AWS "
+        "credentials) or auto (offers, then the API)")] = "auto",
 ) -> None:
-    """Rebuild the price catalog from the AWS Price List API (needs AWS credentials); use it with --prices."""
+    """Rebuild the price catalog from the public AWS Price List offer files (or the API); use it with --prices."""
     from moorage.cost.refresh import DEFAULT_REGIONS, refresh_catalog
 
+    if source not in ("offers", "api", "auto"):
+        raise InputError([Diagnostic("error", f"unknown --source '{source}'", None, "one of: offers, api, auto")])
     try:
-        counts = refresh_catalog(region or DEFAULT_REGIONS, output=output)
+        counts = refresh_catalog(region or DEFAULT_REGIONS, output=output, source=source)
+    except OSError as exc:
+        raise InputError([Diagnostic("error", f"cannot read the AWS Price List offer files: {exc}", None,
+                                     "check the network, or use --source api with AWS credentials")]) from exc
     except Exception as exc:  # botocore errors: no credentials, no access, throttling
         if type(exc).__module__.startswith("botocore"):
             raise InputError([Diagnostic("error", f"AWS Price List API: {exc}", None,
                                          "configure AWS credentials allowed to call pricing:GetProducts")]) from exc
         raise
-    for name, count in counts.items():
-        out.print(f"{name}: {count} rates -> {output / (name + '.yaml')}")
+    for name, (count, origin) in counts.items():
+        out.print(f"{name}: {count} rates from {origin} -> {output / (name + '.yaml')}")
     out.print(f"use them with: moorage cost SPEC --prices {output}")

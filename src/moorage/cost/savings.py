@@ -23,7 +23,8 @@ COMMITMENTS = (
     ("Compute Savings Plan, 1 year, no upfront (Fargate)", ("fargate.vcpu_hour.", "fargate.gb_hour."),
      "savings.compute_sp_1y_no_upfront"),
     ("RDS Reserved Instances, 1 year, no upfront", ("rds.instance_hour.",), "savings.rds_ri_1y_no_upfront"),
-    ("ElastiCache reserved nodes, 1 year, no upfront", ("elasticache.node_hour.",), "savings.elasticache_ri_1y_no_upfront"),
+    ("ElastiCache reserved nodes, 1 year, no upfront", ("elasticache.node_hour.",),
+     "savings.elasticache_ri_1y_no_upfront"),
 )
 
 
