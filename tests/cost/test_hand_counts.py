@@ -74,19 +74,18 @@ SMARTBOARD_PROD = [
     Line("Aurora storage 100 GB", 100, 0.10 * EUW1, "proxy: us-east-1 $0.10 x 1.12"),
     Line("Aurora I/O 50 M", 50, 0.20 * EUW1, "proxy: us-east-1 $0.20 x 1.12"),
     Line("Aurora backups: 100 GB x 2 % x 30 days", 60, 0.021 * EUW1, "proxy: us-east-1 $0.021 x 1.12"),
-    Line("NAT data 200 GB", 200, 0.05, "proxy: eu-west-2 $0.05 x 1.0"),
-    Line("data out 200 GB", 200, 0.09, "proxy: eu-west-2 $0.09 x 1.0"),
-    Line("ALB LCUs: 200 GB / 730 h = 0.27 LCU (processed bytes)", 200 / H * H, 0.0084, "proxy: eu-west-2 $0.0084"),
+    Line("NAT data 200 GB", 200, 0.048, "sourced"),
+    Line("data out 200 GB", 200, 0.09, "sourced"),
+    Line("ALB LCUs: 200 GB / 730 h = 0.27 LCU (processed bytes)", 200 / H * H, 0.008, "sourced"),
     # 10 log groups (web, gateway, 6 svc-*, worker, migrate) x 5 GB + 2 GB postgresql log export + Enhanced
     # Monitoring of 2 instances: 730 h x 3600 s / 60 s x 4 KB = 0.1752 GB each
-    Line("log ingestion", 10 * 5 + 2 + 2 * 0.1752, 0.5 * EUW1, "proxy: us-east-1 $0.50 x 1.12"),
+    Line("log ingestion", 10 * 5 + 2 + 2 * 0.1752, 0.57, "sourced"),
     # 180-day retention: 5 GB x 180 / 30.42 per service log group and 20 GB for the flow log group; EM 30 days
-    Line("log storage", (10 * 5 + 20) * 180 / MONTH_DAYS + 2 * 0.1752 * 30 / MONTH_DAYS, 0.03 * EUW1,
-         "proxy: us-east-1 $0.03 x 1.12"),
+    Line("log storage", (10 * 5 + 20) * 180 / MONTH_DAYS + 2 * 0.1752 * 30 / MONTH_DAYS, 0.03, "sourced"),
     Line("VPC flow log delivery 20 GB (vended)", 20, 0.5 * EUW1, "proxy: us-east-1 $0.50 x 1.12"),
     Line("7 secrets", 7, 0.4 * EUW1, "proxy: us-east-1 $0.40 x 1.12"),
     Line("secret API calls 7 x 50,000", 35, 0.05 * EUW1, "proxy: us-east-1 $0.05 x 1.12"),
-    Line("29 CloudWatch alarms", 29, 0.10 * EUW1, "proxy: us-east-1 $0.10 x 1.12"),
+    Line("29 CloudWatch alarms", 29, 0.10, "sourced"),
     Line("dashboard", 1, 3.0 * EUW1, "proxy: us-east-1 $3.00 x 1.12"),
 ]
 
