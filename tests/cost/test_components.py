@@ -349,3 +349,21 @@ def test_one_off_job_task_definition_priced_per_deploy() -> None:
                                    UsageFile(values={"deploys_per_month": 30, "job_minutes": 6}))
     # 30 runs x 0.1 h x 0.25 vCPU = 0.75 vCPU-h
     assert item(report, "Task", "Fargate vCPU-hours").quantity == pytest.approx(0.75)
+
+
+def test_versioned_bucket_keeps_noncurrent_versions_for_the_templates_expiry() -> None:
+    cat = catalog(**{"s3__standard_gb_month": 0.023, "s3__put_1k": 0.005, "s3__get_1k": 0.0004})
+
+    def noncurrent(props: dict[str, object]) -> float | None:
+        bucket = {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": props}}
+        report = estimate_template_set(tset(bucket), UsageFile(values={"s3_gb": 100, "s3_daily_overwrite_pct": 1}),
+                                       catalog=cat)
+        found = [i for i in items(report, "Bucket") if i.component.startswith("S3 noncurrent")]
+        return found[0].quantity if found else None
+
+    assert noncurrent({}) is None  # no versioning, no noncurrent versions
+    on = {"VersioningConfiguration": {"Status": "Enabled"}}
+    assert noncurrent(on) == pytest.approx(100 * 0.01 * 365)  # never expired: a year's worth, flagged
+    expiring = {**on, "LifecycleConfiguration": {"Rules": [
+        {"Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 7}}]}}
+    assert noncurrent(expiring) == pytest.approx(100 * 0.01 * 7)

@@ -65,6 +65,9 @@ SMARTBOARD_PROD = [
     Line("S3: 2 buckets (datasets, access logs) x 100 GB", 200, 0.023, "sourced"),
     Line("S3 PUTs: 2 x 100 k", 200, 0.005, "sourced"),
     Line("S3 GETs: 2 x 1,000 k", 2000, 0.0004, "sourced"),
+    # both buckets are versioned: 1 % of 100 GB a day kept as noncurrent versions; the datasets bucket never
+    # expires them (a year shown), the access-log bucket after 7 days
+    Line("S3 noncurrent versions", 100 * 0.01 * 365 + 100 * 0.01 * 7, 0.023, "sourced"),
     Line("WAF web ACL", 1, 5.0, "sourced"),
     Line("WAF rules (3 managed rule groups)", 3, 1.0, "sourced"),
     Line("WAF requests: 20 M", 20, 0.6, "sourced"),
@@ -103,6 +106,7 @@ MAESTRO_PROD = [
     Line("6 public IPv4 (3 NAT EIPs, ALB in 3 AZs)", 6 * H, 0.005, "sourced"),
     Line("ALB hours", H, 0.028224, "sourced"),
     Line("S3: documents + access logs, 2 x 100 GB", 200, 0.025, "sourced"),
+    Line("S3 noncurrent versions: documents (never expired, a year) + logs (7 days)", 365 + 7, 0.025, "sourced"),
     Line("WAF ACL + 3 rules + 20 M requests", 1, 5 + 3 + 20 * 0.6, "sourced"),
     Line("customer KMS key", 1, 1.0, "sourced"),
     Line("RDS PostgreSQL db.r6g.xlarge Multi-AZ", H, 0.899 * MEC1_RDS, "proxy: us-east-1 $0.899 x 1.231"),
