@@ -131,11 +131,7 @@ def test_fail_on_unknown_exits_1_only_when_something_is_unpriced(tmp_path: Path)
 
 
 # Unknowns allowed in the examples, each with the reason no sourced rate can bound it.
-ALLOWED_UNKNOWN = {
-    "cloudwatch.container_insights.enabled": "AWS publishes no per-cluster or per-service price for Container "
-    "Insights: it bills the custom metrics and performance-log GB it emits, whose number depends on tasks and "
-    "containers at run time",
-}
+ALLOWED_UNKNOWN: dict[str, str] = {}  # none today: Container Insights is bounded by its documented metric names
 
 
 def example_specs() -> list[Path]:

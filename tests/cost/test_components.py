@@ -367,3 +367,18 @@ def test_versioned_bucket_keeps_noncurrent_versions_for_the_templates_expiry() -
     expiring = {**on, "LifecycleConfiguration": {"Rules": [
         {"Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 7}}]}}
     assert noncurrent(expiring) == pytest.approx(100 * 0.01 * 7)
+
+
+def test_container_insights_is_bounded_by_its_documented_metrics() -> None:
+    from moorage.cost.components.ecs import CONTAINER_INSIGHTS_METRICS
+
+    cat = catalog(**{"cloudwatch__metric_month": 0.30, "logs__ingest_gb": 0.5})
+    resources = {"Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {
+        "ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]}},
+        **{f"Svc{n}": {"Type": "AWS::ECS::Service", "Properties": {"LaunchType": "EC2"}} for n in (1, 2)}}
+    report = estimate_template_set(tset(resources), catalog=cat)
+    metrics = item(report, "Cluster", "Container Insights metrics")
+    # 16 documented metric names x (the cluster + 2 services + their 2 task families) = 80 metrics x $0.30
+    assert len(CONTAINER_INSIGHTS_METRICS) == 16
+    assert metrics.quantity == 80 and metrics.monthly == pytest.approx(24.0) and metrics.status == "priced"
+    assert item(report, "Cluster", "Container Insights performance").assumption is True
