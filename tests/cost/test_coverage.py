@@ -121,3 +121,16 @@ def test_documented_example_estimates_are_what_the_code_produces(doc: str) -> No
         (tset,) = template_sets([ROOT / "examples" / example / path], envs=[env])
         report = estimate_template_set(tset)
         assert f"| {example} | {env} | {tset.region} | ${report.monthly:,.2f} | ${report.upper:,.2f}" in table
+
+
+def test_figures_quoted_in_the_cost_docs_match_the_estimate() -> None:
+    text = (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
+    (maestro,) = template_sets([ROOT / "examples" / "maestro" / "moorage.yml"], envs=["prod"])
+    db = next(i for i in estimate_template_set(maestro).items if i.rate.startswith("rds.instance_hour."))
+    assert f"bounded at ${db.proxy_monthly:,.2f}" in text  # the db.r6g.xlarge Multi-AZ proxy line
+    (rupaya,) = template_sets([ROOT / "examples" / "rupaya" / "moorage.yml"], envs=["prod"])
+    rupaya_db = [i for i in estimate_template_set(rupaya).items if i.resource == "DbDb"
+                 and i.component.startswith(("DB instance", "DB storage", "provisioned IOPS"))]
+    parts = [f"${i.monthly:,.2f}" for i in rupaya_db]
+    total = f"${sum(i.monthly or 0.0 for i in rupaya_db):,.2f}"
+    assert all(p in text for p in parts) and total in text, (parts, total)
