@@ -130,3 +130,9 @@ def test_price_region_what_if() -> None:
     assert env["environment"] == "prod (at us-east-1 rates)" and env["region"] == "us-east-1"
     native = json.loads(run(str(HELLO), "--env", "prod", "--format", "json").stdout)["environments"][0]
     assert native["region"] == "eu-west-1" and native["unknown_count"] > env["unknown_count"]
+
+
+def test_prices_refresh_rejects_an_unknown_source(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["prices", "refresh", "--source", "bogus", "--output", str(tmp_path)])
+    assert isinstance(result.exception, InputError)
+    assert "unknown --source 'bogus'" in str(result.exception)

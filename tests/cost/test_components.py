@@ -139,13 +139,66 @@ def test_multi_az_r6g_large_with_100_gb_gp3() -> None:
     cat = catalog(**{"rds__instance_hour__postgres__db__r6g__large__multi": 0.45,
                      "rds__storage_gb_month__gp3__multi": 0.23, "rds__backup_gb_month": 0.095})
     # the test catalog's keys: dots are written as "__"; r6g.large -> r6g__large
-    report = estimate_template_set(tset({"Db": db}), UsageFile(values={"db_backup_extra_gb": 0}), catalog=cat)
+    report = estimate_template_set(tset({"Db": db}), UsageFile(values={"db_daily_change_pct": 2}), catalog=cat)
     # catalog rate $0.45/h (Multi-AZ) x 730 h = $328.50 ; 100 GB x $0.23 (Multi-AZ gp3) = $23.00
     assert item(report, "Db", "DB instance hours").monthly == pytest.approx(328.50)
     assert item(report, "Db", "DB storage").monthly == pytest.approx(23.00)
-    assert item(report, "Db", "backup storage").monthly == pytest.approx(0.0)
+    # backups from the template: 100 GB x 2 % changed a day x 30 days (BackupRetentionPeriod) = 60 GB beyond the
+    # free copy of the storage, x $0.095 = $5.70
+    backup = item(report, "Db", "backup storage")
+    assert backup.quantity == pytest.approx(60.0) and backup.monthly == pytest.approx(5.70)
+    assert "30-day retention" in backup.component
     assert item(report, "Db", "Performance Insights").status == "free"  # 7-day retention tier
-    assert report.monthly == pytest.approx(351.50)
+    assert report.monthly == pytest.approx(357.20)
+
+
+def test_backups_grow_with_the_templates_retention_and_vanish_without_it() -> None:
+    cat = catalog(**{"rds__instance_hour__postgres__db__t4g__micro__single": 0.016,
+                     "rds__storage_gb_month__gp3__single": 0.115, "rds__backup_gb_month": 0.095})
+
+    def backup_gb(days: int) -> float:
+        db = {"Type": "AWS::RDS::DBInstance", "Properties": {
+            "Engine": "postgres", "DBInstanceClass": "db.t4g.micro", "AllocatedStorage": "50", "StorageType": "gp3",
+            "BackupRetentionPeriod": days}}
+        report = estimate_template_set(tset({"Db": db}), UsageFile(values={"db_daily_change_pct": 1}), catalog=cat)
+        found = [i for i in items(report, "Db") if i.component.startswith("backup")]
+        return found[0].quantity if found else 0.0
+
+    assert backup_gb(0) == 0.0
+    assert backup_gb(7) == pytest.approx(3.5)  # 50 GB x 1 % x 7 days
+    assert backup_gb(35) == pytest.approx(17.5)
+
+
+def test_enhanced_monitoring_and_log_exports_are_read_from_the_template() -> None:
+    cat = catalog(**{"rds__instance_hour__postgres__db__t4g__micro__single": 0.016,
+                     "rds__storage_gb_month__gp3__single": 0.115, "logs__ingest_gb": 0.5,
+                     "logs__storage_gb_month": 0.03})
+    db = {"Type": "AWS::RDS::DBInstance", "Properties": {
+        "Engine": "postgres", "DBInstanceClass": "db.t4g.micro", "AllocatedStorage": "20", "StorageType": "gp3",
+        "BackupRetentionPeriod": 0, "MonitoringInterval": 60, "EnableCloudwatchLogsExports": ["postgresql", "upgrade"]}}
+    usage = UsageFile(values={"enhanced_monitoring_kb_per_sample": 4, "db_log_export_gb": 3})
+    report = estimate_template_set(tset({"Db": db}), usage, catalog=cat)
+    # 730 h x 3600 s / 60 s = 43,800 samples x 4 KB = 0.1752 GB ingested x $0.50
+    monitoring = item(report, "Db", "Enhanced Monitoring (60 s)")
+    assert monitoring.quantity == pytest.approx(0.1752) and monitoring.monthly == pytest.approx(0.0876)
+    # two exported engine logs x 3 GB x $0.50
+    assert item(report, "Db", "engine log export").monthly == pytest.approx(3.00)
+
+
+def test_serverless_v2_acus_come_from_the_clusters_scaling_configuration() -> None:
+    cat = catalog(**{"aurora__serverless_v2_acu_hour": 0.12, "aurora__storage_gb_month__standard": 0.10,
+                     "aurora__io_million": 0.20, "aurora__backup_gb_month": 0.021})
+    resources = {
+        "Cluster": {"Type": "AWS::RDS::DBCluster", "Properties": {
+            "Engine": "aurora-postgresql", "BackupRetentionPeriod": 1,
+            "ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5, "MaxCapacity": 4}}},
+        "Writer": {"Type": "AWS::RDS::DBInstance", "Properties": {
+            "DBClusterIdentifier": {"Ref": "Cluster"}, "Engine": "aurora-postgresql",
+            "DBInstanceClass": "db.serverless"}}}
+    report = estimate_template_set(tset(resources), catalog=cat)
+    acu = item(report, "Writer", "Aurora Serverless v2 ACU-hours")
+    # 0.5 ACU x 730 h x $0.12 = $43.80 expected; up to 4 ACU x 730 x $0.12 = $350.40
+    assert acu.monthly == pytest.approx(43.80) and acu.high == pytest.approx(350.40)
 
 
 def test_read_replica_takes_engine_and_storage_from_its_source() -> None:
@@ -172,7 +225,7 @@ def test_aurora_cluster_and_instances() -> None:
         **{f"I{n}": {"Type": "AWS::RDS::DBInstance", "Properties": {
             "DBClusterIdentifier": {"Ref": "Cluster"}, "Engine": "aurora-postgresql",
             "DBInstanceClass": "db.r6g.large"}} for n in (1, 2)}}
-    usage = UsageFile(values={"aurora_storage_gb": 100, "aurora_io_million": 10, "db_backup_extra_gb": 0})
+    usage = UsageFile(values={"aurora_storage_gb": 100, "aurora_io_million": 10, "db_daily_change_pct": 0})
     report = estimate_template_set(tset(resources), usage, catalog=cat)
     # 2 instances x 730 x $0.26 = $379.60 ; 100 GB x $0.10 = $10 ; 10 M I/O x $0.20 = $2
     assert report.monthly == pytest.approx(379.60 + 10 + 2)
@@ -296,3 +349,36 @@ def test_one_off_job_task_definition_priced_per_deploy() -> None:
                                    UsageFile(values={"deploys_per_month": 30, "job_minutes": 6}))
     # 30 runs x 0.1 h x 0.25 vCPU = 0.75 vCPU-h
     assert item(report, "Task", "Fargate vCPU-hours").quantity == pytest.approx(0.75)
+
+
+def test_versioned_bucket_keeps_noncurrent_versions_for_the_templates_expiry() -> None:
+    cat = catalog(**{"s3__standard_gb_month": 0.023, "s3__put_1k": 0.005, "s3__get_1k": 0.0004})
+
+    def noncurrent(props: dict[str, object]) -> float | None:
+        bucket = {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": props}}
+        report = estimate_template_set(tset(bucket), UsageFile(values={"s3_gb": 100, "s3_daily_overwrite_pct": 1}),
+                                       catalog=cat)
+        found = [i for i in items(report, "Bucket") if i.component.startswith("S3 noncurrent")]
+        return found[0].quantity if found else None
+
+    assert noncurrent({}) is None  # no versioning, no noncurrent versions
+    on = {"VersioningConfiguration": {"Status": "Enabled"}}
+    assert noncurrent(on) == pytest.approx(100 * 0.01 * 365)  # never expired: a year's worth, flagged
+    expiring = {**on, "LifecycleConfiguration": {"Rules": [
+        {"Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 7}}]}}
+    assert noncurrent(expiring) == pytest.approx(100 * 0.01 * 7)
+
+
+def test_container_insights_is_bounded_by_its_documented_metrics() -> None:
+    from moorage.cost.components.ecs import CONTAINER_INSIGHTS_METRICS
+
+    cat = catalog(**{"cloudwatch__metric_month": 0.30, "logs__ingest_gb": 0.5})
+    resources = {"Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {
+        "ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]}},
+        **{f"Svc{n}": {"Type": "AWS::ECS::Service", "Properties": {"LaunchType": "EC2"}} for n in (1, 2)}}
+    report = estimate_template_set(tset(resources), catalog=cat)
+    metrics = item(report, "Cluster", "Container Insights metrics")
+    # 16 documented metric names x (the cluster + 2 services + their 2 task families) = 80 metrics x $0.30
+    assert len(CONTAINER_INSIGHTS_METRICS) == 16
+    assert metrics.quantity == 80 and metrics.monthly == pytest.approx(24.0) and metrics.status == "priced"
+    assert item(report, "Cluster", "Container Insights performance").assumption is True

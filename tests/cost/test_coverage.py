@@ -17,7 +17,7 @@ from moorage.cost.components import PRICERS, free_types, known_types
 from moorage.templates import template_sets
 
 ROOT = Path(__file__).resolve().parents[2]
-REGIONS = ("us-east-1", "eu-west-1", "eu-west-2", "eu-central-1", "me-south-1", "me-central-1")
+REGIONS = ("us-east-1", "eu-west-1", "eu-west-2", "eu-central-1", "me-south-1", "me-central-1", "ap-south-1")
 
 
 def emitted_types() -> set[str]:
@@ -105,17 +105,32 @@ def test_docs_tables_are_generated_from_the_data() -> None:
     from moorage.cost.docs import catalog_markdown, usage_markdown
 
     text = (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
-    assert usage_markdown() in text, "regenerate the usage table in docs/cost.md (moorage.cost.docs)"
-    assert catalog_markdown() in text, "regenerate the rate table in docs/cost.md (moorage.cost.docs)"
+    assert usage_markdown() in text, "regenerate: moorage.cost.docs.refresh_docs(ROOT)"
+    assert catalog_markdown() in text, "regenerate: moorage.cost.docs.refresh_docs(ROOT)"
 
 
-@pytest.mark.parametrize("example", ["hello", "maestro"])
-def test_documented_example_estimates_are_current(example: str) -> None:
-    from dataclasses import replace
+@pytest.mark.parametrize("doc", ["docs/cost.md", "examples/README.md"])
+def test_documented_example_estimates_are_what_the_code_produces(doc: str) -> None:
+    from moorage.cost.docs import examples_markdown
 
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    table = examples_markdown(ROOT)
+    assert table in text, f"regenerate {doc}: moorage.cost.docs.refresh_docs(ROOT)"
+    # the table is real: smartboard prod's upper bound and maestro prod's sourced sum are in it
+    for example, env, path in (("smartboard", "prod", "docker-compose.yml"), ("maestro", "prod", "moorage.yml")):
+        (tset,) = template_sets([ROOT / "examples" / example / path], envs=[env])
+        report = estimate_template_set(tset)
+        assert f"| {example} | {env} | {tset.region} | ${report.monthly:,.2f} | ${report.upper:,.2f}" in table
+
+
+def test_figures_quoted_in_the_cost_docs_match_the_estimate() -> None:
     text = (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
-    for tset in template_sets([ROOT / "examples" / example / "moorage.yml"]):
-        native = estimate_template_set(tset)
-        what_if = estimate_template_set(replace(tset, region="us-east-1", regions={}))
-        assert f"${native.monthly:,.2f} " in text, (example, tset.label, native.monthly)
-        assert f"${what_if.monthly:,.2f}" in text, (example, tset.label, what_if.monthly)
+    (maestro,) = template_sets([ROOT / "examples" / "maestro" / "moorage.yml"], envs=["prod"])
+    db = next(i for i in estimate_template_set(maestro).items if i.rate.startswith("rds.instance_hour."))
+    assert f"bounded at ${db.proxy_monthly:,.2f}" in text  # the db.r6g.xlarge Multi-AZ proxy line
+    (rupaya,) = template_sets([ROOT / "examples" / "rupaya" / "moorage.yml"], envs=["prod"])
+    rupaya_db = [i for i in estimate_template_set(rupaya).items if i.resource == "DbDb"
+                 and i.component.startswith(("DB instance", "DB storage", "provisioned IOPS"))]
+    parts = [f"${i.monthly:,.2f}" for i in rupaya_db]
+    total = f"${sum(i.monthly or 0.0 for i in rupaya_db):,.2f}"
+    assert all(p in text for p in parts) and total in text, (parts, total)

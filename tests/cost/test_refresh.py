@@ -12,9 +12,34 @@ import pytest
 from botocore.stub import Stubber
 
 from moorage.cost.catalog import catalog_from_directory
-from moorage.cost.refresh import queries, refresh_catalog, refresh_region, usage_suffix
+from moorage.cost.refresh import (
+    OFFER_URL,
+    queries,
+    refresh_catalog,
+    refresh_region,
+    refresh_region_from_offers,
+    usage_suffix,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pricing_get_products_us-east-1.json"
+OFFERS = Path(__file__).parent / "fixtures" / "offers"
+EMPTY_OFFER = b'{"formatVersion": "v1.0", "version": "0", "publicationDate": "2026-01-01T00:00:00Z", ' \
+              b'"products": {}, "terms": {"OnDemand": {}}}'
+
+
+class Opened:
+    """What the opener was asked for (the URLs), answering from the recorded slices."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def __call__(self, url: str):  # type: ignore[no-untyped-def]
+        import io
+
+        self.urls.append(url)
+        service, region = url.split("/aws/")[1].split("/current/")[0], url.split("/current/")[1].split("/")[0]
+        path = OFFERS / f"{service}-{region}.json"
+        return path.open("rb") if path.exists() else io.BytesIO(EMPTY_OFFER)
 
 
 def stubbed_client(region: str) -> tuple[object, Stubber]:
@@ -67,8 +92,8 @@ def test_refresh_reads_recorded_price_list() -> None:
 
 def test_refresh_writes_a_catalog_the_estimate_reads(tmp_path: Path) -> None:
     client, _ = stubbed_client("us-east-1")
-    counts = refresh_catalog(["us-east-1"], client=client, output=tmp_path, today=date(2026, 11, 22))
-    assert counts == {"us-east-1": 11}
+    counts = refresh_catalog(["us-east-1"], client=client, output=tmp_path, today=date(2026, 11, 22), source="api")
+    assert counts == {"us-east-1": (11, "the AWS Price List API")}
     cat = catalog_from_directory(tmp_path)
     rate = cat.lookup("us-east-1", "rds.instance_hour.postgres.db.t4g.micro.single").rate
     assert rate is not None and rate.source.startswith("AWS Price List API AmazonRDS SKU QZ3BDWNQ9QEXXCJ6")
@@ -79,5 +104,52 @@ def test_refresh_writes_a_catalog_the_estimate_reads(tmp_path: Path) -> None:
 
 def test_region_the_api_does_not_answer_gets_no_rates(tmp_path: Path) -> None:
     client, stub = stubbed_client("me-central-1")
-    assert refresh_catalog(["me-central-1"], client=client, output=tmp_path) == {"me-central-1": 0}
+    assert refresh_catalog(["me-central-1"], client=client, output=tmp_path, source="api") == {
+        "me-central-1": (0, "the AWS Price List API")}
     stub.assert_no_pending_responses()
+
+
+def test_offer_files_are_streamed_region_scoped_and_only_used_skus_are_kept() -> None:
+    opened = Opened()
+    rates = refresh_region_from_offers("eu-west-1", opened)
+    # one region-scoped file per service moorage reads, over public HTTPS (no credentials involved)
+    services = sorted({q.service for q in queries()})
+    assert opened.urls == [OFFER_URL.format(service=s, region="eu-west-1") for s in services]
+    assert all(u.startswith("https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/") for u in opened.urls)
+    assert rates["vpc.nat_hour"] == {
+        "price": 0.048, "unit": "hour", "taken": "2026-09-04",
+        "source": "AWS Price List: AmazonEC2 offer 20260904231117, eu-west-1, SKU KFNSSCHWD43WZK2R rate "
+                  "KFNSSCHWD43WZK2R.JRTCKXETXF.6YS6EN2CT7"}
+    assert rates["rds.instance_hour.postgres.db.r6g.large.multi"]["price"] == pytest.approx(0.504)
+    assert rates["fargate.vcpu_hour.x86"]["price"] == pytest.approx(0.04048)
+    assert rates["s3.standard_gb_month"]["price"] == pytest.approx(0.023)  # the first tier, whatever the order
+    # the EC2 instance and the license-included Oracle SKU are not kept
+    assert not [k for k in rates if "m5" in k or "oracle" in k.lower()]
+    # the same rates as the packaged catalog's, which cites the same SKUs
+    from moorage.cost import packaged_catalog
+
+    packaged = packaged_catalog().regions["eu-west-1"]
+    for key in ("vpc.nat_hour", "rds.instance_hour.postgres.db.t4g.micro.single", "fargate.gb_hour.x86"):
+        assert rates[key]["price"] == pytest.approx(packaged[key].price)
+
+
+def test_refresh_from_offers_writes_the_same_bytes_every_time(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    counts = refresh_catalog(["eu-west-1"], output=first, source="offers", opener=Opened())
+    refresh_catalog(["eu-west-1"], output=second, source="offers", opener=Opened())
+    assert counts["eu-west-1"][0] == 8 and "bulk offer files" in counts["eu-west-1"][1]
+    assert (first / "eu-west-1.yaml").read_bytes() == (second / "eu-west-1.yaml").read_bytes()
+    cat = catalog_from_directory(first)
+    assert cat.lookup("eu-west-1", "vpc.nat_hour").rate is not None
+
+
+def test_auto_falls_back_to_the_api_when_the_offer_files_cannot_be_read(tmp_path: Path) -> None:
+    def offline(url: str):  # type: ignore[no-untyped-def]
+        raise OSError("network unreachable")
+
+    client, stub = stubbed_client("us-east-1")
+    counts = refresh_catalog(["us-east-1"], client=client, output=tmp_path, source="auto", opener=offline)
+    assert counts == {"us-east-1": (11, "the AWS Price List API")}
+    stub.assert_no_pending_responses()
+    with pytest.raises(OSError):
+        refresh_catalog(["us-east-1"], output=tmp_path, source="offers", opener=offline)

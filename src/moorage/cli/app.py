@@ -82,13 +82,12 @@ def plan(spec: SpecArg, env: EnvOpt = None, profile: ProfileOpt = None, strict: 
         _show_plan(p, estimates[e])
 
 
-def _estimate(p: Plan) -> dict[str, float | int]:
-    from moorage.cost import monthly_total
+def _estimate(p: Plan) -> dict[str, float | int | str]:
+    from moorage.cost import estimate_summary
     from moorage.render import synthesize
     from moorage.templates import template_set_of
 
-    low, high, unknown = monthly_total(template_set_of(synthesize(p)))
-    return {"low": round(low, 2), "high": round(high, 2), "unpriced_items": unknown}
+    return estimate_summary(template_set_of(synthesize(p)))
 
 
 def plan_summary(p: Plan) -> dict[str, Any]:
@@ -104,7 +103,7 @@ def plan_summary(p: Plan) -> dict[str, Any]:
     }
 
 
-def _show_plan(p: Plan, estimate: dict[str, float | int]) -> None:
+def _show_plan(p: Plan, estimate: dict[str, float | int | str]) -> None:
     env = p.env
     out.rule(f"{p.app} / {env.env}  (profile {env.profile}, {env.region})")
     svc = Table(title="Services", title_justify="left")
@@ -128,10 +127,7 @@ def _show_plan(p: Plan, estimate: dict[str, float | int]) -> None:
     for d in p.decisions:
         dec.add_row(d.topic, d.value, d.reason)
     out.print(dec)
-    span = f"${estimate['low']:,.2f}" + (f"-${estimate['high']:,.2f}" if estimate["high"] > estimate["low"] else "")
-    unknown = f" ({estimate['unpriced_items']} items have no sourced price: see `moorage cost`)" \
-        if estimate["unpriced_items"] else ""
-    out.print(f"Monthly estimate: {span}{unknown}")
+    out.print(f"Monthly estimate: {estimate['headline']} (itemized: `moorage cost`)")
     _print_diagnostics(p.warnings)
 
 

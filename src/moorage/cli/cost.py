@@ -15,11 +15,18 @@ from rich.table import Table
 
 from moorage.cost import catalog_from_directory, estimate_template_set, load_usage_file, packaged_catalog
 from moorage.cost.model import CostReport
-from moorage.cost.report import comparison_markdown, rows, summary_lines, to_json, to_markdown
+from moorage.cost.report import comparison_markdown, rows, savings_lines, summary_lines, to_json, to_markdown
 from moorage.errors import Diagnostic, InputError
 from moorage.templates import template_sets
 
 out = Console(highlight=False, soft_wrap=True)
+
+
+class Basis(StrEnum):
+    """Which total budgets and --fail-over compare."""
+
+    UPPER = "upper"
+    SOURCED = "sourced"
 
 
 class Format(StrEnum):
@@ -41,6 +48,11 @@ def cost(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table, md or json")] = Format.table,
     fail_over: Annotated[float | None, typer.Option("--fail-over", help="exit 1 when a monthly estimate exceeds this")]
     = None,
+    fail_over_basis: Annotated[Basis, typer.Option(
+        "--fail-over-basis", help="total compared with --fail-over and the budget: upper (sourced + unknowns at "
+        "proxy prices) or sourced only")] = Basis.UPPER,
+    fail_on_unknown: Annotated[bool, typer.Option("--fail-on-unknown", help="exit 1 when any item has no sourced "
+                                                                            "price")] = False,
     region: Annotated[str | None, typer.Option(help="region of loose templates (default: from the manifest)")] = None,
     price_region: Annotated[str | None, typer.Option("--price-region",
                                                      help="what-if: price every stack at this region's rates")] = None,
@@ -51,7 +63,11 @@ def cost(
     profile: Annotated[list[str] | None, typer.Option("--profile", help="compose profile to include (repeatable)")]
     = None,
 ) -> None:
-    """Itemized monthly cost estimate per environment, from sourced prices; exit 1 over --fail-over."""
+    """Itemized monthly cost estimate per environment, from sourced prices; exit 1 over --fail-over.
+
+    Unknown rates are bounded by a declared proxy: totals read "at most $X" and --fail-over compares that
+    upper bound unless --fail-over-basis sourced.
+    """
     usage_file = load_usage_file(usage) if usage else None
     catalog = catalog_from_directory(prices) if prices else packaged_catalog()
     if usage_profile is not None:
@@ -77,15 +93,23 @@ def cost(
     elif text:
         sys.stdout.write(text)
     else:
-        _print_tables(reports, show_free=show_free, compact=all_envs)
-    over = [r for r in reports if fail_over is not None and r.monthly > fail_over]
-    for r in over:
-        print(f"{r.label}: estimate ${r.monthly:,.2f}/month exceeds --fail-over ${fail_over:,.2f}", file=sys.stderr)
-    if over:
+        _print_tables(reports, show_free=show_free, compact=all_envs, basis=fail_over_basis.value)
+    failed = False
+    for r in reports:
+        total = r.basis_total(fail_over_basis.value)
+        if fail_over is not None and total > fail_over:
+            which = "upper bound" if fail_over_basis is Basis.UPPER and r.unknown else "estimate"
+            print(f"{r.label}: {which} ${total:,.2f}/month exceeds --fail-over ${fail_over:,.2f}", file=sys.stderr)
+            failed = True
+        if fail_on_unknown and r.unknown:
+            print(f"{r.label}: {len(r.unknown)} item(s) have no sourced price (--fail-on-unknown): "
+                  + ", ".join(sorted({i.rate or i.type for i in r.unknown})), file=sys.stderr)
+            failed = True
+    if failed:
         raise typer.Exit(1)
 
 
-def _print_tables(reports: list[CostReport], *, show_free: bool, compact: bool) -> None:
+def _print_tables(reports: list[CostReport], *, show_free: bool, compact: bool, basis: str) -> None:
     for report in reports:
         if not compact:
             table = Table(title=f"{report.label} ({report.region})", title_justify="left")
@@ -94,7 +118,7 @@ def _print_tables(reports: list[CostReport], *, show_free: bool, compact: bool) 
             for row in rows(report, show_free=show_free):
                 table.add_row(*(escape(c) for c in row))
             out.print(table)
-        for line in summary_lines(report):
+        for line in summary_lines(report, basis) + savings_lines(report):
             out.print(escape(line))
     if len(reports) > 1:
         out.print()
@@ -105,17 +129,25 @@ def prices_refresh(
     region: Annotated[list[str] | None, typer.Option("--region", help="region to refresh (repeatable)")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="directory for the refreshed catalog")]
     = Path("moorage-prices"),
+    source: Annotated[str, typer.Option(
+        "--source", help="offers (public bulk offer files, no credentials), api (Price List API, needs AWS "
+        "credentials) or auto (offers, then the API)")] = "auto",
 ) -> None:
-    """Rebuild the price catalog from the AWS Price List API (needs AWS credentials); use it with --prices."""
+    """Rebuild the price catalog from the public AWS Price List offer files (or the API); use it with --prices."""
     from moorage.cost.refresh import DEFAULT_REGIONS, refresh_catalog
 
+    if source not in ("offers", "api", "auto"):
+        raise InputError([Diagnostic("error", f"unknown --source '{source}'", None, "one of: offers, api, auto")])
     try:
-        counts = refresh_catalog(region or DEFAULT_REGIONS, output=output)
+        counts = refresh_catalog(region or DEFAULT_REGIONS, output=output, source=source)
+    except OSError as exc:
+        raise InputError([Diagnostic("error", f"cannot read the AWS Price List offer files: {exc}", None,
+                                     "check the network, or use --source api with AWS credentials")]) from exc
     except Exception as exc:  # botocore errors: no credentials, no access, throttling
         if type(exc).__module__.startswith("botocore"):
             raise InputError([Diagnostic("error", f"AWS Price List API: {exc}", None,
                                          "configure AWS credentials allowed to call pricing:GetProducts")]) from exc
         raise
-    for name, count in counts.items():
-        out.print(f"{name}: {count} rates -> {output / (name + '.yaml')}")
+    for name, (count, origin) in counts.items():
+        out.print(f"{name}: {count} rates from {origin} -> {output / (name + '.yaml')}")
     out.print(f"use them with: moorage cost SPEC --prices {output}")

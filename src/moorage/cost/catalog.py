@@ -2,11 +2,14 @@
 
 Prices are data (``moorage/data/prices/<region>.yaml`` and ``global.yaml`` for global services such as
 Route 53 and CloudFront), never code. A rate that is not in the catalog is *unknown*: the estimate says so
-with the reason, and never borrows another region's price.
+with the reason and never counts it as sourced. It is bounded instead by a declared *proxy*
+(``moorage/data/prices_proxy.yaml``): the same key in the nearest region that prices it, times the highest
+measured ratio between the two regions over sibling rates, never below 1.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -15,6 +18,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError
 
 PRICES_PACKAGE = "moorage.data"
@@ -43,6 +47,15 @@ class Lookup:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Proxy:
+    """An upper-bound stand-in for an unknown rate, with the basis it was computed on."""
+
+    price: float
+    basis: str
+    reference: Rate
+
+
 class Catalog:
     """Rates by region. Built from the packaged YAML files, or from a directory (``--prices DIR``)."""
 
@@ -60,6 +73,67 @@ class Catalog:
         if table is None:
             return Lookup(None, f"unknown price in {region}: no price catalog for this region")
         return Lookup(None, f"unknown price in {region}: no sourced rate for {key}")
+
+    def proxy(self, region: str, key: str) -> Proxy | None:
+        """An upper bound for ``key`` in ``region`` from the nearest region that prices it, or None."""
+        data = load_data("prices_proxy")
+        order = [r for r in data["neighbours"].get(region, data["default"]) if r != region]
+        order += [r for r in self.region_names if r not in order and r != region]
+        for other in order:
+            rate = self.regions.get(other, {}).get(key)
+            if rate is None:
+                continue
+            ratio, over = self.measured_ratio(region, other, key)
+            if ratio is None:
+                continue
+            basis = (f"proxy: {other} rate ${rate.price:g}/{rate.unit} x {ratio:.3f} ({over}); "
+                     f"{other} rate from {rate.source}")
+            return Proxy(rate.price * ratio, basis, rate)
+        return self.sibling_proxy(region, key)
+
+    def sibling_proxy(self, region: str, key: str) -> Proxy | None:
+        """A bound for a key no region prices, from its declared sibling key (prices_proxy.yaml ``siblings``)."""
+        for rule in load_data("prices_proxy").get("siblings", []):
+            found = re.match(rule["pattern"], key)
+            if not found:
+                continue
+            sibling = rule["sibling"].format(**found.groupdict())
+            base = self.lookup(region, sibling).rate
+            base_price = base.price if base else None
+            base_basis = f"{region} {sibling} ${base.price:g} ({base.source})" if base else ""
+            if base is None:
+                proxied = self.proxy(region, sibling)
+                if proxied is None:
+                    continue
+                base_price, base_basis = proxied.price, f"{region} {sibling} at its own {proxied.basis}"
+                base = proxied.reference
+            ratios = [(table[k].price / table[other].price, name) for name, table in sorted(self.regions.items())
+                      for k in table if (m := re.match(rule["pattern"], k))
+                      and (other := rule["sibling"].format(**m.groupdict())) in table and table[other].price > 0]
+            if not ratios or base_price is None:
+                continue
+            ratio = max(1.0, max(r for r, _ in ratios))
+            basis = (f"proxy: sibling {base_basis} x {ratio:.3f} (highest {rule['label']} ratio over "
+                     f"{len(ratios)} instance classes priced for both, at least 1)")
+            return Proxy(base_price * ratio, basis, base)
+        return None
+
+    def measured_ratio(self, region: str, other: str, key: str) -> tuple[float | None, str]:
+        """The highest price ratio ``region``/``other`` over rates both price: siblings of ``key`` first.
+
+        Siblings share the key's family (``rds.instance_hour``), else its service (``rds``), else any rate.
+        The ratio is never below 1, so a proxy never undercuts the reference price.
+        """
+        mine, theirs = self.regions.get(region, {}), self.regions.get(other, {})
+        shared = sorted(k for k in mine.keys() & theirs.keys() if theirs[k].price > 0 and k != key)
+        parts = key.split(".")
+        for label, prefix in ((f"{'.'.join(parts[:2])} rates", ".".join(parts[:2]) + "."),
+                              (f"{parts[0]} rates", parts[0] + "."), ("all shared rates", "")):
+            ratios = [mine[k].price / theirs[k].price for k in shared if k.startswith(prefix)]
+            if ratios:
+                return max(1.0, max(ratios)), (f"highest {region}/{other} ratio over {len(ratios)} "
+                                               f"measured {label}, at least 1")
+        return None, f"{region} and {other} share no priced rate"
 
     def keys(self, region: str) -> set[str]:
         """Every key with a rate in ``region``."""

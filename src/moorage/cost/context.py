@@ -145,12 +145,20 @@ class PricingContext:
                high_quantity: float | None = None, scale: float = 1.0) -> LineItem:
         """A line item: ``quantity`` units at the catalog rate ``key`` (times ``scale``, e.g. per-1,000 rates).
 
-        Without a sourced rate the item is ``unknown`` and says why; nothing is ever guessed.
+        Without a sourced rate the item is ``unknown``, says why, and carries an upper bound at the declared
+        proxy price (see ``Catalog.proxy``) that is never counted as sourced.
         """
         found = self.catalog.lookup(res.region, key)
         item = LineItem(res.stack, res.lid, res.type, component, "unknown", quantity, unit, None, None,
                         assumption=assumption, rate=key, region=res.region)
         if found.rate is None:
+            proxy = self.catalog.proxy(res.region, key)
+            if proxy is not None:
+                item.proxy_price = proxy.price
+                item.proxy_monthly = quantity * proxy.price * scale
+                if high_quantity is not None:
+                    item.proxy_high = high_quantity * proxy.price * scale
+                item.proxy_basis = proxy.basis
             item.note = "; ".join(n for n in (found.reason, note) if n)
             return item
         rate = found.rate

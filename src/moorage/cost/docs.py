@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from pathlib import Path
+
 from moorage.cost.catalog import GLOBAL, Catalog, packaged_catalog
 from moorage.cost.usage import usage_keys, usage_profiles
 
@@ -25,3 +29,62 @@ def usage_markdown() -> str:
     for key, what in usage_keys().items():
         lines.append(f"| `{key}` | {what} | " + " | ".join(f"{data['profiles'][n][key]:,}" for n in names) + " |")
     return "\n".join(lines) + "\n"
+
+
+def example_specs(root: Path) -> list[Path]:
+    """The spec of every example under ``root/examples`` (moorage.yml, or the compose file)."""
+    return sorted(p / ("docker-compose.yml" if (p / "docker-compose.yml").exists() else "moorage.yml")
+                  for p in (root / "examples").iterdir() if p.is_dir())
+
+
+def examples_markdown(root: Path) -> str:
+    """Every example x environment: the sourced sum, the upper bound, what is bounded by proxy, the budget."""
+    from moorage.cost.estimate import estimate_template_set
+    from moorage.cost.report import money
+    from moorage.templates import template_sets
+
+    lines = ["| example | env | region | sourced | upper bound (unknowns at proxy prices) | items at a proxy price | "
+             "items with no price at all | budget |", "|---|---|---|---|---|---|---|---|"]
+    for spec in example_specs(root):
+        for tset in template_sets([spec]):
+            r = estimate_template_set(tset)
+            upper = money(r.upper) + (f" ({money(r.upper)}-{money(r.upper_high)} autoscaling)"
+                                      if round(r.upper_high, 2) != round(r.upper, 2) else "")
+            unbounded = ", ".join(sorted({f"`{i.rate or i.component}`" for i in r.unbounded})) or "0"
+            budget = (f"{money(r.budget.amount)} ({100 * r.upper / r.budget.amount:.0f}% of it)"
+                      if r.budget and r.budget.amount else "-")
+            lines.append(f"| {spec.parent.name} | {tset.label} | {tset.region} | {money(r.monthly)} | {upper} | "
+                         f"{len(r.unknown) - len(r.unbounded)} | {unbounded} | {budget} |")
+    return "\n".join(lines) + "\n"
+
+
+GENERATED = {"catalog_markdown": catalog_markdown, "usage_markdown": usage_markdown}
+DOC_FILES = ("docs/cost.md", "examples/README.md")
+
+
+def generated_blocks(root: Path) -> dict[str, str]:
+    """Every generated block's current content, by the name its marker uses."""
+    return {**{name: fn() for name, fn in GENERATED.items()}, "examples_markdown": examples_markdown(root)}
+
+
+def _keep_markers(content: str) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        return match.group(1) + content + match.group(2)
+    return replace
+
+
+def refresh_docs(root: Path) -> list[Path]:
+    """Rewrite the generated blocks of the cost docs (``<!-- generated: moorage.cost.docs.NAME() -->``)."""
+    blocks = generated_blocks(root)
+    changed = []
+    for rel in DOC_FILES:
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        for name, content in blocks.items():
+            pattern = re.compile(rf"(<!-- generated: moorage\.cost\.docs\.{name}\(\) -->\n).*?(<!-- end generated -->)",
+                                 re.S)
+            text = pattern.sub(_keep_markers(content), text)
+        if text != path.read_text(encoding="utf-8"):
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
+    return changed

@@ -6,6 +6,7 @@ from moorage.cost.catalog import Catalog, packaged_catalog
 from moorage.cost.components import price_resource
 from moorage.cost.context import PricingContext, to_number
 from moorage.cost.model import Budget, CostReport
+from moorage.cost.savings import savings
 from moorage.cost.usage import Usage, UsageFile
 from moorage.templates import TemplateSet
 
@@ -25,7 +26,19 @@ def estimate_template_set(tset: TemplateSet, usage: UsageFile | None = None, *, 
             if amount is not None and str(data.get("TimeUnit", "MONTHLY")) == "MONTHLY":
                 report.budget = Budget(amount, str(data.get("BudgetName", "")), res.stack)
     report.usage = dict(figures.used)
+    report.savings = savings(report, ctx.catalog)
     return report
+
+
+def estimate_summary(tset: TemplateSet, usage: UsageFile | None = None) -> dict[str, float | int | str]:
+    """The figures `plan` prints and its JSON carries: the same headline as `moorage cost`."""
+    from moorage.cost.report import headline
+
+    report = estimate_template_set(tset, usage)
+    return {"sourced": round(report.monthly, 2), "upper": round(report.upper, 2),
+            "low": round(report.low, 2), "high": round(report.high, 2), "upper_high": round(report.upper_high, 2),
+            "unpriced_items": len(report.unknown), "unbounded_items": len(report.unbounded),
+            "headline": headline(report)}
 
 
 def monthly_total(tset: TemplateSet, usage: UsageFile | None = None) -> tuple[float, float, int]:

@@ -16,7 +16,8 @@ class LineItem:
     ``status`` says how to read it: ``priced`` (a sourced rate times a quantity), ``free`` (the resource has
     no charge of its own), ``not-priced`` (moorage does not know how to price this resource type) or
     ``unknown`` (a known component with no sourced rate in the region, or a quantity that is not a literal).
-    ``low``/``high`` differ from ``monthly`` only where an autoscaling range applies.
+    ``low``/``high`` differ from ``monthly`` only where an autoscaling range applies. An unknown item whose
+    quantity is known carries a ``proxy_*`` upper bound (never counted as sourced) and its basis.
     """
 
     stack: str
@@ -36,6 +37,10 @@ class LineItem:
     source: str = ""  # where the rate comes from (URL or AWS Price List SKU)
     taken: str = ""  # date the rate was taken
     region: str = ""
+    proxy_price: float | None = None  # upper-bound unit price of an unknown rate (see catalog.Proxy)
+    proxy_monthly: float | None = None
+    proxy_high: float | None = None
+    proxy_basis: str = ""
 
     @property
     def counted(self) -> bool:
@@ -50,6 +55,8 @@ class LineItem:
             "unit_price": self.unit_price, "monthly": _money(self.monthly), "low": _money(self.low),
             "high": _money(self.high), "assumption": self.assumption, "note": self.note, "rate": self.rate,
             "source": self.source, "taken": self.taken, "region": self.region,
+            "proxy_price": self.proxy_price, "proxy_monthly": _money(self.proxy_monthly),
+            "proxy_basis": self.proxy_basis,
         }
 
 
@@ -89,6 +96,7 @@ class CostReport:
     usage: dict[str, UsageFigure] = field(default_factory=dict)
     budget: Budget | None = None
     currency: str = "USD"
+    savings: list[Any] = field(default_factory=list)  # cost.savings.Saving (kept loose: model has no catalog)
 
     @property
     def monthly(self) -> float:
@@ -111,6 +119,31 @@ class CostReport:
         return [i for i in self.items if i.status in ("unknown", "not-priced")]
 
     @property
+    def proxied(self) -> float:
+        """What the declared proxies add for unknown items (the bound's part that is not sourced)."""
+        return sum(i.proxy_monthly or 0.0 for i in self.unknown)
+
+    @property
+    def upper(self) -> float:
+        """The upper bound: the sourced total plus every unknown item at its proxy price."""
+        return self.monthly + self.proxied
+
+    @property
+    def upper_high(self) -> float:
+        """The upper bound with every autoscaled service at its maximum."""
+        return self.high + sum(i.proxy_high if i.proxy_high is not None else (i.proxy_monthly or 0.0)
+                               for i in self.unknown)
+
+    @property
+    def unbounded(self) -> list[LineItem]:
+        """Unknown items no proxy could bound (no rate in any region, or a quantity that is not known)."""
+        return [i for i in self.unknown if i.proxy_monthly is None]
+
+    def basis_total(self, basis: str = "upper") -> float:
+        """The total a comparison uses: ``upper`` (the default) or ``sourced``."""
+        return self.upper if basis == "upper" else self.monthly
+
+    @property
     def assumed(self) -> float:
         """The part of the monthly total that rests on assumed (default) usage figures."""
         return sum(i.monthly or 0.0 for i in self.items if i.counted and i.assumption)
@@ -120,14 +153,17 @@ class CostReport:
         budget = None
         if self.budget:
             budget = {"amount": self.budget.amount, "name": self.budget.name, "stack": self.budget.stack,
-                      "percent": round(100 * self.monthly / self.budget.amount, 1) if self.budget.amount else None,
-                      "over": self.monthly > self.budget.amount}
+                      "percent": round(100 * self.upper / self.budget.amount, 1) if self.budget.amount else None,
+                      "over": self.upper > self.budget.amount, "basis": "upper"}
         return {
             "environment": self.label, "region": self.region, "profile": self.profile,
             "usage_profile": self.usage_profile, "currency": self.currency,
             "monthly": round(self.monthly, 2), "low": round(self.low, 2), "high": round(self.high, 2),
             "assumed": round(self.assumed, 2), "unknown_count": len(self.unknown), "budget": budget,
+            "sourced": round(self.monthly, 2), "proxied": round(self.proxied, 2), "upper": round(self.upper, 2),
+            "upper_high": round(self.upper_high, 2), "unbounded_count": len(self.unbounded),
             "usage": [{"key": u.key, "value": u.value, "origin": u.origin, "assumed": u.assumed,
                        "description": u.description} for u in sorted(self.usage.values(), key=lambda u: u.key)],
             "items": [i.to_dict() for i in self.items],
+            "savings": [s.to_dict() for s in self.savings],
         }

@@ -1,8 +1,11 @@
-"""Rebuild the price catalog from the AWS Price List API (boto3 ``pricing`` client; needs AWS credentials).
+"""Rebuild the price catalog from the AWS Price List.
 
-Each extractor turns a Price List product into a catalog rate; the source of every refreshed rate is the
-product's SKU and the date is the price list's publication date. Rates the API does not answer stay out:
-``moorage cost`` then reports them as unknown rather than keeping a stale guess.
+Two sources, tried in this order: the public bulk offer files (one region-scoped JSON file per service, served
+over HTTPS without credentials, read as a stream so only the SKUs moorage uses are kept), then the Price List API
+(boto3 ``pricing`` client; needs AWS credentials). Each extractor turns a Price List product into a catalog rate;
+the source of every refreshed rate is the product's SKU and offer version, its date the offer's publication date.
+Rates neither source answers stay out: ``moorage cost`` then reports them as unknown (bounded by the declared
+proxy) rather than keeping a stale guess. Output files are deterministic: sorted, dated by the offers, not the run.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-DEFAULT_REGIONS = ("us-east-1", "eu-west-1", "eu-west-2", "eu-central-1", "me-south-1", "me-central-1")
+DEFAULT_REGIONS = ("us-east-1", "eu-west-1", "eu-west-2", "eu-central-1", "me-south-1", "me-central-1", "ap-south-1")
 PRICING_ENDPOINT_REGION = "us-east-1"  # the Price List API answers from us-east-1 (and ap-south-1)
 
 RDS_ENGINES = {"PostgreSQL": "postgres", "MySQL": "mysql", "MariaDB": "mariadb",
@@ -171,23 +174,127 @@ def refresh_region(client: Any, region: str, today: date | None = None) -> dict[
     return dict(sorted(rates.items()))
 
 
-def refresh_catalog(regions: Iterable[str] = DEFAULT_REGIONS, *, client: Any = None, output: Path,
-                    today: date | None = None) -> dict[str, int]:
-    """Write ``<output>/<region>.yaml`` for each region; returns how many rates each got."""
+OFFER_URL = "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/{service}/current/{region}/index.json"
+Opener = Callable[[str], BinaryIO]
+
+
+def open_offer(url: str) -> BinaryIO:
+    """The offer file at ``url`` as a binary stream (public HTTPS, no credentials)."""
+    from urllib.request import urlopen
+
+    return urlopen(url, timeout=60)  # noqa: S310 - a fixed https:// URL built from OFFER_URL
+
+
+def _matches(product: dict[str, Any], filters: tuple[tuple[str, str], ...]) -> bool:
+    attrs = product.get("attributes") or {}
+    return all((product.get(f) if f == "productFamily" else attrs.get(f)) == v for f, v in filters)
+
+
+def stream_offer(fp: BinaryIO) -> Iterator[tuple[str, str, Any]]:
+    """Walk a bulk offer file once: ("meta", name, value), ("product", sku, product), ("term", sku, terms).
+
+    Only one product or term object is held at a time, so a file of hundreds of MB streams in constant memory.
+    """
+    import ijson
+    from ijson.common import ObjectBuilder
+
+    kind = sku = target = ""
+    builder: ObjectBuilder | None = None
+    for prefix, event, value in ijson.parse(fp, use_float=True):
+        if builder is not None:
+            builder.event(event, value)
+            if prefix == target and event == "end_map":
+                yield kind, sku, builder.value
+                builder = None
+            continue
+        if event == "map_key" and prefix in ("products", "terms.OnDemand"):
+            kind, sku = ("product" if prefix == "products" else "term"), str(value)
+            target = f"{prefix}.{sku}"
+        elif event == "start_map" and target and prefix == target:
+            builder = ObjectBuilder()
+            builder.event(event, value)
+        elif prefix in ("version", "publicationDate", "offerCode") and event == "string":
+            yield "meta", prefix, value
+
+
+def offer_rates(fp: BinaryIO, service: str, region: str) -> dict[str, dict[str, Any]]:
+    """Catalog entries for ``region`` from one region-scoped bulk offer file of ``service``."""
+    wanted: dict[str, Match] = {}
+    found: dict[str, dict[str, Any]] = {}
+    meta: dict[str, str] = {}
+    service_queries = [q for q in queries() if q.service == service]
+    for kind, sku, obj in stream_offer(fp):
+        if kind == "meta":
+            meta[sku] = str(obj)
+        elif kind == "product" and (obj.get("attributes") or {}).get("regionCode", region) == region:
+            for query in service_queries:
+                match = query.extract(obj.get("attributes") or {}) if _matches(obj, query.filters) else None
+                if match:
+                    wanted[sku] = match
+                    break
+        elif kind == "term" and sku in wanted:
+            priced = on_demand_price({"terms": {"OnDemand": obj}})
+            key, unit, factor = wanted[sku]
+            if priced is None or priced[0] <= 0 or key in found:
+                continue
+            price, rate_code = priced
+            found[key] = {"price": round(price * factor, 10), "unit": unit,
+                          "source": f"AWS Price List: {service} offer {meta.get('version', '?')}, {region}, SKU {sku}"
+                                    + (f" rate {rate_code}" if rate_code else ""),
+                          "taken": meta.get("publicationDate", "")[:10] or "unknown"}
+    return found
+
+
+def refresh_region_from_offers(region: str, opener: Opener = open_offer) -> dict[str, dict[str, Any]]:
+    """Rates for ``region`` from the public bulk offer files of every service moorage reads."""
+    rates: dict[str, dict[str, Any]] = {}
+    for service in sorted({q.service for q in queries()}):
+        with opener(OFFER_URL.format(service=service, region=region)) as fp:
+            for key, entry in offer_rates(fp, service, region).items():
+                rates.setdefault(key, entry)
+    return dict(sorted(rates.items()))
+
+
+def write_region(output: Path, region: str, rates: dict[str, dict[str, Any]], origin: str) -> Path:
+    """Write one catalog file, byte for byte the same for the same rates (sorted keys, no run date)."""
     from ruamel.yaml import YAML
 
-    if client is None:
-        import boto3
-
-        client = boto3.client("pricing", region_name=PRICING_ENDPOINT_REGION)
-    output.mkdir(parents=True, exist_ok=True)
     yaml = YAML()
     yaml.default_flow_style = False
-    counts: dict[str, int] = {}
+    path = output / f"{region}.yaml"
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(f"# Rebuilt by `moorage prices refresh` from {origin}; each rate names its SKU and offer date.\n")
+        yaml.dump({"region": region, "rates": {k: dict(sorted(v.items())) for k, v in sorted(rates.items())}}, fh)
+    return path
+
+
+def refresh_catalog(regions: Iterable[str] = DEFAULT_REGIONS, *, client: Any = None, output: Path,
+                    today: date | None = None, source: str = "auto",
+                    opener: Opener = open_offer) -> dict[str, tuple[int, str]]:
+    """Write ``<output>/<region>.yaml`` for each region; returns (rates, origin) per region.
+
+    ``source``: ``offers`` (public bulk offer files, no credentials), ``api`` (Price List API, credentials) or
+    ``auto`` (offer files, and the API when they cannot be read).
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, tuple[int, str]] = {}
     for region in regions:
-        rates = refresh_region(client, region, today)
-        with (output / f"{region}.yaml").open("w", encoding="utf-8") as fh:
-            fh.write(f"# Rebuilt from the AWS Price List API on {(today or date.today()).isoformat()}.\n")
-            yaml.dump({"region": region, "rates": rates}, fh)
-        counts[region] = len(rates)
+        rates: dict[str, dict[str, Any]] = {}
+        origin = "the public AWS Price List bulk offer files"
+        if source in ("offers", "auto"):
+            try:
+                rates = refresh_region_from_offers(region, opener)
+            except OSError:
+                if source == "offers":
+                    raise
+                rates = {}
+        if not rates and source in ("api", "auto"):
+            if client is None:
+                import boto3
+
+                client = boto3.client("pricing", region_name=PRICING_ENDPOINT_REGION)
+            rates = refresh_region(client, region, today)
+            origin = "the AWS Price List API"
+        write_region(output, region, rates, origin)
+        counts[region] = (len(rates), origin)
     return counts

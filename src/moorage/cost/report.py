@@ -33,7 +33,7 @@ def _monthly(item: LineItem) -> str:
     if item.status == "not-priced":
         return "not priced"
     if item.status == "unknown":
-        return "unknown"
+        return "unknown" if item.proxy_monthly is None else f"unknown (proxy <= {money(item.proxy_monthly)})"
     text = money(item.monthly)
     if item.low is not None and item.high is not None and (item.low != item.monthly or item.high != item.monthly):
         text += f" ({money(item.low)}-{money(item.high)})"
@@ -47,16 +47,31 @@ def rows(report: CostReport, *, show_free: bool = False) -> list[list[str]]:
         if item.status == "free" and not show_free:
             continue
         note = item.note if item.status != "priced" else ""
+        if item.proxy_basis:
+            note = "; ".join(n for n in (note, item.proxy_basis) if n)
         out.append([f"{item.stack}/{item.resource}", item.component, _quantity(item), _rate(item),
                     _monthly(item), note])
     return out
 
 
-def summary_lines(report: CostReport) -> list[str]:
+def headline(report: CostReport) -> str:
+    """The one-line total that `plan` and `cost` both print: sourced, and the upper bound when anything is unknown."""
+    scaling = (f" (autoscaling up to {money(report.upper_high)})"
+               if round(report.upper_high, 2) != round(report.upper, 2) else "")
+    if not report.unknown:
+        return f"{report.label}: {money(report.monthly)}/month in {report.region}, every item sourced{scaling}"
+    proxied = len(report.unknown) - len(report.unbounded)
+    parts = f"{money(report.monthly)} sourced + {money(report.proxied)} for {proxied} unknown item(s) at declared " \
+            "proxy prices"
+    if not report.unbounded:
+        return f"{report.label}: at most {money(report.upper)}/month in {report.region}{scaling} ({parts})"
+    return (f"{report.label}: {money(report.upper)}/month in {report.region}{scaling} ({parts}) PLUS "
+            f"{len(report.unbounded)} item(s) with no price and no proxy, in no total")
+
+
+def summary_lines(report: CostReport, basis: str = "upper") -> list[str]:
     """The totals, the range, assumptions, unknowns and the budget, as sentences."""
-    lines = [f"{report.label}: {money(report.monthly)}/month in {report.region}"
-             + (f" (autoscaling range {money(report.low)}-{money(report.high)})"
-                if round(report.low, 2) != round(report.high, 2) else "")]
+    lines = [headline(report)]
     if report.assumed:
         lines.append(f"  {money(report.assumed)} of it rests on assumed usage (profile {report.usage_profile}; "
                      "marked *): give real figures with --usage usage.yml")
@@ -64,26 +79,46 @@ def summary_lines(report: CostReport) -> list[str]:
     lines.append(f"  {free} free item(s) not shown (--show-free lists them)" if free else "  no free items")
     unknown = report.unknown
     if unknown:
-        lines.append(f"  {len(unknown)} item(s) not in the total (unknown price or not priced) - see the table")
+        lines.append(f"  {len(unknown)} item(s) have no sourced price: each is marked unknown in the table with "
+                     "its proxy basis (--fail-on-unknown exits 1 on them)")
     if report.budget:
-        pct = 100 * report.monthly / report.budget.amount if report.budget.amount else 0.0
-        state = "OVER budget" if report.monthly > report.budget.amount else (
+        total = report.basis_total(basis)
+        pct = 100 * total / report.budget.amount if report.budget.amount else 0.0
+        state = "OVER budget" if total > report.budget.amount else (
             "above the 80% alert" if pct >= 80 else "within budget")
-        lines.append(f"  budget {money(report.budget.amount)}/month: estimate is {pct:.0f}% ({state})")
+        which = "upper bound" if basis == "upper" and report.unknown else "estimate"
+        lines.append(f"  budget {money(report.budget.amount)}/month: {which} is {pct:.0f}% ({state})")
     return lines
+
+
+def savings_lines(report: CostReport) -> list[str]:
+    """The savings section: each option with today's cost, the cost with it, and the basis of its rates."""
+    lines = []
+    for s in report.savings:
+        if s.alternative is None:
+            lines.append(f"  {s.option}: would cover {money(s.current)}/month ({s.applies_to}) - {s.note}")
+        else:
+            lines.append(f"  {s.option}: {money(s.current)} -> {money(s.alternative)}/month, saves "
+                         f"{money(s.saving)} ({s.applies_to}; {s.basis} rates) - {s.note}")
+    return (["Savings (before you deploy):"] + lines) if lines else []
 
 
 def to_markdown(reports: list[CostReport], *, show_free: bool = False) -> str:
     """Markdown: one section per environment, then the comparison when there are several."""
     parts: list[str] = []
     for report in reports:
-        parts.append(f"## {report.label} ({report.region}) - {money(report.monthly)}/month\n")
+        total = money(report.monthly) if not report.unknown else f"at most {money(report.upper)}"
+        parts.append(f"## {report.label} ({report.region}) - {total}/month\n")
         parts.append("| resource | component | quantity | unit price | monthly | note |")
         parts.append("|---|---|---|---|---|---|")
         for row in rows(report, show_free=show_free):
             parts.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
         parts.append("")
         parts += [line.strip() + "  " for line in summary_lines(report)]
+        saving = savings_lines(report)
+        if saving:
+            parts.append("\n### Savings\n")
+            parts += ["- " + line.strip() for line in saving[1:]]
         assumed = [u for u in report.usage.values() if u.assumed]
         if assumed:
             parts.append("\nAssumed usage: " + ", ".join(f"{u.key} = {u.value:g}" for u in
@@ -131,6 +166,7 @@ def comparison(reports: list[CostReport]) -> dict[str, Any]:
     return {
         "environments": [r.label for r in reports],
         "totals": {r.label: round(r.monthly, 2) for r in reports},
+        "upper": {r.label: round(r.upper, 2) for r in reports},
         "families": {f: {r.label: round(v.get(r.label, 0.0), 2) for r in reports} for f, v in sorted(families.items())},
         "unknown": {r.label: len(r.unknown) for r in reports},
         "from": base.label, "to": top.label, "difference": round(top.monthly - base.monthly, 2),
@@ -179,6 +215,8 @@ def comparison_markdown(reports: list[CostReport]) -> str:
         lines.append(f"| {fam} | " + " | ".join(money(values[e]) for e in labels) + " |")
     lines.append("| **total** | " + " | ".join(f"**{money(data['totals'][e])}**" for e in labels) + " |")
     lines.append("| items not priced | " + " | ".join(str(data["unknown"][e]) for e in labels) + " |")
+    lines.append("| upper bound (unknowns at proxy prices) | " + " | ".join(money(data["upper"][e]) for e in labels)
+                 + " |")
     lines.append(f"\n{data['to']} costs {money(data['difference'])} more than {data['from']} a month; "
                  "the biggest differences:\n")
     for d in data["drivers"]:

@@ -43,11 +43,10 @@ def price_db_instance(ctx: PricingContext, res: Resource) -> list[LineItem]:
     items: list[LineItem] = []
     if res.props.get("DBClusterIdentifier") is not None or engine.startswith("aurora"):
         if klass == "db.serverless":
-            return [ctx.unknown(res, "Aurora Serverless v2 capacity", "not priced: ACU-hours depend on load; "
-                                "no ACU rate in the catalog")]
+            return _serverless_v2(ctx, res) + _performance_insights(ctx, res) + _enhanced_monitoring(ctx, res)
         items.append(ctx.charge(res, f"Aurora instance hours ({klass})", ctx.hours, "hour",
                                 f"rds.instance_hour.{engine}.{klass}"))
-        return items + _performance_insights(ctx, res)
+        return items + _performance_insights(ctx, res) + _enhanced_monitoring(ctx, res)
     multi = res.flag("MultiAZ")
     az = "multi" if multi else "single"
     items.append(ctx.charge(res, f"DB {role} hours ({klass}, {'Multi-AZ' if multi else 'single-AZ'})", ctx.hours,
@@ -68,12 +67,69 @@ def price_db_instance(ctx: PricingContext, res: Resource) -> list[LineItem]:
         elif kind == "gp3" and iops and iops > 3000 and gb < 400:
             items.append(ctx.charge(res, "gp3 IOPS above the 3,000 baseline", iops - 3000, "IOPS-month",
                                     f"rds.gp3_iops_month.{az}"))
-    if role == "instance" and (res.number("BackupRetentionPeriod", 1.0) or 0) > 0:
-        extra, assumed = ctx.use("db_backup_extra_gb", res)
-        items.append(ctx.charge(res, "backup storage beyond the free allowance", extra, "GB-month",
-                                "rds.backup_gb_month", assumption=assumed,
-                                note="backups up to 100% of provisioned storage are free"))
-    return items + _performance_insights(ctx, res)
+    if role == "instance" and gb is not None:
+        items += _backups(ctx, res, gb, "rds.backup_gb_month", "provisioned storage")
+    return items + _performance_insights(ctx, res) + _enhanced_monitoring(ctx, res) + _log_exports(ctx, res)
+
+
+def _backups(ctx: PricingContext, res: Resource, gb: float, key: str, of: str) -> list[LineItem]:
+    """Automated backups beyond the free allowance, from the template's retention and the storage size.
+
+    Backups keep a full copy plus each day's changed blocks for ``BackupRetentionPeriod`` days; AWS does not
+    charge for backup storage up to 100% of the storage, so what is billed is about storage x daily change x days.
+    """
+    days = res.number("BackupRetentionPeriod", 1.0) or 0.0
+    if days <= 0:
+        return []
+    change, assumed = ctx.use("db_daily_change_pct", res)
+    extra = gb * change / 100.0 * days
+    return [ctx.charge(res, f"backup storage beyond the free allowance ({days:g}-day retention)", extra, "GB-month",
+                       key, assumption=assumed,
+                       note=f"{gb:g} GB x {change:g}% changed a day x {days:g} days (BackupRetentionPeriod); "
+                            f"backups up to 100% of the {of} are free")]
+
+
+def _enhanced_monitoring(ctx: PricingContext, res: Resource) -> list[LineItem]:
+    """Enhanced Monitoring: OS metrics every ``MonitoringInterval`` seconds into the RDSOSMetrics log group."""
+    interval = res.number("MonitoringInterval", 0.0) or 0.0
+    if interval <= 0:
+        return []
+    kb, assumed = ctx.use("enhanced_monitoring_kb_per_sample", res)
+    gb = ctx.hours * 3600.0 / interval * kb / 1e6
+    return [ctx.charge(res, f"Enhanced Monitoring ({interval:g} s): RDSOSMetrics log ingestion", gb, "GB",
+                       "logs.ingest_gb", assumption=assumed,
+                       note=f"{ctx.hours * 3600.0 / interval:,.0f} samples x {kb:g} KB (MonitoringInterval)"),
+            ctx.charge(res, "Enhanced Monitoring: RDSOSMetrics log storage (30-day retention)",
+                       gb * 30.0 / (730.0 / 24.0), "GB-month", "logs.storage_gb_month", assumption=assumed,
+                       note="RDSOSMetrics keeps 30 days by default")]
+
+
+def _log_exports(ctx: PricingContext, res: Resource) -> list[LineItem]:
+    """Engine logs exported to CloudWatch Logs (``EnableCloudwatchLogsExports``): ingestion per exported log."""
+    exports = res.prop("EnableCloudwatchLogsExports")
+    if not isinstance(exports, list) or not exports:
+        return []
+    gb, assumed = ctx.use("db_log_export_gb", res)
+    return [ctx.charge(res, f"engine log export to CloudWatch Logs ({', '.join(map(str, exports))})",
+                       gb * len(exports), "GB", "logs.ingest_gb", assumption=assumed,
+                       note=f"{len(exports)} exported log(s) x {gb:g} GB; the /aws/rds log groups are created by "
+                            "RDS outside the template and never expire unless set")]
+
+
+def _serverless_v2(ctx: PricingContext, res: Resource) -> list[LineItem]:
+    """An Aurora Serverless v2 instance: ACU-hours between the cluster's minimum and maximum capacity."""
+    cluster = ctx.in_stack(res, target(res.props.get("DBClusterIdentifier")))
+    scaling = (cluster.prop("ServerlessV2ScalingConfiguration") or {}) if cluster else {}
+    low = to_number(scaling.get("MinCapacity")) if isinstance(scaling, dict) else None
+    high = to_number(scaling.get("MaxCapacity")) if isinstance(scaling, dict) else None
+    if low is None or high is None:
+        return [ctx.unknown(res, "Aurora Serverless v2 capacity",
+                            "ServerlessV2ScalingConfiguration Min/MaxCapacity are not literals in this template")]
+    iopt = cluster is not None and str(cluster.prop("StorageType", "aurora")) == "aurora-iopt1"
+    return [ctx.charge(res, f"Aurora Serverless v2 ACU-hours ({low:g}-{high:g} ACU)", low * ctx.hours, "ACU-hour",
+                       "aurora.serverless_v2_acu_hour" + (".iopt1" if iopt else ""),
+                       low_quantity=low * ctx.hours, high_quantity=high * ctx.hours,
+                       note="expected at the minimum capacity; the range runs to MaxCapacity all month")]
 
 
 def price_db_proxy(ctx: PricingContext, res: Resource) -> list[LineItem]:
@@ -117,12 +173,8 @@ def price_db_cluster(ctx: PricingContext, res: Resource) -> list[LineItem]:
         io, a2 = ctx.use("aurora_io_million", res)
         items.append(ctx.charge(res, "Aurora I/O requests", io, "million requests", "aurora.io_million",
                                 assumption=a2))
-    if (res.number("BackupRetentionPeriod", 1.0) or 0) > 0:
-        extra, a3 = ctx.use("db_backup_extra_gb", res)
-        items.append(ctx.charge(res, "backup storage beyond the free allowance", extra, "GB-month",
-                                "aurora.backup_gb_month", assumption=a3,
-                                note="backups up to 100% of the cluster's storage are free"))
-    return items
+    items += _backups(ctx, res, gb, "aurora.backup_gb_month", "cluster's storage")
+    return items + _log_exports(ctx, res)
 
 
 def _cache_engine(res: Resource) -> str:

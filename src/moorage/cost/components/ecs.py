@@ -255,15 +255,39 @@ def price_task_definition(ctx: PricingContext, res: Resource) -> list[LineItem]:
                          "as a job run once per deploy")
 
 
+# The metric names Container Insights (standard) publishes for ECS, from the CloudWatch documentation
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/appinsights-metrics-ecs.html); the instance_*
+# metrics exist only for EC2 capacity.
+CONTAINER_INSIGHTS_METRICS = ("ContainerInstanceCount", "CpuUtilized", "CpuReserved", "DeploymentCount",
+                              "DesiredTaskCount", "MemoryUtilized", "MemoryReserved", "NetworkRxBytes",
+                              "NetworkTxBytes", "PendingTaskCount", "RunningTaskCount", "ServiceCount",
+                              "StorageReadBytes", "StorageWriteBytes", "TaskCount", "TaskSetCount")
+
+
 def price_cluster(ctx: PricingContext, res: Resource) -> list[LineItem]:
-    """An ECS cluster is free; Container Insights bills its metrics as CloudWatch custom metrics."""
+    """An ECS cluster is free; Container Insights bills its metrics as CloudWatch custom metrics.
+
+    AWS publishes no per-cluster price: what is billed is the metrics (and performance log events) it emits.
+    The metric count is bounded from above: every documented metric name for the cluster and for each service
+    and task family (one dimension set each), priced as custom metrics.
+    """
     items = [ctx.free(res, "no charge for an ECS cluster")]
     settings = res.prop("ClusterSettings") or []
     insights = next((str(s.get("Value", "")).lower() for s in settings
                      if isinstance(s, dict) and s.get("Name") == "containerInsights"), "disabled")
-    if insights in ("enabled", "enhanced"):
+    if insights == "enabled":
         services = list(ctx.resources("AWS::ECS::Service"))  # the set's services (cluster refs cross stacks)
-        items.append(ctx.charge(res, f"Container Insights ({insights}) metrics", 1.0 + len(services),
-                                "cluster or service", f"cloudwatch.container_insights.{insights}",
-                                note=f"1 cluster + {len(services)} services"))
+        sets = 1 + 2 * len(services)
+        items.append(ctx.charge(
+            res, "Container Insights metrics (upper bound)", float(len(CONTAINER_INSIGHTS_METRICS) * sets),
+            "metric-month", "cloudwatch.metric_month",
+            note=f"at most {len(CONTAINER_INSIGHTS_METRICS)} documented metric names x {sets} dimension sets "
+                 f"(the cluster, and each of {len(services)} services and its task family)"))
+        gb, assumed = ctx.use("container_insights_log_gb", res)
+        items.append(ctx.charge(res, "Container Insights performance log events", gb, "GB", "logs.ingest_gb",
+                                assumption=assumed, note="/aws/ecs/containerinsights/<cluster>/performance"))
+    elif insights == "enhanced":
+        items.append(ctx.unknown(res, "Container Insights (enhanced observability) metrics",
+                                 "not priced: enhanced observability adds per-task and per-container metrics "
+                                 "whose number depends on the tasks running"))
     return items

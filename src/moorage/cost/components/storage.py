@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moorage.cost.context import PricingContext, Resource
+from moorage.cost.context import PricingContext, Resource, to_number
 from moorage.cost.model import LineItem
 
 
@@ -11,13 +11,35 @@ def price_bucket(ctx: PricingContext, res: Resource) -> list[LineItem]:
     gb, a1 = ctx.use("s3_gb", res)
     puts, a2 = ctx.use("s3_put_k", res)
     gets, a3 = ctx.use("s3_get_k", res)
-    rules = ((res.prop("LifecycleConfiguration") or {}).get("Rules") or [])
-    moves = any(r.get("Transitions") or r.get("Transition") for r in rules if isinstance(r, dict))
-    note = "priced as S3 Standard; lifecycle transitions to cheaper classes are not modelled" if moves else ""
-    return [ctx.charge(res, "S3 Standard storage", gb, "GB-month", "s3.standard_gb_month", assumption=a1,
-                       note=note),
-            ctx.charge(res, "S3 PUT/COPY/POST/LIST requests", puts, "1,000 requests", "s3.put_1k", assumption=a2),
-            ctx.charge(res, "S3 GET/SELECT requests", gets, "1,000 requests", "s3.get_1k", assumption=a3)]
+    rules = [r for r in ((res.prop("LifecycleConfiguration") or {}).get("Rules") or []) if isinstance(r, dict)]
+    moves = any(r.get("Transitions") or r.get("Transition") for r in rules)
+    note = ("priced as S3 Standard, an upper bound: the lifecycle rules move objects to cheaper classes whose "
+            "rates are not in the catalog yet") if moves else ""
+    items = [ctx.charge(res, "S3 Standard storage", gb, "GB-month", "s3.standard_gb_month", assumption=a1,
+                        note=note),
+             ctx.charge(res, "S3 PUT/COPY/POST/LIST requests", puts, "1,000 requests", "s3.put_1k", assumption=a2),
+             ctx.charge(res, "S3 GET/SELECT requests", gets, "1,000 requests", "s3.get_1k", assumption=a3)]
+    if str((res.prop("VersioningConfiguration") or {}).get("Status", "")) == "Enabled":
+        items.append(_noncurrent_versions(ctx, res, gb, rules))
+    return items
+
+
+def _noncurrent_versions(ctx: PricingContext, res: Resource, gb: float, rules: list[dict[str, object]]) -> LineItem:
+    """Versioning keeps every overwritten or deleted object as a noncurrent version until a rule expires it."""
+    days = None
+    for rule in rules:
+        expiry = rule.get("NoncurrentVersionExpiration") or {}
+        found = to_number(expiry.get("NoncurrentDays")) if isinstance(expiry, dict) else None
+        found = found if found is not None else to_number(rule.get("NoncurrentVersionExpirationInDays"))
+        if found is not None and str(rule.get("Status", "Enabled")) == "Enabled":
+            days = found if days is None else min(days, found)
+    change, assumed = ctx.use("s3_daily_overwrite_pct", res)
+    kept = days if days is not None else 365.0
+    why = (f"noncurrent versions expire after {kept:g} days (NoncurrentVersionExpiration)" if days is not None
+           else "no rule expires noncurrent versions: shown after a year, and they keep growing")
+    return ctx.charge(res, "S3 noncurrent versions (versioning enabled)", gb * change / 100.0 * kept, "GB-month",
+                      "s3.standard_gb_month", assumption=assumed or days is None,
+                      note=f"{gb:g} GB x {change:g}% overwritten or deleted a day x {kept:g} days; {why}")
 
 
 def price_file_system(ctx: PricingContext, res: Resource) -> list[LineItem]:

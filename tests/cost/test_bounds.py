@@ -1,0 +1,174 @@
+"""No unknown counts as $0: every unknown rate is bounded by a declared proxy; budgets, `--fail-over` and `plan`
+read the upper bound; `--fail-on-unknown` exits 1; and every example's rates are in the catalog of its region or
+bounded, with the few allowed unknowns listed with the reason."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from moorage.cli.app import app as moorage_app
+from moorage.cli.cost import cost
+from moorage.cost import estimate_template_set, packaged_catalog
+from moorage.cost.catalog import Catalog, Rate
+from moorage.cost.report import headline
+from moorage.templates import template_sets
+
+from .helpers import tset
+
+ROOT = Path(__file__).resolve().parents[2]
+SMARTBOARD = ROOT / "examples" / "smartboard" / "docker-compose.yml"
+runner = CliRunner()
+app = typer.Typer()
+app.command("cost")(cost)
+app.command("noop")(lambda: None)  # a second command keeps `cost` a subcommand
+
+
+def rate(key: str, price: float, region: str) -> Rate:
+    return Rate(key, price, "unit", "test", "2026-11", region)
+
+
+def two_region_catalog() -> Catalog:
+    """us-east-1 prices NAT data and two RDS classes; eu-west-1 prices the two classes 10 % and 20 % dearer."""
+    return Catalog({
+        "us-east-1": {"vpc.nat_gb": rate("vpc.nat_gb", 0.045, "us-east-1"),
+                      "rds.instance_hour.a": rate("rds.instance_hour.a", 1.0, "us-east-1"),
+                      "rds.instance_hour.b": rate("rds.instance_hour.b", 2.0, "us-east-1"),
+                      "rds.instance_hour.c": rate("rds.instance_hour.c", 4.0, "us-east-1")},
+        "eu-west-1": {"rds.instance_hour.a": rate("rds.instance_hour.a", 1.1, "eu-west-1"),
+                      "rds.instance_hour.b": rate("rds.instance_hour.b", 2.4, "eu-west-1")},
+    })
+
+
+def test_proxy_is_the_reference_rate_times_the_highest_sibling_ratio() -> None:
+    cat = two_region_catalog()
+    proxy = cat.proxy("eu-west-1", "rds.instance_hour.c")
+    assert proxy is not None
+    assert proxy.price == pytest.approx(4.0 * 1.2)  # the higher of 1.1 and 1.2
+    assert "us-east-1" in proxy.basis and "1.200" in proxy.basis and "rds.instance_hour rates" in proxy.basis
+    # no sibling of vpc.nat_gb is priced in both: the ratio falls back to every shared rate
+    nat = cat.proxy("eu-west-1", "vpc.nat_gb")
+    assert nat is not None and nat.price == pytest.approx(0.045 * 1.2) and "all shared rates" in nat.basis
+    # a key no region prices has no proxy
+    assert cat.proxy("eu-west-1", "nothing.anywhere") is None
+
+
+def test_proxy_never_undercuts_the_reference_region() -> None:
+    cheaper = Catalog({"us-east-1": {"x.y.a": rate("x.y.a", 1.0, "us-east-1"),
+                                     "x.y.b": rate("x.y.b", 1.0, "us-east-1")},
+                       "eu-west-1": {"x.y.a": rate("x.y.a", 0.8, "eu-west-1")}})
+    proxy = cheaper.proxy("eu-west-1", "x.y.b")
+    assert proxy is not None and proxy.price == pytest.approx(1.0)
+
+
+def test_unknown_items_carry_a_bound_and_are_never_counted_as_sourced() -> None:
+    nat = {"Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {"SubnetId": "subnet-1"}}}
+    report = estimate_template_set(tset(nat, region="eu-west-1"), catalog=two_region_catalog())
+    hours = next(i for i in report.items if i.rate == "vpc.nat_hour")
+    data = next(i for i in report.items if i.rate == "vpc.nat_gb")
+    assert hours.status == data.status == "unknown"
+    assert hours.proxy_monthly is None  # no region prices NAT hours in this catalog: unbounded
+    assert data.monthly is None and data.proxy_monthly == pytest.approx(20 * 0.045 * 1.2)  # small profile: 20 GB
+    assert report.monthly == 0.0 and report.upper == pytest.approx(1.08)
+    assert report.unbounded == [hours]
+    text = headline(report)
+    assert "$0.00 sourced" in text and "no price and no proxy" in text
+
+
+def test_packaged_catalog_bounds_smartboard_prod_and_plan_matches_cost() -> None:
+    (prod,) = template_sets([SMARTBOARD], envs=["prod"])
+    report = estimate_template_set(prod)
+    assert report.upper > 1.5 * report.monthly  # the sourced sum alone would be ~60 % of the bill
+    cost_out = runner.invoke(app, ["cost", str(SMARTBOARD), "--env", "prod"])
+    plan_out = CliRunner().invoke(moorage_app, ["plan", str(SMARTBOARD), "--env", "prod"])
+    assert cost_out.exit_code == 0 and plan_out.exit_code == 0, (cost_out.output, plan_out.output)
+    line = headline(report)
+    squash = re.compile(r"\s+")
+    assert squash.sub(" ", line) in squash.sub(" ", cost_out.stdout)
+    assert squash.sub(" ", line) in squash.sub(" ", plan_out.stdout)
+    plan_json = json.loads(CliRunner().invoke(moorage_app, ["plan", str(SMARTBOARD), "--env", "prod", "--json"]).stdout)
+    assert plan_json["prod"]["monthly_estimate_usd"]["upper"] == round(report.upper, 2)
+    assert plan_json["prod"]["monthly_estimate_usd"]["sourced"] == round(report.monthly, 2)
+
+
+def test_fail_over_uses_the_upper_bound_unless_told_sourced() -> None:
+    (prod,) = template_sets([SMARTBOARD], envs=["prod"])
+    report = estimate_template_set(prod)
+    between = f"{(report.monthly + report.upper) / 2:.2f}"  # above the sourced sum, below the bound
+    upper = runner.invoke(app, ["cost", str(SMARTBOARD), "--env", "prod", "--fail-over", between])
+    assert upper.exit_code == 1 and "upper bound" in upper.stderr
+    sourced = runner.invoke(app, ["cost", str(SMARTBOARD), "--env", "prod", "--fail-over", between,
+                                  "--fail-over-basis", "sourced"])
+    assert sourced.exit_code == 0, sourced.stderr
+    # the issue's case: `--fail-over 600` passed on the sourced sum; the bound fails it
+    assert runner.invoke(app, ["cost", str(SMARTBOARD), "--env", "prod", "--fail-over", "600"]).exit_code == 1
+
+
+def test_budget_line_compares_the_upper_bound() -> None:
+    out = runner.invoke(app, ["cost", str(SMARTBOARD), "--env", "prod"])
+    (prod,) = template_sets([SMARTBOARD], envs=["prod"])
+    report = estimate_template_set(prod)
+    assert f"upper bound is {100 * report.upper / 400:.0f}% (OVER budget)" in out.stdout
+    data = json.loads(runner.invoke(app, ["cost", str(SMARTBOARD), "--env", "prod", "--format", "json"]).stdout)
+    budget = data["environments"][0]["budget"]
+    assert budget["basis"] == "upper" and budget["percent"] == pytest.approx(100 * report.upper / 400, abs=0.1)
+
+
+def test_fail_on_unknown_exits_1_only_when_something_is_unpriced(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["cost", str(SMARTBOARD), "--env", "prod", "--fail-on-unknown"])
+    assert result.exit_code == 1 and "no sourced price (--fail-on-unknown)" in result.stderr
+    template = tmp_path / "bucket.json"
+    template.write_text(json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket"}}}), encoding="utf-8")
+    clean = runner.invoke(app, ["cost", str(template), "--region", "us-east-1", "--fail-on-unknown"])
+    assert clean.exit_code == 0, clean.output
+    assert "every item sourced" in clean.stdout
+
+
+# Unknowns allowed in the examples, each with the reason no sourced rate can bound it.
+ALLOWED_UNKNOWN: dict[str, str] = {}  # none today: Container Insights is bounded by its documented metric names
+
+
+def example_specs() -> list[Path]:
+    return sorted(p / ("docker-compose.yml" if (p / "docker-compose.yml").exists() else "moorage.yml")
+                  for p in (ROOT / "examples").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("spec", example_specs(), ids=lambda p: p.parent.name)
+def test_every_example_rate_is_in_its_regions_catalog_or_bounded(spec: Path) -> None:
+    catalog = packaged_catalog()
+    for tset_ in template_sets([spec]):
+        report = estimate_template_set(tset_)
+        assert [i.type for i in report.items if i.status == "not-priced"] == []
+        unbounded = {i.rate or i.component for i in report.unbounded}
+        assert unbounded <= set(ALLOWED_UNKNOWN), (spec.parent.name, tset_.label, unbounded - set(ALLOWED_UNKNOWN))
+        for item in report.unknown:
+            if item.rate in ALLOWED_UNKNOWN:
+                continue
+            # an unknown is a rate the region's catalog lacks, and it carries a proxy with its basis
+            assert item.rate not in catalog.keys(item.region)
+            assert item.proxy_monthly is not None and item.proxy_basis.startswith("proxy: ")
+
+
+def test_every_example_region_has_a_catalog() -> None:
+    regions = {t.region for spec in example_specs() for t in template_sets([spec])}
+    assert regions <= set(packaged_catalog().region_names)
+
+
+def test_a_class_no_region_prices_is_bounded_from_its_sibling_engine() -> None:
+    cat = Catalog({"us-east-1": {
+        "rds.instance_hour.aurora-postgresql.db.r6g.large": rate("rds.instance_hour.aurora-postgresql.db.r6g.large",
+                                                                 0.26, "us-east-1"),
+        "rds.instance_hour.postgres.db.r6g.large.single": rate("rds.instance_hour.postgres.db.r6g.large.single",
+                                                               0.225, "us-east-1"),
+        "rds.instance_hour.postgres.db.t4g.medium.single": rate("rds.instance_hour.postgres.db.t4g.medium.single",
+                                                                0.065, "us-east-1")}})
+    proxy = cat.proxy("us-east-1", "rds.instance_hour.aurora-postgresql.db.t4g.medium")
+    assert proxy is not None
+    assert proxy.price == pytest.approx(0.065 * 0.26 / 0.225)  # RDS t4g.medium x the measured Aurora premium
+    assert "sibling" in proxy.basis and "Aurora PostgreSQL / RDS for PostgreSQL" in proxy.basis

@@ -1,0 +1,52 @@
+"""The savings section: Graviton and Spot at catalog rates, commitments listed but never guessed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moorage.cost import estimate_template_set
+from moorage.templates import template_sets
+
+from .helpers import catalog, tset
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def service(cpu: str = "512", memory: str = "1024", count: int = 2) -> dict[str, dict[str, object]]:
+    return {
+        "Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+            "RequiresCompatibilities": ["FARGATE"], "Cpu": cpu, "Memory": memory}},
+        "Service": {"Type": "AWS::ECS::Service", "Properties": {
+            "TaskDefinition": {"Ref": "Task"}, "DesiredCount": count, "LaunchType": "FARGATE"}}}
+
+
+def test_graviton_and_spot_are_priced_from_the_catalog() -> None:
+    cat = catalog(**{"fargate__vcpu_hour__x86": 0.04048, "fargate__gb_hour__x86": 0.004445,
+                     "fargate__vcpu_hour__arm": 0.03238, "fargate__gb_hour__arm": 0.00356,
+                     "fargate__spot__vcpu_hour__x86": 0.0127, "fargate__spot__gb_hour__x86": 0.0014})
+    report = estimate_template_set(tset(service()), catalog=cat)
+    options = {s.option: s for s in report.savings}
+    graviton = options["Graviton (arm64) Fargate tasks"]
+    # 2 tasks x 0.5 vCPU x 730 h = 730 vCPU-h, 2 x 1 GB x 730 = 1,460 GB-h
+    assert graviton.current == pytest.approx(730 * 0.04048 + 1460 * 0.004445)
+    assert graviton.alternative == pytest.approx(730 * 0.03238 + 1460 * 0.00356)
+    assert graviton.basis == "sourced" and graviton.saving == pytest.approx(graviton.current - graviton.alternative)
+    spot = options["Fargate Spot"]
+    assert spot.alternative == pytest.approx(730 * 0.0127 + 1460 * 0.0014)
+    assert "interruption" in spot.note
+    # no sourced 1-year no-upfront discount: listed with what it would cover, never a guessed figure
+    sp = options["Compute Savings Plan, 1 year, no upfront (Fargate)"]
+    assert sp.alternative is None and sp.basis == "not priced" and sp.current == pytest.approx(graviton.current)
+
+
+def test_savings_are_marked_proxy_where_the_region_lacks_a_rate() -> None:
+    (prod,) = template_sets([ROOT / "examples" / "smartboard" / "docker-compose.yml"], envs=["prod"])
+    report = estimate_template_set(prod)
+    options = {s.option: s for s in report.savings}
+    assert options["Graviton (arm64) Fargate tasks"].basis == "proxy"  # no Fargate arm64 rate sourced in eu-west-1
+    assert options["Fargate Spot"].basis == "sourced"
+    assert options["Fargate Spot"].saving > 0
+    assert {"RDS Reserved Instances, 1 year, no upfront",
+            "ElastiCache reserved nodes, 1 year, no upfront"} <= set(options)
