@@ -185,4 +185,14 @@ def diagram_of(plan: Plan) -> Diagram:
         if cluster != "region":
             d.clusters.append(Cluster(cluster, f"region {where}"))
         d.nodes.append(Node("budget", "budget", "budget", cluster, f"${env.budget_monthly:,.0f}/month"))
+    return _pruned(d)
+
+
+def _pruned(d: Diagram) -> Diagram:
+    """Drop clusters with no node inside (an isolated tier with no data store draws nothing)."""
+    def filled(cluster: str) -> bool:
+        clusters, nodes = d.children(cluster)
+        return bool(nodes) or any(filled(c.id) for c in clusters)
+
+    d.clusters = [c for c in d.clusters if filled(c.id)]
     return d

@@ -188,7 +188,8 @@ def troubleshooting(gi: GuideInput) -> Section:
     subs = [Section("ts-stuck", "A deploy failed or a stack is stuck", [
         Para("Read the failing stack's events (any stack of the Overview); `--repair` continues a failed rollback "
              "or removes an empty failed stack before deploying again."),
-        Code(f"aws cloudformation describe-stack-events {r} --stack-name {first.name} --max-items 25\n"
+        Code(f"aws cloudformation describe-stack-events --region {first.region or env.region} "
+             f"--stack-name {first.name} --max-items 25\n"
              f"moorage deploy {spec} --env {e} --repair")])]
     ex = _example(plan)
     if ex:

@@ -10,7 +10,7 @@ from typing import Any
 from moorage.cost.report import money, rows, summary_lines
 from moorage.data import load_data
 from moorage.guide.document import Bullets, Checklist, Para, Section, Table
-from moorage.guide.facts import secret_source
+from moorage.guide.facts import secret_names, secret_source
 from moorage.guide.inputs import GuideInput
 from moorage.plan.model import AlarmPlan, EnvRef, PlainValue, Plan, ServicePlan
 from moorage.plan.naming import logical_id
@@ -187,10 +187,11 @@ def data_stores(gi: GuideInput) -> Section:
         secret_rows.append([f"`{where}`", origin,
                             f"every {s.rotate_days} days" if s.rotate_days else "by hand (see Runbook)",
                             ", ".join(readers.get(where, [])) or "-"])
-    for where in sorted(readers):
-        if not any(r[0] == f"`{where}`" for r in secret_rows) and not where.startswith("/"):
-            secret_rows.append([f"`{where}`", "created with its database or cache", "with the data store",
-                                ", ".join(readers[where])])
+    listed = {sec.spec.external or sec.secret_name for sec in plan.secrets.values()}
+    for where in sorted(set(secret_names(gi.synth)) | {w for w in readers if not w.startswith("/")}):
+        if where not in listed:
+            secret_rows.append([f"`{where}`", "generated with its database or cache (credentials or URL)",
+                                "with the data store", ", ".join(readers.get(where, [])) or "-"])
     if secret_rows:
         subs.append(Section("secrets", "Secrets", [
             Para("Values are never written into templates, this guide or logs: tasks receive them from Secrets "
