@@ -66,10 +66,7 @@ def docs(
     if not graphviz_available():
         err.print("warning: Graphviz is not installed: the pages show the diagram as Mermaid source\n"
                   "    hint: install the system package `graphviz` (apt-get install graphviz) and rerun", markup=False)
-    if len(inputs) == 1:
-        written = write_guide(inputs[0], output)
-    else:
-        written = write_site(inputs, output)
+    written = write_guide(inputs[0], output) if len(inputs) == 1 else write_site(inputs, output)
     for path in written:
         out.print(f"wrote {path}")
     out.print(f"open {written[0]} in a browser (it is one file: no server, no network needed)")

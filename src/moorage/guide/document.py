@@ -34,9 +34,9 @@ class Bullets:
 
 @dataclass
 class Checklist:
-    """Checklist items: (ticked, text)."""
+    """Checklist items: (state, text); state is "pass" (ticked), "fail" or "open" (manual, not applicable)."""
 
-    items: list[tuple[bool, str]]
+    items: list[tuple[str, str]]
 
 
 @dataclass

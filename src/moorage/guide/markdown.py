@@ -59,8 +59,8 @@ def _block(block: object) -> list[str]:
     if isinstance(block, Bullets):
         return [line for i in block.items for line in _wrap(md_inline(i), "- ", "  ")]
     if isinstance(block, Checklist):
-        return [line for ticked, text in block.items
-                for line in _wrap(md_inline(text), f"- [{'x' if ticked else ' '}] ", "  ")]
+        return [line for state, text in block.items
+                for line in _wrap(md_inline(text), f"- [{'x' if state == 'pass' else ' '}] ", "  ")]
     if isinstance(block, Code):
         return [f"```{block.lang}", *block.text.rstrip("\n").split("\n"), "```"]
     if isinstance(block, Figure):
@@ -75,7 +75,8 @@ def to_markdown(doc: Document) -> str:
     if doc.links:
         chunks.append(_wrap(" · ".join(f"[{md_inline(label)}]({href})" for label, href in doc.links)))
     chunks.append(["## Contents"])
-    chunks.append([f"{'  ' * (depth - 1)}- [{md_inline(s.title)}](#{github_slug(s.title)})" for depth, s in doc.walk() if depth <= 2])
+    chunks.append([f"{'  ' * (depth - 1)}- [{md_inline(s.title)}](#{github_slug(s.title)})"
+                   for depth, s in doc.walk() if depth <= 2])
 
     def emit(sections: list[Section], depth: int) -> None:
         for s in sections:

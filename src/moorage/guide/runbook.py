@@ -28,7 +28,7 @@ def _long_running(plan: Plan) -> list[ServicePlan]:
 def _example(plan: Plan) -> ServicePlan | None:
     running = _long_running(plan)
     routed = [sp for sp in running if sp.route]
-    return (routed or running or [None])[0]
+    return (routed or running or [None])[0]  # type: ignore[list-item]
 
 
 def service_reference(gi: GuideInput) -> Table:
@@ -218,7 +218,8 @@ def troubleshooting(gi: GuideInput) -> Section:
         dbp = plan.databases[db]
         secret_names = sorted({secret_source_name(gi, sp, db)} - {""})
         cmds = [f"aws ec2 describe-security-groups {r} --group-ids "
-                f"\"{stack_output(plan, 'network', sg_id(dbp.security_group))}\" --query \"SecurityGroups[0].IpPermissions\""]
+                f"\"{stack_output(plan, 'network', sg_id(dbp.security_group))}\" "
+                "--query \"SecurityGroups[0].IpPermissions\""]
         cmds += [f"aws secretsmanager describe-secret {r} --secret-id {n}" for n in secret_names]
         cmds.append(f"aws rds describe-db-{'clusters' if dbp.spec.aurora else 'instances'} {r} "
                     f"--db-{'cluster' if dbp.spec.aurora else 'instance'}-identifier {dbp.identifier} "
