@@ -121,3 +121,11 @@ def test_probe_catches_a_wide_page_and_an_error(tmp_path: Path) -> None:
 def test_page_inlines_the_drawn_diagram(site: Path) -> None:
     page = (site / "smartboard" / "prod" / "index.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 1 and 'class="node"' in page
+
+
+def test_page_prints_to_pdf(site: Path) -> None:
+    pdf = site / "smartboard-prod.pdf"
+    done = chromium(f"--print-to-pdf={pdf}", "--no-pdf-header-footer", (site / "smartboard/prod/index.html").as_uri(),
+                    profile=site / "profile-pdf")
+    assert pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-", done.stderr[-2000:]
+    assert pdf.stat().st_size > 50_000
