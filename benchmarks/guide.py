@@ -54,10 +54,10 @@ def main() -> None:
             synth = api.synth_environment(loaded, "prod")
             inputs_ms = median_ms(lambda s=synth: guide_input(s, "moorage.yml"), args.repeat)
             gi = guide_input(synth, "moorage.yml")
-            svg_ms = median_ms(lambda: render_image(diagram_of(gi.plan), "svg"), args.repeat) \
+            svg_ms = median_ms(lambda g=gi: render_image(diagram_of(g.plan), "svg"), args.repeat) \
                 if graphviz_available() else float("nan")
             out = Path(tmp) / spec.parent.name
-            guide_ms = median_ms(lambda o=out: write_guide(gi, o), args.repeat)
+            guide_ms = median_ms(lambda o=out, g=gi: write_guide(g, o), args.repeat)
             html_kb = (out / "index.html").stat().st_size / 1024
             md_kb = (out / "DEPLOYMENT.md").stat().st_size / 1024
             print(f"{spec.parent.name:<12} {inputs_ms:>9.0f} {svg_ms:>7.0f} {guide_ms:>9.0f} {html_kb:>8.0f} "
