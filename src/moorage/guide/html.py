@@ -38,6 +38,7 @@ code { font: .88em/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
   padding: .05em .3em; border-radius: 3px; overflow-wrap: break-word; }
 pre { background: #0f172a; color: #e2e8f0; padding: .8rem 1rem; border-radius: 6px; overflow-x: auto;
   font: .84rem/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; max-width: 100%; }
+code.nw { white-space: nowrap; }
 pre code { background: none; padding: 0; color: inherit; overflow-wrap: normal; }
 .table-wrap { overflow-x: auto; max-width: 100%; margin: .6rem 0 1rem; border: 1px solid var(--line);
   border-radius: 6px; }
@@ -86,7 +87,9 @@ footer { color: var(--muted); font-size: .85rem; padding: 1rem 1.25rem 2rem; bor
 
 def html_inline(text: str) -> str:
     """HTML of inline text: code spans as <code>, everything escaped."""
-    return "".join(f"<code>{escape(p)}</code>" if code else escape(p) for code, p in inline_parts(text))
+    # Short names stay on one line (a service called svc-auth should not break at its hyphen).
+    return "".join((f'<code class="nw">{escape(p)}</code>' if len(p) <= 24 and " " not in p else
+                    f"<code>{escape(p)}</code>") if code else escape(p) for code, p in inline_parts(text))
 
 
 def _svg_inline(svg: str) -> str:
