@@ -57,6 +57,8 @@ def aws_commands(markdown: str) -> list[list[str]]:
     commands: list[list[str]] = []
     for block in code_blocks(markdown):
         for line in block.splitlines():
+            if line.startswith("#"):
+                continue
             for inner in _INNER.findall(line):
                 commands.append(shlex.split(inner))
             outer = _INNER.sub("OUTPUT", line)
@@ -64,6 +66,11 @@ def aws_commands(markdown: str) -> list[list[str]]:
             if words and words[0] == "aws":
                 commands.append(words)
     return commands
+
+
+def assigned(markdown: str) -> set[str]:
+    """Shell variables the blocks set from an `aws` command (``SERVICE=$(aws ...)``), as ``$NAME``."""
+    return {f"${m}" for block in code_blocks(markdown) for m in re.findall(r"^([A-Z_]+)=\$\(aws ", block, re.M)}
 
 
 def flags(words: list[str]) -> dict[str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import aws_commands, build, flags
+from helpers import assigned, aws_commands, build, flags
 
 from moorage.guide.facts import secret_names
 
@@ -21,10 +21,15 @@ PLAIN_FLAGS = {
     "--secret-string", "--password-length", "--exclude-punctuation", "--interactive", "--command",
     "--desired-status",
 }
-# Flags whose value CloudFormation chose: the command reads it from a stack output (checked there).
-FROM_OUTPUTS = {"--services", "--service", "--service-name", "--task", "--tasks", "--target-group-arn", "--group-ids"}
+# Flags whose value CloudFormation or AWS chose: the block reads it with another aws command (checked itself).
+FROM_OUTPUTS = {"--services", "--service", "--service-name", "--task", "--tasks", "--target-group-arn", "--group-ids",
+                "--db-subnet-group-name", "--vpc-security-group-ids"}
+# Placeholders the reader fills in from the listing just above.
+PLACEHOLDERS = {"--snapshot-identifier": "SNAPSHOT_ID", "--db-snapshot-identifier": "SNAPSHOT_ID"}
 # (subcommand, flag) pairs that name the new resource a restore creates.
 NEW_RESOURCE = {("restore-db-cluster-to-point-in-time", "--db-cluster-identifier"),
+                ("restore-db-cluster-from-snapshot", "--db-cluster-identifier"),
+                ("restore-db-instance-from-db-snapshot", "--db-instance-identifier"),
                 ("create-db-instance", "--db-cluster-identifier"), ("create-db-instance", "--db-instance-identifier"),
                 ("restore-db-instance-to-point-in-time", "--target-db-instance-identifier")}
 
@@ -75,6 +80,7 @@ def test_every_aws_command_names_real_resources(case: Any) -> None:
                  | _props(templates, "AWS::RDS::DBInstance", "DBInstanceIdentifier"))
     regions = {plan.env.region} | {s["region"] for s in stacks.values()}
     commands = aws_commands(built.markdown)
+    variables = assigned(built.markdown)
     assert len(commands) >= len(stacks), f"{case.label}: only {len(commands)} aws commands"
     problems = []
     for words in commands:
@@ -108,7 +114,9 @@ def test_every_aws_command_names_real_resources(case: Any) -> None:
             elif flag == "--resource-id":
                 ok = value.split("/")[1] in clusters and value.startswith("service/")
             elif flag in FROM_OUTPUTS:
-                ok = value in ("$SERVICE", "$TASK", "OUTPUT")
+                ok = value == "OUTPUT" or value in variables
+            elif flag in PLACEHOLDERS:
+                ok = value == PLACEHOLDERS[flag]
             else:
                 ok = False
             if not ok:

@@ -136,21 +136,40 @@ def _restore(gi: GuideInput) -> list[Section]:
     out = []
     for name, db in plan.databases.items():
         d, ident = db.spec, db.identifier
+        # The copy goes into the same subnets and security group, or RDS would put it in the default VPC.
+        group = f"GROUP={stack_output(plan, 'network', sg_id(db.security_group))}"
+        place = '--db-subnet-group-name "$SUBNET_GROUP" --vpc-security-group-ids "$GROUP"'
         if d.aurora:
-            cmds = (f"aws rds describe-db-cluster-snapshots {r} --db-cluster-identifier {ident}\n"
-                    f"aws rds restore-db-cluster-to-point-in-time {r} --source-db-cluster-identifier {ident} "
-                    f"--db-cluster-identifier {ident}-restored --use-latest-restorable-time\n"
-                    f"aws rds create-db-instance {r} --db-cluster-identifier {ident}-restored "
-                    f"--db-instance-identifier {ident}-restored-1 --engine {d.engine} --db-instance-class {d.instance}")
+            where = (f"SUBNET_GROUP=$(aws rds describe-db-clusters {r} --db-cluster-identifier {ident} "
+                     '--query "DBClusters[0].DBSubnetGroup" --output text)')
+            snapshots = f"aws rds describe-db-cluster-snapshots {r} --db-cluster-identifier {ident}"
+            pitr = (f"aws rds restore-db-cluster-to-point-in-time {r} --source-db-cluster-identifier {ident} "
+                    f"--db-cluster-identifier {ident}-restored --use-latest-restorable-time {place}")
+            snap = (f"aws rds restore-db-cluster-from-snapshot {r} --snapshot-identifier SNAPSHOT_ID "
+                    f"--db-cluster-identifier {ident}-restored --engine {d.engine} {place}")
+            instance = (f"aws rds create-db-instance {r} --db-cluster-identifier {ident}-restored "
+                        f"--db-instance-identifier {ident}-restored-1 --engine {d.engine} "
+                        f"--db-instance-class {d.instance}")
+            cmds = [where, group, snapshots, "# either: the latest restorable time", pitr,
+                    "# or: a snapshot from the list above", snap, "# then give the restored cluster an instance",
+                    instance]
         else:
-            cmds = (f"aws rds describe-db-snapshots {r} --db-instance-identifier {ident}\n"
-                    f"aws rds restore-db-instance-to-point-in-time {r} --source-db-instance-identifier {ident} "
-                    f"--target-db-instance-identifier {ident}-restored --use-latest-restorable-time")
+            where = (f"SUBNET_GROUP=$(aws rds describe-db-instances {r} --db-instance-identifier {ident} "
+                     '--query "DBInstances[0].DBSubnetGroup.DBSubnetGroupName" --output text)')
+            snapshots = f"aws rds describe-db-snapshots {r} --db-instance-identifier {ident}"
+            pitr = (f"aws rds restore-db-instance-to-point-in-time {r} --source-db-instance-identifier {ident} "
+                    f"--target-db-instance-identifier {ident}-restored --use-latest-restorable-time {place}")
+            snap = (f"aws rds restore-db-instance-from-db-snapshot {r} --db-snapshot-identifier SNAPSHOT_ID "
+                    f"--db-instance-identifier {ident}-restored {place}")
+            cmds = [where, group, snapshots, "# either: the latest restorable time", pitr,
+                    "# or: a snapshot from the list above", snap]
         out.append(Section(f"restore-{name}", f"Restore database {name}", [
             Para("moorage has no restore command: a restore creates a new database next to the old one, which "
-                 "moorage will not adopt. Restore, check the data, then copy what was lost back (for example "
-                 f"with pg_dump/pg_restore or mysqldump) into `{ident}`. Backups are kept {d.backup_days} days."),
-            Code(cmds)]))
+                 "moorage will not adopt. Restore into the same subnets and security group, check the data, then "
+                 "copy what was lost back (for example with pg_dump/pg_restore or mysqldump) into "
+                 f"`{ident}`. Backups are kept {d.backup_days} days"
+                 + (f"; the final snapshot taken when `{ident}` is deleted is listed too." if db.retain else ".")),
+            Code("\n".join(cmds))]))
     return out
 
 
