@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import spec_of
+from guide_helpers import spec_of
 
 from moorage.guide import graphviz_available, guide_input, write_guide, write_site
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import assigned, aws_commands, build, flags
+from guide_helpers import assigned, aws_commands, build, flags
 
 from moorage.guide.facts import secret_names
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers import build
+from guide_helpers import build
 
 pytest.importorskip("pymarkdown", reason="pymarkdownlnt is not installed (pip install -e '.[test]')")
 
