@@ -32,7 +32,11 @@ class DiagramFormat(StrEnum):
 
 
 def _load(spec: Path, profile: list[str] | None, env_file: Path | None) -> LoadedApp:
-    return api.load_app(spec, profiles=profile or [], env_file=env_file)
+    loaded = api.load_app(spec, profiles=profile or [], env_file=env_file)
+    for d in loaded.warnings:
+        if d.severity == "warning":
+            err.print(d.render(), markup=False)
+    return loaded
 
 
 def _check_envs(loaded: LoadedApp, envs: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ a target group's ARN) are read from the stack's outputs in the command itself.
 from __future__ import annotations
 
 from moorage.guide.document import Code, Para, Section, Table
-from moorage.guide.facts import task_family
+from moorage.guide.facts import secret_source, task_family
 from moorage.guide.inputs import GuideInput
 from moorage.plan.model import Plan, ServicePlan
 from moorage.render.network import sg_id
@@ -257,8 +257,6 @@ def troubleshooting(gi: GuideInput) -> Section:
 
 def secret_source_name(gi: GuideInput, sp: ServicePlan, used: str) -> str:
     """The Secrets Manager name a service reads for a database it uses, or ``""``."""
-    from moorage.guide.facts import secret_source
-
     for value in sp.secrets.values():
         if value.kind == "database" and value.target == used:
             where, name = secret_source(gi.synth, value)
