@@ -1,0 +1,110 @@
+"""`moorage docs` and `moorage diagram`: the deployment guide and the architecture diagram of a spec."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from moorage import api
+from moorage.cli.check import spec_suppressions
+from moorage.errors import Diagnostic, InputError
+from moorage.spec.load import LoadedApp
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one")]
+ProfileOpt = Annotated[list[str] | None, typer.Option("--profile", help="compose profile to include (repeatable)")]
+EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
+
+
+class DiagramFormat(StrEnum):
+    """Output formats of `moorage diagram`."""
+
+    svg = "svg"
+    png = "png"
+    mermaid = "mermaid"
+
+
+def _load(spec: Path, profile: list[str] | None, env_file: Path | None) -> LoadedApp:
+    loaded = api.load_app(spec, profiles=profile or [], env_file=env_file)
+    for d in loaded.warnings:
+        if d.severity == "warning":
+            err.print(d.render(), markup=False)
+    return loaded
+
+
+def _check_envs(loaded: LoadedApp, envs: list[str]) -> list[str]:
+    known = list(loaded.spec.environments)
+    unknown = [e for e in envs if e not in known]
+    if unknown:
+        raise InputError([Diagnostic("error", f"unknown environment '{unknown[0]}'", None,
+                                     f"environments of this spec: {', '.join(known)}")])
+    return envs
+
+
+def docs(
+    spec: SpecArg,
+    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment (repeatable)")] = None,
+    all_envs: Annotated[bool, typer.Option("--all", help="every environment, and a page comparing them")] = False,
+    output: Annotated[Path, typer.Option("--output", "-o", help="directory to write the site into")] = Path("site"),
+    profile: ProfileOpt = None, env_file: EnvFileOpt = None,
+) -> None:
+    """Write the deployment guide: index.html (one self-contained page) and DEPLOYMENT.md per environment."""
+    from moorage.guide import graphviz_available, guide_input, write_guide, write_site
+
+    loaded = _load(spec, profile, env_file)
+    envs = list(loaded.spec.environments) if all_envs else _check_envs(loaded, env or [])
+    if not envs:
+        if len(loaded.spec.environments) != 1:
+            raise InputError([Diagnostic("error", "which environment?", None,
+                                         f"give --env NAME (one of {', '.join(loaded.spec.environments)}) or --all")])
+        envs = list(loaded.spec.environments)
+    suppress = spec_suppressions(loaded)
+    inputs = [guide_input(api.synth_environment(loaded, e), str(spec), suppressions=suppress) for e in envs]
+    if not graphviz_available():
+        err.print("warning: Graphviz is not installed: the pages show the diagram as Mermaid source\n"
+                  "    hint: install the system package `graphviz` (apt-get install graphviz) and rerun", markup=False)
+    written = write_guide(inputs[0], output) if len(inputs) == 1 else write_site(inputs, output)
+    for path in written:
+        out.print(f"wrote {path}")
+    out.print(f"open {written[0]} in a browser (it is one file: no server, no network needed)")
+
+
+def diagram(
+    spec: SpecArg,
+    env: Annotated[str | None, typer.Option("--env", "-e", help="environment (default: the only one)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write: .svg or .png")] = None,
+    fmt: Annotated[DiagramFormat | None, typer.Option("--format", "-f", help="svg, png or mermaid "
+                                                      "(default: from the file name, else mermaid)")] = None,
+    profile: ProfileOpt = None, env_file: EnvFileOpt = None,
+) -> None:
+    """Draw the architecture of one environment: SVG/PNG (needs Graphviz) or Mermaid text (needs nothing)."""
+    from moorage.guide import diagram_of, render_image, to_mermaid
+
+    loaded = _load(spec, profile, env_file)
+    if env is None:
+        if len(loaded.spec.environments) != 1:
+            raise InputError([Diagnostic("error", "which environment?", None,
+                                         f"give --env NAME (one of {', '.join(loaded.spec.environments)})")])
+        env = next(iter(loaded.spec.environments))
+    _check_envs(loaded, [env])
+    chosen = fmt.value if fmt else (output.suffix.lstrip(".").lower() if output and output.suffix else "mermaid")
+    if chosen not in {f.value for f in DiagramFormat}:
+        raise InputError([Diagnostic("error", f"cannot tell the diagram format of {output}", None,
+                                     "name the file *.svg or *.png, or give --format svg|png|mermaid")])
+    picture = diagram_of(api.plan_environment(loaded, env))
+    data = to_mermaid(picture).encode("utf-8") if chosen == "mermaid" else render_image(picture, chosen)
+    if output is None:
+        if chosen == "png":
+            raise InputError([Diagnostic("error", "a PNG needs a file", None, "add -o arch.png")])
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
+    out.print(f"wrote {output} ({chosen}, {len(picture.nodes)} nodes, {len(picture.edges)} arrows)")
