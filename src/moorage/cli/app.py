@@ -29,16 +29,18 @@ from rich.table import Table
 from moorage import __version__, api
 from moorage.cli.check import check, rules
 from moorage.cli.cost import cost, prices_refresh
+from moorage.cli import operate
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.errors import Diagnostic, InputError
 from moorage.plan import Plan
 from moorage.render import MANIFEST, write_synth
 from moorage.spec.load import LoadedApp
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
                   help="moorage: one description of a containerised app -> its production AWS architecture.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+VERBOSITY = {"level": 0}  # -1 quiet (errors and results only), 0 normal, 1 verbose
 
 prices_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 prices_app.command("refresh")(prices_refresh)
@@ -50,8 +52,14 @@ StrictOpt = Annotated[bool, typer.Option("--strict", help="treat import warnings
 EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
 
 
+_SHOWN: set[str] = set()  # every warning once per run, however many environments repeat it
+
+
 def _print_diagnostics(diags: list[Diagnostic]) -> None:
     for d in diags:
+        if d.severity != "error" and (VERBOSITY["level"] < 0 or d.render() in _SHOWN):
+            continue
+        _SHOWN.add(d.render())
         color = {"error": "red", "warning": "yellow"}.get(d.severity, "cyan")
         err.print(f"[{color}]{escape(d.render())}[/{color}]", markup=True, highlight=False)
 
@@ -222,6 +230,27 @@ def init(source: Annotated[Path | None, typer.Option("--from", help="docker-comp
               f"{len(loaded.spec.caches)} caches, {len(loaded.spec.buckets)} buckets")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"moorage {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+        version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
+                                              help="print the version and exit")] = False,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="errors and results only, no warnings")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", help="also notes, and tracebacks of internal errors")]
+        = False) -> None:
+    """moorage: one description of a containerised app -> its production AWS architecture."""
+    if quiet and verbose:
+        raise InputError([Diagnostic("error", "--quiet and --verbose contradict each other", None, "give one")])
+    VERBOSITY["level"] = -1 if quiet else (1 if verbose else 0)
+    if verbose:
+        os.environ["MOORAGE_DEBUG"] = "1"
+
+
 @app.command()
 def version() -> None:
     """Print the moorage version."""
@@ -245,6 +274,9 @@ app.command()(deploy)
 app.command()(diff)
 app.command()(status)
 app.command()(destroy)
+for _name, _command, _cls in operate.COMMANDS:
+    app.command(_name, cls=_cls)(_command)
+app.add_typer(operate.secrets_app, name="secrets", help=operate.secrets_app.info.help)
 app.add_typer(local_app, name="local", help="the embedded AWS emulator (moto) behind --local")
 app.command("cost")(cost)
 app.command("check")(check)
@@ -252,11 +284,18 @@ app.command("rules")(rules)
 app.add_typer(prices_app, name="prices", help="the price catalog behind `moorage cost`")
 
 
+def moorage_command() -> Any:
+    """The click command behind `moorage`, with the help conventions of :mod:`moorage.cli.help`."""
+    from moorage.cli.help import polish
+
+    return polish(typer.main.get_command(app))
+
+
 def main() -> None:
     """Entry point: run the CLI; turn bad input into located errors and exit code 2."""
     click_errors, aborts = _click_exception_types()
     try:
-        code = app(standalone_mode=False)
+        code = moorage_command().main(prog_name="moorage", standalone_mode=False)
     except InputError as exc:
         _print_diagnostics(exc.diagnostics)
         sys.exit(2)
