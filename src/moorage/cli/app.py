@@ -22,15 +22,15 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ProfileNotFound,
 )
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from moorage import __version__, api
+from moorage.cli import operate
 from moorage.cli.check import check, rules
 from moorage.cli.cost import cost, prices_refresh
-from moorage.cli import operate
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
+from moorage.cli.output import console, print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.plan import Plan
 from moorage.render import MANIFEST, write_synth
@@ -38,14 +38,15 @@ from moorage.spec.load import LoadedApp
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
                   help="moorage: one description of a containerised app -> its production AWS architecture.")
-out = Console(highlight=False, soft_wrap=True, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = console()
+err = console(stderr=True)
 VERBOSITY = {"level": 0}  # -1 quiet (errors and results only), 0 normal, 1 verbose
 
 prices_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 prices_app.command("refresh")(prices_refresh)
 
-SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one")]
+SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one "
+                                              "(default: the one in the current directory)", show_default=False)]
 EnvOpt = Annotated[list[str] | None, typer.Option("--env", "-e", help="environment (repeatable); default: all")]
 ProfileOpt = Annotated[list[str] | None, typer.Option("--profile", help="compose profile to include (repeatable)")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="treat import warnings as errors")]
@@ -75,7 +76,7 @@ def _envs(loaded: LoadedApp, envs: list[str] | None) -> list[str]:
 
 
 @app.command()
-def plan(spec: SpecArg, env: EnvOpt = None, profile: ProfileOpt = None, strict: StrictOpt = False,
+def plan(spec: SpecArg = Path("."), env: EnvOpt = None, profile: ProfileOpt = None, strict: StrictOpt = False,
          env_file: EnvFileOpt = None,
          as_json: Annotated[bool, typer.Option("--json", help="machine-readable plan")] = False) -> None:
     """Show what would be built for each environment, and why."""
@@ -123,19 +124,19 @@ def _show_plan(p: Plan, estimate: dict[str, float | int]) -> None:
         tasks = f"{r.scaling.min}-{r.scaling.max}" if r.scaling else str(r.desired)
         svc.add_row(name, r.kind + (" (spot)" if r.spot else ""), f"{r.cpu}/{r.memory}", tasks,
                     s.route.path if s.route else "-", ", ".join(r.uses) or "-")
-    out.print(svc)
+    print_table(out, svc)
     stacks = Table(title="Stacks (deploy order)", title_justify="left")
     for col in ("stack", "what", "after"):
         stacks.add_column(col)
     for st in p.stacks:
         stacks.add_row(st.name, st.purpose, ", ".join(st.depends_on) or "-")
-    out.print(stacks)
+    print_table(out, stacks)
     dec = Table(title="Decisions", title_justify="left")
     for col in ("what", "chosen", "because"):
         dec.add_column(col)
     for d in p.decisions:
         dec.add_row(d.topic, d.value, d.reason)
-    out.print(dec)
+    print_table(out, dec)
     span = f"${estimate['low']:,.2f}" + (f"-${estimate['high']:,.2f}" if estimate["high"] > estimate["low"] else "")
     unknown = f" ({estimate['unpriced_items']} items have no sourced price: see `moorage cost`)" \
         if estimate["unpriced_items"] else ""
@@ -144,7 +145,7 @@ def _show_plan(p: Plan, estimate: dict[str, float | int]) -> None:
 
 
 @app.command()
-def synth(spec: SpecArg, env: EnvOpt = None,
+def synth(spec: SpecArg = Path("."), env: EnvOpt = None,
           output: Annotated[Path, typer.Option("--output", "-o", help="directory; each environment in a subfolder")]
           = Path("out"),
           profile: ProfileOpt = None, strict: StrictOpt = False, env_file: EnvFileOpt = None) -> None:
@@ -212,7 +213,7 @@ def init(source: Annotated[Path | None, typer.Option("--from", help="docker-comp
         for rule in compose.explain_table():
             table.add_row(f"{rule.scope}.{rule.key}", rule.action + (" (per value)" if rule.custom else ""),
                           rule.note)
-        out.print(table)
+        print_table(out, table)
         if source is None:
             return
     if source is None:
@@ -247,6 +248,7 @@ def _options(
     if quiet and verbose:
         raise InputError([Diagnostic("error", "--quiet and --verbose contradict each other", None, "give one")])
     VERBOSITY["level"] = -1 if quiet else (1 if verbose else 0)
+    _SHOWN.clear()
     if verbose:
         os.environ["MOORAGE_DEBUG"] = "1"
 

@@ -33,7 +33,7 @@ RULE_FORMATS = ("table", "json", "markdown")
 
 
 def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False,
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False,
                    width=None if (sys.stderr if stderr else sys.stdout).isatty() else 140)
 
 

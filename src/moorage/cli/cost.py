@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from moorage.cli.output import console, print_table
 from moorage.cost import catalog_from_directory, estimate_template_set, load_usage_file, packaged_catalog
 from moorage.cost.model import CostReport
 from moorage.cost.report import comparison_markdown, rows, summary_lines, to_json, to_markdown
 from moorage.errors import Diagnostic, InputError
 from moorage.templates import template_sets
 
-out = Console(highlight=False, soft_wrap=True)
+out = console()
 
 
 class Format(StrEnum):
@@ -93,7 +93,7 @@ def _print_tables(reports: list[CostReport], *, show_free: bool, compact: bool) 
                 table.add_column(col, overflow="fold")
             for row in rows(report, show_free=show_free):
                 table.add_row(*(escape(c) for c in row))
-            out.print(table)
+            print_table(out, table)
         for line in summary_lines(report):
             out.print(escape(line))
     if len(reports) > 1:

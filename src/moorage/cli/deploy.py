@@ -12,19 +12,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from moorage import api
+from moorage.cli.output import console, print_table
 from moorage.deploy.progress import JsonReporter, Reporter, RichReporter
 from moorage.deploy.run import DeployOptions, DeployRefused, DeployResult, git_commit
 from moorage.deploy.session import Target, aws_target, local_target
 from moorage.errors import Diagnostic, InputError
 from moorage.render import Synth
 
-out = Console(highlight=False, soft_wrap=True, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = console()
+err = console(stderr=True)
 
 SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one "
                                               "(default: the one in the current directory)", show_default=False)]
@@ -129,7 +129,7 @@ def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bo
                 out.print(f"  {key}.{name} = {value}")
 
 
-def deploy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
+def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
            region: RegionOpt = None, as_json: JsonOpt = False,
            allow_replace: Annotated[list[str] | None, typer.Option(
                "--allow-replace", help="allow replacing/removing this stateful resource (logical id or name)")]
@@ -173,7 +173,7 @@ def idle_minutes() -> int:
     return int(idle_timeout() // 60)
 
 
-def diff(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
+def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
          region: RegionOpt = None, as_json: JsonOpt = False,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Show what a deploy would change, per stack, before anything changes."""
@@ -198,7 +198,7 @@ def diff(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfil
                   f"without --allow-replace {escape(change.logical_id)}[/red]", markup=True)
 
 
-def status(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
+def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
            region: RegionOpt = None, as_json: JsonOpt = False,
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Stacks, services and their running image, the URL and the last deploy of one environment."""
@@ -223,8 +223,8 @@ def status(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProf
     for col in ("stack", "status", "updated", "commit"):
         table.add_column(col)
     for s in st.stacks:
-        table.add_row(s["name"], s["status"], s["updated"] or "-", s["commit"] or "-")
-    out.print(table)
+        table.add_row(s["name"], s["status"], (s["updated"] or "-")[:19].replace("T", " "), s["commit"] or "-")
+    print_table(out, table)
     if st.services:
         svc = Table(title="Services", title_justify="left")
         for col in ("service", "running/desired", "image", "task definition", "rollout"):
@@ -232,14 +232,14 @@ def status(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProf
         for service in st.services:
             svc.add_row(service.name, f"{service.running}/{service.desired}", service.image,
                         service.task_definition, service.rollout or "-")
-        out.print(svc)
+        print_table(out, svc)
     out.print(f"URL: {st.url or '-'}")
     out.print(f"last deploy: {st.last_deploy or 'never'}")
     for problem in st.problems:
         err.print(f"[yellow]{escape(problem)}[/yellow]", markup=True)
 
 
-def destroy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
+def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
             region: RegionOpt = None, as_json: JsonOpt = False,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask (for production: also give "
                                                                   "--confirm APP)")] = False,
@@ -364,7 +364,7 @@ def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> N
             table.add_column(col)
         for e in others:
             table.add_row(str(e.pid), str(e.project), f"{e.memory_mb:,.0f} MB")
-        out.print(table)
+        print_table(out, table)
 
 
 def _regions_with_stacks(target: Target) -> list[str]:

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -32,6 +31,7 @@ from moorage.cli.deploy import (
     existing_target,
     out,
 )
+from moorage.cli.output import print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.operate.deployed import Deployed, deployed_environment
 
@@ -43,7 +43,7 @@ COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_cyan", "bright_
 class AfterDashCommand(TyperCommand):
     """A command that keeps everything after ``--`` as the command to run (SPEC stays optional)."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         """Split ``args`` at the first ``--``; the tail goes to ``ctx.meta['command']``."""
         if "--" in args:
             at = args.index("--")
@@ -53,7 +53,7 @@ class AfterDashCommand(TyperCommand):
             ctx.meta["command"] = []
         return super().parse_args(ctx, args)
 
-    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """The usage line ends with ``[-- COMMAND...]``."""
         return [*super().collect_usage_pieces(ctx), "[-- COMMAND...]"]
 
@@ -62,6 +62,7 @@ def _deployed(spec: Path, env: str, local: bool, profile: str | None, region: st
               compose_profile: list[str] | None, env_file: Path | None) -> tuple[Deployed, Any]:
     synth = _synth(spec, env, compose_profile, env_file)
     target = existing_target(spec, local, profile, region)
+    assert target is not None  # required: a stopped emulator is an error
     return deployed_environment(target, synth), synth
 
 
@@ -144,7 +145,7 @@ def run(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = Pa
         err.print(f"task {task.task_id} of {service}: {what} (task definition "
                   f"{task.task_definition.rsplit('/', 1)[-1]}); waiting for it to stop", markup=False)
     try:
-        task = wait_task(deployed, chosen, task, on_line=None if as_json else lambda line: out.print(
+        task = wait_task(deployed, chosen, task, on_line=(lambda _line: None) if as_json else lambda line: out.print(
             _log_text(line, len(service))), poll=0.2 if local else 3.0, timeout=timeout * 60.0)
     except TaskFailed as exc:
         err.print(f"error: {exc}", markup=False)
@@ -289,7 +290,7 @@ def secrets_list(env: EnvOpt, spec: SpecArg = Path("."), as_json: JsonOpt = Fals
     for s in found:
         changed = s.last_changed.strftime("%Y-%m-%d %H:%M") if s.last_changed else "not created (deploy first)"
         table.add_row(s.name, changed, s.rotation, ", ".join(s.services) or "-")
-    out.print(table)
+    print_table(out, table)
 
 
 def envs(spec: SpecArg = Path("."), as_json: JsonOpt = False, local: LocalOpt = False,
@@ -313,7 +314,7 @@ def envs(spec: SpecArg = Path("."), as_json: JsonOpt = False, local: LocalOpt = 
         money = f"${r.monthly_low:,.0f}" + (f"-${r.monthly_high:,.0f}" if r.monthly_high > r.monthly_low else "")
         table.add_row(f"{r.name} ({r.profile})", r.region, r.status, r.last_release or "-", r.url or "-",
                       money + (f" (+{r.unpriced} unpriced)" if r.unpriced else ""))
-    out.print(table)
+    print_table(out, table)
     if local and target is None:
         err.print("the local emulator is stopped: nothing is deployed locally (start it: moorage local start)",
                   markup=False)

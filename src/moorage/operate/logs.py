@@ -5,9 +5,9 @@ from __future__ import annotations
 import heapq
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from moorage.errors import Diagnostic, InputError
@@ -30,7 +30,7 @@ class LogLine:
     @property
     def time(self) -> datetime:
         """The event's time (UTC)."""
-        return datetime.fromtimestamp(self.timestamp / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(self.timestamp / 1000, tz=UTC)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able form (one line of ``logs --json``)."""
@@ -51,7 +51,7 @@ def since_millis(text: str, now: float | None = None) -> int:
             "error", f"--since {text!r} is not a duration or a time", None,
             "expected a number and a unit (45s, 30m, 2h, 1d, 1w) or an ISO 8601 time (2026-11-29T10:00)")]) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
 
 
@@ -90,9 +90,13 @@ def read_logs(deployed: Deployed, services: list[DeployedService], start: int,
     return list(heapq.merge(*per_service, key=lambda e: (e.timestamp, e.service)))
 
 
+def pause(seconds: float) -> None:
+    """Wait between polls (Ctrl-C raises KeyboardInterrupt here)."""
+    time.sleep(seconds)
+
+
 def follow_logs(deployed: Deployed, services: list[DeployedService], start: int, pattern: str | None = None,
-                sleep: Callable[[float], None] = time.sleep, first_wait: float = 1.0,
-                max_wait: float = 15.0) -> Iterator[LogLine]:
+                first_wait: float = 1.0, max_wait: float = 15.0) -> Iterator[LogLine]:
     """New events as they arrive, forever: polls again after 1 s, doubling up to 15 s while nothing comes.
 
     The caller ends it (Ctrl-C raises KeyboardInterrupt out of ``sleep``).
@@ -106,4 +110,4 @@ def follow_logs(deployed: Deployed, services: list[DeployedService], start: int,
             start = max(start, event.timestamp)  # re-read from the newest; ids drop what was shown
             yield event
         wait = first_wait if fresh else min(wait * 2, max_wait)
-        sleep(wait)
+        pause(wait)

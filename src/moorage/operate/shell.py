@@ -73,14 +73,16 @@ def exec_target(deployed: Deployed, service: DeployedService, task: str | None, 
                                          "omit --task to pick a running task of the service")])
     else:
         arns = ecs.list_tasks(cluster=cluster, serviceName=service.ecs_service, desiredStatus="RUNNING")["taskArns"]
-        tasks = ecs.describe_tasks(cluster=cluster, tasks=arns[:1]).get("tasks", []) if arns else []
+        described = ecs.describe_tasks(cluster=cluster, tasks=arns[:100]).get("tasks", []) if arns else []
+        family = _family(service.task_definition or "")
+        tasks = [t for t in described if _family(t.get("taskDefinitionArn", "")) == family]
         if not tasks:
             emulated = " (the emulator runs no containers)" if deployed.target.local else ""
             raise InputError([Diagnostic(
                 "error", f"{service.name} has no running task to open a shell in{emulated}", None,
                 f"see its state: moorage status --env {deployed.environment}")])
     found = tasks[0]
-    container = next((c for c in found.get("containers", []) if c.get("name") == service.name), {})
+    container: dict[str, Any] = next((c for c in found.get("containers", []) if c.get("name") == service.name), {})
     return ExecTarget(service.name, cluster, found["taskArn"], service.name, str(container.get("runtimeId", "")),
                       command)
 
