@@ -64,7 +64,7 @@ class EmulatorProcess:
 def running_emulators() -> list[EmulatorProcess]:
     """Every emulator process of this user (any project), from ``ps``; empty where ``ps`` is missing."""
     try:
-        listing = subprocess.run(["ps", "-o", "pid=,rss=,args=", "-u", str(os.getuid())],  # noqa: S603,S607
+        listing = subprocess.run(["ps", "-ww", "-o", "pid=,rss=,args=", "-u", str(os.getuid())],  # noqa: S603,S607
                                  capture_output=True, text=True, timeout=10, check=False).stdout
     except (OSError, subprocess.SubprocessError, AttributeError):
         return []
