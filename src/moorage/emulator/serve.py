@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, on_term)
     limit = args.idle_minutes * 60.0 if args.idle_minutes is not None else idle_timeout()
     if limit > 0:
+        ACTIVITY.touch()  # the idle clock starts when the emulator can serve
         threading.Thread(target=_stop_when_idle, args=(limit, lambda: on_term(signal.SIGTERM, None)),
                          daemon=True).start()
     info = {"endpoint": endpoint, "pid": os.getpid(), "port": server.server_port}
