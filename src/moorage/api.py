@@ -44,8 +44,8 @@ def load_app(path: Path, *, profiles: Sequence[str] = (), strict: bool = False,
 
         return import_compose(path, profiles=profiles, env_file=env_file, strict=strict)
     if profiles:
-        raise InputError([Diagnostic("error", "--profile applies to compose files only", None,
-                                     "drop --profile, or point at the compose file")])
+        raise InputError([Diagnostic("error", "--compose-profile applies to compose files only", None,
+                                     "drop --compose-profile, or point at the compose file")])
     return load_native(path)
 
 

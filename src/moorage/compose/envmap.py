@@ -398,7 +398,7 @@ class EnvMapper:
             elif kind == "excluded":
                 out.append(m.group(0))
                 _warn_at(self.ctx.notes, item, "warning", f"{item.name} refers to {tname}, which the selected "
-                         "profiles leave out", "select its profile (--profile) or change the value")
+                         "profiles leave out", "select its profile (--compose-profile) or change the value")
             else:
                 tport = self.ctx.app_ports.get(tname)
                 if not tport:

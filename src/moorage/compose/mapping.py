@@ -84,7 +84,7 @@ class Importer:
         for cname, profiles in self.doc.excluded.items():
             self.notes.info(("services", cname, "profiles"),
                             f"{cname} is not imported: its profiles ({', '.join(profiles)}) are not selected",
-                            "select one with --profile")
+                            "select one with --compose-profile")
         self._classify()
         self._build_stores()
         self._read_ports()
