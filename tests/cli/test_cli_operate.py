@@ -6,6 +6,7 @@ emulated account with boto3, independently of moorage's own reading of it.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sys
@@ -86,10 +87,8 @@ def here(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _write_logs(aws: Callable[[str], Any], group: str, stream: str, events: list[tuple[int, str]]) -> None:
     logs = aws("logs")
-    try:
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
     logs.put_log_events(logGroupName=group, logStreamName=stream,
                         logEvents=[{"timestamp": t, "message": m} for t, m in events])
 
@@ -287,3 +286,16 @@ def test_local_status_lists_running_emulators_with_memory(run_cli: Run, here: Pa
     info = json.loads(result.out)
     assert info["running"] and any(Path(e["project"]).resolve() == here.resolve() and e["memory_mb"] > 10
                                    for e in info["emulators"])
+
+
+def test_destroy_lists_what_will_be_lost_before_it_asks(run_cli: Run, here: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        aws: Callable[[str], Any]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not a terminal: without --yes it refuses
+    refused = run_cli("destroy", "--env", "dev", "--local")
+    assert refused.code == 2 and "add --yes" in refused.err
+    assert "deletes for good" in refused.err and refused.err.count("AWS::SecretsManager::Secret") == 2
+    assert aws("secretsmanager").describe_secret(SecretId="dayto/dev/JWT_SECRET")  # nothing changed yet
+    gone = run_cli("destroy", "--env", "dev", "--local", "--yes")
+    assert gone.code == 0 and "destroyed 6 stacks" in gone.out, gone.err
+    again = run_cli("destroy", "--env", "dev", "--local", "--yes")
+    assert again.code == 0 and "nothing to destroy" in again.out

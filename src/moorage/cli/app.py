@@ -48,7 +48,7 @@ prices_app.command("refresh")(prices_refresh)
 SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one "
                                               "(default: the one in the current directory)", show_default=False)]
 EnvOpt = Annotated[list[str] | None, typer.Option("--env", "-e", help="environment (repeatable); default: all")]
-ProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile to include (repeatable)")]
+ProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile (repeatable)")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="treat import warnings as errors")]
 EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
 

@@ -95,7 +95,7 @@ def check(
     require: Annotated[list[str] | None, typer.Option(
         "--require", help="turn on opt-in rules, e.g. cmk (customer-managed KMS keys)")] = None,
     show: Annotated[str, typer.Option("--show", help="lowest severity the table prints")] = "low",
-    profile: Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile to include (repeatable)")] = None,
+    profile: Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile (repeatable)")] = None,
 ) -> None:
     """Check security, reliability and data-residency rules; findings grouped by severity."""
     _choice(output_format, FORMATS, "--format")

@@ -48,7 +48,7 @@ def cost(
     = None,
     show_free: Annotated[bool, typer.Option("--show-free", help="list free resources too")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the report to a file")] = None,
-    profile: Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile to include (repeatable)")]
+    profile: Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile (repeatable)")]
     = None,
 ) -> None:
     """Itemized monthly cost estimate per environment, from sourced prices; exit 1 over --fail-over."""

@@ -249,7 +249,7 @@ def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
             compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Delete every stack of one environment; lists the databases and buckets that were kept."""
     from moorage.deploy.destroy import destroy as run_destroy
-    from moorage.deploy.destroy import existing_stacks
+    from moorage.deploy.destroy import doomed, existing_stacks
 
     synth = _synth(spec, env, compose_profile, env_file)
     manifest = synth.manifest
@@ -264,6 +264,12 @@ def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
         return
     app_name = str(manifest["app"])
     production = manifest.get("profile") == "prod"
+    lost = doomed(target, manifest)
+    if lost and not as_json:
+        err.print(f"destroying {app_name}/{env} deletes for good (no snapshot, not retained):", markup=False)
+        for item in lost:
+            err.print(f"  {item.stack}: {item.logical_id} ({item.resource_type}) {item.physical_id}".rstrip(),
+                      markup=False)
     if production:
         if confirm != app_name:
             if confirm is not None or as_json or not sys.stdin.isatty():
