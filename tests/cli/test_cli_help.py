@@ -86,3 +86,14 @@ def test_spec_defaults_to_the_file_in_the_current_directory(run_cli: Run, repo_r
 def test_unknown_environment_in_deploy_gets_did_you_mean(run_cli: Run, repo_root: Path) -> None:
     result = run_cli("deploy", repo_root / "examples" / "hello" / "moorage.yml", "--env", "prdo", "--local")
     assert result.code == 2 and "did you mean 'prod'?" in result.err and "moorage.yml:" in result.err
+
+
+def test_one_format_option(run_cli: Run, repo_root: Path) -> None:
+    spec = repo_root / "examples" / "hello" / "moorage.yml"
+    as_format = run_cli("plan", spec, "--env", "dev", "--format", "json")
+    as_flag = run_cli("plan", spec, "--env", "dev", "--json")
+    assert as_format.code == 0 and as_format.out == as_flag.out and '"app": "hello"' in as_format.out
+    wrong = run_cli("plan", spec, "--format", "sarif")
+    assert wrong.code == 2 and "expected one of: table, json" in wrong.err
+    markdown = run_cli("check", spec, "--env", "dev", "--format", "md", "--fail-on", "none")
+    assert markdown.code == 0 and markdown.out.startswith("# moorage check")

@@ -30,7 +30,7 @@ from moorage.cli import operate
 from moorage.cli.check import check, rules
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
-from moorage.cli.output import console, print_table
+from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.plan import Plan
 from moorage.render import MANIFEST, write_synth
@@ -78,8 +78,10 @@ def _envs(loaded: LoadedApp, envs: list[str] | None) -> list[str]:
 @app.command()
 def plan(spec: SpecArg = Path("."), env: EnvOpt = None, profile: ProfileOpt = None, strict: StrictOpt = False,
          env_file: EnvFileOpt = None,
-         as_json: Annotated[bool, typer.Option("--json", help="machine-readable plan")] = False) -> None:
+         as_json: Annotated[bool, typer.Option("--json", help="machine-readable plan")] = False,
+         fmt: FormatOpt = None) -> None:
     """Show what would be built for each environment, and why."""
+    as_json = output_format(fmt, as_json) == "json"
     loaded = _load(spec, profile, strict, env_file)
     plans = {e: api.plan_environment(loaded, e) for e in _envs(loaded, env)}
     estimates = {e: _estimate(p) for e, p in plans.items()}
@@ -155,7 +157,8 @@ def synth(spec: SpecArg = Path("."), env: EnvOpt = None,
         result = api.synth_environment(loaded, e)
         files = write_synth(result, output / e)
         total = sum(s["resources"] for s in result.manifest["stacks"])
-        out.print(f"{e}: {len(files) - 1} templates, {total} resources -> {output / e}/ (+ {MANIFEST})")
+        out.print(f"{e}: {plural(len(files) - 1, 'template')}, {plural(total, 'resource')} -> {output / e}/ "
+                  f"(+ {MANIFEST})")
 
 
 @app.command()
@@ -175,7 +178,7 @@ def validate(target: Annotated[Path, typer.Argument(help="a template, or a `moor
         out.print(f"[{color}]{escape(f.render())}[/{color}]", markup=True, highlight=False)
     errors = sum(f.severity == "error" for f in findings)
     warns = len(findings) - errors
-    out.print(f"{len(files)} templates checked: {errors} errors, {warns} warnings")
+    out.print(f"{plural(len(files), 'template')} checked: {plural(errors, 'error')}, {plural(warns, 'warning')}")
     if errors or (warnings_fail and warns):
         raise typer.Exit(1)
 
@@ -216,9 +219,11 @@ def init(source: Annotated[Path | None, typer.Option("--from", help="docker-comp
         print_table(out, table)
         if source is None:
             return
+    source = source or api.compose_file_in(Path("."))
     if source is None:
-        raise InputError([Diagnostic("error", "init needs --from docker-compose.yml", None,
-                                     "or write moorage.yml by hand: see `moorage schema`")])
+        raise InputError([Diagnostic("error", "no compose file here for init to import", None,
+                                     "give one: --from docker-compose.yml, or write moorage.yml by hand: "
+                                     "see `moorage schema`")])
     if output.exists() and not force:
         raise InputError([Diagnostic("error", f"{output} already exists", None, "use --force to overwrite it")])
     loaded = compose.import_compose(source, profiles=profile or [], env_file=env_file, strict=strict)
@@ -227,8 +232,9 @@ def init(source: Annotated[Path | None, typer.Option("--from", help="docker-comp
             out.print(f"[cyan]{escape(d.render())}[/cyan]", markup=True, highlight=False)
     _print_diagnostics([w for w in loaded.warnings if w.severity == "warning"])
     output.write_text(compose.to_moorage_yaml(loaded), encoding="utf-8")
-    out.print(f"wrote {output}: {len(loaded.spec.services)} services, {len(loaded.spec.databases)} databases, "
-              f"{len(loaded.spec.caches)} caches, {len(loaded.spec.buckets)} buckets")
+    spec = loaded.spec
+    out.print(f"wrote {output}: {plural(len(spec.services), 'service')}, {plural(len(spec.databases), 'database')}, "
+              f"{plural(len(spec.caches), 'cache')}, {plural(len(spec.buckets), 'bucket')}")
 
 
 def _show_version(value: bool) -> None:

@@ -98,6 +98,7 @@ def check(
     profile: Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile (repeatable)")] = None,
 ) -> None:
     """Check security, reliability and data-residency rules; findings grouped by severity."""
+    output_format = {"md": "markdown"}.get(output_format, output_format)
     _choice(output_format, FORMATS, "--format")
     _choice(fail_on, FAIL_LEVELS, "--fail-on")
     _choice(show, [str(s) for s in SEVERITIES], "--show")
@@ -175,6 +176,7 @@ def rules(
     service: Annotated[str | None, typer.Option("--service", help="only this service (s3, rds, iam, ...)")] = None,
 ) -> None:
     """List every policy rule: id, severity, title, rationale and fix."""
+    output_format = {"md": "markdown"}.get(output_format, output_format)
     _choice(output_format, RULE_FORMATS, "--format")
     chosen = tuple(r for r in all_rules() if service is None or r.service == service)
     if not chosen:

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from moorage import api
-from moorage.cli.output import console, print_table
+from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
 from moorage.deploy.progress import JsonReporter, Reporter, RichReporter
 from moorage.deploy.run import DeployOptions, DeployRefused, DeployResult, git_commit
 from moorage.deploy.session import Target, aws_target, local_target
@@ -130,7 +130,7 @@ def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bo
 
 
 def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
-           region: RegionOpt = None, as_json: JsonOpt = False,
+           region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
            allow_replace: Annotated[list[str] | None, typer.Option(
                "--allow-replace", help="allow replacing/removing this stateful resource (logical id or name)")]
            = None,
@@ -139,6 +139,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            parallel: Annotated[int, typer.Option("--parallel", help="stacks deployed at once in a wave")] = 4,
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Deploy one environment through CloudFormation change sets (AWS, or --local)."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.run import deploy as run_deploy
 
     synth = _synth(spec, env, compose_profile, env_file)
@@ -174,9 +175,10 @@ def idle_minutes() -> int:
 
 
 def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
-         region: RegionOpt = None, as_json: JsonOpt = False,
+         region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Show what a deploy would change, per stack, before anything changes."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.run import deploy as run_deploy
 
     synth = _synth(spec, env, compose_profile, env_file)
@@ -199,9 +201,10 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
 
 
 def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
-           region: RegionOpt = None, as_json: JsonOpt = False,
+           region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Stacks, services and their running image, the URL and the last deploy of one environment."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.status import environment_status
 
     synth = _synth(spec, env, compose_profile, env_file)
@@ -240,7 +243,7 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
 
 
 def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
-            region: RegionOpt = None, as_json: JsonOpt = False,
+            region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask (for production: also give "
                                                                   "--confirm APP)")] = False,
             confirm: Annotated[str | None, typer.Option("--confirm", help="the app name, to destroy a "
@@ -248,6 +251,7 @@ def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
             = None,
             compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Delete every stack of one environment; lists the databases and buckets that were kept."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.destroy import destroy as run_destroy
     from moorage.deploy.destroy import doomed, existing_stacks
 
@@ -294,7 +298,7 @@ def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
         assert isinstance(reporter, JsonReporter)
         reporter.emit("summary", **result.to_json())
     else:
-        out.print(f"destroyed {len(result.deleted)} stacks in {result.elapsed:.1f}s")
+        out.print(f"destroyed {plural(len(result.deleted), 'stack')} in {result.elapsed:.1f}s")
         if result.kept:
             out.print("kept (per DeletionPolicy):")
             for kept in result.kept:
@@ -337,8 +341,9 @@ def local_stop(project: ProjectOpt = Path("."),
 
 
 @local_app.command("status")
-def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = None) -> None:
     """Every running emulator (project, memory), and what this project's emulator holds."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.emulator.server import running_emulators, server_status
 
     server = server_status(project)

@@ -31,7 +31,7 @@ from moorage.cli.deploy import (
     existing_target,
     out,
 )
-from moorage.cli.output import print_table
+from moorage.cli.output import FormatOpt, output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.operate.deployed import Deployed, deployed_environment
 
@@ -82,9 +82,11 @@ def logs(env: EnvOpt, spec: SpecArg = Path("."),
          pattern: Annotated[str | None, typer.Option("--filter", help="CloudWatch filter pattern, e.g. ERROR")]
          = None,
          as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+         fmt: FormatOpt = None,
          local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """The services' logs merged in time order, with the service in a column."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.operate.logs import follow_logs, logged_services, read_logs, since_millis
 
     start = since_millis(since)
@@ -119,9 +121,10 @@ def run(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = Pa
         detach: Annotated[bool, typer.Option("--detach", "-d", help="print the task id and return at once")]
         = False,
         timeout: Annotated[int, typer.Option("--timeout", help="minutes to wait for the task to stop")] = 60,
-        as_json: JsonOpt = False, local: LocalOpt = False, profile: AwsProfileOpt = None,
+        as_json: JsonOpt = False, fmt: FormatOpt = None, local: LocalOpt = False, profile: AwsProfileOpt = None,
         region: RegionOpt = None, compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Run a one-off task (-- COMMAND) with a service's task definition, network, secrets and role."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.operate.tasks import TaskFailed, start_task, wait_task
 
     command: list[str] = ctx.meta.get("command", [])
@@ -225,12 +228,8 @@ def _after_change(deployed: Deployed, env: str, name: str, readers: tuple[str, .
             out.print(f"{', '.join(later)} read the new value at their next run")
         return
     flag = " --local" if local else ""
-    out.print(f"{_plural(len(readers), 'service')} read {name} at start: {', '.join(readers)}; restart them to pick "
+    out.print(f"{plural(len(readers), 'service')} read {name} at start: {', '.join(readers)}; restart them to pick "
               f"it up: moorage secrets set/rotate ... --restart, or moorage deploy --env {env}{flag}")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _read_value(name: str) -> str:
@@ -270,10 +269,11 @@ def secrets_rotate(args: SpecNameArg, env: EnvOpt, restart: RestartOpt = False, 
 
 
 @secrets_app.command("list")
-def secrets_list(env: EnvOpt, spec: SpecArg = Path("."), as_json: JsonOpt = False, local: LocalOpt = False,
-                 profile: AwsProfileOpt = None, region: RegionOpt = None,
+def secrets_list(env: EnvOpt, spec: SpecArg = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = None,
+                 local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
                  compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """The declared secrets: last changed, rotation, who reads them; never their values."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.operate.secrets import list_secrets
 
     deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file)
@@ -293,10 +293,11 @@ def secrets_list(env: EnvOpt, spec: SpecArg = Path("."), as_json: JsonOpt = Fals
     print_table(out, table)
 
 
-def envs(spec: SpecArg = Path("."), as_json: JsonOpt = False, local: LocalOpt = False,
+def envs(spec: SpecArg = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = None, local: LocalOpt = False,
          profile: AwsProfileOpt = None, region: RegionOpt = None,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Every environment: region, state, last release, URL and monthly estimate."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage import api
     from moorage.operate.envs import environment_summary
 

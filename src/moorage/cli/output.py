@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
 from rich.console import Console
 from rich.table import Table
+
+FormatOpt = Annotated[str | None, typer.Option("--format", help="table or json (--json is short for json)")]
 
 # wide enough for any name: a table is as wide as its content, however long, when not printed to a terminal
 PIPE_WIDTH = 1000
@@ -21,3 +26,20 @@ def print_table(target: Console, table: Table) -> None:
     else:
         wide = Console(file=target.file, width=PIPE_WIDTH, highlight=False, emoji=False, no_color=target.no_color)
         wide.print(table, crop=False)
+
+
+def plural(count: int, word: str) -> str:
+    """``1 stack``, ``2 stacks``."""
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def output_format(fmt: str | None, as_json: bool, allowed: tuple[str, ...] = ("table", "json")) -> str:
+    """The one ``--format`` of a command (``--json`` is short for ``--format json``; ``md`` for ``markdown``)."""
+    from moorage.errors import Diagnostic, InputError
+
+    chosen = {"md": "markdown"}.get(fmt or "", fmt) or ("json" if as_json else allowed[0])
+    if chosen not in allowed or (as_json and chosen != "json"):
+        raise InputError([Diagnostic("error", f"--format {fmt!r} is not one this command writes"
+                                     + (" (and --json asks for json)" if as_json else ""), None,
+                                     "expected one of: " + ", ".join(allowed))])
+    return chosen
