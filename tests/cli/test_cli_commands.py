@@ -112,7 +112,7 @@ def test_validate_warnings_fail_only_when_asked(run_cli: Run, tmp_path: Path) ->
     path = tmp_path / "warn.json"
     path.write_text(to_json({**CLEAN, "Parameters": {"Unused": {"Type": "String"}}}))
     result = run_cli("validate", path)
-    assert result.code == 0 and "W2001" in result.out and "0 errors, 1 warnings" in result.out
+    assert result.code == 0 and "W2001" in result.out and "0 errors, 1 warning" in result.out
     assert run_cli("validate", path, "--warnings-fail").code == 1
 
 
