@@ -172,7 +172,7 @@ def exec_(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = 
           local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
           compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Open a shell (or -- COMMAND) in a running task through ECS Exec."""
-    from moorage.operate.shell import exec_target, install_hint, open_session, plugin_path
+    from moorage.operate.shell import exec_target, install_hint, open_session, plugin_path, require_plugin
 
     command = " ".join(ctx.meta.get("command", [])) or "/bin/sh"
     deployed, _ = _deployed(spec, env, local, profile, region, compose_profile, env_file)
@@ -183,8 +183,7 @@ def exec_(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = 
                   f"so no session opens: on AWS this runs {command!r} through the Session Manager plugin"
                   + ("" if plugin else f" ({install_hint()})"))
         return
-    if plugin is None:
-        raise InputError([Diagnostic("error", "the Session Manager plugin is not installed", None, install_hint())])
+    plugin = require_plugin()
     argv = open_session(deployed, found, profile)
     argv[0] = plugin
     err.print(f"opening {command!r} in task {found.task_id} of {service} (exit the shell to end the session)",

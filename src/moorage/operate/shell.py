@@ -52,6 +52,15 @@ def plugin_path() -> str | None:
     return shutil.which(PLUGIN)
 
 
+def require_plugin() -> str:
+    """The Session Manager plugin's path; an error saying exactly how to install it when it is missing."""
+    found = plugin_path()
+    if found is None:
+        raise InputError([Diagnostic("error", "the Session Manager plugin is not installed (ECS Exec needs it)",
+                                     None, install_hint())])
+    return found
+
+
 def exec_target(deployed: Deployed, service: DeployedService, task: str | None, command: str) -> ExecTarget:
     """The running task to open ``command`` in; refuses (with the reason) when the service disallows exec."""
     cluster = deployed.require_cluster()
