@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -33,7 +33,9 @@ from moorage.cli.deploy import (
 )
 from moorage.cli.output import FormatOpt, output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
-from moorage.operate.deployed import Deployed, deployed_environment
+
+if TYPE_CHECKING:
+    from moorage.operate.deployed import Deployed
 
 ServiceOpt = Annotated[str, typer.Option("--service", "-s", help="the service (its name in the spec)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine output: JSON")]
@@ -60,6 +62,8 @@ class AfterDashCommand(TyperCommand):
 
 def _deployed(spec: Path, env: str, local: bool, profile: str | None, region: str | None,
               compose_profile: list[str] | None, env_file: Path | None) -> tuple[Deployed, Any]:
+    from moorage.operate.deployed import deployed_environment
+
     synth = _synth(spec, env, compose_profile, env_file)
     target = existing_target(spec, local, profile, region)
     assert target is not None  # required: a stopped emulator is an error

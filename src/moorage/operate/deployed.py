@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from moorage.deploy.session import Target
-from moorage.deploy.stacks import read_stack
 from moorage.errors import Diagnostic, InputError
-from moorage.render import Synth
+
+if TYPE_CHECKING:  # boto3 and troposphere load only when a command runs (fast startup)
+    from moorage.deploy.session import Target
+    from moorage.render import Synth
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ def not_deployed(app: str, env: str, local: bool) -> Diagnostic:
 
 def deployed_environment(target: Target, synth: Synth) -> Deployed:
     """Read the outputs of the environment's stacks; services keyed by their spec names."""
+    from moorage.deploy.stacks import read_stack
+
     manifest, plan = synth.manifest, synth.plan
     outputs: dict[str, dict[str, str]] = {}
     names = {s["key"]: s["name"] for s in manifest["stacks"]}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from moorage.deploy.session import Target
-from moorage.render import Synth
+if TYPE_CHECKING:
+    from moorage.deploy.session import Target
+    from moorage.render import Synth
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moorage.errors import Diagnostic, InputError
 from moorage.operate.deployed import Deployed, unknown_name
-from moorage.plan import Plan
-from moorage.plan.model import SecretPlan
+
+if TYPE_CHECKING:
+    from moorage.plan import Plan
+    from moorage.plan.model import SecretPlan
 
 # what Secrets Manager leaves out of generated values (the same set the data stack's secrets use)
 EXCLUDED = "\"'\\`$"
