@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -72,7 +73,8 @@ def _deployed(spec: Path, env: str, local: bool, profile: str | None, region: st
 
 def _log_text(line: Any, width: int) -> Text:
     text = Text(line.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " ")
-    text.append(line.service.ljust(width), style=COLOURS[hash(line.service) % len(COLOURS)])
+    # crc32, not hash(): the same service keeps its colour from one run to the next
+    text.append(line.service.ljust(width), style=COLOURS[zlib.crc32(line.service.encode()) % len(COLOURS)])
     text.append("  " + line.message)
     return text
 
