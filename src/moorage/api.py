@@ -26,6 +26,14 @@ def is_compose_file(path: Path) -> bool:
     return looks_like_compose(path, data)
 
 
+COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+
+
+def compose_file_in(directory: Path) -> Path | None:
+    """The compose file in ``directory`` (compose's own order of names), or None."""
+    return next((directory / n for n in COMPOSE_FILES if (directory / n).is_file()), None)
+
+
 def load_app(path: Path, *, profiles: Sequence[str] = (), strict: bool = False,
              env_file: Path | None = None, skip: Sequence[str] = ()) -> LoadedApp:
     """Load a moorage.yml or a compose file into a validated spec."""
@@ -33,8 +41,7 @@ def load_app(path: Path, *, profiles: Sequence[str] = (), strict: bool = False,
         raise InputError([Diagnostic("error", f"file not found: {path}", None,
                                      "give a moorage.yml or a docker-compose.yml")])
     if path.is_dir():
-        for name in ("moorage.yml", "moorage.yaml", "compose.yaml", "compose.yml", "docker-compose.yml",
-                     "docker-compose.yaml"):
+        for name in ("moorage.yml", "moorage.yaml", *COMPOSE_FILES):
             if (path / name).is_file():
                 return load_app(path / name, profiles=profiles, strict=strict, env_file=env_file, skip=skip)
         raise InputError([Diagnostic("error", f"no moorage.yml or compose file in {path}", None,
@@ -47,8 +54,8 @@ def load_app(path: Path, *, profiles: Sequence[str] = (), strict: bool = False,
         raise InputError([Diagnostic("error", "--skip applies to compose files only", None,
                                      "drop --skip, or point at the compose file; in moorage.yml delete the service")])
     if profiles:
-        raise InputError([Diagnostic("error", "--profile applies to compose files only", None,
-                                     "drop --profile, or point at the compose file")])
+        raise InputError([Diagnostic("error", "--compose-profile applies to compose files only", None,
+                                     "drop --compose-profile, or point at the compose file")])
     return load_native(path)
 
 

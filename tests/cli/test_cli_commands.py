@@ -97,7 +97,7 @@ def test_validate_command_exits_1_on_an_error(tmp_path: Path) -> None:
     path.write_text(to_json(BROKEN))
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 1, result.output
-    assert "E3002" in result.output and "1 errors" in result.output
+    assert "E3002" in result.output and "1 template checked: 1 error, 0 warnings" in result.output
 
 
 def test_validate_exits_1_on_a_template_with_an_error(run_cli: Run, tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_validate_warnings_fail_only_when_asked(run_cli: Run, tmp_path: Path) ->
     path = tmp_path / "warn.json"
     path.write_text(to_json({**CLEAN, "Parameters": {"Unused": {"Type": "String"}}}))
     result = run_cli("validate", path)
-    assert result.code == 0 and "W2001" in result.out and "0 errors, 1 warnings" in result.out
+    assert result.code == 0 and "W2001" in result.out and "0 errors, 1 warning" in result.out
     assert run_cli("validate", path, "--warnings-fail").code == 1
 
 
@@ -158,9 +158,10 @@ def test_usage_errors_exit_2(run_cli: Run, repo_root: Path) -> None:
     assert "internal error" not in result.err
 
 
-def test_init_needs_a_source_and_will_not_overwrite(run_cli: Run, tmp_path: Path) -> None:
+def test_init_needs_a_source_and_will_not_overwrite(run_cli: Run, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
     result = run_cli("init", "-o", tmp_path / "moorage.yml")
-    assert result.code == 2 and "init needs --from" in result.err
+    assert result.code == 2 and "no compose file here" in result.err and "--from" in result.err
     existing = tmp_path / "existing.yml"
     existing.write_text("keep me\n")
     compose = tmp_path / "docker-compose.yml"
@@ -168,6 +169,8 @@ def test_init_needs_a_source_and_will_not_overwrite(run_cli: Run, tmp_path: Path
     result = run_cli("init", "--from", compose, "-o", existing)
     assert result.code == 2 and "already exists" in result.err
     assert existing.read_text() == "keep me\n"
+    found = run_cli("init")  # the compose file in the current directory
+    assert found.code == 0 and (tmp_path / "moorage.yml").is_file() and "1 service, 0 databases" in found.out
 
 
 def test_entry_point_as_a_process(tmp_path: Path, write_spec) -> None:

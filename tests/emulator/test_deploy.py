@@ -72,7 +72,8 @@ def test_hello_dev_from_nothing_routes_and_services(cases: Any, run_deploy: Run,
         "StackEvents"]) for s in synth.manifest["stacks"]}
     assert events_after == events_before
     status = environment_status(Target(local=True, endpoint=aws("s3", region).meta.endpoint_url), synth.manifest)
-    assert status.url and status.url.startswith("http://") and [s.name for s in status.services] == [name]
+    assert status.url and status.url.startswith("http://") and [s.name for s in status.services] == ["web"]
+    assert [s.ecs_service for s in status.services] == [name]
 
 
 def test_maestro_dev_database_secrets_and_service_update(cases: Any, run_deploy: Run, aws: Aws,

@@ -167,5 +167,5 @@ def test_load_app_reports_missing_inputs(tmp_path: Path) -> None:
 
 def test_profile_flag_is_for_compose_only(spec_file: Callable[[str], Path]) -> None:
     path = spec_file("name: demo\nservices:\n  web: {image: x:1}\n")
-    with pytest.raises(InputError, match="--profile applies to compose files only"):
+    with pytest.raises(InputError, match="--compose-profile applies to compose files only"):
         api.load_app(path, profiles=["debug"])

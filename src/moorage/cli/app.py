@@ -22,37 +22,46 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ProfileNotFound,
 )
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from moorage import __version__, api
+from moorage.cli import operate
 from moorage.cli.check import check, rules
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.guide import diagram, docs
+from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.plan import Plan
 from moorage.render import MANIFEST, write_synth
 from moorage.spec.load import LoadedApp
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
                   help="moorage: one description of a containerised app -> its production AWS architecture.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = console()
+err = console(stderr=True)
+VERBOSITY = {"level": 0}  # -1 quiet (errors and results only), 0 normal, 1 verbose
 
 prices_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 prices_app.command("refresh")(prices_refresh)
 
-SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one")]
+SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one "
+                                              "(default: the one in the current directory)", show_default=False)]
 EnvOpt = Annotated[list[str] | None, typer.Option("--env", "-e", help="environment (repeatable); default: all")]
-ProfileOpt = Annotated[list[str] | None, typer.Option("--profile", help="compose profile to include (repeatable)")]
+ProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile (repeatable)")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="treat import warnings as errors")]
 EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
 
 
+_SHOWN: set[str] = set()  # every warning once per run, however many environments repeat it
+
+
 def _print_diagnostics(diags: list[Diagnostic]) -> None:
     for d in diags:
+        if d.severity != "error" and (VERBOSITY["level"] < 0 or d.render() in _SHOWN):
+            continue
+        _SHOWN.add(d.render())
         color = {"error": "red", "warning": "yellow"}.get(d.severity, "cyan")
         err.print(f"[{color}]{escape(d.render())}[/{color}]", markup=True, highlight=False)
 
@@ -68,10 +77,12 @@ def _envs(loaded: LoadedApp, envs: list[str] | None) -> list[str]:
 
 
 @app.command()
-def plan(spec: SpecArg, env: EnvOpt = None, profile: ProfileOpt = None, strict: StrictOpt = False,
+def plan(spec: SpecArg = Path("."), env: EnvOpt = None, profile: ProfileOpt = None, strict: StrictOpt = False,
          env_file: EnvFileOpt = None,
-         as_json: Annotated[bool, typer.Option("--json", help="machine-readable plan")] = False) -> None:
+         as_json: Annotated[bool, typer.Option("--json", help="machine-readable plan")] = False,
+         fmt: FormatOpt = None) -> None:
     """Show what would be built for each environment, and why."""
+    as_json = output_format(fmt, as_json) == "json"
     loaded = _load(spec, profile, strict, env_file)
     plans = {e: api.plan_environment(loaded, e) for e in _envs(loaded, env)}
     estimates = {e: _estimate(p) for e, p in plans.items()}
@@ -115,25 +126,25 @@ def _show_plan(p: Plan, estimate: dict[str, float | int | str]) -> None:
         tasks = f"{r.scaling.min}-{r.scaling.max}" if r.scaling else str(r.desired)
         svc.add_row(name, r.kind + (" (spot)" if r.spot else ""), f"{r.cpu}/{r.memory}", tasks,
                     s.route.path if s.route else "-", ", ".join(r.uses) or "-")
-    out.print(svc)
+    print_table(out, svc)
     stacks = Table(title="Stacks (deploy order)", title_justify="left")
     for col in ("stack", "what", "after"):
         stacks.add_column(col)
     for st in p.stacks:
         stacks.add_row(st.name, st.purpose, ", ".join(st.depends_on) or "-")
-    out.print(stacks)
+    print_table(out, stacks)
     dec = Table(title="Decisions", title_justify="left")
     for col in ("what", "chosen", "because"):
         dec.add_column(col)
     for d in p.decisions:
         dec.add_row(d.topic, d.value, d.reason)
-    out.print(dec)
+    print_table(out, dec)
     out.print(f"Monthly estimate: {estimate['headline']} (itemized: `moorage cost`)")
     _print_diagnostics(p.warnings)
 
 
 @app.command()
-def synth(spec: SpecArg, env: EnvOpt = None,
+def synth(spec: SpecArg = Path("."), env: EnvOpt = None,
           output: Annotated[Path, typer.Option("--output", "-o", help="directory; each environment in a subfolder")]
           = Path("out"),
           profile: ProfileOpt = None, strict: StrictOpt = False, env_file: EnvFileOpt = None) -> None:
@@ -143,7 +154,8 @@ def synth(spec: SpecArg, env: EnvOpt = None,
         result = api.synth_environment(loaded, e)
         files = write_synth(result, output / e)
         total = sum(s["resources"] for s in result.manifest["stacks"])
-        out.print(f"{e}: {len(files) - 1} templates, {total} resources -> {output / e}/ (+ {MANIFEST})")
+        out.print(f"{e}: {plural(len(files) - 1, 'template')}, {plural(total, 'resource')} -> {output / e}/ "
+                  f"(+ {MANIFEST})")
 
 
 @app.command()
@@ -163,7 +175,7 @@ def validate(target: Annotated[Path, typer.Argument(help="a template, or a `moor
         out.print(f"[{color}]{escape(f.render())}[/{color}]", markup=True, highlight=False)
     errors = sum(f.severity == "error" for f in findings)
     warns = len(findings) - errors
-    out.print(f"{len(files)} templates checked: {errors} errors, {warns} warnings")
+    out.print(f"{plural(len(files), 'template')} checked: {plural(errors, 'error')}, {plural(warns, 'warning')}")
     if errors or (warnings_fail and warns):
         raise typer.Exit(1)
 
@@ -203,12 +215,14 @@ def init(source: Annotated[Path | None, typer.Option("--from", help="docker-comp
         for rule in compose.explain_table():
             table.add_row(f"{rule.scope}.{rule.key}", rule.action + (" (per value)" if rule.custom else ""),
                           rule.note)
-        out.print(table)
+        print_table(out, table)
         if source is None:
             return
+    source = source or api.compose_file_in(Path("."))
     if source is None:
-        raise InputError([Diagnostic("error", "init needs --from docker-compose.yml", None,
-                                     "or write moorage.yml by hand: see `moorage schema`")])
+        raise InputError([Diagnostic("error", "no compose file here for init to import", None,
+                                     "give one: --from docker-compose.yml, or write moorage.yml by hand: "
+                                     "see `moorage schema`")])
     if output.exists() and not force:
         raise InputError([Diagnostic("error", f"{output} already exists", None, "use --force to overwrite it")])
     loaded, text = api.import_checked(source, profiles=profile or [], env_file=env_file, strict=strict,
@@ -220,8 +234,31 @@ def init(source: Annotated[Path | None, typer.Option("--from", help="docker-comp
     if explain:
         _show_rewrites(compose.rewrites(loaded))
     output.write_text(text, encoding="utf-8")
-    out.print(f"wrote {output}: {len(loaded.spec.services)} services, {len(loaded.spec.databases)} databases, "
-              f"{len(loaded.spec.caches)} caches, {len(loaded.spec.buckets)} buckets")
+    spec = loaded.spec
+    out.print(f"wrote {output}: {plural(len(spec.services), 'service')}, {plural(len(spec.databases), 'database')}, "
+              f"{plural(len(spec.caches), 'cache')}, {plural(len(spec.buckets), 'bucket')}")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"moorage {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+        version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
+                                              help="print the version and exit")] = False,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="errors and results only, no warnings")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", help="also notes, and tracebacks of internal errors")]
+        = False) -> None:
+    """moorage: one description of a containerised app -> its production AWS architecture."""
+    if quiet and verbose:
+        raise InputError([Diagnostic("error", "--quiet and --verbose contradict each other", None, "give one")])
+    VERBOSITY["level"] = -1 if quiet else (1 if verbose else 0)
+    _SHOWN.clear()
+    if verbose:
+        os.environ["MOORAGE_DEBUG"] = "1"
 
 
 def _show_rewrites(rows: list[tuple[str, str, str, str]]) -> None:
@@ -256,6 +293,9 @@ app.command()(deploy)
 app.command()(diff)
 app.command()(status)
 app.command()(destroy)
+for _name, _command, _cls in operate.COMMANDS:
+    app.command(_name, cls=_cls)(_command)
+app.add_typer(operate.secrets_app, name="secrets", help=operate.secrets_app.info.help)
 app.add_typer(local_app, name="local", help="the embedded AWS emulator (moto) behind --local")
 app.command("cost")(cost)
 app.command("check")(check)
@@ -265,11 +305,18 @@ app.command("diagram")(diagram)
 app.add_typer(prices_app, name="prices", help="the price catalog behind `moorage cost`")
 
 
+def moorage_command() -> Any:
+    """The click command behind `moorage`, with the help conventions of :mod:`moorage.cli.help`."""
+    from moorage.cli.help import polish
+
+    return polish(typer.main.get_command(app))
+
+
 def main() -> None:
     """Entry point: run the CLI; turn bad input into located errors and exit code 2."""
     click_errors, aborts = _click_exception_types()
     try:
-        code = app(standalone_mode=False)
+        code = moorage_command().main(prog_name="moorage", standalone_mode=False)
     except InputError as exc:
         _print_diagnostics(exc.diagnostics)
         sys.exit(2)

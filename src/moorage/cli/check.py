@@ -33,7 +33,7 @@ RULE_FORMATS = ("table", "json", "markdown")
 
 
 def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False,
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False,
                    width=None if (sys.stderr if stderr else sys.stdout).isatty() else 140)
 
 
@@ -95,9 +95,10 @@ def check(
     require: Annotated[list[str] | None, typer.Option(
         "--require", help="turn on opt-in rules, e.g. cmk (customer-managed KMS keys)")] = None,
     show: Annotated[str, typer.Option("--show", help="lowest severity the table prints")] = "low",
-    profile: Annotated[list[str] | None, typer.Option("--profile", help="compose profile to include")] = None,
+    profile: Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile (repeatable)")] = None,
 ) -> None:
     """Check security, reliability and data-residency rules; findings grouped by severity."""
+    output_format = {"md": "markdown"}.get(output_format, output_format)
     _choice(output_format, FORMATS, "--format")
     _choice(fail_on, FAIL_LEVELS, "--fail-on")
     _choice(show, [str(s) for s in SEVERITIES], "--show")
@@ -175,6 +176,7 @@ def rules(
     service: Annotated[str | None, typer.Option("--service", help="only this service (s3, rds, iam, ...)")] = None,
 ) -> None:
     """List every policy rule: id, severity, title, rationale and fix."""
+    output_format = {"md": "markdown"}.get(output_format, output_format)
     _choice(output_format, RULE_FORMATS, "--format")
     chosen = tuple(r for r in all_rules() if service is None or r.service == service)
     if not chosen:

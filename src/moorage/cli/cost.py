@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from moorage.cli.output import console, print_table
 from moorage.cost import catalog_from_directory, estimate_template_set, load_usage_file, packaged_catalog
 from moorage.cost.model import CostReport
 from moorage.cost.report import comparison_markdown, rows, savings_lines, summary_lines, to_json, to_markdown
 from moorage.errors import Diagnostic, InputError
 from moorage.templates import template_sets
 
-out = Console(highlight=False, soft_wrap=True)
+out = console()
 
 
 class Basis(StrEnum):
@@ -60,7 +60,7 @@ def cost(
     = None,
     show_free: Annotated[bool, typer.Option("--show-free", help="list free resources too")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the report to a file")] = None,
-    profile: Annotated[list[str] | None, typer.Option("--profile", help="compose profile to include (repeatable)")]
+    profile: Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile (repeatable)")]
     = None,
 ) -> None:
     """Itemized monthly cost estimate per environment, from sourced prices; exit 1 over --fail-over.
@@ -117,7 +117,7 @@ def _print_tables(reports: list[CostReport], *, show_free: bool, compact: bool, 
                 table.add_column(col, overflow="fold")
             for row in rows(report, show_free=show_free):
                 table.add_row(*(escape(c) for c in row))
-            out.print(table)
+            print_table(out, table)
         for line in summary_lines(report, basis) + savings_lines(report):
             out.print(escape(line))
     if len(reports) > 1:

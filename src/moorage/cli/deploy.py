@@ -12,21 +12,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from moorage import api
+from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
 from moorage.deploy.progress import JsonReporter, Reporter, RichReporter
 from moorage.deploy.run import DeployOptions, DeployRefused, DeployResult, git_commit
 from moorage.deploy.session import Target, aws_target, local_target
 from moorage.errors import Diagnostic, InputError
 from moorage.render import Synth
 
-out = Console(highlight=False, soft_wrap=True, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = console()
+err = console(stderr=True)
 
-SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one")]
+SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one "
+                                              "(default: the one in the current directory)", show_default=False)]
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="environment to act on")]
 LocalOpt = Annotated[bool, typer.Option("--local", help="the embedded local emulator (no AWS account, no Docker)")]
 AwsProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile (default: boto3's credential chain)")]
@@ -50,10 +51,7 @@ def _project_dir(spec: Path) -> Path:
 
 def _synth(spec: Path, env: str, compose_profile: list[str] | None, env_file: Path | None) -> Synth:
     loaded = api.load_app(spec, profiles=compose_profile or [], env_file=env_file)
-    if env not in loaded.spec.environments:
-        known = ", ".join(loaded.spec.environments) or "none"
-        raise InputError([Diagnostic("error", f"unknown environment {env!r}", None, f"environments: {known}")])
-    return api.synth_environment(loaded, env)
+    return api.synth_environment(loaded, env)  # an unknown env gets the located "did you mean" of `plan`
 
 
 def _target(spec: Path, local: bool, profile: str | None, region: str | None) -> Target:
@@ -65,6 +63,29 @@ def _target(spec: Path, local: bool, profile: str | None, region: str | None) ->
         target.region = region
         return target
     return aws_target(profile, region)
+
+
+def stopped_emulator(spec: Path) -> Diagnostic:
+    """What read-only commands say instead of starting the emulator."""
+    return Diagnostic("error", f"the local emulator of {_project_dir(spec).resolve().name} is stopped", None,
+                      f"start it (its saved state is restored): moorage local start --project {_project_dir(spec)}")
+
+
+def existing_target(spec: Path, local: bool, profile: str | None, region: str | None,
+                    required: bool = True) -> Target | None:
+    """Like :func:`_target`, but never starts the emulator: None (or, when ``required``, an error) if stopped."""
+    if not local:
+        return _target(spec, local, profile, region)
+    if profile:
+        return _target(spec, local, profile, region)  # the located refusal
+    from moorage.emulator.server import server_status
+
+    server = server_status(_project_dir(spec))
+    if server is None:
+        if required:
+            raise InputError([stopped_emulator(spec)])
+        return None
+    return Target(local=True, endpoint=server.endpoint, region=region)
 
 
 def _reporter(as_json: bool) -> Reporter:
@@ -116,8 +137,8 @@ def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bo
                 out.print(f"  {key}.{name} = {value}")
 
 
-def deploy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
-           region: RegionOpt = None, as_json: JsonOpt = False,
+def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
+           region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
            allow_replace: Annotated[list[str] | None, typer.Option(
                "--allow-replace", help="allow replacing/removing this stateful resource (logical id or name)")]
            = None,
@@ -126,6 +147,7 @@ def deploy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProf
            parallel: Annotated[int, typer.Option("--parallel", help="stacks deployed at once in a wave")] = 4,
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Deploy one environment through CloudFormation change sets (AWS, or --local)."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.run import deploy as run_deploy
 
     synth = _synth(spec, env, compose_profile, env_file)
@@ -145,18 +167,31 @@ def deploy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProf
     finally:
         reporter.close()
     _summary(result, synth, reporter, as_json)
+    if target.local and not as_json:
+        out.print(f"the local emulator keeps running at {target.endpoint}; stop it with: moorage local stop "
+                  f"--project {_project_dir(spec)} (it also stops itself after "
+                  f"{idle_minutes()} idle minutes)")
     if not result.ok:
         raise typer.Exit(1)
 
 
-def diff(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
-         region: RegionOpt = None, as_json: JsonOpt = False,
+def idle_minutes() -> int:
+    """Minutes an idle emulator waits before stopping itself."""
+    from moorage.emulator.server import idle_timeout
+
+    return int(idle_timeout() // 60)
+
+
+def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
+         region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Show what a deploy would change, per stack, before anything changes."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.run import deploy as run_deploy
 
     synth = _synth(spec, env, compose_profile, env_file)
-    target = _target(spec, local, profile, region)
+    target = existing_target(spec, local, profile, region)
+    assert target is not None
     reporter = _reporter(as_json)
     options = DeployOptions(dry_run=True, allow_replace={"*"}, spec_dir=_project_dir(spec))
     result = run_deploy(synth, target, options, reporter)
@@ -173,14 +208,23 @@ def diff(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfil
                   f"without --allow-replace {escape(change.logical_id)}[/red]", markup=True)
 
 
-def status(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
-           region: RegionOpt = None, as_json: JsonOpt = False,
+def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
+           region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Stacks, services and their running image, the URL and the last deploy of one environment."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.status import environment_status
 
     synth = _synth(spec, env, compose_profile, env_file)
-    target = _target(spec, local, profile, region)
+    target = existing_target(spec, local, profile, region, required=False)
+    if target is None:
+        stopped = stopped_emulator(spec)
+        if as_json:
+            sys.stdout.write(json.dumps({"app": synth.manifest["app"], "environment": env, "emulator": "stopped"},
+                                        sort_keys=True) + "\n")
+        else:
+            out.print(f"{stopped.message}; nothing to show.\n    hint: {stopped.hint}")
+        return
     st = environment_status(target, synth.manifest, image_tags(synth, _project_dir(spec)))
     if as_json:
         sys.stdout.write(json.dumps(st.to_json(), sort_keys=True, default=str) + "\n")
@@ -190,8 +234,8 @@ def status(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProf
     for col in ("stack", "status", "updated", "commit"):
         table.add_column(col)
     for s in st.stacks:
-        table.add_row(s["name"], s["status"], s["updated"] or "-", s["commit"] or "-")
-    out.print(table)
+        table.add_row(s["name"], s["status"], (s["updated"] or "-")[:19].replace("T", " "), s["commit"] or "-")
+    print_table(out, table)
     if st.services:
         svc = Table(title="Services", title_justify="left")
         for col in ("service", "running/desired", "image", "task definition", "rollout"):
@@ -199,15 +243,15 @@ def status(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProf
         for service in st.services:
             svc.add_row(service.name, f"{service.running}/{service.desired}", service.image,
                         service.task_definition, service.rollout or "-")
-        out.print(svc)
+        print_table(out, svc)
     out.print(f"URL: {st.url or '-'}")
     out.print(f"last deploy: {st.last_deploy or 'never'}")
     for problem in st.problems:
         err.print(f"[yellow]{escape(problem)}[/yellow]", markup=True)
 
 
-def destroy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
-            region: RegionOpt = None, as_json: JsonOpt = False,
+def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
+            region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask (for production: also give "
                                                                   "--confirm APP)")] = False,
             confirm: Annotated[str | None, typer.Option("--confirm", help="the app name, to destroy a "
@@ -215,18 +259,29 @@ def destroy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsPro
             = None,
             compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Delete every stack of one environment; lists the databases and buckets that were kept."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.destroy import destroy as run_destroy
-    from moorage.deploy.destroy import existing_stacks
+    from moorage.deploy.destroy import doomed, existing_stacks
 
     synth = _synth(spec, env, compose_profile, env_file)
     manifest = synth.manifest
-    target = _target(spec, local, profile, region)
+    target = existing_target(spec, local, profile, region, required=False)
+    if target is None:
+        out.print(f"nothing to destroy: {stopped_emulator(spec).message} (its saved state is not loaded)\n"
+                  f"    hint: to destroy what it holds: {stopped_emulator(spec).hint}, then destroy again")
+        return
     names = existing_stacks(target, manifest)
     if not names:
         out.print(f"nothing to destroy: no stack of {manifest['app']}/{env} exists on {target.describe()}")
         return
     app_name = str(manifest["app"])
     production = manifest.get("profile") == "prod"
+    lost = doomed(target, manifest)
+    if lost and not as_json:
+        err.print(f"destroying {app_name}/{env} deletes for good (no snapshot, not retained):", markup=False)
+        for item in lost:
+            err.print(f"  {item.stack}: {item.logical_id} ({item.resource_type}) {item.physical_id}".rstrip(),
+                      markup=False)
     if production:
         if confirm != app_name:
             if confirm is not None or as_json or not sys.stdin.isatty():
@@ -251,7 +306,7 @@ def destroy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsPro
         assert isinstance(reporter, JsonReporter)
         reporter.emit("summary", **result.to_json())
     else:
-        out.print(f"destroyed {len(result.deleted)} stacks in {result.elapsed:.1f}s")
+        out.print(f"destroyed {plural(len(result.deleted), 'stack')} in {result.elapsed:.1f}s")
         if result.kept:
             out.print("kept (per DeletionPolicy):")
             for kept in result.kept:
@@ -269,6 +324,18 @@ local_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_
 ProjectOpt = Annotated[Path, typer.Option("--project", help="project directory (holds .moorage/local/)")]
 
 
+@local_app.command("start")
+def local_start(project: ProjectOpt = Path(".")) -> None:
+    """Start the emulator in the background (its saved state is restored)."""
+    from moorage.emulator.server import ensure_server, server_status
+
+    already = server_status(project)
+    server = already or ensure_server(project)
+    out.print(f"local emulator {'already ' if already else ''}running at {server.endpoint} (pid {server.pid}); "
+              f"stop it with: moorage local stop --project {project} (it stops itself after {idle_minutes()} "
+              "idle minutes)")
+
+
 @local_app.command("stop")
 def local_stop(project: ProjectOpt = Path("."),
                reset: Annotated[bool, typer.Option("--reset", help="also forget the saved state")] = False) -> None:
@@ -282,9 +349,10 @@ def local_stop(project: ProjectOpt = Path("."),
 
 
 @local_app.command("status")
-def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
-    """Whether the emulator runs, where, and what it holds."""
-    from moorage.emulator.server import server_status
+def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = None) -> None:
+    """Every running emulator (project, memory), and what this project's emulator holds."""
+    as_json = output_format(fmt, as_json) == "json"
+    from moorage.emulator.server import running_emulators, server_status
 
     server = server_status(project)
     info: dict[str, Any] = {"running": server is not None}
@@ -296,15 +364,26 @@ def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> N
             for s in target.client("cloudformation", region).describe_stacks().get("Stacks", []):
                 stacks.append({"name": s["StackName"], "status": s["StackStatus"], "region": region})
         info["stacks"] = stacks
+    others = running_emulators()
+    info["emulators"] = [{"pid": e.pid, "project": str(e.project), "memory_mb": round(e.memory_mb, 1)}
+                         for e in others]
     if as_json:
         sys.stdout.write(json.dumps(info, sort_keys=True) + "\n")
         return
     if server is None:
-        out.print("local emulator: not running (it starts with `moorage deploy --local`)")
-        return
-    out.print(f"local emulator: running at {server.endpoint} (pid {server.pid})")
-    for s in info["stacks"]:
-        out.print(f"  {s['name']} {s['status']} ({s['region']})")
+        out.print(f"local emulator of {project}: stopped (start it: moorage local start --project {project}, "
+                  "or moorage deploy --env ENV --local)")
+    else:
+        out.print(f"local emulator of {project}: running at {server.endpoint} (pid {server.pid})")
+        for s in info["stacks"]:
+            out.print(f"  {s['name']} {s['status']} ({s['region']})")
+    if others:
+        table = Table(title="Running emulators", title_justify="left")
+        for col in ("pid", "project", "memory"):
+            table.add_column(col)
+        for e in others:
+            table.add_row(str(e.pid), str(e.project), f"{e.memory_mb:,.0f} MB")
+        print_table(out, table)
 
 
 def _regions_with_stacks(target: Target) -> list[str]:

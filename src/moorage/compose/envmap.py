@@ -502,7 +502,8 @@ class EnvMapper:
             elif kind == "excluded":
                 out.append(m.group(0))
                 _warn_at(self.ctx.notes, item, "warning", f"{item.name} refers to {tname}, which is left out "
-                         "(skipped, or not in the selected profiles)", "select its profile or change the value")
+                         "(skipped, or not in the selected profiles)",
+                         "select its profile (--compose-profile) or change the value")
             else:
                 tport = self.ctx.app_ports.get(tname)
                 if not tport:

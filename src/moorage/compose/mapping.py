@@ -99,7 +99,7 @@ class Importer:
         for cname, profiles in self.doc.excluded.items():
             self.notes.info(("services", cname, "profiles"),
                             f"{cname} is not imported: its profiles ({', '.join(profiles)}) are not selected",
-                            "select one with --profile")
+                            "select one with --compose-profile")
         self._classify()
         self._build_stores()
         self._buckets_apps_name()

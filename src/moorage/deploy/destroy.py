@@ -20,11 +20,11 @@ class Kept:
     logical_id: str
     resource_type: str
     physical_id: str
-    policy: str  # Retain or Snapshot
+    policy: str  # Retain or Snapshot (kept), Delete (lost: see :func:`doomed`)
 
     def describe(self) -> str:
         """One line for the user."""
-        what = "retained" if self.policy == "Retain" else "deleted after a final snapshot"
+        what = {"Retain": "retained", "Delete": "deleted for good"}.get(self.policy, "deleted after a final snapshot")
         return f"{self.logical_id} ({self.resource_type}) {self.physical_id or ''}: {what}".replace("  ", " ")
 
 
@@ -57,6 +57,28 @@ def existing_stacks(target: Target, manifest: dict[str, Any]) -> list[str]:
         if state is not None and state.status != "DELETE_COMPLETE":
             names.append(stack["name"])
     return names
+
+
+def doomed(target: Target, manifest: dict[str, Any]) -> list[Kept]:
+    """Stateful resources a destroy deletes for good (DeletionPolicy Delete: no snapshot, not retained)."""
+    from moorage.deploy.schema import is_stateful
+
+    lost = []
+    for stack in manifest["stacks"]:
+        cf = target.client("cloudformation", stack["region"])
+        state = read_stack(cf, stack["name"])
+        if state is None or not state.deployed:
+            continue
+        try:
+            template = deployed_template(cf, stack["name"])
+            physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
+                        for r in cf.describe_stack_resources(StackName=stack["name"])["StackResources"]}
+        except Exception:  # noqa: BLE001 - a stack in a failed state may have no template left
+            continue
+        for logical, res in sorted(template.get("Resources", {}).items()):
+            if res.get("DeletionPolicy", "Delete") == "Delete" and is_stateful(res.get("Type", "")):
+                lost.append(Kept(stack["name"], logical, res["Type"], physical.get(logical, ""), "Delete"))
+    return lost
 
 
 def _kept(cf: Any, name: str) -> list[Kept]:

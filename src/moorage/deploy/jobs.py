@@ -26,19 +26,24 @@ def _security_group(outputs: dict[str, dict[str, str]], service: str) -> str:
     raise RuntimeError(f"the network stack has no security group output for {service}")
 
 
+def task_network(outputs: dict[str, dict[str, str]], service: str) -> dict[str, Any]:
+    """The ``networkConfiguration`` a task of ``service`` runs with: private subnets, its security group."""
+    subnets = _output(outputs, "network", "PrivateSubnets").split(",")
+    return {"awsvpcConfiguration": {"subnets": subnets, "assignPublicIp": "DISABLED",
+                                    "securityGroups": [_security_group(outputs, service)]}}
+
+
 def run_job(target: Target, manifest: dict[str, Any], outputs: dict[str, dict[str, str]], service: str,
             poll: float = 5.0, timeout: float = 3600.0) -> str:
     """Run job ``service`` to completion; returns a line to report; raises RuntimeError when it fails."""
     ecs = target.client("ecs", manifest["region"])
     cluster = _output(outputs, "platform", "ClusterName")
     task_def = _output(outputs, f"svc-{service}", "TaskDefinitionArn")
-    subnets = _output(outputs, "network", "PrivateSubnets").split(",")
     try:
         started = ecs.run_task(
             cluster=cluster, taskDefinition=task_def, launchType="FARGATE", count=1,
             startedBy="moorage-deploy",
-            networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "assignPublicIp": "DISABLED",
-                                                          "securityGroups": [_security_group(outputs, service)]}})
+            networkConfiguration=task_network(outputs, service))
     except ClientError as exc:
         if target.local:
             code = exc.response['Error'].get('Code')

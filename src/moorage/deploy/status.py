@@ -15,12 +15,13 @@ from moorage.deploy.stacks import read_stack
 class ServiceStatus:
     """One ECS service."""
 
-    name: str
+    name: str  # the spec's name
     running: int
     desired: int
     image: str
     task_definition: str
     rollout: str
+    ecs_service: str = ""  # the physical name
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able form."""
@@ -80,7 +81,8 @@ def environment_status(target: Target, manifest: dict[str, Any],
     status.last_deploy = latest
     status.url = outputs.get("edge", {}).get("Url")
     cluster = outputs.get("platform", {}).get("ClusterName")
-    names = [o["ServiceName"] for k, o in outputs.items() if k.startswith("svc-") and o.get("ServiceName")]
+    names = {o["ServiceName"]: k.removeprefix("svc-") for k, o in outputs.items()
+             if k.startswith("svc-") and o.get("ServiceName")}
     if cluster and names:
         status.services = _services(target.client("ecs", manifest["region"]), cluster, names)
     if image_tags and status.services:
@@ -106,10 +108,12 @@ def _stale_images(target: Target, manifest: dict[str, Any], services: list[Servi
     return problems
 
 
-def _services(ecs: Any, cluster: str, names: list[str]) -> list[ServiceStatus]:
+def _services(ecs: Any, cluster: str, names: dict[str, str]) -> list[ServiceStatus]:
+    """Each ECS service (``names``: physical name -> spec name) with its counts, image and rollout."""
     out = []
-    for i in range(0, len(names), 10):
-        for svc in ecs.describe_services(cluster=cluster, services=names[i:i + 10]).get("services", []):
+    physical = sorted(names, key=names.__getitem__)
+    for i in range(0, len(physical), 10):
+        for svc in ecs.describe_services(cluster=cluster, services=physical[i:i + 10]).get("services", []):
             task_def = svc.get("taskDefinition", "")
             image = ""
             if task_def:
@@ -118,6 +122,7 @@ def _services(ecs: Any, cluster: str, names: list[str]) -> list[ServiceStatus]:
                 image = ", ".join(c.get("image", "") for c in containers)
             deployments = svc.get("deployments", [])
             rollout = deployments[0].get("rolloutState", deployments[0].get("status", "")) if deployments else ""
-            out.append(ServiceStatus(svc["serviceName"], int(svc.get("runningCount", 0)),
-                                     int(svc.get("desiredCount", 0)), image, task_def.rsplit("/", 1)[-1], rollout))
+            out.append(ServiceStatus(names.get(svc["serviceName"], svc["serviceName"]), int(svc.get("runningCount", 0)),
+                                     int(svc.get("desiredCount", 0)), image, task_def.rsplit("/", 1)[-1], rollout,
+                                     svc["serviceName"]))
     return out

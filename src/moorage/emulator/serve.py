@@ -13,12 +13,13 @@ import pickle
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from moorage.emulator import runtime
-from moorage.emulator.server import SERVER_FILE, SNAPSHOT_FILE
+from moorage.emulator.server import SERVER_FILE, SNAPSHOT_FILE, idle_timeout
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -114,6 +115,24 @@ def restore(path: Path) -> str:
     return f"restored {restored} services"
 
 
+class Activity:
+    """When the emulator last served a request (health checks do not count)."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def touch(self) -> None:
+        """Record a request now."""
+        self.last = time.monotonic()
+
+    def idle(self) -> float:
+        """Seconds since the last request."""
+        return time.monotonic() - self.last
+
+
+ACTIVITY = Activity()
+
+
 def make_app(state_dir: Path | None) -> WsgiApp:
     """moto's WSGI app behind moorage's small control API under ``/_moorage/``."""
     from moto.server import DomainDispatcherApplication, create_backend_app
@@ -125,6 +144,8 @@ def make_app(state_dir: Path | None) -> WsgiApp:
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path != "/_moorage/health":
+            ACTIVITY.touch()
         if not path.startswith("/_moorage/"):
             return moto_app(environ, start_response)  # type: ignore[no-any-return]
         body: dict[str, Any] = {"ok": True}
@@ -166,10 +187,23 @@ def start_in_thread() -> tuple[str, Callable[[], None]]:
     return endpoint, stop
 
 
+def _stop_when_idle(limit: float, stop: Callable[[], None], check: float = 5.0) -> None:
+    """Call ``stop`` once no request came for ``limit`` seconds (an idle emulator frees its memory)."""
+    while True:
+        idle = ACTIVITY.idle()
+        if idle >= limit:
+            print(f"moorage local: idle for {idle / 60:.0f} min", flush=True)
+            stop()
+            return
+        time.sleep(min(check, limit - idle + 0.05))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the emulator until SIGTERM; snapshot on the way out."""
     parser = argparse.ArgumentParser(prog="moorage.emulator.serve")
     parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--idle-minutes", type=float, default=None,
+                        help="stop after this long without a request (default: $MOORAGE_LOCAL_IDLE_MINUTES or 30)")
     args = parser.parse_args(argv)
     state_dir: Path = args.state_dir
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -182,6 +216,11 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    limit = args.idle_minutes * 60.0 if args.idle_minutes is not None else idle_timeout()
+    if limit > 0:
+        ACTIVITY.touch()  # the idle clock starts when the emulator can serve
+        threading.Thread(target=_stop_when_idle, args=(limit, lambda: on_term(signal.SIGTERM, None)),
+                         daemon=True).start()
     info = {"endpoint": endpoint, "pid": os.getpid(), "port": server.server_port}
     tmp = state_dir / (SERVER_FILE + ".tmp")
     tmp.write_text(json.dumps(info), encoding="utf-8")

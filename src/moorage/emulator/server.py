@@ -23,6 +23,8 @@ STATE_DIR = Path(".moorage") / "local"
 SERVER_FILE = "server.json"
 SNAPSHOT_FILE = "state.pickle"
 LOG_FILE = "server.log"
+IDLE_ENV = "MOORAGE_LOCAL_IDLE_MINUTES"
+DEFAULT_IDLE_MINUTES = 30.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,44 @@ class LocalServer:
     def to_json(self) -> dict[str, Any]:
         """What ``server.json`` holds."""
         return {"endpoint": self.endpoint, "pid": self.pid, "port": self.port}
+
+
+def idle_timeout() -> float:
+    """Seconds without a request after which the emulator stops itself (``MOORAGE_LOCAL_IDLE_MINUTES``, 30;
+    0 keeps it running)."""
+    text = os.environ.get(IDLE_ENV, "")
+    try:
+        minutes = float(text) if text else DEFAULT_IDLE_MINUTES
+    except ValueError:
+        minutes = DEFAULT_IDLE_MINUTES
+    return max(minutes, 0.0) * 60.0
+
+
+@dataclass(frozen=True)
+class EmulatorProcess:
+    """An emulator process found on this machine."""
+
+    pid: int
+    project: Path
+    memory_mb: float
+
+
+def running_emulators() -> list[EmulatorProcess]:
+    """Every emulator process of this user (any project), from ``ps``; empty where ``ps`` is missing."""
+    try:
+        listing = subprocess.run(["ps", "-ww", "-o", "pid=,rss=,args=", "-u", str(os.getuid())],  # noqa: S603,S607
+                                 capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError, AttributeError):
+        return []
+    found = []
+    for line in listing.splitlines():
+        parts = line.split(None, 2)
+        if len(parts) < 3 or "moorage.emulator.serve" not in parts[2] or "--state-dir" not in parts[2]:
+            continue
+        directory = Path(parts[2].split("--state-dir", 1)[1].split()[0])
+        project = directory.parent.parent if directory.parts[-2:] == STATE_DIR.parts else directory
+        found.append(EmulatorProcess(int(parts[0]), project, int(parts[1]) / 1024))
+    return sorted(found, key=lambda e: str(e.project))
 
 
 def state_dir(project: Path) -> Path:

@@ -1,0 +1,364 @@
+"""Day-two commands: `moorage logs / run / exec / secrets / envs / open`.
+
+They read a deployed environment (AWS, or the local emulator when it runs; they never start it) through
+:mod:`moorage.operate`. Exit codes: 0 ok, 1 a failed task or operation, 2 bad input; `run` exits with
+the container's own exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+from typer.core import TyperCommand
+
+from moorage.cli.deploy import (
+    AwsProfileOpt,
+    ComposeProfileOpt,
+    EnvFileOpt,
+    EnvOpt,
+    LocalOpt,
+    RegionOpt,
+    SpecArg,
+    _synth,
+    err,
+    existing_target,
+    out,
+)
+from moorage.cli.output import FormatOpt, output_format, plural, print_table
+from moorage.errors import Diagnostic, InputError
+
+if TYPE_CHECKING:
+    from moorage.operate.deployed import Deployed
+
+ServiceOpt = Annotated[str, typer.Option("--service", "-s", help="the service (its name in the spec)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine output: JSON")]
+COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_cyan", "bright_magenta", "bright_green")
+
+
+class AfterDashCommand(TyperCommand):
+    """A command that keeps everything after ``--`` as the command to run (SPEC stays optional)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Split ``args`` at the first ``--``; the tail goes to ``ctx.meta['command']``."""
+        if "--" in args:
+            at = args.index("--")
+            ctx.meta["command"] = args[at + 1:]
+            args = args[:at]
+        else:
+            ctx.meta["command"] = []
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """The usage line ends with ``[-- COMMAND...]``."""
+        return [*super().collect_usage_pieces(ctx), "[-- COMMAND...]"]
+
+
+def _deployed(spec: Path, env: str, local: bool, profile: str | None, region: str | None,
+              compose_profile: list[str] | None, env_file: Path | None) -> tuple[Deployed, Any]:
+    from moorage.operate.deployed import deployed_environment
+
+    synth = _synth(spec, env, compose_profile, env_file)
+    target = existing_target(spec, local, profile, region)
+    assert target is not None  # required: a stopped emulator is an error
+    return deployed_environment(target, synth), synth
+
+
+def _log_text(line: Any, width: int) -> Text:
+    text = Text(line.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " ")
+    # crc32, not hash(): the same service keeps its colour from one run to the next
+    text.append(line.service.ljust(width), style=COLOURS[zlib.crc32(line.service.encode()) % len(COLOURS)])
+    text.append("  " + line.message)
+    return text
+
+
+def logs(env: EnvOpt, spec: SpecArg = Path("."),
+         service: Annotated[list[str] | None, typer.Option("--service", "-s", help="only this service "
+                                                                                  "(repeatable); default: all")]
+         = None,
+         since: Annotated[str, typer.Option("--since", help="how far back: 45s, 30m, 2h, 1d or an ISO time")] = "10m",
+         follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new lines until Ctrl-C")] = False,
+         pattern: Annotated[str | None, typer.Option("--filter", help="CloudWatch filter pattern, e.g. ERROR")]
+         = None,
+         as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+         fmt: FormatOpt = None,
+         local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
+         compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """The services' logs merged in time order, with the service in a column."""
+    as_json = output_format(fmt, as_json) == "json"
+    from moorage.operate.logs import follow_logs, logged_services, read_logs, since_millis
+
+    start = since_millis(since)
+    deployed, _ = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    chosen = logged_services(deployed, service)
+    width = max(len(s.name) for s in chosen)
+
+    def show(line: Any) -> None:
+        if as_json:
+            sys.stdout.write(json.dumps(line.to_json()) + "\n")
+            sys.stdout.flush()
+        else:
+            out.print(_log_text(line, width))
+
+    if not follow:
+        lines = read_logs(deployed, chosen, start, pattern)
+        for line in lines:
+            show(line)
+        if not lines and not as_json:
+            err.print(f"no log lines since {since} in {', '.join(s.name for s in chosen)}"
+                      + (" (the emulator runs no containers: only lines written to it appear)" if local else ""))
+        return
+    try:
+        for line in follow_logs(deployed, chosen, start, pattern):
+            show(line)
+    except KeyboardInterrupt:
+        if not as_json:
+            err.print("stopped following")
+
+
+def run(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = Path("."),
+        detach: Annotated[bool, typer.Option("--detach", "-d", help="print the task id and return at once")]
+        = False,
+        timeout: Annotated[int, typer.Option("--timeout", help="minutes to wait for the task to stop")] = 60,
+        as_json: JsonOpt = False, fmt: FormatOpt = None, local: LocalOpt = False, profile: AwsProfileOpt = None,
+        region: RegionOpt = None, compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """Run a one-off task (-- COMMAND) with a service's task definition, network, secrets and role."""
+    as_json = output_format(fmt, as_json) == "json"
+    from moorage.operate.tasks import TaskFailed, start_task, wait_task
+
+    command: list[str] = ctx.meta.get("command", [])
+    deployed, _ = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    chosen = deployed.service(service)
+    try:
+        task = start_task(deployed, chosen, command)
+    except TaskFailed as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    what = " ".join(command) or "its own command"
+    if detach:
+        if as_json:
+            sys.stdout.write(json.dumps(task.to_json(), sort_keys=True) + "\n")
+        else:
+            out.print(task.task_id)
+            err.print(f"started {what} in a task of {service}; follow it: moorage logs --env {env} "
+                      f"--service {service} --follow", markup=False)
+        return
+    if not as_json:
+        err.print(f"task {task.task_id} of {service}: {what} (task definition "
+                  f"{task.task_definition.rsplit('/', 1)[-1]}); waiting for it to stop", markup=False)
+    try:
+        task = wait_task(deployed, chosen, task, on_line=(lambda _line: None) if as_json else lambda line: out.print(
+            _log_text(line, len(service))), poll=0.2 if local else 3.0, timeout=timeout * 60.0)
+    except TaskFailed as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print(f"stopped waiting; task {task.task_id} keeps running", markup=False)
+        raise typer.Exit(130) from None
+    if as_json:
+        sys.stdout.write(json.dumps(task.to_json(), sort_keys=True) + "\n")
+    else:
+        err.print(f"task {task.task_id} stopped: exit {task.exit_code if task.exit_code is not None else 'unknown'}"
+                  + (f" ({task.reason})" if task.reason else ""), markup=False)
+        if local:
+            err.print("the emulator runs no containers: this checked the RunTask call (task definition, subnets, "
+                      "security group, command override), not your command's output", markup=False)
+    raise typer.Exit(task.exit_code if task.exit_code is not None else 1)
+
+
+def exec_(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = Path("."),
+          task: Annotated[str | None, typer.Option("--task", help="task id (default: a running task)")] = None,
+          local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
+          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """Open a shell (or -- COMMAND) in a running task through ECS Exec."""
+    from moorage.operate.shell import exec_target, install_hint, open_session, plugin_path, require_plugin
+
+    command = " ".join(ctx.meta.get("command", [])) or "/bin/sh"
+    deployed, _ = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    found = exec_target(deployed, deployed.service(service), task, command)
+    plugin = plugin_path()
+    if local:
+        out.print(f"ECS Exec is on for {service}; task {found.task_id} found. The emulator runs no containers, "
+                  f"so no session opens: on AWS this runs {command!r} through the Session Manager plugin"
+                  + ("" if plugin else f" ({install_hint()})"))
+        return
+    plugin = require_plugin()
+    argv = open_session(deployed, found, profile)
+    argv[0] = plugin
+    err.print(f"opening {command!r} in task {found.task_id} of {service} (exit the shell to end the session)",
+              markup=False)
+    raise typer.Exit(subprocess.call(argv))  # noqa: S603 - AWS's plugin with the session ECS returned
+
+
+secrets_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                          help="The app's secrets in Secrets Manager: set, list, rotate (values are never shown).")
+RestartOpt = Annotated[bool, typer.Option("--restart", help="restart the services that read it (new deployment)")]
+SpecNameArg = Annotated[list[str], typer.Argument(metavar="[SPEC] NAME",
+                                                  help="the spec (default: the one in this directory), then the "
+                                                       "secret's name as the spec declares it")]
+
+
+def _spec_and_name(args: list[str]) -> tuple[Path, str]:
+    if len(args) > 2:
+        raise InputError([Diagnostic("error", "secret values never go on the command line", None,
+                                     "give SPEC and NAME only; the value is read from stdin or a hidden prompt")])
+    name = args[-1]
+    if "=" in name:
+        raise InputError([Diagnostic("error", f"{name.split('=', 1)[0]}=...: secret values never go on the "
+                                     "command line (they end up in shell history)", None,
+                                     "give the NAME only; the value is read from stdin or a hidden prompt")])
+    return (Path(args[0]) if len(args) == 2 else Path(".")), name
+
+
+def _after_change(deployed: Deployed, env: str, name: str, readers: tuple[str, ...], restart: bool,
+                  local: bool) -> None:
+    from moorage.operate.secrets import restart_services
+
+    if not readers:
+        out.print(f"no service reads {name} yet")
+        return
+    if restart:
+        restarted = restart_services(deployed, readers)
+        out.print(f"restarted {', '.join(restarted) or 'nothing'}" +
+                  (" (the emulator runs no containers: a new deployment was started)" if local and restarted else ""))
+        later = [r for r in readers if r not in restarted]
+        if later:
+            out.print(f"{', '.join(later)} read the new value at their next run")
+        return
+    flag = " --local" if local else ""
+    out.print(f"{plural(len(readers), 'service')} read {name} at start: {', '.join(readers)}; restart them to pick "
+              f"it up: moorage secrets set/rotate ... --restart, or moorage deploy --env {env}{flag}")
+
+
+def _read_value(name: str) -> str:
+    if sys.stdin.isatty():
+        return str(typer.prompt(f"value of {name} (hidden)", hide_input=True, confirmation_prompt=True))
+    value = sys.stdin.read()
+    return value[:-1] if value.endswith("\n") else value
+
+
+@secrets_app.command("set")
+def secrets_set(args: SpecNameArg, env: EnvOpt, restart: RestartOpt = False, local: LocalOpt = False,
+                profile: AwsProfileOpt = None, region: RegionOpt = None,
+                compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """Set a declared secret from stdin or a hidden prompt, never from the command line."""
+    from moorage.operate.secrets import declared_secret, set_secret
+
+    spec, name = _spec_and_name(args)
+    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    declared_secret(synth.plan, name)  # refuse unknown names before asking for a value
+    readers = set_secret(deployed, synth.plan, name, _read_value(name))
+    out.print(f"{name} set in {deployed.app}/{env}")
+    _after_change(deployed, env, name, readers, restart, local)
+
+
+@secrets_app.command("rotate")
+def secrets_rotate(args: SpecNameArg, env: EnvOpt, restart: RestartOpt = False, local: LocalOpt = False,
+                   profile: AwsProfileOpt = None, region: RegionOpt = None,
+                   compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """Give a generated secret a new random value."""
+    from moorage.operate.secrets import rotate_secret
+
+    spec, name = _spec_and_name(args)
+    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    readers = rotate_secret(deployed, synth.plan, name)
+    out.print(f"{name} rotated in {deployed.app}/{env}")
+    _after_change(deployed, env, name, readers, restart, local)
+
+
+@secrets_app.command("list")
+def secrets_list(env: EnvOpt, spec: SpecArg = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = None,
+                 local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
+                 compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """The declared secrets: last changed, rotation, who reads them; never their values."""
+    as_json = output_format(fmt, as_json) == "json"
+    from moorage.operate.secrets import list_secrets
+
+    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    found = list_secrets(deployed, synth.plan)
+    if as_json:
+        sys.stdout.write(json.dumps([s.to_json() for s in found], sort_keys=True) + "\n")
+        return
+    if not found:
+        out.print(f"{deployed.app} declares no secrets (see `secrets:` in docs/spec.md)")
+        return
+    table = Table(title=f"Secrets of {deployed.app}/{env}", title_justify="left")
+    for col in ("secret", "last changed", "rotation", "read by"):
+        table.add_column(col)
+    for s in found:
+        changed = s.last_changed.strftime("%Y-%m-%d %H:%M") if s.last_changed else "not created (deploy first)"
+        table.add_row(s.name, changed, s.rotation, ", ".join(s.services) or "-")
+    print_table(out, table)
+
+
+def envs(spec: SpecArg = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = None, local: LocalOpt = False,
+         profile: AwsProfileOpt = None, region: RegionOpt = None,
+         compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """Every environment: region, state, last release, URL and monthly estimate."""
+    as_json = output_format(fmt, as_json) == "json"
+    from moorage import api
+    from moorage.operate.envs import environment_summary
+
+    loaded = api.load_app(spec, profiles=compose_profile or [], env_file=env_file)
+    target = existing_target(spec, local, profile, region, required=False)
+    rows = [environment_summary(target, api.synth_environment(loaded, e)) for e in loaded.spec.environments]
+    if as_json:
+        sys.stdout.write(json.dumps([r.to_json() for r in rows], sort_keys=True) + "\n")
+        return
+    table = Table(title=f"Environments of {loaded.spec.name}" + (" on the local emulator" if local else ""),
+                  title_justify="left")
+    for col in ("environment", "region", "status", "last release", "URL", "monthly estimate"):
+        table.add_column(col)
+    for r in rows:
+        money = f"${r.monthly_low:,.0f}" + (f"-${r.monthly_high:,.0f}" if r.monthly_high > r.monthly_low else "")
+        table.add_row(f"{r.name} ({r.profile})", r.region, r.status, r.last_release or "-", r.url or "-",
+                      money + (f" (+{r.unpriced} unpriced)" if r.unpriced else ""))
+    print_table(out, table)
+    if local and target is None:
+        err.print("the local emulator is stopped: nothing is deployed locally (start it: moorage local start)",
+                  markup=False)
+
+
+def open_(env: EnvOpt, spec: SpecArg = Path("."),
+          console: Annotated[bool, typer.Option("--console", help="the AWS console page of the environment")]
+          = False,
+          browser: Annotated[bool | None, typer.Option("--browser/--no-browser", help="open a browser (default: "
+                                                       "when the output is a terminal)")] = None,
+          local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
+          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """The app's URL (or its AWS console page), printed and opened in a browser."""
+    from moorage.operate.deployed import not_deployed
+    from moorage.operate.envs import console_url
+
+    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    if console:
+        if local:
+            raise InputError([Diagnostic("error", "the local emulator has no AWS console", None,
+                                         f"see it with: moorage status --env {env} --local")])
+        url = console_url(deployed.target.region_for(deployed.region), deployed.cluster, synth.plan.prefix)
+    else:
+        if not deployed.outputs:
+            raise InputError([not_deployed(deployed.app, env, local)])
+        if not deployed.url:
+            raise InputError([Diagnostic("error", f"{deployed.app}/{env} has no public URL (no routed service)",
+                                         None, "open its console page instead: moorage open --console")])
+        url = deployed.url
+    out.print(url)
+    if browser if browser is not None else sys.stdout.isatty():
+        import webbrowser
+
+        webbrowser.open(url)
+
+
+
+# name, function, command class: registered on the main app in this order (workflow order)
+COMMANDS: list[tuple[str, Any, type[TyperCommand] | None]] = [
+    ("logs", logs, None), ("run", run, AfterDashCommand), ("exec", exec_, AfterDashCommand),
+    ("envs", envs, None), ("open", open_, None)]

@@ -1,0 +1,66 @@
+"""The app's environments as deployed: region, state, last release, URL and monthly estimate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moorage.deploy.session import Target
+    from moorage.render import Synth
+
+
+@dataclass(frozen=True)
+class EnvSummary:
+    """One environment of the spec, as the target reports it."""
+
+    name: str
+    profile: str
+    region: str
+    status: str  # deployed | not deployed | partial (k of n stacks) | failing: STACK STATUS
+    last_release: str | None  # newest stack update time, with its commit when recorded
+    url: str | None
+    monthly_low: float
+    monthly_high: float
+    unpriced: int
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able form."""
+        return dict(self.__dict__)
+
+
+def environment_summary(target: Target | None, synth: Synth) -> EnvSummary:
+    """Read ``synth``'s stacks on ``target`` (None: nothing is deployed anywhere reachable)."""
+    from moorage.cost import monthly_total
+    from moorage.deploy.status import environment_status
+    from moorage.templates import template_set_of
+
+    manifest = synth.manifest
+    low, high, unpriced = monthly_total(template_set_of(synth))
+    status, last, url = "not deployed", None, None
+    if target is not None:
+        st = environment_status(target, manifest)
+        present = [s for s in st.stacks if s["status"] != "NOT_DEPLOYED"]
+        failing = [s for s in present if s["status"].endswith(("FAILED", "ROLLBACK_COMPLETE"))
+                   and s["status"] != "UPDATE_ROLLBACK_COMPLETE"]
+        if failing:
+            status = f"failing: {failing[0]['name']} {failing[0]['status']}"
+        elif present and len(present) < len(st.stacks):
+            status = f"partial ({len(present)} of {len(st.stacks)} stacks)"
+        elif present:
+            status = "deployed"
+        newest = max(present, key=lambda s: s["updated"] or "", default=None)
+        if newest and newest["updated"]:
+            last = newest["updated"][:19].replace("T", " ") + (f" ({newest['commit'][:12]})"
+                                                               if newest.get("commit") else "")
+        url = st.url
+    return EnvSummary(manifest["environment"], manifest["profile"], manifest["region"], status, last, url,
+                      round(low, 2), round(high, 2), unpriced)
+
+
+def console_url(region: str, cluster: str | None, prefix: str) -> str:
+    """The AWS console page of an environment: its ECS cluster, else its CloudFormation stacks."""
+    host = f"https://{region}.console.aws.amazon.com"
+    if cluster:
+        return f"{host}/ecs/v2/clusters/{cluster}/services?region={region}"
+    return f"{host}/cloudformation/home?region={region}#/stacks?filteringText={prefix}"
