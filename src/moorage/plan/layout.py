@@ -129,8 +129,9 @@ def shard_data(plan: Plan, budget: Budget) -> list[str]:
         w = DATA_WEIGHTS[item[0]]
         if item[0] == "db":
             db = plan.databases[item[1]].spec
-            w = _add(w, (3 + db.replicas + 2 * db.aurora, 1, 1, 4_000 + 1_500 * db.replicas), 1 if db.proxy else 0) \
-                if db.proxy else _add(w, (db.replicas + 2 * db.aurora, 0, 0, 1_500 * db.replicas))
+            w = _add(w, (db.replicas + 2 * db.aurora, 0, 0, 1_500 * db.replicas + 3_000 * db.aurora))
+            if db.proxy:
+                w = _add(w, (3, 1, 1, 4_000))
         return w
 
     bins = packed(items, weight, DATA_BASE, budget)
