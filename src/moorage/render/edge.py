@@ -27,7 +27,8 @@ def render_edge(ctx: StackContext) -> None:
         depends.append("AccessLogBucketPolicy")
     ctx.add(elb.LoadBalancer(
         "LoadBalancer", Type="application", Scheme="internet-facing", IpAddressType="ipv4",
-        Subnets=ctx.take("network", "PublicSubnets", as_list=True), SecurityGroups=[group_ref(ctx, edge.security_group)],
+        Subnets=ctx.take("network", "PublicSubnets", as_list=True),
+        SecurityGroups=[group_ref(ctx, edge.security_group)],
         LoadBalancerAttributes=[elb.LoadBalancerAttributes(Key=k, Value=v) for k, v in sorted(attrs.items())],
         Tags=ctx.tags(), **({"DependsOn": depends} if depends else {})))
     not_found = elb.Action(Type="fixed-response", FixedResponseConfig=elb.FixedResponseConfig(
