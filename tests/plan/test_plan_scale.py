@@ -70,7 +70,7 @@ def _group_rules(synth: Synth) -> dict[tuple[str, str], int]:
         manifest = next(s for s in synth.manifest["stacks"] if s["key"] == key)
         params = {p["name"]: p["from"].get("output") for p in manifest["parameters"]}
 
-        def group_name(value: Any) -> str:
+        def group_name(value: Any, params: dict[str, Any] = params) -> str:
             return str(params.get(value["Ref"], value["Ref"]))
 
         for lid, res in tpl.get("Resources", {}).items():
