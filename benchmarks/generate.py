@@ -18,8 +18,8 @@ import yaml
 ROUTED_PER_BLOCK = 6  # services 0-5 of each block of 10 are routed
 
 
-def generated_spec(n: int, *, routed: int | None = None, name: str = "scale") -> dict[str, Any]:
-    """The spec of an app with ``n`` services; ``routed`` overrides how many get a route."""
+def generated_spec(n: int, *, routed: int | None = None, name: str = "scale", env: str = "prod") -> dict[str, Any]:
+    """The spec of an app with ``n`` services in environment ``env``; ``routed`` overrides how many get a route."""
     services: dict[str, Any] = {}
     databases: dict[str, Any] = {}
     caches: dict[str, Any] = {}
@@ -51,7 +51,7 @@ def generated_spec(n: int, *, routed: int | None = None, name: str = "scale") ->
         svc["uses"] = uses
         services[f"s{i}"] = svc
     return {"name": name, "region": "eu-west-1", "services": services, "databases": databases,
-            "caches": caches, "buckets": buckets, "environments": {"prod": {}}}
+            "caches": caches, "buckets": buckets, "environments": {env: {}}}
 
 
 def generated_yaml(n: int, **kwargs: Any) -> str:

@@ -88,7 +88,7 @@ def security_groups(env: EnvSpec, edges: list[EdgePlan] | None = None) -> dict[s
             groups[src].egress.append(Rule(port, dst, f"to {used}"))
     quota = load_data("cloudformation")["limits"]["sg_rules_default"]
     for sg in groups.values():
-        if sg.key.startswith("alb") and len(sg.egress) > quota:
+        if sg.key.startswith("alb") and rule_count(sg, "out") > quota:
             # One rule per service would pass the quota: one per port to the VPC instead. Each service's own
             # group still admits only this load balancer, so nothing else becomes reachable.
             sg.egress = [Rule(port, env.cidr, f"to the routed services on port {port}")
@@ -98,20 +98,28 @@ def security_groups(env: EnvSpec, edges: list[EdgePlan] | None = None) -> dict[s
     return dict(sorted(groups.items()))
 
 
+def rule_count(sg: SecurityGroup, direction: str) -> int:
+    """Rules AWS counts on ``sg`` in one direction: a group with no CIDR egress carries one placeholder egress
+    rule (render.network: CloudFormation would otherwise allow all outbound traffic)."""
+    if direction == "in":
+        return len(sg.ingress)
+    return len(sg.egress) + (0 if any(r.peer_is_cidr for r in sg.egress) else 1)
+
+
 def check_rule_counts(env: EnvSpec, groups: dict[str, SecurityGroup]) -> list[Diagnostic]:
     """Warnings past the default rules-per-group quota; raises a located error past the most it can be raised to."""
     limits = load_data("cloudformation")["limits"]
     warnings, errors = [], []
     for sg in groups.values():
-        for direction, rules in (("inbound", sg.ingress), ("outbound", sg.egress)):
-            if len(rules) <= limits["sg_rules_default"]:
+        for direction, count in (("inbound", rule_count(sg, "in")), ("outbound", rule_count(sg, "out"))):
+            if count <= limits["sg_rules_default"]:
                 continue
             kind, _, name = sg.key.partition("-")
             section = {"svc": "services", "db": "databases", "proxy": "databases", "cache": "caches",
                        "efs": "services"}.get(kind)
             where = env.locate((section, name)) if section else None
-            what = f"security group {sg.key} needs {len(rules)} {direction} rules"
-            if len(rules) > limits["sg_rules_max"]:
+            what = f"security group {sg.key} needs {count} {direction} rules"
+            if count > limits["sg_rules_max"]:
                 errors.append(Diagnostic(
                     "error", f"{what}; a security group takes at most {limits['sg_rules_max']} a direction "
                     f"(rules x {limits['security_groups_per_eni']} groups per network interface <= 1,000)", where,
