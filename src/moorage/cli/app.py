@@ -10,30 +10,27 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
-from botocore.exceptions import (
-    ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-)
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from moorage import __version__, api
+from moorage import __version__
 from moorage.cli.check import check, rules
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.errors import Diagnostic, InputError
-from moorage.plan import Plan
-from moorage.render import MANIFEST, write_synth
-from moorage.spec.load import LoadedApp
+from moorage.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from moorage.plan import Plan
+    from moorage.spec.load import LoadedApp
+
+# Loaded by the commands that need them: `moorage --help` and `moorage version` stay quick (docs/scale.md).
+api = lazy_module("moorage.api")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="moorage: one description of a containerised app -> its production AWS architecture.")
@@ -141,6 +138,8 @@ def synth(spec: SpecArg, env: EnvOpt = None,
           = Path("out"),
           profile: ProfileOpt = None, strict: StrictOpt = False, env_file: EnvFileOpt = None) -> None:
     """Write CloudFormation templates and a manifest for each environment."""
+    from moorage.render import MANIFEST, write_synth
+
     loaded = _load(spec, profile, strict, env_file)
     for e in _envs(loaded, env):
         result = api.synth_environment(loaded, e)
@@ -252,6 +251,35 @@ app.command("rules")(rules)
 app.add_typer(prices_app, name="prices", help="the price catalog behind `moorage cost`")
 
 
+def _aws_error(exc: Exception) -> int | None:
+    """Print an AWS client error and return its exit code; None when ``exc`` is not one."""
+    if "botocore" not in sys.modules:
+        return None  # boto3 was never loaded, so this cannot be one of its errors
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError, ProfileNotFound, NoRegionError)):
+        err.print(f"error: {exc}\n    hint: configure AWS credentials (aws configure, AWS_PROFILE, --profile) "
+                  "or use --local for the embedded emulator", markup=False)
+        return 2
+    if isinstance(exc, EndpointConnectionError):
+        err.print(f"error: cannot reach AWS: {exc}\n    hint: check the network, the region, or use --local",
+                  markup=False)
+        return 1
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        err.print(f"error: AWS refused {exc.operation_name}: {error.get('Code', '')}: {error.get('Message', '')}\n"
+                  "    hint: check the credentials' permissions and the account", markup=False)
+        return 1
+    return None
+
+
 def main() -> None:
     """Entry point: run the CLI; turn bad input into located errors and exit code 2."""
     click_errors, aborts = _click_exception_types()
@@ -268,22 +296,12 @@ def main() -> None:
     except click_errors as exc:
         exc.show()  # type: ignore[attr-defined]
         sys.exit(2)
-    except (NoCredentialsError, PartialCredentialsError, ProfileNotFound, NoRegionError) as exc:
-        err.print(f"error: {exc}\n    hint: configure AWS credentials (aws configure, AWS_PROFILE, --profile) "
-                  "or use --local for the embedded emulator", markup=False)
-        sys.exit(2)
-    except EndpointConnectionError as exc:
-        err.print(f"error: cannot reach AWS: {exc}\n    hint: check the network, the region, or use --local",
-                  markup=False)
-        sys.exit(1)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        err.print(f"error: AWS refused {exc.operation_name}: {error.get('Code', '')}: {error.get('Message', '')}\n"
-                  "    hint: check the credentials' permissions and the account", markup=False)
-        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+        code = _aws_error(exc)
+        if code is not None:
+            sys.exit(code)
         if os.environ.get("MOORAGE_DEBUG"):
             traceback.print_exc()
         err.print(f"internal error: {type(exc).__name__}: {exc}\n    hint: this is a moorage bug; "

@@ -9,19 +9,24 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from moorage import api
-from moorage.deploy.progress import JsonReporter, Reporter, RichReporter
-from moorage.deploy.run import DeployOptions, DeployRefused, DeployResult, git_commit
-from moorage.deploy.session import Target, aws_target, local_target
 from moorage.errors import Diagnostic, InputError
-from moorage.render import Synth
+from moorage.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from moorage.deploy.progress import Reporter
+    from moorage.deploy.run import DeployRefused, DeployResult
+    from moorage.deploy.session import Target
+    from moorage.render import Synth
+
+# boto3 and the deploy engine load when a command runs, not for `moorage --help`.
+api = lazy_module("moorage.api")
 
 out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
@@ -49,6 +54,8 @@ def _synth(spec: Path, env: str, compose_profile: list[str] | None, env_file: Pa
 
 
 def _target(spec: Path, local: bool, profile: str | None, region: str | None) -> Target:
+    from moorage.deploy.session import aws_target, local_target
+
     if local:
         if profile:
             raise InputError([Diagnostic("error", "--profile does not apply with --local", None,
@@ -60,10 +67,14 @@ def _target(spec: Path, local: bool, profile: str | None, region: str | None) ->
 
 
 def _reporter(as_json: bool) -> Reporter:
+    from moorage.deploy.progress import JsonReporter, RichReporter
+
     return JsonReporter() if as_json else RichReporter(out)
 
 
 def _refused(exc: DeployRefused, as_json: bool) -> None:
+    from moorage.deploy.progress import JsonReporter
+
     if as_json:
         JsonReporter().emit("refused", problems=[p.to_json() for p in exc.problems],
                             dangerous={k: [c.to_json() for c in v] for k, v in exc.dangerous.items()},
@@ -74,6 +85,8 @@ def _refused(exc: DeployRefused, as_json: bool) -> None:
 
 
 def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bool) -> None:
+    from moorage.deploy.progress import JsonReporter
+
     not_emulated = [(o.name, e.logical_id, e.resource_type) for o in result.outcomes.values()
                     for e in o.not_emulated]
     if as_json:
@@ -118,6 +131,7 @@ def deploy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProf
            parallel: Annotated[int, typer.Option("--parallel", help="stacks deployed at once in a wave")] = 4,
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Deploy one environment through CloudFormation change sets (AWS, or --local)."""
+    from moorage.deploy.run import DeployOptions, DeployRefused, git_commit
     from moorage.deploy.run import deploy as run_deploy
 
     synth = _synth(spec, env, compose_profile, env_file)
@@ -145,6 +159,8 @@ def diff(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfil
          region: RegionOpt = None, as_json: JsonOpt = False,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Show what a deploy would change, per stack, before anything changes."""
+    from moorage.deploy.progress import JsonReporter
+    from moorage.deploy.run import DeployOptions
     from moorage.deploy.run import deploy as run_deploy
 
     synth = _synth(spec, env, compose_profile, env_file)
@@ -209,6 +225,7 @@ def destroy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsPro
     """Delete every stack of one environment; lists the databases and buckets that were kept."""
     from moorage.deploy.destroy import destroy as run_destroy
     from moorage.deploy.destroy import existing_stacks
+    from moorage.deploy.progress import JsonReporter
 
     synth = _synth(spec, env, compose_profile, env_file)
     manifest = synth.manifest
@@ -276,6 +293,7 @@ def local_stop(project: ProjectOpt = Path("."),
 @local_app.command("status")
 def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Whether the emulator runs, where, and what it holds."""
+    from moorage.deploy.session import Target
     from moorage.emulator.server import server_status
 
     server = server_status(project)
