@@ -77,6 +77,10 @@ def majors(engine: str) -> list[str]:
 @cache
 def resource_available(region: str, resource_type: str) -> bool:
     """True when CloudFormation offers ``resource_type`` in ``region``."""
+    providers = _cfnlint_file("data", "schemas", "providers")
+    listing = providers / f"{region}.json"
+    if listing.is_file():  # cfn-lint's per-region type list, read without importing cfn-lint
+        return resource_type in json.loads(listing.read_text(encoding="utf-8"))
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
 
     try:
