@@ -282,6 +282,9 @@ def _aws_error(exc: Exception) -> int | None:
 
 def main() -> None:
     """Entry point: run the CLI; turn bad input into located errors and exit code 2."""
+    if sys.argv[1:] == ["version"]:
+        out.print(__version__)  # answered before typer runs a command (its runner imports pydantic)
+        sys.exit(0)
     click_errors, aborts = _click_exception_types()
     try:
         code = app(standalone_mode=False)
