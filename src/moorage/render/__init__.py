@@ -45,7 +45,7 @@ class Synth:
     manifest: dict[str, Any]
 
     def template_text(self, key: str) -> str:
-        """The template of stack ``key`` as deterministic JSON text."""
+        """The template of stack ``key`` as deterministic JSON text (callers may have changed ``templates``)."""
         return to_json(self.templates[key])
 
 
@@ -66,9 +66,10 @@ def synthesize(plan: Plan) -> Synth:
             render_service(ctx, next(s for s in plan.services.values() if s.stack == stack.key))
         contexts[stack.key] = ctx
     templates = {k: c.template.to_dict() for k, c in contexts.items()}
+    texts = {k: to_json(t) for k, t in templates.items()}  # once for the limits and the manifest
     _check_wiring(plan, contexts, templates)
-    _check_limits(templates)
-    return Synth(plan, templates, _manifest(plan, contexts, templates))
+    _check_limits(templates, texts)
+    return Synth(plan, templates, _manifest(plan, contexts, templates, texts))
 
 
 def _check_wiring(plan: Plan, contexts: dict[str, StackContext], templates: dict[str, dict[str, Any]]) -> None:
@@ -85,12 +86,12 @@ def _check_wiring(plan: Plan, contexts: dict[str, StackContext], templates: dict
                 raise RuntimeError(f"stack {key} reads {inp.stack} but is not ordered after it")
 
 
-def _check_limits(templates: dict[str, dict[str, Any]]) -> None:
+def _check_limits(templates: dict[str, dict[str, Any]], texts: dict[str, str]) -> None:
     limits = load_data("cloudformation")["limits"]
     problems = []
     for key, tpl in templates.items():
         counts = {"resources": len(tpl.get("Resources", {})), "outputs": len(tpl.get("Outputs", {})),
-                  "parameters": len(tpl.get("Parameters", {})), "template_bytes": len(to_json(tpl).encode())}
+                  "parameters": len(tpl.get("Parameters", {})), "template_bytes": len(texts[key].encode())}
         hint = ("a service stack holds one service: trim its environment variables, uses and sidecars"
                 if key.startswith("svc-") else "split the app into smaller apps, or report this so moorage "
                 "splits the stack (docs/scale.md)")
@@ -127,7 +128,8 @@ def deploy_waves(plan: Plan) -> list[list[str]]:
     return waves
 
 
-def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str, dict[str, Any]],
+              texts: dict[str, str]) -> dict[str, Any]:
     env = plan.env
     stacks = []
     for stack in plan.stacks:
@@ -138,7 +140,7 @@ def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str
                 params.append({"name": inp.parameter, "from": {"build": inp.output}})
             else:
                 params.append({"name": inp.parameter, "from": {"stack": inp.stack, "output": inp.output}})
-        body = to_json(templates[stack.key])
+        body = texts[stack.key]
         stacks.append({
             "key": stack.key, "name": stack.name, "purpose": stack.purpose, "template": f"{stack.key}.json",
             "region": stack.region or env.region,
