@@ -10,12 +10,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from cfnlint.decode import decode_str
+from typing import TYPE_CHECKING, Any
 
 from moorage.errors import Diagnostic, InputError
-from moorage.render import Synth
+
+if TYPE_CHECKING:
+    from moorage.render import Synth
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 
@@ -57,6 +57,8 @@ def _is_spec(path: Path) -> bool:
 def read_template(path: Path) -> dict[str, Any]:
     """Parse a JSON or YAML CloudFormation template (short-form intrinsics included)."""
     text = path.read_text(encoding="utf-8")
+    from cfnlint.decode import decode_str  # heavy (~0.6 s): only when a template is read
+
     template, matches = decode_str(text)
     if matches or not isinstance(template, dict):
         msg = matches[0].message if matches else "not a mapping"

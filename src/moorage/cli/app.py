@@ -10,22 +10,14 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
-from botocore.exceptions import (
-    ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-)
 from rich.markup import escape
 from rich.table import Table
 
-from moorage import __version__, api
+from moorage import __version__
 from moorage.cli import operate
 from moorage.cli.check import check, rules
 from moorage.cli.cost import cost, prices_refresh
@@ -33,9 +25,14 @@ from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.guide import diagram, docs
 from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
-from moorage.plan import Plan
-from moorage.render import MANIFEST, write_synth
-from moorage.spec.load import LoadedApp
+from moorage.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from moorage.plan import Plan
+    from moorage.spec.load import LoadedApp
+
+# Loaded by the commands that need them: `moorage --help` and `moorage version` stay quick (docs/scale.md).
+api = lazy_module("moorage.api")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
                   help="moorage: one description of a containerised app -> its production AWS architecture.")
@@ -149,6 +146,8 @@ def synth(spec: SpecArg = Path("."), env: EnvOpt = None,
           = Path("out"),
           profile: ProfileOpt = None, strict: StrictOpt = False, env_file: EnvFileOpt = None) -> None:
     """Write CloudFormation templates and a manifest for each environment."""
+    from moorage.render import MANIFEST, write_synth
+
     loaded = _load(spec, profile, strict, env_file)
     for e in _envs(loaded, env):
         result = api.synth_environment(loaded, e)
@@ -312,8 +311,40 @@ def moorage_command() -> Any:
     return polish(typer.main.get_command(app))
 
 
+def _aws_error(exc: Exception) -> int | None:
+    """Print an AWS client error and return its exit code; None when ``exc`` is not one."""
+    if "botocore" not in sys.modules:
+        return None  # boto3 was never loaded, so this cannot be one of its errors
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError, ProfileNotFound, NoRegionError)):
+        err.print(f"error: {exc}\n    hint: configure AWS credentials (aws configure, AWS_PROFILE, --profile) "
+                  "or use --local for the embedded emulator", markup=False)
+        return 2
+    if isinstance(exc, EndpointConnectionError):
+        err.print(f"error: cannot reach AWS: {exc}\n    hint: check the network, the region, or use --local",
+                  markup=False)
+        return 1
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        err.print(f"error: AWS refused {exc.operation_name}: {error.get('Code', '')}: {error.get('Message', '')}\n"
+                  "    hint: check the credentials' permissions and the account", markup=False)
+        return 1
+    return None
+
+
 def main() -> None:
     """Entry point: run the CLI; turn bad input into located errors and exit code 2."""
+    if sys.argv[1:] == ["version"]:
+        out.print(__version__)  # answered before typer runs a command (its runner imports pydantic)
+        sys.exit(0)
     click_errors, aborts = _click_exception_types()
     try:
         code = moorage_command().main(prog_name="moorage", standalone_mode=False)
@@ -328,22 +359,12 @@ def main() -> None:
     except click_errors as exc:
         exc.show()  # type: ignore[attr-defined]
         sys.exit(2)
-    except (NoCredentialsError, PartialCredentialsError, ProfileNotFound, NoRegionError) as exc:
-        err.print(f"error: {exc}\n    hint: configure AWS credentials (aws configure, AWS_PROFILE, --profile) "
-                  "or use --local for the embedded emulator", markup=False)
-        sys.exit(2)
-    except EndpointConnectionError as exc:
-        err.print(f"error: cannot reach AWS: {exc}\n    hint: check the network, the region, or use --local",
-                  markup=False)
-        sys.exit(1)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        err.print(f"error: AWS refused {exc.operation_name}: {error.get('Code', '')}: {error.get('Message', '')}\n"
-                  "    hint: check the credentials' permissions and the account", markup=False)
-        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+        code = _aws_error(exc)
+        if code is not None:
+            sys.exit(code)
         if os.environ.get("MOORAGE_DEBUG"):
             traceback.print_exc()
         err.print(f"internal error: {type(exc).__name__}: {exc}\n    hint: this is a moorage bug; "

@@ -18,8 +18,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from moorage import api
 from moorage.errors import Diagnostic
+from moorage.lazy import lazy_module
 from moorage.policy import SEVERITIES, Report, Severity, all_rules, allowed_regions, checklist, run_checks
 from moorage.policy.findings import Finding
 from moorage.policy.registry import opt_ins
@@ -27,6 +27,7 @@ from moorage.policy.report import FORMATS, print_table, to_json, to_junit, to_ma
 from moorage.policy.report.markdown import rules_markdown
 from moorage.templates import TemplateSet, template_sets
 
+api = lazy_module("moorage.api")  # only `check` of a spec needs it (and troposphere, pydantic models)
 FAIL_LEVELS = (*[str(s) for s in SEVERITIES], "none")
 ENV_PROFILES = ("dev", "staging", "prod")
 RULE_FORMATS = ("table", "json", "markdown")

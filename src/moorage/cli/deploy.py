@@ -9,19 +9,24 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from moorage import api
 from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
-from moorage.deploy.progress import JsonReporter, Reporter, RichReporter
-from moorage.deploy.run import DeployOptions, DeployRefused, DeployResult, git_commit
-from moorage.deploy.session import Target, aws_target, local_target
 from moorage.errors import Diagnostic, InputError
-from moorage.render import Synth
+from moorage.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from moorage.deploy.progress import Reporter
+    from moorage.deploy.run import DeployRefused, DeployResult
+    from moorage.deploy.session import Target
+    from moorage.render import Synth
+
+# boto3 and the deploy engine load when a command runs, not for `moorage --help`.
+api = lazy_module("moorage.api")
 
 out = console()
 err = console(stderr=True)
@@ -55,6 +60,8 @@ def _synth(spec: Path, env: str, compose_profile: list[str] | None, env_file: Pa
 
 
 def _target(spec: Path, local: bool, profile: str | None, region: str | None) -> Target:
+    from moorage.deploy.session import aws_target, local_target
+
     if local:
         if profile:
             raise InputError([Diagnostic("error", "--profile does not apply with --local", None,
@@ -89,10 +96,14 @@ def existing_target(spec: Path, local: bool, profile: str | None, region: str | 
 
 
 def _reporter(as_json: bool) -> Reporter:
+    from moorage.deploy.progress import JsonReporter, RichReporter
+
     return JsonReporter() if as_json else RichReporter(out)
 
 
 def _refused(exc: DeployRefused, as_json: bool) -> None:
+    from moorage.deploy.progress import JsonReporter
+
     if as_json:
         JsonReporter().emit("refused", problems=[p.to_json() for p in exc.problems],
                             dangerous={k: [c.to_json() for c in v] for k, v in exc.dangerous.items()},
@@ -103,6 +114,8 @@ def _refused(exc: DeployRefused, as_json: bool) -> None:
 
 
 def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bool) -> None:
+    from moorage.deploy.progress import JsonReporter
+
     not_emulated = [(o.name, e.logical_id, e.resource_type) for o in result.outcomes.values()
                     for e in o.not_emulated]
     if as_json:
@@ -148,6 +161,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Deploy one environment through CloudFormation change sets (AWS, or --local)."""
     as_json = output_format(fmt, as_json) == "json"
+    from moorage.deploy.run import DeployOptions, DeployRefused, git_commit
     from moorage.deploy.run import deploy as run_deploy
 
     synth = _synth(spec, env, compose_profile, env_file)
@@ -187,6 +201,8 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Show what a deploy would change, per stack, before anything changes."""
     as_json = output_format(fmt, as_json) == "json"
+    from moorage.deploy.progress import JsonReporter
+    from moorage.deploy.run import DeployOptions
     from moorage.deploy.run import deploy as run_deploy
 
     synth = _synth(spec, env, compose_profile, env_file)
@@ -262,6 +278,7 @@ def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.destroy import destroy as run_destroy
     from moorage.deploy.destroy import doomed, existing_stacks
+    from moorage.deploy.progress import JsonReporter
 
     synth = _synth(spec, env, compose_profile, env_file)
     manifest = synth.manifest
@@ -352,6 +369,7 @@ def local_stop(project: ProjectOpt = Path("."),
 def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = None) -> None:
     """Every running emulator (project, memory), and what this project's emulator holds."""
     as_json = output_format(fmt, as_json) == "json"
+    """Whether the emulator runs, where, and what it holds."""
     from moorage.emulator.server import running_emulators, server_status
 
     server = server_status(project)

@@ -5,21 +5,23 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from moorage import api
-from moorage.cli.check import spec_suppressions
+from moorage.cli.output import console
 from moorage.errors import Diagnostic, InputError
-from moorage.spec.load import LoadedApp
+from moorage.lazy import lazy_module
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from moorage.spec.load import LoadedApp
+
+api = lazy_module("moorage.api")  # loaded when a command runs, not for --help
+out = console()
+err = console(stderr=True)
 
 SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one")]
-ProfileOpt = Annotated[list[str] | None, typer.Option("--profile", help="compose profile to include (repeatable)")]
+ProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile (repeatable)")]
 EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
 
 
@@ -65,6 +67,8 @@ def docs(
             raise InputError([Diagnostic("error", "which environment?", None,
                                          f"give --env NAME (one of {', '.join(loaded.spec.environments)}) or --all")])
         envs = list(loaded.spec.environments)
+    from moorage.cli.check import spec_suppressions
+
     suppress = spec_suppressions(loaded)
     inputs = [guide_input(api.synth_environment(loaded, e), str(spec), suppressions=suppress) for e in envs]
     if not graphviz_available():

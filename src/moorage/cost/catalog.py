@@ -18,7 +18,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from moorage.data import load_data
+from moorage.data import load_data, package_yaml
 from moorage.errors import Diagnostic, InputError
 
 PRICES_PACKAGE = "moorage.data"
@@ -169,8 +169,7 @@ def packaged_catalog() -> Catalog:
     regions: dict[str, dict[str, Rate]] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            region, rates = parse_region_file(YAML(typ="safe").load(entry.read_text(encoding="utf-8")),
-                                              f"prices/{entry.name}")
+            region, rates = parse_region_file(package_yaml(entry.read_text(encoding="utf-8")), f"prices/{entry.name}")
             regions[region] = rates
     return Catalog(regions)
 

@@ -7,18 +7,26 @@ validator accepts, instead of a hand-kept copy that drifts.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
+# cfn-lint is imported only where its schema manager is needed: importing it costs ~0.6 s (sympy, networkx),
+# more than a whole plan. Its data files are read straight from the installed package.
+_RDS = ("data", "schemas", "extensions", "aws_rds_dbinstance")
 
-_RDS = "cfnlint.data.schemas.extensions.aws_rds_dbinstance"
+
+def _cfnlint_file(*parts: str) -> Path:
+    spec = importlib.util.find_spec("cfnlint")  # finds the package without running its __init__
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("cfn-lint is not installed")
+    return Path(next(iter(spec.submodule_search_locations)), *parts)
 
 
 def _engine_table(filename: str, branch: str) -> dict[str, list[str]]:
-    doc = json.loads(resources.files(_RDS).joinpath(filename).read_text(encoding="utf-8"))
+    doc = json.loads(_cfnlint_file(*_RDS, filename).read_text(encoding="utf-8"))
     out: dict[str, list[str]] = {}
     for clause in doc.get("allOf", []):
         props = clause.get("if", {}).get("properties", {})
@@ -69,6 +77,12 @@ def majors(engine: str) -> list[str]:
 @cache
 def resource_available(region: str, resource_type: str) -> bool:
     """True when CloudFormation offers ``resource_type`` in ``region``."""
+    providers = _cfnlint_file("data", "schemas", "providers")
+    listing = providers / f"{region}.json"
+    if listing.is_file():  # cfn-lint's per-region type list, read without importing cfn-lint
+        return resource_type in json.loads(listing.read_text(encoding="utf-8"))
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
+
     try:
         PROVIDER_SCHEMA_MANAGER.get_resource_schema(region=region, resource_type=resource_type)
     except ResourceNotFoundError:
@@ -80,6 +94,8 @@ def resource_available(region: str, resource_type: str) -> bool:
 def create_only_paths(resource_type: str) -> tuple[tuple[str, ...], ...]:
     """Property paths of ``resource_type`` that cannot change in place (CloudFormation replaces the resource),
     from cfn-lint's provider schemas, e.g. ``("HealthCheckConfig", "Type")``; an array item (``*``) ends a path."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
+
     try:
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region="us-east-1", resource_type=resource_type).schema
     except ResourceNotFoundError:

@@ -20,10 +20,13 @@ def _output(outputs: dict[str, dict[str, str]], stack: str, name: str) -> str:
 
 def _security_group(outputs: dict[str, dict[str, str]], service: str) -> str:
     wanted = "sgsvc" + service.replace("-", "").replace("_", "").lower()
-    for key, value in outputs.get("network", {}).items():
-        if key.lower() == wanted:
-            return value
-    raise RuntimeError(f"the network stack has no security group output for {service}")
+    # The network stack holds the groups, or security, security-2 ... past CloudFormation's limits.
+    for stack in sorted(outputs, key=lambda k: (k != "network", k)):
+        if stack == "network" or stack.startswith("security"):
+            for key, value in outputs[stack].items():
+                if key.lower() == wanted:
+                    return value
+    raise RuntimeError(f"no network or security stack has a security group output for {service}")
 
 
 def task_network(outputs: dict[str, dict[str, str]], service: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ class Target:
     region: str | None = None  # overrides the manifest's region when set
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _session: Any = field(default=None, repr=False)  # one session: botocore reads its endpoint and service data once
 
     def region_for(self, region: str) -> str:
         """The region to use for a stack that the manifest places in ``region``."""
@@ -36,13 +37,12 @@ class Target:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                if self.local:
-                    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                                    region_name=region)
-                else:
-                    session = boto3.session.Session(profile_name=self.profile, region_name=region)
-                self._clients[key] = session.client(service, endpoint_url=self.endpoint,
-                                                    config=_LOCAL_CONFIG if self.local else _CONFIG)
+                if self._session is None:
+                    self._session = boto3.session.Session(
+                        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region) \
+                        if self.local else boto3.session.Session(profile_name=self.profile, region_name=region)
+                self._clients[key] = self._session.client(service, region_name=region, endpoint_url=self.endpoint,
+                                                          config=_LOCAL_CONFIG if self.local else _CONFIG)
             return self._clients[key]
 
     def describe(self) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from moorage.data.aws import resource_available
 from moorage.errors import Diagnostic
-from moorage.plan.edge import edge_plan
+from moorage.plan.edge import edge_plans
+from moorage.plan.layout import Budget, shard_data, shard_key, shard_observability, shard_security
 from moorage.plan.model import (
     BucketPlan,
     CachePlan,
@@ -18,7 +19,14 @@ from moorage.plan.model import (
 from moorage.plan.naming import physical_name
 from moorage.plan.network import network_plan
 from moorage.plan.observability import service_alarms, shared_alarms
-from moorage.plan.security import cache_sg, database_sg, security_groups, service_sg, volume_sg
+from moorage.plan.security import (
+    cache_sg,
+    check_rule_counts,
+    database_sg,
+    security_groups,
+    service_sg,
+    volume_sg,
+)
 from moorage.plan.wiring import service_environment, task_permissions
 from moorage.resolve.environment import Decision, EnvSpec
 
@@ -34,12 +42,15 @@ def build_plan(env: EnvSpec) -> Plan:
     network = network_plan(env)
     decisions.append(Decision("network.subnets", f"{len(network.subnets)} subnets over {network.azs} AZs",
                               "public (load balancer, NAT), private (tasks), isolated (data, no internet route)"))
-    edge = edge_plan(env, decisions)
-    groups = security_groups(env)
+    edges = edge_plans(env, decisions)
+    edge = edges[0] if edges else None
+    groups = security_groups(env, edges)
+    warnings_extra += check_rule_counts(env, groups)
+    routes = {r.service: r for e in edges for r in e.routes}
     services: dict[str, ServicePlan] = {}
     for name, svc in env.services.items():
         plain, secrets = service_environment(env, svc)
-        route = next((r for r in edge.routes if r.service == name), None) if edge else None
+        route = routes.get(name)
         services[name] = ServicePlan(
             spec=svc, stack=f"svc-{name}", security_group=service_sg(name), env=plain, secrets=secrets,
             permissions=task_permissions(env, svc), discovery=svc.port is not None, route=route,
@@ -98,12 +109,12 @@ def build_plan(env: EnvSpec) -> Plan:
                                 ["edge"], None if env.region == "us-east-1" else "us-east-1"))
     exec_log_group = f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None
     for name, sp in services.items():
-        deps = ["network", "platform"] + (["data"] if has_data else []) + (["edge"] if sp.route else []) + keys
+        deps = ["network", "platform"] + (["data"] if has_data else []) + ([sp.route.edge] if sp.route else []) + keys
         if name in repositories:
             deps.append("registry")  # its image is pushed to a repository of the registry stack first
         stacks.append(StackPlan(sp.stack, physical_name(prefix, "svc", name, limit=128),
                                 f"{sp.spec.kind} {name}", deps))
-    alarms = shared_alarms(env, edge, {n: d.identifier for n, d in databases.items()},
+    alarms = shared_alarms(env, edges, {n: d.identifier for n, d in databases.items()},
                            {n: c.identifier for n, c in caches.items()})
     if env.budget_monthly:
         # Budgets are account-wide billing objects; where CloudFormation lacks the type, us-east-1 holds it.
@@ -117,12 +128,73 @@ def build_plan(env: EnvSpec) -> Plan:
             warnings_extra.append(Diagnostic("warning", "budget has no email: nobody hears when it is exceeded",
                                              None, "set budget.email"))
     if alarms or env.dashboard:
-        deps = ["platform"] + (["edge"] if edge else []) + [sp.stack for sp in services.values()]
+        deps = ["platform"] + [e.key for e in edges] + [sp.stack for sp in services.values()]
         stacks.append(StackPlan("observability", f"{prefix}-observability", "alarms and dashboard", deps))
-    return Plan(
+    plan = Plan(
         env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
         databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
         alarms=alarms, namespace=f"{env.app}.internal", cluster_name=prefix, decisions=decisions,
         warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
-        exec_log_group=exec_log_group,
+        exec_log_group=exec_log_group, edges=edges,
     )
+    _spread(plan)
+    return plan
+
+
+def _spread(plan: Plan) -> None:
+    """Split stacks that would pass CloudFormation's limits (plan.layout) and order the new ones."""
+    budget = Budget.load()
+    prefix = plan.prefix
+
+    def insert_after(anchor: str, new: list[StackPlan]) -> None:
+        at = next(i for i, s in enumerate(plan.stacks) if s.key == anchor) + 1
+        plan.stacks[at:at] = new
+
+    def widen(dep: str, keys: list[str]) -> None:
+        # Stacks that came after ``dep`` now come after each of its parts.
+        for s in plan.stacks:
+            if dep in s.depends_on and s.key not in keys:
+                s.depends_on = s.depends_on + [k for k in keys if k not in s.depends_on]
+
+    if len(plan.edges) > 1:
+        insert_after("edge", [StackPlan(e.key, f"{prefix}-{e.key}", f"load balancer {e.key.rsplit('-', 1)[-1]}: "
+                                        "listeners, certificate, WAF", ["network"]) for e in plan.edges[1:]])
+    security = shard_security(plan, budget)
+    if security:
+        insert_after("network", [StackPlan(k, f"{prefix}-{k}", f"security groups, part {i + 1} of {len(security)}",
+                                           ["network"]) for i, k in enumerate(security)])
+        plan.decisions.append(Decision("network.security_groups", f"{len(security)} security stacks",
+                                       "one network stack would pass CloudFormation's 500 resources / 200 outputs: "
+                                       "groups are spread by owner, each service's rules live in its own stack"))
+        for e in plan.edges:
+            plan.stack(e.key).depends_on.append(plan.home("sg", e.security_group))
+        for s in plan.stacks:
+            if s.key == "data" or s.key == "platform":
+                s.depends_on += [k for k in security if k not in s.depends_on]
+        for sp in plan.services.values():
+            needed = {plan.home("sg", sp.security_group or "")}
+            needed |= {plan.home("sg", k) for pr in plan.placed_rules.get(sp.stack, [])
+                       for k in (pr.group, pr.rule.peer)}
+            plan.stack(sp.stack).depends_on += sorted(needed)
+    data = shard_data(plan, budget)
+    if len(data) > 1:
+        base = plan.stack("data")
+        base.purpose += f" (part 1 of {len(data)})"
+        insert_after("data", [StackPlan(k, f"{prefix}-{k}", f"databases, caches, buckets, secrets, file systems "
+                                        f"(part {i + 2} of {len(data)})", list(base.depends_on))
+                              for i, k in enumerate(data[1:])])
+        widen("data", data)
+        plan.decisions.append(Decision("data.stacks", f"{len(data)} data stacks",
+                                       "one data stack would pass CloudFormation's limits"))
+    running = [n for n, sp in plan.services.items() if sp.spec.kind in ("web", "service", "worker")]
+    obs = shard_observability(plan, plan.alarms, running if plan.env.dashboard else [], budget)
+    if obs:
+        at = next(i for i, s in enumerate(plan.stacks) if s.key == "observability")
+        edges = [e.key for e in plan.edges]
+        plan.stacks[at:at + 1] = [
+            StackPlan(shard_key("observability", i), f"{prefix}-{shard_key('observability', i)}",
+                      f"alarms and dashboard, part {i + 1} of {len(obs)}",
+                      ["platform", *edges, *(plan.services[k[5:]].stack for k in chunk if k.startswith("dash:"))])
+            for i, chunk in enumerate(obs)]
+        plan.decisions.append(Decision("observability.stacks", f"{len(obs)} observability stacks",
+                                       "a dashboard per 100 services; alarms spread under CloudFormation's limits"))

@@ -2,14 +2,79 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from moorage.data import load_data
+from moorage.errors import Diagnostic, InputError
 from moorage.plan.model import EdgePlan, RouteRule
-from moorage.resolve.environment import Decision, EnvSpec
+from moorage.resolve.environment import Decision, EnvSpec, ResolvedService
 
 
 def route_order(path: str) -> tuple[int, int, str]:
     """Sort key: exact paths first, then longer prefixes, catch-alls last."""
     wildcards = path.count("*") + path.count("?")
     return (1 if wildcards else 0, -len(path.rstrip("*")), path)
+
+
+def edge_key(index: int) -> str:
+    """Stack key of load balancer ``index`` (0-based): ``edge``, ``edge-2``, ``edge-3`` ..."""
+    return "edge" if index == 0 else f"edge-{index + 1}"
+
+
+def _catch_all(path: str) -> bool:
+    return path.rstrip("*").rstrip("/") == ""
+
+
+def load_balancer_routes(routed: list[ResolvedService]) -> list[list[ResolvedService]]:
+    """Routed services split into load balancers of at most 100 listener rules each.
+
+    The first load balancer keeps the app's address, so catch-all routes (``/*``) stay on it; the other
+    routes fill load balancers in matching order (exact paths, then longer prefixes)."""
+    per_lb = load_data("cloudformation")["limits"]["listener_rules"]
+    ordered = sorted(routed, key=lambda s: route_order(s.route or ""))
+    if len(ordered) <= per_lb:
+        return [ordered]
+    catch_all = [s for s in ordered if _catch_all(s.route or "")]
+    rest = [s for s in ordered if not _catch_all(s.route or "")]
+    first = rest[:per_lb - len(catch_all)] + catch_all
+    rest = rest[per_lb - len(catch_all):]
+    return [first] + [rest[i:i + per_lb] for i in range(0, len(rest), per_lb)]
+
+
+def edge_plans(env: EnvSpec, decisions: list[Decision]) -> list[EdgePlan]:
+    """One ALB plan per 100 routes (none when no service is routed); the first keeps the app's domain."""
+    primary = edge_plan(env, decisions)
+    if primary is None:
+        return []
+    chunks = load_balancer_routes([s for s in env.services.values() if s.route])
+    if len(chunks) == 1:
+        return [primary]
+    limits = load_data("cloudformation")["limits"]
+    if len(chunks) > limits["load_balancers"]:
+        raise InputError([Diagnostic(
+            "error", f"{sum(map(len, chunks))} routed services need {len(chunks)} load balancers of "
+            f"{limits['listener_rules']} rules; a region allows {limits['load_balancers']}",
+            env.locate(("services",)), "route fewer services (workers need no route), or split the app")])
+    edges = []
+    for i, chunk in enumerate(chunks):
+        key = edge_key(i)
+        routes = [RouteRule(s.name, s.route or "/*", 10 * (j + 1), key)
+                  for j, s in enumerate(sorted(chunk, key=lambda s: route_order(s.route or "")))]
+        domain = primary.domain if i == 0 or not primary.domain else f"lb{i + 1}.{primary.domain}"
+        edges.append(replace(
+            primary, key=key, security_group="alb" if i == 0 else f"alb-{i + 1}", routes=routes, domain=domain,
+            health_path=primary.health_path if i == 0 else None, cdn_static=primary.cdn_static if i == 0 else (),
+            cdn_price_class=primary.cdn_price_class if i == 0 else None))
+    decisions[:] = [d for d in decisions if not d.topic.startswith("edge.route.")]
+    decisions.append(Decision(
+        "edge.load_balancers", f"{len(edges)} load balancers",
+        f"an ALB takes {limits['listener_rules']} listener rules: routes past that go to load balancer 2, 3 ... "
+        "each at its own name (lbN.<domain>, or its AWS DNS name); catch-all routes stay on the first"))
+    for e in edges:
+        for r in e.routes:
+            decisions.append(Decision(f"edge.route.{r.service}", f"{e.domain or e.key}{r.path} priority {r.priority}",
+                                      "more specific paths are matched first"))
+    return edges
 
 
 def edge_plan(env: EnvSpec, decisions: list[Decision]) -> EdgePlan | None:

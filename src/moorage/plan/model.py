@@ -65,6 +65,15 @@ class Rule:
         return "/" in self.peer
 
 
+@dataclass(frozen=True)
+class PlacedRule:
+    """A group-to-group rule of ``group`` (``in`` or ``out``), rendered in another stack than the group's."""
+
+    group: str
+    direction: Literal["in", "out"]
+    rule: Rule
+
+
 @dataclass
 class SecurityGroup:
     """A security group with its ingress and egress rules (no egress rules = no egress)."""
@@ -82,11 +91,12 @@ class RouteRule:
     service: str
     path: str
     priority: int
+    edge: str = "edge"  # the stack of the load balancer whose listener holds this rule
 
 
 @dataclass
 class EdgePlan:
-    """The public entry: one ALB, its listeners and protections."""
+    """The public entry: one ALB, its listeners and protections (one per 100 routes: docs/scale.md)."""
 
     https: bool
     domain: str | None
@@ -106,6 +116,8 @@ class EdgePlan:
         "AWSManagedRulesKnownBadInputsRuleSet",
         "AWSManagedRulesAmazonIpReputationList",
     )
+    key: str = "edge"  # its stack; past 100 routes the next load balancers are edge-2, edge-3 ...
+    security_group: str = "alb"
 
 
 @dataclass(frozen=True)
@@ -259,6 +271,12 @@ class Plan:
     repositories: dict[str, str] = field(default_factory=dict)  # service -> ECR repository name
     parameters: dict[str, str] = field(default_factory=dict)  # config name -> SSM parameter name
     exec_log_group: str | None = None  # ECS Exec session logs, when a service allows exec
+    edges: list[EdgePlan] = field(default_factory=list)  # every load balancer; ``edge`` is the first
+    # Where a thing lives when not in its default stack ("sg:KEY" -> "security-2", "db:NAME" -> "data-2" ...):
+    # set only when one stack would pass CloudFormation's limits (plan.layout).
+    homes: dict[str, str] = field(default_factory=dict)
+    # Group-to-group rules by the stack that holds them, when security groups are sharded (else: network).
+    placed_rules: dict[str, list[PlacedRule]] = field(default_factory=dict)
 
     @property
     def customer_key(self) -> bool:
@@ -274,6 +292,15 @@ class Plan:
     def prefix(self) -> str:
         """``app-env``: the prefix of every physical name."""
         return f"{self.env.app}-{self.env.env}"
+
+    def home(self, kind: str, name: str) -> str:
+        """The stack that holds ``kind`` ``name`` (``sg``, ``db``, ``cache``, ``bucket``, ``secret``, ``volume``,
+        ``param``, ``pool``) and outputs its attributes."""
+        return self.homes.get(f"{kind}:{name}", "network" if kind == "sg" else "data")
+
+    def edge_of(self, key: str) -> EdgePlan:
+        """The load balancer of edge stack ``key``."""
+        return next(e for e in self.edges if e.key == key)
 
     def stack(self, key: str) -> StackPlan:
         """The stack with this key."""

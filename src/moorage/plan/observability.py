@@ -42,16 +42,19 @@ def service_alarms(env: EnvSpec, svc: ResolvedService) -> list[AlarmPlan]:
     return out
 
 
-def shared_alarms(env: EnvSpec, edge: EdgePlan | None, db_ids: dict[str, str],
+def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
                   cache_ids: dict[str, str]) -> list[AlarmPlan]:
     """Alarms on the load balancer, databases and caches (by their physical identifiers)."""
     if env.alarm_level == "none":
         return []
     t = _t()
     out: list[AlarmPlan] = []
-    if edge:
-        out.append(AlarmPlan("AlbElb5xx", "load balancer: more than 10 of its own 5XX a minute",
-                             "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", {"LoadBalancer": "@alb"}, "Sum",
+    for i, edge in enumerate(edges):
+        # "@alb" is the first load balancer; "@alb:edge-2" ... the others (render.observability).
+        n = "" if i == 0 else str(i + 1)
+        out.append(AlarmPlan(f"AlbElb5xx{n}", f"load balancer{' ' + n if n else ''}: more than 10 of its own "
+                             "5XX a minute", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count",
+                             {"LoadBalancer": "@alb" if i == 0 else f"@alb:{edge.key}"}, "Sum",
                              t["target_5xx_per_minute"], "GreaterThanThreshold", 3, 60))
     for name, db in env.databases.items():
         ident = db_ids[name]

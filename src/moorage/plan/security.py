@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from moorage.plan.model import Rule, SecurityGroup
+from moorage.data import load_data
+from moorage.errors import Diagnostic, InputError
+from moorage.plan.model import EdgePlan, Rule, SecurityGroup
 from moorage.resolve.environment import EnvSpec
 
 ANYWHERE = "0.0.0.0/0"
@@ -33,15 +35,17 @@ def volume_sg(service: str) -> str:
     return f"efs-{service}"
 
 
-def security_groups(env: EnvSpec) -> dict[str, SecurityGroup]:
+def security_groups(env: EnvSpec, edges: list[EdgePlan] | None = None) -> dict[str, SecurityGroup]:
     """Least-privilege groups: internet -> ALB 80/443; ALB -> routed ports; users -> what they use."""
     groups: dict[str, SecurityGroup] = {}
     routed = [s for s in env.services.values() if s.route]
-    if routed:
-        alb = SecurityGroup("alb", f"{env.app} {env.env} load balancer: HTTP/HTTPS from the internet")
+    alb_of = {r.service: e.security_group for e in edges or [] for r in e.routes}
+    for key in sorted({alb_of.get(s.name, "alb") for s in routed}):
+        number = "" if key == "alb" else " " + key.rsplit("-", 1)[-1]
+        alb = SecurityGroup(key, f"{env.app} {env.env} load balancer{number}: HTTP/HTTPS from the internet")
         alb.ingress.append(Rule(443, ANYWHERE, "HTTPS from the internet"))
         alb.ingress.append(Rule(80, ANYWHERE, "HTTP from the internet (redirected or served)"))
-        groups["alb"] = alb
+        groups[key] = alb
     for svc in env.services.values():
         sg = SecurityGroup(service_sg(svc.name), f"{env.app} {env.env} service {svc.name}")
         # Outbound HTTPS: image pulls, AWS APIs (Secrets Manager, logs) and external APIs via NAT.
@@ -49,8 +53,10 @@ def security_groups(env: EnvSpec) -> dict[str, SecurityGroup]:
         groups[sg.key] = sg
     for svc in routed:
         assert svc.port is not None
-        groups["alb"].egress.append(Rule(svc.port, service_sg(svc.name), f"to {svc.name} on its port"))
-        groups[service_sg(svc.name)].ingress.append(Rule(svc.port, "alb", f"from the load balancer to {svc.name}"))
+        alb_key = alb_of.get(svc.name, "alb")
+        groups[alb_key].egress.append(Rule(svc.port, service_sg(svc.name), f"to {svc.name} on its port"))
+        groups[service_sg(svc.name)].ingress.append(Rule(svc.port, alb_key,
+                                                         f"from the load balancer to {svc.name}"))
     for name, db in env.databases.items():
         groups[database_sg(name)] = SecurityGroup(database_sg(name), f"{env.app} {env.env} database {name}")
         if db.proxy:
@@ -82,7 +88,50 @@ def security_groups(env: EnvSpec) -> dict[str, SecurityGroup]:
             for port in ports:
                 groups[dst].ingress.append(Rule(port, src, f"from {svc.name}, which uses {used}"))
                 groups[src].egress.append(Rule(port, dst, f"to {used}"))
+    quota = load_data("cloudformation")["limits"]["sg_rules_default"]
     for sg in groups.values():
+        if sg.key.startswith("alb") and rule_count(sg, "out") > quota:
+            # One rule per service would pass the quota: one per port to the VPC instead. Each service's own
+            # group still admits only this load balancer, so nothing else becomes reachable.
+            sg.egress = [Rule(port, env.cidr, f"to the routed services on port {port}")
+                         for port in sorted({r.port for r in sg.egress})]
         sg.ingress.sort(key=lambda r: (r.port, r.peer))
         sg.egress.sort(key=lambda r: (r.port, r.peer))
     return dict(sorted(groups.items()))
+
+
+def rule_count(sg: SecurityGroup, direction: str) -> int:
+    """Rules AWS counts on ``sg`` in one direction: a group with no CIDR egress carries one placeholder egress
+    rule (render.network: CloudFormation would otherwise allow all outbound traffic)."""
+    if direction == "in":
+        return len(sg.ingress)
+    return len(sg.egress) + (0 if any(r.peer_is_cidr for r in sg.egress) else 1)
+
+
+def check_rule_counts(env: EnvSpec, groups: dict[str, SecurityGroup]) -> list[Diagnostic]:
+    """Warnings past the default rules-per-group quota; raises a located error past the most it can be raised to."""
+    limits = load_data("cloudformation")["limits"]
+    warnings, errors = [], []
+    for sg in groups.values():
+        for direction, count in (("inbound", rule_count(sg, "in")), ("outbound", rule_count(sg, "out"))):
+            if count <= limits["sg_rules_default"]:
+                continue
+            kind, _, name = sg.key.partition("-")
+            section = {"svc": "services", "db": "databases", "proxy": "databases", "cache": "caches",
+                       "efs": "services"}.get(kind)
+            where = env.locate((section, name)) if section else None
+            what = f"security group {sg.key} needs {count} {direction} rules"
+            if count > limits["sg_rules_max"]:
+                errors.append(Diagnostic(
+                    "error", f"{what}; a security group takes at most {limits['sg_rules_max']} a direction "
+                    f"(rules x {limits['security_groups_per_eni']} groups per network interface <= 1,000)", where,
+                    f"let fewer services use {name} directly (put one service in front of it), or split the app"))
+            else:
+                warnings.append(Diagnostic(
+                    "warning", f"{what}; AWS allows {limits['sg_rules_default']} a direction unless the quota "
+                    "'Inbound or outbound rules per security group' is raised", where,
+                    f"ask AWS for up to {limits['sg_rules_max']} rules per group before deploying, or let fewer "
+                    f"services use {name}"))
+    if errors:
+        raise InputError(errors)
+    return warnings

@@ -16,7 +16,7 @@ from moorage.render.context import StackContext
 from moorage.render.data import render_data
 from moorage.render.edge import render_cdn, render_edge
 from moorage.render.keys import render_keys, render_registry
-from moorage.render.network import render_network
+from moorage.render.network import render_network, render_security
 from moorage.render.observability import render_budget, render_observability
 from moorage.render.platform import render_platform
 from moorage.render.service import render_service
@@ -27,8 +27,13 @@ MANIFEST = "manifest.json"
 SHARED_STACKS: dict[str, Callable[[StackContext], None]] = {
     "network": render_network, "data": render_data, "platform": render_platform, "edge": render_edge,
     "observability": render_observability, "budget": render_budget, "keys": render_keys,
-    "registry": render_registry, "cdn": render_cdn,
+    "registry": render_registry, "cdn": render_cdn, "security": render_security,
 }
+
+
+def _renderer(key: str) -> Callable[[StackContext], None] | None:
+    # ``data-2``, ``edge-3`` ...: more stacks of one kind when one would pass CloudFormation's limits.
+    return SHARED_STACKS.get(key) or (SHARED_STACKS.get(key.rsplit("-", 1)[0]) if key[-1].isdigit() else None)
 
 
 @dataclass
@@ -40,7 +45,7 @@ class Synth:
     manifest: dict[str, Any]
 
     def template_text(self, key: str) -> str:
-        """The template of stack ``key`` as deterministic JSON text."""
+        """The template of stack ``key`` as deterministic JSON text (callers may have changed ``templates``)."""
         return to_json(self.templates[key])
 
 
@@ -54,16 +59,17 @@ def synthesize(plan: Plan) -> Synth:
     contexts: dict[str, StackContext] = {}
     for stack in plan.stacks:
         ctx = StackContext(plan, stack)
-        render = SHARED_STACKS.get(stack.key)
-        if render:
+        render = _renderer(stack.key)
+        if render and not stack.key.startswith("svc-"):
             render(ctx)
         else:
             render_service(ctx, next(s for s in plan.services.values() if s.stack == stack.key))
         contexts[stack.key] = ctx
     templates = {k: c.template.to_dict() for k, c in contexts.items()}
+    texts = {k: to_json(t) for k, t in templates.items()}  # once for the limits and the manifest
     _check_wiring(plan, contexts, templates)
-    _check_limits(templates)
-    return Synth(plan, templates, _manifest(plan, contexts, templates))
+    _check_limits(templates, texts)
+    return Synth(plan, templates, _manifest(plan, contexts, templates, texts))
 
 
 def _check_wiring(plan: Plan, contexts: dict[str, StackContext], templates: dict[str, dict[str, Any]]) -> None:
@@ -80,15 +86,17 @@ def _check_wiring(plan: Plan, contexts: dict[str, StackContext], templates: dict
                 raise RuntimeError(f"stack {key} reads {inp.stack} but is not ordered after it")
 
 
-def _check_limits(templates: dict[str, dict[str, Any]]) -> None:
+def _check_limits(templates: dict[str, dict[str, Any]], texts: dict[str, str]) -> None:
     limits = load_data("cloudformation")["limits"]
     problems = []
     for key, tpl in templates.items():
         counts = {"resources": len(tpl.get("Resources", {})), "outputs": len(tpl.get("Outputs", {})),
-                  "parameters": len(tpl.get("Parameters", {})), "template_bytes": len(to_json(tpl).encode())}
+                  "parameters": len(tpl.get("Parameters", {})), "template_bytes": len(texts[key].encode())}
+        hint = ("a service stack holds one service: trim its environment variables, uses and sidecars"
+                if key.startswith("svc-") else "split the app into smaller apps, or report this so moorage "
+                "splits the stack (docs/scale.md)")
         problems += [Diagnostic("error", f"stack {key} would have {n} {what.replace('_', ' ')}; "
-                                f"CloudFormation allows {limits[what]}", None,
-                                "split the app into smaller apps, or report this so moorage splits the stack")
+                                f"CloudFormation allows {limits[what]}", None, hint)
                      for what, n in counts.items() if n > limits[what]]
     if problems:
         raise InputError(problems)
@@ -120,7 +128,8 @@ def deploy_waves(plan: Plan) -> list[list[str]]:
     return waves
 
 
-def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str, dict[str, Any]],
+              texts: dict[str, str]) -> dict[str, Any]:
     env = plan.env
     stacks = []
     for stack in plan.stacks:
@@ -131,7 +140,7 @@ def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str
                 params.append({"name": inp.parameter, "from": {"build": inp.output}})
             else:
                 params.append({"name": inp.parameter, "from": {"stack": inp.stack, "output": inp.output}})
-        body = to_json(templates[stack.key])
+        body = texts[stack.key]
         stacks.append({
             "key": stack.key, "name": stack.name, "purpose": stack.purpose, "template": f"{stack.key}.json",
             "region": stack.region or env.region,

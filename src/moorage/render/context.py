@@ -11,6 +11,23 @@ from moorage import __version__
 from moorage.plan.model import Plan, StackPlan
 
 
+class UncappedTemplate(Template):
+    """A Template without troposphere's own caps: moorage checks CloudFormation's limits itself, with a located
+    error and a way out (plan.layout, render._check_limits), instead of a ValueError halfway through a stack."""
+
+    def add_resource(self, resource: Any) -> Any:
+        """Add a resource (no cap)."""
+        return self._update(self.resources, resource)
+
+    def add_output(self, output: Any) -> Any:
+        """Add an output (no cap)."""
+        return self._update(self.outputs, output)
+
+    def add_parameter(self, parameter: Any) -> Any:
+        """Add a parameter (no cap)."""
+        return self._update(self.parameters, parameter)
+
+
 @dataclass(frozen=True)
 class StackInput:
     """A parameter of one stack filled from another stack's output at deploy time."""
@@ -27,7 +44,7 @@ class StackContext:
 
     plan: Plan
     stack: StackPlan
-    template: Template = field(default_factory=Template)
+    template: Template = field(default_factory=UncappedTemplate)
     inputs: dict[str, StackInput] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

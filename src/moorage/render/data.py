@@ -14,7 +14,7 @@ from moorage.plan.model import BucketPlan, CachePlan, DatabasePlan, Plan, Volume
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
 from moorage.render.keys import key_arn
-from moorage.render.network import sg_id
+from moorage.render.network import group_ref
 
 # Characters left out of generated secrets that end up inside URLs or shell-quoted env values.
 URL_SAFE = {"ExcludePunctuation": True}
@@ -68,23 +68,30 @@ def _policies(retain: bool, snapshot: bool = True) -> dict[str, str]:
 
 
 def render_data(ctx: StackContext) -> None:
-    """Fill the data stack."""
+    """Fill a data stack (``data``, or ``data-2`` ... when the plan spread the data over several)."""
     plan = ctx.plan
+
+    def here(kind: str, name: str) -> bool:
+        return plan.home(kind, name) == ctx.stack.key
+
+    databases = [db for n, db in plan.databases.items() if here("db", n)]
+    caches = [c for n, c in plan.caches.items() if here("cache", n)]
     isolated = ctx.take("network", "IsolatedSubnets", as_list=True)
-    if plan.databases:
+    if databases:
         ctx.add(rds.DBSubnetGroup("DbSubnetGroup", DBSubnetGroupDescription=f"{plan.prefix} isolated subnets",
                                   SubnetIds=isolated, Tags=ctx.tags()))
-    for db in plan.databases.values():
+    for db in databases:
         _database(ctx, db)
-    if plan.caches:
+    if caches:
         ctx.add(elasticache.SubnetGroup("CacheSubnetGroup", Description=f"{plan.prefix} isolated subnets",
                                         SubnetIds=isolated, Tags=ctx.tags()))
-    for cache in plan.caches.values():
+    for cache in caches:
         _cache(ctx, cache)
-    for bucket in plan.buckets.values():
-        _bucket(ctx, plan, bucket)
-    for secret in plan.secrets.values():
-        if secret.spec.external:
+    for name, bucket in plan.buckets.items():
+        if here("bucket", name):
+            _bucket(ctx, plan, bucket)
+    for name, secret in plan.secrets.items():
+        if secret.spec.external or not here("secret", name):
             continue
         lid = logical_id("secret", secret.spec.name.lower())
         ctx.add(secretsmanager.Secret(
@@ -94,14 +101,15 @@ def render_data(ctx: StackContext) -> None:
             Tags=ctx.tags(), **_policies(plan.env.profile != "dev", snapshot=False)))
         ctx.give(secret_out(secret.spec.name), Ref(lid), f"ARN of secret {secret.spec.name}")
     for vol in plan.volumes:
-        if vol.persistent:
+        if vol.persistent and here("volume", vol.key):
             _volume(ctx, vol)
     for name, parameter in plan.parameters.items():
-        ctx.add(ssm.Parameter(logical_id("config", name.lower()), Name=parameter, Type="String",
-                              Value=plan.env.config[name], Description=f"{plan.prefix} setting {name}",
-                              Tags=ctx.tag_dict()))
+        if here("param", name):
+            ctx.add(ssm.Parameter(logical_id("config", name.lower()), Name=parameter, Type="String",
+                                  Value=plan.env.config[name], Description=f"{plan.prefix} setting {name}",
+                                  Tags=ctx.tag_dict()))
     for name, pool in sorted(plan.env.user_pools.items()):
-        if not pool.existing:
+        if not pool.existing and here("pool", name):
             _user_pool(ctx, name, pool)
 
 
@@ -175,7 +183,7 @@ def _proxy(ctx: StackContext, db: DatabasePlan, secret: Any) -> Any:
         RequireTLS=True, IdleClientTimeout=1800, RoleArn=GetAtt(f"{lid}ProxyRole", "Arn"),
         Auth=[rds.AuthFormat(AuthScheme="SECRETS", SecretArn=secret, IAMAuth="DISABLED")],
         VpcSubnetIds=ctx.take("network", "IsolatedSubnets", as_list=True),
-        VpcSecurityGroupIds=[ctx.take("network", sg_id(f"proxy-{d.name}"))],
+        VpcSecurityGroupIds=[group_ref(ctx, f"proxy-{d.name}")],
         Tags=ctx.tags()))
     members = {"DBClusterIdentifiers": [Ref(lid)]} if d.aurora else {"DBInstanceIdentifiers": [Ref(lid)]}
     ctx.add(rds.DBProxyTargetGroup(f"{lid}ProxyTargets", DBProxyName=Ref(f"{lid}Proxy"), TargetGroupName="default",
@@ -194,7 +202,7 @@ def _credentials_secret(ctx: StackContext, lid: str, name: str, template: str, k
 
 def _database(ctx: StackContext, db: DatabasePlan) -> None:
     d, lid = db.spec, logical_id("db", db.spec.name)
-    sg = ctx.take("network", sg_id(db.security_group))
+    sg = group_ref(ctx, db.security_group)
     credentials: dict[str, Any]
     if d.managed_password:
         # RDS creates the secret, encrypts it with the key and rotates it (every 7 days by default).
@@ -281,7 +289,7 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
 
 def _cache(ctx: StackContext, cache: CachePlan) -> None:
     c, lid = cache.spec, logical_id("cache", cache.spec.name)
-    sg = ctx.take("network", sg_id(cache.security_group))
+    sg = group_ref(ctx, cache.security_group)
     secret = _credentials_secret(ctx, f"{lid}Token", f"{ctx.plan.app}/{ctx.plan.env.env}/cache/{c.name}",
                                  "{}", "token", cache.retain)
     shape: dict[str, Any]
@@ -378,7 +386,7 @@ def _bucket(ctx: StackContext, plan: Plan, bucket: BucketPlan) -> None:
 def _volume(ctx: StackContext, vol: VolumePlan) -> None:
     lid = logical_id("efs", vol.key)
     private = ctx.take("network", "PrivateSubnets", as_list=True)
-    sg = ctx.take("network", sg_id(vol.security_group or ""))
+    sg = group_ref(ctx, vol.security_group or "")
     ctx.add(efs.FileSystem(
         lid, Encrypted=True, **_key(ctx), PerformanceMode="generalPurpose", ThroughputMode="elastic",
         BackupPolicy=efs.BackupPolicy(Status="ENABLED" if vol.retain else "DISABLED"),

@@ -10,13 +10,12 @@ from troposphere import elasticloadbalancingv2 as elb
 from moorage.data import load_data
 from moorage.plan.model import EdgePlan
 from moorage.render.context import StackContext
-from moorage.render.network import sg_id
+from moorage.render.network import group_ref
 
 
 def render_edge(ctx: StackContext) -> None:
-    """Fill the edge stack."""
-    edge = ctx.plan.edge
-    assert edge is not None
+    """Fill an edge stack (``edge``, or ``edge-2`` ... past 100 routes)."""
+    edge = ctx.plan.edge_of(ctx.stack.key)
     attrs = {"routing.http.drop_invalid_header_fields.enabled": "true",
              "deletion_protection.enabled": str(edge.deletion_protection).lower(),
              "idle_timeout.timeout_seconds": str(edge.idle_timeout)}
@@ -28,7 +27,8 @@ def render_edge(ctx: StackContext) -> None:
         depends.append("AccessLogBucketPolicy")
     ctx.add(elb.LoadBalancer(
         "LoadBalancer", Type="application", Scheme="internet-facing", IpAddressType="ipv4",
-        Subnets=ctx.take("network", "PublicSubnets", as_list=True), SecurityGroups=[ctx.take("network", sg_id("alb"))],
+        Subnets=ctx.take("network", "PublicSubnets", as_list=True),
+        SecurityGroups=[group_ref(ctx, edge.security_group)],
         LoadBalancerAttributes=[elb.LoadBalancerAttributes(Key=k, Value=v) for k, v in sorted(attrs.items())],
         Tags=ctx.tags(), **({"DependsOn": depends} if depends else {})))
     not_found = elb.Action(Type="fixed-response", FixedResponseConfig=elb.FixedResponseConfig(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, ec2, iam, logs
 
-from moorage.plan.model import Rule, SecurityGroup
+from moorage.plan.model import PlacedRule, Rule, SecurityGroup
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
 from moorage.render.keys import key_arn
@@ -66,15 +66,53 @@ def render_network(ctx: StackContext) -> None:
     if net.flow_logs:
         _flow_logs(ctx, vpc)
 
-    for sg in plan.security_groups.values():
-        _security_group(ctx, vpc, sg)
+    _security_groups(ctx, Ref(vpc))
 
     ctx.give("VpcId", Ref(vpc))
     ctx.give("VpcCidr", GetAtt(vpc, "CidrBlock"))
     for tier, ids in subnet_ids.items():
         ctx.give(f"{tier.title()}Subnets", Join(",", ids), f"{tier} subnet ids")
     for sg in plan.security_groups.values():
-        ctx.give(sg_id(sg.key), Ref(sg_id(sg.key)), sg.description)
+        if plan.home("sg", sg.key) == ctx.stack.key:
+            ctx.give(sg_id(sg.key), Ref(sg_id(sg.key)), sg.description)
+
+
+def render_security(ctx: StackContext) -> None:
+    """Fill a security stack (``security``, ``security-2`` ...): the groups the plan put there."""
+    _security_groups(ctx, ctx.take("network", "VpcId"))
+    for sg in ctx.plan.security_groups.values():
+        if ctx.plan.home("sg", sg.key) == ctx.stack.key:
+            ctx.give(sg_id(sg.key), Ref(sg_id(sg.key)), sg.description)
+
+
+def group_ref(ctx: StackContext, key: str) -> Ref:
+    """The id of security group ``key``: a Ref in its own stack, else a parameter from its stack's output."""
+    home = ctx.plan.home("sg", key)
+    return Ref(sg_id(key)) if home == ctx.stack.key else ctx.take(home, sg_id(key))
+
+
+def _security_groups(ctx: StackContext, vpc: object) -> None:
+    plan = ctx.plan
+    for sg in plan.security_groups.values():
+        if plan.home("sg", sg.key) == ctx.stack.key:
+            _security_group(ctx, vpc, sg, with_rules=not plan.placed_rules)
+    render_rules(ctx, plan.placed_rules.get(ctx.stack.key, []))
+
+
+def render_rules(ctx: StackContext, placed: list[PlacedRule]) -> None:
+    """Group-to-group rules the plan put in this stack (separate resources: groups may refer to each other)."""
+    for p in placed:
+        _rule(ctx, p.group, p.direction, p.rule)
+
+
+def _rule(ctx: StackContext, group: str, direction: str, r: Rule) -> None:
+    lid = sg_id(group)
+    peer_id = group_ref(ctx, r.peer)
+    peer = {"SourceSecurityGroupId" if direction == "in" else "DestinationSecurityGroupId": peer_id}
+    kind = ec2.SecurityGroupIngress if direction == "in" else ec2.SecurityGroupEgress
+    ctx.add(kind(logical_id(lid, direction, r.peer, str(r.port)), GroupId=group_ref(ctx, group),
+                 IpProtocol=r.protocol, FromPort=r.port, ToPort=r.to_port or r.port, Description=r.description,
+                 **peer))
 
 
 def _flow_logs(ctx: StackContext, vpc: ec2.VPC) -> None:
@@ -97,22 +135,21 @@ def _flow_logs(ctx: StackContext, vpc: ec2.VPC) -> None:
                         DeliverLogsPermissionArn=GetAtt(role, "Arn"), Tags=ctx.tags()))
 
 
-def _security_group(ctx: StackContext, vpc: ec2.VPC, sg: SecurityGroup) -> None:
+def _security_group(ctx: StackContext, vpc: object, sg: SecurityGroup, with_rules: bool = True) -> None:
     lid = sg_id(sg.key)
     # With no egress rule CloudFormation allows all outbound traffic: this rule matches nothing instead.
     egress = [_inline(r) for r in sg.egress if r.peer_is_cidr] or [
         {"CidrIp": "255.255.255.255/32", "IpProtocol": "icmp", "FromPort": 252, "ToPort": 86,
          "Description": "no outbound traffic except the rules below"}]
-    ctx.add(ec2.SecurityGroup(lid, GroupDescription=sg.description, VpcId=Ref(vpc), SecurityGroupEgress=egress,
+    ctx.add(ec2.SecurityGroup(lid, GroupDescription=sg.description, VpcId=vpc, SecurityGroupEgress=egress,
                               SecurityGroupIngress=[_inline(r) for r in sg.ingress if r.peer_is_cidr],
                               Tags=ctx.tags(Name=ctx.name(sg.key))))
+    if not with_rules:
+        return  # the plan placed them in the stacks that need them (plan.layout)
     # Group-to-group rules are separate resources so that groups can refer to each other without cycles.
     for direction, rules in (("in", sg.ingress), ("out", sg.egress)):
         for r in (r for r in rules if not r.peer_is_cidr):
-            peer = {"SourceSecurityGroupId" if direction == "in" else "DestinationSecurityGroupId": Ref(sg_id(r.peer))}
-            kind = ec2.SecurityGroupIngress if direction == "in" else ec2.SecurityGroupEgress
-            ctx.add(kind(logical_id(lid, direction, r.peer, str(r.port)), GroupId=Ref(lid), IpProtocol=r.protocol,
-                         FromPort=r.port, ToPort=r.to_port or r.port, Description=r.description, **peer))
+            _rule(ctx, sg.key, direction, r)
 
 
 def _inline(r: Rule) -> dict[str, object]:

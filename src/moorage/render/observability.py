@@ -14,15 +14,22 @@ from moorage.render.service import alarm_resource
 
 
 def render_observability(ctx: StackContext) -> None:
-    """Fill the observability stack."""
+    """Fill an observability stack (``observability``, or ``-2`` ... when the plan spread alarms and dashboards)."""
     plan = ctx.plan
+    alarms = [a for a in plan.alarms if plan.homes.get(f"alarm:{a.key}", "observability") == ctx.stack.key]
     refs: dict[str, Any] = {}
-    if plan.edge and any("@alb" in a.dimensions.values() for a in plan.alarms):
+    if plan.edge and any("@alb" in a.dimensions.values() for a in alarms):
         refs["@alb"] = ctx.take("edge", "LoadBalancerFullName")
-    for alarm in plan.alarms:
+    for e in plan.edges[1:]:
+        if any(f"@alb:{e.key}" in a.dimensions.values() for a in alarms):
+            refs[f"@alb:{e.key}"] = ctx.take(e.key, "LoadBalancerFullName",
+                                             parameter=logical_id(e.key, "LoadBalancerFullName"))
+    for alarm in alarms:
         ctx.add(alarm_resource(ctx, alarm, refs))
     if plan.env.dashboard:
-        ctx.add(cloudwatch.Dashboard("Dashboard", DashboardName=ctx.name("overview"), DashboardBody=_dashboard(ctx)))
+        part = ctx.stack.key.rsplit("-", 1)[-1] if ctx.stack.key[-1].isdigit() else ""
+        ctx.add(cloudwatch.Dashboard("Dashboard", DashboardName=ctx.name("overview", *([part] if part else [])),
+                                     DashboardBody=_dashboard(ctx)))
 
 
 def render_budget(ctx: StackContext) -> None:
@@ -57,7 +64,8 @@ def _dashboard(ctx: StackContext) -> Sub:
                         "properties": {"title": title, "region": "${AWS::Region}", "stat": stat, "period": 300,
                                        "metrics": metrics}})
 
-    running = [s for s in plan.services.values() if s.spec.kind in ("web", "service", "worker")]
+    running = [s for s in plan.services.values() if s.spec.kind in ("web", "service", "worker")
+               and plan.homes.get(f"dash:{s.spec.name}", "observability") == ctx.stack.key]
     for i, sp in enumerate(running):
         variables[f"Svc{i}"] = ctx.take(sp.stack, "ServiceName", parameter=logical_id(sp.spec.name, "service", "name"))
     cpu = [["AWS/ECS", "CPUUtilization", "ClusterName", "${Cluster}", "ServiceName", f"${{Svc{i}}}"]
@@ -67,17 +75,17 @@ def _dashboard(ctx: StackContext) -> Sub:
     if cpu:
         widget("Service CPU %", cpu)
         widget("Service memory %", mem)
-    if plan.edge:
+    if plan.edge and ctx.stack.key == "observability":
         variables["Alb"] = ctx.take("edge", "LoadBalancerFullName")
         widget("Requests", [["AWS/ApplicationELB", "RequestCount", "LoadBalancer", "${Alb}"]], "Sum")
         widget("Latency (s)", [["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", "${Alb}"]])
         widget("5XX", [["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", "${Alb}"],
                        ["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "LoadBalancer", "${Alb}"]], "Sum")
-    for name, db in plan.databases.items():
+    for name, db in plan.databases.items() if ctx.stack.key == "observability" else ():
         dim = "DBClusterIdentifier" if db.spec.aurora else "DBInstanceIdentifier"
         widget(f"Database {name}", [["AWS/RDS", "CPUUtilization", dim, db.identifier],
                                     ["AWS/RDS", "DatabaseConnections", dim, db.identifier]])
-    for name, cache in plan.caches.items():
+    for name, cache in plan.caches.items() if ctx.stack.key == "observability" else ():
         member = cache_member(cache.identifier, cache.spec.cluster_mode)
         widget(f"Cache {name}", [["AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", member],
                                  ["AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", member]])

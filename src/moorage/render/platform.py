@@ -91,7 +91,7 @@ def _execution_policy(ctx: StackContext) -> dict[str, Any]:
     ]
     secrets = [Sub(account.format(svc="secretsmanager") + f":secret:{plan.app}/{plan.env.env}/*")]
     secrets += sorted(s.spec.external for s in plan.secrets.values() if s.spec.external)  # type: ignore[misc]
-    secrets += [ctx.take("data", db_out(n, "secret")) for n, d in sorted(plan.databases.items())
+    secrets += [ctx.take(plan.home("db", n), db_out(n, "secret")) for n, d in sorted(plan.databases.items())
                 if d.spec.managed_password]
     statements.append({"Sid": "Secrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
                        "Resource": secrets})

@@ -13,7 +13,7 @@ from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext, StackInput
 from moorage.render.data import bucket_out, cache_out, db_out, pool_out, secret_out, volume_out
 from moorage.render.keys import key_arn
-from moorage.render.network import sg_id
+from moorage.render.network import group_ref, render_rules
 from moorage.render.platform import ASSUME_ECS_TASKS
 from moorage.spec.models import Sidecar
 
@@ -32,7 +32,8 @@ def render_service(ctx: StackContext, sp: ServicePlan) -> None:
     for vol in (v for v in ctx.plan.volumes if v.service == svc.name):
         if vol.persistent:
             volumes.append(ecs.Volume(Name=vol.key, EFSVolumeConfiguration=ecs.EFSVolumeConfiguration(
-                FilesystemId=ctx.take("data", volume_out(vol.key)), TransitEncryption="ENABLED")))
+                FilesystemId=ctx.take(ctx.plan.home("volume", vol.key), volume_out(vol.key)),
+                TransitEncryption="ENABLED")))
         else:
             volumes.append(ecs.Volume(Name=vol.key))  # task storage: writable even with a read-only root
     sidecars = [_sidecar(name, car, log_group) for name, car in sorted(svc.sidecars.items())]
@@ -50,9 +51,11 @@ def render_service(ctx: StackContext, sp: ServicePlan) -> None:
     ctx.give("TaskDefinitionArn", Ref("TaskDefinition"))
     ctx.give("LogGroupName", Ref(log_group))
     if svc.kind == "job":
+        render_rules(ctx, ctx.plan.placed_rules.get(ctx.stack.key, []))
         return  # run by the deployer before each deploy (manifest: before_deploy_jobs)
+    render_rules(ctx, ctx.plan.placed_rules.get(ctx.stack.key, []))
     network = ecs.AwsvpcConfiguration(Subnets=ctx.take("network", "PrivateSubnets", as_list=True),
-                                      SecurityGroups=[ctx.take("network", sg_id(sp.security_group or ""))],
+                                      SecurityGroups=[group_ref(ctx, sp.security_group or "")],
                                       AssignPublicIp="DISABLED")
     if svc.kind == "scheduled":
         _schedule(ctx, sp, network)
@@ -72,19 +75,19 @@ def _ref_value(ctx: StackContext, ref: EnvRef) -> Any:
     if ref.kind == "database":
         db = plan.databases[ref.target].spec
         literal = {"name": db.dbname, "user": db.username, "engine": db.engine}
-        return literal.get(ref.attribute) or ctx.take("data", db_out(ref.target, ref.attribute))
+        return literal.get(ref.attribute) or ctx.take(plan.home("db", ref.target), db_out(ref.target, ref.attribute))
     if ref.kind == "cache":
-        return ctx.take("data", cache_out(ref.target, ref.attribute))
+        return ctx.take(plan.home("cache", ref.target), cache_out(ref.target, ref.attribute))
     if ref.kind == "bucket":
         if ref.attribute == "region":
             return Ref("AWS::Region")
-        return ctx.take("data", bucket_out(ref.target, ref.attribute))
+        return ctx.take(plan.home("bucket", ref.target), bucket_out(ref.target, ref.attribute))
     if ref.kind == "user_pool":
         pool = plan.env.user_pools[ref.target]
         if pool.existing:
             literal = {"arn": pool.existing, "id": pool.existing.rsplit("/", 1)[-1], "client_id": pool.client_id or ""}
             return literal[ref.attribute]
-        return ctx.take("data", pool_out(ref.target, ref.attribute))
+        return ctx.take(plan.home("pool", ref.target), pool_out(ref.target, ref.attribute))
     other = plan.services[ref.target].spec
     host = f"{other.name}.{plan.namespace}"
     return {"host": host, "port": str(other.port), "url": f"http://{host}:{other.port}"}[ref.attribute]
@@ -96,11 +99,12 @@ def _secret_value(ctx: StackContext, value: SecretValue) -> Any:
                    + ctx.plan.parameters[value.target])
     if value.kind == "app-secret":
         external = ctx.plan.secrets[value.target].spec.external
-        return external or ctx.take("data", secret_out(value.target))
+        return external or ctx.take(ctx.plan.home("secret", value.target), secret_out(value.target))
     out = db_out if value.kind == "database" else cache_out
+    home = ctx.plan.home("db" if value.kind == "database" else "cache", value.target)
     if value.attribute == "url":
-        return ctx.take("data", out(value.target, "url"))
-    holder = ctx.take("data", out(value.target, "secret" if value.kind == "database" else "token"))
+        return ctx.take(home, out(value.target, "url"))
+    holder = ctx.take(home, out(value.target, "secret" if value.kind == "database" else "token"))
     return Sub("${S}:" + str(value.attribute) + "::", S=holder)
 
 
@@ -176,7 +180,7 @@ def _task_role(ctx: StackContext, sp: ServicePlan) -> None:
             elif kind == "user-pool":
                 resources.append(_ref_value(ctx, EnvRef("user_pool", name, "arn")))
             else:
-                arn = ctx.take("data", bucket_out(name, "arn"))
+                arn = ctx.take(ctx.plan.home("bucket", name), bucket_out(name, "arn"))
                 resources.append(Sub("${A}/*", A=arn) if kind == "bucket-objects" else arn)
         statements.append({"Sid": perm.sid, "Effect": "Allow", "Action": list(perm.actions), "Resource": resources})
     policies = [iam.Policy(PolicyName="uses", PolicyDocument={"Version": "2012-10-17", "Statement": statements})] \
@@ -201,7 +205,7 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
             TargetGroupAttributes=[elb.TargetGroupAttribute(Key="deregistration_delay.timeout_seconds", Value="30")],
             Tags=ctx.tags()))
         ctx.add(elb.ListenerRule(
-            "ListenerRule", ListenerArn=ctx.take("edge", "ListenerArn"), Priority=sp.route.priority,
+            "ListenerRule", ListenerArn=ctx.take(sp.route.edge, "ListenerArn"), Priority=sp.route.priority,
             Conditions=[elb.Condition(Field="path-pattern", PathPatternConfig=elb.PathPatternConfig(
                 Values=[sp.route.path]))],
             Actions=[elb.ListenerRuleAction(Type="forward", TargetGroupArn=Ref("TargetGroup"))]))
@@ -231,7 +235,7 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
     if svc.scaling:
         _scaling(ctx, sp, cluster)
     for alarm in sp.alarms:
-        _alarm(ctx, alarm, cluster)
+        _alarm(ctx, sp, alarm, cluster)
 
 
 def _capacity(sp: ServicePlan, item: Any, keep_base: bool = False) -> dict[str, Any]:
@@ -278,11 +282,11 @@ def alarm_resource(ctx: StackContext, alarm: AlarmPlan, refs: dict[str, Any]) ->
         TreatMissingData=alarm.treat_missing, AlarmActions=[topic], OKActions=[topic])
 
 
-def _alarm(ctx: StackContext, alarm: AlarmPlan, cluster: Ref) -> None:
+def _alarm(ctx: StackContext, sp: ServicePlan, alarm: AlarmPlan, cluster: Ref) -> None:
     refs: dict[str, Any] = {"@cluster": cluster, "@service": GetAtt("Service", "Name")}
     if "@tg" in alarm.dimensions.values():
         refs["@tg"] = GetAtt("TargetGroup", "TargetGroupFullName")
-        refs["@alb"] = ctx.take("edge", "LoadBalancerFullName")
+        refs["@alb"] = ctx.take(sp.route.edge if sp.route else "edge", "LoadBalancerFullName")
     ctx.add(alarm_resource(ctx, alarm, refs))
 
 
