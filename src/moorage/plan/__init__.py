@@ -18,6 +18,7 @@ from moorage.plan.model import (
 from moorage.plan.naming import physical_name
 from moorage.plan.network import network_plan
 from moorage.plan.observability import service_alarms, shared_alarms
+from moorage.plan.release import release_plan
 from moorage.plan.security import cache_sg, database_sg, security_groups, service_sg, volume_sg
 from moorage.plan.wiring import service_environment, task_permissions
 from moorage.resolve.environment import Decision, EnvSpec
@@ -44,6 +45,7 @@ def build_plan(env: EnvSpec) -> Plan:
             spec=svc, stack=f"svc-{name}", security_group=service_sg(name), env=plain, secrets=secrets,
             permissions=task_permissions(env, svc), discovery=svc.port is not None, route=route,
             alarms=service_alarms(env, svc), log_group=f"/moorage/{env.app}/{env.env}/{name}", retain_logs=retain,
+            release=release_plan(env, svc, route, decisions),
         )
         if svc.spot:
             decisions.append(Decision(f"services.{name}.capacity", "FARGATE_SPOT",
