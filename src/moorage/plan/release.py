@@ -54,7 +54,7 @@ def release_plan(env: EnvSpec, svc: ResolvedService, route: RouteRule | None,
         smoke = data["smoke"]
         name = physical_name(prefix, svc.name, "smoke", limit=64)
         plan.smoke = SmokeHook(rel.smoke, name, f"/aws/lambda/{name}", str(smoke["stage"]), str(smoke["runtime"]),
-                               int(smoke["timeout_seconds"]), int(smoke["log_retention_days"]))
+                               int(smoke["timeout_seconds"]), env.log_retention)
         decisions.append(Decision(f"{topic}.smoke", f"{rel.smoke} at {smoke['stage']}",
                                   "a Lambda hook calls the test listener rule after test traffic moved and before "
                                   "production traffic does; any status but 2xx/3xx fails it and ECS rolls back"))

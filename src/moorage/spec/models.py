@@ -551,7 +551,7 @@ class EnvironmentOverride(Strict):
     cdn: bool | dict[str, Any] | None = None
     config: dict[EnvName, EnvValue] = Field(default_factory=dict)
     registry: dict[str, Any] | None = None
-    deploy: dict[str, Any] | None = None
+    deploy: dict[str, Any] | None = Field(default=None, description="release settings here (keys of `deploy:`)")
 
 
 class AppSpec(Strict):
