@@ -141,7 +141,8 @@ def test_strategy_templates_hold_what_it_needs(tmp_path: Path, strategy: str) ->
     assert fn["Environment"]["Variables"]["SMOKE_URL"] == {"Fn::Join": ["", [{"Ref": "Url"}, "/health/ready"]]}
     assert fn["LoggingConfig"] == {"LogGroup": {"Ref": "SmokeLogGroup"}}
     log_group = web["Resources"]["SmokeLogGroup"]["Properties"]
-    assert log_group["LogGroupName"] == f"/aws/lambda/{fn['FunctionName']}" and log_group["RetentionInDays"] == synth.plan.env.log_retention
+    assert log_group["LogGroupName"] == f"/aws/lambda/{fn['FunctionName']}"
+    assert log_group["RetentionInDays"] == synth.plan.env.log_retention
     smoke_policy = web["Resources"]["SmokeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     assert [s["Action"] for s in smoke_policy] == [["logs:CreateLogStream", "logs:PutLogEvents"]]
     assert "SmokeLogGroup" not in json.dumps(smoke_policy) and fn["FunctionName"] in json.dumps(smoke_policy)
