@@ -99,8 +99,12 @@ def build_plan(env: EnvSpec) -> Plan:
         stacks.append(StackPlan("cdn", f"{prefix}-cdn", "CloudFront distribution, its certificate and DNS name",
                                 ["edge"], None if env.region == "us-east-1" else "us-east-1"))
     exec_log_group = f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None
+    jobs = [sp.stack for sp in services.values() if sp.spec.kind == "job"]
     for name, sp in services.items():
         deps = ["network", "platform"] + (["data"] if has_data else []) + (["edge"] if sp.route else []) + keys
+        if sp.spec.kind != "job":
+            # Before-deploy jobs gate the release: no service stack deploys before they ran and succeeded.
+            deps += jobs
         if name in repositories:
             deps.append("registry")  # its image is pushed to a repository of the registry stack first
         stacks.append(StackPlan(sp.stack, physical_name(prefix, "svc", name, limit=128),

@@ -174,8 +174,9 @@ def smoke_hook(ctx: StackContext, sp: ServicePlan) -> ecs.DeploymentLifecycleHoo
     assert release is not None and release.smoke is not None and release.test_rule is not None
     smoke, test = release.smoke, release.test_rule
     key = {"KmsKeyId": key_arn(ctx)} if ctx.plan.customer_key else {}
+    keep = "Retain" if sp.retain_logs else "Delete"  # as the service's own logs: evidence outlives the stack
     ctx.add(logs.LogGroup("SmokeLogGroup", LogGroupName=smoke.log_group, RetentionInDays=smoke.log_retention, **key,
-                          DeletionPolicy="Delete", UpdateReplacePolicy="Delete"))
+                          DeletionPolicy=keep, UpdateReplacePolicy=keep))
     log_arn = Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" + smoke.log_group + ":*")
     ctx.add(iam.Role(
         "SmokeRole", AssumeRolePolicyDocument=ASSUME_LAMBDA,
