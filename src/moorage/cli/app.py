@@ -30,6 +30,7 @@ from moorage import __version__, api
 from moorage.cli.check import check, rules
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
+from moorage.cli.release import history, rollback
 from moorage.errors import Diagnostic, InputError
 from moorage.plan import Plan
 from moorage.render import MANIFEST, write_synth
@@ -249,6 +250,8 @@ app.add_typer(local_app, name="local", help="the embedded AWS emulator (moto) be
 app.command("cost")(cost)
 app.command("check")(check)
 app.command("rules")(rules)
+app.command("history")(history)
+app.command("rollback")(rollback)
 app.add_typer(prices_app, name="prices", help="the price catalog behind `moorage cost`")
 
 
