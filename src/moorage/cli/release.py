@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from moorage.cli.deploy import (
     AwsProfileOpt,
@@ -95,15 +94,16 @@ def history(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsPro
     if not records:
         out.print(f"no release of {synth.manifest['app']}/{env} is recorded on {target.describe()}")
         return
-    table = Table(title=f"Releases of {synth.manifest['app']}/{env}", title_justify="left")
-    for col in ("#", "when", "who", "commit", "what", "images", "outcome", "took"):
-        table.add_column(col)
+    out.rule(f"releases of {synth.manifest['app']}/{env} on {target.describe()}")
     for r in reversed(records):
-        what = f"rollback to {r.rollback_to}" if r.kind == "rollback" else (", ".join(r.changed) or "-")
-        images = "\n".join(f"{s}={i}" for s, i in sorted(r.images.items()))
-        table.add_row(str(r.number), r.started.replace("+00:00", "Z"), r.caller.rsplit("/", 1)[-1],
-                      r.commit or "-", what, images or "-", r.outcome, f"{r.duration_seconds:.0f}s")
-    out.print(table)
+        what = f"rollback to {r.rollback_to}" if r.kind == "rollback" else "changed: " + (", ".join(r.changed) or "-")
+        out.print(f"#{r.number}  {r.started.replace('+00:00', 'Z')}  {r.outcome}  {r.duration_seconds:.0f}s  "
+                  f"by {r.caller}  commit {r.commit or '-'}  {what}")
+        for name, image in sorted(r.images.items()):
+            out.print(f"    {name}={image}")
+        for m in r.migrations:
+            if m.result:
+                out.print(f"    migration {m.service}: {m.result}")
 
 
 def rollback(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
