@@ -28,6 +28,7 @@ from rich.table import Table
 
 from moorage import __version__, api
 from moorage.cli.check import check, rules
+from moorage.cli.ci import ci_app
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.release import history, rollback
@@ -252,6 +253,7 @@ app.command("check")(check)
 app.command("rules")(rules)
 app.command("history")(history)
 app.command("rollback")(rollback)
+app.add_typer(ci_app, name="ci", help="generated CI/CD (GitHub Actions, GitLab CI) with OIDC roles")
 app.add_typer(prices_app, name="prices", help="the price catalog behind `moorage cost`")
 
 
