@@ -108,6 +108,8 @@ def test_workflow_shape() -> None:
     assert any("moorage cost moorage.yml --fail-over 770" in s for s in steps)
     assert any(s.startswith("moorage diff moorage.yml --env staging") for s in steps)
     assert sum("gh pr comment" in s for s in steps) == 1, "one comment, edited on each push"
+    verdict = next(s for s in review["jobs"]["review"]["steps"] if s.get("name") == "verdict")
+    assert all(f"steps.{step}.outcome == 'failure'" in verdict["if"] for step in ("check", "cost", "diff"))
     assert review["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
     jobs = deploy["jobs"]
     assert list(jobs) == ["deploy-staging", "deploy-prod"]

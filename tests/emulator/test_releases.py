@@ -79,6 +79,8 @@ def test_release_history_rollback_and_migration_gate(cli: typer.Typer, aws: Aws,
     first = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"])
     assert first.exit_code == 0, first.output
     assert "release 1 succeeded" in first.output
+    unchanged = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"])
+    assert unchanged.exit_code == 0 and "No changes" in unchanged.output and "release" not in unchanged.output
     task_v1, image = _service(aws, "api")
     assert image == "ghcr.io/acme/api:1.0.0"
     data_before = _updated(aws, "relapp-dev-data")

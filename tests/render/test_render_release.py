@@ -74,6 +74,9 @@ def test_strategy_templates_hold_what_it_needs(tmp_path: Path, strategy: str) ->
     assert config["Alarms"] == {"AlarmNames": sorted(config["Alarms"]["AlarmNames"], key=lambda n: (
         ["5xx", "latency", "unhealthy"].index(n.rsplit("-", 1)[1]))), "Enable": True, "Rollback": True}
     assert sorted(config["Alarms"]["AlarmNames"]) == names
+    five = next(a["Properties"] for a in alarms.values() if a["Properties"].get("AlarmName", "").endswith("-5xx"))
+    assert (five["Threshold"], five["EvaluationPeriods"], five["ComparisonOperator"]) == (
+        5, 2, "GreaterThanOrEqualToThreshold")
     if strategy == "rolling":
         assert sorted(groups) == ["TargetGroup"]
         assert sorted(rules) == ["ListenerRule"]
