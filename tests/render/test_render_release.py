@@ -132,6 +132,13 @@ def test_strategy_templates_hold_what_it_needs(tmp_path: Path, strategy: str) ->
                           for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "TargetGroup"}
         assert groups_watched == {"TargetGroup", "AlternateTargetGroup"}
         assert [q["Expression"] for q in alarm["Metrics"] if q.get("ReturnData")][0].endswith("([primary, alternate])")
+    # the service's own target-group alarms watch both groups too: the idle one has no healthy host after a swap
+    healthy = web["Resources"]["AlarmHealthy"]["Properties"]
+    assert "Dimensions" not in healthy
+    assert {d["Value"]["Fn::GetAtt"][0] for q in healthy["Metrics"] if "MetricStat" in q
+            for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "TargetGroup"} == {
+        "TargetGroup", "AlternateTargetGroup"}
+    assert next(q["Expression"] for q in healthy["Metrics"] if q.get("ReturnData")) == "SUM([primary, alternate])"
     # smoke: a pre-traffic hook, inline code, its own log group, least privilege
     hook = config["LifecycleHooks"]
     assert hook == [{"HookTargetArn": {"Fn::GetAtt": ["SmokeFunction", "Arn"]},

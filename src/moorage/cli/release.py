@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from botocore.exceptions import ClientError
 from rich.console import Console
 from rich.markup import escape
 
@@ -73,9 +74,14 @@ def record_deploy(target: Target, synth: Synth, result: DeployResult, started: d
     if result.unchanged:
         return None
     stacks = {k: o.action for k, o in result.outcomes.items()}
-    record, where = record_release(target, synth.manifest, kind="deploy", started=started, ok=result.ok,
-                                   stacks=stacks, commit=commit, spec=spec_hash(spec), reversible=_reversible(synth),
-                                   job_results=_job_results(synth, result))
+    try:
+        record, where = record_release(target, synth.manifest, kind="deploy", started=started, ok=result.ok,
+                                       stacks=stacks, commit=commit, spec=spec_hash(spec),
+                                       reversible=_reversible(synth), job_results=_job_results(synth, result))
+    except ClientError as exc:
+        # The deploy itself is done (or failed) already: say the record is missing rather than fail it.
+        err.print(f"[yellow]the release was not recorded: {escape(str(exc))}[/yellow]", markup=True)
+        return None
     if not as_json:
         out.print(f"release {record.number} {record.outcome}: recorded in {where}")
     return record

@@ -19,7 +19,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from moorage.deploy.artifacts import artifacts_bucket
+from moorage.data import load_data
+from moorage.deploy.artifacts import artifacts_bucket, upload_template
 from moorage.deploy.changes import blocking, classify
 from moorage.deploy.session import Target
 from moorage.deploy.stacks import (
@@ -421,10 +422,16 @@ def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseSto
         if bad:
             raise RollbackRefused(f"{service}: going back would replace or remove "
                                   + ", ".join(c.logical_id for c in bad) + ", which hold data")
-        body = json.dumps(template, indent=2, sort_keys=True)
+        body: str | None = json.dumps(template, indent=2, sort_keys=True)
+        url = None
         tags = {t: v for t, v in state.tags.items()}
+        if body is not None and len(body.encode()) > load_data("cloudformation")["limits"]["inline_template_bytes"]:
+            digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+            url = upload_template(target, target.region_for(entry["region"]),
+                                  f"{store.app}/{store.env}/{key}-{digest}.json", body, tags)
+            body = None
         try:
-            cs = create_change_set(cf, entry["name"], body, None, params, tags, "UPDATE",
+            cs = create_change_set(cf, entry["name"], body, url, params, tags, "UPDATE",
                                    f"moorage rollback of {plan.current.app}/{plan.current.environment} to release "
                                    f"{plan.target.number}", poll=min(poll, 1.0))
         except ChangeSetError as exc:

@@ -18,7 +18,7 @@ from moorage.plan.model import (
 from moorage.plan.naming import physical_name
 from moorage.plan.network import network_plan
 from moorage.plan.observability import service_alarms, shared_alarms
-from moorage.plan.release import release_plan
+from moorage.plan.release import release_plan, watch_both_target_groups
 from moorage.plan.security import cache_sg, database_sg, security_groups, service_sg, volume_sg
 from moorage.plan.wiring import service_environment, task_permissions
 from moorage.resolve.environment import Decision, EnvSpec
@@ -47,6 +47,7 @@ def build_plan(env: EnvSpec) -> Plan:
             alarms=service_alarms(env, svc), log_group=f"/moorage/{env.app}/{env.env}/{name}", retain_logs=retain,
             release=release_plan(env, svc, route, decisions),
         )
+        watch_both_target_groups(services[name].alarms, services[name].release)
         if svc.spot:
             decisions.append(Decision(f"services.{name}.capacity", "FARGATE_SPOT",
                                       "spot: true (interruptible, about 70% cheaper)"))

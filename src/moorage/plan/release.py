@@ -59,3 +59,13 @@ def release_plan(env: EnvSpec, svc: ResolvedService, route: RouteRule | None,
                                   "a Lambda hook calls the test listener rule after test traffic moved and before "
                                   "production traffic does; any status but 2xx/3xx fails it and ECS rolls back"))
     return plan
+
+
+def watch_both_target_groups(alarms: list[AlarmPlan], release: ReleasePlan | None) -> None:
+    """With two target groups either may hold the serving version: target-group alarms watch both at once
+    (otherwise the idle group's "no healthy host" would alarm after every swap)."""
+    if release is None or not release.shifts_traffic:
+        return
+    for alarm in alarms:
+        if "@tg" in alarm.dimensions.values():
+            alarm.combine = "SUM" if alarm.statistic in ("Sum", "Minimum") else "MAX"

@@ -129,10 +129,7 @@ def deployment_configuration(ctx: StackContext, sp: ServicePlan) -> ecs.Deployme
         props["LinearConfiguration"] = ecs.LinearConfiguration(
             StepPercent=release.linear_percent, StepBakeTimeInMinutes=release.linear_step_minutes)
     if release.alarms:
-        refs = {"@tg": GetAtt("TargetGroup", "TargetGroupFullName"),
-                "@alb": ctx.take("edge", "LoadBalancerFullName")}
-        if release.shifts_traffic:
-            refs["@tg-alternate"] = GetAtt("AlternateTargetGroup", "TargetGroupFullName")
+        refs = target_group_refs(ctx, sp)
         for alarm in release.alarms:
             ctx.add(deployment_alarm(ctx, alarm, refs))
         props["Alarms"] = ecs.DeploymentAlarms(AlarmNames=[a.name for a in release.alarms], Enable=True,
@@ -142,11 +139,21 @@ def deployment_configuration(ctx: StackContext, sp: ServicePlan) -> ecs.Deployme
     return ecs.DeploymentConfiguration(**props)
 
 
+def target_group_refs(ctx: StackContext, sp: ServicePlan) -> dict[str, Any]:
+    """What '@tg', '@tg-alternate' and '@alb' stand for in a service stack's alarm dimensions."""
+    refs = {"@tg": GetAtt("TargetGroup", "TargetGroupFullName"), "@alb": ctx.take("edge", "LoadBalancerFullName")}
+    if sp.release is not None and sp.release.shifts_traffic:
+        refs["@tg-alternate"] = GetAtt("AlternateTargetGroup", "TargetGroupFullName")
+    return refs
+
+
 def deployment_alarm(ctx: StackContext, alarm: AlarmPlan, refs: dict[str, Any]) -> cloudwatch.Alarm:
-    """A named alarm ECS watches during releases; with ``combine`` it covers both target groups."""
+    """An alarm on a target-group metric (named when other resources refer to it, as ECS's rollback alarms);
+    with ``combine`` it covers both target groups."""
     topic = ctx.take("platform", "AlarmTopicArn")
     common: dict[str, Any] = {
-        "AlarmName": alarm.name, "AlarmDescription": alarm.description, "EvaluationPeriods": alarm.periods,
+        **({"AlarmName": alarm.name} if alarm.name else {}),
+        "AlarmDescription": alarm.description, "EvaluationPeriods": alarm.periods,
         "Threshold": alarm.threshold, "ComparisonOperator": alarm.comparison, "TreatMissingData": alarm.treat_missing,
         "AlarmActions": [topic], "OKActions": [topic]}
 

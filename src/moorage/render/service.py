@@ -14,7 +14,14 @@ from moorage.render.data import bucket_out, cache_out, db_out, pool_out, secret_
 from moorage.render.keys import key_arn
 from moorage.render.network import sg_id
 from moorage.render.platform import ASSUME_ECS_TASKS
-from moorage.render.release import deployment_configuration, listener_rules, load_balancer, target_groups
+from moorage.render.release import (
+    deployment_alarm,
+    deployment_configuration,
+    listener_rules,
+    load_balancer,
+    target_group_refs,
+    target_groups,
+)
 from moorage.spec.models import Sidecar
 
 
@@ -214,7 +221,7 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
     if svc.scaling:
         _scaling(ctx, sp, cluster)
     for alarm in sp.alarms:
-        _alarm(ctx, alarm, cluster)
+        _alarm(ctx, sp, alarm, cluster)
 
 
 def _capacity(sp: ServicePlan, item: Any, keep_base: bool = False) -> dict[str, Any]:
@@ -261,11 +268,13 @@ def alarm_resource(ctx: StackContext, alarm: AlarmPlan, refs: dict[str, Any]) ->
         TreatMissingData=alarm.treat_missing, AlarmActions=[topic], OKActions=[topic])
 
 
-def _alarm(ctx: StackContext, alarm: AlarmPlan, cluster: Ref) -> None:
+def _alarm(ctx: StackContext, sp: ServicePlan, alarm: AlarmPlan, cluster: Ref) -> None:
     refs: dict[str, Any] = {"@cluster": cluster, "@service": GetAtt("Service", "Name")}
     if "@tg" in alarm.dimensions.values():
-        refs["@tg"] = GetAtt("TargetGroup", "TargetGroupFullName")
-        refs["@alb"] = ctx.take("edge", "LoadBalancerFullName")
+        refs.update(target_group_refs(ctx, sp))
+    if alarm.combine:
+        ctx.add(deployment_alarm(ctx, alarm, refs))
+        return
     ctx.add(alarm_resource(ctx, alarm, refs))
 
 
