@@ -30,8 +30,10 @@ def test_stacks_and_their_order(kitchen: Kitchen) -> None:
     assert {f"svc-{n}" for n in ("web", "gateway", "svc-auth", "worker", "migrate", "files")} <= set(keys)
     deps = {s.key: set(s.depends_on) for s in plan.stacks}
     assert deps["network"] == set() and deps["data"] == {"network"}
-    assert deps["svc-web"] == {"network", "platform", "data", "edge"}
-    assert deps["svc-worker"] == {"network", "platform", "data"}  # not routed: no edge
+    # every service comes after the before-deploy job (migrate): a failed migration stops the release first
+    assert deps["svc-web"] == {"network", "platform", "data", "edge", "svc-migrate"}
+    assert deps["svc-worker"] == {"network", "platform", "data", "svc-migrate"}  # not routed: no edge
+    assert deps["svc-migrate"] == {"network", "platform", "data"}
     assert {f"svc-{n}" for n in ("web", "gateway", "worker")} <= deps["observability"]
     assert all(len(s.name) <= 128 and s.name.startswith("kitchen-prod-") for s in plan.stacks)
 

@@ -20,10 +20,12 @@ from rich.table import Table
 from moorage import __version__
 from moorage.cli import operate
 from moorage.cli.check import check, rules
+from moorage.cli.ci import ci_app
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.guide import diagram, docs
 from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
+from moorage.cli.release import history, rollback
 from moorage.errors import Diagnostic, InputError
 from moorage.lazy import lazy_module
 
@@ -301,6 +303,9 @@ app.command("check")(check)
 app.command("rules")(rules)
 app.command("docs")(docs)
 app.command("diagram")(diagram)
+app.command("history")(history)
+app.command("rollback")(rollback)
+app.add_typer(ci_app, name="ci", help="generated CI/CD (GitHub Actions, GitLab CI) with OIDC roles")
 app.add_typer(prices_app, name="prices", help="the price catalog behind `moorage cost`")
 
 

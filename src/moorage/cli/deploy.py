@@ -54,8 +54,11 @@ def _project_dir(spec: Path) -> Path:
     return spec if spec.is_dir() else (spec.parent if str(spec.parent) else Path("."))
 
 
-def _synth(spec: Path, env: str, compose_profile: list[str] | None, env_file: Path | None) -> Synth:
-    loaded = api.load_app(spec, profiles=compose_profile or [], env_file=env_file)
+def _synth(spec: Path, env: str, compose_profile: list[str] | None, env_file: Path | None,
+           images: list[str] | None = None) -> Synth:
+    from moorage.deploy.releases import parse_images, with_images
+
+    loaded = with_images(api.load_app(spec, profiles=compose_profile or [], env_file=env_file), parse_images(images))
     return api.synth_environment(loaded, env)  # an unknown env gets the located "did you mean" of `plan`
 
 
@@ -158,13 +161,17 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            repair: Annotated[bool, typer.Option("--repair", help="continue a failed rollback / delete an empty "
                                                                  "failed stack before deploying")] = False,
            parallel: Annotated[int, typer.Option("--parallel", help="stacks deployed at once in a wave")] = 4,
+           image: Annotated[list[str] | None, typer.Option(
+               "--image", help="SERVICE=IMAGE: release this image of one service (repeatable)")] = None,
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
-    """Deploy one environment through CloudFormation change sets (AWS, or --local)."""
+    """Deploy one environment through CloudFormation change sets (AWS, or --local); records the release."""
     as_json = output_format(fmt, as_json) == "json"
+    from moorage.cli.release import record_deploy, release_started
     from moorage.deploy.run import DeployOptions, DeployRefused, git_commit
     from moorage.deploy.run import deploy as run_deploy
 
-    synth = _synth(spec, env, compose_profile, env_file)
+    synth = _synth(spec, env, compose_profile, env_file, image)
+    started = release_started()
     target = _target(spec, local, profile, region)
     reporter = _reporter(as_json)
     if not as_json:
@@ -181,6 +188,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     finally:
         reporter.close()
     _summary(result, synth, reporter, as_json)
+    record_deploy(target, synth, result, started, options.commit, spec, as_json)
     if target.local and not as_json:
         out.print(f"the local emulator keeps running at {target.endpoint}; stop it with: moorage local stop "
                   f"--project {_project_dir(spec)} (it also stops itself after "

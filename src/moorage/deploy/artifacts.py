@@ -1,4 +1,5 @@
-"""The artifacts bucket: templates over CloudFormation's inline limit (51,200 bytes) go through S3."""
+"""The artifacts bucket: templates over CloudFormation's inline limit (51,200 bytes) go through S3 (under
+``templates/``, expired after 30 days); release records live under ``releases/`` and are kept."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def artifacts_bucket(target: Target, region: str, tags: dict[str, str]) -> str:
     s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
     s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
-        {"ID": "expire-templates", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 30}}]})
+        {"ID": "expire-templates", "Status": "Enabled", "Filter": {"Prefix": "templates/"},
+         "Expiration": {"Days": 30}}]})
     s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v}
                                                            for k, v in sorted(tags.items())
                                                            if k in ("moorage:app", "moorage:version")]})
@@ -36,6 +38,7 @@ def artifacts_bucket(target: Target, region: str, tags: dict[str, str]) -> str:
 def upload_template(target: Target, region: str, key: str, body: str, tags: dict[str, str]) -> str:
     """Upload a template and return the URL CloudFormation reads it from."""
     bucket = artifacts_bucket(target, region, tags)
+    key = f"templates/{key}"
     target.client("s3", region).put_object(Bucket=bucket, Key=key, Body=body.encode(), ContentType="application/json")
     # The emulator reads TemplateURL the way CloudFormation does: the virtual-hosted S3 address.
     return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"

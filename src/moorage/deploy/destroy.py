@@ -9,7 +9,14 @@ from typing import Any
 
 from moorage.deploy.progress import Reporter
 from moorage.deploy.session import Target
-from moorage.deploy.stacks import deployed_template, first_failure, read_events, read_stack, wait_for_stack
+from moorage.deploy.stacks import (
+    deployed_template,
+    execution_role,
+    first_failure,
+    read_events,
+    read_stack,
+    wait_for_stack,
+)
 
 
 @dataclass
@@ -116,7 +123,7 @@ def destroy(target: Target, manifest: dict[str, Any], reporter: Reporter, poll: 
             read_events(cf, name, seen)
             reporter.stack_started(name, "delete", max(1, len(cf.describe_stack_resources(StackName=name)
                                                              ["StackResources"])))
-            cf.delete_stack(StackName=name)
+            cf.delete_stack(StackName=name, **execution_role())
             status, events = wait_for_stack(cf, name, seen, partial(reporter.event, name), poll=poll)
             if status == "DELETE_COMPLETE":
                 result.deleted.append(name)

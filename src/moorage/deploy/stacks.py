@@ -99,6 +99,19 @@ def stack_parameters(stack: dict[str, Any], outputs: dict[str, dict[str, str]],
     return values
 
 
+EXECUTION_ROLE_VARIABLE = "MOORAGE_CFN_ROLE_ARN"
+
+
+def execution_role() -> dict[str, str]:
+    """``{"RoleARN": ...}`` when CloudFormation must act through an execution role (CI sets
+    ``MOORAGE_CFN_ROLE_ARN``: its own role may only drive CloudFormation, the execution role holds the resource
+    permissions), else nothing."""
+    import os
+
+    arn = os.environ.get(EXECUTION_ROLE_VARIABLE, "").strip()
+    return {"RoleARN": arn} if arn else {}
+
+
 @dataclass
 class ChangeSet:
     """A change set that was created, with what CloudFormation said about it."""
@@ -119,6 +132,7 @@ def create_change_set(cf: Any, name: str, template_body: str | None, template_ur
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(params.items())],
         "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())],
         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        **execution_role(),
     }
     if template_url:
         kwargs["TemplateURL"] = template_url

@@ -19,6 +19,7 @@ from moorage.plan.model import (
 from moorage.plan.naming import physical_name
 from moorage.plan.network import network_plan
 from moorage.plan.observability import service_alarms, shared_alarms
+from moorage.plan.release import release_plan, watch_both_target_groups
 from moorage.plan.security import (
     cache_sg,
     check_rule_counts,
@@ -55,7 +56,9 @@ def build_plan(env: EnvSpec) -> Plan:
             spec=svc, stack=f"svc-{name}", security_group=service_sg(name), env=plain, secrets=secrets,
             permissions=task_permissions(env, svc), discovery=svc.port is not None, route=route,
             alarms=service_alarms(env, svc), log_group=f"/moorage/{env.app}/{env.env}/{name}", retain_logs=retain,
+            release=release_plan(env, svc, route, decisions),
         )
+        watch_both_target_groups(services[name].alarms, services[name].release)
         if svc.spot:
             decisions.append(Decision(f"services.{name}.capacity", "FARGATE_SPOT",
                                       "spot: true (interruptible, about 70% cheaper)"))
@@ -108,8 +111,12 @@ def build_plan(env: EnvSpec) -> Plan:
         stacks.append(StackPlan("cdn", f"{prefix}-cdn", "CloudFront distribution, its certificate and DNS name",
                                 ["edge"], None if env.region == "us-east-1" else "us-east-1"))
     exec_log_group = f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None
+    jobs = [sp.stack for sp in services.values() if sp.spec.kind == "job"]
     for name, sp in services.items():
         deps = ["network", "platform"] + (["data"] if has_data else []) + ([sp.route.edge] if sp.route else []) + keys
+        if sp.spec.kind != "job":
+            # Before-deploy jobs gate the release: no service stack deploys before they ran and succeeded.
+            deps += jobs
         if name in repositories:
             deps.append("registry")  # its image is pushed to a repository of the registry stack first
         stacks.append(StackPlan(sp.stack, physical_name(prefix, "svc", name, limit=128),

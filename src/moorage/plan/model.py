@@ -170,6 +170,7 @@ class ServicePlan:
     alarms: list[AlarmPlan]
     log_group: str
     retain_logs: bool
+    release: ReleasePlan | None = None  # None for jobs and scheduled tasks
 
 
 @dataclass
@@ -235,6 +236,52 @@ class AlarmPlan:
     periods: int = 3
     period: int = 60
     treat_missing: str = "notBreaching"
+    name: str | None = None  # a physical name, for alarms other resources refer to (deployment alarms)
+    combine: str | None = None  # SUM / MAX: the metric over the primary and alternate target groups at once
+
+
+@dataclass(frozen=True)
+class ListenerTestRule:
+    """The test listener rule of a traffic-shifting release: the route's path plus a header."""
+
+    header: str
+    value: str
+    priority: int
+
+
+@dataclass(frozen=True)
+class SmokeHook:
+    """The smoke check ECS runs as a lifecycle hook (a Lambda function calling the test listener rule)."""
+
+    path: str
+    function_name: str
+    log_group: str
+    stage: str
+    runtime: str
+    timeout: int
+    log_retention: int
+
+
+@dataclass
+class ReleasePlan:
+    """How one service's releases roll out: ECS DeploymentConfiguration and what it needs around it."""
+
+    strategy: str  # rolling | blue-green | canary | linear
+    ecs_strategy: str  # ROLLING | BLUE_GREEN | CANARY | LINEAR
+    circuit_breaker: bool
+    bake_minutes: int | None = None
+    canary_percent: float | None = None
+    canary_bake_minutes: int | None = None
+    linear_percent: float | None = None
+    linear_step_minutes: int | None = None
+    alarms: list[AlarmPlan] = field(default_factory=list)  # rollback_on: DeploymentConfiguration.Alarms
+    test_rule: ListenerTestRule | None = None
+    smoke: SmokeHook | None = None
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """True when ECS moves traffic between two target groups (blue-green, canary, linear)."""
+        return self.strategy != "rolling"
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from troposphere import GetAtt, Join, Parameter, Ref, Sub, applicationautoscaling, cloudwatch, ecs, events, iam, logs
-from troposphere import elasticloadbalancingv2 as elb
 from troposphere import servicediscovery as sd
 
 from moorage.plan.model import AlarmPlan, EnvRef, PlainValue, SecretValue, ServicePlan
@@ -15,6 +14,14 @@ from moorage.render.data import bucket_out, cache_out, db_out, pool_out, secret_
 from moorage.render.keys import key_arn
 from moorage.render.network import group_ref, render_rules
 from moorage.render.platform import ASSUME_ECS_TASKS
+from moorage.render.release import (
+    deployment_alarm,
+    deployment_configuration,
+    listener_rules,
+    load_balancer,
+    target_group_refs,
+    target_groups,
+)
 from moorage.spec.models import Sidecar
 
 
@@ -196,23 +203,10 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
     props: dict[str, Any] = {}
     depends = []
     if sp.route and svc.port and svc.health:
-        h = svc.health
-        ctx.add(elb.TargetGroup(
-            "TargetGroup", Port=svc.port, Protocol="HTTP", TargetType="ip", VpcId=ctx.take("network", "VpcId"),
-            HealthCheckPath=h.path, HealthCheckIntervalSeconds=h.interval, HealthCheckTimeoutSeconds=h.timeout,
-            HealthyThresholdCount=h.healthy, UnhealthyThresholdCount=h.unhealthy,
-            Matcher=elb.Matcher(HttpCode=h.codes),
-            TargetGroupAttributes=[elb.TargetGroupAttribute(Key="deregistration_delay.timeout_seconds", Value="30")],
-            Tags=ctx.tags()))
-        ctx.add(elb.ListenerRule(
-            "ListenerRule", ListenerArn=ctx.take(sp.route.edge, "ListenerArn"), Priority=sp.route.priority,
-            Conditions=[elb.Condition(Field="path-pattern", PathPatternConfig=elb.PathPatternConfig(
-                Values=[sp.route.path]))],
-            Actions=[elb.ListenerRuleAction(Type="forward", TargetGroupArn=Ref("TargetGroup"))]))
-        props["LoadBalancers"] = [ecs.LoadBalancer(ContainerName=svc.name, ContainerPort=svc.port,
-                                                   TargetGroupArn=Ref("TargetGroup"))]
-        props["HealthCheckGracePeriodSeconds"] = h.grace
-        depends.append("ListenerRule")
+        target_groups(ctx, sp, sp.release)
+        depends += listener_rules(ctx, sp, sp.release)
+        props["LoadBalancers"] = [load_balancer(ctx, sp, sp.release)]
+        props["HealthCheckGracePeriodSeconds"] = svc.health.grace
         ctx.give("TargetGroupArn", Ref("TargetGroup"))
     if sp.discovery:
         ctx.add(sd.Service(
@@ -224,10 +218,7 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
     ctx.add(ecs.Service(
         "Service", Cluster=cluster, TaskDefinition=Ref("TaskDefinition"), DesiredCount=svc.desired,
         NetworkConfiguration=ecs.NetworkConfiguration(AwsvpcConfiguration=network),
-        DeploymentConfiguration=ecs.DeploymentConfiguration(
-            MinimumHealthyPercent=svc.min_healthy, MaximumPercent=svc.max_percent,
-            DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=ctx.plan.env.circuit_breaker,
-                                                                  Rollback=ctx.plan.env.circuit_breaker)),
+        DeploymentConfiguration=deployment_configuration(ctx, sp),
         PropagateTags="SERVICE", EnableECSManagedTags=True, EnableExecuteCommand=svc.exec,
         Tags=ctx.tags(**{"moorage:service": svc.name}),
         **props, **({"DependsOn": depends} if depends else {})))
@@ -285,8 +276,10 @@ def alarm_resource(ctx: StackContext, alarm: AlarmPlan, refs: dict[str, Any]) ->
 def _alarm(ctx: StackContext, sp: ServicePlan, alarm: AlarmPlan, cluster: Ref) -> None:
     refs: dict[str, Any] = {"@cluster": cluster, "@service": GetAtt("Service", "Name")}
     if "@tg" in alarm.dimensions.values():
-        refs["@tg"] = GetAtt("TargetGroup", "TargetGroupFullName")
-        refs["@alb"] = ctx.take(sp.route.edge if sp.route else "edge", "LoadBalancerFullName")
+        refs.update(target_group_refs(ctx, sp))
+    if alarm.combine:
+        ctx.add(deployment_alarm(ctx, alarm, refs))
+        return
     ctx.add(alarm_resource(ctx, alarm, refs))
 
 

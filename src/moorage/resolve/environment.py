@@ -10,6 +10,7 @@ from typing import Any, Literal
 from moorage.data import load_data
 from moorage.data.aws import concrete_version, majors
 from moorage.errors import Diagnostic, InputError, Location
+from moorage.resolve.release import ResolvedRelease, resolve_release
 from moorage.spec.fargate import nearest_size
 from moorage.spec.load import LoadedApp, spec_for_environment
 from moorage.spec.models import (
@@ -77,6 +78,8 @@ class ResolvedService:
     tracing: str | None = None
     exec: bool = False
     extra_ports: list[int] = field(default_factory=list)  # reached at its Cloud Map host, never routed
+    release: ResolvedRelease | None = None  # None: a job or scheduled task (no ECS service)
+    reversible: bool = False  # a before-deploy job whose migration a rollback may go back over
 
 
 @dataclass
@@ -269,6 +272,10 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
 
     services = {name: _service(name, svc, profile, defaults, decide, warnings, smap)
                 for name, svc in app.services.items()}
+    for name, rs in services.items():
+        rs.release = resolve_release(name, rs.kind, bool(rs.route), profile, app.deploy, app.services[name].deploy,
+                                     lambda t, v, r: decisions.append(Decision(t, v, r)))
+        rs.reversible = app.services[name].reversible
     databases = {name: _database(name, db, app, profile, defaults, decide, smap)
                  for name, db in app.databases.items()}
     caches = {name: _cache(name, c, profile, defaults, decide, warnings, smap) for name, c in app.caches.items()}

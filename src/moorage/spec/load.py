@@ -18,7 +18,7 @@ Origin = Literal["moorage", "compose"]
 # Per-environment blocks whose entries merge into the named app-level item.
 _ITEM_BLOCKS = ("services", "databases", "caches", "buckets")
 # Per-environment blocks that merge into the app-level block of the same name.
-_MERGE_BLOCKS = ("network", "logs", "alarms", "budget", "tags", "encryption", "registry", "config")
+_MERGE_BLOCKS = ("network", "logs", "alarms", "budget", "tags", "encryption", "registry", "config", "deploy")
 _REPLACE_KEYS = ("region", "domain", "cdn")
 
 

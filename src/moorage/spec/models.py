@@ -38,6 +38,42 @@ class Strict(BaseModel):
 # --------------------------------------------------------------------------- services
 
 
+Strategy = Literal["rolling", "blue-green", "canary", "linear"]
+RollbackSignal = Literal["5xx", "latency", "unhealthy"]
+
+
+class CanarySettings(Strict):
+    """Canary: this share of production traffic first, then the rest after the bake."""
+
+    percent: float = Field(default=10, ge=0.1, le=100, multiple_of=0.1, description="% of traffic first")
+    bake_minutes: int = Field(default=10, ge=0, le=1440, description="minutes on the canary share")
+
+
+class LinearSettings(Strict):
+    """Linear: equal steps of production traffic, a bake between steps."""
+
+    percent: float = Field(default=10, ge=3, le=100, multiple_of=0.1, description="% of traffic a step")
+    step_minutes: int = Field(default=6, ge=0, le=1440, description="minutes between steps")
+
+
+class Deploy(Strict):
+    """How releases roll out (app level; services and environments override any key)."""
+
+    strategy: Strategy = Field(default="rolling", description="rolling | blue-green | canary | linear")
+    circuit_breaker: bool = Field(default=True, description="rolling: stop and roll back a release that "
+                                                            "never becomes healthy")
+    canary: CanarySettings | None = Field(default=None, description="strategy canary: percent, bake_minutes")
+    linear: LinearSettings | None = Field(default=None, description="strategy linear: percent, step_minutes")
+    bake_minutes: int | None = Field(default=None, ge=0, le=1440,
+                                     description="minutes the old version stays up after all traffic moved")
+    rollback_on: list[RollbackSignal] | None = Field(
+        default=None, description="alarms that stop and revert a release: 5xx, latency, unhealthy")
+    smoke: str | None = Field(default=None, pattern=r"^/",
+                              description="path checked on the test listener rule before production traffic moves")
+
+
+
+
 class Scaling(Strict):
     """Target-tracking autoscaling of a service's task count."""
 
@@ -151,6 +187,10 @@ class Service(Strict):
                                   description="names of `config:` values (SSM parameters) injected as env")
     tracing: Literal["xray"] | None = Field(default=None, description="xray: X-Ray daemon sidecar and permissions")
     exec: bool | None = Field(default=None, description="ECS Exec (shell into tasks); profile: off in prod")
+    deploy: Deploy | None = Field(default=None, description="release settings for this service only "
+                                                           "(any key of the app's `deploy:`)")
+    reversible: bool = Field(default=False, description="run: before-deploy jobs: its migration can be rolled "
+                                                        "back over (moorage rollback refuses otherwise)")
 
     @field_validator("route")
     @classmethod
@@ -483,13 +523,6 @@ class Budget(Strict):
         return [self.email] if isinstance(self.email, str) else list(self.email)
 
 
-class Deploy(Strict):
-    """How releases roll out."""
-
-    strategy: Literal["rolling"] = "rolling"
-    circuit_breaker: bool = True
-
-
 class Logs(Strict):
     """Log retention override (days); the profile decides otherwise."""
 
@@ -533,6 +566,7 @@ class EnvironmentOverride(Strict):
     cdn: bool | dict[str, Any] | None = None
     config: dict[EnvName, EnvValue] = Field(default_factory=dict)
     registry: dict[str, Any] | None = None
+    deploy: dict[str, Any] | None = Field(default=None, description="release settings here (keys of `deploy:`)")
 
 
 class AppSpec(Strict):

@@ -111,6 +111,8 @@ def health_checks(r: Resource) -> Outcome:
 def circuit_breaker(r: Resource) -> Outcome:
     if r.value("DeploymentController", "Type") in ("CODE_DEPLOY", "EXTERNAL"):
         return None  # CodeDeploy and external controllers roll back on their own
+    if r.value("DeploymentConfiguration", "Strategy") in ("BLUE_GREEN", "CANARY", "LINEAR"):
+        return None  # the old version keeps production traffic until the new one is healthy; ECS rolls back
     base = ("DeploymentConfiguration", "DeploymentCircuitBreaker")
     off = [k for k in ("Enable", "Rollback") if r.flag(*base, k) is not True and r.value(*base, k) is not UNKNOWN]
     return [issue(f"deployment circuit breaker: {', '.join(off)} not true", "Properties",

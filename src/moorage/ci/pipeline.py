@@ -1,0 +1,80 @@
+"""What a generated pipeline needs to know about the app: environments in order, roles, commands."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from moorage import __version__
+from moorage.errors import Diagnostic, InputError
+from moorage.plan import Plan
+from moorage.spec.load import LoadedApp
+
+PROFILE_ORDER = {"dev": 0, "staging": 1, "prod": 2}
+REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")
+
+
+@dataclass(frozen=True)
+class CiEnvironment:
+    """One environment the pipeline deploys."""
+
+    name: str
+    profile: str
+    region: str
+
+    @property
+    def approval(self) -> bool:
+        """Production deploys wait for a reviewer."""
+        return self.profile == "prod"
+
+
+@dataclass(frozen=True)
+class CiSettings:
+    """The app as its pipeline sees it."""
+
+    app: str
+    spec: str  # path of the spec relative to the repository root
+    repo: str  # owner/name (GitHub) or group/project (GitLab)
+    branch: str
+    region: str
+    environments: tuple[CiEnvironment, ...]
+    review_env: str  # the environment pull requests are diffed against
+    budget: float | None
+    builds: bool  # some service is built from source (Docker on the runner)
+    account: str | None = None  # AWS account id; None: the pipeline reads it from a CI secret/variable
+    version: str = __version__
+
+    def role_name(self, purpose: str) -> str:
+        """The fixed name of a ci-stack role (``deploy-<env>``, ``review``, ``execution``)."""
+        return f"{self.app}-ci-{purpose}"[:64]
+
+    @property
+    def install(self) -> str:
+        """The command that installs this moorage version on a runner."""
+        return f'pip install "moorage=={self.version}"'
+
+
+def ci_settings(loaded: LoadedApp, plans: dict[str, Plan], repo: str, spec: Path, branch: str = "main",
+                environments: list[str] | None = None, account: str | None = None) -> CiSettings:
+    """Settings for the pipeline of ``loaded``'s environments (all, or ``environments`` in that order)."""
+    if not REPO_RE.match(repo):
+        raise InputError([Diagnostic("error", f"--repo {repo!r} is not owner/name", None,
+                                     "e.g. --repo acme/shop (GitHub) or --repo group/sub/project (GitLab)")])
+    if account is not None and not re.fullmatch(r"\d{12}", account):
+        raise InputError([Diagnostic("error", f"--account {account!r} is not a 12-digit AWS account id", None,
+                                     "e.g. --account 123456789012, or leave it out and set the AWS_ACCOUNT_ID "
+                                     "secret/variable in CI")])
+    names = environments or list(loaded.spec.environments)
+    unknown = [n for n in names if n not in plans]
+    if unknown:
+        raise InputError([Diagnostic("error", f"unknown environment(s): {', '.join(unknown)}", None,
+                                     "environments: " + ", ".join(loaded.spec.environments))])
+    envs = sorted((CiEnvironment(n, plans[n].env.profile, plans[n].env.region) for n in names),
+                  key=lambda e: (PROFILE_ORDER.get(e.profile, 1), names.index(e.name)))
+    review = next((e.name for e in envs if e.profile == "staging"), envs[0].name)
+    budget = loaded.spec.budget.monthly if loaded.spec.budget else None
+    builds = any(s.spec.build is not None and not s.spec.image for p in plans.values() for s in p.services.values())
+    return CiSettings(app=loaded.spec.name, spec=spec.as_posix(), repo=repo, branch=branch,
+                      region=loaded.spec.region, environments=tuple(envs), review_env=review, budget=budget,
+                      builds=builds, account=account)

@@ -1,0 +1,98 @@
+"""`moorage ci github` and `moorage ci gitlab`: write the pipeline and the `ci` stack's template.
+
+Exit codes: 0 written, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from moorage.cli.output import console
+from moorage.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from moorage.ci.pipeline import CiSettings
+    from moorage.ci.stack import Provider
+
+api = lazy_module("moorage.api")  # loaded when a command runs, not for --help
+out = console()
+
+ci_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                     help="Generated CI/CD with OIDC (no stored AWS keys).")
+
+SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one")]
+RepoOpt = Annotated[str, typer.Option("--repo", help="owner/name (GitHub) or group/project (GitLab) the roles trust")]
+EnvsOpt = Annotated[str | None, typer.Option("--environments", help="comma-separated, in deploy order "
+                                                                    "(default: all)")]
+AccountOpt = Annotated[str | None, typer.Option("--account", help="AWS account id written into the pipeline "
+                                                                  "(default: read from CI's AWS_ACCOUNT_ID)")]
+BranchOpt = Annotated[str, typer.Option("--branch", help="the branch that deploys")]
+ProviderArnOpt = Annotated[str | None, typer.Option("--provider-arn", help="use this existing OIDC identity "
+                                                                           "provider instead of creating one")]
+OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="repository root to write into "
+                                                                    "(default: the spec's directory)")]
+
+
+def _settings(spec: Path, repo: str, environments: str | None, account: str | None, branch: str) \
+        -> tuple[CiSettings, Path]:
+    from moorage.ci.pipeline import ci_settings
+
+    loaded = api.load_app(spec)
+    root = loaded.path.parent
+    names = [e.strip() for e in environments.split(",") if e.strip()] if environments else None
+    plans = {e: api.plan_environment(loaded, e) for e in (names or loaded.spec.environments)
+             if e in loaded.spec.environments}
+    return ci_settings(loaded, plans, repo, Path(loaded.path.name), branch, names, account), root
+
+
+def _write(files: dict[str, str], root: Path) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        out.print(f"wrote {path}")
+
+
+def _generate(provider: Provider, spec: Path, repo: str, environments: str | None, account: str | None,
+              branch: str, provider_arn: str | None, output: Path | None) -> None:
+    from moorage.ci.github import github_files
+    from moorage.ci.gitlab import gitlab_files
+    from moorage.ci.stack import ci_template
+
+    ci, root = _settings(spec, repo, environments, account, branch)
+    root = output or root
+    files = github_files(ci) if provider == "github" else gitlab_files(ci)
+    stack_file = f"moorage-ci-{provider}.json"
+    files[stack_file] = json.dumps(ci_template(ci, provider, provider_arn), indent=2, sort_keys=True) + "\n"
+    _write(files, root)
+    out.print("next:")
+    out.print(f"  1. once per account: aws cloudformation deploy --template-file {stack_file} "
+              f"--stack-name {ci.app}-ci --capabilities CAPABILITY_NAMED_IAM --region {ci.region}")
+    if not ci.account:
+        out.print("  2. set AWS_ACCOUNT_ID in the " + ("repository secrets" if provider == "github"
+                                                        else "CI/CD variables") + " (or rerun with --account)")
+    prod = [e.name for e in ci.environments if e.approval]
+    if prod and provider == "github":
+        out.print(f"  3. add required reviewers to the GitHub environment(s) {', '.join(prod)}: "
+                  "Settings > Environments")
+    elif prod:
+        out.print(f"  3. protect the GitLab environment(s) {', '.join(prod)} and require approval: "
+                  "Settings > CI/CD > Protected environments")
+
+
+@ci_app.command("github")
+def github(repo: RepoOpt, spec: SpecArg = Path("."), environments: EnvsOpt = None, account: AccountOpt = None,
+           branch: BranchOpt = "main", provider_arn: ProviderArnOpt = None, output: OutOpt = None) -> None:
+    """Write .github/workflows (review on pull requests, deploys from the main branch) and the ci stack."""
+    _generate("github", spec, repo, environments, account, branch, provider_arn, output)
+
+
+@ci_app.command("gitlab")
+def gitlab(repo: RepoOpt, spec: SpecArg = Path("."), environments: EnvsOpt = None, account: AccountOpt = None,
+           branch: BranchOpt = "main", provider_arn: ProviderArnOpt = None, output: OutOpt = None) -> None:
+    """Write .gitlab-ci.yml (review on merge requests, deploys from the default branch) and the ci stack."""
+    _generate("gitlab", spec, repo, environments, account, branch, provider_arn, output)

@@ -1,0 +1,180 @@
+"""`moorage history` and `moorage rollback`, and the release record every deploy writes.
+
+Exit codes: 0 ok, 1 a refused or failed rollback, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from moorage.cli.deploy import (
+    AwsProfileOpt,
+    ComposeProfileOpt,
+    EnvFileOpt,
+    EnvOpt,
+    JsonOpt,
+    LocalOpt,
+    RegionOpt,
+    SpecArg,
+    _project_dir,
+    _synth,
+    _target,
+)
+from moorage.cli.output import console
+
+if TYPE_CHECKING:
+    from moorage.deploy.releases import ReleaseRecord
+    from moorage.deploy.run import DeployResult
+    from moorage.deploy.session import Target
+    from moorage.render import Synth
+
+out = console()
+err = console(stderr=True)
+
+
+def release_started() -> datetime:
+    """When a release starts (UTC)."""
+    return datetime.now(UTC)
+
+
+def _reversible(synth: Synth) -> dict[str, bool]:
+    return {n: s.spec.reversible for n, s in synth.plan.services.items() if s.spec.kind == "job"}
+
+
+def _job_results(synth: Synth, result: DeployResult) -> dict[str, str]:
+    """What each before-deploy job did, as the deploy reported it."""
+    results = {}
+    for job in synth.manifest.get("before_deploy_jobs", []):
+        outcome = result.outcomes.get(f"svc-{job}")
+        if outcome is not None and outcome.failure is not None and outcome.failure.status == "JOB_FAILED":
+            results[job] = outcome.failure.reason
+            continue
+        results[job] = next((n for n in result.notes if n.startswith(f"job {job}:")),
+                            "not run" if outcome is None or outcome.action == "skipped" else "")
+    return results
+
+
+def record_deploy(target: Target, synth: Synth, result: DeployResult, started: datetime, commit: str | None,
+                  spec: Path, as_json: bool) -> ReleaseRecord | None:
+    """Write the release record of a deploy that changed (or failed to change) something."""
+    from botocore.exceptions import ClientError
+
+    from moorage.deploy.releases import record_release, spec_hash
+
+    if result.unchanged:
+        return None
+    stacks = {k: o.action for k, o in result.outcomes.items()}
+    try:
+        record, where = record_release(target, synth.manifest, kind="deploy", started=started, ok=result.ok,
+                                       stacks=stacks, commit=commit, spec=spec_hash(spec),
+                                       reversible=_reversible(synth), job_results=_job_results(synth, result))
+    except ClientError as exc:
+        # The deploy itself is done (or failed) already: say the record is missing rather than fail it.
+        err.print(f"[yellow]the release was not recorded: {escape(str(exc))}[/yellow]", markup=True)
+        return None
+    if not as_json:
+        out.print(f"release {record.number} {record.outcome}: recorded in {where}")
+    return record
+
+
+def history(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
+            region: RegionOpt = None, as_json: JsonOpt = False,
+            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """The releases of one environment: when, who, commit, images, outcome, duration (from AWS, not this laptop)."""
+    from moorage.deploy.releases import ReleaseStore
+
+    synth = _synth(spec, env, compose_profile, env_file)
+    target = _target(spec, local, profile, region)
+    records = ReleaseStore(target, synth.manifest).records()
+    if as_json:
+        sys.stdout.write(json.dumps([r.to_json() for r in records], sort_keys=True) + "\n")
+        return
+    if not records:
+        out.print(f"no release of {synth.manifest['app']}/{env} is recorded on {target.describe()}")
+        return
+    out.rule(f"releases of {synth.manifest['app']}/{env} on {target.describe()}")
+    for r in reversed(records):
+        what = f"rollback to {r.rollback_to}" if r.kind == "rollback" else "changed: " + (", ".join(r.changed) or "-")
+        out.print(f"#{r.number}  {r.started.replace('+00:00', 'Z')}  {r.outcome}  {r.duration_seconds:.0f}s  "
+                  f"by {r.caller}  commit {r.commit or '-'}  {what}")
+        for name, image in sorted(r.images.items()):
+            out.print(f"    {name}={image}")
+        for m in r.migrations:
+            if m.result:
+                out.print(f"    migration {m.service}: {m.result}")
+
+
+def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
+             region: RegionOpt = None, as_json: JsonOpt = False,
+             service: Annotated[str | None, typer.Option("--service", help="roll back only this service")] = None,
+             to: Annotated[int | None, typer.Option("--to", help="release number (default: the one before)")]
+             = None,
+             compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """Put services back on a recorded release's task definitions and images; data stores are not touched."""
+    from moorage.deploy.releases import (
+        ReleaseStore,
+        RollbackRefused,
+        execute_rollback,
+        plan_rollback,
+        record_release,
+        spec_hash,
+    )
+    from moorage.deploy.run import git_commit
+
+    synth = _synth(spec, env, compose_profile, env_file)
+    if service is not None and service not in synth.plan.services:
+        from moorage.errors import Diagnostic, InputError
+
+        raise InputError([Diagnostic("error", f"no service named {service!r}", None,
+                                     "services: " + ", ".join(synth.plan.services))])
+    target = _target(spec, local, profile, region)
+    store = ReleaseStore(target, synth.manifest)
+    started = release_started()
+    try:
+        plan = plan_rollback(store.records(), service, to)
+    except RollbackRefused as exc:
+        _refused(str(exc), as_json)
+        return
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        if not as_json:
+            out.print(escape(line))
+
+    if not as_json:
+        out.print(f"rolling back {synth.manifest['app']}/{env} from release {plan.current.number} to "
+                  f"{plan.target.number}: {', '.join(plan.services)}")
+    try:
+        actions = execute_rollback(target, synth.manifest, store, plan, say, poll=0.2 if target.local else 3.0)
+    except RollbackRefused as exc:
+        _refused(str(exc), as_json)
+        return
+    ok = "failed" not in actions.values()
+    record, where = record_release(target, synth.manifest, kind="rollback", started=started, ok=ok, stacks=actions,
+                                   commit=git_commit(_project_dir(spec)), spec=spec_hash(spec),
+                                   reversible={}, rollback_to=plan.target.number,
+                                   note=f"from release {plan.current.number}")
+    if as_json:
+        sys.stdout.write(json.dumps({"ok": ok, "release": record.to_json(), "record": where, "lines": lines},
+                                    sort_keys=True) + "\n")
+    else:
+        out.print(f"release {record.number} (rollback to {plan.target.number}) {record.outcome}: recorded in {where}")
+        out.print("note: the next `moorage deploy` deploys what the spec says again; pin the image there to stay back")
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _refused(reason: str, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps({"ok": False, "refused": reason}) + "\n")
+    else:
+        err.print(f"[red]rollback refused:[/red] {escape(reason)}", markup=True)
+    raise typer.Exit(1)

@@ -1,0 +1,456 @@
+"""Release records in AWS (the environment's artifacts bucket), release history, and rollback.
+
+Each deploy that changed something writes ``releases/<app>/<env>/<number>.json``: who, when, which commit
+and spec, the image each service runs, a hash of every stack's deployed template, which before-deploy jobs
+ran, and the outcome. Next to it, ``<number>/<stack>.json`` keeps each service stack's deployed template and
+parameters: a rollback redeploys those (through change sets) for the chosen services and touches no other stack,
+so databases, caches and buckets stay as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from moorage.data import load_data
+from moorage.deploy.artifacts import artifacts_bucket, upload_template
+from moorage.deploy.changes import blocking, classify
+from moorage.deploy.session import Target
+from moorage.deploy.stacks import (
+    TERMINAL_OK,
+    ChangeSetError,
+    create_change_set,
+    deployed_template,
+    first_failure,
+    read_stack,
+    wait_for_stack,
+)
+from moorage.errors import Diagnostic, InputError
+from moorage.spec.load import LoadedApp
+from moorage.spec.validate import validate_app
+
+PREFIX = "releases"
+
+
+@dataclass
+class Migration:
+    """A before-deploy job in a release: did a new version of it run, and may a rollback go back over it."""
+
+    service: str
+    ran: bool  # its stack changed in this release: new migration code ran
+    reversible: bool
+    result: str = ""
+
+
+@dataclass
+class ReleaseRecord:
+    """One release of one environment."""
+
+    number: int
+    app: str
+    environment: str
+    kind: str  # deploy | rollback
+    started: str
+    finished: str
+    duration_seconds: float
+    caller: str
+    commit: str | None
+    spec_hash: str | None
+    outcome: str  # succeeded | failed
+    images: dict[str, str] = field(default_factory=dict)  # service -> image reference it runs
+    digests: dict[str, str] = field(default_factory=dict)  # service -> sha256 digest when the reference pins one
+    task_definitions: dict[str, str] = field(default_factory=dict)  # service -> task definition ARN
+    templates: dict[str, str] = field(default_factory=dict)  # stack key -> sha256 of its deployed template
+    stacks: dict[str, str] = field(default_factory=dict)  # stack key -> action in this release
+    changed: list[str] = field(default_factory=list)  # services whose stack changed
+    migrations: list[Migration] = field(default_factory=list)
+    rollback_to: int | None = None
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able form."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReleaseRecord:
+        """A record read back from the bucket."""
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in data.items() if k in known}
+        values["migrations"] = [Migration(**m) for m in data.get("migrations", [])]
+        return cls(**values)
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def spec_hash(path: Path) -> str | None:
+    """sha256 of the spec file as given (a directory: its moorage.yml or compose file)."""
+    if path.is_dir():
+        found = [path / n for n in ("moorage.yml", "moorage.yaml", "compose.yaml", "compose.yml",
+                                    "docker-compose.yml", "docker-compose.yaml") if (path / n).is_file()]
+        if not found:
+            return None
+        path = found[0]
+    try:
+        return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def template_hash(template: dict[str, Any]) -> str:
+    """sha256 of a template in moorage's deterministic JSON form."""
+    return "sha256:" + hashlib.sha256(json.dumps(template, indent=2, sort_keys=True).encode()).hexdigest()
+
+
+def with_images(loaded: LoadedApp, images: dict[str, str]) -> LoadedApp:
+    """The app with these services' images replaced (``deploy --image svc=ref``): one release of one image."""
+    if not images:
+        return loaded
+    data = json.loads(json.dumps(loaded.data))
+    services = data.get("services") or {}
+    problems = []
+    for name, ref in images.items():
+        if name not in services:
+            problems.append(Diagnostic("error", f"--image {name}=...: no service named {name!r}", None,
+                                       "services: " + ", ".join(services)))
+            continue
+        if not ref or any(c.isspace() for c in ref):
+            problems.append(Diagnostic("error", f"--image {name}={ref!r} is not an image reference", None,
+                                       "give e.g. ghcr.io/acme/api@sha256:... or ghcr.io/acme/api:1.4.2"))
+            continue
+        services[name]["image"] = ref
+        services[name].pop("build", None)  # the image is given: nothing to build
+        for env in (data.get("environments") or {}).values():
+            override = ((env or {}).get("services") or {}).get(name)
+            if isinstance(override, dict):
+                override.pop("image", None)
+                override.pop("build", None)
+    if problems:
+        raise InputError(problems)
+    spec = validate_app(data, loaded.source)
+    return LoadedApp(spec, data, loaded.source, loaded.path, loaded.origin, list(loaded.warnings))
+
+
+def parse_images(values: list[str] | None) -> dict[str, str]:
+    """``svc=ref`` options into a dict; a located usage error for anything else."""
+    out: dict[str, str] = {}
+    for value in values or []:
+        name, sep, ref = value.partition("=")
+        if not sep or not name or not ref:
+            raise InputError([Diagnostic("error", f"--image {value!r}: expected SERVICE=IMAGE", None,
+                                         "e.g. --image api=ghcr.io/acme/api@sha256:...")])
+        out[name] = ref
+    return out
+
+
+class ReleaseStore:
+    """The release records of one environment, in the account's artifacts bucket of its home region."""
+
+    def __init__(self, target: Target, manifest: dict[str, Any]) -> None:
+        self.target = target
+        self.manifest = manifest
+        self.region = target.region_for(str(manifest["region"]))
+        self.app = str(manifest["app"])
+        self.env = str(manifest["environment"])
+        self._bucket: str | None = None
+
+    @property
+    def s3(self) -> Any:
+        """The S3 client."""
+        return self.target.client("s3", self.region)
+
+    def bucket(self) -> str:
+        """The artifacts bucket (created when missing); keeps release records out of its template expiry."""
+        if self._bucket is None:
+            tags = {"moorage:app": self.app}
+            self._bucket = artifacts_bucket(self.target, self.region, tags)
+            keep_releases(self.s3, self._bucket)
+        return self._bucket
+
+    def _prefix(self) -> str:
+        return f"{PREFIX}/{self.app}/{self.env}/"
+
+    def records(self) -> list[ReleaseRecord]:
+        """Every release record, oldest first (none when the bucket does not exist yet)."""
+        name = existing_bucket(self.target, self.region)
+        if name is None:
+            return []
+        out = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=name, Prefix=self._prefix()):
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                rest = key[len(self._prefix()):]
+                if "/" in rest or not rest.endswith(".json"):
+                    continue  # a stored template, not a record
+                body = self.s3.get_object(Bucket=name, Key=key)["Body"].read()
+                out.append(ReleaseRecord.from_json(json.loads(body)))
+        return sorted(out, key=lambda r: r.number)
+
+    def next_number(self) -> int:
+        """The number the next release gets."""
+        records = self.records()
+        return records[-1].number + 1 if records else 1
+
+    def write(self, record: ReleaseRecord, templates: dict[str, dict[str, Any]]) -> str:
+        """Store a record and its service stacks' templates; returns the record's s3:// address."""
+        bucket = self.bucket()
+        base = f"{self._prefix()}{record.number:06d}"
+        for key, stored in sorted(templates.items()):
+            self.s3.put_object(Bucket=bucket, Key=f"{base}/{key}.json", ContentType="application/json",
+                               Body=json.dumps(stored, sort_keys=True).encode())
+        self.s3.put_object(Bucket=bucket, Key=f"{base}.json", ContentType="application/json",
+                           Body=json.dumps(record.to_json(), indent=2, sort_keys=True).encode())
+        return f"s3://{bucket}/{base}.json"
+
+    def stored_template(self, number: int, stack: str) -> dict[str, Any] | None:
+        """A service stack's template and parameters as release ``number`` deployed them."""
+        try:
+            body = self.s3.get_object(Bucket=self.bucket(), Key=f"{self._prefix()}{number:06d}/{stack}.json")["Body"]
+        except ClientError:
+            return None
+        data: dict[str, Any] = json.loads(body.read())
+        return data
+
+
+def existing_bucket(target: Target, region: str) -> str | None:
+    """The artifacts bucket's name when it exists."""
+    account = target.client("sts", region).get_caller_identity()["Account"]
+    name = f"moorage-artifacts-{account}-{region}"
+    try:
+        target.client("s3", region).head_bucket(Bucket=name)
+    except ClientError:
+        return None
+    return name
+
+
+def keep_releases(s3: Any, bucket: str) -> None:
+    """Make the bucket's expiry apply to uploaded templates only, never to release records."""
+    try:
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules", [])
+    except ClientError:
+        rules = []
+    wanted = [r for r in rules if _prefix_of(r).startswith("templates/")]
+    if wanted and len(wanted) == len(rules):
+        return
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "expire-templates", "Status": "Enabled", "Filter": {"Prefix": "templates/"},
+         "Expiration": {"Days": 30}}]})
+
+
+def _prefix_of(rule: dict[str, Any]) -> str:
+    return str((rule.get("Filter") or {}).get("Prefix", rule.get("Prefix", "")))
+
+
+# --------------------------------------------------------------------------- what is deployed
+
+
+def service_stacks(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Manifest stack entries of services: stack key -> entry."""
+    return {s["key"]: s for s in manifest["stacks"] if str(s["key"]).startswith("svc-")}
+
+
+def snapshot(target: Target, manifest: dict[str, Any]) -> tuple[dict[str, str], dict[str, dict[str, Any]],
+                                                                dict[str, str], dict[str, str]]:
+    """What runs now: (template hash per stack, service stacks' template+parameters, image and task
+    definition per service), read from CloudFormation and ECS."""
+    hashes: dict[str, str] = {}
+    stored: dict[str, dict[str, Any]] = {}
+    images: dict[str, str] = {}
+    task_defs: dict[str, str] = {}
+    for stack in manifest["stacks"]:
+        cf = target.client("cloudformation", target.region_for(stack["region"]))
+        state = read_stack(cf, stack["name"])
+        if state is None or not state.deployed:
+            continue
+        template = deployed_template(cf, stack["name"])
+        hashes[stack["key"]] = template_hash(template)
+        if not str(stack["key"]).startswith("svc-"):
+            continue
+        stored[stack["key"]] = {"template": template, "parameters": state.parameters}
+        service = str(stack["key"]).removeprefix("svc-")
+        arn = state.outputs.get("TaskDefinitionArn")
+        if arn:
+            task_defs[service] = arn
+            ecs = target.client("ecs", target.region_for(stack["region"]))
+            try:
+                task = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+                containers = task.get("containerDefinitions", [])
+                main = next((c for c in containers if c.get("name") == service), containers[0] if containers else {})
+                images[service] = str(main.get("image", ""))
+            except (ClientError, IndexError):
+                pass
+    return hashes, stored, images, task_defs
+
+
+def digests_of(images: dict[str, str]) -> dict[str, str]:
+    """The sha256 digests the image references pin (tags are recorded as given, without a digest)."""
+    return {s: ref.split("@", 1)[1] for s, ref in images.items() if "@sha256:" in ref}
+
+
+def caller(target: Target, region: str) -> str:
+    """The caller identity's ARN."""
+    try:
+        return str(target.client("sts", region).get_caller_identity().get("Arn", "unknown"))
+    except ClientError:
+        return "unknown"
+
+
+def record_release(target: Target, manifest: dict[str, Any], *, kind: str, started: datetime, ok: bool,
+                   stacks: dict[str, str], commit: str | None, spec: str | None,
+                   reversible: dict[str, bool], job_results: dict[str, str] | None = None,
+                   rollback_to: int | None = None, note: str = "") -> tuple[ReleaseRecord, str]:
+    """Write the record of a release that just ended; returns it and its address."""
+    store = ReleaseStore(target, manifest)
+    hashes, stored, images, task_defs = snapshot(target, manifest)
+    jobs = [str(j) for j in manifest.get("before_deploy_jobs", [])]
+    migrations = [Migration(job, stacks.get(f"svc-{job}") in ("create", "update"), reversible.get(job, False),
+                            (job_results or {}).get(job, "")) for job in jobs]
+    changed = sorted(k.removeprefix("svc-") for k, a in stacks.items()
+                     if k.startswith("svc-") and a in ("create", "update"))
+    record = ReleaseRecord(
+        number=store.next_number(), app=store.app, environment=store.env, kind=kind,
+        started=started.replace(microsecond=0).isoformat(), finished=now(),
+        duration_seconds=round((datetime.now(UTC) - started).total_seconds(), 1), caller=caller(target, store.region),
+        commit=commit, spec_hash=spec, outcome="succeeded" if ok else "failed", images=images,
+        digests=digests_of(images), task_definitions=task_defs, templates=hashes, stacks=dict(sorted(stacks.items())),
+        changed=changed, migrations=migrations, rollback_to=rollback_to, note=note)
+    return record, store.write(record, stored)
+
+
+# --------------------------------------------------------------------------- rollback
+
+
+class RollbackRefused(Exception):
+    """The rollback would be unsafe or has nothing to go back to."""
+
+
+@dataclass
+class RollbackPlan:
+    """Which release to go back to, which services, and the releases being left."""
+
+    target: ReleaseRecord
+    current: ReleaseRecord
+    services: list[str]
+    leaving: list[ReleaseRecord]
+
+
+def plan_rollback(records: list[ReleaseRecord], service: str | None, to: int | None) -> RollbackPlan:
+    """The rollback to release ``to`` (default: the one before the current) for ``service`` (default: all);
+    refuses when a release being left ran a migration not marked ``reversible: true``."""
+    good = [r for r in records if r.outcome == "succeeded"]
+    if not good:
+        raise RollbackRefused("no successful release is recorded for this environment: nothing to roll back to")
+    current = good[-1]
+    if to is not None:
+        target = next((r for r in records if r.number == to), None)
+        if target is None:
+            raise RollbackRefused(f"no release {to}; recorded: " + ", ".join(str(r.number) for r in records))
+        if target.outcome != "succeeded":
+            raise RollbackRefused(f"release {to} {target.outcome}: roll back to a release that succeeded")
+        if target.number == current.number:
+            raise RollbackRefused(f"release {to} is the current release")
+    else:
+        older = [r for r in good if r.number < current.number
+                 and (service is None or r.images.get(service) != current.images.get(service))]
+        if not older:
+            raise RollbackRefused("no earlier successful release"
+                                  + (f" ran another image of {service}" if service else "") + ": nothing to go back to")
+        target = older[-1]
+    names = sorted(target.images) if service is None else [service]
+    if service is not None and service not in target.images:
+        raise RollbackRefused(f"release {target.number} has no service {service!r}")
+    low, high = sorted((target.number, current.number))
+    leaving = [r for r in good if low < r.number <= high and r.kind == "deploy"]
+    for r in leaving:
+        for m in r.migrations:
+            if m.ran and not m.reversible:
+                raise RollbackRefused(
+                    f"release {r.number} ran a new version of migration {m.service!r}, which is not marked "
+                    f"`reversible: true`: the data may no longer fit release {target.number}'s code. Fix forward "
+                    f"(deploy a new release), or mark the job `reversible: true` once its migrations are backward "
+                    "compatible")
+    return RollbackPlan(target, current, names, leaving)
+
+
+def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan: RollbackPlan,
+                     on_line: Callable[[str], None], poll: float = 2.0) -> dict[str, str]:
+    """Redeploy the target release's service stacks (only those of ``plan.services``); returns stack -> action.
+
+    Each stack goes through a change set with the recorded template; parameters keep their current values
+    except the image ones, which take the recorded values."""
+    stacks = service_stacks(manifest)
+    actions: dict[str, str] = {}
+    for service in plan.services:
+        key = f"svc-{service}"
+        entry = stacks.get(key)
+        stored = store.stored_template(plan.target.number, key)
+        if entry is None or stored is None:
+            on_line(f"{service}: release {plan.target.number} holds no template of it: skipped")
+            actions[key] = "skipped"
+            continue
+        cf = target.client("cloudformation", target.region_for(entry["region"]))
+        state = read_stack(cf, entry["name"])
+        if state is None or not state.deployed:
+            on_line(f"{service}: stack {entry['name']} is not deployed: skipped")
+            actions[key] = "skipped"
+            continue
+        template = stored["template"]
+        params = dict(state.parameters)
+        for name in template.get("Parameters", {}):
+            if name == "Image" or name not in params:
+                if name not in stored["parameters"]:
+                    raise RollbackRefused(f"{service}: parameter {name} has no value now or in release "
+                                          f"{plan.target.number}")
+                params[name] = stored["parameters"][name]
+        params = {k: v for k, v in params.items() if k in template.get("Parameters", {})}
+        old = deployed_template(cf, entry["name"])
+        changes = classify(old, state.parameters, template, params)
+        if not changes:
+            on_line(f"{service}: already runs release {plan.target.number}'s version")
+            actions[key] = "unchanged"
+            continue
+        bad = blocking(changes, set())
+        if bad:
+            raise RollbackRefused(f"{service}: going back would replace or remove "
+                                  + ", ".join(c.logical_id for c in bad) + ", which hold data")
+        body: str | None = json.dumps(template, indent=2, sort_keys=True)
+        url = None
+        tags = {t: v for t, v in state.tags.items()}
+        if body is not None and len(body.encode()) > load_data("cloudformation")["limits"]["inline_template_bytes"]:
+            digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+            url = upload_template(target, target.region_for(entry["region"]),
+                                  f"{store.app}/{store.env}/{key}-{digest}.json", body, tags)
+            body = None
+        try:
+            cs = create_change_set(cf, entry["name"], body, url, params, tags, "UPDATE",
+                                   f"moorage rollback of {plan.current.app}/{plan.current.environment} to release "
+                                   f"{plan.target.number}", poll=min(poll, 1.0))
+        except ChangeSetError as exc:
+            on_line(f"{service}: change set failed: {exc.reason}")
+            actions[key] = "failed"
+            break
+        if cs.empty:
+            actions[key] = "unchanged"
+            continue
+        on_line(f"{service}: rolling back to release {plan.target.number} ({plan.target.images.get(service, '?')})")
+        seen: set[str] = set()
+        cf.execute_change_set(ChangeSetName=cs.id, StackName=entry["name"])
+        status, events = wait_for_stack(cf, entry["name"], seen, lambda e: None, poll=poll)
+        if status in TERMINAL_OK and "ROLLBACK" not in status:
+            actions[key] = "update"
+            on_line(f"{service}: {status}")
+        else:
+            failure = first_failure(events)
+            on_line(f"{service}: {status}" + (f": {failure.logical_id} {failure.reason}" if failure else ""))
+            actions[key] = "failed"
+            break
+    return actions

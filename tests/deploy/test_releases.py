@@ -1,0 +1,95 @@
+"""Release records and rollback decisions (pure logic; the emulator test covers the round trip)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moorage import api
+from moorage.deploy.releases import (
+    Migration,
+    ReleaseRecord,
+    RollbackRefused,
+    digests_of,
+    parse_images,
+    plan_rollback,
+    with_images,
+)
+from moorage.errors import InputError
+
+
+def _record(number: int, images: dict[str, str], outcome: str = "succeeded", kind: str = "deploy",
+            migration_ran: bool = False, reversible: bool = False) -> ReleaseRecord:
+    return ReleaseRecord(number=number, app="shop", environment="prod", kind=kind, started="", finished="",
+                         duration_seconds=1.0, caller="arn:aws:sts::1:assumed-role/ci", commit=None, spec_hash=None,
+                         outcome=outcome, images=images,
+                         migrations=[Migration("migrate", migration_ran, reversible)])
+
+
+V1 = {"api": "api:1", "web": "web:1"}
+V2 = {"api": "api:2", "web": "web:1"}
+
+
+def test_rollback_goes_to_the_release_before_and_round_trips_json() -> None:
+    records = [_record(1, V1), _record(2, V2)]
+    plan = plan_rollback(records, None, None)
+    assert (plan.target.number, plan.current.number, plan.services) == (1, 2, ["api", "web"])
+    assert [r.number for r in plan.leaving] == [2]
+    again = ReleaseRecord.from_json(records[1].to_json())
+    assert again == records[1]
+
+
+def test_rollback_of_one_service_skips_releases_that_did_not_change_it() -> None:
+    records = [_record(1, V1), _record(2, V2), _record(3, {"api": "api:2", "web": "web:3"})]
+    plan = plan_rollback(records, "api", None)
+    assert plan.target.number == 1 and plan.services == ["api"]
+
+
+def test_failed_releases_are_neither_current_nor_targets() -> None:
+    records = [_record(1, V1), _record(2, V2), _record(3, {"api": "api:3", "web": "web:1"}, outcome="failed")]
+    assert plan_rollback(records, None, None).current.number == 2
+    with pytest.raises(RollbackRefused, match="release 3 failed"):
+        plan_rollback(records, None, 3)
+
+
+def test_refuses_over_an_irreversible_migration_but_not_a_reversible_one() -> None:
+    records = [_record(1, V1), _record(2, V2, migration_ran=True)]
+    with pytest.raises(RollbackRefused) as exc:
+        plan_rollback(records, None, None)
+    assert "release 2 ran a new version of migration 'migrate'" in str(exc.value)
+    assert "reversible: true" in str(exc.value)
+    records = [_record(1, V1), _record(2, V2, migration_ran=True, reversible=True)]
+    assert plan_rollback(records, None, None).target.number == 1
+    records = [_record(1, V1), _record(2, V2, migration_ran=False)]  # the same migration ran again: no change
+    assert plan_rollback(records, None, None).target.number == 1
+
+
+def test_nothing_to_roll_back_to() -> None:
+    with pytest.raises(RollbackRefused, match="no successful release"):
+        plan_rollback([], None, None)
+    with pytest.raises(RollbackRefused, match="nothing to go back to"):
+        plan_rollback([_record(1, V1)], None, None)
+    with pytest.raises(RollbackRefused, match="no release 9"):
+        plan_rollback([_record(1, V1), _record(2, V2)], None, 9)
+    with pytest.raises(RollbackRefused, match="is the current release"):
+        plan_rollback([_record(1, V1), _record(2, V2)], None, 2)
+
+
+def test_image_options(tmp_path: Path) -> None:
+    assert parse_images(["api=ghcr.io/a/api@sha256:" + "a" * 64]) == {"api": "ghcr.io/a/api@sha256:" + "a" * 64}
+    with pytest.raises(InputError, match="SERVICE=IMAGE"):
+        parse_images(["api"])
+    spec = tmp_path / "moorage.yml"
+    spec.write_text("name: shop\nservices:\n  api: {build: ./api, port: 80, route: '/*'}\n"
+                    "environments:\n  dev: {services: {api: {build: ./other}}}\n", encoding="utf-8")
+    loaded = with_images(api.load_app(spec), {"api": "ghcr.io/a/api:2"})
+    plan = api.plan_environment(loaded, "dev")
+    assert plan.services["api"].spec.image == "ghcr.io/a/api:2" and plan.services["api"].spec.build is None
+    assert plan.repositories == {}, "nothing left to build"
+    with pytest.raises(InputError, match="no service named 'nope'"):
+        with_images(loaded, {"nope": "x:1"})
+
+
+def test_digests_only_for_pinned_references() -> None:
+    assert digests_of({"a": "x@sha256:" + "1" * 64, "b": "y:1.0"}) == {"a": "sha256:" + "1" * 64}
