@@ -95,6 +95,8 @@ def existing_target(spec: Path, local: bool, profile: str | None, region: str | 
         if required:
             raise InputError([stopped_emulator(spec)])
         return None
+    from moorage.deploy.session import Target
+
     return Target(local=True, endpoint=server.endpoint, region=region)
 
 
@@ -377,7 +379,7 @@ def local_stop(project: ProjectOpt = Path("."),
 def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = None) -> None:
     """Every running emulator (project, memory), and what this project's emulator holds."""
     as_json = output_format(fmt, as_json) == "json"
-    """Whether the emulator runs, where, and what it holds."""
+    from moorage.deploy.session import Target
     from moorage.emulator.server import running_emulators, server_status
 
     server = server_status(project)
