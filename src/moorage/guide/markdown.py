@@ -8,6 +8,13 @@ import textwrap
 from moorage.guide.document import Bullets, Checklist, Code, Document, Figure, Para, Section, Table, inline_parts
 
 _SPECIAL = re.compile(r"([\\*_\[\]<>#|`~])")
+_URL = re.compile(r"(https?://[^\s<>|`]*[^\s<>|`.,;:)])")
+
+
+def _escaped(piece: str) -> str:
+    """Plain text escaped, its web addresses made autolinks (a bare address is a lint error, MD034)."""
+    return "".join(f"<{part}>" if i % 2 else _SPECIAL.sub(r"\\\1", part)
+                   for i, part in enumerate(_URL.split(piece)))
 
 
 def md_inline(text: str, *, cell: bool = False) -> str:
@@ -17,7 +24,7 @@ def md_inline(text: str, *, cell: bool = False) -> str:
         if code:
             out.append("`" + (piece.replace("|", "\\|") if cell else piece) + "`")
         else:
-            out.append(_SPECIAL.sub(r"\\\1", piece))
+            out.append(_escaped(piece))
     return "".join(out).replace("\n", " ")
 
 

@@ -358,15 +358,20 @@ def access(gi: GuideInput) -> Section:
 def alarm_stack(plan: Plan, alarm: AlarmPlan) -> str:
     """The stack (physical name) holding an alarm."""
     for sp in plan.services.values():
-        if any(a is alarm for a in sp.alarms):
+        if any(a is alarm for a in service_alarms(sp)):
             return plan.stack(sp.stack).name
     return plan.stack("observability").name
 
 
 def all_alarms(plan: Plan) -> list[tuple[str, AlarmPlan]]:
     """(owner, alarm) for every alarm: a service's name, or ``shared``."""
-    out = [(name, a) for name, sp in plan.services.items() for a in sp.alarms]
+    out = [(name, a) for name, sp in plan.services.items() for a in service_alarms(sp)]
     return out + [("shared", a) for a in plan.alarms]
+
+
+def service_alarms(sp: ServicePlan) -> list[AlarmPlan]:
+    """A service's own alarms and its release's rollback alarms."""
+    return sp.alarms + (sp.release.alarms if sp.release is not None else [])
 
 
 def alarms(gi: GuideInput) -> Section:
@@ -383,7 +388,7 @@ def alarms(gi: GuideInput) -> Section:
             log_group=f"`{log_group}`")
         op = {"GreaterThanThreshold": ">", "LessThanThreshold": "<", "GreaterThanOrEqualToThreshold": ">=",
               "LessThanOrEqualToThreshold": "<="}.get(a.comparison, a.comparison)
-        name = f"{alarm_stack(plan, a)}-{logical_id('alarm', a.key)}"
+        name = a.name or f"{alarm_stack(plan, a)}-{logical_id('alarm', a.key)}"
         table.append([f"`{name}`", owner, a.description,
                       f"{a.statistic} {a.metric} {op} {a.threshold:g}, {a.periods} x {a.period}s", first])
     emails = ", ".join(plan.env.alarm_emails) or "nobody yet (set alarms.email)"
