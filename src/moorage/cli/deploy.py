@@ -152,7 +152,7 @@ def diff(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfil
     reporter = _reporter(as_json)
     options = DeployOptions(dry_run=True, allow_replace={"*"}, spec_dir=_project_dir(spec))
     result = run_deploy(synth, target, options, reporter)
-    risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.loses_data]
+    risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.dangerous]
     if as_json:
         assert isinstance(reporter, JsonReporter)
         reporter.emit("summary", **result.to_json())
@@ -161,8 +161,8 @@ def diff(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfil
         out.print(f"No changes: {len(result.outcomes)} stacks are up to date.")
         return
     for name, change in risky:
-        err.print(f"[red]{escape(name)}: {escape(change.describe())} would lose data; deploy will refuse it "
-                  f"without --allow-replace {escape(change.logical_id)}[/red]", markup=True)
+        err.print(f"[red]{escape(name)}: {escape(change.describe())}: {escape(change.consequence())}; deploy will "
+                  f"refuse it without --allow-replace {escape(change.logical_id)}[/red]", markup=True)
 
 
 def status(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfileOpt = None,
