@@ -30,6 +30,8 @@ from moorage import __version__, api
 from moorage.cli.check import check, rules
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
+from moorage.deploy.lock import LockBusy
+from moorage.emulator.server import EmulatorError
 from moorage.errors import Diagnostic, InputError
 from moorage.plan import Plan
 from moorage.render import MANIFEST, write_synth
@@ -280,6 +282,9 @@ def main() -> None:
         error = exc.response.get("Error", {})
         err.print(f"error: AWS refused {exc.operation_name}: {error.get('Code', '')}: {error.get('Message', '')}\n"
                   "    hint: check the credentials' permissions and the account", markup=False)
+        sys.exit(1)
+    except (LockBusy, EmulatorError) as exc:  # another deploy holds the lock; the emulator cannot be used
+        err.print(f"error: {exc}\n    hint: {exc.hint}", markup=False)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from botocore.exceptions import EndpointConnectionError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -34,6 +37,22 @@ RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region (def
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine output: one JSON object per line")]
 ComposeProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile to include")]
 EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
+WaitLockOpt = Annotated[float, typer.Option(
+    "--wait-lock", help="seconds to wait while another deploy of this environment holds its lock (default: "
+                        "exit 1 naming the holder)", min=0)]
+
+
+@contextmanager
+def _emulator_guard(target: Target, spec: Path) -> Iterator[None]:
+    """An emulator that stops answering mid-command is reported as such, with how to restart it."""
+    try:
+        yield
+    except EndpointConnectionError:
+        if not target.local or target.lock_dir is None:
+            raise
+        from moorage.emulator.server import dead_emulator
+
+        raise dead_emulator(_project_dir(spec)) from None
 
 
 def _project_dir(spec: Path) -> Path:
@@ -55,6 +74,8 @@ def _target(spec: Path, local: bool, profile: str | None, region: str | None) ->
                                          "drop --profile, or drop --local to deploy to AWS")])
         target = local_target(_project_dir(spec))
         target.region = region
+        if target.note:
+            err.print(f"note: {target.note}", markup=False)
         return target
     return aws_target(profile, region)
 
@@ -116,7 +137,10 @@ def deploy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProf
            repair: Annotated[bool, typer.Option("--repair", help="continue a failed rollback / delete an empty "
                                                                  "failed stack before deploying")] = False,
            parallel: Annotated[int, typer.Option("--parallel", help="stacks deployed at once in a wave")] = 4,
-           compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+           compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None, wait_lock: WaitLockOpt = 0.0,
+           break_lock: Annotated[bool, typer.Option("--break-lock", help="take over the environment's deploy "
+                                                                        "lock (its holder is gone)")] = False,
+           ) -> None:
     """Deploy one environment through CloudFormation change sets (AWS, or --local)."""
     from moorage.deploy.run import deploy as run_deploy
 
@@ -127,9 +151,10 @@ def deploy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProf
         out.print(f"deploying {synth.manifest['app']}/{env} to {target.describe()}")
     options = DeployOptions(allow_replace=set(allow_replace or []), repair=repair, parallel=parallel,
                             spec_dir=_project_dir(spec), commit=git_commit(_project_dir(spec)),
-                            poll=0.2 if target.local else 3.0)
+                            poll=0.2 if target.local else 3.0, lock_wait=wait_lock, break_lock=break_lock)
     try:
-        result = run_deploy(synth, target, options, reporter)
+        with _emulator_guard(target, spec):
+            result = run_deploy(synth, target, options, reporter)
     except DeployRefused as exc:
         reporter.close()
         _refused(exc, as_json)
@@ -151,7 +176,8 @@ def diff(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsProfil
     target = _target(spec, local, profile, region)
     reporter = _reporter(as_json)
     options = DeployOptions(dry_run=True, allow_replace={"*"}, spec_dir=_project_dir(spec))
-    result = run_deploy(synth, target, options, reporter)
+    with _emulator_guard(target, spec):
+        result = run_deploy(synth, target, options, reporter)
     risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.dangerous]
     if as_json:
         assert isinstance(reporter, JsonReporter)
@@ -205,7 +231,8 @@ def destroy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsPro
             confirm: Annotated[str | None, typer.Option("--confirm", help="the app name, to destroy a "
                                                                           "production environment without a prompt")]
             = None,
-            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+            wait_lock: WaitLockOpt = 0.0) -> None:
     """Delete every stack of one environment; lists the databases and buckets that were kept."""
     from moorage.deploy.destroy import destroy as run_destroy
     from moorage.deploy.destroy import existing_stacks
@@ -236,7 +263,8 @@ def destroy(spec: SpecArg, env: EnvOpt, local: LocalOpt = False, profile: AwsPro
             raise typer.Exit(1)
     reporter = _reporter(as_json)
     try:
-        result = run_destroy(target, manifest, reporter, poll=0.2 if target.local else 3.0)
+        with _emulator_guard(target, spec):
+            result = run_destroy(target, manifest, reporter, poll=0.2 if target.local else 3.0, lock_wait=wait_lock)
     finally:
         reporter.close()
     if as_json:
@@ -265,10 +293,13 @@ ProjectOpt = Annotated[Path, typer.Option("--project", help="project directory (
 def local_stop(project: ProjectOpt = Path("."),
                reset: Annotated[bool, typer.Option("--reset", help="also forget the saved state")] = False) -> None:
     """Stop the emulator; its state is saved and restored at the next start (unless --reset)."""
-    from moorage.emulator.server import reset_state, stop_server
+    from moorage.emulator.server import SERVER_FILE, reset_state, server_status, state_dir, stop_server
 
+    unverified = (state_dir(project) / SERVER_FILE).exists() and server_status(project) is None
     stopped = stop_server(project)
     out.print("local emulator stopped" if stopped else "no local emulator was running")
+    if unverified:
+        out.print(f"{SERVER_FILE} did not name a running emulator of this project: removed it, signalled nothing")
     if reset and reset_state(project):
         out.print("saved state removed")
 

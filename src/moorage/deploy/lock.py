@@ -170,7 +170,7 @@ class BucketLock(Lock):
 
     def __init__(self, s3: Any, bucket: str, key: str, what: str) -> None:
         self.s3, self.bucket, self.key, self.what = s3, bucket, key, what
-        self._held = False
+        self._held = ""  # the content we wrote, while we hold the lock
 
     def try_acquire(self, holder: Holder, force: bool) -> Holder | None:
         try:
@@ -181,7 +181,7 @@ class BucketLock(Lock):
             if code not in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
                 raise
         else:
-            self._busy, self._held = False, True
+            self._busy, self._held = False, holder.to_json()
             return None
         self._busy = True
         try:
@@ -194,9 +194,15 @@ class BucketLock(Lock):
         return current
 
     def release(self) -> None:
-        if self._held:
+        if not self._held:
+            return
+        try:  # a lock taken over with --break-lock is no longer ours to delete
+            current = self.s3.get_object(Bucket=self.bucket, Key=self.key)["Body"].read(4096).decode()
+        except ClientError:
+            current = ""
+        if current == self._held:
             self.s3.delete_object(Bucket=self.bucket, Key=self.key)
-            self._held = False
+        self._held = ""
 
 
 def lock_key(app: str, environment: str) -> str:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ class LocalServer:
     pid: int
     port: int
     state_dir: Path
+    note: str = ""  # said once, when this start was not the first (the previous emulator died)
 
     def to_json(self) -> dict[str, Any]:
         """What ``server.json`` holds."""
@@ -159,6 +160,10 @@ def ensure_server(project: Path, timeout: float = 60.0) -> LocalServer:
         running = server_status(project)  # started by another process while we waited
         if running is not None:
             return running
+        note = ""
+        if (directory / SERVER_FILE).exists():
+            note = ("the local emulator had stopped without `moorage local stop`; started it again with the state "
+                    "saved after the last completed deploy")
         (directory / SERVER_FILE).unlink(missing_ok=True)
         log_path = directory / LOG_FILE
         log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
@@ -171,7 +176,7 @@ def ensure_server(project: Path, timeout: float = 60.0) -> LocalServer:
         while time.monotonic() < deadline:
             running = server_status(project)
             if running is not None:
-                return running
+                return replace(running, note=note)
             code = process.poll()
             if code is not None:
                 tail = _log_tail(log_path)
