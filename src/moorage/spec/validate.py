@@ -156,7 +156,9 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
 
     for sname, svc in app.services.items():
         for i, ref in enumerate(svc.uses):
-            if ref == sname:
+            if ref in svc.uses[:i]:
+                err(("services", sname, "uses", i), f"{ref!r} is listed twice in uses", "list each name once")
+            elif ref == sname:
                 err(("services", sname, "uses", i), "a service cannot use itself")
             elif ref not in owner:
                 close = difflib.get_close_matches(ref, list(owner), n=1)
