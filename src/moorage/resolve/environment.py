@@ -29,7 +29,7 @@ from moorage.spec.models import (
     UserPool,
     Volume,
 )
-from moorage.spec.source import SourceMap
+from moorage.spec.source import KeyPath, SourceMap
 
 
 @dataclass(frozen=True)
@@ -563,12 +563,12 @@ def _check_aws_limits(app: AppSpec, env: str, env_tags: dict[str, str], smap: So
     user_tags = {**app.tags, **env_tags}
     room = limits["tags_per_resource"] - limits["tags_reserved"]
     if len(user_tags) > room:
-        where = ("environments", env, "tags") if env_tags else ("tags",)
+        block: KeyPath = ("environments", env, "tags") if env_tags else ("tags",)
         problems.append(Diagnostic(
             "error", f"{len(user_tags)} tags; AWS allows {limits['tags_per_resource']} per resource and moorage "
-            f"adds up to {limits['tags_reserved']} of its own", smap.locate(where), f"keep at most {room} tags"))
+            f"adds up to {limits['tags_reserved']} of its own", smap.locate(block), f"keep at most {room} tags"))
     for key, value in user_tags.items():
-        where = ("environments", env, "tags", key) if key in env_tags else ("tags", key)
+        where: KeyPath = ("environments", env, "tags", key) if key in env_tags else ("tags", key)
         if len(key) > limits["tag_key_length"] or len(str(value)) > limits["tag_value_length"]:
             problems.append(Diagnostic(
                 "error", f"tag {key[:40]!r} is too long: keys take {limits['tag_key_length']} characters, values "
