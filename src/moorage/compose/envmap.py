@@ -26,7 +26,7 @@ from moorage.compose.interpolate import Interp
 from moorage.compose.notes import Notes
 from moorage.compose.stores import Store
 from moorage.errors import Location
-from moorage.spec.models import ENV_NAME_PATTERN, SECRET_NAME_RE
+from moorage.spec.models import ENV_NAME_PATTERN, SECRET_NAME_RE, embedded_credential
 from moorage.spec.source import KeyPath
 
 # Names that hold credentials even though SECRET_NAME_RE does not say so.
@@ -274,7 +274,8 @@ class EnvMapper:
         if self._by_bucket(cname, item, res):
             return
         if is_credential_name(name) or (isinstance(value, str) and _PASSWORD_URL_RE.search(text)) or \
-                (text and any(is_credential_name(ref) for ref in _refs(value))):
+                (text and any(is_credential_name(ref) for ref in _refs(value))) or \
+                (text and embedded_credential(text)):  # a DSN's password=, a ?key= query, a known token
             self._secret(cname, item, res)
             return
         res.env[name] = value if isinstance(value, int | float | bool) and value is not None else text
