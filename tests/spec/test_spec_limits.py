@@ -4,7 +4,6 @@ limits a template would break only at deploy time)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,9 +38,7 @@ CASES = [
 def test_hostile_input_is_a_located_exit_2(run_cli: Callable[..., CliResult], write_spec: Callable[..., Path],
                                            tmp_path: Path, text: str, line: int, words: str) -> None:
     spec = write_spec(tmp_path / "app", text)
-    started = time.monotonic()
     result = run_cli("plan", spec, "--env", "dev")
-    assert time.monotonic() - started < 10
     assert result.code == 2, result.out + result.err
     assert words in result.err and "internal error" not in result.err
     assert f"{spec}:{line}:" in result.err if line else str(spec) in result.err

@@ -50,6 +50,7 @@ _EMBEDDED_CREDENTIALS = [
 def embedded_credential(text: str) -> str | None:
     """What kind of credential ``text`` holds in plain text (a password in a URL or DSN, ``curl -u
     user:pass``, a ``?key=`` query, a known token format), or None."""
+    text = text.replace("<redacted>", "$REDACTED")  # a value the compose import already took out
     for what, pattern in _EMBEDDED_CREDENTIALS:
         if pattern.search(text):
             return what

@@ -24,7 +24,7 @@ KeyPath = tuple[str | int, ...]
 #: document is a few hundred bytes that expand to billions of values).
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
-MAX_VALUES = 200_000
+MAX_VALUES = 50_000
 
 
 @dataclass
