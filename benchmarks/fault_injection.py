@@ -40,8 +40,13 @@ def emulator_pid(project: Path) -> int | None:
 
 
 def set_round(spec: Path, original: str, round_: int) -> None:
-    """The spec with a per-round setting, so that every deploy changes something."""
-    spec.write_text(original.replace("services:\n", f"tags:\n  round: r{round_}\nservices:\n", 1), encoding="utf-8")
+    """The spec with a per-round env value of its first service, so that every deploy changes something
+    (a new task definition and a service update)."""
+    lines = original.splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.startswith("  ") and not line.startswith("   ")
+                 and i and lines[i - 1].startswith("services:"))
+    lines.insert(first + 1, f"    env: {{ROUND: r{round_}}}\n")
+    spec.write_text("".join(lines), encoding="utf-8")
 
 
 def one_round(project: Path, spec: Path, rng: random.Random, max_delay: float) -> tuple[str, float, bool, str]:

@@ -60,6 +60,11 @@ def test_username_change_is_refused_then_regenerates_the_secret(tmp_path: Path, 
     assert before["username"] == "app"
 
     changed = synth_with(tmp_path, "admin")
+    # `diff` (a dry run that allows everything) shows it as a stateful change.
+    preview, _ = run_deploy(changed, dry_run=True, allow_replace={"*"})
+    [shown] = [c for c in preview.outcomes["data"].changes if c.logical_id == "DbDbSecret"]
+    assert shown.action == "modify" and shown.dangerous
+    assert "GenerateSecretString" in shown.to_json()["breaks_credentials"]
     with pytest.raises(DeployRefused) as refused:
         run_deploy(changed)
     text = str(refused.value)
