@@ -37,6 +37,11 @@ def compose_file_in(directory: Path) -> Path | None:
 def load_app(path: Path, *, profiles: Sequence[str] = (), strict: bool = False,
              env_file: Path | None = None, skip: Sequence[str] = ()) -> LoadedApp:
     """Load a moorage.yml or a compose file into a validated spec."""
+    try:
+        path.is_dir()  # a path the system cannot even look up (too long, ...) is bad input, not a bug
+    except OSError as exc:
+        raise InputError([Diagnostic("error", f"cannot read {str(path)[:200]}: {exc.strerror or exc}", None,
+                                     "give the path of a moorage.yml or a docker-compose.yml")]) from None
     if not path.exists():
         raise InputError([Diagnostic("error", f"file not found: {path}", None,
                                      "give a moorage.yml or a docker-compose.yml")])

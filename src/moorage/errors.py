@@ -79,3 +79,13 @@ class InputError(Exception):
 def input_error(message: str, location: Location | None = None, hint: str = "", code: str = "") -> InputError:
     """Build an :class:`InputError` holding one error diagnostic."""
     return InputError([Diagnostic("error", message, location, hint, code)])
+
+
+class OperationalError(Exception):
+    """Something outside the input stops a command (a held deploy lock, an unusable emulator): exit 1.
+
+    ``hint`` says what to do about it."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        self.hint = hint
+        super().__init__(message)

@@ -115,3 +115,44 @@ def test_describe_lines() -> None:
     [change] = classify(template(Db=DB), {}, new, {})
     assert change.describe() == "replace Db (AWS::RDS::DBInstance): DBName"
     assert change.to_json()["loses_data"] is True
+
+
+SECRET = {"Type": "AWS::SecretsManager::Secret",
+          "Properties": {"Name": "a/dev/db/db", "GenerateSecretString": {
+              "SecretStringTemplate": '{"username": "app"}', "GenerateStringKey": "password"}}}
+CACHE = {"Type": "AWS::ElastiCache::ReplicationGroup",
+         "Properties": {"ReplicationGroupDescription": "c", "TransitEncryptionEnabled": True, "AuthToken": "x"}}
+
+
+def test_generated_secret_template_change_breaks_credentials() -> None:
+    new = template(Secret=SECRET)
+    new["Resources"]["Secret"]["Properties"]["GenerateSecretString"]["SecretStringTemplate"] = '{"username": "x"}'
+    [change] = classify(template(Secret=SECRET), {}, new, {})
+    assert change.action == "modify" and not change.loses_data
+    assert change.breaks_credentials and change.dangerous
+    assert "generates a new value" in change.consequence()
+    assert blocking([change], set()) == [change] and blocking([change], {"Secret"}) == []
+    assert change.to_json()["breaks_credentials"]
+
+
+def test_description_change_of_a_secret_is_harmless() -> None:
+    new = template(Secret=SECRET)
+    new["Resources"]["Secret"]["Properties"]["Description"] = "new words"
+    [change] = classify(template(Secret=SECRET), {}, new, {})
+    assert not change.dangerous and blocking([change], set()) == []
+
+
+def test_cache_auth_token_and_tls_changes_break_credentials() -> None:
+    for prop, value in (("AuthToken", "y"), ("TransitEncryptionEnabled", False)):
+        new = template(Cache=CACHE)
+        new["Resources"]["Cache"]["Properties"][prop] = value
+        [change] = classify(template(Cache=CACHE), {}, new, {})
+        assert change.breaks_credentials and prop in change.credentials, prop
+
+
+def test_aws_reported_credential_change_is_classified() -> None:
+    described = {"Changes": [{"ResourceChange": {
+        "LogicalResourceId": "DbSecret", "ResourceType": "AWS::SecretsManager::Secret", "Action": "Modify",
+        "Replacement": "False", "Details": [{"Target": {"Name": "GenerateSecretString"}}]}}]}
+    [change] = merge_change_set([], described)
+    assert change.breaks_credentials and blocking([change], set()) == [change]

@@ -15,6 +15,21 @@ from moorage.deploy.session import Target, endpoint_target
 from moorage.render import Synth
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The user's state directory (the emulator's sealing key) in a temporary place, for this process
+    and the emulators it starts."""
+    import os
+
+    previous = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state-home"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = previous
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[str]:
     """The endpoint of an emulator (moto + moorage's engine) running in this process."""

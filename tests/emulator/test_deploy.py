@@ -192,7 +192,9 @@ def test_destroy_dev_removes_everything(cases: Any, run_deploy: Run, aws: Aws, t
     clusters = aws("ecs", region).describe_clusters(clusters=["maestro-dev"])["clusters"]
     assert all(c["status"] == "INACTIVE" for c in clusters)
     assert [v for v in aws("ec2", region).describe_vpcs()["Vpcs"] if not v.get("IsDefault")] == []
-    assert aws("s3", region).list_buckets()["Buckets"] == []
+    # The account's artifacts bucket (templates, deploy locks) is moorage's, not the environment's: it stays.
+    assert [b for b in aws("s3", region).list_buckets()["Buckets"] if not b["Name"].startswith("moorage-artifacts-")] \
+        == []
     assert aws("logs", region).describe_log_groups(logGroupNamePrefix="/moorage/")["logGroups"] == []
     assert aws("cloudformation", region).describe_stacks()["Stacks"] == []
 

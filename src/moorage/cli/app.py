@@ -26,7 +26,7 @@ from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.guide import diagram, docs
 from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
 from moorage.cli.release import history, rollback
-from moorage.errors import Diagnostic, InputError
+from moorage.errors import Diagnostic, InputError, OperationalError
 from moorage.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -364,6 +364,9 @@ def main() -> None:
     except click_errors as exc:
         exc.show()  # type: ignore[attr-defined]
         sys.exit(2)
+    except OperationalError as exc:  # another deploy holds the lock; the emulator cannot be used
+        err.print(f"error: {exc}\n    hint: {exc.hint}", markup=False)
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -40,6 +42,24 @@ RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region (def
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine output: one JSON object per line")]
 ComposeProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile to include")]
 EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
+WaitLockOpt = Annotated[float, typer.Option(
+    "--wait-lock", help="seconds to wait while another deploy of this environment holds its lock (default: "
+                        "exit 1 naming the holder)", min=0)]
+
+
+@contextmanager
+def _emulator_guard(target: Target, spec: Path) -> Iterator[None]:
+    """An emulator that stops answering mid-command is reported as such, with how to restart it."""
+    try:
+        yield
+    except Exception as exc:
+        from botocore.exceptions import EndpointConnectionError
+
+        if not isinstance(exc, EndpointConnectionError) or not target.local or target.lock_dir is None:
+            raise
+        from moorage.emulator.server import dead_emulator
+
+        raise dead_emulator(_project_dir(spec)) from None
 
 
 def image_tags(synth: Synth, spec_dir: Path) -> dict[str, str]:
@@ -71,6 +91,8 @@ def _target(spec: Path, local: bool, profile: str | None, region: str | None) ->
                                          "drop --profile, or drop --local to deploy to AWS")])
         target = local_target(_project_dir(spec))
         target.region = region
+        if target.note:
+            err.print(f"note: {target.note}", markup=False)
         return target
     return aws_target(profile, region)
 
@@ -165,7 +187,10 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            parallel: Annotated[int, typer.Option("--parallel", help="stacks deployed at once in a wave")] = 4,
            image: Annotated[list[str] | None, typer.Option(
                "--image", help="SERVICE=IMAGE: release this image of one service (repeatable)")] = None,
-           compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+           compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None, wait_lock: WaitLockOpt = 0.0,
+           break_lock: Annotated[bool, typer.Option("--break-lock", help="take over the environment's deploy "
+                                                                        "lock (its holder is gone)")] = False,
+           ) -> None:
     """Deploy one environment through CloudFormation change sets (AWS, or --local); records the release."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.cli.release import record_deploy, release_started
@@ -180,9 +205,10 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         out.print(f"deploying {synth.manifest['app']}/{env} to {target.describe()}")
     options = DeployOptions(allow_replace=set(allow_replace or []), repair=repair, parallel=parallel,
                             spec_dir=_project_dir(spec), commit=git_commit(_project_dir(spec)),
-                            poll=0.2 if target.local else 3.0)
+                            poll=0.2 if target.local else 3.0, lock_wait=wait_lock, break_lock=break_lock)
     try:
-        result = run_deploy(synth, target, options, reporter)
+        with _emulator_guard(target, spec):
+            result = run_deploy(synth, target, options, reporter)
     except DeployRefused as exc:
         reporter.close()
         _refused(exc, as_json)
@@ -220,8 +246,9 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     assert target is not None
     reporter = _reporter(as_json)
     options = DeployOptions(dry_run=True, allow_replace={"*"}, spec_dir=_project_dir(spec))
-    result = run_deploy(synth, target, options, reporter)
-    risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.loses_data]
+    with _emulator_guard(target, spec):
+        result = run_deploy(synth, target, options, reporter)
+    risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.dangerous]
     if as_json:
         assert isinstance(reporter, JsonReporter)
         reporter.emit("summary", **result.to_json())
@@ -230,8 +257,8 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
         out.print(f"No changes: {len(result.outcomes)} stacks are up to date.")
         return
     for name, change in risky:
-        err.print(f"[red]{escape(name)}: {escape(change.describe())} would lose data; deploy will refuse it "
-                  f"without --allow-replace {escape(change.logical_id)}[/red]", markup=True)
+        err.print(f"[red]{escape(name)}: {escape(change.describe())}: {escape(change.consequence())}; deploy will "
+                  f"refuse it without --allow-replace {escape(change.logical_id)}[/red]", markup=True)
 
 
 def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
@@ -283,7 +310,8 @@ def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
             confirm: Annotated[str | None, typer.Option("--confirm", help="the app name, to destroy a "
                                                                           "production environment without a prompt")]
             = None,
-            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+            wait_lock: WaitLockOpt = 0.0) -> None:
     """Delete every stack of one environment; lists the databases and buckets that were kept."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.destroy import destroy as run_destroy
@@ -326,7 +354,8 @@ def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
             raise typer.Exit(1)
     reporter = _reporter(as_json)
     try:
-        result = run_destroy(target, manifest, reporter, poll=0.2 if target.local else 3.0)
+        with _emulator_guard(target, spec):
+            result = run_destroy(target, manifest, reporter, poll=0.2 if target.local else 3.0, lock_wait=wait_lock)
     finally:
         reporter.close()
     if as_json:
@@ -367,10 +396,13 @@ def local_start(project: ProjectOpt = Path(".")) -> None:
 def local_stop(project: ProjectOpt = Path("."),
                reset: Annotated[bool, typer.Option("--reset", help="also forget the saved state")] = False) -> None:
     """Stop the emulator; its state is saved and restored at the next start (unless --reset)."""
-    from moorage.emulator.server import reset_state, stop_server
+    from moorage.emulator.server import SERVER_FILE, reset_state, server_status, state_dir, stop_server
 
+    unverified = (state_dir(project) / SERVER_FILE).exists() and server_status(project) is None
     stopped = stop_server(project)
     out.print("local emulator stopped" if stopped else "no local emulator was running")
+    if unverified:
+        out.print(f"{SERVER_FILE} did not name a running emulator of this project: removed it, signalled nothing")
     if reset and reset_state(project):
         out.print("saved state removed")
 

@@ -16,6 +16,7 @@ Rules, in order, for each variable:
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -28,7 +29,7 @@ from moorage.compose.notes import Notes
 from moorage.compose.stores import Store
 from moorage.data import load_data
 from moorage.errors import Location
-from moorage.spec.models import ENV_NAME_PATTERN, SECRET_NAME_RE
+from moorage.spec.models import ENV_NAME_PATTERN, SECRET_NAME_RE, embedded_credential
 from moorage.spec.source import KeyPath
 
 # Names that hold credentials even though SECRET_NAME_RE does not say so.
@@ -224,6 +225,16 @@ def _refs(value: Any) -> tuple[str, ...]:
     return value.refs if isinstance(value, Interp) else ()
 
 
+def _looks_random(text: str) -> bool:
+    """A generated-looking string (a key, a token): long, no spaces, letters and digits, high entropy."""
+    if len(text) < 16 or any(c.isspace() for c in text) or "/" in text or not (
+            any(c.isdigit() for c in text) and any(c.isalpha() for c in text)):
+        return False
+    counts = [text.count(c) for c in set(text)]
+    entropy = -sum(n / len(text) * math.log2(n / len(text)) for n in counts)
+    return entropy >= 3.5
+
+
 def _single_var(value: Any) -> str | None:
     return value.single_var if isinstance(value, Interp) else None
 
@@ -295,7 +306,9 @@ class EnvMapper:
         if self._by_bucket(cname, item, res):
             return
         if is_credential_name(name) or (isinstance(value, str) and _PASSWORD_URL_RE.search(text)) or \
-                (text and any(is_credential_name(ref) for ref in _refs(value))):
+                (text and any(is_credential_name(ref) for ref in _refs(value))) or \
+                (text and embedded_credential(text)) or \
+                (_refs(value) and _looks_random(text)):  # a key from .env under an innocent name
             self._secret(cname, item, res)
             return
         res.env[name] = value if isinstance(value, int | float | bool) and value is not None else text

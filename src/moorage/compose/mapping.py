@@ -942,7 +942,12 @@ class Importer:
             assert app.env is not None
             out = dict(app.out)
             if app.env.env:
-                out["env"] = app.env.env
+                # x-moorage env (merged into app.out) adds to and overrides what the compose file sets
+                extra = out.get("env")
+                out["env"] = {**app.env.env, **extra} if isinstance(extra, dict) else app.env.env
+                if extra is not None and not isinstance(extra, dict):
+                    self.notes.error(app.path + ("x-moorage", "env"), "x-moorage env must be a mapping of "
+                                     "variable names to values")
             if app.env.secrets:
                 secrets = app.env.secrets
                 out["secrets"] = sorted(secrets) if all(k == v for k, v in secrets.items()) else dict(secrets)

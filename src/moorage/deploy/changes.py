@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from moorage.deploy.schema import is_stateful, replacing_properties
+from moorage.deploy.schema import credential_consequences, is_stateful, replacing_properties
 
 Action = Literal["add", "modify", "replace", "remove"]
 
@@ -26,6 +26,9 @@ class ResourceChange:
     properties: list[str] = field(default_factory=list)  # changed top-level properties
     replaced_by: list[str] = field(default_factory=list)  # the ones that force a replacement
     deletion_policy: str = "Delete"
+    #: changed property -> how the change breaks the credentials that reach the resource (see
+    #: ``data/credential_changes.yaml``); such a change is stateful although nothing is replaced.
+    credentials: dict[str, str] = field(default_factory=dict)
 
     @property
     def stateful(self) -> bool:
@@ -39,6 +42,22 @@ class ResourceChange:
             return False
         return not (self.action == "remove" and self.deletion_policy in ("Retain", "Snapshot"))
 
+    @property
+    def breaks_credentials(self) -> bool:
+        """A change that leaves the resource in place but breaks the credentials that reach it."""
+        return self.action in ("modify", "replace") and bool(self.credentials)
+
+    @property
+    def dangerous(self) -> bool:
+        """A stateful change: it loses data or breaks credentials; deploy refuses it unless allowed."""
+        return self.loses_data or self.breaks_credentials
+
+    def consequence(self) -> str:
+        """What this change does to data or credentials, in words ("" when nothing)."""
+        if self.loses_data:
+            return "it holds data, which would be lost"
+        return "; ".join(f"{prop} changed: {why}" for prop, why in sorted(self.credentials.items()))
+
     def describe(self) -> str:
         """One line: ``replace DbDb (AWS::RDS::DBInstance): DBName``."""
         text = f"{self.action} {self.logical_id} ({self.resource_type})"
@@ -51,7 +70,7 @@ class ResourceChange:
         """A JSON-able form."""
         return {"logical_id": self.logical_id, "type": self.resource_type, "action": self.action,
                 "properties": self.properties, "replaced_by": self.replaced_by, "stateful": self.stateful,
-                "loses_data": self.loses_data}
+                "loses_data": self.loses_data, "breaks_credentials": self.credentials}
 
 
 def resolve_parameters(value: Any, params: dict[str, str]) -> Any:
@@ -96,7 +115,8 @@ def _compare(name: str, old: dict[str, Any], new: dict[str, Any]) -> ResourceCha
         return None
     replaced = replacing_properties(new["Type"], old_props, new_props)
     action: Action = "replace" if replaced else "modify"
-    return ResourceChange(name, new["Type"], action, changed + others, replaced, deletion_policy=policy)
+    return ResourceChange(name, new["Type"], action, changed + others, replaced, deletion_policy=policy,
+                          credentials=credential_consequences(new["Type"], changed))
 
 
 def merge_change_set(changes: list[ResourceChange], described: dict[str, Any]) -> list[ResourceChange]:
@@ -115,8 +135,10 @@ def merge_change_set(changes: list[ResourceChange], described: dict[str, Any]) -
         props = sorted({d.get("Target", {}).get("Name", "") for d in rc.get("Details", [])} - {""})
         current = by_id.get(logical)
         if current is None:
-            by_id[logical] = ResourceChange(logical, rc.get("ResourceType", ""), action, props,  # type: ignore[arg-type]
-                                            props if action == "replace" else [])
+            rtype = rc.get("ResourceType", "")
+            by_id[logical] = ResourceChange(logical, rtype, action, props,  # type: ignore[arg-type]
+                                            props if action == "replace" else [],
+                                            credentials=credential_consequences(rtype, props))
         elif action == "replace" and current.action == "modify":
             current.action = "replace"
             current.replaced_by = current.replaced_by or props or current.properties
@@ -124,8 +146,8 @@ def merge_change_set(changes: list[ResourceChange], described: dict[str, Any]) -
 
 
 def blocking(changes: list[ResourceChange], allowed: set[str]) -> list[ResourceChange]:
-    """Changes that would lose data and are not allowed by ``--allow-replace NAME``."""
-    return [c for c in changes if c.loses_data and not allows(allowed, c.logical_id)]
+    """Stateful changes (data lost, credentials broken) not allowed by ``--allow-replace NAME``."""
+    return [c for c in changes if c.dangerous and not allows(allowed, c.logical_id)]
 
 
 _PREFIXES = ("db", "cache", "bucket", "secret", "efs", "fs")

@@ -104,8 +104,16 @@ def _kept(cf: Any, name: str) -> list[Kept]:
     return out
 
 
-def destroy(target: Target, manifest: dict[str, Any], reporter: Reporter, poll: float = 2.0) -> DestroyResult:
-    """Delete every stack of the environment, last wave first."""
+def destroy(target: Target, manifest: dict[str, Any], reporter: Reporter, poll: float = 2.0,
+            lock_wait: float = 0.0) -> DestroyResult:
+    """Delete every stack of the environment, last wave first, holding the environment's deploy lock."""
+    from moorage.deploy.lock import environment_locked
+
+    with environment_locked(target, manifest, lock_wait):
+        return _destroy(target, manifest, reporter, poll)
+
+
+def _destroy(target: Target, manifest: dict[str, Any], reporter: Reporter, poll: float) -> DestroyResult:
     started = time.monotonic()
     result = DestroyResult()
     by_key = {s["key"]: s for s in manifest["stacks"]}

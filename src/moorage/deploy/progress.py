@@ -85,7 +85,11 @@ class RichReporter:
         self._print(f"[bold]{escape(head)}[/bold]")
         for change in changes:
             style = _ACTION_STYLE.get(change.action, "white")
-            flag = "  [red]stateful: data would be lost[/red]" if change.loses_data else ""
+            flag = ""
+            if change.loses_data:
+                flag = "  [red]stateful: data would be lost[/red]"
+            elif change.breaks_credentials:
+                flag = "  [red]stateful: credentials would break[/red]"
             self._print(f"  [{style}]{escape(change.describe())}[/{style}]{flag}")
 
     def stack_started(self, stack: str, action: str, total: int) -> None:

@@ -54,6 +54,8 @@ class DeployOptions:
     commit: str | None = None
     poll: float = 2.0
     by_digest: bool | None = None  # default: in production profiles
+    lock_wait: float = 0.0  # seconds to wait for another deploy of the environment to finish
+    break_lock: bool = False  # take over the environment's lock whoever holds it
 
 
 @dataclass
@@ -122,13 +124,22 @@ class DeployRefused(Exception):
         lines = [p.render() for p in self.problems]
         for stack, changes in self.dangerous.items():
             for c in changes:
-                verb = "replace" if c.action == "replace" else "remove"
-                why = f" because {', '.join(c.replaced_by)} changed" if c.replaced_by else ""
-                lines.append(f"{stack}: this deploy would {verb} {c.logical_id} ({c.resource_type}){why}; "
-                             "it holds data, which would be lost")
+                if c.loses_data:
+                    verb = "replace" if c.action == "replace" else "remove"
+                    why = f" because {', '.join(c.replaced_by)} changed" if c.replaced_by else ""
+                    lines.append(f"{stack}: this deploy would {verb} {c.logical_id} ({c.resource_type}){why}; "
+                                 "it holds data, which would be lost")
+                else:
+                    lines.append(f"{stack}: this deploy would change the credentials of {c.logical_id} "
+                                 f"({c.resource_type}): {c.consequence()}")
         if self.dangerous:
             names = sorted({c.logical_id for cs in self.dangerous.values() for c in cs})
-            lines.append("    fix: revert that change, or snapshot/back up the data and rerun with "
+            data = any(c.loses_data for cs in self.dangerous.values() for c in cs)
+            credentials = any(not c.loses_data for cs in self.dangerous.values() for c in cs)
+            steps = (["snapshot/back up the data"] if data else []) + (
+                ["plan the credential change (update the database or cache and every client together)"]
+                if credentials else [])
+            lines.append(f"    fix: revert that change, or {' and '.join(steps)} and rerun with "
                          + " ".join(f"--allow-replace {n}" for n in names))
         return "\n".join(lines)
 
@@ -438,5 +449,14 @@ class Deployer:
 
 
 def deploy(synth: Synth, target: Target, options: DeployOptions, reporter: Reporter) -> DeployResult:
-    """Deploy (or with ``options.dry_run``, diff) one environment."""
-    return Deployer(synth, target, options, reporter).run()
+    """Deploy (or with ``options.dry_run``, diff) one environment; a deploy holds the environment's lock
+    (:mod:`moorage.deploy.lock`) throughout, a diff takes none."""
+    if options.dry_run:
+        return Deployer(synth, target, options, reporter).run()
+    from moorage.deploy.lock import environment_locked
+
+    def waiting(holder: Any) -> None:
+        reporter.info(f"waiting for the lock of {synth.manifest['app']}/{synth.manifest['environment']}, held by "
+                      + (holder.describe() if holder else "another moorage process"))
+    with environment_locked(target, synth.manifest, options.lock_wait, options.break_lock, waiting):
+        return Deployer(synth, target, options, reporter).run()

@@ -33,3 +33,12 @@ def is_stateful(resource_type: str) -> bool:
 def replacing_properties(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """The changed create-only properties (nested paths as ``A.B``) that force a replacement."""
     return replacing_paths(resource_type, old, new)
+
+
+def credential_consequences(resource_type: str, changed: list[str]) -> dict[str, str]:
+    """Of the ``changed`` top-level properties of a ``resource_type``, those that break the credentials
+    reaching it (a regenerated secret, a new master user, a new auth token or key), with the consequence."""
+    from moorage.data import load_data
+
+    table = (load_data("credential_changes") or {}).get(resource_type) or {}
+    return {prop: str(table[prop]) for prop in changed if prop in table}

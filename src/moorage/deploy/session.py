@@ -23,6 +23,8 @@ class Target:
     endpoint: str | None = None
     profile: str | None = None
     region: str | None = None  # overrides the manifest's region when set
+    lock_dir: Path | None = None  # a project's emulator: deploy locks are files here
+    note: str = ""  # something the user should hear about the target (an emulator that was restarted)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _session: Any = field(default=None, repr=False)  # one session: botocore reads its endpoint and service data once
@@ -62,7 +64,7 @@ def local_target(project: Path) -> Target:
     from moorage.emulator.server import ensure_server
 
     server = ensure_server(project)
-    return Target(local=True, endpoint=server.endpoint)
+    return Target(local=True, endpoint=server.endpoint, lock_dir=server.state_dir, note=server.note)
 
 
 def endpoint_target(endpoint: str) -> Target:

@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from moorage.emulator import runtime
-from moorage.emulator.server import SERVER_FILE, SNAPSHOT_FILE, idle_timeout
+from moorage.emulator.sealed import SealError, seal, unseal, write_private
+from moorage.emulator.server import (
+    BAD_STATE_EXIT,
+    LEGACY_SNAPSHOT,
+    RESET_HINT,
+    SERVER_FILE,
+    SNAPSHOT_FILE,
+    idle_timeout,
+)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -76,43 +84,67 @@ def _pickle_keys() -> None:
     copyreg.pickle(x509.Certificate, lambda cert: (_load_certificate, (cert.public_bytes(ser.Encoding.PEM),)))
 
 
+class BadState(Exception):
+    """The saved state cannot be loaded: unsealed, sealed by someone else, or damaged."""
+
+
+def _scope(path: Path) -> str:
+    # The seal binds a snapshot to its project's state directory: another project's file is refused too.
+    return str(path.parent.resolve())
+
+
+_snapshot_lock = threading.Lock()
+
+
 def snapshot(path: Path) -> str:
-    """Pickle the emulated account to ``path``; returns what happened, in words."""
+    """Save the emulated account to ``path`` (sealed, 0600); returns what happened, in words."""
     _pickle_locks()
     _pickle_keys()
     saved: dict[str, Any] = {}
     skipped: list[str] = []
-    for key, backends in _backends().items():
-        try:
-            data = pickle.dumps(dict(backends))
-        except Exception:  # noqa: BLE001 - a backend holding unpicklable state is left out
-            skipped.append(key)
-            continue
-        saved[key] = data
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(pickle.dumps(saved))
-    tmp.replace(path)
+    with _snapshot_lock:
+        for key, backends in _backends().items():
+            try:
+                data = pickle.dumps(dict(backends))
+            except Exception:  # noqa: BLE001 - a backend holding unpicklable state is left out, and said so
+                skipped.append(key)
+                continue
+            saved[key] = data
+        write_private(path, seal(pickle.dumps(saved), _scope(path)))
     return f"saved {len(saved)} services" + (f", could not save {', '.join(sorted(skipped))}" if skipped else "")
 
 
 def restore(path: Path) -> str:
-    """Load a snapshot written by :func:`snapshot` into moto's backends."""
+    """Load a snapshot written by :func:`snapshot` into moto's backends.
+
+    The file's seal is checked before anything is unpickled; :class:`BadState` when it fails or the
+    sealed content is damaged."""
     import importlib
 
     if not path.is_file():
-        return "no snapshot"
-    saved: dict[str, bytes] = pickle.loads(path.read_bytes())  # noqa: S301 - our own file
-    restored = 0
+        legacy = path.with_name(LEGACY_SNAPSHOT)
+        return "no saved state" + (f" ({legacy.name} from an older moorage is ignored: it is not sealed)"
+                                   if legacy.exists() else "")
+    try:
+        payload = unseal(path.read_bytes(), _scope(path))
+        saved = pickle.loads(payload)  # noqa: S301 - sealed by this user for this project (see sealed.py)
+    except SealError as exc:
+        raise BadState(f"{path}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a sealed but damaged file
+        raise BadState(f"{path}: damaged ({type(exc).__name__})") from None
+    if not isinstance(saved, dict):
+        raise BadState(f"{path}: not a moorage snapshot")
+    restored, failed = 0, []
     for key, data in saved.items():
-        module_name, attr = key.split(":")
+        module_name, _, attr = str(key).partition(":")
         try:
             target = getattr(importlib.import_module(module_name), attr)
             target.clear()
-            target.update(pickle.loads(data))  # noqa: S301
+            target.update(pickle.loads(data))  # noqa: S301 - inside the sealed file
             restored += 1
-        except Exception:  # noqa: BLE001 - a service that cannot be restored starts empty
-            continue
-    return f"restored {restored} services"
+        except Exception:  # noqa: BLE001 - a service that cannot be restored starts empty, and is named
+            failed.append(key)
+    return f"restored {restored} services" + (f"; could not restore {', '.join(sorted(failed))}" if failed else "")
 
 
 class Activity:
@@ -149,7 +181,10 @@ def make_app(state_dir: Path | None) -> WsgiApp:
         if not path.startswith("/_moorage/"):
             return moto_app(environ, start_response)  # type: ignore[no-any-return]
         body: dict[str, Any] = {"ok": True}
-        if path == "/_moorage/snapshot" and state_dir is not None:
+        if path == "/_moorage/identity":
+            # The handshake `local stop` checks before it signals this process (see server.is_emulator_of).
+            body.update(pid=os.getpid(), state_dir=str(state_dir.resolve()) if state_dir else None)
+        elif path == "/_moorage/snapshot" and state_dir is not None:
             body["result"] = snapshot(state_dir / SNAPSHOT_FILE)
         elif path.startswith("/_moorage/emulation/"):
             rtype = path.rsplit("/", 1)[-1]
@@ -206,9 +241,14 @@ def main(argv: list[str] | None = None) -> None:
                         help="stop after this long without a request (default: $MOORAGE_LOCAL_IDLE_MINUTES or 30)")
     args = parser.parse_args(argv)
     state_dir: Path = args.state_dir
-    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     server, endpoint = _serve(state_dir)
-    print(f"moorage local: {restore(state_dir / SNAPSHOT_FILE)}", flush=True)
+    try:
+        print(f"moorage local: {restore(state_dir / SNAPSHOT_FILE)}", flush=True)
+    except BadState as exc:
+        print(f"moorage local: cannot load the saved state: {exc}\n    hint: {RESET_HINT}", flush=True)
+        server.server_close()
+        sys.exit(BAD_STATE_EXIT)
 
     def on_term(signum: int, frame: Any) -> None:
         print(f"moorage local: stopping; {snapshot(state_dir / SNAPSHOT_FILE)}", flush=True)
@@ -222,9 +262,7 @@ def main(argv: list[str] | None = None) -> None:
         threading.Thread(target=_stop_when_idle, args=(limit, lambda: on_term(signal.SIGTERM, None)),
                          daemon=True).start()
     info = {"endpoint": endpoint, "pid": os.getpid(), "port": server.server_port}
-    tmp = state_dir / (SERVER_FILE + ".tmp")
-    tmp.write_text(json.dumps(info), encoding="utf-8")
-    tmp.replace(state_dir / SERVER_FILE)
+    write_private(state_dir / SERVER_FILE, json.dumps(info).encode())
     print(f"moorage local: listening on {endpoint}", flush=True)
     server.serve_forever()
 

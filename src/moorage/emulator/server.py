@@ -2,8 +2,11 @@
 
 The process listens on a free loopback port and records itself in ``.moorage/local/server.json``
 (pid, port, endpoint), so that ``deploy``, ``status`` and ``destroy`` run as separate commands find
-the same emulated account. ``moorage local stop`` snapshots the state to ``.moorage/local/state.pickle``
-and the next start restores it.
+the same emulated account. The state is saved after each deploy and on ``moorage local stop`` to
+``.moorage/local/state.snapshot`` (sealed, see :mod:`moorage.emulator.sealed`) and the next start
+restores it. Everything under ``.moorage/`` may come from a cloned repository, so it is read as data:
+``server.json`` is validated, and a process is signalled only once it has proved, over its loopback
+port and its command line, that it is this project's emulator.
 """
 
 from __future__ import annotations
@@ -15,16 +18,27 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from moorage.errors import OperationalError
+
 STATE_DIR = Path(".moorage") / "local"
 SERVER_FILE = "server.json"
-SNAPSHOT_FILE = "state.pickle"
+SNAPSHOT_FILE = "state.snapshot"
+LEGACY_SNAPSHOT = "state.pickle"  # written by moorage before issue 14; never loaded (unsealed pickle)
 LOG_FILE = "server.log"
 IDLE_ENV = "MOORAGE_LOCAL_IDLE_MINUTES"
 DEFAULT_IDLE_MINUTES = 30.0
+START_LOCK = "start.lock"
+#: The exit code of an emulator that would not load its saved state.
+BAD_STATE_EXIT = 4
+RESET_HINT = "run `moorage local stop --reset` to start from an empty emulator (the saved state is lost)"
+
+
+class EmulatorError(OperationalError):
+    """The local emulator cannot be used; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +49,7 @@ class LocalServer:
     pid: int
     port: int
     state_dir: Path
+    note: str = ""  # said once, when this start was not the first (the previous emulator died)
 
     def to_json(self) -> dict[str, Any]:
         """What ``server.json`` holds."""
@@ -84,13 +99,19 @@ def state_dir(project: Path) -> Path:
     return project / STATE_DIR
 
 
+def identity(endpoint: str, timeout: float = 2.0) -> dict[str, Any] | None:
+    """What the emulator at ``endpoint`` says it is (pid, state dir), or None when nothing sane answers."""
+    try:
+        with urllib.request.urlopen(f"{endpoint}/_moorage/identity", timeout=timeout) as resp:  # noqa: S310
+            data = json.loads(resp.read(4096))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def healthy(endpoint: str, timeout: float = 2.0) -> bool:
     """True when an emulator answers at ``endpoint``."""
-    try:
-        with urllib.request.urlopen(f"{endpoint}/_moorage/health", timeout=timeout) as resp:  # noqa: S310
-            return bool(resp.status == 200)
-    except OSError:
-        return False
+    return identity(endpoint, timeout) is not None
 
 
 def _alive(pid: int) -> bool:
@@ -108,43 +129,125 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def server_status(project: Path) -> LocalServer | None:
-    """The emulator running for ``project``, or None."""
-    path = state_dir(project) / SERVER_FILE
+def read_server_file(path: Path) -> LocalServer | None:
+    """``server.json`` as a :class:`LocalServer`, or None when absent or not a valid record (any content
+    other than a loopback endpoint, a pid and a port that agree is treated as no record)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_bytes()[:4096])
     except (OSError, ValueError):
         return None
-    server = LocalServer(str(data["endpoint"]), int(data["pid"]), int(data["port"]), state_dir(project))
-    if _alive(server.pid) and healthy(server.endpoint):
-        return server
-    return None
+    if not isinstance(data, dict):
+        return None
+    pid, port, endpoint = data.get("pid"), data.get("port"), data.get("endpoint")
+    if type(pid) is not int or type(port) is not int or not isinstance(endpoint, str):
+        return None
+    if not (1 < pid < 2**22 and 0 < port < 65536 and endpoint == f"http://127.0.0.1:{port}"):
+        return None
+    return LocalServer(endpoint, pid, port, path.parent)
+
+
+def _command_line(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+
+
+def is_emulator_of(server: LocalServer, directory: Path) -> bool:
+    """True when the process ``server`` names is the emulator of the state dir ``directory``: it runs,
+    answers on its port with that pid and state dir, and (where /proc exists) runs our serve module."""
+    if not _alive(server.pid):
+        return False
+    ident = identity(server.endpoint)
+    if ident is None or ident.get("pid") != server.pid or ident.get("state_dir") != str(directory.resolve()):
+        return False
+    cmdline = _command_line(server.pid)
+    if cmdline is None:
+        return not Path("/proc/self/cmdline").exists()  # no /proc on this system: the handshake decides
+    return "moorage.emulator.serve" in cmdline and str(directory.resolve()) in cmdline
+
+
+def server_status(project: Path) -> LocalServer | None:
+    """The emulator running for ``project``, or None."""
+    directory = state_dir(project)
+    server = read_server_file(directory / SERVER_FILE)
+    if server is None or not is_emulator_of(server, directory):
+        return None
+    return server
+
+
+def _log_tail(path: Path, lines: int = 5) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
 
 
 def ensure_server(project: Path, timeout: float = 60.0) -> LocalServer:
-    """The running emulator for ``project``, started in the background if needed."""
+    """The running emulator for ``project``, started in the background if needed (one start at a time)."""
+    from moorage.deploy.lock import FileLock
+
     running = server_status(project)
     if running is not None:
         return running
     directory = state_dir(project)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / SERVER_FILE).unlink(missing_ok=True)
-    log = (directory / LOG_FILE).open("ab")
-    subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "moorage.emulator.serve", "--state-dir", str(directory.resolve())],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True)
-    log.close()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        running = server_status(project)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with FileLock(directory / START_LOCK, "the local emulator's start") as lock:
+        lock.acquire(timeout)
+        running = server_status(project)  # started by another process while we waited
         if running is not None:
             return running
-        time.sleep(0.1)
-    raise RuntimeError(f"the local emulator did not start within {timeout:.0f} s; see {directory / LOG_FILE}")
+        note = ""
+        if (directory / SERVER_FILE).exists():
+            note = ("the local emulator had stopped without `moorage local stop`; started it again with the state "
+                    "saved after the last completed deploy")
+        (directory / SERVER_FILE).unlink(missing_ok=True)
+        log_path = directory / LOG_FILE
+        log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+        os.chmod(log_path, 0o600)
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "moorage.emulator.serve", "--state-dir", str(directory.resolve())],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            running = server_status(project)
+            if running is not None:
+                return replace(running, note=note)
+            code = process.poll()
+            if code is not None:
+                tail = _log_tail(log_path)
+                if code == BAD_STATE_EXIT:
+                    raise EmulatorError(f"the local emulator would not load its saved state:\n{tail}", RESET_HINT)
+                raise EmulatorError(f"the local emulator exited (code {code}) while starting:\n{tail}",
+                                    f"see {log_path}; if it names the saved state, {RESET_HINT}")
+            time.sleep(0.1)
+        process.terminate()
+    raise EmulatorError(f"the local emulator did not start within {timeout:.0f} s",
+                        f"see {directory / LOG_FILE}; if it names the saved state, {RESET_HINT}")
+
+
+def save_state(endpoint: str, timeout: float = 120.0) -> str:
+    """Ask the emulator at ``endpoint`` to save its state now; returns what it did, in words."""
+    request = urllib.request.Request(f"{endpoint}/_moorage/snapshot", method="POST")
+    with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - loopback
+        return str(json.loads(resp.read()).get("result", ""))
+
+
+def dead_emulator(project: Path) -> EmulatorError:
+    """The error for an emulator that stopped answering during a command."""
+    log = state_dir(project) / LOG_FILE
+    return EmulatorError(f"the local emulator of {project} stopped answering",
+                         f"see {log}; run `moorage local stop`, then the same command again: the emulator "
+                         "restarts with the state saved after the last completed deploy")
 
 
 def stop_server(project: Path, timeout: float = 30.0) -> bool:
-    """Stop the emulator of ``project`` (it snapshots its state first); False if none was running."""
+    """Stop the emulator of ``project`` (it saves its state first); False if none was running.
+
+    A ``server.json`` that is damaged or names a process that is not this project's emulator is removed
+    and nothing is signalled."""
     server = server_status(project)
     path = state_dir(project) / SERVER_FILE
     if server is None:
@@ -159,8 +262,10 @@ def stop_server(project: Path, timeout: float = 30.0) -> bool:
 
 
 def reset_state(project: Path) -> bool:
-    """Forget the snapshot of ``project``'s emulator; True if there was one."""
-    snap = state_dir(project) / SNAPSHOT_FILE
-    existed = snap.exists()
-    snap.unlink(missing_ok=True)
+    """Forget the saved state of ``project``'s emulator; True if there was one."""
+    existed = False
+    for name in (SNAPSHOT_FILE, LEGACY_SNAPSHOT):
+        snap = state_dir(project) / name
+        existed = existed or snap.exists()
+        snap.unlink(missing_ok=True)
     return existed

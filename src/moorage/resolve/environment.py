@@ -30,7 +30,7 @@ from moorage.spec.models import (
     UserPool,
     Volume,
 )
-from moorage.spec.source import SourceMap
+from moorage.spec.source import KeyPath, SourceMap
 
 
 @dataclass(frozen=True)
@@ -348,6 +348,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     # moorage:deployment names this app's environment alone: the budget filters its costs on it.
     tags = {"moorage:app": app.name, "moorage:environment": env, "moorage:deployment": f"{app.name}-{env}",
             **app.tags, **override.tags}
+    _check_aws_limits(app, env, override.tags, smap)
     return EnvSpec(
         app=app.name, env=env, profile=profile, region=region, residency=residency, cidr=app.network.cidr,
         azs=azs, nat=nat, flow_logs=flow_logs, domain=domain, log_retention=retention,
@@ -574,6 +575,37 @@ def _residency_regions(app: AppSpec) -> list[str]:
         return sorted(app.residency)
     countries = set(data["residency"][app.residency]["countries"])
     return sorted(r for r, info in data["regions"].items() if info["country"] in countries)
+
+
+def _check_aws_limits(app: AppSpec, env: str, env_tags: dict[str, str], smap: SourceMap) -> None:
+    """Values AWS would refuse only at deploy time (``data/aws_limits.yaml``), as located errors now."""
+    limits = load_data("aws_limits")
+    problems: list[Diagnostic] = []
+    for name, value in app.config.items():
+        size = len(_env_text(value))
+        if size > limits["ssm_parameter_value"]:
+            problems.append(Diagnostic(
+                "error", f"config {name} is {size:,} characters; an SSM standard parameter holds at most "
+                f"{limits['ssm_parameter_value']:,}", smap.locate(("config", name)),
+                "shorten it, or keep a large value in a bucket or a secret and pass its name"))
+    user_tags = {**app.tags, **env_tags}
+    room = limits["tags_per_resource"] - limits["tags_reserved"]
+    if len(user_tags) > room:
+        block: KeyPath = ("environments", env, "tags") if env_tags else ("tags",)
+        problems.append(Diagnostic(
+            "error", f"{len(user_tags)} tags; AWS allows {limits['tags_per_resource']} per resource and moorage "
+            f"adds up to {limits['tags_reserved']} of its own", smap.locate(block), f"keep at most {room} tags"))
+    for key, value in user_tags.items():
+        where: KeyPath = ("environments", env, "tags", key) if key in env_tags else ("tags", key)
+        if len(key) > limits["tag_key_length"] or len(str(value)) > limits["tag_value_length"]:
+            problems.append(Diagnostic(
+                "error", f"tag {key[:40]!r} is too long: keys take {limits['tag_key_length']} characters, values "
+                f"{limits['tag_value_length']}", smap.locate(where), "shorten it"))
+        elif key.lower().startswith("aws:"):
+            problems.append(Diagnostic("error", f"tag {key!r}: the aws: prefix is reserved for AWS",
+                                       smap.locate(where), "use another prefix"))
+    if problems:
+        raise InputError(problems)
 
 
 def _check_forbidden_env(app: AppSpec, env: str, profile: str, smap: SourceMap) -> None:

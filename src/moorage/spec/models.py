@@ -28,6 +28,34 @@ SECRET_NAME_RE = re.compile(
     r"(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|APIKEY|ACCESS_KEY|CREDENTIALS|_PASS$|^PASS$)", re.I
 )
 
+# Credentials written inside a longer text (a command, a DSN, a URL, any env value): what, and how found.
+# A reference (${VAR}, $VAR, {{ db.url }}) in the credential's place is not a credential.
+_EMBEDDED_CREDENTIALS = [
+    ("a URL with a password", re.compile(r"://[^/\s:@]+:(?!\$)[^@\s/]+@")),
+    ("a password= setting (libpq DSN)", re.compile(r"(?:^|[\s;'\"])(?:password|passwd|pwd)\s*=\s*(?![\s$'\"{])\S",
+                                                     re.I)),
+    ("a credential in a URL query", re.compile(
+        r"[?&](?:api[_-]?key|key|token|access[_-]?token|secret|password|passwd|auth|sig|signature)=(?![$&{])[^&\s]+",
+        re.I)),
+    ("user:password after -u/--user", re.compile(r"(?:^|\s)(?:-u|--user)[\s=]+['\"]?[^\s:'\"$]+:(?![$\s])[^\s'\"]+")),
+    ("a --password argument",
+     re.compile(r"--(?:password|passwd|pass|token|api-key|secret|requirepass)[\s=]+['\"]?(?![$\s-])\S", re.I)),
+    ("an inline password variable",
+     re.compile(r"(?:^|\s)[A-Z_]*(?:PASSWORD|PGPASSWORD|TOKEN|SECRET)=(?![$\s'\"]|$)\S")),
+    ("a known token format", re.compile(r"(AKIA[0-9A-Z]{16}|sk_live_[0-9A-Za-z]{8,}|ghp_[0-9A-Za-z]{20,}|"
+                                        r"xox[abpr]-[0-9A-Za-z-]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY-----)")),
+]
+
+
+def embedded_credential(text: str) -> str | None:
+    """What kind of credential ``text`` holds in plain text (a password in a URL or DSN, ``curl -u
+    user:pass``, a ``?key=`` query, a known token format), or None."""
+    text = text.replace("<redacted>", "$REDACTED")  # a value the compose import already took out
+    for what, pattern in _EMBEDDED_CREDENTIALS:
+        if pattern.search(text):
+            return what
+    return None
+
 
 class Strict(BaseModel):
     """Base for every spec model: unknown keys are errors."""

@@ -19,6 +19,13 @@ from moorage.errors import Location, input_error
 
 KeyPath = tuple[str | int, ...]
 
+#: Bounds on input, enforced before a document is fully built: the file's size, the nesting depth
+#: (checked while composing) and the number of values once aliases are expanded (a "billion laughs"
+#: document is a few hundred bytes that expand to billions of values).
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_VALUES = 50_000
+
 
 @dataclass
 class SourceMap:
@@ -55,11 +62,33 @@ class SourceMap:
 def _yaml() -> YAML:
     y = YAML(typ="rt")
     y.allow_duplicate_keys = False
+    y.max_depth = MAX_DEPTH
     return y
 
 
+class _Budget:
+    """How many more values the document may expand to."""
+
+    def __init__(self, filename: str) -> None:
+        self.left = MAX_VALUES
+        self.filename = filename
+
+    def spend(self, path: KeyPath, smap: SourceMap) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise input_error(f"the document expands to more than {MAX_VALUES:,} values (through its aliases)",
+                              smap.locate(path), "use fewer or smaller aliases (*name); a spec is much smaller "
+                                                 "than this") from None
+        if len(path) > MAX_DEPTH:
+            raise input_error(f"values nested more than {MAX_DEPTH} levels deep (through its aliases)",
+                              smap.locate(path), "an alias may not contain itself") from None
+
+
 def parse_yaml_text(text: str, filename: str) -> tuple[Any, SourceMap]:
-    """Parse YAML text into plain data and a source map; malformed YAML raises a located error."""
+    """Parse YAML text into plain data and a source map; malformed or oversized YAML raises a located error."""
+    if len(text) > MAX_BYTES:
+        raise input_error(f"the file is {len(text):,} characters long; moorage reads at most {MAX_BYTES:,}",
+                          Location(filename), "a spec is a few kilobytes: is this the right file?")
     try:
         doc = _yaml().load(text)
     except MarkedYAMLError as exc:
@@ -70,19 +99,28 @@ def parse_yaml_text(text: str, filename: str) -> tuple[Any, SourceMap]:
         hint = "check indentation and quoting near this line"
         if "duplicate key" in str(exc).lower() or "found duplicate key" in problem:
             hint = "each key may appear only once in a mapping"
+        if "maximum depth" in problem:
+            problem = f"values nested more than {MAX_DEPTH} levels deep"
+            hint = "a spec needs a handful of levels: is this the right file?"
         raise input_error(f"malformed YAML: {problem}", Location(filename, line, col), hint) from None
-    except (YAMLError, AttributeError, TypeError, ValueError) as exc:
+    except RecursionError:
+        raise input_error(f"values nested more than {MAX_DEPTH} levels deep", Location(filename),
+                          "a spec needs a handful of levels: is this the right file?") from None
+    except (YAMLError, AttributeError, TypeError, ValueError, OverflowError) as exc:
         # ruamel raises plain errors on some broken anchors/aliases; they are still bad input
         raise input_error(f"malformed YAML: {exc}", Location(filename), "check anchors (&name) and aliases (*name)"
                           ) from None
     smap = SourceMap(default_file=filename)
     smap.add((), Location(filename, 1, 1))
-    return _plain(doc, (), smap, filename), smap
+    return _plain(doc, (), smap, filename, _Budget(filename)), smap
 
 
 def load_yaml(path: Path) -> tuple[Any, SourceMap]:
     """Read a YAML file into plain data and its source map."""
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise input_error(f"the file is {path.stat().st_size:,} bytes long; moorage reads at most {MAX_BYTES:,}",
+                              Location(str(path)), "a spec is a few kilobytes: is this the right file?")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise input_error(f"file not found: {path}", hint="check the path") from None
@@ -91,7 +129,8 @@ def load_yaml(path: Path) -> tuple[Any, SourceMap]:
     return parse_yaml_text(text, str(path))
 
 
-def _plain(node: Any, path: KeyPath, smap: SourceMap, filename: str) -> Any:
+def _plain(node: Any, path: KeyPath, smap: SourceMap, filename: str, budget: _Budget) -> Any:
+    budget.spend(path, smap)
     if isinstance(node, CommentedMap):
         out: dict[Any, Any] = {}
         for key in node:  # iteration includes keys brought in by `<<` merges
@@ -102,7 +141,7 @@ def _plain(node: Any, path: KeyPath, smap: SourceMap, filename: str) -> Any:
             except (KeyError, TypeError, AttributeError):
                 pass  # merged keys carry no position of their own in this map
             skey = key if isinstance(key, str) else str(key)
-            out[skey] = _plain(value, path + (skey,), smap, filename)
+            out[skey] = _plain(value, path + (skey,), smap, filename, budget)
         return out
     if isinstance(node, CommentedSeq):
         items = []
@@ -112,7 +151,7 @@ def _plain(node: Any, path: KeyPath, smap: SourceMap, filename: str) -> Any:
                 smap.add(path + (i,), Location(filename, line + 1, col + 1))
             except (KeyError, TypeError, AttributeError):
                 pass
-            items.append(_plain(value, path + (i,), smap, filename))
+            items.append(_plain(value, path + (i,), smap, filename, budget))
         return items
     if isinstance(node, str):
         return str(node)

@@ -11,8 +11,8 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from moorage.data import load_data
-from moorage.errors import Diagnostic, InputError
-from moorage.spec.models import SECRET_NAME_RE, AppSpec
+from moorage.errors import Diagnostic, InputError, dotted
+from moorage.spec.models import SECRET_NAME_RE, AppSpec, embedded_credential
 from moorage.spec.source import KeyPath, SourceMap
 
 
@@ -156,7 +156,9 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
 
     for sname, svc in app.services.items():
         for i, ref in enumerate(svc.uses):
-            if ref == sname:
+            if ref in svc.uses[:i]:
+                err(("services", sname, "uses", i), f"{ref!r} is listed twice in uses", "list each name once")
+            elif ref == sname:
                 err(("services", sname, "uses", i), "a service cannot use itself")
             elif ref not in owner:
                 close = difflib.get_close_matches(ref, list(owner), n=1)
@@ -182,10 +184,16 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
             if key in svc.secret_env:
                 err(("services", sname, "env", key), f"{key} is set both as plain env and as a secret")
             out.extend(_plain_credential_problems(smap, ("services", sname, "env", key), key, value))
+        base: KeyPath = ("services", sname)
+        out.extend(_command_credential_problems(smap, base + ("command",), svc.command))
+        out.extend(_command_credential_problems(smap, base + ("entrypoint",), svc.entrypoint))
+        if svc.healthcheck is not None:
+            out.extend(_command_credential_problems(smap, base + ("healthcheck", "command"), svc.healthcheck.command))
         for car_name, car in svc.sidecars.items():
             for key, value in car.env.items():
                 out.extend(_plain_credential_problems(
                     smap, ("services", sname, "sidecars", car_name, "env", key), key, value))
+            out.extend(_command_credential_problems(smap, base + ("sidecars", car_name, "command"), car.command))
     for bname, bucket in app.buckets.items():
         for sname in bucket.access:
             if sname not in app.services:
@@ -222,7 +230,24 @@ def _plain_credential_problems(smap: SourceMap, path: KeyPath, key: str, value: 
     if re.search(r"://[^/\s:@]+:[^@\s]+@", CONNECTION_REF_RE.sub("ref", value)):
         return [Diagnostic("error", f"{key} holds a URL with a password in it", smap.locate(path),
                            "use `uses:` to wire a database or cache (moorage injects its URL as a secret)")]
+    found = embedded_credential(CONNECTION_REF_RE.sub("ref", value))
+    if found:
+        return [Diagnostic("error", f"{key} holds {found} in plain text", smap.locate(path),
+                           f"declare it under `secrets:` and list {key} in the service's `secrets:`; "
+                           "plain env ends up in the template")]
     return []
+
+
+def _command_credential_problems(smap: SourceMap, path: KeyPath, command: object) -> list[Diagnostic]:
+    """Credentials written into a command, an entrypoint or a health check (they end up in the task
+    definition, readable by anyone who can describe it)."""
+    words = command if isinstance(command, list) else [command] if isinstance(command, str) else []
+    found = embedded_credential(" ".join(str(w) for w in words))
+    if not found:
+        return []
+    return [Diagnostic("error", f"{dotted(path[-1:])} holds {found} in plain text", smap.locate(path),
+                       "put the credential under `secrets:`, list it in the service's `secrets:` (an environment "
+                       "variable) and refer to it as $NAME in the command (CMD-SHELL / sh -c form)")]
 
 
 CONNECTION_REF_RE = re.compile(r"\{\{\s*([a-z][a-z0-9-]*)\.([a-z_]+)\s*\}\}")

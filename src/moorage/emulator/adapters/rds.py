@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 from moorage.emulator import runtime
@@ -15,7 +16,10 @@ _SKIP = {"DeletionPolicy", "UpdateReplacePolicy"}
 
 def _final_snapshot(policy: str | None, identifier: str) -> dict[str, Any]:
     if policy == "Snapshot":
-        return {"FinalDBSnapshotIdentifier": f"{identifier}-final", "SkipFinalSnapshot": False}
+        # Unique per deletion, as CloudFormation's are: a database deployed and destroyed again
+        # must not collide with the snapshot of its previous life.
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + f"{time.time_ns() % 1_000_000:06d}"
+        return {"FinalDBSnapshotIdentifier": f"{identifier}-final-{stamp}", "SkipFinalSnapshot": False}
     return {"SkipFinalSnapshot": True}
 
 

@@ -27,7 +27,8 @@ def _generate(client: Any, spec: dict[str, Any]) -> str:
 
 
 class Secret(ApiResource):
-    """``AWS::SecretsManager::Secret``: Ref is the ARN; a generated value is generated once."""
+    """``AWS::SecretsManager::Secret``: Ref is the ARN; a generated value is generated once, and again when
+    its generation template changes."""
 
     TYPE = "AWS::SecretsManager::Secret"
     SERVICE = "secretsmanager"
@@ -54,6 +55,10 @@ class Secret(ApiResource):
         kwargs: dict[str, Any] = {"SecretId": old.physical_id, "Description": props.get("Description", "")}
         if "SecretString" in props:
             kwargs["SecretString"] = str(props["SecretString"])
+        elif props.get("GenerateSecretString") != old.props.get("GenerateSecretString"):
+            # As on AWS: a changed generation template generates a new value. Whatever was created with
+            # the old one (a database's master user, a cache's token) keeps it.
+            kwargs["SecretString"] = _generate(client, props.get("GenerateSecretString") or {})
         client.update_secret(**kwargs)
         return old.attributes
 

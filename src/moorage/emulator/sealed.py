@@ -1,0 +1,78 @@
+"""Files only this user can have written: private (0600) writes and an HMAC seal with a per-user key.
+
+The emulator's saved state is a pickle of moto's backends, and unpickling runs code. A snapshot is
+therefore sealed with HMAC-SHA256 under a random key kept in the user's state directory (outside any
+project, 0600) and bound to the project's state directory; a file that does not carry a valid seal
+(copied from a cloned repository, another machine, another project, or damaged) is never unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+MAGIC = b"MOORAGE-SEALED-1\n"
+KEY_FILE = "snapshot.key"
+
+
+class SealError(Exception):
+    """A sealed file is missing its seal, damaged, or was sealed by someone else or for another project."""
+
+
+def user_state_dir() -> Path:
+    """The user's moorage state directory (``$XDG_STATE_HOME/moorage``, default ``~/.local/state/moorage``)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "moorage"
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, readable and writable by this user only (0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a file left over from a crash
+        with os.fdopen(fd, "wb") as handle:
+            fd = -1
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        if fd != -1:
+            os.close(fd)
+    tmp.replace(path)
+
+
+def user_key() -> bytes:
+    """This user's sealing key, created (32 random bytes, 0600) on first use."""
+    path = user_state_dir() / KEY_FILE
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_private(path, os.urandom(32))
+    return path.read_bytes()
+
+
+def _mac(key: bytes, scope: str, payload: bytes) -> str:
+    return hmac.new(key, scope.encode() + b"\0" + payload, hashlib.sha256).hexdigest()
+
+
+def seal(payload: bytes, scope: str) -> bytes:
+    """``payload`` with a seal that :func:`unseal` checks for the same user and ``scope``."""
+    return MAGIC + _mac(user_key(), scope, payload).encode() + b"\n" + payload
+
+
+def unseal(data: bytes, scope: str) -> bytes:
+    """The payload of ``data`` sealed by :func:`seal` for ``scope``; :class:`SealError` otherwise."""
+    if not data.startswith(MAGIC):
+        raise SealError("it is not a sealed moorage snapshot")
+    head, sep, payload = data[len(MAGIC):].partition(b"\n")
+    if not sep or not hmac.compare_digest(head, _mac(user_key(), scope, payload).encode()):
+        raise SealError("its seal does not match: it is damaged, or was not written by this user for this project")
+    return payload
