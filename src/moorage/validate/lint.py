@@ -8,7 +8,8 @@ from pathlib import Path
 
 from cfnlint.api import ManualArgs, lint
 
-from moorage.errors import input_error
+from moorage.errors import InputError, input_error
+from moorage.templates import read_template
 
 MANIFEST = "manifest.json"
 
@@ -35,7 +36,7 @@ def lint_template(text: str, regions: list[str], filename: str = "template.json"
     out = []
     for m in matches:
         out.append(LintFinding(filename, int(m.linenumber or 0), m.rule.id, str(m.rule.severity).lower(),
-                               m.message, "/".join(str(p) for p in (m.path or []))))
+                               m.message, "/".join(str(p) for p in (getattr(m, "path", None) or []))))
     return sorted(out, key=lambda f: (f.file, f.line, f.rule, f.message))
 
 
@@ -68,8 +69,21 @@ def regions_for(path: Path, default: str | None) -> list[str]:
 
 
 def lint_directory(target: Path, region: str | None = None) -> list[LintFinding]:
-    """cfn-lint every template under ``target``."""
+    """cfn-lint every template under ``target``.
+
+    Raises :class:`InputError` (exit 2) first when a template cannot be read as CloudFormation at all:
+    duplicate keys, sections or resources of the wrong shape, unknown intrinsic functions.
+    """
+    paths = templates_in(target)
+    problems = []
+    for path in paths:
+        try:
+            read_template(path)
+        except InputError as exc:
+            problems += exc.diagnostics
+    if problems:
+        raise InputError(problems)
     findings: list[LintFinding] = []
-    for path in templates_in(target):
+    for path in paths:
         findings.extend(lint_template(path.read_text(encoding="utf-8"), regions_for(path, region), str(path)))
     return findings
