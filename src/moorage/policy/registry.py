@@ -24,6 +24,7 @@ class Issue:
 
     message: str
     path: tuple[str | int, ...] = ()
+    severity: Severity | None = None  # overrides the rule's when the case decides (e.g. by a role's use)
 
 
 Outcome = Iterable[Issue] | None
@@ -36,12 +37,14 @@ SERVICES = {
     "RES": "residency", "ACC": "account",
 }
 
+PSEUDO_TYPES = ("Parameter", "Output")  # a template's parameters and outputs, read by rules that name them
+
 _CHECKS: dict[str, CheckFn] = {}
 
 
-def issue(message: str, *path: str | int) -> Issue:
-    """An :class:`Issue` at ``path`` (e.g. ``"Properties", "StorageEncrypted"``)."""
-    return Issue(message, tuple(path))
+def issue(message: str, *path: str | int, severity: Severity | str | None = None) -> Issue:
+    """An :class:`Issue` at ``path`` (e.g. ``"Properties", "StorageEncrypted"``), optionally of its own severity."""
+    return Issue(message, tuple(path), Severity(severity) if severity else None)
 
 
 def rule(rule_id: str) -> Callable[[F], F]:
@@ -81,7 +84,9 @@ class Rule:
         return SERVICES.get(self.id.split("-")[1], self.id.split("-")[1].lower())
 
     def applies_to_type(self, resource_type: str) -> bool:
-        """True when the rule reads resources of this type."""
+        """True when the rule reads resources of this type ("*": every real resource type)."""
+        if resource_type in PSEUDO_TYPES:
+            return resource_type in self.types
         return "*" in self.types or resource_type in self.types
 
     def applies_to_profile(self, profile: str) -> bool:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from moorage.data import load_data
 from moorage.data.aws import concrete_version, majors
+from moorage.debug_flags import debug_setting
 from moorage.errors import Diagnostic, InputError, Location
 from moorage.spec.fargate import nearest_size
 from moorage.spec.load import LoadedApp, spec_for_environment
@@ -548,14 +549,38 @@ def _residency_regions(app: AppSpec) -> list[str]:
     return sorted(r for r, info in data["regions"].items() if info["country"] in countries)
 
 
+def _env_names(app: AppSpec) -> list[tuple[str, object, tuple[str | int, ...]]]:
+    """Every environment variable a service's containers get: (name, plain value or None, spec path).
+
+    Plain ``env`` of services and their sidecars, ``config:`` names (SSM parameters injected under the
+    same name) and ``secrets:`` names; app-level ``config:`` values carry their value.
+    """
+    out: list[tuple[str, object, tuple[str | int, ...]]] = []
+    for sname, svc in app.services.items():
+        out += [(var, value, ("services", sname, "env", var)) for var, value in svc.env.items()]
+        for car, side in svc.sidecars.items():
+            out += [(var, value, ("services", sname, "sidecars", car, "env", var)) for var, value in side.env.items()]
+        out += [(var, app.config.get(var), ("services", sname, "config", i)) for i, var in enumerate(svc.config)]
+        if isinstance(svc.secrets, dict):
+            out += [(var, None, ("services", sname, "secrets", var)) for var in svc.secrets]
+        else:
+            out += [(var, None, ("services", sname, "secrets", i)) for i, var in enumerate(svc.secrets)]
+    out += [(var, value, ("config", var)) for var, value in app.config.items()]
+    return out
+
+
 def _check_forbidden_env(app: AppSpec, env: str, profile: str, smap: SourceMap) -> None:
+    """``forbid_env`` names and, in production, debug settings are errors wherever a container gets them."""
     forbidden = set(app.environments[env].forbid_env)
     if profile == "prod":
         forbidden |= set(app.forbid_env)
-    problems = [
-        Diagnostic("error", f"{var} must not be set in environment {env!r}",
-                   smap.locate(("services", sname, "env", var)), "remove it from this environment")
-        for sname, svc in app.services.items() for var in svc.env if var in forbidden
-    ]
+    problems = []
+    for var, value, path in _env_names(app):
+        if var in forbidden:
+            problems.append(Diagnostic("error", f"{var} must not be set in environment {env!r}", smap.locate(path),
+                                       "remove it from this environment"))
+        elif profile == "prod" and debug_setting(var, value):
+            problems.append(Diagnostic("error", f"{var}={value} turns on debug mode in production ({env!r})",
+                                       smap.locate(path), "set it per environment, off in prod"))
     if problems:
         raise InputError(problems)
