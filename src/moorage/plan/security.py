@@ -39,7 +39,8 @@ def security_groups(env: EnvSpec) -> dict[str, SecurityGroup]:
     routed = [s for s in env.services.values() if s.route]
     if routed:
         alb = SecurityGroup("alb", f"{env.app} {env.env} load balancer: HTTP/HTTPS from the internet")
-        alb.ingress.append(Rule(443, ANYWHERE, "HTTPS from the internet"))
+        if env.domain is not None:  # an HTTPS listener exists only with a domain (and its certificate)
+            alb.ingress.append(Rule(443, ANYWHERE, "HTTPS from the internet"))
         alb.ingress.append(Rule(80, ANYWHERE, "HTTP from the internet (redirected or served)"))
         groups["alb"] = alb
     for svc in env.services.values():
