@@ -46,7 +46,7 @@ def mask(secret: str) -> str:
 @cache
 def _detectors() -> tuple[tuple[Any, str], ...]:
     wanted = dict(facts()["secret_value_detectors"])
-    classes = {c.__name__: c for c in get_mapping_from_secret_type_to_class().values()}
+    classes: dict[str, Any] = {c.__name__: c for c in get_mapping_from_secret_type_to_class().values()}
     missing = sorted(set(wanted) - set(classes))
     if missing:
         raise RuntimeError(f"detect-secrets has no plugin {', '.join(missing)}: update policy_facts.yaml")

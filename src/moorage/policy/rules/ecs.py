@@ -170,7 +170,8 @@ def _cluster_providers(cluster: Resource) -> set[str] | None:
         target = assoc.target(assoc.get("Cluster"))
         if target is not None and target.key == cluster.key:
             names += [assoc.resolve(x) for x in as_list(assoc.get("CapacityProviders"))]
-            names += [assoc.resolve(dig(s, "CapacityProvider")) for s in as_list(assoc.get("DefaultCapacityProviderStrategy"))]
+            default = as_list(assoc.get("DefaultCapacityProviderStrategy"))
+            names += [assoc.resolve(dig(s, "CapacityProvider")) for s in default]
     if any(not isinstance(n, str) for n in names):
         return None
     return {str(n) for n in names}

@@ -78,14 +78,13 @@ def _span(low: int, high: int) -> str:
 @rule("MOO-NET-008")
 def ingress_matches_listeners(r: Resource) -> Outcome:
     group = r if r.type == "AWS::EC2::SecurityGroup" else r.target(r.get("GroupId"))
-    rules = [(rule_, path, port_range(r, rule_)) for rule_, path in security_group_rules(r)]
-    rules = [(rule_, path, ports) for rule_, path, ports in rules if ports is not None]
+    rules = [(path, span) for rule_, path in security_group_rules(r) if (span := port_range(r, rule_)) is not None]
     if not rules:
         return None
     known = listening_ports(group) if group is not None else None
     widest = int(get_rule("MOO-NET-008").params["max_width"])
     out: list[Issue] = []
-    for _, path, (low, high) in rules:
+    for path, (low, high) in rules:
         width = high - low + 1
         everything = (low, high) == (0, 65535)
         if known is None:
