@@ -10,6 +10,7 @@ from troposphere import elasticloadbalancingv2 as elb
 from moorage.data import load_data
 from moorage.plan.model import EdgePlan
 from moorage.render.context import StackContext
+from moorage.render.scanners import scanner_skips
 from moorage.render.network import sg_id
 
 
@@ -44,7 +45,7 @@ def render_edge(ctx: StackContext) -> None:
         listener, url = "HttpsListener", f"https://{edge.domain}"
     else:
         ctx.add(elb.Listener("HttpListener", LoadBalancerArn=Ref("LoadBalancer"), Port=80, Protocol="HTTP",
-                             DefaultActions=[not_found]))
+                             DefaultActions=[not_found], Metadata=scanner_skips("http-listener")))
         listener, url = "HttpListener", None
     if edge.zone_id and edge.domain:
         ctx.add(route53.RecordSetType(
@@ -113,7 +114,8 @@ def render_cdn(ctx: StackContext) -> None:
         PathPattern=path, TargetOriginId="alb", ViewerProtocolPolicy="redirect-to-https",
         CachePolicyId=CACHING_OPTIMIZED, Compress=True, AllowedMethods=["GET", "HEAD"], CachedMethods=["GET", "HEAD"])
         for path in edge.cdn_static]
-    ctx.add(cloudfront.Distribution("Distribution", DistributionConfig=cloudfront.DistributionConfig(
+    ctx.add(cloudfront.Distribution("Distribution", Metadata=scanner_skips("distribution"),
+                                    DistributionConfig=cloudfront.DistributionConfig(
         Enabled=True, Comment=f"{ctx.plan.prefix}: in front of the load balancer", Aliases=[edge.domain],
         PriceClass=edge.cdn_price_class, HttpVersion="http2and3", IPV6Enabled=False,
         ViewerCertificate=cloudfront.ViewerCertificate(AcmCertificateArn=Ref("Certificate"),
@@ -154,7 +156,7 @@ def _waf(ctx: StackContext, edge: EdgePlan) -> None:
 def _access_log_bucket(ctx: StackContext) -> None:
     retain = ctx.plan.env.profile != "dev"
     ctx.add(s3.Bucket(
-        "AccessLogBucket",
+        "AccessLogBucket", Metadata=scanner_skips("log-bucket"),
         BucketEncryption=s3.BucketEncryption(ServerSideEncryptionConfiguration=[s3.ServerSideEncryptionRule(
             ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256"))]),
         PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(

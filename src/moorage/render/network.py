@@ -7,6 +7,7 @@ from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, ec2, iam, logs
 from moorage.plan.model import Rule, SecurityGroup
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
+from moorage.render.scanners import scanner_skips
 from moorage.render.keys import key_arn
 
 
@@ -105,7 +106,8 @@ def _security_group(ctx: StackContext, vpc: ec2.VPC, sg: SecurityGroup) -> None:
          "Description": "no outbound traffic except the rules below"}]
     ctx.add(ec2.SecurityGroup(lid, GroupDescription=sg.description, VpcId=Ref(vpc), SecurityGroupEgress=egress,
                               SecurityGroupIngress=[_inline(r) for r in sg.ingress if r.peer_is_cidr],
-                              Tags=ctx.tags(Name=ctx.name(sg.key))))
+                              Tags=ctx.tags(Name=ctx.name(sg.key)),
+                              **({"Metadata": scanner_skips("alb-security-group")} if sg.key == "alb" else {})))
     # Group-to-group rules are separate resources so that groups can refer to each other without cycles.
     for direction, rules in (("in", sg.ingress), ("out", sg.egress)):
         for r in (r for r in rules if not r.peer_is_cidr):

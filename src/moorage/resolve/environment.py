@@ -145,6 +145,7 @@ class ResolvedBucket:
     access: dict[str, str]
     retain: bool
     tiering: Tiering | None = None
+    access_logs: bool = False  # server access logs to the environment's log bucket
 
 
 @dataclass
@@ -284,7 +285,9 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         buckets[name] = ResolvedBucket(
             name, decide(f"buckets.{name}.versioning", b.versioning, defaults["bucket"]["versioning"],
                          "object versioning"),
-            list(b.lifecycle), list(b.cors), b.public, access, retain=profile != "dev", tiering=b.tiering)
+            list(b.lifecycle), list(b.cors), b.public, access, retain=profile != "dev", tiering=b.tiering,
+            access_logs=decide(f"buckets.{name}.access_logs", b.access_logs, defaults["bucket"]["access_logs"],
+                               "S3 server access logs to a log bucket"))
     secrets = {name: ResolvedSecret(name, s.generate, s.length, s.description or f"{app.name} {name}", s.external,
                                     s.rotate_days)
                for name, s in app.secrets.items()}
@@ -299,10 +302,10 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
             f"databases.{name}.password", "managed by RDS (rotated every 7 days)" if db.managed_password
             else "generated once into Secrets Manager",
             "password: managed" if db.managed_password else "set `password: managed` to have RDS rotate it"))
-    encryption = app.encryption.key
-    decisions.append(Decision("encryption.key", encryption,
-                              "set in the spec" if "encryption" in app.model_fields_set
-                              else "AWS-managed keys (set encryption.key: customer for your own rotating key)"))
+    encryption = decide("encryption.key", app.encryption.key, defaults["encryption"]["key"],
+                        "a customer-managed rotating key for secrets, logs, images, buckets, databases and caches"
+                        if defaults["encryption"]["key"] == "customer"
+                        else "AWS-managed keys (set encryption.key: customer for your own rotating key)")
     cdn = app.cdn_spec
     for name, s in app.secrets.items():
         if not s.generate and not s.external:
