@@ -45,7 +45,7 @@ def scan(name: str, out: Path) -> dict[str, Any]:
     target = out / name
     write_synth(api.synth_environment(api.load_app(ROOT / "examples" / name / EXAMPLES[name]), "prod"), target)
     proc = subprocess.run([str(checkov()), "-d", str(target), "--framework", "cloudformation", "-o", "json",
-                           "--quiet", "--compact", "--skip-download"], capture_output=True, text=True, timeout=900,
+                           "--compact", "--skip-download"], capture_output=True, text=True, timeout=900,
                           check=False)
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     data = json.loads(proc.stdout)

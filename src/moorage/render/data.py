@@ -223,7 +223,8 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             DatabaseName=d.dbname, **credentials, **encrypted,
             DBSubnetGroupName=Ref("DbSubnetGroup"), VpcSecurityGroupIds=[sg],
             BackupRetentionPeriod=d.backup_days, DeletionProtection=d.deletion_protection, CopyTagsToSnapshot=True,
-            EnableIAMDatabaseAuthentication=True, DBClusterParameterGroupName=Ref(f"{lid}Params"), EnableCloudwatchLogsExports=logs, Port=d.port,
+            EnableIAMDatabaseAuthentication=True, DBClusterParameterGroupName=Ref(f"{lid}Params"),
+            EnableCloudwatchLogsExports=logs, Port=d.port,
             Tags=ctx.tags(), **_policies(db.retain)))
         count = 1 + (1 if d.multi_az else 0) + d.replicas
         for i in range(count):
@@ -249,7 +250,8 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             DBSubnetGroupName=Ref("DbSubnetGroup"), VPCSecurityGroups=[sg], PubliclyAccessible=False,
             MultiAZ=d.multi_az, BackupRetentionPeriod=d.backup_days,
             DeletionProtection=d.deletion_protection, CopyTagsToSnapshot=True, AutoMinorVersionUpgrade=True,
-            EnableIAMDatabaseAuthentication=True, DBParameterGroupName=Ref(f"{lid}Params"), EnablePerformanceInsights=d.performance_insights,
+            EnableIAMDatabaseAuthentication=True, DBParameterGroupName=Ref(f"{lid}Params"),
+            EnablePerformanceInsights=d.performance_insights,
             **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
             **({"AutomaticBackupReplicationRegion": d.backup_region} if d.backup_region else {}),
             EnableCloudwatchLogsExports=logs, Port=str(d.port), Tags=ctx.tags(), **storage, **_policies(db.retain)))
@@ -257,8 +259,9 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             ctx.add(rds.DBInstance(
                 # Encryption, engine version and storage come from the source instance.
                 f"{lid}Replica{i + 1}", DBInstanceIdentifier=replica_identifier(db.identifier, i),
-                SourceDBInstanceIdentifier=Ref(lid), Engine=d.engine,
+                SourceDBInstanceIdentifier=Ref(lid), Engine=d.engine, EnableIAMDatabaseAuthentication=True,
                 DBInstanceClass=d.instance, PubliclyAccessible=False, CopyTagsToSnapshot=True,
+                Metadata=scanner_skips("read-replica"),
                 EnablePerformanceInsights=d.performance_insights,
                 **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
                 Tags=ctx.tags(), **_policies(False)))

@@ -10,8 +10,8 @@ from troposphere import elasticloadbalancingv2 as elb
 from moorage.data import load_data
 from moorage.plan.model import EdgePlan
 from moorage.render.context import StackContext
-from moorage.render.scanners import scanner_skips
 from moorage.render.network import sg_id
+from moorage.render.scanners import scanner_skips
 
 
 def render_edge(ctx: StackContext) -> None:
@@ -114,8 +114,12 @@ def render_cdn(ctx: StackContext) -> None:
         PathPattern=path, TargetOriginId="alb", ViewerProtocolPolicy="redirect-to-https",
         CachePolicyId=CACHING_OPTIMIZED, Compress=True, AllowedMethods=["GET", "HEAD"], CachedMethods=["GET", "HEAD"])
         for path in edge.cdn_static]
-    ctx.add(cloudfront.Distribution("Distribution", Metadata=scanner_skips("distribution"),
+    if edge.waf:  # the cdn stack is in us-east-1, where CLOUDFRONT-scope web ACLs live
+        _web_acl(ctx, edge, "CdnWebAcl", "CLOUDFRONT")
+    ctx.add(cloudfront.Distribution("Distribution", Metadata=scanner_skips(
+                                        "distribution" if edge.waf else "distribution-without-waf"),
                                     DistributionConfig=cloudfront.DistributionConfig(
+        **({"WebACLId": GetAtt("CdnWebAcl", "Arn")} if edge.waf else {}),
         Enabled=True, Comment=f"{ctx.plan.prefix}: in front of the load balancer", Aliases=[edge.domain],
         PriceClass=edge.cdn_price_class, HttpVersion="http2and3", IPV6Enabled=False,
         ViewerCertificate=cloudfront.ViewerCertificate(AcmCertificateArn=Ref("Certificate"),
@@ -135,8 +139,9 @@ def render_cdn(ctx: StackContext) -> None:
     ctx.give("Url", f"https://{edge.domain}", "the app's address")
 
 
-def _waf(ctx: StackContext, edge: EdgePlan) -> None:
-    metric = ctx.name("waf").replace("-", "")
+def _web_acl(ctx: StackContext, edge: EdgePlan, lid: str, scope: str) -> None:
+    """A web ACL of the AWS managed rule groups (REGIONAL for the ALB, CLOUDFRONT for the distribution)."""
+    metric = ctx.name("waf" if scope == "REGIONAL" else "cdnwaf").replace("-", "")
     rules = [wafv2.WebACLRule(
         Name=group, Priority=i, OverrideAction=wafv2.OverrideAction(**{"None": {}}),
         Statement=wafv2.Statement(ManagedRuleGroupStatement=wafv2.ManagedRuleGroupStatement(
@@ -145,10 +150,15 @@ def _waf(ctx: StackContext, edge: EdgePlan) -> None:
                                                 MetricName=f"{metric}{group}"))
         for i, group in enumerate(edge.waf_rule_groups)]
     ctx.add(wafv2.WebACL(
-        "WebAcl", Name=ctx.name("web"), Scope="REGIONAL", DefaultAction=wafv2.DefaultAction(Allow=wafv2.AllowAction()),
-        Rules=rules, VisibilityConfig=wafv2.VisibilityConfig(
-            SampledRequestsEnabled=True, CloudWatchMetricsEnabled=True, MetricName=metric),
+        lid, Name=ctx.name("web" if scope == "REGIONAL" else "cdn"), Scope=scope,
+        DefaultAction=wafv2.DefaultAction(Allow=wafv2.AllowAction()), Rules=rules,
+        VisibilityConfig=wafv2.VisibilityConfig(SampledRequestsEnabled=True, CloudWatchMetricsEnabled=True,
+                                                MetricName=metric),
         Tags=ctx.tags()))
+
+
+def _waf(ctx: StackContext, edge: EdgePlan) -> None:
+    _web_acl(ctx, edge, "WebAcl", "REGIONAL")
     ctx.add(wafv2.WebACLAssociation("WebAclAssociation", ResourceArn=Ref("LoadBalancer"),
                                     WebACLArn=GetAtt("WebAcl", "Arn")))
 

@@ -7,8 +7,8 @@ from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, ec2, iam, logs
 from moorage.plan.model import Rule, SecurityGroup
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
-from moorage.render.scanners import scanner_skips
 from moorage.render.keys import key_arn
+from moorage.render.scanners import scanner_skips
 
 
 def sg_id(key: str) -> str:
