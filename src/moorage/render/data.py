@@ -13,6 +13,7 @@ from troposphere import GetAtt, Ref, Select, Sub, cognito, efs, elasticache, iam
 from moorage.plan.model import BucketPlan, CachePlan, DatabasePlan, Plan, VolumePlan
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
+from moorage.render.edge import alb_log_delivery
 from moorage.render.keys import key_arn
 from moorage.render.network import sg_id
 from moorage.render.scanners import scanner_skips
@@ -323,7 +324,8 @@ SERVER_LOG_BUCKET = "BucketServerLogs"
 
 
 def _server_log_bucket(ctx: StackContext, plan: Plan) -> None:
-    """The bucket that receives the data buckets' server access logs (SSE-S3: log delivery supports no KMS)."""
+    """The environment's log bucket: the data buckets' server access logs and, when there is one, the load
+    balancer's access logs (SSE-S3: neither delivery supports KMS keys)."""
     ctx.add(s3.Bucket(
         SERVER_LOG_BUCKET,
         BucketEncryption=s3.BucketEncryption(ServerSideEncryptionConfiguration=[s3.ServerSideEncryptionRule(
@@ -338,8 +340,10 @@ def _server_log_bucket(ctx: StackContext, plan: Plan) -> None:
             AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7))]),
         Metadata=scanner_skips("log-bucket"), Tags=ctx.tags(), **_policies(True, snapshot=False)))
     arn = GetAtt(SERVER_LOG_BUCKET, "Arn")
+    alb = [alb_log_delivery(plan.env.region, arn)] if plan.edge is not None and plan.edge.logs_in_data else []
+    ctx.give("LogBucket", Ref(SERVER_LOG_BUCKET), "the environment's log bucket")
     ctx.add(s3.BucketPolicy(f"{SERVER_LOG_BUCKET}Policy", Bucket=Ref(SERVER_LOG_BUCKET), PolicyDocument={
-        "Version": "2012-10-17", "Statement": [
+        "Version": "2012-10-17", "Statement": [*alb,
             {"Sid": "ServerAccessLogDelivery", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
              "Action": "s3:PutObject", "Resource": Sub("${B}/*", B=arn),
              "Condition": {"StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")}}},

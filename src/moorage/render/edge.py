@@ -22,7 +22,10 @@ def render_edge(ctx: StackContext) -> None:
              "deletion_protection.enabled": str(edge.deletion_protection).lower(),
              "idle_timeout.timeout_seconds": str(edge.idle_timeout)}
     depends: list[str] = []
-    if edge.access_logs:
+    if edge.access_logs and edge.logs_in_data:
+        attrs.update({"access_logs.s3.enabled": "true", "access_logs.s3.prefix": "alb",
+                      "access_logs.s3.bucket": ctx.take("data", "LogBucket")})
+    elif edge.access_logs:
         _access_log_bucket(ctx)
         attrs.update({"access_logs.s3.enabled": "true", "access_logs.s3.bucket": Ref("AccessLogBucket"),
                       "access_logs.s3.prefix": "alb"})
@@ -163,6 +166,16 @@ def _waf(ctx: StackContext, edge: EdgePlan) -> None:
                                     WebACLArn=GetAtt("WebAcl", "Arn")))
 
 
+def alb_log_delivery(region: str, bucket_arn: Any) -> dict[str, Any]:
+    """The bucket-policy statement that lets the region's load balancers deliver access logs under alb/."""
+    elb_data = load_data("elb_accounts")
+    account = elb_data["accounts"].get(region)
+    principal: dict[str, Any] = ({"AWS": f"arn:aws:iam::{account}:root"} if account
+                                 else {"Service": elb_data["service_principal"]})
+    return {"Sid": "AlbLogDelivery", "Effect": "Allow", "Principal": principal, "Action": "s3:PutObject",
+            "Resource": Sub("${B}/alb/AWSLogs/${AWS::AccountId}/*", B=bucket_arn)}
+
+
 def _access_log_bucket(ctx: StackContext) -> None:
     retain = ctx.plan.env.profile != "dev"
     ctx.add(s3.Bucket(
@@ -178,14 +191,9 @@ def _access_log_bucket(ctx: StackContext) -> None:
             NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=7))]),
         Tags=ctx.tags(), DeletionPolicy="Retain" if retain else "Delete",
         UpdateReplacePolicy="Retain" if retain else "Delete"))
-    elb_data = load_data("elb_accounts")
-    account = elb_data["accounts"].get(ctx.plan.env.region)
-    principal: dict[str, Any] = ({"AWS": f"arn:aws:iam::{account}:root"} if account
-                                 else {"Service": elb_data["service_principal"]})
     ctx.add(s3.BucketPolicy("AccessLogBucketPolicy", Bucket=Ref("AccessLogBucket"), PolicyDocument={
         "Version": "2012-10-17", "Statement": [
-            {"Sid": "AlbLogDelivery", "Effect": "Allow", "Principal": principal, "Action": "s3:PutObject",
-             "Resource": Sub("${B}/alb/AWSLogs/${AWS::AccountId}/*", B=GetAtt("AccessLogBucket", "Arn"))},
+            alb_log_delivery(ctx.plan.env.region, GetAtt("AccessLogBucket", "Arn")),
             {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
              "Resource": [GetAtt("AccessLogBucket", "Arn"), Sub("${B}/*", B=GetAtt("AccessLogBucket", "Arn"))],
              "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
