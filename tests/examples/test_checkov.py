@@ -76,3 +76,12 @@ def test_at_least_98_percent_of_checks_pass(results: dict[str, dict[str, Any]]) 
     total = passed + sum(len(r["failed"]) + len(r["skipped"]) for r in results.values())
     figures = {n: f"{r['passed']}/{r['passed'] + len(r['failed']) + len(r['skipped'])}" for n, r in results.items()}
     assert passed / total >= MIN_PASS, figures
+
+
+def test_docs_report_every_examples_figures(results: dict[str, dict[str, Any]]) -> None:
+    doc = (ROOT / "docs" / "policy.md").read_text(encoding="utf-8")
+    table = doc.split("<!-- checkov:start -->", 1)[1].split("<!-- checkov:end -->", 1)[0]
+    for name, r in results.items():
+        total = r["passed"] + len(r["failed"]) + len(r["skipped"])
+        assert f"| {name} | {total} | {r['passed']} | {len(r['skipped'])} | {len(r['failed'])} |" in table, \
+            f"docs/policy.md: update {name}'s Checkov figures"
