@@ -1,9 +1,10 @@
 """Checkov, the field's CloudFormation scanner, over the production templates of every example.
 
 Checkov pins many packages, so it lives in a virtual environment of its own (`.ci/run` creates
-`.venv-checkov`); the test finds it there, through $MOORAGE_CHECKOV, or on PATH, and is skipped with
-the reason when it is absent. Every check either passes or is skipped by a suppression in the
-resource's Metadata that carries a written reason (render/scanners.py, data/scanner_suppressions.yaml).
+`.venv-checkov`, with the version docs/policy.md quotes figures of); the test finds it there, through
+$MOORAGE_CHECKOV, or on PATH, and is skipped with the reason when it is absent. Every check either
+passes or is skipped by a suppression in the resource's Metadata that carries a written reason
+(render/scanners.py, data/scanner_suppressions.yaml).
 """
 
 from __future__ import annotations
