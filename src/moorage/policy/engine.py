@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
+from fnmatch import fnmatchcase
 from typing import Any
 
 from moorage.errors import Diagnostic, InputError, Location
@@ -69,7 +70,10 @@ def run_checks(sets: Sequence[TemplateSet], *, suppressions: Iterable[Any] = (),
             for rule in applicable:
                 _evaluate(rule, res, tset, local, given, used, report)
     report.findings.sort(key=lambda f: (-f.severity.rank, f.label, f.stack, f.resource, f.rule, f.message))
-    report.unused_suppressions = [s.describe() for s in given if s not in used]
+    # A suppression of a rule that did not run (another standard, an opt-in not asked for) is not unused.
+    ran = [r.id for r in active]
+    report.unused_suppressions = [s.describe() for s in given
+                                  if s not in used and any(fnmatchcase(r, s.rule) for r in ran)]
     return report
 
 
