@@ -402,7 +402,9 @@ def _bucket(ctx: StackContext, plan: Plan, bucket: BucketPlan) -> None:
         props["CorsConfiguration"] = s3.CorsConfiguration(CorsRules=[
             s3.CorsRules(AllowedOrigins=c.origins, AllowedMethods=c.methods, AllowedHeaders=c.headers,
                          MaxAge=c.max_age) for c in b.cors])
-    ctx.add(s3.Bucket(lid, **props, **_policies(b.retain, snapshot=False)))
+    # S3 checks at PutBucketLogging that the log bucket's policy lets the logging service write.
+    depends = {"DependsOn": [f"{SERVER_LOG_BUCKET}Policy"]} if b.access_logs else {}
+    ctx.add(s3.Bucket(lid, **props, **depends, **_policies(b.retain, snapshot=False)))
     statements: list[dict[str, Any]] = [{
         "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
         "Resource": [GetAtt(lid, "Arn"), Sub("${B}/*", B=GetAtt(lid, "Arn"))],
