@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from moorage.errors import Diagnostic, InputError
+from moorage.data import load_data
+from moorage.errors import Diagnostic, InputError, Location
 
 if TYPE_CHECKING:
     from moorage.render import Synth
@@ -63,11 +65,127 @@ def read_template(path: Path) -> dict[str, Any]:
     if matches or not isinstance(template, dict):
         msg = matches[0].message if matches else "not a mapping"
         line = matches[0].linenumber if matches else 0
-        raise InputError([Diagnostic("error", f"cannot read template: {msg}", None,
-                                     f"{path}:{line}: fix the template syntax")])
+        raise InputError([Diagnostic("error", f"cannot read template: {msg}", Location(str(path), int(line or 0)),
+                                     "each key may appear once per mapping; fix the template syntax")])
     if "Resources" not in template:
         raise InputError([Diagnostic("error", f"{path} has no Resources: not a CloudFormation template", None)])
+    problems = template_problems(template, str(path))
+    if problems:
+        raise InputError(problems)
     return dict(template)
+
+
+def _line_of(node: Any) -> int:
+    mark = getattr(node, "start_mark", None)
+    return mark.line + 1 if mark is not None else 0
+
+
+_SHAPES: dict[str, tuple[type, ...]] = {"string": (str,), "mapping": (dict,), "list": (list,)}
+
+
+def template_problems(template: Any, file: str) -> list[Diagnostic]:
+    """Located errors for a template CloudFormation would reject before looking at any property.
+
+    Wrong shapes (a resource that is not a mapping, Properties as a list, Type missing), unknown
+    ``Fn::`` functions and malformed Ref/GetAtt/Sub arguments. Duplicate keys are reported by the
+    parser. Rules and linters can then read the template without tripping over it.
+    """
+    out: list[Diagnostic] = []
+
+    def err(message: str, node: Any, path: tuple[str | int, ...], hint: str) -> None:
+        out.append(Diagnostic("error", message, Location(file, _line_of(node), path=path), hint))
+
+    if not isinstance(template, dict):
+        err("a template must be a mapping of sections", template, (), "start with `Resources:`")
+        return out
+    sections = load_data("cloudformation")["sections"]
+    for key, value in template.items():
+        shape = sections.get(str(key))
+        if shape is None:
+            err(f"unknown top-level section {key!r}", key, (str(key),), f"sections: {', '.join(sections)}")
+        elif shape in _SHAPES and not isinstance(value, _SHAPES[shape]):
+            err(f"{key} must be a {shape}, not {_kind(value)}", value, (str(key),), "see the CloudFormation anatomy")
+    for section in ("Parameters", "Outputs", "Resources"):
+        body = template.get(section)
+        if not isinstance(body, dict):
+            continue
+        for name, item in body.items():
+            where: tuple[str | int, ...] = (section, str(name))
+            if not isinstance(item, dict):
+                err(f"{section[:-1].lower()} {name} must be a mapping, not {_kind(item)}", item, where,
+                    "indent its fields (Type, Properties, ...) under the name")
+                continue
+            if section == "Resources":
+                _resource_problems(item, where, err)
+            elif section == "Parameters" and not isinstance(item.get("Type"), str):
+                err(f"parameter {name} has no Type", name, where, "e.g. `Type: String`")
+            elif section == "Outputs" and "Value" not in item:
+                err(f"output {name} has no Value", name, where, "add `Value:`")
+    _intrinsic_problems(template, (), err)
+    return out
+
+
+def _kind(value: Any) -> str:
+    """'a mapping', 'a list', 'a string' or the Python type's name, for messages."""
+    for shape, name in ((dict, "a mapping"), (list, "a list"), (str, "a string")):
+        if isinstance(value, shape):
+            return name
+    return "empty" if value is None else type(value).__name__
+
+
+def _resource_problems(item: dict[str, Any], where: tuple[str | int, ...], err: Any) -> None:
+    kind = item.get("Type")
+    if not isinstance(kind, str) or not kind:
+        err(f"resource {where[-1]} has no Type", item, (*where, "Type"), "e.g. `Type: AWS::S3::Bucket`")
+    for key, shape in (("Properties", dict), ("Metadata", dict), ("Condition", str)):
+        if key in item and item[key] is not None and not isinstance(item[key], shape):
+            err(f"{key} of {where[-1]} must be {_kind(shape())}, not {_kind(item[key])}", item[key], (*where, key),
+                f"write {key} as {_kind(shape())}")
+    depends = item.get("DependsOn")
+    if depends is not None and not isinstance(depends, str | list):
+        err(f"DependsOn of {where[-1]} must be a logical id or a list of them", depends, (*where, "DependsOn"),
+            "e.g. `DependsOn: [Bucket]`")
+
+
+def _intrinsic_problems(node: Any, path: tuple[str | int, ...], err: Any) -> None:
+    known = load_data("cloudformation")["intrinsic_functions"]
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            _intrinsic_problems(item, (*path, i), err)
+        return
+    if not isinstance(node, dict):
+        return
+    if len(node) == 1:
+        fn, arg = next(iter(node.items()))
+        name = str(fn)
+        if name.startswith("Fn::") and name not in known and not name.startswith("Fn::ForEach::"):
+            close = get_close_matches(name, known, n=1, cutoff=0.8)
+            err(f"unknown intrinsic function {name}", fn, (*path, name),
+                f"did you mean {close[0]}?" if close else f"known: {', '.join(known)}")
+            return
+        shape = _argument_problem(name, arg)
+        if shape:
+            err(f"{name} {shape}", fn, (*path, name), "see the intrinsic function reference")
+            return
+    for key, value in node.items():
+        _intrinsic_problems(value, (*path, str(key)), err)
+
+
+def _argument_problem(fn: str, arg: Any) -> str | None:
+    """What is wrong with the argument of Ref, Fn::GetAtt, Fn::Sub, Fn::Join or Fn::Select (None: fine)."""
+    if fn == "Ref" and not isinstance(arg, str):
+        return f"takes a logical id or parameter name, not {_kind(arg)}"
+    if fn == "Fn::GetAtt" and not ((isinstance(arg, str) and "." in arg)
+                                   or (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str))):
+        return "takes [LogicalId, Attribute] or \"LogicalId.Attribute\""
+    if fn == "Fn::Sub" and not (isinstance(arg, str) or (isinstance(arg, list) and len(arg) == 2
+                                                         and isinstance(arg[0], str) and isinstance(arg[1], dict))):
+        return "takes a string, or [string, {Name: value}]"
+    if fn == "Fn::Join" and not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str)):
+        return "takes [delimiter, [values]]"
+    if fn == "Fn::Select" and not (isinstance(arg, list) and len(arg) == 2):
+        return "takes [index, list]"
+    return None
 
 
 def template_sets(targets: Sequence[Path], *, envs: Sequence[str] = (), region: str | None = None,

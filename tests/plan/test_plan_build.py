@@ -25,15 +25,15 @@ def plan_of(load_spec: Callable[[str], LoadedApp], text: str, env: str) -> Plan:
 def test_stacks_and_their_order(kitchen: Kitchen) -> None:
     plan = kitchen("prod").synth.plan
     keys = [s.key for s in plan.stacks]
-    assert keys[0] == "network"
+    assert keys[:2] == ["keys", "network"]  # prod's customer-managed key first: the flow log group uses it
     assert {"data", "platform", "edge", "budget", "observability"} <= set(keys)
     assert {f"svc-{n}" for n in ("web", "gateway", "svc-auth", "worker", "migrate", "files")} <= set(keys)
     deps = {s.key: set(s.depends_on) for s in plan.stacks}
-    assert deps["network"] == set() and deps["data"] == {"network"}
+    assert deps["network"] == {"keys"} and deps["data"] == {"network", "keys"}
     # every service comes after the before-deploy job (migrate): a failed migration stops the release first
-    assert deps["svc-web"] == {"network", "platform", "data", "edge", "svc-migrate"}
-    assert deps["svc-worker"] == {"network", "platform", "data", "svc-migrate"}  # not routed: no edge
-    assert deps["svc-migrate"] == {"network", "platform", "data"}
+    assert deps["svc-web"] - {"keys"} == {"network", "platform", "data", "edge", "svc-migrate"}
+    assert deps["svc-worker"] - {"keys"} == {"network", "platform", "data", "svc-migrate"}  # not routed: no edge
+    assert deps["svc-migrate"] - {"keys"} == {"network", "platform", "data"}
     assert {f"svc-{n}" for n in ("web", "gateway", "worker")} <= deps["observability"]
     assert all(len(s.name) <= 128 and s.name.startswith("kitchen-prod-") for s in plan.stacks)
 

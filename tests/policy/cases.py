@@ -429,4 +429,53 @@ CASES: list[Case] = [
          {"budget": {"Budget": res("AWS::Budgets::Budget", {"Budget": {
              "BudgetType": "COST", "TimeUnit": "MONTHLY", "BudgetLimit": {"Amount": 100, "Unit": "USD"}}})}},
          "Budget", region="me-central-1", ok_regions={"budget": "us-east-1"}),  # where moorage puts budgets
+    # Cross-resource and value rules (hand-written templates for each class: tests/policy/data/handwritten)
+    Case("MOO-SEC-007", {"TaskDefinition": edit(TASK, ContainerDefinitions=[
+        {**CONTAINER, "Environment": [{"Name": "DATABASE_URL", "Value": "postgresql://app:hunter2@db:5432/app"}]}])},
+         {"TaskDefinition": edit(TASK, ContainerDefinitions=[
+             {**CONTAINER, "Environment": [{"Name": "DATABASE_URL", "Value": "postgresql://db:5432/app"}]}])},
+         "TaskDefinition"),
+    Case("MOO-ECS-014", {**SERVICE_STACK, "TaskDefinition": edit(TASK, ContainerDefinitions=[
+        {**CONTAINER, "PortMappings": [{"ContainerPort": 3040}]}])},
+         {**SERVICE_STACK, "TaskDefinition": edit(TASK, ContainerDefinitions=[
+             {**CONTAINER, "PortMappings": [{"ContainerPort": 3000}]}])}, "Service"),
+    Case("MOO-ECS-015", {"Provider": res("AWS::ECS::CapacityProvider", {"Name": "FARGATE_SPOT",
+         "AutoScalingGroupProvider": {"AutoScalingGroupArn": "arn:aws:autoscaling:eu-west-1:1:asg"}})},
+         {"Provider": res("AWS::ECS::CapacityProvider", {"Name": "app-ec2-spot",
+          "AutoScalingGroupProvider": {"AutoScalingGroupArn": "arn:aws:autoscaling:eu-west-1:1:asg"}})}, "Provider"),
+    Case("MOO-ECS-016", {"TaskDefinition": edit(TASK, ContainerDefinitions=[
+        {**CONTAINER, "Environment": [{"Name": "NODE_ENV", "Value": "development"}]}])},
+         {"TaskDefinition": edit(TASK, ContainerDefinitions=[
+             {**CONTAINER, "Environment": [{"Name": "NODE_ENV", "Value": "production"}]}])}, "TaskDefinition"),
+    Case("MOO-RDS-012", {"Db": DB, "Replica": res("AWS::RDS::DBInstance", {
+        "SourceDBInstanceIdentifier": {"Ref": "Db"}, "DBInstanceClass": "db.r6g.large", "BackupRetentionPeriod": 0})},
+         {"Db": DB, "Replica": res("AWS::RDS::DBInstance", {
+             "SourceDBInstanceIdentifier": {"Ref": "Db"}, "DBInstanceClass": "db.r6g.large",
+             "BackupRetentionPeriod": 7})}, "Replica"),
+    Case("MOO-NET-008", {"Sg": res("AWS::EC2::SecurityGroup", {"GroupDescription": "tasks", "SecurityGroupIngress": [
+        {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "SourceSecurityGroupId": "sg-alb"}]})},
+         {"Sg": res("AWS::EC2::SecurityGroup", {"GroupDescription": "tasks", "SecurityGroupIngress": [
+             {"IpProtocol": "tcp", "FromPort": 3000, "ToPort": 3000, "SourceSecurityGroupId": "sg-alb"}]})}, "Sg"),
+    Case("MOO-NET-009", {**SERVICE_STACK, "Service": edit(SERVICE, NetworkConfiguration={"AwsvpcConfiguration": {
+        "AssignPublicIp": "DISABLED", "Subnets": [{"Ref": "Subnet"}]}}),
+        "Subnet": res("AWS::EC2::Subnet", {"VpcId": "vpc-1", "CidrBlock": "10.0.1.0/24"}),
+        "Table": res("AWS::EC2::RouteTable", {"VpcId": "vpc-1"}),
+        "Assoc": res("AWS::EC2::SubnetRouteTableAssociation", {"SubnetId": {"Ref": "Subnet"},
+                                                               "RouteTableId": {"Ref": "Table"}})},
+         {**SERVICE_STACK, "Service": edit(SERVICE, NetworkConfiguration={"AwsvpcConfiguration": {
+             "AssignPublicIp": "DISABLED", "Subnets": [{"Ref": "Subnet"}]}}),
+          "Subnet": res("AWS::EC2::Subnet", {"VpcId": "vpc-1", "CidrBlock": "10.0.1.0/24"}),
+          "Table": res("AWS::EC2::RouteTable", {"VpcId": "vpc-1"}),
+          "Assoc": res("AWS::EC2::SubnetRouteTableAssociation", {"SubnetId": {"Ref": "Subnet"},
+                                                                 "RouteTableId": {"Ref": "Table"}}),
+          "Nat": res("AWS::EC2::Route", {"RouteTableId": {"Ref": "Table"}, "DestinationCidrBlock": "0.0.0.0/0",
+                                         "NatGatewayId": "nat-1"})}, "Service"),
+    Case("MOO-ELB-007", {**EDGE, "Https": listener("HTTPS", 443, DefaultActions=FORWARD),
+                         "Check": res("AWS::Route53::HealthCheck", {"HealthCheckConfig": {
+                             "Type": "HTTP", "Port": 3000, "ResourcePath": "/health",
+                             "FullyQualifiedDomainName": {"Fn::GetAtt": ["LoadBalancer", "DNSName"]}}})},
+         {**EDGE, "Https": listener("HTTPS", 443, DefaultActions=FORWARD),
+          "Check": res("AWS::Route53::HealthCheck", {"HealthCheckConfig": {
+              "Type": "HTTPS", "Port": 443, "ResourcePath": "/health",
+              "FullyQualifiedDomainName": {"Fn::GetAtt": ["LoadBalancer", "DNSName"]}}})}, "Check"),
 ]

@@ -46,7 +46,7 @@ def test_check_a_spec_prints_findings_by_severity() -> None:
     result = invoke("check", HELLO, "--env", "prod", "--fail-on", "none")
     assert result.exit_code == 0, result.output
     assert "MEDIUM (" in result.output and "MOO-ECS-003" in result.output
-    assert "prod: 5 templates" in result.output
+    assert "prod: 6 templates" in result.output  # keys, network, platform, edge, svc-web, observability
     assert "0 critical, 0 high" in result.output
 
 

@@ -26,6 +26,14 @@ def test_flow_log_group_uses_the_customer_key_and_the_key_deploys_first(
 
 
 def test_without_a_customer_key_the_network_comes_first(synth_spec: Callable[[str, str], Synth]) -> None:
-    synth = synth_spec(SPEC.replace("encryption: {key: customer}\n", ""), "prod")
+    synth = synth_spec(SPEC.replace("encryption: {key: customer}\n", "encryption: {key: aws}\n"), "prod")
     assert "KmsKeyId" not in synth.templates["network"]["Resources"]["FlowLogGroup"]["Properties"]
     assert "network" in synth.manifest["waves"][0]
+
+
+def test_prod_uses_a_customer_key_unless_the_spec_opts_out(synth_spec: Callable[[str, str], Synth]) -> None:
+    synth = synth_spec(SPEC.replace("encryption: {key: customer}\n", ""), "prod")
+    assert synth.templates["network"]["Resources"]["FlowLogGroup"]["Properties"]["KmsKeyId"] == {"Ref": "KeyArn"}
+    assert synth.manifest["waves"][0][0] == "keys"
+    dev = synth_spec(SPEC.replace("encryption: {key: customer}\n", ""), "dev")
+    assert "keys" not in dev.templates

@@ -49,7 +49,10 @@ def test_proxy_requires_tls_reads_the_secret_and_fronts_its_database(synth_spec:
     assert targets["DbPgProxyTargets"]["DBInstanceIdentifiers"] == [{"Ref": "DbPg"}]
     assert targets["DbAurProxyTargets"]["DBClusterIdentifiers"] == [{"Ref": "DbAur"}]
     role = data["Resources"]["DbPgProxyRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    assert role == [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": {"Ref": "DbPgSecret"}}]
+    assert role[0] == {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": {"Ref": "DbPgSecret"}}
+    # prod encrypts secrets with the environment's customer key: the proxy decrypts through Secrets Manager only
+    assert role[1]["Action"] == "kms:Decrypt" and role[1]["Resource"] == {"Ref": "KeyArn"}
+    assert "kms:ViaService" in role[1]["Condition"]["StringEquals"] and len(role) == 2
     # The host services get is the proxy's; the URL secret is built on it too.
     assert data["Outputs"]["DbPgHost"]["Value"] == {"Fn::GetAtt": ["DbPgProxy", "Endpoint"]}
     url = data["Resources"]["DbPgUrlSecret"]["Properties"]["SecretString"]["Fn::Sub"][1]["Host"]

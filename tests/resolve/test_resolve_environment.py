@@ -201,6 +201,60 @@ def test_forbidden_env_set_by_an_override_is_caught(input_errors: Callable[..., 
     assert diags[0].location.line == locate(text, "AUTH_BYPASS: yes")
 
 
+GUARDED = """
+name: demo
+forbid_env: [AUTH_BYPASS, TENANT_OVERRIDE, ADMIN_TOKEN]
+config:
+  TENANT_OVERRIDE: acme
+  LOG_MODE: json
+secrets:
+  ADMIN_TOKEN: {description: break-glass}
+services:
+  web:
+    image: x:1
+    config: [TENANT_OVERRIDE]
+    secrets: [ADMIN_TOKEN]
+    sidecars:
+      agent:
+        image: y:1
+        env: {AUTH_BYPASS: "1"}
+"""
+
+
+def test_forbid_env_reaches_sidecars_config_and_secret_names(input_errors: Callable[..., tuple[Path, list]]) -> None:
+    _, diags = input_errors(GUARDED, "prod")
+    keys = sorted(d.location.key for d in diags)
+    assert keys == ["config.TENANT_OVERRIDE", "services.web.config[0]", "services.web.secrets[0]",
+                    "services.web.sidecars.agent.env.AUTH_BYPASS"], [d.render() for d in diags]
+
+
+@pytest.mark.parametrize(("var", "value"), [("DEBUG", "true"), ("NODE_ENV", "development"),
+                                            ("AWS_XRAY_DEBUG_MODE", "TRUE"), ("FLASK_DEBUG", "1")])
+def test_debug_settings_are_refused_in_prod_only(var: str, value: str, resolve: Resolve,
+                                                 input_errors: Callable[..., tuple[Path, list]]) -> None:
+    text = f"""
+name: demo
+services:
+  web:
+    image: x:1
+    sidecars:
+      agent: {{image: y:1, env: {{{var}: "{value}"}}}}
+"""
+    _, diags = input_errors(text, "prod")
+    assert [d.location.key for d in diags] == [f"services.web.sidecars.agent.env.{var}"]
+    assert "debug mode in production" in diags[0].message
+    assert resolve(text, "dev").services["web"].name == "web"
+
+
+def test_debug_off_and_production_values_pass(resolve: Resolve) -> None:
+    text = """
+name: demo
+services:
+  web: {image: x:1, env: {DEBUG: "false", NODE_ENV: production, LOG_LEVEL: debug}}
+"""
+    assert resolve(text, "prod").services["web"].env["NODE_ENV"] == "production"
+
+
 RESIDENCY = """
 name: demo
 region: {region}

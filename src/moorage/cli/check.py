@@ -22,7 +22,7 @@ from moorage.errors import Diagnostic
 from moorage.lazy import lazy_module
 from moorage.policy import SEVERITIES, Report, Severity, all_rules, allowed_regions, checklist, run_checks
 from moorage.policy.findings import Finding
-from moorage.policy.registry import opt_ins
+from moorage.policy.registry import get_rule, opt_ins, rules_for_standard, standards
 from moorage.policy.report import FORMATS, print_table, to_json, to_junit, to_markdown, to_sarif
 from moorage.policy.report.markdown import rules_markdown
 from moorage.templates import TemplateSet, template_sets
@@ -97,6 +97,8 @@ def check(
         "--require", help="turn on opt-in rules, e.g. cmk (customer-managed KMS keys)")] = None,
     show: Annotated[str, typer.Option("--show", help="lowest severity the table prints")] = "low",
     profile: Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile (repeatable)")] = None,
+    standard: Annotated[str | None, typer.Option(
+        "--standard", help="run only the rules mapped to one standard: cis, fsbp, nist, pci or residency")] = None,
 ) -> None:
     """Check security, reliability and data-residency rules; findings grouped by severity."""
     output_format = {"md": "markdown"}.get(output_format, output_format)
@@ -105,6 +107,11 @@ def check(
     _choice(show, [str(s) for s in SEVERITIES], "--show")
     if env_profile is not None:
         _choice(env_profile, ENV_PROFILES, "--env-profile")
+    chosen = None
+    if standard is not None:
+        _choice(standard, list(standards()), "--standard")
+        chosen = rules_for_standard(standard)
+        _console(stderr=True).print(f"{standards()[standard]}: {len(chosen)} rules", markup=False)
     regions = allowed_regions(residency) if residency else None
     # `out/prod/*.json` also matches the synth manifest: it describes the templates, it is not one.
     targets = [t for t in targets if not (t.name == "manifest.json" and t.is_file())]
@@ -132,7 +139,9 @@ def check(
                 tset.residency = list(regions)
             if tset.profile is None and env_profile:
                 tset.profile = env_profile
-        report = run_checks(sets, suppressions=suppress, require=require or ())
+        report = run_checks(sets, suppressions=suppress, require=require or (), rules=chosen)
+        if standard is not None:
+            report.findings = [replace(f, controls=get_rule(f.rule).controls[standard]) for f in report.findings]
         if spec is not None:
             report.findings = _locate_spec(report.findings, spec)
         reports.append(report)

@@ -104,8 +104,10 @@ def build_plan(env: EnvSpec) -> Plan:
     stacks.append(StackPlan("platform", f"{prefix}-platform", "ECS cluster, service discovery, roles, alarm topic",
                             ["network", *keys] + (["data"] if managed else [])))
     if edge:
+        # One log bucket per environment: when the data stack has one (bucket access logs), the ALB logs there too.
+        edge.logs_in_data = edge.access_logs and any(b.spec.access_logs for b in buckets.values())
         stacks.append(StackPlan("edge", f"{prefix}-edge", "load balancer, listeners, certificate, WAF",
-                                ["network"]))
+                                ["network", *(["data"] if edge.logs_in_data else [])]))
     if edge and env.cdn:
         # CloudFront takes certificates from us-east-1 only; the distribution itself is global.
         stacks.append(StackPlan("cdn", f"{prefix}-cdn", "CloudFront distribution, its certificate and DNS name",

@@ -111,6 +111,7 @@ class EdgePlan:
     cdn_price_class: str | None = None  # set when CloudFront fronts the load balancer
     tls_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     idle_timeout: int = 60
+    logs_in_data: bool = False  # access logs go to the data stack's log bucket (one log bucket per environment)
     waf_rule_groups: tuple[str, ...] = (
         "AWSManagedRulesCommonRuleSet",
         "AWSManagedRulesKnownBadInputsRuleSet",

@@ -43,7 +43,8 @@ def security_groups(env: EnvSpec, edges: list[EdgePlan] | None = None) -> dict[s
     for key in sorted({alb_of.get(s.name, "alb") for s in routed}):
         number = "" if key == "alb" else " " + key.rsplit("-", 1)[-1]
         alb = SecurityGroup(key, f"{env.app} {env.env} load balancer{number}: HTTP/HTTPS from the internet")
-        alb.ingress.append(Rule(443, ANYWHERE, "HTTPS from the internet"))
+        if env.domain is not None:  # an HTTPS listener exists only with a domain (and its certificate)
+            alb.ingress.append(Rule(443, ANYWHERE, "HTTPS from the internet"))
         alb.ingress.append(Rule(80, ANYWHERE, "HTTP from the internet (redirected or served)"))
         groups[key] = alb
     for svc in env.services.values():

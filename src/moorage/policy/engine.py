@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
+from fnmatch import fnmatchcase
 from typing import Any
 
 from moorage.errors import Diagnostic, InputError, Location
@@ -59,7 +60,7 @@ def run_checks(sets: Sequence[TemplateSet], *, suppressions: Iterable[Any] = (),
                             "residency": list(tset.residency), "stacks": list(tset.templates),
                             "regions": dict(tset.regions), "resources": len(index.resources)})
         by_type: dict[str, list[Rule]] = {}
-        for res in index.ordered():
+        for res in [*index.ordered(), *index.entries]:
             applicable = by_type.setdefault(res.type, [
                 r for r in active if r.applies_to_type(res.type) and r.applies_to_profile(index.profile)
                 and (index.residency or not r.residency)])
@@ -69,7 +70,10 @@ def run_checks(sets: Sequence[TemplateSet], *, suppressions: Iterable[Any] = (),
             for rule in applicable:
                 _evaluate(rule, res, tset, local, given, used, report)
     report.findings.sort(key=lambda f: (-f.severity.rank, f.label, f.stack, f.resource, f.rule, f.message))
-    report.unused_suppressions = [s.describe() for s in given if s not in used]
+    # A suppression of a rule that did not run (another standard, an opt-in not asked for) is not unused.
+    ran = [r.id for r in active]
+    report.unused_suppressions = [s.describe() for s in given
+                                  if s not in used and any(fnmatchcase(r, s.rule) for r in ran)]
     return report
 
 
@@ -98,9 +102,10 @@ def _evaluate(rule: Rule, res: Resource, tset: TemplateSet, local: list[Suppress
 
 def _finding(rule: Rule, res: Resource, tset: TemplateSet, item: Issue) -> Finding:
     template = tset.templates[res.stack]
-    return Finding(rule=rule.id, severity=Severity(rule.severity), title=rule.title, message=item.message,
-                   resource=res.id, resource_type=res.type, stack=res.stack, label=tset.label, region=res.region,
-                   file=tset.files.get(res.stack), line=locate(template, res.id, item.path))
+    return Finding(rule=rule.id, severity=Severity(item.severity or rule.severity), title=rule.title,
+                   message=item.message, resource=res.id, resource_type=res.type, stack=res.stack, label=tset.label,
+                   region=res.region, file=tset.files.get(res.stack),
+                   line=locate(template, res.id, item.path, res.section))
 
 
 def _metadata_suppressions(res: Resource, known: list[str], tset: TemplateSet) -> list[Suppression]:
@@ -122,9 +127,16 @@ def _line(node: Any) -> int | None:
     return mark.line + 1 if mark is not None else None
 
 
-def locate(template: Mapping[str, Any], logical_id: str, path: Sequence[str | int] = ()) -> int | None:
-    """1-based line of a resource (or of ``path`` under it) in a template read from a file; None otherwise."""
-    resources = template.get("Resources")
+def locate(template: Mapping[str, Any], logical_id: str, path: Sequence[str | int] = (),
+           section: str = "Resources") -> int | None:
+    """1-based line of a resource (or of ``path`` under it) in a template read from a file; None otherwise.
+
+    ``section`` "Parameters" / "Outputs" locates those entries; their ``path`` may start with
+    "Properties" like a resource's (their fields are their pseudo resource's properties).
+    """
+    resources = template.get(section)
+    if section != "Resources" and path[:1] == ("Properties",):
+        path = path[1:]
     if not isinstance(resources, Mapping) or logical_id not in resources:
         return None
     line = next((_line(k) for k in resources if k == logical_id), None)

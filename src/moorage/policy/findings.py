@@ -54,6 +54,7 @@ class Finding:
     suppressed: bool = False
     reason: str | None = None  # the suppression's justification
     suppressed_by: str | None = None  # "spec", "template" or "api"
+    controls: tuple[str, ...] = ()  # controls of the standard asked for (`moorage check --standard`)
 
     @property
     def where(self) -> str:

@@ -29,8 +29,10 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 class Resource:
     """A resource of a template set, with helpers to read its properties and follow references."""
 
-    def __init__(self, index: SetIndex, stack: str, logical_id: str, body: Mapping[str, Any]) -> None:
+    def __init__(self, index: SetIndex, stack: str, logical_id: str, body: Mapping[str, Any],
+                 section: str = "Resources") -> None:
         self.index = index
+        self.section = section  # Resources, or Parameters / Outputs for the template's other entries
         self.stack = stack
         self.id = logical_id
         self.body = body
@@ -123,6 +125,15 @@ class SetIndex:
             for lid, body in _mapping(template.get("Resources")).items():
                 if isinstance(body, Mapping):
                     self.resources[(stack, str(lid))] = Resource(self, stack, str(lid), body)
+        # Parameters and outputs as pseudo resources of type "Parameter" / "Output": rules that name those
+        # types read them (secret values in defaults and outputs); no other rule sees them.
+        self.entries: list[Resource] = []
+        for stack, template in tset.templates.items():
+            for section, kind in (("Parameters", "Parameter"), ("Outputs", "Output")):
+                for name, body in _mapping(template.get(section)).items():
+                    if isinstance(body, Mapping):
+                        self.entries.append(Resource(self, stack, str(name), {"Type": kind, "Properties": body},
+                                                     section))
         self._exports: dict[str, tuple[str, Any]] = {}
         for stack, template in tset.templates.items():
             for output in _mapping(template.get("Outputs")).values():

@@ -24,6 +24,7 @@ class Issue:
 
     message: str
     path: tuple[str | int, ...] = ()
+    severity: Severity | None = None  # overrides the rule's when the case decides (e.g. by a role's use)
 
 
 Outcome = Iterable[Issue] | None
@@ -36,12 +37,14 @@ SERVICES = {
     "RES": "residency", "ACC": "account",
 }
 
+PSEUDO_TYPES = ("Parameter", "Output")  # a template's parameters and outputs, read by rules that name them
+
 _CHECKS: dict[str, CheckFn] = {}
 
 
-def issue(message: str, *path: str | int) -> Issue:
-    """An :class:`Issue` at ``path`` (e.g. ``"Properties", "StorageEncrypted"``)."""
-    return Issue(message, tuple(path))
+def issue(message: str, *path: str | int, severity: Severity | str | None = None) -> Issue:
+    """An :class:`Issue` at ``path`` (e.g. ``"Properties", "StorageEncrypted"``), optionally of its own severity."""
+    return Issue(message, tuple(path), Severity(severity) if severity else None)
 
 
 def rule(rule_id: str) -> Callable[[F], F]:
@@ -73,6 +76,7 @@ class Rule:
     opt_in: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     references: tuple[str, ...] = ()
+    controls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # standard -> controls it serves
     check: CheckFn | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -81,7 +85,9 @@ class Rule:
         return SERVICES.get(self.id.split("-")[1], self.id.split("-")[1].lower())
 
     def applies_to_type(self, resource_type: str) -> bool:
-        """True when the rule reads resources of this type."""
+        """True when the rule reads resources of this type ("*": every real resource type)."""
+        if resource_type in PSEUDO_TYPES:
+            return resource_type in self.types
         return "*" in self.types or resource_type in self.types
 
     def applies_to_profile(self, profile: str) -> bool:
@@ -94,7 +100,8 @@ class Rule:
                 "rationale": self.rationale, "remediation": self.remediation, "types": list(self.types),
                 "checklist": self.checklist, "profiles": list(self.profiles), "residency": self.residency,
                 "advisory": self.advisory, "opt_in": self.opt_in, "params": dict(self.params),
-                "references": list(self.references)}
+                "references": list(self.references),
+                "controls": {k: list(v) for k, v in self.controls.items()}}
 
 
 @cache
@@ -118,11 +125,37 @@ def all_rules() -> tuple[Rule, ...]:
             profiles=tuple(m.get("profiles", ())), residency=bool(m.get("residency", False)), advisory=advisory,
             opt_in=m.get("opt_in"),
             params=MappingProxyType(dict(m.get("params", {}))), references=tuple(m.get("references", ())),
-            check=check))
+            controls=MappingProxyType(_controls(rule_id, m)), check=check))
     orphans = set(_CHECKS) - {r.id for r in rules}
     if orphans:
         raise RuntimeError(f"check functions without metadata: {', '.join(sorted(orphans))}")
     return tuple(rules)
+
+
+def _controls(rule_id: str, meta: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Standard -> controls for one rule (``data/policy_standards.yaml``: topic, rule, FSBP references)."""
+    data = load_data("policy_standards")
+    out: dict[str, list[str]] = {}
+    for source in (data["topics"].get(meta["checklist"], {}), data["rules"].get(rule_id, {}),
+                   {"fsbp": [r.removeprefix("FSBP ") for r in meta.get("references", ()) if r.startswith("FSBP ")]}):
+        for standard, controls in source.items():
+            if standard not in data["standards"]:
+                raise RuntimeError(f"{rule_id}: unknown standard {standard!r} in policy_standards.yaml")
+            out.setdefault(standard, [])
+            out[standard] += [str(c) for c in controls if str(c) not in out[standard]]
+    return {k: tuple(v) for k, v in sorted(out.items()) if v}
+
+
+def standards() -> dict[str, str]:
+    """Standard key (cis, fsbp, nist, pci, residency) -> its full name."""
+    return dict(load_data("policy_standards")["standards"])
+
+
+def rules_for_standard(standard: str) -> tuple[Rule, ...]:
+    """The rules that serve ``standard`` (KeyError when the standard is unknown)."""
+    if standard not in standards():
+        raise KeyError(standard)
+    return tuple(r for r in all_rules() if standard in r.controls)
 
 
 def opt_ins() -> list[str]:

@@ -13,8 +13,10 @@ from troposphere import GetAtt, Ref, Select, Sub, cognito, efs, elasticache, iam
 from moorage.plan.model import BucketPlan, CachePlan, DatabasePlan, Plan, VolumePlan
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
+from moorage.render.edge import alb_log_delivery
 from moorage.render.keys import key_arn
 from moorage.render.network import group_ref
+from moorage.render.scanners import scanner_skips
 
 # Characters left out of generated secrets that end up inside URLs or shell-quoted env values.
 URL_SAFE = {"ExcludePunctuation": True}
@@ -87,6 +89,8 @@ def render_data(ctx: StackContext) -> None:
                                         SubnetIds=isolated, Tags=ctx.tags()))
     for cache in caches:
         _cache(ctx, cache)
+    if ctx.stack.key == "data" and any(b.spec.access_logs for b in plan.buckets.values()):
+        _server_log_bucket(ctx, plan)
     for name, bucket in plan.buckets.items():
         if here("bucket", name):
             _bucket(ctx, plan, bucket)
@@ -228,7 +232,8 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             DatabaseName=d.dbname, **credentials, **encrypted,
             DBSubnetGroupName=Ref("DbSubnetGroup"), VpcSecurityGroupIds=[sg],
             BackupRetentionPeriod=d.backup_days, DeletionProtection=d.deletion_protection, CopyTagsToSnapshot=True,
-            DBClusterParameterGroupName=Ref(f"{lid}Params"), EnableCloudwatchLogsExports=logs, Port=d.port,
+            EnableIAMDatabaseAuthentication=True, DBClusterParameterGroupName=Ref(f"{lid}Params"),
+            EnableCloudwatchLogsExports=logs, Port=d.port,
             Tags=ctx.tags(), **_policies(db.retain)))
         count = 1 + (1 if d.multi_az else 0) + d.replicas
         for i in range(count):
@@ -254,7 +259,8 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             DBSubnetGroupName=Ref("DbSubnetGroup"), VPCSecurityGroups=[sg], PubliclyAccessible=False,
             MultiAZ=d.multi_az, BackupRetentionPeriod=d.backup_days,
             DeletionProtection=d.deletion_protection, CopyTagsToSnapshot=True, AutoMinorVersionUpgrade=True,
-            DBParameterGroupName=Ref(f"{lid}Params"), EnablePerformanceInsights=d.performance_insights,
+            EnableIAMDatabaseAuthentication=True, DBParameterGroupName=Ref(f"{lid}Params"),
+            EnablePerformanceInsights=d.performance_insights,
             **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
             **({"AutomaticBackupReplicationRegion": d.backup_region} if d.backup_region else {}),
             EnableCloudwatchLogsExports=logs, Port=str(d.port), Tags=ctx.tags(), **storage, **_policies(db.retain)))
@@ -262,8 +268,9 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             ctx.add(rds.DBInstance(
                 # Encryption, engine version and storage come from the source instance.
                 f"{lid}Replica{i + 1}", DBInstanceIdentifier=replica_identifier(db.identifier, i),
-                SourceDBInstanceIdentifier=Ref(lid), Engine=d.engine,
+                SourceDBInstanceIdentifier=Ref(lid), Engine=d.engine, EnableIAMDatabaseAuthentication=True,
                 DBInstanceClass=d.instance, PubliclyAccessible=False, CopyTagsToSnapshot=True,
+                Metadata=scanner_skips("read-replica"),
                 EnablePerformanceInsights=d.performance_insights,
                 **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
                 Tags=ctx.tags(), **_policies(False)))
@@ -321,6 +328,37 @@ def _cache(ctx: StackContext, cache: CachePlan) -> None:
     ctx.give(cache_out(c.name, "url"), Ref(f"{lid}UrlSecret"), f"{c.name} URL secret ARN")
 
 
+SERVER_LOG_BUCKET = "BucketServerLogs"
+
+
+def _server_log_bucket(ctx: StackContext, plan: Plan) -> None:
+    """The environment's log bucket: the data buckets' server access logs and, when there is one, the load
+    balancer's access logs (SSE-S3: neither delivery supports KMS keys)."""
+    ctx.add(s3.Bucket(
+        SERVER_LOG_BUCKET,
+        BucketEncryption=s3.BucketEncryption(ServerSideEncryptionConfiguration=[s3.ServerSideEncryptionRule(
+            ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256"))]),
+        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+            BlockPublicAcls=True, IgnorePublicAcls=True, BlockPublicPolicy=True, RestrictPublicBuckets=True),
+        OwnershipControls=s3.OwnershipControls(Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
+        VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+        LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[s3.LifecycleRule(
+            Id="expire-logs", Status="Enabled", ExpirationInDays=max(plan.env.log_retention, 90),
+            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=7),
+            AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7))]),
+        Metadata=scanner_skips("log-bucket"), Tags=ctx.tags(), **_policies(True, snapshot=False)))
+    arn = GetAtt(SERVER_LOG_BUCKET, "Arn")
+    alb = [alb_log_delivery(plan.env.region, arn)] if plan.edge is not None and plan.edge.logs_in_data else []
+    ctx.give("LogBucket", Ref(SERVER_LOG_BUCKET), "the environment's log bucket")
+    ctx.add(s3.BucketPolicy(f"{SERVER_LOG_BUCKET}Policy", Bucket=Ref(SERVER_LOG_BUCKET), PolicyDocument={
+        "Version": "2012-10-17", "Statement": [*alb,
+            {"Sid": "ServerAccessLogDelivery", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+             "Action": "s3:PutObject", "Resource": Sub("${B}/*", B=arn),
+             "Condition": {"StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")}}},
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": [arn, Sub("${B}/*", B=arn)], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+
+
 def _bucket(ctx: StackContext, plan: Plan, bucket: BucketPlan) -> None:
     b, lid = bucket.spec, logical_id("bucket", bucket.spec.name)
     sse = s3.ServerSideEncryptionByDefault(SSEAlgorithm="aws:kms", KMSMasterKeyID=key_arn(ctx)) \
@@ -365,11 +403,16 @@ def _bucket(ctx: StackContext, plan: Plan, bucket: BucketPlan) -> None:
                                   AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
                                       DaysAfterInitiation=7)))
     props["LifecycleConfiguration"] = s3.LifecycleConfiguration(Rules=rules)
+    if b.access_logs:
+        props["LoggingConfiguration"] = s3.LoggingConfiguration(DestinationBucketName=Ref(SERVER_LOG_BUCKET),
+                                                                LogFilePrefix=f"{b.name}/")
     if b.cors:
         props["CorsConfiguration"] = s3.CorsConfiguration(CorsRules=[
             s3.CorsRules(AllowedOrigins=c.origins, AllowedMethods=c.methods, AllowedHeaders=c.headers,
                          MaxAge=c.max_age) for c in b.cors])
-    ctx.add(s3.Bucket(lid, **props, **_policies(b.retain, snapshot=False)))
+    # S3 checks at PutBucketLogging that the log bucket's policy lets the logging service write.
+    depends = {"DependsOn": [f"{SERVER_LOG_BUCKET}Policy"]} if b.access_logs else {}
+    ctx.add(s3.Bucket(lid, **props, **depends, **_policies(b.retain, snapshot=False)))
     statements: list[dict[str, Any]] = [{
         "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
         "Resource": [GetAtt(lid, "Arn"), Sub("${B}/*", B=GetAtt(lid, "Arn"))],

@@ -11,6 +11,7 @@ from moorage.data import load_data
 from moorage.plan.model import EdgePlan
 from moorage.render.context import StackContext
 from moorage.render.network import group_ref
+from moorage.render.scanners import scanner_skips
 
 
 def render_edge(ctx: StackContext) -> None:
@@ -20,7 +21,10 @@ def render_edge(ctx: StackContext) -> None:
              "deletion_protection.enabled": str(edge.deletion_protection).lower(),
              "idle_timeout.timeout_seconds": str(edge.idle_timeout)}
     depends: list[str] = []
-    if edge.access_logs:
+    if edge.access_logs and edge.logs_in_data:
+        attrs.update({"access_logs.s3.enabled": "true", "access_logs.s3.prefix": "alb",
+                      "access_logs.s3.bucket": ctx.take("data", "LogBucket")})
+    elif edge.access_logs:
         _access_log_bucket(ctx)
         attrs.update({"access_logs.s3.enabled": "true", "access_logs.s3.bucket": Ref("AccessLogBucket"),
                       "access_logs.s3.prefix": "alb"})
@@ -44,7 +48,7 @@ def render_edge(ctx: StackContext) -> None:
         listener, url = "HttpsListener", f"https://{edge.domain}"
     else:
         ctx.add(elb.Listener("HttpListener", LoadBalancerArn=Ref("LoadBalancer"), Port=80, Protocol="HTTP",
-                             DefaultActions=[not_found]))
+                             DefaultActions=[not_found], Metadata=scanner_skips("http-listener")))
         listener, url = "HttpListener", None
     if edge.zone_id and edge.domain:
         ctx.add(route53.RecordSetType(
@@ -113,7 +117,12 @@ def render_cdn(ctx: StackContext) -> None:
         PathPattern=path, TargetOriginId="alb", ViewerProtocolPolicy="redirect-to-https",
         CachePolicyId=CACHING_OPTIMIZED, Compress=True, AllowedMethods=["GET", "HEAD"], CachedMethods=["GET", "HEAD"])
         for path in edge.cdn_static]
-    ctx.add(cloudfront.Distribution("Distribution", DistributionConfig=cloudfront.DistributionConfig(
+    if edge.waf:  # the cdn stack is in us-east-1, where CLOUDFRONT-scope web ACLs live
+        _web_acl(ctx, edge, "CdnWebAcl", "CLOUDFRONT")
+    ctx.add(cloudfront.Distribution("Distribution", Metadata=scanner_skips(
+                                        "distribution" if edge.waf else "distribution-without-waf"),
+                                    DistributionConfig=cloudfront.DistributionConfig(
+        **({"WebACLId": GetAtt("CdnWebAcl", "Arn")} if edge.waf else {}),
         Enabled=True, Comment=f"{ctx.plan.prefix}: in front of the load balancer", Aliases=[edge.domain],
         PriceClass=edge.cdn_price_class, HttpVersion="http2and3", IPV6Enabled=False,
         ViewerCertificate=cloudfront.ViewerCertificate(AcmCertificateArn=Ref("Certificate"),
@@ -133,8 +142,9 @@ def render_cdn(ctx: StackContext) -> None:
     ctx.give("Url", f"https://{edge.domain}", "the app's address")
 
 
-def _waf(ctx: StackContext, edge: EdgePlan) -> None:
-    metric = ctx.name("waf").replace("-", "")
+def _web_acl(ctx: StackContext, edge: EdgePlan, lid: str, scope: str) -> None:
+    """A web ACL of the AWS managed rule groups (REGIONAL for the ALB, CLOUDFRONT for the distribution)."""
+    metric = ctx.name("waf" if scope == "REGIONAL" else "cdnwaf").replace("-", "")
     rules = [wafv2.WebACLRule(
         Name=group, Priority=i, OverrideAction=wafv2.OverrideAction(**{"None": {}}),
         Statement=wafv2.Statement(ManagedRuleGroupStatement=wafv2.ManagedRuleGroupStatement(
@@ -143,18 +153,33 @@ def _waf(ctx: StackContext, edge: EdgePlan) -> None:
                                                 MetricName=f"{metric}{group}"))
         for i, group in enumerate(edge.waf_rule_groups)]
     ctx.add(wafv2.WebACL(
-        "WebAcl", Name=ctx.name("web"), Scope="REGIONAL", DefaultAction=wafv2.DefaultAction(Allow=wafv2.AllowAction()),
-        Rules=rules, VisibilityConfig=wafv2.VisibilityConfig(
-            SampledRequestsEnabled=True, CloudWatchMetricsEnabled=True, MetricName=metric),
+        lid, Name=ctx.name("web" if scope == "REGIONAL" else "cdn"), Scope=scope,
+        DefaultAction=wafv2.DefaultAction(Allow=wafv2.AllowAction()), Rules=rules,
+        VisibilityConfig=wafv2.VisibilityConfig(SampledRequestsEnabled=True, CloudWatchMetricsEnabled=True,
+                                                MetricName=metric),
         Tags=ctx.tags()))
+
+
+def _waf(ctx: StackContext, edge: EdgePlan) -> None:
+    _web_acl(ctx, edge, "WebAcl", "REGIONAL")
     ctx.add(wafv2.WebACLAssociation("WebAclAssociation", ResourceArn=Ref("LoadBalancer"),
                                     WebACLArn=GetAtt("WebAcl", "Arn")))
+
+
+def alb_log_delivery(region: str, bucket_arn: Any) -> dict[str, Any]:
+    """The bucket-policy statement that lets the region's load balancers deliver access logs under alb/."""
+    elb_data = load_data("elb_accounts")
+    account = elb_data["accounts"].get(region)
+    principal: dict[str, Any] = ({"AWS": f"arn:aws:iam::{account}:root"} if account
+                                 else {"Service": elb_data["service_principal"]})
+    return {"Sid": "AlbLogDelivery", "Effect": "Allow", "Principal": principal, "Action": "s3:PutObject",
+            "Resource": Sub("${B}/alb/AWSLogs/${AWS::AccountId}/*", B=bucket_arn)}
 
 
 def _access_log_bucket(ctx: StackContext) -> None:
     retain = ctx.plan.env.profile != "dev"
     ctx.add(s3.Bucket(
-        "AccessLogBucket",
+        "AccessLogBucket", Metadata=scanner_skips("log-bucket"),
         BucketEncryption=s3.BucketEncryption(ServerSideEncryptionConfiguration=[s3.ServerSideEncryptionRule(
             ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256"))]),
         PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
@@ -166,14 +191,9 @@ def _access_log_bucket(ctx: StackContext) -> None:
             NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=7))]),
         Tags=ctx.tags(), DeletionPolicy="Retain" if retain else "Delete",
         UpdateReplacePolicy="Retain" if retain else "Delete"))
-    elb_data = load_data("elb_accounts")
-    account = elb_data["accounts"].get(ctx.plan.env.region)
-    principal: dict[str, Any] = ({"AWS": f"arn:aws:iam::{account}:root"} if account
-                                 else {"Service": elb_data["service_principal"]})
     ctx.add(s3.BucketPolicy("AccessLogBucketPolicy", Bucket=Ref("AccessLogBucket"), PolicyDocument={
         "Version": "2012-10-17", "Statement": [
-            {"Sid": "AlbLogDelivery", "Effect": "Allow", "Principal": principal, "Action": "s3:PutObject",
-             "Resource": Sub("${B}/alb/AWSLogs/${AWS::AccountId}/*", B=GetAtt("AccessLogBucket", "Arn"))},
+            alb_log_delivery(ctx.plan.env.region, GetAtt("AccessLogBucket", "Arn")),
             {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
              "Resource": [GetAtt("AccessLogBucket", "Arn"), Sub("${B}/*", B=GetAtt("AccessLogBucket", "Arn"))],
              "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))

@@ -8,6 +8,7 @@ from moorage.plan.model import PlacedRule, Rule, SecurityGroup
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
 from moorage.render.keys import key_arn
+from moorage.render.scanners import scanner_skips
 
 
 def sg_id(key: str) -> str:
@@ -143,7 +144,9 @@ def _security_group(ctx: StackContext, vpc: object, sg: SecurityGroup, with_rule
          "Description": "no outbound traffic except the rules below"}]
     ctx.add(ec2.SecurityGroup(lid, GroupDescription=sg.description, VpcId=vpc, SecurityGroupEgress=egress,
                               SecurityGroupIngress=[_inline(r) for r in sg.ingress if r.peer_is_cidr],
-                              Tags=ctx.tags(Name=ctx.name(sg.key))))
+                              Tags=ctx.tags(Name=ctx.name(sg.key)),
+                              **({"Metadata": scanner_skips("alb-security-group")}
+                                 if sg.key.startswith("alb") else {})))
     if not with_rules:
         return  # the plan placed them in the stacks that need them (plan.layout)
     # Group-to-group rules are separate resources so that groups can refer to each other without cycles.

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from moorage.data import load_data
 from moorage.data.aws import concrete_version, majors
+from moorage.debug_flags import debug_setting
 from moorage.errors import Diagnostic, InputError, Location
 from moorage.resolve.release import ResolvedRelease, resolve_release
 from moorage.spec.fargate import nearest_size
@@ -148,6 +149,7 @@ class ResolvedBucket:
     access: dict[str, str]
     retain: bool
     tiering: Tiering | None = None
+    access_logs: bool = False  # server access logs to the environment's log bucket
 
 
 @dataclass
@@ -296,7 +298,9 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         buckets[name] = ResolvedBucket(
             name, decide(f"buckets.{name}.versioning", b.versioning, defaults["bucket"]["versioning"],
                          "object versioning"),
-            list(b.lifecycle), list(b.cors), b.public, access, retain=profile != "dev", tiering=b.tiering)
+            list(b.lifecycle), list(b.cors), b.public, access, retain=profile != "dev", tiering=b.tiering,
+            access_logs=decide(f"buckets.{name}.access_logs", b.access_logs, defaults["bucket"]["access_logs"],
+                               "S3 server access logs to a log bucket"))
     secrets = {name: ResolvedSecret(name, s.generate, s.length, s.description or f"{app.name} {name}", s.external,
                                     s.rotate_days)
                for name, s in app.secrets.items()}
@@ -311,10 +315,10 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
             f"databases.{name}.password", "managed by RDS (rotated every 7 days)" if db.managed_password
             else "generated once into Secrets Manager",
             "password: managed" if db.managed_password else "set `password: managed` to have RDS rotate it"))
-    encryption = app.encryption.key
-    decisions.append(Decision("encryption.key", encryption,
-                              "set in the spec" if "encryption" in app.model_fields_set
-                              else "AWS-managed keys (set encryption.key: customer for your own rotating key)"))
+    encryption = decide("encryption.key", app.encryption.key, defaults["encryption"]["key"],
+                        "a customer-managed rotating key for secrets, logs, images, buckets, databases and caches"
+                        if defaults["encryption"]["key"] == "customer"
+                        else "AWS-managed keys (set encryption.key: customer for your own rotating key)")
     cdn = app.cdn_spec
     for name, s in app.secrets.items():
         if not s.generate and not s.external:
@@ -608,14 +612,38 @@ def _check_aws_limits(app: AppSpec, env: str, env_tags: dict[str, str], smap: So
         raise InputError(problems)
 
 
+def _env_names(app: AppSpec) -> list[tuple[str, object, tuple[str | int, ...]]]:
+    """Every environment variable a service's containers get: (name, plain value or None, spec path).
+
+    Plain ``env`` of services and their sidecars, ``config:`` names (SSM parameters injected under the
+    same name) and ``secrets:`` names; app-level ``config:`` values carry their value.
+    """
+    out: list[tuple[str, object, tuple[str | int, ...]]] = []
+    for sname, svc in app.services.items():
+        out += [(var, value, ("services", sname, "env", var)) for var, value in svc.env.items()]
+        for car, side in svc.sidecars.items():
+            out += [(var, value, ("services", sname, "sidecars", car, "env", var)) for var, value in side.env.items()]
+        out += [(var, app.config.get(var), ("services", sname, "config", i)) for i, var in enumerate(svc.config)]
+        if isinstance(svc.secrets, dict):
+            out += [(var, None, ("services", sname, "secrets", var)) for var in svc.secrets]
+        else:
+            out += [(var, None, ("services", sname, "secrets", i)) for i, var in enumerate(svc.secrets)]
+    out += [(var, value, ("config", var)) for var, value in app.config.items()]
+    return out
+
+
 def _check_forbidden_env(app: AppSpec, env: str, profile: str, smap: SourceMap) -> None:
+    """``forbid_env`` names and, in production, debug settings are errors wherever a container gets them."""
     forbidden = set(app.environments[env].forbid_env)
     if profile == "prod":
         forbidden |= set(app.forbid_env)
-    problems = [
-        Diagnostic("error", f"{var} must not be set in environment {env!r}",
-                   smap.locate(("services", sname, "env", var)), "remove it from this environment")
-        for sname, svc in app.services.items() for var in svc.env if var in forbidden
-    ]
+    problems = []
+    for var, value, path in _env_names(app):
+        if var in forbidden:
+            problems.append(Diagnostic("error", f"{var} must not be set in environment {env!r}", smap.locate(path),
+                                       "remove it from this environment"))
+        elif profile == "prod" and debug_setting(var, value):
+            problems.append(Diagnostic("error", f"{var}={value} turns on debug mode in production ({env!r})",
+                                       smap.locate(path), "set it per environment, off in prod"))
     if problems:
         raise InputError(problems)

@@ -438,6 +438,8 @@ class Bucket(Strict):
     """An S3 bucket: private and encrypted unless said otherwise."""
 
     versioning: bool | None = None
+    access_logs: bool | None = Field(default=None, description="S3 server access logs to the environment's log "
+                                     "bucket; default: the profile's (on in prod)")
     tiering: Tiering | None = Field(default=None, description="Intelligent-Tiering with archive tiers")
     lifecycle: list[LifecycleRule] = Field(default_factory=list)
     cors: list[CorsRule] = Field(default_factory=list)
@@ -486,8 +488,9 @@ class Domain(Strict):
 class Encryption(Strict):
     """Which KMS key encrypts data at rest."""
 
-    key: Literal["aws", "customer"] = Field(
-        default="aws", description="aws: AWS-managed keys; customer: one rotating key per environment")
+    key: Literal["aws", "customer"] | None = Field(
+        default=None, description="aws: AWS-managed keys; customer: one rotating key per environment; "
+        "default: the profile's (customer in prod)")
 
 
 class Cdn(Strict):

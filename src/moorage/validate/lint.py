@@ -15,7 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from moorage.errors import input_error
+from moorage.errors import InputError, input_error
+from moorage.templates import read_template
 
 MANIFEST = "manifest.json"
 PARALLEL_FROM = 8  # templates; below this, starting workers costs more than it saves
@@ -55,7 +56,7 @@ def lint_template(text: str, regions: list[str], filename: str = "template.json"
     out = []
     for m in matches:
         out.append(LintFinding(filename, int(m.linenumber or 0), m.rule.id, str(m.rule.severity).lower(),
-                               m.message, "/".join(str(p) for p in (m.path or []))))
+                               m.message, "/".join(str(p) for p in (getattr(m, "path", None) or []))))
     return sorted(out, key=lambda f: (f.file, f.line, f.rule, f.message))
 
 
@@ -101,8 +102,21 @@ def workers_for(count: int) -> int:
 
 
 def lint_directory(target: Path, region: str | None = None, workers: int | None = None) -> list[LintFinding]:
-    """cfn-lint every template under ``target`` (over ``workers`` processes; default: one per core when many)."""
-    jobs = [(str(p), p.read_text(encoding="utf-8"), regions_for(p, region)) for p in templates_in(target)]
+    """cfn-lint every template under ``target`` (over ``workers`` processes; default: one per core when many).
+
+    Raises :class:`InputError` (exit 2) first when a template cannot be read as CloudFormation at all:
+    duplicate keys, sections or resources of the wrong shape, unknown intrinsic functions.
+    """
+    paths = templates_in(target)
+    problems = []
+    for path in paths:
+        try:
+            read_template(path)
+        except InputError as exc:
+            problems += exc.diagnostics
+    if problems:
+        raise InputError(problems)
+    jobs = [(str(p), p.read_text(encoding="utf-8"), regions_for(p, region)) for p in paths]
     count = workers_for(len(jobs)) if workers is None else workers
     if count < 2:
         return [f for job in jobs for f in _lint_job(job)]

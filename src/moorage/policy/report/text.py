@@ -16,7 +16,8 @@ def _table(title: str, findings: list[Finding], style: str, reason: bool = False
         table.add_column(col, overflow="fold")
     for f in findings:
         where = f"{f.stack}/{f.resource}" + (f"\n{f.where}" if f.line else "")
-        table.add_row(f.rule, where, f.message, *((f.reason or "",) if reason else ()))
+        rule = f.rule + (f"\n{', '.join(f.controls)}" if f.controls else "")  # the standard's controls, if asked
+        table.add_row(rule, where, f.message, *((f.reason or "",) if reason else ()))
     return table
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from moorage.debug_flags import debug_setting
 from moorage.policy.index import Resource
 from moorage.policy.registry import Outcome, facts, get_rule, issue, rule
 from moorage.policy.rules.common import container_path, containers
@@ -154,3 +155,71 @@ def no_host_namespaces(r: Resource) -> Outcome:
 def no_exec(r: Resource) -> Outcome:
     return [issue("EnableExecuteCommand is true", "Properties", "EnableExecuteCommand")] \
         if r.flag("EnableExecuteCommand") else []
+
+
+_RESERVED_PREFIXES = ("aws", "ecs", "fargate")
+
+
+def _provider_names(r: Resource) -> list[tuple[int, object]]:
+    return [(i, r.resolve(dig(item, "CapacityProvider"))) for i, item in
+            enumerate(as_list(r.get("CapacityProviderStrategy")))]
+
+
+def _cluster_providers(cluster: Resource) -> set[str] | None:
+    """Capacity provider names a cluster offers (its own list and associations), None when unknown."""
+    names: list[object] = [cluster.resolve(x) for x in as_list(cluster.get("CapacityProviders"))]
+    for assoc in cluster.referrers("AWS::ECS::ClusterCapacityProviderAssociations"):
+        target = assoc.target(assoc.get("Cluster"))
+        if target is not None and target.key == cluster.key:
+            names += [assoc.resolve(x) for x in as_list(assoc.get("CapacityProviders"))]
+            default = as_list(assoc.get("DefaultCapacityProviderStrategy"))
+            names += [assoc.resolve(dig(s, "CapacityProvider")) for s in default]
+    if any(not isinstance(n, str) for n in names):
+        return None
+    return {str(n) for n in names}
+
+
+@rule("MOO-ECS-015")
+def capacity_providers_fit(r: Resource) -> Outcome:
+    if r.type == "AWS::ECS::CapacityProvider":
+        name = r.value("Name")
+        if isinstance(name, str) and name.lower().startswith(_RESERVED_PREFIXES):
+            return [issue(f"capacity provider named {name}: names starting with aws, ecs or fargate are reserved; "
+                          "FARGATE and FARGATE_SPOT are built in and cannot be backed by an Auto Scaling group",
+                          "Properties", "Name")]
+        return []
+    strategy = _provider_names(r)
+    if not strategy:
+        return None
+    out = []
+    if r.get("LaunchType") is not None:
+        out.append(issue("sets both LaunchType and CapacityProviderStrategy: ECS refuses the service",
+                         "Properties", "LaunchType"))
+    cluster = r.target(r.get("Cluster"))
+    offered = _cluster_providers(cluster) if cluster is not None else None
+    if offered is not None:
+        for i, name in strategy:
+            if isinstance(name, str) and name not in offered:
+                out.append(issue(f"uses capacity provider {name}, which cluster {cluster.id if cluster else ''} "
+                                 f"does not offer ({', '.join(sorted(offered)) or 'none'})",
+                                 "Properties", "CapacityProviderStrategy", i))
+    return out
+
+
+@rule("MOO-ECS-016")
+def no_debug_settings(r: Resource) -> Outcome:
+    if r.type == "AWS::SSM::Parameter":
+        name = r.value("Name")
+        value = r.value("Value")
+        if not isinstance(name, str):
+            return None
+        var = name.rsplit("/", 1)[-1]
+        return [issue(f"parameter {name} sets {var}={value}", "Properties", "Value")] \
+            if debug_setting(var, value) else []
+    out = []
+    for i, c, cname in containers(r):
+        for j, env in enumerate(as_list(c.get("Environment"))):
+            var, value = dig(env, "Name"), r.resolve(dig(env, "Value"))
+            if isinstance(var, str) and debug_setting(var, value):
+                out.append(issue(f"{cname}: {var}={value} turns on debug mode", *container_path(i, "Environment", j)))
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from fnmatch import fnmatchcase
 from typing import Any
 
 from moorage.policy.index import Resource
@@ -51,15 +52,42 @@ def no_full_access(r: Resource) -> Outcome:
     return out
 
 
+def role_use(r: Resource) -> str:
+    """What a role is for: "execution" / "task" (of an ECS task definition), "ci" (trusted by a CI
+    provider or build service), else "other"."""
+    for task in r.referrers("AWS::ECS::TaskDefinition"):
+        for key, use in (("ExecutionRoleArn", "execution"), ("TaskRoleArn", "task")):
+            target = task.target(task.get(key))
+            if target is not None and target.key == r.key:
+                return use
+    trusted = " ".join(strings(r.get("AssumeRolePolicyDocument"))).lower()
+    return "ci" if any(p in trusted for p in facts()["ci_principals"]) else "other"
+
+
+def broad_policy(arn: str) -> tuple[str, Mapping[str, str]] | None:
+    """(name, {grants, what}) when ``arn`` is an AWS managed policy in the table of broad ones."""
+    if ":aws:policy/" not in arn:
+        return None
+    name = arn.rsplit("/", 1)[-1]
+    table = facts()["managed_policies"]
+    key = name if name in table else next((k for k in table if fnmatchcase(name, k)), None)
+    return (name, table[key]) if key else None
+
+
 @rule("MOO-IAM-002")
 def no_admin_policies(r: Resource) -> Outcome:
-    admin = facts()["admin_policies"]
     out = []
+    use: str | None = None
     for i, arn in enumerate(as_list(r.get("ManagedPolicyArns"))):
-        text = " ".join(strings(arn))
-        hit = next((a for a in admin if text.endswith(f":policy/{a}")), None)
-        if hit:
-            out.append(issue(f"attaches the AWS managed policy {hit}", "Properties", "ManagedPolicyArns", i))
+        hit = broad_policy(" ".join(strings(arn)))
+        if hit is None:
+            continue
+        use = use or (role_use(r) if r.type == "AWS::IAM::Role" else "other")
+        name, meta = hit
+        severity = facts()["severity_by_use"][meta["grants"]][use]
+        role = {"execution": "an ECS execution role", "task": "an ECS task role", "ci": "a CI role"}.get(use, "it")
+        out.append(issue(f"attaches the AWS managed policy {name} ({meta['what']}) to {role}",
+                         "Properties", "ManagedPolicyArns", i, severity=severity))
     return out
 
 

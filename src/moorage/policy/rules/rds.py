@@ -161,3 +161,12 @@ def performance_insights(r: Resource) -> Outcome:
     if r.flag("EnablePerformanceInsights") or r.value("EnablePerformanceInsights") is UNKNOWN:
         return []
     return [issue("Performance Insights is off", "Properties")]
+
+
+@rule("MOO-RDS-012")
+def replica_backups(r: Resource) -> Outcome:
+    if not read_replica(r):
+        return None
+    days = r.number("BackupRetentionPeriod")
+    return [issue("BackupRetentionPeriod is 0: a replica promoted after losing the primary has no backups",
+                  "Properties", "BackupRetentionPeriod")] if days == 0 else []

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from moorage.policy.index import Resource
 from moorage.policy.registry import Outcome, facts, issue, rule
 from moorage.policy.rules.common import container_path, containers
-from moorage.policy.values import UNKNOWN, as_bool, as_list, dig, has_dynamic_reference, is_intrinsic
-
-
-@cache
-def secret_name() -> re.Pattern[str]:
-    """Names of variables and parameters that hold credentials."""
-    return re.compile(str(facts()["secret_name_pattern"]), re.IGNORECASE)
-
-
-def _trivial(value: str) -> bool:
-    """Numbers, booleans and empty values are settings, not secrets (TOKEN_TTL=3600)."""
-    return value.strip().lower() in ("", "true", "false", "yes", "no") or bool(re.fullmatch(r"[\d.]+", value.strip()))
+from moorage.policy.secret_values import assignments, credentials_in, named_secret, secret_name
+from moorage.policy.secret_values import trivial as _trivial
+from moorage.policy.values import UNKNOWN, as_bool, as_list, dig, has_dynamic_reference, is_intrinsic, walk
 
 
 def plain_text(r: Resource, value: Any) -> str | None:
@@ -127,3 +116,52 @@ def credentials_rotate(r: Resource) -> Outcome:
         if target is not None and target.key == secret.key:
             return []
     return [issue(f"secret {secret.id} of the database never rotates (no RotationSchedule)")]
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(p) for p in path) or "value"
+
+
+def _user_data(r: Resource) -> tuple[str | int, ...] | None:
+    """Path of the resource's user data (instances, launch templates, launch configurations), if any."""
+    for path in (("UserData",), ("LaunchTemplateData", "UserData")):
+        if dig(r.props, *path) is not None:
+            return path
+    return None
+
+
+@rule("MOO-SEC-007")
+def no_credential_values(r: Resource) -> Outcome:
+    """Credentials recognised by form anywhere in a resource, parameter default or output; by name and
+    entropy in scripts (user data), parameter defaults, outputs and Lambda environment variables."""
+    out = []
+    if r.type == "Parameter":
+        default = r.get("Default")
+        if isinstance(default, str):
+            found = credentials_in(default) or [c for c in [named_secret(r.id, default)] if c]
+            out += [issue(f"default of parameter {r.id} holds {c.kind} ({c.masked})", "Default") for c in found]
+        return out
+    skip = {("SecretString",)} if r.type == "AWS::SecretsManager::Secret" else set()  # MOO-SEC-003's
+    for path, value in walk(r.props):
+        if not isinstance(value, str) or path in skip or "{{resolve:" in value:
+            continue
+        found = credentials_in(value)
+        if r.type == "Output" and path == ("Value",) and not found:  # a literal value, not a reference
+            found = [c for c in [named_secret(r.id, value)] if c]
+        out += [issue(f"{_where(path)} holds {c.kind} ({c.masked})", "Properties", *path) for c in found]
+    script = _user_data(r)
+    if script is not None:
+        for path, value in walk(dig(r.props, *script), script):
+            if isinstance(value, str):
+                for name, assigned in assignments(value):
+                    c = named_secret(name, assigned)
+                    if c and not credentials_in(assigned):
+                        out.append(issue(f"user data sets {name} to {c.masked}", "Properties", *path))
+    variables = r.get("Environment", "Variables") if r.type == "AWS::Lambda::Function" else None
+    if isinstance(variables, Mapping):
+        for name, value in variables.items():
+            c = named_secret(str(name), value) if isinstance(value, str) else None
+            if c and not credentials_in(value):
+                out.append(issue(f"environment variable {name} holds {c.masked}", "Properties", "Environment",
+                                 "Variables", str(name)))
+    return out
