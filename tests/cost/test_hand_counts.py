@@ -50,7 +50,8 @@ def sourced(lines: list[Line]) -> float:
 
 # --- smartboard prod, eu-west-1 --------------------------------------------------------------------------------------
 # eu-west-1 / us-east-1 measured ratios: RDS instances 0.252 / 0.225 = 1.12 (postgres db.r6g.large), which is also the
-# highest over all shared rates (ALB hour 0.0252 / 0.0225 = 1.12); ElastiCache not needed (sourced).
+# highest over all shared rates (ALB hour 0.0252 / 0.0225 = 1.12); ElastiCache not needed (sourced). Custom metrics
+# (Container Insights) are sourced from the eu-west-1 CloudWatch offer file ($0.30, catalog).
 EUW1 = 1.12
 SMARTBOARD_PROD = [
     # 8 services (web, gateway, 6 svc-*) x 2 tasks x 0.5 vCPU + worker 1 on-demand task x 0.5 vCPU, all month;
@@ -94,16 +95,15 @@ SMARTBOARD_PROD = [
     # Container Insights is billed as custom metrics: at most the 16 documented ECS metric names for the cluster
     # and for each of the 9 services (web, gateway, 6 svc-*, worker) and its task family (19 dimension sets),
     # and ~2 GB of performance events
-    Line(CONTAINER_INSIGHTS, 16 * (1 + 2 * 9), 0.30 * EUW1, "proxy: us-east-1 $0.30 x 1.12"),
+    Line(CONTAINER_INSIGHTS, 16 * (1 + 2 * 9), 0.30, "sourced"),
     Line("Container Insights performance log events 2 GB", 2, 0.57, "sourced"),
 ]
 
 # --- maestro prod, me-central-1 --------------------------------------------------------------------------------------
-# me-central-1 / us-east-1: RDS instances 0.277 / 0.225 = 1.2311 (postgres db.r6g.large); RDS storage gp2 Multi-AZ
-# 0.2794 / 0.23 = 1.2148; VPC NAT hours 0.0528 / 0.045 = 1.1733; ALB hours 0.028224 / 0.0225 = 1.2544; highest over
-# every shared rate: Fargate GB-hours 0.0058 / 0.004445 = 1.3048.
-MEC1_RDS, MEC1_STORAGE, MEC1_VPC = 0.277 / 0.225, 0.2794 / 0.23, 0.0528 / 0.045
-MEC1_ELB, MEC1_ALL = 0.028224 / 0.0225, 0.0058 / 0.004445
+# me-central-1 / us-east-1: RDS instances 0.277 / 0.225 = 1.2311 (postgres db.r6g.large, the highest in the family);
+# highest over every shared rate: Fargate GB-hours 0.0058 / 0.004445 = 1.3048. NAT data, data out, LCUs, logs, gp3
+# Multi-AZ, backups, secrets and custom metrics are sourced from the me-central-1 offer files (catalog, 2026-10-04).
+MEC1_RDS, MEC1_ALL = 0.277 / 0.225, 0.0058 / 0.004445
 MAESTRO_PROD = [
     # web: 3 tasks x 1 vCPU / 2 GB all month; a daily report task and the migration job are a few hours
     Line("Fargate vCPU-hours (web 3 x 1 vCPU)", 3 * 1 * H, 0.0526, "sourced"),
@@ -116,20 +116,21 @@ MAESTRO_PROD = [
     Line("WAF ACL + 3 rules + 20 M requests", 1, 5 + 3 + 20 * 0.6, "sourced"),
     Line("customer KMS key", 1, 1.0, "sourced"),
     Line("RDS PostgreSQL db.r6g.xlarge Multi-AZ", H, 0.899 * MEC1_RDS, "proxy: us-east-1 $0.899 x 1.231"),
-    Line("RDS gp3 100 GB Multi-AZ", 100, 0.23 * MEC1_STORAGE, "proxy: us-east-1 $0.23 x 1.215"),
-    Line("RDS backups: 100 GB x 2 % x 30 days", 60, 0.095 * MEC1_RDS, "proxy: us-east-1 $0.095 x 1.231"),
+    Line("RDS gp3 100 GB Multi-AZ", 100, 0.279, "sourced"),
+    Line("RDS backups: 100 GB x 2 % x 30 days", 60, 0.1045, "sourced"),
     Line("ElastiCache 2 x cache.r6g.large", 2 * H, 0.206 * MEC1_ALL, "proxy: us-east-1 $0.206 x 1.305"),
-    Line("NAT data 200 GB", 200, 0.045 * MEC1_VPC, "proxy: us-east-1 $0.045 x 1.173"),
-    Line("data out 200 GB", 200, 0.09 * MEC1_ALL, "proxy: us-east-1 $0.09 x 1.305"),
-    Line("ALB LCUs 200 LCU-hours", 200, 0.008 * MEC1_ELB, "proxy: us-east-1 $0.008 x 1.254"),
+    Line("NAT data 200 GB", 200, 0.0528, "sourced"),
+    Line("data out 200 GB", 200, 0.117, "sourced"),
+    Line("ALB LCUs 200 LCU-hours", 200, 0.00896, "sourced"),
     Line("flow log delivery 20 GB", 20, 0.5 * MEC1_ALL, "proxy: us-east-1 $0.50 x 1.305"),
-    Line("log ingestion: 3 log groups x 5 GB + postgresql export 2 GB", 17, 0.5 * MEC1_ALL, "proxy"),
-    Line("log storage: 3 x 5 GB + 20 GB flow logs, 180 days", 35 * 180 / MONTH_DAYS, 0.03 * MEC1_ALL, "proxy"),
-    Line("7 secrets + 7 x 50,000 calls", 1, 7 * 0.4 * MEC1_ALL + 35 * 0.05 * MEC1_ALL, "proxy"),
+    Line("log ingestion: 3 log groups x 5 GB + postgresql export 2 GB", 17, 0.63, "sourced"),
+    Line("log storage: 3 x 5 GB + 20 GB flow logs, 180 days", 35 * 180 / MONTH_DAYS, 0.033, "sourced"),
+    Line("7 secrets", 7, 0.40, "sourced"),
+    Line("secret API calls 7 x 50,000", 35, 0.05 * MEC1_ALL, "proxy: us-east-1 $0.05 x 1.305"),
     Line("11 alarms + dashboard", 1, 11 * 0.1 * MEC1_ALL + 3 * MEC1_ALL, "proxy"),
     # one ECS service (web): the cluster + the service + its task family, 2 GB of performance events
-    Line(CONTAINER_INSIGHTS, 16 * (1 + 2 * 1), 0.30 * MEC1_ALL, "proxy: us-east-1 $0.30 x 1.305"),
-    Line("Container Insights performance log events 2 GB", 2, 0.5 * MEC1_ALL, "proxy"),
+    Line(CONTAINER_INSIGHTS, 16 * (1 + 2 * 1), 0.30, "sourced"),
+    Line("Container Insights performance log events 2 GB", 2, 0.63, "sourced"),
 ]
 
 # --- rupaya prod, us-east-1: the io2 case -----------------------------------------------------------------------------
