@@ -67,3 +67,24 @@ def test_bad_input_exits_2_with_a_located_error(run_cli: Callable[..., CliResult
     assert "Traceback" not in result.err + result.out and "internal error" not in result.err
     assert "MARKER" not in result.err + result.out
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.json"))
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize("args", [
+    ("docs", "{spec}", "--env", "prod", "-o", "{file}"),                      # a file where the site folder goes
+    ("diagram", "{spec}", "--env", "prod", "--format", "svg", "-o", "{dir}"),  # a folder where the file goes
+    ("init", "--from", "{compose}", "-o", "{missing}/moorage.yml"),            # a parent that does not exist
+], ids=["docs-onto-a-file", "diagram-onto-a-folder", "init-into-a-missing-folder"])
+def test_unwritable_output_paths_exit_2_naming_the_path(run_cli: Callable[..., CliResult], tmp_path: Path,
+                                                        args: tuple[str, ...]) -> None:
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "adir").mkdir()
+    values = {"spec": str(EXAMPLES / "hello" / "moorage.yml"), "file": str(tmp_path / "afile"),
+              "dir": str(tmp_path / "adir"), "missing": str(tmp_path / "nope" / "deeper"),
+              "compose": str(EXAMPLES / "smartboard" / "docker-compose.yml")}
+    result = run_cli(*(a.format(**values) for a in args))
+    assert result.code == 2, result.err
+    assert "internal error" not in result.err and "Traceback" not in result.err
+    assert "error: " in result.err and str(tmp_path) in result.err

@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import click
 import typer
@@ -367,18 +367,31 @@ def main() -> None:
     except OperationalError as exc:  # another deploy holds the lock; the emulator cannot be used
         err.print(f"error: {exc}\n    hint: {exc.hint}", markup=False)
         sys.exit(1)
+    except OSError as exc:
+        if exc.filename is None:
+            _internal_error(exc)
+        # A path the user named that cannot be read or written (an existing file where a folder goes, a
+        # folder where a file goes, a missing or read-only parent): bad usage, not a moorage bug.
+        err.print(f"error: {exc.filename}: {exc.strerror or exc}\n    hint: check the path given to the command "
+                  "(SPEC, --output/-o, --from): its parent folder must exist and be writable", markup=False)
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
         code = _aws_error(exc)
         if code is not None:
             sys.exit(code)
-        if os.environ.get("MOORAGE_DEBUG"):
-            traceback.print_exc()
-        err.print(f"internal error: {type(exc).__name__}: {exc}\n    hint: this is a moorage bug; "
-                  "rerun with MOORAGE_DEBUG=1 and report it", markup=False)
-        sys.exit(3)
+        _internal_error(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _internal_error(exc: BaseException) -> NoReturn:
+    """A moorage bug: one line (the traceback with MOORAGE_DEBUG=1) and exit 3."""
+    if os.environ.get("MOORAGE_DEBUG"):
+        traceback.print_exc()
+    err.print(f"internal error: {type(exc).__name__}: {exc}\n    hint: this is a moorage bug; "
+              "rerun with MOORAGE_DEBUG=1 and report it", markup=False)
+    sys.exit(3)
 
 
 if __name__ == "__main__":
