@@ -22,6 +22,7 @@ from .cases import (
     EDGE,
     KEY,
     LB,
+    SERVICE,
     SERVICE_STACK,
     TASK,
     allow,
@@ -340,3 +341,13 @@ def test_checklist_ticks_from_results() -> None:
     items = {i.id: i for i in checklist(run_checks(no_residency), no_residency)}
     assert items["residency"].status == "not-applicable"
     assert items["account"].status == "manual" and "CloudTrail" not in items["account"].note
+
+
+def test_a_deliberate_singleton_is_not_asked_for_a_second_task() -> None:
+    single = {"DeploymentCircuitBreaker": {"Enable": True, "Rollback": True}, "MaximumPercent": 100,
+              "MinimumHealthyPercent": 0}
+    stack = {**SERVICE_STACK, "Service": edit(SERVICE, DesiredCount=1, DeploymentConfiguration=single)}
+    assert not rule_findings(run(stack), "MOO-ECS-011")
+    # one task that may run beside its replacement during a rollout is still one point of failure
+    rolling = {**SERVICE_STACK, "Service": edit(SERVICE, DesiredCount=1)}
+    assert rule_findings(run(rolling), "MOO-ECS-011")

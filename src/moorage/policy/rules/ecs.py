@@ -133,6 +133,8 @@ def container_insights(r: Resource) -> Outcome:
 def two_tasks(r: Resource) -> Outcome:
     if r.value("SchedulingStrategy") == "DAEMON":
         return None
+    if _singleton(r):
+        return []  # one task by design (a scheduler): a second copy would run every job twice
     minimum = int(get_rule("MOO-ECS-011").params["min_tasks"])
     scaling = [t.number("MinCapacity") for t in r.referrers("AWS::ApplicationAutoScaling::ScalableTarget")]
     if scaling:
@@ -143,6 +145,14 @@ def two_tasks(r: Resource) -> Outcome:
     count = r.number("DesiredCount")
     count = 1 if count is None else count
     return [issue(f"runs {count} task(s)", "Properties")] if count < minimum else []
+
+
+def _singleton(r: Resource) -> bool:
+    """One task that never runs beside a second copy, even during a rollout (MaximumPercent 100)."""
+    deployment = r.get("DeploymentConfiguration")
+    count = r.number("DesiredCount")
+    return count in (None, 1) and not r.referrers("AWS::ApplicationAutoScaling::ScalableTarget") and \
+        str(r.resolve(dig(deployment, "MaximumPercent"))) == "100"
 
 
 @rule("MOO-ECS-012")
