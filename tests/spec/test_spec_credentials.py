@@ -79,3 +79,28 @@ def test_compose_command_with_a_credential_is_refused_at_its_line(run_cli: Calla
                        "    command: ['sh', '-c', 'curl -u admin:PLANTED http://x && nginx']\n", encoding="utf-8")
     result = run_cli("plan", compose)
     assert result.code == 2 and f"{compose}:5:" in result.err and "services.web.command" in result.err
+
+
+def test_init_keeps_common_third_party_credentials_out_of_the_spec(run_cli: Callable[..., CliResult],
+                                                                    tmp_path: Path) -> None:
+    # Found by a new user: names and forms the first credential checks missed.
+    (tmp_path / ".env").write_text(
+        "ENCRYPTION_PASSPHRASE=PLANTEDpass\nALGOLIA_ADMIN_KEY=PLANTEDalgolia\n"
+        "GOOGLE_MAPS_KEY=AIzaSyD-PLANTEDPLANTEDPLANTEDPLANTED12\n"
+        "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0AAA/B0BBB/PLANTEDxyz\n"
+        "SENTRY_DSN=https://abcdef1234567890PLANTED@o12345.ingest.sentry.io/123\n"
+        "REDIS_TLS_KEY=/certs/redis.key\n", encoding="utf-8")
+    compose = tmp_path / "docker-compose.yml"
+    compose.write_text("services:\n  web:\n    image: ghcr.io/acme/web:1.0\n    ports: ['8000:8000']\n"
+                       "    environment:\n      ENCRYPTION_PASSPHRASE: ${ENCRYPTION_PASSPHRASE}\n"
+                       "      ALGOLIA_ADMIN_KEY: ${ALGOLIA_ADMIN_KEY}\n      MAPS: ${GOOGLE_MAPS_KEY}\n"
+                       "      SLACK_WEBHOOK_URL: ${SLACK_WEBHOOK_URL}\n      SENTRY_DSN: ${SENTRY_DSN}\n"
+                       "      REDIS_TLS_KEY: ${REDIS_TLS_KEY}\n", encoding="utf-8")
+    output = tmp_path / "moorage.yml"
+    result = run_cli("init", "--from", compose, "-o", output)
+    assert result.code == 0, result.err
+    assert "PLANTED" not in output.read_text(encoding="utf-8") + result.out + result.err
+    spec = api.load_app(output).spec.services["web"]
+    assert set(spec.secret_env) == {"ENCRYPTION_PASSPHRASE", "ALGOLIA_ADMIN_KEY", "MAPS", "SLACK_WEBHOOK_URL",
+                                    "SENTRY_DSN"}
+    assert spec.env == {"REDIS_TLS_KEY": "/certs/redis.key"}  # a file path, not a credential

@@ -25,7 +25,8 @@ EnvValue = str | int | float | bool
 
 # Environment variable names that hold credentials: their values belong in `secrets:`.
 SECRET_NAME_RE = re.compile(
-    r"(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|APIKEY|ACCESS_KEY|CREDENTIALS|_PASS$|^PASS$)", re.I
+    r"(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|PRIVATE_KEY|API_KEY|APIKEY|ACCESS_KEY|CREDENTIALS|_PASS$|^PASS$|"
+    r"(?<!TLS)(?<!SSL)_KEY$|^KEY$|WEBHOOK)", re.I  # a TLS_KEY is usually a file path
 )
 
 # Credentials written inside a longer text (a command, a DSN, a URL, any env value): what, and how found.
@@ -43,7 +44,11 @@ _EMBEDDED_CREDENTIALS = [
     ("an inline password variable",
      re.compile(r"(?:^|\s)[A-Z_]*(?:PASSWORD|PGPASSWORD|TOKEN|SECRET)=(?![$\s'\"]|$)\S")),
     ("a known token format", re.compile(r"(AKIA[0-9A-Z]{16}|sk_live_[0-9A-Za-z]{8,}|ghp_[0-9A-Za-z]{20,}|"
-                                        r"xox[abpr]-[0-9A-Za-z-]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY-----)")),
+                                        r"xox[abpr]-[0-9A-Za-z-]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY-----|"
+                                        r"AIza[0-9A-Za-z_\-]{30,}|hooks\.slack\.com/services/[^\s$]+|"
+                                        r"discord(?:app)?\.com/api/webhooks/[^\s$]+)")),
+    # Sentry-style DSNs: the key is the URL's user part (no password, but a credential all the same).
+    ("a key in a URL's user part", re.compile(r"://[0-9A-Za-z]{16,}@")),
 ]
 
 
