@@ -266,6 +266,7 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
     ctx.give(db_out(d.name, "host"), host, f"{d.name} endpoint" + (" (its RDS Proxy)" if d.proxy else ""))
     ctx.give(db_out(d.name, "port"), port, f"{d.name} port")
     ctx.give(db_out(d.name, "secret"), secret_ref, f"{d.name} credentials secret ARN")
+    _database_users(ctx, db, host, port)
     if d.managed_password:
         return  # no URL secret: it would hold a password RDS has since rotated
     ctx.add(secretsmanager.SecretTargetAttachment(f"{lid}SecretAttachment", SecretId=Ref(secret),
@@ -277,6 +278,32 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
                                   Description=f"connection URL of {db.identifier} (built at deploy time)",
                                   SecretString=url, Tags=ctx.tags(), **_key(ctx)))
     ctx.give(db_out(d.name, "url"), Ref(f"{lid}UrlSecret"), f"{d.name} URL secret ARN")
+
+
+def db_user_out(name: str, service: str, attr: str) -> str:
+    """Output name of a per-service database user's attribute (secret, url)."""
+    return logical_id("db", name, "user", service, attr)
+
+
+def _database_users(ctx: StackContext, db: DatabasePlan, host: Any, port: Any) -> None:
+    """Each service's own login (created in the database by the bootstrap job) and its URL with its schema."""
+    d = db.spec
+    for user in db.users:
+        lid = logical_id("db", d.name, "user", user.service)
+        base = f"{ctx.plan.app}/{ctx.plan.env.env}/db/{d.name}/users/{user.service}"
+        _credentials_secret(ctx, f"{lid}Secret", base, f'{{"username": "{user.user}"}}', "password", db.retain)
+        ctx.give(db_user_out(d.name, user.service, "secret"), Ref(f"{lid}Secret"),
+                 f"{user.service}'s {d.name} credentials secret ARN")
+        # libpq's options parameter: search_path is the service's schema (the role's default says so too).
+        url = Sub(d.scheme + "://${U}:{{resolve:secretsmanager:${S}:SecretString:password}}@${Host}:${Port}/"
+                  + d.dbname + "?options=-csearch_path%3D" + user.schema,
+                  U=user.user, S=Ref(f"{lid}Secret"), Host=host, Port=port)
+        ctx.add(secretsmanager.Secret(f"{lid}UrlSecret", Name=f"{base}/url",
+                                      Description=f"{user.service}'s connection URL of {db.identifier} "
+                                      f"(schema {user.schema}, built at deploy time)",
+                                      SecretString=url, Tags=ctx.tags(), **_key(ctx)))
+        ctx.give(db_user_out(d.name, user.service, "url"), Ref(f"{lid}UrlSecret"),
+                 f"{user.service}'s {d.name} URL secret ARN")
 
 
 def _cache(ctx: StackContext, cache: CachePlan) -> None:
