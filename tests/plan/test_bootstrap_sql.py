@@ -6,6 +6,7 @@ loopback port; the script is run exactly as the bootstrap job runs it (``bootstr
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import socket
@@ -17,8 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from moorage import api
 from moorage.plan.bootstrap_sql import DatabaseUser, bootstrap_command, bootstrap_sql
+from moorage.render import Synth
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 OWNER, OWNER_PW = "app", "owner-pw-123"
 USERS = [DatabaseUser("svc-auth", "svc_auth", "auth"), DatabaseUser("svc-tenants", "svc_tenants", "tenants")]
 PASSWORDS = {"svc_auth": "auth-pw-456", "svc_tenants": "tenants-pw-789"}
@@ -151,3 +155,65 @@ def test_no_password_in_the_script() -> None:
     sql = bootstrap_sql("shop", ["vector"], ["auth"], USERS)
     assert ":'pw_svc_auth'" in sql and "PASSWORD '" not in sql
     assert 'CREATE EXTENSION IF NOT EXISTS "vector";' in sql
+
+
+def _job_variables(s: Synth, job: str) -> tuple[list[str], str]:
+    sp = s.plan.services[job]
+    assert sp.spec.kind == "job" and sp.spec.command
+    sql = sp.env["BOOTSTRAP_SQL"].parts[0]
+    assert isinstance(sql, str)
+    return sp.spec.command, sql
+
+
+def test_the_smartboard_job_runs_on_postgres_and_isolates_its_services(cluster: Cluster) -> None:
+    """The example's own job (its command and script) against the real server."""
+    s = api.synth_environment(api.load_app(EXAMPLES / "smartboard" / "docker-compose.yml"), "prod")
+    command, sql = _job_variables(s, "postgres-bootstrap")
+    users = s.plan.databases["postgres"].users
+    assert {u.user: u.schema for u in users} == {
+        "svc_auth": "auth", "svc_tenants": "tenants", "svc_datasets": "datasets", "svc_analytics": "analytics",
+        "svc_dashboards": "dashboards"}
+    assert cluster.psql(OWNER, OWNER_PW, "CREATE DATABASE smartboard",
+                        db="postgres").returncode == 0
+    passwords = {u.user: f"pw-{u.user}" for u in users}
+    env = {**os.environ, "PATH": f"{cluster.bin}:{os.environ.get('PATH', '')}", "BOOTSTRAP_SQL": sql,
+           "PGHOST": "127.0.0.1", "PGPORT": str(cluster.port), "PGDATABASE": "smartboard", "PGUSER": OWNER,
+           "PGPASSWORD": OWNER_PW, **{u.password_variable.upper(): passwords[u.user] for u in users}}
+    for _ in range(2):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    made = cluster.psql(OWNER, OWNER_PW, "CREATE TABLE datasets.files (id int); CREATE TABLE auth.users (id int)",
+                        db="smartboard")
+    assert made.returncode == 0, made.stderr
+    ok = cluster.psql("svc_datasets", passwords["svc_datasets"], "SELECT count(*) FROM files", db="smartboard")
+    assert ok.returncode == 0 and ok.stdout.strip() == "0", ok.stderr
+    denied = cluster.psql("svc_datasets", passwords["svc_datasets"], "SELECT * FROM auth.users", db="smartboard")
+    assert denied.returncode != 0 and "permission denied for schema auth" in denied.stderr
+
+
+def test_the_job_runs_before_the_migrations_and_services_get_their_own_url() -> None:
+    s = api.synth_environment(api.load_app(EXAMPLES / "smartboard" / "docker-compose.yml"), "prod")
+    waves = s.manifest["waves"]
+    wave_of = {key: i for i, wave in enumerate(waves) for key in wave}
+    assert wave_of["svc-postgres-bootstrap"] < wave_of["svc-migrate"]
+    assert wave_of["svc-postgres-bootstrap"] < wave_of["svc-svc-auth"]
+    assert s.manifest["before_deploy_jobs"][0] == "postgres-bootstrap"
+    container = s.templates["svc-svc-auth"]["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+    url = next(x for x in container["Secrets"] if x["Name"] == "DATABASE_URL")
+    assert url["ValueFrom"] == {"Ref": "DbPostgresUserSvcAuthUrl"}
+    data = s.templates["data"]["Resources"]
+    url_secret = json.dumps(data["DbPostgresUserSvcAuthUrlSecret"]["Properties"]["SecretString"])
+    assert "search_path%3Dauth" in url_secret and '"U": "svc_auth"' in url_secret
+    assert "GenerateSecretString" in data["DbPostgresUserSvcAuthSecret"]["Properties"]
+    # the gateway has no schema of its own: it keeps the owner's URL, and the plan says so
+    gateway = s.templates["svc-gateway"]["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+    assert next(x for x in gateway["Secrets"] if x["Name"] == "DATABASE_URL")["ValueFrom"] == {"Ref": "DbPostgresUrl"}
+    owner = next(d for d in s.plan.decisions if d.topic == "databases.postgres.owner_credentials")
+    assert "gateway" in str(owner.value)
+
+
+def test_macro_ai_job_creates_pgvector() -> None:
+    s = api.synth_environment(api.load_app(EXAMPLES / "macro-ai" / "moorage.yml"), "prod")
+    _, sql = _job_variables(s, "db-bootstrap")
+    assert 'CREATE EXTENSION IF NOT EXISTS "vector";' in sql
+    assert s.plan.databases["db"].users == []  # no schemas: one owner login, as before

@@ -192,6 +192,16 @@ def _credentials_secret(ctx: StackContext, lid: str, name: str, template: str, k
     return lid
 
 
+def _windows(d: Any) -> dict[str, str]:
+    """The backup and maintenance windows the spec sets (RDS picks them otherwise)."""
+    out = {}
+    if d.backup_window:
+        out["PreferredBackupWindow"] = d.backup_window
+    if d.maintenance_window:
+        out["PreferredMaintenanceWindow"] = d.maintenance_window
+    return out
+
+
 def _database(ctx: StackContext, db: DatabasePlan) -> None:
     d, lid = db.spec, logical_id("db", db.spec.name)
     sg = ctx.take("network", sg_id(db.security_group))
@@ -221,11 +231,13 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             DBSubnetGroupName=Ref("DbSubnetGroup"), VpcSecurityGroupIds=[sg],
             BackupRetentionPeriod=d.backup_days, DeletionProtection=d.deletion_protection, CopyTagsToSnapshot=True,
             DBClusterParameterGroupName=Ref(f"{lid}Params"), EnableCloudwatchLogsExports=logs, Port=d.port,
+            **_windows(d),
             Tags=ctx.tags(), **_policies(db.retain)))
-        count = 1 + (1 if d.multi_az else 0) + d.replicas
-        for i in range(count):
+        writers = 1 + (1 if d.multi_az else 0)  # the writer and its failover target run the primary's class
+        for i in range(writers + d.replicas):
             ctx.add(rds.DBInstance(
-                f"{lid}Instance{i + 1}", DBClusterIdentifier=Ref(lid), Engine=d.engine, DBInstanceClass=d.instance,
+                f"{lid}Instance{i + 1}", DBClusterIdentifier=Ref(lid), Engine=d.engine,
+                DBInstanceClass=d.instance if i < writers else d.replica_instance,
                 DBSubnetGroupName=Ref("DbSubnetGroup"), PubliclyAccessible=False,
                 EnablePerformanceInsights=d.performance_insights, AutoMinorVersionUpgrade=True,
                 **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
@@ -249,13 +261,14 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             DBParameterGroupName=Ref(f"{lid}Params"), EnablePerformanceInsights=d.performance_insights,
             **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
             **({"AutomaticBackupReplicationRegion": d.backup_region} if d.backup_region else {}),
-            EnableCloudwatchLogsExports=logs, Port=str(d.port), Tags=ctx.tags(), **storage, **_policies(db.retain)))
+            EnableCloudwatchLogsExports=logs, Port=str(d.port), Tags=ctx.tags(), **storage, **_windows(d),
+            **_policies(db.retain)))
         for i in range(d.replicas):
             ctx.add(rds.DBInstance(
                 # Encryption, engine version and storage come from the source instance.
                 f"{lid}Replica{i + 1}", DBInstanceIdentifier=replica_identifier(db.identifier, i),
                 SourceDBInstanceIdentifier=Ref(lid), Engine=d.engine,
-                DBInstanceClass=d.instance, PubliclyAccessible=False, CopyTagsToSnapshot=True,
+                DBInstanceClass=d.replica_instance, PubliclyAccessible=False, CopyTagsToSnapshot=True,
                 EnablePerformanceInsights=d.performance_insights,
                 **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
                 Tags=ctx.tags(), **_policies(False)))

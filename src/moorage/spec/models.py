@@ -260,6 +260,28 @@ class Service(Strict):
 DatabaseEngine = Literal["postgres", "aurora-postgresql", "mysql", "aurora-mysql"]
 
 
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _overlap(backup: str, maintenance: str) -> bool:
+    """True when the daily backup window meets the weekly maintenance window (minutes of the week)."""
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    start, end = maintenance.split("-")
+    m0 = days.index(start[:3]) * 1440 + _minutes(start[4:])
+    m1 = days.index(end[:3]) * 1440 + _minutes(end[4:])
+    b0, b1 = (_minutes(t) for t in backup.split("-"))
+    week = 7 * 1440
+    for day in range(-1, 8):
+        lo = day * 1440 + b0
+        hi = lo + ((b1 - b0) % 1440)
+        for shift in (-week, 0, week):
+            if lo < m1 + shift and m0 + shift < hi:
+                return True
+    return False
+
+
 class Database(Strict):
     """A managed relational database: RDS or Aurora."""
 
@@ -274,6 +296,14 @@ class Database(Strict):
     storage_type: Literal["gp3", "io2"] | None = None
     iops: int | None = Field(default=None, ge=1000)
     replicas: int = Field(default=0, ge=0, le=15, description="read replicas")
+    replica_instance: str | None = Field(default=None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$",
+                                         description="instance class of the read replicas (default: instance)")
+    backup_window: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+                                      description='daily automated backup window, UTC, e.g. "02:00-03:00"')
+    maintenance_window: str | None = Field(
+        default=None, pattern=r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
+                              r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$",
+        description='weekly maintenance window, UTC, e.g. "sun:04:00-sun:05:00"')
     parameters: dict[str, str | int] = Field(default_factory=dict, description="parameter group settings")
     multi_az: bool | None = None
     backup_days: int | None = Field(default=None, ge=1, le=35)
@@ -295,6 +325,10 @@ class Database(Strict):
             raise ValueError("io2 is provisioned-IOPS storage: set iops (1000 or more)")
         if self.backup_region and self.engine.startswith("aurora"):
             raise ValueError("backup_region copies RDS instance backups; Aurora needs a global database")
+        if self.backup_window and self.maintenance_window and _overlap(self.backup_window, self.maintenance_window):
+            raise ValueError("backup_window and maintenance_window overlap: RDS refuses that")
+        if self.replica_instance and not self.replicas:
+            raise ValueError("replica_instance is the class of read replicas: set replicas too")
         if self.storage and self.max_storage and self.max_storage <= self.storage:
             raise ValueError("max_storage must be greater than storage")
         if self.engine.startswith("aurora") and (self.storage or self.storage_type):
