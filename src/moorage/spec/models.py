@@ -289,7 +289,8 @@ class Database(Strict):
     version: str | None = Field(default=None, description='major version, e.g. "16" or "8.0"')
     name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$", description="database name")
     username: str = Field(default="app", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
-    extensions: list[str] = Field(default_factory=list)
+    extensions: list[str] = Field(default_factory=list,
+                                  description="PostgreSQL extensions the bootstrap job creates")
     instance: str | None = Field(default=None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
     storage: int | None = Field(default=None, ge=20, le=65536, description="GiB (RDS; Aurora grows by itself)")
     max_storage: int | None = Field(default=None, ge=21, le=65536, description="storage autoscaling ceiling")
@@ -309,7 +310,9 @@ class Database(Strict):
     backup_days: int | None = Field(default=None, ge=1, le=35)
     deletion_protection: bool | None = None
     performance_insights: bool | None = None
-    schemas: list[str] = Field(default_factory=list, description="per-service schemas the migration job creates")
+    schemas: list[str] = Field(
+        default_factory=list,
+        description="schemas the bootstrap job creates; a service named after one (or svc-NAME) gets its own login")
     password: Literal["generated", "managed"] = Field(
         default="generated", description="generated: a secret moorage creates; managed: RDS owns and rotates it")
     monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60] | None = Field(
