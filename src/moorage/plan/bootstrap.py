@@ -43,8 +43,10 @@ def database_users(env: EnvSpec, db_name: str) -> list[DatabaseUser]:
         if db_name not in svc.uses or svc.kind == "job":
             continue  # jobs (migrations) keep the owner's credentials: they change every schema
         schema = schema_of(svc.name, db.schemas)
-        if schema:
-            users.append(DatabaseUser(svc.name, svc.name.replace("-", "_").lower()[:63], schema))
+        user = svc.name.replace("-", "_").lower()[:63]
+        # never the owner's own role (ALTER ROLE would take its rights) nor a reserved prefix
+        if schema and user != db.username.lower() and not user.startswith(("pg_", "rds")):
+            users.append(DatabaseUser(svc.name, user, schema))
     return users
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 IDENTIFIER_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+EXTENSION_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")  # uuid-ossp
 DML = "SELECT, INSERT, UPDATE, DELETE"
 
 
@@ -27,8 +28,8 @@ class DatabaseUser:
         return f"pw_{self.user}"
 
 
-def _ident(name: str) -> str:
-    if not IDENTIFIER_RE.match(name):
+def _ident(name: str, pattern: re.Pattern[str] = IDENTIFIER_RE) -> str:
+    if not pattern.match(name):
         raise ValueError(f"not a plain PostgreSQL identifier: {name!r}")
     return f'"{name}"'
 
@@ -41,7 +42,7 @@ def bootstrap_sql(dbname: str, extensions: list[str], schemas: list[str], users:
     db = _ident(dbname)
     lines = ["\\set ON_ERROR_STOP on", "-- moorage database bootstrap: idempotent, run before every deploy"]
     for ext in extensions:
-        lines.append(f"CREATE EXTENSION IF NOT EXISTS {_ident(ext)};")
+        lines.append(f"CREATE EXTENSION IF NOT EXISTS {_ident(ext, EXTENSION_RE)};")
     # Least privilege inside the database: nobody but the owner connects or creates unless granted.
     lines.append(f"REVOKE ALL ON DATABASE {db} FROM PUBLIC;")
     lines.append("REVOKE CREATE ON SCHEMA public FROM PUBLIC;")

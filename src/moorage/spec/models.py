@@ -20,6 +20,9 @@ ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*$"  # ECS allows dots (e.g. discove
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="lower-case letters, digits and '-'")]
 EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+# PostgreSQL names the bootstrap script writes (quoted): plain lower-case identifiers, extensions may hold "-".
+SchemaName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
+ExtensionName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
 Profile = Literal["dev", "staging", "prod"]
 EnvValue = str | int | float | bool
 
@@ -289,7 +292,7 @@ class Database(Strict):
     version: str | None = Field(default=None, description='major version, e.g. "16" or "8.0"')
     name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$", description="database name")
     username: str = Field(default="app", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
-    extensions: list[str] = Field(default_factory=list,
+    extensions: list[ExtensionName] = Field(default_factory=list,
                                   description="PostgreSQL extensions the bootstrap job creates")
     instance: str | None = Field(default=None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
     storage: int | None = Field(default=None, ge=20, le=65536, description="GiB (RDS; Aurora grows by itself)")
@@ -310,7 +313,7 @@ class Database(Strict):
     backup_days: int | None = Field(default=None, ge=1, le=35)
     deletion_protection: bool | None = None
     performance_insights: bool | None = None
-    schemas: list[str] = Field(
+    schemas: list[SchemaName] = Field(
         default_factory=list,
         description="schemas the bootstrap job creates; a service named after one (or svc-NAME) gets its own login")
     password: Literal["generated", "managed"] = Field(
