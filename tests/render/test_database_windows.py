@@ -22,7 +22,7 @@ def test_cma_replica_runs_on_its_own_class_and_windows_are_set() -> None:
     res = _db_resources("cma", "prod")
     assert res["DbDb"]["DBInstanceClass"] == "db.r6g.large"
     assert res["DbDbReplica1"]["DBInstanceClass"] == "db.t4g.medium"
-    assert res["DbDb"]["PreferredBackupWindow"] == "03:00-04:00"
+    assert res["DbDb"]["PreferredBackupWindow"] == "03:00-03:30"
     assert res["DbDb"]["PreferredMaintenanceWindow"] == "sun:04:00-sun:05:00"
 
 
@@ -50,6 +50,7 @@ def test_aurora_readers_take_the_replica_class(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("db", "message"), [
     ("{backup_window: '04:30-05:30', maintenance_window: 'sun:05:00-sun:06:00'}", "overlap"),
+    ("{backup_window: '03:00-04:00', maintenance_window: 'sun:04:00-sun:05:00'}", "overlap"),
     ("{replica_instance: db.t4g.medium}", "set replicas too"),
     ("{backup_window: '3am'}", "backup_window"),
 ])

@@ -280,7 +280,7 @@ def _overlap(backup: str, maintenance: str) -> bool:
         lo = day * 1440 + b0
         hi = lo + ((b1 - b0) % 1440)
         for shift in (-week, 0, week):
-            if lo < m1 + shift and m0 + shift < hi:
+            if lo <= m1 + shift and m0 + shift <= hi:  # touching counts: RDS wants a gap
                 return True
     return False
 
