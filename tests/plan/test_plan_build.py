@@ -84,7 +84,8 @@ def test_prod_caps_azs_at_what_the_region_has(load_spec: Callable[[str], LoadedA
 
 def test_only_users_reach_the_database_and_cache(kitchen: Kitchen) -> None:
     groups = kitchen("prod").synth.plan.security_groups
-    assert {r.peer for r in groups["db-db"].ingress} == {"svc-gateway", "svc-svc-auth", "svc-migrate"}
+    assert {r.peer for r in groups["db-db"].ingress} == {"svc-gateway", "svc-svc-auth", "svc-migrate",
+                                                            "svc-db-bootstrap"}
     assert {r.port for r in groups["db-db"].ingress} == {5432}
     assert {r.peer for r in groups["cache-queue"].ingress} == {"svc-gateway", "svc-worker"}
     assert {r.port for r in groups["cache-queue"].ingress} == {6379}

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from moorage.data.aws import resource_available
 from moorage.errors import Diagnostic
+from moorage.plan.bootstrap import (
+    bootstrap_decisions,
+    bootstrap_environment,
+    bootstrap_job,
+    bootstrap_job_name,
+    database_users,
+    needs_bootstrap,
+    with_user_credentials,
+)
 from moorage.plan.edge import edge_plans
 from moorage.plan.layout import Budget, shard_data, shard_key, shard_observability, shard_security
 from moorage.plan.model import (
@@ -36,7 +47,14 @@ __all__ = ["build_plan", "Plan"]
 
 def build_plan(env: EnvSpec) -> Plan:
     """Everything to build for ``env``, split into stacks that deploy in order."""
+    bootstraps = {bootstrap_job_name(n): n for n, d in env.databases.items() if needs_bootstrap(d)}
+    if bootstraps:
+        # The bootstrap jobs are services of the plan like any other (task definition, security group, logs).
+        env = dataclasses.replace(env, services={**{j: bootstrap_job(env, db) for j, db in bootstraps.items()},
+                                                 **env.services})
     decisions = list(env.decisions)
+    for db_name in bootstraps.values():
+        decisions += bootstrap_decisions(env, db_name)
     warnings_extra: list[Diagnostic] = []
     prefix = f"{env.app}-{env.env}"
     retain = env.profile != "dev"
@@ -50,7 +68,11 @@ def build_plan(env: EnvSpec) -> Plan:
     routes = {r.service: r for e in edges for r in e.routes}
     services: dict[str, ServicePlan] = {}
     for name, svc in env.services.items():
-        plain, secrets = service_environment(env, svc)
+        if name in bootstraps:
+            plain, secrets = bootstrap_environment(env, bootstraps[name])
+        else:
+            plain, secrets = service_environment(env, svc)
+            with_user_credentials(env, name, secrets, plain)
         route = routes.get(name)
         services[name] = ServicePlan(
             spec=svc, stack=f"svc-{name}", security_group=service_sg(name), env=plain, secrets=secrets,
@@ -62,7 +84,8 @@ def build_plan(env: EnvSpec) -> Plan:
         if svc.spot:
             decisions.append(Decision(f"services.{name}.capacity", "FARGATE_SPOT",
                                       "spot: true (interruptible, about 70% cheaper)"))
-    databases = {n: DatabasePlan(d, physical_name(prefix, n, limit=63), database_sg(n), retain or d.deletion_protection)
+    databases = {n: DatabasePlan(d, physical_name(prefix, n, limit=63), database_sg(n), retain or d.deletion_protection,
+                                 database_users(env, n) if needs_bootstrap(d) else [])
                  for n, d in env.databases.items()}
     caches = {n: CachePlan(c, physical_name(prefix, n, limit=40), cache_sg(n), retain)
               for n, c in env.caches.items()}
@@ -121,6 +144,9 @@ def build_plan(env: EnvSpec) -> Plan:
             deps += jobs
         if name in repositories:
             deps.append("registry")  # its image is pushed to a repository of the registry stack first
+        if name not in bootstraps:
+            # the bootstrap of each database it uses runs first (before the migrations)
+            deps += [f"svc-{job}" for job, db in bootstraps.items() if db in sp.spec.uses]
         stacks.append(StackPlan(sp.stack, physical_name(prefix, "svc", name, limit=128),
                                 f"{sp.spec.kind} {name}", deps))
     alarms = shared_alarms(env, edges, {n: d.identifier for n, d in databases.items()},

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from moorage.errors import Diagnostic
+from moorage.plan.bootstrap_sql import DatabaseUser
 from moorage.resolve.environment import (
     Decision,
     EnvSpec,
@@ -141,7 +142,7 @@ class PlainValue:
 class SecretValue:
     """An env value injected from Secrets Manager."""
 
-    kind: Literal["app-secret", "database", "cache", "config"]
+    kind: Literal["app-secret", "database", "database-user", "cache", "config"]
     target: str
     attribute: str | None = None  # a JSON key of the secret, or None for the whole value
 
@@ -182,6 +183,7 @@ class DatabasePlan:
     identifier: str
     security_group: str
     retain: bool
+    users: list[DatabaseUser] = field(default_factory=list)  # per-service logins the bootstrap job creates
 
 
 @dataclass

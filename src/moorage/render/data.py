@@ -204,6 +204,16 @@ def _credentials_secret(ctx: StackContext, lid: str, name: str, template: str, k
     return lid
 
 
+def _windows(d: Any) -> dict[str, str]:
+    """The backup and maintenance windows the spec sets (RDS picks them otherwise)."""
+    out = {}
+    if d.backup_window:
+        out["PreferredBackupWindow"] = d.backup_window
+    if d.maintenance_window:
+        out["PreferredMaintenanceWindow"] = d.maintenance_window
+    return out
+
+
 def _database(ctx: StackContext, db: DatabasePlan) -> None:
     d, lid = db.spec, logical_id("db", db.spec.name)
     sg = group_ref(ctx, db.security_group)
@@ -233,12 +243,13 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             DBSubnetGroupName=Ref("DbSubnetGroup"), VpcSecurityGroupIds=[sg],
             BackupRetentionPeriod=d.backup_days, DeletionProtection=d.deletion_protection, CopyTagsToSnapshot=True,
             EnableIAMDatabaseAuthentication=True, DBClusterParameterGroupName=Ref(f"{lid}Params"),
-            EnableCloudwatchLogsExports=logs, Port=d.port,
+            EnableCloudwatchLogsExports=logs, Port=d.port, **_windows(d),
             Tags=ctx.tags(), **_policies(db.retain)))
-        count = 1 + (1 if d.multi_az else 0) + d.replicas
-        for i in range(count):
+        writers = 1 + (1 if d.multi_az else 0)  # the writer and its failover target run the primary's class
+        for i in range(writers + d.replicas):
             ctx.add(rds.DBInstance(
-                f"{lid}Instance{i + 1}", DBClusterIdentifier=Ref(lid), Engine=d.engine, DBInstanceClass=d.instance,
+                f"{lid}Instance{i + 1}", DBClusterIdentifier=Ref(lid), Engine=d.engine,
+                DBInstanceClass=d.instance if i < writers else d.replica_instance,
                 DBSubnetGroupName=Ref("DbSubnetGroup"), PubliclyAccessible=False,
                 EnablePerformanceInsights=d.performance_insights, AutoMinorVersionUpgrade=True,
                 **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
@@ -263,13 +274,14 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             EnablePerformanceInsights=d.performance_insights,
             **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
             **({"AutomaticBackupReplicationRegion": d.backup_region} if d.backup_region else {}),
-            EnableCloudwatchLogsExports=logs, Port=str(d.port), Tags=ctx.tags(), **storage, **_policies(db.retain)))
+            EnableCloudwatchLogsExports=logs, Port=str(d.port), Tags=ctx.tags(), **storage, **_windows(d),
+            **_policies(db.retain)))
         for i in range(d.replicas):
             ctx.add(rds.DBInstance(
                 # Encryption, engine version and storage come from the source instance.
                 f"{lid}Replica{i + 1}", DBInstanceIdentifier=replica_identifier(db.identifier, i),
                 SourceDBInstanceIdentifier=Ref(lid), Engine=d.engine, EnableIAMDatabaseAuthentication=True,
-                DBInstanceClass=d.instance, PubliclyAccessible=False, CopyTagsToSnapshot=True,
+                DBInstanceClass=d.replica_instance, PubliclyAccessible=False, CopyTagsToSnapshot=True,
                 Metadata=scanner_skips("read-replica"),
                 EnablePerformanceInsights=d.performance_insights,
                 **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
@@ -281,6 +293,7 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
     ctx.give(db_out(d.name, "host"), host, f"{d.name} endpoint" + (" (its RDS Proxy)" if d.proxy else ""))
     ctx.give(db_out(d.name, "port"), port, f"{d.name} port")
     ctx.give(db_out(d.name, "secret"), secret_ref, f"{d.name} credentials secret ARN")
+    _database_users(ctx, db, host, port)
     if d.managed_password:
         return  # no URL secret: it would hold a password RDS has since rotated
     ctx.add(secretsmanager.SecretTargetAttachment(f"{lid}SecretAttachment", SecretId=Ref(secret),
@@ -292,6 +305,32 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
                                   Description=f"connection URL of {db.identifier} (built at deploy time)",
                                   SecretString=url, Tags=ctx.tags(), **_key(ctx)))
     ctx.give(db_out(d.name, "url"), Ref(f"{lid}UrlSecret"), f"{d.name} URL secret ARN")
+
+
+def db_user_out(name: str, service: str, attr: str) -> str:
+    """Output name of a per-service database user's attribute (secret, url)."""
+    return logical_id("db", name, "user", service, attr)
+
+
+def _database_users(ctx: StackContext, db: DatabasePlan, host: Any, port: Any) -> None:
+    """Each service's own login (created in the database by the bootstrap job) and its URL with its schema."""
+    d = db.spec
+    for user in db.users:
+        lid = logical_id("db", d.name, "user", user.service)
+        base = f"{ctx.plan.app}/{ctx.plan.env.env}/db/{d.name}/users/{user.service}"
+        _credentials_secret(ctx, f"{lid}Secret", base, f'{{"username": "{user.user}"}}', "password", db.retain)
+        ctx.give(db_user_out(d.name, user.service, "secret"), Ref(f"{lid}Secret"),
+                 f"{user.service}'s {d.name} credentials secret ARN")
+        # libpq's options parameter: search_path is the service's schema (the role's default says so too).
+        url = Sub(d.scheme + "://${U}:{{resolve:secretsmanager:${S}:SecretString:password}}@${Host}:${Port}/"
+                  + d.dbname + "?options=-csearch_path%3D" + user.schema,
+                  U=user.user, S=Ref(f"{lid}Secret"), Host=host, Port=port)
+        ctx.add(secretsmanager.Secret(f"{lid}UrlSecret", Name=f"{base}/url",
+                                      Description=f"{user.service}'s connection URL of {db.identifier} "
+                                      f"(schema {user.schema}, built at deploy time)",
+                                      SecretString=url, Tags=ctx.tags(), **_key(ctx)))
+        ctx.give(db_user_out(d.name, user.service, "url"), Ref(f"{lid}UrlSecret"),
+                 f"{user.service}'s {d.name} URL secret ARN")
 
 
 def _cache(ctx: StackContext, cache: CachePlan) -> None:

@@ -10,7 +10,7 @@ from troposphere import servicediscovery as sd
 from moorage.plan.model import AlarmPlan, EnvRef, PlainValue, SecretValue, ServicePlan
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext, StackInput
-from moorage.render.data import bucket_out, cache_out, db_out, pool_out, secret_out, volume_out
+from moorage.render.data import bucket_out, cache_out, db_out, db_user_out, pool_out, secret_out, volume_out
 from moorage.render.keys import key_arn
 from moorage.render.network import group_ref, render_rules
 from moorage.render.platform import ASSUME_ECS_TASKS
@@ -107,6 +107,12 @@ def _secret_value(ctx: StackContext, value: SecretValue) -> Any:
     if value.kind == "app-secret":
         external = ctx.plan.secrets[value.target].spec.external
         return external or ctx.take(ctx.plan.home("secret", value.target), secret_out(value.target))
+    if value.kind == "database-user":
+        db, service = value.target.split("/", 1)
+        db_home = ctx.plan.home("db", db)
+        if value.attribute == "url":
+            return ctx.take(db_home, db_user_out(db, service, "url"))
+        return Sub("${S}:" + str(value.attribute) + "::", S=ctx.take(db_home, db_user_out(db, service, "secret")))
     out = db_out if value.kind == "database" else cache_out
     home = ctx.plan.home("db" if value.kind == "database" else "cache", value.target)
     if value.attribute == "url":

@@ -116,6 +116,9 @@ class ResolvedDatabase:
     monitoring_interval: int = 0
     backup_region: str | None = None
     proxy: bool = False
+    replica_instance: str = ""  # the read replicas' class ("" without replicas)
+    backup_window: str | None = None  # None: RDS picks one
+    maintenance_window: str | None = None
 
 
 @dataclass
@@ -533,9 +536,22 @@ def _database(name: str, db: Any, app: AppSpec, profile: str, defaults: dict[str
         monitoring_interval=decide(f"databases.{name}.monitoring_interval", db.monitoring_interval,
                                    d["monitoring_interval"], "enhanced monitoring (OS metrics) every N seconds"),
         backup_region=db.backup_region,
+        replica_instance=decide(f"databases.{name}.replica_instance", db.replica_instance, instance,
+                                "read replicas run on the primary's class") if db.replicas else "",
+        backup_window=_window(decide(f"databases.{name}.backup_window", db.backup_window, RDS_PICKS,
+                                     "a daily 30-minute window in the region's default block")),
+        maintenance_window=_window(decide(f"databases.{name}.maintenance_window", db.maintenance_window, RDS_PICKS,
+                                          "a weekly 30-minute window in the region's default block")),
         proxy=decide(f"databases.{name}.proxy", True if db.proxy else None, False,
                      "services connect to the database directly"),
     )
+
+
+RDS_PICKS = "chosen by RDS"
+
+
+def _window(value: str) -> str | None:
+    return None if value == RDS_PICKS else value
 
 
 def _db_parameters(name: str, db: Any, engine_info: dict[str, Any], decide: Any) -> dict[str, str]:

@@ -20,6 +20,9 @@ ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*$"  # ECS allows dots (e.g. discove
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="lower-case letters, digits and '-'")]
 EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+# PostgreSQL names the bootstrap script writes (quoted): plain lower-case identifiers, extensions may hold "-".
+SchemaName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
+ExtensionName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
 Profile = Literal["dev", "staging", "prod"]
 EnvValue = str | int | float | bool
 
@@ -333,6 +336,28 @@ class Service(Strict):
 DatabaseEngine = Literal["postgres", "aurora-postgresql", "mysql", "aurora-mysql"]
 
 
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _overlap(backup: str, maintenance: str) -> bool:
+    """True when the daily backup window meets the weekly maintenance window (minutes of the week)."""
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    start, end = maintenance.split("-")
+    m0 = days.index(start[:3]) * 1440 + _minutes(start[4:])
+    m1 = days.index(end[:3]) * 1440 + _minutes(end[4:])
+    b0, b1 = (_minutes(t) for t in backup.split("-"))
+    week = 7 * 1440
+    for day in range(-1, 8):
+        lo = day * 1440 + b0
+        hi = lo + ((b1 - b0) % 1440)
+        for shift in (-week, 0, week):
+            if lo <= m1 + shift and m0 + shift <= hi:  # touching counts: RDS wants a gap
+                return True
+    return False
+
+
 class Database(Strict):
     """A managed relational database: RDS or Aurora."""
 
@@ -340,19 +365,30 @@ class Database(Strict):
     version: str | None = Field(default=None, description='major version, e.g. "16" or "8.0"')
     name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$", description="database name")
     username: str = Field(default="app", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
-    extensions: list[str] = Field(default_factory=list)
+    extensions: list[ExtensionName] = Field(default_factory=list,
+                                  description="PostgreSQL extensions the bootstrap job creates")
     instance: str | None = Field(default=None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
     storage: int | None = Field(default=None, ge=20, le=65536, description="GiB (RDS; Aurora grows by itself)")
     max_storage: int | None = Field(default=None, ge=21, le=65536, description="storage autoscaling ceiling")
     storage_type: Literal["gp3", "io2"] | None = None
     iops: int | None = Field(default=None, ge=1000)
     replicas: int = Field(default=0, ge=0, le=15, description="read replicas")
+    replica_instance: str | None = Field(default=None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$",
+                                         description="instance class of the read replicas (default: instance)")
+    backup_window: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+                                      description='daily automated backup window, UTC, e.g. "02:00-03:00"')
+    maintenance_window: str | None = Field(
+        default=None, pattern=r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
+                              r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$",
+        description='weekly maintenance window, UTC, e.g. "sun:04:00-sun:05:00"')
     parameters: dict[str, str | int] = Field(default_factory=dict, description="parameter group settings")
     multi_az: bool | None = None
     backup_days: int | None = Field(default=None, ge=1, le=35)
     deletion_protection: bool | None = None
     performance_insights: bool | None = None
-    schemas: list[str] = Field(default_factory=list, description="per-service schemas the migration job creates")
+    schemas: list[SchemaName] = Field(
+        default_factory=list,
+        description="schemas the bootstrap job creates; a service named after one (or svc-NAME) gets its own login")
     password: Literal["generated", "managed"] = Field(
         default="generated", description="generated: a secret moorage creates; managed: RDS owns and rotates it")
     monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60] | None = Field(
@@ -368,6 +404,10 @@ class Database(Strict):
             raise ValueError("io2 is provisioned-IOPS storage: set iops (1000 or more)")
         if self.backup_region and self.engine.startswith("aurora"):
             raise ValueError("backup_region copies RDS instance backups; Aurora needs a global database")
+        if self.backup_window and self.maintenance_window and _overlap(self.backup_window, self.maintenance_window):
+            raise ValueError("backup_window and maintenance_window overlap: RDS refuses that")
+        if self.replica_instance and not self.replicas:
+            raise ValueError("replica_instance is the class of read replicas: set replicas too")
         if self.storage and self.max_storage and self.max_storage <= self.storage:
             raise ValueError("max_storage must be greater than storage")
         if self.engine.startswith("aurora") and (self.storage or self.storage_type):
