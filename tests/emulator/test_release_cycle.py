@@ -41,7 +41,7 @@ environments:
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
     """The release commands, with --local pointed at the in-process emulator on its loopback port."""
-    monkeypatch.setattr("moorage.cli.deploy.local_target", lambda project: Target(local=True, endpoint=fresh))
+    monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
     app = typer.Typer()
     for command in (deploy, history, rollback):
         app.command()(command)
@@ -80,7 +80,7 @@ def test_release_history_rollback_and_migration_gate(cli: typer.Typer, aws: Aws,
     assert first.exit_code == 0, first.output
     assert "release 1 succeeded" in first.output
     unchanged = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"])
-    assert unchanged.exit_code == 0 and "No changes" in unchanged.output and "release" not in unchanged.output
+    assert unchanged.exit_code == 0 and "No changes" in unchanged.output and "recorded in" not in unchanged.output
     task_v1, image = _service(aws, "api")
     assert image == "ghcr.io/acme/api:1.0.0"
     data_before = _updated(aws, "relapp-dev-data")

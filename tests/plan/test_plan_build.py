@@ -30,10 +30,13 @@ def test_stacks_and_their_order(kitchen: Kitchen) -> None:
     assert {f"svc-{n}" for n in ("web", "gateway", "svc-auth", "worker", "migrate", "files")} <= set(keys)
     deps = {s.key: set(s.depends_on) for s in plan.stacks}
     assert deps["network"] == {"keys"} and deps["data"] == {"network", "keys"}
-    # every service comes after the before-deploy job (migrate): a failed migration stops the release first
-    assert deps["svc-web"] - {"keys"} == {"network", "platform", "data", "edge", "svc-migrate"}
-    assert deps["svc-worker"] - {"keys"} == {"network", "platform", "data", "svc-migrate"}  # not routed: no edge
-    assert deps["svc-migrate"] - {"keys"} == {"network", "platform", "data"}
+    # every service comes after the before-deploy job (migrate): a failed migration stops the release first;
+    # the database's bootstrap job (extensions, schemas, logins) runs before anything that uses the database
+    boot = {"svc-db-bootstrap"}
+    assert deps["svc-web"] - {"keys"} - boot == {"network", "platform", "data", "edge", "svc-migrate"}
+    assert deps["svc-worker"] - {"keys"} - boot == {"network", "platform", "data", "svc-migrate"}  # no edge
+    assert deps["svc-migrate"] - {"keys"} == {"network", "platform", "data"} | boot
+    assert deps["svc-db-bootstrap"] - {"keys"} == {"network", "platform", "data"}
     assert {f"svc-{n}" for n in ("web", "gateway", "worker")} <= deps["observability"]
     assert all(len(s.name) <= 128 and s.name.startswith("kitchen-prod-") for s in plan.stacks)
 

@@ -22,6 +22,7 @@ def md_inline(text: str, *, cell: bool = False) -> str:
     out = []
     for code, piece in inline_parts(text):
         if code:
+            piece = piece.strip()  # a code span that starts or ends with a space is a lint error (MD038)
             out.append("`" + (piece.replace("|", "\\|") if cell else piece) + "`")
         else:
             out.append(_escaped(piece))
