@@ -154,8 +154,18 @@ def test_strategy_templates_hold_what_it_needs(tmp_path: Path, strategy: str) ->
     assert log_group["LogGroupName"] == f"/aws/lambda/{fn['FunctionName']}"
     assert log_group["RetentionInDays"] == synth.plan.env.log_retention
     smoke_policy = web["Resources"]["SmokeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    assert [s["Action"] for s in smoke_policy] == [["logs:CreateLogStream", "logs:PutLogEvents"]]
-    assert "SmokeLogGroup" not in json.dumps(smoke_policy) and fn["FunctionName"] in json.dumps(smoke_policy)
+    by_sid = {s["Sid"]: s for s in smoke_policy}
+    assert by_sid["OwnLogs"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert "SmokeLogGroup" not in json.dumps(by_sid["OwnLogs"]) and fn["FunctionName"] in json.dumps(by_sid["OwnLogs"])
+    # in the private subnets: network interfaces in this account and region only; describing them needs "*"
+    assert by_sid["SeeInterfaces"] == {"Sid": "SeeInterfaces", "Effect": "Allow",
+                                       "Action": ["ec2:DescribeNetworkInterfaces"], "Resource": ["*"]}
+    assert by_sid["VpcAccess"]["Resource"] != ["*"]
+    assert set(by_sid) <= {"OwnLogs", "VpcAccess", "SeeInterfaces", "DecryptVariables"}
+    assert fn["VpcConfig"]["SecurityGroupIds"] == [{"Ref": "SmokeSecurityGroup"}]
+    egress = web["Resources"]["SmokeSecurityGroup"]["Properties"]["SecurityGroupEgress"]
+    assert sorted(r["FromPort"] for r in egress) == [80, 443]
+    assert "SecurityGroupIngress" not in web["Resources"]["SmokeSecurityGroup"]["Properties"]
     invoke = web["Resources"]["HookRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     assert invoke == [{"Sid": "InvokeSmoke", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
                        "Resource": [{"Fn::GetAtt": ["SmokeFunction", "Arn"]}]}]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Join, Ref, Sub, awslambda, cloudwatch, ecs, iam, logs
+from troposphere import GetAtt, Join, Ref, Sub, awslambda, cloudwatch, ec2, ecs, iam, logs
 from troposphere import elasticloadbalancingv2 as elb
 
 from moorage.plan.model import AlarmPlan, ReleasePlan, ServicePlan
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
 from moorage.render.keys import key_arn
+from moorage.render.scanners import scanner_skips
 
 # ECS assumes it to move listener-rule weights and (de)register targets during a release.
 ECS_LOAD_BALANCER_POLICY = "arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
@@ -194,10 +195,27 @@ def smoke_hook(ctx: StackContext, sp: ServicePlan) -> ecs.DeploymentLifecycleHoo
     log_arn = Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" + smoke.log_group + ":*")
     ctx.add(iam.Role(
         "SmokeRole", AssumeRolePolicyDocument=ASSUME_LAMBDA,
-        Description=f"{ctx.plan.prefix} {sp.spec.name} smoke check: write its own logs, nothing else",
+        Description=f"{ctx.plan.prefix} {sp.spec.name} smoke check: its own logs, its network interfaces",
         Policies=[iam.Policy(PolicyName="logs", PolicyDocument={"Version": "2012-10-17", "Statement": [{
             "Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": [log_arn]}]})],
+            "Resource": [log_arn]}, {
+            # Lambda places the function in the private subnets through network interfaces of its own.
+            "Sid": "VpcAccess", "Effect": "Allow", "Action": [
+                "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses"],
+            "Resource": [Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:*")]}, {
+            "Sid": "SeeInterfaces", "Effect": "Allow", "Action": ["ec2:DescribeNetworkInterfaces"],
+            "Resource": ["*"]}, *([{
+                "Sid": "DecryptVariables", "Effect": "Allow", "Action": ["kms:Decrypt"],
+                "Resource": [key_arn(ctx)]}] if ctx.plan.customer_key else [])]})],
+        Tags=ctx.tags()))
+    # The check runs in the private subnets (out through NAT to the environment's URL, as a user would)
+    # with a group that only opens the web ports outward.
+    ctx.add(ec2.SecurityGroup(
+        "SmokeSecurityGroup", VpcId=ctx.take("network", "VpcId"),
+        GroupDescription=f"{ctx.plan.prefix} {sp.spec.name} smoke check: HTTP(S) out only",
+        SecurityGroupEgress=[ec2.SecurityGroupRule(IpProtocol="tcp", FromPort=p, ToPort=p, CidrIp="0.0.0.0/0",
+                                                   Description=f"the environment's URL ({p})") for p in (443, 80)],
         Tags=ctx.tags()))
     ctx.add(awslambda.Function(
         "SmokeFunction", FunctionName=smoke.function_name, Runtime=smoke.runtime, Handler="index.handler",
@@ -208,6 +226,11 @@ def smoke_hook(ctx: StackContext, sp: ServicePlan) -> ecs.DeploymentLifecycleHoo
             "SMOKE_URL": Join("", [ctx.take(edge_stack(sp), "Url"), smoke.path]),
             "TEST_HEADER": test.header, "TEST_VALUE": test.value}),
         LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref("SmokeLogGroup")),
+        VpcConfig=awslambda.VPCConfig(SubnetIds=ctx.take("network", "PrivateSubnets", as_list=True),
+                                      SecurityGroupIds=[Ref("SmokeSecurityGroup")]),
+        ReservedConcurrentExecutions=1,  # one check at a time: ECS calls it once per release
+        **({"KmsKeyArn": key_arn(ctx)} if ctx.plan.customer_key else {}),
+        Metadata=scanner_skips("smoke-function"),
         Tags=ctx.tags()))
     ctx.add(iam.Role(
         "HookRole", AssumeRolePolicyDocument=ASSUME_ECS,
