@@ -13,7 +13,7 @@ from troposphere import GetAtt, Ref, Select, Sub, cognito, efs, elasticache, iam
 from moorage.plan.model import BucketPlan, CachePlan, DatabasePlan, Plan, VolumePlan
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
-from moorage.render.edge import alb_log_delivery
+from moorage.render.edge import alb_log_delivery, log_bucket
 from moorage.render.keys import key_arn
 from moorage.render.network import group_ref
 from moorage.render.scanners import scanner_skips
@@ -373,19 +373,7 @@ SERVER_LOG_BUCKET = "BucketServerLogs"
 def _server_log_bucket(ctx: StackContext, plan: Plan) -> None:
     """The environment's log bucket: the data buckets' server access logs and, when there is one, the load
     balancer's access logs (SSE-S3: neither delivery supports KMS keys)."""
-    ctx.add(s3.Bucket(
-        SERVER_LOG_BUCKET,
-        BucketEncryption=s3.BucketEncryption(ServerSideEncryptionConfiguration=[s3.ServerSideEncryptionRule(
-            ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256"))]),
-        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-            BlockPublicAcls=True, IgnorePublicAcls=True, BlockPublicPolicy=True, RestrictPublicBuckets=True),
-        OwnershipControls=s3.OwnershipControls(Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
-        VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-        LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[s3.LifecycleRule(
-            Id="expire-logs", Status="Enabled", ExpirationInDays=max(plan.env.log_retention, 90),
-            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=7),
-            AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7))]),
-        Metadata=scanner_skips("log-bucket"), Tags=ctx.tags(), **_policies(True, snapshot=False)))
+    ctx.add(log_bucket(ctx, SERVER_LOG_BUCKET, max(plan.env.log_retention, 90), **_policies(True, snapshot=False)))
     arn = GetAtt(SERVER_LOG_BUCKET, "Arn")
     alb = [alb_log_delivery(plan.env.region, arn)] if plan.edge is not None and plan.edge.logs_in_data else []
     ctx.give("LogBucket", Ref(SERVER_LOG_BUCKET), "the environment's log bucket")

@@ -176,10 +176,11 @@ def alb_log_delivery(region: str, bucket_arn: Any) -> dict[str, Any]:
             "Resource": Sub("${B}/alb/AWSLogs/${AWS::AccountId}/*", B=bucket_arn)}
 
 
-def _access_log_bucket(ctx: StackContext) -> None:
-    retain = ctx.plan.env.profile != "dev"
-    ctx.add(s3.Bucket(
-        "AccessLogBucket", Metadata=scanner_skips("log-bucket"),
+def log_bucket(ctx: StackContext, lid: str, expire_days: int, **extra: Any) -> s3.Bucket:
+    """A private log bucket: SSE-S3 (S3 server access logs and load balancer logs support no KMS key),
+    versioned, objects expiring after ``expire_days``."""
+    return s3.Bucket(
+        lid, Metadata=scanner_skips("log-bucket"),
         BucketEncryption=s3.BucketEncryption(ServerSideEncryptionConfiguration=[s3.ServerSideEncryptionRule(
             ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256"))]),
         PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
@@ -187,10 +188,16 @@ def _access_log_bucket(ctx: StackContext) -> None:
         OwnershipControls=s3.OwnershipControls(Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
         VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
         LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[s3.LifecycleRule(
-            Id="expire-logs", Status="Enabled", ExpirationInDays=ctx.plan.env.log_retention,
-            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=7))]),
-        Tags=ctx.tags(), DeletionPolicy="Retain" if retain else "Delete",
-        UpdateReplacePolicy="Retain" if retain else "Delete"))
+            Id="expire-logs", Status="Enabled", ExpirationInDays=expire_days,
+            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=7),
+            AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7))]),
+        Tags=ctx.tags(), **extra)
+
+
+def _access_log_bucket(ctx: StackContext) -> None:
+    keep = "Retain" if ctx.plan.env.profile != "dev" else "Delete"
+    ctx.add(log_bucket(ctx, "AccessLogBucket", ctx.plan.env.log_retention, DeletionPolicy=keep,
+                       UpdateReplacePolicy=keep))
     ctx.add(s3.BucketPolicy("AccessLogBucketPolicy", Bucket=Ref("AccessLogBucket"), PolicyDocument={
         "Version": "2012-10-17", "Statement": [
             alb_log_delivery(ctx.plan.env.region, GetAtt("AccessLogBucket", "Arn")),
