@@ -172,3 +172,15 @@ def test_a_store_kept_as_a_container_keeps_its_own_settings(compose: Callable[..
         "    environment: {POSTGRES_USER: old, POSTGRES_DB: olddb, POSTGRES_PORT: '5432'}\n")
     legacy = load(compose(text)).data["services"]["legacy"]
     assert legacy["env"] == {"POSTGRES_USER": "old", "POSTGRES_DB": "olddb", "POSTGRES_PORT": "5432"}
+
+
+def test_a_redis_database_number_that_is_dropped_is_said(compose: Callable[..., Path]) -> None:
+    """Celery's broker on db 0 and its results on db 1: both become the cache's one URL; db 1 is warned about."""
+    loaded = load(compose("services:\n  app:\n    image: ghcr.io/acme/app:1.0.0\n    environment:\n"
+                          "      CELERY_BROKER_URL: redis://redis:6379/0\n"
+                          "      CELERY_RESULT_BACKEND: redis://redis:6379/1\n" + STORES["redis"]))
+    env = loaded.data["services"]["app"]["env"]
+    assert env["CELERY_BROKER_URL"] == env["CELERY_RESULT_BACKEND"] == "{{ redis.url }}"
+    warned = [m for m in messages(loaded, "warning") if "Redis database" in m]
+    assert len(warned) == 1 and "CELERY_RESULT_BACKEND" in warned[0] and "database 1 is dropped" in warned[0]
+    assert "docker-compose.yml:6:" in warned[0]

@@ -449,6 +449,13 @@ class EnvMapper:
             if "?" in rest:
                 _warn_at(self.ctx.notes, item, "warning", f"{item.name}: the URL's query options are dropped",
                          "configure them in the app (moorage's URL has none)")
+            number = re.match(r"/(\d+)", rest) if family == "redis" else None
+            if number and number.group(1) != "0":
+                # The URL is a secret injected whole: no suffix can be added to it.
+                _warn_at(self.ctx.notes, item, "warning",
+                         f"{item.name}: Redis database {number.group(1)} is dropped; moorage's URL selects database 0",
+                         "select the database in the app (for example a separate key prefix, or the client's db "
+                         "option), or give this use its own cache")
             if "+" in scheme:
                 _warn_at(self.ctx.notes, item, "warning",
                          f"{item.name}: the driver suffix of scheme {scheme!r} is not kept",
