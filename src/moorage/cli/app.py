@@ -24,6 +24,7 @@ from moorage.cli.ci import ci_app
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.guide import diagram, docs
+from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, SpecArg
 from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
 from moorage.cli.release import history, rollback
 from moorage.errors import Diagnostic, InputError, OperationalError
@@ -45,12 +46,8 @@ VERBOSITY = {"level": 0}  # -1 quiet (errors and results only), 0 normal, 1 verb
 prices_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 prices_app.command("refresh")(prices_refresh)
 
-SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one "
-                                              "(default: the one in the current directory)", show_default=False)]
 EnvOpt = Annotated[list[str] | None, typer.Option("--env", "-e", help="environment (repeatable); default: all")]
-ProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile (repeatable)")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="treat import warnings as errors")]
-EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
 
 
 _SHOWN: set[str] = set()  # every warning once per run, however many environments repeat it
@@ -76,7 +73,7 @@ def _envs(loaded: LoadedApp, envs: list[str] | None) -> list[str]:
 
 
 @app.command()
-def plan(spec: SpecArg = Path("."), env: EnvOpt = None, profile: ProfileOpt = None, strict: StrictOpt = False,
+def plan(spec: SpecArg = Path("."), env: EnvOpt = None, profile: ComposeProfileOpt = None, strict: StrictOpt = False,
          env_file: EnvFileOpt = None,
          as_json: Annotated[bool, typer.Option("--json", help="machine-readable plan")] = False,
          fmt: FormatOpt = None) -> None:
@@ -146,7 +143,7 @@ def _show_plan(p: Plan, estimate: dict[str, float | int | str]) -> None:
 def synth(spec: SpecArg = Path("."), env: EnvOpt = None,
           output: Annotated[Path, typer.Option("--output", "-o", help="directory; each environment in a subfolder")]
           = Path("out"),
-          profile: ProfileOpt = None, strict: StrictOpt = False, env_file: EnvFileOpt = None) -> None:
+          profile: ComposeProfileOpt = None, strict: StrictOpt = False, env_file: EnvFileOpt = None) -> None:
     """Write CloudFormation templates and a manifest for each environment."""
     from moorage.render import MANIFEST, write_synth
 
@@ -201,7 +198,7 @@ def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="w
 @app.command()
 def init(source: Annotated[Path | None, typer.Option("--from", help="docker-compose file to import")] = None,
          output: Annotated[Path, typer.Option("--output", "-o", help="where to write")] = Path("moorage.yml"),
-         profile: ProfileOpt = None, strict: StrictOpt = False, env_file: EnvFileOpt = None,
+         profile: ComposeProfileOpt = None, strict: StrictOpt = False, env_file: EnvFileOpt = None,
          skip: Annotated[list[str] | None, typer.Option("--skip", help="compose service to leave out (repeatable)")]
          = None,
          explain: Annotated[bool, typer.Option("--explain", help="print how each compose key is handled")] = False,

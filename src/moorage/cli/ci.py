@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from moorage.cli.options import SpecArg
 from moorage.cli.output import console
 from moorage.lazy import lazy_module
 
@@ -24,7 +25,6 @@ out = console()
 ci_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                      help="Generated CI/CD with OIDC (no stored AWS keys).")
 
-SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one")]
 RepoOpt = Annotated[str, typer.Option("--repo", help="owner/name (GitHub) or group/project (GitLab) the roles trust")]
 EnvsOpt = Annotated[str | None, typer.Option("--environments", help="comma-separated, in deploy order "
                                                                     "(default: all)")]

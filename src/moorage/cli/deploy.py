@@ -17,6 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, SpecArg
 from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.lazy import lazy_module
@@ -33,15 +34,11 @@ api = lazy_module("moorage.api")
 out = console()
 err = console(stderr=True)
 
-SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one "
-                                              "(default: the one in the current directory)", show_default=False)]
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="environment to act on")]
 LocalOpt = Annotated[bool, typer.Option("--local", help="the embedded local emulator (no AWS account, no Docker)")]
 AwsProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile (default: boto3's credential chain)")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region (default: the spec's region)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine output: one JSON object per line")]
-ComposeProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile to include")]
-EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
 WaitLockOpt = Annotated[float, typer.Option(
     "--wait-lock", help="seconds to wait while another deploy of this environment holds its lock (default: "
                         "exit 1 naming the holder)", min=0)]

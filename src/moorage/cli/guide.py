@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, SpecArg
 from moorage.cli.output import console
 from moorage.errors import Diagnostic, InputError
 from moorage.lazy import lazy_module
@@ -20,9 +21,6 @@ api = lazy_module("moorage.api")  # loaded when a command runs, not for --help
 out = console()
 err = console(stderr=True)
 
-SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one")]
-ProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile", help="compose profile (repeatable)")]
-EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
 
 
 class DiagramFormat(StrEnum):
@@ -51,11 +49,11 @@ def _check_envs(loaded: LoadedApp, envs: list[str]) -> list[str]:
 
 
 def docs(
-    spec: SpecArg,
+    spec: SpecArg = Path("."),
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment (repeatable)")] = None,
     all_envs: Annotated[bool, typer.Option("--all", help="every environment, and a page comparing them")] = False,
     output: Annotated[Path, typer.Option("--output", "-o", help="directory to write the site into")] = Path("site"),
-    profile: ProfileOpt = None, env_file: EnvFileOpt = None,
+    profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
 ) -> None:
     """Write the deployment guide: index.html (one self-contained page) and DEPLOYMENT.md per environment."""
     from moorage.guide import graphviz_available, guide_input, write_guide, write_site
@@ -81,12 +79,12 @@ def docs(
 
 
 def diagram(
-    spec: SpecArg,
+    spec: SpecArg = Path("."),
     env: Annotated[str | None, typer.Option("--env", "-e", help="environment (default: the only one)")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write: .svg or .png")] = None,
     fmt: Annotated[DiagramFormat | None, typer.Option("--format", "-f", help="svg, png or mermaid "
                                                       "(default: from the file name, else mermaid)")] = None,
-    profile: ProfileOpt = None, env_file: EnvFileOpt = None,
+    profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
 ) -> None:
     """Draw the architecture of one environment: SVG/PNG (needs Graphviz) or Mermaid text (needs nothing)."""
     from moorage.guide import diagram_of, render_image, to_mermaid
