@@ -369,6 +369,73 @@ def test_versioned_bucket_keeps_noncurrent_versions_for_the_templates_expiry() -
     assert noncurrent(expiring) == pytest.approx(100 * 0.01 * 7)
 
 
+def test_lifecycle_transitions_and_intelligent_tiering_monitoring_are_billed_per_object() -> None:
+    # the packaged us-east-1 rates (infracost's golden output): into STANDARD_IA $0.01, GLACIER $0.03,
+    # DEEP_ARCHIVE $0.05, INTELLIGENT_TIERING $0.01 per 1,000 requests; monitoring $0.0025 per 1,000 objects
+    moves = [{"StorageClass": k, "TransitionInDays": d} for k, d in (("STANDARD_IA", 30), ("GLACIER", 90),
+                                                                         ("DEEP_ARCHIVE", 365))]
+    rules = [{"Id": "age", "Status": "Enabled", "Transitions": moves},
+             {"Id": "off", "Status": "Disabled",
+              "Transitions": [{"StorageClass": "GLACIER_IR", "TransitionInDays": 1}]}]
+    tiered = [{"Id": "intelligent-tiering", "Status": "Enabled",
+               "Transitions": [{"StorageClass": "INTELLIGENT_TIERING", "TransitionInDays": 0}]}]
+    buckets = {"Docs": {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": rules}}},
+               "Archive": {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": tiered}}},
+               "Plain": {"Type": "AWS::S3::Bucket", "Properties": {}}}
+    report = estimate_template_set(tset(buckets), UsageFile(values={"s3_put_k": 200, "s3_objects_k": 4000}))
+    # 200k objects written a month, each moved once into each class of an enabled rule
+    assert item(report, "Docs", "S3 lifecycle transitions into STANDARD_IA").monthly == pytest.approx(2.00)
+    assert item(report, "Docs", "S3 lifecycle transitions into GLACIER").monthly == pytest.approx(6.00)
+    assert item(report, "Docs", "S3 lifecycle transitions into DEEP_ARCHIVE").monthly == pytest.approx(10.00)
+    assert not [i for i in items(report, "Docs") if "GLACIER_IR" in i.component]  # the disabled rule moves nothing
+    assert not [i for i in items(report, "Docs") if "Intelligent-Tiering" in i.component]
+    assert item(report, "Archive", "S3 lifecycle transitions into INTELLIGENT_TIERING").monthly == pytest.approx(2.00)
+    # 4,000k objects x $0.0025 per 1,000 = $10.00 a month, whatever their access
+    monitoring = item(report, "Archive", "S3 Intelligent-Tiering monitoring")
+    assert monitoring.monthly == pytest.approx(10.00) and "128 KB" in monitoring.note
+    assert [i.component for i in items(report, "Plain")] == [
+        "S3 Standard storage", "S3 PUT/COPY/POST/LIST requests", "S3 GET/SELECT requests"]
+
+
+def test_lifecycle_transitions_use_the_regions_rate_or_say_they_are_bounded() -> None:
+    rules = [{"Status": "Enabled", "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": 90},
+                                                   {"StorageClass": "STANDARD_IA", "TransitionInDays": 30}]}]
+    bucket = {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": rules}}}}
+    report = estimate_template_set(tset(bucket, region="eu-west-2"), UsageFile(values={"s3_put_k": 100}))
+    glacier = item(report, "Bucket", "S3 lifecycle transitions into GLACIER")
+    assert glacier.status == "priced" and glacier.monthly == pytest.approx(100 * 0.0318)  # the London offer row
+    ia = item(report, "Bucket", "S3 lifecycle transitions into STANDARD_IA")
+    assert ia.status == "unknown" and ia.monthly is None  # never $0: bounded from us-east-1's $0.01
+    assert ia.proxy_monthly is not None and ia.proxy_monthly >= 100 * 0.01
+
+
+def test_cache_snapshots_beyond_the_free_one_follow_the_retention() -> None:
+    def snapshots(engine: str, days: int, kind: str = "AWS::ElastiCache::ReplicationGroup") -> float | None:
+        props = {"Engine": engine, "CacheNodeType": "cache.t4g.small", "SnapshotRetentionLimit": days,
+                 **({"NumCacheClusters": 2} if kind.endswith("ReplicationGroup") else {"NumCacheNodes": 1})}
+        report = estimate_template_set(tset({"Cache": {"Type": kind, "Properties": props}}),
+                                       UsageFile(values={"cache_snapshot_gb": 4}))
+        found = [i for i in items(report, "Cache") if i.component.startswith("cache snapshot storage")]
+        return found[0].monthly if found else None
+
+    # 7 days kept, one free: 6 x 4 GB x $0.085 (us-east-1) = $2.04
+    assert snapshots("redis", 7) == pytest.approx(6 * 4 * 0.085)
+    assert snapshots("valkey", 7, "AWS::ElastiCache::CacheCluster") == pytest.approx(2.04)
+    assert snapshots("redis", 1) is None and snapshots("redis", 0) is None  # the one snapshot is free
+    assert snapshots("memcached", 7, "AWS::ElastiCache::CacheCluster") is None  # memcached keeps no snapshots
+
+
+def test_round_two_rates_are_sourced_in_their_regions() -> None:
+    cat = packaged_catalog()
+    sm = cat.lookup("eu-west-1", "secretsmanager.secret_month").rate
+    assert sm is not None and sm.region == "eu-west-1" and "7XGGDB26HD68ED7A" in sm.source
+    api = cat.lookup("eu-west-1", "secretsmanager.api_10k").rate
+    assert api is not None and api.price == pytest.approx(0.05) and "EGBHGCHDFAQWM4B6" in api.source
+    for region in ("eu-west-1", "eu-west-2", "me-central-1"):  # a global Price List product, not a regional row
+        dashboard = cat.lookup(region, "cloudwatch.dashboard_month").rate
+        assert dashboard is not None and dashboard.region == "global" and dashboard.price == 3.0
+
+
 def test_container_insights_is_bounded_by_its_documented_metrics() -> None:
     from moorage.cost.components.ecs import CONTAINER_INSIGHTS_METRICS
 

@@ -197,7 +197,20 @@ def price_replication_group(ctx: PricingContext, res: Resource) -> list[LineItem
             nodes = sum((to_number(m.get("ReplicaCount")) or 0.0) + 1 for m in members)
     engine = _cache_engine(res)
     return [ctx.charge(res, f"cache node hours ({nodes:g} x {node}, {engine})", nodes * ctx.hours, "node-hour",
-                       f"elasticache.node_hour.{engine}.{node}")]
+                       f"elasticache.node_hour.{engine}.{node}")] + _cache_snapshots(ctx, res, engine)
+
+
+def _cache_snapshots(ctx: PricingContext, res: Resource, engine: str) -> list[LineItem]:
+    """Automatic snapshots kept ``SnapshotRetentionLimit`` days: one snapshot per cluster is free, the rest are
+    billed per GB-month (Redis OSS and Valkey; Memcached has no snapshots)."""
+    days = res.number("SnapshotRetentionLimit", 0.0) or 0.0
+    if engine == "memcached" or days <= 1:
+        return []
+    gb, assumed = ctx.use("cache_snapshot_gb", res)
+    return [ctx.charge(res, f"cache snapshot storage beyond the free one ({days:g}-day retention)", gb * (days - 1),
+                       "GB-month", "elasticache.backup_gb_month", assumption=assumed,
+                       note=f"{gb:g} GB a snapshot x {days - 1:g} snapshots beyond the free one "
+                            "(SnapshotRetentionLimit)")]
 
 
 def price_cache_cluster(ctx: PricingContext, res: Resource) -> list[LineItem]:
@@ -208,4 +221,4 @@ def price_cache_cluster(ctx: PricingContext, res: Resource) -> list[LineItem]:
     nodes = res.number("NumCacheNodes", 1.0) or 1.0
     engine = _cache_engine(res)
     return [ctx.charge(res, f"cache node hours ({nodes:g} x {node}, {engine})", nodes * ctx.hours, "node-hour",
-                       f"elasticache.node_hour.{engine}.{node}")]
+                       f"elasticache.node_hour.{engine}.{node}")] + _cache_snapshots(ctx, res, engine)

@@ -21,6 +21,39 @@ def price_bucket(ctx: PricingContext, res: Resource) -> list[LineItem]:
              ctx.charge(res, "S3 GET/SELECT requests", gets, "1,000 requests", "s3.get_1k", assumption=a3)]
     if str((res.prop("VersioningConfiguration") or {}).get("Status", "")) == "Enabled":
         items.append(_noncurrent_versions(ctx, res, gb, rules))
+    return items + _transitions(ctx, res, rules)
+
+
+def _transitions(ctx: PricingContext, res: Resource, rules: list[dict[str, object]]) -> list[LineItem]:
+    """Lifecycle transitions are billed per request (one per object moved into each class), and objects in
+    Intelligent-Tiering pay a monthly monitoring fee per object: the charges a hand-written table leaves out."""
+    classes: dict[str, list[str]] = {}
+    for i, rule in enumerate(rules):
+        if str(rule.get("Status", "Enabled")) != "Enabled":
+            continue
+        moves = rule.get("Transitions") or ([rule["Transition"]] if rule.get("Transition") else [])
+        for move in moves if isinstance(moves, list) else []:
+            klass = move.get("StorageClass") if isinstance(move, dict) else None
+            if isinstance(klass, str):
+                classes.setdefault(klass, []).append(str(rule.get("Id") or f"rule {i + 1}"))
+    if not classes and not res.prop("IntelligentTieringConfigurations"):
+        return []
+    items: list[LineItem] = []
+    if classes:
+        objects, assumed = ctx.use("s3_put_k", res)
+        for klass, ids in sorted(classes.items()):
+            items.append(ctx.charge(
+                res, f"S3 lifecycle transitions into {klass}", objects, "1,000 requests",
+                f"s3.lifecycle_transition_1k.{klass.lower()}", assumption=assumed,
+                note=f"one transition request per object moved ({', '.join(ids)}); objects written a month taken "
+                     f"as the bucket's PUT requests ({objects:g}k), an upper bound"))
+    if "INTELLIGENT_TIERING" in classes or res.prop("IntelligentTieringConfigurations"):
+        stored, assumed = ctx.use("s3_objects_k", res)
+        items.append(ctx.charge(
+            res, "S3 Intelligent-Tiering monitoring and automation", stored, "1,000 objects",
+            "s3.intelligent_tiering_monitoring_1k", assumption=assumed,
+            note=f"{stored:g}k objects stored; objects under 128 KB are not monitored and not charged "
+                 "(an upper bound)"))
     return items
 
 
