@@ -88,10 +88,18 @@ SMARTBOARD_PROD = [
     # 180-day retention: 5 GB x 180 / 30.42 per service log group and 20 GB for the flow log group; EM 30 days
     Line("log storage", (10 * 5 + 20) * 180 / MONTH_DAYS + 2 * 0.1752 * 30 / MONTH_DAYS, 0.03, "sourced"),
     Line("VPC flow log delivery 20 GB (vended)", 20, 0.5 * EUW1, "proxy: us-east-1 $0.50 x 1.12"),
-    Line("7 secrets", 7, 0.4 * EUW1, "proxy: us-east-1 $0.40 x 1.12"),
-    Line("secret API calls 7 x 50,000", 35, 0.05 * EUW1, "proxy: us-east-1 $0.05 x 1.12"),
+    # Secrets Manager: the eu-west-1 offer rows (SKUs 7XGGDB26HD68ED7A, EGBHGCHDFAQWM4B6); the dashboard is a global
+    # Price List product ($3, global.yaml)
+    Line("7 secrets", 7, 0.4, "sourced"),
+    Line("secret API calls 7 x 50,000", 35, 0.05, "sourced"),
     Line("29 CloudWatch alarms", 29, 0.10, "sourced"),
-    Line("dashboard", 1, 3.0 * EUW1, "proxy: us-east-1 $3.00 x 1.12"),
+    Line("dashboard", 1, 3.0, "sourced"),
+    # the charges hand-written tables leave out: the datasets bucket's lifecycle rule moves every object written
+    # (100 k PUTs) into GLACIER at $0.033 per 1,000 (eu-west-1 S3 offer); the cache keeps 7 daily snapshots, one
+    # free: 6 x 2 GB at us-east-1's $0.085 x 1.0625 (highest eu-west-1/us-east-1 ElastiCache ratio: t4g.micro
+    # 0.017 / 0.016)
+    Line("S3 lifecycle transitions into GLACIER: 100 k", 100, 0.033, "sourced"),
+    Line("cache snapshots beyond the free one: 6 x 2 GB", 12, 0.085 * 1.0625, "proxy: us-east-1 $0.085 x 1.062"),
     # Container Insights is billed as custom metrics: at most the 16 documented ECS metric names for the cluster
     # and for each of the 9 services (web, gateway, 6 svc-*, worker) and its task family (19 dimension sets),
     # and ~2 GB of performance events

@@ -50,3 +50,22 @@ def test_savings_are_marked_proxy_where_the_region_lacks_a_rate() -> None:
     assert options["Fargate Spot"].saving > 0
     assert {"RDS Reserved Instances, 1 year, no upfront",
             "ElastiCache reserved nodes, 1 year, no upfront"} <= set(options)
+
+
+def test_commitments_without_a_sourced_rate_are_reported_unpriced_in_every_example_region() -> None:
+    from typer.testing import CliRunner
+
+    from moorage.cli.app import app
+
+    spec = ROOT / "examples" / "smartboard" / "docker-compose.yml"
+    (prod,) = template_sets([spec], envs=["prod"])
+    commitments = [s for s in estimate_template_set(prod).savings if "1 year, no upfront" in s.option]
+    assert {s.option for s in commitments} == {"Compute Savings Plan, 1 year, no upfront (Fargate)",
+                                               "RDS Reserved Instances, 1 year, no upfront",
+                                               "ElastiCache reserved nodes, 1 year, no upfront"}
+    for s in commitments:  # nothing invented: no alternative, no saving, and the report says so
+        assert s.basis == "not priced" and s.alternative is None and s.saving is None and s.current > 0
+    out = CliRunner().invoke(app, ["cost", str(spec), "--env", "prod"])
+    assert out.exit_code == 0, out.output
+    lines = [line for line in out.stdout.splitlines() if "1 year, no upfront" in line]
+    assert len(lines) == 3 and all("UNPRICED, the saving is not estimated" in line for line in lines)

@@ -96,7 +96,8 @@ def savings_lines(report: CostReport) -> list[str]:
     lines = []
     for s in report.savings:
         if s.alternative is None:
-            lines.append(f"  {s.option}: would cover {money(s.current)}/month ({s.applies_to}) - {s.note}")
+            lines.append(f"  {s.option}: UNPRICED, the saving is not estimated; it would cover "
+                         f"{money(s.current)}/month ({s.applies_to}) - {s.note}")
         else:
             lines.append(f"  {s.option}: {money(s.current)} -> {money(s.alternative)}/month, saves "
                          f"{money(s.saving)} ({s.applies_to}; {s.basis} rates) - {s.note}")

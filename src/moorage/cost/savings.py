@@ -104,8 +104,8 @@ def savings(report: CostReport, catalog: Catalog) -> list[Saving]:
         discount = catalog.lookup(report.region, key).rate
         if discount is None:
             out.append(Saving(option, f"{len(covered)} line item(s)", current, None, "not priced",
-                              "no sourced 1-year no-upfront rate in the catalog yet: the commitment would cover "
-                              "this much of the monthly bill"))
+                              "no sourced 1-year no-upfront rate for this region in the catalog: the discount is "
+                              "not guessed (the Price List publishes it; moorage has no sourced copy)"))
         else:
             out.append(Saving(option, f"{len(covered)} line item(s)", current, current * (1 - discount.price),
                               "sourced", f"{discount.price:.0%} off on-demand ({discount.source})"))
