@@ -77,8 +77,9 @@ SMARTBOARD_PROD = [
     Line("Cloud Map instances: 8 discoverable services x 2 tasks", 16, 0.10, "sourced"),
     Line("Aurora PostgreSQL 2 x db.r6g.large (writer + reader)", 2 * H, 0.26 * EUW1, "proxy: us-east-1 $0.26 x 1.12"),
     Line("Aurora storage 100 GB", 100, 0.10 * EUW1, "proxy: us-east-1 $0.10 x 1.12"),
-    Line("Aurora I/O 50 M", 50, 0.20 * EUW1, "proxy: us-east-1 $0.20 x 1.12"),
-    Line("Aurora backups: 100 GB x 2 % x 30 days", 60, 0.021 * EUW1, "proxy: us-east-1 $0.021 x 1.12"),
+    # Aurora I/O and backups: the eu-west-1 Price List API rates (EU-Aurora:StorageIOUsage, EU-Aurora:BackupUsage)
+    Line("Aurora I/O 50 M", 50, 0.22, "sourced"),
+    Line("Aurora backups: 100 GB x 2 % x 30 days", 60, 0.021, "sourced"),
     Line("NAT data 200 GB", 200, 0.048, "sourced"),
     Line("data out 200 GB", 200, 0.09, "sourced"),
     Line("ALB LCUs: 200 GB / 730 h = 0.27 LCU (processed bytes)", 200 / H * H, 0.008, "sourced"),
