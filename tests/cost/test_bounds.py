@@ -183,7 +183,9 @@ UNSOURCED: dict[tuple[str, str], str] = {
         _not_yet_sourced("awskms") + "; the KMS pricing page states the key fee for every Region (global.yaml) but "
         "says nothing regional of the request price"),  # prod's customer key (secure default)
     ("eu-west-2", "rds.storage_gb_month.gp3.multi"): _not_yet_sourced("AmazonRDS"),
-    **{("eu-west-2", key): _not_yet_sourced("AmazonEFS") for key in (
+    **{("eu-west-2", key): ("AWS publishes it (AmazonEFS offer file of the region), but no copy of that row with its "
+                            "date could be sourced (2026-11-29); bounded by the proxy; `moorage prices refresh` does "
+                            "not read AmazonEFS yet") for key in (
         "efs.standard_gb_month", "efs.elastic_read_gb", "efs.elastic_write_gb")},
     ("me-central-1", "rds.instance_hour.postgres.db.r6g.xlarge.multi"): _not_yet_sourced("AmazonRDS"),
     **{("me-central-1", f"elasticache.node_hour.redis.cache.{node}"): _not_yet_sourced("AmazonElastiCache")

@@ -153,3 +153,35 @@ def test_auto_falls_back_to_the_api_when_the_offer_files_cannot_be_read(tmp_path
     stub.assert_no_pending_responses()
     with pytest.raises(OSError):
         refresh_catalog(["us-east-1"], output=tmp_path, source="offers", opener=offline)
+
+
+def test_the_meters_priced_since_round_two_are_read_by_their_usage_type_and_operation() -> None:
+    """Attribute sets as the offer files carry them (usage types and operations named in the catalog's sources)."""
+    def match(service: str, family: str, **attrs: str) -> tuple[str, str, float] | None:
+        found = [q.extract(attrs) for q in queries() if q.service == service
+                 and all((family if f == "productFamily" else attrs.get(f)) == v for f, v in q.filters)]
+        return next((m for m in found if m), None)
+
+    def key(service: str, family: str, **attrs: str) -> str | None:
+        found = match(service, family, **attrs)
+        return found[0] if found else None
+
+    assert match("AmazonS3", "API Request", usagetype="EU-Requests-Tier3", operation="S3-GlacierTransition") == (
+        "s3.lifecycle_transition_1k.glacier", "1,000 transition requests", 1000.0)
+    assert match("AmazonS3", "API Request", usagetype="EUW2-Requests-Tier3", operation="S3-GDATransition") == (
+        "s3.lifecycle_transition_1k.deep_archive", "1,000 transition requests", 1000.0)
+    # the same usage type priced for restores is not a transition
+    assert match("AmazonS3", "API Request", usagetype="EU-Requests-Tier3", operation="RestoreObject") is None
+    assert key("AmazonS3", "Fee", usagetype="EU-Monitoring-Automation-INT") == "s3.intelligent_tiering_monitoring_1k"
+    assert match("AmazonRDS", "System Operation", usagetype="EU-Aurora:StorageIOUsage") == (
+        "aurora.io_million", "million requests", 1e6)
+    assert match("AmazonRDS", "System Operation", usagetype="EU-Aurora:StorageIOUsage-LimitlessPreview") is None
+    assert key("AmazonRDS", "Database Storage", usagetype="EU-Aurora:StorageUsage",
+               volumeType="General Purpose-Aurora") == "aurora.storage_gb_month.standard"
+    assert key("AmazonRDS", "Storage Snapshot", usagetype="EU-Aurora:BackupUsage") == "aurora.backup_gb_month"
+    assert key("AmazonElastiCache", "Storage Snapshot", usagetype="EUW2-BackupUsage") == "elasticache.backup_gb_month"
+    assert key("AmazonCloudWatch", "Data Payload", usagetype="EUW2-VendedLog-Bytes") == "logs.vended_ingest_gb"
+    assert match("awskms", "Encryption Key", usagetype="eu-west-2-KMS-Requests", regionCode="eu-west-2") == (
+        "kms.requests_10k", "10,000 requests", 10000.0)
+    assert match("awskms", "Encryption Key", usagetype="eu-west-2-KMS-Requests-Asymmetric",
+                 regionCode="eu-west-2") is None

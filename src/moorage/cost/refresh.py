@@ -57,7 +57,19 @@ def _rds_instance(attrs: dict[str, str]) -> Match | None:
     return f"rds.instance_hour.{engine}.{klass}.{az}", "hour", 1.0
 
 
+# Aurora's cluster-level meters, by usage type (the exact suffix: e.g. Aurora:StorageIOUsage-LimitlessPreview is $0)
+AURORA_USAGE: dict[str, Match] = {
+    "Aurora:StorageUsage": ("aurora.storage_gb_month.standard", "GB-month", 1.0),
+    "Aurora:IO-OptimizedStorageUsage": ("aurora.storage_gb_month.iopt1", "GB-month", 1.0),
+    "Aurora:StorageIOUsage": ("aurora.io_million", "million requests", 1e6),
+    "Aurora:BackupUsage": ("aurora.backup_gb_month", "GB-month", 1.0),
+}
+
+
 def _rds_storage(attrs: dict[str, str]) -> Match | None:
+    aurora = AURORA_USAGE.get(usage_suffix(attrs.get("usagetype", "")))
+    if aurora is not None:
+        return aurora
     volume, az = RDS_VOLUMES.get(attrs.get("volumeType", "")), AZ.get(attrs.get("deploymentOption", ""))
     if not volume or not az or attrs.get("databaseEngine", "Any") not in ("Any", "PostgreSQL", "MySQL"):
         return None
@@ -71,14 +83,32 @@ def _cache_node(attrs: dict[str, str]) -> Match | None:
     return f"elasticache.node_hour.{engine}.{node}", "node-hour", 1.0
 
 
+# Lifecycle transitions share the Requests-Tier3 usage type with restores: the operation tells them apart.
+S3_TRANSITIONS = {"S3-GlacierTransition": "glacier", "S3-GDATransition": "deep_archive"}
+
+
 def _s3(attrs: dict[str, str]) -> Match | None:
-    if attrs.get("volumeType") == "Standard" and usage_suffix(attrs.get("usagetype", "")) == "TimedStorage-ByteHrs":
+    usage = usage_suffix(attrs.get("usagetype", ""))
+    if attrs.get("volumeType") == "Standard" and usage == "TimedStorage-ByteHrs":
         return "s3.standard_gb_month", "GB-month", 1.0
+    if usage == "Requests-Tier3" and attrs.get("operation", "") in S3_TRANSITIONS:
+        return (f"s3.lifecycle_transition_1k.{S3_TRANSITIONS[attrs['operation']]}", "1,000 transition requests",
+                1000.0)
+    if usage == "Monitoring-Automation-INT":
+        return "s3.intelligent_tiering_monitoring_1k", "1,000 objects-month", 1000.0
     group = attrs.get("group", "")
     if group == "S3-API-Tier1":
         return "s3.put_1k", "1,000 requests", 1000.0
     if group == "S3-API-Tier2":
         return "s3.get_1k", "1,000 requests", 1000.0
+    return None
+
+
+def _kms_requests(attrs: dict[str, str]) -> Match | None:
+    # awskms prefixes its usage types with the region code (eu-west-2-KMS-Requests), not an abbreviation
+    usage = attrs.get("usagetype", "")
+    if usage == "KMS-Requests" or usage.endswith(f"{attrs.get('regionCode', '')}-KMS-Requests"):
+        return "kms.requests_10k", "10,000 requests", 10000.0
     return None
 
 
@@ -118,16 +148,25 @@ def queries() -> list[Query]:
             "VpcEndpoint-Bytes": ("vpc.interface_endpoint_gb", "GB", 1.0)})),
         Query("AmazonRDS", (("productFamily", "Database Instance"),), _rds_instance),
         Query("AmazonRDS", (("productFamily", "Database Storage"),), _rds_storage),
+        Query("AmazonRDS", (("productFamily", "System Operation"),), _by_usage({
+            "Aurora:StorageIOUsage": AURORA_USAGE["Aurora:StorageIOUsage"]})),
+        Query("AmazonRDS", (("productFamily", "Storage Snapshot"),), _by_usage({
+            "Aurora:BackupUsage": AURORA_USAGE["Aurora:BackupUsage"],
+            "RDS:ChargedBackupUsage": ("rds.backup_gb_month", "GB-month", 1.0)})),
         Query("AmazonElastiCache", (("productFamily", "Cache Instance"),), _cache_node),
+        Query("AmazonElastiCache", (("productFamily", "Storage Snapshot"),), _by_usage({
+            "BackupUsage": ("elasticache.backup_gb_month", "GB-month", 1.0)})),
         Query("AmazonS3", (), _s3),
         Query("AmazonCloudWatch", (), _by_usage({
             "DataProcessing-Bytes": ("logs.ingest_gb", "GB", 1.0),
             "TimedStorage-ByteHrs": ("logs.storage_gb_month", "GB-month", 1.0),
-            "CW:AlarmMonitorUsage": ("cloudwatch.alarm_month", "alarm metric-month", 1.0)})),
+            "CW:AlarmMonitorUsage": ("cloudwatch.alarm_month", "alarm metric-month", 1.0),
+            "VendedLog-Bytes": ("logs.vended_ingest_gb", "GB", 1.0)})),
         Query("AWSSecretsManager", (), _by_usage({
             "AWSSecretsManager-Secrets": ("secretsmanager.secret_month", "secret-month", 1.0),
             "AWSSecretsManager-APIRequest": ("secretsmanager.api_10k", "10,000 calls", 10000.0)})),
         Query("AmazonECR", (), _by_usage({"TimedStorage-ByteHrs": ("ecr.storage_gb_month", "GB-month", 1.0)})),
+        Query("awskms", (), _kms_requests),
     ]
 
 
