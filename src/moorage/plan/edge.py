@@ -21,6 +21,12 @@ def edge_key(index: int) -> str:
     return "edge" if index == 0 else f"edge-{index + 1}"
 
 
+def priority_base(env: EnvSpec) -> int:
+    """Where this environment's listener priorities start: past the block kept for preview environments
+    when the spec has `previews:` (a preview's rules must come before the base's on the shared listener)."""
+    return int(load_data("releases")["previews"]["reserved_priorities"]) if env.previews else 0
+
+
 def _catch_all(path: str) -> bool:
     return path.rstrip("*").rstrip("/") == ""
 
@@ -58,7 +64,7 @@ def edge_plans(env: EnvSpec, decisions: list[Decision]) -> list[EdgePlan]:
     edges = []
     for i, chunk in enumerate(chunks):
         key = edge_key(i)
-        routes = [RouteRule(s.name, s.route or "/*", 10 * (j + 1), key)
+        routes = [RouteRule(s.name, s.route or "/*", priority_base(env) + 10 * (j + 1), key)
                   for j, s in enumerate(sorted(chunk, key=lambda s: route_order(s.route or "")))]
         domain = primary.domain if i == 0 or not primary.domain else f"lb{i + 1}.{primary.domain}"
         edges.append(replace(
@@ -83,7 +89,10 @@ def edge_plan(env: EnvSpec, decisions: list[Decision]) -> EdgePlan | None:
     if not routed:
         decisions.append(Decision("edge", "none", "no service has a route: nothing is public"))
         return None
-    routes = [RouteRule(s.name, s.route or "/*", 10 * (i + 1)) for i, s in enumerate(routed)]
+    routes = [RouteRule(s.name, s.route or "/*", priority_base(env) + 10 * (i + 1)) for i, s in enumerate(routed)]
+    if env.previews:
+        decisions.append(Decision("edge.preview_priorities", f"1-{priority_base(env) - 1} kept for previews",
+                                  "previews: a preview's listener rules must match before this environment's"))
     domain = env.domain
     https = domain is not None
     decisions.append(Decision(
