@@ -162,6 +162,11 @@ def deploy_tags(manifest: dict[str, Any], commit: str | None) -> dict[str, str]:
     tags["moorage:version"] = __version__
     if commit:
         tags["moorage:commit"] = commit
+    if manifest.get("preview"):
+        from moorage.deploy.previews import EXPIRES, PREVIEW_OF, expiry
+
+        tags[PREVIEW_OF] = str(manifest["preview"]["of"])
+        tags[EXPIRES] = expiry(int(manifest["preview"]["ttl_hours"]))
     return tags
 
 
@@ -194,6 +199,14 @@ class Deployer:
             state = self.states[key]
             if state is not None and state.deployed:
                 self.result.outputs[key] = dict(state.outputs)
+        if self.manifest.get("preview"):
+            from moorage.deploy.previews import base_outputs
+
+            # A preview reads its base's stacks (network, cluster, load balancer, data) and never deploys them.
+            outputs, problems = base_outputs(self.target, self.manifest)
+            if problems:
+                raise DeployRefused(problems=problems)
+            self.result.outputs.update(outputs)
 
     def check_stuck(self) -> None:
         """Refuse (or repair) stacks that a deploy cannot go through."""

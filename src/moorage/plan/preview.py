@@ -86,7 +86,8 @@ def preview_plan(base_plan: Plan, name: str) -> Plan:
                  "tag moorage:expires on every stack; `moorage destroy --expired` deletes previews past it"),
     ]
     env = dataclasses.replace(base_env, env=name, services=kept, decisions=decisions, budget_monthly=None,
-                              tags={**base_env.tags, "moorage:preview-of": base_env.env})
+                              tags={**base_env.tags, "moorage:environment": name,
+                                    "moorage:deployment": f"{base_env.app}-{name}", "moorage:preview-of": base_env.env})
     plan = build_plan(env)
     block = preview_block(name)
     size = int(data["block"])
