@@ -224,6 +224,11 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     _summary(result, synth, reporter, as_json)
     record_deploy(target, synth, result, started, options.commit, spec, as_json)
     if target.local and not as_json:
+        from moorage.deploy.releases import unemulated_release_note
+
+        note = unemulated_release_note(synth.plan)
+        if note:
+            out.print(note, markup=False)
         out.print(f"the local emulator keeps running at {target.endpoint}; stop it with: moorage local stop "
                   f"--project {_project_dir(spec)} (it also stops itself after "
                   f"{idle_minutes()} idle minutes)")

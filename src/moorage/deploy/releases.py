@@ -457,3 +457,13 @@ def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseSto
             actions[key] = "failed"
             break
     return actions
+
+
+def unemulated_release_note(plan: Any) -> str | None:
+    """One line for a deploy to the emulator of services whose strategy shifts traffic: what it does not do."""
+    shifting = sorted(f"{n} ({sp.release.strategy})" for n, sp in plan.services.items()
+                      if sp.release is not None and sp.release.shifts_traffic)
+    if not shifting:
+        return None
+    return (f"note: the emulator creates the release resources of {', '.join(shifting)} but does not shift "
+            "traffic, bake, call the smoke hook or evaluate rollback alarms (see docs/deploy.md)")
