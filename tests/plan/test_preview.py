@@ -88,6 +88,18 @@ def test_every_example_previews_onto_its_base(tmp_path: Path, example: Path) -> 
     assert not errors, errors
     report = run_checks([template_set_of(synth)])
     assert not report.errors and not report.failing("high")
+    # with a domain the base answers for the previews' hosts: a wildcard certificate name and DNS record
+    edge = base_synth.templates["edge"]
+    errors = [f.render() for f in lint_template(base_synth.template_text("edge"), [synth.manifest["region"]], "edge")]
+    assert not errors, errors
+    if host:
+        wildcard = "*." + host.split(".", 1)[1]
+        if "Certificate" in edge["Resources"]:
+            assert wildcard in edge["Resources"]["Certificate"]["Properties"]["SubjectAlternativeNames"]
+        if "DnsRecord" in edge["Resources"]:
+            assert edge["Resources"]["PreviewDnsRecord"]["Properties"]["Name"] == wildcard
+    else:
+        assert "PreviewDnsRecord" not in edge["Resources"]
 
 
 def test_service_wiring_uses_the_previews_own_names(tmp_path: Path) -> None:
@@ -115,9 +127,11 @@ environments: {staging: {}}
     assert decisions["preview.data"].value == "shared with staging"
 
 
-def test_without_previews_the_base_priorities_do_not_move(tmp_path: Path) -> None:
-    synth = api.synth_environment(api.load_app(ROOT / "examples" / "hello" / "moorage.yml"), "staging")
-    assert _rule(synth.templates["svc-web"])["Priority"] == 10
+def test_without_previews_the_base_does_not_change(tmp_path: Path) -> None:
+    synth = api.synth_environment(api.load_app(ROOT / "examples" / "rupaya" / "moorage.yml"), "staging")
+    assert _rule(synth.templates["svc-backend"])["Priority"] == 10
+    edge = synth.templates["edge"]["Resources"]
+    assert "PreviewDnsRecord" not in edge and "SubjectAlternativeNames" not in edge["Certificate"]["Properties"]
 
 
 def test_preview_blocks_come_from_the_number() -> None:

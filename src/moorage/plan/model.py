@@ -121,6 +121,7 @@ class EdgePlan:
     )
     key: str = "edge"  # its stack; past 100 routes the next load balancers are edge-2, edge-3 ...
     security_group: str = "alb"
+    preview_hosts: str | None = None  # ``*.<domain>``: certificate name and DNS record of previews' hosts
 
 
 @dataclass(frozen=True)
