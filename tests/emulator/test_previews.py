@@ -18,7 +18,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from moorage.cli.deploy import deploy, destroy
+from moorage.cli.app import plan
+from moorage.cli.deploy import deploy, destroy, diff
 from moorage.cli.operate import envs
 from moorage.deploy.session import Target
 
@@ -46,7 +47,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
     monkeypatch.setattr("moorage.emulator.server.server_status",
                         lambda project: type("S", (), {"endpoint": fresh})())
     app = typer.Typer()
-    for command in (deploy, destroy, envs):
+    for command in (deploy, destroy, envs, diff, plan):
         app.command()(command)
     return app
 
@@ -114,6 +115,13 @@ def test_preview_deploys_onto_staging_and_expires(cli: typer.Typer, aws: Aws, tm
     assert any("pr-42-api.pv.internal" in e["value"] for e in task["containerDefinitions"][0]["environment"])
     discovery = {s["Name"] for s in aws("servicediscovery", "eu-west-1").list_services()["Services"]}
     assert {"web", "api", "pr-42-web", "pr-42-api"} <= discovery
+
+    same = runner.invoke(cli, ["diff", spec, "--env", "pr-42", "--preview-of", "staging", "--local"])
+    assert same.exit_code == 0 and "No changes: 2 stacks" in same.output, same.output
+    planned = runner.invoke(cli, ["plan", spec, "--env", "pr-42", "--preview-of", "staging", "--json"])
+    assert planned.exit_code == 0, planned.output
+    decisions = {d["topic"]: d["value"] for d in json.loads(planned.output)["pr-42"]["decisions"]}
+    assert decisions["preview.route.web"] == "/pr-42/* priority 422" and decisions["preview.base"] == "staging"
 
     listed = runner.invoke(cli, ["envs", spec, "--local", "--json"])
     assert listed.exit_code == 0, listed.output

@@ -73,6 +73,9 @@ def test_every_example_previews_onto_its_base(tmp_path: Path, example: Path) -> 
         assert not [r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
         assert resources["LogGroup"]["Properties"]["LogGroupName"].startswith(
             f"/moorage/{loaded.spec.name}/{base}/preview-pr-42/")  # under the base's execution role's logs
+        assert resources["LogGroup"]["DeletionPolicy"] == "Delete"  # gone with the preview
+        family = resources["TaskDefinition"]["Properties"]["Family"]
+        assert family == f"{loaded.spec.name}-pr-42-{key.removeprefix('svc-')}"
         if "Discovery" in resources:
             assert resources["Discovery"]["Properties"]["Name"] == f"pr-42-{key.removeprefix('svc-')}"
         if "ListenerRule" in resources:
@@ -168,3 +171,13 @@ environments: {staging: {}}
 """, encoding="utf-8")
     with pytest.raises(InputError, match="no load balancer"):
         api.synth_preview(api.load_app(spec), "pr-1", "staging")
+
+
+def test_a_preview_takes_at_most_nine_routes(tmp_path: Path) -> None:
+    services = "".join(f"  s{i}: {{image: a/b:1, port: 80, route: /p{i}/*, health: /}}\n" for i in range(10))
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(f"name: wide\nregion: eu-west-1\npreviews: {{}}\nservices:\n{services}"
+                    "environments: {staging: {}}\n", encoding="utf-8")
+    loaded = api.load_app(spec)
+    with pytest.raises(InputError, match="at most 9 routed services"):
+        api.synth_preview(loaded, "pr-1", "staging")

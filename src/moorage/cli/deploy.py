@@ -245,14 +245,16 @@ def idle_minutes() -> int:
 
 def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
          region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
-         compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+         compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+         preview_of: Annotated[str | None, typer.Option("--preview-of", help="diff --env NAME as a preview of "
+                                                                            "this environment")] = None) -> None:
     """Show what a deploy would change, per stack, before anything changes."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.progress import JsonReporter
     from moorage.deploy.run import DeployOptions
     from moorage.deploy.run import deploy as run_deploy
 
-    synth = _synth(spec, env, compose_profile, env_file)
+    synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
     target = existing_target(spec, local, profile, region)
     assert target is not None
     reporter = _reporter(as_json)

@@ -82,13 +82,15 @@ def preview_plan(base_plan: Plan, name: str) -> Plan:
                  "the cheapest settings: a preview is for looking at, and notifies nobody"),
         Decision("preview.security_groups", f"{base_env.env}'s", "a preview's task runs in its base service's "
                  "security group, so it reaches exactly what the base service reaches"),
-        Decision("preview.expiry", f"{settings.ttl_hours} hours after its last deploy",
+        Decision("preview.expiry", f"{settings.ttl_hours} hour{'s' if settings.ttl_hours != 1 else ''} after its "
+                 "last deploy",
                  "tag moorage:expires on every stack; `moorage destroy --expired` deletes previews past it"),
     ]
     env = dataclasses.replace(base_env, env=name, services=kept, decisions=decisions, budget_monthly=None,
                               tags={**base_env.tags, "moorage:environment": name,
                                     "moorage:deployment": f"{base_env.app}-{name}", "moorage:preview-of": base_env.env})
     plan = build_plan(env)
+    plan.decisions = [d for d in plan.decisions if not d.topic.startswith("edge.")]  # the base's, not the preview's
     block = preview_block(name)
     size = int(data["block"])
     routed = sorted((sp for sp in plan.services.values() if sp.route), key=lambda sp: sp.route.priority)  # type: ignore[union-attr]
