@@ -167,3 +167,14 @@ def test_a_preview_needs_its_base_deployed(cli: typer.Typer, tmp_path: Path) -> 
                                       "--local"])
     assert result.exit_code == 1
     assert "deploy --env staging first" in result.output and "pv-staging-" in result.output
+
+
+def test_destroy_usage_errors(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(SPEC, encoding="utf-8")
+    neither = run_cli("destroy", spec_path, "--local", "--yes")
+    assert neither.code == 2 and "--expired" in neither.err
+    both = run_cli("destroy", spec_path, "--env", "pr-1", "--expired", "--local", "--yes")
+    assert both.code == 2 and "drop --env" in both.err
+    unknown = run_cli("destroy", spec_path, "--env", "pr-1", "--local", "--yes")
+    assert unknown.code == 2 and "no environment named 'pr-1'" in unknown.err

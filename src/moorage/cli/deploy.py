@@ -334,9 +334,13 @@ def destroy(env: Annotated[str | None, typer.Option("--env", "-e", help="environ
     from moorage.deploy.destroy import doomed, existing_stacks
     from moorage.deploy.progress import JsonReporter
 
-    if expired or env is None:
+    if env is None and not expired:
+        raise InputError([Diagnostic("error", "destroy what?", None, "give --env ENV (an environment or a preview), "
+                                     "or --expired (the previews past their expiry)")])
+    if expired:
         _destroy_expired(spec, env, local, profile, region, yes, as_json, compose_profile, env_file, wait_lock)
         return
+    assert env is not None
     preview = _preview(spec, env, local, profile, region, compose_profile, env_file)
     manifest = preview.manifest(*preview_place(spec, region, compose_profile, env_file)) if preview \
         else _synth(spec, env, compose_profile, env_file).manifest
@@ -440,9 +444,6 @@ def _destroy_expired(spec: Path, env: str | None, local: bool, profile: str | No
     if env is not None:
         raise InputError([Diagnostic("error", "--expired destroys previews by their expiry, not one environment",
                                      None, "drop --env, or drop --expired")])
-    if not yes and as_json:
-        raise InputError([Diagnostic("error", "give --env ENV, or --expired", None, "destroy --env dev, or "
-                                     "destroy --expired --yes (the previews past their expiry)")])
     target = existing_target(spec, local, profile, region, required=False)
     if target is None:
         out.print(f"nothing to destroy: {stopped_emulator(spec).message}")
