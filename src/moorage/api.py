@@ -111,6 +111,22 @@ def synth_environment(loaded: LoadedApp, env: str) -> Synth:
     return synthesize(plan_environment(loaded, env))
 
 
+def plan_preview(loaded: LoadedApp, name: str, base: str) -> Plan:
+    """The plan of preview environment ``name`` deployed onto environment ``base`` (docs/deploy.md)."""
+    from moorage.plan.preview import preview_plan
+
+    if name in loaded.spec.environments:
+        raise InputError([Diagnostic("error", f"{name} is an environment of the spec, not a preview",
+                                     loaded.source.locate(("environments", name)),
+                                     f"name the preview differently (e.g. pr-42), or deploy --env {name}")])
+    return preview_plan(plan_environment(loaded, base), name)
+
+
+def synth_preview(loaded: LoadedApp, name: str, base: str) -> Synth:
+    """Templates and manifest of preview environment ``name`` of ``base``."""
+    return synthesize(plan_preview(loaded, name, base))
+
+
 def app_schema() -> dict[str, object]:
     """JSON Schema of moorage.yml."""
     from moorage.spec.models import AppSpec

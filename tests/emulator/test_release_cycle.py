@@ -181,3 +181,17 @@ def test_blue_green_resources_on_the_emulator(cases: Any, run_deploy: Any, aws: 
         assert weights == [0, 1]
     functions = [f["FunctionName"] for f in aws("lambda", "eu-west-1").list_functions()["Functions"]]
     assert sorted(functions) == ["relapp-dev-api-smoke", "relapp-dev-web-smoke"]
+
+
+def test_local_deploy_says_what_the_emulator_does_not_do_for_a_strategy(cli: typer.Typer, tmp_path: Path) -> None:
+    runner = CliRunner()
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(SPEC, encoding="utf-8")
+    rolling = runner.invoke(cli, ["deploy", str(spec_path), "--env", "dev", "--local"])
+    assert rolling.exit_code == 0, rolling.output
+    assert "does not shift traffic" not in rolling.output  # rolling needs nothing the emulator lacks
+    spec_path.write_text(SPEC.replace("strategy: rolling", "strategy: canary"), encoding="utf-8")
+    canary = runner.invoke(cli, ["deploy", str(spec_path), "--env", "dev", "--local"])
+    assert canary.exit_code == 0, canary.output
+    [note] = [line for line in canary.output.splitlines() if line.startswith("note: the emulator")]
+    assert "api (canary), web (canary)" in note and "does not shift traffic" in note and "smoke hook" in note

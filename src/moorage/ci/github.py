@@ -131,7 +131,84 @@ jobs:
 """ + "".join(jobs)
 
 
+def preview_workflow(ci: CiSettings) -> str:
+    """``moorage-preview.yml``: a preview per pull request (its URL commented), destroyed when the pull request
+    closes; an hourly run destroys the previews past their expiry."""
+    assert ci.preview_base is not None
+    spec = ci.spec
+    name = ci.preview_name("${{ github.event.pull_request.number }}")
+    own = "github.event.pull_request.head.repo.full_name == github.repository"  # forks get no OIDC token
+    role = _role(ci, "deploy-preview")
+    cfn = f"""        env:
+          MOORAGE_CFN_ROLE_ARN: {_role(ci, "execution")}
+"""
+    return HEADER.format(version=ci.version) + f"""name: moorage preview
+on:
+  pull_request:
+    branches: [{ci.branch}]
+    types: [opened, synchronize, reopened, closed]
+  schedule:
+    - cron: "17 * * * *"
+  workflow_dispatch:
+permissions:
+  contents: read
+  id-token: write
+  pull-requests: write
+jobs:
+  preview:
+    if: github.event_name == 'pull_request' && github.event.action != 'closed' && {own}
+    runs-on: ubuntu-latest
+    timeout-minutes: 60
+    environment:
+      name: preview
+      url: ${{{{ steps.deploy.outputs.url }}}}
+    concurrency:
+      group: moorage-{name}
+      cancel-in-progress: false
+    steps:
+{_setup(ci, role)}      - name: moorage deploy {name} (preview of {ci.preview_base})
+        id: deploy
+{cfn}          PREVIEW: {name}
+        run: |
+          moorage deploy {spec} --env "$PREVIEW" --preview-of {ci.preview_base} | tee moorage-preview.txt
+          echo "url=$(sed -n 's/^URL: //p' moorage-preview.txt | head -n 1)" >> "$GITHUB_OUTPUT"
+      - name: comment the preview's address
+        env:
+          GH_TOKEN: ${{{{ github.token }}}}
+          PR: ${{{{ github.event.pull_request.number }}}}
+          PREVIEW: {name}
+          URL: ${{{{ steps.deploy.outputs.url }}}}
+        run: |
+          echo "preview $PREVIEW (of {ci.preview_base}, expires {ci.preview_hours} hours after its last deploy): $URL" \
+            > moorage-preview.md
+          gh pr comment "$PR" --body-file moorage-preview.md --edit-last || \
+            gh pr comment "$PR" --body-file moorage-preview.md
+  destroy:
+    if: github.event_name == 'pull_request' && github.event.action == 'closed' && {own}
+    runs-on: ubuntu-latest
+    timeout-minutes: 60
+    environment: preview
+    concurrency:
+      group: moorage-{name}
+      cancel-in-progress: false
+    steps:
+{_setup(ci, role)}      - name: moorage destroy {name}
+{cfn}        run: moorage destroy {spec} --env "{name}" --yes
+  expired:
+    if: github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'
+    runs-on: ubuntu-latest
+    timeout-minutes: 60
+    environment: preview
+    steps:
+{_setup(ci, role)}      - name: moorage destroy --expired
+{cfn}        run: moorage destroy {spec} --expired --yes
+"""
+
+
 def github_files(ci: CiSettings) -> dict[str, str]:
     """Path (relative to the repository root) -> content of every generated workflow."""
-    return {".github/workflows/moorage-review.yml": pull_request_workflow(ci),
-            ".github/workflows/moorage-deploy.yml": deploy_workflow(ci)}
+    files = {".github/workflows/moorage-review.yml": pull_request_workflow(ci),
+             ".github/workflows/moorage-deploy.yml": deploy_workflow(ci)}
+    if ci.preview_base:
+        files[".github/workflows/moorage-preview.yml"] = preview_workflow(ci)
+    return files

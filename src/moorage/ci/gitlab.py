@@ -57,8 +57,10 @@ review:
     for env in ci.environments:
         job = f"deploy-{env.name}"
         needs = f"  needs: [{previous}]\n" if previous else ""
-        manual = "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n      when: manual\n" if env.approval else \
-            "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n"
+        # With previews an hourly schedule runs on the default branch too; it only destroys expired previews.
+        branch = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" + (
+            ' && $CI_PIPELINE_SOURCE != "schedule"' if ci.preview_base else "")
+        manual = f"    - if: {branch}\n      when: manual\n" if env.approval else f"    - if: {branch}\n"
         out.append(f"""
 {job}:
   extends: .moorage
@@ -74,7 +76,63 @@ review:
     - moorage deploy {spec} --env {env.name}
 """)
         previous = job
+    if ci.preview_base:
+        out.append(_previews(ci))
     return "".join(out)
+
+
+def _previews(ci: CiSettings) -> str:
+    """A preview per merge request (its URL on the GitLab environment), stopped when the merge request closes
+    (and by GitLab after the preview's time to live); a scheduled pipeline destroys expired previews."""
+    name = ci.preview_name("$CI_MERGE_REQUEST_IID")
+    roles = f"""    AWS_ROLE_ARN: arn:aws:iam::{_account(ci)}:role/{ci.role_name("deploy-preview")}
+    MOORAGE_CFN_ROLE_ARN: arn:aws:iam::{_account(ci)}:role/{ci.role_name("execution")}
+"""
+    return f"""
+preview:
+  extends: .moorage
+  stage: deploy
+  resource_group: moorage-{name}
+  variables:
+{roles}    PREVIEW: {name}
+  environment:
+    name: preview/{name}
+    url: $PREVIEW_URL
+    on_stop: preview-stop
+    auto_stop_in: {ci.preview_hours} hours
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+  script:
+    - moorage deploy {ci.spec} --env "$PREVIEW" --preview-of {ci.preview_base} | tee moorage-preview.txt
+    - echo "PREVIEW_URL=$(sed -n 's/^URL. //p' moorage-preview.txt | head -n 1)" > moorage-preview.env
+  artifacts:
+    reports:
+      dotenv: moorage-preview.env
+
+preview-stop:
+  extends: .moorage
+  stage: deploy
+  resource_group: moorage-{name}
+  variables:
+{roles}  environment:
+    name: preview/{name}
+    action: stop
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+      when: manual
+  allow_failure: true
+  script:
+    - moorage destroy {ci.spec} --env "{name}" --yes
+
+preview-expired:
+  extends: .moorage
+  stage: deploy
+  variables:
+{roles}  rules:
+    - if: $CI_PIPELINE_SOURCE == "schedule"
+  script:
+    - moorage destroy {ci.spec} --expired --yes
+"""
 
 
 def gitlab_files(ci: CiSettings) -> dict[str, str]:

@@ -12,6 +12,7 @@ from moorage.plan import Plan
 from moorage.spec.load import LoadedApp
 
 PROFILE_ORDER = {"dev": 0, "staging": 1, "prod": 2}
+PREVIEW_PREFIX = "pr"  # previews are pr-<number>: the ci stack's preview role may drive only <app>-pr-* stacks
 REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")
 
 
@@ -44,6 +45,12 @@ class CiSettings:
     builds: bool  # some service is built from source (Docker on the runner)
     account: str | None = None  # AWS account id; None: the pipeline reads it from a CI secret/variable
     version: str = __version__
+    preview_base: str | None = None  # spec has `previews:`: each pull request gets a preview of this environment
+    preview_hours: int = 72  # a preview's time to live after its last deploy
+
+    def preview_name(self, number: str) -> str:
+        """The preview environment of pull/merge request ``number`` (an expression of the CI system)."""
+        return f"{PREVIEW_PREFIX}-{number}"
 
     def role_name(self, purpose: str) -> str:
         """The fixed name of a ci-stack role (``deploy-<env>``, ``review``, ``execution``)."""
@@ -75,6 +82,12 @@ def ci_settings(loaded: LoadedApp, plans: dict[str, Plan], repo: str, spec: Path
     review = next((e.name for e in envs if e.profile == "staging"), envs[0].name)
     budget = loaded.spec.budget.monthly if loaded.spec.budget else None
     builds = any(s.spec.build is not None and not s.spec.image for p in plans.values() for s in p.services.values())
+    previews = loaded.spec.previews
+    if previews and "preview" in names:
+        raise InputError([Diagnostic("error", "an environment named `preview` and `previews:` would share the ci "
+                                     "stack's preview role and GitHub environment", None,
+                                     "rename the environment, or leave it out with --environments")])
     return CiSettings(app=loaded.spec.name, spec=spec.as_posix(), repo=repo, branch=branch,
                       region=loaded.spec.region, environments=tuple(envs), review_env=review, budget=budget,
-                      builds=builds, account=account)
+                      builds=builds, account=account, preview_base=review if previews else None,
+                      preview_hours=previews.ttl_hours if previews else 72)

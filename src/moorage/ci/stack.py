@@ -91,6 +91,8 @@ def ci_template(ci: CiSettings, provider: Provider, provider_arn: str | None = N
             Policies=[iam.Policy(PolicyName="deploy", PolicyDocument=_deploy_policy(ci, env.name, stacks))]))
         t.add_output(Output(f"DeployRole{key}Arn", Value=GetAtt(f"DeployRole{key}", "Arn"),
                             Description=f"assumed by the {env.name} deploy job"))
+    if ci.preview_base:
+        _preview_role(t, ci, provider, provider_ref, issuer, stacks)
     review_sub = subject(provider, ci.repo, review=True)
     t.add_resource(iam.Role(
         "ReviewRole", RoleName=ci.role_name("review"), MaxSessionDuration=3600,
@@ -108,6 +110,36 @@ def ci_template(ci: CiSettings, provider: Provider, provider_arn: str | None = N
     t.add_output(Output("ProviderArn", Value=provider_ref, Description=f"the {issuer} OIDC identity provider"))
     data: dict[str, Any] = t.to_dict()
     return data
+
+
+def _preview_role(t: Template, ci: CiSettings, provider: Provider, provider_ref: Any, issuer: str,
+                  stacks: str) -> None:
+    """The role pull-request previews assume: drives only ``<app>-pr-*`` stacks (with the execution role), pushes
+    images to the base's repositories (under tags of their own), reads the base's stacks and lists stacks to
+    find previews. GitHub: jobs in the ``preview`` environment; GitLab: merge-request pipelines of any branch."""
+    from moorage.ci.pipeline import PREVIEW_PREFIX
+
+    assert ci.preview_base is not None
+    account = "${AWS::AccountId}"
+    sub = subject(provider, ci.repo, environment="preview", review=provider == "gitlab")
+    policy = _deploy_policy(ci, PREVIEW_PREFIX, stacks)
+    for statement in policy["Statement"]:
+        if statement["Sid"] == "PushImages":
+            statement["Resource"] = [Sub(f"arn:${{AWS::Partition}}:ecr:*:{account}:repository/{ci.app}/"
+                                         f"{ci.preview_base}/*")]
+    policy["Statement"] = [s for s in policy["Statement"] if s["Sid"] not in ("RunJobs", "PassTaskRolesToJobs")]
+    policy["Statement"] += [
+        {"Sid": "ReadBaseStacks", "Effect": "Allow", "Action": list(READ_ACTIONS),
+         "Resource": [Sub(stacks + f"{ci.preview_base}-*/*")]},
+        {"Sid": "FindPreviews", "Effect": "Allow", "Action": ["cloudformation:DescribeStacks"], "Resource": "*"}]
+    t.add_resource(iam.Role(
+        "DeployRolePreview", RoleName=ci.role_name("deploy-preview"), MaxSessionDuration=3600,
+        Description=f"{ci.app}: {provider} previews of {ci.preview_base} ({sub}), {ci.app}-{PREVIEW_PREFIX}-* "
+                    "stacks only",
+        AssumeRolePolicyDocument=_trust(provider_ref, issuer, sub, like=provider == "gitlab"),
+        Policies=[iam.Policy(PolicyName="preview", PolicyDocument=policy)]))
+    t.add_output(Output("DeployRolePreviewArn", Value=GetAtt("DeployRolePreview", "Arn"),
+                        Description="assumed by the pull-request preview jobs"))
 
 
 def _trust(provider_ref: Any, issuer: str, sub: str, like: bool) -> dict[str, Any]:

@@ -76,11 +76,13 @@ def _envs(loaded: LoadedApp, envs: list[str] | None) -> list[str]:
 def plan(spec: SpecArg = Path("."), env: EnvOpt = None, profile: ComposeProfileOpt = None, strict: StrictOpt = False,
          env_file: EnvFileOpt = None,
          as_json: Annotated[bool, typer.Option("--json", help="machine-readable plan")] = False,
-         fmt: FormatOpt = None) -> None:
+         fmt: FormatOpt = None, preview_of: Annotated[str | None, typer.Option(
+             "--preview-of", help="plan --env NAME as a preview of this environment")] = None) -> None:
     """Show what would be built for each environment, and why."""
     as_json = output_format(fmt, as_json) == "json"
     loaded = _load(spec, profile, strict, env_file)
-    plans = {e: api.plan_environment(loaded, e) for e in _envs(loaded, env)}
+    plans = {n: api.plan_preview(loaded, n, preview_of) for n in env or ["pr-1"]} if preview_of else \
+        {e: api.plan_environment(loaded, e) for e in _envs(loaded, env)}
     estimates = {e: _estimate(p) for e, p in plans.items()}
     if as_json:
         out.print_json(json.dumps({e: {**plan_summary(p), "monthly_estimate_usd": estimates[e]}

@@ -82,6 +82,11 @@ def _generate(provider: Provider, spec: Path, repo: str, environments: str | Non
     elif prod:
         out.print(f"  3. protect the GitLab environment(s) {', '.join(prod)} and require approval: "
                   "Settings > CI/CD > Protected environments")
+    if ci.preview_base:
+        out.print(f"  4. previews of {ci.preview_base} per " + (
+            "pull request: create the GitHub environment `preview` (Settings > Environments)"
+            if provider == "github" else
+            "merge request: add an hourly pipeline schedule (Build > Pipeline schedules) for destroy --expired"))
 
 
 @ci_app.command("github")

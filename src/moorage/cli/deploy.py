@@ -72,10 +72,12 @@ def _project_dir(spec: Path) -> Path:
 
 
 def _synth(spec: Path, env: str, compose_profile: list[str] | None, env_file: Path | None,
-           images: list[str] | None = None) -> Synth:
+           images: list[str] | None = None, preview_of: str | None = None) -> Synth:
     from moorage.deploy.releases import parse_images, with_images
 
     loaded = with_images(api.load_app(spec, profiles=compose_profile or [], env_file=env_file), parse_images(images))
+    if preview_of:
+        return api.synth_preview(loaded, env, preview_of)
     return api.synth_environment(loaded, env)  # an unknown env gets the located "did you mean" of `plan`
 
 
@@ -166,9 +168,13 @@ def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bo
     for line, name, rtype in not_emulated:
         out.print(f"[yellow]not emulated: {escape(line)} {escape(name)} ({escape(rtype)})[/yellow]", markup=True)
     url = result.outputs.get("edge", {}).get("Url")
+    if synth.manifest.get("preview"):
+        from moorage.deploy.previews import preview_url
+
+        url = preview_url(synth.manifest, result.outputs)
     if url:
         out.print(f"URL: {url}")
-    for key in sorted(result.outputs):
+    for key in sorted(k for k in result.outputs if k in result.outcomes):  # not a preview's base stacks
         for name, value in sorted(result.outputs[key].items()):
             if name.endswith(("Url", "DnsName", "Host", "Endpoint")) and "Secret" not in name:
                 out.print(f"  {key}.{name} = {value}")
@@ -187,6 +193,9 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None, wait_lock: WaitLockOpt = 0.0,
            break_lock: Annotated[bool, typer.Option("--break-lock", help="take over the environment's deploy "
                                                                         "lock (its holder is gone)")] = False,
+           preview_of: Annotated[str | None, typer.Option(
+               "--preview-of", help="deploy --env NAME as a preview of this environment: its services only, on "
+                                    "the base's network, cluster and load balancer")] = None,
            ) -> None:
     """Deploy one environment through CloudFormation change sets (AWS, or --local); records the release."""
     as_json = output_format(fmt, as_json) == "json"
@@ -194,7 +203,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     from moorage.deploy.run import DeployOptions, DeployRefused, git_commit
     from moorage.deploy.run import deploy as run_deploy
 
-    synth = _synth(spec, env, compose_profile, env_file, image)
+    synth = _synth(spec, env, compose_profile, env_file, image, preview_of)
     started = release_started()
     target = _target(spec, local, profile, region)
     reporter = _reporter(as_json)
@@ -215,6 +224,11 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     _summary(result, synth, reporter, as_json)
     record_deploy(target, synth, result, started, options.commit, spec, as_json)
     if target.local and not as_json:
+        from moorage.deploy.releases import unemulated_release_note
+
+        note = unemulated_release_note(synth.plan)
+        if note:
+            out.print(note, markup=False)
         out.print(f"the local emulator keeps running at {target.endpoint}; stop it with: moorage local stop "
                   f"--project {_project_dir(spec)} (it also stops itself after "
                   f"{idle_minutes()} idle minutes)")
@@ -231,14 +245,16 @@ def idle_minutes() -> int:
 
 def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
          region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
-         compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+         compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+         preview_of: Annotated[str | None, typer.Option("--preview-of", help="diff --env NAME as a preview of "
+                                                                            "this environment")] = None) -> None:
     """Show what a deploy would change, per stack, before anything changes."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.progress import JsonReporter
     from moorage.deploy.run import DeployOptions
     from moorage.deploy.run import deploy as run_deploy
 
-    synth = _synth(spec, env, compose_profile, env_file)
+    synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
     target = existing_target(spec, local, profile, region)
     assert target is not None
     reporter = _reporter(as_json)
@@ -300,7 +316,8 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         err.print(f"[yellow]{escape(problem)}[/yellow]", markup=True)
 
 
-def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
+def destroy(env: Annotated[str | None, typer.Option("--env", "-e", help="environment (or preview) to destroy")]
+            = None, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
             region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask (for production: also give "
                                                                   "--confirm APP)")] = False,
@@ -308,15 +325,25 @@ def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
                                                                           "production environment without a prompt")]
             = None,
             compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
-            wait_lock: WaitLockOpt = 0.0) -> None:
-    """Delete every stack of one environment; lists the databases and buckets that were kept."""
+            wait_lock: WaitLockOpt = 0.0,
+            expired: Annotated[bool, typer.Option("--expired", help="destroy every preview environment past its "
+                                                                    "expiry (and nothing else)")] = False) -> None:
+    """Delete every stack of one environment (or preview); lists the databases and buckets that were kept."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.destroy import destroy as run_destroy
     from moorage.deploy.destroy import doomed, existing_stacks
     from moorage.deploy.progress import JsonReporter
 
-    synth = _synth(spec, env, compose_profile, env_file)
-    manifest = synth.manifest
+    if env is None and not expired:
+        raise InputError([Diagnostic("error", "destroy what?", None, "give --env ENV (an environment or a preview), "
+                                     "or --expired (the previews past their expiry)")])
+    if expired:
+        _destroy_expired(spec, env, local, profile, region, yes, as_json, compose_profile, env_file, wait_lock)
+        return
+    assert env is not None
+    preview = _preview(spec, env, local, profile, region, compose_profile, env_file)
+    manifest = preview.manifest(*preview_place(spec, region, compose_profile, env_file)) if preview \
+        else _synth(spec, env, compose_profile, env_file).manifest
     target = existing_target(spec, local, profile, region, required=False)
     if target is None:
         out.print(f"nothing to destroy: {stopped_emulator(spec).message} (its saved state is not loaded)\n"
@@ -327,6 +354,8 @@ def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
         out.print(f"nothing to destroy: no stack of {manifest['app']}/{env} exists on {target.describe()}")
         return
     app_name = str(manifest["app"])
+    if not preview:
+        _refuse_with_previews(target, manifest)
     production = manifest.get("profile") == "prod"
     lost = doomed(target, manifest)
     if lost and not as_json:
@@ -372,6 +401,86 @@ def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
 
 local_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                         help="The embedded local emulator (state in .moorage/local/).")
+
+
+def preview_place(spec: Path, region: str | None, compose_profile: list[str] | None,
+                  env_file: Path | None) -> tuple[str, str]:
+    """The app name and the region its previews live in."""
+    loaded = api.load_app(spec, profiles=compose_profile or [], env_file=env_file)
+    return loaded.spec.name, region or loaded.spec.region
+
+
+def _preview(spec: Path, env: str, local: bool, profile: str | None, region: str | None,
+             compose_profile: list[str] | None, env_file: Path | None) -> Any:
+    """The deployed preview called ``env`` when the spec has no such environment (else None)."""
+    from moorage.deploy.previews import preview_named
+
+    loaded = api.load_app(spec, profiles=compose_profile or [], env_file=env_file)
+    if env in loaded.spec.environments:
+        return None
+    target = existing_target(spec, local, profile, region, required=False)
+    if target is None:
+        return None
+    return preview_named(target, *preview_place(spec, region, compose_profile, env_file), env)
+
+
+def _refuse_with_previews(target: Target, manifest: dict[str, Any]) -> None:
+    """A base environment is not destroyed under its previews (their rules sit on its load balancer)."""
+    from moorage.deploy.previews import previews
+
+    on_it = [p.name for p in previews(target, manifest["app"], manifest["region"]) if p.base == manifest["environment"]]
+    if on_it:
+        err.print(f"[red]{escape(manifest['environment'])} carries previews: {escape(', '.join(on_it))}; nothing was "
+                  f"destroyed[/red]\n    fix: destroy them first: moorage destroy --env {escape(on_it[0])} --yes",
+                  markup=True)
+        raise typer.Exit(1)
+
+
+def _destroy_expired(spec: Path, env: str | None, local: bool, profile: str | None, region: str | None, yes: bool,
+                     as_json: bool, compose_profile: list[str] | None, env_file: Path | None,
+                     wait_lock: float) -> None:
+    from moorage.deploy.previews import destroy_previews, previews
+
+    if env is not None:
+        raise InputError([Diagnostic("error", "--expired destroys previews by their expiry, not one environment",
+                                     None, "drop --env, or drop --expired")])
+    target = existing_target(spec, local, profile, region, required=False)
+    if target is None:
+        out.print(f"nothing to destroy: {stopped_emulator(spec).message}")
+        return
+    app, where = preview_place(spec, region, compose_profile, env_file)
+    found = previews(target, app, where)
+    stale = [p for p in found if p.expired()]
+    if not as_json:
+        for p in found:
+            out.print(f"preview {p.name} of {p.base}: expires {p.expires}{' (expired)' if p.expired() else ''}, "
+                      f"{plural(len(p.stacks), 'stack')}")
+    if not stale:
+        out.print(f"no expired preview of {app} on {target.describe()}") if not as_json else None
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InputError([Diagnostic("error", "destroy needs confirmation", None, "add --yes")])
+        if not typer.confirm(f"destroy {len(stale)} expired previews ({', '.join(p.name for p in stale)})?"):
+            raise typer.Exit(1)
+    reporter = _reporter(as_json)
+    try:
+        with _emulator_guard(target, spec):
+            results = destroy_previews(target, app, where, stale, reporter, poll=0.2 if target.local else 3.0,
+                                       lock_wait=wait_lock)
+    finally:
+        reporter.close()
+    failed = False
+    for name, result in results.items():
+        failed = failed or not result.ok
+        if as_json:
+            sys.stdout.write(json.dumps({"preview": name, **result.to_json()}, sort_keys=True) + "\n")
+        else:
+            out.print(f"destroyed preview {name}: {plural(len(result.deleted), 'stack')}")
+            for stack, reason in result.failed.items():
+                err.print(f"[red]{escape(stack)}: delete failed: {escape(reason)}[/red]", markup=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 ProjectOpt = Annotated[Path, typer.Option("--project", help="project directory (holds .moorage/local/)")]

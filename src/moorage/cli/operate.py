@@ -309,6 +309,13 @@ def envs(spec: SpecArg = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = N
     loaded = api.load_app(spec, profiles=compose_profile or [], env_file=env_file)
     target = existing_target(spec, local, profile, region, required=False)
     rows = [environment_summary(target, api.synth_environment(loaded, e)) for e in loaded.spec.environments]
+    if target is not None and loaded.spec.previews is not None:
+        from moorage.deploy.previews import previews
+        from moorage.operate.envs import preview_summary
+
+        urls = {r.name: r.url for r in rows}
+        rows += [preview_summary(api.synth_preview(loaded, p.name, p.base), p, urls.get(p.base))
+                 for p in previews(target, loaded.spec.name, region or loaded.spec.region)]
     if as_json:
         sys.stdout.write(json.dumps([r.to_json() for r in rows], sort_keys=True) + "\n")
         return
@@ -318,7 +325,9 @@ def envs(spec: SpecArg = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = N
         table.add_column(col)
     for r in rows:
         money = f"${r.monthly_low:,.0f}" + (f"-${r.monthly_high:,.0f}" if r.monthly_high > r.monthly_low else "")
-        table.add_row(f"{r.name} ({r.profile})", r.region, r.status, r.last_release or "-", r.url or "-",
+        name = f"{r.name} (preview of {r.preview_of}, expires {r.expires})" if r.preview_of else \
+            f"{r.name} ({r.profile})"
+        table.add_row(name, r.region, r.status, r.last_release or "-", r.url or "-",
                       money + (f" (+{r.unpriced} unpriced)" if r.unpriced else ""))
     print_table(out, table)
     if local and target is None:

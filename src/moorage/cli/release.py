@@ -74,7 +74,8 @@ def record_deploy(target: Target, synth: Synth, result: DeployResult, started: d
     try:
         record, where = record_release(target, synth.manifest, kind="deploy", started=started, ok=result.ok,
                                        stacks=stacks, commit=commit, spec=spec_hash(spec),
-                                       reversible=_reversible(synth), job_results=_job_results(synth, result))
+                                       reversible=_reversible(synth), job_results=_job_results(synth, result),
+                                       commit_tags=result.commit_tags)
     except ClientError as exc:
         # The deploy itself is done (or failed) already: say the record is missing rather than fail it.
         err.print(f"[yellow]the release was not recorded: {escape(str(exc))}[/yellow]", markup=True)
@@ -105,7 +106,7 @@ def history(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
         out.print(f"#{r.number}  {r.started.replace('+00:00', 'Z')}  {r.outcome}  {r.duration_seconds:.0f}s  "
                   f"by {r.caller}  commit {r.commit or '-'}  {what}")
         for name, image in sorted(r.images.items()):
-            out.print(f"    {name}={image}")
+            out.print(f"    {name}={image}" + (f"  (tag {r.commit_tags[name]})" if name in r.commit_tags else ""))
         for m in r.migrations:
             if m.result:
                 out.print(f"    migration {m.service}: {m.result}")

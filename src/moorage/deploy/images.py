@@ -75,6 +75,44 @@ def build_tag(spec: BuildSpec, env: str) -> str:
     return f"{env}-{context_digest(spec.context, spec.dockerfile, spec.target, spec.args)}"
 
 
+def commit_tag(env: str, commit: str | None, identity: str) -> str | None:
+    """The second tag of a built image: the git commit it was built from (None outside a repository).
+
+    ``identity`` (:func:`build_tag`) stays the tag that decides rebuilds; a dirty tree's commit tag also carries
+    the context hash, as two dirty builds of one commit may differ (and repositories keep tags immutable)."""
+    if not commit:
+        return None
+    tag = f"{env}-git-{commit}"
+    return f"{tag}-{identity.rsplit('-', 1)[-1][:12]}" if commit.endswith("-dirty") else tag
+
+
+def add_tag(ecr: Any, repo: str, tag: str, extra: str) -> None:
+    """Give the image tagged ``tag`` in ``repo`` the tag ``extra`` too (ECR's retag: its manifest put again)."""
+    images = ecr.batch_get_image(repositoryName=repo, imageIds=[{"imageTag": tag}])["images"]
+    if not images:
+        raise ImageError(f"{repo}:{tag} is not in ECR, so it cannot be tagged {extra}")
+    try:
+        ecr.put_image(repositoryName=repo, imageManifest=images[0]["imageManifest"], imageTag=extra)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("ImageAlreadyExistsException",
+                                                             "ImageTagAlreadyExistsException"):
+            raise
+
+
+def tag_commits(ecr: Any, images: dict[str, str], identities: dict[str, str], repositories: dict[str, str],
+                app: str, env: str, commit: str | None) -> dict[str, str]:
+    """Tag every built image with its commit (:func:`commit_tag`); returns service -> commit tag."""
+    tagged = {}
+    for service, identity in sorted(identities.items()):
+        extra = commit_tag(env, commit, identity)
+        repo = repositories.get(service) or f"{app}/{service}"  # as build_images names it
+        if extra is None or service not in images:
+            continue
+        add_tag(ecr, repo, identity, extra)
+        tagged[service] = extra
+    return tagged
+
+
 def pushed_image(ecr: Any, repo: str, tag: str, by_digest: bool) -> str | None:
     """The reference of the image already pushed to ``repo`` with ``tag``; None when there is none."""
     try:

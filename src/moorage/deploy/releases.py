@@ -65,6 +65,7 @@ class ReleaseRecord:
     spec_hash: str | None
     outcome: str  # succeeded | failed
     images: dict[str, str] = field(default_factory=dict)  # service -> image reference it runs
+    commit_tags: dict[str, str] = field(default_factory=dict)  # service -> its built image's git commit tag
     digests: dict[str, str] = field(default_factory=dict)  # service -> sha256 digest when the reference pins one
     task_definitions: dict[str, str] = field(default_factory=dict)  # service -> task definition ARN
     templates: dict[str, str] = field(default_factory=dict)  # stack key -> sha256 of its deployed template
@@ -307,7 +308,8 @@ def caller(target: Target, region: str) -> str:
 def record_release(target: Target, manifest: dict[str, Any], *, kind: str, started: datetime, ok: bool,
                    stacks: dict[str, str], commit: str | None, spec: str | None,
                    reversible: dict[str, bool], job_results: dict[str, str] | None = None,
-                   rollback_to: int | None = None, note: str = "") -> tuple[ReleaseRecord, str]:
+                   rollback_to: int | None = None, note: str = "",
+                   commit_tags: dict[str, str] | None = None) -> tuple[ReleaseRecord, str]:
     """Write the record of a release that just ended; returns it and its address."""
     store = ReleaseStore(target, manifest)
     hashes, stored, images, task_defs = snapshot(target, manifest)
@@ -322,7 +324,8 @@ def record_release(target: Target, manifest: dict[str, Any], *, kind: str, start
         duration_seconds=round((datetime.now(UTC) - started).total_seconds(), 1), caller=caller(target, store.region),
         commit=commit, spec_hash=spec, outcome="succeeded" if ok else "failed", images=images,
         digests=digests_of(images), task_definitions=task_defs, templates=hashes, stacks=dict(sorted(stacks.items())),
-        changed=changed, migrations=migrations, rollback_to=rollback_to, note=note)
+        changed=changed, migrations=migrations, rollback_to=rollback_to, note=note,
+        commit_tags=dict(sorted((commit_tags or {}).items())))
     return record, store.write(record, stored)
 
 
@@ -454,3 +457,13 @@ def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseSto
             actions[key] = "failed"
             break
     return actions
+
+
+def unemulated_release_note(plan: Any) -> str | None:
+    """One line for a deploy to the emulator of services whose strategy shifts traffic: what it does not do."""
+    shifting = sorted(f"{n} ({sp.release.strategy})" for n, sp in plan.services.items()
+                      if sp.release is not None and sp.release.shifts_traffic)
+    if not shifting:
+        return None
+    return (f"note: the emulator creates the release resources of {', '.join(shifting)} but does not shift "
+            "traffic, bake, call the smoke hook or evaluate rollback alarms (see docs/deploy.md)")

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from moorage import __version__
 from moorage.deploy.changes import ResourceChange, blocking, classify, merge_change_set
-from moorage.deploy.images import BuildSpec, build_images, build_specs, build_tag, pushed_image
+from moorage.deploy.images import BuildSpec, build_images, build_specs, build_tag, pushed_image, tag_commits
 from moorage.deploy.progress import Reporter
 from moorage.deploy.repair import Problem, busy_detail, diagnose, repair
 from moorage.deploy.session import Target
@@ -87,6 +87,7 @@ class DeployResult:
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    commit_tags: dict[str, str] = field(default_factory=dict)  # service -> the commit tag its built image got
 
     @property
     def ok(self) -> bool:
@@ -145,13 +146,21 @@ class DeployRefused(Exception):
 
 
 def git_commit(directory: Path | None) -> str | None:
-    """The current git commit of ``directory`` (short), or None outside a repository."""
-    try:
-        done = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=directory or Path.cwd(),  # noqa: S607
-                              capture_output=True, text=True, check=False, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
+    """The current git commit of ``directory`` (short), ``-dirty`` when tracked files differ from it; None
+    outside a repository. (Untracked files do not count: the emulator's state lives in ``.moorage/``.)"""
+    def git(*args: str) -> subprocess.CompletedProcess[str] | None:
+        try:
+            return subprocess.run(["git", *args], cwd=directory or Path.cwd(),  # noqa: S603, S607
+                                  capture_output=True, text=True, check=False, timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+
+    head = git("rev-parse", "--short=12", "HEAD")
+    if head is None or head.returncode != 0 or not head.stdout.strip():
         return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
+    status = git("status", "--porcelain", "--untracked-files=no", ".")
+    dirty = status is not None and status.returncode == 0 and bool(status.stdout.strip())
+    return head.stdout.strip() + ("-dirty" if dirty else "")
 
 
 def deploy_tags(manifest: dict[str, Any], commit: str | None) -> dict[str, str]:
@@ -162,6 +171,11 @@ def deploy_tags(manifest: dict[str, Any], commit: str | None) -> dict[str, str]:
     tags["moorage:version"] = __version__
     if commit:
         tags["moorage:commit"] = commit
+    if manifest.get("preview"):
+        from moorage.deploy.previews import EXPIRES, PREVIEW_OF, expiry
+
+        tags[PREVIEW_OF] = str(manifest["preview"]["of"])
+        tags[EXPIRES] = expiry(int(manifest["preview"]["ttl_hours"]))
     return tags
 
 
@@ -194,6 +208,14 @@ class Deployer:
             state = self.states[key]
             if state is not None and state.deployed:
                 self.result.outputs[key] = dict(state.outputs)
+        if self.manifest.get("preview"):
+            from moorage.deploy.previews import base_outputs
+
+            # A preview reads its base's stacks (network, cluster, load balancer, data) and never deploys them.
+            outputs, problems = base_outputs(self.target, self.manifest)
+            if problems:
+                raise DeployRefused(problems=problems)
+            self.result.outputs.update(outputs)
 
     def check_stuck(self) -> None:
         """Refuse (or repair) stacks that a deploy cannot go through."""
@@ -262,6 +284,10 @@ class Deployer:
         for note in notes:
             self.reporter.warn(note)
         self.result.notes.extend(notes)
+        self.result.commit_tags.update(tag_commits(
+            self.target.client("ecr", self.manifest["region"]), self.images, self.image_tags,
+            self.manifest.get("repositories") or {}, self.manifest["app"], self.manifest["environment"],
+            self.options.commit))
 
     def _by_digest(self) -> bool:
         if self.options.by_digest is None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from moorage.deploy.previews import Preview
     from moorage.deploy.session import Target
     from moorage.render import Synth
 
@@ -23,6 +24,8 @@ class EnvSummary:
     monthly_low: float
     monthly_high: float
     unpriced: int
+    preview_of: str | None = None  # a preview environment: its base
+    expires: str | None = None  # a preview's expiry (UTC)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able form."""
@@ -56,6 +59,21 @@ def environment_summary(target: Target | None, synth: Synth) -> EnvSummary:
         url = st.url
     return EnvSummary(manifest["environment"], manifest["profile"], manifest["region"], status, last, url,
                       round(low, 2), round(high, 2), unpriced)
+
+
+def preview_summary(synth: Synth, preview: Preview, base_url: str | None) -> EnvSummary:
+    """A deployed preview (``synth`` plans it), with its expiry, its URL on its base and its own estimate."""
+    from moorage.cost import monthly_total
+    from moorage.deploy.previews import preview_url
+    from moorage.templates import template_set_of
+
+    low, high, unpriced = monthly_total(template_set_of(synth))
+    failing = [f"{n} {s}" for n, s in zip(preview.stacks, preview.statuses, strict=True)
+               if s.endswith(("FAILED", "ROLLBACK_COMPLETE")) and s != "UPDATE_ROLLBACK_COMPLETE"]
+    status = f"failing: {failing[0]}" if failing else ("expired" if preview.expired() else "deployed")
+    url = preview_url(synth.manifest, {"edge": {"Url": base_url}}) if base_url else None
+    return EnvSummary(preview.name, "preview", synth.manifest["region"], status, None, url, round(low, 2),
+                      round(high, 2), unpriced, preview.base, preview.expires)
 
 
 def console_url(region: str, cluster: str | None, prefix: str) -> str:

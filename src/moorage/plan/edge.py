@@ -21,6 +21,12 @@ def edge_key(index: int) -> str:
     return "edge" if index == 0 else f"edge-{index + 1}"
 
 
+def priority_base(env: EnvSpec) -> int:
+    """Where this environment's listener priorities start: past the block kept for preview environments
+    when the spec has `previews:` (a preview's rules must come before the base's on the shared listener)."""
+    return int(load_data("releases")["previews"]["reserved_priorities"]) if env.previews else 0
+
+
 def _catch_all(path: str) -> bool:
     return path.rstrip("*").rstrip("/") == ""
 
@@ -58,13 +64,14 @@ def edge_plans(env: EnvSpec, decisions: list[Decision]) -> list[EdgePlan]:
     edges = []
     for i, chunk in enumerate(chunks):
         key = edge_key(i)
-        routes = [RouteRule(s.name, s.route or "/*", 10 * (j + 1), key)
+        routes = [RouteRule(s.name, s.route or "/*", priority_base(env) + 10 * (j + 1), key)
                   for j, s in enumerate(sorted(chunk, key=lambda s: route_order(s.route or "")))]
         domain = primary.domain if i == 0 or not primary.domain else f"lb{i + 1}.{primary.domain}"
         edges.append(replace(
             primary, key=key, security_group="alb" if i == 0 else f"alb-{i + 1}", routes=routes, domain=domain,
             health_path=primary.health_path if i == 0 else None, cdn_static=primary.cdn_static if i == 0 else (),
-            cdn_price_class=primary.cdn_price_class if i == 0 else None))
+            cdn_price_class=primary.cdn_price_class if i == 0 else None,
+            preview_hosts=primary.preview_hosts if i == 0 else None))
     decisions[:] = [d for d in decisions if not d.topic.startswith("edge.route.")]
     decisions.append(Decision(
         "edge.load_balancers", f"{len(edges)} load balancers",
@@ -83,7 +90,10 @@ def edge_plan(env: EnvSpec, decisions: list[Decision]) -> EdgePlan | None:
     if not routed:
         decisions.append(Decision("edge", "none", "no service has a route: nothing is public"))
         return None
-    routes = [RouteRule(s.name, s.route or "/*", 10 * (i + 1)) for i, s in enumerate(routed)]
+    routes = [RouteRule(s.name, s.route or "/*", priority_base(env) + 10 * (i + 1)) for i, s in enumerate(routed)]
+    if env.previews:
+        decisions.append(Decision("edge.preview_priorities", f"1-{priority_base(env) - 1} kept for previews",
+                                  "previews: a preview's listener rules must match before this environment's"))
     domain = env.domain
     https = domain is not None
     decisions.append(Decision(
@@ -92,10 +102,20 @@ def edge_plan(env: EnvSpec, decisions: list[Decision]) -> EdgePlan | None:
     for r in routes:
         decisions.append(Decision(f"edge.route.{r.service}", f"{r.path} priority {r.priority}",
                                   "more specific paths are matched first"))
+    preview_hosts = f"*.{domain.name}" if env.previews and domain else None
+    if preview_hosts and domain:
+        made = [w for w, done in (("certificate", not domain.certificate_arn), ("DNS record", domain.zone_id))
+                if done]
+        decisions.append(Decision(
+            "edge.preview_hosts", preview_hosts, "previews answer at <name>." + domain.name + (
+                f": moorage adds {' and '.join(made)} for {preview_hosts}" if made else "")
+            + ("" if not domain.certificate_arn else f"; the given certificate must cover {preview_hosts}")
+            + ("" if domain.zone_id else f"; add a DNS record for {preview_hosts} pointing at the load balancer")))
     return EdgePlan(
         https=https, domain=domain.name if domain else None, zone_id=domain.zone_id if domain else None,
         certificate_arn=domain.certificate_arn if domain else None, routes=routes, waf=env.waf,
         access_logs=env.access_logs, deletion_protection=env.profile == "prod",
         health_path=domain.health if domain else None,
         cdn_static=tuple(env.cdn.static) if env.cdn else (), cdn_price_class=env.cdn.price_class if env.cdn else None,
+        preview_hosts=preview_hosts,
     )

@@ -93,6 +93,7 @@ class RouteRule:
     path: str
     priority: int
     edge: str = "edge"  # the stack of the load balancer whose listener holds this rule
+    host: str | None = None  # a host-header condition too (a preview's own name on its base's listener)
 
 
 @dataclass
@@ -120,6 +121,7 @@ class EdgePlan:
     )
     key: str = "edge"  # its stack; past 100 routes the next load balancers are edge-2, edge-3 ...
     security_group: str = "alb"
+    preview_hosts: str | None = None  # ``*.<domain>``: certificate name and DNS record of previews' hosts
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ class ServicePlan:
     log_group: str
     retain_logs: bool
     release: ReleasePlan | None = None  # None for jobs and scheduled tasks
+    discovery_name: str | None = None  # its Cloud Map name when not the service's name (a preview's)
 
 
 @dataclass
@@ -299,6 +302,17 @@ class StackPlan:
 
 
 @dataclass
+class PreviewPlan:
+    """A short-lived environment's services on its base environment's network, cluster and load balancer."""
+
+    base: str  # the base environment's name
+    base_stacks: dict[str, str]  # stack key -> the base's stack name: read (outputs), never deployed or deleted
+    ttl_hours: int
+    url_path: str | None  # the path prefix that reaches it when the base has no domain
+    host: str | None  # its host name when the base has a domain
+
+
+@dataclass
 class Plan:
     """Everything to build for one environment of one app."""
 
@@ -327,6 +341,7 @@ class Plan:
     homes: dict[str, str] = field(default_factory=dict)
     # Group-to-group rules by the stack that holds them, when security groups are sharded (else: network).
     placed_rules: dict[str, list[PlacedRule]] = field(default_factory=dict)
+    preview: PreviewPlan | None = None  # set when this plan is a preview deployed onto another environment
 
     @property
     def customer_key(self) -> bool:

@@ -77,8 +77,8 @@ def _check_wiring(plan: Plan, contexts: dict[str, StackContext], templates: dict
     for key, ctx in contexts.items():
         deps = _ancestors(plan, key)
         for inp in ctx.inputs.values():
-            if inp.stack == "build":
-                continue
+            if inp.stack == "build" or (plan.preview and inp.stack in plan.preview.base_stacks):
+                continue  # an image, or a preview's base stack (deploy refuses when it lacks the output)
             outputs = templates.get(inp.stack, {}).get("Outputs", {})
             if inp.output not in outputs:
                 raise RuntimeError(f"stack {key} reads {inp.stack}.{inp.output}, which that stack does not output")
@@ -156,7 +156,15 @@ def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str
         "waves": deploy_waves(plan),
         "before_deploy_jobs": jobs,
         "repositories": dict(sorted(plan.repositories.items())),
+        **({"preview": _preview(plan)} if plan.preview else {}),
     }
+
+
+def _preview(plan: Plan) -> dict[str, Any]:
+    preview = plan.preview
+    assert preview is not None
+    return {"of": preview.base, "base_stacks": dict(sorted(preview.base_stacks.items())),
+            "ttl_hours": preview.ttl_hours, "host": preview.host, "path": preview.url_path}
 
 
 def write_synth(synth: Synth, out_dir: Path) -> list[Path]:

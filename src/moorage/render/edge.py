@@ -58,6 +58,12 @@ def render_edge(ctx: StackContext) -> None:
             AliasTarget=route53.AliasTarget(DNSName=GetAtt("LoadBalancer", "DNSName"),
                                             HostedZoneId=GetAtt("LoadBalancer", "CanonicalHostedZoneID"),
                                             EvaluateTargetHealth=True)))
+        if edge.preview_hosts:
+            ctx.add(route53.RecordSetType(
+                "PreviewDnsRecord", HostedZoneId=edge.zone_id, Name=edge.preview_hosts, Type="A",
+                AliasTarget=route53.AliasTarget(DNSName=GetAtt("LoadBalancer", "DNSName"),
+                                                HostedZoneId=GetAtt("LoadBalancer", "CanonicalHostedZoneID"),
+                                                EvaluateTargetHealth=False)))
     if edge.health_path and edge.domain:
         ctx.add(route53.HealthCheck(
             "HealthCheck", HealthCheckConfig=route53.HealthCheckConfig(
@@ -78,7 +84,8 @@ def _certificate(ctx: StackContext, edge: EdgePlan) -> Any:
     if edge.certificate_arn:
         return edge.certificate_arn
     options: dict[str, Any] = {}
-    names = [edge.domain or ""] + ([origin_name(edge)] if edge.cdn_price_class else [])
+    names = [edge.domain or ""] + ([origin_name(edge)] if edge.cdn_price_class else []) + (
+        [edge.preview_hosts] if edge.preview_hosts else [])
     if edge.zone_id:
         options["DomainValidationOptions"] = [certificatemanager.DomainValidationOption(
             DomainName=n, HostedZoneId=edge.zone_id) for n in names]

@@ -80,9 +80,11 @@ def listener_rules(ctx: StackContext, sp: ServicePlan, release: ReleasePlan | No
     assert sp.route is not None
     path = elb.Condition(Field="path-pattern", PathPatternConfig=elb.PathPatternConfig(Values=[sp.route.path]))
     if release is None or not release.shifts_traffic:
+        host = [elb.Condition(Field="host-header", HostHeaderConfig=elb.HostHeaderConfig(Values=[sp.route.host]))
+                ] if sp.route.host else []
         ctx.add(elb.ListenerRule(
             "ListenerRule", ListenerArn=ctx.take(edge_stack(sp), "ListenerArn"), Priority=sp.route.priority,
-            Conditions=[path],
+            Conditions=[path, *host],
             Actions=[elb.ListenerRuleAction(Type="forward", TargetGroupArn=Ref("TargetGroup"))]))
         return ["ListenerRule"]
     weighted = elb.ListenerRuleAction(Type="forward", ForwardConfig=elb.ForwardConfig(TargetGroups=[

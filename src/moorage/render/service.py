@@ -95,8 +95,9 @@ def _ref_value(ctx: StackContext, ref: EnvRef) -> Any:
             literal = {"arn": pool.existing, "id": pool.existing.rsplit("/", 1)[-1], "client_id": pool.client_id or ""}
             return literal[ref.attribute]
         return ctx.take(plan.home("pool", ref.target), pool_out(ref.target, ref.attribute))
-    other = plan.services[ref.target].spec
-    host = f"{other.name}.{plan.namespace}"
+    target = plan.services[ref.target]
+    other = target.spec
+    host = f"{target.discovery_name or other.name}.{plan.namespace}"
     return {"host": host, "port": str(other.port), "url": f"http://{host}:{other.port}"}[ref.attribute]
 
 
@@ -216,7 +217,7 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
         ctx.give("TargetGroupArn", Ref("TargetGroup"))
     if sp.discovery:
         ctx.add(sd.Service(
-            "Discovery", Name=svc.name, NamespaceId=ctx.take("platform", "NamespaceId"),
+            "Discovery", Name=sp.discovery_name or svc.name, NamespaceId=ctx.take("platform", "NamespaceId"),
             DnsConfig=sd.DnsConfig(DnsRecords=[sd.DnsRecord(Type="A", TTL=10)], RoutingPolicy="MULTIVALUE"),
             HealthCheckCustomConfig=sd.HealthCheckCustomConfig(FailureThreshold=1)))
         props["ServiceRegistries"] = [ecs.ServiceRegistry(RegistryArn=GetAtt("Discovery", "Arn"))]

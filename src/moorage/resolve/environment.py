@@ -23,6 +23,7 @@ from moorage.spec.models import (
     Domain,
     HealthCheck,
     LifecycleRule,
+    Previews,
     Profile,
     Scaling,
     ServiceKind,
@@ -206,6 +207,7 @@ class EnvSpec:
     registry_keep: int = 10
     registry_scan: bool = True
     user_pools: dict[str, UserPool] = field(default_factory=dict)
+    previews: Previews | None = None  # the spec's `previews:`: this environment may be a preview's base
     source: SourceMap | None = field(default=None, repr=False, compare=False)  # where each key came from
 
     def locate(self, path: tuple[str | int, ...]) -> Location | None:
@@ -368,6 +370,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         caches=caches, buckets=buckets, secrets=secrets, decisions=decisions, warnings=warnings,
         customer_key=encryption == "customer", cdn=cdn, config={k: _env_text(v) for k, v in app.config.items()},
         registry_keep=app.registry.keep, registry_scan=app.registry.scan, user_pools=dict(app.user_pools),
+        previews=app.previews,
         source=smap,
     )
 

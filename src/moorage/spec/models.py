@@ -546,6 +546,15 @@ class Cdn(Strict):
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
 
 
+class Previews(Strict):
+    """Short-lived preview environments (`moorage deploy --env pr-42 --preview-of staging`)."""
+
+    ttl_hours: int = Field(default=72, ge=1, le=24 * 90,
+                           description="hours after its last deploy when a preview counts as expired")
+    data: Literal["shared"] = Field(default="shared",
+                                    description="shared: a preview reads its base environment's data stores")
+
+
 class Registry(Strict):
     """ECR repositories for services built from source."""
 
@@ -676,6 +685,8 @@ class AppSpec(Strict):
     encryption: Encryption = Field(default_factory=Encryption, description="KMS keys for data at rest")
     cdn: bool | Cdn = Field(default=False, description="CloudFront in front of the load balancer")
     registry: Registry = Field(default_factory=Registry, description="ECR for services with `build:`")
+    previews: Previews | None = Field(default=None, description="preview environments per pull request: their "
+                                      "base environments keep listener priorities below 1000 free for them")
 
     @field_validator("region")
     @classmethod

@@ -1,0 +1,124 @@
+"""Preview environments on a target: their base's outputs, their expiry tag, finding them and the expired ones.
+
+A preview's stacks carry ``moorage:preview-of`` (its base) and ``moorage:expires`` (UTC, ISO 8601). Only stacks
+with both tags are ever listed or deleted here, so a base environment's stacks can never be reached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from moorage.deploy.repair import Problem
+from moorage.deploy.session import Target
+from moorage.deploy.stacks import read_stack
+
+PREVIEW_OF = "moorage:preview-of"
+EXPIRES = "moorage:expires"
+
+
+def utc_now() -> datetime:
+    """The current time, in UTC (the one clock previews' expiry is read against)."""
+    return datetime.now(UTC)
+
+
+def expiry(ttl_hours: int, now: datetime | None = None) -> str:
+    """The expiry tag value: ``ttl_hours`` after ``now`` (UTC, to the second)."""
+    at = (now or utc_now()) + timedelta(hours=ttl_hours)
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def base_outputs(target: Target, manifest: dict[str, Any]) -> tuple[dict[str, dict[str, str]], list[Problem]]:
+    """The outputs of the base stacks a preview reads (by stack key), and a problem per base stack not deployed."""
+    preview = manifest["preview"]
+    wanted = sorted({p["from"]["stack"] for s in manifest["stacks"] for p in s.get("parameters", [])
+                     if "stack" in p["from"] and p["from"]["stack"] in preview["base_stacks"]})
+    cf = target.client("cloudformation", manifest["region"])
+    outputs: dict[str, dict[str, str]] = {}
+    problems = []
+    for key in wanted:
+        name = preview["base_stacks"][key]
+        state = read_stack(cf, name)
+        if state is None or not state.deployed or state.status.endswith("FAILED") or state.status == \
+                "ROLLBACK_COMPLETE":
+            problems.append(Problem(name, state.status if state else "NOT_DEPLOYED",
+                                    f"preview {manifest['environment']} runs on environment {preview['of']}, "
+                                    "whose stack this is", f"deploy --env {preview['of']} first", "none"))
+            continue
+        outputs[key] = dict(state.outputs)
+    return outputs, problems
+
+
+@dataclass
+class Preview:
+    """One preview environment as its stacks' tags describe it."""
+
+    name: str
+    base: str
+    expires: str
+    stacks: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+
+    def expired(self, now: datetime | None = None) -> bool:
+        """True once its expiry has passed (an unreadable expiry counts as passed: it is a preview)."""
+        try:
+            at = datetime.strptime(self.expires, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            return True
+        return at <= (now or utc_now())
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able form."""
+        return {"name": self.name, "base": self.base, "expires": self.expires, "expired": self.expired(),
+                "stacks": self.stacks, "statuses": self.statuses}
+
+    def manifest(self, app: str, region: str) -> dict[str, Any]:
+        """A manifest holding exactly this preview's stacks (independent: one wave), for destroy."""
+        return {"app": app, "environment": self.name, "region": region, "profile": "preview",
+                "stacks": [{"key": n, "name": n, "region": region} for n in self.stacks],
+                "waves": [list(self.stacks)]}
+
+
+def previews(target: Target, app: str, region: str) -> list[Preview]:
+    """Every preview of ``app`` in ``region`` (stacks tagged with both preview tags), by name."""
+    cf = target.client("cloudformation", region)
+    found: dict[str, Preview] = {}
+    for page in cf.get_paginator("describe_stacks").paginate():
+        for stack in page["Stacks"]:
+            tags = {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
+            if tags.get("moorage:app") != app or PREVIEW_OF not in tags or EXPIRES not in tags:
+                continue
+            if stack["StackStatus"] == "DELETE_COMPLETE":
+                continue
+            name = tags.get("moorage:environment", "")
+            preview = found.setdefault(name, Preview(name, tags[PREVIEW_OF], tags[EXPIRES]))
+            preview.expires = max(preview.expires, tags[EXPIRES])  # the last deploy that changed a stack
+            preview.stacks.append(stack["StackName"])
+            preview.statuses.append(stack["StackStatus"])
+    return [found[n] for n in sorted(found)]
+
+
+def preview_url(manifest: dict[str, Any], outputs: dict[str, dict[str, str]]) -> str | None:
+    """Where a preview answers: its host on the base's scheme, or the base's URL plus its path prefix."""
+    preview = manifest["preview"]
+    base = outputs.get("edge", {}).get("Url")
+    if not base:
+        return None
+    if preview.get("host"):
+        return f"{base.split('://', 1)[0]}://{preview['host']}/"
+    return base.rstrip("/") + str(preview.get("path") or "/")
+
+
+def preview_named(target: Target, app: str, region: str, name: str) -> Preview | None:
+    """The preview called ``name`` on ``target``, if its stacks exist."""
+    return next((p for p in previews(target, app, region) if p.name == name), None)
+
+
+def destroy_previews(target: Target, app: str, region: str, doomed: list[Preview], reporter: Any,
+                     poll: float = 2.0, lock_wait: float = 0.0) -> dict[str, Any]:
+    """Destroy each preview in ``doomed`` (only its tagged stacks); preview name -> its DestroyResult."""
+    from moorage.deploy.destroy import destroy
+
+    return {p.name: destroy(target, p.manifest(app, region), reporter, poll=poll, lock_wait=lock_wait)
+            for p in doomed}

@@ -1,0 +1,129 @@
+"""Preview environments: a short-lived environment's services deployed onto its base environment's network,
+cluster and load balancer (``moorage deploy --env pr-42 --preview-of staging``).
+
+The base environment is planned as usual; the preview is the same app planned under its own name, keeping only
+its web services, each with the cheapest release settings, and reading everything else (network, cluster, load
+balancer, data stores, registry) from the base's stacks, which it never deploys or deletes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+
+from moorage.data import load_data
+from moorage.errors import Diagnostic, InputError
+from moorage.plan.edge import priority_base
+from moorage.plan.model import Plan, PreviewPlan, RouteRule
+from moorage.resolve.environment import Decision, EnvSpec, ResolvedService
+
+# Kinds a preview runs. Workers, jobs and scheduled tasks would work on the base's shared data (take its
+# queue's messages, run its migrations, repeat its cron work), so a preview leaves them out.
+PREVIEW_KINDS = ("web", "service")
+
+
+def preview_block(name: str) -> int:
+    """The preview's block of listener priorities: from the number in its name (pr-42 -> 42), else a hash."""
+    blocks = priority_base_blocks()
+    digits = re.search(r"(\d+)$", name)
+    number = int(digits.group(1)) if digits else int(hashlib.sha256(name.encode()).hexdigest(), 16)
+    return number % blocks
+
+
+def priority_base_blocks() -> int:
+    """How many previews fit below a base environment's own listener priorities."""
+    data = load_data("releases")["previews"]
+    return int(data["reserved_priorities"]) // int(data["block"])
+
+
+def _cheapest(svc: ResolvedService) -> ResolvedService:
+    release = svc.release
+    if release is not None:
+        release = dataclasses.replace(release, strategy="rolling", bake_minutes=None, canary=None, linear=None,
+                                      rollback_on=[], smoke=None)
+    return dataclasses.replace(svc, desired=1, scaling=None, release=release)
+
+
+def _refuse(message: str, env: EnvSpec, hint: str, path: tuple[str | int, ...] = ("previews",)) -> InputError:
+    return InputError([Diagnostic("error", message, env.locate(path), hint)])
+
+
+def preview_plan(base_plan: Plan, name: str) -> Plan:
+    """The plan of preview ``name`` of the environment ``base_plan`` plans (see the module docstring)."""
+    from moorage.plan import build_plan  # the package's entry builds both plans
+
+    base_env = base_plan.env
+    settings = base_env.previews
+    data = load_data("releases")["previews"]
+    if settings is None:
+        raise _refuse("this app has no previews", base_env, "add `previews: {}` to the spec and deploy "
+                      f"{base_env.env} again (its listener rules then leave room for previews' rules)", ())
+    if not re.fullmatch(str(data["name_pattern"]), name) or name == base_env.env:
+        raise _refuse(f"preview name {name!r} is not usable", base_env,
+                      "a preview name is 1-20 lower-case letters, digits and dashes, starting with a letter, "
+                      "other than its base's name (e.g. pr-42)", ())
+    edge = base_plan.edge
+    if edge is None:
+        raise _refuse(f"environment {base_env.env} has no load balancer (no service has a route)", base_env,
+                      "a preview is reached through its base's load balancer: route a service", ("services",))
+    kept = {n: _cheapest(s) for n, s in base_env.services.items() if s.kind in PREVIEW_KINDS}
+    left_out = sorted(n for n, s in base_env.services.items() if s.kind not in PREVIEW_KINDS)
+    decisions = [d for d in base_env.decisions if not d.topic.startswith(("services.", "edge."))]
+    decisions += [
+        Decision("preview.base", base_env.env, "a preview deploys only its services, onto the base's network, "
+                 "cluster and load balancer: no VPC, NAT gateway or Elastic IP of its own"),
+        Decision("preview.data", f"shared with {base_env.env}", "previews.data: shared: the services read the "
+                 "base's databases, caches, buckets and secrets with the base's credentials"),
+        Decision("preview.services", ", ".join(sorted(kept)) or "none",
+                 "web and internal services" + (f"; left out: {', '.join(left_out)} (workers, jobs and schedules would "
+                                        "act on the base's shared data)" if left_out else "")),
+        Decision("preview.sizing", "1 task each, no autoscaling, rolling, no alarms",
+                 "the cheapest settings: a preview is for looking at, and notifies nobody"),
+        Decision("preview.security_groups", f"{base_env.env}'s", "a preview's task runs in its base service's "
+                 "security group, so it reaches exactly what the base service reaches"),
+        Decision("preview.expiry", f"{settings.ttl_hours} hour{'s' if settings.ttl_hours != 1 else ''} after its "
+                 "last deploy",
+                 "tag moorage:expires on every stack; `moorage destroy --expired` deletes previews past it"),
+    ]
+    env = dataclasses.replace(base_env, env=name, services=kept, decisions=decisions, budget_monthly=None,
+                              tags={**base_env.tags, "moorage:environment": name,
+                                    "moorage:deployment": f"{base_env.app}-{name}", "moorage:preview-of": base_env.env})
+    plan = build_plan(env)
+    plan.decisions = [d for d in plan.decisions if not d.topic.startswith("edge.")]  # the base's, not the preview's
+    block = preview_block(name)
+    size = int(data["block"])
+    routed = sorted((sp for sp in plan.services.values() if sp.route), key=lambda sp: sp.route.priority)  # type: ignore[union-attr]
+    if len(routed) >= size:
+        raise _refuse(f"a preview takes at most {size - 1} routed services; {base_env.app} has {len(routed)}",
+                      base_env, "previews of an app this large are not supported yet", ("services",))
+    host = f"{name}.{edge.domain}" if edge.domain else None
+    for i, sp in enumerate(routed):
+        route = sp.route
+        assert route is not None
+        priority = 1 + block * size + i
+        sp.route = RouteRule(route.service, route.path if host else f"/{name}{route.path}", priority, route.edge,
+                             host)
+        plan.decisions.append(Decision(
+            f"preview.route.{sp.spec.name}", f"{host or ''}{sp.route.path} priority {priority}",
+            (f"host {host} on {base_env.env}'s listener" if host else
+             f"no domain: the path prefix /{name} on {base_env.env}'s listener")
+            + f"; block {block} of {priority_base_blocks()} (from the name), before the base's rules "
+            f"(from {priority_base(base_env) + 10})"))
+    for sp in plan.services.values():
+        sp.discovery_name = f"{name}-{sp.spec.name}" if sp.discovery else None
+        sp.log_group = f"/moorage/{base_env.app}/{base_env.env}/preview-{name}/{sp.spec.name}"
+        sp.retain_logs = False
+        sp.alarms = []
+    keep = {sp.stack for sp in plan.services.values() if sp.spec.name in kept}
+    for stack in plan.stacks:
+        stack.depends_on = [d for d in stack.depends_on if d in keep]
+    plan.stacks = [s for s in plan.stacks if s.key in keep]
+    plan.services = {n: sp for n, sp in plan.services.items() if sp.stack in keep}
+    plan.alarms = []
+    plan.parameters = dict(base_plan.parameters)
+    plan.repositories = {n: r for n, r in base_plan.repositories.items() if n in plan.services}
+    plan.preview = PreviewPlan(
+        base=base_env.env, base_stacks={s.key: s.name for s in base_plan.stacks if not s.key.startswith("svc-")},
+        ttl_hours=settings.ttl_hours, url_path=None if host else f"/{name}/", host=host)
+    return plan

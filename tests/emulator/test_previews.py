@@ -1,0 +1,180 @@
+"""Preview environments end to end on the emulator: a preview deploys onto staging's network, cluster and load
+balancer, `envs` lists it with its expiry, `destroy --expired` removes only previews past their expiry and
+`destroy --env` removes exactly one preview; staging is untouched throughout.
+
+What the emulator cannot show: that a request to the preview's host or path reaches its tasks (it runs no
+containers and its load balancer routes nothing); the listener rules that would route it are checked here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from moorage.cli.app import plan
+from moorage.cli.deploy import deploy, destroy, diff
+from moorage.cli.operate import envs
+from moorage.deploy.session import Target
+
+Aws = Callable[[str, str], Any]
+
+SPEC = """\
+name: pv
+region: eu-west-1
+previews: {ttl_hours: 48}
+services:
+  web: {image: ghcr.io/acme/web:1.0.0, port: 3000, route: "/*", health: /health, uses: [api]}
+  api: {image: ghcr.io/acme/api:1.0.0, port: 4000, route: "/api/*", health: /api/health, uses: [files]}
+  worker: {image: ghcr.io/acme/worker:1.0.0, uses: [files]}
+buckets:
+  files: {}
+environments:
+  staging: {}
+"""
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
+    """deploy, destroy and envs, with --local pointed at the in-process emulator on its loopback port."""
+    monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
+    monkeypatch.setattr("moorage.emulator.server.server_status",
+                        lambda project: type("S", (), {"endpoint": fresh})())
+    app = typer.Typer()
+    for command in (deploy, destroy, envs, diff, plan):
+        app.command()(command)
+    return app
+
+
+def _stacks(aws: Aws) -> dict[str, dict[str, Any]]:
+    found = aws("cloudformation", "eu-west-1").describe_stacks()["Stacks"]
+    return {s["StackName"]: s for s in found if s["StackStatus"] != "DELETE_COMPLETE"}
+
+
+def _staging_state(aws: Aws) -> dict[str, Any]:
+    stacks = _stacks(aws)
+    return {n: (s["StackStatus"], s.get("LastUpdatedTime"), sorted(o["OutputValue"] for o in s.get("Outputs", [])))
+            for n, s in stacks.items() if n.startswith("pv-staging-")}
+
+
+def _rules(aws: Aws) -> dict[int, dict[str, Any]]:
+    elb = aws("elbv2", "eu-west-1")
+    [lb] = elb.describe_load_balancers()["LoadBalancers"]
+    [listener] = elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    return {int(r["Priority"]): r for r in elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+            if r["Priority"] != "default"}
+
+
+def test_preview_deploys_onto_staging_and_expires(cli: typer.Typer, aws: Aws, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(SPEC, encoding="utf-8")
+    spec = str(spec_path)
+    runner = CliRunner()
+    base = runner.invoke(cli, ["deploy", spec, "--env", "staging", "--local"])
+    assert base.exit_code == 0, base.output
+    ec2 = aws("ec2", "eu-west-1")
+    vpcs, nats = len(ec2.describe_vpcs()["Vpcs"]), len(ec2.describe_nat_gateways()["NatGateways"])
+    addresses = len(ec2.describe_addresses()["Addresses"])
+    staging = _staging_state(aws)
+    assert sorted(_rules(aws)) == [1010, 1020]  # staging's own rules start past the block kept for previews
+
+    preview = runner.invoke(cli, ["deploy", spec, "--env", "pr-42", "--preview-of", "staging", "--local"])
+    assert preview.exit_code == 0, preview.output
+    assert "/pr-42/" in preview.output  # its URL: staging's load balancer and the preview's path prefix
+    mine = {n for n in _stacks(aws) if n.startswith("pv-pr-42-")}
+    assert mine == {"pv-pr-42-svc-web", "pv-pr-42-svc-api"}  # no network, data, cluster or edge of its own
+    assert (len(ec2.describe_vpcs()["Vpcs"]), len(ec2.describe_nat_gateways()["NatGateways"]),
+            len(ec2.describe_addresses()["Addresses"])) == (vpcs, nats, addresses)
+    tags = {t["Key"]: t["Value"] for t in _stacks(aws)["pv-pr-42-svc-web"]["Tags"]}
+    assert tags["moorage:preview-of"] == "staging" and tags["moorage:environment"] == "pr-42"
+    expires = datetime.strptime(tags["moorage:expires"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert timedelta(hours=47) < expires - datetime.now(UTC) <= timedelta(hours=48)
+    # its rules sit on staging's listener, ahead of staging's, and forward to the preview's own target groups
+    rules = _rules(aws)
+    assert sorted(rules) == [421, 422, 1010, 1020]
+    paths = {p: [v for c in rules[p]["Conditions"] for v in c.get("PathPatternConfig", {}).get("Values", [])]
+             for p in (421, 422)}
+    assert paths == {421: ["/pr-42/api/*"], 422: ["/pr-42/*"]}
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in _stacks(aws)["pv-pr-42-svc-web"]["Outputs"]}
+    assert rules[422]["Actions"][0]["TargetGroupArn"] == outputs["TargetGroupArn"]
+    # its services run in staging's cluster, one task each, named apart from staging's
+    ecs = aws("ecs", "eu-west-1")
+    arns = ecs.list_services(cluster="pv-staging")["serviceArns"]
+    services = {s["serviceName"]: s for s in ecs.describe_services(cluster="pv-staging", services=arns)["services"]}
+    previews = [s for n, s in services.items() if n.startswith("pv-pr-42-")]
+    assert len(previews) == 2 and all(s["desiredCount"] == 1 for s in previews)
+    task = ecs.describe_task_definition(taskDefinition=next(
+        s for n, s in services.items() if n.startswith("pv-pr-42-svc-web"))["taskDefinition"])["taskDefinition"]
+    assert any("pr-42-api.pv.internal" in e["value"] for e in task["containerDefinitions"][0]["environment"])
+    discovery = {s["Name"] for s in aws("servicediscovery", "eu-west-1").list_services()["Services"]}
+    assert {"web", "api", "pr-42-web", "pr-42-api"} <= discovery
+
+    same = runner.invoke(cli, ["diff", spec, "--env", "pr-42", "--preview-of", "staging", "--local"])
+    assert same.exit_code == 0 and "No changes: 2 stacks" in same.output, same.output
+    planned = runner.invoke(cli, ["plan", spec, "--env", "pr-42", "--preview-of", "staging", "--json"])
+    assert planned.exit_code == 0, planned.output
+    decisions = {d["topic"]: d["value"] for d in json.loads(planned.output)["pr-42"]["decisions"]}
+    assert decisions["preview.route.web"] == "/pr-42/* priority 422" and decisions["preview.base"] == "staging"
+
+    listed = runner.invoke(cli, ["envs", spec, "--local", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = {r["name"]: r for r in json.loads(listed.output.strip().splitlines()[-1])}
+    assert rows["pr-42"]["preview_of"] == "staging" and rows["pr-42"]["expires"] == tags["moorage:expires"]
+    assert rows["pr-42"]["url"] == rows["staging"]["url"].rstrip("/") + "/pr-42/"
+    assert 0 < rows["pr-42"]["monthly_low"] < rows["staging"]["monthly_low"]
+
+    # staging is not destroyed under its previews
+    refused = runner.invoke(cli, ["destroy", spec, "--env", "staging", "--local", "--yes"])
+    assert refused.exit_code == 1 and "pr-42" in refused.output
+    # a second preview, destroyed by name: exactly its stacks go
+    second = runner.invoke(cli, ["deploy", spec, "--env", "pr-7", "--preview-of", "staging", "--local"])
+    assert second.exit_code == 0, second.output
+    assert sorted(_rules(aws)) == [71, 72, 421, 422, 1010, 1020]
+    gone = runner.invoke(cli, ["destroy", spec, "--env", "pr-7", "--local", "--yes"])
+    assert gone.exit_code == 0, gone.output
+    assert not [n for n in _stacks(aws) if n.startswith("pv-pr-7-")] and sorted(_rules(aws)) == [421, 422, 1010, 1020]
+
+    # not yet expired: nothing goes
+    early = runner.invoke(cli, ["destroy", spec, "--expired", "--local", "--yes"])
+    assert early.exit_code == 0 and "no expired preview" in early.output
+    assert {n for n in _stacks(aws) if n.startswith("pv-pr-42-")} == mine
+    # two days later it has expired: it goes, and staging is exactly as it was
+    later = datetime.now(UTC) + timedelta(hours=49)
+    monkeypatch.setattr("moorage.deploy.previews.utc_now", lambda: later)
+    expired = runner.invoke(cli, ["destroy", spec, "--expired", "--local", "--yes"])
+    assert expired.exit_code == 0, expired.output
+    assert "destroyed preview pr-42: 2 stacks" in expired.output
+    assert not [n for n in _stacks(aws) if n.startswith("pv-pr-")]
+    assert _staging_state(aws) == staging
+    assert sorted(_rules(aws)) == [1010, 1020]
+    arns = ecs.list_services(cluster="pv-staging")["serviceArns"]
+    active = sorted(s["serviceName"].rsplit("-", 1)[0] for s in ecs.describe_services(
+        cluster="pv-staging", services=arns)["services"] if s["status"] == "ACTIVE")
+    assert active == ["pv-staging-svc-api-Service", "pv-staging-svc-web-Service", "pv-staging-svc-worker-Service"]
+
+
+def test_a_preview_needs_its_base_deployed(cli: typer.Typer, tmp_path: Path) -> None:
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(SPEC, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["deploy", str(spec_path), "--env", "pr-1", "--preview-of", "staging",
+                                      "--local"])
+    assert result.exit_code == 1
+    assert "deploy --env staging first" in result.output and "pv-staging-" in result.output
+
+
+def test_destroy_usage_errors(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(SPEC, encoding="utf-8")
+    neither = run_cli("destroy", spec_path, "--local", "--yes")
+    assert neither.code == 2 and "--expired" in neither.err
+    both = run_cli("destroy", spec_path, "--env", "pr-1", "--expired", "--local", "--yes")
+    assert both.code == 2 and "drop --env" in both.err
+    unknown = run_cli("destroy", spec_path, "--env", "pr-1", "--local", "--yes")
+    assert unknown.code == 2 and "no environment named 'pr-1'" in unknown.err
