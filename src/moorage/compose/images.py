@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any, Literal
 
 from moorage.data import load_data
+from moorage.kinds import compose_image_rules
 
 ImageKind = Literal["database", "cache", "bucket", "bucket_init", "stateful", "app"]
 
@@ -68,7 +69,9 @@ def parse_image(image: str) -> ImageRef:
 
 @cache
 def _rules() -> list[tuple[re.Pattern[str], dict[str, Any]]]:
-    return [(re.compile(rule["match"]), rule) for rule in load_data("compose_images")["images"]]
+    # The managed kinds' rules (data/kinds.yaml) first, then helpers and other stateful servers.
+    rules = [*compose_image_rules(), *load_data("compose_images")["images"]]
+    return [(re.compile(rule["match"]), rule) for rule in rules]
 
 
 def image_table() -> dict[str, Any]:

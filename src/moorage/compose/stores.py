@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from moorage.compose.images import ImageInfo, elasticache_version, image_table
 from moorage.compose.interpolate import Interp
@@ -17,7 +17,7 @@ from moorage.compose.notes import Notes
 from moorage.compose.syntax import parse_volume, split_command
 from moorage.spec.source import KeyPath
 
-StoreKind = Literal["database", "cache", "bucket"]
+StoreKind = str  # a kind of the registry that compose services become (moorage.kinds.compose_kinds)
 _DB_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 _DB_USER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
 _RESERVED_USERS = {"rdsadmin", "rdsrepladmin", "rdstopmgr", "root", "admin_rds", "mysql.sys", "mysql.session"}

@@ -10,6 +10,7 @@ from typing import Any
 
 from troposphere import GetAtt, Ref, Select, Sub, cognito, efs, elasticache, iam, rds, s3, secretsmanager, ssm
 
+from moorage import kinds
 from moorage.plan.model import BucketPlan, CachePlan, DatabasePlan, Plan, VolumePlan
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
@@ -22,19 +23,25 @@ from moorage.render.scanners import scanner_skips
 URL_SAFE = {"ExcludePunctuation": True}
 
 
+def kind_out(kind: str, name: str, attr: str) -> str:
+    """Output name of an attribute of something services use: the kind's ``home`` (kinds.yaml), its name and the
+    attribute (``DbMainHost``, ``BucketUploadsArn``)."""
+    return logical_id(kinds.kind(kind).home, name, attr)
+
+
 def db_out(name: str, attr: str) -> str:
     """Output name of a database attribute (host, port, secret, url...)."""
-    return logical_id("db", name, attr)
+    return kind_out("database", name, attr)
 
 
 def cache_out(name: str, attr: str) -> str:
     """Output name of a cache attribute."""
-    return logical_id("cache", name, attr)
+    return kind_out("cache", name, attr)
 
 
 def bucket_out(name: str, attr: str) -> str:
     """Output name of a bucket attribute (name, arn)."""
-    return logical_id("bucket", name, attr)
+    return kind_out("bucket", name, attr)
 
 
 def replica_identifier(identifier: str, index: int) -> str:
@@ -49,7 +56,7 @@ def secret_out(name: str) -> str:
 
 def pool_out(name: str, attr: str) -> str:
     """Output name of a user pool attribute (id, client_id, arn)."""
-    return logical_id("pool", name, attr)
+    return kind_out("user_pool", name, attr)
 
 
 def _key(ctx: StackContext, prop: str = "KmsKeyId") -> dict[str, Any]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from troposphere import GetAtt, Join, Parameter, Ref, Sub, applicationautoscaling, cloudwatch, ecs, events, iam, logs
 from troposphere import servicediscovery as sd
 
+from moorage import kinds
 from moorage.plan.model import AlarmPlan, EnvRef, PlainValue, SecretValue, ServicePlan
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext, StackInput
-from moorage.render.data import bucket_out, cache_out, db_out, db_user_out, pool_out, secret_out, volume_out
+from moorage.render.data import bucket_out, db_user_out, kind_out, secret_out, volume_out
 from moorage.render.keys import key_arn
 from moorage.render.network import group_ref, render_rules
 from moorage.render.platform import ASSUME_ECS_TASKS
@@ -22,7 +24,6 @@ from moorage.render.release import (
     target_group_refs,
     target_groups,
 )
-from moorage.spec.models import Sidecar
 
 
 def render_service(ctx: StackContext, sp: ServicePlan) -> None:
@@ -45,8 +46,7 @@ def render_service(ctx: StackContext, sp: ServicePlan) -> None:
             volumes.append(ecs.Volume(Name=vol.key))  # task storage: writable even with a read-only root
     sidecars = [_sidecar(name, car, log_group) for name, car in sorted(svc.sidecars.items())]
     if svc.tracing == "xray" and "xray-daemon" not in svc.sidecars:
-        sidecars.append(_sidecar("xray-daemon", Sidecar(image=XRAY_DAEMON, port=2000, protocol="udp", memory=64),
-                                 log_group))
+        sidecars.append(_sidecar("xray-daemon", XRAY_SIDECAR, log_group))
     ctx.add(ecs.TaskDefinition(
         "TaskDefinition", Family=ctx.name(svc.name), Cpu=str(svc.cpu), Memory=str(svc.memory),
         NetworkMode="awsvpc", RequiresCompatibilities=["FARGATE"],
@@ -79,25 +79,24 @@ def _value(ctx: StackContext, sp: ServicePlan, value: PlainValue) -> Any:
 
 def _ref_value(ctx: StackContext, ref: EnvRef) -> Any:
     plan = ctx.plan
-    if ref.kind == "database":
-        db = plan.databases[ref.target].spec
-        literal = {"name": db.dbname, "user": db.username, "engine": db.engine}
-        return literal.get(ref.attribute) or ctx.take(plan.home("db", ref.target), db_out(ref.target, ref.attribute))
-    if ref.kind == "cache":
-        return ctx.take(plan.home("cache", ref.target), cache_out(ref.target, ref.attribute))
-    if ref.kind == "bucket":
-        if ref.attribute == "region":
-            return Ref("AWS::Region")
-        return ctx.take(plan.home("bucket", ref.target), bucket_out(ref.target, ref.attribute))
+    if ref.kind == "service":
+        other = plan.services[ref.target].spec
+        host = f"{other.name}.{plan.namespace}"
+        return {"host": host, "port": str(other.port), "url": f"http://{host}:{other.port}"}[ref.attribute]
     if ref.kind == "user_pool":
         pool = plan.env.user_pools[ref.target]
         if pool.existing:
             literal = {"arn": pool.existing, "id": pool.existing.rsplit("/", 1)[-1], "client_id": pool.client_id or ""}
             return literal[ref.attribute]
-        return ctx.take(plan.home("pool", ref.target), pool_out(ref.target, ref.attribute))
-    other = plan.services[ref.target].spec
-    host = f"{other.name}.{plan.namespace}"
-    return {"host": host, "port": str(other.port), "url": f"http://{host}:{other.port}"}[ref.attribute]
+    registered = kinds.kind(ref.kind)
+    setting = registered.literal.get(ref.attribute)
+    if setting == "@region":
+        return Ref("AWS::Region")
+    if setting:
+        value = getattr(getattr(plan.env, registered.block)[ref.target], setting)
+        if value:
+            return value
+    return ctx.take(plan.home(registered.home, ref.target), kind_out(ref.kind, ref.target, ref.attribute))
 
 
 def _secret_value(ctx: StackContext, value: SecretValue) -> Any:
@@ -113,11 +112,11 @@ def _secret_value(ctx: StackContext, value: SecretValue) -> Any:
         if value.attribute == "url":
             return ctx.take(db_home, db_user_out(db, service, "url"))
         return Sub("${S}:" + str(value.attribute) + "::", S=ctx.take(db_home, db_user_out(db, service, "secret")))
-    out = db_out if value.kind == "database" else cache_out
-    home = ctx.plan.home("db" if value.kind == "database" else "cache", value.target)
+    registered = kinds.kind(value.kind)
+    home = ctx.plan.home(registered.home, value.target)
     if value.attribute == "url":
-        return ctx.take(home, out(value.target, "url"))
-    holder = ctx.take(home, out(value.target, "secret" if value.kind == "database" else "token"))
+        return ctx.take(home, kind_out(value.kind, value.target, "url"))
+    holder = ctx.take(home, kind_out(value.kind, value.target, str(registered.secret_output)))
     return Sub("${S}:" + str(value.attribute) + "::", S=holder)
 
 
@@ -162,6 +161,23 @@ def _container(ctx: StackContext, sp: ServicePlan, log_group: logs.LogGroup) -> 
 XRAY_DAEMON = "public.ecr.aws/xray/aws-xray-daemon:3.3.14"
 
 
+@dataclass(frozen=True)
+class _Container:
+    """A sidecar moorage adds itself (the fields of a spec sidecar that ``_sidecar`` reads)."""
+
+    image: str
+    port: int | None = None
+    protocol: str = "tcp"
+    cpu: int = 32
+    memory: int = 64
+    essential: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    command: list[str] | None = None
+
+
+XRAY_SIDECAR = _Container(image=XRAY_DAEMON, port=2000, protocol="udp", memory=64)
+
+
 def _sidecar(name: str, car: Any, log_group: logs.LogGroup) -> ecs.ContainerDefinition:
     props: dict[str, Any] = {
         "Name": name, "Image": car.image, "Essential": car.essential, "Cpu": car.cpu, "MemoryReservation": car.memory,
@@ -192,9 +208,11 @@ def _task_role(ctx: StackContext, sp: ServicePlan) -> None:
                                      f"{ctx.plan.exec_log_group}:*"))
             elif kind == "user-pool":
                 resources.append(_ref_value(ctx, EnvRef("user_pool", name, "arn")))
-            else:
+            elif kind in ("bucket", "bucket-objects"):
                 arn = ctx.take(ctx.plan.home("bucket", name), bucket_out(name, "arn"))
                 resources.append(Sub("${A}/*", A=arn) if kind == "bucket-objects" else arn)
+            else:  # "<kind>:NAME": that resource's ARN output
+                resources.append(_ref_value(ctx, EnvRef(kind, name, "arn")))
         statements.append({"Sid": perm.sid, "Effect": "Allow", "Action": list(perm.actions), "Resource": resources})
     policies = [iam.Policy(PolicyName="uses", PolicyDocument={"Version": "2012-10-17", "Statement": statements})] \
         if statements else []
