@@ -271,6 +271,8 @@ def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
         "ScalableTarget", MinCapacity=sc.min, MaxCapacity=sc.max, ServiceNamespace="ecs",
         ScalableDimension="ecs:service:DesiredCount",
         ResourceId=Join("/", ["service", cluster, GetAtt("Service", "Name")])))
+    if sc.queue and sc.per_task:
+        _queue_scaling(ctx, sp, sc.queue, sc.per_task, sc.min, sc.max)
     for metric, target in (("ECSServiceAverageCPUUtilization", sc.cpu),
                            ("ECSServiceAverageMemoryUtilization", sc.memory)):
         if target is None:
@@ -283,6 +285,41 @@ def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
                 TargetValue=float(target), ScaleInCooldown=300, ScaleOutCooldown=60,
                 PredefinedMetricSpecification=applicationautoscaling.PredefinedMetricSpecification(
                     PredefinedMetricType=metric))))
+
+
+def queue_steps(low: int, high: int, per_task: int, most: int = 20) -> list[tuple[int, int | None, int]]:
+    """(lower, upper, tasks) steps over a queue's visible messages: enough tasks that none has more than
+    ``per_task`` waiting (rounded up), between ``low`` and ``high`` tasks, in at most ``most`` steps."""
+    count = min(high - low + 1, most)
+    tasks = sorted({low + round(i * (high - low) / max(count - 1, 1)) for i in range(count)})
+    out: list[tuple[int, int | None, int]] = []
+    lower = 0
+    for i, n in enumerate(tasks):
+        upper = None if i == len(tasks) - 1 else n * per_task + 1
+        out.append((lower, upper, n))
+        lower = upper or 0
+    return out
+
+
+def _queue_scaling(ctx: StackContext, sp: ServicePlan, queue: str, per_task: int, low: int, high: int) -> None:
+    """Step scaling to an exact task count from the queue's depth: the alarm stays in ALARM (depth >= 0), so
+    Application Auto Scaling re-applies the step matching the current depth every minute."""
+    steps = [applicationautoscaling.StepAdjustment(
+        MetricIntervalLowerBound=lower, ScalingAdjustment=tasks,
+        **({"MetricIntervalUpperBound": upper} if upper is not None else {}))
+        for lower, upper, tasks in queue_steps(low, high, per_task)]
+    ctx.add(applicationautoscaling.ScalingPolicy(
+        "ScaleQueue", PolicyName=ctx.name(sp.spec.name, "queue"), PolicyType="StepScaling",
+        ScalingTargetId=Ref("ScalableTarget"),
+        StepScalingPolicyConfiguration=applicationautoscaling.StepScalingPolicyConfiguration(
+            AdjustmentType="ExactCapacity", Cooldown=60, MetricAggregationType="Maximum", StepAdjustments=steps)))
+    name = ctx.take(ctx.plan.home("queue", queue), kind_out("queue", queue, "name"))
+    ctx.add(cloudwatch.Alarm(
+        "QueueDepth", AlarmDescription=f"{sp.spec.name}: tasks follow queue {queue} ({per_task} messages a task)",
+        Namespace="AWS/SQS", MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=[cloudwatch.MetricDimension(Name="QueueName", Value=name)], Statistic="Maximum", Period=60,
+        EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="ignore", AlarmActions=[Ref("ScaleQueue")]))
 
 
 def alarm_resource(ctx: StackContext, alarm: AlarmPlan, refs: dict[str, Any]) -> cloudwatch.Alarm:

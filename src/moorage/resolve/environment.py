@@ -24,6 +24,7 @@ from moorage.spec.models import (
     HealthCheck,
     LifecycleRule,
     Profile,
+    Queue,
     Scaling,
     ServiceKind,
     Sidecar,
@@ -206,6 +207,7 @@ class EnvSpec:
     registry_keep: int = 10
     registry_scan: bool = True
     user_pools: dict[str, UserPool] = field(default_factory=dict)
+    queues: dict[str, Queue] = field(default_factory=dict)
     source: SourceMap | None = field(default=None, repr=False, compare=False)  # where each key came from
 
     def locate(self, path: tuple[str | int, ...]) -> Location | None:
@@ -368,6 +370,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         caches=caches, buckets=buckets, secrets=secrets, decisions=decisions, warnings=warnings,
         customer_key=encryption == "customer", cdn=cdn, config={k: _env_text(v) for k, v in app.config.items()},
         registry_keep=app.registry.keep, registry_scan=app.registry.scan, user_pools=dict(app.user_pools),
+        queues=dict(app.queues),
         source=smap,
     )
 

@@ -166,6 +166,14 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
             elif owner[ref] == "services" and not app.services[ref].port:
                 err(("services", sname, "uses", i), f"uses service {ref!r}, which has no port to talk to",
                     f"give {ref!r} a port, or drop it from uses")
+        if svc.scaling is not None and svc.scaling.queue is not None:
+            queue = svc.scaling.queue
+            if owner.get(queue) != "queues":
+                err(("services", sname, "scaling", "queue"), f"scaling follows {queue!r}, which is not a queue",
+                    "name one of the top-level `queues:`")
+            elif queue not in svc.uses:
+                err(("services", sname, "scaling", "queue"), f"scaling follows queue {queue!r}, which the service "
+                    "does not use", f"add {queue!r} to services.{sname}.uses")
         for env_var, secret in svc.secret_env.items():
             if secret not in app.secrets:
                 path: KeyPath = ("services", sname, "secrets", env_var) if isinstance(svc.secrets, dict) else \
