@@ -44,6 +44,7 @@ class Kind:
     security_group: str | None = None
     compose_images: tuple[dict[str, Any], ...] = ()
     residency: str = ""
+    managed_by: str = ""
     cost: str | None = None
     policy: str | None = None
 
@@ -67,7 +68,8 @@ def registry() -> dict[str, Kind]:
             iam_sid=str(raw.get("iam_sid", "")),
             port=bool(raw.get("port")), security_group=raw.get("security_group"),
             compose_images=tuple({**rule, "kind": name} for rule in raw.get("compose_images") or ()),
-            residency=str(raw.get("residency", "")), cost=raw.get("cost"), policy=raw.get("policy"))
+            residency=str(raw.get("residency", "")), cost=raw.get("cost"), policy=raw.get("policy"),
+            managed_by=str(raw.get("managed_by", "")))
     return out
 
 

@@ -187,9 +187,9 @@ class Importer:
                 self.notes.error(path + ("image",), "image must be a string")
                 image = None
             if isinstance(image, str) and image.strip():
-                info = classify(image)
+                info = classify(image, svc.get("environment"))
             kind: str = info.kind if info and not svc.get("build") else "app"
-            if managed is False and kind in ("database", "cache", "bucket"):
+            if managed is False and kind in compose_kinds():
                 self.notes.info(path + ("x-moorage",), f"{cname} stays a container (x-moorage: managed: false)")
                 kind = "stateful"
             svc = dict(svc)
