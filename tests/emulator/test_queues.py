@@ -57,3 +57,24 @@ def test_queue_deploys_with_dead_letter_queue_and_carries_messages(tmp_path: Pat
     env = {e["name"]: e["value"] for e in task["containerDefinitions"][0].get("environment", [])}
     # CloudFormation gives the queue's regional AWS URL (the emulator answers on its own address).
     assert env["JOBS_QUEUE_URL"].startswith("https://sqs.") and env["JOBS_QUEUE_URL"].endswith(url.split("/", 3)[3])
+
+
+def test_queue_app_deploys_with_the_cli_local_emulator(tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from moorage.cli.deploy import deploy
+    from moorage.emulator.server import stop_server
+
+    cli = typer.Typer()
+    cli.command()(deploy)
+    cli.command("noop")(lambda: None)  # two commands: typer keeps `deploy` as a subcommand
+    project = tmp_path / "shop"
+    project.mkdir()
+    (project / "moorage.yml").write_text(SPEC)
+    try:
+        result = CliRunner().invoke(cli, ["deploy", str(project / "moorage.yml"), "--env", "dev", "--local"])
+        assert result.exit_code == 0, result.output
+        assert "not emulated" not in result.output.lower(), result.output
+    finally:
+        stop_server(project)

@@ -77,3 +77,17 @@ environments:
     loaded = api.load_app(spec_file(text))
     assert api.plan_environment(loaded, "prod").env.queues["jobs"].visibility_seconds == 300
     assert api.plan_environment(loaded, "dev").env.queues["jobs"].visibility_seconds == 30
+
+
+def test_spec_reference_and_schema_document_queues(repo_root: Path) -> None:
+    import json
+
+    from moorage.spec.reference import spec_reference
+
+    text = (repo_root / "docs" / "spec.md").read_text(encoding="utf-8")
+    assert text.strip() == spec_reference().strip(), "regenerate: moorage schema --markdown > docs/spec.md"
+    assert "## Queue" in text and "`per_task`" in text
+    schema = json.loads((repo_root / "docs" / "moorage.schema.json").read_text(encoding="utf-8"))
+    assert schema == AppSpec.model_json_schema() or "Queue" in schema["$defs"]
+    assert set(schema["$defs"]["Queue"]["properties"]) == {"fifo", "dlq", "retention_days", "visibility_seconds"}
+    assert {"queue", "per_task"} <= set(schema["$defs"]["Scaling"]["properties"])
