@@ -88,6 +88,6 @@ def test_spec_reference_and_schema_document_queues(repo_root: Path) -> None:
     assert text.strip() == spec_reference().strip(), "regenerate: moorage schema --markdown > docs/spec.md"
     assert "## Queue" in text and "`per_task`" in text
     schema = json.loads((repo_root / "docs" / "moorage.schema.json").read_text(encoding="utf-8"))
-    assert schema == AppSpec.model_json_schema() or "Queue" in schema["$defs"]
+    assert "Queue" in schema["$defs"] and "queues" in schema["properties"]
     assert set(schema["$defs"]["Queue"]["properties"]) == {"fifo", "dlq", "retention_days", "visibility_seconds"}
     assert {"queue", "per_task"} <= set(schema["$defs"]["Scaling"]["properties"])
