@@ -91,3 +91,9 @@ def test_spec_reference_and_schema_document_queues(repo_root: Path) -> None:
     assert "Queue" in schema["$defs"] and "queues" in schema["properties"]
     assert set(schema["$defs"]["Queue"]["properties"]) == {"fifo", "dlq", "retention_days", "visibility_seconds"}
     assert {"queue", "per_task"} <= set(schema["$defs"]["Scaling"]["properties"])
+
+
+def test_plan_explains_queue_scaling(spec_file: Callable[[str], Path]) -> None:
+    loaded = api.load_app(spec_file(BASE.replace("SCALING", "{min: 0, max: 5, queue: jobs, per_task: 50}")))
+    decisions = {d.topic: d.value for d in api.plan_environment(loaded, "prod").decisions}
+    assert decisions["services.worker.scaling"] == "0-5 tasks at 50 messages a task in queue jobs"

@@ -396,6 +396,9 @@ def _environment_domain(app: AppSpec, env: str, profile: str, override: Any, dec
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, Scaling) and value.queue:
+        return f"{value.min}-{value.max} tasks at {value.per_task} messages a task in queue {value.queue}" + (
+            f", {value.cpu}% CPU" if value.cpu is not None else "")
     if isinstance(value, Scaling):
         return f"{value.min}-{value.max} tasks at {value.cpu}% CPU"
     return str(value)
