@@ -267,6 +267,13 @@ CASES: list[Case] = [
              "FilesystemId": "fs-1", "TransitEncryption": "ENABLED"}}])}, "TaskDefinition"),
     Case("MOO-EFS-003", {"Files": edit(EFS, BackupPolicy={"Status": "DISABLED"})}, {"Files": EFS}, "Files"),
     Case("MOO-EFS-004", {"Files": attrs(EFS, DeletionPolicy=None)}, {"Files": EFS}, "Files"),
+    # SQS
+    Case("MOO-SQS-001", {"Jobs": res("AWS::SQS::Queue", {"SqsManagedSseEnabled": False})},
+         {"Jobs": res("AWS::SQS::Queue", {"KmsMasterKeyId": "alias/app"})}, "Jobs"),
+    Case("MOO-SQS-002", {"Jobs": res("AWS::SQS::Queue", {"SqsManagedSseEnabled": True})},
+         {"Jobs": res("AWS::SQS::Queue", {"RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]},
+                                                            "maxReceiveCount": 5}}),
+          "Dlq": res("AWS::SQS::Queue", {"SqsManagedSseEnabled": True})}, "Jobs"),
     # Logs
     Case("MOO-LOG-001", {"Logs": edit(LOGS, drop=("RetentionInDays",))}, {"Logs": LOGS}, "Logs"),
     Case("MOO-LOG-002", {"Logs": edit(LOGS, RetentionInDays=30)}, {"Logs": LOGS}, "Logs"),

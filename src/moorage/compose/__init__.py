@@ -25,6 +25,7 @@ from moorage.compose.notes import Notes
 from moorage.compose.render import to_moorage_yaml
 from moorage.compose.rewrites import rewrites
 from moorage.errors import Diagnostic, InputError, Location
+from moorage.kinds import compose_kinds, kind
 from moorage.spec.load import LoadedApp
 from moorage.spec.models import Service
 from moorage.spec.validate import validate_app
@@ -33,7 +34,7 @@ __all__ = ["KeyRule", "explain_table", "explain_text", "import_compose", "looks_
            "to_moorage_yaml"]
 
 _COMPOSE_TOP = {"version", "volumes", "networks", "configs", "include", "models"}
-_MOORAGE_TOP = {"region", "residency", "domain", "databases", "caches", "buckets", "environments", "network",
+_MOORAGE_TOP = {"region", "residency", "domain", *(kind(k).block for k in compose_kinds()), "environments", "network",
                 "logs", "deploy", "alarms", "budget", "tags", "forbid_env"}
 
 

@@ -467,6 +467,17 @@ class EnvMapper:
             self._set(res, item, f"https://s3.{{{{ {bucket}.region }}}}.amazonaws.com",
                       f"{item.name}: {store.cname} endpoint -> the regional S3 endpoint")
             return True
+        if store is not None and store.kind == "queue" and base in ("http", "https") and host:
+            queue = store.primary
+            self._use(res, store, item, f"{item.name} points at it")
+            path = (m.group("rest") or "").split("?")[0].strip("/")
+            if path:  # a queue URL (ElasticMQ /queue/NAME, LocalStack /ACCOUNT/NAME): the managed queue's
+                self._set(res, item, f"{{{{ {queue}.url }}}}", f"{item.name}: queue URL on {store.cname} -> "
+                          f"{{{{ {queue}.url }}}}")
+            else:
+                self._set(res, item, f"https://sqs.{{{{ {queue}.region }}}}.amazonaws.com",
+                          f"{item.name}: {store.cname} endpoint -> the regional SQS endpoint")
+            return True
         if target and target[0] == "app" and host not in own_hosts:
             tname = target[1]
             port = self.ctx.app_ports.get(tname)
@@ -505,8 +516,9 @@ class EnvMapper:
             if kind == "store":
                 store = self.ctx.stores[tname]
                 self._use(res, store, item, f"{item.name} names its host")
-                if store.kind == "bucket":
-                    out.append(f"s3.{{{{ {store.primary}.region }}}}.amazonaws.com")
+                if store.kind in ("bucket", "queue"):  # reached at the service's regional endpoint
+                    service = "s3" if store.kind == "bucket" else "sqs"
+                    out.append(f"{service}.{{{{ {store.primary}.region }}}}.amazonaws.com")
                     rewrote_store = True
                     continue
                 ref = f"{{{{ {store.primary}.host }}}}"

@@ -12,8 +12,9 @@ from functools import cache
 from typing import Any, Literal
 
 from moorage.data import load_data
+from moorage.kinds import compose_image_rules
 
-ImageKind = Literal["database", "cache", "bucket", "bucket_init", "stateful", "app"]
+ImageKind = Literal["database", "cache", "bucket", "queue", "bucket_init", "stateful", "app"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ def parse_image(image: str) -> ImageRef:
 
 @cache
 def _rules() -> list[tuple[re.Pattern[str], dict[str, Any]]]:
-    return [(re.compile(rule["match"]), rule) for rule in load_data("compose_images")["images"]]
+    # The managed kinds' rules (data/kinds.yaml) first, then helpers and other stateful servers.
+    rules = [*compose_image_rules(), *load_data("compose_images")["images"]]
+    return [(re.compile(rule["match"]), rule) for rule in rules]
 
 
 def image_table() -> dict[str, Any]:
@@ -77,10 +80,28 @@ def image_table() -> dict[str, Any]:
     return data
 
 
-def classify(image: str) -> ImageInfo:
-    """Classify ``image`` by the first matching rule; anything else is an app image."""
+def _environment(environment: Any) -> dict[str, str]:
+    """A compose ``environment:`` (mapping or KEY=VALUE list) as text values; anything else is empty."""
+    if isinstance(environment, dict):
+        return {str(k): "" if v is None else str(v) for k, v in environment.items()}
+    if isinstance(environment, list):
+        return dict((str(i).split("=", 1) + [""])[:2] for i in environment)  # type: ignore[misc]
+    return {}
+
+
+def _env_matches(wanted: dict[str, str], environment: Any) -> bool:
+    """True when every variable of ``wanted`` lists its value (comma-separated, e.g. LocalStack's SERVICES)."""
+    env = _environment(environment)
+    return all(value in [p.strip().lower() for p in env.get(key, "").split(",")] for key, value in wanted.items())
+
+
+def classify(image: str, environment: Any = None) -> ImageInfo:
+    """Classify ``image`` by the first matching rule; anything else is an app image. A rule with ``env`` matches
+    only when the service's ``environment`` sets those variables (LocalStack runs SQS when SERVICES lists sqs)."""
     ref = parse_image(image)
     for pattern, rule in _rules():
+        if rule.get("env") and not _env_matches(rule["env"], environment):
+            continue
         if pattern.search(ref.repository):
             kind: ImageKind = rule["kind"]
             version, notes = _version(ref.tag, str(rule.get("version", "none")), str(rule.get("engine", "")))

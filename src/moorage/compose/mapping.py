@@ -32,15 +32,16 @@ from moorage.compose.notes import Notes, list_at
 from moorage.compose.stores import Store, bucket_names, build_store
 from moorage.compose.syntax import env_name, moorage_name, name_tokens, parse_duration
 from moorage.errors import Location
+from moorage.kinds import CONNECTION_REF_RE, compose_kinds
+from moorage.kinds import kind as registered_kind
 from moorage.spec.source import KeyPath, SourceMap
-from moorage.spec.validate import CONNECTION_REF_RE
 
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 _APP_KEY_ORDER = ("image", "build", "port", "ports", "route", "health", "healthcheck", "cpu", "memory", "replicas",
                   "singleton", "command", "entrypoint", "workdir", "user", "env", "secrets", "uses", "spot", "arch",
                   "kind", "schedule", "run", "volumes", "sidecars", "stop_timeout", "readonly_root", "config")
-_TOP_ORDER = ("name", "region", "residency", "domain", "services", "databases", "caches", "buckets", "config",
-              "secrets",
+_TOP_ORDER = ("name", "region", "residency", "domain", "services",
+              *(registered_kind(k).block for k in compose_kinds()), "config", "secrets",
               "environments", "network", "logs", "deploy", "alarms", "budget", "tags", "forbid_env")
 
 
@@ -186,9 +187,9 @@ class Importer:
                 self.notes.error(path + ("image",), "image must be a string")
                 image = None
             if isinstance(image, str) and image.strip():
-                info = classify(image)
+                info = classify(image, svc.get("environment"))
             kind: str = info.kind if info and not svc.get("build") else "app"
-            if managed is False and kind in ("database", "cache", "bucket"):
+            if managed is False and kind in compose_kinds():
                 self.notes.info(path + ("x-moorage",), f"{cname} stays a container (x-moorage: managed: false)")
                 kind = "stateful"
             svc = dict(svc)
@@ -202,7 +203,7 @@ class Importer:
                 self.notes.info(("services", cname), f"{cname} creates buckets in an S3-compatible store: not "
                                 "imported (moorage creates the buckets)")
                 continue
-            if kind in ("database", "cache", "bucket"):
+            if kind in compose_kinds():
                 continue
             name = moorage_name(cname, self.taken)
             if name != cname:
@@ -248,7 +249,7 @@ class Importer:
 
     def _build_stores(self) -> None:
         for cname, (kind, info) in self._kinds.items():
-            if kind not in ("database", "cache", "bucket") or info is None:
+            if kind not in compose_kinds() or info is None:
                 continue
             svc = self.doc.services[cname]
             path: KeyPath = ("services", cname)
@@ -280,7 +281,7 @@ class Importer:
                                 "its access keys are not copied")
             if names[0] != cname and kind != "bucket":
                 self.notes.info(path, f"{cname} is named {names[0]} in moorage")
-            blocks = {"database": "databases", "cache": "caches", "bucket": "buckets"}[kind]
+            blocks = registered_kind(kind).block
             for b in store.blocks:
                 self.smap.add((blocks, b), self.doc.smap.locate(path))
                 self.smap.graft(self.doc.smap, path + ("image",), (blocks, b, "engine"))
@@ -473,7 +474,7 @@ class Importer:
         arch = fields.platform_arch(cname, svc.get("platform"), path + ("platform",), notes)
         if arch:
             self._put(app, "arch", arch, path + ("platform",))
-        alt = app.info.alternative if app.info and app.info.kind in ("stateful", "database", "cache", "bucket") \
+        alt = app.info.alternative if app.info and app.info.kind in ("stateful", *compose_kinds()) \
             else ""
         vols = fields.volumes(cname, svc, path, self.volume_defs, notes, alt)
         if vols.volumes:
@@ -487,7 +488,7 @@ class Importer:
         used = self._depends_on(app)
         items = read_service_env(svc, path, self.doc.base_dir, self.doc.env, notes)
         items = [i for i in items if i.name not in self._compose_secret_envs(app)]
-        stateful = bool(app.info and app.info.kind in ("stateful", "database", "cache", "bucket"))
+        stateful = bool(app.info and app.info.kind in ("stateful", *compose_kinds()))
         app.env = mapper.map(cname, items, used, app.hosts, conventions=not stateful)
         if app.job:
             self._put(app, "run", "before-deploy", path)
@@ -972,10 +973,9 @@ class Importer:
         data["region"] = "us-east-1"
         self.smap.add(("region",), self.doc.smap.locate(()))
         data["services"] = services
-        blocks: dict[str, dict[str, Any]] = {"databases": {}, "caches": {}, "buckets": {}}
+        blocks: dict[str, dict[str, Any]] = {registered_kind(k).block: {} for k in compose_kinds()}
         for store in self.stores.values():
-            block = {"database": "databases", "cache": "caches", "bucket": "buckets"}[store.kind]
-            blocks[block].update(store.blocks)
+            blocks[registered_kind(store.kind).block].update(store.blocks)
         for bname, value in blocks.items():
             if value:
                 data[bname] = value

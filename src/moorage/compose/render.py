@@ -12,12 +12,13 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from moorage.compose.syntax import moorage_name
 from moorage.errors import Diagnostic
+from moorage.kinds import compose_kinds, kind
 
 if TYPE_CHECKING:
     from moorage.spec.load import LoadedApp
 
 _WIDTH = 108
-_BLOCKS = ("services", "databases", "caches", "buckets")
+_BLOCKS = ("services", *(kind(k).block for k in compose_kinds()))
 
 
 def to_moorage_yaml(loaded: LoadedApp) -> str:

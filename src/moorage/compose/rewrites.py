@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from moorage.spec.validate import CONNECTION_REF_RE
+from moorage.kinds import CONNECTION_REF_RE
 
 if TYPE_CHECKING:
     from moorage.spec.load import LoadedApp

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from moorage.compose.images import ImageInfo, elasticache_version, image_table
 from moorage.compose.interpolate import Interp
 from moorage.compose.notes import Notes
 from moorage.compose.syntax import parse_volume, split_command
+from moorage.kinds import kind
 from moorage.spec.source import KeyPath
 
-StoreKind = Literal["database", "cache", "bucket"]
+StoreKind = str  # a kind of the registry that compose services become (moorage.kinds.compose_kinds)
 _DB_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 _DB_USER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
 _RESERVED_USERS = {"rdsadmin", "rdsrepladmin", "rdstopmgr", "root", "admin_rds", "mysql.sys", "mysql.session"}
@@ -103,7 +104,9 @@ def build_store(cname: str, svc: dict[str, Any], info: ImageInfo, name: str, hos
         _database(store, svc, info, name, notes)
     elif kind == "cache":
         _cache(store, svc, info, name, notes)
-    if others and kind != "bucket":
+    elif kind == "queue":
+        store.blocks[name] = {}  # an SQS queue with moorage's defaults (x-moorage sets fifo, dlq ...)
+    if others and kind not in ("bucket", "queue"):
         notes.warn(path + ("environment",), f"{cname}: settings not carried to the managed {kind}: "
                    + ", ".join(sorted(others)), f"set what matters as {kind} parameters in x-moorage")
     if kind == "database" and "name" not in store.values and info.engine == "postgres":
@@ -217,7 +220,7 @@ def _store_volumes(store: Store, svc: dict[str, Any], notes: Notes) -> None:
         if "docker-entrypoint-initdb.d" in spec.target:
             notes.warn(vpath, f"{store.cname}: init script {spec.target} is not run on the managed database",
                        "run it from a before-deploy job (x-moorage: {run: before-deploy}) that uses the database")
-    managed = {"database": "RDS storage", "cache": "ElastiCache", "bucket": "S3"}[store.kind]
+    managed = kind(store.kind).managed_by
     if vols:
         notes.info(store.path + ("volumes",), f"{store.cname}: its volumes are replaced by {managed}; "
                    "existing data is not migrated")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from moorage import kinds
 from moorage.plan.model import SecretValue
 from moorage.render import Synth
-from moorage.render.data import cache_out, db_out
+from moorage.render.data import db_user_out, kind_out
 
 
 def output_resource(synth: Synth, stack: str, output: str) -> dict[str, Any] | None:
@@ -43,8 +44,12 @@ def secret_source(synth: Synth, value: SecretValue) -> tuple[str, str]:
     if value.kind == "app-secret":
         secret = plan.secrets[value.target]
         return "Secrets Manager", secret.spec.external or secret.secret_name
-    out = (db_out if value.kind == "database" else cache_out)(
-        value.target, "url" if value.attribute == "url" else "secret" if value.kind == "database" else "token")
+    if value.kind == "database-user":  # a service's own login: DB/SERVICE
+        db, service = value.target.split("/", 1)
+        out = db_user_out(db, service, "url" if value.attribute == "url" else "secret")
+    else:
+        out = kind_out(value.kind, value.target,
+                       "url" if value.attribute == "url" else str(kinds.kind(value.kind).secret_output))
     res = output_resource(synth, "data", out)
     name = res.get("Properties", {}).get("Name") if res else None
     key = "" if value.attribute in (None, "url") else f" (JSON key {value.attribute})"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from moorage import kinds
 from moorage.cost.report import money, rows, summary_lines
 from moorage.data import load_data
 from moorage.guide.document import Bullets, Checklist, Para, Section, Table
@@ -14,7 +15,7 @@ from moorage.guide.facts import secret_names, secret_source
 from moorage.guide.inputs import GuideInput
 from moorage.plan.model import AlarmPlan, EnvRef, PlainValue, Plan, ServicePlan
 from moorage.plan.naming import logical_id
-from moorage.render.data import bucket_out, cache_out, db_out, pool_out
+from moorage.render.data import bucket_out, kind_out
 
 
 def guide_facts() -> dict[str, Any]:
@@ -229,22 +230,15 @@ def _ref_text(plan: Plan, ref: EnvRef, sources: list[str]) -> str:
         host = f"{other.name}.{plan.namespace}"
         sources.append(f"service {ref.target} (Cloud Map)")
         return {"host": host, "port": str(other.port), "url": f"http://{host}:{other.port}"}[ref.attribute]
-    if ref.kind == "database":
-        db = plan.databases[ref.target].spec
-        literal = {"name": db.dbname, "user": db.username, "engine": db.engine}
-        if ref.attribute in literal:
-            sources.append(f"database {ref.target}")
-            return literal[ref.attribute]
-        out = db_out(ref.target, ref.attribute)
-    elif ref.kind == "cache":
-        out = cache_out(ref.target, ref.attribute)
-    elif ref.kind == "bucket":
-        if ref.attribute == "region":
-            sources.append("the stack's region")
-            return plan.env.region
-        out = bucket_out(ref.target, ref.attribute)
-    else:
-        out = pool_out(ref.target, ref.attribute)
+    registered = kinds.kind(ref.kind)
+    setting = registered.literal.get(ref.attribute)
+    if setting == "@region":
+        sources.append("the stack's region")
+        return plan.env.region
+    if setting:
+        sources.append(f"{ref.kind} {ref.target}")
+        return str(getattr(getattr(plan.env, registered.block)[ref.target], setting))
+    out = kind_out(ref.kind, ref.target, ref.attribute)
     sources.append(f"output {out} of {plan.stack('data').name}")
     return "{" + out + "}"
 

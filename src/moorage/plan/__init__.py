@@ -119,7 +119,7 @@ def build_plan(env: EnvSpec) -> Plan:
     parameters = {n: f"/{env.app}/{env.env}/{n}" for n in sorted(env.config)}
     created_pools = [n for n, p in env.user_pools.items() if not p.existing]
     has_data = bool(databases or caches or buckets or any(v.persistent for v in volumes) or secrets_plan
-                    or parameters or created_pools)
+                    or parameters or created_pools or env.queues)
     if has_data:
         stacks.append(StackPlan("data", f"{prefix}-data", "databases, caches, buckets, secrets, file systems",
                                 ["network", *keys]))

@@ -128,7 +128,7 @@ class EdgePlan:
 class EnvRef:
     """A value taken from something the service uses: ``{{ target.attribute }}``."""
 
-    kind: Literal["database", "cache", "bucket", "service", "user_pool"]
+    kind: str  # a kind of the registry (moorage.kinds: database, cache, bucket, user_pool ...) or "service"
     target: str
     attribute: str
 
@@ -155,7 +155,8 @@ class Permission:
 
     sid: str
     actions: tuple[str, ...]
-    # symbolic: "bucket:NAME", "bucket-objects:NAME", "user-pool:NAME", "key", "exec-logs", or "*"
+    # symbolic: "bucket:NAME", "bucket-objects:NAME", "user-pool:NAME", "<kind>:NAME" (that resource's ARN output),
+    # "key", "exec-logs", or "*"
     resources: tuple[str, ...]
 
 

@@ -22,3 +22,10 @@ def logical_id(*parts: str) -> str:
             if word:
                 out += word[0].upper() + word[1:]
     return out
+
+
+def queue_name(prefix: str, name: str, fifo: bool, dead_letter: bool = False) -> str:
+    """SQS queue name: ``app-env-jobs`` (``-dlq`` for its dead-letter queue); FIFO queues must end in ``.fifo``
+    and a name may hold 80 characters."""
+    suffix = ".fifo" if fifo else ""
+    return physical_name(prefix, name, "dlq" if dead_letter else "", limit=80 - len(suffix)) + suffix

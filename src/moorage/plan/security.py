@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from moorage import kinds
 from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError
 from moorage.plan.model import EdgePlan, Rule, SecurityGroup
 from moorage.resolve.environment import EnvSpec
 
 ANYWHERE = "0.0.0.0/0"
+# Security-group key prefixes that are not a kind's own group (kinds.yaml `security_group`): the spec block to blame.
+_SECTIONS = {"svc": "services", "proxy": "databases", "efs": "services"}
 
 
 def service_sg(name: str) -> str:
@@ -17,7 +20,7 @@ def service_sg(name: str) -> str:
 
 def database_sg(name: str) -> str:
     """Security group key of a database."""
-    return f"db-{name}"
+    return f"{kinds.kind('database').security_group}-{name}"
 
 
 def proxy_sg(name: str) -> str:
@@ -27,7 +30,7 @@ def proxy_sg(name: str) -> str:
 
 def cache_sg(name: str) -> str:
     """Security group key of a cache."""
-    return f"cache-{name}"
+    return f"{kinds.kind('cache').security_group}-{name}"
 
 
 def volume_sg(service: str) -> str:
@@ -76,16 +79,19 @@ def security_groups(env: EnvSpec, edges: list[EdgePlan] | None = None) -> dict[s
             groups[service_sg(svc.name)].egress.append(Rule(2049, key, "NFS to its EFS volume"))
         for used in svc.uses:
             src = service_sg(svc.name)
-            if used in env.databases:
-                db = env.databases[used]
-                ports, dst = [db.port], proxy_sg(used) if db.proxy else database_sg(used)
-            elif used in env.caches:
-                ports, dst = [env.caches[used].port], cache_sg(used)
-            elif used in env.services and env.services[used].port:
+            kind = kinds.kind_of(env, used)
+            ports: list[int]
+            if kind == "service" and env.services[used].port:
                 other = env.services[used]
                 ports, dst = [other.port, *other.extra_ports], service_sg(used)  # type: ignore[list-item]
+            elif kind and kind != "service" and kinds.kind(kind).port:
+                registered = kinds.kind(kind)
+                item = getattr(env, registered.block)[used]
+                ports = [item.port]
+                # A database behind an RDS Proxy is reached through the proxy's group.
+                dst = proxy_sg(used) if kind == "database" and item.proxy else f"{registered.security_group}-{used}"
             else:
-                continue  # buckets are reached through the S3 endpoint, not a group
+                continue  # buckets, queues and user pools are reached through AWS APIs, not a group
             for port in ports:
                 groups[dst].ingress.append(Rule(port, src, f"from {svc.name}, which uses {used}"))
                 groups[src].egress.append(Rule(port, dst, f"to {used}"))
@@ -118,8 +124,8 @@ def check_rule_counts(env: EnvSpec, groups: dict[str, SecurityGroup]) -> list[Di
             if count <= limits["sg_rules_default"]:
                 continue
             kind, _, name = sg.key.partition("-")
-            section = {"svc": "services", "db": "databases", "proxy": "databases", "cache": "caches",
-                       "efs": "services"}.get(kind)
+            section = _SECTIONS.get(kind) or next(
+                (k.block for k in kinds.registry().values() if k.security_group == kind), None)
             where = env.locate((section, name)) if section else None
             what = f"security group {sg.key} needs {count} {direction} rules"
             if count > limits["sg_rules_max"]:

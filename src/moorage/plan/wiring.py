@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any, Literal, cast
 
-from moorage.data import load_data
+from moorage import kinds
+from moorage.kinds import CONNECTION_REF_RE
 from moorage.plan.model import EnvRef, Permission, PlainValue, SecretValue
 from moorage.resolve.environment import EnvSpec, ResolvedService
-from moorage.spec.validate import CONNECTION_REF_RE
 
 Kind = Literal["database", "cache", "bucket", "service", "user_pool"]
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
@@ -16,20 +16,11 @@ XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSa
 EXEC_ACTIONS = ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
                 "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel")
 
-BUCKET_ACTIONS = {
-    "read": ("s3:GetObject",),
-    "write": ("s3:PutObject", "s3:AbortMultipartUpload"),
-    "readwrite": ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"),
-}
 
 
 def kind_of(env: EnvSpec, name: str) -> Kind | None:
-    """What ``name`` is in this environment."""
-    for kind, items in (("database", env.databases), ("cache", env.caches), ("bucket", env.buckets),
-                        ("service", env.services), ("user_pool", env.user_pools)):
-        if name in items:
-            return cast(Kind, kind)
-    return None
+    """What ``name`` is in this environment (the kinds registry's answer)."""
+    return cast(Kind | None, kinds.kind_of(env, name))
 
 
 def upper_snake(name: str) -> str:
@@ -39,7 +30,6 @@ def upper_snake(name: str) -> str:
 
 def service_environment(env: EnvSpec, svc: ResolvedService) -> tuple[dict[str, PlainValue], dict[str, SecretValue]]:
     """Plain env values and secret references for ``svc``, with the default connection variables."""
-    attrs: dict[str, dict[str, str]] = load_data("connections")
     plain: dict[str, PlainValue] = {}
     secrets: dict[str, SecretValue] = {}
     for key, value in svc.env.items():
@@ -47,7 +37,7 @@ def service_environment(env: EnvSpec, svc: ResolvedService) -> tuple[dict[str, P
         if refs and len(refs) == 1 and CONNECTION_REF_RE.fullmatch(value.strip()):
             target, attr = refs[0]
             kind = kind_of(env, target)
-            if kind and attrs[kind].get(attr) == "secret":
+            if kind and kinds.attributes(kind).get(attr) == "secret":
                 secrets[key] = SecretValue(cast(Any, kind), target, attr)
                 continue
         plain[key] = _plain(env, value)
@@ -68,8 +58,7 @@ def service_environment(env: EnvSpec, svc: ResolvedService) -> tuple[dict[str, P
         for name in names:
             managed = kind == "database" and env.databases[name].managed_password
             # RDS rotates a managed password: a URL built at deploy time would go stale, so the parts are injected.
-            defaults = load_data("connections")["defaults"]["database_managed" if managed else kind]
-            for pattern, attr in defaults.items():
+            for pattern, attr in kinds.connection_env(kind, managed).items():
                 if "{PREFIX}" not in pattern and len(names) != 1:
                     continue
                 var = pattern.replace("{PREFIX}", upper_snake(name))
@@ -79,7 +68,7 @@ def service_environment(env: EnvSpec, svc: ResolvedService) -> tuple[dict[str, P
                         and not env.user_pools[name].client_id:
                     continue  # an existing pool whose app client was not given
                 taken.add(var)
-                if attrs[kind][attr] == "secret":
+                if kinds.attributes(kind)[attr] == "secret":
                     secrets[var] = SecretValue(cast(Any, kind), name, attr)
                 else:
                     plain[var] = PlainValue((EnvRef(cast(Any, kind), name, attr),))
@@ -104,20 +93,24 @@ def task_permissions(env: EnvSpec, svc: ResolvedService) -> list[Permission]:
     """The task role's statements: only what `uses` implies."""
     perms: list[Permission] = []
     for used in svc.uses:
-        if used in env.buckets:
-            mode = env.buckets[used].access.get(svc.name, "readwrite")
-            sid = upper_snake(used).replace("_", "").title()
-            perms.append(Permission(f"Objects{sid}", BUCKET_ACTIONS[mode], (f"bucket-objects:{used}",)))
-            if mode != "write":
-                perms.append(Permission(f"List{sid}", ("s3:ListBucket",), (f"bucket:{used}",)))
-            if env.customer_key:
-                key_actions: tuple[str, ...] = ("kms:Decrypt",) if mode == "read" \
-                    else ("kms:Decrypt", "kms:GenerateDataKey")
-                perms.append(Permission(f"Key{sid}", key_actions, ("key",)))
-        elif used in env.user_pools:
-            sid = upper_snake(used).replace("_", "").title()
+        kind = kinds.kind_of(env, used)
+        if kind is None or kind == "service":
+            continue
+        registered, sid = kinds.kind(kind), upper_snake(used).replace("_", "").title()
+        if kind == "user_pool":  # the pool's own `actions:` list decides
             actions = tuple(sorted({f"cognito-idp:{a}" for a in env.user_pools[used].actions}))
             perms.append(Permission(f"UserPool{sid}", actions, (f"user-pool:{used}",)))
+            continue
+        if not registered.actions:
+            continue  # reached over the network with credentials, not through IAM
+        mode = env.buckets[used].access.get(svc.name, "readwrite") if kind == "bucket" else "readwrite"
+        # Object actions apply to the objects' ARN (bucket/*), the rest to the resource's own ARN.
+        target = f"bucket-objects:{used}" if kind == "bucket" else f"{kind}:{used}"
+        perms.append(Permission(f"{registered.iam_sid}{sid}", registered.actions[mode], (target,)))
+        if kind == "bucket" and mode != "write":
+            perms.append(Permission(f"List{sid}", ("s3:ListBucket",), (f"bucket:{used}",)))
+        if env.customer_key and registered.key_actions:
+            perms.append(Permission(f"Key{sid}", registered.key_actions[mode], ("key",)))
     if svc.tracing == "xray":
         # X-Ray's write and sampling actions have no resource-level permissions: "*" is the only resource.
         perms.append(Permission("XRay", XRAY_ACTIONS, ("*",)))

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Ref, Select, Sub, cognito, efs, elasticache, iam, rds, s3, secretsmanager, ssm
+from troposphere import GetAtt, Ref, Select, Sub, cognito, efs, elasticache, iam, rds, s3, secretsmanager, sqs, ssm
 
+from moorage import kinds
 from moorage.plan.model import BucketPlan, CachePlan, DatabasePlan, Plan, VolumePlan
-from moorage.plan.naming import logical_id
+from moorage.plan.naming import logical_id, queue_name
 from moorage.render.context import StackContext
 from moorage.render.edge import alb_log_delivery, log_bucket
 from moorage.render.keys import key_arn
@@ -22,19 +23,25 @@ from moorage.render.scanners import scanner_skips
 URL_SAFE = {"ExcludePunctuation": True}
 
 
+def kind_out(kind: str, name: str, attr: str) -> str:
+    """Output name of an attribute of something services use: the kind's ``home`` (kinds.yaml), its name and the
+    attribute (``DbMainHost``, ``BucketUploadsArn``)."""
+    return logical_id(kinds.kind(kind).home, name, attr)
+
+
 def db_out(name: str, attr: str) -> str:
     """Output name of a database attribute (host, port, secret, url...)."""
-    return logical_id("db", name, attr)
+    return kind_out("database", name, attr)
 
 
 def cache_out(name: str, attr: str) -> str:
     """Output name of a cache attribute."""
-    return logical_id("cache", name, attr)
+    return kind_out("cache", name, attr)
 
 
 def bucket_out(name: str, attr: str) -> str:
     """Output name of a bucket attribute (name, arn)."""
-    return logical_id("bucket", name, attr)
+    return kind_out("bucket", name, attr)
 
 
 def replica_identifier(identifier: str, index: int) -> str:
@@ -49,7 +56,7 @@ def secret_out(name: str) -> str:
 
 def pool_out(name: str, attr: str) -> str:
     """Output name of a user pool attribute (id, client_id, arn)."""
-    return logical_id("pool", name, attr)
+    return kind_out("user_pool", name, attr)
 
 
 def _key(ctx: StackContext, prop: str = "KmsKeyId") -> dict[str, Any]:
@@ -78,7 +85,8 @@ def render_data(ctx: StackContext) -> None:
 
     databases = [db for n, db in plan.databases.items() if here("db", n)]
     caches = [c for n, c in plan.caches.items() if here("cache", n)]
-    isolated = ctx.take("network", "IsolatedSubnets", as_list=True)
+    # Only databases and caches sit in the isolated subnets (a stack of buckets or queues takes no parameter).
+    isolated = ctx.take("network", "IsolatedSubnets", as_list=True) if databases or caches else []
     if databases:
         ctx.add(rds.DBSubnetGroup("DbSubnetGroup", DBSubnetGroupDescription=f"{plan.prefix} isolated subnets",
                                   SubnetIds=isolated, Tags=ctx.tags()))
@@ -115,6 +123,34 @@ def render_data(ctx: StackContext) -> None:
     for name, pool in sorted(plan.env.user_pools.items()):
         if not pool.existing and here("pool", name):
             _user_pool(ctx, name, pool)
+    for name, queue in sorted(plan.env.queues.items()):
+        if here("queue", name):
+            _queue(ctx, name, queue)
+
+
+def _queue(ctx: StackContext, name: str, queue: Any) -> None:
+    """An SQS queue and its dead-letter queue, encrypted, reachable over TLS only."""
+    lid, prefix = logical_id("queue", name), ctx.plan.prefix
+    # The environment's key when it has one (task roles get kms:Decrypt/GenerateDataKey on it), else SQS-managed SSE.
+    sse: dict[str, Any] = {"KmsMasterKeyId": key_arn(ctx), "KmsDataKeyReusePeriodSeconds": 300} \
+        if ctx.plan.customer_key else {"SqsManagedSseEnabled": True}
+    fifo: dict[str, Any] = {"FifoQueue": True} if queue.fifo else {}
+    ctx.add(sqs.Queue(f"{lid}DeadLetters", QueueName=queue_name(prefix, name, queue.fifo, dead_letter=True),
+                      MessageRetentionPeriod=14 * 86_400, **sse, **fifo, Tags=ctx.tags()))
+    ctx.add(sqs.Queue(lid, QueueName=queue_name(prefix, name, queue.fifo),
+                      MessageRetentionPeriod=queue.retention_days * 86_400,
+                      VisibilityTimeout=queue.visibility_seconds,
+                      RedrivePolicy=sqs.RedrivePolicy(deadLetterTargetArn=GetAtt(f"{lid}DeadLetters", "Arn"),
+                                                      maxReceiveCount=queue.dlq.max_receives),
+                      **sse, **fifo, Tags=ctx.tags()))
+    arns = [GetAtt(lid, "Arn"), GetAtt(f"{lid}DeadLetters", "Arn")]
+    ctx.add(sqs.QueuePolicy(f"{lid}Policy", Queues=[Ref(lid), Ref(f"{lid}DeadLetters")], PolicyDocument={
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
+             "Resource": arns, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+    ctx.give(kind_out("queue", name, "url"), Ref(lid), f"queue {name} URL")
+    ctx.give(kind_out("queue", name, "arn"), GetAtt(lid, "Arn"), f"queue {name} ARN")
+    ctx.give(kind_out("queue", name, "name"), GetAtt(lid, "QueueName"), f"queue {name} name")
 
 
 def _user_pool(ctx: StackContext, name: str, pool: Any) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from troposphere import GetAtt, Join, Parameter, Ref, Sub, applicationautoscaling, cloudwatch, ecs, events, iam, logs
 from troposphere import servicediscovery as sd
 
+from moorage import kinds
 from moorage.plan.model import AlarmPlan, EnvRef, PlainValue, SecretValue, ServicePlan
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext, StackInput
-from moorage.render.data import bucket_out, cache_out, db_out, db_user_out, pool_out, secret_out, volume_out
+from moorage.render.data import bucket_out, db_user_out, kind_out, secret_out, volume_out
 from moorage.render.keys import key_arn
 from moorage.render.network import group_ref, render_rules
 from moorage.render.platform import ASSUME_ECS_TASKS
@@ -22,7 +24,6 @@ from moorage.render.release import (
     target_group_refs,
     target_groups,
 )
-from moorage.spec.models import Sidecar
 
 
 def render_service(ctx: StackContext, sp: ServicePlan) -> None:
@@ -45,8 +46,7 @@ def render_service(ctx: StackContext, sp: ServicePlan) -> None:
             volumes.append(ecs.Volume(Name=vol.key))  # task storage: writable even with a read-only root
     sidecars = [_sidecar(name, car, log_group) for name, car in sorted(svc.sidecars.items())]
     if svc.tracing == "xray" and "xray-daemon" not in svc.sidecars:
-        sidecars.append(_sidecar("xray-daemon", Sidecar(image=XRAY_DAEMON, port=2000, protocol="udp", memory=64),
-                                 log_group))
+        sidecars.append(_sidecar("xray-daemon", XRAY_SIDECAR, log_group))
     ctx.add(ecs.TaskDefinition(
         "TaskDefinition", Family=ctx.name(svc.name), Cpu=str(svc.cpu), Memory=str(svc.memory),
         NetworkMode="awsvpc", RequiresCompatibilities=["FARGATE"],
@@ -79,26 +79,25 @@ def _value(ctx: StackContext, sp: ServicePlan, value: PlainValue) -> Any:
 
 def _ref_value(ctx: StackContext, ref: EnvRef) -> Any:
     plan = ctx.plan
-    if ref.kind == "database":
-        db = plan.databases[ref.target].spec
-        literal = {"name": db.dbname, "user": db.username, "engine": db.engine}
-        return literal.get(ref.attribute) or ctx.take(plan.home("db", ref.target), db_out(ref.target, ref.attribute))
-    if ref.kind == "cache":
-        return ctx.take(plan.home("cache", ref.target), cache_out(ref.target, ref.attribute))
-    if ref.kind == "bucket":
-        if ref.attribute == "region":
-            return Ref("AWS::Region")
-        return ctx.take(plan.home("bucket", ref.target), bucket_out(ref.target, ref.attribute))
+    if ref.kind == "service":
+        target = plan.services[ref.target]
+        other = target.spec
+        host = f"{target.discovery_name or other.name}.{plan.namespace}"
+        return {"host": host, "port": str(other.port), "url": f"http://{host}:{other.port}"}[ref.attribute]
     if ref.kind == "user_pool":
         pool = plan.env.user_pools[ref.target]
         if pool.existing:
             literal = {"arn": pool.existing, "id": pool.existing.rsplit("/", 1)[-1], "client_id": pool.client_id or ""}
             return literal[ref.attribute]
-        return ctx.take(plan.home("pool", ref.target), pool_out(ref.target, ref.attribute))
-    target = plan.services[ref.target]
-    other = target.spec
-    host = f"{target.discovery_name or other.name}.{plan.namespace}"
-    return {"host": host, "port": str(other.port), "url": f"http://{host}:{other.port}"}[ref.attribute]
+    registered = kinds.kind(ref.kind)
+    setting = registered.literal.get(ref.attribute)
+    if setting == "@region":
+        return Ref("AWS::Region")
+    if setting:
+        value = getattr(getattr(plan.env, registered.block)[ref.target], setting)
+        if value:
+            return value
+    return ctx.take(plan.home(registered.home, ref.target), kind_out(ref.kind, ref.target, ref.attribute))
 
 
 def _secret_value(ctx: StackContext, value: SecretValue) -> Any:
@@ -114,11 +113,11 @@ def _secret_value(ctx: StackContext, value: SecretValue) -> Any:
         if value.attribute == "url":
             return ctx.take(db_home, db_user_out(db, service, "url"))
         return Sub("${S}:" + str(value.attribute) + "::", S=ctx.take(db_home, db_user_out(db, service, "secret")))
-    out = db_out if value.kind == "database" else cache_out
-    home = ctx.plan.home("db" if value.kind == "database" else "cache", value.target)
+    registered = kinds.kind(value.kind)
+    home = ctx.plan.home(registered.home, value.target)
     if value.attribute == "url":
-        return ctx.take(home, out(value.target, "url"))
-    holder = ctx.take(home, out(value.target, "secret" if value.kind == "database" else "token"))
+        return ctx.take(home, kind_out(value.kind, value.target, "url"))
+    holder = ctx.take(home, kind_out(value.kind, value.target, str(registered.secret_output)))
     return Sub("${S}:" + str(value.attribute) + "::", S=holder)
 
 
@@ -163,6 +162,23 @@ def _container(ctx: StackContext, sp: ServicePlan, log_group: logs.LogGroup) -> 
 XRAY_DAEMON = "public.ecr.aws/xray/aws-xray-daemon:3.3.14"
 
 
+@dataclass(frozen=True)
+class _Container:
+    """A sidecar moorage adds itself (the fields of a spec sidecar that ``_sidecar`` reads)."""
+
+    image: str
+    port: int | None = None
+    protocol: str = "tcp"
+    cpu: int = 32
+    memory: int = 64
+    essential: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    command: list[str] | None = None
+
+
+XRAY_SIDECAR = _Container(image=XRAY_DAEMON, port=2000, protocol="udp", memory=64)
+
+
 def _sidecar(name: str, car: Any, log_group: logs.LogGroup) -> ecs.ContainerDefinition:
     props: dict[str, Any] = {
         "Name": name, "Image": car.image, "Essential": car.essential, "Cpu": car.cpu, "MemoryReservation": car.memory,
@@ -193,9 +209,11 @@ def _task_role(ctx: StackContext, sp: ServicePlan) -> None:
                                      f"{ctx.plan.exec_log_group}:*"))
             elif kind == "user-pool":
                 resources.append(_ref_value(ctx, EnvRef("user_pool", name, "arn")))
-            else:
+            elif kind in ("bucket", "bucket-objects"):
                 arn = ctx.take(ctx.plan.home("bucket", name), bucket_out(name, "arn"))
                 resources.append(Sub("${A}/*", A=arn) if kind == "bucket-objects" else arn)
+            else:  # "<kind>:NAME": that resource's ARN output
+                resources.append(_ref_value(ctx, EnvRef(kind, name, "arn")))
         statements.append({"Sid": perm.sid, "Effect": "Allow", "Action": list(perm.actions), "Resource": resources})
     policies = [iam.Policy(PolicyName="uses", PolicyDocument={"Version": "2012-10-17", "Statement": statements})] \
         if statements else []
@@ -254,6 +272,8 @@ def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
         "ScalableTarget", MinCapacity=sc.min, MaxCapacity=sc.max, ServiceNamespace="ecs",
         ScalableDimension="ecs:service:DesiredCount",
         ResourceId=Join("/", ["service", cluster, GetAtt("Service", "Name")])))
+    if sc.queue and sc.per_task:
+        _queue_scaling(ctx, sp, sc.queue, sc.per_task, sc.min, sc.max)
     for metric, target in (("ECSServiceAverageCPUUtilization", sc.cpu),
                            ("ECSServiceAverageMemoryUtilization", sc.memory)):
         if target is None:
@@ -266,6 +286,41 @@ def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
                 TargetValue=float(target), ScaleInCooldown=300, ScaleOutCooldown=60,
                 PredefinedMetricSpecification=applicationautoscaling.PredefinedMetricSpecification(
                     PredefinedMetricType=metric))))
+
+
+def queue_steps(low: int, high: int, per_task: int, most: int = 20) -> list[tuple[int, int | None, int]]:
+    """(lower, upper, tasks) steps over a queue's visible messages: enough tasks that none has more than
+    ``per_task`` waiting (rounded up), between ``low`` and ``high`` tasks, in at most ``most`` steps."""
+    count = min(high - low + 1, most)
+    tasks = sorted({low + round(i * (high - low) / max(count - 1, 1)) for i in range(count)})
+    out: list[tuple[int, int | None, int]] = []
+    lower = 0
+    for i, n in enumerate(tasks):
+        upper = None if i == len(tasks) - 1 else n * per_task + 1
+        out.append((lower, upper, n))
+        lower = upper or 0
+    return out
+
+
+def _queue_scaling(ctx: StackContext, sp: ServicePlan, queue: str, per_task: int, low: int, high: int) -> None:
+    """Step scaling to an exact task count from the queue's depth: the alarm stays in ALARM (depth >= 0), so
+    Application Auto Scaling re-applies the step matching the current depth every minute."""
+    steps = [applicationautoscaling.StepAdjustment(
+        MetricIntervalLowerBound=lower, ScalingAdjustment=tasks,
+        **({"MetricIntervalUpperBound": upper} if upper is not None else {}))
+        for lower, upper, tasks in queue_steps(low, high, per_task)]
+    ctx.add(applicationautoscaling.ScalingPolicy(
+        "ScaleQueue", PolicyName=ctx.name(sp.spec.name, "queue"), PolicyType="StepScaling",
+        ScalingTargetId=Ref("ScalableTarget"),
+        StepScalingPolicyConfiguration=applicationautoscaling.StepScalingPolicyConfiguration(
+            AdjustmentType="ExactCapacity", Cooldown=60, MetricAggregationType="Maximum", StepAdjustments=steps)))
+    name = ctx.take(ctx.plan.home("queue", queue), kind_out("queue", queue, "name"))
+    ctx.add(cloudwatch.Alarm(
+        "QueueDepth", AlarmDescription=f"{sp.spec.name}: tasks follow queue {queue} ({per_task} messages a task)",
+        Namespace="AWS/SQS", MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=[cloudwatch.MetricDimension(Name="QueueName", Value=name)], Statistic="Maximum", Period=60,
+        EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="ignore", AlarmActions=[Ref("ScaleQueue")]))
 
 
 def alarm_resource(ctx: StackContext, alarm: AlarmPlan, refs: dict[str, Any]) -> cloudwatch.Alarm:

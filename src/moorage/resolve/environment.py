@@ -25,6 +25,7 @@ from moorage.spec.models import (
     LifecycleRule,
     Previews,
     Profile,
+    Queue,
     Scaling,
     ServiceKind,
     Sidecar,
@@ -208,6 +209,7 @@ class EnvSpec:
     registry_scan: bool = True
     user_pools: dict[str, UserPool] = field(default_factory=dict)
     previews: Previews | None = None  # the spec's `previews:`: this environment may be a preview's base
+    queues: dict[str, Queue] = field(default_factory=dict)
     source: SourceMap | None = field(default=None, repr=False, compare=False)  # where each key came from
 
     def locate(self, path: tuple[str | int, ...]) -> Location | None:
@@ -371,6 +373,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         customer_key=encryption == "customer", cdn=cdn, config={k: _env_text(v) for k, v in app.config.items()},
         registry_keep=app.registry.keep, registry_scan=app.registry.scan, user_pools=dict(app.user_pools),
         previews=app.previews,
+        queues=dict(app.queues),
         source=smap,
     )
 
@@ -396,6 +399,9 @@ def _environment_domain(app: AppSpec, env: str, profile: str, override: Any, dec
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, Scaling) and value.queue:
+        return f"{value.min}-{value.max} tasks at {value.per_task} messages a task in queue {value.queue}" + (
+            f", {value.cpu}% CPU" if value.cpu is not None else "")
     if isinstance(value, Scaling):
         return f"{value.min}-{value.max} tasks at {value.cpu}% CPU"
     return str(value)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from moorage.errors import Diagnostic, InputError
+from moorage.kinds import registry
 from moorage.spec.models import AppSpec
 from moorage.spec.source import KeyPath, SourceMap, load_yaml
 from moorage.spec.validate import validate_app
@@ -16,7 +17,7 @@ from moorage.spec.validate import validate_app
 Origin = Literal["moorage", "compose"]
 
 # Per-environment blocks whose entries merge into the named app-level item.
-_ITEM_BLOCKS = ("services", "databases", "caches", "buckets")
+_ITEM_BLOCKS = ("services", *(k.block for k in registry().values() if k.overridable))
 # Per-environment blocks that merge into the app-level block of the same name.
 _MERGE_BLOCKS = ("network", "logs", "alarms", "budget", "tags", "encryption", "registry", "config", "deploy")
 _REPLACE_KEYS = ("region", "domain", "cdn")

@@ -111,19 +111,29 @@ class Deploy(Strict):
 
 
 class Scaling(Strict):
-    """Target-tracking autoscaling of a service's task count."""
+    """Autoscaling of a service's task count: target tracking on CPU / memory, or on a queue's depth."""
 
     min: int = Field(ge=0, le=1000, description="fewest tasks")
     max: int = Field(ge=1, le=1000, description="most tasks")
-    cpu: int | None = Field(default=70, ge=10, le=95, description="target average CPU %")
+    cpu: int | None = Field(default=70, ge=10, le=95, description="target average CPU % (off by default with "
+                            "queue)")
     memory: int | None = Field(default=None, ge=10, le=95, description="target average memory %")
+    queue: str | None = Field(default=None, description="a queue the service uses: tasks follow its depth")
+    per_task: int | None = Field(default=None, ge=1, le=1_000_000,
+                                 description="with queue: visible messages one task handles (default 100)")
 
     @model_validator(mode="after")
     def _range(self) -> Scaling:
         if self.min > self.max:
             raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
-        if self.cpu is None and self.memory is None:
-            raise ValueError("give a cpu or memory target")
+        if self.per_task is not None and self.queue is None:
+            raise ValueError("per_task needs queue: the queue whose depth it divides")
+        if self.queue is not None:
+            self.per_task = self.per_task or 100
+            if "cpu" not in self.model_fields_set:
+                self.cpu = None  # the queue's depth decides; a CPU target only when asked for
+        if self.cpu is None and self.memory is None and self.queue is None:
+            raise ValueError("give a cpu or memory target (or a queue)")
         return self
 
 
@@ -209,7 +219,8 @@ class Service(Strict):
     secrets: list[str] | dict[EnvName, str] = Field(
         default_factory=list, description="secret names, or ENV_VAR -> secret name"
     )
-    uses: list[str] = Field(default_factory=list, description="databases, caches, buckets, services it talks to")
+    uses: list[str] = Field(default_factory=list, description="databases, caches, buckets, queues, services it "
+                            "talks to")
     spot: bool = Field(default=False, description="run on Fargate Spot (interruptible, cheaper)")
     arch: Literal["x86_64", "arm64"] = Field(default="x86_64", description="CPU architecture of the image")
     kind: ServiceKind | None = Field(default=None, description="derived from port/route/schedule when absent")
@@ -501,6 +512,22 @@ class Bucket(Strict):
         return self
 
 
+class DeadLetter(Strict):
+    """A queue's dead-letter queue: messages that failed this often are kept there (14 days) for inspection."""
+
+    max_receives: int = Field(default=5, ge=1, le=1000, description="receives before a message moves to the DLQ")
+
+
+class Queue(Strict):
+    """An SQS queue with a dead-letter queue, encrypted (the environment's key when it has one)."""
+
+    fifo: bool = Field(default=False, description="first-in-first-out with exactly-once processing")
+    dlq: DeadLetter = Field(default_factory=DeadLetter, description="dead-letter queue: max_receives")
+    retention_days: int = Field(default=4, ge=1, le=14, description="days an unprocessed message is kept")
+    visibility_seconds: int = Field(default=30, ge=0, le=43200,
+                                    description="seconds a received message stays hidden from other consumers")
+
+
 class Secret(Strict):
     """A secret in Secrets Manager. Its value never appears in moorage's input or output."""
 
@@ -643,6 +670,7 @@ class EnvironmentOverride(Strict):
     databases: dict[str, dict[str, Any]] = Field(default_factory=dict)
     caches: dict[str, dict[str, Any]] = Field(default_factory=dict)
     buckets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    queues: dict[str, dict[str, Any]] = Field(default_factory=dict)
     alarms: dict[str, Any] | None = None
     budget: dict[str, Any] | None = None
     tags: dict[str, str] = Field(default_factory=dict)
@@ -665,6 +693,8 @@ class AppSpec(Strict):
     databases: dict[Name, Database] = Field(default_factory=dict, description="RDS / Aurora databases")
     caches: dict[Name, Cache] = Field(default_factory=dict, description="ElastiCache Redis / Valkey")
     buckets: dict[Name, Bucket] = Field(default_factory=dict, description="S3 buckets")
+    queues: dict[Name, Queue] = Field(default_factory=dict, description="SQS queues (each with a dead-letter "
+                                      "queue)")
     secrets: dict[EnvName, Secret] = Field(default_factory=dict, description="Secrets Manager secrets")
     config: dict[EnvName, EnvValue] = Field(default_factory=dict,
                                             description="non-secret settings in SSM Parameter Store")

@@ -10,8 +10,9 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError, dotted
+from moorage.kinds import CONNECTION_REF_RE, attributes, kind_of_block
+from moorage.kinds import blocks as registry_blocks
 from moorage.spec.models import SECRET_NAME_RE, AppSpec, embedded_credential
 from moorage.spec.source import KeyPath, SourceMap
 
@@ -143,12 +144,9 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
     def err(path: KeyPath, msg: str, hint: str = "") -> None:
         out.append(Diagnostic("error", msg, smap.locate(path), hint))
 
-    kinds: dict[str, dict[str, Any]] = {
-        "services": app.services, "databases": app.databases, "caches": app.caches, "buckets": app.buckets,
-        "user_pools": app.user_pools}
     owner: dict[str, str] = {}
-    for kind, items in kinds.items():
-        for name in items:
+    for kind in ("services", *registry_blocks()):
+        for name in getattr(app, kind):
             if name in owner:
                 err((kind, name), f"name {name!r} is used by both {owner[name]} and {kind}",
                     "names must be unique across services, databases, caches and buckets: `uses` refers to them")
@@ -168,6 +166,14 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
             elif owner[ref] == "services" and not app.services[ref].port:
                 err(("services", sname, "uses", i), f"uses service {ref!r}, which has no port to talk to",
                     f"give {ref!r} a port, or drop it from uses")
+        if svc.scaling is not None and svc.scaling.queue is not None:
+            queue = svc.scaling.queue
+            if owner.get(queue) != "queues":
+                err(("services", sname, "scaling", "queue"), f"scaling follows {queue!r}, which is not a queue",
+                    "name one of the top-level `queues:`")
+            elif queue not in svc.uses:
+                err(("services", sname, "scaling", "queue"), f"scaling follows queue {queue!r}, which the service "
+                    "does not use", f"add {queue!r} to services.{sname}.uses")
         for env_var, secret in svc.secret_env.items():
             if secret not in app.secrets:
                 path: KeyPath = ("services", sname, "secrets", env_var) if isinstance(svc.secrets, dict) else \
@@ -250,11 +256,6 @@ def _command_credential_problems(smap: SourceMap, path: KeyPath, command: object
                        "variable) and refer to it as $NAME in the command (CMD-SHELL / sh -c form)")]
 
 
-CONNECTION_REF_RE = re.compile(r"\{\{\s*([a-z][a-z0-9-]*)\.([a-z_]+)\s*\}\}")
-_KIND_OF_BLOCK = {"databases": "database", "caches": "cache", "buckets": "bucket", "services": "service",
-                  "user_pools": "user_pool"}
-
-
 def connection_refs(value: object) -> list[tuple[str, str]]:
     """The ``{{ name.attribute }}`` references in an env value."""
     return CONNECTION_REF_RE.findall(value) if isinstance(value, str) else []
@@ -262,15 +263,14 @@ def connection_refs(value: object) -> list[tuple[str, str]]:
 
 def _connection_ref_problems(app: AppSpec, smap: SourceMap, sname: str, key: str, value: object,
                              owner: dict[str, str]) -> list[Diagnostic]:
-    attrs = load_data("connections")
     out = []
     path: KeyPath = ("services", sname, "env", key)
     for ref, attr in connection_refs(value):
         if ref not in owner:
             out.append(Diagnostic("error", f"{key} refers to {ref!r}, which is not defined", smap.locate(path)))
             continue
-        kind = _KIND_OF_BLOCK[owner[ref]]
-        allowed = attrs[kind]
+        kind = kind_of_block(owner[ref]) or owner[ref]
+        allowed = attributes(kind)
         if attr not in allowed:
             out.append(Diagnostic("error", f"{key}: a {kind} has no attribute {attr!r}", smap.locate(path),
                                   "available: " + ", ".join(sorted(allowed))))

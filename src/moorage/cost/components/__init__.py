@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from moorage.cost.components import databases, ecs, edge, network, observability, security, storage
+from moorage.cost.components import databases, ecs, edge, messaging, network, observability, security, storage
 from moorage.cost.context import PricingContext, Resource
 from moorage.cost.model import LineItem
 from moorage.data import load_data
@@ -27,6 +27,7 @@ PRICERS: dict[str, Pricer] = {
     "AWS::ElastiCache::ReplicationGroup": databases.price_replication_group,
     "AWS::ElastiCache::CacheCluster": databases.price_cache_cluster,
     "AWS::S3::Bucket": storage.price_bucket,
+    "AWS::SQS::Queue": messaging.price_queue,
     "AWS::EFS::FileSystem": storage.price_file_system,
     "AWS::ECR::Repository": storage.price_repository,
     "AWS::Logs::LogGroup": observability.price_log_group,

@@ -28,6 +28,7 @@ from moorage.emulator.adapters.identity import KmsAlias, KmsKey, SsmParameter, U
 from moorage.emulator.adapters.network import (
     BucketPolicy,
     HealthCheck,
+    QueuePolicy,
     RecordSet,
     SecurityGroupEgress,
     SecurityGroupIngress,
@@ -49,8 +50,9 @@ ADAPTERS: dict[str, type[ApiResource]] = {cls.TYPE: cls for cls in (
     AccessPoint, Alarm, Bucket, BucketPolicy, Budget, CachePolicy, CacheSubnetGroup, CapacityProviderAssociations,
     Certificate, Cluster, DBCluster, DBClusterParameterGroup, DBInstance, DBParameterGroup, DBProxy,
     DBProxyTargetGroup, DBSubnetGroup, DiscoveryService, Distribution, EcsService, HealthCheck, KmsAlias, KmsKey,
-    LogGroup, LoggingConfiguration, OriginAccessControl, OriginRequestPolicy, PrivateDnsNamespace, RecordSet,
-    ReplicationGroup, Repository, ResponseHeadersPolicy, RotationSchedule, ScalableTarget, ScalingPolicy, Secret,
+    LogGroup, LoggingConfiguration, OriginAccessControl, OriginRequestPolicy, PrivateDnsNamespace, QueuePolicy,
+    RecordSet, ReplicationGroup, Repository, ResponseHeadersPolicy, RotationSchedule, ScalableTarget, ScalingPolicy,
+    Secret,
     SecretTargetAttachment, SecurityGroupEgress, SecurityGroupIngress, SsmParameter, Subscription, TaskDefinition,
     UserPool, UserPoolClient, UserPoolDomain, WebACL, WebACLAssociation,
 )}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from typing import Any, ClassVar
@@ -83,6 +84,28 @@ class BucketPolicy(ApiResource):
 
     def remove(self, client: Any) -> None:
         client.delete_bucket_policy(Bucket=self.physical_id)
+
+
+class QueuePolicy(ApiResource):
+    """``AWS::SQS::QueuePolicy``: the policy set as each queue's Policy attribute; Ref is a generated id."""
+
+    TYPE = "AWS::SQS::QueuePolicy"
+    SERVICE = "sqs"
+    PUT_KEYS = ("Queues",)
+
+    @classmethod
+    def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
+        document = props["PolicyDocument"]
+        text = document if isinstance(document, str) else json.dumps(document)
+        queues = [str(q) for q in props["Queues"]]
+        for url in queues:
+            client.set_queue_attributes(QueueUrl=url, Attributes={"Policy": text})
+        return "|".join(queues), {}
+
+    def remove(self, client: Any) -> None:
+        for url in self.physical_id.split("|"):
+            with contextlib.suppress(client.exceptions.QueueDoesNotExist):  # gone with its stack already
+                client.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
 
 
 class RecordSet(ApiResource):

@@ -17,5 +17,6 @@ from moorage.policy.rules import (  # noqa: F401 - imported to register their ch
     routes,
     s3,
     secrets,
+    sqs,
     waf,
 )
