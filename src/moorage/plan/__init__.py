@@ -20,6 +20,7 @@ from moorage.plan.layout import Budget, shard_data, shard_key, shard_observabili
 from moorage.plan.model import (
     BucketPlan,
     CachePlan,
+    Choice,
     DatabasePlan,
     Plan,
     SecretPlan,
@@ -168,7 +169,13 @@ def build_plan(env: EnvSpec) -> Plan:
     plan = Plan(
         env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
         databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
-        alarms=alarms, namespace=f"{env.app}.internal", cluster_name=prefix, decisions=decisions,
+        alarms=alarms, namespace=f"{env.app}.internal", cluster_name=prefix,
+        keep_on_delete=Choice(retain, f"profile {env.profile}: " + ("logs, secrets, repositories and user pools "
+                              "are kept when their stack is deleted" if retain else "throwaway environment")),
+        spot_keeps_base=Choice(env.profile == "prod", f"profile {env.profile}: " + (
+            "one task stays on regular Fargate so a Spot reclaim never takes a service to zero"
+            if env.profile == "prod" else "every task of a spot service may run on Spot")),
+        decisions=decisions,
         warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
         exec_log_group=exec_log_group, edges=edges,
     )

@@ -298,6 +298,17 @@ class StackPlan:
     region: str | None = None  # None: the environment's region
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A yes/no the plan takes for the renderers (from the profile, say), with the reason it was taken."""
+
+    value: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.value
+
+
 @dataclass
 class Plan:
     """Everything to build for one environment of one app."""
@@ -316,6 +327,11 @@ class Plan:
     alarms: list[AlarmPlan]
     namespace: str
     cluster_name: str
+    # Logs, secrets, repositories, access-log buckets and user pools outlive their stack (and user pools
+    # refuse deletion): everywhere but dev.
+    keep_on_delete: Choice
+    # A Spot service keeps one task on regular Fargate, so a reclaim never takes it to zero.
+    spot_keeps_base: Choice
     decisions: list[Decision] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     repositories: dict[str, str] = field(default_factory=dict)  # service -> ECR repository name
