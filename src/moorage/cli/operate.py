@@ -19,7 +19,8 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand
 
-from moorage.cli.deploy import (
+from moorage.cli.deploy import _synth, err, existing_target, out
+from moorage.cli.options import (
     AwsProfileOpt,
     ComposeProfileOpt,
     EnvFileOpt,
@@ -27,10 +28,6 @@ from moorage.cli.deploy import (
     LocalOpt,
     RegionOpt,
     SpecArg,
-    _synth,
-    err,
-    existing_target,
-    out,
 )
 from moorage.cli.output import FormatOpt, output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError

@@ -31,9 +31,9 @@ class EnvSummary:
 
 def environment_summary(target: Target | None, synth: Synth) -> EnvSummary:
     """Read ``synth``'s stacks on ``target`` (None: nothing is deployed anywhere reachable)."""
+    from moorage.cfn import template_set_of
     from moorage.cost import monthly_total
     from moorage.deploy.status import environment_status
-    from moorage.templates import template_set_of
 
     manifest = synth.manifest
     low, high, unpriced = monthly_total(template_set_of(synth))

@@ -13,9 +13,9 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from moorage.cfn.index import Resource
 from moorage.data import load_data
 from moorage.policy.findings import Severity
-from moorage.policy.index import Resource
 
 
 @dataclass(frozen=True)

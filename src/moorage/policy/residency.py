@@ -10,11 +10,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, arn_region, as_list, dig
 from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError
-from moorage.policy.index import Resource
 from moorage.policy.registry import facts
-from moorage.policy.values import UNKNOWN, arn_region, as_list, dig
 
 
 def allowed_regions(residency: str | Sequence[str]) -> list[str]:

@@ -3,7 +3,8 @@ Insights), Aurora clusters and their instances, ElastiCache replication groups a
 
 from __future__ import annotations
 
-from moorage.cost.context import PricingContext, Resource, target, to_number
+from moorage.cfn.values import target, to_number
+from moorage.cost.context import PricingContext, Resource
 from moorage.cost.model import LineItem
 from moorage.data import load_data
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from moorage.cost.context import PricingContext, Resource, mentions, target, to_number
+from moorage.cfn.values import mentions, target, to_number
+from moorage.cost.context import PricingContext, Resource
 from moorage.cost.model import LineItem
 
 DAYS_PER_MONTH = 730.0 / 24.0

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_bool, as_list, dig
 from moorage.debug_flags import debug_setting
-from moorage.policy.index import Resource
 from moorage.policy.registry import Outcome, facts, get_rule, issue, rule
 from moorage.policy.rules.common import container_path, containers
-from moorage.policy.values import UNKNOWN, as_bool, as_list, dig
 
 
 @rule("MOO-ECS-001")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from moorage.policy.index import Resource
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_list, dig
 from moorage.policy.registry import Outcome, get_rule, issue, rule
 from moorage.policy.rules.common import application_lb, attribute_on, internet_facing
-from moorage.policy.values import UNKNOWN, as_list, dig
 
 WAF_ASSOCIATIONS = ("AWS::WAFv2::WebACLAssociation", "AWS::WAFRegional::WebACLAssociation")
 

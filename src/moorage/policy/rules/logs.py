@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moorage.policy.index import Resource
+from moorage.cfn.index import Resource
 from moorage.policy.registry import Outcome, get_rule, issue, rule
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from moorage.policy.index import Resource
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_int
 from moorage.policy.registry import Issue, Outcome, get_rule, issue, rule
 from moorage.policy.rules.common import internet_facing, security_group_rules
-from moorage.policy.values import UNKNOWN, as_int
 
 WORLD = ("0.0.0.0/0", "::/0")
 LOAD_BALANCERS = ("AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancing::LoadBalancer")

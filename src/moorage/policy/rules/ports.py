@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from moorage.policy.index import Resource
+from moorage.cfn.index import Resource
+from moorage.cfn.values import as_int, as_list, dig
 from moorage.policy.registry import Issue, Outcome, get_rule, issue, rule
 from moorage.policy.rules.common import containers, security_group_rules
 from moorage.policy.rules.network import port_range
-from moorage.policy.values import as_int, as_list, dig
 
 LOAD_BALANCERS = ("AWS::ElasticLoadBalancingV2::LoadBalancer",)
 _SG_TYPES = ("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress")

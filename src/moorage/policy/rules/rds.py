@@ -6,10 +6,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from moorage.policy.index import Resource
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_list, is_intrinsic
 from moorage.policy.registry import Outcome, get_rule, issue, rule
 from moorage.policy.rules.common import primary_database, read_replica, retains
-from moorage.policy.values import UNKNOWN, as_list, is_intrinsic
 
 # Parameter that forces TLS, per engine family, and whether the engine forces it by default.
 TLS_PARAMETERS = {"postgres": "rds.force_ssl", "aurora-postgresql": "rds.force_ssl",

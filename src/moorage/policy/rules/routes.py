@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from moorage.policy.index import Resource
+from moorage.cfn.index import Resource
+from moorage.cfn.values import as_list
 from moorage.policy.registry import Outcome, get_rule, issue, rule
-from moorage.policy.values import as_list
 
 _WAYS_OUT = ("NatGatewayId", "TransitGatewayId", "NetworkInterfaceId", "InstanceId", "VpcPeeringConnectionId",
              "CarrierGatewayId", "CoreNetworkArn", "VpcEndpointId")

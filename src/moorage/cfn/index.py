@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from moorage.policy.values import SUB_VARIABLE, UNKNOWN, as_bool, as_int, dig, is_intrinsic
-from moorage.templates import TemplateSet
+from moorage.cfn.sets import TemplateSet
+from moorage.cfn.values import SUB_VARIABLE, UNKNOWN, as_bool, as_int, dig, is_intrinsic
 
 Key = tuple[str, str]  # (stack, logical id)
 
