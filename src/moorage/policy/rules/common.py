@@ -8,7 +8,7 @@ from typing import Any
 
 from moorage.cfn.index import Resource
 from moorage.cfn.values import UNKNOWN, as_list, is_intrinsic
-from moorage.policy.registry import facts
+from moorage.policy.checks import facts
 
 Path = tuple[str | int, ...]
 

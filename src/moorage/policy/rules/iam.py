@@ -8,7 +8,7 @@ from typing import Any
 
 from moorage.cfn.index import Resource
 from moorage.cfn.values import as_list, dig, strings
-from moorage.policy.registry import Issue, Outcome, facts, issue, rule
+from moorage.policy.checks import Issue, Outcome, facts, issue, rule
 from moorage.policy.rules.common import (
     actions,
     allows,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moorage.cfn.index import Resource
 from moorage.cfn.values import UNKNOWN
-from moorage.policy.registry import Outcome, issue, rule
+from moorage.policy.checks import Outcome, issue, rule
 from moorage.policy.rules.common import public_grants, retains
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from moorage.cfn.index import Resource
 from moorage.cfn.values import UNKNOWN, as_list, dig
-from moorage.policy.registry import Outcome, issue, rule
+from moorage.policy.checks import Outcome, issue, rule
 
 ALARM = "AWS::CloudWatch::Alarm"
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from moorage.cfn.index import Resource
 from moorage.cfn.values import UNKNOWN, as_bool, as_list, dig, is_intrinsic
-from moorage.policy.registry import Outcome, issue, rule
+from moorage.policy.checks import Outcome, issue, rule
 from moorage.policy.rules.common import allows, public_grants, statements
 
 BLOCK_FLAGS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")

@@ -7,7 +7,7 @@ from typing import Any
 
 from moorage.cfn.index import Resource
 from moorage.cfn.values import UNKNOWN, as_bool, as_list, dig, has_dynamic_reference, is_intrinsic, walk
-from moorage.policy.registry import Outcome, facts, issue, rule
+from moorage.policy.checks import Outcome, facts, issue, rule
 from moorage.policy.rules.common import container_path, containers
 from moorage.policy.secret_values import assignments, credentials_in, named_secret, secret_name
 from moorage.policy.secret_values import trivial as _trivial

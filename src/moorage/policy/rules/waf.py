@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moorage.cfn.index import Resource
 from moorage.cfn.values import as_list, dig, walk
-from moorage.policy.registry import Outcome, issue, rule
+from moorage.policy.checks import Outcome, issue, rule
 
 
 @rule("MOO-WAF-001")
