@@ -49,3 +49,11 @@ def test_deployed_bodies_and_parameter_values() -> None:
     assert template_from_body('{"Resources": {}}') == {"Resources": {}}
     assert template_from_body("Resources:\n  A: {Type: X}\n") == {"Resources": {"A": {"Type": "X"}}}
     assert resolve_parameters({"A": [{"Ref": "P"}, {"Ref": "Q"}]}, {"P": "1"}) == {"A": ["1", {"Ref": "Q"}]}
+
+
+def test_join_and_select_of_literals_are_literal() -> None:
+    index = _index()
+    assert index.literal("app", {"Fn::Join": ["-", ["a", {"Ref": "Size"}, 3]]}) == "a-20-3"
+    assert index.literal("app", {"Fn::Select": [1, ["x", {"Ref": "DbClass"}]]}) == "db.r6g.large"
+    assert index.literal("app", {"Fn::Select": ["0", {"Fn::GetAZs": ""}]}) is UNKNOWN
+    assert index.literal("app", {"Fn::Select": [5, ["x"]]}) is UNKNOWN
