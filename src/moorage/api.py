@@ -16,6 +16,8 @@ from moorage.spec.load import LoadedApp, load_native
 from moorage.spec.source import load_yaml
 
 if TYPE_CHECKING:
+    from moorage.ci.pipeline import CiSettings
+    from moorage.ci.stack import Provider
     from moorage.cost.model import CostReport
     from moorage.deploy.session import Target
     from moorage.guide.inputs import GuideInput
@@ -299,3 +301,31 @@ def existing_target(spec: Path, *, local: bool, profile: str | None, region: str
             raise InputError([stopped_emulator(spec)])
         return None
     return Target(local=True, endpoint=server.endpoint, region=region)
+
+
+def ci_files(spec: Path, provider: Provider, repo: str, *, environments: Sequence[str] | None = None,
+             account: str | None = None, branch: str = "main",
+             provider_arn: str | None = None) -> tuple[CiSettings, dict[str, str], Path]:
+    """The CI pipeline files of ``provider`` (github, gitlab) and the stack of its OIDC roles, by path relative
+    to the repository root, with the settings they were written from and that root (the spec's directory)."""
+    import json
+
+    from moorage.ci.github import github_files
+    from moorage.ci.gitlab import gitlab_files
+    from moorage.ci.pipeline import ci_settings
+    from moorage.ci.stack import ci_template
+
+    loaded = load_app(spec)
+    names = list(environments) if environments else None
+    plans = {e: plan_environment(loaded, e) for e in (names or loaded.spec.environments)
+             if e in loaded.spec.environments}
+    ci = ci_settings(loaded, plans, repo, Path(loaded.path.name), branch, names, account)
+    files = github_files(ci) if provider == "github" else gitlab_files(ci)
+    files[ci_stack_file(provider)] = json.dumps(ci_template(ci, provider, provider_arn), indent=2,
+                                                sort_keys=True) + "\n"
+    return ci, files, loaded.path.parent
+
+
+def ci_stack_file(provider: str) -> str:
+    """The file name of the CI roles' stack template."""
+    return f"moorage-ci-{provider}.json"

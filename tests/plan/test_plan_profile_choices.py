@@ -46,3 +46,9 @@ def test_no_renderer_compares_the_profile() -> None:
                                                      for n in [node.left, *node.comparators]):
                 compared.append(f"{path.name}:{node.lineno}")
     assert compared == [], "render decides nothing: add a plan field with its reason instead"
+
+
+def test_production_guards_are_a_plan_choice(kitchen: Callable[[str], Case]) -> None:
+    prod, dev = kitchen("prod").synth.plan, kitchen("dev").synth.plan
+    assert prod.production_guards and "digest" in prod.production_guards.reason
+    assert not dev.production_guards and "by tag" in dev.production_guards.reason

@@ -322,7 +322,7 @@ def destroy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
         out.print(f"nothing to destroy: no stack of {manifest['app']}/{env} exists on {target.describe()}")
         return
     app_name = str(manifest["app"])
-    production = manifest.get("profile") == "prod"
+    production = bool(synth.plan.production_guards)
     lost = doomed(target, manifest)
     if lost and not as_json:
         err.print(f"destroying {app_name}/{env} deletes for good (no snapshot, not retained):", markup=False)

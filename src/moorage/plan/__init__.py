@@ -88,6 +88,9 @@ def build_plan(env: EnvSpec) -> Plan:
         spot_keeps_base=Choice(env.profile == "prod", f"profile {env.profile}: " + (
             "one task stays on regular Fargate so a Spot reclaim never takes a service to zero"
             if env.profile == "prod" else "every task of a spot service may run on Spot")),
+        production_guards=Choice(env.profile == "prod", f"profile {env.profile}: " + (
+            "images deploy by digest; destroy asks for the app name" if env.profile == "prod"
+            else "images deploy by tag; destroy asks a yes")),
         decisions=decisions,
         warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
         exec_log_group=f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None,

@@ -332,6 +332,8 @@ class Plan:
     keep_on_delete: Choice
     # A Spot service keeps one task on regular Fargate, so a reclaim never takes it to zero.
     spot_keeps_base: Choice
+    # Deploys pin built images by digest, and destroying the environment takes the app name typed out.
+    production_guards: Choice
     decisions: list[Decision] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     repositories: dict[str, str] = field(default_factory=dict)  # service -> ECR repository name
