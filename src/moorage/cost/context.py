@@ -89,6 +89,16 @@ class PricingContext:
         return Resource(res.stack, lid, str(body.get("Type", "")), body.get("Properties") or {}, res.template,
                         res.region, self.index)
 
+    def referenced(self, res: Resource, value: Any) -> Resource | None:
+        """The resource ``value`` in ``res`` points at: Ref, GetAtt, Sub, ImportValue, or a parameter fed
+        from another stack's output (:meth:`moorage.cfn.SetIndex.resolve`)."""
+        key = self.index.resolve(res.stack, value)
+        found = self.index.resources.get(key) if key else None
+        if found is None:
+            return None
+        return Resource(found.stack, found.id, found.type, dict(found.props), self.set.templates[found.stack],
+                        self.region_of(found.stack), self.index)
+
     def use(self, key: str, res: Resource) -> tuple[float, bool]:
         """A usage figure for ``res`` (resource > environment > file > profile)."""
         return self.usage.get(key, res.stack, res.lid)
