@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from moorage.cost.model import CostReport
     from moorage.deploy.session import Target
     from moorage.guide.inputs import GuideInput
+    from moorage.operate.deployed import Deployed
+    from moorage.operate.envs import EnvSummary
     from moorage.policy import ChecklistItem, Report
 
 
@@ -329,3 +331,28 @@ def ci_files(spec: Path, provider: Provider, repo: str, *, environments: Sequenc
 def ci_stack_file(provider: str) -> str:
     """The file name of the CI roles' stack template."""
     return f"moorage-ci-{provider}.json"
+
+
+def deployed_environment(spec: Path, env: str, *, local: bool, profile: str | None, region: str | None,
+                         profiles: Sequence[str] = (), env_file: Path | None = None) -> tuple[Deployed, Synth]:
+    """One deployed environment (its stacks' outputs, cluster, services) and the templates it was read against;
+    a stopped emulator is an error, not a start."""
+    from moorage.operate.deployed import deployed_environment as read_deployed
+
+    synth = deploy_synth(spec, env, profiles=profiles, env_file=env_file)
+    target = existing_target(spec, local=local, profile=profile, region=region)
+    assert target is not None  # required: a stopped emulator is an error
+    return read_deployed(target, synth), synth
+
+
+def environment_summaries(spec: Path, *, local: bool, profile: str | None, region: str | None,
+                          profiles: Sequence[str] = (), env_file: Path | None = None
+                          ) -> tuple[str, list[EnvSummary], bool]:
+    """(app name, each environment's region, state, last release, URL and estimate, whether anything was
+    reachable): a stopped emulator reads as nothing deployed."""
+    from moorage.operate.envs import environment_summary
+
+    loaded = load_app(spec, profiles=profiles, env_file=env_file)
+    target = existing_target(spec, local=local, profile=profile, region=region, required=False)
+    rows = [environment_summary(target, synth_environment(loaded, e)) for e in loaded.spec.environments]
+    return loaded.spec.name, rows, target is not None
