@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from moorage.cfn import TemplateSet, file_template_sets, is_spec, template_set_of
 from moorage.errors import Diagnostic, InputError
 from moorage.plan import Plan, build_plan
 from moorage.render import Synth, synthesize
 from moorage.resolve.environment import resolve_environment
 from moorage.spec.load import LoadedApp, load_native
 from moorage.spec.source import load_yaml
+
+if TYPE_CHECKING:
+    from moorage.ci.pipeline import CiSettings
+    from moorage.ci.stack import Provider
+    from moorage.cost.model import CostReport
+    from moorage.deploy.session import Target
+    from moorage.guide.inputs import GuideInput
+    from moorage.operate.deployed import Deployed
+    from moorage.operate.envs import EnvSummary
+    from moorage.policy import ChecklistItem, Report
 
 
 def is_compose_file(path: Path) -> bool:
@@ -127,6 +140,24 @@ def synth_preview(loaded: LoadedApp, name: str, base: str) -> Synth:
     return synthesize(plan_preview(loaded, name, base))
 
 
+def template_sets(targets: Sequence[Path], *, envs: Sequence[str] = (), region: str | None = None,
+                  profiles: Sequence[str] = ()) -> list[TemplateSet]:
+    """Template sets for ``targets``: one per environment of a spec (synthesized in memory), one per
+    synth directory, and one for the template files given together (they reference each other)."""
+    sets: list[TemplateSet] = []
+    loose: list[Path] = []
+    for target in targets:
+        if target.exists() and is_spec(target):
+            loaded = load_app(target, profiles=profiles)
+            for env in envs or list(loaded.spec.environments):
+                sets.append(template_set_of(synth_environment(loaded, env)))
+        elif target.is_dir() or not target.exists():
+            sets += file_template_sets([target], region=region)
+        else:
+            loose.append(target)
+    return sets + file_template_sets(loose, region=region) if loose else sets
+
+
 def app_schema() -> dict[str, object]:
     """JSON Schema of moorage.yml."""
     from moorage.spec.models import AppSpec
@@ -135,3 +166,219 @@ def app_schema() -> dict[str, object]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "moorage.yml"
     return schema
+
+
+def plan_estimate(plan: Plan) -> dict[str, float | int | str]:
+    """The monthly estimate of a plan in brief (what `moorage plan` shows; `moorage cost` itemizes it)."""
+    from moorage.cost import estimate_summary
+
+    return estimate_summary(template_set_of(synthesize(plan)))
+
+
+def estimate_targets(targets: Sequence[Path], *, envs: Sequence[str] = (), region: str | None = None,
+                     profiles: Sequence[str] = (), usage: Path | None = None, usage_profile: str | None = None,
+                     prices: Path | None = None, price_region: str | None = None) -> list[CostReport]:
+    """The itemized monthly estimate of every template set of ``targets`` (what `moorage cost` prints).
+
+    ``price_region`` is a what-if: every stack priced at that region's rates.
+    """
+    from moorage.cost import catalog_from_directory, estimate_template_set, load_usage_file, packaged_catalog
+    from moorage.cost.usage import checked_usage_profile
+
+    usage_file = load_usage_file(usage) if usage else None
+    catalog = catalog_from_directory(prices) if prices else packaged_catalog()
+    checked_usage_profile(usage_profile)
+    sets = template_sets(targets, envs=envs, region=region, profiles=profiles)
+    if price_region:
+        sets = [replace(s, label=f"{s.label} (at {price_region} rates)", region=price_region, regions={})
+                for s in sets]
+    return [estimate_template_set(s, usage_file, catalog=catalog, usage_profile=usage_profile) for s in sets]
+
+
+def spec_suppressions(loaded: Any) -> list[Any]:
+    """The spec's ``suppress:`` entries (empty until the spec has the field)."""
+    return list(getattr(loaded.spec, "suppress", None) or [])
+
+
+@dataclass
+class CheckResult:
+    """What `moorage check` found: the merged report, its checklist, the sets checked, the first spec."""
+
+    report: Report
+    checklist: list[ChecklistItem]
+    sets: list[TemplateSet] = field(default_factory=list)
+    spec: Path | None = None  # where findings without a file of their own are located (SARIF)
+
+
+def check_targets(targets: Sequence[Path], *, envs: Sequence[str] = (), region: str | None = None,
+                  profiles: Sequence[str] = (), residency: str | None = None, env_profile: str | None = None,
+                  require: Sequence[str] = (), standard: str | None = None) -> CheckResult:
+    """Policy findings for ``targets`` (what `moorage check` prints).
+
+    Each spec is one group (its environments synthesized in memory, its ``suppress:`` applied, findings
+    located in it); each synth directory is one; template files given together are one set, since they
+    reference each other. ``residency`` (a preset or regions) overrides the manifests'; ``env_profile``
+    judges sets without a manifest; ``standard`` keeps only the rules mapped to it.
+    """
+    from moorage.policy import allowed_regions, checklist, run_checks
+    from moorage.policy.findings import merge_reports
+    from moorage.policy.registry import get_rule, rules_for_standard
+
+    chosen = rules_for_standard(standard) if standard is not None else None
+    regions = allowed_regions(residency) if residency else None
+    # `out/prod/*.json` also matches the synth manifest: it describes the templates, it is not one.
+    targets = [t for t in targets if not (t.name == "manifest.json" and t.is_file())]
+    groups: list[tuple[Path | None, list[TemplateSet], list[Any]]] = []
+    loose: list[Path] = []
+    for target in targets:
+        if target.exists() and is_spec(target):
+            loaded = load_app(target, profiles=profiles)
+            sets = [template_set_of(synth_environment(loaded, e)) for e in envs or list(loaded.spec.environments)]
+            groups.append((target, sets, spec_suppressions(loaded)))
+        elif target.is_file():
+            loose.append(target)  # template files given together are one set: they reference each other
+        else:
+            groups.append((None, file_template_sets([target], region=region), []))
+    if loose:
+        groups.append((None, file_template_sets(loose, region=region), []))
+    reports, checked = [], []
+    for spec, sets, suppress in groups:
+        for tset in sets:
+            if regions is not None:
+                tset.residency = list(regions)
+            if tset.profile is None and env_profile:
+                tset.profile = env_profile
+        report = run_checks(sets, suppressions=suppress, require=require, rules=chosen)
+        if standard is not None:
+            report.findings = [replace(f, controls=get_rule(f.rule).controls[standard]) for f in report.findings]
+        if spec is not None:
+            report.findings = [f if f.file else replace(f, file=str(spec)) for f in report.findings]
+        reports.append(report)
+        checked += sets
+    report = merge_reports(reports)
+    first_spec = next((spec for spec, _, _ in groups if spec is not None), None)
+    return CheckResult(report, checklist(report, checked), checked, first_spec)
+
+
+def guide_inputs(loaded: LoadedApp, envs: Sequence[str], spec: str) -> list[GuideInput]:
+    """What the guide of each environment is written from: synthesized, priced and checked (with the spec's
+    ``suppress:``); ``spec`` is the spec as the reader names it in commands."""
+    from moorage.guide import guide_input
+
+    suppress = spec_suppressions(loaded)
+    return [guide_input(synth_environment(loaded, e), spec, suppressions=suppress) for e in envs]
+
+
+def project_dir(spec: Path) -> Path:
+    """The project directory of a spec path (it holds the build contexts and ``.moorage/``)."""
+    return spec if spec.is_dir() else (spec.parent if str(spec.parent) else Path("."))
+
+
+def deploy_synth(spec: Path, env: str, *, profiles: Sequence[str] = (), env_file: Path | None = None,
+                 images: Sequence[str] | None = None, preview_of: str | None = None) -> Synth:
+    """The templates a deploy, diff or status compares: ``images`` (SERVICE=IMAGE) released in place of the
+    spec's; ``env`` a preview of ``preview_of`` when given; an unknown environment gets the located "did you
+    mean" of `plan`."""
+    from moorage.deploy.releases import parse_images, with_images
+
+    loaded = with_images(load_app(spec, profiles=profiles, env_file=env_file), parse_images(list(images or [])))
+    if preview_of:
+        return synth_preview(loaded, env, preview_of)
+    return synth_environment(loaded, env)
+
+
+def deploy_target(spec: Path, *, local: bool, profile: str | None, region: str | None) -> Target:
+    """Where to deploy: the project's local emulator (started when stopped) or AWS (``profile``, ``region``)."""
+    from moorage.deploy.session import aws_target, local_target
+
+    if local:
+        if profile:
+            raise InputError([Diagnostic("error", "--profile does not apply with --local", None,
+                                         "drop --profile, or drop --local to deploy to AWS")])
+        target = local_target(project_dir(spec))
+        target.region = region
+        return target
+    return aws_target(profile, region)
+
+
+def stopped_emulator(spec: Path) -> Diagnostic:
+    """What read-only commands say instead of starting the emulator."""
+    return Diagnostic("error", f"the local emulator of {project_dir(spec).resolve().name} is stopped", None,
+                      f"start it (its saved state is restored): moorage local start --project {project_dir(spec)}")
+
+
+def existing_target(spec: Path, *, local: bool, profile: str | None, region: str | None,
+                    required: bool = True) -> Target | None:
+    """Like :func:`deploy_target`, but never starts the emulator: None (or, when ``required``, an error) if
+    it is stopped."""
+    if not local or profile:
+        return deploy_target(spec, local=local, profile=profile, region=region)  # AWS, or the located refusal
+    from moorage.deploy.session import Target
+    from moorage.emulator.server import server_status
+
+    server = server_status(project_dir(spec))
+    if server is None:
+        if required:
+            raise InputError([stopped_emulator(spec)])
+        return None
+    return Target(local=True, endpoint=server.endpoint, region=region)
+
+
+def ci_files(spec: Path, provider: Provider, repo: str, *, environments: Sequence[str] | None = None,
+             account: str | None = None, branch: str = "main",
+             provider_arn: str | None = None) -> tuple[CiSettings, dict[str, str], Path]:
+    """The CI pipeline files of ``provider`` (github, gitlab) and the stack of its OIDC roles, by path relative
+    to the repository root, with the settings they were written from and that root (the spec's directory)."""
+    import json
+
+    from moorage.ci.github import github_files
+    from moorage.ci.gitlab import gitlab_files
+    from moorage.ci.pipeline import ci_settings
+    from moorage.ci.stack import ci_template
+
+    loaded = load_app(spec)
+    names = list(environments) if environments else None
+    plans = {e: plan_environment(loaded, e) for e in (names or loaded.spec.environments)
+             if e in loaded.spec.environments}
+    ci = ci_settings(loaded, plans, repo, Path(loaded.path.name), branch, names, account)
+    files = github_files(ci) if provider == "github" else gitlab_files(ci)
+    files[ci_stack_file(provider)] = json.dumps(ci_template(ci, provider, provider_arn), indent=2,
+                                                sort_keys=True) + "\n"
+    return ci, files, loaded.path.parent
+
+
+def ci_stack_file(provider: str) -> str:
+    """The file name of the CI roles' stack template."""
+    return f"moorage-ci-{provider}.json"
+
+
+def deployed_environment(spec: Path, env: str, *, local: bool, profile: str | None, region: str | None,
+                         profiles: Sequence[str] = (), env_file: Path | None = None) -> tuple[Deployed, Synth]:
+    """One deployed environment (its stacks' outputs, cluster, services) and the templates it was read against;
+    a stopped emulator is an error, not a start."""
+    from moorage.operate.deployed import deployed_environment as read_deployed
+
+    synth = deploy_synth(spec, env, profiles=profiles, env_file=env_file)
+    target = existing_target(spec, local=local, profile=profile, region=region)
+    assert target is not None  # required: a stopped emulator is an error
+    return read_deployed(target, synth), synth
+
+
+def environment_summaries(spec: Path, *, local: bool, profile: str | None, region: str | None,
+                          profiles: Sequence[str] = (), env_file: Path | None = None
+                          ) -> tuple[str, list[EnvSummary], bool]:
+    """(app name, each environment's region, state, last release, URL and estimate, whether anything was
+    reachable): a stopped emulator reads as nothing deployed."""
+    from moorage.operate.envs import environment_summary
+
+    loaded = load_app(spec, profiles=profiles, env_file=env_file)
+    target = existing_target(spec, local=local, profile=profile, region=region, required=False)
+    rows = [environment_summary(target, synth_environment(loaded, e)) for e in loaded.spec.environments]
+    if target is not None and loaded.spec.previews is not None:
+        from moorage.deploy.previews import previews
+        from moorage.operate.envs import preview_summary
+
+        urls = {r.name: r.url for r in rows}
+        rows += [preview_summary(synth_preview(loaded, p.name, p.base), p, urls.get(p.base))
+                 for p in previews(target, loaded.spec.name, region or loaded.spec.region)]
+    return loaded.spec.name, rows, target is not None

@@ -15,6 +15,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from moorage import api
+from moorage.cfn.sets import TemplateSet
 from moorage.ci import ci_settings
 from moorage.ci.github import github_files
 from moorage.ci.gitlab import gitlab_files
@@ -22,7 +23,6 @@ from moorage.ci.pipeline import CiSettings
 from moorage.ci.stack import ci_template
 from moorage.deploy.stacks import execution_role
 from moorage.policy import run_checks
-from moorage.templates import TemplateSet
 from moorage.validate.lint import lint_template
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,6 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from moorage import api
+from moorage.cfn import TemplateSet
 from moorage.ci import ci_settings
 from moorage.ci.github import github_files
 from moorage.ci.gitlab import gitlab_files
@@ -19,7 +20,6 @@ from moorage.ci.pipeline import CiSettings
 from moorage.ci.stack import ci_template
 from moorage.errors import InputError
 from moorage.policy import run_checks
-from moorage.templates import TemplateSet
 from moorage.validate.lint import lint_template
 
 from .test_ci import EXAMPLES, _actionlint, _vendored_schema

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from moorage.cfn.sets import TemplateSet
 from moorage.cost import Catalog, CostReport
 from moorage.cost.catalog import Rate
 from moorage.cost.model import LineItem
-from moorage.templates import TemplateSet
 
 
 def template(resources: dict[str, dict[str, Any]], parameters: dict[str, Any] | None = None) -> dict[str, Any]:

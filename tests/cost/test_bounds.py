@@ -12,12 +12,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from moorage.api import template_sets
 from moorage.cli.app import app as moorage_app
 from moorage.cli.cost import cost
 from moorage.cost import estimate_template_set, packaged_catalog
 from moorage.cost.catalog import Catalog, Rate
 from moorage.cost.report import headline
-from moorage.templates import template_sets
 
 from .helpers import tset
 

@@ -10,10 +10,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from moorage.api import template_sets
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cost import estimate_template_set, monthly_total
 from moorage.errors import InputError
-from moorage.templates import template_sets
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = ROOT / "examples" / "hello" / "moorage.yml"

@@ -449,3 +449,18 @@ def test_container_insights_is_bounded_by_its_documented_metrics() -> None:
     assert len(CONTAINER_INSIGHTS_METRICS) == 16
     assert metrics.quantity == 80 and metrics.monthly == pytest.approx(24.0) and metrics.status == "priced"
     assert item(report, "Cluster", "Container Insights performance").assumption is True
+
+
+def test_a_task_definition_in_another_stack_is_found_through_the_parameter_that_feeds_it() -> None:
+    # moorage describes a cross-stack parameter as "from stack S: output O"; cost follows it as policy does.
+    svc = {"Type": "AWS::ECS::Service", "Properties": {
+        "TaskDefinition": {"Ref": "TaskArn"}, "DesiredCount": 2, "LaunchType": "FARGATE"}}
+    both = tset({"Svc": svc}, defs={"Task": TASK_QUARTER})
+    both.templates["main"]["Parameters"] = {"TaskArn": {"Type": "String",
+                                                        "Description": "from stack defs: output TaskArn"}}
+    both.templates["defs"]["Outputs"] = {"TaskArn": {"Value": {"Ref": "Task"}}}
+    vcpu = item(estimate_template_set(both), "Svc", "Fargate vCPU-hours (x86")
+    assert vcpu.status == "priced" and vcpu.quantity == pytest.approx(2 * 0.25 * 730)
+    del both.templates["main"]["Parameters"]["TaskArn"]["Description"]
+    del both.templates["defs"]["Outputs"]
+    assert "not in this template" in item(estimate_template_set(both), "Svc", "Fargate").note

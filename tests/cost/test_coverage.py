@@ -12,9 +12,9 @@ from troposphere import AWSObject
 
 import moorage.render
 from moorage import api
+from moorage.api import template_sets
 from moorage.cost import estimate_template_set, packaged_catalog
 from moorage.cost.components import PRICERS, free_types, known_types
-from moorage.templates import template_sets
 
 ROOT = Path(__file__).resolve().parents[2]
 REGIONS = ("us-east-1", "eu-west-1", "eu-west-2", "eu-central-1", "me-south-1", "me-central-1", "ap-south-1")
@@ -105,8 +105,8 @@ def test_docs_tables_are_generated_from_the_data() -> None:
     from moorage.cost.docs import catalog_markdown, usage_markdown
 
     text = (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
-    assert usage_markdown() in text, "regenerate: moorage.cost.docs.refresh_docs(ROOT)"
-    assert catalog_markdown() in text, "regenerate: moorage.cost.docs.refresh_docs(ROOT)"
+    assert usage_markdown() in text, "regenerate: moorage.cost.docs.refresh_docs(ROOT, template_sets)"
+    assert catalog_markdown() in text, "regenerate: moorage.cost.docs.refresh_docs(ROOT, template_sets)"
 
 
 @pytest.mark.parametrize("doc", ["docs/cost.md", "examples/README.md"])
@@ -114,8 +114,8 @@ def test_documented_example_estimates_are_what_the_code_produces(doc: str) -> No
     from moorage.cost.docs import examples_markdown
 
     text = (ROOT / doc).read_text(encoding="utf-8")
-    table = examples_markdown(ROOT)
-    assert table in text, f"regenerate {doc}: moorage.cost.docs.refresh_docs(ROOT)"
+    table = examples_markdown(ROOT, template_sets)
+    assert table in text, f"regenerate {doc}: moorage.cost.docs.refresh_docs(ROOT, template_sets)"
     # the table is real: smartboard prod's upper bound and maestro prod's sourced sum are in it
     for example, env, path in (("smartboard", "prod", "docker-compose.yml"), ("maestro", "prod", "moorage.yml")):
         (tset,) = template_sets([ROOT / "examples" / example / path], envs=[env])

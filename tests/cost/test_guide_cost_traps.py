@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from moorage.api import template_sets
 from moorage.cost import estimate_template_set
 from moorage.cost.usage import UsageFile
-from moorage.templates import template_sets
 
 from .helpers import item, items, tset
 

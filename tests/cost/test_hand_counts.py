@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from moorage.api import template_sets
 from moorage.cost import estimate_template_set
-from moorage.templates import template_sets
 
 ROOT = Path(__file__).resolve().parents[2]
 H = 730.0  # hours a month

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from moorage.api import template_sets
 from moorage.cost import estimate_template_set
-from moorage.templates import template_sets
 
 from .helpers import catalog, tset
 

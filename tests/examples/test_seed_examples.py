@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from moorage import api
+from moorage.cfn.sets import TemplateSet
 from moorage.cost import estimate_template_set
 from moorage.policy import run_checks
 from moorage.render import Synth
-from moorage.templates import TemplateSet
 from moorage.validate.lint import lint_template
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ import pytest
 from ruamel.yaml import YAML
 
 from moorage import api
+from moorage.cfn import template_set_of
 from moorage.errors import InputError
 from moorage.plan.preview import preview_block
 from moorage.policy import run_checks
-from moorage.templates import template_set_of
 from moorage.validate.lint import lint_template
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from moorage.cfn.sets import TemplateSet
 from moorage.policy import Report, run_checks
-from moorage.templates import TemplateSet
 
 Resources = dict[str, dict[str, Any]]
 ROOT_ARN = "arn:aws:iam::111122223333:root"

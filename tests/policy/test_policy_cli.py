@@ -12,12 +12,11 @@ import typer
 from typer.testing import CliRunner
 
 from moorage import api
-from moorage.cli import check as check_module
-from moorage.cli.check import check, rules, spec_suppressions
+from moorage.api import spec_suppressions, template_sets
+from moorage.cli.check import check, rules
 from moorage.errors import InputError
 from moorage.policy import all_rules, run_checks
 from moorage.render import write_synth
-from moorage.templates import template_sets
 
 from .cases import BUCKET, edit
 
@@ -117,7 +116,7 @@ def test_spec_suppressions_reach_the_report(monkeypatch: pytest.MonkeyPatch) -> 
                                                              "reason": "nginx writes its cache to disk"}]))
     assert spec_suppressions(loaded) == loaded.spec.suppress
     assert spec_suppressions(SimpleNamespace(spec=SimpleNamespace())) == []
-    monkeypatch.setattr(check_module, "spec_suppressions", lambda _: loaded.spec.suppress)
+    monkeypatch.setattr(api, "spec_suppressions", lambda _: loaded.spec.suppress)
     result = invoke("check", HELLO, "-e", "prod", "-f", "json", "--fail-on", "medium")
     data = json.loads(result.output)
     [finding] = [f for f in data["findings"] if f["rule"] == "MOO-ECS-003"]

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from moorage.api import template_sets
+from moorage.cfn.index import Resource
 from moorage.errors import InputError
 from moorage.policy import all_rules, check_templates, checklist, get_rule, run_checks
-from moorage.policy.index import Resource
 from moorage.policy.registry import Issue
 from moorage.policy.rules.ecs import image_problem
-from moorage.templates import template_sets
 
 from .cases import (
     BUCKET,
@@ -175,8 +175,8 @@ def _split_edge(param: dict[str, object], output_name: str = "SgAlb",
     {"Fn::ImportValue": "app-alb-sg"},  # an export
 ])
 def test_references_across_stacks_are_followed(param: dict[str, object]) -> None:
+    from moorage.cfn.sets import TemplateSet
     from moorage.policy import run_checks as check
-    from moorage.templates import TemplateSet
 
     tset = TemplateSet("prod", "eu-west-1", _split_edge(param, export="app-alb-sg"), [], "prod")
     assert not rule_findings(check([tset]), "MOO-NET-003")
@@ -252,7 +252,7 @@ def test_secret_properties_from_parameters() -> None:
     params = {"Pw": {"Type": "String", "NoEcho": True}, "Plain": {"Type": "String"}}
     ok = {"main": {"Parameters": params, "Resources": {"Db": edit(DB, MasterUserPassword={"Ref": "Pw"})}}}
     bad = {"main": {"Parameters": params, "Resources": {"Db": edit(DB, MasterUserPassword={"Ref": "Plain"})}}}
-    from moorage.templates import TemplateSet
+    from moorage.cfn.sets import TemplateSet
 
     assert not rule_findings(run_checks([TemplateSet("t", "eu-west-1", ok, [], "prod")]), "MOO-SEC-002")
     [finding] = rule_findings(run_checks([TemplateSet("t", "eu-west-1", bad, [], "prod")]), "MOO-SEC-002")

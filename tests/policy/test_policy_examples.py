@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from moorage import api
+from moorage.cfn.sets import TemplateSet
 from moorage.policy import Report, run_checks
-from moorage.templates import TemplateSet
 
 if TYPE_CHECKING:
     from conftest import Case

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from moorage.api import template_sets
 from moorage.policy import Report, run_checks
-from moorage.templates import template_sets
 
 from .cases import (
     BUCKET,

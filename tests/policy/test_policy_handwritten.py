@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from moorage.api import template_sets
 from moorage.policy import Report, checklist, run_checks
 from moorage.policy.report import to_json, to_junit, to_markdown, to_sarif
-from moorage.templates import template_sets
 
 DATA = Path(__file__).parent / "data" / "handwritten"
 

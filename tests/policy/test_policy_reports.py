@@ -10,11 +10,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from moorage.api import template_sets
 from moorage.policy import Report, all_rules, checklist, run_checks
 from moorage.policy.report import to_json, to_junit, to_markdown, to_sarif
 from moorage.policy.report.markdown import rules_markdown
 from moorage.policy.report.sarif import artifact_uri
-from moorage.templates import template_sets
 
 from .cases import BUCKET, EDGE, edit
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from moorage import api
+from moorage.api import template_sets
+from moorage.cfn.sets import TemplateSet
 from moorage.errors import Diagnostic, InputError
 from moorage.policy import Report, allowed_regions, run_checks
 from moorage.render import write_synth
-from moorage.templates import TemplateSet, template_sets
 
 from .cases import res, rule_findings
 

@@ -11,9 +11,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from moorage import api
+from moorage.cfn.sets import template_set_of
 from moorage.policy import run_checks
 from moorage.render import Synth
-from moorage.templates import template_set_of
 from moorage.validate.lint import lint_template
 
 STRATEGIES = ("rolling", "blue-green", "canary", "linear")

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from moorage.cfn.read import read_template
 from moorage.errors import InputError
-from moorage.templates import read_template
 
 if TYPE_CHECKING:
     from conftest import CliResult

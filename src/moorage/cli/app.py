@@ -83,34 +83,15 @@ def plan(spec: SpecArg = Path("."), env: EnvOpt = None, profile: ComposeProfileO
     loaded = _load(spec, profile, strict, env_file)
     plans = {n: api.plan_preview(loaded, n, preview_of) for n in env or ["pr-1"]} if preview_of else \
         {e: api.plan_environment(loaded, e) for e in _envs(loaded, env)}
-    estimates = {e: _estimate(p) for e, p in plans.items()}
+    estimates = {e: api.plan_estimate(p) for e, p in plans.items()}
     if as_json:
+        from moorage.plan.summary import plan_summary
+
         out.print_json(json.dumps({e: {**plan_summary(p), "monthly_estimate_usd": estimates[e]}
                                    for e, p in plans.items()}, sort_keys=True))
         return
     for e, p in plans.items():
         _show_plan(p, estimates[e])
-
-
-def _estimate(p: Plan) -> dict[str, float | int | str]:
-    from moorage.cost import estimate_summary
-    from moorage.render import synthesize
-    from moorage.templates import template_set_of
-
-    return estimate_summary(template_set_of(synthesize(p)))
-
-
-def plan_summary(p: Plan) -> dict[str, Any]:
-    """A JSON-able summary of a plan."""
-    return {
-        "app": p.app, "environment": p.env.env, "profile": p.env.profile, "region": p.env.region,
-        "stacks": [{"name": s.name, "purpose": s.purpose, "depends_on": s.depends_on} for s in p.stacks],
-        "services": {n: {"kind": s.spec.kind, "cpu": s.spec.cpu, "memory": s.spec.memory, "tasks": s.spec.desired,
-                         "route": s.route.path if s.route else None, "uses": s.spec.uses}
-                     for n, s in p.services.items()},
-        "decisions": [{"topic": d.topic, "value": d.value, "reason": d.reason} for d in p.decisions],
-        "warnings": [d.render() for d in p.warnings],
-    }
 
 
 def _show_plan(p: Plan, estimate: dict[str, float | int | str]) -> None:

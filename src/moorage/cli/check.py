@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -20,12 +19,10 @@ from rich.markup import escape
 
 from moorage.errors import Diagnostic
 from moorage.lazy import lazy_module
-from moorage.policy import SEVERITIES, Report, Severity, all_rules, allowed_regions, checklist, run_checks
-from moorage.policy.findings import Finding
-from moorage.policy.registry import get_rule, opt_ins, rules_for_standard, standards
+from moorage.policy import SEVERITIES, Report, Severity, all_rules
+from moorage.policy.registry import opt_ins, rules_for_standard, standards
 from moorage.policy.report import FORMATS, print_table, to_json, to_junit, to_markdown, to_sarif
 from moorage.policy.report.markdown import rules_markdown
-from moorage.templates import TemplateSet, template_sets
 
 api = lazy_module("moorage.api")  # only `check` of a spec needs it (and troposphere, pydantic models)
 FAIL_LEVELS = (*[str(s) for s in SEVERITIES], "none")
@@ -42,40 +39,6 @@ def _choice(value: str, allowed: Sequence[str], option: str) -> str:
     if value not in allowed:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
     return value
-
-
-def spec_suppressions(loaded: Any) -> list[Any]:
-    """The spec's ``suppress:`` entries (empty until the spec has the field)."""
-    return list(getattr(loaded.spec, "suppress", None) or [])
-
-
-def _manifest_regions(tset: TemplateSet) -> None:
-    """Loose template files next to a synth manifest deploy to the manifest's per-stack regions."""
-    if tset.regions or not tset.files:
-        return
-    manifest = Path(next(iter(tset.files.values()))).parent / "manifest.json"
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
-    except ValueError:
-        return
-    by_key = {s.get("key"): s.get("region") for s in data.get("stacks", []) if isinstance(s, dict)}
-    tset.regions = {k: str(by_key[k]) for k in tset.templates if by_key.get(k) and by_key[k] != tset.region}
-
-
-def merge(reports: Sequence[Report]) -> Report:
-    """One report from several (one per target)."""
-    out = Report()
-    for r in reports:
-        out.findings += r.findings
-        out.evaluations += r.evaluations
-        out.sets += r.sets
-        out.unused_suppressions += r.unused_suppressions
-    out.findings.sort(key=lambda f: (-f.severity.rank, f.label, f.stack, f.resource, f.rule, f.message))
-    return out
-
-
-def _locate_spec(findings: list[Finding], spec: Path) -> list[Finding]:
-    return [f if f.file else replace(f, file=str(spec)) for f in findings]
 
 
 def check(
@@ -107,49 +70,15 @@ def check(
     _choice(show, [str(s) for s in SEVERITIES], "--show")
     if env_profile is not None:
         _choice(env_profile, ENV_PROFILES, "--env-profile")
-    chosen = None
     if standard is not None:
         _choice(standard, list(standards()), "--standard")
-        chosen = rules_for_standard(standard)
-        _console(stderr=True).print(f"{standards()[standard]}: {len(chosen)} rules", markup=False)
-    regions = allowed_regions(residency) if residency else None
-    # `out/prod/*.json` also matches the synth manifest: it describes the templates, it is not one.
-    targets = [t for t in targets if not (t.name == "manifest.json" and t.is_file())]
-    reports = []
-    spec_path: Path | None = None
-    all_sets: list[TemplateSet] = []
-    groups: list[tuple[Path | None, list[TemplateSet]]] = []
-    loose: list[Path] = []
-    for target in targets:
-        sets = template_sets([target], envs=env or (), region=region, profiles=profile or ())
-        if target.is_file() and all(s.files for s in sets):
-            loose.append(target)  # template files given together are one set: they reference each other
-        else:
-            groups.append((target if any(not s.files for s in sets) else None, sets))
-    if loose:
-        groups.append((None, template_sets(loose, region=region)))
-    for spec, sets in groups:
-        suppress: list[Any] = []
-        if spec is not None:  # synthesized in memory from a spec
-            suppress = spec_suppressions(api.load_app(spec, profiles=profile or ()))
-            spec_path = spec_path or spec
-        for tset in sets:
-            _manifest_regions(tset)
-            if regions is not None:
-                tset.residency = list(regions)
-            if tset.profile is None and env_profile:
-                tset.profile = env_profile
-        report = run_checks(sets, suppressions=suppress, require=require or (), rules=chosen)
-        if standard is not None:
-            report.findings = [replace(f, controls=get_rule(f.rule).controls[standard]) for f in report.findings]
-        if spec is not None:
-            report.findings = _locate_spec(report.findings, spec)
-        reports.append(report)
-        all_sets += sets
-    report = merge(reports)
+        _console(stderr=True).print(f"{standards()[standard]}: {len(rules_for_standard(standard))} rules",
+                                    markup=False)
+    result = api.check_targets(targets, envs=env or (), region=region, profiles=profile or (), residency=residency,
+                               env_profile=env_profile, require=require or (), standard=standard)
+    report, items = result.report, result.checklist
     _warn(report)
-    items = checklist(report, all_sets)
-    fallback = str(spec_path or (targets[0] if targets else "moorage.yml"))
+    fallback = str(result.spec or (targets[0] if targets else "moorage.yml"))
     text = {"json": lambda: to_json(report, items), "sarif": lambda: to_sarif(report, fallback),
             "junit": lambda: to_junit(report), "markdown": lambda: to_markdown(report, items)}
     if output_format == "table":

@@ -5,7 +5,6 @@ Exit codes: 0 written, 2 bad input.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +15,6 @@ from moorage.cli.output import console
 from moorage.lazy import lazy_module
 
 if TYPE_CHECKING:
-    from moorage.ci.pipeline import CiSettings
     from moorage.ci.stack import Provider
 
 api = lazy_module("moorage.api")  # loaded when a command runs, not for --help
@@ -37,18 +35,6 @@ OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="repository 
                                                                     "(default: the spec's directory)")]
 
 
-def _settings(spec: Path, repo: str, environments: str | None, account: str | None, branch: str) \
-        -> tuple[CiSettings, Path]:
-    from moorage.ci.pipeline import ci_settings
-
-    loaded = api.load_app(spec)
-    root = loaded.path.parent
-    names = [e.strip() for e in environments.split(",") if e.strip()] if environments else None
-    plans = {e: api.plan_environment(loaded, e) for e in (names or loaded.spec.environments)
-             if e in loaded.spec.environments}
-    return ci_settings(loaded, plans, repo, Path(loaded.path.name), branch, names, account), root
-
-
 def _write(files: dict[str, str], root: Path) -> None:
     for rel, text in files.items():
         path = root / rel
@@ -59,15 +45,11 @@ def _write(files: dict[str, str], root: Path) -> None:
 
 def _generate(provider: Provider, spec: Path, repo: str, environments: str | None, account: str | None,
               branch: str, provider_arn: str | None, output: Path | None) -> None:
-    from moorage.ci.github import github_files
-    from moorage.ci.gitlab import gitlab_files
-    from moorage.ci.stack import ci_template
-
-    ci, root = _settings(spec, repo, environments, account, branch)
+    names = [e.strip() for e in environments.split(",") if e.strip()] if environments else None
+    ci, files, root = api.ci_files(spec, provider, repo, environments=names, account=account, branch=branch,
+                                   provider_arn=provider_arn)
     root = output or root
-    files = github_files(ci) if provider == "github" else gitlab_files(ci)
-    stack_file = f"moorage-ci-{provider}.json"
-    files[stack_file] = json.dumps(ci_template(ci, provider, provider_arn), indent=2, sort_keys=True) + "\n"
+    stack_file = api.ci_stack_file(provider)
     _write(files, root)
     out.print("next:")
     out.print(f"  1. once per account: aws cloudformation deploy --template-file {stack_file} "

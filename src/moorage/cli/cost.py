@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,12 +12,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from moorage.cli.output import console, print_table
-from moorage.cost import catalog_from_directory, estimate_template_set, load_usage_file, packaged_catalog
 from moorage.cost.model import CostReport
 from moorage.cost.report import comparison_markdown, rows, savings_lines, summary_lines, to_json, to_markdown
 from moorage.errors import Diagnostic, InputError
-from moorage.templates import template_sets
+from moorage.lazy import lazy_module
 
+api = lazy_module("moorage.api")  # a spec goes through the whole pipeline
 out = console()
 
 
@@ -68,19 +67,8 @@ def cost(
     Unknown rates are bounded by a declared proxy: totals read "at most $X" and --fail-over compares that
     upper bound unless --fail-over-basis sourced.
     """
-    usage_file = load_usage_file(usage) if usage else None
-    catalog = catalog_from_directory(prices) if prices else packaged_catalog()
-    if usage_profile is not None:
-        from moorage.cost.usage import usage_profiles
-
-        if usage_profile not in usage_profiles()["profiles"]:
-            raise InputError([Diagnostic("error", f"unknown usage profile '{usage_profile}'", None,
-                                         f"one of: {', '.join(usage_profiles()['profiles'])}")])
-    sets = template_sets(targets, envs=env or (), region=region, profiles=profile or ())
-    if price_region:
-        sets = [replace(s, label=f"{s.label} (at {price_region} rates)", region=price_region, regions={})
-                for s in sets]
-    reports = [estimate_template_set(s, usage_file, catalog=catalog, usage_profile=usage_profile) for s in sets]
+    reports = api.estimate_targets(targets, envs=env or (), region=region, profiles=profile or (), usage=usage,
+                                   usage_profile=usage_profile, prices=prices, price_region=price_region)
     if fmt is Format.json:
         text = to_json(reports)
     elif fmt is Format.md:

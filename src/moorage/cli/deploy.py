@@ -17,7 +17,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, SpecArg
+from moorage.cli.options import (
+    AwsProfileOpt,
+    ComposeProfileOpt,
+    EnvFileOpt,
+    EnvOpt,
+    JsonOpt,
+    LocalOpt,
+    RegionOpt,
+    SpecArg,
+    WaitLockOpt,
+)
 from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.lazy import lazy_module
@@ -33,16 +43,6 @@ api = lazy_module("moorage.api")
 
 out = console()
 err = console(stderr=True)
-
-EnvOpt = Annotated[str, typer.Option("--env", "-e", help="environment to act on")]
-LocalOpt = Annotated[bool, typer.Option("--local", help="the embedded local emulator (no AWS account, no Docker)")]
-AwsProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile (default: boto3's credential chain)")]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region (default: the spec's region)")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine output: one JSON object per line")]
-WaitLockOpt = Annotated[float, typer.Option(
-    "--wait-lock", help="seconds to wait while another deploy of this environment holds its lock (default: "
-                        "exit 1 naming the holder)", min=0)]
-
 
 @contextmanager
 def _emulator_guard(target: Target, spec: Path) -> Iterator[None]:
@@ -61,64 +61,57 @@ def _emulator_guard(target: Target, spec: Path) -> Iterator[None]:
 
 def image_tags(synth: Synth, spec_dir: Path) -> dict[str, str]:
     """service -> the tag of its build context as it is now (the one deploy pushes and diff compares)."""
-    from moorage.deploy.images import build_specs, build_tag
+    from moorage.deploy.images import current_image_tags
 
-    env = synth.manifest["environment"]
-    return {b.service: build_tag(b, env) for b in build_specs(synth.plan.services, spec_dir)}
+    return current_image_tags(synth, spec_dir)
 
 
 def _project_dir(spec: Path) -> Path:
-    return spec if spec.is_dir() else (spec.parent if str(spec.parent) else Path("."))
+    return api.project_dir(spec)
 
 
 def _synth(spec: Path, env: str, compose_profile: list[str] | None, env_file: Path | None,
            images: list[str] | None = None, preview_of: str | None = None) -> Synth:
-    from moorage.deploy.releases import parse_images, with_images
-
-    loaded = with_images(api.load_app(spec, profiles=compose_profile or [], env_file=env_file), parse_images(images))
-    if preview_of:
-        return api.synth_preview(loaded, env, preview_of)
-    return api.synth_environment(loaded, env)  # an unknown env gets the located "did you mean" of `plan`
+    return api.deploy_synth(spec, env, profiles=compose_profile or [], env_file=env_file,
+                            images=images, preview_of=preview_of)
 
 
 def _target(spec: Path, local: bool, profile: str | None, region: str | None) -> Target:
-    from moorage.deploy.session import aws_target, local_target
-
-    if local:
-        if profile:
-            raise InputError([Diagnostic("error", "--profile does not apply with --local", None,
-                                         "drop --profile, or drop --local to deploy to AWS")])
-        target = local_target(_project_dir(spec))
-        target.region = region
-        if target.note:
-            err.print(f"note: {target.note}", markup=False)
-        return target
-    return aws_target(profile, region)
+    target: Target = api.deploy_target(spec, local=local, profile=profile, region=region)
+    if target.note:
+        err.print(f"note: {target.note}", markup=False)
+    return target
 
 
 def stopped_emulator(spec: Path) -> Diagnostic:
     """What read-only commands say instead of starting the emulator."""
-    return Diagnostic("error", f"the local emulator of {_project_dir(spec).resolve().name} is stopped", None,
-                      f"start it (its saved state is restored): moorage local start --project {_project_dir(spec)}")
+    return api.stopped_emulator(spec)
 
 
 def existing_target(spec: Path, local: bool, profile: str | None, region: str | None,
                     required: bool = True) -> Target | None:
     """Like :func:`_target`, but never starts the emulator: None (or, when ``required``, an error) if stopped."""
-    if not local:
+    if not local or profile:
         return _target(spec, local, profile, region)
-    if profile:
-        return _target(spec, local, profile, region)  # the located refusal
-    from moorage.emulator.server import server_status
+    return api.existing_target(spec, local=local, profile=profile, region=region,
+                               required=required)
 
-    server = server_status(_project_dir(spec))
-    if server is None:
-        if required:
-            raise InputError([stopped_emulator(spec)])
-        return None
-    from moorage.deploy.session import Target
 
-    return Target(local=True, endpoint=server.endpoint, region=region)
+def _record(target: Target, synth: Synth, result: DeployResult, started: Any, commit: str | None, spec: Path,
+            as_json: bool) -> None:
+    from botocore.exceptions import ClientError
+
+    from moorage.deploy.releases import record_deploy
+
+    try:
+        recorded = record_deploy(target, synth, result, started, commit, spec)
+    except ClientError as exc:
+        # The deploy itself is done (or failed) already: say the record is missing rather than fail it.
+        err.print(f"[yellow]the release was not recorded: {escape(str(exc))}[/yellow]", markup=True)
+        return
+    if recorded and not as_json:
+        record, where = recorded
+        out.print(f"release {record.number} {record.outcome}: recorded in {where}")
 
 
 def _reporter(as_json: bool) -> Reporter:
@@ -199,7 +192,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            ) -> None:
     """Deploy one environment through CloudFormation change sets (AWS, or --local); records the release."""
     as_json = output_format(fmt, as_json) == "json"
-    from moorage.cli.release import record_deploy, release_started
+    from moorage.deploy.releases import release_started
     from moorage.deploy.run import DeployOptions, DeployRefused, git_commit
     from moorage.deploy.run import deploy as run_deploy
 
@@ -222,7 +215,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     finally:
         reporter.close()
     _summary(result, synth, reporter, as_json)
-    record_deploy(target, synth, result, started, options.commit, spec, as_json)
+    _record(target, synth, result, started, options.commit, spec, as_json)
     if target.local and not as_json:
         from moorage.deploy.releases import unemulated_release_note
 
@@ -342,8 +335,9 @@ def destroy(env: Annotated[str | None, typer.Option("--env", "-e", help="environ
         return
     assert env is not None
     preview = _preview(spec, env, local, profile, region, compose_profile, env_file)
-    manifest = preview.manifest(*preview_place(spec, region, compose_profile, env_file)) if preview \
-        else _synth(spec, env, compose_profile, env_file).manifest
+    synth = None if preview else _synth(spec, env, compose_profile, env_file)
+    manifest = synth.manifest if synth is not None \
+        else preview.manifest(*preview_place(spec, region, compose_profile, env_file))
     target = existing_target(spec, local, profile, region, required=False)
     if target is None:
         out.print(f"nothing to destroy: {stopped_emulator(spec).message} (its saved state is not loaded)\n"
@@ -356,7 +350,7 @@ def destroy(env: Annotated[str | None, typer.Option("--env", "-e", help="environ
     app_name = str(manifest["app"])
     if not preview:
         _refuse_with_previews(target, manifest)
-    production = manifest.get("profile") == "prod"
+    production = synth is not None and bool(synth.plan.production_guards)  # a preview never is
     lost = doomed(target, manifest)
     if lost and not as_json:
         err.print(f"destroying {app_name}/{env} deletes for good (no snapshot, not retained):", markup=False)

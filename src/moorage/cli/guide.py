@@ -56,7 +56,7 @@ def docs(
     profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
 ) -> None:
     """Write the deployment guide: index.html (one self-contained page) and DEPLOYMENT.md per environment."""
-    from moorage.guide import graphviz_available, guide_input, write_guide, write_site
+    from moorage.guide import graphviz_available, write_guide, write_site
 
     loaded = _load(spec, profile, env_file)
     envs = list(loaded.spec.environments) if all_envs else _check_envs(loaded, env or [])
@@ -65,10 +65,7 @@ def docs(
             raise InputError([Diagnostic("error", "which environment?", None,
                                          f"give --env NAME (one of {', '.join(loaded.spec.environments)}) or --all")])
         envs = list(loaded.spec.environments)
-    from moorage.cli.check import spec_suppressions
-
-    suppress = spec_suppressions(loaded)
-    inputs = [guide_input(api.synth_environment(loaded, e), str(spec), suppressions=suppress) for e in envs]
+    inputs = api.guide_inputs(loaded, envs, str(spec))
     if not graphviz_available():
         err.print("warning: Graphviz is not installed: the pages show the diagram as Mermaid source\n"
                   "    hint: install the system package `graphviz` (apt-get install graphviz) and rerun", markup=False)

@@ -19,7 +19,8 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand
 
-from moorage.cli.deploy import (
+from moorage.cli.deploy import err, out
+from moorage.cli.options import (
     AwsProfileOpt,
     ComposeProfileOpt,
     EnvFileOpt,
@@ -27,16 +28,15 @@ from moorage.cli.deploy import (
     LocalOpt,
     RegionOpt,
     SpecArg,
-    _synth,
-    err,
-    existing_target,
-    out,
 )
 from moorage.cli.output import FormatOpt, output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
+from moorage.lazy import lazy_module
 
 if TYPE_CHECKING:
     from moorage.operate.deployed import Deployed
+
+api = lazy_module("moorage.api")  # loaded when a command runs, not for --help
 
 ServiceOpt = Annotated[str, typer.Option("--service", "-s", help="the service (its name in the spec)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine output: JSON")]
@@ -63,12 +63,8 @@ class AfterDashCommand(TyperCommand):
 
 def _deployed(spec: Path, env: str, local: bool, profile: str | None, region: str | None,
               compose_profile: list[str] | None, env_file: Path | None) -> tuple[Deployed, Any]:
-    from moorage.operate.deployed import deployed_environment
-
-    synth = _synth(spec, env, compose_profile, env_file)
-    target = existing_target(spec, local, profile, region)
-    assert target is not None  # required: a stopped emulator is an error
-    return deployed_environment(target, synth), synth
+    return api.deployed_environment(spec, env, local=local, profile=profile,
+                                    region=region, profiles=compose_profile or [], env_file=env_file)
 
 
 def _log_text(line: Any, width: int) -> Text:
@@ -303,23 +299,12 @@ def envs(spec: SpecArg = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = N
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Every environment: region, state, last release, URL and monthly estimate."""
     as_json = output_format(fmt, as_json) == "json"
-    from moorage import api
-    from moorage.operate.envs import environment_summary
-
-    loaded = api.load_app(spec, profiles=compose_profile or [], env_file=env_file)
-    target = existing_target(spec, local, profile, region, required=False)
-    rows = [environment_summary(target, api.synth_environment(loaded, e)) for e in loaded.spec.environments]
-    if target is not None and loaded.spec.previews is not None:
-        from moorage.deploy.previews import previews
-        from moorage.operate.envs import preview_summary
-
-        urls = {r.name: r.url for r in rows}
-        rows += [preview_summary(api.synth_preview(loaded, p.name, p.base), p, urls.get(p.base))
-                 for p in previews(target, loaded.spec.name, region or loaded.spec.region)]
+    name, rows, reachable = api.environment_summaries(spec, local=local, profile=profile, region=region,
+                                                      profiles=compose_profile or [], env_file=env_file)
     if as_json:
         sys.stdout.write(json.dumps([r.to_json() for r in rows], sort_keys=True) + "\n")
         return
-    table = Table(title=f"Environments of {loaded.spec.name}" + (" on the local emulator" if local else ""),
+    table = Table(title=f"Environments of {name}" + (" on the local emulator" if local else ""),
                   title_justify="left")
     for col in ("environment", "region", "status", "last release", "URL", "monthly estimate"):
         table.add_column(col)
@@ -330,7 +315,7 @@ def envs(spec: SpecArg = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = N
         table.add_row(name, r.region, r.status, r.last_release or "-", r.url or "-",
                       money + (f" (+{r.unpriced} unpriced)" if r.unpriced else ""))
     print_table(out, table)
-    if local and target is None:
+    if local and not reachable:
         err.print("the local emulator is stopped: nothing is deployed locally (start it: moorage local start)",
                   markup=False)
 

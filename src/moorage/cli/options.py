@@ -12,3 +12,13 @@ SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose fil
 ComposeProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile",
                                                              help="compose profile to include (repeatable)")]
 EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
+
+# The commands that act on one deployed environment (deploy, diff, status, destroy, history, logs ...).
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="environment to act on")]
+LocalOpt = Annotated[bool, typer.Option("--local", help="the embedded local emulator (no AWS account, no Docker)")]
+AwsProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile (default: boto3's credential chain)")]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region (default: the spec's region)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine output: one JSON object per line")]
+WaitLockOpt = Annotated[float, typer.Option(
+    "--wait-lock", help="seconds to wait while another deploy of this environment holds its lock (default: "
+                        "exit 1 naming the holder)", min=0)]

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from moorage.cli.deploy import (
+from moorage.cli.deploy import _project_dir, _synth, _target
+from moorage.cli.options import (
     AwsProfileOpt,
     ComposeProfileOpt,
     EnvFileOpt,
@@ -23,66 +24,14 @@ from moorage.cli.deploy import (
     LocalOpt,
     RegionOpt,
     SpecArg,
-    _project_dir,
-    _synth,
-    _target,
 )
 from moorage.cli.output import console
 
 if TYPE_CHECKING:
-    from moorage.deploy.releases import ReleaseRecord
-    from moorage.deploy.run import DeployResult
-    from moorage.deploy.session import Target
-    from moorage.render import Synth
+    pass
 
 out = console()
 err = console(stderr=True)
-
-
-def release_started() -> datetime:
-    """When a release starts (UTC)."""
-    return datetime.now(UTC)
-
-
-def _reversible(synth: Synth) -> dict[str, bool]:
-    return {n: s.spec.reversible for n, s in synth.plan.services.items() if s.spec.kind == "job"}
-
-
-def _job_results(synth: Synth, result: DeployResult) -> dict[str, str]:
-    """What each before-deploy job did, as the deploy reported it."""
-    results = {}
-    for job in synth.manifest.get("before_deploy_jobs", []):
-        outcome = result.outcomes.get(f"svc-{job}")
-        if outcome is not None and outcome.failure is not None and outcome.failure.status == "JOB_FAILED":
-            results[job] = outcome.failure.reason
-            continue
-        results[job] = next((n for n in result.notes if n.startswith(f"job {job}:")),
-                            "not run" if outcome is None or outcome.action == "skipped" else "")
-    return results
-
-
-def record_deploy(target: Target, synth: Synth, result: DeployResult, started: datetime, commit: str | None,
-                  spec: Path, as_json: bool) -> ReleaseRecord | None:
-    """Write the release record of a deploy that changed (or failed to change) something."""
-    from botocore.exceptions import ClientError
-
-    from moorage.deploy.releases import record_release, spec_hash
-
-    if result.unchanged:
-        return None
-    stacks = {k: o.action for k, o in result.outcomes.items()}
-    try:
-        record, where = record_release(target, synth.manifest, kind="deploy", started=started, ok=result.ok,
-                                       stacks=stacks, commit=commit, spec=spec_hash(spec),
-                                       reversible=_reversible(synth), job_results=_job_results(synth, result),
-                                       commit_tags=result.commit_tags)
-    except ClientError as exc:
-        # The deploy itself is done (or failed) already: say the record is missing rather than fail it.
-        err.print(f"[yellow]the release was not recorded: {escape(str(exc))}[/yellow]", markup=True)
-        return None
-    if not as_json:
-        out.print(f"release {record.number} {record.outcome}: recorded in {where}")
-    return record
 
 
 def history(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
@@ -137,7 +86,7 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
                                      "services: " + ", ".join(synth.plan.services))])
     target = _target(spec, local, profile, region)
     store = ReleaseStore(target, synth.manifest)
-    started = release_started()
+    started = datetime.now(UTC)
     try:
         plan = plan_rollback(store.records(), service, to)
     except RollbackRefused as exc:

@@ -1,4 +1,7 @@
-"""What a pricer sees: one resource, its template, the whole template set, the catalog and the usage."""
+"""What a pricer sees: one resource, its template, the whole template set, the catalog and the usage.
+
+Values are read through :mod:`moorage.cfn` (the one CloudFormation reader).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from moorage.cfn.index import SetIndex
+from moorage.cfn.sets import TemplateSet
+from moorage.cfn.values import UNKNOWN, to_number
 from moorage.cost.catalog import Catalog
 from moorage.cost.model import HOURS_PER_MONTH, LineItem
 from moorage.cost.usage import Usage
-from moorage.templates import TemplateSet
 
 
 @dataclass
@@ -22,10 +27,15 @@ class Resource:
     props: dict[str, Any]
     template: dict[str, Any]
     region: str
+    index: SetIndex  # the whole set, to follow parameters fed by other stacks
 
     def literal(self, value: Any) -> Any:
-        """``value`` as a literal: plain values, or a ``Ref`` to a parameter with a default; else None."""
-        return literal(value, self.template)
+        """``value`` as a literal (parameter defaults and values fed from other stacks followed); else None.
+
+        Pricing takes "not knowable" as None, so a pricer reports the item as unknown rather than guess.
+        """
+        found = self.index.literal(self.stack, value)
+        return None if found is UNKNOWN else found
 
     def prop(self, name: str, default: Any = None) -> Any:
         """A property as a literal (None when it is an intrinsic that cannot be resolved)."""
@@ -45,69 +55,12 @@ class Resource:
         return bool(value)
 
 
-def literal(value: Any, template: dict[str, Any]) -> Any:
-    """Resolve ``value`` to a literal where possible."""
-    if isinstance(value, dict) and len(value) == 1:
-        key, arg = next(iter(value.items()))
-        if key == "Ref" and isinstance(arg, str):
-            param = template.get("Parameters", {}).get(arg)
-            if isinstance(param, dict) and "Default" in param:
-                return param["Default"]
-            return None
-        if key.startswith("Fn::") or key == "Condition":
-            return None
-    return value
-
-
-def to_number(value: Any) -> float | None:
-    """A number from a CloudFormation value, or None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def target(value: Any) -> str | None:
-    """The logical id a ``Ref`` or ``Fn::GetAtt`` points at."""
-    if isinstance(value, dict) and len(value) == 1:
-        key, arg = next(iter(value.items()))
-        if key == "Ref" and isinstance(arg, str):
-            return arg
-        if key == "Fn::GetAtt":
-            if isinstance(arg, list) and arg:
-                return str(arg[0])
-            if isinstance(arg, str):
-                return arg.split(".")[0]
-    return None
-
-
-def mentions(value: Any, lid: str) -> bool:
-    """True when ``value`` refers to ``lid`` anywhere (Ref, GetAtt, or ${lid} in a Sub)."""
-    if isinstance(value, dict):
-        if target(value) == lid:
-            return True
-        if "Fn::Sub" in value:
-            sub = value["Fn::Sub"]
-            text = sub if isinstance(sub, str) else (sub[0] if isinstance(sub, list) and sub else "")
-            if isinstance(text, str) and ("${" + lid + "}" in text or "${" + lid + "." in text):
-                return True
-        return any(mentions(v, lid) for v in value.values())
-    if isinstance(value, list):
-        return any(mentions(v, lid) for v in value)
-    return False
-
-
 class PricingContext:
     """Shared by every pricer of one estimate: catalog look-ups, usage, and the template set."""
 
     def __init__(self, tset: TemplateSet, catalog: Catalog, usage: Usage):
         self.set = tset
+        self.index = SetIndex(tset, tset.profile or "")
         self.catalog = catalog
         self.usage = usage
         self.hours = HOURS_PER_MONTH
@@ -124,7 +77,7 @@ class PricingContext:
                     continue
                 if type_ is None or body.get("Type") == type_:
                     yield Resource(stack, lid, str(body.get("Type", "")), body.get("Properties") or {}, template,
-                                   self.region_of(stack))
+                                   self.region_of(stack), self.index)
 
     def in_stack(self, res: Resource, lid: str | None) -> Resource | None:
         """The resource ``lid`` in the same template as ``res``."""
@@ -134,7 +87,17 @@ class PricingContext:
         if not isinstance(body, dict):
             return None
         return Resource(res.stack, lid, str(body.get("Type", "")), body.get("Properties") or {}, res.template,
-                        res.region)
+                        res.region, self.index)
+
+    def referenced(self, res: Resource, value: Any) -> Resource | None:
+        """The resource ``value`` in ``res`` points at: Ref, GetAtt, Sub, ImportValue, or a parameter fed
+        from another stack's output (:meth:`moorage.cfn.SetIndex.resolve`)."""
+        key = self.index.resolve(res.stack, value)
+        found = self.index.resources.get(key) if key else None
+        if found is None:
+            return None
+        return Resource(found.stack, found.id, found.type, dict(found.props), self.set.templates[found.stack],
+                        self.region_of(found.stack), self.index)
 
     def use(self, key: str, res: Resource) -> tuple[float, bool]:
         """A usage figure for ``res`` (resource > environment > file > profile)."""

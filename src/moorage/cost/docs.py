@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from moorage.cfn.sets import TemplateSet
 from moorage.cost.catalog import GLOBAL, Catalog, packaged_catalog
 from moorage.cost.usage import usage_keys, usage_profiles
 
@@ -37,16 +38,21 @@ def example_specs(root: Path) -> list[Path]:
                   for p in (root / "examples").iterdir() if p.is_dir())
 
 
-def examples_markdown(root: Path) -> str:
-    """Every example x environment: the sourced sum, the upper bound, what is bounded by proxy, the budget."""
+SetsOf = Callable[[Sequence[Path]], list[TemplateSet]]  # spec paths -> template sets (``moorage.api.template_sets``)
+
+
+def examples_markdown(root: Path, sets_of: SetsOf) -> str:
+    """Every example x environment: the sourced sum, the upper bound, what is bounded by proxy, the budget.
+
+    ``sets_of`` synthesizes a spec (``moorage.api.template_sets``): cost reads templates, it does not make them.
+    """
     from moorage.cost.estimate import estimate_template_set
     from moorage.cost.report import money
-    from moorage.templates import template_sets
 
     lines = ["| example | env | region | sourced | upper bound (unknowns at proxy prices) | items at a proxy price | "
              "items with no price at all | budget |", "|---|---|---|---|---|---|---|---|"]
     for spec in example_specs(root):
-        for tset in template_sets([spec]):
+        for tset in sets_of([spec]):
             r = estimate_template_set(tset)
             upper = money(r.upper) + (f" ({money(r.upper)}-{money(r.upper_high)} autoscaling)"
                                       if round(r.upper_high, 2) != round(r.upper, 2) else "")
@@ -62,9 +68,9 @@ GENERATED = {"catalog_markdown": catalog_markdown, "usage_markdown": usage_markd
 DOC_FILES = ("docs/cost.md", "examples/README.md")
 
 
-def generated_blocks(root: Path) -> dict[str, str]:
+def generated_blocks(root: Path, sets_of: SetsOf) -> dict[str, str]:
     """Every generated block's current content, by the name its marker uses."""
-    return {**{name: fn() for name, fn in GENERATED.items()}, "examples_markdown": examples_markdown(root)}
+    return {**{name: fn() for name, fn in GENERATED.items()}, "examples_markdown": examples_markdown(root, sets_of)}
 
 
 def _keep_markers(content: str) -> Callable[[re.Match[str]], str]:
@@ -73,9 +79,12 @@ def _keep_markers(content: str) -> Callable[[re.Match[str]], str]:
     return replace
 
 
-def refresh_docs(root: Path) -> list[Path]:
-    """Rewrite the generated blocks of the cost docs (``<!-- generated: moorage.cost.docs.NAME() -->``)."""
-    blocks = generated_blocks(root)
+def refresh_docs(root: Path, sets_of: SetsOf) -> list[Path]:
+    """Rewrite the generated blocks of the cost docs (``<!-- generated: moorage.cost.docs.NAME() -->``).
+
+    ``refresh_docs(ROOT, moorage.api.template_sets)``.
+    """
+    blocks = generated_blocks(root, sets_of)
     changed = []
     for rel in DOC_FILES:
         path = root / rel

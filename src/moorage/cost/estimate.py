@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from moorage.cfn.sets import TemplateSet
+from moorage.cfn.values import to_number
 from moorage.cost.catalog import Catalog, packaged_catalog
 from moorage.cost.components import price_resource
-from moorage.cost.context import PricingContext, to_number
+from moorage.cost.context import PricingContext
 from moorage.cost.model import Budget, CostReport
 from moorage.cost.savings import savings
 from moorage.cost.usage import Usage, UsageFile
-from moorage.templates import TemplateSet
 
 
 def estimate_template_set(tset: TemplateSet, usage: UsageFile | None = None, *, catalog: Catalog | None = None,

@@ -31,6 +31,15 @@ def usage_profiles() -> dict[str, Any]:
     return data
 
 
+def checked_usage_profile(name: str | None) -> str | None:
+    """``name`` when it is a packaged usage profile (or None); a located error otherwise."""
+    profiles = usage_profiles()["profiles"]
+    if name is not None and name not in profiles:
+        raise InputError([Diagnostic("error", f"unknown usage profile '{name}'", None,
+                                     f"one of: {', '.join(profiles)}")])
+    return name
+
+
 def usage_keys() -> dict[str, str]:
     """Every usage key and what it measures."""
     return dict(usage_profiles()["keys"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from moorage.cfn.values import resolve_parameters
 from moorage.deploy.schema import credential_consequences, is_stateful, replacing_properties
 
 Action = Literal["add", "modify", "replace", "remove"]
@@ -71,17 +72,6 @@ class ResourceChange:
         return {"logical_id": self.logical_id, "type": self.resource_type, "action": self.action,
                 "properties": self.properties, "replaced_by": self.replaced_by, "stateful": self.stateful,
                 "loses_data": self.loses_data, "breaks_credentials": self.credentials}
-
-
-def resolve_parameters(value: Any, params: dict[str, str]) -> Any:
-    """``value`` with every ``{"Ref": P}`` to a known parameter replaced by its value."""
-    if isinstance(value, dict):
-        if set(value) == {"Ref"} and value["Ref"] in params:
-            return params[value["Ref"]]
-        return {k: resolve_parameters(v, params) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve_parameters(v, params) for v in value]
-    return value
 
 
 def classify(old_template: dict[str, Any] | None, old_params: dict[str, str], new_template: dict[str, Any],

@@ -209,3 +209,12 @@ def _run(cmd: list[str], stdin: str | None = None) -> None:
     done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
         raise ImageError(f"`{' '.join(cmd[:3])} ...` failed: {(done.stderr or done.stdout).strip()[-2000:]}")
+
+
+def current_image_tags(synth: Any, spec_dir: Path) -> dict[str, str]:
+    """service -> the tag of its build context as it is now (the one deploy pushes and diff compares).
+
+    ``synth`` is a :class:`moorage.render.Synth` (its plan's services and manifest).
+    """
+    env = synth.manifest["environment"]
+    return {b.service: build_tag(b, env) for b in build_specs(synth.plan.services, spec_dir)}

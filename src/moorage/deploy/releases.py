@@ -88,6 +88,11 @@ class ReleaseRecord:
         return cls(**values)
 
 
+def release_started() -> datetime:
+    """When a release starts (UTC)."""
+    return datetime.now(UTC)
+
+
 def now() -> str:
     """The current UTC time, ISO 8601 to the second."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
@@ -467,3 +472,35 @@ def unemulated_release_note(plan: Any) -> str | None:
         return None
     return (f"note: the emulator creates the release resources of {', '.join(shifting)} but does not shift "
             "traffic, bake, call the smoke hook or evaluate rollback alarms (see docs/deploy.md)")
+
+
+def _reversible(synth: Any) -> dict[str, bool]:
+    return {n: s.spec.reversible for n, s in synth.plan.services.items() if s.spec.kind == "job"}
+
+
+def _job_results(synth: Any, result: Any) -> dict[str, str]:
+    """What each before-deploy job did, as the deploy reported it."""
+    results = {}
+    for job in synth.manifest.get("before_deploy_jobs", []):
+        outcome = result.outcomes.get(f"svc-{job}")
+        if outcome is not None and outcome.failure is not None and outcome.failure.status == "JOB_FAILED":
+            results[job] = outcome.failure.reason
+            continue
+        results[job] = next((n for n in result.notes if n.startswith(f"job {job}:")),
+                            "not run" if outcome is None or outcome.action == "skipped" else "")
+    return results
+
+
+def record_deploy(target: Target, synth: Any, result: Any, started: datetime, commit: str | None,
+                  spec: Path) -> tuple[ReleaseRecord, str] | None:
+    """Write the release record of a deploy that changed (or failed to change) something: (record, where).
+
+    ``synth`` and ``result`` are the deploy's :class:`~moorage.render.Synth` and
+    :class:`~moorage.deploy.run.DeployResult`; None when the deploy changed nothing.
+    """
+    if result.unchanged:
+        return None
+    stacks = {k: o.action for k, o in result.outcomes.items()}
+    return record_release(target, synth.manifest, kind="deploy", started=started, ok=result.ok, stacks=stacks,
+                          commit=commit, spec=spec_hash(spec), reversible=_reversible(synth),
+                          job_results=_job_results(synth, result), commit_tags=result.commit_tags)

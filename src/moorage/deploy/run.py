@@ -291,7 +291,7 @@ class Deployer:
 
     def _by_digest(self) -> bool:
         if self.options.by_digest is None:
-            return bool(self.manifest.get("profile") == "prod")
+            return bool(self.synth.plan.production_guards)
         return self.options.by_digest
 
     def _needs_images(self, keys: list[str]) -> bool:

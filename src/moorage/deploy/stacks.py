@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from moorage.cfn.read import template_from_body
 
 TERMINAL_OK = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
                "IMPORT_ROLLBACK_COMPLETE"}
@@ -68,16 +69,7 @@ def parse_stack(s: dict[str, Any]) -> StackState:
 
 def deployed_template(cf: Any, name: str) -> dict[str, Any]:
     """The template a stack currently runs."""
-    body = cf.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
-    if isinstance(body, str):
-        try:
-            parsed: dict[str, Any] = json.loads(body)
-        except ValueError:
-            import yaml
-
-            parsed = yaml.safe_load(body)
-        return parsed
-    return dict(body)
+    return template_from_body(cf.get_template(StackName=name, TemplateStage="Original")["TemplateBody"])
 
 
 def stack_parameters(stack: dict[str, Any], outputs: dict[str, dict[str, str]],

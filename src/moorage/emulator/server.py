@@ -186,7 +186,7 @@ def _log_tail(path: Path, lines: int = 5) -> str:
 
 def ensure_server(project: Path, timeout: float = 60.0) -> LocalServer:
     """The running emulator for ``project``, started in the background if needed (one start at a time)."""
-    from moorage.deploy.lock import FileLock
+    from moorage.locks import FileLock
 
     running = server_status(project)
     if running is not None:

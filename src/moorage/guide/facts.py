@@ -6,28 +6,37 @@ from the templates rather than derived again here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from moorage import kinds
+from moorage.cfn import SetIndex, template_set_of
+from moorage.cfn.values import dig
 from moorage.plan.model import SecretValue
 from moorage.render import Synth
 from moorage.render.data import db_user_out, kind_out
 
 
-def output_resource(synth: Synth, stack: str, output: str) -> dict[str, Any] | None:
+def template_index(synth: Synth) -> SetIndex:
+    """The synthesized templates as one set, read through :mod:`moorage.cfn`."""
+    tset = template_set_of(synth)
+    return SetIndex(tset, tset.profile or "")
+
+
+def output_resource(synth: Synth, stack: str, output: str) -> Mapping[str, Any] | None:
     """The resource a stack output refers to (``{"Ref": id}`` outputs only)."""
-    tpl = synth.templates.get(stack, {})
-    value = tpl.get("Outputs", {}).get(output, {}).get("Value")
-    if isinstance(value, dict) and isinstance(value.get("Ref"), str):
-        res = tpl.get("Resources", {}).get(value["Ref"])
-        return res if isinstance(res, dict) else None
-    return None
+    index = template_index(synth)
+    value = dig(index.templates.get(stack), "Outputs", output, "Value")
+    if not (isinstance(value, dict) and isinstance(value.get("Ref"), str)):
+        return None
+    found = index.resources.get((stack, value["Ref"]))
+    return found.body if found else None
 
 
 def resource_property(synth: Synth, stack: str, logical_id: str, prop: str) -> str | None:
     """A literal property of a resource, or None when it is absent or not a literal."""
-    res = synth.templates.get(stack, {}).get("Resources", {}).get(logical_id, {})
-    value = res.get("Properties", {}).get(prop)
+    found = template_index(synth).resources.get((stack, logical_id))
+    value = found.get(prop) if found else None
     return value if isinstance(value, str) else None
 
 
@@ -60,11 +69,5 @@ def secret_source(synth: Synth, value: SecretValue) -> tuple[str, str]:
 
 def secret_names(synth: Synth) -> list[str]:
     """Every Secrets Manager secret name the templates create."""
-    names = []
-    for tpl in synth.templates.values():
-        for res in tpl.get("Resources", {}).values():
-            if res.get("Type") == "AWS::SecretsManager::Secret":
-                name = res.get("Properties", {}).get("Name")
-                if isinstance(name, str):
-                    names.append(name)
-    return sorted(names)
+    secrets = [r for r in template_index(synth).resources.values() if r.type == "AWS::SecretsManager::Secret"]
+    return sorted(name for name in (r.get("Name") for r in secrets) if isinstance(name, str))

@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from moorage.cfn.sets import template_set_of
 from moorage.cost import estimate_template_set
 from moorage.cost.model import CostReport
 from moorage.plan.model import Plan
 from moorage.policy import ChecklistItem, Report, checklist, run_checks
 from moorage.render import Synth
-from moorage.templates import template_set_of
 
 
 @dataclass

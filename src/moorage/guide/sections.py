@@ -11,7 +11,7 @@ from moorage import kinds
 from moorage.cost.report import money, rows, summary_lines
 from moorage.data import load_data
 from moorage.guide.document import Bullets, Checklist, Para, Section, Table
-from moorage.guide.facts import secret_names, secret_source
+from moorage.guide.facts import secret_names, secret_source, template_index
 from moorage.guide.inputs import GuideInput
 from moorage.plan.model import AlarmPlan, EnvRef, PlainValue, Plan, ServicePlan
 from moorage.plan.naming import logical_id
@@ -317,8 +317,8 @@ def access(gi: GuideInput) -> Section:
     subnets = [[s.tier, str(s.az + 1), f"`{s.cidr}`"] for s in plan.network.subnets]
     net = plan.network
     iam_rows: list[list[str]] = []
-    execution = gi.synth.templates.get("platform", {}).get("Resources", {}).get("ExecutionRole", {})
-    for policy in execution.get("Properties", {}).get("Policies", []):
+    execution = template_index(gi.synth).resources.get(("platform", "ExecutionRole"))
+    for policy in (execution.get("Policies") if execution else None) or []:
         for st in policy.get("PolicyDocument", {}).get("Statement", []):
             actions = st.get("Action")
             actions = actions if isinstance(actions, list) else [actions]

@@ -34,9 +34,9 @@ class EnvSummary:
 
 def environment_summary(target: Target | None, synth: Synth) -> EnvSummary:
     """Read ``synth``'s stacks on ``target`` (None: nothing is deployed anywhere reachable)."""
+    from moorage.cfn import template_set_of
     from moorage.cost import monthly_total
     from moorage.deploy.status import environment_status
-    from moorage.templates import template_set_of
 
     manifest = synth.manifest
     low, high, unpriced = monthly_total(template_set_of(synth))
@@ -63,9 +63,9 @@ def environment_summary(target: Target | None, synth: Synth) -> EnvSummary:
 
 def preview_summary(synth: Synth, preview: Preview, base_url: str | None) -> EnvSummary:
     """A deployed preview (``synth`` plans it), with its expiry, its URL on its base and its own estimate."""
+    from moorage.cfn import template_set_of
     from moorage.cost import monthly_total
     from moorage.deploy.previews import preview_url
-    from moorage.templates import template_set_of
 
     low, high, unpriced = monthly_total(template_set_of(synth))
     failing = [f"{n} {s}" for n, s in zip(preview.stacks, preview.statuses, strict=True)

@@ -20,7 +20,9 @@ from moorage.plan.layout import Budget, shard_data, shard_key, shard_observabili
 from moorage.plan.model import (
     BucketPlan,
     CachePlan,
+    Choice,
     DatabasePlan,
+    EdgePlan,
     Plan,
     SecretPlan,
     ServicePlan,
@@ -65,6 +67,42 @@ def build_plan(env: EnvSpec) -> Plan:
     edge = edges[0] if edges else None
     groups = security_groups(env, edges)
     warnings_extra += check_rule_counts(env, groups)
+    services = _service_plans(env, bootstraps, edges, retain, decisions)
+    databases, caches, buckets, volumes, secrets_plan = _data_plans(env, retain, decisions)
+    repositories = {n: f"{env.app}/{env.env}/{n}" for n, s in env.services.items() if s.build and not s.image}
+    parameters = {n: f"/{env.app}/{env.env}/{n}" for n in sorted(env.config)}
+    has_data = bool(databases or caches or buckets or any(v.persistent for v in volumes) or secrets_plan
+                    or parameters or any(not p.existing for p in env.user_pools.values()) or env.queues)
+    stacks = _base_stacks(env, repositories, has_data, any(d.spec.managed_password for d in databases.values()),
+                          edge, buckets, decisions)
+    stacks += _service_stacks(prefix, services, bootstraps, repositories, has_data, env.customer_key)
+    alarms = shared_alarms(env, edges, {n: d.identifier for n, d in databases.items()},
+                           {n: c.identifier for n, c in caches.items()})
+    stacks += _closing_stacks(env, services, edges, bool(alarms), decisions, warnings_extra)
+    plan = Plan(
+        env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
+        databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
+        alarms=alarms, namespace=f"{env.app}.internal", cluster_name=prefix,
+        keep_on_delete=Choice(retain, f"profile {env.profile}: " + ("logs, secrets, repositories and user pools "
+                              "are kept when their stack is deleted" if retain else "throwaway environment")),
+        spot_keeps_base=Choice(env.profile == "prod", f"profile {env.profile}: " + (
+            "one task stays on regular Fargate so a Spot reclaim never takes a service to zero"
+            if env.profile == "prod" else "every task of a spot service may run on Spot")),
+        production_guards=Choice(env.profile == "prod", f"profile {env.profile}: " + (
+            "images deploy by digest; destroy asks for the app name" if env.profile == "prod"
+            else "images deploy by tag; destroy asks a yes")),
+        decisions=decisions,
+        warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
+        exec_log_group=f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None,
+        edges=edges,
+    )
+    _spread(plan)
+    return plan
+
+
+def _service_plans(env: EnvSpec, bootstraps: dict[str, str], edges: list[EdgePlan], retain: bool,
+                   decisions: list[Decision]) -> dict[str, ServicePlan]:
+    """Each service's environment, permissions, route, alarms and release."""
     routes = {r.service: r for e in edges for r in e.routes}
     services: dict[str, ServicePlan] = {}
     for name, svc in env.services.items():
@@ -84,6 +122,13 @@ def build_plan(env: EnvSpec) -> Plan:
         if svc.spot:
             decisions.append(Decision(f"services.{name}.capacity", "FARGATE_SPOT",
                                       "spot: true (interruptible, about 70% cheaper)"))
+    return services
+
+
+def _data_plans(env: EnvSpec, retain: bool, decisions: list[Decision]) -> tuple[
+        dict[str, DatabasePlan], dict[str, CachePlan], dict[str, BucketPlan], list[VolumePlan], dict[str, SecretPlan]]:
+    """Databases, caches, buckets, persistent volumes and secrets, with their physical names."""
+    prefix = f"{env.app}-{env.env}"
     databases = {n: DatabasePlan(d, physical_name(prefix, n, limit=63), database_sg(n), retain or d.deletion_protection,
                                  database_users(env, n) if needs_bootstrap(d) else [])
                  for n, d in env.databases.items()}
@@ -99,7 +144,13 @@ def build_plan(env: EnvSpec) -> Plan:
             f"databases.{name}.on_delete", "snapshot" if db.retain else "delete",
             "stateful data is snapshotted before deletion or replacement" if db.retain
             else f"profile {env.profile}: throwaway data"))
+    return databases, caches, buckets, volumes, secrets_plan
 
+
+def _base_stacks(env: EnvSpec, repositories: dict[str, str], has_data: bool, managed: bool, edge: EdgePlan | None,
+                 buckets: dict[str, BucketPlan], decisions: list[Decision]) -> list[StackPlan]:
+    """The stacks every service stands on: key, network, registry, data, platform, edge and CDN."""
+    prefix = f"{env.app}-{env.env}"
     keys = ["keys"] if env.customer_key else []
     stacks = []
     if env.customer_key:
@@ -110,20 +161,14 @@ def build_plan(env: EnvSpec) -> Plan:
     # The network stack's flow-log group is encrypted with the key too, so the key comes first.
     stacks.append(StackPlan("network", f"{prefix}-network", "VPC, subnets, NAT, security groups",
                             list(keys)))
-    repositories = {n: f"{env.app}/{env.env}/{n}" for n, s in env.services.items() if s.build and not s.image}
     if repositories:
         stacks.append(StackPlan("registry", f"{prefix}-registry", "ECR repositories of services built from source",
                                 list(keys)))
         decisions.append(Decision("registry", f"{len(repositories)} repositories, keep {env.registry_keep} images",
                                   "scan on push, immutable tags, untagged images expire after 7 days"))
-    parameters = {n: f"/{env.app}/{env.env}/{n}" for n in sorted(env.config)}
-    created_pools = [n for n, p in env.user_pools.items() if not p.existing]
-    has_data = bool(databases or caches or buckets or any(v.persistent for v in volumes) or secrets_plan
-                    or parameters or created_pools or env.queues)
     if has_data:
         stacks.append(StackPlan("data", f"{prefix}-data", "databases, caches, buckets, secrets, file systems",
                                 ["network", *keys]))
-    managed = any(d.spec.managed_password for d in databases.values())
     stacks.append(StackPlan("platform", f"{prefix}-platform", "ECS cluster, service discovery, roles, alarm topic",
                             ["network", *keys] + (["data"] if managed else [])))
     if edge:
@@ -135,8 +180,15 @@ def build_plan(env: EnvSpec) -> Plan:
         # CloudFront takes certificates from us-east-1 only; the distribution itself is global.
         stacks.append(StackPlan("cdn", f"{prefix}-cdn", "CloudFront distribution, its certificate and DNS name",
                                 ["edge"], None if env.region == "us-east-1" else "us-east-1"))
-    exec_log_group = f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None
+    return stacks
+
+
+def _service_stacks(prefix: str, services: dict[str, ServicePlan], bootstraps: dict[str, str],
+                    repositories: dict[str, str], has_data: bool, customer_key: bool) -> list[StackPlan]:
+    """One stack per service, after what it stands on, the before-deploy jobs and its database's bootstrap."""
+    keys = ["keys"] if customer_key else []
     jobs = [sp.stack for sp in services.values() if sp.spec.kind == "job"]
+    stacks = []
     for name, sp in services.items():
         deps = ["network", "platform"] + (["data"] if has_data else []) + ([sp.route.edge] if sp.route else []) + keys
         if sp.spec.kind != "job":
@@ -149,8 +201,14 @@ def build_plan(env: EnvSpec) -> Plan:
             deps += [f"svc-{job}" for job, db in bootstraps.items() if db in sp.spec.uses]
         stacks.append(StackPlan(sp.stack, physical_name(prefix, "svc", name, limit=128),
                                 f"{sp.spec.kind} {name}", deps))
-    alarms = shared_alarms(env, edges, {n: d.identifier for n, d in databases.items()},
-                           {n: c.identifier for n, c in caches.items()})
+    return stacks
+
+
+def _closing_stacks(env: EnvSpec, services: dict[str, ServicePlan], edges: list[EdgePlan], alarms: bool,
+                    decisions: list[Decision], warnings: list[Diagnostic]) -> list[StackPlan]:
+    """The budget (where CloudFormation has the type) and the alarms and dashboard, after everything else."""
+    prefix = f"{env.app}-{env.env}"
+    stacks = []
     if env.budget_monthly:
         # Budgets are account-wide billing objects; where CloudFormation lacks the type, us-east-1 holds it.
         region = env.region if resource_available(env.region, "AWS::Budgets::Budget") else "us-east-1"
@@ -160,20 +218,12 @@ def build_plan(env: EnvSpec) -> Plan:
                                   f"CloudFormation has no AWS::Budgets::Budget in {env.region}; budgets are "
                                   "account-wide and hold no application data"))
         if not env.budget_emails:
-            warnings_extra.append(Diagnostic("warning", "budget has no email: nobody hears when it is exceeded",
-                                             None, "set budget.email"))
+            warnings.append(Diagnostic("warning", "budget has no email: nobody hears when it is exceeded",
+                                       None, "set budget.email"))
     if alarms or env.dashboard:
         deps = ["platform"] + [e.key for e in edges] + [sp.stack for sp in services.values()]
         stacks.append(StackPlan("observability", f"{prefix}-observability", "alarms and dashboard", deps))
-    plan = Plan(
-        env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
-        databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
-        alarms=alarms, namespace=f"{env.app}.internal", cluster_name=prefix, decisions=decisions,
-        warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
-        exec_log_group=exec_log_group, edges=edges,
-    )
-    _spread(plan)
-    return plan
+    return stacks
 
 
 def _spread(plan: Plan) -> None:

@@ -302,6 +302,17 @@ class StackPlan:
     region: str | None = None  # None: the environment's region
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A yes/no the plan takes for the renderers (from the profile, say), with the reason it was taken."""
+
+    value: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.value
+
+
 @dataclass
 class PreviewPlan:
     """A short-lived environment's services on its base environment's network, cluster and load balancer."""
@@ -331,6 +342,13 @@ class Plan:
     alarms: list[AlarmPlan]
     namespace: str
     cluster_name: str
+    # Logs, secrets, repositories, access-log buckets and user pools outlive their stack (and user pools
+    # refuse deletion): everywhere but dev.
+    keep_on_delete: Choice
+    # A Spot service keeps one task on regular Fargate, so a reclaim never takes it to zero.
+    spot_keeps_base: Choice
+    # Deploys pin built images by digest, and destroying the environment takes the app name typed out.
+    production_guards: Choice
     decisions: list[Decision] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     repositories: dict[str, str] = field(default_factory=dict)  # service -> ECR repository name

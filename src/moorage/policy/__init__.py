@@ -4,7 +4,7 @@ The rules read CloudFormation (type + properties), so they judge exactly what is
 moorage wrote it or not::
 
     from moorage.policy import check_template_sets
-    from moorage.templates import template_sets
+    from moorage.api import template_sets
 
     findings = check_template_sets(template_sets([Path("moorage.yml")], envs=["prod"]))
 

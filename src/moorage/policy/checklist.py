@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from moorage.cfn.index import SetIndex
+from moorage.cfn.sets import TemplateSet
 from moorage.policy.findings import Report
-from moorage.policy.index import SetIndex
 from moorage.policy.registry import all_rules, checklist_items
-from moorage.templates import TemplateSet
 
 ItemStatus = Literal["pass", "fail", "not-applicable", "manual"]
 

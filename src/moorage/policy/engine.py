@@ -7,12 +7,12 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 from typing import Any
 
+from moorage.cfn.index import Resource, SetIndex
+from moorage.cfn.sets import TemplateSet
 from moorage.errors import Diagnostic, InputError, Location
 from moorage.policy.findings import Evaluation, Finding, Report, Severity
-from moorage.policy.index import Resource, SetIndex
 from moorage.policy.registry import Issue, Rule, all_rules, opt_ins
 from moorage.policy.suppressions import Suppression, suppressions_from
-from moorage.templates import TemplateSet
 
 DEFAULT_PROFILE = "prod"  # bare templates with no manifest are held to production's bar
 

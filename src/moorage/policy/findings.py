@@ -7,6 +7,7 @@ checklist and ``moorage plan`` all read these dataclasses, never the rules' inte
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -126,3 +127,15 @@ class Report:
             out[str(f.severity)] += 1
         out["suppressed"] = len(self.suppressed)
         return out
+
+
+def merge_reports(reports: Sequence[Report]) -> Report:
+    """One report from several (one per target), findings worst first."""
+    out = Report()
+    for r in reports:
+        out.findings += r.findings
+        out.evaluations += r.evaluations
+        out.sets += r.sets
+        out.unused_suppressions += r.unused_suppressions
+    out.findings.sort(key=lambda f: (-f.severity.rank, f.label, f.stack, f.resource, f.rule, f.message))
+    return out

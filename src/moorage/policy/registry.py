@@ -1,35 +1,27 @@
 """The rule registry: metadata from ``data/policy_rules.yaml``, deciding functions from ``rules/``.
 
 A rule's words (id, severity, title, rationale, remediation, types, checklist item) are data; its
-decision is a function registered with :func:`rule`. A function gets one :class:`Resource` and
-returns ``None`` when the rule does not apply to it, an empty list when it passes, or the issues.
+decision is a function registered with :func:`~moorage.policy.checks.rule`. A function gets one
+:class:`Resource` and returns ``None`` when the rule does not apply to it, an empty list when it passes,
+or the issues. The rule modules register through :mod:`moorage.policy.checks` and never import this
+module, so the registry loads them (on first use) without an import loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
 from moorage.data import load_data
+from moorage.policy.checks import CheckFn, Issue, Outcome, facts, issue, registered_checks, rule
 from moorage.policy.findings import Severity
-from moorage.policy.index import Resource
 
+__all__ = ["PSEUDO_TYPES", "SERVICES", "CheckFn", "Issue", "Outcome", "Rule", "all_rules", "checklist_items",
+           "facts", "get_rule", "issue", "opt_ins", "rule", "rules_for_standard", "standards"]
 
-@dataclass(frozen=True)
-class Issue:
-    """What is wrong with a resource; ``path`` (under the resource) locates it in the file."""
-
-    message: str
-    path: tuple[str | int, ...] = ()
-    severity: Severity | None = None  # overrides the rule's when the case decides (e.g. by a role's use)
-
-
-Outcome = Iterable[Issue] | None
-CheckFn = Callable[[Resource], Outcome]
-F = TypeVar("F", bound=CheckFn)
 
 SERVICES = {
     "S3": "s3", "RDS": "rds", "EC": "elasticache", "EFS": "efs", "LOG": "logs", "KMS": "kms", "SEC": "secrets",
@@ -38,25 +30,6 @@ SERVICES = {
 }
 
 PSEUDO_TYPES = ("Parameter", "Output")  # a template's parameters and outputs, read by rules that name them
-
-_CHECKS: dict[str, CheckFn] = {}
-
-
-def issue(message: str, *path: str | int, severity: Severity | str | None = None) -> Issue:
-    """An :class:`Issue` at ``path`` (e.g. ``"Properties", "StorageEncrypted"``), optionally of its own severity."""
-    return Issue(message, tuple(path), Severity(severity) if severity else None)
-
-
-def rule(rule_id: str) -> Callable[[F], F]:
-    """Register the decorated function as the check of ``rule_id``."""
-
-    def register(fn: F) -> F:
-        if rule_id in _CHECKS:
-            raise RuntimeError(f"rule {rule_id} registered twice")
-        _CHECKS[rule_id] = fn
-        return fn
-
-    return register
 
 
 @dataclass(frozen=True)
@@ -113,7 +86,7 @@ def all_rules() -> tuple[Rule, ...]:
     topics = meta["checklist"]
     rules = []
     for rule_id, m in sorted(meta["rules"].items()):
-        check = _CHECKS.get(rule_id)
+        check = registered_checks().get(rule_id)
         advisory = bool(m.get("advisory", False))
         if check is None and not advisory:
             raise RuntimeError(f"rule {rule_id} has metadata but no check function")
@@ -126,7 +99,7 @@ def all_rules() -> tuple[Rule, ...]:
             opt_in=m.get("opt_in"),
             params=MappingProxyType(dict(m.get("params", {}))), references=tuple(m.get("references", ())),
             controls=MappingProxyType(_controls(rule_id, m)), check=check))
-    orphans = set(_CHECKS) - {r.id for r in rules}
+    orphans = set(registered_checks()) - {r.id for r in rules}
     if orphans:
         raise RuntimeError(f"check functions without metadata: {', '.join(sorted(orphans))}")
     return tuple(rules)
@@ -174,9 +147,3 @@ def get_rule(rule_id: str) -> Rule:
 def checklist_items() -> dict[str, str]:
     """Checklist item id -> the sentence the deployment guide ticks."""
     return dict(load_data("policy_rules")["checklist"])
-
-
-@cache
-def facts() -> Mapping[str, Any]:
-    """``data/policy_facts.yaml``: data types, secret properties, IAM action lists, ..."""
-    return MappingProxyType(load_data("policy_facts"))

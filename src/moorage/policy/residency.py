@@ -10,23 +10,22 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, arn_region, as_list, dig
 from moorage.data import load_data
+from moorage.data.regions import is_region, preset_regions, residency_presets
 from moorage.errors import Diagnostic, InputError
-from moorage.policy.index import Resource
-from moorage.policy.registry import facts
-from moorage.policy.values import UNKNOWN, arn_region, as_list, dig
+from moorage.policy.checks import facts
 
 
 def allowed_regions(residency: str | Sequence[str]) -> list[str]:
     """The regions of a preset (``uae``, ``eu``, ...), or a validated comma-separated / listed set of regions."""
-    data = load_data("regions")
-    if isinstance(residency, str) and residency in data["residency"]:
-        countries = set(data["residency"][residency]["countries"])
-        return sorted(r for r, info in data["regions"].items() if info["country"] in countries)
+    if isinstance(residency, str) and residency in residency_presets():
+        return preset_regions(residency)
     items = [r.strip() for r in (residency.split(",") if isinstance(residency, str) else residency) if r.strip()]
-    unknown = [r for r in items if r not in data["regions"]]
+    unknown = [r for r in items if not is_region(r)]
     if unknown or not items:
-        presets = ", ".join(sorted(data["residency"]))
+        presets = ", ".join(residency_presets())
         raise InputError([Diagnostic("error", f"unknown residency {', '.join(unknown) or residency!r}", None,
                                      f"give a preset ({presets}) or AWS regions, e.g. me-central-1,eu-west-1")])
     return sorted(set(items))

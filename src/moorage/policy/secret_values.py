@@ -20,7 +20,7 @@ from typing import Any
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
-from moorage.policy.registry import facts
+from moorage.policy.checks import facts
 
 _REFERENCE = ("${", "{{resolve:")
 

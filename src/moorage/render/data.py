@@ -110,7 +110,7 @@ def render_data(ctx: StackContext) -> None:
             lid, Name=secret.secret_name, Description=secret.spec.description, **_key(ctx),
             GenerateSecretString=secretsmanager.GenerateSecretString(
                 PasswordLength=secret.spec.length, ExcludeCharacters="\"'\\`$"),
-            Tags=ctx.tags(), **_policies(plan.env.profile != "dev", snapshot=False)))
+            Tags=ctx.tags(), **_policies(bool(plan.keep_on_delete), snapshot=False)))
         ctx.give(secret_out(secret.spec.name), Ref(lid), f"ARN of secret {secret.spec.name}")
     for vol in plan.volumes:
         if vol.persistent and here("volume", vol.key):
@@ -165,10 +165,9 @@ def _user_pool(ctx: StackContext, name: str, pool: Any) -> None:
             RequireSymbols=False, TemporaryPasswordValidityDays=3)),
         AccountRecoverySetting=cognito.AccountRecoverySetting(RecoveryMechanisms=[
             cognito.RecoveryOption(Name="verified_email", Priority=1)]),
-        DeletionProtection="INACTIVE" if ctx.plan.env.profile == "dev" else "ACTIVE",
+        DeletionProtection="ACTIVE" if ctx.plan.keep_on_delete else "INACTIVE",
         UserPoolTags=ctx.tag_dict(), **mfa,
-        **({"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"} if ctx.plan.env.profile == "dev"
-           else {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})))
+        **_policies(bool(ctx.plan.keep_on_delete), snapshot=False)))
     ctx.add(cognito.UserPoolClient(
         f"{lid}Client", UserPoolId=Ref(lid), ClientName=ctx.name(name, "app"), GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"], PreventUserExistenceErrors="ENABLED",

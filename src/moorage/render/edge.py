@@ -202,7 +202,7 @@ def log_bucket(ctx: StackContext, lid: str, expire_days: int, **extra: Any) -> s
 
 
 def _access_log_bucket(ctx: StackContext) -> None:
-    keep = "Retain" if ctx.plan.env.profile != "dev" else "Delete"
+    keep = "Retain" if ctx.plan.keep_on_delete else "Delete"
     ctx.add(log_bucket(ctx, "AccessLogBucket", ctx.plan.env.log_retention, DeletionPolicy=keep,
                        UpdateReplacePolicy=keep))
     ctx.add(s3.BucketPolicy("AccessLogBucketPolicy", Bucket=Ref("AccessLogBucket"), PolicyDocument={

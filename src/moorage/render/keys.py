@@ -57,7 +57,7 @@ def render_registry(ctx: StackContext) -> None:
     """Fill the registry stack: one repository per service built from source."""
     plan = ctx.plan
     env = plan.env
-    dev = env.profile == "dev"
+    dev = not plan.keep_on_delete
     for service, name in sorted(plan.repositories.items()):
         lid = "Repo" + "".join(w.title() for w in service.split("-"))
         encryption: dict[str, Any] = {"EncryptionType": "AES256"}

@@ -6,6 +6,7 @@ from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, ecs, iam, logs, servicediscovery, sns
 
+from moorage.plan.model import Plan
 from moorage.render.context import StackContext
 from moorage.render.data import db_out
 from moorage.render.keys import key_arn
@@ -23,8 +24,7 @@ def render_platform(ctx: StackContext) -> None:
         # ECS Exec sessions are logged (encrypted with the environment's key when it has one).
         key = {"KmsKeyId": key_arn(ctx)} if plan.customer_key else {}
         ctx.add(logs.LogGroup("ExecLogGroup", LogGroupName=plan.exec_log_group, RetentionInDays=env.log_retention,
-                              **key, DeletionPolicy="Retain" if env.profile != "dev" else "Delete",
-                              UpdateReplacePolicy="Retain" if env.profile != "dev" else "Delete"))
+                              **key, **_kept(plan)))
         cluster["Configuration"] = ecs.ClusterConfiguration(ExecuteCommandConfiguration=ecs.ExecuteCommandConfiguration(
             Logging="OVERRIDE", **key, LogConfiguration=ecs.ExecuteCommandLogConfiguration(
                 CloudWatchLogGroupName=Ref("ExecLogGroup"), CloudWatchEncryptionEnabled=plan.customer_key)))
@@ -101,3 +101,9 @@ def _execution_policy(ctx: StackContext) -> dict[str, Any]:
     if plan.customer_key:
         statements.append({"Sid": "Key", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn(ctx)})
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _kept(plan: Plan) -> dict[str, str]:
+    """DeletionPolicy and UpdateReplacePolicy of what outlives its stack (``plan.keep_on_delete``)."""
+    keep = "Retain" if plan.keep_on_delete else "Delete"
+    return {"DeletionPolicy": keep, "UpdateReplacePolicy": keep}

@@ -239,7 +239,7 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
             DnsConfig=sd.DnsConfig(DnsRecords=[sd.DnsRecord(Type="A", TTL=10)], RoutingPolicy="MULTIVALUE"),
             HealthCheckCustomConfig=sd.HealthCheckCustomConfig(FailureThreshold=1)))
         props["ServiceRegistries"] = [ecs.ServiceRegistry(RegistryArn=GetAtt("Discovery", "Arn"))]
-    props.update(_capacity(sp, ecs.CapacityProviderStrategyItem, keep_base=ctx.plan.env.profile == "prod"))
+    props.update(_capacity(sp, ecs.CapacityProviderStrategyItem, keep_base=bool(ctx.plan.spot_keeps_base)))
     ctx.add(ecs.Service(
         "Service", Cluster=cluster, TaskDefinition=Ref("TaskDefinition"), DesiredCount=svc.desired,
         NetworkConfiguration=ecs.NetworkConfiguration(AwsvpcConfiguration=network),

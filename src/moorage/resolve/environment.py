@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from moorage.data import load_data
 from moorage.data.aws import concrete_version, majors
+from moorage.data.regions import preset_regions
 from moorage.debug_flags import debug_setting
 from moorage.errors import Diagnostic, InputError, Location
 from moorage.resolve.release import ResolvedRelease, resolve_release
@@ -253,30 +254,8 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     _check_forbidden_env(app, env, profile, smap)
     region = app.region
     residency = _residency_regions(app)
-    if residency and region not in residency:
-        raise InputError([Diagnostic(
-            "error", f"region {region} is outside the residency {app.residency!r} ({', '.join(residency)})",
-            smap.locate(("region",)), "choose an allowed region or change residency")])
-
-    net = defaults["network"]
-    region_azs = load_data("regions")["regions"][region]["azs"]
-    if app.network.azs is None and net["azs"] > region_azs:
-        azs = decide("network.azs", None, region_azs, f"{region} has only {region_azs} Availability Zones")
-    else:
-        azs = decide("network.azs", app.network.azs, net["azs"], "spread over this many Availability Zones")
-    if azs > region_azs:
-        raise InputError([Diagnostic("error", f"{region} has {region_azs} AZs, not {azs}",
-                                     smap.locate(("network", "azs")), f"use network.azs: {region_azs}")])
-    nat = decide("network.nat", app.network.nat, net["nat"],
-                 "one NAT per AZ so losing an AZ does not cut egress" if net["nat"] == "per-az"
-                 else "one shared NAT gateway keeps cost down")
-    if nat == "none" and app.services:
-        # Tasks get no public IP and moorage plans no interface endpoints: without NAT nothing can pull images.
-        raise InputError([Diagnostic(
-            "error", "network.nat: none leaves the private subnets without a way out: tasks could not pull their "
-            "images or reach Secrets Manager and CloudWatch Logs", smap.locate(("network", "nat")),
-            "use nat: single (one shared NAT gateway) or per-az")])
-    flow_logs = decide("network.flow_logs", app.network.flow_logs, net["flow_logs"], "VPC flow logs")
+    _check_region_in_residency(app, residency, smap)
+    azs, nat, flow_logs = _network(app, defaults["network"], decide, smap)
     retention = decide("logs.retention", app.logs.retention, defaults["logs"]["retention"], "log retention days")
 
     services = {name: _service(name, svc, profile, defaults, decide, warnings, smap)
@@ -288,35 +267,9 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     databases = {name: _database(name, db, app, profile, defaults, decide, smap)
                  for name, db in app.databases.items()}
     caches = {name: _cache(name, c, profile, defaults, decide, warnings, smap) for name, c in app.caches.items()}
-    for name, db in databases.items():
-        if db.backup_region and residency and db.backup_region not in residency:
-            raise InputError([Diagnostic(
-                "error", f"database {name} would copy its backups to {db.backup_region}, outside the residency "
-                f"{app.residency!r} ({', '.join(residency)})", smap.locate(("databases", name, "backup_region")),
-                "copy backups to a region of the residency, or drop backup_region")])
-        if db.backup_region == region:
-            raise InputError([Diagnostic("error", f"backup_region {region} is the database's own region",
-                                         smap.locate(("databases", name, "backup_region")),
-                                         "name another region, or drop backup_region")])
-    buckets = {}
-    for name, b in app.buckets.items():
-        access: dict[str, str] = {
-            s: b.access.get(s, "readwrite") for s, svc in app.services.items() if name in svc.uses}
-        buckets[name] = ResolvedBucket(
-            name, decide(f"buckets.{name}.versioning", b.versioning, defaults["bucket"]["versioning"],
-                         "object versioning"),
-            list(b.lifecycle), list(b.cors), b.public, access, retain=profile != "dev", tiering=b.tiering,
-            access_logs=decide(f"buckets.{name}.access_logs", b.access_logs, defaults["bucket"]["access_logs"],
-                               "S3 server access logs to a log bucket"))
-    secrets = {name: ResolvedSecret(name, s.generate, s.length, s.description or f"{app.name} {name}", s.external,
-                                    s.rotate_days)
-               for name, s in app.secrets.items()}
-    for name, s in app.secrets.items():
-        if s.rotate_days:
-            decisions.append(Decision(
-                f"secrets.{name}.rotation", f"manual every {s.rotate_days} days",
-                "Secrets Manager rotates only what it has a rotation function for: issue a new value with the "
-                f"provider, then `aws secretsmanager put-secret-value --secret-id {app.name}/{env}/{name}`"))
+    _check_backup_regions(app, databases, residency, smap)
+    buckets = {name: _bucket(name, b, app, profile, defaults, decide) for name, b in app.buckets.items()}
+    secrets = _secrets(app, env, decisions)
     for name, db in databases.items():
         decisions.append(Decision(
             f"databases.{name}.password", "managed by RDS (rotated every 7 days)" if db.managed_password
@@ -327,25 +280,9 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
                         if defaults["encryption"]["key"] == "customer"
                         else "AWS-managed keys (set encryption.key: customer for your own rotating key)")
     cdn = app.cdn_spec
-    for name, s in app.secrets.items():
-        if not s.generate and not s.external:
-            warnings.append(Diagnostic(
-                "warning", f"secret {name} starts with a random value: set the real one after the first deploy",
-                smap.locate(("secrets", name)),
-                f"aws secretsmanager put-secret-value --secret-id {app.name}/{env}/{name} --secret-string ..."))
+    warnings += _secrets_to_set(app, env, smap)
     domain = _environment_domain(app, env, profile, override, decisions, warnings, smap)
-    if cdn is not None:
-        if residency:
-            raise InputError([Diagnostic(
-                "error", f"CloudFront serves and logs from edge locations worldwide, outside the residency "
-                f"{app.residency!r}", smap.locate(("cdn",)),
-                "serve from the regional load balancer (drop cdn), or drop residency")])
-        if domain is None or domain.zone_id is None:
-            raise InputError([Diagnostic(
-                "error", "cdn needs a domain with a Route 53 zone_id: CloudFront's certificate and the origin "
-                "name are validated there", smap.locate(("cdn",)), "set domain: {name: ..., zone_id: Z...}")])
-        decisions.append(Decision("cdn", f"CloudFront ({cdn.price_class})",
-                                  "set in the spec; the load balancer is reached at origin." + domain.name))
+    _check_cdn(app, domain, residency, decisions, smap)
 
     alarm_level = defaults["alarms"]
     if alarm_level != "none" and not app.alarms.emails and not app.alarms.topic_arn:
@@ -376,6 +313,101 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         queues=dict(app.queues),
         source=smap,
     )
+
+
+def _check_region_in_residency(app: AppSpec, residency: list[str], smap: SourceMap) -> None:
+    if residency and app.region not in residency:
+        raise InputError([Diagnostic(
+            "error", f"region {app.region} is outside the residency {app.residency!r} ({', '.join(residency)})",
+            smap.locate(("region",)), "choose an allowed region or change residency")])
+
+
+def _network(app: AppSpec, net: dict[str, Any], decide: Any, smap: SourceMap) -> tuple[int, Any, bool]:
+    """(AZs, NAT, flow logs) of the VPC: the profile's, within what the region offers."""
+    region = app.region
+    region_azs = load_data("regions")["regions"][region]["azs"]
+    if app.network.azs is None and net["azs"] > region_azs:
+        azs = decide("network.azs", None, region_azs, f"{region} has only {region_azs} Availability Zones")
+    else:
+        azs = decide("network.azs", app.network.azs, net["azs"], "spread over this many Availability Zones")
+    if azs > region_azs:
+        raise InputError([Diagnostic("error", f"{region} has {region_azs} AZs, not {azs}",
+                                     smap.locate(("network", "azs")), f"use network.azs: {region_azs}")])
+    nat = decide("network.nat", app.network.nat, net["nat"],
+                 "one NAT per AZ so losing an AZ does not cut egress" if net["nat"] == "per-az"
+                 else "one shared NAT gateway keeps cost down")
+    if nat == "none" and app.services:
+        # Tasks get no public IP and moorage plans no interface endpoints: without NAT nothing can pull images.
+        raise InputError([Diagnostic(
+            "error", "network.nat: none leaves the private subnets without a way out: tasks could not pull their "
+            "images or reach Secrets Manager and CloudWatch Logs", smap.locate(("network", "nat")),
+            "use nat: single (one shared NAT gateway) or per-az")])
+    flow_logs = decide("network.flow_logs", app.network.flow_logs, net["flow_logs"], "VPC flow logs")
+    return azs, nat, flow_logs
+
+
+def _check_backup_regions(app: AppSpec, databases: dict[str, Any], residency: list[str], smap: SourceMap) -> None:
+    """Backup copies stay inside the residency, and go to another region than the database's."""
+    for name, db in databases.items():
+        if db.backup_region and residency and db.backup_region not in residency:
+            raise InputError([Diagnostic(
+                "error", f"database {name} would copy its backups to {db.backup_region}, outside the residency "
+                f"{app.residency!r} ({', '.join(residency)})", smap.locate(("databases", name, "backup_region")),
+                "copy backups to a region of the residency, or drop backup_region")])
+        if db.backup_region == app.region:
+            raise InputError([Diagnostic("error", f"backup_region {app.region} is the database's own region",
+                                         smap.locate(("databases", name, "backup_region")),
+                                         "name another region, or drop backup_region")])
+
+
+def _bucket(name: str, b: Any, app: AppSpec, profile: str, defaults: dict[str, Any], decide: Any) -> ResolvedBucket:
+    access: dict[str, str] = {s: b.access.get(s, "readwrite") for s, svc in app.services.items() if name in svc.uses}
+    return ResolvedBucket(
+        name, decide(f"buckets.{name}.versioning", b.versioning, defaults["bucket"]["versioning"],
+                     "object versioning"),
+        list(b.lifecycle), list(b.cors), b.public, access, retain=profile != "dev", tiering=b.tiering,
+        access_logs=decide(f"buckets.{name}.access_logs", b.access_logs, defaults["bucket"]["access_logs"],
+                           "S3 server access logs to a log bucket"))
+
+
+def _secrets(app: AppSpec, env: str, decisions: list[Decision]) -> dict[str, ResolvedSecret]:
+    """The app's secrets; a rotation period is a manual rotation, said as a decision."""
+    for name, s in app.secrets.items():
+        if s.rotate_days:
+            decisions.append(Decision(
+                f"secrets.{name}.rotation", f"manual every {s.rotate_days} days",
+                "Secrets Manager rotates only what it has a rotation function for: issue a new value with the "
+                f"provider, then `aws secretsmanager put-secret-value --secret-id {app.name}/{env}/{name}`"))
+    return {name: ResolvedSecret(name, s.generate, s.length, s.description or f"{app.name} {name}", s.external,
+                                 s.rotate_days)
+            for name, s in app.secrets.items()}
+
+
+def _secrets_to_set(app: AppSpec, env: str, smap: SourceMap) -> list[Diagnostic]:
+    """A warning for each secret that starts with a random value the user must replace."""
+    return [Diagnostic("warning", f"secret {name} starts with a random value: set the real one after the first deploy",
+                       smap.locate(("secrets", name)),
+                       f"aws secretsmanager put-secret-value --secret-id {app.name}/{env}/{name} --secret-string ...")
+            for name, s in app.secrets.items() if not s.generate and not s.external]
+
+
+def _check_cdn(app: AppSpec, domain: Domain | None, residency: list[str], decisions: list[Decision],
+               smap: SourceMap) -> None:
+    """CloudFront needs a Route 53 domain and no residency (it serves from edge locations worldwide)."""
+    cdn = app.cdn_spec
+    if cdn is None:
+        return
+    if residency:
+        raise InputError([Diagnostic(
+            "error", f"CloudFront serves and logs from edge locations worldwide, outside the residency "
+            f"{app.residency!r}", smap.locate(("cdn",)),
+            "serve from the regional load balancer (drop cdn), or drop residency")])
+    if domain is None or domain.zone_id is None:
+        raise InputError([Diagnostic(
+            "error", "cdn needs a domain with a Route 53 zone_id: CloudFront's certificate and the origin "
+            "name are validated there", smap.locate(("cdn",)), "set domain: {name: ..., zone_id: Z...}")])
+    decisions.append(Decision("cdn", f"CloudFront ({cdn.price_class})",
+                              "set in the spec; the load balancer is reached at origin." + domain.name))
 
 
 def _environment_domain(app: AppSpec, env: str, profile: str, override: Any, decisions: list[Decision],
@@ -599,11 +631,9 @@ def _cache(name: str, c: Any, profile: str, defaults: dict[str, Any], decide: An
 def _residency_regions(app: AppSpec) -> list[str]:
     if app.residency is None:
         return []
-    data = load_data("regions")
     if isinstance(app.residency, list):
         return sorted(app.residency)
-    countries = set(data["residency"][app.residency]["countries"])
-    return sorted(r for r, info in data["regions"].items() if info["country"] in countries)
+    return preset_regions(app.residency)
 
 
 def _check_aws_limits(app: AppSpec, env: str, env_tags: dict[str, str], smap: SourceMap) -> None:

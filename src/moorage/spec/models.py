@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from moorage.data import load_data
+from moorage.data.regions import is_region, residency_presets
 from moorage.spec.fargate import allowed_memory_text, fargate_sizes, is_valid_size
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$"
@@ -729,11 +730,10 @@ class AppSpec(Strict):
     @field_validator("residency")
     @classmethod
     def _residency(cls, v: str | list[str] | None) -> str | list[str] | None:
-        data = load_data("regions")
-        if isinstance(v, str) and v not in data["residency"]:
-            raise ValueError(f"unknown residency preset {v!r}; presets: {', '.join(sorted(data['residency']))}")
+        if isinstance(v, str) and v not in residency_presets():
+            raise ValueError(f"unknown residency preset {v!r}; presets: {', '.join(residency_presets())}")
         if isinstance(v, list):
-            bad = [r for r in v if r not in data["regions"]]
+            bad = [r for r in v if not is_region(r)]
             if bad:
                 raise ValueError(f"unknown AWS region(s) in residency: {', '.join(bad)}")
         return v

@@ -15,8 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from moorage.cfn.read import read_template
 from moorage.errors import InputError, input_error
-from moorage.templates import read_template
 
 MANIFEST = "manifest.json"
 PARALLEL_FROM = 8  # templates; below this, starting workers costs more than it saves

@@ -3,7 +3,8 @@ Insights), Aurora clusters and their instances, ElastiCache replication groups a
 
 from __future__ import annotations
 
-from moorage.cost.context import PricingContext, Resource, target, to_number
+from moorage.cfn.values import target, to_number
+from moorage.cost.context import PricingContext, Resource
 from moorage.cost.model import LineItem
 from moorage.data import load_data
 
@@ -32,7 +33,7 @@ def price_db_instance(ctx: PricingContext, res: Resource) -> list[LineItem]:
     if not isinstance(klass, str):
         return [ctx.unknown(res, "DB instance hours", "DBInstanceClass is not a literal")]
     engine = _engine(res.prop("Engine"))
-    source = ctx.in_stack(res, target(res.props.get("SourceDBInstanceIdentifier")))
+    source = ctx.referenced(res, res.props.get("SourceDBInstanceIdentifier"))
     role = "instance"
     if engine is None and source is not None:
         engine, role = _engine(source.prop("Engine")), "read replica"
@@ -118,7 +119,7 @@ def _log_exports(ctx: PricingContext, res: Resource) -> list[LineItem]:
 
 def _serverless_v2(ctx: PricingContext, res: Resource) -> list[LineItem]:
     """An Aurora Serverless v2 instance: ACU-hours between the cluster's minimum and maximum capacity."""
-    cluster = ctx.in_stack(res, target(res.props.get("DBClusterIdentifier")))
+    cluster = ctx.referenced(res, res.props.get("DBClusterIdentifier"))
     scaling = (cluster.prop("ServerlessV2ScalingConfiguration") or {}) if cluster else {}
     low = to_number(scaling.get("MinCapacity")) if isinstance(scaling, dict) else None
     high = to_number(scaling.get("MaxCapacity")) if isinstance(scaling, dict) else None

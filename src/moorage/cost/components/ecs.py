@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from moorage.cost.context import PricingContext, Resource, mentions, target, to_number
+from moorage.cfn.values import mentions, to_number
+from moorage.cost.context import PricingContext, Resource
 from moorage.cost.model import LineItem
 
 DAYS_PER_MONTH = 730.0 / 24.0
@@ -25,7 +26,7 @@ class TaskSize:
 
 def task_size(ctx: PricingContext, owner: Resource, ref: object) -> TaskSize | str:
     """The size of the task definition ``ref`` points at, or the reason it cannot be known."""
-    td = ctx.in_stack(owner, target(ref))
+    td = ctx.referenced(owner, ref)
     if td is None or td.type != "AWS::ECS::TaskDefinition":
         return "the task definition is not in this template"
     compat = td.prop("RequiresCompatibilities") or []

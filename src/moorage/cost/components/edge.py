@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from moorage.cost.context import PricingContext, Resource, mentions
+from moorage.cfn.values import mentions
+from moorage.cost.context import PricingContext, Resource
 from moorage.cost.model import LineItem
 
 

@@ -3,7 +3,8 @@ VPC endpoints and flow logs."""
 
 from __future__ import annotations
 
-from moorage.cost.context import PricingContext, Resource, mentions, target
+from moorage.cfn.values import mentions, target
+from moorage.cost.context import PricingContext, Resource
 from moorage.cost.model import LineItem
 
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import facts
-from moorage.policy.values import UNKNOWN, as_list, is_intrinsic
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_list, is_intrinsic
+from moorage.policy.checks import facts
 
 Path = tuple[str | int, ...]
 

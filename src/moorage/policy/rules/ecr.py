@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, issue, rule
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN
+from moorage.policy.checks import Outcome, issue, rule
 from moorage.policy.rules.common import public_grants
-from moorage.policy.values import UNKNOWN
 
 
 @rule("MOO-ECR-001")

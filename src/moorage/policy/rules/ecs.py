@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_bool, as_list, dig
 from moorage.debug_flags import debug_setting
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, facts, get_rule, issue, rule
+from moorage.policy.checks import Outcome, facts, issue, params, rule
 from moorage.policy.rules.common import container_path, containers
-from moorage.policy.values import UNKNOWN, as_bool, as_list, dig
 
 
 @rule("MOO-ECS-001")
@@ -135,7 +135,7 @@ def two_tasks(r: Resource) -> Outcome:
         return None
     if _singleton(r):
         return []  # one task by design (a scheduler): a second copy would run every job twice
-    minimum = int(get_rule("MOO-ECS-011").params["min_tasks"])
+    minimum = int(params("MOO-ECS-011")["min_tasks"])
     scaling = [t.number("MinCapacity") for t in r.referrers("AWS::ApplicationAutoScaling::ScalableTarget")]
     if scaling:
         low = min((n for n in scaling if n is not None), default=minimum)

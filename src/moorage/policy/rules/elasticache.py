@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, issue, rule
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_list
+from moorage.policy.checks import Outcome, issue, rule
 from moorage.policy.rules.common import retains
-from moorage.policy.values import UNKNOWN, as_list
 
 CLUSTER = "AWS::ElastiCache::CacheCluster"
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, get_rule, issue, rule
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_list, dig
+from moorage.policy.checks import Outcome, issue, params, rule
 from moorage.policy.rules.common import application_lb, attribute_on, internet_facing
-from moorage.policy.values import UNKNOWN, as_list, dig
 
 WAF_ASSOCIATIONS = ("AWS::WAFv2::WebACLAssociation", "AWS::WAFRegional::WebACLAssociation")
 
@@ -34,7 +34,7 @@ def modern_tls(r: Resource) -> Outcome:
     if r.value("Protocol") not in ("HTTPS", "TLS"):
         return None
     policy = r.value("SslPolicy")
-    prefixes = tuple(get_rule("MOO-ELB-002").params["prefixes"])
+    prefixes = tuple(params("MOO-ELB-002")["prefixes"])
     if policy is UNKNOWN or (isinstance(policy, str) and policy.startswith(prefixes)):
         return []
     shown = policy or "unset (ELBSecurityPolicy-2016-08, which allows TLS 1.0)"

@@ -6,8 +6,9 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Issue, Outcome, facts, issue, rule
+from moorage.cfn.index import Resource
+from moorage.cfn.values import as_list, dig, strings
+from moorage.policy.checks import Issue, Outcome, facts, issue, rule
 from moorage.policy.rules.common import (
     actions,
     allows,
@@ -17,7 +18,6 @@ from moorage.policy.rules.common import (
     statements,
     wildcard_resource,
 )
-from moorage.policy.values import as_list, dig, strings
 
 Where = tuple[str | int, ...]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, get_rule, issue, rule
+from moorage.cfn.index import Resource
+from moorage.policy.checks import Outcome, issue, params, rule
 
 
 @rule("MOO-LOG-001")
@@ -14,7 +14,7 @@ def retention_set(r: Resource) -> Outcome:
 
 @rule("MOO-LOG-002")
 def retention_long_enough(r: Resource) -> Outcome:
-    minimum = int(get_rule("MOO-LOG-002").params["min_days"])
+    minimum = int(params("MOO-LOG-002")["min_days"])
     days = r.number("RetentionInDays")
     if days is None or days >= minimum:
         return []

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, issue, rule
-from moorage.policy.values import UNKNOWN, as_list, dig
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_list, dig
+from moorage.policy.checks import Outcome, issue, rule
 
 ALARM = "AWS::CloudWatch::Alarm"
 

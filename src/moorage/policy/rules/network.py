@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Issue, Outcome, get_rule, issue, rule
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_int
+from moorage.policy.checks import Issue, Outcome, issue, params, rule
 from moorage.policy.rules.common import internet_facing, security_group_rules
-from moorage.policy.values import UNKNOWN, as_int
 
 WORLD = ("0.0.0.0/0", "::/0")
 LOAD_BALANCERS = ("AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancing::LoadBalancer")
@@ -54,7 +54,7 @@ def _ports(ports: tuple[int, int]) -> str:
 
 @rule("MOO-NET-001")
 def no_risky_ports(r: Resource) -> Outcome:
-    risky = [int(p) for p in get_rule("MOO-NET-001").params["ports"]]
+    risky = [int(p) for p in params("MOO-NET-001")["ports"]]
     out = []
     for (low, high), cidr, path in _world_rules(r):
         hit = [p for p in risky if low <= p <= high]
@@ -66,8 +66,8 @@ def no_risky_ports(r: Resource) -> Outcome:
 
 @rule("MOO-NET-002")
 def only_web_ports(r: Resource) -> Outcome:
-    allowed = {int(p) for p in get_rule("MOO-NET-002").params["open_ports"]}
-    risky = {int(p) for p in get_rule("MOO-NET-001").params["ports"]}
+    allowed = {int(p) for p in params("MOO-NET-002")["open_ports"]}
+    risky = {int(p) for p in params("MOO-NET-001")["ports"]}
     out = []
     for (low, high), cidr, path in _world_rules(r):
         others = high - low + 1 - len([p for p in allowed | risky if low <= p <= high])
@@ -82,7 +82,7 @@ def _group_of(r: Resource) -> Resource | None:
 
 @rule("MOO-NET-003")
 def web_ports_only_on_load_balancers(r: Resource) -> Outcome:
-    allowed = {int(p) for p in get_rule("MOO-NET-002").params["open_ports"]}
+    allowed = {int(p) for p in params("MOO-NET-002")["open_ports"]}
     web = [(ports, cidr, path) for ports, cidr, path in _world_rules(r)
            if all(p in allowed for p in range(ports[0], ports[1] + 1))]
     if not web:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Issue, Outcome, get_rule, issue, rule
+from moorage.cfn.index import Resource
+from moorage.cfn.values import as_int, as_list, dig
+from moorage.policy.checks import Issue, Outcome, issue, params, rule
 from moorage.policy.rules.common import containers, security_group_rules
 from moorage.policy.rules.network import port_range
-from moorage.policy.values import as_int, as_list, dig
 
 LOAD_BALANCERS = ("AWS::ElasticLoadBalancingV2::LoadBalancer",)
 _SG_TYPES = ("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress")
@@ -82,7 +82,7 @@ def ingress_matches_listeners(r: Resource) -> Outcome:
     if not rules:
         return None
     known = listening_ports(group) if group is not None else None
-    widest = int(get_rule("MOO-NET-008").params["max_width"])
+    widest = int(params("MOO-NET-008")["max_width"])
     out: list[Issue] = []
     for path, (low, high) in rules:
         width = high - low + 1

@@ -6,10 +6,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, get_rule, issue, rule
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_list, is_intrinsic
+from moorage.policy.checks import Outcome, issue, params, rule
 from moorage.policy.rules.common import primary_database, read_replica, retains
-from moorage.policy.values import UNKNOWN, as_list, is_intrinsic
 
 # Parameter that forces TLS, per engine family, and whether the engine forces it by default.
 TLS_PARAMETERS = {"postgres": "rds.force_ssl", "aurora-postgresql": "rds.force_ssl",
@@ -97,7 +97,7 @@ def deletion_protection(r: Resource) -> Outcome:
 def backup_retention(r: Resource) -> Outcome:
     if not _primary(r):
         return None
-    minimum = int(get_rule("MOO-RDS-005").params["min_days"])
+    minimum = int(params("MOO-RDS-005")["min_days"])
     days = r.number("BackupRetentionPeriod")
     if r.get("BackupRetentionPeriod") is not None and days is None:
         return []

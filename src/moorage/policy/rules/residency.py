@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from cfnlint.helpers import REGIONS
 
+from moorage.cfn.index import Resource
 from moorage.data.aws import resource_available
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, issue, rule
+from moorage.policy.checks import Outcome, issue, rule
 from moorage.policy.residency import describe_region, destinations, stores_data
 
 

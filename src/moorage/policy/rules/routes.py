@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, get_rule, issue, rule
-from moorage.policy.values import as_list
+from moorage.cfn.index import Resource
+from moorage.cfn.values import as_list
+from moorage.policy.checks import Outcome, issue, params, rule
 
 _WAYS_OUT = ("NatGatewayId", "TransitGatewayId", "NetworkInterfaceId", "InstanceId", "VpcPeeringConnectionId",
              "CarrierGatewayId", "CoreNetworkArn", "VpcEndpointId")
@@ -56,7 +56,7 @@ def tasks_have_a_way_out(r: Resource) -> Outcome:
     if config is None:
         return None
     public_ip = str(r.value("NetworkConfiguration", "AwsvpcConfiguration", "AssignPublicIp")) == "ENABLED"
-    needed = set(get_rule("MOO-NET-009").params["endpoints"])
+    needed = set(params("MOO-NET-009")["endpoints"])
     out = []
     for i, expr in enumerate(as_list(r.get("NetworkConfiguration", "AwsvpcConfiguration", "Subnets"))):
         subnet = r.target(expr)

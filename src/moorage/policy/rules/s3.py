@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, issue, rule
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_bool, as_list, dig, is_intrinsic
+from moorage.policy.checks import Outcome, issue, rule
 from moorage.policy.rules.common import allows, public_grants, statements
-from moorage.policy.values import UNKNOWN, as_bool, as_list, dig, is_intrinsic
 
 BLOCK_FLAGS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
 PUBLIC_ACLS = ("PublicRead", "PublicReadWrite", "AuthenticatedRead")

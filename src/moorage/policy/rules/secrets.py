@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, facts, issue, rule
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN, as_bool, as_list, dig, has_dynamic_reference, is_intrinsic, walk
+from moorage.policy.checks import Outcome, facts, issue, rule
 from moorage.policy.rules.common import container_path, containers
 from moorage.policy.secret_values import assignments, credentials_in, named_secret, secret_name
 from moorage.policy.secret_values import trivial as _trivial
-from moorage.policy.values import UNKNOWN, as_bool, as_list, dig, has_dynamic_reference, is_intrinsic, walk
 
 
 def plain_text(r: Resource, value: Any) -> str | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, issue, rule
-from moorage.policy.values import UNKNOWN
+from moorage.cfn.index import Resource
+from moorage.cfn.values import UNKNOWN
+from moorage.policy.checks import Outcome, issue, rule
 
 QUEUE = "AWS::SQS::Queue"
 

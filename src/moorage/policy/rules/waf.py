@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from moorage.policy.index import Resource
-from moorage.policy.registry import Outcome, issue, rule
-from moorage.policy.values import as_list, dig, walk
+from moorage.cfn.index import Resource
+from moorage.cfn.values import as_list, dig, walk
+from moorage.policy.checks import Outcome, issue, rule
 
 
 @rule("MOO-WAF-001")

@@ -119,3 +119,58 @@ def arn_region(arn: str) -> str | None:
     if len(parts) < 6 or parts[0] != "arn":
         return None
     return parts[3] or None
+
+
+def to_number(value: Any) -> float | None:
+    """A number from a CloudFormation value, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def target(value: Any) -> str | None:
+    """The logical id a ``Ref`` or ``Fn::GetAtt`` points at."""
+    if isinstance(value, dict) and len(value) == 1:
+        key, arg = next(iter(value.items()))
+        if key == "Ref" and isinstance(arg, str):
+            return arg
+        if key == "Fn::GetAtt":
+            if isinstance(arg, list) and arg:
+                return str(arg[0])
+            if isinstance(arg, str):
+                return arg.split(".")[0]
+    return None
+
+
+def mentions(value: Any, lid: str) -> bool:
+    """True when ``value`` refers to ``lid`` anywhere (Ref, GetAtt, or ${lid} in a Sub)."""
+    if isinstance(value, dict):
+        if target(value) == lid:
+            return True
+        if "Fn::Sub" in value:
+            sub = value["Fn::Sub"]
+            text = sub if isinstance(sub, str) else (sub[0] if isinstance(sub, list) and sub else "")
+            if isinstance(text, str) and ("${" + lid + "}" in text or "${" + lid + "." in text):
+                return True
+        return any(mentions(v, lid) for v in value.values())
+    if isinstance(value, list):
+        return any(mentions(v, lid) for v in value)
+    return False
+
+
+def resolve_parameters(value: Any, params: dict[str, str]) -> Any:
+    """``value`` with every ``{"Ref": P}`` to a known parameter replaced by its value."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in params:
+            return params[value["Ref"]]
+        return {k: resolve_parameters(v, params) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_parameters(v, params) for v in value]
+    return value

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from moorage.policy.values import SUB_VARIABLE, UNKNOWN, as_bool, as_int, dig, is_intrinsic
-from moorage.templates import TemplateSet
+from moorage.cfn.sets import TemplateSet
+from moorage.cfn.values import SUB_VARIABLE, UNKNOWN, as_bool, as_int, dig, is_intrinsic
 
 Key = tuple[str, str]  # (stack, logical id)
 
@@ -157,7 +157,13 @@ class SetIndex:
         if not is_intrinsic(value):
             return value
         fn, arg = next(iter(value.items()))
-        if fn != "Ref" or not isinstance(arg, str) or depth > _MAX_DEPTH:
+        if depth > _MAX_DEPTH:
+            return UNKNOWN
+        if fn == "Fn::Join":
+            return self._join(stack, arg, depth)
+        if fn == "Fn::Select":
+            return self._select(stack, arg, depth)
+        if fn != "Ref" or not isinstance(arg, str):
             return UNKNOWN
         if arg == "AWS::Region":
             return self.region_of(stack)
@@ -170,6 +176,24 @@ class SetIndex:
             return param["Default"]
         source = self._parameter_source(stack, arg)
         return self.literal(source[0], source[1], depth + 1) if source else UNKNOWN
+
+    def _join(self, stack: str, arg: Any, depth: int) -> Any:
+        """``Fn::Join`` of parts that are all literal text or numbers; else UNKNOWN."""
+        if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) and isinstance(arg[1], list)):
+            return UNKNOWN
+        parts = [self.literal(stack, part, depth + 1) for part in arg[1]]
+        if not all(isinstance(p, str | int | float) and not isinstance(p, bool) for p in parts):
+            return UNKNOWN
+        return arg[0].join(str(p) for p in parts)
+
+    def _select(self, stack: str, arg: Any, depth: int) -> Any:
+        """``Fn::Select`` of a literal index from a literal list; else UNKNOWN."""
+        if not (isinstance(arg, list) and len(arg) == 2):
+            return UNKNOWN
+        index, items = as_int(self.literal(stack, arg[0], depth + 1)), self.literal(stack, arg[1], depth + 1)
+        if index is None or not isinstance(items, list) or not 0 <= index < len(items):
+            return UNKNOWN
+        return self.literal(stack, items[index], depth + 1)
 
     # ------------------------------------------------------------------ references
 

@@ -1,0 +1,134 @@
+"""Template sets: the templates of one environment (or one loose group of files), with their regions.
+
+A set comes from a synthesized environment in memory (:func:`template_set_of`), a ``moorage synth``
+output directory, or template files the user already has (:func:`file_template_sets`). Nothing here
+knows the pipeline: the spec path (synthesize, then read) is ``moorage.api.template_sets``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from moorage.cfn.read import read_template
+from moorage.errors import Diagnostic, InputError
+
+TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
+SPEC_FILES = ("moorage.yml", "moorage.yaml", "docker-compose.yml", "docker-compose.yaml", "compose.yml",
+              "compose.yaml")
+MANIFEST = "manifest.json"
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass
+class TemplateSet:
+    """The templates of one environment (or one loose group of files)."""
+
+    label: str  # environment name, or the directory / file name
+    region: str
+    templates: dict[str, dict[str, Any]]  # stack key (or file name) -> template
+    residency: list[str] = field(default_factory=list)
+    profile: str | None = None
+    regions: dict[str, str] = field(default_factory=dict)  # stack key -> region, where it differs
+    files: dict[str, str] = field(default_factory=dict)  # stack key -> file path, when read from disk
+
+
+class Synthesized(Protocol):
+    """What a synthesized environment offers: a manifest and its templates (``moorage.render.Synth``)."""
+
+    manifest: dict[str, Any]
+    templates: dict[str, dict[str, Any]]
+
+
+def template_set_of(synth: Synthesized) -> TemplateSet:
+    """The template set of one synthesized environment."""
+    manifest = synth.manifest
+    home = manifest["region"]
+    return TemplateSet(manifest["environment"], home, synth.templates, list(manifest.get("residency", [])),
+                       manifest["profile"], stack_regions(manifest, home))
+
+
+def stack_regions(manifest: dict[str, Any], home: str) -> dict[str, str]:
+    """Stack key -> region for the stacks of a synth manifest that deploy outside ``home``."""
+    return {str(s["key"]): str(s["region"]) for s in manifest.get("stacks", [])
+            if isinstance(s, dict) and "key" in s and s.get("region") and s["region"] != home}
+
+
+def is_spec(path: Path) -> bool:
+    """True when ``path`` is (or is a directory holding) a moorage.yml or compose file rather than templates."""
+    if path.is_dir():
+        return any((path / n).is_file() for n in SPEC_FILES)
+    if path.suffix not in (".yml", ".yaml"):
+        return False
+    name = path.name.lower()
+    if name.startswith("moorage.") or "compose" in name:
+        return True
+    head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    return "AWSTemplateFormatVersion" not in head and "Resources:" not in head
+
+
+def file_template_sets(targets: Sequence[Path], *, region: str | None = None) -> list[TemplateSet]:
+    """Template sets of template files and synth directories: one per directory, one for the loose files.
+
+    A synth manifest beside the files gives the environment, profile, residency and per-stack regions.
+    """
+    sets: list[TemplateSet] = []
+    loose: list[Path] = []
+    for target in targets:
+        if not target.exists():
+            raise InputError([Diagnostic("error", f"file not found: {target}", None,
+                                         "give a moorage.yml, a compose file, templates or a synth directory")])
+        if target.is_dir():
+            sets.append(_from_directory(target, region))
+        elif target.name != MANIFEST:  # `out/prod/*.json` also matches the synth manifest
+            loose.append(target)
+    if loose:
+        sets.append(_from_files(loose, region))
+    return sets
+
+
+def _from_files(loose: list[Path], region: str | None) -> TemplateSet:
+    templates = {p.stem if p.stem not in {q.stem for q in loose if q != p} else str(p): read_template(p)
+                 for p in loose}
+    manifest = manifest_near(loose[0]) or {}
+    base = region or manifest.get("region", DEFAULT_REGION)
+    # A manifest names each stack's template file and key: either finds the file's region.
+    stacks = [s for s in manifest.get("stacks", []) if isinstance(s, dict)]
+    by_template = {s.get("template"): s.get("region") for s in stacks}
+    by_key = {s.get("key"): s.get("region") for s in stacks}
+    regions = {}
+    for p in loose:
+        found = by_template.get(p.name) or by_key.get(p.stem)
+        if found and found != base:
+            regions[p.stem] = str(found)
+    return TemplateSet(manifest.get("environment", loose[0].parent.name or str(loose[0])), base, templates,
+                       list(manifest.get("residency", [])), manifest.get("profile"), regions,
+                       files={p.stem: str(p) for p in loose})
+
+
+def manifest_near(path: Path) -> dict[str, Any] | None:
+    """The synth manifest in ``path`` (a directory) or beside it (a file); None when absent or unreadable."""
+    manifest = (path if path.is_dir() else path.parent) / MANIFEST
+    if manifest.is_file():
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else None
+        except ValueError:
+            return None
+    return None
+
+
+def _from_directory(directory: Path, region: str | None) -> TemplateSet:
+    manifest = manifest_near(directory) or {}
+    files = sorted(p for p in directory.iterdir() if p.suffix in TEMPLATE_SUFFIXES and p.name != MANIFEST)
+    if not files:
+        raise InputError([Diagnostic("error", f"no CloudFormation templates in {directory}", None,
+                                     "run `moorage synth SPEC -o DIR` first, or point at template files")])
+    base = region or manifest.get("region", DEFAULT_REGION)
+    regions = {s["key"]: s["region"] for s in manifest.get("stacks", []) if "region" in s}
+    return TemplateSet(manifest.get("environment", directory.name), base, {p.stem: read_template(p) for p in files},
+                       list(manifest.get("residency", [])), manifest.get("profile"),
+                       {k: v for k, v in regions.items() if v != base}, {p.stem: str(p) for p in files})
