@@ -70,6 +70,7 @@ def merge(reports: Sequence[Report]) -> Report:
         out.evaluations += r.evaluations
         out.sets += r.sets
         out.unused_suppressions += r.unused_suppressions
+        out.scanner_skips += r.scanner_skips
     out.findings.sort(key=lambda f: (-f.severity.rank, f.label, f.stack, f.resource, f.rule, f.message))
     return out
 

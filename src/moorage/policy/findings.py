@@ -98,6 +98,7 @@ class Report:
     evaluations: list[Evaluation] = field(default_factory=list)
     sets: list[dict[str, Any]] = field(default_factory=list)  # label, region, profile, residency, stacks
     unused_suppressions: list[str] = field(default_factory=list)
+    scanner_skips: list[Any] = field(default_factory=list)  # ScannerSkip: checks of other scanners skipped
 
     @property
     def active(self) -> list[Finding]:
