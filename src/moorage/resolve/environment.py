@@ -11,6 +11,7 @@ from moorage.data import load_data
 from moorage.data.aws import concrete_version, majors
 from moorage.debug_flags import debug_setting
 from moorage.errors import Diagnostic, InputError, Location
+from moorage.resolve.clients import client_signs
 from moorage.resolve.release import ResolvedRelease, resolve_release
 from moorage.spec.fargate import nearest_size
 from moorage.spec.load import LoadedApp, spec_for_environment
@@ -284,6 +285,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     databases = {name: _database(name, db, app, profile, defaults, decide, smap)
                  for name, db in app.databases.items()}
     caches = {name: _cache(name, c, profile, defaults, decide, warnings, smap) for name, c in app.caches.items()}
+    warnings += _undeclared_cluster_clients(caches, services, smap)
     for name, db in databases.items():
         if db.backup_region and residency and db.backup_region not in residency:
             raise InputError([Diagnostic(
@@ -585,6 +587,25 @@ def _cache(name: str, c: Any, profile: str, defaults: dict[str, Any], decide: An
         backup_days=decide(f"caches.{name}.backup_days", c.backup_days, d["backup_days"], "snapshot retention"),
         failover=nodes > 1, snapshot_on_delete=profile != "dev", client=c.client,
     )
+
+
+def _undeclared_cluster_clients(caches: dict[str, ResolvedCache], services: dict[str, ResolvedService],
+                                smap: SourceMap) -> list[Diagnostic]:
+    """Cluster mode on a cache whose client is not declared, used by a service that looks like a client
+    that needs it off (resolve/clients.py)."""
+    needs_single = load_data("profiles")["cluster_mode_off_clients"]
+    out = []
+    for name, cache in caches.items():
+        if not cache.cluster_mode or cache.client:
+            continue
+        for svc in (s for s in services.values() if name in s.uses):
+            for client, sign in client_signs(svc).items():
+                out.append(Diagnostic(
+                    "warning", f"cache {name} has cluster mode on, and service {svc.name} looks like it uses "
+                    f"{client} ({sign}), which {needs_single[client]}", smap.locate(("caches", name, "cluster_mode")),
+                    f"set cluster_mode: false (scale with a bigger node type), or declare `client:` on cache {name} "
+                    "if another client connects"))
+    return out
 
 
 def _residency_regions(app: AppSpec) -> list[str]:
