@@ -11,7 +11,7 @@ from moorage.data import load_data
 from moorage.data.aws import concrete_version, majors
 from moorage.debug_flags import debug_setting
 from moorage.errors import Diagnostic, InputError, Location
-from moorage.resolve.clients import client_signs
+from moorage.resolve.clients import service_client_signs
 from moorage.resolve.release import ResolvedRelease, resolve_release
 from moorage.spec.fargate import nearest_size
 from moorage.spec.load import LoadedApp, spec_for_environment
@@ -599,7 +599,7 @@ def _undeclared_cluster_clients(caches: dict[str, ResolvedCache], services: dict
         if not cache.cluster_mode or cache.client:
             continue
         for svc in (s for s in services.values() if name in s.uses):
-            for client, sign in client_signs(svc).items():
+            for client, sign in service_client_signs(svc).items():
                 out.append(Diagnostic(
                     "warning", f"cache {name} has cluster mode on, and service {svc.name} looks like it uses "
                     f"{client} ({sign}), which {needs_single[client]}", smap.locate(("caches", name, "cluster_mode")),
