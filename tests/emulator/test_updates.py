@@ -41,3 +41,29 @@ def test_a_tags_only_change_updates_security_groups_in_place(tmp_path: Path, run
         assert tags.get("team") == "payments", group["GroupName"]
         assert group["IpPermissions"] == before[gid]["IpPermissions"]
         assert group["IpPermissionsEgress"] == before[gid]["IpPermissionsEgress"]
+
+
+def test_an_inline_rule_change_keeps_the_group(tmp_path: Path, run_deploy: Any, aws: Any) -> None:
+    """A domain adds HTTPS 443 to the load balancer's group (an inline rule): same group, one more rule."""
+    spec = tmp_path / "moorage.yml"
+    text = (REPO / "examples" / "hello" / "moorage.yml").read_text(encoding="utf-8")
+    spec.write_text(text, encoding="utf-8")
+    first = api.synth_environment(api.load_app(spec), "dev")
+    assert run_deploy(first)[0].ok
+    region = first.manifest["region"]
+    ec2 = aws("ec2", region)
+
+    def alb_group() -> dict[str, Any]:
+        [group] = [g for g in ec2.describe_security_groups()["SecurityGroups"]
+                   if "load balancer" in g.get("Description", "")]
+        return group
+
+    before = alb_group()
+    assert {p.get("FromPort") for p in before["IpPermissions"]} == {80}
+    spec.write_text(text.replace("region: eu-west-1\n", "region: eu-west-1\ndomain: {name: hello.example.com, "
+                                 "zone_id: Z0123456789ABCDEFGHIJ}\n"), encoding="utf-8")
+    result, _ = run_deploy(api.synth_environment(api.load_app(spec), "dev"))
+    assert result.ok, result.to_json()
+    after = alb_group()
+    assert after["GroupId"] == before["GroupId"]
+    assert {p.get("FromPort") for p in after["IpPermissions"]} == {80, 443}
