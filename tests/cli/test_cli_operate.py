@@ -234,6 +234,9 @@ def test_secrets_bad_input(run_cli: Run, here: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     empty = run_cli("secrets", "set", "--env", "dev", "--local", "STRIPE_KEY")
     assert empty.code == 2 and "empty value" in empty.err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("k" * 65537))  # Secrets Manager takes 64 KiB
+    large = run_cli("secrets", "set", "--env", "dev", "--local", "STRIPE_KEY")
+    assert large.code == 2 and "65,537 bytes" in large.err and "at most 65,536" in large.err
     provided = run_cli("secrets", "rotate", "--env", "dev", "--local", "STRIPE_KEY")
     assert provided.code == 2 and "generate: false" in provided.err and "moorage secrets set" in provided.err
 

@@ -477,4 +477,6 @@ def test_dotenv_credentials_never_leak(compose: Callable[..., Path]) -> None:
     loaded = load(path)
     produced = json.dumps(loaded.data) + "\n".join(messages(loaded)) + to_moorage_yaml(loaded)
     assert "from-dotenv-Secret-42" not in produced
-    assert set(loaded.data["services"]["app"]["secrets"]) == {"DSN", "NOTE"}
+    # the health check's token is read from DB_PASSWORD, which ECS fills from the secret of that .env variable
+    assert set(loaded.data["services"]["app"]["secrets"]) == {"DSN", "NOTE", "DB_PASSWORD"}
+    assert loaded.data["services"]["app"]["healthcheck"]["command"] == ["CMD-SHELL", 'check --token "${DB_PASSWORD}"']

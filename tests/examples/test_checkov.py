@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = {"hello": "moorage.yml", "maestro": "moorage.yml", "macro-ai": "moorage.yml", "cma": "moorage.yml",
             "rupaya": "moorage.yml", "smartboard": "docker-compose.yml"}
 MIN_PASS = 0.98  # of all checks over every example's prod templates; suppressed ones count as not passed
+# Examples held to MIN_PASS on their own too, except these (the reason is in docs/policy.md).
+BELOW_ALONE = {"hello": "its prod has no domain, so it serves plain HTTP (CKV_AWS_2, CKV_AWS_103)"}
 
 
 def checkov() -> str | None:
@@ -77,6 +79,15 @@ def test_at_least_98_percent_of_checks_pass(results: dict[str, dict[str, Any]]) 
     total = passed + sum(len(r["failed"]) + len(r["skipped"]) for r in results.values())
     figures = {n: f"{r['passed']}/{r['passed'] + len(r['failed']) + len(r['skipped'])}" for n, r in results.items()}
     assert passed / total >= MIN_PASS, figures
+
+
+def test_each_example_passes_98_percent_on_its_own(results: dict[str, dict[str, Any]]) -> None:
+    below = {}
+    for name, r in results.items():
+        total = r["passed"] + len(r["failed"]) + len(r["skipped"])
+        if r["passed"] / total < MIN_PASS and name not in BELOW_ALONE:
+            below[name] = (f"{r['passed']}/{total}", sorted({c["check_id"] for c in r["skipped"] + r["failed"]}))
+    assert not below, below
 
 
 def test_docs_report_every_examples_figures(results: dict[str, dict[str, Any]]) -> None:

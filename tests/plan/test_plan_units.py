@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import re
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,29 @@ def test_a_name_at_the_limit_is_not_hashed() -> None:
     name = "a" * 40
     assert physical_name(name, limit=40) == name
     assert physical_name(name + "b", limit=40) != name + "b"
+
+
+def test_double_hyphens_are_squeezed_with_a_hash_that_keeps_names_apart() -> None:
+    """RDS, ElastiCache and Lambda refuse `--` in identifiers; a spec may name a database `orders--eu`."""
+    a = physical_name("shop", "prod", "orders--eu", limit=63)
+    b = physical_name("shop", "prod", "orders-eu", limit=63)
+    assert "--" not in a and re.fullmatch(r"shop-prod-orders-eu-[0-9a-f]{6}", a), a
+    assert b == "shop-prod-orders-eu" and a != b
+
+
+def test_generated_identifiers_of_a_spec_with_double_hyphens_are_valid(tmp_path: Path) -> None:
+    from moorage import api
+
+    spec = tmp_path / "moorage.yml"
+    spec.write_text("name: shop--eu\nservices:\n  web: {image: x:1, port: 80, route: '/*', uses: [orders--db, "
+                    "jobs--cache]}\ndatabases:\n  orders--db: {}\ncaches:\n  jobs--cache: {}\n"
+                    "environments: {prod: {}}\n", encoding="utf-8")
+    templates = api.synth_environment(api.load_app(spec), "prod").templates
+    ids = [r["Properties"][key] for t in templates.values() for r in t["Resources"].values()
+           for key in ("DBInstanceIdentifier", "ReplicationGroupId") if key in r.get("Properties", {})]
+    assert ids and all("--" not in i and not i.endswith("-") for i in ids), ids
+    assert all(len(i) <= 40 for t in templates.values() for r in t["Resources"].values()
+               for i in [r.get("Properties", {}).get("ReplicationGroupId", "")])
 
 
 def test_logical_ids() -> None:

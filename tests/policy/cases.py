@@ -259,6 +259,15 @@ CASES: list[Case] = [
     Case("MOO-EC-006", {"Cache": edit(CACHE, drop=("KmsKeyId",))}, {"Cache": CACHE}, "Cache", require=("cmk",)),
     Case("MOO-EC-007", {"Cache": attrs(CACHE, DeletionPolicy=None, UpdateReplacePolicy=None)},
          {"Cache": CACHE}, "Cache"),
+    Case("MOO-EC-008", {"Cache": edit(CACHE, ClusterMode="enabled", NumNodeGroups=2, drop=("NumCacheClusters",)),
+                        "TaskDefinition": edit(TASK, ContainerDefinitions=[{
+                            **CONTAINER, "Command": ["bundle", "exec", "sidekiq"], "Environment": [
+                                {"Name": "REDIS_HOST",
+                                 "Value": {"Fn::GetAtt": ["Cache", "ConfigurationEndPoint.Address"]}}]}])},
+         {"Cache": CACHE, "TaskDefinition": edit(TASK, ContainerDefinitions=[{
+             **CONTAINER, "Command": ["bundle", "exec", "sidekiq"], "Environment": [
+                 {"Name": "REDIS_HOST", "Value": {"Fn::GetAtt": ["Cache", "PrimaryEndPoint.Address"]}}]}])},
+         "TaskDefinition"),
     # EFS
     Case("MOO-EFS-001", {"Files": edit(EFS, Encrypted=False)}, {"Files": EFS}, "Files"),
     Case("MOO-EFS-002",

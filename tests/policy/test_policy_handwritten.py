@@ -59,6 +59,10 @@ EXPECTED: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("MOO-ECS-016", "high", "TaskDefinition", "{Name: AWS_XRAY_DEBUG_MODE,", ""),
         ("MOO-ECS-016", "high", "NodeEnv", "NodeEnv: >> Value: development", ""),
     ],
+    "cluster_mode_client": [
+        ("MOO-EC-008", "high", "TaskDefinition", "Command: [bundle, exec, sidekiq", ""),
+        ("MOO-EC-008", "high", "TaskDefinition", "{Name: CELERY_BROKER_URL", ""),
+    ],
 }
 SECRETS = ["Tr0ub4dor3", "sk_live_51HqLyjWDarjtT1zdp7dcXYZabcdEFGH", "Wint3r2024!", "Xk9mQ2vLp7Rz", "Qz8vN3xTm4Lw",
            "AKIAIOSFODNN7EXAMPLE", "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"]

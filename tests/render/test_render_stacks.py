@@ -50,6 +50,22 @@ def test_no_domain_means_plain_http(cases: Cases) -> None:
     assert props(edge, "HttpListener")["DefaultActions"][0]["Type"] == "fixed-response"
 
 
+def test_behind_cloudfront_the_load_balancer_has_no_port_80(cases: Cases) -> None:
+    """CloudFront redirects viewers at the edge and reaches the origin over HTTPS only: port 80 serves nobody."""
+    synth = cases.get("examples/cma/moorage.yml", "prod")
+    edge = synth.templates["edge"]
+    assert "HttpListener" not in edge["Resources"] and "HttpsListener" in edge["Resources"]
+    origin = synth.templates["cdn"]["Resources"]["Distribution"]["Properties"]["DistributionConfig"]["Origins"][0]
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    groups = [r for t in synth.templates.values() for lid, r in t["Resources"].items()
+              if r["Type"] == "AWS::EC2::SecurityGroup" and lid.startswith("SgAlb")]
+    assert groups and all(rule["FromPort"] == 443 for g in groups for rule in g["Properties"]["SecurityGroupIngress"])
+    assert all("Metadata" not in g for g in groups)  # no scanner suppression left to explain
+    # Without CloudFront the redirect listener stays (rupaya's staging has a domain but no CDN).
+    staging = cases.get("examples/rupaya/moorage.yml", "staging").templates["edge"]
+    assert staging["Resources"]["HttpListener"]["Properties"]["DefaultActions"][0]["Type"] == "redirect"
+
+
 @pytest.mark.parametrize("app", ["examples/maestro/moorage.yml", "kitchen"])
 def test_environments_do_not_claim_the_same_dns_name(cases: Cases, app: str) -> None:
     claimed: dict[tuple[str, str], str] = {}

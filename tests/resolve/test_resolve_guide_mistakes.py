@@ -65,3 +65,41 @@ def test_cluster_mode_with_bullmq_warns(tmp_path: Path) -> None:
     p = plan(tmp_path, region="eu-west-1", uses="[queue]",
              stores="caches: {queue: {cluster_mode: true, client: bullmq}}")
     assert any("cluster mode" in w.message for w in p.warnings)  # type: ignore[attr-defined]
+
+
+CLUSTER = "caches: {queue: {cluster_mode: true}}"
+
+
+@pytest.mark.parametrize(("service", "sign"), [
+    ('{image: ghcr.io/a/api:1.0.0, command: [bundle, exec, sidekiq, -C, config/sidekiq.yml]}',
+     "command `bundle exec sidekiq"),
+    ('{image: ghcr.io/a/api:1.0.0, command: [celery, -A, app, worker], env: {CELERY_BROKER_URL: "{{ queue.url }}"}}',
+     "uses celery (its command `celery -A app worker`)"),
+    ("{image: ghcr.io/a/rq-worker:2.1.0}", "uses rq (its image ghcr.io/a/rq-worker:2.1.0)"),
+    ('{image: ghcr.io/a/jobs:1.0.0, env: {BULLMQ_PREFIX: "{jobs}"}}', "uses bullmq (its variable BULLMQ_PREFIX)"),
+])
+def test_cluster_mode_with_an_undeclared_client_that_needs_it_off_warns(tmp_path: Path, service: str,
+                                                                         sign: str) -> None:
+    stores = f"  worker: {{{service[1:-1]}, uses: [queue]}}\n{CLUSTER}"
+    p = plan(tmp_path, region="eu-west-1", stores=stores)
+    found = [w for w in p.warnings if "cluster mode" in w.message]  # type: ignore[attr-defined]
+    assert len(found) == 1 and "service worker looks like it uses" in found[0].message
+    assert sign in found[0].message
+    assert found[0].location.path == ("caches", "queue", "cluster_mode") and found[0].location.line > 0
+    assert "declare `client:`" in (found[0].hint or "")
+
+
+@pytest.mark.parametrize("stores", [
+    # nothing gives a cluster-off client away
+    '  worker: {image: ghcr.io/a/api:1.0.0, command: [node, dist/worker.js], uses: [queue]}\n' + CLUSTER,
+    # the client is declared (and fine with cluster mode): the declaration wins over the signs
+    '  worker: {image: ghcr.io/a/sidekiq-ui:1.0.0, uses: [queue]}\n'
+    'caches: {queue: {cluster_mode: true, client: ioredis}}',
+    # cluster mode off
+    '  worker: {image: ghcr.io/a/api:1.0.0, command: [bundle, exec, sidekiq], uses: [queue]}\ncaches: {queue: {}}',
+    # the sidekiq service does not use the cluster-mode cache
+    '  worker: {image: ghcr.io/a/api:1.0.0, command: [bundle, exec, sidekiq]}\n' + CLUSTER,
+])
+def test_cluster_mode_clean_twins_do_not_warn(tmp_path: Path, stores: str) -> None:
+    p = plan(tmp_path, region="eu-west-1", stores=stores)
+    assert not [w for w in p.warnings if "cluster mode" in w.message]  # type: ignore[attr-defined]

@@ -72,13 +72,22 @@ def test_init_writes_references_never_values(run_cli: Callable[..., CliResult], 
     assert set(spec.secret_env) == {"FEED_URL", "LEGACY", "SEED"} and spec.env == {"SITE_NAME": "Acme"}
 
 
-def test_compose_command_with_a_credential_is_refused_at_its_line(run_cli: Callable[..., CliResult],
-                                                                  tmp_path: Path) -> None:
+def test_compose_command_with_a_credential_moves_to_a_secret_at_its_line(run_cli: Callable[..., CliResult],
+                                                                         tmp_path: Path) -> None:
+    """A compose file's command is rewritten to read the credential from a secret variable (warned at
+    its line); a moorage.yml that writes one is refused (the spec is the user's own text)."""
     compose = tmp_path / "docker-compose.yml"
     compose.write_text("services:\n  web:\n    image: nginx:1.27\n    ports: ['80:80']\n"
                        "    command: ['sh', '-c', 'curl -u admin:PLANTED http://x && nginx']\n", encoding="utf-8")
     result = run_cli("plan", compose)
-    assert result.code == 2 and f"{compose}:5:" in result.err and "services.web.command" in result.err
+    assert result.code == 0, result.err
+    assert f"{compose}:5:" in result.err and "command held" in result.err and "COMMAND_CREDENTIAL" in result.err
+    assert "PLANTED" not in result.out + result.err
+    spec = tmp_path / "moorage.yml"
+    spec.write_text("name: web\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n"
+                    "    command: ['sh', '-c', 'curl -u admin:PLANTED http://x && nginx']\n", encoding="utf-8")
+    refused = run_cli("plan", spec)
+    assert refused.code == 2 and f"{spec}:6:" in refused.err and "services.web.command" in refused.err
 
 
 def test_init_keeps_common_third_party_credentials_out_of_the_spec(run_cli: Callable[..., CliResult],

@@ -28,6 +28,8 @@ CASES = [
     ("duplicate-uses", BASE.replace("uses: [db]", "uses: [db, db]"), 3, "'db' is listed twice in uses"),
     ("huge-number", BASE.replace("port: 80", "port: 1e999"), 3, "finite number"),
     ("ssm-size", BASE + "config: {BIG: '" + "x" * 5000 + "'}\n", 6, "an SSM standard parameter holds at most 4,096"),
+    ("env-size", BASE.replace("uses: [db]", "uses: [db], env: {" + ", ".join(
+        f"V{i}: '{'x' * 1000}'" for i in range(70)) + "}"), 3, "a whole ECS task definition holds at most 65,536"),
     ("tag-count", BASE + "tags:\n" + "".join(f"  t{i}: v\n" for i in range(45)), 6, "AWS allows 50 per resource"),
     ("tag-length", BASE + "tags:\n  " + "k" * 200 + ": v\n", 7, "is too long"),
     ("tag-reserved", BASE + "tags:\n  'aws:owner': me\n", 7, "reserved for AWS"),

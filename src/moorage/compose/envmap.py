@@ -127,6 +127,10 @@ class SecretRegistry:
         """True when a secret already stands for ``identity``."""
         return identity in self._identity.values()
 
+    def identity_of(self, name: str) -> str:
+        """Where secret ``name``'s value came from ("" for a secret this registry did not claim)."""
+        return self._identity.get(name, "")
+
     def claim(self, preferred: str, identity: str, suffix: str, description: str) -> str:
         """The secret name for ``identity``, ``preferred`` unless another source took it."""
         for name, ident in self._identity.items():

@@ -8,6 +8,7 @@ service's fields and environment, `uses` edges (acyclic), routes, compose secret
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 import re
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moorage.compose import service as fields
+from moorage.compose.credentials import rewritten_command, rewritten_healthcheck
 from moorage.compose.document import ComposeDoc
 from moorage.compose.envmap import (
     BUCKET_NAME_RE,
@@ -34,8 +36,10 @@ from moorage.compose.syntax import env_name, moorage_name, name_tokens, parse_du
 from moorage.errors import Location
 from moorage.kinds import CONNECTION_REF_RE, compose_kinds
 from moorage.kinds import kind as registered_kind
+from moorage.spec.models import embedded_credential, embedded_credentials
 from moorage.spec.source import KeyPath, SourceMap
 
+_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 _APP_KEY_ORDER = ("image", "build", "port", "ports", "route", "health", "healthcheck", "cpu", "memory", "replicas",
                   "singleton", "command", "entrypoint", "workdir", "user", "env", "secrets", "uses", "spot", "arch",
@@ -913,11 +917,9 @@ class Importer:
         hosts = {h for a in self.apps.values() for h in a.hosts} | {h for st in self.stores.values() for h in st.hosts}
         # plain lower-case words ("postgres", "clickhouse") are too common to be recognised as credentials
         values = {v for v in values if len(v) >= 6 and v not in hosts and not (v.isalpha() and v.islower())}
-        if not values:
-            return
         for app in self.apps.values():
             assert app.env is not None
-            for var, value in list(app.env.env.items()):
+            for var, value in list(app.env.env.items()) if values else []:
                 bare = CONNECTION_REF_RE.sub("", value) if isinstance(value, str) else ""
                 if bare and bare not in values and any(v in bare for v in values):
                     secret = self.secrets.claim(var, f"scrub:{app.cname}:{var}", app.name.upper().replace("-", "_"),
@@ -927,14 +929,79 @@ class Importer:
                     self.notes.warn(app.path + ("environment", var), f"{app.cname}: {var} contains a credential "
                                     f"value: moved to the generated secret {secret}",
                                     "set its real value in Secrets Manager")
-            for key in ("command", "entrypoint", "healthcheck", "build"):
-                if key not in app.out:
-                    continue
-                cleaned, hit = _redact(app.out[key], values)
-                if hit:
-                    app.out[key] = cleaned
-                    self.notes.warn(app.path + (key,), f"{app.cname}: a credential value appeared in {key} and was "
-                                    "removed", "read the value from its environment variable at run time")
+            for key in ("command", "entrypoint", "healthcheck"):
+                self._commands_read_secrets(app, key, values)
+            self._build_args_by_reference(app, values)
+
+    def _commands_read_secrets(self, app: App, key: str, values: set[str]) -> None:
+        """A credential in a command, entrypoint or health check: the value moves to a secret the container
+        gets as an environment variable, and the command reads it from there (``sh -c``)."""
+        hc = app.out.get(key) if key == "healthcheck" else None
+        words = hc.get("command") if isinstance(hc, dict) else app.out.get(key) if key != "healthcheck" else None
+        if not isinstance(words, list) or not words:
+            return
+        text = " ".join(str(w) for w in words)
+        found = [("a credential value from the compose project", v) for v in sorted(values) if v in text]
+        found += [(what, v) for what, v in embedded_credentials(text) if v not in {f[1] for f in found}]
+        if not found:
+            return
+        assert app.env is not None
+        refs: dict[str, str] = {}
+        for what, value in found:
+            var, secret, new = self._credential_variable(app, key, value)
+            refs[value] = var
+            self.notes.warn(app.path + (key,), f"{app.cname}: {key} held {what}: it now reads \"${{{var}}}\", "
+                            f"which ECS fills from secret {secret}; the {key} runs through a shell to expand it",
+                            "the image needs /bin/sh" + ("; set the secret's real value in Secrets Manager after "
+                                                         "the first deploy (it is generated)" if new else ""))
+        if key == "healthcheck":
+            assert isinstance(hc, dict)
+            app.out[key] = {**hc, "command": rewritten_healthcheck([str(w) for w in words], refs)}
+        else:
+            app.out[key] = rewritten_command([str(w) for w in words], refs, entrypoint=key == "entrypoint")
+
+    def _credential_variable(self, app: App, key: str, value: str) -> tuple[str, str, bool]:
+        """(variable, secret, newly generated) that holds ``value`` for ``app``: a variable of the .env file
+        with this value, a variable the service already takes from a secret of this value, or a new one."""
+        assert app.env is not None
+        digest = hashlib.sha256(value.encode()).hexdigest()
+        upper = app.name.upper().replace("-", "_")
+        for name, v in self.doc.env.items():
+            if v == value and _is_credential(name) and _VAR.fullmatch(name):
+                secret = app.env.secrets.get(name) or self.secrets.claim(
+                    name, f"var:{name}", upper, f"imported from compose (.env: {name})")
+                app.env.secrets[name] = secret
+                return name, secret, True
+        for var, secret in app.env.secrets.items():
+            if self.secrets.identity_of(secret).endswith(digest):
+                return var, secret, False
+        var = f"{key.upper()}_CREDENTIAL"
+        n = 2
+        while var in app.env.secrets or var in app.env.env:
+            var, n = f"{key.upper()}_CREDENTIAL_{n}", n + 1
+        secret = self.secrets.claim(f"{upper}_{var}", f"cmd:{app.cname}:{key}:{digest}", upper,
+                                    f"imported from compose ({app.cname}: a credential in its {key})")
+        app.env.secrets[var] = secret
+        return var, secret, True
+
+    def _build_args_by_reference(self, app: App, values: set[str]) -> None:
+        """Secret build args are written as ``${VAR}``: moorage reads VAR from the deploying shell's
+        environment when it builds the image, so the value never lands in moorage.yml."""
+        build = app.out.get("build")
+        args = build.get("args") if isinstance(build, dict) else None
+        if not isinstance(args, dict):
+            return
+        by_value = {v: k for k, v in self.doc.env.items() if v and _VAR.fullmatch(k)}
+        for name, value in list(args.items()):
+            if not value or str(value).startswith("${") or not (value in values or _is_credential(name)
+                                                                or embedded_credential(str(value))):
+                continue
+            var = str(by_value.get(value) or name)
+            var = var if _VAR.fullmatch(var) else "BUILD_ARG"
+            args[name] = f"${{{var}}}"
+            self.notes.warn(app.path + ("build", "args", name), f"{app.cname}: build arg {name} holds a credential: "
+                            f"written as ${{{var}}}, read from the environment of `moorage deploy` at build time",
+                            f"export {var} where you deploy (CI: a masked secret); or use a BuildKit secret mount")
 
     def _assemble(self, xm: dict[str, Any]) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -1022,22 +1089,6 @@ def _is_credential(name: str) -> bool:
     from moorage.compose.envmap import is_credential_name
 
     return is_credential_name(name)
-
-
-def _redact(value: Any, secrets: set[str]) -> tuple[Any, bool]:
-    if isinstance(value, str):
-        out = value
-        for s in secrets:
-            if s in out:
-                out = out.replace(s, "<redacted>")
-        return out, out != value
-    if isinstance(value, list):
-        pairs = [_redact(v, secrets) for v in value]
-        return [p[0] for p in pairs], any(p[1] for p in pairs)
-    if isinstance(value, dict):
-        items = {k: _redact(v, secrets) for k, v in value.items()}
-        return {k: p[0] for k, p in items.items()}, any(p[1] for p in items.values())
-    return value, False
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

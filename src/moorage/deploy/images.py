@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -195,7 +197,7 @@ def _docker_build_push(ecr: Any, uri: str, tag: str, spec: BuildSpec, by_digest:
     if spec.target:
         cmd += ["--target", spec.target]
     for key, value in sorted(spec.args.items()):
-        cmd += ["--build-arg", f"{key}={value}"]
+        cmd += ["--build-arg", f"{key}={build_arg_value(key, value)}"]
     _run([*cmd, str(spec.context)])
     _run(["docker", "push", f"{uri}:{tag}"])
     if not by_digest:
@@ -203,6 +205,18 @@ def _docker_build_push(ecr: Any, uri: str, tag: str, spec: BuildSpec, by_digest:
     repo = uri.split("/", 1)[1]
     digest = ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": tag}])["imageDetails"][0]["imageDigest"]
     return f"{uri}@{digest}"
+
+
+def build_arg_value(key: str, value: str) -> str:
+    """A build arg's value: ``${VAR}`` (how a credential is written in moorage.yml) is read from the
+    deploying shell's environment, so the value never sits in the spec."""
+    ref = re.fullmatch(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value)
+    if ref is None:
+        return value
+    if ref.group(1) not in os.environ:
+        raise ImageError(f"build arg {key} is read from ${{{ref.group(1)}}}, which is not set in this environment: "
+                         f"export {ref.group(1)} before `moorage deploy` (in CI, from a masked secret)")
+    return os.environ[ref.group(1)]
 
 
 def _run(cmd: list[str], stdin: str | None = None) -> None:

@@ -28,7 +28,7 @@ from moto.cloudformation import models, parsing
 from moto.cloudformation.exceptions import ValidationError
 
 from moorage.emulator import runtime
-from moorage.emulator.adapters import ADAPTERS, ApiResource
+from moorage.emulator.adapters import ADAPTERS, NATIVE_UPDATERS, ApiResource
 from moorage.emulator.native import NATIVE_DELETERS, install_attributes, needs_replacement
 from moorage.emulator.ordering import creation_order, references
 
@@ -184,6 +184,10 @@ def _update(logical_id: str, resource_json: dict[str, Any], resources_map: Any, 
             resources_map._delete_resource(original, old_json or resource_json)
             resources_map._parsed_resources.pop(logical_id, None)
             resource = _orig_create(logical_id, resource_json, resources_map, account_id, region_name)
+        elif rtype in NATIVE_UPDATERS and not isinstance(original, ApiResource):
+            NATIVE_UPDATERS[rtype](original, region_name, _clean_json(old_json.get("Properties") or {}, resources_map),
+                                   _clean_json(resource_json.get("Properties") or {}, resources_map))
+            resource = original
         elif can_update:
             resource = _orig_update(logical_id, resource_json, resources_map, account_id, region_name)
         else:

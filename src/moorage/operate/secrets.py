@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError
 from moorage.operate.deployed import Deployed, unknown_name
 
@@ -100,6 +101,12 @@ def set_secret(deployed: Deployed, plan: Plan, name: str, value: str) -> tuple[s
         raise InputError([Diagnostic("error", f"empty value for secret {name}", None,
                                      "pipe the value on stdin (printf %s \"$VALUE\" | moorage secrets set ...) "
                                      "or type it at the hidden prompt")])
+    limit = load_data("aws_limits")["secret_value_bytes"]
+    if len(value.encode()) > limit:
+        raise InputError([Diagnostic(
+            "error", f"the value for secret {name} is {len(value.encode()):,} bytes; Secrets Manager holds at most "
+            f"{limit:,}", None, "keep a large value (a certificate bundle, a key file) in a bucket and put its "
+            "location, or a key that decrypts it, in the secret")])
     secret_id = _writable(deployed, secret)
     deployed.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString=value)
     return readers(plan, name)

@@ -71,7 +71,8 @@ def edge_plans(env: EnvSpec, decisions: list[Decision]) -> list[EdgePlan]:
             primary, key=key, security_group="alb" if i == 0 else f"alb-{i + 1}", routes=routes, domain=domain,
             health_path=primary.health_path if i == 0 else None, cdn_static=primary.cdn_static if i == 0 else (),
             cdn_price_class=primary.cdn_price_class if i == 0 else None,
-            preview_hosts=primary.preview_hosts if i == 0 else None))
+            preview_hosts=primary.preview_hosts if i == 0 else None,
+            http_listener=primary.http_listener if i == 0 else True))
     decisions[:] = [d for d in decisions if not d.topic.startswith("edge.route.")]
     decisions.append(Decision(
         "edge.load_balancers", f"{len(edges)} load balancers",
@@ -96,9 +97,13 @@ def edge_plan(env: EnvSpec, decisions: list[Decision]) -> EdgePlan | None:
                                   "previews: a preview's listener rules must match before this environment's"))
     domain = env.domain
     https = domain is not None
+    behind_cdn = https and env.cdn is not None
     decisions.append(Decision(
-        "edge.listeners", "HTTPS 443 + HTTP->HTTPS redirect" if https else "HTTP 80 only",
-        f"domain {domain.name}" if domain else "no domain: no certificate can be issued (add `domain:`)"))
+        "edge.listeners",
+        "HTTPS 443 only" if behind_cdn else "HTTPS 443 + HTTP->HTTPS redirect" if https else "HTTP 80 only",
+        "CloudFront redirects viewers to HTTPS and reaches the load balancer over HTTPS only: port 80 stays closed"
+        if behind_cdn else f"domain {domain.name}" if domain else
+        "no domain: no certificate can be issued (add `domain:`)"))
     for r in routes:
         decisions.append(Decision(f"edge.route.{r.service}", f"{r.path} priority {r.priority}",
                                   "more specific paths are matched first"))
@@ -118,4 +123,5 @@ def edge_plan(env: EnvSpec, decisions: list[Decision]) -> EdgePlan | None:
         health_path=domain.health if domain else None,
         cdn_static=tuple(env.cdn.static) if env.cdn else (), cdn_price_class=env.cdn.price_class if env.cdn else None,
         preview_hosts=preview_hosts,
+        http_listener=not behind_cdn,
     )

@@ -111,6 +111,9 @@ class EdgePlan:
     health_path: str | None = None  # Route 53 health check of the public name
     cdn_static: tuple[str, ...] = ()
     cdn_price_class: str | None = None  # set when CloudFront fronts the load balancer
+    # Port 80 (listener and ingress): off behind CloudFront, which redirects viewers to HTTPS at the edge and
+    # reaches the origin over HTTPS only, so nobody legitimate ever uses it.
+    http_listener: bool = True
     tls_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     idle_timeout: int = 60
     logs_in_data: bool = False  # access logs go to the data stack's log bucket (one log bucket per environment)

@@ -43,12 +43,14 @@ def security_groups(env: EnvSpec, edges: list[EdgePlan] | None = None) -> dict[s
     groups: dict[str, SecurityGroup] = {}
     routed = [s for s in env.services.values() if s.route]
     alb_of = {r.service: e.security_group for e in edges or [] for r in e.routes}
+    http_closed = {e.security_group for e in edges or [] if not e.http_listener}
     for key in sorted({alb_of.get(s.name, "alb") for s in routed}):
         number = "" if key == "alb" else " " + key.rsplit("-", 1)[-1]
         alb = SecurityGroup(key, f"{env.app} {env.env} load balancer{number}: HTTP/HTTPS from the internet")
         if env.domain is not None:  # an HTTPS listener exists only with a domain (and its certificate)
             alb.ingress.append(Rule(443, ANYWHERE, "HTTPS from the internet"))
-        alb.ingress.append(Rule(80, ANYWHERE, "HTTP from the internet (redirected or served)"))
+        if key not in http_closed:
+            alb.ingress.append(Rule(80, ANYWHERE, "HTTP from the internet (redirected or served)"))
         groups[key] = alb
     for svc in env.services.values():
         sg = SecurityGroup(service_sg(svc.name), f"{env.app} {env.env} service {svc.name}")

@@ -12,6 +12,7 @@ from moorage.cfn.sets import TemplateSet
 from moorage.errors import Diagnostic, InputError, Location
 from moorage.policy.findings import Evaluation, Finding, Report, Severity
 from moorage.policy.registry import Issue, Rule, all_rules, opt_ins
+from moorage.policy.scanner_skips import scanner_skips
 from moorage.policy.suppressions import Suppression, suppressions_from
 
 DEFAULT_PROFILE = "prod"  # bare templates with no manifest are held to production's bar
@@ -74,6 +75,7 @@ def run_checks(sets: Sequence[TemplateSet], *, suppressions: Iterable[Any] = (),
     ran = [r.id for r in active]
     report.unused_suppressions = [s.describe() for s in given
                                   if s not in used and any(fnmatchcase(r, s.rule) for r in ran)]
+    report.scanner_skips = scanner_skips(sets)
     return report
 
 

@@ -99,6 +99,7 @@ class Report:
     evaluations: list[Evaluation] = field(default_factory=list)
     sets: list[dict[str, Any]] = field(default_factory=list)  # label, region, profile, residency, stacks
     unused_suppressions: list[str] = field(default_factory=list)
+    scanner_skips: list[Any] = field(default_factory=list)  # ScannerSkip: checks of other scanners skipped
 
     @property
     def active(self) -> list[Finding]:
@@ -137,5 +138,6 @@ def merge_reports(reports: Sequence[Report]) -> Report:
         out.evaluations += r.evaluations
         out.sets += r.sets
         out.unused_suppressions += r.unused_suppressions
+        out.scanner_skips += r.scanner_skips
     out.findings.sort(key=lambda f: (-f.severity.rank, f.label, f.stack, f.resource, f.rule, f.message))
     return out

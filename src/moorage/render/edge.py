@@ -39,9 +39,10 @@ def render_edge(ctx: StackContext) -> None:
         StatusCode="404", ContentType="text/plain", MessageBody="not found"))
     if edge.https:
         cert = _certificate(ctx, edge)
-        ctx.add(elb.Listener("HttpListener", LoadBalancerArn=Ref("LoadBalancer"), Port=80, Protocol="HTTP",
-                             DefaultActions=[elb.Action(Type="redirect", RedirectConfig=elb.RedirectConfig(
-                                 Protocol="HTTPS", Port="443", StatusCode="HTTP_301"))]))
+        if edge.http_listener:
+            ctx.add(elb.Listener("HttpListener", LoadBalancerArn=Ref("LoadBalancer"), Port=80, Protocol="HTTP",
+                                 DefaultActions=[elb.Action(Type="redirect", RedirectConfig=elb.RedirectConfig(
+                                     Protocol="HTTPS", Port="443", StatusCode="HTTP_301"))]))
         ctx.add(elb.Listener("HttpsListener", LoadBalancerArn=Ref("LoadBalancer"), Port=443, Protocol="HTTPS",
                              SslPolicy=edge.tls_policy, Certificates=[elb.Certificate(CertificateArn=cert)],
                              DefaultActions=[not_found]))

@@ -6,6 +6,7 @@ from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, ec2, iam, logs
 
 from moorage.plan.model import PlacedRule, Rule, SecurityGroup
 from moorage.plan.naming import logical_id
+from moorage.plan.security import ANYWHERE
 from moorage.render.context import StackContext
 from moorage.render.keys import key_arn
 from moorage.render.scanners import scanner_skips
@@ -146,7 +147,7 @@ def _security_group(ctx: StackContext, vpc: object, sg: SecurityGroup, with_rule
                               SecurityGroupIngress=[_inline(r) for r in sg.ingress if r.peer_is_cidr],
                               Tags=ctx.tags(Name=ctx.name(sg.key)),
                               **({"Metadata": scanner_skips("alb-security-group")}
-                                 if sg.key.startswith("alb") else {})))
+                                 if any(r.port == 80 and r.peer == ANYWHERE for r in sg.ingress) else {})))
     if not with_rules:
         return  # the plan placed them in the stacks that need them (plan.layout)
     # Group-to-group rules are separate resources so that groups can refer to each other without cycles.

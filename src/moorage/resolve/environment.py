@@ -12,6 +12,7 @@ from moorage.data.aws import concrete_version, majors
 from moorage.data.regions import preset_regions
 from moorage.debug_flags import debug_setting
 from moorage.errors import Diagnostic, InputError, Location
+from moorage.resolve.clients import service_client_signs
 from moorage.resolve.release import ResolvedRelease, resolve_release
 from moorage.spec.fargate import nearest_size
 from moorage.spec.load import LoadedApp, spec_for_environment
@@ -267,6 +268,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     databases = {name: _database(name, db, app, profile, defaults, decide, smap)
                  for name, db in app.databases.items()}
     caches = {name: _cache(name, c, profile, defaults, decide, warnings, smap) for name, c in app.caches.items()}
+    warnings += _undeclared_cluster_clients(caches, services, smap)
     _check_backup_regions(app, databases, residency, smap)
     buckets = {name: _bucket(name, b, app, profile, defaults, decide) for name, b in app.buckets.items()}
     secrets = _secrets(app, env, decisions)
@@ -628,6 +630,25 @@ def _cache(name: str, c: Any, profile: str, defaults: dict[str, Any], decide: An
     )
 
 
+def _undeclared_cluster_clients(caches: dict[str, ResolvedCache], services: dict[str, ResolvedService],
+                                smap: SourceMap) -> list[Diagnostic]:
+    """Cluster mode on a cache whose client is not declared, used by a service that looks like a client
+    that needs it off (resolve/clients.py)."""
+    needs_single = load_data("profiles")["cluster_mode_off_clients"]
+    out = []
+    for name, cache in caches.items():
+        if not cache.cluster_mode or cache.client:
+            continue
+        for svc in (s for s in services.values() if name in s.uses):
+            for client, sign in service_client_signs(svc).items():
+                out.append(Diagnostic(
+                    "warning", f"cache {name} has cluster mode on, and service {svc.name} looks like it uses "
+                    f"{client} ({sign}), which {needs_single[client]}", smap.locate(("caches", name, "cluster_mode")),
+                    f"set cluster_mode: false (scale with a bigger node type), or declare `client:` on cache {name} "
+                    "if another client connects"))
+    return out
+
+
 def _residency_regions(app: AppSpec) -> list[str]:
     if app.residency is None:
         return []
@@ -647,6 +668,16 @@ def _check_aws_limits(app: AppSpec, env: str, env_tags: dict[str, str], smap: So
                 "error", f"config {name} is {size:,} characters; an SSM standard parameter holds at most "
                 f"{limits['ssm_parameter_value']:,}", smap.locate(("config", name)),
                 "shorten it, or keep a large value in a bucket or a secret and pass its name"))
+    for name, svc in app.services.items():
+        containers = [(("services", name, "env"), svc.env)] + [
+            (("services", name, "sidecars", side, "env"), sidecar.env) for side, sidecar in svc.sidecars.items()]
+        size = sum(len(k) + len(_env_text(v)) for _, env_vars in containers for k, v in env_vars.items())
+        if size > limits["container_environment_bytes"]:
+            biggest = max(containers, key=lambda c: sum(len(k) + len(_env_text(v)) for k, v in c[1].items()))
+            problems.append(Diagnostic(
+                "error", f"service {name}'s variables take {size:,} characters; a whole ECS task definition holds "
+                f"at most {limits['container_environment_bytes']:,}", smap.locate(biggest[0]),
+                "move large values to a bucket, `config:` (SSM) or `secrets:`, which the task reads by reference"))
     user_tags = {**app.tags, **env_tags}
     room = limits["tags_per_resource"] - limits["tags_reserved"]
     if len(user_tags) > room:

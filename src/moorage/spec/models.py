@@ -36,34 +36,41 @@ SECRET_NAME_RE = re.compile(
 # Credentials written inside a longer text (a command, a DSN, a URL, any env value): what, and how found.
 # A reference (${VAR}, $VAR, {{ db.url }}) in the credential's place is not a credential.
 _EMBEDDED_CREDENTIALS = [
-    ("a URL with a password", re.compile(r"://[^/\s:@]+:(?!\$)[^@\s/]+@")),
-    ("a password= setting (libpq DSN)", re.compile(r"(?:^|[\s;'\"])(?:password|passwd|pwd)\s*=\s*(?![\s$'\"{])\S",
-                                                     re.I)),
+    ("a URL with a password", re.compile(r"://[^/\s:@]+:(?P<v>(?![$'\"])[^@\s/]+)@")),
+    ("a password= setting (libpq DSN)", re.compile(
+        r"(?:^|[\s;'\"])(?:password|passwd|pwd)\s*=\s*(?P<v>(?![\s$'\"{])[^\s;'\"]+)", re.I)),
     ("a credential in a URL query", re.compile(
-        r"[?&](?:api[_-]?key|key|token|access[_-]?token|secret|password|passwd|auth|sig|signature)=(?![$&{])[^&\s]+",
-        re.I)),
-    ("user:password after -u/--user", re.compile(r"(?:^|\s)(?:-u|--user)[\s=]+['\"]?[^\s:'\"$]+:(?![$\s])[^\s'\"]+")),
-    ("a --password argument",
-     re.compile(r"--(?:password|passwd|pass|token|api-key|secret|requirepass)[\s=]+['\"]?(?![$\s-])\S", re.I)),
+        r"[?&](?:api[_-]?key|key|token|access[_-]?token|secret|password|passwd|auth|sig|signature)="
+        r"(?P<v>(?![$&{'\"])[^&\s'\"]+)", re.I)),
+    ("user:password after -u/--user", re.compile(
+        r"(?:^|\s)(?:-[A-Za-z]*u|--user)[\s=]+['\"]?[^\s:'\"$]+:(?P<v>(?![$\s])[^\s'\"]+)")),
+    ("a --password argument", re.compile(
+        r"--(?:password|passwd|pass|token|api-key|secret|requirepass)[\s=]+['\"]?(?P<v>(?![$\s-])[^\s'\"]+)", re.I)),
     ("an inline password variable",
-     re.compile(r"(?:^|\s)[A-Z_]*(?:PASSWORD|PGPASSWORD|TOKEN|SECRET)=(?![$\s'\"]|$)\S")),
-    ("a known token format", re.compile(r"(AKIA[0-9A-Z]{16}|sk_live_[0-9A-Za-z]{8,}|ghp_[0-9A-Za-z]{20,}|"
+     re.compile(r"(?:^|\s)[A-Z_]*(?:PASSWORD|PGPASSWORD|TOKEN|SECRET)=(?P<v>(?![$\s'\"]|$)[^\s'\"]+)")),
+    ("a known token format", re.compile(r"(?P<v>AKIA[0-9A-Z]{16}|sk_live_[0-9A-Za-z]{8,}|ghp_[0-9A-Za-z]{20,}|"
                                         r"xox[abpr]-[0-9A-Za-z-]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY-----|"
                                         r"AIza[0-9A-Za-z_\-]{30,}|hooks\.slack\.com/services/[^\s$]+|"
                                         r"discord(?:app)?\.com/api/webhooks/[^\s$]+)")),
     # Sentry-style DSNs: the key is the URL's user part (no password, but a credential all the same).
-    ("a key in a URL's user part", re.compile(r"://[0-9A-Za-z]{16,}@")),
+    ("a key in a URL's user part", re.compile(r"://(?P<v>[0-9A-Za-z]{16,})@")),
 ]
 
 
 def embedded_credential(text: str) -> str | None:
     """What kind of credential ``text`` holds in plain text (a password in a URL or DSN, ``curl -u
     user:pass``, a ``?key=`` query, a known token format), or None."""
+    found = embedded_credentials(text)
+    return found[0][0] if found else None
+
+
+def embedded_credentials(text: str) -> list[tuple[str, str]]:
+    """(what, value) of every credential written in plain text in ``text``, first pattern first."""
     text = text.replace("<redacted>", "$REDACTED")  # a value the compose import already took out
+    out: list[tuple[str, str]] = []
     for what, pattern in _EMBEDDED_CREDENTIALS:
-        if pattern.search(text):
-            return what
-    return None
+        out += [(what, m.group("v")) for m in pattern.finditer(text) if (what, m.group("v")) not in out]
+    return out
 
 
 class Strict(BaseModel):

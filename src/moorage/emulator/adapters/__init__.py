@@ -3,6 +3,9 @@ emulator's own AWS API so that ``describe_*`` calls find them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from moorage.emulator.adapters.base import ApiResource
 from moorage.emulator.adapters.cdn import (
     CachePolicy,
@@ -32,6 +35,7 @@ from moorage.emulator.adapters.network import (
     RecordSet,
     SecurityGroupEgress,
     SecurityGroupIngress,
+    update_security_group,
 )
 from moorage.emulator.adapters.rds import (
     DBCluster,
@@ -57,4 +61,9 @@ ADAPTERS: dict[str, type[ApiResource]] = {cls.TYPE: cls for cls in (
     UserPool, UserPoolClient, UserPoolDomain, WebACL, WebACLAssociation,
 )}
 
-__all__ = ["ADAPTERS", "ApiResource"]
+# Types whose moto update replaces the resource although CloudFormation updates it in place.
+NATIVE_UPDATERS: dict[str, Callable[[Any, str, dict[str, Any], dict[str, Any]], None]] = {
+    "AWS::EC2::SecurityGroup": update_security_group,
+}
+
+__all__ = ["ADAPTERS", "NATIVE_UPDATERS", "ApiResource"]

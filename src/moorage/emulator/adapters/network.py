@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any, ClassVar
 
+from moorage.emulator import runtime
 from moorage.emulator.adapters.base import ApiResource, without
 from moorage.emulator.shapes import api_kwargs
 
@@ -185,3 +186,30 @@ class HealthCheck(ApiResource):
 
     def remove(self, client: Any) -> None:
         client.delete_health_check(HealthCheckId=self.physical_id)
+
+
+def update_security_group(res: Any, region: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """``AWS::EC2::SecurityGroup`` update: tags and inline rules change in place, as on AWS: moto's own update
+    deletes the group and creates another (a new id), which strands every rule resource that points at the old one."""
+    from botocore.exceptions import ClientError
+
+    ec2 = runtime.client("ec2", region)
+    old_tags = {t["Key"]: str(t["Value"]) for t in old.get("Tags") or []}
+    new_tags = {t["Key"]: str(t["Value"]) for t in new.get("Tags") or []}
+    gone = [{"Key": k} for k in old_tags if k not in new_tags]
+    if gone:
+        ec2.delete_tags(Resources=[res.id], Tags=gone)
+    if new_tags != old_tags:
+        ec2.create_tags(Resources=[res.id], Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()])
+    for key, adapter in (("SecurityGroupIngress", SecurityGroupIngress), ("SecurityGroupEgress", SecurityGroupEgress)):
+        before = [adapter._permission(r) for r in old.get(key) or []]
+        after = [adapter._permission(r) for r in new.get(key) or []]
+        for verb, perms in (("revoke", [p for p in before if p not in after]),
+                            ("authorize", [p for p in after if p not in before])):
+            for perm in perms:
+                try:
+                    getattr(ec2, f"{verb}_security_group_{adapter.DIRECTION}")(GroupId=res.id, IpPermissions=[perm])
+                except ClientError as exc:  # the rule was never there (or already is): the outcome is the same
+                    if exc.response["Error"]["Code"] not in ("InvalidPermission.NotFound",
+                                                             "InvalidPermission.Duplicate"):
+                        raise

@@ -32,6 +32,7 @@ def report_data(report: Report, items: list[ChecklistItem] | None = None) -> dic
         "errors": [{"rule": e.rule, "label": e.label, "stack": e.stack, "resource": e.resource, "detail": e.detail}
                    for e in report.errors],
         "unused_suppressions": report.unused_suppressions,
+        "scanner_suppressions": [s.to_dict() for s in report.scanner_skips],
     }
 
 

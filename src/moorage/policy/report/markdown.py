@@ -39,6 +39,12 @@ def to_markdown(report: Report, items: list[ChecklistItem] | None = None) -> str
             out += [f"## {severity.capitalize()} ({len(group)})", "", *_rows(group), ""]
     if report.suppressed:
         out += [f"## Suppressed ({len(report.suppressed)})", "", *_rows(report.suppressed, reason=True), ""]
+    if report.scanner_skips:
+        out += [f"## Skipped scanner checks ({len(report.scanner_skips)})", "", "| check | resource | reason |",
+                "|---|---|---|"]
+        out += [f"| {s.scanner} {s.check} | {s.stack}/{s.resource} | "
+                f"{(s.reason or '(no reason given)').replace('|', '/')} |" for s in report.scanner_skips]
+        out.append("")
     if items:
         out += ["## Compliance checklist", ""]
         for item in items:

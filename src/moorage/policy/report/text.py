@@ -21,6 +21,16 @@ def _table(title: str, findings: list[Finding], style: str, reason: bool = False
     return table
 
 
+def _scanner_table(report: Report) -> Table:
+    table = Table(title=f"SKIPPED SCANNER CHECKS ({len(report.scanner_skips)}, in the resources' Metadata)",
+                  title_justify="left", title_style="dim")
+    for col in ("check", "resource", "reason"):
+        table.add_column(col, overflow="fold")
+    for s in report.scanner_skips:
+        table.add_row(f"{s.scanner} {s.check}", f"{s.stack}/{s.resource}", s.reason or "(no reason given)")
+    return table
+
+
 def print_table(report: Report, console: Console, show: Severity = Severity.LOW) -> None:
     """Print the findings at or above ``show`` as tables, grouped by severity, and a summary."""
     for severity in SEVERITIES:
@@ -31,6 +41,8 @@ def print_table(report: Report, console: Console, show: Severity = Severity.LOW)
             console.print(_table(f"{severity.upper()} ({len(group)})", group, COLOR[severity]))
     if report.suppressed:
         console.print(_table(f"SUPPRESSED ({len(report.suppressed)})", report.suppressed, "dim", reason=True))
+    if report.scanner_skips:
+        console.print(_scanner_table(report))
     counts = report.counts()
     for s in report.sets:
         residency = f", residency {', '.join(s['residency'])}" if s["residency"] else ""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from moorage.cfn.index import Resource
 from moorage.cfn.values import UNKNOWN, as_list
 from moorage.policy.checks import Outcome, issue, rule
-from moorage.policy.rules.common import retains
+from moorage.policy.rules.common import container_path, containers, retains
+from moorage.redis_clients import client_signs, cluster_off_clients, image_name
 
 CLUSTER = "AWS::ElastiCache::CacheCluster"
 
@@ -100,3 +104,57 @@ def snapshot_on_delete(r: Resource) -> Outcome:
     if _memcached(r):
         return None
     return [issue(f"{p}: the cached data is dropped") for p in retains(r, "Snapshot")]
+
+
+GROUP = "AWS::ElastiCache::ReplicationGroup"
+
+
+def cluster_mode_on(r: Resource) -> bool:
+    """True when a replication group runs Redis cluster mode (sharded, cluster protocol required)."""
+    if r.value("ClusterMode") == "enabled":
+        return True
+    if (r.number("NumNodeGroups") or 1) > 1 or len(as_list(r.get("NodeGroupConfiguration"))) > 1:
+        return True
+    group = r.get("CacheParameterGroupName")
+    if isinstance(group, str):
+        return ".cluster.on" in group
+    params = r.target(group)
+    return params is not None and str(params.value("Properties", "cluster-enabled")).lower() == "yes"
+
+
+def _container_signs(c: Any) -> list[tuple[str, str, tuple[str | int, ...]]]:
+    """(client, where, path under the container) for every cluster-mode-off client a container shows."""
+    found: list[tuple[str, str, tuple[str | int, ...]]] = []
+    for key in ("Command", "EntryPoint"):
+        words = [w for w in as_list(c.get(key)) if isinstance(w, str)]
+        for client, _ in client_signs([("", " ".join(words))], []).items():
+            found.append((client, f"its {key.lower()} `{' '.join(words)}`", (key,)))
+    image = c.get("Image")
+    if isinstance(image, str):
+        for client in client_signs([("", image_name(image))], []):
+            found.append((client, f"its image {image}", ("Image",)))
+    for key in ("Environment", "Secrets"):
+        for j, item in enumerate(as_list(c.get(key))):
+            name = item.get("Name") if isinstance(item, Mapping) else None
+            if isinstance(name, str):
+                for client in client_signs([], [name]):
+                    found.append((client, f"its variable {name}", (key, j, "Name")))
+    seen: set[str] = set()
+    return [f for f in found if not (f[0] in seen or seen.add(f[0]))]  # type: ignore[func-returns-value]
+
+
+@rule("MOO-EC-008")
+def cluster_mode_clients(r: Resource) -> Outcome:
+    groups = [t for t in r.targets(r.props) if t.type == GROUP]
+    if not groups:
+        return None  # no cache this task is known to use
+    caches = [t for t in groups if cluster_mode_on(t)]
+    if not caches:
+        return []
+    reasons = cluster_off_clients()
+    out = []
+    for i, c, cname in containers(r):
+        for client, where, path in _container_signs(c):
+            out.append(issue(f"{cname} looks like it uses {client} ({where}), which {reasons[client]}; "
+                             f"{', '.join(t.id for t in caches)} runs cluster mode", *container_path(i, *path)))
+    return out
