@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,15 +20,14 @@ from rich.markup import escape
 
 from moorage.errors import Diagnostic
 from moorage.lazy import lazy_module
-from moorage.policy import SEVERITIES, Report, Severity, all_rules, allowed_regions, checklist, run_checks
-from moorage.policy.findings import Finding
-from moorage.policy.registry import get_rule, opt_ins, rules_for_standard, standards
-from moorage.policy.report import FORMATS, print_table, to_json, to_junit, to_markdown, to_sarif
-from moorage.policy.report.markdown import rules_markdown
-from moorage.templates import TemplateSet, template_sets
+
+if TYPE_CHECKING:
+    from moorage.policy import Report
+    from moorage.policy.findings import Finding
+    from moorage.templates import TemplateSet
 
 api = lazy_module("moorage.api")  # only `check` of a spec needs it (and troposphere, pydantic models)
-FAIL_LEVELS = (*[str(s) for s in SEVERITIES], "none")
+# The rules, their reports and the data tables load when `check` or `rules` runs, not for every command.
 ENV_PROFILES = ("dev", "staging", "prod")
 RULE_FORMATS = ("table", "json", "markdown")
 
@@ -64,6 +63,8 @@ def _manifest_regions(tset: TemplateSet) -> None:
 
 def merge(reports: Sequence[Report]) -> Report:
     """One report from several (one per target)."""
+    from moorage.policy import Report
+
     out = Report()
     for r in reports:
         out.findings += r.findings
@@ -101,9 +102,14 @@ def check(
         "--standard", help="run only the rules mapped to one standard: cis, fsbp, nist, pci or residency")] = None,
 ) -> None:
     """Check security, reliability and data-residency rules; findings grouped by severity."""
+    from moorage.policy import SEVERITIES, Severity, allowed_regions, checklist, run_checks
+    from moorage.policy.registry import get_rule, rules_for_standard, standards
+    from moorage.policy.report import FORMATS, print_table, to_json, to_junit, to_markdown, to_sarif
+    from moorage.templates import template_sets
+
     output_format = {"md": "markdown"}.get(output_format, output_format)
     _choice(output_format, FORMATS, "--format")
-    _choice(fail_on, FAIL_LEVELS, "--fail-on")
+    _choice(fail_on, [*[str(s) for s in SEVERITIES], "none"], "--fail-on")
     _choice(show, [str(s) for s in SEVERITIES], "--show")
     if env_profile is not None:
         _choice(env_profile, ENV_PROFILES, "--env-profile")
@@ -186,6 +192,10 @@ def rules(
     service: Annotated[str | None, typer.Option("--service", help="only this service (s3, rds, iam, ...)")] = None,
 ) -> None:
     """List every policy rule: id, severity, title, rationale and fix."""
+    from moorage.policy import all_rules
+    from moorage.policy.registry import opt_ins
+    from moorage.policy.report.markdown import rules_markdown
+
     output_format = {"md": "markdown"}.get(output_format, output_format)
     _choice(output_format, RULE_FORMATS, "--format")
     chosen = tuple(r for r in all_rules() if service is None or r.service == service)
