@@ -275,7 +275,7 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         else:
             out.print(f"{stopped.message}; nothing to show.\n    hint: {stopped.hint}")
         return
-    st = environment_status(target, synth.manifest, image_tags(synth, _project_dir(spec)))
+    st = environment_status(target, synth.manifest, image_tags(synth, _project_dir(spec)), synth.plan)
     if as_json:
         sys.stdout.write(json.dumps(st.to_json(), sort_keys=True, default=str) + "\n")
         return
@@ -294,6 +294,8 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
             svc.add_row(service.name, f"{service.running}/{service.desired}", service.image,
                         service.task_definition, service.rollout or "-")
         print_table(out, svc)
+    for store in st.data_stores:
+        out.print(store.render())
     out.print(f"URL: {st.url or '-'}")
     out.print(f"last deploy: {st.last_deploy or 'never'}")
     for problem in st.problems:
