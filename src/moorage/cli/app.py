@@ -24,8 +24,8 @@ from moorage.cli.ci import ci_app
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.guide import diagram, docs
-from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, SpecArg
-from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
+from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, FormatOpt, JsonAliasOpt, MarkdownAliasOpt, SpecArg
+from moorage.cli.output import console, output_format, plural, print_table
 from moorage.cli.release import history, rollback
 from moorage.errors import Diagnostic, InputError, OperationalError
 from moorage.lazy import lazy_module
@@ -75,8 +75,7 @@ def _envs(loaded: LoadedApp, envs: list[str] | None) -> list[str]:
 @app.command()
 def plan(spec: SpecArg = Path("."), env: EnvOpt = None, profile: ComposeProfileOpt = None, strict: StrictOpt = False,
          env_file: EnvFileOpt = None,
-         as_json: Annotated[bool, typer.Option("--json", help="machine-readable plan")] = False,
-         fmt: FormatOpt = None) -> None:
+         fmt: FormatOpt = None, as_json: JsonAliasOpt = False) -> None:
     """Show what would be built for each environment, and why."""
     as_json = output_format(fmt, as_json) == "json"
     loaded = _load(spec, profile, strict, env_file)
@@ -180,9 +179,9 @@ def validate(target: Annotated[Path, typer.Argument(help="a template, or a `moor
 
 @app.command()
 def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="write to a file")] = None,
-           markdown: Annotated[bool, typer.Option("--markdown", help="the human reference instead")] = False) -> None:
-    """Print the JSON Schema of moorage.yml (for editors), or its reference in Markdown."""
-    if markdown:
+           fmt: FormatOpt = None, markdown: MarkdownAliasOpt = False) -> None:
+    """Print the JSON Schema of moorage.yml (for editors), or its reference in Markdown (--format markdown)."""
+    if output_format(fmt or ("markdown" if markdown else None), False, ("json", "markdown")) == "markdown":
         from moorage.spec.reference import spec_reference
 
         text = spec_reference()

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from moorage.cli.options import FormatOpt
 from moorage.errors import Diagnostic
 from moorage.lazy import lazy_module
 
@@ -84,8 +85,7 @@ def check(
         help="moorage.yml, a compose file, a `moorage synth` directory, or CloudFormation templates")],
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment of a spec (repeatable); "
                                                   "default: all")] = None,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="table, json, sarif, junit or markdown")]
-    = "table",
+    output_format: FormatOpt = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the report to a file")] = None,
     fail_on: Annotated[str, typer.Option("--fail-on", help="exit 1 when an unsuppressed finding is at least this "
                                          "severe: critical, high, medium, low or none")] = "high",
@@ -107,7 +107,7 @@ def check(
     from moorage.policy.report import FORMATS, print_table, to_json, to_junit, to_markdown, to_sarif
     from moorage.templates import template_sets
 
-    output_format = {"md": "markdown"}.get(output_format, output_format)
+    output_format = {"md": "markdown"}.get(output_format or "table", output_format or "table")
     _choice(output_format, FORMATS, "--format")
     _choice(fail_on, [*[str(s) for s in SEVERITIES], "none"], "--fail-on")
     _choice(show, [str(s) for s in SEVERITIES], "--show")
@@ -188,7 +188,7 @@ def _warn(report: Report) -> None:
 
 
 def rules(
-    output_format: Annotated[str, typer.Option("--format", "-f", help="table, json or markdown")] = "table",
+    output_format: FormatOpt = None,
     service: Annotated[str | None, typer.Option("--service", help="only this service (s3, rds, iam, ...)")] = None,
 ) -> None:
     """List every policy rule: id, severity, title, rationale and fix."""
@@ -196,7 +196,7 @@ def rules(
     from moorage.policy.registry import opt_ins
     from moorage.policy.report.markdown import rules_markdown
 
-    output_format = {"md": "markdown"}.get(output_format, output_format)
+    output_format = {"md": "markdown"}.get(output_format or "table", output_format or "table")
     _choice(output_format, RULE_FORMATS, "--format")
     chosen = tuple(r for r in all_rules() if service is None or r.service == service)
     if not chosen:

@@ -12,7 +12,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from moorage.cli.output import console, print_table
+from moorage.cli.options import FormatOpt
+from moorage.cli.output import console, output_format, print_table
 from moorage.cost import catalog_from_directory, estimate_template_set, load_usage_file, packaged_catalog
 from moorage.cost.model import CostReport
 from moorage.cost.report import comparison_markdown, rows, savings_lines, summary_lines, to_json, to_markdown
@@ -29,14 +30,6 @@ class Basis(StrEnum):
     SOURCED = "sourced"
 
 
-class Format(StrEnum):
-    """Output formats of `moorage cost`."""
-
-    table = "table"
-    md = "md"
-    json = "json"
-
-
 def cost(
     targets: Annotated[list[Path], typer.Argument(help="moorage.yml / compose file, a synth directory, or templates")],
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment (repeatable); default: all")]
@@ -45,7 +38,7 @@ def cost(
     = False,
     usage: Annotated[Path | None, typer.Option("--usage", help="usage file (requests, GB out, log GB...)")] = None,
     usage_profile: Annotated[str | None, typer.Option("--usage-profile", help="small, medium or large")] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, md or json")] = Format.table,
+    fmt: FormatOpt = None,
     fail_over: Annotated[float | None, typer.Option("--fail-over", help="exit 1 when a monthly estimate exceeds this")]
     = None,
     fail_over_basis: Annotated[Basis, typer.Option(
@@ -68,6 +61,7 @@ def cost(
     Unknown rates are bounded by a declared proxy: totals read "at most $X" and --fail-over compares that
     upper bound unless --fail-over-basis sourced.
     """
+    chosen = output_format(fmt, False, ("table", "markdown", "json"))
     usage_file = load_usage_file(usage) if usage else None
     catalog = catalog_from_directory(prices) if prices else packaged_catalog()
     if usage_profile is not None:
@@ -81,9 +75,9 @@ def cost(
         sets = [replace(s, label=f"{s.label} (at {price_region} rates)", region=price_region, regions={})
                 for s in sets]
     reports = [estimate_template_set(s, usage_file, catalog=catalog, usage_profile=usage_profile) for s in sets]
-    if fmt is Format.json:
+    if chosen == "json":
         text = to_json(reports)
-    elif fmt is Format.md:
+    elif chosen == "markdown":
         text = to_markdown(reports, show_free=show_free)
     else:
         text = ""

@@ -17,8 +17,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, SpecArg
-from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
+from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, FormatOpt, JsonAliasOpt, SpecArg
+from moorage.cli.output import console, output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.lazy import lazy_module
 
@@ -259,7 +259,7 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
 
 
 def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
-           region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
+           region: RegionOpt = None, as_json: JsonAliasOpt = False, fmt: FormatOpt = None,
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Stacks, services and their running image, the URL and the last deploy of one environment."""
     as_json = output_format(fmt, as_json) == "json"

@@ -32,7 +32,8 @@ from moorage.cli.deploy import (
     existing_target,
     out,
 )
-from moorage.cli.output import FormatOpt, output_format, plural, print_table
+from moorage.cli.options import FormatLongOpt, FormatOpt, JsonAliasOpt
+from moorage.cli.output import output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def logs(env: EnvOpt, spec: SpecArg = Path("."),
          pattern: Annotated[str | None, typer.Option("--filter", help="CloudWatch filter pattern, e.g. ERROR")]
          = None,
          as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
-         fmt: FormatOpt = None,
+         fmt: FormatLongOpt = None,
          local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """The services' logs merged in time order, with the service in a column."""
@@ -298,7 +299,7 @@ def secrets_list(env: EnvOpt, spec: SpecArg = Path("."), as_json: JsonOpt = Fals
     print_table(out, table)
 
 
-def envs(spec: SpecArg = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = None, local: LocalOpt = False,
+def envs(spec: SpecArg = Path("."), as_json: JsonAliasOpt = False, fmt: FormatOpt = None, local: LocalOpt = False,
          profile: AwsProfileOpt = None, region: RegionOpt = None,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Every environment: region, state, last release, URL and monthly estimate."""

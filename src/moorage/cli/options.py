@@ -12,3 +12,13 @@ SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose fil
 ComposeProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile",
                                                              help="compose profile to include (repeatable)")]
 EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
+
+# One spelling of the output format everywhere; each command checks the formats it writes
+# (cli.output.output_format): table (the default), json, markdown (md), sarif, junit.
+_FORMAT_HELP = "output format: table (default), json, or markdown/md, sarif, junit where the command writes them"
+FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help=_FORMAT_HELP, show_default=False)]
+# where -f already means --follow (`moorage logs`)
+FormatLongOpt = Annotated[str | None, typer.Option("--format", help=_FORMAT_HELP, show_default=False)]
+# the spellings before --format, kept working (documented in earlier releases) but no longer listed
+JsonAliasOpt = Annotated[bool, typer.Option("--json", hidden=True, help="same as --format json")]
+MarkdownAliasOpt = Annotated[bool, typer.Option("--markdown", hidden=True, help="same as --format markdown")]

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
 from rich.console import Console
 from rich.table import Table
-
-FormatOpt = Annotated[str | None, typer.Option("--format", help="table or json (--json is short for json)")]
 
 # wide enough for any name: a table is as wide as its content, however long, when not printed to a terminal
 PIPE_WIDTH = 1000

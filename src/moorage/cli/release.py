@@ -27,7 +27,8 @@ from moorage.cli.deploy import (
     _synth,
     _target,
 )
-from moorage.cli.output import console
+from moorage.cli.options import FormatOpt, JsonAliasOpt
+from moorage.cli.output import console, output_format
 
 if TYPE_CHECKING:
     from moorage.deploy.releases import ReleaseRecord
@@ -85,9 +86,10 @@ def record_deploy(target: Target, synth: Synth, result: DeployResult, started: d
 
 
 def history(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
-            region: RegionOpt = None, as_json: JsonOpt = False,
+            region: RegionOpt = None, fmt: FormatOpt = None, as_json: JsonAliasOpt = False,
             compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """The releases of one environment: when, who, commit, images, outcome, duration (from AWS, not this laptop)."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.releases import ReleaseStore
 
     synth = _synth(spec, env, compose_profile, env_file)
