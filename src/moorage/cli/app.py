@@ -25,7 +25,7 @@ from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.guide import diagram, docs
 from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, FormatOpt, JsonAliasOpt, MarkdownAliasOpt, SpecArg
-from moorage.cli.output import console, output_format, plural, print_table
+from moorage.cli.output import VERBOSITY, console, output_format, plural, print_table
 from moorage.cli.release import history, rollback
 from moorage.errors import Diagnostic, InputError, OperationalError
 from moorage.lazy import lazy_module
@@ -41,7 +41,6 @@ app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=
                   help="moorage: one description of a containerised app -> its production AWS architecture.")
 out = console()
 err = console(stderr=True)
-VERBOSITY = {"level": 0}  # -1 quiet (errors and results only), 0 normal, 1 verbose
 
 prices_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 prices_app.command("refresh")(prices_refresh)

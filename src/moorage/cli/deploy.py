@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, FormatOpt, JsonAliasOpt, SpecArg
-from moorage.cli.output import console, output_format, plural, print_table
+from moorage.cli.output import VERBOSITY, console, output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.lazy import lazy_module
 
@@ -122,7 +122,10 @@ def existing_target(spec: Path, local: bool, profile: str | None, region: str | 
 def _reporter(as_json: bool) -> Reporter:
     from moorage.deploy.progress import JsonReporter, RichReporter
 
-    return JsonReporter() if as_json else RichReporter(out)
+    if as_json:
+        return JsonReporter()
+    quiet = VERBOSITY["level"] < 0  # -q: no live table and no resource events, a plain line per stack
+    return RichReporter(out, live=False if quiet else None, show_events=not quiet)
 
 
 def _refused(exc: DeployRefused, as_json: bool) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+VERBOSITY = {"level": 0}  # -1 quiet (-q: errors and results only), 0 normal, 1 verbose (--verbose)
+
 # wide enough for any name: a table is as wide as its content, however long, when not printed to a terminal
 PIPE_WIDTH = 1000
 
