@@ -25,7 +25,7 @@ from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.guide import diagram, docs
 from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, FormatOpt, JsonAliasOpt, MarkdownAliasOpt, SpecArg
-from moorage.cli.output import VERBOSITY, console, output_format, plural, print_table
+from moorage.cli.output import SHOWN, VERBOSITY, console, output_format, plural, print_diagnostics, print_table
 from moorage.cli.release import history, rollback
 from moorage.errors import Diagnostic, InputError, OperationalError
 from moorage.lazy import lazy_module
@@ -49,16 +49,7 @@ EnvOpt = Annotated[list[str] | None, typer.Option("--env", "-e", help="environme
 StrictOpt = Annotated[bool, typer.Option("--strict", help="treat import warnings as errors")]
 
 
-_SHOWN: set[str] = set()  # every warning once per run, however many environments repeat it
-
-
-def _print_diagnostics(diags: list[Diagnostic]) -> None:
-    for d in diags:
-        if d.severity != "error" and (VERBOSITY["level"] < 0 or d.render() in _SHOWN):
-            continue
-        _SHOWN.add(d.render())
-        color = {"error": "red", "warning": "yellow"}.get(d.severity, "cyan")
-        err.print(f"[{color}]{escape(d.render())}[/{color}]", markup=True, highlight=False)
+_print_diagnostics = print_diagnostics
 
 
 def _load(spec: Path, profiles: list[str] | None, strict: bool, env_file: Path | None = None) -> LoadedApp:
@@ -252,7 +243,7 @@ def _options(
     if quiet and verbose:
         raise InputError([Diagnostic("error", "--quiet and --verbose contradict each other", None, "give one")])
     VERBOSITY["level"] = -1 if quiet else (1 if verbose else 0)
-    _SHOWN.clear()
+    SHOWN.clear()
     if verbose:
         os.environ["MOORAGE_DEBUG"] = "1"
 
