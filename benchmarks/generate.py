@@ -18,8 +18,10 @@ import yaml
 ROUTED_PER_BLOCK = 6  # services 0-5 of each block of 10 are routed
 
 
-def generated_spec(n: int, *, routed: int | None = None, name: str = "scale", env: str = "prod") -> dict[str, Any]:
-    """The spec of an app with ``n`` services in environment ``env``; ``routed`` overrides how many get a route."""
+def generated_spec(n: int, *, routed: int | None = None, built: int = 0, name: str = "scale",
+                   env: str = "prod") -> dict[str, Any]:
+    """The spec of an app with ``n`` services in environment ``env``; ``routed`` overrides how many get a route,
+    and the first ``built`` services are built from source (an ECR repository each) instead of pulled."""
     services: dict[str, Any] = {}
     databases: dict[str, Any] = {}
     caches: dict[str, Any] = {}
@@ -36,7 +38,7 @@ def generated_spec(n: int, *, routed: int | None = None, name: str = "scale", en
         if pos == 7:
             buckets.setdefault(bucket, {})
             uses.append(bucket)
-        svc: dict[str, Any] = {"image": "public.ecr.aws/nginx/nginx:1.27.3"}
+        svc: dict[str, Any] = {"build": f"./s{i}"} if i < built else {"image": "public.ecr.aws/nginx/nginx:1.27.3"}
         wants_route = pos < ROUTED_PER_BLOCK if routed is None else routes < routed
         if pos < ROUTED_PER_BLOCK or (routed is not None and wants_route):
             svc["port"] = 8080 if i % 3 else 3000

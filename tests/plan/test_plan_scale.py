@@ -42,7 +42,7 @@ def _synth(tmp: Path, n: int, **kwargs: Any) -> Synth:
 
 @cache
 def _synth_1000(tmp: Path) -> Synth:
-    return _synth(tmp, 1000)
+    return _synth(tmp, 1000, built=500)  # half of them built from source: 500 ECR repositories
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_a_1000_service_app_keeps_every_stack_within_cloudformation_limits(big: 
         assert len(tpl.get("Parameters", {})) <= LIMITS["parameters"], key
         assert len(to_json(tpl).encode()) <= LIMITS["template_bytes"], key
     keys = set(big.templates)
-    assert {"security-2", "data-2", "edge-2", "observability-2"} <= keys
+    assert {"security-2", "data-2", "edge-2", "observability-2", "registry-2", "registry-3"} <= keys
     assert len(big.templates["network"]["Resources"]) < 100  # the VPC alone; groups live in security stacks
 
 
@@ -115,6 +115,24 @@ def test_a_1000_service_app_stays_under_the_default_rules_per_group_quota(big: S
     # the load balancers' per-service rules were folded into per-port rules to the VPC
     alb2 = big.templates["security"]["Resources"]["SgAlb2"]["Properties"]["SecurityGroupEgress"]
     assert {r["CidrIp"] for r in alb2} == {"10.0.0.0/16"} and {r["FromPort"] for r in alb2} == {3000, 8080}
+
+
+def test_a_1000_service_app_spreads_its_repositories_over_registry_stacks(big: Synth) -> None:
+    holders: Counter[str] = Counter()
+    for key, tpl in big.templates.items():
+        for res in tpl.get("Resources", {}).values():
+            if res["Type"] == "AWS::ECR::Repository":
+                assert key.startswith("registry"), key
+                holders[res["Properties"]["RepositoryName"]] += 1
+    assert len(holders) == 500 and set(holders.values()) == {1}  # each repository once
+    for name in ("s0", "s499"):
+        home = big.plan.home("repo", name)
+        assert f"scale/prod/{name}" in {r["Properties"]["RepositoryName"]
+                                        for r in big.templates[home]["Resources"].values()
+                                        if r["Type"] == "AWS::ECR::Repository"}
+        assert home in big.plan.stack(f"svc-{name}").depends_on
+    assert big.plan.home("repo", "s499") != "registry"
+    assert any(d.topic == "registry.stacks" and d.value == "3 registry stacks" for d in big.plan.decisions)
 
 
 def test_every_stack_reads_only_outputs_of_stacks_it_comes_after(big: Synth) -> None:

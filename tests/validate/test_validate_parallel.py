@@ -33,7 +33,8 @@ def test_workers_and_one_process_find_the_same(tmp_path: Path) -> None:
 def test_rules_load_once_per_region_set(tmp_path: Path) -> None:
     lint._runner.cache_clear()
     lint_directory(_directory(tmp_path, 4), workers=0)
-    assert lint._runner.cache_info().misses == 1 and lint._runner.cache_info().hits == 3
+    # loaded before the templates are checked, then reused by each of the 4
+    assert lint._runner.cache_info().misses == 1 and lint._runner.cache_info().hits == 4
 
 
 def test_few_templates_stay_in_one_process() -> None:

@@ -24,8 +24,8 @@ from moorage.cli.ci import ci_app
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.guide import diagram, docs
-from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, SpecArg
-from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
+from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, FormatOpt, JsonAliasOpt, MarkdownAliasOpt, SpecArg
+from moorage.cli.output import SHOWN, VERBOSITY, console, output_format, plural, print_diagnostics, print_table
 from moorage.cli.release import history, rollback
 from moorage.errors import Diagnostic, InputError, OperationalError
 from moorage.lazy import lazy_module
@@ -41,7 +41,6 @@ app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=
                   help="moorage: one description of a containerised app -> its production AWS architecture.")
 out = console()
 err = console(stderr=True)
-VERBOSITY = {"level": 0}  # -1 quiet (errors and results only), 0 normal, 1 verbose
 
 prices_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 prices_app.command("refresh")(prices_refresh)
@@ -50,16 +49,7 @@ EnvOpt = Annotated[list[str] | None, typer.Option("--env", "-e", help="environme
 StrictOpt = Annotated[bool, typer.Option("--strict", help="treat import warnings as errors")]
 
 
-_SHOWN: set[str] = set()  # every warning once per run, however many environments repeat it
-
-
-def _print_diagnostics(diags: list[Diagnostic]) -> None:
-    for d in diags:
-        if d.severity != "error" and (VERBOSITY["level"] < 0 or d.render() in _SHOWN):
-            continue
-        _SHOWN.add(d.render())
-        color = {"error": "red", "warning": "yellow"}.get(d.severity, "cyan")
-        err.print(f"[{color}]{escape(d.render())}[/{color}]", markup=True, highlight=False)
+_print_diagnostics = print_diagnostics
 
 
 def _load(spec: Path, profiles: list[str] | None, strict: bool, env_file: Path | None = None) -> LoadedApp:
@@ -75,8 +65,7 @@ def _envs(loaded: LoadedApp, envs: list[str] | None) -> list[str]:
 @app.command()
 def plan(spec: SpecArg = Path("."), env: EnvOpt = None, profile: ComposeProfileOpt = None, strict: StrictOpt = False,
          env_file: EnvFileOpt = None,
-         as_json: Annotated[bool, typer.Option("--json", help="machine-readable plan")] = False,
-         fmt: FormatOpt = None, preview_of: Annotated[str | None, typer.Option(
+         fmt: FormatOpt = None, as_json: JsonAliasOpt = False, preview_of: Annotated[str | None, typer.Option(
              "--preview-of", help="plan --env NAME as a preview of this environment")] = None) -> None:
     """Show what would be built for each environment, and why."""
     as_json = output_format(fmt, as_json) == "json"
@@ -163,9 +152,9 @@ def validate(target: Annotated[Path, typer.Argument(help="a template, or a `moor
 
 @app.command()
 def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="write to a file")] = None,
-           markdown: Annotated[bool, typer.Option("--markdown", help="the human reference instead")] = False) -> None:
-    """Print the JSON Schema of moorage.yml (for editors), or its reference in Markdown."""
-    if markdown:
+           fmt: FormatOpt = None, markdown: MarkdownAliasOpt = False) -> None:
+    """Print the JSON Schema of moorage.yml (for editors), or its reference in Markdown (--format markdown)."""
+    if output_format(fmt or ("markdown" if markdown else None), False, ("json", "markdown")) == "markdown":
         from moorage.spec.reference import spec_reference
 
         text = spec_reference()
@@ -237,7 +226,7 @@ def _options(
     if quiet and verbose:
         raise InputError([Diagnostic("error", "--quiet and --verbose contradict each other", None, "give one")])
     VERBOSITY["level"] = -1 if quiet else (1 if verbose else 0)
-    _SHOWN.clear()
+    SHOWN.clear()
     if verbose:
         os.environ["MOORAGE_DEBUG"] = "1"
 

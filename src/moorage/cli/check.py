@@ -11,21 +11,21 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from moorage.cli.options import FormatOpt
 from moorage.errors import Diagnostic
 from moorage.lazy import lazy_module
-from moorage.policy import SEVERITIES, Report, Severity, all_rules
-from moorage.policy.registry import opt_ins, rules_for_standard, standards
-from moorage.policy.report import FORMATS, print_table, to_json, to_junit, to_markdown, to_sarif
-from moorage.policy.report.markdown import rules_markdown
+
+if TYPE_CHECKING:
+    from moorage.policy import Report
 
 api = lazy_module("moorage.api")  # only `check` of a spec needs it (and troposphere, pydantic models)
-FAIL_LEVELS = (*[str(s) for s in SEVERITIES], "none")
+# The rules, their reports and the data tables load when `check` or `rules` runs, not for every command.
 ENV_PROFILES = ("dev", "staging", "prod")
 RULE_FORMATS = ("table", "json", "markdown")
 
@@ -46,8 +46,7 @@ def check(
         help="moorage.yml, a compose file, a `moorage synth` directory, or CloudFormation templates")],
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment of a spec (repeatable); "
                                                   "default: all")] = None,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="table, json, sarif, junit or markdown")]
-    = "table",
+    output_format: FormatOpt = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the report to a file")] = None,
     fail_on: Annotated[str, typer.Option("--fail-on", help="exit 1 when an unsuppressed finding is at least this "
                                          "severe: critical, high, medium, low or none")] = "high",
@@ -64,9 +63,13 @@ def check(
         "--standard", help="run only the rules mapped to one standard: cis, fsbp, nist, pci or residency")] = None,
 ) -> None:
     """Check security, reliability and data-residency rules; findings grouped by severity."""
-    output_format = {"md": "markdown"}.get(output_format, output_format)
+    from moorage.policy import SEVERITIES, Severity
+    from moorage.policy.registry import rules_for_standard, standards
+    from moorage.policy.report import FORMATS, print_table, to_json, to_junit, to_markdown, to_sarif
+
+    output_format = {"md": "markdown"}.get(output_format or "table", output_format or "table")
     _choice(output_format, FORMATS, "--format")
-    _choice(fail_on, FAIL_LEVELS, "--fail-on")
+    _choice(fail_on, [*[str(s) for s in SEVERITIES], "none"], "--fail-on")
     _choice(show, [str(s) for s in SEVERITIES], "--show")
     if env_profile is not None:
         _choice(env_profile, ENV_PROFILES, "--env-profile")
@@ -111,11 +114,15 @@ def _warn(report: Report) -> None:
 
 
 def rules(
-    output_format: Annotated[str, typer.Option("--format", "-f", help="table, json or markdown")] = "table",
+    output_format: FormatOpt = None,
     service: Annotated[str | None, typer.Option("--service", help="only this service (s3, rds, iam, ...)")] = None,
 ) -> None:
     """List every policy rule: id, severity, title, rationale and fix."""
-    output_format = {"md": "markdown"}.get(output_format, output_format)
+    from moorage.policy import all_rules
+    from moorage.policy.registry import opt_ins
+    from moorage.policy.report.markdown import rules_markdown
+
+    output_format = {"md": "markdown"}.get(output_format or "table", output_format or "table")
     _choice(output_format, RULE_FORMATS, "--format")
     chosen = tuple(r for r in all_rules() if service is None or r.service == service)
     if not chosen:

@@ -11,7 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from moorage.cli.output import console, print_table
+from moorage.cli.options import FormatOpt
+from moorage.cli.output import console, output_format, print_table
 from moorage.cost.model import CostReport
 from moorage.cost.report import comparison_markdown, rows, savings_lines, summary_lines, to_json, to_markdown
 from moorage.errors import Diagnostic, InputError
@@ -28,14 +29,6 @@ class Basis(StrEnum):
     SOURCED = "sourced"
 
 
-class Format(StrEnum):
-    """Output formats of `moorage cost`."""
-
-    table = "table"
-    md = "md"
-    json = "json"
-
-
 def cost(
     targets: Annotated[list[Path], typer.Argument(help="moorage.yml / compose file, a synth directory, or templates")],
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment (repeatable); default: all")]
@@ -44,7 +37,7 @@ def cost(
     = False,
     usage: Annotated[Path | None, typer.Option("--usage", help="usage file (requests, GB out, log GB...)")] = None,
     usage_profile: Annotated[str | None, typer.Option("--usage-profile", help="small, medium or large")] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, md or json")] = Format.table,
+    fmt: FormatOpt = None,
     fail_over: Annotated[float | None, typer.Option("--fail-over", help="exit 1 when a monthly estimate exceeds this")]
     = None,
     fail_over_basis: Annotated[Basis, typer.Option(
@@ -69,9 +62,10 @@ def cost(
     """
     reports = api.estimate_targets(targets, envs=env or (), region=region, profiles=profile or (), usage=usage,
                                    usage_profile=usage_profile, prices=prices, price_region=price_region)
-    if fmt is Format.json:
+    chosen = output_format(fmt, False, ("table", "markdown", "json"))
+    if chosen == "json":
         text = to_json(reports)
-    elif fmt is Format.md:
+    elif chosen == "markdown":
         text = to_markdown(reports, show_free=show_free)
     else:
         text = ""

@@ -22,13 +22,15 @@ from moorage.cli.options import (
     ComposeProfileOpt,
     EnvFileOpt,
     EnvOpt,
+    FormatOpt,
+    JsonAliasOpt,
     JsonOpt,
     LocalOpt,
     RegionOpt,
     SpecArg,
     WaitLockOpt,
 )
-from moorage.cli.output import FormatOpt, console, output_format, plural, print_table
+from moorage.cli.output import VERBOSITY, console, output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.lazy import lazy_module
 
@@ -117,7 +119,10 @@ def _record(target: Target, synth: Synth, result: DeployResult, started: Any, co
 def _reporter(as_json: bool) -> Reporter:
     from moorage.deploy.progress import JsonReporter, RichReporter
 
-    return JsonReporter() if as_json else RichReporter(out)
+    if as_json:
+        return JsonReporter()
+    quiet = VERBOSITY["level"] < 0  # -q: no live table and no resource events, a plain line per stack
+    return RichReporter(out, live=False if quiet else None, show_events=not quiet)
 
 
 def _refused(exc: DeployRefused, as_json: bool) -> None:
@@ -268,7 +273,7 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
 
 
 def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
-           region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
+           region: RegionOpt = None, as_json: JsonAliasOpt = False, fmt: FormatOpt = None,
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Stacks, services and their running image, the URL and the last deploy of one environment."""
     as_json = output_format(fmt, as_json) == "json"
@@ -284,7 +289,7 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         else:
             out.print(f"{stopped.message}; nothing to show.\n    hint: {stopped.hint}")
         return
-    st = environment_status(target, synth.manifest, image_tags(synth, _project_dir(spec)))
+    st = environment_status(target, synth.manifest, image_tags(synth, _project_dir(spec)), synth.plan)
     if as_json:
         sys.stdout.write(json.dumps(st.to_json(), sort_keys=True, default=str) + "\n")
         return
@@ -303,6 +308,8 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
             svc.add_row(service.name, f"{service.running}/{service.desired}", service.image,
                         service.task_definition, service.rollout or "-")
         print_table(out, svc)
+    for store in st.data_stores:
+        out.print(store.render())
     out.print(f"URL: {st.url or '-'}")
     out.print(f"last deploy: {st.last_deploy or 'never'}")
     for problem in st.problems:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, SpecArg
-from moorage.cli.output import console
+from moorage.cli.output import console, print_diagnostics
 from moorage.errors import Diagnostic, InputError
 from moorage.lazy import lazy_module
 
@@ -33,9 +33,7 @@ class DiagramFormat(StrEnum):
 
 def _load(spec: Path, profile: list[str] | None, env_file: Path | None) -> LoadedApp:
     loaded = api.load_app(spec, profiles=profile or [], env_file=env_file)
-    for d in loaded.warnings:
-        if d.severity == "warning":
-            err.print(d.render(), markup=False)
+    print_diagnostics([d for d in loaded.warnings if d.severity == "warning"])
     return loaded
 
 

@@ -25,11 +25,14 @@ from moorage.cli.options import (
     ComposeProfileOpt,
     EnvFileOpt,
     EnvOpt,
+    FormatLongOpt,
+    FormatOpt,
+    JsonAliasOpt,
     LocalOpt,
     RegionOpt,
     SpecArg,
 )
-from moorage.cli.output import FormatOpt, output_format, plural, print_table
+from moorage.cli.output import output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.lazy import lazy_module
 
@@ -84,7 +87,7 @@ def logs(env: EnvOpt, spec: SpecArg = Path("."),
          pattern: Annotated[str | None, typer.Option("--filter", help="CloudWatch filter pattern, e.g. ERROR")]
          = None,
          as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
-         fmt: FormatOpt = None,
+         fmt: FormatLongOpt = None,
          local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """The services' logs merged in time order, with the service in a column."""
@@ -294,7 +297,7 @@ def secrets_list(env: EnvOpt, spec: SpecArg = Path("."), as_json: JsonOpt = Fals
     print_table(out, table)
 
 
-def envs(spec: SpecArg = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = None, local: LocalOpt = False,
+def envs(spec: SpecArg = Path("."), as_json: JsonAliasOpt = False, fmt: FormatOpt = None, local: LocalOpt = False,
          profile: AwsProfileOpt = None, region: RegionOpt = None,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Every environment: region, state, last release, URL and monthly estimate."""

@@ -22,3 +22,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="machine output: one JSON 
 WaitLockOpt = Annotated[float, typer.Option(
     "--wait-lock", help="seconds to wait while another deploy of this environment holds its lock (default: "
                         "exit 1 naming the holder)", min=0)]
+
+# One spelling of the output format everywhere; each command checks the formats it writes
+# (cli.output.output_format): table (the default), json, markdown (md), sarif, junit.
+_FORMAT_HELP = "output format: table (default), json, or markdown/md, sarif, junit where the command writes them"
+FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help=_FORMAT_HELP, show_default=False)]
+# where -f already means --follow (`moorage logs`)
+FormatLongOpt = Annotated[str | None, typer.Option("--format", help=_FORMAT_HELP, show_default=False)]
+# the spellings before --format, kept working (documented in earlier releases) but no longer listed
+JsonAliasOpt = Annotated[bool, typer.Option("--json", hidden=True, help="same as --format json")]
+MarkdownAliasOpt = Annotated[bool, typer.Option("--markdown", hidden=True, help="same as --format markdown")]

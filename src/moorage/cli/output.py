@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import typer
 from rich.console import Console
 from rich.table import Table
 
-FormatOpt = Annotated[str | None, typer.Option("--format", help="table or json (--json is short for json)")]
+if TYPE_CHECKING:
+    from moorage.errors import Diagnostic
+
+VERBOSITY = {"level": 0}  # -1 quiet (-q: errors and results only), 0 normal, 1 verbose (--verbose)
+SHOWN: set[str] = set()  # every warning once per run, however many environments repeat it
 
 # wide enough for any name: a table is as wide as its content, however long, when not printed to a terminal
 PIPE_WIDTH = 1000
@@ -43,3 +46,16 @@ def output_format(fmt: str | None, as_json: bool, allowed: tuple[str, ...] = ("t
                                      + (" (and --json asks for json)" if as_json else ""), None,
                                      "expected one of: " + ", ".join(allowed))])
     return chosen
+
+
+def print_diagnostics(diags: list[Diagnostic]) -> None:
+    """Errors always; warnings and notes once each, and not with ``-q`` — the same for every command."""
+    from rich.markup import escape
+
+    err = console(stderr=True)
+    for d in diags:
+        if d.severity != "error" and (VERBOSITY["level"] < 0 or d.render() in SHOWN):
+            continue
+        SHOWN.add(d.render())
+        color = {"error": "red", "warning": "yellow"}.get(d.severity, "cyan")
+        err.print(f"[{color}]{escape(d.render())}[/{color}]", markup=True, highlight=False)

@@ -20,12 +20,14 @@ from moorage.cli.options import (
     ComposeProfileOpt,
     EnvFileOpt,
     EnvOpt,
+    FormatOpt,
+    JsonAliasOpt,
     JsonOpt,
     LocalOpt,
     RegionOpt,
     SpecArg,
 )
-from moorage.cli.output import console
+from moorage.cli.output import console, output_format
 
 if TYPE_CHECKING:
     pass
@@ -35,9 +37,10 @@ err = console(stderr=True)
 
 
 def history(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
-            region: RegionOpt = None, as_json: JsonOpt = False,
+            region: RegionOpt = None, fmt: FormatOpt = None, as_json: JsonAliasOpt = False,
             compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
     """The releases of one environment: when, who, commit, images, outcome, duration (from AWS, not this laptop)."""
+    as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.releases import ReleaseStore
 
     synth = _synth(spec, env, compose_profile, env_file)

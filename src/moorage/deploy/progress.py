@@ -58,8 +58,15 @@ class _Line:
 _ACTION_STYLE = {"add": "green", "modify": "yellow", "replace": "bold magenta", "remove": "red"}
 
 
+def stack_progress(stack: str, status: str, done: int, total: int, elapsed: float) -> str:
+    """One plain line of a stack's progress: ``network: CREATE_COMPLETE, 12/12 resources, 4.2s``."""
+    return f"{stack}: {status}, {done}/{total} resources, {elapsed:.1f}s"
+
+
 class RichReporter:
-    """Human output: change lists, a live table with one line per stack, and events as they arrive."""
+    """Human output: change lists, a live table with one line per stack (state, resources done/total,
+    elapsed), and events as they arrive. Not on a terminal (or ``live=False``, as with ``-q``) the table
+    gives way to plain lines: the events (unless ``show_events`` is off) and one line per finished stack."""
 
     def __init__(self, console: Console | None = None, live: bool | None = None, show_events: bool = True) -> None:
         self.console = console or Console(highlight=False, soft_wrap=True, emoji=False)
@@ -132,8 +139,14 @@ class RichReporter:
         if self._live is None:
             ok = status.endswith("COMPLETE") and "ROLLBACK" not in status
             color = "green" if ok else "red"
-            self._print(f"[{color}]{escape(stack)}: {escape(status)}[/{color}]" + (f" {escape(detail)}" if detail
-                                                                                  else ""))
+            text = escape(stack) + ": " + escape(status)
+            if line is not None:
+                text = escape(stack_progress(stack, status, *self._counts(line), (line.ended or 0) - line.started))
+            self._print(f"[{color}]{text}[/{color}]" + (f" {escape(detail)}" if detail else ""))
+
+    @staticmethod
+    def _counts(line: _Line) -> tuple[int, int]:
+        return (line.total if line.complete else min(len(line.done), line.total)), line.total
 
     def _table(self) -> Table:
         table = Table(show_header=True, header_style="bold", box=None)
@@ -142,7 +155,7 @@ class RichReporter:
         now = time.monotonic()
         for name, line in self.lines.items():
             elapsed = (line.ended or now) - line.started
-            done = line.total if line.complete else min(len(line.done), line.total)
+            done, _ = self._counts(line)
             table.add_row(name, line.action, line.status, f"{done}/{line.total}",
                           f"{elapsed:5.1f}s", line.last)
         return table

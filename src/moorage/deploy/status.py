@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
+from moorage.data import load_data
 from moorage.deploy.images import pushed_image
 from moorage.deploy.repair import diagnose
 from moorage.deploy.session import Target
 from moorage.deploy.stacks import read_stack
+
+if TYPE_CHECKING:
+    from moorage.plan import Plan
+
+NOT_DEPLOYED = "not deployed"
 
 
 @dataclass
@@ -29,6 +37,25 @@ class ServiceStatus:
 
 
 @dataclass
+class DataStoreStatus:
+    """One database or cache, by its name in the spec."""
+
+    kind: str  # db | cache
+    name: str  # the spec's name
+    engine: str  # e.g. "Aurora PostgreSQL"
+    identifier: str  # the physical id
+    state: str  # what RDS / ElastiCache report (available, creating ...), or "not deployed"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able form."""
+        return dict(self.__dict__)
+
+    def render(self) -> str:
+        """``db: main (Aurora PostgreSQL) available``."""
+        return f"{self.kind}: {self.name} ({self.engine}) {self.state}"
+
+
+@dataclass
 class EnvStatus:
     """The deployed state of one environment."""
 
@@ -36,6 +63,7 @@ class EnvStatus:
     environment: str
     stacks: list[dict[str, Any]] = field(default_factory=list)
     services: list[ServiceStatus] = field(default_factory=list)
+    data_stores: list[DataStoreStatus] = field(default_factory=list)
     url: str | None = None
     last_deploy: str | None = None
     problems: list[str] = field(default_factory=list)
@@ -49,12 +77,13 @@ class EnvStatus:
         """A JSON-able form."""
         return {"app": self.app, "environment": self.environment, "stacks": self.stacks, "url": self.url,
                 "services": [s.to_json() for s in self.services], "last_deploy": self.last_deploy,
+                "data_stores": [d.to_json() for d in self.data_stores],
                 "problems": self.problems}
 
 
 def environment_status(target: Target, manifest: dict[str, Any],
-                       image_tags: dict[str, str] | None = None) -> EnvStatus:
-    """Read stacks and ECS services of one environment.
+                       image_tags: dict[str, str] | None = None, plan: Plan | None = None) -> EnvStatus:
+    """Read stacks and ECS services of one environment (and, given its ``plan``, its databases and caches).
 
     ``image_tags`` (service -> the tag of its current build context, :func:`~moorage.deploy.images.build_tag`)
     adds a problem for each built service that runs another image.
@@ -85,9 +114,52 @@ def environment_status(target: Target, manifest: dict[str, Any],
              if k.startswith("svc-") and o.get("ServiceName")}
     if cluster and names:
         status.services = _services(target.client("ecs", manifest["region"]), cluster, names)
+    if plan is not None and status.deployed:
+        status.data_stores = data_store_status(target, plan)
     if image_tags and status.services:
         status.problems.extend(_stale_images(target, manifest, status.services, image_tags))
     return status
+
+
+def data_store_status(target: Target, plan: Plan) -> list[DataStoreStatus]:
+    """The plan's databases and caches by their spec names, with the state RDS and ElastiCache report."""
+    if not plan.databases and not plan.caches:
+        return []
+    engines = load_data("profiles")["engines"]
+    region = plan.env.region
+    out = []
+    if plan.databases:
+        rds = target.client("rds", region)
+        for name, db in sorted(plan.databases.items()):
+            out.append(DataStoreStatus("db", name, engines[db.spec.engine]["label"], db.identifier,
+                                       _rds_state(rds, db.identifier, db.spec.aurora)))
+    if plan.caches:
+        elasticache = target.client("elasticache", region)
+        for name, cache in sorted(plan.caches.items()):
+            out.append(DataStoreStatus("cache", name, engines[cache.spec.engine]["label"], cache.identifier,
+                                       _cache_state(elasticache, cache.identifier)))
+    return out
+
+
+def _rds_state(rds: Any, identifier: str, aurora: bool) -> str:
+    try:
+        if aurora:
+            return str(rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"][0]["Status"])
+        return str(rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["DBInstanceStatus"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("DBClusterNotFoundFault", "DBInstanceNotFound"):
+            return NOT_DEPLOYED
+        raise
+
+
+def _cache_state(elasticache: Any, identifier: str) -> str:
+    try:
+        groups = elasticache.describe_replication_groups(ReplicationGroupId=identifier)["ReplicationGroups"]
+        return str(groups[0]["Status"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ReplicationGroupNotFoundFault":
+            return NOT_DEPLOYED
+        raise
 
 
 def _stale_images(target: Target, manifest: dict[str, Any], services: list[ServiceStatus],

@@ -16,7 +16,14 @@ from moorage.plan.bootstrap import (
     with_user_credentials,
 )
 from moorage.plan.edge import edge_plans
-from moorage.plan.layout import Budget, shard_data, shard_key, shard_observability, shard_security
+from moorage.plan.layout import (
+    Budget,
+    shard_data,
+    shard_key,
+    shard_observability,
+    shard_registry,
+    shard_security,
+)
 from moorage.plan.model import (
     BucketPlan,
     CachePlan,
@@ -195,7 +202,7 @@ def _service_stacks(prefix: str, services: dict[str, ServicePlan], bootstraps: d
             # Before-deploy jobs gate the release: no service stack deploys before they ran and succeeded.
             deps += jobs
         if name in repositories:
-            deps.append("registry")  # its image is pushed to a repository of the registry stack first
+            deps.append("registry")  # its image is pushed to a repository of the registry stack first (_spread)
         if name not in bootstraps:
             # the bootstrap of each database it uses runs first (before the migrations)
             deps += [f"svc-{job}" for job, db in bootstraps.items() if db in sp.spec.uses]
@@ -271,6 +278,20 @@ def _spread(plan: Plan) -> None:
         widen("data", data)
         plan.decisions.append(Decision("data.stacks", f"{len(data)} data stacks",
                                        "one data stack would pass CloudFormation's limits"))
+    registry = shard_registry(plan, budget)
+    if len(registry) > 1:
+        base = plan.stack("registry")
+        base.purpose += f" (part 1 of {len(registry)})"
+        insert_after("registry", [StackPlan(k, f"{prefix}-{k}", f"ECR repositories of services built from source "
+                                            f"(part {i + 2} of {len(registry)})", list(base.depends_on))
+                                  for i, k in enumerate(registry[1:])])
+        for name, sp in plan.services.items():
+            deps = plan.stack(sp.stack).depends_on
+            if "registry" in deps:
+                # a service waits for the one registry stack that holds its repository
+                deps[deps.index("registry")] = plan.home("repo", name)
+        plan.decisions.append(Decision("registry.stacks", f"{len(registry)} registry stacks",
+                                       "one registry stack would pass CloudFormation's 200 outputs / 500 resources"))
     running = [n for n, sp in plan.services.items() if sp.spec.kind in ("web", "service", "worker")]
     obs = shard_observability(plan, plan.alarms, running if plan.env.dashboard else [], budget)
     if obs:

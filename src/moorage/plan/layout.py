@@ -1,8 +1,9 @@
 """Which stack holds what once one stack would pass CloudFormation's limits (docs/scale.md).
 
-Small apps keep one network, one data and one observability stack. Past the limits' room (data
+Small apps keep one network, one data, one registry and one observability stack. Past the limits' room (data
 ``cloudformation.shard``), security groups move to ``security``, ``security-2`` ... stacks, data
-to ``data``, ``data-2`` ..., dashboards and shared alarms to ``observability``, ``observability-2`` ...;
+to ``data``, ``data-2`` ..., ECR repositories to ``registry``, ``registry-2`` ..., dashboards and shared
+alarms to ``observability``, ``observability-2`` ...;
 the estimates here are generous and render checks the real counts again (exit 2, never a traceback).
 """
 
@@ -25,6 +26,8 @@ DATA_WEIGHTS = {"db": (6, 5, 2, 9_000), "cache": (4, 5, 1, 5_500), "bucket": (2,
                 "secret": (1, 1, 1, 800), "volume": (5, 1, 2, 3_000), "param": (1, 0, 0, 500),
                 "pool": (3, 3, 0, 3_000), "queue": (2, 3, 0, 2_500)}
 DATA_BASE = (4, 0, 2, 4_000)  # subnet groups, monitoring role, the subnets and key parameters
+REPOSITORY_WEIGHT = (1, 1, 0, 1_900)  # an ECR repository (its lifecycle policy is most of it) and its URI output
+REGISTRY_BASE = (0, 0, 1, 2_000)  # the key parameter
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,20 @@ def shard_data(plan: Plan, budget: Budget) -> list[str]:
         for kind, name in chunk:
             if i:
                 plan.homes[f"{kind}:{name}"] = keys[-1]
+    return keys
+
+
+def shard_registry(plan: Plan, budget: Budget) -> list[str]:
+    """Spread ECR repositories over ``registry``, ``registry-2`` ... when one registry stack would pass the budget."""
+    bins = packed(sorted(plan.repositories), lambda _: REPOSITORY_WEIGHT, REGISTRY_BASE, budget)
+    if len(bins) == 1:
+        return ["registry"] if plan.repositories else []
+    keys = []
+    for i, chunk in enumerate(bins):
+        keys.append(shard_key("registry", i))
+        for service in chunk:
+            if i:
+                plan.homes[f"repo:{service}"] = keys[-1]
     return keys
 
 

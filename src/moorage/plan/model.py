@@ -382,8 +382,8 @@ class Plan:
 
     def home(self, kind: str, name: str) -> str:
         """The stack that holds ``kind`` ``name`` (``sg``, ``db``, ``cache``, ``bucket``, ``secret``, ``volume``,
-        ``param``, ``pool``) and outputs its attributes."""
-        return self.homes.get(f"{kind}:{name}", "network" if kind == "sg" else "data")
+        ``param``, ``pool``, ``repo``) and outputs its attributes."""
+        return self.homes.get(f"{kind}:{name}", {"sg": "network", "repo": "registry"}.get(kind, "data"))
 
     def edge_of(self, key: str) -> EdgePlan:
         """The load balancer of edge stack ``key``."""

@@ -54,11 +54,13 @@ def lifecycle_policy(keep: int) -> str:
 
 
 def render_registry(ctx: StackContext) -> None:
-    """Fill the registry stack: one repository per service built from source."""
+    """Fill a registry stack: one repository per service built from source that the plan placed in it."""
     plan = ctx.plan
     env = plan.env
     dev = not plan.keep_on_delete
     for service, name in sorted(plan.repositories.items()):
+        if plan.home("repo", service) != ctx.stack.key:
+            continue  # in another part of a registry split under CloudFormation's limits (plan.layout)
         lid = "Repo" + "".join(w.title() for w in service.split("-"))
         encryption: dict[str, Any] = {"EncryptionType": "AES256"}
         if plan.customer_key:
