@@ -304,7 +304,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
             list(b.lifecycle), list(b.cors), b.public, access, retain=profile != "dev", tiering=b.tiering,
             access_logs=decide(f"buckets.{name}.access_logs", b.access_logs, defaults["bucket"]["access_logs"],
                                "S3 server access logs to a log bucket"))
-    secrets = {name: ResolvedSecret(name, s.generate, s.length, s.description or f"{app.name} {name}", s.external,
+    secrets = {name: ResolvedSecret(name, s.generate, s.length, _secret_description(app.name, name, s), s.external,
                                     s.rotate_days)
                for name, s in app.secrets.items()}
     for name, s in app.secrets.items():
@@ -663,3 +663,9 @@ def _check_forbidden_env(app: AppSpec, env: str, profile: str, smap: SourceMap) 
                                        smap.locate(path), "set it per environment, off in prod"))
     if problems:
         raise InputError(problems)
+
+
+def _secret_description(app: str, name: str, secret: Any) -> str:
+    """The secret's description; one the user sets says so, so nobody takes its first random value for real."""
+    text = secret.description or f"{app} {name}"
+    return text if secret.generate or secret.external else f"{text}; value set by the user (moorage secrets set)"
