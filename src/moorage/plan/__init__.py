@@ -29,7 +29,7 @@ from moorage.plan.model import (
 )
 from moorage.plan.naming import physical_name
 from moorage.plan.network import network_plan
-from moorage.plan.observability import service_alarms, shared_alarms
+from moorage.plan.observability import alarm_topics, service_alarms, shared_alarms
 from moorage.plan.release import release_plan, watch_both_target_groups
 from moorage.plan.security import (
     cache_sg,
@@ -165,12 +165,14 @@ def build_plan(env: EnvSpec) -> Plan:
     if alarms or env.dashboard:
         deps = ["platform"] + [e.key for e in edges] + [sp.stack for sp in services.values()]
         stacks.append(StackPlan("observability", f"{prefix}-observability", "alarms and dashboard", deps))
+    topics, topic_decisions = alarm_topics(env)
+    decisions += topic_decisions
     plan = Plan(
         env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
         databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
         alarms=alarms, namespace=f"{env.app}.internal", cluster_name=prefix, decisions=decisions,
         warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
-        exec_log_group=exec_log_group, edges=edges,
+        exec_log_group=exec_log_group, edges=edges, alarm_topics=topics,
     )
     _spread(plan)
     return plan

@@ -6,7 +6,7 @@ Renderers translate a Plan into CloudFormation; they make no decisions of their 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from moorage.errors import Diagnostic
 from moorage.plan.bootstrap_sql import DatabaseUser
@@ -241,6 +241,22 @@ class AlarmPlan:
     treat_missing: str = "notBreaching"
     name: str | None = None  # a physical name, for alarms other resources refer to (deployment alarms)
     combine: str | None = None  # SUM / MAX: the metric over the primary and alternate target groups at once
+    severity: str = "critical"  # critical | warning: which alarm topic it notifies (Plan.alarm_topics)
+
+
+@dataclass(frozen=True)
+class TopicPlan:
+    """An SNS topic alarms of one severity notify, and who is subscribed to it."""
+
+    severity: str  # critical | warning
+    resource: str  # logical id of the topic in the platform stack (AlarmTopic, WarningTopic)
+    output: str  # platform output carrying its ARN
+    existing_arn: str | None  # an existing topic used instead of creating one
+    emails: list[str]
+    webhooks: list[str]
+    pagerduty: str | None
+    slack: list[Any]  # spec SlackChannel
+    teams: list[Any]  # spec TeamsChannel
 
 
 @dataclass(frozen=True)
@@ -327,6 +343,15 @@ class Plan:
     homes: dict[str, str] = field(default_factory=dict)
     # Group-to-group rules by the stack that holds them, when security groups are sharded (else: network).
     placed_rules: dict[str, list[PlacedRule]] = field(default_factory=dict)
+    # Alarm topics by severity; a severity without its own topic notifies the critical one.
+    alarm_topics: list[TopicPlan] = field(default_factory=list)
+
+    def alarm_output(self, severity: str) -> str:
+        """The platform output holding the ARN of the topic alarms of ``severity`` notify."""
+        for t in self.alarm_topics:
+            if t.severity == severity:
+                return t.output
+        return "AlarmTopicArn"
 
     @property
     def customer_key(self) -> bool:

@@ -269,7 +269,7 @@ def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
 
 def alarm_resource(ctx: StackContext, alarm: AlarmPlan, refs: dict[str, Any]) -> cloudwatch.Alarm:
     """A CloudWatch alarm from the plan, '@' dimension values replaced from ``refs``."""
-    topic = ctx.take("platform", "AlarmTopicArn")
+    topic = ctx.take("platform", ctx.plan.alarm_output(alarm.severity))
     dims = [cloudwatch.MetricDimension(Name=k, Value=refs[v] if v.startswith("@") else v)
             for k, v in sorted(alarm.dimensions.items())]
     return cloudwatch.Alarm(

@@ -15,6 +15,7 @@ from moorage.resolve.release import ResolvedRelease, resolve_release
 from moorage.spec.fargate import nearest_size
 from moorage.spec.load import LoadedApp, spec_for_environment
 from moorage.spec.models import (
+    Alarms,
     AppSpec,
     Build,
     Cdn,
@@ -206,6 +207,7 @@ class EnvSpec:
     registry_keep: int = 10
     registry_scan: bool = True
     user_pools: dict[str, UserPool] = field(default_factory=dict)
+    alarms: Alarms = field(default_factory=Alarms)  # destinations, severities and thresholds (plan.observability)
     source: SourceMap | None = field(default=None, repr=False, compare=False)  # where each key came from
 
     def locate(self, path: tuple[str | int, ...]) -> Location | None:
@@ -344,7 +346,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
                                   "set in the spec; the load balancer is reached at origin." + domain.name))
 
     alarm_level = defaults["alarms"]
-    if alarm_level != "none" and not app.alarms.emails and not app.alarms.topic_arn:
+    if alarm_level != "none" and not app.alarms.emails and not app.alarms.topic_arn and app.alarms.critical.empty:
         warnings.append(Diagnostic("warning", "alarms have no recipient: they go to an SNS topic nobody reads",
                                    smap.locate(("alarms",)), "set alarms.email or alarms.topic_arn"))
     edge = defaults["edge"]
@@ -361,6 +363,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         azs=azs, nat=nat, flow_logs=flow_logs, domain=domain, log_retention=retention,
         waf=bool(edge["waf"]) and routed, access_logs=bool(edge["access_logs"]) and routed,
         alarm_level=alarm_level, alarm_emails=list(app.alarms.emails), alarm_topic_arn=app.alarms.topic_arn,
+        alarms=app.alarms,
         dashboard=bool(defaults["dashboard"]), container_insights=bool(defaults["container_insights"]),
         budget_monthly=app.budget.monthly if app.budget else None,
         budget_emails=app.budget.emails if app.budget else [],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -575,11 +576,96 @@ class Network(Strict):
     flow_logs: bool | None = None
 
 
-class Alarms(Strict):
-    """Where alarms go."""
+AlarmName = Literal["cpu_percent", "memory_percent", "target_5xx_per_minute", "latency_seconds", "healthy_hosts_min",
+                    "db_cpu_percent", "db_connections", "db_free_storage_gib", "db_replica_lag_seconds",
+                    "cache_cpu_percent", "cache_evictions", "health_check"]
+Severity = Literal["critical", "warning"]
+_HTTPS_URL = r"^https://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?$"
+
+
+class SlackChannel(Strict):
+    """A Slack channel reached through AWS Chatbot (the workspace is authorised once in the Chatbot console)."""
+
+    workspace_id: str = Field(pattern=r"^T[A-Z0-9]{1,20}$", description="Slack workspace (team) id, T...")
+    channel_id: str = Field(pattern=r"^[A-Z0-9]{9,11}$", description="Slack channel id, C...")
+
+
+class TeamsChannel(Strict):
+    """A Microsoft Teams channel reached through AWS Chatbot (the team is authorised once in the console)."""
+
+    team_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$", description="Microsoft Teams team id")
+    channel_id: str = Field(pattern=r"^\S{1,256}$", description="Teams channel id (19:...@thread.tacv2)")
+    tenant_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$", description="Microsoft Entra tenant id")
+
+    @property
+    def channel_url_id(self) -> str:
+        """The channel id URL-encoded, as AWS Chatbot wants it (19%3A...%40thread.tacv2); given either way."""
+        return self.channel_id if "%" in self.channel_id else quote(self.channel_id, safe="")
+
+
+class Destinations(Strict):
+    """Who hears alarms of one severity."""
 
     email: str | list[str] = Field(default_factory=list, description="address, or list of addresses")
-    topic_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:sns:", description="existing SNS topic")
+    webhook: list[str] = Field(default_factory=list, description="HTTPS endpoints subscribed to the topic")
+    pagerduty: str | None = Field(
+        default=None, pattern=r"^https://events\.(eu\.)?pagerduty\.com/integration/[A-Za-z0-9]+/enqueue$",
+        description="PagerDuty's events endpoint of an Amazon CloudWatch integration "
+                    "(https://events.pagerduty.com/integration/KEY/enqueue)")
+    slack: list[SlackChannel] = Field(default_factory=list, description="Slack channels (AWS Chatbot)")
+    teams: list[TeamsChannel] = Field(default_factory=list, description="Microsoft Teams channels (AWS Chatbot)")
+
+    @field_validator("webhook")
+    @classmethod
+    def _https(cls, v: list[str]) -> list[str]:
+        for url in v:
+            if not re.match(_HTTPS_URL, url):
+                raise ValueError(f"webhook {url!r} must be an https:// URL")
+            if embedded_credential(url):
+                raise ValueError(f"webhook {url!r} carries a credential: it would be written into the template; "
+                                 "use an endpoint that authenticates otherwise")
+        return v
+
+    @property
+    def emails(self) -> list[str]:
+        """The addresses as a list."""
+        return [self.email] if isinstance(self.email, str) else list(self.email)
+
+    @property
+    def empty(self) -> bool:
+        """True when nobody is named."""
+        return not (self.emails or self.webhook or self.pagerduty or self.slack or self.teams)
+
+
+class AlarmThresholds(Strict):
+    """Alarm thresholds; each one not given is the profile's (data/profiles.yaml alarm_thresholds)."""
+
+    cpu_percent: float | None = Field(default=None, gt=0, le=100, description="service CPU %")
+    memory_percent: float | None = Field(default=None, gt=0, le=100, description="service memory %")
+    target_5xx_per_minute: float | None = Field(default=None, ge=0, description="5XX responses a minute")
+    latency_seconds: float | None = Field(default=None, gt=0, description="average response time, seconds")
+    healthy_hosts_min: float | None = Field(default=None, ge=1, description="fewest healthy targets")
+    db_cpu_percent: float | None = Field(default=None, gt=0, le=100, description="database CPU %")
+    db_connections: float | None = Field(default=None, gt=0, description="database connections")
+    db_free_storage_gib: float | None = Field(default=None, gt=0, description="free database storage, GiB")
+    db_replica_lag_seconds: float | None = Field(default=None, gt=0, description="read replica lag, seconds")
+    cache_cpu_percent: float | None = Field(default=None, gt=0, le=100, description="cache engine CPU %")
+    cache_evictions: float | None = Field(default=None, ge=0, description="cache evictions per 5 minutes")
+
+
+class Alarms(Strict):
+    """Where alarms go, how they are split by severity, and their thresholds."""
+
+    email: str | list[str] = Field(default_factory=list,
+                                   description="address, or list of addresses: hears every alarm")
+    topic_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:sns:",
+                                  description="existing SNS topic for critical alarms")
+    critical: Destinations = Field(default_factory=Destinations, description="who hears critical alarms")
+    warning: Destinations = Field(default_factory=Destinations,
+                                  description="who hears warnings (default: the critical destinations)")
+    thresholds: AlarmThresholds = Field(default_factory=AlarmThresholds, description="threshold per alarm")
+    severity: dict[AlarmName, Severity] = Field(
+        default_factory=dict, description="alarm -> critical | warning, over the defaults")
 
     @property
     def emails(self) -> list[str]:
