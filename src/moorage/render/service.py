@@ -229,7 +229,7 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
         Tags=ctx.tags(**{"moorage:service": svc.name}),
         **props, **({"DependsOn": depends} if depends else {})))
     ctx.give("ServiceName", GetAtt("Service", "Name"))
-    if svc.scaling:
+    if svc.scaling or svc.scale_to_zero:
         _scaling(ctx, sp, cluster)
     for alarm in sp.alarms:
         _alarm(ctx, sp, alarm, cluster)
@@ -247,12 +247,24 @@ def _capacity(sp: ServicePlan, item: Any, keep_base: bool = False) -> dict[str, 
 
 
 def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
-    sc = sp.spec.scaling
-    assert sc is not None
+    sc, off = sp.spec.scaling, sp.spec.scale_to_zero
+    # Without autoscaling the target pins the task count; it exists for the scheduled actions.
+    low, high = (sc.min, sc.max) if sc else (sp.spec.desired, sp.spec.desired)
+    actions = {}
+    if off:
+        actions["ScheduledActions"] = [
+            applicationautoscaling.ScheduledAction(
+                ScheduledActionName=ctx.name(sp.spec.name, "stop"), Schedule=off.stop_cron, Timezone=off.timezone,
+                ScalableTargetAction=applicationautoscaling.ScalableTargetAction(MinCapacity=0, MaxCapacity=0)),
+            applicationautoscaling.ScheduledAction(
+                ScheduledActionName=ctx.name(sp.spec.name, "start"), Schedule=off.start_cron, Timezone=off.timezone,
+                ScalableTargetAction=applicationautoscaling.ScalableTargetAction(MinCapacity=low, MaxCapacity=high))]
     ctx.add(applicationautoscaling.ScalableTarget(
-        "ScalableTarget", MinCapacity=sc.min, MaxCapacity=sc.max, ServiceNamespace="ecs",
+        "ScalableTarget", MinCapacity=low, MaxCapacity=high, ServiceNamespace="ecs",
         ScalableDimension="ecs:service:DesiredCount",
-        ResourceId=Join("/", ["service", cluster, GetAtt("Service", "Name")])))
+        ResourceId=Join("/", ["service", cluster, GetAtt("Service", "Name")]), **actions))
+    if sc is None:
+        return
     for metric, target in (("ECSServiceAverageCPUUtilization", sc.cpu),
                            ("ECSServiceAverageMemoryUtilization", sc.memory)):
         if target is None:
@@ -262,7 +274,8 @@ def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
             f"Scale{name}", PolicyName=ctx.name(sp.spec.name, name.lower()), PolicyType="TargetTrackingScaling",
             ScalingTargetId=Ref("ScalableTarget"),
             TargetTrackingScalingPolicyConfiguration=applicationautoscaling.TargetTrackingScalingPolicyConfiguration(
-                TargetValue=float(target), ScaleInCooldown=300, ScaleOutCooldown=60,
+                TargetValue=float(target), ScaleInCooldown=sc.scale_in_cooldown,
+                ScaleOutCooldown=sc.scale_out_cooldown,
                 PredefinedMetricSpecification=applicationautoscaling.PredefinedMetricSpecification(
                     PredefinedMetricType=metric))))
 

@@ -25,6 +25,7 @@ from moorage.spec.models import (
     HealthCheck,
     LifecycleRule,
     Profile,
+    ScaleToZero,
     Scaling,
     ServiceKind,
     Sidecar,
@@ -82,6 +83,7 @@ class ResolvedService:
     extra_ports: list[int] = field(default_factory=list)  # reached at its Cloud Map host, never routed
     release: ResolvedRelease | None = None  # None: a job or scheduled task (no ECS service)
     reversible: bool = False  # a before-deploy job whose migration a rollback may go back over
+    scale_to_zero: ScaleToZero | None = None  # no tasks outside these working hours (non-production)
 
 
 @dataclass
@@ -444,6 +446,9 @@ def _service(name: str, svc: Any, profile: str, defaults: dict[str, Any], decide
             desired = max(scaling.min, min(desired, scaling.max))
     else:
         desired = 0
+    if long_running and not svc.singleton:
+        min_healthy, max_percent = _rollout(name, svc, profile, min_healthy, max_percent, decide, smap)
+    scale_to_zero = _scale_to_zero(name, svc, profile, decide, smap) if long_running else None
     for vol in svc.volumes:
         if not vol.persistent:
             warnings.append(Diagnostic(
@@ -476,7 +481,7 @@ def _service(name: str, svc: Any, profile: str, defaults: dict[str, Any], decide
         env=env, secret_env=svc.secret_env, uses=list(svc.uses), spot=svc.spot, schedule=svc.schedule,
         volumes=list(svc.volumes), sidecars=dict(svc.sidecars), stop_timeout=svc.stop_timeout,
         readonly_root=readonly, min_healthy=min_healthy, max_percent=max_percent, config=list(svc.config),
-        tracing=svc.tracing, extra_ports=list(svc.ports),
+        tracing=svc.tracing, extra_ports=list(svc.ports), scale_to_zero=scale_to_zero,
         exec=decide(f"services.{name}.exec", svc.exec, bool(d["exec"]),
                     "ECS Exec for debugging" if d["exec"] else "no interactive shells into tasks"),
     )
@@ -672,3 +677,33 @@ def _secret_description(app: str, name: str, secret: Any) -> str:
     """The secret's description; one the user sets says so, so nobody takes its first random value for real."""
     text = secret.description or f"{app} {name}"
     return text if secret.generate or secret.external else f"{text}; value set by the user (moorage secrets set)"
+
+
+def _rollout(name: str, svc: Any, profile: str, min_healthy: int, max_percent: int, decide: Any,
+             smap: SourceMap) -> tuple[int, int]:
+    """The rolling-update bounds: the service's ``min_healthy_percent`` / ``max_percent``, else the profile's."""
+    if svc.min_healthy_percent is not None:
+        min_healthy = decide(f"services.{name}.min_healthy_percent", svc.min_healthy_percent, None, "")
+    if svc.max_percent is not None:
+        max_percent = decide(f"services.{name}.max_percent", svc.max_percent, None, "")
+    if min_healthy >= max_percent:
+        key = "min_healthy_percent" if svc.min_healthy_percent is not None else "max_percent"
+        raise InputError([Diagnostic(
+            "error", f"min_healthy_percent {min_healthy} must be below max_percent {max_percent}: ECS could "
+            "neither stop an old task nor start a new one", smap.locate(("services", name, key)),
+            f"profile {profile} uses {min_healthy}%/{max_percent}% unless the service sets both")])
+    return min_healthy, max_percent
+
+
+def _scale_to_zero(name: str, svc: Any, profile: str, decide: Any, smap: SourceMap) -> ScaleToZero | None:
+    """The working hours outside which the service has no tasks; refused in production."""
+    if svc.scale_to_zero is None:
+        return None
+    if profile == "prod":
+        raise InputError([Diagnostic(
+            "error", f"scale_to_zero takes {name} down every night: production is never switched off",
+            smap.locate(("services", name, "scale_to_zero")),
+            "set it in the non-production environments only (environments.ENV.services.NAME.scale_to_zero)")])
+    z = svc.scale_to_zero
+    decide(f"services.{name}.scale_to_zero", f"0 tasks outside {z.outside} {z.timezone}", None, "")
+    return z  # type: ignore[no-any-return]

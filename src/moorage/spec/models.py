@@ -118,6 +118,10 @@ class Scaling(Strict):
     max: int = Field(ge=1, le=1000, description="most tasks")
     cpu: int | None = Field(default=70, ge=10, le=95, description="target average CPU %")
     memory: int | None = Field(default=None, ge=10, le=95, description="target average memory %")
+    scale_out_cooldown: int = Field(default=60, ge=0, le=3600,
+                                    description="seconds after a scale-out before the next one")
+    scale_in_cooldown: int = Field(default=300, ge=0, le=3600,
+                                   description="seconds after a scale-in before the next one")
 
     @model_validator(mode="after")
     def _range(self) -> Scaling:
@@ -126,6 +130,49 @@ class Scaling(Strict):
         if self.cpu is None and self.memory is None:
             raise ValueError("give a cpu or memory target")
         return self
+
+
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
+_HOURS = r"([01]\d|2[0-3]):[0-5]\d"
+
+
+class ScaleToZero(Strict):
+    """Scheduled scaling to zero tasks outside working hours (nights and the days not listed)."""
+
+    outside: str = Field(pattern=rf"^{_DAY}(-{_DAY})?(,{_DAY}(-{_DAY})?)* {_HOURS}-{_HOURS}$",
+                         description='working hours the service runs, e.g. "mon-fri 07:00-20:00"; zero otherwise')
+    timezone: str = Field(default="UTC", description="IANA time zone of those hours, e.g. Asia/Dubai")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import available_timezones
+
+        if v != "UTC" and v not in available_timezones():
+            raise ValueError(f"unknown time zone {v!r}: use an IANA name such as Asia/Dubai or Europe/London")
+        return v
+
+    @model_validator(mode="after")
+    def _hours(self) -> ScaleToZero:
+        start, stop = self.outside.split(" ")[1].split("-")
+        if start >= stop:
+            raise ValueError(f"working hours {start}-{stop} must start before they end (same day)")
+        return self
+
+    def _cron(self, at: str) -> str:
+        days, hours = self.outside.split(" ")
+        hh, mm = hours.split("-")[0 if at == "start" else 1].split(":")
+        return f"cron({int(mm)} {int(hh)} ? * {days.upper()} *)"
+
+    @property
+    def start_cron(self) -> str:
+        """Application Auto Scaling schedule of the start of the working hours."""
+        return self._cron("start")
+
+    @property
+    def stop_cron(self) -> str:
+        """Application Auto Scaling schedule of their end."""
+        return self._cron("stop")
 
 
 class HealthCheck(Strict):
@@ -200,6 +247,12 @@ class Service(Strict):
     replicas: int | None = Field(default=None, ge=0, le=1000,
                                  description="running tasks; with a profile's autoscaling, also its minimum")
     scaling: Scaling | None = Field(default=None, description="target-tracking autoscaling")
+    scale_to_zero: ScaleToZero | None = Field(
+        default=None, description="no tasks outside working hours (non-production): outside, timezone")
+    min_healthy_percent: int | None = Field(
+        default=None, ge=0, le=100, description="rollouts keep at least this % of tasks running (default: profile)")
+    max_percent: int | None = Field(default=None, ge=100, le=200,
+                                    description="rollouts run at most this % of tasks (default: profile)")
     singleton: bool | None = Field(default=None, description="exactly one task, never two (schedulers, cron): no "
                                    "autoscaling, and a rollout stops the old task before starting the new one")
     command: list[str] | str | None = Field(default=None, description="overrides the image CMD")
@@ -286,6 +339,13 @@ class Service(Strict):
             raise ValueError(f"a {kind} cannot autoscale")
         if self.singleton and self.scaling:
             raise ValueError("a singleton never autoscales: drop scaling, or singleton")
+        if (self.scale_to_zero or self.min_healthy_percent is not None or self.max_percent is not None) \
+                and kind in ("job", "scheduled"):
+            raise ValueError(f"a {kind} runs no ECS service: scale_to_zero, min_healthy_percent and max_percent "
+                             "are for services")
+        if self.singleton and (self.min_healthy_percent is not None or self.max_percent is not None):
+            raise ValueError("a singleton rolls out 0%-100% (the old task stops first): drop min_healthy_percent "
+                             "and max_percent, or singleton")
         if self.singleton and self.replicas not in (None, 1):
             raise ValueError(f"a singleton runs one task, not replicas: {self.replicas}")
         if self.ports and self.port is None:
