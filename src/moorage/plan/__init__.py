@@ -110,12 +110,16 @@ def build_plan(env: EnvSpec) -> Plan:
     # The network stack's flow-log group is encrypted with the key too, so the key comes first.
     stacks.append(StackPlan("network", f"{prefix}-network", "VPC, subnets, NAT, security groups",
                             list(keys)))
-    repositories = {n: f"{env.app}/{env.env}/{n}" for n, s in env.services.items() if s.build and not s.image}
+    every = env.registry_services == "all"
+    repositories = {n: f"{env.app}/{env.env}/{n}" for n, s in env.services.items()
+                    if (s.build and not s.image) or (every and n not in bootstraps)}
     if repositories:
-        stacks.append(StackPlan("registry", f"{prefix}-registry", "ECR repositories of services built from source",
-                                list(keys)))
+        stacks.append(StackPlan("registry", f"{prefix}-registry", "ECR repositories of services built from source"
+                                if not every else "ECR repositories, one per service", list(keys)))
         decisions.append(Decision("registry", f"{len(repositories)} repositories, keep {env.registry_keep} images",
-                                  "scan on push, immutable tags, untagged images expire after 7 days"))
+                                  "scan on push, immutable tags, untagged images expire after 7 days"
+                                  + ("; registry.services: all: one per service, for images a CI pushes"
+                                     if every else "")))
     parameters = {n: f"/{env.app}/{env.env}/{n}" for n in sorted(env.config)}
     created_pools = [n for n, p in env.user_pools.items() if not p.existing]
     has_data = bool(databases or caches or buckets or any(v.persistent for v in volumes) or secrets_plan

@@ -208,6 +208,7 @@ class EnvSpec:
     config: dict[str, str] = field(default_factory=dict)
     registry_keep: int = 10
     registry_scan: bool = True
+    registry_services: Literal["built", "all"] = "built"
     user_pools: dict[str, UserPool] = field(default_factory=dict)
     alarms: Alarms = field(default_factory=Alarms)  # destinations, severities and thresholds (plan.observability)
     source: SourceMap | None = field(default=None, repr=False, compare=False)  # where each key came from
@@ -372,7 +373,8 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         circuit_breaker=app.deploy.circuit_breaker, tags=tags, services=services, databases=databases,
         caches=caches, buckets=buckets, secrets=secrets, decisions=decisions, warnings=warnings,
         customer_key=encryption == "customer", cdn=cdn, config={k: _env_text(v) for k, v in app.config.items()},
-        registry_keep=app.registry.keep, registry_scan=app.registry.scan, user_pools=dict(app.user_pools),
+        registry_keep=app.registry.keep, registry_scan=app.registry.scan,
+        registry_services=app.registry.services, user_pools=dict(app.user_pools),
         source=smap,
     )
 

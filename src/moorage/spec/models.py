@@ -612,6 +612,9 @@ class Registry(Strict):
 
     keep: int = Field(default=10, ge=1, le=1000, description="tagged images kept per repository")
     scan: bool = Field(default=True, description="scan images on push")
+    services: Literal["built", "all"] = Field(
+        default="built", description="built: a repository per service with `build:`; all: one for every service, "
+        "also those running a published image (for a CI that pushes there)")
 
 
 class UserPool(Strict):
