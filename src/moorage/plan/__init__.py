@@ -29,7 +29,13 @@ from moorage.plan.model import (
 )
 from moorage.plan.naming import physical_name
 from moorage.plan.network import network_plan
-from moorage.plan.observability import alarm_topics, service_alarms, shared_alarms
+from moorage.plan.observability import (
+    alarm_topics,
+    health_check_alarms,
+    health_topics,
+    service_alarms,
+    shared_alarms,
+)
 from moorage.plan.release import release_plan, watch_both_target_groups
 from moorage.plan.security import (
     cache_sg,
@@ -171,12 +177,23 @@ def build_plan(env: EnvSpec) -> Plan:
         stacks.append(StackPlan("observability", f"{prefix}-observability", "alarms and dashboard", deps))
     topics, topic_decisions = alarm_topics(env)
     decisions += topic_decisions
+    health = health_check_alarms(env, edges)
+    if health:
+        # Route 53 publishes health-check metrics in us-east-1 only: their alarms live there.
+        stacks.append(StackPlan("health", f"{prefix}-health", "Route 53 health-check alarms",
+                                ["platform"] + [e.key for e in edges if e.health_path],
+                                None if env.region == "us-east-1" else "us-east-1"))
+        decisions.append(Decision("alarms.health_check", f"{len(health)} alarm(s) in us-east-1",
+                                  "Route 53 health-check metrics exist only in us-east-1"
+                                  + ("" if env.region == "us-east-1" else
+                                     "; a topic there with the same destinations")))
     plan = Plan(
         env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
         databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
         alarms=alarms, namespace=f"{env.app}.internal", cluster_name=prefix, decisions=decisions,
         warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
-        exec_log_group=exec_log_group, edges=edges, alarm_topics=topics,
+        exec_log_group=exec_log_group, edges=edges, alarm_topics=topics, health_alarms=health,
+        health_topics=health_topics(env, topics, health),
     )
     _spread(plan)
     return plan

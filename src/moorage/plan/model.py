@@ -345,6 +345,10 @@ class Plan:
     placed_rules: dict[str, list[PlacedRule]] = field(default_factory=dict)
     # Alarm topics by severity; a severity without its own topic notifies the critical one.
     alarm_topics: list[TopicPlan] = field(default_factory=list)
+    # Route 53 health-check alarms (stack ``health``, in us-east-1 where those metrics are) and, when the app
+    # runs in another region, the topics there they notify.
+    health_alarms: list[AlarmPlan] = field(default_factory=list)
+    health_topics: list[TopicPlan] = field(default_factory=list)
 
     def alarm_output(self, severity: str) -> str:
         """The platform output holding the ARN of the topic alarms of ``severity`` notify."""

@@ -140,3 +140,30 @@ def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
                               f"cache {name}: more than {t['cache_evictions']:g} evictions", "AWS/ElastiCache",
                               "Evictions", dims, "Sum", t["cache_evictions"], "GreaterThanThreshold", 3, 300))
     return out
+
+
+def health_check_alarms(env: EnvSpec, edges: list[EdgePlan]) -> list[AlarmPlan]:
+    """An alarm per Route 53 health check; '@health:EDGE' is that edge stack's HealthCheckId."""
+    if env.alarm_level == "none":
+        return []
+    return [_alarm(env, "health_check", f"HealthCheck{'' if i == 0 else i + 1}",
+                   f"{e.domain}{e.health_path}: the Route 53 health check fails", "AWS/Route53", "HealthCheckStatus",
+                   {"HealthCheckId": f"@health:{e.key}"}, "Minimum", 1, "LessThanThreshold", 2, 60, "breaching")
+            for i, e in enumerate(edges) if e.health_path and e.domain]
+
+
+def health_topics(env: EnvSpec, topics: list[TopicPlan], alarms: list[AlarmPlan]) -> list[TopicPlan]:
+    """Topics in us-east-1 for the health-check alarms when the app runs elsewhere: an alarm notifies only a
+    topic of its own region. Same destinations as the app's topic of that severity."""
+    if env.region == "us-east-1" or not alarms:
+        return []
+    wanted = {a.severity for a in alarms}
+    home = {t.severity: t for t in topics}
+    out = []
+    for sev in sorted(wanted):
+        t = home.get(sev) or home["critical"]
+        name = "HealthTopic" if sev == "critical" else "HealthWarningTopic"
+        out.append(replace(t, severity=sev, resource=name, output=f"{name}Arn",
+                           existing_arn=t.existing_arn if t.existing_arn and ":us-east-1:" in t.existing_arn
+                           else None))
+    return out

@@ -12,6 +12,7 @@ from moorage import __version__
 from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError
 from moorage.plan.model import Plan
+from moorage.render.alarm_topics import render_health
 from moorage.render.context import StackContext
 from moorage.render.data import render_data
 from moorage.render.edge import render_cdn, render_edge
@@ -27,7 +28,7 @@ MANIFEST = "manifest.json"
 SHARED_STACKS: dict[str, Callable[[StackContext], None]] = {
     "network": render_network, "data": render_data, "platform": render_platform, "edge": render_edge,
     "observability": render_observability, "budget": render_budget, "keys": render_keys,
-    "registry": render_registry, "cdn": render_cdn, "security": render_security,
+    "registry": render_registry, "cdn": render_cdn, "security": render_security, "health": render_health,
 }
 
 
