@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from moorage.data import load_data
 from moorage.data.aws import resource_available
 from moorage.errors import Diagnostic
 from moorage.plan.bootstrap import (
@@ -255,4 +256,5 @@ def _spread(plan: Plan) -> None:
                       ["platform", *edges, *(plan.services[k[5:]].stack for k in chunk if k.startswith("dash:"))])
             for i, chunk in enumerate(obs)]
         plan.decisions.append(Decision("observability.stacks", f"{len(obs)} observability stacks",
-                                       "a dashboard per 100 services; alarms spread under CloudFormation's limits"))
+                                       f"a dashboard per {load_data('cloudformation')['shard']['dashboard_services']} "
+                                       "services; alarms spread under CloudFormation's limits"))

@@ -214,6 +214,7 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
         props["LoadBalancers"] = [load_balancer(ctx, sp, sp.release)]
         props["HealthCheckGracePeriodSeconds"] = svc.health.grace
         ctx.give("TargetGroupArn", Ref("TargetGroup"))
+        ctx.give("TargetGroupFullName", GetAtt("TargetGroup", "TargetGroupFullName"), "for the dashboard")
     if sp.discovery:
         ctx.add(sd.Service(
             "Discovery", Name=svc.name, NamespaceId=ctx.take("platform", "NamespaceId"),
