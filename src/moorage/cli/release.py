@@ -74,7 +74,8 @@ def record_deploy(target: Target, synth: Synth, result: DeployResult, started: d
     try:
         record, where = record_release(target, synth.manifest, kind="deploy", started=started, ok=result.ok,
                                        stacks=stacks, commit=commit, spec=spec_hash(spec),
-                                       reversible=_reversible(synth), job_results=_job_results(synth, result))
+                                       reversible=_reversible(synth), job_results=_job_results(synth, result),
+                                       snapshots=result.snapshots)
     except ClientError as exc:
         # The deploy itself is done (or failed) already: say the record is missing rather than fail it.
         err.print(f"[yellow]the release was not recorded: {escape(str(exc))}[/yellow]", markup=True)
@@ -109,6 +110,8 @@ def history(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
         for m in r.migrations:
             if m.result:
                 out.print(f"    migration {m.service}: {m.result}")
+            for name in m.snapshots:
+                out.print(f"    snapshot before {m.service}: {name}")
 
 
 def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,

@@ -87,6 +87,7 @@ class DeployResult:
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    snapshots: dict[str, list[str]] = field(default_factory=dict)  # job -> snapshots taken before it ran
 
     @property
     def ok(self) -> bool:
@@ -181,6 +182,7 @@ class Deployer:
         self.image_tags: dict[str, str] = {}
         self.pending_builds: list[BuildSpec] = []
         self.tags = deploy_tags(self.manifest, options.commit)
+        self.release_number: int | None = None
 
     def cf(self, key: str) -> Any:
         """The CloudFormation client for stack ``key``."""
@@ -432,20 +434,41 @@ class Deployer:
 
     def _run_jobs(self, keys: list[str]) -> bool:
         from moorage.deploy.jobs import run_job
+        from moorage.deploy.snapshots import restore_hint, take_snapshots
 
         for key in keys:
             service = key.removeprefix("svc-")
+            taken: list[tuple[dict[str, Any], str]] = []
             try:
+                if any(s["job"] == service for s in self.manifest.get("pre_migration_snapshots", [])):
+                    created = {k for k, o in self.result.outcomes.items() if o.action == "create"}
+                    taken, notes = take_snapshots(self.target, self.manifest, service, self._release_number(),
+                                                  created, self.tags, self.options.poll)
+                    self.result.snapshots[service] = [name for _, name in taken]
+                    for note in notes:
+                        self.reporter.info(note)
+                    self.result.notes.extend(notes)
                 note = run_job(self.target, self.manifest, self.result.outputs, service, self.options.poll)
             except RuntimeError as exc:
                 outcome = self.result.outcomes[key]
                 outcome.action = "failed"
-                outcome.failure = Event("", None, service, "AWS::ECS::Task", "JOB_FAILED", str(exc))
-                self.reporter.stack_finished(f"job {service}", "FAILED", str(exc))
+                restore = "; ".join(f"restore {e['database']}: {restore_hint(e, n)}" for e, n in taken)
+                reason = f"{exc}; {restore}" if restore else str(exc)
+                outcome.failure = Event("", None, service, "AWS::ECS::Task", "JOB_FAILED", reason)
+                self.reporter.stack_finished(f"job {service}", "FAILED", reason)
                 return True
             self.reporter.info(note)
             self.result.notes.append(note)
         return False
+
+
+    def _release_number(self) -> int:
+        """The number this release's record will get (the deploy holds the environment's lock)."""
+        if self.release_number is None:
+            from moorage.deploy.releases import ReleaseStore
+
+            self.release_number = ReleaseStore(self.target, self.manifest).next_number()
+        return self.release_number
 
 
 def deploy(synth: Synth, target: Target, options: DeployOptions, reporter: Reporter) -> DeployResult:

@@ -37,7 +37,7 @@ from moorage.plan.observability import (
     service_alarms,
     shared_alarms,
 )
-from moorage.plan.release import release_plan, watch_both_target_groups
+from moorage.plan.release import migration_snapshots, release_plan, watch_both_target_groups
 from moorage.plan.security import (
     cache_sg,
     check_rule_counts,
@@ -195,6 +195,8 @@ def build_plan(env: EnvSpec) -> Plan:
         warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
         exec_log_group=exec_log_group, edges=edges, alarm_topics=topics, health_alarms=health,
         health_topics=health_topics(env, topics, health),
+        migration_snapshots=migration_snapshots(env, databases, [n for n, sp in services.items() if sp.spec.kind
+                                                                 == "job" and n not in bootstraps], decisions),
     )
     _spread(plan)
     return plan

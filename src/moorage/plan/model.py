@@ -245,6 +245,16 @@ class AlarmPlan:
 
 
 @dataclass(frozen=True)
+class SnapshotPlan:
+    """A database snapshot the deployer takes before a before-deploy job (a migration) runs."""
+
+    job: str
+    database: str
+    identifier: str  # the DB instance or (Aurora) cluster identifier
+    cluster: bool
+
+
+@dataclass(frozen=True)
 class TopicPlan:
     """An SNS topic alarms of one severity notify, and who is subscribed to it."""
 
@@ -349,6 +359,7 @@ class Plan:
     # runs in another region, the topics there they notify.
     health_alarms: list[AlarmPlan] = field(default_factory=list)
     health_topics: list[TopicPlan] = field(default_factory=list)
+    migration_snapshots: list[SnapshotPlan] = field(default_factory=list)  # taken before migrations (not dev)
 
     def alarm_output(self, severity: str) -> str:
         """The platform output holding the ARN of the topic alarms of ``severity`` notify."""

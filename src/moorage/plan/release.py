@@ -4,7 +4,15 @@ test listener rule, rollback alarms, smoke hook), each decision with its reason.
 from __future__ import annotations
 
 from moorage.data import load_data
-from moorage.plan.model import AlarmPlan, ListenerTestRule, ReleasePlan, RouteRule, SmokeHook
+from moorage.plan.model import (
+    AlarmPlan,
+    DatabasePlan,
+    ListenerTestRule,
+    ReleasePlan,
+    RouteRule,
+    SmokeHook,
+    SnapshotPlan,
+)
 from moorage.plan.naming import physical_name
 from moorage.resolve.environment import Decision, EnvSpec, ResolvedService
 
@@ -69,3 +77,22 @@ def watch_both_target_groups(alarms: list[AlarmPlan], release: ReleasePlan | Non
     for alarm in alarms:
         if "@tg" in alarm.dimensions.values():
             alarm.combine = "SUM" if alarm.statistic in ("Sum", "Minimum") else "MAX"
+
+
+def migration_snapshots(env: EnvSpec, databases: dict[str, DatabasePlan], jobs: list[str],
+                        decisions: list[Decision]) -> list[SnapshotPlan]:
+    """A snapshot of each database a before-deploy job uses, taken before it runs (the profile says where)."""
+    wanted = bool(load_data("profiles")["profiles"][env.profile]["migrations"]["snapshot"])
+    out = []
+    for job in jobs:
+        used = [d for d in env.services[job].uses if d in databases]
+        if not used:
+            continue
+        decisions.append(Decision(
+            f"services.{job}.snapshot", ("a snapshot of " + ", ".join(used) + " before it runs") if wanted
+            else "none", f"profile {env.profile}: " + ("a failed migration can be restored from the snapshot "
+                                                       "named after its release" if wanted
+                                                       else "no snapshot before migrations outside staging/prod")))
+        if wanted:
+            out += [SnapshotPlan(job, d, databases[d].identifier, databases[d].spec.aurora) for d in used]
+    return out

@@ -156,6 +156,10 @@ def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str
         "region": env.region, "residency": env.residency, "tags": env.tags, "stacks": stacks,
         "waves": deploy_waves(plan),
         "before_deploy_jobs": jobs,
+        # taken by the deployer before these jobs run; named after the release (moorage history lists them)
+        "pre_migration_snapshots": [{"job": s.job, "database": s.database, "identifier": s.identifier,
+                                     "cluster": s.cluster, "stack": plan.home("db", s.database)}
+                                    for s in plan.migration_snapshots],
         "repositories": dict(sorted(plan.repositories.items())),
     }
 
