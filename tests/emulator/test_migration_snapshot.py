@@ -93,3 +93,36 @@ def test_snapshot_before_migrations_history_and_restore_hint(cli: typer.Typer, a
     hint = (f"aws rds restore-db-instance-from-db-snapshot --db-snapshot-identifier {ident}-release-3-pre-migrate "
             f"--db-instance-identifier {ident}-restored")
     assert hint in third.output, third.output
+
+
+def test_migrations_dry_run_runs_the_new_image_with_the_flag_and_changes_nothing(
+        cli: typer.Typer, aws: Aws, tmp_path: Path) -> None:
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(SPEC, encoding="utf-8")
+    spec = str(spec_path)
+    runner = CliRunner()
+    early = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", "--migrations-dry-run"])
+    assert early.exit_code != 0 and "needs the environment deployed" in str(early.exception), early.output
+    assert runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"]).exit_code == 0
+    ecs, cf = aws("ecs", "eu-west-1"), aws("cloudformation", "eu-west-1")
+    job_stack = cf.describe_stacks(StackName="snapapp-dev-svc-migrate")["Stacks"][0]
+    deployed_td = next(o["OutputValue"] for o in job_stack["Outputs"] if o["OutputKey"] == "TaskDefinitionArn")
+    dry = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", "--migrations-dry-run", "--image",
+                              "migrate=ghcr.io/acme/migrate:2.0.0"])
+    assert dry.exit_code == 0, dry.output
+    assert ("job migrate (dry run, MOORAGE_MIGRATIONS_DRY_RUN=1, image ghcr.io/acme/migrate:2.0.0): task started"
+            in dry.output), dry.output
+    # the task ran on a temporary revision with the new image and the flag; that revision is gone again
+    arns = ecs.list_tasks(cluster="snapapp-dev")["taskArns"]
+    tasks = ecs.describe_tasks(cluster="snapapp-dev", tasks=arns)["tasks"]
+    dry_task = next(t for t in tasks if t["taskDefinitionArn"] != deployed_td)
+    env = dry_task["overrides"]["containerOverrides"][0]["environment"]
+    assert {"name": "MOORAGE_MIGRATIONS_DRY_RUN", "value": "1"} in env
+    temporary = ecs.describe_task_definition(taskDefinition=dry_task["taskDefinitionArn"])["taskDefinition"]
+    assert temporary["containerDefinitions"][0]["image"] == "ghcr.io/acme/migrate:2.0.0"
+    assert temporary["status"] == "INACTIVE"
+    # nothing else changed: the job stack keeps its task definition, and no release is recorded
+    job_after = cf.describe_stacks(StackName="snapapp-dev-svc-migrate")["Stacks"][0]
+    assert next(o["OutputValue"] for o in job_after["Outputs"] if o["OutputKey"] == "TaskDefinitionArn") == deployed_td
+    shown = runner.invoke(cli, ["history", spec, "--env", "dev", "--local", "--json"])
+    assert len(json.loads(shown.output.strip().splitlines()[-1])) == 1

@@ -187,6 +187,9 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None, wait_lock: WaitLockOpt = 0.0,
            break_lock: Annotated[bool, typer.Option("--break-lock", help="take over the environment's deploy "
                                                                         "lock (its holder is gone)")] = False,
+           migrations_dry_run: Annotated[bool, typer.Option(
+               "--migrations-dry-run", help="run the before-deploy jobs with MOORAGE_MIGRATIONS_DRY_RUN=1 and the "
+                                            "new images on the deployed environment; change nothing else")] = False,
            ) -> None:
     """Deploy one environment through CloudFormation change sets (AWS, or --local); records the release."""
     as_json = output_format(fmt, as_json) == "json"
@@ -202,7 +205,8 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         out.print(f"deploying {synth.manifest['app']}/{env} to {target.describe()}")
     options = DeployOptions(allow_replace=set(allow_replace or []), repair=repair, parallel=parallel,
                             spec_dir=_project_dir(spec), commit=git_commit(_project_dir(spec)),
-                            poll=0.2 if target.local else 3.0, lock_wait=wait_lock, break_lock=break_lock)
+                            poll=0.2 if target.local else 3.0, lock_wait=wait_lock, break_lock=break_lock,
+                            migrations_dry_run=migrations_dry_run)
     try:
         with _emulator_guard(target, spec):
             result = run_deploy(synth, target, options, reporter)
@@ -213,7 +217,8 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     finally:
         reporter.close()
     _summary(result, synth, reporter, as_json)
-    record_deploy(target, synth, result, started, options.commit, spec, as_json)
+    if not migrations_dry_run:  # a dry run changes nothing: no release
+        record_deploy(target, synth, result, started, options.commit, spec, as_json)
     if target.local and not as_json:
         out.print(f"the local emulator keeps running at {target.endpoint}; stop it with: moorage local stop "
                   f"--project {_project_dir(spec)} (it also stops itself after "

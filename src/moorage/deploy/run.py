@@ -56,6 +56,7 @@ class DeployOptions:
     by_digest: bool | None = None  # default: in production profiles
     lock_wait: float = 0.0  # seconds to wait for another deploy of the environment to finish
     break_lock: bool = False  # take over the environment's lock whoever holds it
+    migrations_dry_run: bool = False  # run the migrations with MOORAGE_MIGRATIONS_DRY_RUN=1 and change nothing
 
 
 @dataclass
@@ -304,6 +305,10 @@ class Deployer:
         self.read_states()
         self.check_stuck()
         self.build()
+        if self.options.migrations_dry_run:
+            self._migrations_dry_run()
+            self.result.elapsed = time.monotonic() - started
+            return self.result
         previews = {key: self.preview(key) for key in self.stacks}
         dangerous: dict[str, list[ResourceChange]] = {}
         for key, changes in previews.items():
@@ -461,6 +466,34 @@ class Deployer:
             self.result.notes.append(note)
         return False
 
+
+    def _migrations_dry_run(self) -> None:
+        """Each migration job once with the dry-run flag, on the deployed environment; no stack changes."""
+        from moorage.deploy.jobs import dry_run_job
+        from moorage.errors import Diagnostic, InputError
+
+        jobs = self.manifest.get("migration_jobs", [])
+        missing = sorted(self.stacks[k]["name"] for k, st in self.states.items() if st is None or not st.deployed)
+        if not jobs or missing:
+            raise InputError([Diagnostic(
+                "error", "a migrations dry run needs " + ("a before-deploy job that uses a database" if not jobs
+                                                          else "the environment deployed; not deployed: "
+                                                          + ", ".join(missing)), None,
+                "deploy the environment once (moorage deploy), then dry-run later releases' migrations")])
+        if self.pending_builds:
+            self.build_now()
+        for job in jobs:
+            image = self.images.get(job) or self.synth.plan.services[job].spec.image
+            try:
+                note = dry_run_job(self.target, self.manifest, self.result.outputs, job, image, self.options.poll)
+            except RuntimeError as exc:
+                self.result.outcomes[f"svc-{job}"] = StackOutcome(
+                    f"svc-{job}", self.stacks[f"svc-{job}"]["name"], "failed",
+                    failure=Event("", None, job, "AWS::ECS::Task", "JOB_FAILED", f"{exc} (dry run: nothing applied)"))
+                self.reporter.stack_finished(f"job {job} (dry run)", "FAILED", str(exc))
+                return
+            self.reporter.info(note)
+            self.result.notes.append(note)
 
     def _release_number(self) -> int:
         """The number this release's record will get (the deploy holds the environment's lock)."""

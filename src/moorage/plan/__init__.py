@@ -176,6 +176,7 @@ def build_plan(env: EnvSpec) -> Plan:
     if alarms or env.dashboard:
         deps = ["platform"] + [e.key for e in edges] + [sp.stack for sp in services.values()]
         stacks.append(StackPlan("observability", f"{prefix}-observability", "alarms and dashboard", deps))
+    migrations = sorted(n for n, sp in services.items() if sp.spec.kind == "job" and n not in bootstraps)
     topics, topic_decisions = alarm_topics(env)
     decisions += topic_decisions
     health = health_check_alarms(env, edges)
@@ -195,8 +196,7 @@ def build_plan(env: EnvSpec) -> Plan:
         warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
         exec_log_group=exec_log_group, edges=edges, alarm_topics=topics, health_alarms=health,
         health_topics=health_topics(env, topics, health),
-        migration_snapshots=migration_snapshots(env, databases, [n for n, sp in services.items() if sp.spec.kind
-                                                                 == "job" and n not in bootstraps], decisions),
+        migration_snapshots=migration_snapshots(env, databases, migrations, decisions), migration_jobs=migrations,
     )
     _spread(plan)
     return plan

@@ -360,6 +360,7 @@ class Plan:
     health_alarms: list[AlarmPlan] = field(default_factory=list)
     health_topics: list[TopicPlan] = field(default_factory=list)
     migration_snapshots: list[SnapshotPlan] = field(default_factory=list)  # taken before migrations (not dev)
+    migration_jobs: list[str] = field(default_factory=list)  # the spec's before-deploy jobs (no bootstrap job)
 
     def alarm_output(self, severity: str) -> str:
         """The platform output holding the ARN of the topic alarms of ``severity`` notify."""

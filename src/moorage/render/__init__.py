@@ -156,6 +156,8 @@ def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str
         "region": env.region, "residency": env.residency, "tags": env.tags, "stacks": stacks,
         "waves": deploy_waves(plan),
         "before_deploy_jobs": jobs,
+        # the spec's before-deploy jobs (not moorage's bootstrap jobs): what --migrations-dry-run runs
+        "migration_jobs": plan.migration_jobs,
         # taken by the deployer before these jobs run; named after the release (moorage history lists them)
         "pre_migration_snapshots": [{"job": s.job, "database": s.database, "identifier": s.identifier,
                                      "cluster": s.cluster, "stack": plan.home("db", s.database)}
