@@ -356,7 +356,30 @@ class Deployer:
             outcomes = list(pool.map(self.deploy_stack, keys))
         for outcome in outcomes:
             self.result.outcomes[outcome.key] = outcome
-        return any(o.action in ("failed", "refused") for o in outcomes)
+        if any(o.action in ("failed", "refused") for o in outcomes):
+            return True
+        return self._seed_previous_versions(keys)
+
+    def _seed_previous_versions(self, keys: list[str]) -> bool:
+        """Secrets of the stacks just deployed whose previous value services read get one (before the services'
+        wave); True when that failed."""
+        from moorage.deploy.secret_versions import ensure_previous
+
+        for entry in self.manifest.get("previous_secrets", []):
+            if entry["stack"] not in keys:
+                continue
+            try:
+                if ensure_previous(self.target, self.stacks[entry["stack"]]["region"], entry["name"]):
+                    note = f"secret {entry['name']}: given a previous version (the current value) for NAME_PREVIOUS"
+                    self.reporter.info(note)
+                    self.result.notes.append(note)
+            except RuntimeError as exc:
+                outcome = self.result.outcomes[entry["stack"]]
+                outcome.action = "failed"
+                outcome.failure = Event("", None, entry["name"], "AWS::SecretsManager::Secret", "PREVIOUS_FAILED",
+                                        str(exc))
+                return True
+        return False
 
     def _template_source(self, key: str) -> tuple[str | None, str | None]:
         body = self.synth.template_text(key)

@@ -145,6 +145,7 @@ class SecretValue:
     kind: Literal["app-secret", "database", "database-user", "cache", "config"]
     target: str
     attribute: str | None = None  # a JSON key of the secret, or None for the whole value
+    stage: str | None = None  # a version stage (AWSPREVIOUS), or None for the current value
 
 
 @dataclass(frozen=True)

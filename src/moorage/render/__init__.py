@@ -158,6 +158,9 @@ def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str
         "before_deploy_jobs": jobs,
         # the spec's before-deploy jobs (not moorage's bootstrap jobs): what --migrations-dry-run runs
         "migration_jobs": plan.migration_jobs,
+        # secrets whose previous version services read: the deployer gives each one before services start
+        "previous_secrets": [{"name": s.secret_name, "stack": plan.home("secret", n)}
+                             for n, s in sorted(plan.secrets.items()) if s.spec.previous and not s.spec.external],
         # taken by the deployer before these jobs run; named after the release (moorage history lists them)
         "pre_migration_snapshots": [{"job": s.job, "database": s.database, "identifier": s.identifier,
                                      "cluster": s.cluster, "stack": plan.home("db", s.database)}

@@ -106,7 +106,9 @@ def _secret_value(ctx: StackContext, value: SecretValue) -> Any:
                    + ctx.plan.parameters[value.target])
     if value.kind == "app-secret":
         external = ctx.plan.secrets[value.target].spec.external
-        return external or ctx.take(ctx.plan.home("secret", value.target), secret_out(value.target))
+        arn = external or ctx.take(ctx.plan.home("secret", value.target), secret_out(value.target))
+        # ECS reads a version stage as ARN:json-key:version-stage:version-id
+        return Sub("${S}::" + value.stage + ":", S=arn) if value.stage else arn
     if value.kind == "database-user":
         db, service = value.target.split("/", 1)
         db_home = ctx.plan.home("db", db)

@@ -168,6 +168,7 @@ class ResolvedSecret:
     description: str
     external: str | None
     rotate_days: int | None = None
+    previous: bool = False  # NAME_PREVIOUS is injected from its AWSPREVIOUS version
 
 
 @dataclass
@@ -310,7 +311,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
             access_logs=decide(f"buckets.{name}.access_logs", b.access_logs, defaults["bucket"]["access_logs"],
                                "S3 server access logs to a log bucket"))
     secrets = {name: ResolvedSecret(name, s.generate, s.length, _secret_description(app.name, name, s), s.external,
-                                    s.rotate_days)
+                                    s.rotate_days, s.previous)
                for name, s in app.secrets.items()}
     for name, s in app.secrets.items():
         if s.rotate_days:

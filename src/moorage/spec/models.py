@@ -571,11 +571,16 @@ class Secret(Strict):
     external: str | None = Field(default=None, description="ARN of an existing secret to reference instead")
     rotate_days: int | None = Field(default=None, ge=1, le=1000,
                                     description="rotation period; listed as a manual item (no rotation function)")
+    previous: bool = Field(default=False, description="also inject NAME_PREVIOUS, the value before the last "
+                           "rotation (AWSPREVIOUS): signing keys that verify old tokens while new ones are issued")
 
     @model_validator(mode="after")
     def _ext(self) -> Secret:
         if self.external and not self.external.startswith("arn:"):
             raise ValueError("external must be the ARN of an existing secret (arn:aws:secretsmanager:...)")
+        if self.external and self.previous:
+            raise ValueError("previous needs a secret moorage creates (it gives it a previous version before the "
+                             "first task starts); an external secret's versions are yours")
         return self
 
 
