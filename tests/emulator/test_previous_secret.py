@@ -3,6 +3,7 @@ a previous version given by the deployer before any task starts (emulator)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,3 +68,37 @@ def test_manifest_lists_the_secrets_to_seed(tmp_path: Path, env: str) -> None:
     spec.write_text(SPEC, encoding="utf-8")
     manifest = api.synth_environment(api.load_app(spec), env).manifest
     assert manifest["previous_secrets"] == [{"name": "keyapp/dev/JWT_SECRET", "stack": "data"}]
+
+
+ROTATING = """\
+name: rotapp
+region: eu-west-1
+services:
+  web: {image: ghcr.io/acme/web:1.0.0, port: 3000, route: "/*", health: /health, uses: [db]}
+databases:
+  db: {engine: postgres, version: "16", password: managed}
+environments:
+  dev: {}
+"""
+
+
+def test_rotation_rule_and_state_machine_deploy(tmp_path: Path, run_deploy: Callable[..., Any],
+                                                aws: Callable[[str, str], Any]) -> None:
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(ROTATING, encoding="utf-8")
+    synth = api.synth_environment(api.load_app(spec), "dev")
+    result, _ = run_deploy(synth)
+    assert result.ok, result.failure
+    not_emulated = [(e.logical_id, e.resource_type) for o in result.outcomes.values() for e in o.not_emulated]
+    assert not [n for n in not_emulated if n[1].startswith(("AWS::Events", "AWS::StepFunctions"))], not_emulated
+    events = aws("events", "eu-west-1")
+    [rule] = [r for r in events.list_rules()["Rules"] if "rotapp-dev-rotation" in r["Name"]]
+    pattern = json.loads(rule["EventPattern"])
+    secret = result.outputs["data"]["DbDbSecret"]
+    assert pattern["detail"]["additionalEventData"]["SecretId"] == [secret]
+    [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    machine = aws("stepfunctions", "eu-west-1").describe_state_machine(stateMachineArn=target["Arn"])
+    definition = json.loads(machine["definition"])
+    service = result.outputs["svc-web"]["ServiceName"]
+    assert definition["States"]["Redeploy0"]["Parameters"] == {"Cluster": "rotapp-dev", "Service": service,
+                                                              "ForceNewDeployment": True}

@@ -37,7 +37,7 @@ from moorage.plan.observability import (
     service_alarms,
     shared_alarms,
 )
-from moorage.plan.release import migration_snapshots, release_plan, watch_both_target_groups
+from moorage.plan.release import migration_snapshots, release_plan, rotation_restarts, watch_both_target_groups
 from moorage.plan.security import (
     cache_sg,
     check_rule_counts,
@@ -177,6 +177,10 @@ def build_plan(env: EnvSpec) -> Plan:
         deps = ["platform"] + [e.key for e in edges] + [sp.stack for sp in services.values()]
         stacks.append(StackPlan("observability", f"{prefix}-observability", "alarms and dashboard", deps))
     migrations = sorted(n for n, sp in services.items() if sp.spec.kind == "job" and n not in bootstraps)
+    restarts = rotation_restarts(env, decisions)
+    if restarts:
+        stacks.append(StackPlan("rotation", f"{prefix}-rotation", "redeploys services when RDS rotates a password",
+                                ["platform", "data"] + [services[n].stack for r in restarts for n in r.services]))
     topics, topic_decisions = alarm_topics(env)
     decisions += topic_decisions
     health = health_check_alarms(env, edges)
@@ -197,6 +201,7 @@ def build_plan(env: EnvSpec) -> Plan:
         exec_log_group=exec_log_group, edges=edges, alarm_topics=topics, health_alarms=health,
         health_topics=health_topics(env, topics, health),
         migration_snapshots=migration_snapshots(env, databases, migrations, decisions), migration_jobs=migrations,
+        rotation_restarts=restarts,
     )
     _spread(plan)
     return plan

@@ -256,6 +256,14 @@ class SnapshotPlan:
 
 
 @dataclass(frozen=True)
+class RestartPlan:
+    """Services redeployed when RDS rotates a database's managed password (they read it at task start)."""
+
+    database: str
+    services: list[str]
+
+
+@dataclass(frozen=True)
 class TopicPlan:
     """An SNS topic alarms of one severity notify, and who is subscribed to it."""
 
@@ -362,6 +370,7 @@ class Plan:
     health_topics: list[TopicPlan] = field(default_factory=list)
     migration_snapshots: list[SnapshotPlan] = field(default_factory=list)  # taken before migrations (not dev)
     migration_jobs: list[str] = field(default_factory=list)  # the spec's before-deploy jobs (no bootstrap job)
+    rotation_restarts: list[RestartPlan] = field(default_factory=list)  # stack ``rotation``
 
     def alarm_output(self, severity: str) -> str:
         """The platform output holding the ARN of the topic alarms of ``severity`` notify."""

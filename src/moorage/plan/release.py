@@ -9,6 +9,7 @@ from moorage.plan.model import (
     DatabasePlan,
     ListenerTestRule,
     ReleasePlan,
+    RestartPlan,
     RouteRule,
     SmokeHook,
     SnapshotPlan,
@@ -95,4 +96,21 @@ def migration_snapshots(env: EnvSpec, databases: dict[str, DatabasePlan], jobs: 
                                                        else "no snapshot before migrations outside staging/prod")))
         if wanted:
             out += [SnapshotPlan(job, d, databases[d].identifier, databases[d].spec.aurora) for d in used]
+    return out
+
+
+def rotation_restarts(env: EnvSpec, decisions: list[Decision]) -> list[RestartPlan]:
+    """For each database whose password RDS rotates, the long-running services that read it: ECS injects a
+    secret when a task starts, so they get a forced new deployment when the rotation succeeds."""
+    out = []
+    for name, db in sorted(env.databases.items()):
+        if not db.managed_password:
+            continue
+        readers = sorted(s.name for s in env.services.values()
+                         if name in s.uses and s.kind in ("web", "service", "worker"))
+        if readers:
+            out.append(RestartPlan(name, readers))
+            decisions.append(Decision(
+                f"databases.{name}.rotation", "redeploy " + ", ".join(readers) + " when RDS rotates the password",
+                "tasks read the password once, at start: RotationSucceeded starts a forced new deployment of each"))
     return out

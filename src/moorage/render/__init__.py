@@ -20,6 +20,7 @@ from moorage.render.keys import render_keys, render_registry
 from moorage.render.network import render_network, render_security
 from moorage.render.observability import render_budget, render_observability
 from moorage.render.platform import render_platform
+from moorage.render.rotation import render_rotation
 from moorage.render.service import render_service
 
 MANIFEST = "manifest.json"
@@ -29,6 +30,7 @@ SHARED_STACKS: dict[str, Callable[[StackContext], None]] = {
     "network": render_network, "data": render_data, "platform": render_platform, "edge": render_edge,
     "observability": render_observability, "budget": render_budget, "keys": render_keys,
     "registry": render_registry, "cdn": render_cdn, "security": render_security, "health": render_health,
+    "rotation": render_rotation,
 }
 
 
