@@ -112,6 +112,7 @@ def test_migrations_dry_run_runs_the_new_image_with_the_flag_and_changes_nothing
     assert dry.exit_code == 0, dry.output
     assert ("job migrate (dry run, MOORAGE_MIGRATIONS_DRY_RUN=1, image ghcr.io/acme/migrate:2.0.0): task started"
             in dry.output), dry.output
+    assert "migrations dry run: nothing was deployed and no release recorded" in dry.output
     # the task ran on a temporary revision with the new image and the flag; that revision is gone again
     arns = ecs.list_tasks(cluster="snapapp-dev")["taskArns"]
     tasks = ecs.describe_tasks(cluster="snapapp-dev", tasks=arns)["tasks"]

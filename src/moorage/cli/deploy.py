@@ -216,7 +216,10 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         return
     finally:
         reporter.close()
-    _summary(result, synth, reporter, as_json)
+    if migrations_dry_run and result.ok and not as_json:
+        out.print("migrations dry run: nothing was deployed and no release recorded")
+    else:
+        _summary(result, synth, reporter, as_json)
     if not migrations_dry_run:  # a dry run changes nothing: no release
         record_deploy(target, synth, result, started, options.commit, spec, as_json)
     if target.local and not as_json:

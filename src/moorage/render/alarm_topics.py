@@ -25,7 +25,8 @@ def render_alarm_topics(ctx: StackContext, topics: list[TopicPlan] | None = None
             "ChatbotRole", AssumeRolePolicyDocument=_ASSUME_CHATBOT,
             Description=f"{ctx.plan.prefix}: AWS Chatbot posts alarms to chat channels",
             Policies=[iam.Policy(PolicyName="notifications", PolicyDocument={"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": ["cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"],
+                {"Effect": "Allow", "Action": ["cloudwatch:Describe*", "cloudwatch:List*", "cloudwatch:GetMetricData",
+                                               "cloudwatch:GetMetricStatistics"],
                  "Resource": "*"}]})],
             Tags=ctx.tags()))
     arns = {}
