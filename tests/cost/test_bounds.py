@@ -172,6 +172,7 @@ UNSOURCED: dict[tuple[str, str], str] = {
     ("eu-west-1", "secretsmanager.secret_month"): _not_yet_sourced("AWSSecretsManager"),
     ("eu-west-1", "secretsmanager.api_10k"): _not_yet_sourced("AWSSecretsManager"),
     ("eu-west-1", "kms.requests_10k"): _not_yet_sourced("awskms"),  # prod's customer key (secure default)
+    ("eu-west-1", "ecr.storage_gb_month"): _not_yet_sourced("AmazonECR"),  # smartboard's registry.services: all
     ("eu-west-1", "cloudwatch.dashboard_month"): (
         "the dashboard charge is not a row of the eu-west-1 CloudWatch offer file as read by the sources found "
         "(a London study notes the same for eu-west-2); only the pricing page states it; bounded by the proxy"),
