@@ -89,7 +89,8 @@ def test_stores_are_mapped(shop: Path) -> None:
 
 
 def test_connection_references(shop: Path) -> None:
-    data = load(shop).data
+    loaded = load(shop)
+    data = loaded.data
     api = data["services"]["api"]
     assert api["env"]["DATABASE_URL"] == "{{ db.url }}"
     assert api["env"]["DB_HOST"] == "{{ db.host }}"
@@ -105,7 +106,11 @@ def test_connection_references(shop: Path) -> None:
     assert web["env"]["API_URL"] == "{{ api.url }}"
     assert web["uses"] == ["api"]
     assert web["secrets"] == ["SESSION_SECRET"]
-    assert data["secrets"]["STRIPE_API_KEY"]["generate"] is True
+    # An API key is issued by Stripe: a random value would never work, the user sets it.
+    assert data["secrets"]["STRIPE_API_KEY"]["generate"] is False
+    assert data["secrets"]["SESSION_SECRET"]["generate"] is True
+    notes = [d.message for d in loaded.warnings if "STRIPE_API_KEY" in d.message]
+    assert any("a third party issues" in m for m in notes), notes
 
 
 def test_credential_values_appear_nowhere(shop: Path) -> None:

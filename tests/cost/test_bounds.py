@@ -182,6 +182,7 @@ UNSOURCED: dict[tuple[str, str], str] = {
     ("eu-west-1", "kms.requests_10k"): (
         _not_yet_sourced("awskms") + "; the KMS pricing page states the key fee for every Region (global.yaml) but "
         "says nothing regional of the request price"),  # prod's customer key (secure default)
+    ("eu-west-1", "ecr.storage_gb_month"): _not_yet_sourced("AmazonECR"),  # smartboard's registry.services: all
     **{("eu-west-2", key): ("AWS publishes it (AmazonEFS offer file of the region), but no copy of that row with its "
                             "date could be sourced (2026-11-29); bounded by the proxy; `moorage prices refresh` does "
                             "not read AmazonEFS yet") for key in (

@@ -226,13 +226,13 @@ def test_strategy_lints_and_passes_policy(tmp_path: Path, strategy: str) -> None
         _assert_clean(synth, f"{strategy}/{env}")
 
 
-def _assert_clean(synth: Synth, label: str, stacks: list[str] | None = None) -> None:
+def _assert_clean(synth: Synth, label: str, stacks: list[str] | None = None, suppress: Any = ()) -> None:
     errors = []
     for key in stacks if stacks is not None else list(synth.templates):
         region = next(s["region"] for s in synth.manifest["stacks"] if s["key"] == key)
         errors += [f.render() for f in lint_template(synth.template_text(key), [region], f"{label}/{key}")]
     assert not errors, "cfn-lint:\n" + "\n".join(errors)
-    report = run_checks([template_set_of(synth)])
+    report = run_checks([template_set_of(synth)], suppressions=suppress)  # the spec's accepted findings
     assert not report.errors
     high = report.failing("high")
     assert not high, [(f.rule, f.stack, f.resource, f.message) for f in high]
@@ -270,4 +270,4 @@ def test_every_example_under_each_strategy(tmp_path: Path, example: Path, strate
             config = synth.templates[key]["Resources"]["Service"]["Properties"]["DeploymentConfiguration"]
             assert config["Strategy"] == ECS_NAMES[strategy]
             assert "AlternateTargetGroup" in synth.templates[key]["Resources"]
-        _assert_clean(synth, f"{example.parent.name}/{env}/{strategy}", routed)
+        _assert_clean(synth, f"{example.parent.name}/{env}/{strategy}", routed, changed.spec.suppress)

@@ -194,6 +194,9 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            preview_of: Annotated[str | None, typer.Option(
                "--preview-of", help="deploy --env NAME as a preview of this environment: its services only, on "
                                     "the base's network, cluster and load balancer")] = None,
+           migrations_dry_run: Annotated[bool, typer.Option(
+               "--migrations-dry-run", help="run the before-deploy jobs with MOORAGE_MIGRATIONS_DRY_RUN=1 and the "
+                                            "new images on the deployed environment; change nothing else")] = False,
            ) -> None:
     """Deploy one environment through CloudFormation change sets (AWS, or --local); records the release."""
     as_json = output_format(fmt, as_json) == "json"
@@ -209,7 +212,8 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         out.print(f"deploying {synth.manifest['app']}/{env} to {target.describe()}")
     options = DeployOptions(allow_replace=set(allow_replace or []), repair=repair, parallel=parallel,
                             spec_dir=_project_dir(spec), commit=git_commit(_project_dir(spec)),
-                            poll=0.2 if target.local else 3.0, lock_wait=wait_lock, break_lock=break_lock)
+                            poll=0.2 if target.local else 3.0, lock_wait=wait_lock, break_lock=break_lock,
+                            migrations_dry_run=migrations_dry_run)
     try:
         with _emulator_guard(target, spec):
             result = run_deploy(synth, target, options, reporter)
@@ -219,8 +223,12 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         return
     finally:
         reporter.close()
-    _summary(result, synth, reporter, as_json)
-    _record(target, synth, result, started, options.commit, spec, as_json)
+    if migrations_dry_run and result.ok and not as_json:
+        out.print("migrations dry run: nothing was deployed and no release recorded")
+    else:
+        _summary(result, synth, reporter, as_json)
+    if not migrations_dry_run:  # a dry run changes nothing: no release
+        _record(target, synth, result, started, options.commit, spec, as_json)
     if target.local and not as_json:
         from moorage.deploy.releases import unemulated_release_note
 

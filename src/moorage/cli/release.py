@@ -62,6 +62,8 @@ def history(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
         for m in r.migrations:
             if m.result:
                 out.print(f"    migration {m.service}: {m.result}")
+            for name in m.snapshots:
+                out.print(f"    snapshot before {m.service}: {name}")
 
 
 def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,

@@ -36,6 +36,9 @@ from moorage.spec.source import KeyPath
 EXTRA_SECRET_RE = re.compile(
     r"(ENCRYPTION_KEY|ENC_KEY|CRYPTO_KEY|SIGNING_KEY|MASTER_KEY|SERVICE_ROLE_KEY|SERVICE_KEY$|LICENSE_KEY|"
     r"^SALT$|_SALT$|_PWD$|SECRET_KEY)", re.I)
+# Credentials a third party issues (an OAuth client secret, an API key, an error-tracker DSN): a random value
+# would never work, so their secrets are not generated; the user sets them (`moorage secrets set`).
+ISSUED_SECRET_RE = re.compile(r"(CLIENT_SECRET|API_KEY|APIKEY|_DSN$|WEBHOOK|ACCESS_TOKEN|AUTH_TOKEN$)", re.I)
 _AWS_CREDENTIAL_NAMES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
                          "AWS_SHARED_CREDENTIALS_FILE"}
 _URL_RE = re.compile(
@@ -131,8 +134,9 @@ class SecretRegistry:
         """Where secret ``name``'s value came from ("" for a secret this registry did not claim)."""
         return self._identity.get(name, "")
 
-    def claim(self, preferred: str, identity: str, suffix: str, description: str) -> str:
-        """The secret name for ``identity``, ``preferred`` unless another source took it."""
+    def claim(self, preferred: str, identity: str, suffix: str, description: str, generate: bool = True) -> str:
+        """The secret name for ``identity``, ``preferred`` unless another source took it; ``generate`` False for
+        a value the user sets."""
         for name, ident in self._identity.items():
             if ident == identity:
                 return name
@@ -144,7 +148,7 @@ class SecretRegistry:
                 name = f"{preferred}_{suffix}_{n}"
                 n += 1
         self._identity[name] = identity
-        self.blocks[name] = {"generate": True, "description": description}
+        self.blocks[name] = {"generate": generate, "description": description}
         return name
 
 
@@ -673,8 +677,9 @@ class EnvMapper:
             preferred = item.name
         upper = re.sub(r"[^A-Z0-9]+", "_", self.ctx.app_names.get(cname, cname).upper()).strip("_")
         first = not self.ctx.secrets.known(identity)
+        issued = bool(ISSUED_SECRET_RE.search(item.name))
         secret = self.ctx.secrets.claim(preferred, identity, upper,
-                                        f"imported from compose ({cname}: {item.name})")
+                                        f"imported from compose ({cname}: {item.name})", generate=not issued)
         if text:
             self.ctx.secrets.values.add(text)
         res.secrets[item.name] = secret
@@ -682,6 +687,12 @@ class EnvMapper:
         origin = "unset in the compose environment" if _unset(value) else "a value in the compose file (not copied)"
         if not first:
             _warn_at(self.ctx.notes, item, "info", f"{item.name} -> secret {secret}")
+            return
+        if issued:
+            _warn_at(self.ctx.notes, item, "warning",
+                     f"{item.name} is a credential a third party issues: secret {secret} is created empty in "
+                     f"Secrets Manager (was {origin}); a random value would never work",
+                     f"set it before the services start: moorage secrets set {secret} --env ENV")
             return
         _warn_at(self.ctx.notes, item, "warning",
                  f"{item.name} looks like a credential: secret {secret} is generated in Secrets Manager "

@@ -40,13 +40,48 @@ def run_job(target: Target, manifest: dict[str, Any], outputs: dict[str, dict[st
             poll: float = 5.0, timeout: float = 3600.0) -> str:
     """Run job ``service`` to completion; returns a line to report; raises RuntimeError when it fails."""
     ecs = target.client("ecs", manifest["region"])
-    cluster = _output(outputs, "platform", "ClusterName")
     task_def = _output(outputs, f"svc-{service}", "TaskDefinitionArn")
+    return _run_task(target, ecs, outputs, service, task_def, {}, poll, timeout)
+
+
+# The variable a migration tool reads to print what it would apply, and apply nothing (docs/operations.md).
+DRY_RUN_VARIABLE = "MOORAGE_MIGRATIONS_DRY_RUN"
+
+
+def dry_run_job(target: Target, manifest: dict[str, Any], outputs: dict[str, dict[str, str]], service: str,
+                image: str | None, poll: float = 5.0, timeout: float = 3600.0) -> str:
+    """Run job ``service`` once with ``MOORAGE_MIGRATIONS_DRY_RUN=1`` and the image this release would deploy,
+    on a temporary revision of its deployed task definition (deregistered afterwards): no stack changes."""
+    ecs = target.client("ecs", manifest["region"])
+    deployed = ecs.describe_task_definition(
+        taskDefinition=_output(outputs, f"svc-{service}", "TaskDefinitionArn"))["taskDefinition"]
+    containers = deployed["containerDefinitions"]
+    main = next((c for c in containers if c["name"] == service), containers[0])
+    if image:
+        main["image"] = image
+    keep = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
+            "placementConstraints", "requiresCompatibilities", "cpu", "memory", "runtimePlatform", "ephemeralStorage")
+    temporary = ecs.register_task_definition(
+        **{k: deployed[k] for k in keep if k in deployed},
+        tags=[{"key": "moorage:purpose", "value": "migrations-dry-run"}])["taskDefinition"]["taskDefinitionArn"]
+    overrides = {"containerOverrides": [{"name": main["name"],
+                                         "environment": [{"name": DRY_RUN_VARIABLE, "value": "1"}]}]}
+    try:
+        line = _run_task(target, ecs, outputs, service, temporary, overrides, poll, timeout)
+    finally:
+        ecs.deregister_task_definition(taskDefinition=temporary)
+    return line.replace(f"job {service}:", f"job {service} (dry run, {DRY_RUN_VARIABLE}=1, image "
+                                             f"{main['image']}):", 1)
+
+
+def _run_task(target: Target, ecs: Any, outputs: dict[str, dict[str, str]], service: str, task_def: str,
+              overrides: dict[str, Any], poll: float, timeout: float) -> str:
+    cluster = _output(outputs, "platform", "ClusterName")
     try:
         started = ecs.run_task(
             cluster=cluster, taskDefinition=task_def, launchType="FARGATE", count=1,
-            startedBy="moorage-deploy",
-            networkConfiguration=task_network(outputs, service))
+            startedBy="moorage-deploy", networkConfiguration=task_network(outputs, service),
+            **({"overrides": overrides} if overrides else {}))
     except ClientError as exc:
         if target.local:
             code = exc.response['Error'].get('Code')

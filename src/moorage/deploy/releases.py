@@ -47,6 +47,7 @@ class Migration:
     ran: bool  # its stack changed in this release: new migration code ran
     reversible: bool
     result: str = ""
+    snapshots: list[str] = field(default_factory=list)  # database snapshots taken just before it ran
 
 
 @dataclass
@@ -314,13 +315,15 @@ def record_release(target: Target, manifest: dict[str, Any], *, kind: str, start
                    stacks: dict[str, str], commit: str | None, spec: str | None,
                    reversible: dict[str, bool], job_results: dict[str, str] | None = None,
                    rollback_to: int | None = None, note: str = "",
-                   commit_tags: dict[str, str] | None = None) -> tuple[ReleaseRecord, str]:
+                   commit_tags: dict[str, str] | None = None,
+                   snapshots: dict[str, list[str]] | None = None) -> tuple[ReleaseRecord, str]:
     """Write the record of a release that just ended; returns it and its address."""
     store = ReleaseStore(target, manifest)
     hashes, stored, images, task_defs = snapshot(target, manifest)
     jobs = [str(j) for j in manifest.get("before_deploy_jobs", [])]
     migrations = [Migration(job, stacks.get(f"svc-{job}") in ("create", "update"), reversible.get(job, False),
-                            (job_results or {}).get(job, "")) for job in jobs]
+                            (job_results or {}).get(job, ""), list((snapshots or {}).get(job, [])))
+                  for job in jobs]
     changed = sorted(k.removeprefix("svc-") for k, a in stacks.items()
                      if k.startswith("svc-") and a in ("create", "update"))
     record = ReleaseRecord(
@@ -503,4 +506,5 @@ def record_deploy(target: Target, synth: Any, result: Any, started: datetime, co
     stacks = {k: o.action for k, o in result.outcomes.items()}
     return record_release(target, synth.manifest, kind="deploy", started=started, ok=result.ok, stacks=stacks,
                           commit=commit, spec=spec_hash(spec), reversible=_reversible(synth),
-                          job_results=_job_results(synth, result), commit_tags=result.commit_tags)
+                          job_results=_job_results(synth, result), commit_tags=result.commit_tags,
+                          snapshots=result.snapshots)

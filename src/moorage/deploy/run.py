@@ -56,6 +56,7 @@ class DeployOptions:
     by_digest: bool | None = None  # default: in production profiles
     lock_wait: float = 0.0  # seconds to wait for another deploy of the environment to finish
     break_lock: bool = False  # take over the environment's lock whoever holds it
+    migrations_dry_run: bool = False  # run the migrations with MOORAGE_MIGRATIONS_DRY_RUN=1 and change nothing
 
 
 @dataclass
@@ -88,6 +89,7 @@ class DeployResult:
     notes: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     commit_tags: dict[str, str] = field(default_factory=dict)  # service -> the commit tag its built image got
+    snapshots: dict[str, list[str]] = field(default_factory=dict)  # job -> snapshots taken before it ran
 
     @property
     def ok(self) -> bool:
@@ -195,6 +197,7 @@ class Deployer:
         self.image_tags: dict[str, str] = {}
         self.pending_builds: list[BuildSpec] = []
         self.tags = deploy_tags(self.manifest, options.commit)
+        self.release_number: int | None = None
 
     def cf(self, key: str) -> Any:
         """The CloudFormation client for stack ``key``."""
@@ -328,6 +331,10 @@ class Deployer:
         self.read_states()
         self.check_stuck()
         self.build()
+        if self.options.migrations_dry_run:
+            self._migrations_dry_run()
+            self.result.elapsed = time.monotonic() - started
+            return self.result
         previews = {key: self.preview(key) for key in self.stacks}
         dangerous: dict[str, list[ResourceChange]] = {}
         for key, changes in previews.items():
@@ -375,7 +382,30 @@ class Deployer:
             outcomes = list(pool.map(self.deploy_stack, keys))
         for outcome in outcomes:
             self.result.outcomes[outcome.key] = outcome
-        return any(o.action in ("failed", "refused") for o in outcomes)
+        if any(o.action in ("failed", "refused") for o in outcomes):
+            return True
+        return self._seed_previous_versions(keys)
+
+    def _seed_previous_versions(self, keys: list[str]) -> bool:
+        """Secrets of the stacks just deployed whose previous value services read get one (before the services'
+        wave); True when that failed."""
+        from moorage.deploy.secret_versions import ensure_previous
+
+        for entry in self.manifest.get("previous_secrets", []):
+            if entry["stack"] not in keys:
+                continue
+            try:
+                if ensure_previous(self.target, self.stacks[entry["stack"]]["region"], entry["name"]):
+                    note = f"secret {entry['name']}: given a previous version (the current value) for NAME_PREVIOUS"
+                    self.reporter.info(note)
+                    self.result.notes.append(note)
+            except RuntimeError as exc:
+                outcome = self.result.outcomes[entry["stack"]]
+                outcome.action = "failed"
+                outcome.failure = Event("", None, entry["name"], "AWS::SecretsManager::Secret", "PREVIOUS_FAILED",
+                                        str(exc))
+                return True
+        return False
 
     def _template_source(self, key: str) -> tuple[str | None, str | None]:
         body = self.synth.template_text(key)
@@ -458,20 +488,69 @@ class Deployer:
 
     def _run_jobs(self, keys: list[str]) -> bool:
         from moorage.deploy.jobs import run_job
+        from moorage.deploy.snapshots import restore_hint, take_snapshots
 
         for key in keys:
             service = key.removeprefix("svc-")
+            taken: list[tuple[dict[str, Any], str]] = []
             try:
+                if any(s["job"] == service for s in self.manifest.get("pre_migration_snapshots", [])):
+                    created = {k for k, o in self.result.outcomes.items() if o.action == "create"}
+                    taken, notes = take_snapshots(self.target, self.manifest, service, self._release_number(),
+                                                  created, self.tags, self.options.poll)
+                    self.result.snapshots[service] = [name for _, name in taken]
+                    for note in notes:
+                        self.reporter.info(note)
+                    self.result.notes.extend(notes)
                 note = run_job(self.target, self.manifest, self.result.outputs, service, self.options.poll)
             except RuntimeError as exc:
                 outcome = self.result.outcomes[key]
                 outcome.action = "failed"
-                outcome.failure = Event("", None, service, "AWS::ECS::Task", "JOB_FAILED", str(exc))
-                self.reporter.stack_finished(f"job {service}", "FAILED", str(exc))
+                restore = "; ".join(f"restore {e['database']}: {restore_hint(e, n)}" for e, n in taken)
+                reason = f"{exc}; {restore}" if restore else str(exc)
+                outcome.failure = Event("", None, service, "AWS::ECS::Task", "JOB_FAILED", reason)
+                self.reporter.stack_finished(f"job {service}", "FAILED", reason)
                 return True
             self.reporter.info(note)
             self.result.notes.append(note)
         return False
+
+
+    def _migrations_dry_run(self) -> None:
+        """Each migration job once with the dry-run flag, on the deployed environment; no stack changes."""
+        from moorage.deploy.jobs import dry_run_job
+        from moorage.errors import Diagnostic, InputError
+
+        jobs = self.manifest.get("migration_jobs", [])
+        missing = sorted(self.stacks[k]["name"] for k, st in self.states.items() if st is None or not st.deployed)
+        if not jobs or missing:
+            raise InputError([Diagnostic(
+                "error", "a migrations dry run needs " + ("a before-deploy job that uses a database" if not jobs
+                                                          else "the environment deployed; not deployed: "
+                                                          + ", ".join(missing)), None,
+                "deploy the environment once (moorage deploy), then dry-run later releases' migrations")])
+        if self.pending_builds:
+            self.build_now()
+        for job in jobs:
+            image = self.images.get(job) or self.synth.plan.services[job].spec.image
+            try:
+                note = dry_run_job(self.target, self.manifest, self.result.outputs, job, image, self.options.poll)
+            except RuntimeError as exc:
+                self.result.outcomes[f"svc-{job}"] = StackOutcome(
+                    f"svc-{job}", self.stacks[f"svc-{job}"]["name"], "failed",
+                    failure=Event("", None, job, "AWS::ECS::Task", "JOB_FAILED", f"{exc} (dry run: nothing applied)"))
+                self.reporter.stack_finished(f"job {job} (dry run)", "FAILED", str(exc))
+                return
+            self.reporter.info(note)
+            self.result.notes.append(note)
+
+    def _release_number(self) -> int:
+        """The number this release's record will get (the deploy holds the environment's lock)."""
+        if self.release_number is None:
+            from moorage.deploy.releases import ReleaseStore
+
+            self.release_number = ReleaseStore(self.target, self.manifest).next_number()
+        return self.release_number
 
 
 def deploy(synth: Synth, target: Target, options: DeployOptions, reporter: Reporter) -> DeployResult:

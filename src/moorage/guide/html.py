@@ -27,6 +27,7 @@ nav.toc ol { margin: 0; padding-left: 1.1rem; }
 nav.toc ol ol { padding-left: 1rem; }
 nav.toc li { margin: .15rem 0; overflow-wrap: anywhere; }
 main { min-width: 0; padding: .5rem 1.25rem 3rem; }
+main li, main p { overflow-wrap: anywhere; }  /* long paths in warnings */
 a { color: var(--accent); text-decoration: none; }
 a:hover { text-decoration: underline; }
 section { scroll-margin-top: 1rem; }

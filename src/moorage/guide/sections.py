@@ -354,13 +354,15 @@ def alarm_stack(plan: Plan, alarm: AlarmPlan) -> str:
     for sp in plan.services.values():
         if any(a is alarm for a in service_alarms(sp)):
             return plan.stack(sp.stack).name
+    if any(a is alarm for a in plan.health_alarms):
+        return plan.stack("health").name
     return plan.stack("observability").name
 
 
 def all_alarms(plan: Plan) -> list[tuple[str, AlarmPlan]]:
     """(owner, alarm) for every alarm: a service's name, or ``shared``."""
     out = [(name, a) for name, sp in plan.services.items() for a in service_alarms(sp)]
-    return out + [("shared", a) for a in plan.alarms]
+    return out + [("shared", a) for a in plan.alarms + plan.health_alarms]
 
 
 def service_alarms(sp: ServicePlan) -> list[AlarmPlan]:
@@ -388,8 +390,10 @@ def alarms(gi: GuideInput) -> Section:
     emails = ", ".join(plan.env.alarm_emails) or "nobody yet (set alarms.email)"
     topic = plan.env.alarm_topic_arn or f"{plan.prefix}-alarms"
     return Section("alarms", "Alarms", [
-        Para(f"Alarms notify the SNS topic `{topic}` (subscribed: {emails}) when they fire and when they recover. "
-             "CloudFormation names each alarm after its stack and logical id, plus a random suffix: the names "
+        Para(f"Alarms notify the SNS topic `{topic}` (subscribed: {emails}) when they fire and when they recover"
+             + ("; warnings notify `" + plan.prefix + "-warning` (alarms.warning)"
+                if any(t.severity == "warning" for t in plan.alarm_topics) else "")
+             + ". CloudFormation names each alarm after its stack and logical id, plus a random suffix: the names "
              "below are prefixes."),
         Table(["alarm", "of", "fires when", "condition", "first thing to check"], table)])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from moorage.data import load_data
 from moorage.data.aws import resource_available
 from moorage.errors import Diagnostic
 from moorage.plan.bootstrap import (
@@ -25,12 +26,14 @@ from moorage.plan.layout import (
     shard_security,
 )
 from moorage.plan.model import (
+    AlarmPlan,
     BucketPlan,
     CachePlan,
     Choice,
     DatabasePlan,
     EdgePlan,
     Plan,
+    RestartPlan,
     SecretPlan,
     ServicePlan,
     StackPlan,
@@ -38,8 +41,14 @@ from moorage.plan.model import (
 )
 from moorage.plan.naming import physical_name
 from moorage.plan.network import network_plan
-from moorage.plan.observability import service_alarms, shared_alarms
-from moorage.plan.release import release_plan, watch_both_target_groups
+from moorage.plan.observability import (
+    alarm_topics,
+    health_check_alarms,
+    health_topics,
+    service_alarms,
+    shared_alarms,
+)
+from moorage.plan.release import migration_snapshots, release_plan, rotation_restarts, watch_both_target_groups
 from moorage.plan.security import (
     cache_sg,
     check_rule_counts,
@@ -76,7 +85,9 @@ def build_plan(env: EnvSpec) -> Plan:
     warnings_extra += check_rule_counts(env, groups)
     services = _service_plans(env, bootstraps, edges, retain, decisions)
     databases, caches, buckets, volumes, secrets_plan = _data_plans(env, retain, decisions)
-    repositories = {n: f"{env.app}/{env.env}/{n}" for n, s in env.services.items() if s.build and not s.image}
+    every = env.registry_services == "all"
+    repositories = {n: f"{env.app}/{env.env}/{n}" for n, s in env.services.items()
+                    if (s.build and not s.image) or (every and n not in bootstraps)}
     parameters = {n: f"/{env.app}/{env.env}/{n}" for n in sorted(env.config)}
     has_data = bool(databases or caches or buckets or any(v.persistent for v in volumes) or secrets_plan
                     or parameters or any(not p.existing for p in env.user_pools.values()) or env.queues)
@@ -86,6 +97,11 @@ def build_plan(env: EnvSpec) -> Plan:
     alarms = shared_alarms(env, edges, {n: d.identifier for n, d in databases.items()},
                            {n: c.identifier for n, c in caches.items()})
     stacks += _closing_stacks(env, services, edges, bool(alarms), decisions, warnings_extra)
+    migrations = sorted(n for n, sp in services.items() if sp.spec.kind == "job" and n not in bootstraps)
+    restarts = rotation_restarts(env, decisions)
+    topics, topic_decisions = alarm_topics(env)
+    health = health_check_alarms(env, edges)
+    stacks += _rotation_and_health_stacks(env, services, edges, restarts, health, decisions, topic_decisions)
     plan = Plan(
         env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
         databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
@@ -101,7 +117,9 @@ def build_plan(env: EnvSpec) -> Plan:
         decisions=decisions,
         warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
         exec_log_group=f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None,
-        edges=edges,
+        edges=edges, alarm_topics=topics, health_alarms=health, health_topics=health_topics(env, topics, health),
+        migration_snapshots=migration_snapshots(env, databases, migrations, decisions), migration_jobs=migrations,
+        rotation_restarts=restarts,
     )
     _spread(plan)
     return plan
@@ -168,11 +186,14 @@ def _base_stacks(env: EnvSpec, repositories: dict[str, str], has_data: bool, man
     # The network stack's flow-log group is encrypted with the key too, so the key comes first.
     stacks.append(StackPlan("network", f"{prefix}-network", "VPC, subnets, NAT, security groups",
                             list(keys)))
+    every = env.registry_services == "all"
     if repositories:
-        stacks.append(StackPlan("registry", f"{prefix}-registry", "ECR repositories of services built from source",
-                                list(keys)))
+        stacks.append(StackPlan("registry", f"{prefix}-registry", "ECR repositories of services built from source"
+                                if not every else "ECR repositories, one per service", list(keys)))
         decisions.append(Decision("registry", f"{len(repositories)} repositories, keep {env.registry_keep} images",
-                                  "scan on push, immutable tags, untagged images expire after 7 days"))
+                                  "scan on push, immutable tags, untagged images expire after 7 days"
+                                  + ("; registry.services: all: one per service, for images a CI pushes"
+                                     if every else "")))
     if has_data:
         stacks.append(StackPlan("data", f"{prefix}-data", "databases, caches, buckets, secrets, file systems",
                                 ["network", *keys]))
@@ -208,6 +229,28 @@ def _service_stacks(prefix: str, services: dict[str, ServicePlan], bootstraps: d
             deps += [f"svc-{job}" for job, db in bootstraps.items() if db in sp.spec.uses]
         stacks.append(StackPlan(sp.stack, physical_name(prefix, "svc", name, limit=128),
                                 f"{sp.spec.kind} {name}", deps))
+    return stacks
+
+
+def _rotation_and_health_stacks(env: EnvSpec, services: dict[str, ServicePlan], edges: list[EdgePlan],
+                                restarts: list[RestartPlan], health: list[AlarmPlan], decisions: list[Decision],
+                                topic_decisions: list[Decision]) -> list[StackPlan]:
+    """The stack that redeploys services when RDS rotates a password, and the Route 53 health-check alarms."""
+    prefix = f"{env.app}-{env.env}"
+    stacks = []
+    if restarts:
+        stacks.append(StackPlan("rotation", f"{prefix}-rotation", "redeploys services when RDS rotates a password",
+                                ["platform", "data"] + [services[n].stack for r in restarts for n in r.services]))
+    decisions += topic_decisions
+    if health:
+        # Route 53 publishes health-check metrics in us-east-1 only: their alarms live there.
+        stacks.append(StackPlan("health", f"{prefix}-health", "Route 53 health-check alarms",
+                                ["platform"] + [e.key for e in edges if e.health_path],
+                                None if env.region == "us-east-1" else "us-east-1"))
+        decisions.append(Decision("alarms.health_check", f"{len(health)} alarm(s) in us-east-1",
+                                  "Route 53 health-check metrics exist only in us-east-1"
+                                  + ("" if env.region == "us-east-1" else
+                                     "; a topic there with the same destinations")))
     return stacks
 
 
@@ -303,4 +346,5 @@ def _spread(plan: Plan) -> None:
                       ["platform", *edges, *(plan.services[k[5:]].stack for k in chunk if k.startswith("dash:"))])
             for i, chunk in enumerate(obs)]
         plan.decisions.append(Decision("observability.stacks", f"{len(obs)} observability stacks",
-                                       "a dashboard per 100 services; alarms spread under CloudFormation's limits"))
+                                       f"a dashboard per {load_data('cloudformation')['shard']['dashboard_services']} "
+                                       "services; alarms spread under CloudFormation's limits"))

@@ -167,11 +167,12 @@ def shard_registry(plan: Plan, budget: Budget) -> list[str]:
 def shard_observability(plan: Plan, alarms: list[AlarmPlan], running: list[str], budget: Budget) -> list[list[str]]:
     """Alarm keys and dashboard services per observability stack: [[("alarm:K" | "dash:SVC") ...] ...]."""
     per_dashboard = load_data("cloudformation")["shard"]["dashboard_services"]
-    if len(running) <= per_dashboard and budget.fits((len(alarms) + 1, 0, len(running) + 4, 1_500 * len(alarms)
-                                                      + 300 * len(running))):
+    # A service is a parameter (its name) and, routed, a second (its target group): count two each.
+    if len(running) <= per_dashboard and budget.fits((len(alarms) + 1, 0, 2 * len(running) + 4,
+                                                      1_500 * len(alarms) + 1_200 * len(running))):
         return []
     dash_bins = [running[i:i + per_dashboard] for i in range(0, len(running), per_dashboard)] or [[]]
-    alarm_bins = packed(alarms, lambda a: (1, 0, 0, 1_500), (1, 0, 10, 300 * per_dashboard), budget)
+    alarm_bins = packed(alarms, lambda a: (1, 0, 0, 1_500), (1, 0, 10, 1_200 * per_dashboard), budget)
     count = max(len(dash_bins), len(alarm_bins))
     out: list[list[str]] = [[] for _ in range(count)]
     for i, chunk in enumerate(dash_bins):

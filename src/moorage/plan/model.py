@@ -6,7 +6,7 @@ Renderers translate a Plan into CloudFormation; they make no decisions of their 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from moorage.errors import Diagnostic
 from moorage.plan.bootstrap_sql import DatabaseUser
@@ -150,6 +150,7 @@ class SecretValue:
     kind: Literal["app-secret", "database", "database-user", "cache", "config"]
     target: str
     attribute: str | None = None  # a JSON key of the secret, or None for the whole value
+    stage: str | None = None  # a version stage (AWSPREVIOUS), or None for the current value
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,40 @@ class AlarmPlan:
     treat_missing: str = "notBreaching"
     name: str | None = None  # a physical name, for alarms other resources refer to (deployment alarms)
     combine: str | None = None  # SUM / MAX: the metric over the primary and alternate target groups at once
+    severity: str = "critical"  # critical | warning: which alarm topic it notifies (Plan.alarm_topics)
+
+
+@dataclass(frozen=True)
+class SnapshotPlan:
+    """A database snapshot the deployer takes before a before-deploy job (a migration) runs."""
+
+    job: str
+    database: str
+    identifier: str  # the DB instance or (Aurora) cluster identifier
+    cluster: bool
+
+
+@dataclass(frozen=True)
+class RestartPlan:
+    """Services redeployed when RDS rotates a database's managed password (they read it at task start)."""
+
+    database: str
+    services: list[str]
+
+
+@dataclass(frozen=True)
+class TopicPlan:
+    """An SNS topic alarms of one severity notify, and who is subscribed to it."""
+
+    severity: str  # critical | warning
+    resource: str  # logical id of the topic in the platform stack (AlarmTopic, WarningTopic)
+    output: str  # platform output carrying its ARN
+    existing_arn: str | None  # an existing topic used instead of creating one
+    emails: list[str]
+    webhooks: list[str]
+    pagerduty: str | None
+    slack: list[Any]  # spec SlackChannel
+    teams: list[Any]  # spec TeamsChannel
 
 
 @dataclass(frozen=True)
@@ -364,6 +399,22 @@ class Plan:
     # Group-to-group rules by the stack that holds them, when security groups are sharded (else: network).
     placed_rules: dict[str, list[PlacedRule]] = field(default_factory=dict)
     preview: PreviewPlan | None = None  # set when this plan is a preview deployed onto another environment
+    # Alarm topics by severity; a severity without its own topic notifies the critical one.
+    alarm_topics: list[TopicPlan] = field(default_factory=list)
+    # Route 53 health-check alarms (stack ``health``, in us-east-1 where those metrics are) and, when the app
+    # runs in another region, the topics there they notify.
+    health_alarms: list[AlarmPlan] = field(default_factory=list)
+    health_topics: list[TopicPlan] = field(default_factory=list)
+    migration_snapshots: list[SnapshotPlan] = field(default_factory=list)  # taken before migrations (not dev)
+    migration_jobs: list[str] = field(default_factory=list)  # the spec's before-deploy jobs (no bootstrap job)
+    rotation_restarts: list[RestartPlan] = field(default_factory=list)  # stack ``rotation``
+
+    def alarm_output(self, severity: str) -> str:
+        """The platform output holding the ARN of the topic alarms of ``severity`` notify."""
+        for t in self.alarm_topics:
+            if t.severity == severity:
+                return t.output
+        return "AlarmTopicArn"
 
     @property
     def customer_key(self) -> bool:

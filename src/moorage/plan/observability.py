@@ -2,14 +2,56 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from moorage.data import load_data
-from moorage.plan.model import AlarmPlan, EdgePlan
+from moorage.plan.model import AlarmPlan, Decision, EdgePlan, TopicPlan
 from moorage.plan.naming import queue_name
 from moorage.resolve.environment import EnvSpec, ResolvedService
 
 
-def _t() -> dict[str, float]:
-    return load_data("profiles")["alarm_thresholds"]
+def thresholds(env: EnvSpec) -> dict[str, float]:
+    """Each alarm's threshold: the spec's ``alarms.thresholds``, else the profile default."""
+    given = env.alarms.thresholds.model_dump(exclude_none=True)
+    return {**load_data("profiles")["alarm_thresholds"], **given}
+
+
+def severity(env: EnvSpec, name: str) -> str:
+    """``critical`` or ``warning`` for the alarm named ``name`` (a key of ``alarms.thresholds``)."""
+    given: str | None = env.alarms.severity.get(name)  # type: ignore[call-overload]
+    return given or str(load_data("profiles")["alarm_severity"][name])
+
+
+def _alarm(env: EnvSpec, name: str, *args: Any) -> AlarmPlan:
+    """An AlarmPlan whose severity is that of the alarm ``name`` (a key of ``alarms.thresholds``)."""
+    return replace(AlarmPlan(*args), severity=severity(env, name))
+
+
+def alarm_topics(env: EnvSpec) -> tuple[list[TopicPlan], list[Decision]]:
+    """The alarm topics (critical, and warning when it has its own destinations) and why."""
+    a = env.alarms
+    crit = a.critical
+    critical = TopicPlan("critical", "AlarmTopic", "AlarmTopicArn", a.topic_arn,
+                         sorted(set(a.emails) | set(crit.emails)), list(crit.webhook), crit.pagerduty,
+                         list(crit.slack), list(crit.teams))
+    decisions = [Decision("alarms.critical", _who(critical), "alarms.email, alarms.topic_arn and alarms.critical")]
+    if a.warning.empty:
+        decisions.append(Decision("alarms.warning", "the critical topic",
+                                  "no alarms.warning destinations: warnings go where critical alarms go"))
+        return [critical], decisions
+    w = a.warning
+    warning = TopicPlan("warning", "WarningTopic", "WarningTopicArn", None, sorted(set(a.emails) | set(w.emails)),
+                        list(w.webhook), w.pagerduty, list(w.slack), list(w.teams))
+    decisions.append(Decision("alarms.warning", _who(warning), "its own topic: alarms.warning"))
+    return [critical, warning], decisions
+
+
+def _who(t: TopicPlan) -> str:
+    parts = ([f"topic {t.existing_arn}"] if t.existing_arn else []) + [f"{len(t.emails)} e-mail"] * bool(t.emails)
+    parts += [f"{len(t.webhooks)} webhook"] * bool(t.webhooks) + ["PagerDuty"] * bool(t.pagerduty)
+    parts += [f"{len(t.slack)} Slack channel"] * bool(t.slack) + [f"{len(t.teams)} Teams channel"] * bool(t.teams)
+    return ", ".join(parts) or "nobody"
 
 
 def cache_member(identifier: str, cluster_mode: bool) -> str:
@@ -21,25 +63,29 @@ def service_alarms(env: EnvSpec, svc: ResolvedService) -> list[AlarmPlan]:
     """Alarms for one long-running service; '@cluster', '@service', '@tg', '@alb' are filled by the renderer."""
     if env.alarm_level == "none" or svc.kind in ("job", "scheduled"):
         return []
-    t = _t()
+    t = thresholds(env)
     ecs = {"ClusterName": "@cluster", "ServiceName": "@service"}
-    out = [AlarmPlan("Cpu", f"{svc.name}: CPU above {t['cpu_percent']}%", "AWS/ECS", "CPUUtilization", ecs,
-                     "Average", t["cpu_percent"], "GreaterThanThreshold", 3, 60)]
+    out = [_alarm(env, "cpu_percent", "Cpu", f"{svc.name}: CPU above {t['cpu_percent']:g}%", "AWS/ECS",
+                  "CPUUtilization", ecs, "Average", t["cpu_percent"], "GreaterThanThreshold", 3, 60)]
     if env.alarm_level == "full":
-        out.append(AlarmPlan("Memory", f"{svc.name}: memory above {t['memory_percent']}%", "AWS/ECS",
-                             "MemoryUtilization", ecs, "Average", t["memory_percent"], "GreaterThanThreshold"))
+        out.append(_alarm(env, "memory_percent", "Memory", f"{svc.name}: memory above {t['memory_percent']:g}%",
+                          "AWS/ECS", "MemoryUtilization", ecs, "Average", t["memory_percent"],
+                          "GreaterThanThreshold"))
     if svc.route:
         tg = {"TargetGroup": "@tg", "LoadBalancer": "@alb"}
-        out.append(AlarmPlan("Healthy", f"{svc.name}: fewer than {t['healthy_hosts_min']:g} healthy targets",
-                             "AWS/ApplicationELB", "HealthyHostCount", tg, "Minimum", t["healthy_hosts_min"],
-                             "LessThanThreshold", 2, 60, "breaching"))
-        out.append(AlarmPlan("Target5xx", f"{svc.name}: more than {t['target_5xx_per_minute']:g} 5XX a minute",
-                             "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", tg, "Sum",
-                             t["target_5xx_per_minute"], "GreaterThanThreshold", 3, 60))
+        out.append(_alarm(env, "healthy_hosts_min", "Healthy",
+                          f"{svc.name}: fewer than {t['healthy_hosts_min']:g} healthy targets",
+                          "AWS/ApplicationELB", "HealthyHostCount", tg, "Minimum", t["healthy_hosts_min"],
+                          "LessThanThreshold", 2, 60, "breaching"))
+        out.append(_alarm(env, "target_5xx_per_minute", "Target5xx",
+                          f"{svc.name}: more than {t['target_5xx_per_minute']:g} 5XX a minute",
+                          "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", tg, "Sum",
+                          t["target_5xx_per_minute"], "GreaterThanThreshold", 3, 60))
         if env.alarm_level == "full":
-            out.append(AlarmPlan("Latency", f"{svc.name}: response time above {t['latency_seconds']:g} s",
-                                 "AWS/ApplicationELB", "TargetResponseTime", tg, "Average",
-                                 t["latency_seconds"], "GreaterThanThreshold", 3, 60))
+            out.append(_alarm(env, "latency_seconds", "Latency",
+                              f"{svc.name}: response time above {t['latency_seconds']:g} s",
+                              "AWS/ApplicationELB", "TargetResponseTime", tg, "Average",
+                              t["latency_seconds"], "GreaterThanThreshold", 3, 60))
     return out
 
 
@@ -48,46 +94,52 @@ def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
     """Alarms on the load balancer, databases and caches (by their physical identifiers)."""
     if env.alarm_level == "none":
         return []
-    t = _t()
+    t = thresholds(env)
     out: list[AlarmPlan] = []
     for i, edge in enumerate(edges):
         # "@alb" is the first load balancer; "@alb:edge-2" ... the others (render.observability).
         n = "" if i == 0 else str(i + 1)
-        out.append(AlarmPlan(f"AlbElb5xx{n}", f"load balancer{' ' + n if n else ''}: more than 10 of its own "
-                             "5XX a minute", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count",
-                             {"LoadBalancer": "@alb" if i == 0 else f"@alb:{edge.key}"}, "Sum",
-                             t["target_5xx_per_minute"], "GreaterThanThreshold", 3, 60))
+        out.append(_alarm(env, "target_5xx_per_minute", f"AlbElb5xx{n}",
+                          f"load balancer{' ' + n if n else ''}: more than {t['target_5xx_per_minute']:g} of its "
+                          "own 5XX a minute", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count",
+                          {"LoadBalancer": "@alb" if i == 0 else f"@alb:{edge.key}"}, "Sum",
+                          t["target_5xx_per_minute"], "GreaterThanThreshold", 3, 60))
     for name, db in env.databases.items():
         ident = db_ids[name]
         dims = {"DBClusterIdentifier": ident} if db.aurora else {"DBInstanceIdentifier": ident}
         key = "Db" + "".join(p.title() for p in name.split("-"))
-        out.append(AlarmPlan(f"{key}Cpu", f"database {name}: CPU above {t['db_cpu_percent']}%", "AWS/RDS",
-                             "CPUUtilization", dims, "Average", t["db_cpu_percent"], "GreaterThanThreshold", 3, 300))
+        out.append(_alarm(env, "db_cpu_percent", f"{key}Cpu", f"database {name}: CPU above {t['db_cpu_percent']:g}%",
+                          "AWS/RDS", "CPUUtilization", dims, "Average", t["db_cpu_percent"],
+                          "GreaterThanThreshold", 3, 300))
         if env.alarm_level == "full":
-            out.append(AlarmPlan(f"{key}Connections", f"database {name}: more than {t['db_connections']:g} "
-                                 "connections", "AWS/RDS", "DatabaseConnections", dims, "Average",
-                                 t["db_connections"], "GreaterThanThreshold", 3, 300))
+            out.append(_alarm(env, "db_connections", f"{key}Connections",
+                              f"database {name}: more than {t['db_connections']:g} connections", "AWS/RDS",
+                              "DatabaseConnections", dims, "Average", t["db_connections"],
+                              "GreaterThanThreshold", 3, 300))
             for i in range(0 if db.aurora else db.replicas):
                 replica = f"{ident[:54]}-replica{i + 1}"  # render.data.replica_identifier
-                out.append(AlarmPlan(f"{key}Replica{i + 1}Lag", f"database {name} replica {i + 1}: more than "
-                                     f"{t['db_replica_lag_seconds']:g} s behind", "AWS/RDS", "ReplicaLag",
-                                     {"DBInstanceIdentifier": replica}, "Maximum", t["db_replica_lag_seconds"],
-                                     "GreaterThanThreshold", 3, 300))
+                out.append(_alarm(env, "db_replica_lag_seconds", f"{key}Replica{i + 1}Lag",
+                                  f"database {name} replica {i + 1}: more than "
+                                  f"{t['db_replica_lag_seconds']:g} s behind", "AWS/RDS", "ReplicaLag",
+                                  {"DBInstanceIdentifier": replica}, "Maximum", t["db_replica_lag_seconds"],
+                                  "GreaterThanThreshold", 3, 300))
             if not db.aurora:
-                out.append(AlarmPlan(f"{key}Storage", f"database {name}: less than {t['db_free_storage_gib']:g} "
-                                     "GiB free", "AWS/RDS", "FreeStorageSpace", dims, "Minimum",
-                                     t["db_free_storage_gib"] * 1024 ** 3, "LessThanThreshold", 1, 300))
+                out.append(_alarm(env, "db_free_storage_gib", f"{key}Storage",
+                                  f"database {name}: less than {t['db_free_storage_gib']:g} GiB free", "AWS/RDS",
+                                  "FreeStorageSpace", dims, "Minimum", t["db_free_storage_gib"] * 1024 ** 3,
+                                  "LessThanThreshold", 1, 300))
     for name, cache in env.caches.items():
         member = cache_member(cache_ids[name], cache.cluster_mode)
         dims = {"CacheClusterId": member}
         key = "Cache" + "".join(p.title() for p in name.split("-"))
-        out.append(AlarmPlan(f"{key}Cpu", f"cache {name}: engine CPU above {t['cache_cpu_percent']}%",
-                             "AWS/ElastiCache", "EngineCPUUtilization", dims, "Average", t["cache_cpu_percent"],
-                             "GreaterThanThreshold", 3, 300))
+        out.append(_alarm(env, "cache_cpu_percent", f"{key}Cpu",
+                          f"cache {name}: engine CPU above {t['cache_cpu_percent']:g}%", "AWS/ElastiCache",
+                          "EngineCPUUtilization", dims, "Average", t["cache_cpu_percent"],
+                          "GreaterThanThreshold", 3, 300))
         if env.alarm_level == "full":
-            out.append(AlarmPlan(f"{key}Evictions", f"cache {name}: more than {t['cache_evictions']:g} evictions",
-                                 "AWS/ElastiCache", "Evictions", dims, "Sum", t["cache_evictions"],
-                                 "GreaterThanThreshold", 3, 300))
+            out.append(_alarm(env, "cache_evictions", f"{key}Evictions",
+                              f"cache {name}: more than {t['cache_evictions']:g} evictions", "AWS/ElastiCache",
+                              "Evictions", dims, "Sum", t["cache_evictions"], "GreaterThanThreshold", 3, 300))
     for name, queue in env.queues.items():
         key = "Queue" + "".join(p.title() for p in name.split("-"))
         prefix = f"{env.app}-{env.env}"
@@ -99,4 +151,31 @@ def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
         out.append(AlarmPlan(f"{key}Age", f"queue {name}: oldest message waiting more than {age:g} s", "AWS/SQS",
                              "ApproximateAgeOfOldestMessage", {"QueueName": queue_name(prefix, name, queue.fifo)},
                              "Maximum", age, "GreaterThanThreshold", 3, 300))
+    return out
+
+
+def health_check_alarms(env: EnvSpec, edges: list[EdgePlan]) -> list[AlarmPlan]:
+    """An alarm per Route 53 health check; '@health:EDGE' is that edge stack's HealthCheckId."""
+    if env.alarm_level == "none":
+        return []
+    return [_alarm(env, "health_check", f"HealthCheck{'' if i == 0 else i + 1}",
+                   f"{e.domain}{e.health_path}: the Route 53 health check fails", "AWS/Route53", "HealthCheckStatus",
+                   {"HealthCheckId": f"@health:{e.key}"}, "Minimum", 1, "LessThanThreshold", 2, 60, "breaching")
+            for i, e in enumerate(edges) if e.health_path and e.domain]
+
+
+def health_topics(env: EnvSpec, topics: list[TopicPlan], alarms: list[AlarmPlan]) -> list[TopicPlan]:
+    """Topics in us-east-1 for the health-check alarms when the app runs elsewhere: an alarm notifies only a
+    topic of its own region. Same destinations as the app's topic of that severity."""
+    if env.region == "us-east-1" or not alarms:
+        return []
+    wanted = {a.severity for a in alarms}
+    home = {t.severity: t for t in topics}
+    out = []
+    for sev in sorted(wanted):
+        t = home.get(sev) or home["critical"]
+        name = "HealthTopic" if sev == "critical" else "HealthWarningTopic"
+        out.append(replace(t, severity=sev, resource=name, output=f"{name}Arn",
+                           existing_arn=t.existing_arn if t.existing_arn and ":us-east-1:" in t.existing_arn
+                           else None))
     return out

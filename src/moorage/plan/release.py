@@ -4,7 +4,16 @@ test listener rule, rollback alarms, smoke hook), each decision with its reason.
 from __future__ import annotations
 
 from moorage.data import load_data
-from moorage.plan.model import AlarmPlan, ListenerTestRule, ReleasePlan, RouteRule, SmokeHook
+from moorage.plan.model import (
+    AlarmPlan,
+    DatabasePlan,
+    ListenerTestRule,
+    ReleasePlan,
+    RestartPlan,
+    RouteRule,
+    SmokeHook,
+    SnapshotPlan,
+)
 from moorage.plan.naming import physical_name
 from moorage.resolve.environment import Decision, EnvSpec, ResolvedService
 
@@ -69,3 +78,39 @@ def watch_both_target_groups(alarms: list[AlarmPlan], release: ReleasePlan | Non
     for alarm in alarms:
         if "@tg" in alarm.dimensions.values():
             alarm.combine = "SUM" if alarm.statistic in ("Sum", "Minimum") else "MAX"
+
+
+def migration_snapshots(env: EnvSpec, databases: dict[str, DatabasePlan], jobs: list[str],
+                        decisions: list[Decision]) -> list[SnapshotPlan]:
+    """A snapshot of each database a before-deploy job uses, taken before it runs (the profile says where)."""
+    wanted = bool(load_data("profiles")["profiles"][env.profile]["migrations"]["snapshot"])
+    out = []
+    for job in jobs:
+        used = [d for d in env.services[job].uses if d in databases]
+        if not used:
+            continue
+        decisions.append(Decision(
+            f"services.{job}.snapshot", ("a snapshot of " + ", ".join(used) + " before it runs") if wanted
+            else "none", f"profile {env.profile}: " + ("a failed migration can be restored from the snapshot "
+                                                       "named after its release" if wanted
+                                                       else "no snapshot before migrations outside staging/prod")))
+        if wanted:
+            out += [SnapshotPlan(job, d, databases[d].identifier, databases[d].spec.aurora) for d in used]
+    return out
+
+
+def rotation_restarts(env: EnvSpec, decisions: list[Decision]) -> list[RestartPlan]:
+    """For each database whose password RDS rotates, the long-running services that read it: ECS injects a
+    secret when a task starts, so they get a forced new deployment when the rotation succeeds."""
+    out = []
+    for name, db in sorted(env.databases.items()):
+        if not db.managed_password:
+            continue
+        readers = sorted(s.name for s in env.services.values()
+                         if name in s.uses and s.kind in ("web", "service", "worker"))
+        if readers:
+            out.append(RestartPlan(name, readers))
+            decisions.append(Decision(
+                f"databases.{name}.rotation", "redeploy " + ", ".join(readers) + " when RDS rotates the password",
+                "tasks read the password once, at start: RotationSucceeded starts a forced new deployment of each"))
+    return out

@@ -43,6 +43,9 @@ def service_environment(env: EnvSpec, svc: ResolvedService) -> tuple[dict[str, P
         plain[key] = _plain(env, value)
     for key, secret in svc.secret_env.items():
         secrets[key] = SecretValue("app-secret", secret)
+        if (s := env.secrets.get(secret)) is not None and s.previous and f"{key}_PREVIOUS" not in svc.env:
+            # the value before the last rotation: tokens signed with it still verify
+            secrets[f"{key}_PREVIOUS"] = SecretValue("app-secret", secret, stage="AWSPREVIOUS")
     for name in svc.config:
         secrets[name] = SecretValue("config", name)
     if svc.tracing == "xray" and "AWS_XRAY_DAEMON_ADDRESS" not in plain:

@@ -12,6 +12,7 @@ from moorage import __version__
 from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError
 from moorage.plan.model import Plan
+from moorage.render.alarm_topics import render_health
 from moorage.render.context import StackContext
 from moorage.render.data import render_data
 from moorage.render.edge import render_cdn, render_edge
@@ -19,6 +20,7 @@ from moorage.render.keys import render_keys, render_registry
 from moorage.render.network import render_network, render_security
 from moorage.render.observability import render_budget, render_observability
 from moorage.render.platform import render_platform
+from moorage.render.rotation import render_rotation
 from moorage.render.service import render_service
 
 MANIFEST = "manifest.json"
@@ -27,7 +29,8 @@ MANIFEST = "manifest.json"
 SHARED_STACKS: dict[str, Callable[[StackContext], None]] = {
     "network": render_network, "data": render_data, "platform": render_platform, "edge": render_edge,
     "observability": render_observability, "budget": render_budget, "keys": render_keys,
-    "registry": render_registry, "cdn": render_cdn, "security": render_security,
+    "registry": render_registry, "cdn": render_cdn, "security": render_security, "health": render_health,
+    "rotation": render_rotation,
 }
 
 
@@ -155,6 +158,15 @@ def _manifest(plan: Plan, contexts: dict[str, StackContext], templates: dict[str
         "region": env.region, "residency": env.residency, "tags": env.tags, "stacks": stacks,
         "waves": deploy_waves(plan),
         "before_deploy_jobs": jobs,
+        # the spec's before-deploy jobs (not moorage's bootstrap jobs): what --migrations-dry-run runs
+        "migration_jobs": plan.migration_jobs,
+        # secrets whose previous version services read: the deployer gives each one before services start
+        "previous_secrets": [{"name": s.secret_name, "stack": plan.home("secret", n)}
+                             for n, s in sorted(plan.secrets.items()) if s.spec.previous and not s.spec.external],
+        # taken by the deployer before these jobs run; named after the release (moorage history lists them)
+        "pre_migration_snapshots": [{"job": s.job, "database": s.database, "identifier": s.identifier,
+                                     "cluster": s.cluster, "stack": plan.home("db", s.database)}
+                                    for s in plan.migration_snapshots],
         "repositories": dict(sorted(plan.repositories.items())),
         **({"preview": _preview(plan)} if plan.preview else {}),
     }

@@ -10,6 +10,7 @@ from troposphere import Sub, budgets, cloudwatch
 from moorage.plan.naming import logical_id
 from moorage.plan.observability import cache_member
 from moorage.render.context import StackContext
+from moorage.render.release import edge_stack
 from moorage.render.service import alarm_resource
 
 
@@ -75,6 +76,24 @@ def _dashboard(ctx: StackContext) -> Sub:
     if cpu:
         widget("Service CPU %", cpu)
         widget("Service memory %", mem)
+    if running and plan.env.container_insights:
+        # Container Insights publishes task counts, deployments and network per service.
+        def insight(metric: str) -> list[list[Any]]:
+            return [["ECS/ContainerInsights", metric, "ClusterName", "${Cluster}", "ServiceName", f"${{Svc{i}}}"]
+                    for i in range(len(running))]
+        widget("Running tasks", insight("RunningTaskCount"))
+        widget("Deployments in progress", insight("DeploymentCount"), "Maximum")
+        widget("Service network in (bytes)", insight("NetworkRxBytes"), "Sum")
+        widget("Service network out (bytes)", insight("NetworkTxBytes"), "Sum")
+    for i, sp in enumerate(s for s in running if s.route and s.spec.port and s.spec.health):
+        # Each routed service's own 5XX and response time, on its target group.
+        variables[f"Tg{i}"] = ctx.take(sp.stack, "TargetGroupFullName",
+                                       parameter=logical_id(sp.spec.name, "target", "group"))
+        variables[f"Lb{i}"] = _load_balancer(ctx, edge_stack(sp))
+        dims = ["TargetGroup", f"${{Tg{i}}}", "LoadBalancer", f"${{Lb{i}}}"]
+        widget(f"{sp.spec.name}: 5XX and response time",
+               [["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", *dims, {"stat": "Sum"}],
+                ["AWS/ApplicationELB", "TargetResponseTime", *dims, {"stat": "Average", "yAxis": "right"}]])
     if plan.edge and ctx.stack.key == "observability":
         variables["Alb"] = ctx.take("edge", "LoadBalancerFullName")
         widget("Requests", [["AWS/ApplicationELB", "RequestCount", "LoadBalancer", "${Alb}"]], "Sum")
@@ -83,10 +102,20 @@ def _dashboard(ctx: StackContext) -> Sub:
                        ["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "LoadBalancer", "${Alb}"]], "Sum")
     for name, db in plan.databases.items() if ctx.stack.key == "observability" else ():
         dim = "DBClusterIdentifier" if db.spec.aurora else "DBInstanceIdentifier"
+        storage = [] if db.spec.aurora else [["AWS/RDS", "FreeStorageSpace", dim, db.identifier, {"yAxis": "right"}]]
         widget(f"Database {name}", [["AWS/RDS", "CPUUtilization", dim, db.identifier],
-                                    ["AWS/RDS", "DatabaseConnections", dim, db.identifier]])
+                                    ["AWS/RDS", "DatabaseConnections", dim, db.identifier], *storage])
     for name, cache in plan.caches.items() if ctx.stack.key == "observability" else ():
         member = cache_member(cache.identifier, cache.spec.cluster_mode)
         widget(f"Cache {name}", [["AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", member],
-                                 ["AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", member]])
+                                 ["AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", member],
+                                 ["AWS/ElastiCache", "NetworkBytesIn", "CacheClusterId", member, {"yAxis": "right"}],
+                                 ["AWS/ElastiCache", "NetworkBytesOut", "CacheClusterId", member, {"yAxis": "right"}]])
     return Sub(json.dumps({"widgets": widgets}, sort_keys=True), **variables)
+
+
+def _load_balancer(ctx: StackContext, edge: str) -> Any:
+    """The full name of load balancer ``edge`` (a parameter named as render_observability names it)."""
+    if edge == "edge":
+        return ctx.take("edge", "LoadBalancerFullName")
+    return ctx.take(edge, "LoadBalancerFullName", parameter=logical_id(edge, "LoadBalancerFullName"))

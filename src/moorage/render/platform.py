@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Ref, Sub, ecs, iam, logs, servicediscovery, sns
+from troposphere import GetAtt, Ref, Sub, ecs, iam, logs, servicediscovery
 
 from moorage.plan.model import Plan
+from moorage.render.alarm_topics import render_alarm_topics
 from moorage.render.context import StackContext
 from moorage.render.data import db_out
 from moorage.render.keys import key_arn
@@ -43,16 +44,7 @@ def render_platform(ctx: StackContext) -> None:
                      Description=f"{plan.prefix}: pull images, write logs, read this environment's secrets",
                      Policies=[iam.Policy(PolicyName="execution", PolicyDocument=_execution_policy(ctx))],
                      Tags=ctx.tags()))
-    topic_arn: Any
-    if env.alarm_topic_arn:
-        topic_arn = env.alarm_topic_arn
-    else:
-        ctx.add(sns.Topic("AlarmTopic", TopicName=ctx.name("alarms"), KmsMasterKeyId="alias/aws/sns",
-                          Tags=ctx.tags()))
-        for i, email in enumerate(sorted(env.alarm_emails)):
-            ctx.add(sns.SubscriptionResource(f"AlarmEmail{i + 1}", TopicArn=Ref("AlarmTopic"), Protocol="email",
-                                     Endpoint=email))
-        topic_arn = Ref("AlarmTopic")
+    render_alarm_topics(ctx)
     if any(s.spec.schedule for s in plan.services.values()):
         ctx.add(iam.Role(
             "SchedulerRole",
@@ -74,7 +66,6 @@ def render_platform(ctx: StackContext) -> None:
     ctx.give("ClusterArn", GetAtt("Cluster", "Arn"))
     ctx.give("NamespaceId", GetAtt("Namespace", "Id"))
     ctx.give("ExecutionRoleArn", GetAtt("ExecutionRole", "Arn"))
-    ctx.give("AlarmTopicArn", topic_arn)
 
 
 def _execution_policy(ctx: StackContext) -> dict[str, Any]:

@@ -160,7 +160,7 @@ def target_group_refs(ctx: StackContext, sp: ServicePlan) -> dict[str, Any]:
 def deployment_alarm(ctx: StackContext, alarm: AlarmPlan, refs: dict[str, Any]) -> cloudwatch.Alarm:
     """An alarm on a target-group metric (named when other resources refer to it, as ECS's rollback alarms);
     with ``combine`` it covers both target groups."""
-    topic = ctx.take("platform", "AlarmTopicArn")
+    topic = ctx.take("platform", ctx.plan.alarm_output(alarm.severity))
     common: dict[str, Any] = {
         **({"AlarmName": alarm.name} if alarm.name else {}),
         "AlarmDescription": alarm.description, "EvaluationPeriods": alarm.periods,

@@ -106,7 +106,9 @@ def _secret_value(ctx: StackContext, value: SecretValue) -> Any:
                    + ctx.plan.parameters[value.target])
     if value.kind == "app-secret":
         external = ctx.plan.secrets[value.target].spec.external
-        return external or ctx.take(ctx.plan.home("secret", value.target), secret_out(value.target))
+        arn = external or ctx.take(ctx.plan.home("secret", value.target), secret_out(value.target))
+        # ECS reads a version stage as ARN:json-key:version-stage:version-id
+        return Sub("${S}::" + value.stage + ":", S=arn) if value.stage else arn
     if value.kind == "database-user":
         db, service = value.target.split("/", 1)
         db_home = ctx.plan.home("db", db)
@@ -233,6 +235,7 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
         props["LoadBalancers"] = [load_balancer(ctx, sp, sp.release)]
         props["HealthCheckGracePeriodSeconds"] = svc.health.grace
         ctx.give("TargetGroupArn", Ref("TargetGroup"))
+        ctx.give("TargetGroupFullName", GetAtt("TargetGroup", "TargetGroupFullName"), "for the dashboard")
     if sp.discovery:
         ctx.add(sd.Service(
             "Discovery", Name=sp.discovery_name or svc.name, NamespaceId=ctx.take("platform", "NamespaceId"),
@@ -248,7 +251,7 @@ def _service(ctx: StackContext, sp: ServicePlan, network: ecs.AwsvpcConfiguratio
         Tags=ctx.tags(**{"moorage:service": svc.name}),
         **props, **({"DependsOn": depends} if depends else {})))
     ctx.give("ServiceName", GetAtt("Service", "Name"))
-    if svc.scaling:
+    if svc.scaling or svc.scale_to_zero:
         _scaling(ctx, sp, cluster)
     for alarm in sp.alarms:
         _alarm(ctx, sp, alarm, cluster)
@@ -266,12 +269,24 @@ def _capacity(sp: ServicePlan, item: Any, keep_base: bool = False) -> dict[str, 
 
 
 def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
-    sc = sp.spec.scaling
-    assert sc is not None
+    sc, off = sp.spec.scaling, sp.spec.scale_to_zero
+    # Without autoscaling the target pins the task count; it exists for the scheduled actions.
+    low, high = (sc.min, sc.max) if sc else (sp.spec.desired, sp.spec.desired)
+    actions = {}
+    if off:
+        actions["ScheduledActions"] = [
+            applicationautoscaling.ScheduledAction(
+                ScheduledActionName=ctx.name(sp.spec.name, "stop"), Schedule=off.stop_cron, Timezone=off.timezone,
+                ScalableTargetAction=applicationautoscaling.ScalableTargetAction(MinCapacity=0, MaxCapacity=0)),
+            applicationautoscaling.ScheduledAction(
+                ScheduledActionName=ctx.name(sp.spec.name, "start"), Schedule=off.start_cron, Timezone=off.timezone,
+                ScalableTargetAction=applicationautoscaling.ScalableTargetAction(MinCapacity=low, MaxCapacity=high))]
     ctx.add(applicationautoscaling.ScalableTarget(
-        "ScalableTarget", MinCapacity=sc.min, MaxCapacity=sc.max, ServiceNamespace="ecs",
+        "ScalableTarget", MinCapacity=low, MaxCapacity=high, ServiceNamespace="ecs",
         ScalableDimension="ecs:service:DesiredCount",
-        ResourceId=Join("/", ["service", cluster, GetAtt("Service", "Name")])))
+        ResourceId=Join("/", ["service", cluster, GetAtt("Service", "Name")]), **actions))
+    if sc is None:
+        return
     if sc.queue and sc.per_task:
         _queue_scaling(ctx, sp, sc.queue, sc.per_task, sc.min, sc.max)
     for metric, target in (("ECSServiceAverageCPUUtilization", sc.cpu),
@@ -283,7 +298,8 @@ def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
             f"Scale{name}", PolicyName=ctx.name(sp.spec.name, name.lower()), PolicyType="TargetTrackingScaling",
             ScalingTargetId=Ref("ScalableTarget"),
             TargetTrackingScalingPolicyConfiguration=applicationautoscaling.TargetTrackingScalingPolicyConfiguration(
-                TargetValue=float(target), ScaleInCooldown=300, ScaleOutCooldown=60,
+                TargetValue=float(target), ScaleInCooldown=sc.scale_in_cooldown,
+                ScaleOutCooldown=sc.scale_out_cooldown,
                 PredefinedMetricSpecification=applicationautoscaling.PredefinedMetricSpecification(
                     PredefinedMetricType=metric))))
 
@@ -325,7 +341,7 @@ def _queue_scaling(ctx: StackContext, sp: ServicePlan, queue: str, per_task: int
 
 def alarm_resource(ctx: StackContext, alarm: AlarmPlan, refs: dict[str, Any]) -> cloudwatch.Alarm:
     """A CloudWatch alarm from the plan, '@' dimension values replaced from ``refs``."""
-    topic = ctx.take("platform", "AlarmTopicArn")
+    topic = ctx.take("platform", ctx.plan.alarm_output(alarm.severity))
     dims = [cloudwatch.MetricDimension(Name=k, Value=refs[v] if v.startswith("@") else v)
             for k, v in sorted(alarm.dimensions.items())]
     return cloudwatch.Alarm(

@@ -17,6 +17,7 @@ from moorage.resolve.release import ResolvedRelease, resolve_release
 from moorage.spec.fargate import nearest_size
 from moorage.spec.load import LoadedApp, spec_for_environment
 from moorage.spec.models import (
+    Alarms,
     AppSpec,
     Build,
     Cdn,
@@ -28,6 +29,7 @@ from moorage.spec.models import (
     Previews,
     Profile,
     Queue,
+    ScaleToZero,
     Scaling,
     ServiceKind,
     Sidecar,
@@ -85,6 +87,7 @@ class ResolvedService:
     extra_ports: list[int] = field(default_factory=list)  # reached at its Cloud Map host, never routed
     release: ResolvedRelease | None = None  # None: a job or scheduled task (no ECS service)
     reversible: bool = False  # a before-deploy job whose migration a rollback may go back over
+    scale_to_zero: ScaleToZero | None = None  # no tasks outside these working hours (non-production)
 
 
 @dataclass
@@ -169,6 +172,7 @@ class ResolvedSecret:
     description: str
     external: str | None
     rotate_days: int | None = None
+    previous: bool = False  # NAME_PREVIOUS is injected from its AWSPREVIOUS version
 
 
 @dataclass
@@ -209,9 +213,11 @@ class EnvSpec:
     config: dict[str, str] = field(default_factory=dict)
     registry_keep: int = 10
     registry_scan: bool = True
+    registry_services: Literal["built", "all"] = "built"
     user_pools: dict[str, UserPool] = field(default_factory=dict)
     previews: Previews | None = None  # the spec's `previews:`: this environment may be a preview's base
     queues: dict[str, Queue] = field(default_factory=dict)
+    alarms: Alarms = field(default_factory=Alarms)  # destinations, severities and thresholds (plan.observability)
     source: SourceMap | None = field(default=None, repr=False, compare=False)  # where each key came from
 
     def locate(self, path: tuple[str | int, ...]) -> Location | None:
@@ -287,7 +293,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     _check_cdn(app, domain, residency, decisions, smap)
 
     alarm_level = defaults["alarms"]
-    if alarm_level != "none" and not app.alarms.emails and not app.alarms.topic_arn:
+    if alarm_level != "none" and not app.alarms.emails and not app.alarms.topic_arn and app.alarms.critical.empty:
         warnings.append(Diagnostic("warning", "alarms have no recipient: they go to an SNS topic nobody reads",
                                    smap.locate(("alarms",)), "set alarms.email or alarms.topic_arn"))
     edge = defaults["edge"]
@@ -304,13 +310,15 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         azs=azs, nat=nat, flow_logs=flow_logs, domain=domain, log_retention=retention,
         waf=bool(edge["waf"]) and routed, access_logs=bool(edge["access_logs"]) and routed,
         alarm_level=alarm_level, alarm_emails=list(app.alarms.emails), alarm_topic_arn=app.alarms.topic_arn,
+        alarms=app.alarms,
         dashboard=bool(defaults["dashboard"]), container_insights=bool(defaults["container_insights"]),
         budget_monthly=app.budget.monthly if app.budget else None,
         budget_emails=app.budget.emails if app.budget else [],
         circuit_breaker=app.deploy.circuit_breaker, tags=tags, services=services, databases=databases,
         caches=caches, buckets=buckets, secrets=secrets, decisions=decisions, warnings=warnings,
         customer_key=encryption == "customer", cdn=cdn, config={k: _env_text(v) for k, v in app.config.items()},
-        registry_keep=app.registry.keep, registry_scan=app.registry.scan, user_pools=dict(app.user_pools),
+        registry_keep=app.registry.keep, registry_scan=app.registry.scan,
+        registry_services=app.registry.services, user_pools=dict(app.user_pools),
         previews=app.previews,
         queues=dict(app.queues),
         source=smap,
@@ -380,8 +388,8 @@ def _secrets(app: AppSpec, env: str, decisions: list[Decision]) -> dict[str, Res
                 f"secrets.{name}.rotation", f"manual every {s.rotate_days} days",
                 "Secrets Manager rotates only what it has a rotation function for: issue a new value with the "
                 f"provider, then `aws secretsmanager put-secret-value --secret-id {app.name}/{env}/{name}`"))
-    return {name: ResolvedSecret(name, s.generate, s.length, s.description or f"{app.name} {name}", s.external,
-                                 s.rotate_days)
+    return {name: ResolvedSecret(name, s.generate, s.length, _secret_description(app.name, name, s), s.external,
+                                 s.rotate_days, s.previous)
             for name, s in app.secrets.items()}
 
 
@@ -484,6 +492,9 @@ def _service(name: str, svc: Any, profile: str, defaults: dict[str, Any], decide
             desired = max(scaling.min, min(desired, scaling.max))
     else:
         desired = 0
+    if long_running and not svc.singleton:
+        min_healthy, max_percent = _rollout(name, svc, profile, min_healthy, max_percent, decide, smap)
+    scale_to_zero = _scale_to_zero(name, svc, profile, decide, smap) if long_running else None
     for vol in svc.volumes:
         if not vol.persistent:
             warnings.append(Diagnostic(
@@ -516,7 +527,7 @@ def _service(name: str, svc: Any, profile: str, defaults: dict[str, Any], decide
         env=env, secret_env=svc.secret_env, uses=list(svc.uses), spot=svc.spot, schedule=svc.schedule,
         volumes=list(svc.volumes), sidecars=dict(svc.sidecars), stop_timeout=svc.stop_timeout,
         readonly_root=readonly, min_healthy=min_healthy, max_percent=max_percent, config=list(svc.config),
-        tracing=svc.tracing, extra_ports=list(svc.ports),
+        tracing=svc.tracing, extra_ports=list(svc.ports), scale_to_zero=scale_to_zero,
         exec=decide(f"services.{name}.exec", svc.exec, bool(d["exec"]),
                     "ECS Exec for debugging" if d["exec"] else "no interactive shells into tasks"),
     )
@@ -733,3 +744,39 @@ def _check_forbidden_env(app: AppSpec, env: str, profile: str, smap: SourceMap) 
                                        smap.locate(path), "set it per environment, off in prod"))
     if problems:
         raise InputError(problems)
+
+
+def _secret_description(app: str, name: str, secret: Any) -> str:
+    """The secret's description; one the user sets says so, so nobody takes its first random value for real."""
+    text = secret.description or f"{app} {name}"
+    return text if secret.generate or secret.external else f"{text}; value set by the user (moorage secrets set)"
+
+
+def _rollout(name: str, svc: Any, profile: str, min_healthy: int, max_percent: int, decide: Any,
+             smap: SourceMap) -> tuple[int, int]:
+    """The rolling-update bounds: the service's ``min_healthy_percent`` / ``max_percent``, else the profile's."""
+    if svc.min_healthy_percent is not None:
+        min_healthy = decide(f"services.{name}.min_healthy_percent", svc.min_healthy_percent, None, "")
+    if svc.max_percent is not None:
+        max_percent = decide(f"services.{name}.max_percent", svc.max_percent, None, "")
+    if min_healthy >= max_percent:
+        key = "min_healthy_percent" if svc.min_healthy_percent is not None else "max_percent"
+        raise InputError([Diagnostic(
+            "error", f"min_healthy_percent {min_healthy} must be below max_percent {max_percent}: ECS could "
+            "neither stop an old task nor start a new one", smap.locate(("services", name, key)),
+            f"profile {profile} uses {min_healthy}%/{max_percent}% unless the service sets both")])
+    return min_healthy, max_percent
+
+
+def _scale_to_zero(name: str, svc: Any, profile: str, decide: Any, smap: SourceMap) -> ScaleToZero | None:
+    """The working hours outside which the service has no tasks; refused in production."""
+    if svc.scale_to_zero is None:
+        return None
+    if profile == "prod":
+        raise InputError([Diagnostic(
+            "error", f"scale_to_zero takes {name} down every night: production is never switched off",
+            smap.locate(("services", name, "scale_to_zero")),
+            "set it in the non-production environments only (environments.ENV.services.NAME.scale_to_zero)")])
+    z = svc.scale_to_zero
+    decide(f"services.{name}.scale_to_zero", f"0 tasks outside {z.outside} {z.timezone}", None, "")
+    return z  # type: ignore[no-any-return]

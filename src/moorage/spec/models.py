@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -129,6 +130,10 @@ class Scaling(Strict):
     queue: str | None = Field(default=None, description="a queue the service uses: tasks follow its depth")
     per_task: int | None = Field(default=None, ge=1, le=1_000_000,
                                  description="with queue: visible messages one task handles (default 100)")
+    scale_out_cooldown: int = Field(default=60, ge=0, le=3600,
+                                    description="seconds after a scale-out before the next one")
+    scale_in_cooldown: int = Field(default=300, ge=0, le=3600,
+                                   description="seconds after a scale-in before the next one")
 
     @model_validator(mode="after")
     def _range(self) -> Scaling:
@@ -143,6 +148,49 @@ class Scaling(Strict):
         if self.cpu is None and self.memory is None and self.queue is None:
             raise ValueError("give a cpu or memory target (or a queue)")
         return self
+
+
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
+_HOURS = r"([01]\d|2[0-3]):[0-5]\d"
+
+
+class ScaleToZero(Strict):
+    """Scheduled scaling to zero tasks outside working hours (nights and the days not listed)."""
+
+    outside: str = Field(pattern=rf"^{_DAY}(-{_DAY})?(,{_DAY}(-{_DAY})?)* {_HOURS}-{_HOURS}$",
+                         description='working hours the service runs, e.g. "mon-fri 07:00-20:00"; zero otherwise')
+    timezone: str = Field(default="UTC", description="IANA time zone of those hours, e.g. Asia/Dubai")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import available_timezones
+
+        if v != "UTC" and v not in available_timezones():
+            raise ValueError(f"unknown time zone {v!r}: use an IANA name such as Asia/Dubai or Europe/London")
+        return v
+
+    @model_validator(mode="after")
+    def _hours(self) -> ScaleToZero:
+        start, stop = self.outside.split(" ")[1].split("-")
+        if start >= stop:
+            raise ValueError(f"working hours {start}-{stop} must start before they end (same day)")
+        return self
+
+    def _cron(self, at: str) -> str:
+        days, hours = self.outside.split(" ")
+        hh, mm = hours.split("-")[0 if at == "start" else 1].split(":")
+        return f"cron({int(mm)} {int(hh)} ? * {days.upper()} *)"
+
+    @property
+    def start_cron(self) -> str:
+        """Application Auto Scaling schedule of the start of the working hours."""
+        return self._cron("start")
+
+    @property
+    def stop_cron(self) -> str:
+        """Application Auto Scaling schedule of their end."""
+        return self._cron("stop")
 
 
 class HealthCheck(Strict):
@@ -217,6 +265,12 @@ class Service(Strict):
     replicas: int | None = Field(default=None, ge=0, le=1000,
                                  description="running tasks; with a profile's autoscaling, also its minimum")
     scaling: Scaling | None = Field(default=None, description="target-tracking autoscaling")
+    scale_to_zero: ScaleToZero | None = Field(
+        default=None, description="no tasks outside working hours (non-production): outside, timezone")
+    min_healthy_percent: int | None = Field(
+        default=None, ge=0, le=100, description="rollouts keep at least this % of tasks running (default: profile)")
+    max_percent: int | None = Field(default=None, ge=100, le=200,
+                                    description="rollouts run at most this % of tasks (default: profile)")
     singleton: bool | None = Field(default=None, description="exactly one task, never two (schedulers, cron): no "
                                    "autoscaling, and a rollout stops the old task before starting the new one")
     command: list[str] | str | None = Field(default=None, description="overrides the image CMD")
@@ -304,6 +358,13 @@ class Service(Strict):
             raise ValueError(f"a {kind} cannot autoscale")
         if self.singleton and self.scaling:
             raise ValueError("a singleton never autoscales: drop scaling, or singleton")
+        if (self.scale_to_zero or self.min_healthy_percent is not None or self.max_percent is not None) \
+                and kind in ("job", "scheduled"):
+            raise ValueError(f"a {kind} runs no ECS service: scale_to_zero, min_healthy_percent and max_percent "
+                             "are for services")
+        if self.singleton and (self.min_healthy_percent is not None or self.max_percent is not None):
+            raise ValueError("a singleton rolls out 0%-100% (the old task stops first): drop min_healthy_percent "
+                             "and max_percent, or singleton")
         if self.singleton and self.replicas not in (None, 1):
             raise ValueError(f"a singleton runs one task, not replicas: {self.replicas}")
         if self.ports and self.port is None:
@@ -545,11 +606,16 @@ class Secret(Strict):
     external: str | None = Field(default=None, description="ARN of an existing secret to reference instead")
     rotate_days: int | None = Field(default=None, ge=1, le=1000,
                                     description="rotation period; listed as a manual item (no rotation function)")
+    previous: bool = Field(default=False, description="also inject NAME_PREVIOUS, the value before the last "
+                           "rotation (AWSPREVIOUS): signing keys that verify old tokens while new ones are issued")
 
     @model_validator(mode="after")
     def _ext(self) -> Secret:
         if self.external and not self.external.startswith("arn:"):
             raise ValueError("external must be the ARN of an existing secret (arn:aws:secretsmanager:...)")
+        if self.external and self.previous:
+            raise ValueError("previous needs a secret moorage creates (it gives it a previous version before the "
+                             "first task starts); an external secret's versions are yours")
         return self
 
 
@@ -595,6 +661,9 @@ class Registry(Strict):
 
     keep: int = Field(default=10, ge=1, le=1000, description="tagged images kept per repository")
     scan: bool = Field(default=True, description="scan images on push")
+    services: Literal["built", "all"] = Field(
+        default="built", description="built: a repository per service with `build:`; all: one for every service, "
+        "also those running a published image (for a CI that pushes there)")
 
 
 class UserPool(Strict):
@@ -619,11 +688,96 @@ class Network(Strict):
     flow_logs: bool | None = None
 
 
-class Alarms(Strict):
-    """Where alarms go."""
+AlarmName = Literal["cpu_percent", "memory_percent", "target_5xx_per_minute", "latency_seconds", "healthy_hosts_min",
+                    "db_cpu_percent", "db_connections", "db_free_storage_gib", "db_replica_lag_seconds",
+                    "cache_cpu_percent", "cache_evictions", "health_check"]
+Severity = Literal["critical", "warning"]
+_HTTPS_URL = r"^https://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?$"
+
+
+class SlackChannel(Strict):
+    """A Slack channel reached through AWS Chatbot (the workspace is authorised once in the Chatbot console)."""
+
+    workspace_id: str = Field(pattern=r"^T[A-Z0-9]{1,20}$", description="Slack workspace (team) id, T...")
+    channel_id: str = Field(pattern=r"^[A-Z0-9]{9,11}$", description="Slack channel id, C...")
+
+
+class TeamsChannel(Strict):
+    """A Microsoft Teams channel reached through AWS Chatbot (the team is authorised once in the console)."""
+
+    team_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$", description="Microsoft Teams team id")
+    channel_id: str = Field(pattern=r"^\S{1,256}$", description="Teams channel id (19:...@thread.tacv2)")
+    tenant_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$", description="Microsoft Entra tenant id")
+
+    @property
+    def channel_url_id(self) -> str:
+        """The channel id URL-encoded, as AWS Chatbot wants it (19%3A...%40thread.tacv2); given either way."""
+        return self.channel_id if "%" in self.channel_id else quote(self.channel_id, safe="")
+
+
+class Destinations(Strict):
+    """Who hears alarms of one severity."""
 
     email: str | list[str] = Field(default_factory=list, description="address, or list of addresses")
-    topic_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:sns:", description="existing SNS topic")
+    webhook: list[str] = Field(default_factory=list, description="HTTPS endpoints subscribed to the topic")
+    pagerduty: str | None = Field(
+        default=None, pattern=r"^https://events\.(eu\.)?pagerduty\.com/integration/[A-Za-z0-9]+/enqueue$",
+        description="PagerDuty's events endpoint of an Amazon CloudWatch integration "
+                    "(https://events.pagerduty.com/integration/KEY/enqueue)")
+    slack: list[SlackChannel] = Field(default_factory=list, description="Slack channels (AWS Chatbot)")
+    teams: list[TeamsChannel] = Field(default_factory=list, description="Microsoft Teams channels (AWS Chatbot)")
+
+    @field_validator("webhook")
+    @classmethod
+    def _https(cls, v: list[str]) -> list[str]:
+        for url in v:
+            if not re.match(_HTTPS_URL, url):
+                raise ValueError(f"webhook {url!r} must be an https:// URL")
+            if embedded_credential(url):
+                raise ValueError(f"webhook {url!r} carries a credential: it would be written into the template; "
+                                 "use an endpoint that authenticates otherwise")
+        return v
+
+    @property
+    def emails(self) -> list[str]:
+        """The addresses as a list."""
+        return [self.email] if isinstance(self.email, str) else list(self.email)
+
+    @property
+    def empty(self) -> bool:
+        """True when nobody is named."""
+        return not (self.emails or self.webhook or self.pagerduty or self.slack or self.teams)
+
+
+class AlarmThresholds(Strict):
+    """Alarm thresholds; each one not given is the profile's (data/profiles.yaml alarm_thresholds)."""
+
+    cpu_percent: float | None = Field(default=None, gt=0, le=100, description="service CPU %")
+    memory_percent: float | None = Field(default=None, gt=0, le=100, description="service memory %")
+    target_5xx_per_minute: float | None = Field(default=None, ge=0, description="5XX responses a minute")
+    latency_seconds: float | None = Field(default=None, gt=0, description="average response time, seconds")
+    healthy_hosts_min: float | None = Field(default=None, ge=1, description="fewest healthy targets")
+    db_cpu_percent: float | None = Field(default=None, gt=0, le=100, description="database CPU %")
+    db_connections: float | None = Field(default=None, gt=0, description="database connections")
+    db_free_storage_gib: float | None = Field(default=None, gt=0, description="free database storage, GiB")
+    db_replica_lag_seconds: float | None = Field(default=None, gt=0, description="read replica lag, seconds")
+    cache_cpu_percent: float | None = Field(default=None, gt=0, le=100, description="cache engine CPU %")
+    cache_evictions: float | None = Field(default=None, ge=0, description="cache evictions per 5 minutes")
+
+
+class Alarms(Strict):
+    """Where alarms go, how they are split by severity, and their thresholds."""
+
+    email: str | list[str] = Field(default_factory=list,
+                                   description="address, or list of addresses: hears every alarm")
+    topic_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:sns:",
+                                  description="existing SNS topic for critical alarms")
+    critical: Destinations = Field(default_factory=Destinations, description="who hears critical alarms")
+    warning: Destinations = Field(default_factory=Destinations,
+                                  description="who hears warnings (default: the critical destinations)")
+    thresholds: AlarmThresholds = Field(default_factory=AlarmThresholds, description="threshold per alarm")
+    severity: dict[AlarmName, Severity] = Field(
+        default_factory=dict, description="alarm -> critical | warning, over the defaults")
 
     @property
     def emails(self) -> list[str]:

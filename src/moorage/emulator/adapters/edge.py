@@ -135,11 +135,24 @@ class ScalableTarget(ApiResource):
     @classmethod
     def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:
         client.register_scalable_target(**api_kwargs(client, "RegisterScalableTarget", props))
+        target = {k: props[k] for k in cls.PUT_KEYS}
+        # RegisterScalableTarget has no scheduled actions: each is its own PutScheduledAction, as on AWS.
+        wanted = {a["ScheduledActionName"] for a in props.get("ScheduledActions", [])}
+        for old in client.describe_scheduled_actions(ServiceNamespace=target["ServiceNamespace"],
+                                                     ResourceId=target["ResourceId"])["ScheduledActions"]:
+            if old["ScheduledActionName"] not in wanted:
+                client.delete_scheduled_action(ScheduledActionName=old["ScheduledActionName"], **target)
+        for action in props.get("ScheduledActions", []):
+            client.put_scheduled_action(**api_kwargs(client, "PutScheduledAction", {**action, **target}))
         pid = f"{props['ResourceId']}|{props['ScalableDimension']}|{props['ServiceNamespace']}"
         return pid, {}
 
     def remove(self, client: Any) -> None:
         resource, dimension, namespace = self.physical_id.split("|")
+        for old in client.describe_scheduled_actions(ServiceNamespace=namespace, ResourceId=resource)[
+                "ScheduledActions"]:
+            client.delete_scheduled_action(ScheduledActionName=old["ScheduledActionName"], ServiceNamespace=namespace,
+                                           ResourceId=resource, ScalableDimension=dimension)
         client.deregister_scalable_target(ServiceNamespace=namespace, ResourceId=resource,
                                           ScalableDimension=dimension)
 

@@ -1,0 +1,143 @@
+"""Alarm thresholds a team sets, and critical / warning routing to e-mail, webhooks, PagerDuty, Slack and Teams."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from moorage.templates import template_set_of
+
+from moorage.policy import run_checks
+from moorage.render import Synth
+from moorage.validate.lint import lint_template
+
+ROUTED = """
+name: demo
+region: us-east-1
+alarms:
+  email: [all@demo.example]
+  critical:
+    pagerduty: https://events.pagerduty.com/integration/abc123def456/enqueue
+    webhook: [https://hooks.demo.example/alarms]
+  warning:
+    email: team@demo.example
+    slack: [{workspace_id: T0123ABCD, channel_id: C0123456789}]
+    teams: [{team_id: 11111111-2222-3333-4444-555555555555, channel_id: "19:abc@thread.tacv2",
+             tenant_id: 66666666-7777-8888-9999-000000000000}]
+  thresholds: {memory_percent: 85}
+  severity: {db_cpu_percent: warning}
+services:
+  web: {image: x:1, port: 80, route: "/*", uses: [db]}
+databases:
+  db: {engine: postgres, version: "16"}
+environments:
+  staging: {}
+  prod:
+    alarms: {thresholds: {cpu_percent: 90}}
+"""
+
+
+def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in template.get("Resources", {}).items() if r["Type"] == kind}
+
+
+def alarms_of(synth: Synth) -> dict[str, dict[str, Any]]:
+    return {lid: r["Properties"] for t in synth.templates.values()
+            for lid, r in of_type(t, "AWS::CloudWatch::Alarm").items()}
+
+
+def test_thresholds_from_the_spec_and_its_environment_override_the_profile(
+        synth_spec: Callable[[str, str], Synth]) -> None:
+    prod = alarms_of(synth_spec(ROUTED, "prod"))
+    staging = alarms_of(synth_spec(ROUTED, "staging"))
+    assert prod["AlarmMemory"]["Threshold"] == 85 and "memory above 85%" in prod["AlarmMemory"]["AlarmDescription"]
+    assert prod["AlarmCpu"]["Threshold"] == 90  # environments.prod.alarms.thresholds
+    assert staging["AlarmCpu"]["Threshold"] == 80  # the profile's
+    assert prod["AlarmDbDbCpu"]["Threshold"] == 80
+
+
+def test_each_severity_notifies_its_own_topic(synth_spec: Callable[[str, str], Synth]) -> None:
+    synth = synth_spec(ROUTED, "prod")
+    alarms = alarms_of(synth)
+    critical, warning = [{"Ref": "AlarmTopicArn"}], [{"Ref": "WarningTopicArn"}]
+    assert alarms["AlarmHealthy"]["AlarmActions"] == critical
+    assert alarms["AlarmTarget5xx"]["AlarmActions"] == critical
+    assert alarms["AlarmDbDbConnections"]["AlarmActions"] == critical
+    assert alarms["AlarmMemory"]["AlarmActions"] == warning and alarms["AlarmMemory"]["OKActions"] == warning
+    assert alarms["AlarmDbDbCpu"]["AlarmActions"] == warning  # alarms.severity moved it
+    platform = synth.templates["platform"]
+    assert set(of_type(platform, "AWS::SNS::Topic")) == {"AlarmTopic", "WarningTopic"}
+    assert platform["Outputs"]["WarningTopicArn"]["Value"] == {"Ref": "WarningTopic"}
+    subs = {lid: r["Properties"] for lid, r in of_type(platform, "AWS::SNS::Subscription").items()}
+    assert {(s["TopicArn"]["Ref"], s["Protocol"], s["Endpoint"]) for s in subs.values()} == {
+        ("AlarmTopic", "email", "all@demo.example"),
+        ("AlarmTopic", "https", "https://hooks.demo.example/alarms"),
+        ("AlarmTopic", "https", "https://events.pagerduty.com/integration/abc123def456/enqueue"),
+        ("WarningTopic", "email", "all@demo.example"),
+        ("WarningTopic", "email", "team@demo.example")}
+    slack = of_type(platform, "AWS::Chatbot::SlackChannelConfiguration")["WarningSlack1"]["Properties"]
+    assert slack["SnsTopicArns"] == [{"Ref": "WarningTopic"}] and slack["SlackChannelId"] == "C0123456789"
+    teams = of_type(platform, "AWS::Chatbot::MicrosoftTeamsChannelConfiguration")["WarningTeams1"]["Properties"]
+    assert teams["SnsTopicArns"] == [{"Ref": "WarningTopic"}] and teams["TeamsChannelId"] == "19%3Aabc%40thread.tacv2"
+    role = of_type(platform, "AWS::IAM::Role")["ChatbotRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "chatbot.amazonaws.com"}
+    decisions = {d.topic: d.value for d in synth.plan.decisions}
+    assert decisions["alarms.critical"] == "1 e-mail, 1 webhook, PagerDuty"
+    assert decisions["alarms.warning"] == "2 e-mail, 1 Slack channel, 1 Teams channel"
+
+
+def test_without_warning_destinations_everything_notifies_one_topic(
+        synth_spec: Callable[[str, str], Synth]) -> None:
+    synth = synth_spec("""
+        name: demo
+        alarms: {email: ops@demo.example}
+        services:
+          web: {image: x:1, port: 80, route: "/*"}
+        """, "prod")
+    assert set(of_type(synth.templates["platform"], "AWS::SNS::Topic")) == {"AlarmTopic"}
+    assert {str(a["AlarmActions"]) for a in alarms_of(synth).values()} == {str([{"Ref": "AlarmTopicArn"}])}
+    assert {d.topic: d.value for d in synth.plan.decisions}["alarms.warning"] == "the critical topic"
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_routed_alarms_lint_clean_and_pass_policy(synth_spec: Callable[[str, str], Synth], env: str) -> None:
+    synth = synth_spec(ROUTED, env)
+    errors = []
+    for key in ("platform", "svc-web", "observability"):
+        region = next(s["region"] for s in synth.manifest["stacks"] if s["key"] == key)
+        errors += [f.render() for f in lint_template(synth.template_text(key), [region], key)]
+    assert not errors, "cfn-lint:\n" + "\n".join(errors)
+    report = run_checks([template_set_of(synth)])
+    assert not report.failing("high"), [(f.rule, f.resource) for f in report.failing("high")]
+
+
+@pytest.mark.parametrize(("block", "needle"), [
+    ("critical: {webhook: [http://hooks.demo.example/x]}", "https://"),
+    ("critical: {webhook: ['https://hooks.demo.example/x?token=abcdef0123456789']}", "credential"),
+    ("critical: {pagerduty: https://example.com/pd}", "pagerduty"),
+    ("warning: {slack: [{workspace_id: nope, channel_id: C0123456789}]}", "workspace_id"),
+    ("thresholds: {memory_percnt: 85}", "memory_percnt"),
+    ("thresholds: {memory_percent: 185}", "memory_percent"),
+    ("severity: {cpu_percent: page}", "cpu_percent"),
+])
+def test_bad_alarm_settings_are_located_errors(input_errors: Callable[..., Any], block: str, needle: str) -> None:
+    path, diags = input_errors(f"""
+        name: demo
+        alarms:
+          {block}
+        services:
+          web: {{image: x:1}}
+        """)
+    text = "\n".join(d.render() for d in diags)
+    assert needle in text and f"{path.name}:3" in text, text
+
+
+def test_every_threshold_key_has_a_profile_default_and_a_severity() -> None:
+    from moorage.data import load_data
+    from moorage.spec.models import AlarmThresholds
+
+    profiles = load_data("profiles")
+    assert set(AlarmThresholds.model_fields) == set(profiles["alarm_thresholds"])
+    assert set(profiles["alarm_thresholds"]) <= set(profiles["alarm_severity"])
+    assert set(profiles["alarm_severity"].values()) == {"critical", "warning"}
