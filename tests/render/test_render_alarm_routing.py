@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from moorage.templates import template_set_of
 
+from moorage.cfn import template_set_of
 from moorage.policy import run_checks
 from moorage.render import Synth
 from moorage.validate.lint import lint_template

@@ -7,8 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from moorage.templates import template_set_of
-
+from moorage.cfn import template_set_of
 from moorage.policy import run_checks
 from moorage.render import Synth
 from moorage.validate.lint import lint_template

@@ -148,9 +148,10 @@ def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
         out.append(AlarmPlan(f"{key}DeadLetters", f"queue {name}: messages in its dead-letter queue", "AWS/SQS",
                              "ApproximateNumberOfMessagesVisible", dlq, "Maximum", 0, "GreaterThanThreshold", 1, 300))
         age = t["queue_oldest_message_seconds"]
-        out.append(AlarmPlan(f"{key}Age", f"queue {name}: oldest message waiting more than {age:g} s", "AWS/SQS",
-                             "ApproximateAgeOfOldestMessage", {"QueueName": queue_name(prefix, name, queue.fifo)},
-                             "Maximum", age, "GreaterThanThreshold", 3, 300))
+        out.append(_alarm(env, "queue_oldest_message_seconds", f"{key}Age",
+                          f"queue {name}: oldest message waiting more than {age:g} s", "AWS/SQS",
+                          "ApproximateAgeOfOldestMessage", {"QueueName": queue_name(prefix, name, queue.fifo)},
+                          "Maximum", age, "GreaterThanThreshold", 3, 300))
     return out
 
 

@@ -42,7 +42,7 @@ def _cheapest(svc: ResolvedService) -> ResolvedService:
     if release is not None:
         release = dataclasses.replace(release, strategy="rolling", bake_minutes=None, canary=None, linear=None,
                                       rollback_on=[], smoke=None)
-    return dataclasses.replace(svc, desired=1, scaling=None, release=release)
+    return dataclasses.replace(svc, desired=1, scaling=None, scale_to_zero=None, release=release)
 
 
 def _refuse(message: str, env: EnvSpec, hint: str, path: tuple[str | int, ...] = ("previews",)) -> InputError:

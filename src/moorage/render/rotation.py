@@ -43,7 +43,7 @@ def _restart(ctx: StackContext, r: RestartPlan) -> None:
             **({"Next": f"Redeploy{i + 1}"} if i + 1 < len(r.services) else {"End": True})}
     group = f"/moorage/{plan.app}/{plan.env.env}/rotation/{r.database}"
     key = {"KmsKeyId": key_arn(ctx)} if plan.customer_key else {}
-    keep = "Retain" if plan.env.profile != "dev" else "Delete"  # as every log group: evidence outlives the stack
+    keep = "Retain" if plan.keep_on_delete else "Delete"  # as every log group: evidence outlives the stack
     ctx.add(logs.LogGroup(f"{stem}Logs", LogGroupName=group, RetentionInDays=plan.env.log_retention, **key,
                           DeletionPolicy=keep, UpdateReplacePolicy=keep))
     service_arns = [Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${C}/${S}",

@@ -763,6 +763,8 @@ class AlarmThresholds(Strict):
     db_replica_lag_seconds: float | None = Field(default=None, gt=0, description="read replica lag, seconds")
     cache_cpu_percent: float | None = Field(default=None, gt=0, le=100, description="cache engine CPU %")
     cache_evictions: float | None = Field(default=None, ge=0, description="cache evictions per 5 minutes")
+    queue_oldest_message_seconds: float | None = Field(default=None, gt=0,
+                                                       description="age of a queue's oldest message, seconds")
 
 
 class Alarms(Strict):
