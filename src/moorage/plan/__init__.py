@@ -6,6 +6,7 @@ import dataclasses
 
 from moorage.data.aws import resource_available
 from moorage.errors import Diagnostic
+from moorage.kinds import data_stack_purpose
 from moorage.plan.bootstrap import (
     bootstrap_decisions,
     bootstrap_environment,
@@ -72,7 +73,7 @@ def build_plan(env: EnvSpec) -> Plan:
     repositories = {n: f"{env.app}/{env.env}/{n}" for n, s in env.services.items() if s.build and not s.image}
     parameters = {n: f"/{env.app}/{env.env}/{n}" for n in sorted(env.config)}
     has_data = bool(databases or caches or buckets or any(v.persistent for v in volumes) or secrets_plan
-                    or parameters or any(not p.existing for p in env.user_pools.values()) or env.queues)
+                    or parameters or any(not p.existing for p in env.user_pools.values()) or any(env.blocks.values()))
     stacks = _base_stacks(env, repositories, has_data, any(d.spec.managed_password for d in databases.values()),
                           edge, buckets, decisions)
     stacks += _service_stacks(prefix, services, bootstraps, repositories, has_data, env.customer_key)
@@ -167,7 +168,7 @@ def _base_stacks(env: EnvSpec, repositories: dict[str, str], has_data: bool, man
         decisions.append(Decision("registry", f"{len(repositories)} repositories, keep {env.registry_keep} images",
                                   "scan on push, immutable tags, untagged images expire after 7 days"))
     if has_data:
-        stacks.append(StackPlan("data", f"{prefix}-data", "databases, caches, buckets, secrets, file systems",
+        stacks.append(StackPlan("data", f"{prefix}-data", data_stack_purpose(),
                                 ["network", *keys]))
     stacks.append(StackPlan("platform", f"{prefix}-platform", "ECS cluster, service discovery, roles, alarm topic",
                             ["network", *keys] + (["data"] if managed else [])))
@@ -265,7 +266,7 @@ def _spread(plan: Plan) -> None:
     if len(data) > 1:
         base = plan.stack("data")
         base.purpose += f" (part 1 of {len(data)})"
-        insert_after("data", [StackPlan(k, f"{prefix}-{k}", f"databases, caches, buckets, secrets, file systems "
+        insert_after("data", [StackPlan(k, f"{prefix}-{k}", f"{data_stack_purpose()} "
                                         f"(part {i + 2} of {len(data)})", list(base.depends_on))
                               for i, k in enumerate(data[1:])])
         widen("data", data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moorage.data import load_data
 from moorage.plan.model import AlarmPlan, EdgePlan
-from moorage.plan.naming import queue_name
+from moorage.plan.naming import item_name
 from moorage.resolve.environment import EnvSpec, ResolvedService
 
 
@@ -88,15 +88,15 @@ def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
             out.append(AlarmPlan(f"{key}Evictions", f"cache {name}: more than {t['cache_evictions']:g} evictions",
                                  "AWS/ElastiCache", "Evictions", dims, "Sum", t["cache_evictions"],
                                  "GreaterThanThreshold", 3, 300))
-    for name, queue in env.queues.items():
+    for name, queue in env.blocks.get("queues", {}).items():
         key = "Queue" + "".join(p.title() for p in name.split("-"))
         prefix = f"{env.app}-{env.env}"
-        dlq = {"QueueName": queue_name(prefix, name, queue.fifo, dead_letter=True)}
+        dlq = {"QueueName": item_name("queue", prefix, name, queue, "dlq")}
         # Any message in the dead-letter queue is work that failed max_receives times.
         out.append(AlarmPlan(f"{key}DeadLetters", f"queue {name}: messages in its dead-letter queue", "AWS/SQS",
                              "ApproximateNumberOfMessagesVisible", dlq, "Maximum", 0, "GreaterThanThreshold", 1, 300))
         age = t["queue_oldest_message_seconds"]
         out.append(AlarmPlan(f"{key}Age", f"queue {name}: oldest message waiting more than {age:g} s", "AWS/SQS",
-                             "ApproximateAgeOfOldestMessage", {"QueueName": queue_name(prefix, name, queue.fifo)},
+                             "ApproximateAgeOfOldestMessage", {"QueueName": item_name("queue", prefix, name, queue)},
                              "Maximum", age, "GreaterThanThreshold", 3, 300))
     return out

@@ -137,6 +137,13 @@ class Scaling(Strict):
             raise ValueError("give a cpu or memory target (or a queue)")
         return self
 
+    def describe(self) -> str:
+        """The scaling in words, for the environment's decisions: ``1-4 tasks at 60% CPU``."""
+        if self.queue:
+            return f"{self.min}-{self.max} tasks at {self.per_task} messages a task in queue {self.queue}" + (
+                f", {self.cpu}% CPU" if self.cpu is not None else "")
+        return f"{self.min}-{self.max} tasks at {self.cpu}% CPU"
+
 
 class HealthCheck(Strict):
     """The load balancer's HTTP health check for a routed service."""
