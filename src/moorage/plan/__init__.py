@@ -34,6 +34,7 @@ from moorage.plan.naming import physical_name
 from moorage.plan.network import network_plan
 from moorage.plan.observability import service_alarms, shared_alarms
 from moorage.plan.release import release_plan, watch_both_target_groups
+from moorage.plan.scaling import backlog_steps
 from moorage.plan.security import (
     cache_sg,
     check_rule_counts,
@@ -118,6 +119,8 @@ def _service_plans(env: EnvSpec, bootstraps: dict[str, str], edges: list[EdgePla
             permissions=task_permissions(env, svc), discovery=svc.port is not None, route=route,
             alarms=service_alarms(env, svc), log_group=f"/moorage/{env.app}/{env.env}/{name}", retain_logs=retain,
             release=release_plan(env, svc, route, decisions),
+            scaling_steps=backlog_steps(svc.scaling.min, svc.scaling.max, svc.scaling.per_task)
+            if svc.scaling and svc.scaling.per_task else [],
         )
         watch_both_target_groups(services[name].alarms, services[name].release)
         if svc.spot:
