@@ -91,3 +91,22 @@ def test_the_environment_carries_the_kinds_it_does_not_resolve(tmp_path: Path) -
     assert plan.stack("data").purpose == kinds.data_stack_purpose()
     with pytest.raises(AttributeError):
         env.no_such_block  # noqa: B018
+
+
+# docs/architecture.md, "A new kind of resource": the files that hold a kind's own code (queues' here), and
+# the ones the queue-depth scaling feature adds.
+QUEUE_FILES = {"spec/models.py", "render/data.py", "cost/components/messaging.py", "policy/rules/sqs.py",
+               "plan/observability.py", "emulator/adapters/network.py", "spec/validate.py", "render/service.py"}
+
+
+def test_queue_code_lives_only_in_the_documented_files() -> None:
+    """Every other module reaches queues through the registry: no identifier of its code names a queue."""
+    import tokenize
+
+    found = set()
+    for path in sorted(SRC.rglob("*.py")):
+        with path.open("rb") as f:
+            if any(t.type == tokenize.NAME and "queue" in t.string.lower() for t in tokenize.tokenize(f.readline)):
+                found.add(path.relative_to(SRC).as_posix())
+    assert found <= QUEUE_FILES, f"queue-specific code outside the documented files: {sorted(found - QUEUE_FILES)}"
+    assert len(QUEUE_FILES) <= 8
