@@ -15,6 +15,7 @@ import moorage.cost.components as components
 import moorage.emulator.adapters as adapters
 import moorage.policy.rules as rules
 from moorage import kinds
+from moorage.data import load_data
 from moorage.emulator.adapters.base import ApiResource
 from moorage.plan.layout import DATA_WEIGHTS
 from moorage.plan.naming import item_name
@@ -96,7 +97,7 @@ def test_the_environment_carries_the_kinds_it_does_not_resolve(tmp_path: Path) -
 # docs/architecture.md, "A new kind of resource": the files that hold a kind's own code (queues' here), and
 # the ones the queue-depth scaling feature adds.
 QUEUE_FILES = {"spec/models.py", "render/data.py", "cost/components/messaging.py", "policy/rules/sqs.py",
-               "plan/observability.py", "emulator/adapters/network.py", "spec/validate.py", "render/service.py"}
+               "emulator/adapters/network.py", "spec/validate.py", "render/service.py"}
 
 
 def test_queue_code_lives_only_in_the_documented_files() -> None:
@@ -110,3 +111,21 @@ def test_queue_code_lives_only_in_the_documented_files() -> None:
                 found.add(path.relative_to(SRC).as_posix())
     assert found <= QUEUE_FILES, f"queue-specific code outside the documented files: {sorted(found - QUEUE_FILES)}"
     assert len(QUEUE_FILES) <= 8
+
+
+def test_the_kinds_alarms_are_planned_from_the_registry(tmp_path: Path) -> None:
+    from moorage import api
+
+    (tmp_path / "moorage.yml").write_text(
+        "name: shop\nregion: eu-west-1\nservices:\n  worker:\n    image: ghcr.io/acme/worker:1.0.0\n"
+        "    uses: [jobs]\nqueues:\n  jobs: {fifo: true}\nenvironments:\n  prod: {}\n")
+    thresholds = load_data("profiles")["alarm_thresholds"]
+    alarms = {a.key: a for a in api.plan_environment(api.load_app(tmp_path / "moorage.yml"), "prod").alarms}
+    for k in kinds.registry().values():
+        for alarm in k.alarms:
+            assert isinstance(alarm["threshold"], (int, float)) or alarm["threshold"] in thresholds
+    assert alarms["QueueJobsDeadLetters"].dimensions == {"QueueName": "shop-prod-jobs-dlq.fifo"}
+    assert alarms["QueueJobsDeadLetters"].threshold == 0 and alarms["QueueJobsDeadLetters"].periods == 1
+    age = alarms["QueueJobsAge"]
+    assert age.dimensions == {"QueueName": "shop-prod-jobs.fifo"} and age.metric == "ApproximateAgeOfOldestMessage"
+    assert age.description == f"queue jobs: oldest message waiting more than {age.threshold:g} s"

@@ -52,6 +52,7 @@ class Kind:
     name_suffix: dict[str, str] = field(default_factory=dict)
     endpoint: str | None = None
     endpoint_url: str | None = None
+    alarms: tuple[dict[str, Any], ...] = ()
 
     def secret(self, attribute: str) -> bool:
         """True when ``attribute`` is injected as a Secrets Manager reference."""
@@ -78,7 +79,8 @@ def registry() -> dict[str, Kind]:
             stack_weight=tuple(raw["stack_weight"]),  # type: ignore[arg-type]
             name_limit=int((raw.get("physical_name") or {}).get("limit", 63)),
             name_suffix=dict((raw.get("physical_name") or {}).get("suffix") or {}),
-            endpoint=raw.get("endpoint"), endpoint_url=raw.get("endpoint_url"))
+            endpoint=raw.get("endpoint"), endpoint_url=raw.get("endpoint_url"),
+            alarms=tuple(raw.get("alarms") or ()))
     return out
 
 
