@@ -47,6 +47,12 @@ class Kind:
     managed_by: str = ""
     cost: str | None = None
     policy: str | None = None
+    stack_weight: tuple[int, int, int, int] = (0, 0, 0, 0)
+    name_limit: int = 63
+    name_suffix: dict[str, str] = field(default_factory=dict)
+    endpoint: str | None = None
+    endpoint_url: str | None = None
+    alarms: tuple[dict[str, Any], ...] = ()
 
     def secret(self, attribute: str) -> bool:
         """True when ``attribute`` is injected as a Secrets Manager reference."""
@@ -69,7 +75,12 @@ def registry() -> dict[str, Kind]:
             port=bool(raw.get("port")), security_group=raw.get("security_group"),
             compose_images=tuple({**rule, "kind": name} for rule in raw.get("compose_images") or ()),
             residency=str(raw.get("residency", "")), cost=raw.get("cost"), policy=raw.get("policy"),
-            managed_by=str(raw.get("managed_by", "")))
+            managed_by=str(raw.get("managed_by", "")),
+            stack_weight=tuple(raw["stack_weight"]),  # type: ignore[arg-type]
+            name_limit=int((raw.get("physical_name") or {}).get("limit", 63)),
+            name_suffix=dict((raw.get("physical_name") or {}).get("suffix") or {}),
+            endpoint=raw.get("endpoint"), endpoint_url=raw.get("endpoint_url"),
+            alarms=tuple(raw.get("alarms") or ()))
     return out
 
 
@@ -125,3 +136,8 @@ def compose_image_rules() -> list[dict[str, Any]]:
 def compose_kinds() -> list[str]:
     """The kinds a compose service can become (those with image rules)."""
     return [k.name for k in registry().values() if k.compose_images]
+
+
+def data_stack_purpose() -> str:
+    """What the data stack holds, in words (its templates' description and the manifest's purpose)."""
+    return str(load_data("kinds")["data_stack_purpose"])

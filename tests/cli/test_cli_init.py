@@ -92,3 +92,14 @@ def test_init_over_every_compose_example(run_cli: Run, repo_root: Path, tmp_path
         assert result.code == 0, result.err
         written = load_native(target)
         assert written.spec == api.load_app(compose).spec
+
+
+def test_init_counts_every_kind_it_made(run_cli: Run, tmp_path: Path) -> None:
+    """The summary line counts what the import made, kind by kind from the registry (queues included)."""
+    compose = tmp_path / "docker-compose.yml"
+    compose.write_text("services:\n  api:\n    image: ghcr.io/acme/api:1.2.0\n    depends_on: [mq, db]\n"
+                       "  mq:\n    image: softwaremill/elasticmq-native:1.6.9\n"
+                       "  db:\n    image: postgres:16\n    environment: {POSTGRES_PASSWORD: example}\n")
+    result = run_cli("init", "--from", compose, "-o", tmp_path / "moorage.yml")
+    assert result.code == 0, result.err
+    assert "1 service, 1 database, 0 caches, 0 buckets, 1 queue" in " ".join((result.out + result.err).split())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import load
+from conftest import load, messages
 
 from moorage.compose.images import classify
 
@@ -65,3 +65,14 @@ def test_imported_queues_plan(compose: Callable[..., Path]) -> None:
     assert set(plan.env.queues) == {"elasticmq", "jobs"}
     worker = plan.services["worker"]
     assert "JOBS_QUEUE_URL" in worker.env
+
+
+def test_a_queue_kept_as_a_container_is_warned_about_like_every_managed_kind(compose: Callable[..., Path]) -> None:
+    """`x-moorage: {managed: false}` on an SQS-compatible image: it stays a container, with the same warning as a
+    database, cache or bucket kept as one (the kinds come from the registry, not a list in the importer)."""
+    loaded = load(compose("services:\n  api:\n    image: ghcr.io/acme/api:1.2.0\n    depends_on: [mq]\n"
+                          "  mq:\n    image: softwaremill/elasticmq-native:1.6.9\n"
+                          "    x-moorage: {managed: false}\n"))
+    assert "mq" in loaded.spec.services and not loaded.spec.queues
+    warned = [m for m in messages(loaded, "warning") if "stays a Fargate service" in m]
+    assert len(warned) == 1 and "mq" in warned[0]

@@ -205,8 +205,10 @@ def init(source: Annotated[Path | None, typer.Option("--from", help="docker-comp
         _show_rewrites(compose.rewrites(loaded))
     output.write_text(text, encoding="utf-8")
     spec = loaded.spec
-    out.print(f"wrote {output}: {plural(len(spec.services), 'service')}, {plural(len(spec.databases), 'database')}, "
-              f"{plural(len(spec.caches), 'cache')}, {plural(len(spec.buckets), 'bucket')}")
+    from moorage.kinds import compose_kinds, kind  # the kinds an import makes (database, cache, bucket, queue ...)
+
+    out.print(f"wrote {output}: " + ", ".join([plural(len(spec.services), "service"), *(
+        plural(len(getattr(spec, kind(k).block)), k) for k in compose_kinds())]))
 
 
 def _show_version(value: bool) -> None:

@@ -29,6 +29,7 @@ from moorage.compose.notes import Notes
 from moorage.compose.stores import Store
 from moorage.data import load_data
 from moorage.errors import Location
+from moorage.kinds import registry
 from moorage.spec.models import ENV_NAME_PATTERN, SECRET_NAME_RE, embedded_credential
 from moorage.spec.source import KeyPath
 
@@ -469,22 +470,19 @@ class EnvMapper:
                          f"{item.name}: the driver suffix of scheme {scheme!r} is not kept",
                          "moorage's URL uses the plain scheme; add the driver in the app")
             return True
-        if store is not None and store.kind == "bucket" and base in ("http", "https") and host:
-            bucket = store.primary
-            self._use(res, store, item, f"{item.name} points at it")
-            self._set(res, item, f"https://s3.{{{{ {bucket}.region }}}}.amazonaws.com",
-                      f"{item.name}: {store.cname} endpoint -> the regional S3 endpoint")
-            return True
-        if store is not None and store.kind == "queue" and base in ("http", "https") and host:
-            queue = store.primary
+        endpoint = registry()[store.kind].endpoint if store is not None else None
+        if store is not None and endpoint and base in ("http", "https") and host:
+            # a store behind an AWS endpoint (S3, SQS): its regional endpoint, or the item's URL attribute for a
+            # URL with a path where the kind has one (a queue URL: ElasticMQ /queue/NAME, LocalStack /ACCOUNT/NAME)
+            primary, url_attr = store.primary, registry()[store.kind].endpoint_url
             self._use(res, store, item, f"{item.name} points at it")
             path = (m.group("rest") or "").split("?")[0].strip("/")
-            if path:  # a queue URL (ElasticMQ /queue/NAME, LocalStack /ACCOUNT/NAME): the managed queue's
-                self._set(res, item, f"{{{{ {queue}.url }}}}", f"{item.name}: queue URL on {store.cname} -> "
-                          f"{{{{ {queue}.url }}}}")
+            if url_attr and path:
+                self._set(res, item, f"{{{{ {primary}.{url_attr} }}}}", f"{item.name}: {store.kind} URL on "
+                          f"{store.cname} -> {{{{ {primary}.{url_attr} }}}}")
             else:
-                self._set(res, item, f"https://sqs.{{{{ {queue}.region }}}}.amazonaws.com",
-                          f"{item.name}: {store.cname} endpoint -> the regional SQS endpoint")
+                self._set(res, item, f"https://{endpoint}.{{{{ {primary}.region }}}}.amazonaws.com",
+                          f"{item.name}: {store.cname} endpoint -> the regional {endpoint.upper()} endpoint")
             return True
         if target and target[0] == "app" and host not in own_hosts:
             tname = target[1]
@@ -524,9 +522,9 @@ class EnvMapper:
             if kind == "store":
                 store = self.ctx.stores[tname]
                 self._use(res, store, item, f"{item.name} names its host")
-                if store.kind in ("bucket", "queue"):  # reached at the service's regional endpoint
-                    service = "s3" if store.kind == "bucket" else "sqs"
-                    out.append(f"{service}.{{{{ {store.primary}.region }}}}.amazonaws.com")
+                endpoint = registry()[store.kind].endpoint
+                if endpoint:  # reached at the service's regional endpoint
+                    out.append(f"{endpoint}.{{{{ {store.primary}.region }}}}.amazonaws.com")
                     rewrote_store = True
                     continue
                 ref = f"{{{{ {store.primary}.host }}}}"

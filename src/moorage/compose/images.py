@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
 from moorage.data import load_data
 from moorage.kinds import compose_image_rules
 
-ImageKind = Literal["database", "cache", "bucket", "queue", "bucket_init", "stateful", "app"]
+# A kind of the registry (moorage.kinds.compose_kinds: database, cache, bucket, queue ...), or bucket_init,
+# stateful, app.
+ImageKind = str
 
 
 @dataclass(frozen=True)

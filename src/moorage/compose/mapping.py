@@ -483,7 +483,7 @@ class Importer:
         vols = fields.volumes(cname, svc, path, self.volume_defs, notes, alt)
         if vols.volumes:
             self._put(app, "volumes", vols.volumes, path + ("volumes",))
-        if app.info and app.info.kind in ("stateful", "database", "cache", "bucket"):
+        if app.info and app.info.kind in ("stateful", *compose_kinds()):
             persistent = any(v.get("persistent") for v in vols.volumes)
             notes.warn(path + ("image",), f"{cname} ({app.info.ref.repository}) stays a Fargate service, not a "
                        "managed service" + ("" if persistent else "; its data is lost whenever the task is "

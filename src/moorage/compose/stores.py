@@ -15,7 +15,7 @@ from moorage.compose.images import ImageInfo, elasticache_version, image_table
 from moorage.compose.interpolate import Interp
 from moorage.compose.notes import Notes
 from moorage.compose.syntax import parse_volume, split_command
-from moorage.kinds import kind
+from moorage.kinds import kind, registry
 from moorage.spec.source import KeyPath
 
 StoreKind = str  # a kind of the registry that compose services become (moorage.kinds.compose_kinds)
@@ -104,9 +104,9 @@ def build_store(cname: str, svc: dict[str, Any], info: ImageInfo, name: str, hos
         _database(store, svc, info, name, notes)
     elif kind == "cache":
         _cache(store, svc, info, name, notes)
-    elif kind == "queue":
-        store.blocks[name] = {}  # an SQS queue with moorage's defaults (x-moorage sets fifo, dlq ...)
-    if others and kind not in ("bucket", "queue"):
+    else:
+        store.blocks[name] = {}  # an item with moorage's defaults (x-moorage sets the rest: a queue's fifo, dlq ...)
+    if others and not registry()[kind].endpoint:  # a store behind an AWS endpoint (S3, SQS) takes no settings
         notes.warn(path + ("environment",), f"{cname}: settings not carried to the managed {kind}: "
                    + ", ".join(sorted(others)), f"set what matters as {kind} parameters in x-moorage")
     if kind == "database" and "name" not in store.values and info.engine == "postgres":

@@ -7,6 +7,7 @@ import dataclasses
 from moorage.data import load_data
 from moorage.data.aws import resource_available
 from moorage.errors import Diagnostic
+from moorage.kinds import data_stack_purpose
 from moorage.plan.bootstrap import (
     bootstrap_decisions,
     bootstrap_environment,
@@ -49,6 +50,7 @@ from moorage.plan.observability import (
     shared_alarms,
 )
 from moorage.plan.release import migration_snapshots, release_plan, rotation_restarts, watch_both_target_groups
+from moorage.plan.scaling import backlog_steps
 from moorage.plan.security import (
     cache_sg,
     check_rule_counts,
@@ -90,7 +92,7 @@ def build_plan(env: EnvSpec) -> Plan:
                     if (s.build and not s.image) or (every and n not in bootstraps)}
     parameters = {n: f"/{env.app}/{env.env}/{n}" for n in sorted(env.config)}
     has_data = bool(databases or caches or buckets or any(v.persistent for v in volumes) or secrets_plan
-                    or parameters or any(not p.existing for p in env.user_pools.values()) or env.queues)
+                    or parameters or any(not p.existing for p in env.user_pools.values()) or any(env.blocks.values()))
     stacks = _base_stacks(env, repositories, has_data, any(d.spec.managed_password for d in databases.values()),
                           edge, buckets, decisions)
     stacks += _service_stacks(prefix, services, bootstraps, repositories, has_data, env.customer_key)
@@ -142,6 +144,8 @@ def _service_plans(env: EnvSpec, bootstraps: dict[str, str], edges: list[EdgePla
             permissions=task_permissions(env, svc), discovery=svc.port is not None, route=route,
             alarms=service_alarms(env, svc), log_group=f"/moorage/{env.app}/{env.env}/{name}", retain_logs=retain,
             release=release_plan(env, svc, route, decisions),
+            scaling_steps=backlog_steps(svc.scaling.min, svc.scaling.max, svc.scaling.per_task)
+            if svc.scaling and svc.scaling.per_task else [],
         )
         watch_both_target_groups(services[name].alarms, services[name].release)
         if svc.spot:
@@ -195,7 +199,7 @@ def _base_stacks(env: EnvSpec, repositories: dict[str, str], has_data: bool, man
                                   + ("; registry.services: all: one per service, for images a CI pushes"
                                      if every else "")))
     if has_data:
-        stacks.append(StackPlan("data", f"{prefix}-data", "databases, caches, buckets, secrets, file systems",
+        stacks.append(StackPlan("data", f"{prefix}-data", data_stack_purpose(),
                                 ["network", *keys]))
     stacks.append(StackPlan("platform", f"{prefix}-platform", "ECS cluster, service discovery, roles, alarm topic",
                             ["network", *keys] + (["data"] if managed else [])))
@@ -315,7 +319,7 @@ def _spread(plan: Plan) -> None:
     if len(data) > 1:
         base = plan.stack("data")
         base.purpose += f" (part 1 of {len(data)})"
-        insert_after("data", [StackPlan(k, f"{prefix}-{k}", f"databases, caches, buckets, secrets, file systems "
+        insert_after("data", [StackPlan(k, f"{prefix}-{k}", f"{data_stack_purpose()} "
                                         f"(part {i + 2} of {len(data)})", list(base.depends_on))
                               for i, k in enumerate(data[1:])])
         widen("data", data)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from moorage.data import load_data
+from moorage.kinds import registry
 from moorage.plan.model import AlarmPlan, PlacedRule, Plan, SecurityGroup, ServicePlan
 
 T = TypeVar("T")
@@ -22,9 +23,9 @@ T = TypeVar("T")
 NETWORK_BASE = (45, 10, 1, 40_000)
 SG_WEIGHT = (1, 1, 0, 1_500)
 SG_RULE_WEIGHT = (1, 0, 0, 600)
-DATA_WEIGHTS = {"db": (6, 5, 2, 9_000), "cache": (4, 5, 1, 5_500), "bucket": (2, 2, 1, 3_500),
-                "secret": (1, 1, 1, 800), "volume": (5, 1, 2, 3_000), "param": (1, 0, 0, 500),
-                "pool": (3, 3, 0, 3_000), "queue": (2, 3, 0, 2_500)}
+# The kinds' weights (db, cache, bucket, pool, queue ...) are their `stack_weight` in data/kinds.yaml.
+DATA_WEIGHTS = {**{k.home: k.stack_weight for k in registry().values()},
+                "secret": (1, 1, 1, 800), "volume": (5, 1, 2, 3_000), "param": (1, 0, 0, 500)}
 DATA_BASE = (4, 0, 2, 4_000)  # subnet groups, monitoring role, the subnets and key parameters
 REPOSITORY_WEIGHT = (1, 1, 0, 1_900)  # an ECR repository (its lifecycle policy is most of it) and its URI output
 REGISTRY_BASE = (0, 0, 1, 2_000)  # the key parameter
@@ -127,7 +128,7 @@ def shard_data(plan: Plan, budget: Budget) -> list[str]:
                                                      if not s.spec.external]
     items += [("volume", v.key) for v in plan.volumes if v.persistent] + [("param", n) for n in plan.parameters]
     items += [("pool", n) for n, p in plan.env.user_pools.items() if not p.existing]
-    items += [("queue", n) for n in plan.env.queues]
+    items += [(k.home, n) for k in registry().values() for n in plan.env.blocks.get(k.block, {})]
 
     def weight(item: tuple[str, str]) -> tuple[int, int, int, int]:
         w = DATA_WEIGHTS[item[0]]

@@ -181,6 +181,9 @@ class ServicePlan:
     retain_logs: bool
     release: ReleasePlan | None = None  # None for jobs and scheduled tasks
     discovery_name: str | None = None  # its Cloud Map name when not the service's name (a preview's)
+    # Step scaling on a backlog (tasks follow a queue's depth): (lower, upper, tasks) per depth band; empty for
+    # target tracking only.
+    scaling_steps: list[tuple[int, int | None, int]] = field(default_factory=list)
 
 
 @dataclass

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
+
+from moorage.kinds import kind
 
 
 def physical_name(*parts: str, limit: int = 63) -> str:
@@ -30,8 +33,10 @@ def logical_id(*parts: str) -> str:
     return out
 
 
-def queue_name(prefix: str, name: str, fifo: bool, dead_letter: bool = False) -> str:
-    """SQS queue name: ``app-env-jobs`` (``-dlq`` for its dead-letter queue); FIFO queues must end in ``.fifo``
-    and a name may hold 80 characters."""
-    suffix = ".fifo" if fifo else ""
-    return physical_name(prefix, name, "dlq" if dead_letter else "", limit=80 - len(suffix)) + suffix
+def item_name(kind_name: str, prefix: str, name: str, item: Any, *parts: str) -> str:
+    """The AWS name of a kind's item: ``app-env-jobs`` (``parts`` after it, e.g. ``dlq``), within the kind's
+    length limit including the suffix each true setting of ``item`` adds (``.fifo``; data/kinds.yaml
+    ``physical_name``)."""
+    k = kind(kind_name)
+    suffix = "".join(text for setting, text in k.name_suffix.items() if getattr(item, setting, False))
+    return physical_name(prefix, name, *parts, limit=k.name_limit - len(suffix)) + suffix

@@ -6,8 +6,9 @@ from dataclasses import replace
 from typing import Any
 
 from moorage.data import load_data
+from moorage.kinds import registry
 from moorage.plan.model import AlarmPlan, Decision, EdgePlan, TopicPlan
-from moorage.plan.naming import queue_name
+from moorage.plan.naming import item_name
 from moorage.resolve.environment import EnvSpec, ResolvedService
 
 
@@ -140,18 +141,19 @@ def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
             out.append(_alarm(env, "cache_evictions", f"{key}Evictions",
                               f"cache {name}: more than {t['cache_evictions']:g} evictions", "AWS/ElastiCache",
                               "Evictions", dims, "Sum", t["cache_evictions"], "GreaterThanThreshold", 3, 300))
-    for name, queue in env.queues.items():
-        key = "Queue" + "".join(p.title() for p in name.split("-"))
-        prefix = f"{env.app}-{env.env}"
-        dlq = {"QueueName": queue_name(prefix, name, queue.fifo, dead_letter=True)}
-        # Any message in the dead-letter queue is work that failed max_receives times.
-        out.append(AlarmPlan(f"{key}DeadLetters", f"queue {name}: messages in its dead-letter queue", "AWS/SQS",
-                             "ApproximateNumberOfMessagesVisible", dlq, "Maximum", 0, "GreaterThanThreshold", 1, 300))
-        age = t["queue_oldest_message_seconds"]
-        out.append(_alarm(env, "queue_oldest_message_seconds", f"{key}Age",
-                          f"queue {name}: oldest message waiting more than {age:g} s", "AWS/SQS",
-                          "ApproximateAgeOfOldestMessage", {"QueueName": queue_name(prefix, name, queue.fifo)},
-                          "Maximum", age, "GreaterThanThreshold", 3, 300))
+    prefix = f"{env.app}-{env.env}"
+    for k in registry().values():  # the kinds' own alarms, from data/kinds.yaml (a queue's dead letters, age ...)
+        for name, item in env.blocks.get(k.block, {}).items():
+            key = k.home.title() + "".join(p.title() for p in name.split("-"))
+            for alarm in k.alarms:
+                threshold = t[alarm["threshold"]] if isinstance(alarm["threshold"], str) else alarm["threshold"]
+                dims = {alarm["dimension"]: item_name(k.name, prefix, name, item, *alarm.get("name_parts", ()))}
+                found = AlarmPlan(key + alarm["key"], alarm["description"].format(name=name, threshold=threshold),
+                                  alarm["namespace"], alarm["metric"], dims, alarm["statistic"], threshold,
+                                  alarm["comparison"], alarm["periods"], alarm["period"])
+                # a named threshold (alarms.thresholds) also has a severity (alarms.severity)
+                out.append(replace(found, severity=severity(env, alarm["threshold"]))
+                           if isinstance(alarm["threshold"], str) else found)
     return out
 
 

@@ -12,7 +12,7 @@ from troposphere import GetAtt, Ref, Select, Sub, cognito, efs, elasticache, iam
 
 from moorage import kinds
 from moorage.plan.model import BucketPlan, CachePlan, DatabasePlan, Plan, VolumePlan
-from moorage.plan.naming import logical_id, queue_name
+from moorage.plan.naming import item_name, logical_id
 from moorage.render.context import StackContext
 from moorage.render.edge import alb_log_delivery, log_bucket
 from moorage.render.keys import key_arn
@@ -123,7 +123,7 @@ def render_data(ctx: StackContext) -> None:
     for name, pool in sorted(plan.env.user_pools.items()):
         if not pool.existing and here("pool", name):
             _user_pool(ctx, name, pool)
-    for name, queue in sorted(plan.env.queues.items()):
+    for name, queue in sorted(plan.env.blocks.get("queues", {}).items()):
         if here("queue", name):
             _queue(ctx, name, queue)
 
@@ -135,9 +135,9 @@ def _queue(ctx: StackContext, name: str, queue: Any) -> None:
     sse: dict[str, Any] = {"KmsMasterKeyId": key_arn(ctx), "KmsDataKeyReusePeriodSeconds": 300} \
         if ctx.plan.customer_key else {"SqsManagedSseEnabled": True}
     fifo: dict[str, Any] = {"FifoQueue": True} if queue.fifo else {}
-    ctx.add(sqs.Queue(f"{lid}DeadLetters", QueueName=queue_name(prefix, name, queue.fifo, dead_letter=True),
+    ctx.add(sqs.Queue(f"{lid}DeadLetters", QueueName=item_name("queue", prefix, name, queue, "dlq"),
                       MessageRetentionPeriod=14 * 86_400, **sse, **fifo, Tags=ctx.tags()))
-    ctx.add(sqs.Queue(lid, QueueName=queue_name(prefix, name, queue.fifo),
+    ctx.add(sqs.Queue(lid, QueueName=item_name("queue", prefix, name, queue),
                       MessageRetentionPeriod=queue.retention_days * 86_400,
                       VisibilityTimeout=queue.visibility_seconds,
                       RedrivePolicy=sqs.RedrivePolicy(deadLetterTargetArn=GetAtt(f"{lid}DeadLetters", "Arn"),

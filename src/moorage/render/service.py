@@ -11,6 +11,7 @@ from troposphere import servicediscovery as sd
 from moorage import kinds
 from moorage.plan.model import AlarmPlan, EnvRef, PlainValue, SecretValue, ServicePlan
 from moorage.plan.naming import logical_id
+from moorage.plan.scaling import backlog_steps as queue_steps  # noqa: F401 - its name before the plan decided it
 from moorage.render.context import StackContext, StackInput
 from moorage.render.data import bucket_out, db_user_out, kind_out, secret_out, volume_out
 from moorage.render.keys import key_arn
@@ -288,7 +289,7 @@ def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
     if sc is None:
         return
     if sc.queue and sc.per_task:
-        _queue_scaling(ctx, sp, sc.queue, sc.per_task, sc.min, sc.max)
+        _queue_scaling(ctx, sp, sc.queue, sc.per_task)
     for metric, target in (("ECSServiceAverageCPUUtilization", sc.cpu),
                            ("ECSServiceAverageMemoryUtilization", sc.memory)):
         if target is None:
@@ -304,27 +305,13 @@ def _scaling(ctx: StackContext, sp: ServicePlan, cluster: Ref) -> None:
                     PredefinedMetricType=metric))))
 
 
-def queue_steps(low: int, high: int, per_task: int, most: int = 20) -> list[tuple[int, int | None, int]]:
-    """(lower, upper, tasks) steps over a queue's visible messages: enough tasks that none has more than
-    ``per_task`` waiting (rounded up), between ``low`` and ``high`` tasks, in at most ``most`` steps."""
-    count = min(high - low + 1, most)
-    tasks = sorted({low + round(i * (high - low) / max(count - 1, 1)) for i in range(count)})
-    out: list[tuple[int, int | None, int]] = []
-    lower = 0
-    for i, n in enumerate(tasks):
-        upper = None if i == len(tasks) - 1 else n * per_task + 1
-        out.append((lower, upper, n))
-        lower = upper or 0
-    return out
-
-
-def _queue_scaling(ctx: StackContext, sp: ServicePlan, queue: str, per_task: int, low: int, high: int) -> None:
+def _queue_scaling(ctx: StackContext, sp: ServicePlan, queue: str, per_task: int) -> None:
     """Step scaling to an exact task count from the queue's depth: the alarm stays in ALARM (depth >= 0), so
     Application Auto Scaling re-applies the step matching the current depth every minute."""
     steps = [applicationautoscaling.StepAdjustment(
         MetricIntervalLowerBound=lower, ScalingAdjustment=tasks,
         **({"MetricIntervalUpperBound": upper} if upper is not None else {}))
-        for lower, upper, tasks in queue_steps(low, high, per_task)]
+        for lower, upper, tasks in sp.scaling_steps]
     ctx.add(applicationautoscaling.ScalingPolicy(
         "ScaleQueue", PolicyName=ctx.name(sp.spec.name, "queue"), PolicyType="StepScaling",
         ScalingTargetId=Ref("ScalableTarget"),

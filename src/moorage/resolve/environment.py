@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from moorage import kinds
 from moorage.data import load_data
 from moorage.data.aws import concrete_version, majors
 from moorage.data.regions import preset_regions
@@ -28,7 +29,6 @@ from moorage.spec.models import (
     LifecycleRule,
     Previews,
     Profile,
-    Queue,
     ScaleToZero,
     Scaling,
     ServiceKind,
@@ -216,13 +216,22 @@ class EnvSpec:
     registry_services: Literal["built", "all"] = "built"
     user_pools: dict[str, UserPool] = field(default_factory=dict)
     previews: Previews | None = None  # the spec's `previews:`: this environment may be a preview's base
-    queues: dict[str, Queue] = field(default_factory=dict)
     alarms: Alarms = field(default_factory=Alarms)  # destinations, severities and thresholds (plan.observability)
+    # The kinds' items this environment carries as the spec gives them, by block (``queues`` ...): every kind of
+    # the registry without a resolved field above. ``env.queues`` reads ``env.blocks["queues"]``.
+    blocks: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: SourceMap | None = field(default=None, repr=False, compare=False)  # where each key came from
 
     def locate(self, path: tuple[str | int, ...]) -> Location | None:
         """Where ``path`` (e.g. ``("services", "api", "uses")``) is in the spec, for later stages' errors."""
         return self.source.locate(path) if self.source else None
+
+    if not TYPE_CHECKING:  # typed code reads env.blocks; the kinds' block names are a convenience
+        def __getattr__(self, name: str) -> Any:
+            blocks = self.__dict__.get("blocks") or {}
+            if name in blocks:
+                return blocks[name]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def stateful_retained(self) -> bool:
@@ -320,7 +329,8 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
         registry_keep=app.registry.keep, registry_scan=app.registry.scan,
         registry_services=app.registry.services, user_pools=dict(app.user_pools),
         previews=app.previews,
-        queues=dict(app.queues),
+        blocks={k.block: dict(getattr(app, k.block)) for k in kinds.registry().values()
+                if k.block not in EnvSpec.__dataclass_fields__},
         source=smap,
     )
 
@@ -441,11 +451,8 @@ def _environment_domain(app: AppSpec, env: str, profile: str, override: Any, dec
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, Scaling) and value.queue:
-        return f"{value.min}-{value.max} tasks at {value.per_task} messages a task in queue {value.queue}" + (
-            f", {value.cpu}% CPU" if value.cpu is not None else "")
     if isinstance(value, Scaling):
-        return f"{value.min}-{value.max} tasks at {value.cpu}% CPU"
+        return value.describe()
     return str(value)
 
 

@@ -149,6 +149,13 @@ class Scaling(Strict):
             raise ValueError("give a cpu or memory target (or a queue)")
         return self
 
+    def describe(self) -> str:
+        """The scaling in words, for the environment's decisions: ``1-4 tasks at 60% CPU``."""
+        if self.queue:
+            return f"{self.min}-{self.max} tasks at {self.per_task} messages a task in queue {self.queue}" + (
+                f", {self.cpu}% CPU" if self.cpu is not None else "")
+        return f"{self.min}-{self.max} tasks at {self.cpu}% CPU"
+
 
 _DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
 _HOURS = r"([01]\d|2[0-3]):[0-5]\d"

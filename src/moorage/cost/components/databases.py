@@ -223,3 +223,13 @@ def price_cache_cluster(ctx: PricingContext, res: Resource) -> list[LineItem]:
     engine = _cache_engine(res)
     return [ctx.charge(res, f"cache node hours ({nodes:g} x {node}, {engine})", nodes * ctx.hours, "node-hour",
                        f"elasticache.node_hour.{engine}.{node}")] + _cache_snapshots(ctx, res, engine)
+
+
+# The resource types this module prices (collected by moorage.cost.components).
+PRICERS = {
+    "AWS::RDS::DBInstance": price_db_instance,
+    "AWS::RDS::DBCluster": price_db_cluster,
+    "AWS::RDS::DBProxy": price_db_proxy,
+    "AWS::ElastiCache::ReplicationGroup": price_replication_group,
+    "AWS::ElastiCache::CacheCluster": price_cache_cluster,
+}

@@ -292,3 +292,12 @@ def price_cluster(ctx: PricingContext, res: Resource) -> list[LineItem]:
                                  "not priced: enhanced observability adds per-task and per-container metrics "
                                  "whose number depends on the tasks running"))
     return items
+
+
+# The resource types this module prices (collected by moorage.cost.components).
+PRICERS = {
+    "AWS::ECS::Service": price_service,
+    "AWS::ECS::TaskDefinition": price_task_definition,
+    "AWS::ECS::Cluster": price_cluster,
+    "AWS::Events::Rule": price_schedule,
+}

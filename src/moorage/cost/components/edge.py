@@ -46,3 +46,14 @@ def price_discovery_service(ctx: PricingContext, res: Resource) -> list[LineItem
         return [ctx.free(res, "no instances registered from this template")]
     return [ctx.charge(res, f"Cloud Map registered instances ({tasks:g})", tasks, "instance-month",
                        "cloudmap.instance_month")]
+
+
+# The resource types this module prices (collected by moorage.cost.components).
+PRICERS = {
+    "AWS::CloudFront::Distribution": price_distribution,
+    "AWS::Route53::HostedZone": price_hosted_zone,
+    "AWS::Route53::HealthCheck": price_health_check,
+    "AWS::ServiceDiscovery::PrivateDnsNamespace": price_namespace,
+    "AWS::ServiceDiscovery::PublicDnsNamespace": price_namespace,
+    "AWS::ServiceDiscovery::Service": price_discovery_service,
+}

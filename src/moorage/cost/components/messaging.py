@@ -28,3 +28,9 @@ def price_queue(ctx: PricingContext, res: Resource) -> list:  # type: ignore[typ
     return [ctx.charge(res, "SQS FIFO requests" if fifo else "SQS requests", requests, "million requests",
                        "sqs.requests_million." + ("fifo" if fifo else "standard"), assumption=assumed,
                        note="the account's first million requests a month are free (not deducted)")]
+
+
+# The resource types this module prices (collected by moorage.cost.components).
+PRICERS = {
+    "AWS::SQS::Queue": price_queue,
+}

@@ -125,3 +125,13 @@ def price_flow_log(ctx: PricingContext, res: Resource) -> list[LineItem]:
                            assumption=assumed)]
     return [ctx.charge(res, "flow log ingestion (vended logs)", gb, "GB", "logs.vended_ingest_gb",
                        assumption=assumed)]
+
+
+# The resource types this module prices (collected by moorage.cost.components).
+PRICERS = {
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": price_load_balancer,
+    "AWS::EC2::NatGateway": price_nat_gateway,
+    "AWS::EC2::EIP": price_eip,
+    "AWS::EC2::VPCEndpoint": price_vpc_endpoint,
+    "AWS::EC2::FlowLog": price_flow_log,
+}

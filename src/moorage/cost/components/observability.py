@@ -60,3 +60,12 @@ def price_dashboard(ctx: PricingContext, res: Resource) -> list[LineItem]:
     """A dashboard: a flat monthly price (the account's first 3 are free, not deducted here)."""
     return [ctx.charge(res, "dashboard", 1.0, "dashboard-month", "cloudwatch.dashboard_month",
                        note="the account's 3 free dashboards are not deducted")]
+
+
+# The resource types this module prices (collected by moorage.cost.components).
+PRICERS = {
+    "AWS::Logs::LogGroup": price_log_group,
+    "AWS::CloudWatch::Alarm": price_alarm,
+    "AWS::CloudWatch::CompositeAlarm": price_composite_alarm,
+    "AWS::CloudWatch::Dashboard": price_dashboard,
+}

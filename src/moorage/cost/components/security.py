@@ -58,3 +58,13 @@ def price_certificate(ctx: PricingContext, res: Resource) -> list[LineItem]:
     if res.props.get("CertificateAuthorityArn") is not None:
         return [ctx.unknown(res, "private certificate", "not priced: AWS Private CA rates are not in the catalog")]
     return [ctx.free(res, "public ACM certificates have no charge")]
+
+
+# The resource types this module prices (collected by moorage.cost.components).
+PRICERS = {
+    "AWS::SecretsManager::Secret": price_secret,
+    "AWS::KMS::Key": price_kms_key,
+    "AWS::WAFv2::WebACL": price_web_acl,
+    "AWS::SSM::Parameter": price_ssm_parameter,
+    "AWS::CertificateManager::Certificate": price_certificate,
+}

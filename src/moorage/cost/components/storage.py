@@ -103,3 +103,11 @@ def price_repository(ctx: PricingContext, res: Resource) -> list[LineItem]:
     note = "" if res.props.get("LifecyclePolicy") else "no lifecycle policy: storage grows with every push"
     return [ctx.charge(res, "ECR image storage", gb, "GB-month", "ecr.storage_gb_month", assumption=assumed,
                        note=note)]
+
+
+# The resource types this module prices (collected by moorage.cost.components).
+PRICERS = {
+    "AWS::S3::Bucket": price_bucket,
+    "AWS::EFS::FileSystem": price_file_system,
+    "AWS::ECR::Repository": price_repository,
+}

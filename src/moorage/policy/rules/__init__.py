@@ -1,22 +1,11 @@
-"""The deciding functions of the policy rules, one module per service; importing registers them."""
+"""The deciding functions of the policy rules, one module per service; importing registers them.
 
-from moorage.policy.rules import (  # noqa: F401 - imported to register their checks
-    ecr,
-    ecs,
-    efs,
-    elasticache,
-    elb,
-    iam,
-    kms,
-    logs,
-    monitoring,
-    network,
-    ports,
-    rds,
-    residency,
-    routes,
-    s3,
-    secrets,
-    sqs,
-    waf,
-)
+Every module of this package is imported (in name order), so a new ``rules/<service>.py`` needs no
+edit here.
+"""
+
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
