@@ -145,3 +145,10 @@ def test_every_command_table_line_runs_with_concrete_values(run_cli: Run, repo_r
                      "ci github moorage.yml --repo acme/hello", "ci gitlab moorage.yml --repo acme/hello",
                      "local stop --project .", "schema --format markdown"):
         assert any(line.startswith(expected) for line in ran), (expected, ran)
+
+
+def test_the_readme_counts_the_rules_there_are(repo_root: Path) -> None:
+    from moorage.policy import all_rules
+
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    assert f"| {len(all_rules())} security, reliability and data-residency rules" in readme
