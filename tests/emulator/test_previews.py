@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from moorage.cli.app import plan
 from moorage.cli.deploy import deploy, destroy, diff, status
-from moorage.cli.operate import envs, open_
+from moorage.cli.operate import envs, logs, open_
 from moorage.cli.release import history
 from moorage.deploy.session import Target
 
@@ -48,7 +48,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
     monkeypatch.setattr("moorage.emulator.server.server_status",
                         lambda project: type("S", (), {"endpoint": fresh})())
     app = typer.Typer()
-    for command in (deploy, destroy, envs, diff, plan, status, history):
+    for command in (deploy, destroy, envs, diff, plan, status, history, logs):
         app.command()(command)
     app.command("open")(open_)
     return app
@@ -146,6 +146,8 @@ def test_preview_deploys_onto_staging_and_expires(cli: typer.Typer, aws: Aws, tm
     assert releases.exit_code == 0, releases.output
     recorded = json.loads(releases.output.strip().splitlines()[-1])
     assert [r["number"] for r in recorded] == [1] and recorded[0]["outcome"] == "succeeded"
+    logged = runner.invoke(cli, ["logs", spec, "--env", "pr-42", "--preview-of", "staging", "--local"])
+    assert logged.exit_code == 0 and "no log lines since 10m in" in logged.output, logged.output
     opened = runner.invoke(cli, ["open", spec, "--env", "pr-42", "--preview-of", "staging", "--local",
                                  "--no-browser"])
     assert opened.exit_code == 0 and rows["pr-42"]["url"] in opened.output, opened.output
