@@ -284,7 +284,15 @@ def deploy_synth(spec: Path, env: str, *, profiles: Sequence[str] = (), env_file
     loaded = with_images(load_app(spec, profiles=profiles, env_file=env_file), parse_images(list(images or [])))
     if preview_of:
         return synth_preview(loaded, env, preview_of)
-    return synth_environment(loaded, env)
+    try:
+        return synth_environment(loaded, env)
+    except InputError as exc:
+        if loaded.spec.previews is None or env in loaded.spec.environments or len(exc.diagnostics) != 1:
+            raise
+        # a preview is no environment of the spec: it is named with its base
+        bases = " or ".join(f"--preview-of {e}" for e in loaded.spec.environments)
+        raise InputError([replace(exc.diagnostics[0], hint=f"if {env} is a preview, add {bases}; "
+                                  f"{exc.diagnostics[0].hint}")]) from None
 
 
 def deploy_target(spec: Path, *, local: bool, profile: str | None, region: str | None) -> Target:
@@ -353,12 +361,13 @@ def ci_stack_file(provider: str) -> str:
 
 
 def deployed_environment(spec: Path, env: str, *, local: bool, profile: str | None, region: str | None,
-                         profiles: Sequence[str] = (), env_file: Path | None = None) -> tuple[Deployed, Synth]:
-    """One deployed environment (its stacks' outputs, cluster, services) and the templates it was read against;
-    a stopped emulator is an error, not a start."""
+                         profiles: Sequence[str] = (), env_file: Path | None = None,
+                         preview_of: str | None = None) -> tuple[Deployed, Synth]:
+    """One deployed environment (its stacks' outputs, cluster, services; a preview of ``preview_of`` when given)
+    and the templates it was read against; a stopped emulator is an error, not a start."""
     from moorage.operate.deployed import deployed_environment as read_deployed
 
-    synth = deploy_synth(spec, env, profiles=profiles, env_file=env_file)
+    synth = deploy_synth(spec, env, profiles=profiles, env_file=env_file, preview_of=preview_of)
     target = existing_target(spec, local=local, profile=profile, region=region)
     assert target is not None  # required: a stopped emulator is an error
     return read_deployed(target, synth), synth
@@ -379,6 +388,6 @@ def environment_summaries(spec: Path, *, local: bool, profile: str | None, regio
         from moorage.operate.envs import preview_summary
 
         urls = {r.name: r.url for r in rows}
-        rows += [preview_summary(synth_preview(loaded, p.name, p.base), p, urls.get(p.base))
+        rows += [preview_summary(synth_preview(loaded, p.name, p.base), p, urls.get(p.base), target)
                  for p in previews(target, loaded.spec.name, region or loaded.spec.region)]
     return loaded.spec.name, rows, target is not None

@@ -19,8 +19,9 @@ import typer
 from typer.testing import CliRunner
 
 from moorage.cli.app import plan
-from moorage.cli.deploy import deploy, destroy, diff
-from moorage.cli.operate import envs
+from moorage.cli.deploy import deploy, destroy, diff, status
+from moorage.cli.operate import envs, logs, open_
+from moorage.cli.release import history
 from moorage.deploy.session import Target
 
 Aws = Callable[[str, str], Any]
@@ -47,8 +48,9 @@ def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
     monkeypatch.setattr("moorage.emulator.server.server_status",
                         lambda project: type("S", (), {"endpoint": fresh})())
     app = typer.Typer()
-    for command in (deploy, destroy, envs, diff, plan):
+    for command in (deploy, destroy, envs, diff, plan, status, history, logs):
         app.command()(command)
+    app.command("open")(open_)
     return app
 
 
@@ -128,7 +130,27 @@ def test_preview_deploys_onto_staging_and_expires(cli: typer.Typer, aws: Aws, tm
     rows = {r["name"]: r for r in json.loads(listed.output.strip().splitlines()[-1])}
     assert rows["pr-42"]["preview_of"] == "staging" and rows["pr-42"]["expires"] == tags["moorage:expires"]
     assert rows["pr-42"]["url"] == rows["staging"]["url"].rstrip("/") + "/pr-42/"
+    assert rows["pr-42"]["last_release"] and rows["pr-42"]["last_release"][:4].isdigit()  # not "-"
     assert 0 < rows["pr-42"]["monthly_low"] < rows["staging"]["monthly_low"]
+
+    # status, history and open read the preview when named with its base; without it the hint says so
+    shown = runner.invoke(cli, ["status", spec, "--env", "pr-42", "--preview-of", "staging", "--local", "--json"])
+    assert shown.exit_code == 0, shown.output
+    st = json.loads(shown.output.strip().splitlines()[-1])
+    assert {s["name"]: s["status"] for s in st["stacks"]} == {"pv-pr-42-svc-web": "CREATE_COMPLETE",
+                                                              "pv-pr-42-svc-api": "CREATE_COMPLETE"}
+    assert st["url"] == rows["pr-42"]["url"] and st["last_deploy"]
+    assert sorted(s["name"] for s in st["services"]) == ["api", "web"]  # found in staging's cluster
+    releases = runner.invoke(cli, ["history", spec, "--env", "pr-42", "--preview-of", "staging", "--local",
+                                   "--json"])
+    assert releases.exit_code == 0, releases.output
+    recorded = json.loads(releases.output.strip().splitlines()[-1])
+    assert [r["number"] for r in recorded] == [1] and recorded[0]["outcome"] == "succeeded"
+    logged = runner.invoke(cli, ["logs", spec, "--env", "pr-42", "--preview-of", "staging", "--local"])
+    assert logged.exit_code == 0 and "no log lines since 10m in" in logged.output, logged.output
+    opened = runner.invoke(cli, ["open", spec, "--env", "pr-42", "--preview-of", "staging", "--local",
+                                 "--no-browser"])
+    assert opened.exit_code == 0 and rows["pr-42"]["url"] in opened.output, opened.output
 
     # staging is not destroyed under its previews
     refused = runner.invoke(cli, ["destroy", spec, "--env", "staging", "--local", "--yes"])
@@ -169,6 +191,35 @@ def test_a_preview_needs_its_base_deployed(cli: typer.Typer, tmp_path: Path) -> 
     assert "deploy --env staging first" in result.output and "pv-staging-" in result.output
 
 
+def test_a_preview_refuses_a_base_deployed_before_previews(cli: typer.Typer, aws: Aws, tmp_path: Path) -> None:
+    # staging deployed without `previews:` has its rules at 10, 20: a preview's 421 would never get a request
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(SPEC.replace("previews: {ttl_hours: 48}\n", ""), encoding="utf-8")
+    spec = str(spec_path)
+    runner = CliRunner()
+    base = runner.invoke(cli, ["deploy", spec, "--env", "staging", "--local"])
+    assert base.exit_code == 0, base.output
+    assert sorted(_rules(aws)) == [10, 20]
+    spec_path.write_text(SPEC, encoding="utf-8")
+    before = set(_stacks(aws))
+    refused = runner.invoke(cli, ["deploy", spec, "--env", "pr-42", "--preview-of", "staging", "--local"])
+    assert refused.exit_code == 1, refused.output
+    assert "priority 10" in refused.output and "moorage deploy --env staging --local" in refused.output
+    assert set(_stacks(aws)) == before and sorted(_rules(aws)) == [10, 20]  # nothing changed
+    # redeployed with `previews:`, staging's rules move past the block and the preview deploys ahead of them
+    again = runner.invoke(cli, ["deploy", spec, "--env", "staging", "--local"])
+    assert again.exit_code == 0, again.output
+    assert sorted(_rules(aws)) == [1010, 1020]
+    preview = runner.invoke(cli, ["deploy", spec, "--env", "pr-42", "--preview-of", "staging", "--local"])
+    assert preview.exit_code == 0, preview.output
+    assert sorted(_rules(aws)) == [421, 422, 1010, 1020]
+    # a redeploy of the preview is not refused for its own rules (nor another preview for them)
+    redo = runner.invoke(cli, ["deploy", spec, "--env", "pr-42", "--preview-of", "staging", "--local"])
+    assert redo.exit_code == 0, redo.output
+    other = runner.invoke(cli, ["deploy", spec, "--env", "pr-7", "--preview-of", "staging", "--local"])
+    assert other.exit_code == 0, other.output
+
+
 def test_destroy_usage_errors(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     spec_path = tmp_path / "moorage.yml"
     spec_path.write_text(SPEC, encoding="utf-8")
@@ -178,3 +229,6 @@ def test_destroy_usage_errors(run_cli: Callable[..., Any], tmp_path: Path) -> No
     assert both.code == 2 and "drop --env" in both.err
     unknown = run_cli("destroy", spec_path, "--env", "pr-1", "--local", "--yes")
     assert unknown.code == 2 and "no environment named 'pr-1'" in unknown.err
+    for command in ("status", "history", "logs", "open"):  # a preview named without its base: the hint says how
+        missing = run_cli(command, spec_path, "--env", "pr-1", "--local")
+        assert missing.code == 2 and "if pr-1 is a preview, add --preview-of staging" in missing.err, command

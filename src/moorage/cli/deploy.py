@@ -26,6 +26,7 @@ from moorage.cli.options import (
     JsonAliasOpt,
     JsonOpt,
     LocalOpt,
+    PreviewOfOpt,
     RegionOpt,
     SpecArg,
     WaitLockOpt,
@@ -282,12 +283,13 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
 
 def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
            region: RegionOpt = None, as_json: JsonAliasOpt = False, fmt: FormatOpt = None,
-           compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+           compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+           preview_of: PreviewOfOpt = None) -> None:
     """Stacks, services and their running image, the URL and the last deploy of one environment."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.status import environment_status
 
-    synth = _synth(spec, env, compose_profile, env_file)
+    synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
     target = existing_target(spec, local, profile, region, required=False)
     if target is None:
         stopped = stopped_emulator(spec)

@@ -29,6 +29,7 @@ from moorage.cli.options import (
     FormatOpt,
     JsonAliasOpt,
     LocalOpt,
+    PreviewOfOpt,
     RegionOpt,
     SpecArg,
 )
@@ -65,9 +66,10 @@ class AfterDashCommand(TyperCommand):
 
 
 def _deployed(spec: Path, env: str, local: bool, profile: str | None, region: str | None,
-              compose_profile: list[str] | None, env_file: Path | None) -> tuple[Deployed, Any]:
-    return api.deployed_environment(spec, env, local=local, profile=profile,
-                                    region=region, profiles=compose_profile or [], env_file=env_file)
+              compose_profile: list[str] | None, env_file: Path | None,
+              preview_of: str | None = None) -> tuple[Deployed, Any]:
+    return api.deployed_environment(spec, env, local=local, profile=profile, region=region,
+                                    profiles=compose_profile or [], env_file=env_file, preview_of=preview_of)
 
 
 def _log_text(line: Any, width: int) -> Text:
@@ -89,13 +91,14 @@ def logs(env: EnvOpt, spec: SpecArg = Path("."),
          as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
          fmt: FormatLongOpt = None,
          local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
-         compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+         compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+         preview_of: PreviewOfOpt = None) -> None:
     """The services' logs merged in time order, with the service in a column."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.operate.logs import follow_logs, logged_services, read_logs, since_millis
 
     start = since_millis(since)
-    deployed, _ = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    deployed, _ = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
     chosen = logged_services(deployed, service)
     width = max(len(s.name) for s in chosen)
 
@@ -329,12 +332,13 @@ def open_(env: EnvOpt, spec: SpecArg = Path("."),
           browser: Annotated[bool | None, typer.Option("--browser/--no-browser", help="open a browser (default: "
                                                        "when the output is a terminal)")] = None,
           local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
-          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+          preview_of: PreviewOfOpt = None) -> None:
     """The app's URL (or its AWS console page), printed and opened in a browser."""
     from moorage.operate.deployed import not_deployed
     from moorage.operate.envs import console_url
 
-    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
     if console:
         if local:
             raise InputError([Diagnostic("error", "the local emulator has no AWS console", None,

@@ -15,6 +15,7 @@ EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .en
 
 # The commands that act on one deployed environment (deploy, diff, status, destroy, history, logs ...).
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="environment to act on")]
+PreviewOfOpt = Annotated[str | None, typer.Option("--preview-of", help="--env NAME is a preview of this environment")]
 LocalOpt = Annotated[bool, typer.Option("--local", help="the embedded local emulator (no AWS account, no Docker)")]
 AwsProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile (default: boto3's credential chain)")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region (default: the spec's region)")]

@@ -24,6 +24,7 @@ from moorage.cli.options import (
     JsonAliasOpt,
     JsonOpt,
     LocalOpt,
+    PreviewOfOpt,
     RegionOpt,
     SpecArg,
 )
@@ -38,12 +39,13 @@ err = console(stderr=True)
 
 def history(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
             region: RegionOpt = None, fmt: FormatOpt = None, as_json: JsonAliasOpt = False,
-            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+            preview_of: PreviewOfOpt = None) -> None:
     """The releases of one environment: when, who, commit, images, outcome, duration (from AWS, not this laptop)."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.releases import ReleaseStore
 
-    synth = _synth(spec, env, compose_profile, env_file)
+    synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
     target = _target(spec, local, profile, region)
     records = ReleaseStore(target, synth.manifest).records()
     if as_json:

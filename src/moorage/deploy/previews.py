@@ -50,6 +50,41 @@ def base_outputs(target: Target, manifest: dict[str, Any]) -> tuple[dict[str, di
     return outputs, problems
 
 
+def base_rule_problems(target: Target, manifest: dict[str, Any],
+                       outputs: dict[str, dict[str, str]]) -> list[Problem]:
+    """A problem per base listener whose own rules sit in the block kept for previews' rules (the base was
+    deployed before the spec had ``previews:``): a preview's rules there would come after the base's and
+    never get a request."""
+    from moorage.data import load_data
+
+    preview = manifest["preview"]
+    reserved = int(load_data("releases")["previews"]["reserved_priorities"])
+    elb = target.client("elbv2", manifest["region"])
+    cf = target.client("cloudformation", manifest["region"])
+    theirs = {r["PhysicalResourceId"] for p in previews(target, manifest["app"], manifest["region"])
+              for name in p.stacks for r in cf.describe_stack_resources(StackName=name)["StackResources"]
+              if r["ResourceType"] == "AWS::ElasticLoadBalancingV2::ListenerRule"}
+    problems = []
+    for key, values in sorted(outputs.items()):
+        listener = values.get("ListenerArn")
+        if not listener:
+            continue
+        rules = [r for r in elb.describe_rules(ListenerArn=listener)["Rules"]
+                 if r["Priority"] != "default" and r["RuleArn"] not in theirs and int(r["Priority"]) < reserved]
+        if not rules:
+            continue
+        low = min(int(r["Priority"]) for r in rules)
+        local = " --local" if target.local else ""
+        problems.append(Problem(
+            preview["base_stacks"].get(key, key), f"RULE PRIORITY {low}",
+            f"environment {preview['of']}'s listener rules start at priority {low}, inside the block 1-{reserved - 1} "
+            f"kept for previews (it was deployed before the spec had `previews:`): preview "
+            f"{manifest['environment']}'s rules would come after them and never get a request",
+            f"redeploy {preview['of']} first (its rules move past the block): moorage deploy --env "
+            f"{preview['of']}{local}", "none"))
+    return problems
+
+
 @dataclass
 class Preview:
     """One preview environment as its stacks' tags describe it."""
@@ -108,6 +143,13 @@ def preview_url(manifest: dict[str, Any], outputs: dict[str, dict[str, str]]) ->
     if preview.get("host"):
         return f"{base.split('://', 1)[0]}://{preview['host']}/"
     return base.rstrip("/") + str(preview.get("path") or "/")
+
+
+def preview_cluster_and_url(target: Target, manifest: dict[str, Any]) -> tuple[str | None, str | None]:
+    """A preview's cluster (its base's) and URL (on its base's load balancer); None where its base is not
+    deployed."""
+    outputs, _ = base_outputs(target, manifest)
+    return outputs.get("platform", {}).get("ClusterName"), preview_url(manifest, outputs)
 
 
 def preview_named(target: Target, app: str, region: str, name: str) -> Preview | None:

@@ -212,10 +212,11 @@ class Deployer:
             if state is not None and state.deployed:
                 self.result.outputs[key] = dict(state.outputs)
         if self.manifest.get("preview"):
-            from moorage.deploy.previews import base_outputs
+            from moorage.deploy.previews import base_outputs, base_rule_problems
 
             # A preview reads its base's stacks (network, cluster, load balancer, data) and never deploys them.
             outputs, problems = base_outputs(self.target, self.manifest)
+            problems = problems or base_rule_problems(self.target, self.manifest, outputs)
             if problems:
                 raise DeployRefused(problems=problems)
             self.result.outputs.update(outputs)

@@ -110,6 +110,11 @@ def environment_status(target: Target, manifest: dict[str, Any],
     status.last_deploy = latest
     status.url = outputs.get("edge", {}).get("Url")
     cluster = outputs.get("platform", {}).get("ClusterName")
+    if manifest.get("preview"):
+        from moorage.deploy.previews import preview_cluster_and_url
+
+        cluster, status.url = preview_cluster_and_url(target, manifest)  # its base's cluster and load balancer
+        plan = None  # its data stores are its base's: `status --env BASE` shows them
     names = {o["ServiceName"]: k.removeprefix("svc-") for k, o in outputs.items()
              if k.startswith("svc-") and o.get("ServiceName")}
     if cluster and names:

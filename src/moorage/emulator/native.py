@@ -126,6 +126,23 @@ def _lb_attribute(original: Callable[[Any, str], Any]) -> Callable[[Any, str], A
     return get
 
 
+def _rule_update(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's listener rule update keeps the old priority; AWS changes it in place (a base environment
+    redeployed after `previews:` was added moves its rules past the previews' block)."""
+    def update(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: Any,
+               account_id: str, region_name: str) -> Any:
+        from moto.elbv2.models import elbv2_backends
+
+        rule = original(original_resource=original_resource, new_resource_name=new_resource_name,
+                        cloudformation_json=cloudformation_json, account_id=account_id, region_name=region_name)
+        priority = cloudformation_json["Properties"].get("Priority")
+        if priority is not None and int(priority) != int(original_resource.priority):
+            elbv2_backends[account_id][region_name].set_rule_priorities(
+                [{"RuleArn": original_resource.arn, "Priority": int(priority)}])
+        return rule
+    return classmethod(update)  # type: ignore[return-value]
+
+
 def _tg_attribute(original: Callable[[Any, str], Any] | None) -> Callable[[Any, str], Any]:
     def get(self: Any, attribute_name: str) -> Any:
         if attribute_name == "TargetGroupFullName":
@@ -188,3 +205,7 @@ def install_attributes() -> None:
         setattr(elbv2.FakeTargetGroup, "get_cfn_attribute",  # noqa: B010 - patching a foreign class
                 _tg_attribute(getattr(elbv2.FakeTargetGroup, "get_cfn_attribute", None)))
         elbv2.FakeTargetGroup._moorage = True  # type: ignore[attr-defined]
+    if not getattr(elbv2.FakeListenerRule, "_moorage", False):
+        elbv2.FakeListenerRule.update_from_cloudformation_json = _rule_update(  # type: ignore[method-assign]
+            elbv2.FakeListenerRule.update_from_cloudformation_json)
+        elbv2.FakeListenerRule._moorage = True  # type: ignore[attr-defined]

@@ -84,6 +84,10 @@ def deployed_environment(target: Target, synth: Synth) -> Deployed:
     deployed = Deployed(app=manifest["app"], environment=manifest["environment"], region=manifest["region"],
                         target=target, cluster=outputs.get("platform", {}).get("ClusterName"), outputs=outputs,
                         url=outputs.get("edge", {}).get("Url"))
+    if manifest.get("preview"):
+        from moorage.deploy.previews import preview_cluster_and_url
+
+        deployed.cluster, deployed.url = preview_cluster_and_url(target, manifest)
     for name, sp in plan.services.items():
         out = outputs.get(sp.stack, {})
         secrets = tuple(sorted({v.target for v in sp.secrets.values() if v.kind == "app-secret"}))

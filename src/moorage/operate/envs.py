@@ -52,27 +52,38 @@ def environment_summary(target: Target | None, synth: Synth) -> EnvSummary:
             status = f"partial ({len(present)} of {len(st.stacks)} stacks)"
         elif present:
             status = "deployed"
-        newest = max(present, key=lambda s: s["updated"] or "", default=None)
-        if newest and newest["updated"]:
-            last = newest["updated"][:19].replace("T", " ") + (f" ({newest['commit'][:12]})"
-                                                               if newest.get("commit") else "")
+        last = _last_release(present)
         url = st.url
     return EnvSummary(manifest["environment"], manifest["profile"], manifest["region"], status, last, url,
                       round(low, 2), round(high, 2), unpriced)
 
 
-def preview_summary(synth: Synth, preview: Preview, base_url: str | None) -> EnvSummary:
-    """A deployed preview (``synth`` plans it), with its expiry, its URL on its base and its own estimate."""
+def _last_release(stacks: list[dict[str, Any]]) -> str | None:
+    """The newest stack update time among deployed ``stacks``, with its commit when recorded."""
+    newest = max(stacks, key=lambda s: s["updated"] or "", default=None)
+    if not newest or not newest["updated"]:
+        return None
+    return newest["updated"][:19].replace("T", " ") + (f" ({newest['commit'][:12]})" if newest.get("commit") else "")
+
+
+def preview_summary(synth: Synth, preview: Preview, base_url: str | None, target: Target | None = None) -> EnvSummary:
+    """A deployed preview (``synth`` plans it), with its expiry, its URL on its base, its own estimate and (read
+    on ``target``) its last release."""
     from moorage.cfn import template_set_of
     from moorage.cost import monthly_total
     from moorage.deploy.previews import preview_url
+    from moorage.deploy.status import environment_status
 
     low, high, unpriced = monthly_total(template_set_of(synth))
     failing = [f"{n} {s}" for n, s in zip(preview.stacks, preview.statuses, strict=True)
                if s.endswith(("FAILED", "ROLLBACK_COMPLETE")) and s != "UPDATE_ROLLBACK_COMPLETE"]
     status = f"failing: {failing[0]}" if failing else ("expired" if preview.expired() else "deployed")
     url = preview_url(synth.manifest, {"edge": {"Url": base_url}}) if base_url else None
-    return EnvSummary(preview.name, "preview", synth.manifest["region"], status, None, url, round(low, 2),
+    last = None
+    if target is not None:
+        last = _last_release([s for s in environment_status(target, synth.manifest).stacks
+                              if s["status"] != "NOT_DEPLOYED"])
+    return EnvSummary(preview.name, "preview", synth.manifest["region"], status, last, url, round(low, 2),
                       round(high, 2), unpriced, preview.base, preview.expires)
 
 
