@@ -1,0 +1,105 @@
+"""Destroy, then deploy again, through the CLI on the emulator: retained named resources stop the redeploy
+before any stack changes (with the way out), and protected databases stop the destroy before it starts
+(``--disable-deletion-protection`` turns protection off after the confirmation, then the destroy completes)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from moorage.cli.deploy import deploy, destroy
+from moorage.deploy.session import Target
+
+Aws = Callable[[str, str], Any]
+
+SPEC = """\
+name: again
+region: eu-west-1
+services:
+  web: {image: ghcr.io/acme/web:1.0.0, port: 3000, route: "/*", health: /health, secrets: [JWT_SECRET], uses: [db]}
+secrets:
+  JWT_SECRET: {length: 64}
+databases:
+  db: {engine: postgres, version: "15"}
+environments:
+  staging: {}
+"""
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
+    """deploy and destroy, with --local pointed at the in-process emulator on its loopback port."""
+    monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
+    monkeypatch.setattr("moorage.cli.deploy.existing_target",
+                        lambda *a, **k: Target(local=True, endpoint=fresh))
+    app = typer.Typer()
+    for command in (deploy, destroy):
+        app.command()(command)
+    return app
+
+
+def _stacks(aws: Aws) -> list[str]:
+    cf = aws("cloudformation", "eu-west-1")
+    return sorted(s["StackName"] for s in cf.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE")
+
+
+def test_protected_database_then_retained_secret_blocks_redeploy(cli: typer.Typer, aws: Aws, tmp_path: Path) -> None:
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(SPEC, encoding="utf-8")
+    spec = str(spec_path)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["deploy", spec, "--env", "staging", "--local"])
+    assert first.exit_code == 0, first.output
+    rds = aws("rds", "eu-west-1")
+    [db] = rds.describe_db_instances()["DBInstances"]
+    assert db["DeletionProtection"] is True
+    stacks = _stacks(aws)
+
+    # 1. the protected database stops the destroy before anything is deleted, naming it and the way out
+    refused = runner.invoke(cli, ["destroy", spec, "--env", "staging", "--yes", "--local"])
+    assert refused.exit_code == 1, refused.output
+    assert db["DBInstanceIdentifier"] in refused.output and "deletion protection on" in refused.output
+    assert "--disable-deletion-protection" in refused.output and "nothing was destroyed" in refused.output
+    assert "destroyed" not in refused.output.replace("nothing was destroyed", "")
+    assert _stacks(aws) == stacks
+
+    # 2. the deliberate step: protection off after the confirmation, every stack deleted, a final snapshot
+    gone = runner.invoke(cli, ["destroy", spec, "--env", "staging", "--yes", "--local",
+                               "--disable-deletion-protection"])
+    assert gone.exit_code == 0, gone.output
+    assert "deletion protection turned off" in gone.output and f"destroyed {len(stacks)} stacks" in gone.output
+    assert _stacks(aws) == []
+    assert [s["DBInstanceIdentifier"] for s in rds.describe_db_snapshots()["DBSnapshots"]] == [
+        db["DBInstanceIdentifier"]]
+    secret = "again/staging/JWT_SECRET"
+    assert "blocks a redeploy" in gone.output and "delete-secret --secret-id" in gone.output
+
+    # 3. the redeploy stops before any stack exists, listing the kept secret (and log groups) and the commands
+    sm = aws("secretsmanager", "eu-west-1")
+    value = sm.get_secret_value(SecretId=secret)["SecretString"]
+    again = runner.invoke(cli, ["deploy", spec, "--env", "staging", "--local"])
+    assert again.exit_code == 1, again.output
+    assert "deploy stopped before changing anything" in again.output
+    assert f"would be created as {secret}, which exists" in again.output
+    assert f"aws secretsmanager delete-secret --secret-id {secret} --force-delete-without-recovery" in again.output
+    assert "ResourceExistsException" not in again.output
+    assert _stacks(aws) == []
+    assert sm.get_secret_value(SecretId=secret)["SecretString"] == value  # kept, untouched
+
+    # 4. following the hint, the redeploy goes through
+    listed = re.findall(r"\((AWS::[A-Za-z:]+)\) would be created as (\S+), which exists", again.output)
+    assert ("AWS::Logs::LogGroup", "/moorage/again/staging/web") in listed, listed
+    for kind, name in listed:
+        if kind == "AWS::SecretsManager::Secret":
+            sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+        else:
+            aws("logs", "eu-west-1").delete_log_group(logGroupName=name)
+    third = runner.invoke(cli, ["deploy", spec, "--env", "staging", "--local"])
+    assert third.exit_code == 0, third.output
+    assert _stacks(aws) == stacks
