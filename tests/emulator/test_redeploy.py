@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from moorage.cli.deploy import deploy, destroy
+from moorage.cli.deploy import deploy, destroy, diff
 from moorage.deploy.session import Target
 
 Aws = Callable[[str, str], Any]
@@ -39,7 +39,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
     monkeypatch.setattr("moorage.cli.deploy.existing_target",
                         lambda *a, **k: Target(local=True, endpoint=fresh))
     app = typer.Typer()
-    for command in (deploy, destroy):
+    for command in (deploy, destroy, diff):
         app.command()(command)
     return app
 
@@ -91,6 +91,13 @@ def test_protected_database_then_retained_secret_blocks_redeploy(cli: typer.Type
     assert "ResourceExistsException" not in again.output
     assert _stacks(aws) == []
     assert sm.get_secret_value(SecretId=secret)["SecretString"] == value  # kept, untouched
+    repair = runner.invoke(cli, ["deploy", spec, "--env", "staging", "--local", "--repair"])
+    assert repair.exit_code == 1 and f"would be created as {secret}, which exists" in repair.output, repair.output
+    shown = runner.invoke(cli, ["diff", spec, "--env", "staging", "--local"])
+    assert "add DbDb (AWS::RDS::DBInstance)" in shown.output, shown.output
+    assert "a deploy would stop before changing anything" in shown.output
+    assert f"would be created as {secret}, which exists" in shown.output
+    assert _stacks(aws) == []
 
     # 4. following the hint, the redeploy goes through
     listed = re.findall(r"\((AWS::[A-Za-z:]+)\) would be created as (\S+), which exists", again.output)
@@ -103,3 +110,23 @@ def test_protected_database_then_retained_secret_blocks_redeploy(cli: typer.Type
     third = runner.invoke(cli, ["deploy", spec, "--env", "staging", "--local"])
     assert third.exit_code == 0, third.output
     assert _stacks(aws) == stacks
+
+
+def test_incomplete_destroy_lists_what_remains(cli: typer.Typer, aws: Aws, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(SPEC, encoding="utf-8")
+    spec = str(spec_path)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["deploy", spec, "--env", "staging", "--local"]).exit_code == 0
+    # the up-front check out of the way, so that CloudFormation's own refusal is what the user sees
+    monkeypatch.setattr("moorage.deploy.destroy.protected", lambda target, manifest: [])
+    failed = runner.invoke(cli, ["destroy", spec, "--env", "staging", "--yes", "--local"])
+    assert failed.exit_code == 1, failed.output
+    assert "destroy incomplete" in failed.output and "destroyed" not in failed.output.replace("destroy incomplete", "")
+    remain = _stacks(aws)
+    assert "again-staging-data" in remain and "again-staging-network" in remain
+    for name in remain:
+        assert f"  {name}: " in failed.output
+    assert "again-staging-data: DbDb" in failed.output and "protected" in failed.output
+    assert "not attempted: again-staging-data" in failed.output

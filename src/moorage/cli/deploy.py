@@ -257,7 +257,7 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     """Show what a deploy would change, per stack, before anything changes."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.progress import JsonReporter
-    from moorage.deploy.run import DeployOptions
+    from moorage.deploy.run import DeployOptions, DeployRefused
     from moorage.deploy.run import deploy as run_deploy
 
     synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
@@ -265,8 +265,11 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     assert target is not None
     reporter = _reporter(as_json)
     options = DeployOptions(dry_run=True, allow_replace={"*"}, spec_dir=_project_dir(spec))
-    with _emulator_guard(target, spec):
-        result = run_deploy(synth, target, options, reporter)
+    try:
+        with _emulator_guard(target, spec):
+            result = run_deploy(synth, target, options, reporter)
+    except DeployRefused as exc:
+        _refused(exc, as_json)
     risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.dangerous]
     if as_json:
         assert isinstance(reporter, JsonReporter)

@@ -357,8 +357,12 @@ class Deployer:
             raise DeployRefused(dangerous=dangerous)
         added = {key: {c.logical_id for c in changes if c.action == "add"} for key, changes in previews.items()}
         found = leftovers(self.target, self.manifest, self.synth.templates, added)
-        if found:
+        if found and not self.options.dry_run:
             raise DeployRefused(leftovers=found)
+        if found:  # a diff shows its changes, and that a deploy would stop on these
+            note = "a deploy would stop before changing anything:\n" + refusal(found)
+            self.reporter.warn(note)
+            self.result.notes.append(note)
         if self.options.dry_run or self.result.unchanged:
             self.result.elapsed = time.monotonic() - started
             return self.result
