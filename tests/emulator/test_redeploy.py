@@ -130,3 +130,30 @@ def test_incomplete_destroy_lists_what_remains(cli: typer.Typer, aws: Aws, tmp_p
         assert f"  {name}: " in failed.output
     assert "again-staging-data: DbDb" in failed.output and "protected" in failed.output
     assert "not attempted: again-staging-data" in failed.output
+
+
+def test_leftovers_of_every_fixed_name_kind(target: Target, aws: Aws) -> None:
+    from moorage.deploy.retained import leftovers
+
+    region = "eu-west-1"
+    template = {"Resources": {
+        "Repo": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": "kept/web"}},
+        "Files": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "kept-files-bucket"}},
+        "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/kept/web"}},
+        "Key": {"Type": "AWS::SecretsManager::Secret", "Properties": {"Name": "kept/KEY"}},
+        "Fresh": {"Type": "AWS::SecretsManager::Secret", "Properties": {"Name": "kept/NEW"}},
+        "Computed": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Fn::Sub": "${AWS::StackName}-x"}}},
+    }}
+    manifest = {"stacks": [{"key": "data", "name": "kept-data", "region": region}]}
+    added = {"data": set(template["Resources"])}
+    aws("logs", region).create_log_group(logGroupName="/kept/web-other")  # a prefix match is not the name
+    assert leftovers(target, manifest, {"data": template}, added) == []
+    aws("ecr", region).create_repository(repositoryName="kept/web")
+    aws("s3", region).create_bucket(Bucket="kept-files-bucket",
+                                    CreateBucketConfiguration={"LocationConstraint": region})
+    aws("logs", region).create_log_group(logGroupName="/kept/web")
+    aws("secretsmanager", region).create_secret(Name="kept/KEY", SecretString="v")
+    found = leftovers(target, manifest, {"data": template}, added)
+    assert sorted(f.logical_id for f in found) == ["Files", "Key", "Logs", "Repo"]
+    # only what the deploy adds is looked at (a resource its stack already holds is no leftover)
+    assert leftovers(target, manifest, {"data": template}, {"data": {"Fresh", "Computed"}}) == []
