@@ -132,7 +132,7 @@ def _refused(exc: DeployRefused, as_json: bool) -> None:
     if as_json:
         JsonReporter().emit("refused", problems=[p.to_json() for p in exc.problems],
                             dangerous={k: [c.to_json() for c in v] for k, v in exc.dangerous.items()},
-                            message=exc.render())
+                            leftovers=[f.to_json() for f in exc.leftovers], message=exc.render())
     else:
         err.print(f"[red]deploy stopped before changing anything:[/red]\n{escape(exc.render())}", markup=True)
     raise typer.Exit(1)
@@ -258,7 +258,7 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     """Show what a deploy would change, per stack, before anything changes."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.progress import JsonReporter
-    from moorage.deploy.run import DeployOptions
+    from moorage.deploy.run import DeployOptions, DeployRefused
     from moorage.deploy.run import deploy as run_deploy
 
     synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
@@ -266,8 +266,11 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     assert target is not None
     reporter = _reporter(as_json)
     options = DeployOptions(dry_run=True, allow_replace={"*"}, spec_dir=_project_dir(spec))
-    with _emulator_guard(target, spec):
-        result = run_deploy(synth, target, options, reporter)
+    try:
+        with _emulator_guard(target, spec):
+            result = run_deploy(synth, target, options, reporter)
+    except DeployRefused as exc:
+        _refused(exc, as_json)
     risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.dangerous]
     if as_json:
         assert isinstance(reporter, JsonReporter)
@@ -337,11 +340,14 @@ def destroy(env: Annotated[str | None, typer.Option("--env", "-e", help="environ
             compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
             wait_lock: WaitLockOpt = 0.0,
             expired: Annotated[bool, typer.Option("--expired", help="destroy every preview environment past its "
-                                                                    "expiry (and nothing else)")] = False) -> None:
+                                                                    "expiry (and nothing else)")] = False,
+            unprotect: Annotated[bool, typer.Option("--disable-deletion-protection", help="turn the databases' "
+                                                    "deletion protection off (after the confirmation)")] = False
+            ) -> None:
     """Delete every stack of one environment (or preview); lists the databases and buckets that were kept."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.destroy import destroy as run_destroy
-    from moorage.deploy.destroy import doomed, existing_stacks
+    from moorage.deploy.destroy import disable_deletion_protection, doomed, existing_stacks, protected
     from moorage.deploy.progress import JsonReporter
 
     if env is None and not expired:
@@ -374,6 +380,16 @@ def destroy(env: Annotated[str | None, typer.Option("--env", "-e", help="environ
         for item in lost:
             err.print(f"  {item.stack}: {item.logical_id} ({item.resource_type}) {item.physical_id}".rstrip(),
                       markup=False)
+    guarded = protected(target, manifest)
+    if guarded and not as_json:
+        err.print(f"{app_name}/{env} has deletion protection on:", markup=False)
+        for db in guarded:
+            err.print(f"  {db.describe()}", markup=False)
+    if guarded and not unprotect:
+        err.print("nothing was destroyed: a stack holding a protected database cannot be deleted\n"
+                  "    fix: if you mean to delete it, rerun with --disable-deletion-protection (it is turned off "
+                  "after the confirmation, then the stacks are deleted)", markup=False)
+        raise typer.Exit(1)
     if production:
         if confirm != app_name:
             if confirm is not None or as_json or not sys.stdin.isatty():
@@ -392,6 +408,10 @@ def destroy(env: Annotated[str | None, typer.Option("--env", "-e", help="environ
     reporter = _reporter(as_json)
     try:
         with _emulator_guard(target, spec):
+            if guarded:
+                disable_deletion_protection(target, guarded)
+                err.print(f"deletion protection turned off: {', '.join(p.identifier for p in guarded)}",
+                          markup=False)
             result = run_destroy(target, manifest, reporter, poll=0.2 if target.local else 3.0, lock_wait=wait_lock)
     finally:
         reporter.close()
@@ -399,13 +419,18 @@ def destroy(env: Annotated[str | None, typer.Option("--env", "-e", help="environ
         assert isinstance(reporter, JsonReporter)
         reporter.emit("summary", **result.to_json())
     else:
-        out.print(f"destroyed {plural(len(result.deleted), 'stack')} in {result.elapsed:.1f}s")
+        if result.ok:
+            out.print(f"destroyed {plural(len(result.deleted), 'stack')} in {result.elapsed:.1f}s")
+        else:
+            err.print(f"destroy incomplete: deleted {plural(len(result.deleted), 'stack')}; "
+                      f"{plural(len(result.remaining), 'stack')} remain:", markup=False)
+            for name in result.remaining:
+                why = result.failed.get(name) or f"not attempted: {', '.join(result.failed)} (deleted before it) failed"
+                err.print(f"  {name}: {why}", markup=False)
         if result.kept:
             out.print("kept (per DeletionPolicy):")
             for kept in result.kept:
                 out.print(f"  {kept.stack}: {kept.describe()}")
-        for name, reason in result.failed.items():
-            err.print(f"[red]{escape(name)}: delete failed: {escape(reason)}[/red]", markup=True)
     if not result.ok:
         raise typer.Exit(1)
 

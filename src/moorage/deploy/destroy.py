@@ -28,11 +28,39 @@ class Kept:
     resource_type: str
     physical_id: str
     policy: str  # Retain or Snapshot (kept), Delete (lost: see :func:`doomed`)
+    fixed_name: str | None = None  # the name a redeploy would create again (it blocks that redeploy)
+    region: str = ""
+
+    def describe(self) -> str:
+        """One line for the user (with the way out when it blocks a redeploy)."""
+        from moorage.deploy.retained import removal
+
+        what = {"Retain": "retained", "Delete": "deleted for good"}.get(self.policy, "deleted after a final snapshot")
+        line = f"{self.logical_id} ({self.resource_type}) {self.physical_id or ''}: {what}".replace("  ", " ")
+        if self.fixed_name and self.policy == "Retain":
+            line += (f"; blocks a redeploy of this environment (a new stack cannot create {self.fixed_name} "
+                     f"again): to redeploy, {removal(self.resource_type, self.fixed_name, self.region)}")
+        return line
+
+
+@dataclass
+class Protected:
+    """A database whose deletion protection makes its stack's delete fail."""
+
+    stack: str
+    logical_id: str
+    resource_type: str
+    identifier: str
+    region: str
+    deletion_policy: str
 
     def describe(self) -> str:
         """One line for the user."""
-        what = {"Retain": "retained", "Delete": "deleted for good"}.get(self.policy, "deleted after a final snapshot")
-        return f"{self.logical_id} ({self.resource_type}) {self.physical_id or ''}: {what}".replace("  ", " ")
+        after = ("a final snapshot is taken on delete (DeletionPolicy Snapshot)" if self.deletion_policy == "Snapshot"
+                 else "it is retained" if self.deletion_policy in ("Retain", "RetainExceptOnCreate")
+                 else "no final snapshot (DeletionPolicy Delete)")
+        return (f"{self.stack}: {self.logical_id} ({self.resource_type}) {self.identifier}: deletion protection on; "
+                f"{after}")
 
 
 @dataclass
@@ -43,6 +71,7 @@ class DestroyResult:
     absent: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     kept: list[Kept] = field(default_factory=list)
+    remaining: list[str] = field(default_factory=list)  # stacks that still exist (failed or not reached)
     elapsed: float = 0.0
 
     @property
@@ -53,7 +82,7 @@ class DestroyResult:
     def to_json(self) -> dict[str, Any]:
         """A JSON-able form."""
         return {"ok": self.ok, "deleted": self.deleted, "absent": self.absent, "failed": self.failed,
-                "kept": [k.__dict__ for k in self.kept], "elapsed": round(self.elapsed, 2)}
+                "remaining": self.remaining, "kept": [k.__dict__ for k in self.kept], "elapsed": round(self.elapsed, 2)}
 
 
 def existing_stacks(target: Target, manifest: dict[str, Any]) -> list[str]:
@@ -88,19 +117,74 @@ def doomed(target: Target, manifest: dict[str, Any]) -> list[Kept]:
     return lost
 
 
-def _kept(cf: Any, name: str) -> list[Kept]:
+def protected(target: Target, manifest: dict[str, Any]) -> list[Protected]:
+    """The deployed databases (instances, clusters) with deletion protection on, read from AWS itself."""
+    found = []
+    for stack in manifest["stacks"]:
+        cf = target.client("cloudformation", stack["region"])
+        state = read_stack(cf, stack["name"])
+        if state is None or state.status == "DELETE_COMPLETE":
+            continue
+        try:
+            template = deployed_template(cf, stack["name"])
+            resources = cf.describe_stack_resources(StackName=stack["name"])["StackResources"]
+        except Exception:  # noqa: BLE001 - a stack in a failed state may have no template left
+            continue
+        rds = target.client("rds", stack["region"])
+        for r in resources:
+            kind, ident = r["ResourceType"], r.get("PhysicalResourceId") or ""
+            if kind not in _PROTECTABLE or not ident or r.get("ResourceStatus") == "DELETE_COMPLETE":
+                continue
+            if _protection_on(rds, kind, ident):
+                policy = template.get("Resources", {}).get(r["LogicalResourceId"], {}).get("DeletionPolicy", "Delete")
+                found.append(Protected(stack["name"], r["LogicalResourceId"], kind, ident,
+                                       target.region_for(stack["region"]), policy))
+    return found
+
+
+_PROTECTABLE = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
+
+
+def _protection_on(rds: Any, kind: str, ident: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        if kind == "AWS::RDS::DBInstance":
+            return bool(rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]
+                        .get("DeletionProtection"))
+        return bool(rds.describe_db_clusters(DBClusterIdentifier=ident)["DBClusters"][0].get("DeletionProtection"))
+    except (ClientError, IndexError):
+        return False
+
+
+def disable_deletion_protection(target: Target, items: list[Protected]) -> None:
+    """Turn deletion protection off on these databases (a deliberate step the user asked for by name); the
+    final snapshot stays the stack delete's job (DeletionPolicy Snapshot)."""
+    for item in items:
+        rds = target.client("rds", item.region)
+        if item.resource_type == "AWS::RDS::DBInstance":
+            rds.modify_db_instance(DBInstanceIdentifier=item.identifier, DeletionProtection=False,
+                                   ApplyImmediately=True)
+        else:
+            rds.modify_db_cluster(DBClusterIdentifier=item.identifier, DeletionProtection=False,
+                                  ApplyImmediately=True)
+
+
+def _kept(cf: Any, name: str, region: str = "") -> list[Kept]:
     try:
         template = deployed_template(cf, name)
         resources = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
                      for r in cf.describe_stack_resources(StackName=name)["StackResources"]}
     except Exception:  # noqa: BLE001 - a stack in a failed state may have no template left
         return []
+    from moorage.deploy.retained import fixed_name
+
     out = []
     for logical, res in sorted(template.get("Resources", {}).items()):
         policy = res.get("DeletionPolicy", "Delete")
         if policy in ("Retain", "RetainExceptOnCreate", "Snapshot") and logical in resources:
             out.append(Kept(name, logical, res["Type"], resources[logical], "Snapshot" if policy == "Snapshot"
-                            else "Retain"))
+                            else "Retain", fixed_name(res), region))
     return out
 
 
@@ -126,7 +210,7 @@ def _destroy(target: Target, manifest: dict[str, Any], reporter: Reporter, poll:
             if state is None or state.status == "DELETE_COMPLETE":
                 result.absent.append(name)
                 continue
-            kept = _kept(cf, name)
+            kept = _kept(cf, name, target.region_for(stack["region"]))
             seen: set[str] = set()
             read_events(cf, name, seen)
             reporter.stack_started(name, "delete", max(1, len(cf.describe_stack_resources(StackName=name)
@@ -144,5 +228,7 @@ def _destroy(target: Target, manifest: dict[str, Any], reporter: Reporter, poll:
                 reporter.stack_finished(name, status, reason)
         if result.failed:
             break
+    result.remaining = [s["name"] for s in manifest["stacks"]
+                        if s["name"] not in result.deleted and s["name"] not in result.absent]
     result.elapsed = time.monotonic() - started
     return result

@@ -23,6 +23,7 @@ from moorage.deploy.changes import ResourceChange, blocking, classify, merge_cha
 from moorage.deploy.images import BuildSpec, build_images, build_specs, build_tag, pushed_image, tag_commits
 from moorage.deploy.progress import Reporter
 from moorage.deploy.repair import Problem, busy_detail, diagnose, repair
+from moorage.deploy.retained import Leftover, leftovers, refusal
 from moorage.deploy.session import Target
 from moorage.deploy.stacks import (
     TERMINAL_OK,
@@ -117,14 +118,18 @@ class DeployRefused(Exception):
     """The deploy was stopped before anything changed."""
 
     def __init__(self, problems: list[Problem] | None = None,
-                 dangerous: dict[str, list[ResourceChange]] | None = None) -> None:
+                 dangerous: dict[str, list[ResourceChange]] | None = None,
+                 leftovers: list[Leftover] | None = None) -> None:
         self.problems = problems or []
         self.dangerous = dangerous or {}
+        self.leftovers = leftovers or []
         super().__init__(self.render())
 
     def render(self) -> str:
         """What stopped the deploy and what to do, in plain words."""
         lines = [p.render() for p in self.problems]
+        if self.leftovers:
+            lines.append(refusal(self.leftovers))
         for stack, changes in self.dangerous.items():
             for c in changes:
                 if c.loses_data:
@@ -351,6 +356,14 @@ class Deployer:
                 dangerous[self.stacks[key]["name"]] = bad
         if dangerous:
             raise DeployRefused(dangerous=dangerous)
+        added = {key: {c.logical_id for c in changes if c.action == "add"} for key, changes in previews.items()}
+        found = leftovers(self.target, self.manifest, self.synth.templates, added)
+        if found and not self.options.dry_run:
+            raise DeployRefused(leftovers=found)
+        if found:  # a diff shows its changes, and that a deploy would stop on these
+            note = "a deploy would stop before changing anything:\n" + refusal(found)
+            self.reporter.warn(note)
+            self.result.notes.append(note)
         if self.options.dry_run or self.result.unchanged:
             self.result.elapsed = time.monotonic() - started
             return self.result
