@@ -9,6 +9,10 @@ import typer
 
 SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one "
                                               "(default: the one in the current directory)", show_default=False)]
+# `check` and `cost` also take synth directories and templates, several at once; none means the current directory.
+TargetsArg = Annotated[list[Path] | None, typer.Argument(
+    help="moorage.yml, a compose file, a `moorage synth` directory, or CloudFormation templates (default: the "
+         "spec in the current directory)", show_default=False)]
 ComposeProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile",
                                                              help="compose profile to include (repeatable)")]
 EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
@@ -32,3 +36,8 @@ FormatLongOpt = Annotated[str | None, typer.Option("--format", help=_FORMAT_HELP
 # the spellings before --format, kept working (documented in earlier releases) but no longer listed
 JsonAliasOpt = Annotated[bool, typer.Option("--json", hidden=True, help="same as --format json")]
 MarkdownAliasOpt = Annotated[bool, typer.Option("--markdown", hidden=True, help="same as --format markdown")]
+
+
+def targets_or_here(targets: list[Path] | None) -> list[Path]:
+    """The TARGETS given, or the current directory (its moorage.yml or compose file) when none is."""
+    return list(targets) if targets else [Path(".")]
