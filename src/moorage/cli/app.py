@@ -349,11 +349,23 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
-        code = _aws_error(exc)
+        code = _aws_error(exc) if not _refused_deploy(exc) else 1
         if code is not None:
             sys.exit(code)
         _internal_error(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _refused_deploy(exc: Exception) -> bool:
+    """Print a deploy refusal (a stuck stack) that a command did not report itself; False if ``exc`` is none."""
+    if "moorage.deploy.run" not in sys.modules:
+        return False  # the deploy engine was never loaded, so this cannot be its refusal
+    from moorage.deploy.run import DeployRefused
+
+    if not isinstance(exc, DeployRefused):
+        return False
+    err.print(f"error: stopped before changing anything:\n{exc.render()}", markup=False)
+    return True
 
 
 def _internal_error(exc: BaseException) -> NoReturn:
