@@ -197,9 +197,13 @@ def init(source: Annotated[Path | None, typer.Option("--from", help="docker-comp
         raise InputError([Diagnostic("error", f"{output} already exists", None, "use --force to overwrite it")])
     loaded, text = api.import_checked(source, profiles=profile or [], env_file=env_file, strict=strict,
                                       skip=skip or [])
-    for d in loaded.warnings:
-        if d.severity == "info":
+    notes = [d for d in loaded.warnings if d.severity == "info"]
+    if explain or VERBOSITY["level"] > 0:  # every decision, located
+        for d in notes:
             out.print(f"[cyan]{escape(d.render())}[/cyan]", markup=True, highlight=False)
+    elif notes and VERBOSITY["level"] == 0:  # -q: none; otherwise how many, and how to see them
+        out.print(f"{plural(len(notes), 'import note')} (how each compose key was handled): see them with --explain",
+                  markup=False)
     _print_diagnostics([w for w in loaded.warnings if w.severity == "warning"])
     if explain:
         _show_rewrites(compose.rewrites(loaded))
