@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from moorage import api
 from moorage.spec.load import load_native
 
@@ -105,10 +107,11 @@ def test_init_counts_every_kind_it_made(run_cli: Run, tmp_path: Path) -> None:
     assert "1 service, 1 database, 0 caches, 0 buckets, 1 queue" in " ".join((result.out + result.err).split())
 
 
-def test_init_notes_are_counted_unless_explained_and_dropped_by_quiet(run_cli: Run, repo_root: Path,
-                                                                       tmp_path: Path) -> None:
+def test_init_notes_are_counted_unless_explained_and_dropped_by_quiet(run_cli: Run, repo_root: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A real compose file gives a hundred-odd import notes: a count by default, all with --explain or
     --verbose, none with -q; warnings and the summary line stay."""
+    monkeypatch.delenv("MOORAGE_DEBUG", raising=False)  # --verbose sets it; undone after the test
     compose = repo_root / "examples" / "smartboard" / "docker-compose.yml"
     explained = run_cli("init", "--from", compose, "-o", tmp_path / "a.yml", "--explain")
     noted = [line for line in explained.out.splitlines() if ": info: " in line]

@@ -24,7 +24,16 @@ from moorage.cli.ci import ci_app
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.guide import diagram, docs
-from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, FormatOpt, JsonAliasOpt, MarkdownAliasOpt, SpecArg
+from moorage.cli.options import (
+    ComposeProfileOpt,
+    EnvFileOpt,
+    FormatOpt,
+    JsonAliasOpt,
+    MarkdownAliasOpt,
+    SpecArg,
+    set_verbosity,
+    with_verbosity_options,
+)
 from moorage.cli.output import SHOWN, VERBOSITY, console, output_format, plural, print_diagnostics, print_table
 from moorage.cli.release import history, rollback
 from moorage.errors import Diagnostic, InputError, OperationalError
@@ -229,12 +238,9 @@ def _options(
         verbose: Annotated[bool, typer.Option("--verbose", help="also notes, and tracebacks of internal errors")]
         = False) -> None:
     """moorage: one description of a containerised app -> its production AWS architecture."""
-    if quiet and verbose:
-        raise InputError([Diagnostic("error", "--quiet and --verbose contradict each other", None, "give one")])
-    VERBOSITY["level"] = -1 if quiet else (1 if verbose else 0)
+    VERBOSITY["level"] = 0
     SHOWN.clear()
-    if verbose:
-        os.environ["MOORAGE_DEBUG"] = "1"
+    set_verbosity(quiet, verbose)
 
 
 def _show_rewrites(rows: list[tuple[str, str, str, str]]) -> None:
@@ -288,7 +294,7 @@ def moorage_command() -> Any:
     """The click command behind `moorage`, with the help conventions of :mod:`moorage.cli.help`."""
     from moorage.cli.help import polish
 
-    return polish(typer.main.get_command(app))
+    return with_verbosity_options(polish(typer.main.get_command(app)))
 
 
 def _aws_error(exc: Exception) -> int | None:
