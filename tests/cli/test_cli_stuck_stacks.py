@@ -84,3 +84,20 @@ def test_status_names_the_repair_aimed_at_the_emulator(project: Path, run_cli: C
     shown = run_cli("status", "--env", "staging", "--local")
     assert shown.code == 0, shown.err
     assert "moorage deploy --env staging --local --repair" in " ".join((shown.out + shown.err).split())
+
+
+def test_a_refusal_no_command_reports_is_still_no_internal_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """The last line of defence: a deploy refusal escaping any command prints its problems and fix (exit 1)."""
+    from moorage.cli.app import _refused_deploy
+    from moorage.deploy.repair import diagnose
+    from moorage.deploy.run import DeployRefused
+    from moorage.deploy.stacks import parse_stack
+
+    state = parse_stack({"StackName": "stuck-staging-platform", "StackStatus": "ROLLBACK_COMPLETE",
+                         "StackId": "arn:aws:cloudformation:eu-west-1:111122223333:stack/stuck-staging-platform/1"})
+    problem = diagnose(state, aim="--env staging --local")
+    assert problem is not None
+    assert _refused_deploy(DeployRefused(problems=[problem]))
+    said = capsys.readouterr().err
+    assert "stopped before changing anything" in said and "moorage deploy --env staging --local --repair" in said
+    assert not _refused_deploy(ValueError("a real bug"))
