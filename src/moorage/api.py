@@ -234,7 +234,7 @@ def check_targets(targets: Sequence[Path], *, envs: Sequence[str] = (), region: 
         if target.exists() and is_spec(target):
             loaded = load_app(target, profiles=profiles)
             sets = [template_set_of(synth_environment(loaded, e)) for e in envs or list(loaded.spec.environments)]
-            groups.append((target, sets, spec_suppressions(loaded)))
+            groups.append((loaded.path, sets, spec_suppressions(loaded)))  # a directory: the spec in it
         elif target.is_file():
             loose.append(target)  # template files given together are one set: they reference each other
         else:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jsonschema
+import pytest
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
@@ -181,3 +182,20 @@ def test_entry_point_as_a_process(tmp_path: Path, write_spec) -> None:
     assert f"{spec}:4:5: error: [services.web.imgae] unknown key 'imgae'" in proc.stderr
     assert "did you mean 'image'?" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize("command", ["check", "cost"])
+def test_check_and_cost_default_to_the_spec_in_the_current_directory(
+        command: str, run_cli: Run, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo_root / "examples" / "hello")
+    here = run_cli(command, "--env", "dev", "--format", "json")
+    named = run_cli(command, "moorage.yml", "--env", "dev", "--format", "json")
+    assert "Missing argument" not in here.err
+    assert here.code == named.code and here.code in (0, 1), here.err
+    assert here.out == named.out and json.loads(here.out)  # the same report as naming the spec
+
+
+def test_check_without_a_spec_here_is_bad_input(run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    shown = run_cli("cost", "--env", "dev")
+    assert shown.code == 2 and "internal error" not in shown.err, shown.err

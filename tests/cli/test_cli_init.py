@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from moorage import api
 from moorage.spec.load import load_native
 
@@ -75,7 +77,7 @@ def test_init_skips_what_fargate_cannot_run(run_cli: Run, tmp_path: Path) -> Non
     target = tmp_path / "moorage.yml"
     refused = run_cli("init", "--from", compose, "-o", target)
     assert refused.code == 2 and "--skip agent" in refused.err and not target.exists()
-    done = run_cli("init", "--from", compose, "-o", target, "--skip", "agent")
+    done = run_cli("init", "--from", compose, "-o", target, "--skip", "agent", "--explain")
     assert done.code == 0, done.err
     assert "agent is skipped (--skip): not runnable on Fargate: it mounts the Docker socket" in done.out
     assert set(load_native(target).spec.services) == {"web"}
@@ -103,3 +105,25 @@ def test_init_counts_every_kind_it_made(run_cli: Run, tmp_path: Path) -> None:
     result = run_cli("init", "--from", compose, "-o", tmp_path / "moorage.yml")
     assert result.code == 0, result.err
     assert "1 service, 1 database, 0 caches, 0 buckets, 1 queue" in " ".join((result.out + result.err).split())
+
+
+def test_init_notes_are_counted_unless_explained_and_dropped_by_quiet(run_cli: Run, repo_root: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real compose file gives a hundred-odd import notes: a count by default, all with --explain or
+    --verbose, none with -q; warnings and the summary line stay."""
+    monkeypatch.delenv("MOORAGE_DEBUG", raising=False)  # --verbose sets it; undone after the test
+    compose = repo_root / "examples" / "smartboard" / "docker-compose.yml"
+    explained = run_cli("init", "--from", compose, "-o", tmp_path / "a.yml", "--explain")
+    noted = [line for line in explained.out.splitlines() if ": info: " in line]
+    assert explained.code == 0 and len(noted) > 20, explained.err
+    plain = run_cli("init", "--from", compose, "-o", tmp_path / "b.yml")
+    assert plain.code == 0 and ": info: " not in plain.out, plain.err
+    said = " ".join(plain.out.split())
+    assert f"{len(noted)} import notes (how each compose key was handled): see them with --explain" in said
+    assert ": warning: " in plain.err and "wrote " in plain.out
+    verbose = run_cli("--verbose", "init", "--from", compose, "-o", tmp_path / "c.yml")
+    assert len([line for line in verbose.out.splitlines() if ": info: " in line]) == len(noted)
+    quiet = run_cli("-q", "init", "--from", compose, "-o", tmp_path / "d.yml")
+    assert quiet.code == 0 and ": info: " not in quiet.out and "import notes" not in quiet.out
+    assert ": warning: " not in quiet.err and "wrote " in quiet.out
+    assert (tmp_path / "d.yml").read_text(encoding="utf-8") == (tmp_path / "b.yml").read_text(encoding="utf-8")

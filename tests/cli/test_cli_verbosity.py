@@ -48,3 +48,29 @@ def test_quiet_keeps_errors(run_cli: Run, tmp_path: Path) -> None:
                                           encoding="utf-8")
     result = run_cli("-q", "plan", tmp_path / "moorage.yml")
     assert result.code == 2 and "moorage.yml:4:" in result.err and "unknown key 'imgae'" in result.err
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_quiet_after_the_command_means_the_same(name: str, run_cli: Run, repo_root: Path, tmp_path: Path) -> None:
+    spec = repo_root / "examples" / "smartboard"
+    before = run_cli("-q", *_args(name, spec, tmp_path))
+    after = run_cli(*_args(name, spec, tmp_path), "-q")
+    assert after.code == 0 and ": warning: " not in after.err, after.err
+    assert after.out.splitlines()[-1] == before.out.splitlines()[-1]
+    long = run_cli(*_args(name, spec, tmp_path), "--quiet")
+    assert long.code == 0 and ": warning: " not in long.err
+
+
+def test_verbose_after_the_command_and_contradictions(run_cli: Run, repo_root: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MOORAGE_DEBUG", raising=False)  # --verbose sets it; undone after the test
+    hello = repo_root / "examples" / "hello"
+    verbose = run_cli("plan", hello, "-e", "dev", "--verbose")
+    assert verbose.code == 0, verbose.err
+    for args in (("plan", hello, "-e", "dev", "-q", "--verbose"), ("-q", "plan", hello, "-e", "dev", "--verbose"),
+                 ("--verbose", "plan", hello, "-e", "dev", "-q")):
+        both = run_cli(*args)
+        assert both.code == 2 and "--quiet and --verbose contradict each other" in both.err, args
+    # a group's leaf commands take them too
+    nested = run_cli("local", "status", "--project", hello, "-q")
+    assert nested.code == 0 and "No such option" not in nested.err

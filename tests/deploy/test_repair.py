@@ -73,3 +73,17 @@ def test_first_failure_skips_cancellations() -> None:
               ev("shop-prod-data", "UPDATE_ROLLBACK_IN_PROGRESS", "", "AWS::CloudFormation::Stack")]
     failure = first_failure(events)
     assert failure is not None and failure.logical_id == "DbDb"
+
+
+def test_advice_is_aimed_where_the_user_aimed() -> None:
+    from moorage.deploy.session import Target
+
+    aim = Target(local=True).aim("dev")
+    assert aim == "--env dev --local"
+    assert Target(profile="ops", region="eu-west-1").aim("prod") == "--env prod --profile ops --region eu-west-1"
+    stuck = diagnose(parse_stack(recorded("ROLLBACK_COMPLETE")), aim=aim)
+    assert stuck is not None and "`moorage deploy --env dev --local --repair`" in stuck.advice
+    busy = diagnose(parse_stack(recorded("UPDATE_IN_PROGRESS")), aim=aim)
+    assert busy is not None and "`moorage status --env dev --local`" in busy.advice
+    half = diagnose(parse_stack(recorded("DELETE_FAILED")), aim=aim)
+    assert half is not None and "`moorage destroy --env dev --local`" in half.advice

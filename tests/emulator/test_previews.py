@@ -155,6 +155,8 @@ def test_preview_deploys_onto_staging_and_expires(cli: typer.Typer, aws: Aws, tm
     # staging is not destroyed under its previews
     refused = runner.invoke(cli, ["destroy", spec, "--env", "staging", "--local", "--yes"])
     assert refused.exit_code == 1 and "pr-42" in refused.output
+    # the fix is aimed where the user aimed (the emulator)
+    assert "destroy them first: moorage destroy --env pr-42 --local --yes" in " ".join(refused.output.split())
     # a second preview, destroyed by name: exactly its stacks go
     second = runner.invoke(cli, ["deploy", spec, "--env", "pr-7", "--preview-of", "staging", "--local"])
     assert second.exit_code == 0, second.output
@@ -188,7 +190,11 @@ def test_a_preview_needs_its_base_deployed(cli: typer.Typer, tmp_path: Path) -> 
     result = CliRunner().invoke(cli, ["deploy", str(spec_path), "--env", "pr-1", "--preview-of", "staging",
                                       "--local"])
     assert result.exit_code == 1
-    assert "deploy --env staging first" in result.output and "pv-staging-" in result.output
+    assert "pv-staging-" in result.output
+    # one fix for every base stack, aimed where the user aimed (the emulator)
+    said = " ".join(result.output.split())
+    assert said.count("deploy --env staging") == 1 and "fix: moorage deploy --env staging --local first" in said
+    assert said.count(" is NOT_DEPLOYED: preview pr-1 runs on environment staging") > 1
 
 
 def test_a_preview_refuses_a_base_deployed_before_previews(cli: typer.Typer, aws: Aws, tmp_path: Path) -> None:

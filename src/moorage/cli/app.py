@@ -24,7 +24,16 @@ from moorage.cli.ci import ci_app
 from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.guide import diagram, docs
-from moorage.cli.options import ComposeProfileOpt, EnvFileOpt, FormatOpt, JsonAliasOpt, MarkdownAliasOpt, SpecArg
+from moorage.cli.options import (
+    ComposeProfileOpt,
+    EnvFileOpt,
+    FormatOpt,
+    JsonAliasOpt,
+    MarkdownAliasOpt,
+    SpecArg,
+    set_verbosity,
+    with_verbosity_options,
+)
 from moorage.cli.output import SHOWN, VERBOSITY, console, output_format, plural, print_diagnostics, print_table
 from moorage.cli.release import history, rollback
 from moorage.errors import Diagnostic, InputError, OperationalError
@@ -197,9 +206,13 @@ def init(source: Annotated[Path | None, typer.Option("--from", help="docker-comp
         raise InputError([Diagnostic("error", f"{output} already exists", None, "use --force to overwrite it")])
     loaded, text = api.import_checked(source, profiles=profile or [], env_file=env_file, strict=strict,
                                       skip=skip or [])
-    for d in loaded.warnings:
-        if d.severity == "info":
+    notes = [d for d in loaded.warnings if d.severity == "info"]
+    if explain or VERBOSITY["level"] > 0:  # every decision, located
+        for d in notes:
             out.print(f"[cyan]{escape(d.render())}[/cyan]", markup=True, highlight=False)
+    elif notes and VERBOSITY["level"] == 0:  # -q: none; otherwise how many, and how to see them
+        out.print(f"{plural(len(notes), 'import note')} (how each compose key was handled): see them with --explain",
+                  markup=False)
     _print_diagnostics([w for w in loaded.warnings if w.severity == "warning"])
     if explain:
         _show_rewrites(compose.rewrites(loaded))
@@ -225,12 +238,9 @@ def _options(
         verbose: Annotated[bool, typer.Option("--verbose", help="also notes, and tracebacks of internal errors")]
         = False) -> None:
     """moorage: one description of a containerised app -> its production AWS architecture."""
-    if quiet and verbose:
-        raise InputError([Diagnostic("error", "--quiet and --verbose contradict each other", None, "give one")])
-    VERBOSITY["level"] = -1 if quiet else (1 if verbose else 0)
+    VERBOSITY["level"] = 0
     SHOWN.clear()
-    if verbose:
-        os.environ["MOORAGE_DEBUG"] = "1"
+    set_verbosity(quiet, verbose)
 
 
 def _show_rewrites(rows: list[tuple[str, str, str, str]]) -> None:
@@ -284,7 +294,7 @@ def moorage_command() -> Any:
     """The click command behind `moorage`, with the help conventions of :mod:`moorage.cli.help`."""
     from moorage.cli.help import polish
 
-    return polish(typer.main.get_command(app))
+    return with_verbosity_options(polish(typer.main.get_command(app)))
 
 
 def _aws_error(exc: Exception) -> int | None:
@@ -349,11 +359,23 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
-        code = _aws_error(exc)
+        code = _aws_error(exc) if not _refused_deploy(exc) else 1
         if code is not None:
             sys.exit(code)
         _internal_error(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _refused_deploy(exc: Exception) -> bool:
+    """Print a deploy refusal (a stuck stack) that a command did not report itself; False if ``exc`` is none."""
+    if "moorage.deploy.run" not in sys.modules:
+        return False  # the deploy engine was never loaded, so this cannot be its refusal
+    from moorage.deploy.run import DeployRefused
+
+    if not isinstance(exc, DeployRefused):
+        return False
+    err.print(f"error: stopped before changing anything:\n{exc.render()}", markup=False)
+    return True
 
 
 def _internal_error(exc: BaseException) -> NoReturn:

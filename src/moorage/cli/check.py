@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from moorage.cli.options import FormatOpt
+from moorage.cli.options import FormatOpt, TargetsArg, targets_or_here
 from moorage.errors import Diagnostic
 from moorage.lazy import lazy_module
 
@@ -42,8 +42,7 @@ def _choice(value: str, allowed: Sequence[str], option: str) -> str:
 
 
 def check(
-    targets: Annotated[list[Path], typer.Argument(
-        help="moorage.yml, a compose file, a `moorage synth` directory, or CloudFormation templates")],
+    targets: TargetsArg = None,
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment of a spec (repeatable); "
                                                   "default: all")] = None,
     output_format: FormatOpt = None,
@@ -77,6 +76,7 @@ def check(
         _choice(standard, list(standards()), "--standard")
         _console(stderr=True).print(f"{standards()[standard]}: {len(rules_for_standard(standard))} rules",
                                     markup=False)
+    targets = targets_or_here(targets)
     result = api.check_targets(targets, envs=env or (), region=region, profiles=profile or (), residency=residency,
                                env_profile=env_profile, require=require or (), standard=standard)
     report, items = result.report, result.checklist

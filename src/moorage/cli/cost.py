@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from moorage.cli.options import FormatOpt
+from moorage.cli.options import FormatOpt, TargetsArg, targets_or_here
 from moorage.cli.output import console, output_format, print_table
 from moorage.cost.model import CostReport
 from moorage.cost.report import comparison_markdown, rows, savings_lines, summary_lines, to_json, to_markdown
@@ -30,7 +30,7 @@ class Basis(StrEnum):
 
 
 def cost(
-    targets: Annotated[list[Path], typer.Argument(help="moorage.yml / compose file, a synth directory, or templates")],
+    targets: TargetsArg = None,
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment (repeatable); default: all")]
     = None,
     all_envs: Annotated[bool, typer.Option("--all", help="every environment side by side, the difference explained")]
@@ -60,6 +60,7 @@ def cost(
     Unknown rates are bounded by a declared proxy: totals read "at most $X" and --fail-over compares that
     upper bound unless --fail-over-basis sourced.
     """
+    targets = targets_or_here(targets)
     reports = api.estimate_targets(targets, envs=env or (), region=region, profiles=profile or (), usage=usage,
                                    usage_profile=usage_profile, prices=prices, price_region=price_region)
     chosen = output_format(fmt, False, ("table", "markdown", "json"))

@@ -126,7 +126,7 @@ def _reporter(as_json: bool) -> Reporter:
     return RichReporter(out, live=False if quiet else None, show_events=not quiet)
 
 
-def _refused(exc: DeployRefused, as_json: bool) -> None:
+def _refused(exc: DeployRefused, as_json: bool, command: str = "deploy") -> None:
     from moorage.deploy.progress import JsonReporter
 
     if as_json:
@@ -134,7 +134,7 @@ def _refused(exc: DeployRefused, as_json: bool) -> None:
                             dangerous={k: [c.to_json() for c in v] for k, v in exc.dangerous.items()},
                             leftovers=[f.to_json() for f in exc.leftovers], message=exc.render())
     else:
-        err.print(f"[red]deploy stopped before changing anything:[/red]\n{escape(exc.render())}", markup=True)
+        err.print(f"[red]{command} stopped before changing anything:[/red]\n{escape(exc.render())}", markup=True)
     raise typer.Exit(1)
 
 
@@ -269,8 +269,10 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     try:
         with _emulator_guard(target, spec):
             result = run_deploy(synth, target, options, reporter)
-    except DeployRefused as exc:
-        _refused(exc, as_json)
+    except DeployRefused as exc:  # a stuck stack: what deploy would say, and that a deploy would stop there too
+        reporter.close()
+        _refused(exc, as_json, "diff")
+        return
     risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.dangerous]
     if as_json:
         assert isinstance(reporter, JsonReporter)
@@ -467,7 +469,8 @@ def _refuse_with_previews(target: Target, manifest: dict[str, Any]) -> None:
     on_it = [p.name for p in previews(target, manifest["app"], manifest["region"]) if p.base == manifest["environment"]]
     if on_it:
         err.print(f"[red]{escape(manifest['environment'])} carries previews: {escape(', '.join(on_it))}; nothing was "
-                  f"destroyed[/red]\n    fix: destroy them first: moorage destroy --env {escape(on_it[0])} --yes",
+                  f"destroyed[/red]\n    fix: destroy them first: "
+                  f"{escape(target.command('destroy', on_it[0], '--yes'))}",
                   markup=True)
         raise typer.Exit(1)
 

@@ -149,8 +149,8 @@ def run(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = Pa
             sys.stdout.write(json.dumps(task.to_json(), sort_keys=True) + "\n")
         else:
             out.print(task.task_id)
-            err.print(f"started {what} in a task of {service}; follow it: moorage logs --env {env} "
-                      f"--service {service} --follow", markup=False)
+            err.print(f"started {what} in a task of {service}; follow it: "
+                      f"{deployed.target.command('logs', env, '--service', service, '--follow')}", markup=False)
         return
     if not as_json:
         err.print(f"task {task.task_id} of {service}: {what} (task definition "
@@ -220,7 +220,7 @@ def _spec_and_name(args: list[str]) -> tuple[Path, str]:
 
 
 def _after_change(deployed: Deployed, env: str, name: str, readers: tuple[str, ...], restart: bool,
-                  local: bool) -> None:
+                  local: bool, verb: str) -> None:
     from moorage.operate.secrets import restart_services
 
     if not readers:
@@ -234,9 +234,10 @@ def _after_change(deployed: Deployed, env: str, name: str, readers: tuple[str, .
         if later:
             out.print(f"{', '.join(later)} read the new value at their next run")
         return
-    flag = " --local" if local else ""
+    # Only a restart starts new tasks: a deploy finds nothing changed in the templates and restarts nothing.
+    again = deployed.target.command(f"secrets {verb}", env, name, "--restart")
     out.print(f"{plural(len(readers), 'service')} read {name} at start: {', '.join(readers)}; restart them to pick "
-              f"it up: moorage secrets set/rotate ... --restart, or moorage deploy --env {env}{flag}")
+              f"it up: give --restart ({again})")
 
 
 def _read_value(name: str) -> str:
@@ -258,7 +259,7 @@ def secrets_set(args: SpecNameArg, env: EnvOpt, restart: RestartOpt = False, loc
     declared_secret(synth.plan, name)  # refuse unknown names before asking for a value
     readers = set_secret(deployed, synth.plan, name, _read_value(name))
     out.print(f"{name} set in {deployed.app}/{env}")
-    _after_change(deployed, env, name, readers, restart, local)
+    _after_change(deployed, env, name, readers, restart, local, "set")
 
 
 @secrets_app.command("rotate")
@@ -272,7 +273,7 @@ def secrets_rotate(args: SpecNameArg, env: EnvOpt, restart: RestartOpt = False, 
     deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file)
     readers = rotate_secret(deployed, synth.plan, name)
     out.print(f"{name} rotated in {deployed.app}/{env}")
-    _after_change(deployed, env, name, readers, restart, local)
+    _after_change(deployed, env, name, readers, restart, local, "rotate")
 
 
 @secrets_app.command("list")

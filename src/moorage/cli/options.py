@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from moorage.cli.output import VERBOSITY
+from moorage.errors import Diagnostic, InputError
+
 SpecArg = Annotated[Path, typer.Argument(help="moorage.yml, a docker-compose file, or a directory holding one "
                                               "(default: the one in the current directory)", show_default=False)]
+# `check` and `cost` also take synth directories and templates, several at once; none means the current directory.
+TargetsArg = Annotated[list[Path] | None, typer.Argument(
+    help="moorage.yml, a compose file, a `moorage synth` directory, or CloudFormation templates (default: the "
+         "spec in the current directory)", show_default=False)]
 ComposeProfileOpt = Annotated[list[str] | None, typer.Option("--compose-profile",
                                                              help="compose profile to include (repeatable)")]
 EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="compose .env file (default: next to it)")]
@@ -33,3 +42,48 @@ FormatLongOpt = Annotated[str | None, typer.Option("--format", help=_FORMAT_HELP
 # the spellings before --format, kept working (documented in earlier releases) but no longer listed
 JsonAliasOpt = Annotated[bool, typer.Option("--json", hidden=True, help="same as --format json")]
 MarkdownAliasOpt = Annotated[bool, typer.Option("--markdown", hidden=True, help="same as --format markdown")]
+
+
+def targets_or_here(targets: list[Path] | None) -> list[Path]:
+    """The TARGETS given, or the current directory (its moorage.yml or compose file) when none is."""
+    return list(targets) if targets else [Path(".")]
+
+
+def set_verbosity(quiet: bool, verbose: bool) -> None:
+    """-q / --verbose, given before the command (``moorage -q plan``) or after it (``moorage plan -q``): one
+    level for the run; the two together are bad usage."""
+    level = VERBOSITY["level"]
+    if (quiet and (verbose or level > 0)) or (verbose and level < 0):
+        raise InputError([Diagnostic("error", "--quiet and --verbose contradict each other", None, "give one")])
+    if quiet:
+        VERBOSITY["level"] = -1
+    if verbose:
+        VERBOSITY["level"] = 1
+        os.environ["MOORAGE_DEBUG"] = "1"
+
+
+def with_verbosity_options(root: Any) -> Any:
+    """Give every command under ``root`` the root's own --quiet/-q and --verbose, so they may follow the command
+    too; returns ``root``. (Copies of the root's options: typer may build on its own vendored copy of click.)"""
+    shared = [p for p in root.params if p.name in ("quiet", "verbose")]
+
+    def apply(ctx: Any, param: Any, value: bool) -> bool:
+        if value:
+            set_verbosity(param.name == "quiet", param.name == "verbose")
+        return value
+
+    def walk(command: Any) -> None:
+        subcommands = getattr(command, "commands", None)
+        if isinstance(subcommands, dict):
+            for sub in subcommands.values():
+                walk(sub)
+            return
+        names = {n for p in command.params for n in getattr(p, "opts", [])}
+        for option in shared:
+            if not names & set(option.opts):
+                mine = copy.copy(option)
+                mine.expose_value, mine.callback = False, apply
+                command.params.append(mine)
+
+    walk(root)
+    return root

@@ -44,7 +44,8 @@ def base_outputs(target: Target, manifest: dict[str, Any]) -> tuple[dict[str, di
                 "ROLLBACK_COMPLETE":
             problems.append(Problem(name, state.status if state else "NOT_DEPLOYED",
                                     f"preview {manifest['environment']} runs on environment {preview['of']}, "
-                                    "whose stack this is", f"deploy --env {preview['of']} first", "none"))
+                                    "whose stack this is", f"{target.command('deploy', preview['of'])} first",
+                                    "none"))
             continue
         outputs[key] = dict(state.outputs)
     return outputs, problems

@@ -23,7 +23,11 @@ class Problem:
 
     def render(self) -> str:
         """Two lines for a terminal."""
-        return f"{self.stack} is {self.status}: {self.explanation}\n    fix: {self.advice}"
+        return f"{self.headline()}\n    fix: {self.advice}"
+
+    def headline(self) -> str:
+        """The stack, its status and why it blocks, in one line (without the fix)."""
+        return f"{self.stack} is {self.status}: {self.explanation}"
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able form."""
@@ -31,33 +35,38 @@ class Problem:
                 "advice": self.advice, "fix": self.fix}
 
 
-def diagnose(state: StackState | None, busy_detail: str = "") -> Problem | None:
-    """The problem that keeps a deploy from updating this stack, or None."""
+def diagnose(state: StackState | None, busy_detail: str = "", aim: str = "") -> Problem | None:
+    """The problem that keeps a deploy from updating this stack, or None. ``aim`` holds the options that aim a
+    command where the user aimed theirs (``--env dev --local``, :meth:`Target.aim`), for the commands the advice
+    names."""
+    def moorage(verb: str, *extra: str) -> str:
+        return " ".join(["moorage", verb, *([aim] if aim else []), *extra])
+
     if state is None:
         return None
     status = state.status
     if state.busy:
         who = f" ({busy_detail})" if busy_detail else ""
         return Problem(state.name, status, f"another operation is running on this stack{who}",
-                       "wait for it to finish (`moorage status`), then deploy again", "none")
+                       f"wait for it to finish (`{moorage('status')}`), then deploy again", "none")
     if status == "UPDATE_ROLLBACK_FAILED":
         return Problem(state.name, status,
                        "an update failed and CloudFormation could not roll it back; the stack cannot be updated "
                        "until the rollback is continued" + (f" ({state.reason})" if state.reason else ""),
-                       "run `moorage deploy --repair` (ContinueUpdateRollback), or `aws cloudformation "
+                       f"run `{moorage('deploy', '--repair')}` (ContinueUpdateRollback), or `aws cloudformation "
                        f"continue-update-rollback --stack-name {state.name}` after fixing the resource named above",
                        "continue-rollback")
     if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"):
         return Problem(state.name, status,
                        "its first creation failed and was rolled back; such a stack holds nothing and can only "
                        "be deleted",
-                       f"run `moorage deploy --repair` (deletes the empty stack, then creates it again), or "
+                       f"run `{moorage('deploy', '--repair')}` (deletes the empty stack, then creates it again), or "
                        f"`aws cloudformation delete-stack --stack-name {state.name}`", "delete")
     if status == "DELETE_FAILED":
         return Problem(state.name, status,
                        "a deletion failed part way" + (f" ({state.reason})" if state.reason else ""),
-                       "run `moorage destroy` again once the blocking resource is removed, or "
-                       "`moorage deploy --repair` to delete it first", "delete")
+                       f"run `{moorage('destroy')}` again once the blocking resource is "
+                       f"removed, or `{moorage('deploy', '--repair')}` to delete it first", "delete")
     return None
 
 

@@ -127,7 +127,10 @@ class DeployRefused(Exception):
 
     def render(self) -> str:
         """What stopped the deploy and what to do, in plain words."""
-        lines = [p.render() for p in self.problems]
+        lines: list[str] = []
+        for i, p in enumerate(self.problems):  # one fix line for problems that share it (a preview's base stacks)
+            last = all(q.advice != p.advice for q in self.problems[i + 1:])
+            lines.append(p.render() if last else p.headline())
         if self.leftovers:
             lines.append(refusal(self.leftovers))
         for stack, changes in self.dangerous.items():
@@ -233,7 +236,7 @@ class Deployer:
             if state is None:
                 continue
             detail = busy_detail(self.cf(key), state) if state.busy else ""
-            problem = diagnose(state, detail)
+            problem = diagnose(state, detail, self.target.aim(self.manifest["environment"]))
             if problem is None:
                 continue
             if self.options.repair and problem.fix != "none" and not self.options.dry_run:

@@ -53,6 +53,22 @@ class Target:
             return f"local emulator at {self.endpoint}"
         return "AWS" + (f" (profile {self.profile})" if self.profile else "")
 
+    def aim(self, env: str) -> str:
+        """The options that aim a command at ``env`` on this target: ``--env ENV`` (``--local``, ``--profile P``,
+        ``--region R``), for the commands hints tell the user to run."""
+        words = ["--env", env]
+        if self.local:
+            words.append("--local")
+        if self.profile:
+            words += ["--profile", self.profile]
+        if self.region:
+            words += ["--region", self.region]
+        return " ".join(words)
+
+    def command(self, verb: str, env: str, *extra: str) -> str:
+        """``moorage VERB --env ENV ... EXTRA`` aimed at ``env`` on this target (see :meth:`aim`)."""
+        return " ".join(["moorage", verb, self.aim(env), *extra])
+
 
 def aws_target(profile: str | None = None, region: str | None = None) -> Target:
     """Real AWS through boto3's default credential chain (or ``profile``)."""

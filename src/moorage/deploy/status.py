@@ -104,7 +104,7 @@ def environment_status(target: Target, manifest: dict[str, Any],
                               "updated": updated, "commit": state.tags.get("moorage:commit")})
         if updated and (latest is None or updated > latest):
             latest = updated
-        problem = diagnose(state)
+        problem = diagnose(state, aim=target.aim(str(manifest["environment"])))
         if problem is not None:
             status.problems.append(problem.render())
     status.last_deploy = latest

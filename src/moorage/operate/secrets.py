@@ -118,7 +118,7 @@ def rotate_secret(deployed: Deployed, plan: Plan, name: str) -> tuple[str, ...]:
     if not secret.spec.generate:
         raise InputError([Diagnostic(
             "error", f"secret {name} holds a value you provide (generate: false): there is nothing to generate",
-            None, f"set the new value: moorage secrets set --env {deployed.environment} {name}")])
+            None, f"set the new value: {deployed.target.command('secrets set', deployed.environment, name)}")])
     secret_id = _writable(deployed, secret)
     sm = deployed.client("secretsmanager")
     value = sm.get_random_password(PasswordLength=secret.spec.length, ExcludeCharacters=EXCLUDED)["RandomPassword"]

@@ -67,7 +67,8 @@ def exec_target(deployed: Deployed, service: DeployedService, task: str | None, 
     if not service.ecs_service:
         raise InputError([Diagnostic(
             "error", f"{service.name} is a {service.kind}: it has no long-running tasks to open a shell in", None,
-            f"start a one-off task instead: moorage run --env {deployed.environment} --service {service.name} -- sh")])
+            f"start a one-off task instead: "
+            f"{deployed.target.command('run', deployed.environment, '--service', service.name, '-- sh')}")])
     ecs = deployed.client("ecs")
     described = ecs.describe_services(cluster=cluster, services=[service.ecs_service]).get("services", [])
     if not described or not described[0].get("enableExecuteCommand"):
@@ -89,7 +90,7 @@ def exec_target(deployed: Deployed, service: DeployedService, task: str | None, 
             emulated = " (the emulator runs no containers)" if deployed.target.local else ""
             raise InputError([Diagnostic(
                 "error", f"{service.name} has no running task to open a shell in{emulated}", None,
-                f"see its state: moorage status --env {deployed.environment}")])
+                f"see its state: {deployed.target.command('status', deployed.environment)}")])
     found = tasks[0]
     container: dict[str, Any] = next((c for c in found.get("containers", []) if c.get("name") == service.name), {})
     return ExecTarget(service.name, cluster, found["taskArn"], service.name, str(container.get("runtimeId", "")),
