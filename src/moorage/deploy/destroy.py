@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from moorage.cfn.sections import resources_of
 from moorage.deploy.progress import Reporter
 from moorage.deploy.session import Target
 from moorage.deploy.stacks import (
@@ -82,9 +83,9 @@ def doomed(target: Target, manifest: dict[str, Any]) -> list[Kept]:
                         for r in cf.describe_stack_resources(StackName=stack["name"])["StackResources"]}
         except Exception:  # noqa: BLE001 - a stack in a failed state may have no template left
             continue
-        for logical, res in sorted(template.get("Resources", {}).items()):
-            if res.get("DeletionPolicy", "Delete") == "Delete" and is_stateful(res.get("Type", "")):
-                lost.append(Kept(stack["name"], logical, res["Type"], physical.get(logical, ""), "Delete"))
+        for res in sorted(resources_of(template), key=lambda r: r.lid):
+            if res.body.get("DeletionPolicy", "Delete") == "Delete" and is_stateful(res.type):
+                lost.append(Kept(stack["name"], res.lid, res.type, physical.get(res.lid, ""), "Delete"))
     return lost
 
 
@@ -96,10 +97,10 @@ def _kept(cf: Any, name: str) -> list[Kept]:
     except Exception:  # noqa: BLE001 - a stack in a failed state may have no template left
         return []
     out = []
-    for logical, res in sorted(template.get("Resources", {}).items()):
-        policy = res.get("DeletionPolicy", "Delete")
-        if policy in ("Retain", "RetainExceptOnCreate", "Snapshot") and logical in resources:
-            out.append(Kept(name, logical, res["Type"], resources[logical], "Snapshot" if policy == "Snapshot"
+    for res in sorted(resources_of(template), key=lambda r: r.lid):
+        policy = res.body.get("DeletionPolicy", "Delete")
+        if policy in ("Retain", "RetainExceptOnCreate", "Snapshot") and res.lid in resources:
+            out.append(Kept(name, res.lid, res.type, resources[res.lid], "Snapshot" if policy == "Snapshot"
                             else "Retain"))
     return out
 
