@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moorage.cfn.index import SetIndex
+from moorage.cfn.sections import resource, resources_of
 from moorage.cfn.sets import TemplateSet
 from moorage.cfn.values import UNKNOWN, to_number
 from moorage.cost.catalog import Catalog
@@ -72,22 +73,19 @@ class PricingContext:
     def resources(self, type_: str | None = None) -> Iterator[Resource]:
         """Every resource of the set (of ``type_``), in stack then logical-id order."""
         for stack, template in self.set.templates.items():
-            for lid, body in sorted((template.get("Resources") or {}).items()):
-                if not isinstance(body, dict):
-                    continue
-                if type_ is None or body.get("Type") == type_:
-                    yield Resource(stack, lid, str(body.get("Type", "")), body.get("Properties") or {}, template,
-                                   self.region_of(stack), self.index)
+            for found in sorted(resources_of(template), key=lambda r: r.lid):
+                if type_ is None or found.type == type_:
+                    yield Resource(stack, found.lid, found.type, dict(found.props), template, self.region_of(stack),
+                                   self.index)
 
     def in_stack(self, res: Resource, lid: str | None) -> Resource | None:
         """The resource ``lid`` in the same template as ``res``."""
         if not lid:
             return None
-        body = (res.template.get("Resources") or {}).get(lid)
-        if not isinstance(body, dict):
+        found = resource(res.template, lid)
+        if found is None:
             return None
-        return Resource(res.stack, lid, str(body.get("Type", "")), body.get("Properties") or {}, res.template,
-                        res.region, self.index)
+        return Resource(res.stack, lid, found.type, dict(found.props), res.template, res.region, self.index)
 
     def referenced(self, res: Resource, value: Any) -> Resource | None:
         """The resource ``value`` in ``res`` points at: Ref, GetAtt, Sub, ImportValue, or a parameter fed

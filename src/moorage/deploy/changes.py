@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from moorage.cfn.sections import resource_bodies
 from moorage.cfn.values import resolve_parameters
 from moorage.deploy.schema import credential_consequences, is_stateful, replacing_properties
 
@@ -77,8 +78,8 @@ class ResourceChange:
 def classify(old_template: dict[str, Any] | None, old_params: dict[str, str], new_template: dict[str, Any],
              new_params: dict[str, str]) -> list[ResourceChange]:
     """Every resource change between a deployed stack and a new template (``old_template`` None: a new stack)."""
-    old = (old_template or {}).get("Resources", {})
-    new = new_template.get("Resources", {})
+    old = resource_bodies(old_template)
+    new = resource_bodies(new_template)
     out: list[ResourceChange] = []
     for name in sorted(set(old) | set(new)):
         if name not in old:

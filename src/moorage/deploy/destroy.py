@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from moorage.cfn.sections import resource_bodies, resources_of
 from moorage.deploy.progress import Reporter
 from moorage.deploy.session import Target
 from moorage.deploy.stacks import (
@@ -111,9 +112,9 @@ def doomed(target: Target, manifest: dict[str, Any]) -> list[Kept]:
                         for r in cf.describe_stack_resources(StackName=stack["name"])["StackResources"]}
         except Exception:  # noqa: BLE001 - a stack in a failed state may have no template left
             continue
-        for logical, res in sorted(template.get("Resources", {}).items()):
-            if res.get("DeletionPolicy", "Delete") == "Delete" and is_stateful(res.get("Type", "")):
-                lost.append(Kept(stack["name"], logical, res["Type"], physical.get(logical, ""), "Delete"))
+        for res in sorted(resources_of(template), key=lambda r: r.lid):
+            if res.body.get("DeletionPolicy", "Delete") == "Delete" and is_stateful(res.type):
+                lost.append(Kept(stack["name"], res.lid, res.type, physical.get(res.lid, ""), "Delete"))
     return lost
 
 
@@ -136,7 +137,8 @@ def protected(target: Target, manifest: dict[str, Any]) -> list[Protected]:
             if kind not in _PROTECTABLE or not ident or r.get("ResourceStatus") == "DELETE_COMPLETE":
                 continue
             if _protection_on(rds, kind, ident):
-                policy = template.get("Resources", {}).get(r["LogicalResourceId"], {}).get("DeletionPolicy", "Delete")
+                body = resource_bodies(template).get(r["LogicalResourceId"], {})
+                policy = body.get("DeletionPolicy", "Delete")
                 found.append(Protected(stack["name"], r["LogicalResourceId"], kind, ident,
                                        target.region_for(stack["region"]), policy))
     return found
@@ -180,11 +182,11 @@ def _kept(cf: Any, name: str, region: str = "") -> list[Kept]:
     from moorage.deploy.retained import fixed_name
 
     out = []
-    for logical, res in sorted(template.get("Resources", {}).items()):
-        policy = res.get("DeletionPolicy", "Delete")
-        if policy in ("Retain", "RetainExceptOnCreate", "Snapshot") and logical in resources:
-            out.append(Kept(name, logical, res["Type"], resources[logical], "Snapshot" if policy == "Snapshot"
-                            else "Retain", fixed_name(res), region))
+    for res in sorted(resources_of(template), key=lambda r: r.lid):
+        policy = res.body.get("DeletionPolicy", "Delete")
+        if policy in ("Retain", "RetainExceptOnCreate", "Snapshot") and res.lid in resources:
+            out.append(Kept(name, res.lid, res.type, resources[res.lid], "Snapshot" if policy == "Snapshot"
+                            else "Retain", fixed_name(dict(res.body)), region))
     return out
 
 

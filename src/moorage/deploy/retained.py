@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from moorage.cfn import resource_bodies
 from moorage.deploy.session import Target
 
 # resource type -> (the property that fixes its name, the AWS service that holds it)
@@ -91,9 +92,9 @@ def leftovers(target: Target, manifest: dict[str, Any], templates: dict[str, dic
     """The resources each stack would create (``added``: stack key -> logical ids) whose fixed name exists."""
     found = []
     for stack in manifest["stacks"]:
-        resources = templates[stack["key"]].get("Resources", {})
+        bodies = resource_bodies(templates[stack["key"]])
         for logical in sorted(added.get(stack["key"], set())):
-            resource = resources.get(logical, {})
+            resource = dict(bodies.get(logical, {}))
             name = fixed_name(resource)
             if name is None:
                 continue

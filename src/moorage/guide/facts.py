@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from moorage import kinds
-from moorage.cfn import SetIndex, template_set_of
-from moorage.cfn.values import dig
+from moorage.cfn import SetIndex, output_value, template_set_of
 from moorage.plan.model import SecretValue
 from moorage.render import Synth
 from moorage.render.data import db_user_out, kind_out
@@ -26,7 +25,7 @@ def template_index(synth: Synth) -> SetIndex:
 def output_resource(synth: Synth, stack: str, output: str) -> Mapping[str, Any] | None:
     """The resource a stack output refers to (``{"Ref": id}`` outputs only)."""
     index = template_index(synth)
-    value = dig(index.templates.get(stack), "Outputs", output, "Value")
+    value = output_value(index.templates.get(stack), output)
     if not (isinstance(value, dict) and isinstance(value.get("Ref"), str)):
         return None
     found = index.resources.get((stack, value["Ref"]))

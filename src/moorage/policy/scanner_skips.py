@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from moorage.cfn import TemplateSet
+from moorage.cfn import TemplateSet, resources_of
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,12 @@ def scanner_skips(sets: Sequence[TemplateSet]) -> list[ScannerSkip]:
     out: list[ScannerSkip] = []
     for tset in sets:
         for stack, template in tset.templates.items():
-            resources = template.get("Resources") if isinstance(template, Mapping) else None
-            for lid, body in (resources or {}).items() if isinstance(resources, Mapping) else ():
-                meta = body.get("Metadata") if isinstance(body, Mapping) else None
+            for res in resources_of(template):
+                meta = res.body.get("Metadata")
                 checkov = meta.get("checkov") if isinstance(meta, Mapping) else None
                 skips = checkov.get("skip") if isinstance(checkov, Mapping) else None
                 for item in skips if isinstance(skips, list) else []:
                     if isinstance(item, Mapping) and item.get("id"):
-                        out.append(ScannerSkip("checkov", str(item["id"]), tset.label, stack, str(lid),
+                        out.append(ScannerSkip("checkov", str(item["id"]), tset.label, stack, res.lid,
                                                str(item.get("comment") or "")))
     return sorted(out, key=lambda s: (s.scanner, s.check, s.label, s.stack, s.resource))

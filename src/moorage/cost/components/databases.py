@@ -3,6 +3,7 @@ Insights), Aurora clusters and their instances, ElastiCache replication groups a
 
 from __future__ import annotations
 
+from moorage.cfn.sections import resources_of_type
 from moorage.cfn.values import target, to_number
 from moorage.cost.context import PricingContext, Resource
 from moorage.cost.model import LineItem
@@ -136,16 +137,14 @@ def _serverless_v2(ctx: PricingContext, res: Resource) -> list[LineItem]:
 def price_db_proxy(ctx: PricingContext, res: Resource) -> list[LineItem]:
     """An RDS Proxy: billed per vCPU-hour of the instances it fronts (at least the documented minimum)."""
     data = load_data("rds_vcpus")
-    groups = [body.get("Properties") or {} for body in (res.template.get("Resources") or {}).values()
-              if isinstance(body, dict) and body.get("Type") == "AWS::RDS::DBProxyTargetGroup"
-              and target((body.get("Properties") or {}).get("DBProxyName")) == res.lid]
+    groups = [g.props for g in resources_of_type(res.template, "AWS::RDS::DBProxyTargetGroup")
+              if target(g.props.get("DBProxyName")) == res.lid]
     members = [target(ref) for g in groups for ref in (g.get("DBInstanceIdentifiers") or [])]
     for g in groups:
         for ref in g.get("DBClusterIdentifiers") or []:
             cluster = target(ref)
-            members += [lid for lid, body in (res.template.get("Resources") or {}).items()
-                        if isinstance(body, dict) and body.get("Type") == "AWS::RDS::DBInstance"
-                        and target((body.get("Properties") or {}).get("DBClusterIdentifier")) == cluster]
+            members += [i.lid for i in resources_of_type(res.template, "AWS::RDS::DBInstance")
+                        if target(i.props.get("DBClusterIdentifier")) == cluster]
     vcpus = 0
     for lid in members:
         inst = ctx.in_stack(res, lid)

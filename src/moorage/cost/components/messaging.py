@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from moorage.cfn.sections import resources_of_type
 from moorage.cost.context import PricingContext, Resource
 
 
 def _dead_letter_of(res: Resource) -> str | None:
     """The queue in the same template whose RedrivePolicy sends failed messages to ``res``, if any."""
-    for lid, body in (res.template.get("Resources") or {}).items():
-        if not isinstance(body, dict) or body.get("Type") != "AWS::SQS::Queue":
-            continue
-        redrive = (body.get("Properties") or {}).get("RedrivePolicy")
+    for queue in resources_of_type(res.template, "AWS::SQS::Queue"):
+        redrive = queue.props.get("RedrivePolicy")
         if isinstance(redrive, dict) and redrive.get("deadLetterTargetArn") == {"Fn::GetAtt": [res.lid, "Arn"]}:
-            return str(lid)
+            return queue.lid
     return None
 
 

@@ -3,6 +3,7 @@ VPC endpoints and flow logs."""
 
 from __future__ import annotations
 
+from moorage.cfn.sections import resources_of_type
 from moorage.cfn.values import mentions, target
 from moorage.cost.context import PricingContext, Resource
 from moorage.cost.model import LineItem
@@ -12,15 +13,12 @@ def public_subnet_count(ctx: PricingContext) -> int:
     """Subnets routed to an internet gateway, across the set (what an internet-facing LB spans by default)."""
     count = 0
     for template in ctx.set.templates.values():
-        resources = template.get("Resources") or {}
-        gateways = {lid for lid, r in resources.items() if isinstance(r, dict)
-                    and r.get("Type") == "AWS::EC2::InternetGateway"}
-        public_tables = {target((r.get("Properties") or {}).get("RouteTableId")) for r in resources.values()
-                         if isinstance(r, dict) and r.get("Type") == "AWS::EC2::Route"
-                         and target((r.get("Properties") or {}).get("GatewayId")) in gateways}
-        subnets = {target((r.get("Properties") or {}).get("SubnetId")) for r in resources.values()
-                   if isinstance(r, dict) and r.get("Type") == "AWS::EC2::SubnetRouteTableAssociation"
-                   and target((r.get("Properties") or {}).get("RouteTableId")) in public_tables}
+        gateways = {g.lid for g in resources_of_type(template, "AWS::EC2::InternetGateway")}
+        public_tables = {target(r.props.get("RouteTableId")) for r in resources_of_type(template, "AWS::EC2::Route")
+                         if target(r.props.get("GatewayId")) in gateways}
+        subnets = {target(a.props.get("SubnetId"))
+                   for a in resources_of_type(template, "AWS::EC2::SubnetRouteTableAssociation")
+                   if target(a.props.get("RouteTableId")) in public_tables}
         count += len({s for s in subnets if s})
     return count
 
