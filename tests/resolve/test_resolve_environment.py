@@ -325,3 +325,15 @@ def test_tags_name_app_and_environment(resolve: Resolve) -> None:
     e = resolve("name: demo\ntags: {team: core}\nservices:\n  web: {image: x:1}\n", "staging")
     assert e.tags == {"moorage:app": "demo", "moorage:environment": "staging", "moorage:deployment": "demo-staging",
                       "team": "core"}
+
+
+def test_no_decision_reads_python_none() -> None:
+    """A default of nothing (no autoscaling on a singleton or a dev service) is said in words."""
+    from moorage.api import load_app
+
+    root = Path(__file__).resolve().parents[2] / "examples"
+    for spec in (root / "hello" / "moorage.yml", root / "smartboard" / "docker-compose.yml"):
+        loaded = load_app(spec)
+        for env in loaded.spec.environments:
+            shown = [(d.topic, d.value) for d in resolve_environment(loaded, env).decisions if d.value == "None"]
+            assert shown == [], (spec.parent.name, env, shown)

@@ -449,6 +449,8 @@ def _environment_domain(app: AppSpec, env: str, profile: str, override: Any, dec
 
 
 def _show(value: Any) -> str:
+    if value is None:  # "no autoscaling", "no limit": said in words, never Python's None
+        return "none"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, Scaling):
