@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from moorage.emulator import runtime
+from moorage.emulator import rotation, runtime
 from moorage.emulator.sealed import SealError, seal, unseal, write_private
 from moorage.emulator.server import (
     BAD_STATE_EXIT,
@@ -207,6 +207,7 @@ def _serve(state_dir: Path | None, port: int = 0) -> tuple[Any, str]:
     server = make_server("127.0.0.1", port, make_app(state_dir), threaded=True, request_handler=QuietHandler)
     endpoint = f"http://127.0.0.1:{server.server_port}"
     runtime.set_endpoint(endpoint)
+    rotation.install(server.server_port)
     return server, endpoint
 
 

@@ -50,6 +50,7 @@ from moorage.plan.observability import (
     shared_alarms,
 )
 from moorage.plan.release import migration_snapshots, release_plan, rotation_restarts, watch_both_target_groups
+from moorage.plan.rotation import rotation_days, rotation_reminders
 from moorage.plan.scaling import backlog_steps
 from moorage.plan.security import (
     cache_sg,
@@ -101,9 +102,11 @@ def build_plan(env: EnvSpec) -> Plan:
     stacks += _closing_stacks(env, services, edges, bool(alarms), decisions, warnings_extra)
     migrations = sorted(n for n, sp in services.items() if sp.spec.kind == "job" and n not in bootstraps)
     restarts = rotation_restarts(env, decisions)
+    reminders = rotation_reminders(env, decisions)
     topics, topic_decisions = alarm_topics(env)
     health = health_check_alarms(env, edges)
-    stacks += _rotation_and_health_stacks(env, services, edges, restarts, health, decisions, topic_decisions)
+    stacks += _rotation_and_health_stacks(env, services, edges, restarts, bool(reminders), health, decisions,
+                                          topic_decisions)
     plan = Plan(
         env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
         databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
@@ -121,7 +124,7 @@ def build_plan(env: EnvSpec) -> Plan:
         exec_log_group=f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None,
         edges=edges, alarm_topics=topics, health_alarms=health, health_topics=health_topics(env, topics, health),
         migration_snapshots=migration_snapshots(env, databases, migrations, decisions), migration_jobs=migrations,
-        rotation_restarts=restarts,
+        rotation_restarts=restarts, rotation_reminders=reminders,
     )
     _spread(plan)
     return plan
@@ -159,7 +162,7 @@ def _data_plans(env: EnvSpec, retain: bool, decisions: list[Decision]) -> tuple[
     """Databases, caches, buckets, persistent volumes and secrets, with their physical names."""
     prefix = f"{env.app}-{env.env}"
     databases = {n: DatabasePlan(d, physical_name(prefix, n, limit=63), database_sg(n), retain or d.deletion_protection,
-                                 database_users(env, n) if needs_bootstrap(d) else [])
+                                 database_users(env, n) if needs_bootstrap(d) else [], rotation_days(env, n, decisions))
                  for n, d in env.databases.items()}
     caches = {n: CachePlan(c, physical_name(prefix, n, limit=40), cache_sg(n), retain)
               for n, c in env.caches.items()}
@@ -237,14 +240,18 @@ def _service_stacks(prefix: str, services: dict[str, ServicePlan], bootstraps: d
 
 
 def _rotation_and_health_stacks(env: EnvSpec, services: dict[str, ServicePlan], edges: list[EdgePlan],
-                                restarts: list[RestartPlan], health: list[AlarmPlan], decisions: list[Decision],
-                                topic_decisions: list[Decision]) -> list[StackPlan]:
-    """The stack that redeploys services when RDS rotates a password, and the Route 53 health-check alarms."""
+                                restarts: list[RestartPlan], reminders: bool, health: list[AlarmPlan],
+                                decisions: list[Decision], topic_decisions: list[Decision]) -> list[StackPlan]:
+    """The stack that redeploys services when RDS rotates a password and reminds of manual rotations, and the
+    Route 53 health-check alarms."""
     prefix = f"{env.app}-{env.env}"
     stacks = []
-    if restarts:
-        stacks.append(StackPlan("rotation", f"{prefix}-rotation", "redeploys services when RDS rotates a password",
-                                ["platform", "data"] + [services[n].stack for r in restarts for n in r.services]))
+    if restarts or reminders:
+        purpose = " and ".join(["redeploys services when RDS rotates a password"] * bool(restarts)
+                               + ["reminds to rotate what no function rotates"] * reminders)
+        stacks.append(StackPlan("rotation", f"{prefix}-rotation", purpose,
+                                ["platform"] + ["data"] * bool(restarts)
+                                + [services[n].stack for r in restarts for n in r.services]))
     decisions += topic_decisions
     if health:
         # Route 53 publishes health-check metrics in us-east-1 only: their alarms live there.

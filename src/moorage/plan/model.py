@@ -195,6 +195,7 @@ class DatabasePlan:
     security_group: str
     retain: bool
     users: list[DatabaseUser] = field(default_factory=list)  # per-service logins the bootstrap job creates
+    rotation_days: int | None = None  # a rotation schedule on the RDS-managed secret (plan.rotation)
 
 
 @dataclass
@@ -271,6 +272,15 @@ class RestartPlan:
 
     database: str
     services: list[str]
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """A message to the warning alarm destination every ``days`` days: rotate something no function rotates."""
+
+    key: str  # cache-NAME or secret-NAME
+    days: int
+    message: str
 
 
 @dataclass(frozen=True)
@@ -411,6 +421,7 @@ class Plan:
     migration_snapshots: list[SnapshotPlan] = field(default_factory=list)  # taken before migrations (not dev)
     migration_jobs: list[str] = field(default_factory=list)  # the spec's before-deploy jobs (no bootstrap job)
     rotation_restarts: list[RestartPlan] = field(default_factory=list)  # stack ``rotation``
+    rotation_reminders: list[ReminderPlan] = field(default_factory=list)  # stack ``rotation``
 
     def alarm_output(self, severity: str) -> str:
         """The platform output holding the ARN of the topic alarms of ``severity`` notify."""

@@ -329,6 +329,11 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
     ctx.give(db_out(d.name, "port"), port, f"{d.name} port")
     ctx.give(db_out(d.name, "secret"), secret_ref, f"{d.name} credentials secret ARN")
     _database_users(ctx, db, host, port)
+    if db.rotation_days:
+        # RDS rotates its own secret: the schedule alone, no function (RDS's default is every 7 days).
+        ctx.add(secretsmanager.RotationSchedule(
+            f"{lid}Rotation", SecretId=secret_ref, RotateImmediatelyOnUpdate=False,
+            RotationRules=secretsmanager.RotationRules(ScheduleExpression=f"rate({db.rotation_days} days)")))
     if d.managed_password:
         return  # no URL secret: it would hold a password RDS has since rotated
     ctx.add(secretsmanager.SecretTargetAttachment(f"{lid}SecretAttachment", SecretId=Ref(secret),

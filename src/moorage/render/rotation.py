@@ -1,15 +1,17 @@
 """Rotation stack: when RDS rotates a database's managed password, the services that read it are redeployed
 (ECS injects secrets when a task starts). An EventBridge rule on Secrets Manager's RotationSucceeded starts a
-state machine that calls ecs:UpdateService with forceNewDeployment for each of them; no function code."""
+state machine that calls ecs:UpdateService with forceNewDeployment for each of them; no function code.
+What no function rotates (cache AUTH tokens, app secrets with ``rotate_days``) gets an EventBridge Scheduler
+schedule that sends a reminder to the warning alarm topic every N days."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from troposphere import GetAtt, Ref, Sub, events, iam, logs, stepfunctions
+from troposphere import GetAtt, Ref, Sub, events, iam, logs, scheduler, stepfunctions
 
-from moorage.plan.model import RestartPlan
+from moorage.plan.model import ReminderPlan, RestartPlan
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
 from moorage.render.data import db_out
@@ -25,6 +27,29 @@ def render_rotation(ctx: StackContext) -> None:
     """Fill the rotation stack: per database, a rule, a state machine and their roles."""
     for restart in ctx.plan.rotation_restarts:
         _restart(ctx, restart)
+    if ctx.plan.rotation_reminders:
+        _reminders(ctx, ctx.plan.rotation_reminders)
+
+
+def _reminders(ctx: StackContext, reminders: list[ReminderPlan]) -> None:
+    """One schedule per reminder, publishing its message to the warning topic through one role (Scheduler
+    calls its target with a role, so a topic encrypted with the AWS-managed SNS key takes the message)."""
+    plan = ctx.plan
+    topic = ctx.take("platform", plan.alarm_output("warning"))
+    ctx.add(iam.Role(
+        "ReminderRole", AssumeRolePolicyDocument=_assume("scheduler"),
+        Description=f"{plan.prefix}: send rotation reminders to the warning alarm topic",
+        Policies=[iam.Policy(PolicyName="remind", PolicyDocument={"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]}]})],
+        Tags=ctx.tags()))
+    for r in reminders:
+        ctx.add(scheduler.Schedule(
+            logical_id("remind", r.key), Name=ctx.name("remind", r.key),
+            Description=f"{plan.prefix}: rotation reminder ({r.key})"[:512],
+            ScheduleExpression=f"rate({r.days} days)", State="ENABLED",
+            FlexibleTimeWindow=scheduler.FlexibleTimeWindow(Mode="OFF"),
+            Target=scheduler.Target(Arn=topic, RoleArn=GetAtt("ReminderRole", "Arn"), Input=r.message,
+                                    RetryPolicy=scheduler.RetryPolicy(MaximumRetryAttempts=3))))
 
 
 def _restart(ctx: StackContext, r: RestartPlan) -> None:

@@ -126,6 +126,7 @@ class ResolvedDatabase:
     replica_instance: str = ""  # the read replicas' class ("" without replicas)
     backup_window: str | None = None  # None: RDS picks one
     maintenance_window: str | None = None
+    rotate_days: int | None = None  # days between password rotations (None: RDS's default or no rotation)
 
 
 @dataclass
@@ -145,6 +146,7 @@ class ResolvedCache:
     failover: bool
     snapshot_on_delete: bool
     client: str | None = None
+    rotate_days: int | None = None  # days between AUTH-token rotation reminders
 
 
 @dataclass
@@ -289,7 +291,8 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     secrets = _secrets(app, env, decisions)
     for name, db in databases.items():
         decisions.append(Decision(
-            f"databases.{name}.password", "managed by RDS (rotated every 7 days)" if db.managed_password
+            f"databases.{name}.password", f"managed by RDS (rotated every {db.rotate_days or 7} days)"
+            if db.managed_password
             else "generated once into Secrets Manager",
             "password: managed" if db.managed_password else "set `password: managed` to have RDS rotate it"))
     encryption = decide("encryption.key", app.encryption.key, defaults["encryption"]["key"],
@@ -607,6 +610,8 @@ def _database(name: str, db: Any, app: AppSpec, profile: str, defaults: dict[str
                                           "a weekly 30-minute window in the region's default block")),
         proxy=decide(f"databases.{name}.proxy", True if db.proxy else None, False,
                      "services connect to the database directly"),
+        rotate_days=decide(f"databases.{name}.rotate_days", db.rotate_days, d["rotate_days"],
+                           "days between password rotations" if d["rotate_days"] else "no rotation schedule"),
     )
 
 
@@ -647,6 +652,8 @@ def _cache(name: str, c: Any, profile: str, defaults: dict[str, Any], decide: An
         nodes=nodes, cluster_mode=c.cluster_mode, shards=c.shards or (2 if c.cluster_mode else 1),
         backup_days=decide(f"caches.{name}.backup_days", c.backup_days, d["backup_days"], "snapshot retention"),
         failover=nodes > 1, snapshot_on_delete=profile != "dev", client=c.client,
+        rotate_days=decide(f"caches.{name}.rotate_days", c.rotate_days, d["rotate_days"],
+                           "days between AUTH-token rotation reminders" if d["rotate_days"] else "no reminder"),
     )
 
 

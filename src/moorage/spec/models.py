@@ -482,6 +482,9 @@ class Database(Strict):
         default=None, description="enhanced monitoring seconds (0 = off)")
     backup_region: str | None = Field(default=None, description="copy automated backups to this region (RDS)")
     proxy: bool = Field(default=False, description="RDS Proxy in front: pooled connections, faster failover")
+    rotate_days: int | None = Field(
+        default=None, ge=1, le=365, description="rotate the password every N days: a rotation schedule on the secret RDS "
+        "manages (password: managed); a generated password does not rotate (see docs/deploy.md)")
 
     @model_validator(mode="after")
     def _storage(self) -> Database:
@@ -524,6 +527,8 @@ class Cache(Strict):
     backup_days: int | None = Field(default=None, ge=0, le=35)
     client: str | None = Field(default=None,
                                description="client library (bullmq, sidekiq...): warns about cluster mode")
+    rotate_days: int | None = Field(default=None, ge=1, le=365,
+                                    description="remind to rotate the AUTH token every N days (no rotation function)")
 
     @model_validator(mode="after")
     def _shards(self) -> Cache:
@@ -612,7 +617,8 @@ class Secret(Strict):
     description: str | None = None
     external: str | None = Field(default=None, description="ARN of an existing secret to reference instead")
     rotate_days: int | None = Field(default=None, ge=1, le=1000,
-                                    description="rotation period; listed as a manual item (no rotation function)")
+                                    description="rotation period: a reminder to the warning alarm destination every N days "
+                                    "(no rotation function)")
     previous: bool = Field(default=False, description="also inject NAME_PREVIOUS, the value before the last "
                            "rotation (AWSPREVIOUS): signing keys that verify old tokens while new ones are issued")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from moorage.emulator import runtime
@@ -112,7 +113,8 @@ class RotationSchedule(ApiResource):
         secret.rotation_requested = True
         secret.rotation_enabled = props is not None
         secret.rotation_lambda_arn = str((props or {}).get("RotationLambdaARN") or "")
-        secret.auto_rotate_after_days = int(rules.get("AutomaticallyAfterDays", 0) or 0)
+        days = re.fullmatch(r"rate\((\d+) days?\)", str(rules.get("ScheduleExpression") or ""))
+        secret.auto_rotate_after_days = int(rules.get("AutomaticallyAfterDays") or (days.group(1) if days else 0))
 
     @classmethod
     def create(cls, client: Any, props: dict[str, Any], name: str, region: str) -> tuple[str, dict[str, Any]]:

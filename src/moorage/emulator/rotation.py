@@ -1,0 +1,155 @@
+"""Secret rotation, its event and the state machines it starts, in the emulator.
+
+On AWS, when a rotation succeeds CloudTrail records ``RotationSucceeded`` and EventBridge delivers it as an
+"AWS Service Event via CloudTrail"; a rule may start a Step Functions execution. moto does none of this: its
+RotateSecret sends no event, its rules deliver to no state machine, and its Step Functions API never runs a
+definition. :func:`install` adds this one path, and nothing else of EventBridge or Step Functions:
+
+- RotateSecret on a secret without a rotation function (a password RDS manages) gives the new version a new
+  ``password`` (as RDS does; other values are kept) and sends ``RotationSucceeded`` to the default event bus;
+- a rule whose target is a state machine starts an execution with the event as input, run by moto's Step
+  Functions interpreter; its ``aws-sdk`` tasks call this emulator (``MOTO_PORT`` is its port), their
+  PascalCase parameters mapped to the API's member names as Step Functions does;
+- the execution is mirrored into the Step Functions API (ListExecutions, DescribeExecution show its status
+  once it ends).
+
+Scheduled rules and schedules never fire (no clock runs here), and no rotation function is invoked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+_installed: list[bool] = []
+# RDS's generated passwords avoid these (they break URLs and shells)
+_ALPHABET = "".join(c for c in string.ascii_letters + string.digits + "!#%^*-_=+." if c not in "\"'\\`$@/")
+
+
+def install(port: int) -> None:
+    """Patch moto's Secrets Manager and EventBridge backends once; tasks call the emulator on ``port``."""
+    os.environ["MOTO_PORT"] = str(port)  # read by moto's Step Functions interpreter for its aws-sdk calls
+    if _installed:
+        return
+    from moto.events.models import Rule
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    rotate, send = SecretsManagerBackend.rotate_secret, Rule.send_to_targets
+
+    def rotate_secret(self: Any, secret_id: str, *args: Any, **kwargs: Any) -> Any:
+        before = self.get_secret_value(secret_id, None, "AWSCURRENT").get("SecretString")
+        result = rotate(self, secret_id, *args, **kwargs)
+        secret = self.secrets[secret_id]
+        if secret.rotation_lambda_arn:
+            return result  # a function does the work (moto invoked it); no event for a rotation not seen through
+        value = _rotated(before)
+        version = secret.default_version_id
+        secret.versions[version]["secret_string"] = value
+        secret.secret_string = value
+        _succeeded(self.account_id, self.region_name, secret.arn)
+        return result
+
+    def send_to_targets(self: Any, event: Any, transform_input: bool = True) -> None:
+        machines = [t for t in self.targets if str(t.get("Arn", "")).split(":")[2:3] == ["states"]]
+        if not machines:
+            send(self, event, transform_input)
+            return
+        others = [t for t in self.targets if t not in machines]
+        if others:
+            saved, self.targets = self.targets, others
+            try:
+                send(self, event, transform_input)
+            finally:
+                self.targets = saved
+        if self.event_pattern.matches_event(event):
+            for target in machines:
+                _start(str(target["Arn"]), target.get("Input") or json.dumps(event, default=str))
+
+    _sdk_parameters()
+    SecretsManagerBackend.rotate_secret = rotate_secret  # type: ignore[method-assign]
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+    _installed.append(True)
+
+
+def _sdk_parameters() -> None:
+    """Step Functions' ``aws-sdk`` tasks take the API's members in PascalCase (``Cluster``); moto's interpreter
+    passes them to boto3 as written. Map them to the operation's member names, as Step Functions does."""
+    import botocore.session
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk
+
+    session = botocore.session.get_session()
+
+    def normalise(self: Any, parameters: dict[str, Any], boto_service_name: str | None = None,
+                  service_action_name: str | None = None) -> None:
+        service = boto_service_name or self.resource.api_name
+        action = service_action_name or self.resource.api_action
+        operation = session.get_service_model(service).operation_model(action[:1].upper() + action[1:])
+        self._to_boto_request(parameters, operation.input_shape)
+
+    state_task_service_aws_sdk.StateTaskServiceAwsSdk._normalise_parameters = normalise  # type: ignore[method-assign]
+
+
+def _rotated(before: str | None) -> str | None:
+    """The next value: a JSON secret with a password gets a new one; anything else is kept."""
+    try:
+        data = json.loads(before or "")
+    except ValueError:
+        return before
+    if not isinstance(data, dict) or "password" not in data:
+        return before
+    data["password"] = "".join(secrets.choice(_ALPHABET) for _ in range(32))
+    return json.dumps(data)
+
+
+def _succeeded(account: str, region: str, arn: str) -> None:
+    from moto.events.models import events_backends
+
+    detail = {"eventSource": "secretsmanager.amazonaws.com", "eventName": "RotationSucceeded",
+              "additionalEventData": {"SecretId": arn}}
+    events_backends[account][region].put_events([{
+        "Source": "aws.secretsmanager", "DetailType": "AWS Service Event via CloudTrail",
+        "Detail": json.dumps(detail)}])
+
+
+def _start(arn: str, payload: str) -> None:
+    """Run state machine ``arn`` on moto's interpreter and mirror the execution into the API's backend."""
+    from moto.stepfunctions.models import stepfunctions_backends
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    _, _, _, region, account, _, _name = arn.split(":", 6)
+    api = stepfunctions_backends[account][region]
+    machine = api.describe_state_machine(arn)
+    runner = stepfunctions_parser_backends[account][region]
+    try:
+        runner.update_state_machine(arn, definition=machine.definition, role_arn=machine.roleArn)
+    except Exception:  # noqa: BLE001 - first run: the interpreter's backend does not know it yet
+        runner.create_state_machine(name=machine.name, definition=machine.definition, roleArn=machine.roleArn)
+    run = runner.start_execution(arn, execution_input=payload)
+    mirror = api.start_execution(arn, name=run.name, execution_input=payload)
+
+    def wait() -> None:
+        worker = getattr(run, "exec_worker", None)
+        thread = getattr(worker, "_worker_thread", None) if worker else None
+        deadline = datetime.now(timezone.utc).timestamp() + 60
+        while run.exec_status is not None and run.exec_status.value == "RUNNING":
+            if datetime.now(timezone.utc).timestamp() > deadline:
+                break
+            if thread is not None:
+                thread.join(0.05)
+            else:
+                threading.Event().wait(0.05)
+        mirror.status = run.exec_status.value if run.exec_status is not None else "FAILED"
+        mirror.stop_date = datetime.now(timezone.utc)
+        mirror.output = getattr(run, "output", None)
+        if mirror.status != "SUCCEEDED":
+            mirror.error = "States.TaskFailed"
+            mirror.cause = str(getattr(run, "error", "") or "the execution did not succeed")
+        # The interpreter's copy holds threads and locks: gone once done, so the state can be saved.
+        runner.delete_state_machine(arn)
+
+    threading.Thread(target=wait, name=f"sfn-{run.name}", daemon=True).start()
