@@ -23,7 +23,7 @@ import os
 import secrets
 import string
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 _installed: list[bool] = []
@@ -72,7 +72,7 @@ def install(port: int) -> None:
 
     _sdk_parameters()
     SecretsManagerBackend.rotate_secret = rotate_secret  # type: ignore[method-assign]
-    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
     _installed.append(True)
 
 
@@ -135,16 +135,16 @@ def _start(arn: str, payload: str) -> None:
     def wait() -> None:
         worker = getattr(run, "exec_worker", None)
         thread = getattr(worker, "_worker_thread", None) if worker else None
-        deadline = datetime.now(timezone.utc).timestamp() + 60
+        deadline = datetime.now(UTC).timestamp() + 60
         while run.exec_status is not None and run.exec_status.value == "RUNNING":
-            if datetime.now(timezone.utc).timestamp() > deadline:
+            if datetime.now(UTC).timestamp() > deadline:
                 break
             if thread is not None:
                 thread.join(0.05)
             else:
                 threading.Event().wait(0.05)
         mirror.status = run.exec_status.value if run.exec_status is not None else "FAILED"
-        mirror.stop_date = datetime.now(timezone.utc)
+        mirror.stop_date = datetime.now(UTC)
         mirror.output = getattr(run, "output", None)
         if mirror.status != "SUCCEEDED":
             mirror.error = "States.TaskFailed"

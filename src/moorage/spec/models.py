@@ -483,8 +483,8 @@ class Database(Strict):
     backup_region: str | None = Field(default=None, description="copy automated backups to this region (RDS)")
     proxy: bool = Field(default=False, description="RDS Proxy in front: pooled connections, faster failover")
     rotate_days: int | None = Field(
-        default=None, ge=1, le=365, description="rotate the password every N days: a rotation schedule on the secret RDS "
-        "manages (password: managed); a generated password does not rotate (see docs/deploy.md)")
+        default=None, ge=1, le=365, description="rotate the password every N days: a rotation schedule on the "
+        "secret RDS manages (password: managed); a generated password does not rotate (see docs/deploy.md)")
 
     @model_validator(mode="after")
     def _storage(self) -> Database:
@@ -616,9 +616,8 @@ class Secret(Strict):
     length: int = Field(default=40, ge=16, le=4096)
     description: str | None = None
     external: str | None = Field(default=None, description="ARN of an existing secret to reference instead")
-    rotate_days: int | None = Field(default=None, ge=1, le=1000,
-                                    description="rotation period: a reminder to the warning alarm destination every N days "
-                                    "(no rotation function)")
+    rotate_days: int | None = Field(default=None, ge=1, le=1000, description="rotation period: a reminder to the "
+                                    "warning alarm destination every N days (no rotation function)")
     previous: bool = Field(default=False, description="also inject NAME_PREVIOUS, the value before the last "
                            "rotation (AWSPREVIOUS): signing keys that verify old tokens while new ones are issued")
 
