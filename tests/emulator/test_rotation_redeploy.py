@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from moorage import api
+from moorage.emulator.serve import snapshot
 
 SPEC = """\
 name: rotapp
@@ -72,6 +73,9 @@ def test_rotation_redeploys_the_readers(tmp_path: Path, run_deploy: Callable[...
     assert [e["status"] for e in executions] == ["SUCCEEDED"], executions
     after = _deployments(ecs, "rotapp-dev", service)
     assert len(after) > len(before) or after[0]["id"] != before[0]["id"], (before, after)
+    # the emulator's state can still be saved (the interpreter's threads are gone with its copy)
+    saved = snapshot(tmp_path / "state.snapshot")
+    assert "could not save" not in saved, saved
 
 
 def test_rotating_a_secret_nobody_watches_starts_nothing(tmp_path: Path, run_deploy: Callable[..., Any],

@@ -58,7 +58,8 @@ def _rotation(secret: SecretPlan, described: dict[str, Any]) -> str:
         days = described.get("RotationRules", {}).get("AutomaticallyAfterDays")
         return f"automatic every {days} days" if days else "automatic"
     if secret.spec.rotate_days:
-        return f"manual every {secret.spec.rotate_days} days (moorage secrets rotate)"
+        how = "moorage secrets rotate" if secret.spec.generate else "moorage secrets set"
+        return f"manual every {secret.spec.rotate_days} days, reminded ({how})"
     return "none"
 
 
