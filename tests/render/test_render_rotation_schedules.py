@@ -112,3 +112,13 @@ def test_cost_prices_and_policy_passes(synth_spec: Callable[[str, str], Synth]) 
     sec006 = [f for f in report.findings if f.rule == "MOO-SEC-006"]
     # the generated password of `plain` still has no rotation: the policy keeps saying so
     assert [f.resource for f in sec006] == ["DbPlainSecretAttachment"], sec006
+
+
+def test_rotate_days_on_a_generated_password_warns(synth_spec: Callable[[str, str], Synth]) -> None:
+    synth = synth_spec(APP.replace("plain: {engine: postgres, version: \"16\"}",
+                                   "plain: {engine: postgres, version: \"16\", rotate_days: 30}"), "dev")
+    [warning] = [w for w in synth.plan.warnings if "rotate_days" in w.message]
+    assert "database plain" in warning.message and "will not rotate" in warning.message
+    assert "password: managed" in warning.hint
+    assert warning.location is not None and warning.location.line > 0
+    assert of_type(synth, "data", "AWS::SecretsManager::RotationSchedule") == {}

@@ -287,6 +287,12 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     caches = {name: _cache(name, c, profile, defaults, decide, warnings, smap) for name, c in app.caches.items()}
     warnings += _undeclared_cluster_clients(caches, services, smap)
     _check_backup_regions(app, databases, residency, smap)
+    warnings += [Diagnostic(
+        "warning", f"database {name} has rotate_days but a generated password: it will not rotate (the password "
+        "is written into DATABASE_URL at deploy time, so a rotation would leave that URL stale)",
+        smap.locate(("databases", name, "rotate_days")), "set `password: managed` to have RDS rotate it on "
+        "this schedule, or drop rotate_days")
+        for name, db in app.databases.items() if db.rotate_days and db.password == "generated"]
     buckets = {name: _bucket(name, b, app, profile, defaults, decide) for name, b in app.buckets.items()}
     secrets = _secrets(app, env, decisions)
     for name, db in databases.items():
