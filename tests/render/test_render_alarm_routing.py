@@ -141,3 +141,28 @@ def test_every_threshold_key_has_a_profile_default_and_a_severity() -> None:
     assert set(AlarmThresholds.model_fields) == set(profiles["alarm_thresholds"])
     assert set(profiles["alarm_thresholds"]) <= set(profiles["alarm_severity"])
     assert set(profiles["alarm_severity"].values()) == {"critical", "warning"}
+
+
+def test_alarm_topics_are_encrypted_with_a_key_cloudwatch_may_use(synth_spec: Callable[[str, str], Synth]) -> None:
+    platform = synth_spec(ROUTED, "prod").templates["platform"]
+    key = of_type(platform, "AWS::KMS::Key")["AlarmTopicKey"]
+    assert key["Properties"]["EnableKeyRotation"] is True and key["DeletionPolicy"] == "Retain"
+    by_sid = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    assert by_sid["AccountAdministers"]["Action"] == "kms:*"
+    cw = by_sid["CloudWatchAlarmsPublish"]
+    assert cw["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert cw["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert cw["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert by_sid["EventBridgePublish"]["Principal"] == {"Service": "events.amazonaws.com"}
+    for topic in of_type(platform, "AWS::SNS::Topic").values():
+        assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"}
+
+
+def test_an_existing_topic_needs_no_key(synth_spec: Callable[[str, str], Synth]) -> None:
+    platform = synth_spec("""
+        name: demo
+        alarms: {topic_arn: "arn:aws:sns:us-east-1:111122223333:ops"}
+        services:
+          web: {image: x:1, port: 80, route: "/*"}
+        """, "prod").templates["platform"]
+    assert not of_type(platform, "AWS::SNS::Topic") and not of_type(platform, "AWS::KMS::Key")

@@ -37,6 +37,11 @@ def alarm_topics(env: EnvSpec) -> tuple[list[TopicPlan], list[Decision]]:
                          sorted(set(a.emails) | set(crit.emails)), list(crit.webhook), crit.pagerduty,
                          list(crit.slack), list(crit.teams))
     decisions = [Decision("alarms.critical", _who(critical), "alarms.email, alarms.topic_arn and alarms.critical")]
+    if not a.topic_arn or not a.warning.empty:
+        decisions.append(Decision(
+            "alarms.encryption", "a customer-managed KMS key for the alarm topics (one per region)",
+            "CloudWatch alarms cannot publish to a topic encrypted with alias/aws/sns: its key policy cannot "
+            "let cloudwatch.amazonaws.com use it"))
     if a.warning.empty:
         decisions.append(Decision("alarms.warning", "the critical topic",
                                   "no alarms.warning destinations: warnings go where critical alarms go"))
