@@ -12,7 +12,6 @@ from moorage.plan.model import AlarmPlan, Decision, EdgePlan, TopicPlan
 from moorage.plan.naming import item_name
 from moorage.resolve.environment import EnvSpec, ResolvedService
 
-
 RATE = "100*m1/m2"  # a metric as a % of another (5XX of requests)
 
 
@@ -36,7 +35,8 @@ def _5xx(env: EnvSpec, t: dict[str, Any], key: str, who: str, metric: str, dims:
                            rate_of="RequestCount", expression=RATE))
     if t.get("target_5xx_per_minute") is not None:
         count = t["target_5xx_per_minute"]
-        out.append(_alarm(env, "target_5xx_per_minute", key, f"{who}: more than {count:g} {'of ' + whose if whose else ''}5XX a minute",
+        of = f"of {whose}" if whose else ""
+        out.append(_alarm(env, "target_5xx_per_minute", key, f"{who}: more than {count:g} {of}5XX a minute",
                           "AWS/ApplicationELB", metric, dims, "Sum", count, "GreaterThanThreshold", 3, 60))
     return out
 
