@@ -220,7 +220,7 @@ def test_connections_percentage_becomes_a_count_of_the_class_default(synth_spec:
     staging = alarms_of(synth_spec(RATES, "staging"))
     # PostgreSQL: LEAST(memory / 9531392, 5000); db.r6g.2xlarge has 64 GiB -> 5000 (the cap); 80 % -> 4000
     assert prod["AlarmDbDbConnections"]["Threshold"] == 4000
-    assert "80% of 5000 connections" in prod["AlarmDbDbConnections"]["AlarmDescription"]
+    assert "(80% of 5000: postgres" in prod["AlarmDbDbConnections"]["AlarmDescription"]
     # MySQL: memory / 12582880; db.r6g.xlarge has 32 GiB -> 2730; 80 % -> 2184
     assert prod["AlarmDbMyConnections"]["Threshold"] == 2184
     assert "AlarmDbDbConnections" not in staging  # staging's basic alarm level has no connections alarm
@@ -256,3 +256,11 @@ def test_rate_alarms_lint_clean_and_pass_policy(synth_spec: Callable[[str, str],
     assert not errors, "cfn-lint:\n" + "\n".join(errors)
     report = run_checks([template_set_of(synth)])
     assert not report.failing("high"), [(f.rule, f.resource) for f in report.failing("high")]
+
+
+def test_the_alarm_topic_key_is_priced(synth_spec: Callable[[str, str], Synth]) -> None:
+    from moorage.cost import estimate_template_set
+
+    report = estimate_template_set(template_set_of(synth_spec(ROUTED, "prod")))
+    [key] = [i for i in report.items if i.resource == "AlarmTopicKey" and i.component == "KMS customer managed key"]
+    assert key.status == "priced" and key.monthly == 1.0

@@ -22,7 +22,7 @@ def max_connections(db: ResolvedDatabase) -> tuple[int, str] | None:
     n = int(gib * 1024 ** 3 // formula["divisor"])
     if formula.get("cap"):
         n = min(n, int(formula["cap"]))
-    return n, f"{db.engine}'s default for {db.instance} ({gib} GiB / {formula['divisor']:,} bytes)"
+    return n, f"{db.engine}'s default for {db.instance}, {gib} GiB / {formula['divisor']:,} bytes"
 
 
 def connections_threshold(env: EnvSpec, db: ResolvedDatabase, value: float | str) -> tuple[float, str]:
@@ -40,4 +40,4 @@ def connections_threshold(env: EnvSpec, db: ResolvedDatabase, value: float | str
             "max_connections")])
     n, source = known
     threshold = max(1, round(n * share / 100))
-    return float(threshold), f"{value} of {n} connections ({source})"
+    return float(threshold), f"{value} of {n}: {source}"
