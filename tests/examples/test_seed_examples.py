@@ -67,7 +67,10 @@ def test_example_is_clean_priced_and_passes_high_rules(name: str, env: str) -> N
 def test_maestro_keeps_data_in_the_uae_with_its_own_key() -> None:
     s = synth("maestro", "prod")
     assert {st["region"] for st in s.manifest["stacks"] if st["key"] != "budget"} == {"me-central-1"}
-    [key] = resources(s, "AWS::KMS::Key").values()
+    keys = resources(s, "AWS::KMS::Key")
+    # the data key, and the alarm topics' own (CloudWatch may use it)
+    assert set(keys) == {"keys/Key", "platform/AlarmTopicKey"}
+    key = keys["keys/Key"]
     assert key["Properties"]["EnableKeyRotation"] and key["DeletionPolicy"] == "Retain"
     [db] = [r for r in resources(s, "AWS::RDS::DBInstance").values()]
     assert "KmsKeyId" in db["Properties"] and db["Properties"]["MonitoringInterval"] == 60

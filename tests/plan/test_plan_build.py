@@ -182,8 +182,8 @@ def test_observability_only_where_the_profile_wants_alarms(load_spec: Callable[[
     assert "observability" in [s.key for s in staging.stacks]
     prod = plan_of(load_spec, text, "prod")
     kinds = {a.key for a in prod.services["web"].alarms}
-    assert {"Cpu", "Memory", "Healthy", "Target5xx", "Latency"} <= kinds
-    assert {a.key for a in staging.services["web"].alarms} == {"Cpu", "Healthy", "Target5xx"}
+    assert {"Cpu", "Memory", "Healthy", "Target5xxRate", "Latency"} <= kinds
+    assert {a.key for a in staging.services["web"].alarms} == {"Cpu", "Healthy", "Target5xxRate"}
 
 
 def test_bare_connection_names_only_when_one_of_a_kind_is_used(variants: Kitchen) -> None:

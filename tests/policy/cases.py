@@ -424,7 +424,12 @@ CASES: list[Case] = [
          "Cache"),
     Case("MOO-MON-004", {"Alarm": edit(ALARM, drop=("AlarmActions",))}, {"Alarm": ALARM}, "Alarm"),
     Case("MOO-MON-005", {"Topic": res("AWS::SNS::Topic", {})},
-         {"Topic": res("AWS::SNS::Topic", {"KmsMasterKeyId": "alias/aws/sns"})}, "Topic"),
+         {"Topic": res("AWS::SNS::Topic", {"KmsMasterKeyId": KEY_ARN})}, "Topic"),
+    Case("MOO-MON-006", {"Alarm": ALARM, "Topic": res("AWS::SNS::Topic", {"KmsMasterKeyId": "alias/aws/sns"})},
+         {"Alarm": ALARM, "Topic": res("AWS::SNS::Topic", {"KmsMasterKeyId": {"Ref": "Key"}}),
+          "Key": res("AWS::KMS::Key", {"KeyPolicy": {"Statement": [{
+              "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+              "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}]}})}, "Alarm"),
     # Residency and regions
     Case("MOO-RES-001", {"Bucket": BUCKET}, {"Bucket": BUCKET}, "Bucket", region="me-south-1", residency=UAE,
          ok_residency=GCC),

@@ -59,6 +59,10 @@ EXPECTED: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("MOO-ECS-016", "high", "TaskDefinition", "{Name: AWS_XRAY_DEBUG_MODE,", ""),
         ("MOO-ECS-016", "high", "NodeEnv", "NodeEnv: >> Value: development", ""),
     ],
+    "alarm_topic_key": [
+        ("MOO-MON-006", "high", "CpuAlarm", "AlarmActions: [!Ref AlarmTopic]", ""),
+        ("MOO-MON-006", "high", "CpuAlarm", "OKActions: [!Ref PagingTopic]", ""),
+    ],
     "cluster_mode_client": [
         ("MOO-EC-008", "high", "TaskDefinition", "Command: [bundle, exec, sidekiq", ""),
         ("MOO-EC-008", "high", "TaskDefinition", "{Name: CELERY_BROKER_URL", ""),

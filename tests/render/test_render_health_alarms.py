@@ -39,6 +39,11 @@ def test_outside_us_east_1_the_alarm_and_its_topic_are_there(synth_spec: Callabl
     assert [s["Endpoint"] for s in subs.values()] == ["ops@demo.example"]
     slack = resources(synth, "health", "AWS::Chatbot::SlackChannelConfiguration")
     assert [s["SnsTopicArns"] for s in slack.values()] == [[{"Ref": "HealthTopic"}]]
+    # a key of its own region: a KMS key serves one region only
+    [topic] = resources(synth, "health", "AWS::SNS::Topic").values()
+    [key] = resources(synth, "health", "AWS::KMS::Key").values()
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"} and key["EnableKeyRotation"] is True
+    assert any(st["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for st in key["KeyPolicy"]["Statement"])
     assert {d.topic: d.value for d in synth.plan.decisions}["alarms.health_check"] == "1 alarm(s) in us-east-1"
     errors = [f.render() for f in lint_template(synth.template_text("health"), ["us-east-1"], "health")]
     assert not errors, errors

@@ -254,6 +254,10 @@ class AlarmPlan:
     name: str | None = None  # a physical name, for alarms other resources refer to (deployment alarms)
     combine: str | None = None  # SUM / MAX: the metric over the primary and alternate target groups at once
     severity: str = "critical"  # critical | warning: which alarm topic it notifies (Plan.alarm_topics)
+    # A rate by metric math: ``expression`` over m1 (``metric``) and m2 (``rate_of``: same namespace, dimensions
+    # and statistic), e.g. 100*m1/m2 for 5XX as a % of requests; the threshold applies to the expression.
+    rate_of: str | None = None
+    expression: str | None = None
 
 
 @dataclass(frozen=True)

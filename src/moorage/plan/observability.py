@@ -7,15 +7,38 @@ from typing import Any
 
 from moorage.data import load_data
 from moorage.kinds import registry
+from moorage.plan.capacity import connections_threshold
 from moorage.plan.model import AlarmPlan, Decision, EdgePlan, TopicPlan
 from moorage.plan.naming import item_name
 from moorage.resolve.environment import EnvSpec, ResolvedService
 
+RATE = "100*m1/m2"  # a metric as a % of another (5XX of requests)
 
-def thresholds(env: EnvSpec) -> dict[str, float]:
-    """Each alarm's threshold: the spec's ``alarms.thresholds``, else the profile default."""
+
+def thresholds(env: EnvSpec) -> dict[str, Any]:
+    """Each alarm's threshold: the spec's ``alarms.thresholds``, else the profile default (``None``: no such
+    alarm; text such as "80%": a share of a capacity the plan works out)."""
     given = env.alarms.thresholds.model_dump(exclude_none=True)
     return {**load_data("profiles")["alarm_thresholds"], **given}
+
+
+def _5xx(env: EnvSpec, t: dict[str, Any], key: str, who: str, metric: str, dims: dict[str, str],
+         whose: str = "") -> list[AlarmPlan]:
+    """The 5XX alarms of a target group or load balancer: a rate of its requests (``target_5xx_percent``) and a
+    count a minute (``target_5xx_per_minute``), each when its threshold is set."""
+    out = []
+    if t.get("target_5xx_percent") is not None:
+        rate = t["target_5xx_percent"]
+        out.append(replace(_alarm(env, "target_5xx_percent", f"{key}Rate",
+                                  f"{who}: {whose}5XX above {rate:g}% of requests", "AWS/ApplicationELB", metric,
+                                  dims, "Sum", rate, "GreaterThanThreshold", 3, 60),
+                           rate_of="RequestCount", expression=RATE))
+    if t.get("target_5xx_per_minute") is not None:
+        count = t["target_5xx_per_minute"]
+        of = f"of {whose}" if whose else ""
+        out.append(_alarm(env, "target_5xx_per_minute", key, f"{who}: more than {count:g} {of}5XX a minute",
+                          "AWS/ApplicationELB", metric, dims, "Sum", count, "GreaterThanThreshold", 3, 60))
+    return out
 
 
 def severity(env: EnvSpec, name: str) -> str:
@@ -37,6 +60,11 @@ def alarm_topics(env: EnvSpec) -> tuple[list[TopicPlan], list[Decision]]:
                          sorted(set(a.emails) | set(crit.emails)), list(crit.webhook), crit.pagerduty,
                          list(crit.slack), list(crit.teams))
     decisions = [Decision("alarms.critical", _who(critical), "alarms.email, alarms.topic_arn and alarms.critical")]
+    if not a.topic_arn or not a.warning.empty:
+        decisions.append(Decision(
+            "alarms.encryption", "a customer-managed KMS key for the alarm topics (one per region)",
+            "CloudWatch alarms cannot publish to a topic encrypted with alias/aws/sns: its key policy cannot "
+            "let cloudwatch.amazonaws.com use it"))
     if a.warning.empty:
         decisions.append(Decision("alarms.warning", "the critical topic",
                                   "no alarms.warning destinations: warnings go where critical alarms go"))
@@ -78,10 +106,7 @@ def service_alarms(env: EnvSpec, svc: ResolvedService) -> list[AlarmPlan]:
                           f"{svc.name}: fewer than {t['healthy_hosts_min']:g} healthy targets",
                           "AWS/ApplicationELB", "HealthyHostCount", tg, "Minimum", t["healthy_hosts_min"],
                           "LessThanThreshold", 2, 60, "breaching"))
-        out.append(_alarm(env, "target_5xx_per_minute", "Target5xx",
-                          f"{svc.name}: more than {t['target_5xx_per_minute']:g} 5XX a minute",
-                          "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", tg, "Sum",
-                          t["target_5xx_per_minute"], "GreaterThanThreshold", 3, 60))
+        out += _5xx(env, t, "Target5xx", svc.name, "HTTPCode_Target_5XX_Count", tg)
         if env.alarm_level == "full":
             out.append(_alarm(env, "latency_seconds", "Latency",
                               f"{svc.name}: response time above {t['latency_seconds']:g} s",
@@ -100,11 +125,8 @@ def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
     for i, edge in enumerate(edges):
         # "@alb" is the first load balancer; "@alb:edge-2" ... the others (render.observability).
         n = "" if i == 0 else str(i + 1)
-        out.append(_alarm(env, "target_5xx_per_minute", f"AlbElb5xx{n}",
-                          f"load balancer{' ' + n if n else ''}: more than {t['target_5xx_per_minute']:g} of its "
-                          "own 5XX a minute", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count",
-                          {"LoadBalancer": "@alb" if i == 0 else f"@alb:{edge.key}"}, "Sum",
-                          t["target_5xx_per_minute"], "GreaterThanThreshold", 3, 60))
+        out += _5xx(env, t, f"AlbElb5xx{n}", f"load balancer{' ' + n if n else ''}", "HTTPCode_ELB_5XX_Count",
+                    {"LoadBalancer": "@alb" if i == 0 else f"@alb:{edge.key}"}, "its own ")
     for name, db in env.databases.items():
         ident = db_ids[name]
         dims = {"DBClusterIdentifier": ident} if db.aurora else {"DBInstanceIdentifier": ident}
@@ -113,10 +135,11 @@ def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
                           "AWS/RDS", "CPUUtilization", dims, "Average", t["db_cpu_percent"],
                           "GreaterThanThreshold", 3, 300))
         if env.alarm_level == "full":
+            limit, how = connections_threshold(env, db, t["db_connections"])
             out.append(_alarm(env, "db_connections", f"{key}Connections",
-                              f"database {name}: more than {t['db_connections']:g} connections", "AWS/RDS",
-                              "DatabaseConnections", dims, "Average", t["db_connections"],
-                              "GreaterThanThreshold", 3, 300))
+                              f"database {name}: more than {limit:g} connections"
+                              + (f" ({how})" if isinstance(t["db_connections"], str) else ""), "AWS/RDS",
+                              "DatabaseConnections", dims, "Maximum", limit, "GreaterThanThreshold", 3, 300))
             for i in range(0 if db.aurora else db.replicas):
                 replica = f"{ident[:54]}-replica{i + 1}"  # render.data.replica_identifier
                 out.append(_alarm(env, "db_replica_lag_seconds", f"{key}Replica{i + 1}Lag",

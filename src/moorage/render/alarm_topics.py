@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Ref, Sub, chatbot, cloudwatch, iam, sns
+from troposphere import GetAtt, Ref, Sub, chatbot, cloudwatch, iam, kms, sns
 
 from moorage.plan.model import TopicPlan
 from moorage.plan.naming import logical_id
 from moorage.render.context import StackContext
+
+TOPIC_KEY = "AlarmTopicKey"  # the customer-managed key of the stack's alarm topics
 
 _ASSUME_CHATBOT = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "chatbot.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -29,11 +31,42 @@ def render_alarm_topics(ctx: StackContext, topics: list[TopicPlan] | None = None
                                                "cloudwatch:GetMetricStatistics"],
                  "Resource": "*"}]})],
             Tags=ctx.tags()))
+    if any(not t.existing_arn for t in topics):
+        _topic_key(ctx)
     arns = {}
     for topic in topics:
         arns[topic.severity] = _topic(ctx, topic)
         ctx.give(topic.output, arns[topic.severity])
     return arns
+
+
+def topic_key_policy() -> dict[str, Any]:
+    """The alarm topics' key policy: the account administers the key; CloudWatch alarms of this account (and
+    EventBridge rules) encrypt the messages they publish to the topics. The AWS-managed ``alias/aws/sns`` key
+    cannot be used: its policy cannot be changed to let cloudwatch.amazonaws.com use it, so alarms would fail to
+    publish without an error anywhere but the alarm's history."""
+    use = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AccountAdministers", "Effect": "Allow",
+         "Principal": {"AWS": Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+         "Action": use, "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")}}},
+        # EventBridge's KMS requests carry no aws:SourceAccount (its documentation says not to condition on it:
+        # every event would be dropped); the grant only lets it encrypt messages to these topics.
+        {"Sid": "EventBridgePublish", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+         "Action": use, "Resource": "*"},
+    ]}
+
+
+def _topic_key(ctx: StackContext) -> None:
+    """The key the stack's alarm topics are encrypted with (rotated yearly, kept when the stack goes, as every
+    moorage key: MOO-KMS-003)."""
+    ctx.add(kms.Key(
+        TOPIC_KEY, Description=f"{ctx.plan.prefix}: alarm topics ({ctx.stack.key} stack)",
+        EnableKeyRotation=True, KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT",
+        KeyPolicy=topic_key_policy(), Tags=ctx.tags(), DeletionPolicy="Retain", UpdateReplacePolicy="Retain"))
 
 
 def _topic(ctx: StackContext, t: TopicPlan) -> Any:
@@ -43,7 +76,7 @@ def _topic(ctx: StackContext, t: TopicPlan) -> Any:
         topic_name = {"AlarmTopic": "alarms", "WarningTopic": "warning", "HealthTopic": "health-alarms"}.get(
             t.resource, "health-warning")
         ctx.add(sns.Topic(t.resource, TopicName=ctx.name(topic_name),
-                          KmsMasterKeyId="alias/aws/sns", Tags=ctx.tags()))
+                          KmsMasterKeyId=Ref(TOPIC_KEY), Tags=ctx.tags()))
         arn = Ref(t.resource)
     # The critical topic keeps the names it always had (AlarmEmail1 ...); others are named after the topic.
     stem = "Alarm" if t.resource == "AlarmTopic" else t.resource.removesuffix("Topic")

@@ -331,11 +331,22 @@ def alarm_resource(ctx: StackContext, alarm: AlarmPlan, refs: dict[str, Any]) ->
     topic = ctx.take("platform", ctx.plan.alarm_output(alarm.severity))
     dims = [cloudwatch.MetricDimension(Name=k, Value=refs[v] if v.startswith("@") else v)
             for k, v in sorted(alarm.dimensions.items())]
+    common: dict[str, Any] = {
+        "AlarmDescription": alarm.description, "EvaluationPeriods": alarm.periods, "Threshold": alarm.threshold,
+        "ComparisonOperator": alarm.comparison, "TreatMissingData": alarm.treat_missing,
+        "AlarmActions": [topic], "OKActions": [topic]}
+    if alarm.expression and alarm.rate_of:
+        queries = [cloudwatch.MetricDataQuery(
+            Id=qid, ReturnData=False, MetricStat=cloudwatch.MetricStat(
+                Metric=cloudwatch.Metric(Namespace=alarm.namespace, MetricName=metric, Dimensions=dims),
+                Period=alarm.period, Stat=alarm.statistic))
+            for qid, metric in (("m1", alarm.metric), ("m2", alarm.rate_of))]
+        queries.append(cloudwatch.MetricDataQuery(Id="e1", Expression=alarm.expression, ReturnData=True,
+                                                  Label=f"{alarm.metric} % of {alarm.rate_of}"))
+        return cloudwatch.Alarm(logical_id("alarm", alarm.key), Metrics=queries, **common)
     return cloudwatch.Alarm(
-        logical_id("alarm", alarm.key), AlarmDescription=alarm.description, Namespace=alarm.namespace,
-        MetricName=alarm.metric, Dimensions=dims, Statistic=alarm.statistic, Period=alarm.period,
-        EvaluationPeriods=alarm.periods, Threshold=alarm.threshold, ComparisonOperator=alarm.comparison,
-        TreatMissingData=alarm.treat_missing, AlarmActions=[topic], OKActions=[topic])
+        logical_id("alarm", alarm.key), Namespace=alarm.namespace, MetricName=alarm.metric, Dimensions=dims,
+        Statistic=alarm.statistic, Period=alarm.period, **common)
 
 
 def _alarm(ctx: StackContext, sp: ServicePlan, alarm: AlarmPlan, cluster: Ref) -> None:

@@ -11,7 +11,7 @@ import re
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from moorage.data import load_data
 from moorage.data.regions import is_region, residency_presets
@@ -700,7 +700,8 @@ class Network(Strict):
     flow_logs: bool | None = None
 
 
-AlarmName = Literal["cpu_percent", "memory_percent", "target_5xx_per_minute", "latency_seconds", "healthy_hosts_min",
+AlarmName = Literal["cpu_percent", "memory_percent", "target_5xx_per_minute", "target_5xx_percent",
+                    "latency_seconds", "healthy_hosts_min",
                     "db_cpu_percent", "db_connections", "db_free_storage_gib", "db_replica_lag_seconds",
                     "cache_cpu_percent", "cache_evictions", "health_check"]
 Severity = Literal["critical", "warning"]
@@ -761,22 +762,65 @@ class Destinations(Strict):
         return not (self.emails or self.webhook or self.pagerduty or self.slack or self.teams)
 
 
-class AlarmThresholds(Strict):
-    """Alarm thresholds; each one not given is the profile's (data/profiles.yaml alarm_thresholds)."""
+_PERCENT_TEXT = r"(\d+(?:\.\d+)?)\s*%"
 
-    cpu_percent: float | None = Field(default=None, gt=0, le=100, description="service CPU %")
-    memory_percent: float | None = Field(default=None, gt=0, le=100, description="service memory %")
-    target_5xx_per_minute: float | None = Field(default=None, ge=0, description="5XX responses a minute")
+
+def _percent_of(what: str | None) -> Any:
+    """A validator taking a number, or the text 'N%' (and 'N% of WHAT' when ``what`` is given), as N."""
+    pattern = re.compile(rf"^\s*{_PERCENT_TEXT}\s*(?:of\s+{what}\s*)?$" if what else rf"^\s*{_PERCENT_TEXT}\s*$")
+
+    def parse(v: Any) -> Any:
+        if isinstance(v, str):
+            m = pattern.match(v)
+            if not m:
+                form = f"'N%' or 'N% of {what}'" if what else "'N%'"
+                raise ValueError(f"{v!r} is not a percentage: write a number or {form}")
+            return float(m[1])
+        return v
+    return BeforeValidator(parse)
+
+
+Percent = Annotated[float, _percent_of(None)]
+RequestsPercent = Annotated[float, _percent_of("requests")]
+
+
+class AlarmThresholds(Strict):
+    """Alarm thresholds; each one not given is the profile's (data/profiles.yaml alarm_thresholds). A threshold is
+    absolute (a number), a percentage of capacity (`db_connections: "80%"`: of the database's max_connections)
+    or a rate (`target_5xx_percent: "1% of requests"`)."""
+
+    cpu_percent: Percent | None = Field(default=None, gt=0, le=100, description="service CPU % (85 or \"85%\")")
+    memory_percent: Percent | None = Field(default=None, gt=0, le=100,
+                                           description="service memory % (85 or \"85%\")")
+    target_5xx_per_minute: float | None = Field(
+        default=None, ge=0, description="5XX responses a minute: a count alarm (none unless given)")
+    target_5xx_percent: RequestsPercent | None = Field(
+        default=None, gt=0, le=100,
+        description="5XX responses as a % of requests (\"1% of requests\"): a metric-math rate alarm")
     latency_seconds: float | None = Field(default=None, gt=0, description="average response time, seconds")
     healthy_hosts_min: float | None = Field(default=None, ge=1, description="fewest healthy targets")
-    db_cpu_percent: float | None = Field(default=None, gt=0, le=100, description="database CPU %")
-    db_connections: float | None = Field(default=None, gt=0, description="database connections")
+    db_cpu_percent: Percent | None = Field(default=None, gt=0, le=100, description="database CPU %")
+    db_connections: float | str | None = Field(
+        default=None, description="database connections: a count (80), or a % of max_connections (\"80%\")")
     db_free_storage_gib: float | None = Field(default=None, gt=0, description="free database storage, GiB")
     db_replica_lag_seconds: float | None = Field(default=None, gt=0, description="read replica lag, seconds")
-    cache_cpu_percent: float | None = Field(default=None, gt=0, le=100, description="cache engine CPU %")
+    cache_cpu_percent: Percent | None = Field(default=None, gt=0, le=100, description="cache engine CPU %")
     cache_evictions: float | None = Field(default=None, ge=0, description="cache evictions per 5 minutes")
     queue_oldest_message_seconds: float | None = Field(default=None, gt=0,
                                                        description="age of a queue's oldest message, seconds")
+
+    @field_validator("db_connections")
+    @classmethod
+    def _connections(cls, v: float | str | None) -> float | str | None:
+        if isinstance(v, str):
+            m = re.match(rf"^\s*{_PERCENT_TEXT}\s*$", v)
+            if not m or not 0 < float(m[1]) <= 100:
+                raise ValueError(f"{v!r}: write a count of connections (80) or a percentage of the database's "
+                                 "max_connections above 0 and at most 100 (\"80%\")")
+            return f"{float(m[1]):g}%"
+        if v is not None and v <= 0:
+            raise ValueError(f"{v!r}: a count of connections is above 0")
+        return v
 
 
 class Alarms(Strict):

@@ -8,6 +8,7 @@ from typing import Any
 from moorage.cfn.index import Resource
 from moorage.cfn.values import UNKNOWN, as_list, dig
 from moorage.policy.checks import Outcome, issue, rule
+from moorage.policy.rules.common import actions, allows, matches_any, statements
 
 ALARM = "AWS::CloudWatch::Alarm"
 
@@ -84,3 +85,55 @@ def topic_encrypted(r: Resource) -> Outcome:
     if r.get("KmsMasterKeyId") is not None:
         return []
     return [issue("messages are not encrypted at rest (no KmsMasterKeyId)", "Properties")]
+
+
+_AWS_MANAGED_SNS_KEY = "alias/aws/sns"
+_PUBLISHERS = {"AWS::CloudWatch::Alarm": "cloudwatch.amazonaws.com", "AWS::Events::Rule": "events.amazonaws.com"}
+
+
+def _service_may_use(key: Resource, service: str) -> bool | None:
+    """True when the key policy lets ``service`` decrypt and generate data keys; ``None`` when not knowable."""
+    policy = key.get("KeyPolicy")  # as written: principals and actions are literal even when ARNs are not
+    if not isinstance(policy, dict):
+        return None
+    needed = {"kms:decrypt", "kms:generatedatakey"}
+    granted: set[str] = set()
+    for _, st in statements(policy):
+        principal = st.get("Principal")
+        services = as_list(principal.get("Service")) if isinstance(principal, dict) else []
+        if allows(st) and (principal == "*" or service in services):
+            granted |= {n for n in needed if any(matches_any(n, [a.lower()]) for a in actions(st))}
+    return needed <= granted
+
+
+def _actions_of(r: Resource) -> Iterator[tuple[str, int, Any]]:
+    """(property, index, value) of every action of an alarm or target of a rule."""
+    if r.type == "AWS::Events::Rule":
+        for i, t in enumerate(as_list(r.get("Targets"))):
+            yield "Targets", i, dig(t, "Arn")
+        return
+    for prop in ("AlarmActions", "OKActions", "InsufficientDataActions"):
+        for i, action in enumerate(as_list(r.get(prop))):
+            yield prop, i, action
+
+
+@rule("MOO-MON-006")
+def topic_key_usable(r: Resource) -> Outcome:
+    service = _PUBLISHERS[r.type]
+    out = []
+    for prop, i, action in _actions_of(r):
+        topic = r.target(action)
+        if topic is None or topic.type != "AWS::SNS::Topic":
+            continue
+        key_id = topic.get("KmsMasterKeyId")
+        literal = topic.resolve(key_id)
+        if isinstance(literal, str) and literal.split(":")[-1] == _AWS_MANAGED_SNS_KEY:
+            out.append(issue(f"{prop} notifies topic {topic.id}, encrypted with {_AWS_MANAGED_SNS_KEY}: "
+                             f"{service} cannot use that key, so nothing is delivered", "Properties", prop, i))
+            continue
+        key = topic.target(key_id) if key_id is not None else None
+        if key is not None and key.type == "AWS::KMS::Key" and _service_may_use(key, service) is False:
+            out.append(issue(f"{prop} notifies topic {topic.id}, whose key {key.id} does not let "
+                             f"{service} use kms:Decrypt and kms:GenerateDataKey*: nothing is delivered",
+                             "Properties", prop, i))
+    return out
