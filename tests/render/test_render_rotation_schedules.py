@@ -84,7 +84,12 @@ def test_reminders_go_to_the_warning_topic(synth_spec: Callable[[str, str], Synt
     role = of_type(synth, "rotation", "AWS::IAM::Role")["ReminderRole"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert json.loads(json.dumps(role["Policies"]))[0]["PolicyDocument"]["Statement"] == [
-        {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": [{"Ref": "WarningTopicArn"}]}]
+        {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": [{"Ref": "WarningTopicArn"}]},
+        # the topic is encrypted with the platform's alarm topic key: Scheduler's role needs a data key from it
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+         "Resource": [{"Ref": "AlarmTopicKeyArn"}]}]
+    assert synth.templates["platform"]["Outputs"]["AlarmTopicKeyArn"]["Value"] == {
+        "Fn::GetAtt": ["AlarmTopicKey", "Arn"]}
     made = decisions(synth)
     assert made["caches.cache.rotation"] == "reminder every 30 days"
     assert made["secrets.JWT_SECRET.reminder"] == "every 90 days"

@@ -434,6 +434,12 @@ class Plan:
                 return t.output
         return "AlarmTopicArn"
 
+    def alarm_topic_encrypted(self, severity: str) -> bool:
+        """True when the topic alarms of ``severity`` notify is one moorage creates (encrypted with the platform
+        stack's alarm topic key, whose ARN is the ``AlarmTopicKeyArn`` output); False for an existing topic."""
+        output = self.alarm_output(severity)
+        return any(t.output == output and not t.existing_arn for t in self.alarm_topics)
+
     @property
     def customer_key(self) -> bool:
         """True when the environment's data is encrypted with its own KMS key (the ``keys`` stack)."""

@@ -67,6 +67,8 @@ def _topic_key(ctx: StackContext) -> None:
         TOPIC_KEY, Description=f"{ctx.plan.prefix}: alarm topics ({ctx.stack.key} stack)",
         EnableKeyRotation=True, KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT",
         KeyPolicy=topic_key_policy(), Tags=ctx.tags(), DeletionPolicy="Retain", UpdateReplacePolicy="Retain"))
+    # Roles that publish to the topics (rotation reminders through Scheduler) need the key in their own policy.
+    ctx.give(f"{TOPIC_KEY}Arn", GetAtt(TOPIC_KEY, "Arn"))
 
 
 def _topic(ctx: StackContext, t: TopicPlan) -> Any:

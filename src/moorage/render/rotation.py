@@ -13,6 +13,7 @@ from troposphere import GetAtt, Ref, Sub, events, iam, logs, scheduler, stepfunc
 
 from moorage.plan.model import ReminderPlan, RestartPlan
 from moorage.plan.naming import logical_id
+from moorage.render.alarm_topics import TOPIC_KEY
 from moorage.render.context import StackContext
 from moorage.render.data import db_out
 from moorage.render.keys import key_arn
@@ -33,14 +34,18 @@ def render_rotation(ctx: StackContext) -> None:
 
 def _reminders(ctx: StackContext, reminders: list[ReminderPlan]) -> None:
     """One schedule per reminder, publishing its message to the warning topic through one role (Scheduler
-    calls its target with a role, so a topic encrypted with the AWS-managed SNS key takes the message)."""
+    calls its target with a role, which is given the alarm topic key moorage encrypts its topics with)."""
     plan = ctx.plan
     topic = ctx.take("platform", plan.alarm_output("warning"))
+    statements: list[dict[str, Any]] = [{"Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]}]
+    if plan.alarm_topic_encrypted("warning"):
+        # The topic is encrypted with the platform's alarm topic key: publishing needs a data key from it.
+        statements.append({"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                           "Resource": [ctx.take("platform", f"{TOPIC_KEY}Arn")]})
     ctx.add(iam.Role(
         "ReminderRole", AssumeRolePolicyDocument=_assume("scheduler"),
         Description=f"{plan.prefix}: send rotation reminders to the warning alarm topic",
-        Policies=[iam.Policy(PolicyName="remind", PolicyDocument={"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]}]})],
+        Policies=[iam.Policy(PolicyName="remind", PolicyDocument={"Version": "2012-10-17", "Statement": statements})],
         Tags=ctx.tags()))
     for r in reminders:
         ctx.add(scheduler.Schedule(
