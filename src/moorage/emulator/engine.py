@@ -441,8 +441,16 @@ def create_change_set(self: models.CloudFormationBackend, stack_name: str, chang
         if stack is not None and (stack.status.endswith("_IN_PROGRESS") or stack.status in (
                 "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED")):
             raise ValidationError(message=f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated.")
-    return _orig_create_change_set(self, stack_name, change_set_name, template, parameters, description,
-                                   change_set_type, notification_arns, tags, role_arn)
+    change_set_id, stack_id = _orig_create_change_set(self, stack_name, change_set_name, template, parameters,
+                                                      description, change_set_type, notification_arns, tags,
+                                                      role_arn)
+    change_set = self.change_sets[change_set_id]
+    if change_set.status == "FAILED" and tags is not None and tags != self.stacks[stack_id].tags:
+        # As CloudFormation does, new stack tags alone are a change (its changes have scope Tags); moto
+        # only compares template and parameters.
+        change_set.status, change_set.execution_status, change_set.status_reason = \
+            "CREATE_COMPLETE", "AVAILABLE", None
+    return change_set_id, stack_id
 
 
 def continue_update_rollback(stack: models.Stack) -> None:

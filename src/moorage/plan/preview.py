@@ -122,6 +122,7 @@ def preview_plan(base_plan: Plan, name: str) -> Plan:
     plan.services = {n: sp for n, sp in plan.services.items() if sp.stack in keep}
     plan.alarms = []
     plan.parameters = dict(base_plan.parameters)
+    plan.secrets = dict(base_plan.secrets)  # the base's app secrets, by their names there
     plan.repositories = {n: r for n, r in base_plan.repositories.items() if n in plan.services}
     plan.preview = PreviewPlan(
         base=base_env.env, base_stacks={s.key: s.name for s in base_plan.stacks if not s.key.startswith("svc-")},
