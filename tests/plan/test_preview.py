@@ -55,7 +55,9 @@ def test_every_example_previews_onto_its_base(tmp_path: Path, example: Path) -> 
         assert stack["name"].startswith(f"{loaded.spec.name}-pr-42-svc-")
         for param in stack["parameters"]:
             source = param["from"]
-            assert "build" in source or source["stack"] in manifest["preview"]["base_stacks"], param
+            assert "build" in source or source["stack"] in manifest["preview"]["base_stacks"] or (
+                param["name"] == "RulePriority" and source == {"stack": "listener-priorities", "output": stack["key"]}
+            ), param
     all_types = {r["Type"] for t in synth.templates.values() for r in t["Resources"].values()}
     assert not all_types & {"AWS::EC2::VPC", "AWS::EC2::NatGateway", "AWS::EC2::EIP",
                             "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ECS::Cluster",
@@ -80,7 +82,11 @@ def test_every_example_previews_onto_its_base(tmp_path: Path, example: Path) -> 
             assert resources["Discovery"]["Properties"]["Name"] == f"pr-42-{key.removeprefix('svc-')}"
         if "ListenerRule" in resources:
             rule = _rule(template)
-            assert 421 <= rule["Priority"] <= 429  # block 42 of the reserved 1-999
+            # the deployer gives it a priority in a free block, preferring block 42 of the reserved 1-999
+            assert rule["Priority"] == {"Ref": "RulePriority"}
+            assert template["Parameters"]["RulePriority"]["Type"] == "Number"
+            priorities = manifest["preview"]["priorities"]
+            assert priorities["block"] == 42 and priorities["size"] == 10 and 0 <= priorities["rules"][key] <= 8
             fields = {c["Field"]: c for c in rule["Conditions"]}
             if host:
                 assert fields["host-header"]["HostHeaderConfig"]["Values"] == [host]
@@ -124,7 +130,8 @@ environments: {staging: {}}
     assert any("pr-7-api.wired.internal" in v for v in values), values
     assert not any(v.startswith("api.wired.internal") or "//api.wired" in v for v in values)
     rule = _rule(synth.templates["svc-web"])
-    assert rule["Priority"] == 71 and rule["Conditions"][0]["PathPatternConfig"]["Values"] == ["/pr-7/*"]
+    assert rule["Conditions"][0]["PathPatternConfig"]["Values"] == ["/pr-7/*"]
+    assert synth.manifest["preview"]["priorities"]["rules"] == {"svc-web": 0}  # first of block 7: 71
     decisions = {d.topic: d for d in synth.plan.decisions}
     assert "worker" in decisions["preview.services"].reason
     assert decisions["preview.data"].value == "shared with staging"

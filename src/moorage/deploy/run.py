@@ -221,11 +221,16 @@ class Deployer:
             if state is not None and state.deployed:
                 self.result.outputs[key] = dict(state.outputs)
         if self.manifest.get("preview"):
-            from moorage.deploy.previews import base_outputs, base_rule_problems
+            from moorage.deploy.previews import base_outputs, base_rule_problems, rule_priorities
 
             # A preview reads its base's stacks (network, cluster, load balancer, data) and never deploys them.
             outputs, problems = base_outputs(self.target, self.manifest)
             problems = problems or base_rule_problems(self.target, self.manifest, outputs)
+            if not problems:
+                # the priorities of its rules, from a block no other rule on the base's listener holds
+                priorities, problems = rule_priorities(self.target, self.manifest, outputs, self.states)
+                if priorities:
+                    outputs[str(self.manifest["preview"]["priorities"]["stack"])] = priorities
             if problems:
                 raise DeployRefused(problems=problems)
             self.result.outputs.update(outputs)

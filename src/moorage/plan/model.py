@@ -354,6 +354,10 @@ class Choice:
         return self.value
 
 
+# Not a stack: the priorities the deployer gives a preview's listener rules (output: the service stack's key).
+PREVIEW_PRIORITIES = "listener-priorities"
+
+
 @dataclass
 class PreviewPlan:
     """A short-lived environment's services on its base environment's network, cluster and load balancer."""
@@ -363,6 +367,14 @@ class PreviewPlan:
     ttl_hours: int
     url_path: str | None  # the path prefix that reaches it when the base has no domain
     host: str | None  # its host name when the base has a domain
+    # Its listener rules' priorities: a block of ``block_size`` below the base's own rules. The plan prefers
+    # ``block`` (from the name); the deployer takes the first block from there that no other rule on the
+    # listener holds (or the one the preview already has) and passes each rule's priority as a parameter.
+    block: int = 0
+    block_size: int = 10
+    blocks: int = 100
+    rule_offsets: dict[str, int] = field(default_factory=dict)  # service stack key -> its rule's place in the block
+    declared_at: str = ""  # where the spec's `previews:` is (file:line), for the deployer's errors
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from pathlib import Path
 
 from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError
@@ -24,7 +25,9 @@ PREVIEW_KINDS = ("web", "service")
 
 
 def preview_block(name: str) -> int:
-    """The preview's block of listener priorities: from the number in its name (pr-42 -> 42), else a hash."""
+    """The block of listener priorities a preview prefers: from the number in its name (pr-42 -> 42), else a hash.
+    Previews whose numbers are ``blocks`` apart prefer the same block: the deployer then takes the next free
+    one on the listener (:func:`moorage.deploy.previews.allocate_block`)."""
     blocks = priority_base_blocks()
     digits = re.search(r"(\d+)$", name)
     number = int(digits.group(1)) if digits else int(hashlib.sha256(name.encode()).hexdigest(), 16)
@@ -47,6 +50,11 @@ def _cheapest(svc: ResolvedService) -> ResolvedService:
 
 def _refuse(message: str, env: EnvSpec, hint: str, path: tuple[str | int, ...] = ("previews",)) -> InputError:
     return InputError([Diagnostic("error", message, env.locate(path), hint)])
+
+
+def _declared_at(env: EnvSpec) -> str:
+    where = env.locate(("previews",))
+    return f"{Path(where.file).name}:{where.line}" if where and where.line else "the spec's previews:"
 
 
 def preview_plan(base_plan: Plan, name: str) -> Plan:
@@ -98,17 +106,20 @@ def preview_plan(base_plan: Plan, name: str) -> Plan:
         raise _refuse(f"a preview takes at most {size - 1} routed services; {base_env.app} has {len(routed)}",
                       base_env, "previews of an app this large are not supported yet", ("services",))
     host = f"{name}.{edge.domain}" if edge.domain else None
+    offsets: dict[str, int] = {}
     for i, sp in enumerate(routed):
         route = sp.route
         assert route is not None
         priority = 1 + block * size + i
         sp.route = RouteRule(route.service, route.path if host else f"/{name}{route.path}", priority, route.edge,
                              host)
+        offsets[sp.stack] = i
         plan.decisions.append(Decision(
             f"preview.route.{sp.spec.name}", f"{host or ''}{sp.route.path} priority {priority}",
             (f"host {host} on {base_env.env}'s listener" if host else
              f"no domain: the path prefix /{name} on {base_env.env}'s listener")
-            + f"; block {block} of {priority_base_blocks()} (from the name), before the base's rules "
+            + f"; block {block} of {priority_base_blocks()} (from the name; a deploy takes the next free block "
+            f"when another preview's rules hold it, and keeps the block it got), before the base's rules "
             f"(from {priority_base(base_env) + 10})"))
     for sp in plan.services.values():
         sp.discovery_name = f"{name}-{sp.spec.name}" if sp.discovery else None
@@ -126,5 +137,6 @@ def preview_plan(base_plan: Plan, name: str) -> Plan:
     plan.repositories = {n: r for n, r in base_plan.repositories.items() if n in plan.services}
     plan.preview = PreviewPlan(
         base=base_env.env, base_stacks={s.key: s.name for s in base_plan.stacks if not s.key.startswith("svc-")},
-        ttl_hours=settings.ttl_hours, url_path=None if host else f"/{name}/", host=host)
+        ttl_hours=settings.ttl_hours, url_path=None if host else f"/{name}/", host=host, block=block,
+        block_size=size, blocks=priority_base_blocks(), rule_offsets=offsets, declared_at=_declared_at(base_env))
     return plan
