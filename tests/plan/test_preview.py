@@ -188,3 +188,104 @@ def test_a_preview_takes_at_most_nine_routes(tmp_path: Path) -> None:
     loaded = api.load_app(spec)
     with pytest.raises(InputError, match="at most 9 routed services"):
         api.synth_preview(loaded, "pr-1", "staging")
+
+
+OWN = """\
+name: own
+region: eu-west-1
+previews: {ttl_hours: 24, data: DATA}
+services:
+  web: {image: ghcr.io/a/web:1, port: 3000, route: "/*", health: /, uses: [db, cache, files], secrets: [API_KEY]}
+databases:
+  db: {engine: postgres}
+caches:
+  cache: {}
+buckets:
+  files: {}
+secrets:
+  API_KEY: {}
+environments: {staging: {}}
+"""
+
+
+def _own(tmp_path: Path, data: str) -> Any:
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(OWN.replace("DATA", data), encoding="utf-8")
+    return api.load_app(spec)
+
+
+def test_own_data_stores_are_small_disposable_and_the_previews_own(tmp_path: Path) -> None:
+    from moorage.cost import monthly_total
+
+    loaded = _own(tmp_path, "own")
+    synth = api.synth_preview(loaded, "pr-42", "staging")
+    manifest = synth.manifest
+    assert [s["name"] for s in manifest["stacks"]] == ["own-pr-42-data", "own-pr-42-svc-web"]
+    assert manifest["stacks"][1]["depends_on"] == ["data"]  # its stores first
+    data = synth.templates["data"]["Resources"]
+    db = data["DbDb"]
+    assert db["Properties"]["DBInstanceIdentifier"] == "own-pr-42-db"
+    assert (db["Properties"]["DBInstanceClass"], db["Properties"]["MultiAZ"], db["Properties"]["DeletionProtection"],
+            db["DeletionPolicy"]) == ("db.t4g.micro", False, False, "Delete")  # smallest, one AZ, not kept
+    cache = data["CacheCache"]
+    assert (cache["Properties"]["CacheNodeType"], cache["Properties"]["NumCacheClusters"], cache["DeletionPolicy"]) \
+        == ("cache.t4g.micro", 1, "Delete")
+    assert data["BucketFiles"]["DeletionPolicy"] == "Delete"
+    # nothing of it is kept on delete, and its credentials sit under the base's path (the base's execution role
+    # reads secrets there) and apart from the base's own
+    policies = {r.get("DeletionPolicy", "Delete") for r in data.values()}
+    assert policies == {"Delete"}
+    names = sorted(r["Properties"]["Name"] for r in data.values() if r["Type"] == "AWS::SecretsManager::Secret")
+    assert names and all(n.startswith("own/staging/preview-pr-42/") for n in names), names
+    # the service reads its own stores from its data stack, the app secret from the base's
+    sources = {p["name"]: p["from"] for p in manifest["stacks"][1]["parameters"]}
+    assert sources["DbDbUrl"] == {"stack": "data", "output": "DbDbUrl"}
+    assert sources["BucketFilesArn"]["stack"] == "data" and sources["CacheCacheUrl"]["stack"] == "data"
+    assert sources["SecretApiKeyArn"] == {"stack": "base-data", "output": "SecretApiKeyArn"}
+    assert manifest["preview"]["base_stacks"]["base-data"] == "own-staging-data"
+    assert "data" not in manifest["preview"]["base_stacks"]
+    # the network it stands on is the base's: no VPC, NAT or address of its own
+    types = {r["Type"] for t in synth.templates.values() for r in t["Resources"].values()}
+    assert not types & {"AWS::EC2::VPC", "AWS::EC2::NatGateway", "AWS::EC2::EIP", "AWS::EC2::SecurityGroup"}
+    errors = [f.render() for key in synth.templates
+              for f in lint_template(synth.template_text(key), ["eu-west-1"], f"preview/{key}")]
+    assert not errors, errors
+    report = run_checks([template_set_of(synth)])
+    assert not report.errors and not report.failing("high"), [f.rule for f in report.failing("high")]
+    decision = next(d for d in synth.plan.decisions if d.topic == "preview.data")
+    assert decision.value == "own buckets, caches, databases" and "deleted with the preview" in decision.reason
+    # its cost shows its own stores: more than the same preview sharing the base's
+    shared = api.synth_preview(_own(tmp_path, "shared"), "pr-42", "staging")
+    own_low, _, _ = monthly_total(template_set_of(synth))
+    shared_low, _, _ = monthly_total(template_set_of(shared))
+    assert own_low > shared_low + 10  # at least a small database and cache a month
+
+
+def test_own_data_per_kind(tmp_path: Path) -> None:
+    synth = api.synth_preview(_own(tmp_path, "{databases: own, caches: shared, buckets: own}"), "pr-7", "staging")
+    data = synth.templates["data"]["Resources"]
+    assert "DbDb" in data and "BucketFiles" in data and "CacheCache" not in data
+    sources = {p["name"]: p["from"]["stack"] for p in synth.manifest["stacks"][-1]["parameters"]}
+    assert (sources["DbDbUrl"], sources["BucketFilesName"], sources["CacheCacheUrl"]) == ("data", "data", "base-data")
+    decision = next(d for d in synth.plan.decisions if d.topic == "preview.data")
+    assert decision.value == "own buckets, databases; shared caches"
+
+
+def test_own_databases_refuse_a_bootstrap_they_cannot_run(tmp_path: Path) -> None:
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(OWN.replace("DATA", "own").replace("{engine: postgres}", "{engine: postgres, extensions: "
+                                                                               "[pgvector]}"), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        api.synth_preview(api.load_app(spec), "pr-1", "staging")
+    [d] = exc.value.diagnostics
+    assert "bootstrap job" in d.message and d.location is not None and d.location.line == 3
+    assert "databases: shared" in (d.hint or "")
+
+
+def test_previews_data_is_validated(tmp_path: Path) -> None:
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(OWN.replace("DATA", "{databases: fresh}"), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        api.load_app(spec)
+    rendered = "\n".join(d.render() for d in exc.value.diagnostics)
+    assert "previews.data" in rendered and "moorage.yml:3" in rendered, rendered

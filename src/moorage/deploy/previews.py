@@ -173,10 +173,12 @@ class Preview:
                 "stacks": self.stacks, "statuses": self.statuses}
 
     def manifest(self, app: str, region: str) -> dict[str, Any]:
-        """A manifest holding exactly this preview's stacks (independent: one wave), for destroy."""
+        """A manifest holding exactly this preview's stacks, for destroy: its own data stack (``<app>-<name>-data``)
+        goes after its services; its own buckets are emptied first (a preview's data is disposable)."""
+        data = [n for n in self.stacks if n == f"{app}-{self.name}-data"]
         return {"app": app, "environment": self.name, "region": region, "profile": "preview",
                 "stacks": [{"key": n, "name": n, "region": region} for n in self.stacks],
-                "waves": [list(self.stacks)]}
+                "waves": [w for w in (data, [n for n in self.stacks if n not in data]) if w], "empty_buckets": True}
 
 
 def previews(target: Target, app: str, region: str) -> list[Preview]:

@@ -423,6 +423,9 @@ class Plan:
     migration_snapshots: list[SnapshotPlan] = field(default_factory=list)  # taken before migrations (not dev)
     migration_jobs: list[str] = field(default_factory=list)  # the spec's before-deploy jobs (no bootstrap job)
     rotation_restarts: list[RestartPlan] = field(default_factory=list)  # stack ``rotation``
+    # Where the data stack's generated credentials live in Secrets Manager (``app/env``). A preview's own data
+    # stores keep theirs under its base's (``app/base/preview-pr-42``): the base's execution role reads them.
+    secret_root: str = ""
 
     def alarm_output(self, severity: str) -> str:
         """The platform output holding the ARN of the topic alarms of ``severity`` notify."""
@@ -440,6 +443,11 @@ class Plan:
     def app(self) -> str:
         """The app name."""
         return self.env.app
+
+    @property
+    def secrets_path(self) -> str:
+        """The path of the data stack's credentials in Secrets Manager: ``app/env`` unless the plan says other."""
+        return self.secret_root or f"{self.env.app}/{self.env.env}"
 
     @property
     def prefix(self) -> str:

@@ -259,7 +259,7 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
         credentials = {"MasterUsername": d.username, "ManageMasterUserPassword": True,
                        "MasterUserSecret": rds.MasterUserSecret(**_key(ctx))}
     else:
-        secret = _credentials_secret(ctx, f"{lid}Secret", f"{ctx.plan.app}/{ctx.plan.env.env}/db/{d.name}",
+        secret = _credentials_secret(ctx, f"{lid}Secret", f"{ctx.plan.secrets_path}/db/{d.name}",
                                      f'{{"username": "{d.username}"}}', "password", db.retain)
         secret_ref = Ref(secret)
         credentials = {
@@ -336,7 +336,7 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
     url = Sub(d.scheme + "://{{resolve:secretsmanager:${S}:SecretString:username}}:"
               "{{resolve:secretsmanager:${S}:SecretString:password}}@${Host}:${Port}/" + d.dbname,
               S=Ref(secret), Host=host, Port=port)
-    ctx.add(secretsmanager.Secret(f"{lid}UrlSecret", Name=f"{ctx.plan.app}/{ctx.plan.env.env}/db/{d.name}/url",
+    ctx.add(secretsmanager.Secret(f"{lid}UrlSecret", Name=f"{ctx.plan.secrets_path}/db/{d.name}/url",
                                   Description=f"connection URL of {db.identifier} (built at deploy time)",
                                   SecretString=url, Tags=ctx.tags(), **_key(ctx)))
     ctx.give(db_out(d.name, "url"), Ref(f"{lid}UrlSecret"), f"{d.name} URL secret ARN")
@@ -352,7 +352,7 @@ def _database_users(ctx: StackContext, db: DatabasePlan, host: Any, port: Any) -
     d = db.spec
     for user in db.users:
         lid = logical_id("db", d.name, "user", user.service)
-        base = f"{ctx.plan.app}/{ctx.plan.env.env}/db/{d.name}/users/{user.service}"
+        base = f"{ctx.plan.secrets_path}/db/{d.name}/users/{user.service}"
         _credentials_secret(ctx, f"{lid}Secret", base, f'{{"username": "{user.user}"}}', "password", db.retain)
         ctx.give(db_user_out(d.name, user.service, "secret"), Ref(f"{lid}Secret"),
                  f"{user.service}'s {d.name} credentials secret ARN")
@@ -371,7 +371,7 @@ def _database_users(ctx: StackContext, db: DatabasePlan, host: Any, port: Any) -
 def _cache(ctx: StackContext, cache: CachePlan) -> None:
     c, lid = cache.spec, logical_id("cache", cache.spec.name)
     sg = group_ref(ctx, cache.security_group)
-    secret = _credentials_secret(ctx, f"{lid}Token", f"{ctx.plan.app}/{ctx.plan.env.env}/cache/{c.name}",
+    secret = _credentials_secret(ctx, f"{lid}Token", f"{ctx.plan.secrets_path}/cache/{c.name}",
                                  "{}", "token", cache.retain)
     shape: dict[str, Any]
     if c.cluster_mode:
@@ -392,7 +392,7 @@ def _cache(ctx: StackContext, cache: CachePlan) -> None:
         **_policies(cache.retain and c.backup_days > 0)))
     host, port = GetAtt(lid, f"{endpoint}.Address"), GetAtt(lid, f"{endpoint}.Port")
     ctx.add(secretsmanager.Secret(
-        f"{lid}UrlSecret", Name=f"{ctx.plan.app}/{ctx.plan.env.env}/cache/{c.name}/url",
+        f"{lid}UrlSecret", Name=f"{ctx.plan.secrets_path}/cache/{c.name}/url",
         Description=f"TLS connection URL of {cache.identifier} (built at deploy time)",
         SecretString=Sub("rediss://:{{resolve:secretsmanager:${S}:SecretString:token}}@${Host}:${Port}",
                          S=Ref(secret), Host=host, Port=port), Tags=ctx.tags(), **_key(ctx)))
