@@ -148,3 +148,69 @@ def test_day_two_commands_take_preview_of(local: str, run_cli: Run, aws: Aws, tm
     staging = [s for s in ecs.describe_services(cluster="pl-staging", services=ecs.list_services(
         cluster="pl-staging")["serviceArns"])["services"] if s["serviceName"].startswith("pl-staging-svc-web")]
     assert staging and "pl-staging-web:1" in staging[0]["taskDefinition"]  # staging's own service untouched
+
+
+OWN = """\
+name: od
+region: eu-west-1
+previews: {data: {databases: own, caches: shared, buckets: own}}
+services:
+  web: {image: ghcr.io/acme/web:1.0.0, port: 3000, route: "/*", health: /health, uses: [db, cache, files]}
+databases:
+  db: {engine: postgres}
+caches:
+  cache: {}
+buckets:
+  files: {}
+environments:
+  staging: {}
+"""
+
+
+def test_a_preview_with_its_own_data_stores_and_their_destroy(local: str, run_cli: Run, aws: Aws,
+                                                               tmp_path: Path) -> None:
+    import json
+
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(OWN, encoding="utf-8")
+    assert run_cli("deploy", spec, "--env", "staging", "--local").code == 0
+    rds, s3 = aws("rds", "eu-west-1"), aws("s3", "eu-west-1")
+    cf = aws("cloudformation", "eu-west-1")
+    base_buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    done = run_cli("deploy", spec, "--env", "pr-42", "--preview-of", "staging", "--local")
+    assert done.code == 0, done.err
+    stacks = {s["StackName"] for s in cf.describe_stacks()["Stacks"] if s["StackStatus"] != "DELETE_COMPLETE"}
+    assert {n for n in stacks if n.startswith("od-pr-42-")} == {"od-pr-42-data", "od-pr-42-svc-web"}
+    instances = {d["DBInstanceIdentifier"]: d for d in rds.describe_db_instances()["DBInstances"]}
+    assert set(instances) == {"od-staging-db", "od-pr-42-db"}
+    mine = instances["od-pr-42-db"]
+    assert (mine["DBInstanceClass"], mine["MultiAZ"], mine["DeletionProtection"]) == ("db.t4g.micro", False, False)
+    groups = aws("elasticache", "eu-west-1").describe_replication_groups()["ReplicationGroups"]
+    assert [g["ReplicationGroupId"] for g in groups] == ["od-staging-cache"]  # caches: shared
+    [own_bucket] = {b["Name"] for b in s3.list_buckets()["Buckets"]} - base_buckets
+    # the task reads its own database and bucket, and staging's cache
+    ecs = aws("ecs", "eu-west-1")
+    [service] = [s for s in ecs.describe_services(cluster="od-staging", services=ecs.list_services(
+        cluster="od-staging")["serviceArns"])["services"] if s["serviceName"].startswith("od-pr-42-svc-web")]
+    container = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"][
+        "containerDefinitions"][0]
+    secrets = {s["name"]: s["valueFrom"] for s in container.get("secrets", [])}
+    values = {e["name"]: e["value"] for e in container.get("environment", [])}
+    said = json.dumps([secrets, values])
+    assert "od/staging/preview-pr-42/db/db" in said and own_bucket in said and "od/staging/cache/cache" in said
+    # envs prices the preview's own database
+    listed = run_cli("envs", spec, "--local", "--json")
+    rows = {r["name"]: r for r in json.loads(listed.out.strip().splitlines()[-1])}
+    assert rows["pr-42"]["monthly_low"] > 10
+
+    # destroy removes its stores for good (emptied, not snapshotted, not retained); staging's stay
+    s3.put_object(Bucket=own_bucket, Key="upload.txt", Body=b"preview data")
+    assert s3.list_objects_v2(Bucket=own_bucket)["KeyCount"] == 1
+    gone = run_cli("destroy", spec, "--env", "pr-42", "--local", "--yes")
+    assert gone.code == 0, gone.out + gone.err
+    stacks = {s["StackName"] for s in cf.describe_stacks()["Stacks"] if s["StackStatus"] != "DELETE_COMPLETE"}
+    assert not {n for n in stacks if n.startswith("od-pr-42-")}
+    assert [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]] == ["od-staging-db"]
+    assert not [s for s in rds.describe_db_snapshots()["DBSnapshots"] if "pr-42" in s["DBSnapshotIdentifier"]]
+    assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == base_buckets
+    assert "retained" not in gone.out and "kept" not in gone.out.lower()

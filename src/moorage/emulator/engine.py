@@ -494,4 +494,25 @@ def install() -> None:
     models.CloudFormationBackend.create_change_set = create_change_set  # type: ignore[method-assign]
     models.Stack.parameter_list = property(_parameter_list)  # type: ignore[assignment,method-assign]
     models.Stack.stack_resources = property(_stack_resources)  # type: ignore[assignment,method-assign]
+    from moto.s3.models import FakeBucket
+
+    FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]
     _installed.append(True)
+
+
+# A bucket policy statement that applies only to plain-HTTP requests (aws:SecureTransport false, the usual
+# "deny insecure transport"). moto evaluates bucket policies without their conditions, so such a Deny would
+# refuse every request; the emulator stands in for AWS's HTTPS endpoints, where it never matches.
+_INSECURE_ONLY = {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def _bucket_permission(self: Any, action: str, resource: str) -> Any:
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    policy = json.loads(self.policy.decode())
+    statements = policy.get("Statement", [])
+    policy["Statement"] = [s for s in (statements if isinstance(statements, list) else [statements])
+                           if s.get("Condition") != _INSECURE_ONLY]
+    return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
