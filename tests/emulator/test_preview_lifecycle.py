@@ -214,3 +214,42 @@ def test_a_preview_with_its_own_data_stores_and_their_destroy(local: str, run_cl
     assert not [s for s in rds.describe_db_snapshots()["DBSnapshots"] if "pr-42" in s["DBSnapshotIdentifier"]]
     assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == base_buckets
     assert "retained" not in gone.out and "kept" not in gone.out.lower()
+
+
+def test_own_database_from_the_bases_latest_snapshot(local: str, run_cli: Run, aws: Aws, tmp_path: Path) -> None:
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(OWN.replace("caches: shared, buckets: own}", "caches: shared, from_snapshot: latest}"),
+                    encoding="utf-8")
+    assert run_cli("deploy", spec, "--env", "staging", "--local").code == 0
+    cf, rds = aws("cloudformation", "eu-west-1"), aws("rds", "eu-west-1")
+    # the emulator snapshots a new database at once; on AWS its first automated snapshot comes in the backup
+    # window: start with none
+    for snap in rds.describe_db_snapshots(DBInstanceIdentifier="od-staging-db")["DBSnapshots"]:
+        rds.delete_db_snapshot(DBSnapshotIdentifier=snap["DBSnapshotIdentifier"])
+    before = {s["StackName"] for s in cf.describe_stacks()["Stacks"]}
+    # staging's database has no snapshot yet: refused before anything changes, with the command that takes one
+    refused = run_cli("deploy", spec, "--env", "pr-42", "--preview-of", "staging", "--local")
+    assert refused.code == 1
+    said = " ".join(refused.err.split())
+    assert "od-staging-db is NO SNAPSHOT" in said and "aws rds create-db-snapshot --db-instance-identifier " \
+        "od-staging-db" in said and "moorage.yml:3" in said, said
+    assert {s["StackName"] for s in cf.describe_stacks()["Stacks"]} == before
+    for name in ("od-staging-db-older", "od-staging-db-newer"):
+        rds.create_db_snapshot(DBInstanceIdentifier="od-staging-db", DBSnapshotIdentifier=name)
+    done = run_cli("deploy", spec, "--env", "pr-42", "--preview-of", "staging", "--local")
+    assert done.code == 0, done.err
+
+    def picked() -> str:
+        [data] = cf.describe_stacks(StackName="od-pr-42-data")["Stacks"]
+        return {p["ParameterKey"]: p["ParameterValue"] for p in data["Parameters"]}["DbDbSnapshot"]
+
+    assert picked() == "od-staging-db-newer"
+    [restored] = rds.describe_db_instances(DBInstanceIdentifier="od-pr-42-db")["DBInstances"]
+    assert (restored["DBInstanceClass"], restored["DeletionProtection"]) == ("db.t4g.micro", False)
+    # a newer snapshot later does not replace the preview's database: it keeps the one it started from
+    rds.create_db_snapshot(DBInstanceIdentifier="od-staging-db", DBSnapshotIdentifier="od-staging-db-newest")
+    again = run_cli("deploy", spec, "--env", "pr-42", "--preview-of", "staging", "--local")
+    assert again.code == 0 and "No changes" in again.out, again.out + again.err
+    assert picked() == "od-staging-db-newer"
+    assert run_cli("destroy", spec, "--env", "pr-42", "--local", "--yes").code == 0
+    assert [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]] == ["od-staging-db"]

@@ -289,3 +289,25 @@ def test_previews_data_is_validated(tmp_path: Path) -> None:
         api.load_app(spec)
     rendered = "\n".join(d.render() for d in exc.value.diagnostics)
     assert "previews.data" in rendered and "moorage.yml:3" in rendered, rendered
+
+
+def test_own_databases_from_the_bases_latest_snapshot(tmp_path: Path) -> None:
+    synth = api.synth_preview(_own(tmp_path, "{databases: own, from_snapshot: latest}"), "pr-5", "staging")
+    db = synth.templates["data"]["Resources"]["DbDb"]["Properties"]
+    assert db["DBSnapshotIdentifier"] == {"Ref": "DbDbSnapshot"}  # the deployer picks the snapshot
+    assert "DBName" not in db and "MasterUsername" not in db and "StorageEncrypted" not in db
+    assert "MasterUserPassword" in db  # the preview's own password, not the base's
+    assert synth.manifest["preview"]["snapshots"] == {"stack": "base-snapshots", "databases": {"db": "own-staging-db"}}
+    errors = [f.render() for f in lint_template(synth.template_text("data"), ["eu-west-1"], "preview/data")]
+    assert not errors, errors
+    decisions = {d.topic: d.value for d in synth.plan.decisions}
+    assert decisions["preview.data.from_snapshot"] == "db from own-staging-db"
+
+
+def test_from_snapshot_needs_own_databases(tmp_path: Path) -> None:
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(OWN.replace("DATA", "{buckets: own, from_snapshot: latest}"), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        api.load_app(spec)
+    rendered = "\n".join(d.render() for d in exc.value.diagnostics)
+    assert "set databases: own" in rendered and "moorage.yml:3" in rendered, rendered

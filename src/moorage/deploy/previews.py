@@ -149,6 +149,40 @@ def rule_priorities(target: Target, manifest: dict[str, Any], outputs: dict[str,
     return {k: str(1 + block * size + int(i)) for k, i in sorted(rules.items())}, []
 
 
+def restore_snapshots(target: Target, manifest: dict[str, Any],
+                      own_stacks: dict[str, Any]) -> tuple[dict[str, str], list[Problem]]:
+    """The snapshot each own database of a preview starts from (``previews.data.from_snapshot: latest``): the one
+    its deployed data stack already has (another would replace the database), else the newest available
+    snapshot of the base's database; a problem when the base's database has none."""
+    snapshots = manifest["preview"].get("snapshots")
+    if not snapshots:
+        return {}, []
+    params = {p["from"]["output"]: p["name"] for s in manifest["stacks"] for p in s.get("parameters", [])
+              if p["from"].get("stack") == snapshots["stack"]}
+    data = own_stacks.get("data")
+    rds = target.client("rds", manifest["region"])
+    picked: dict[str, str] = {}
+    problems = []
+    for db, identifier in sorted(snapshots["databases"].items()):
+        kept = data.parameters.get(params.get(db, "")) if data is not None and data.deployed else None
+        if kept:
+            picked[db] = str(kept)
+            continue
+        found = [s for page in rds.get_paginator("describe_db_snapshots").paginate(DBInstanceIdentifier=identifier)
+                 for s in page["DBSnapshots"] if s.get("Status") == "available"]
+        if not found:
+            problems.append(Problem(
+                identifier, "NO SNAPSHOT",
+                f"preview {manifest['environment']}'s database {db} starts from the newest snapshot of "
+                f"{manifest['preview']['of']}'s {identifier}, which has none available (previews.data.from_snapshot "
+                f"at {(manifest['preview'].get('priorities') or {}).get('declared_at', 'the spec')})",
+                f"take one: aws rds create-db-snapshot --db-instance-identifier {identifier} "
+                f"--db-snapshot-identifier {identifier}-for-previews (or drop from_snapshot)", "none"))
+            continue
+        picked[db] = str(max(found, key=lambda s: s["SnapshotCreateTime"])["DBSnapshotIdentifier"])
+    return picked, problems
+
+
 @dataclass
 class Preview:
     """One preview environment as its stacks' tags describe it."""

@@ -221,7 +221,12 @@ class Deployer:
             if state is not None and state.deployed:
                 self.result.outputs[key] = dict(state.outputs)
         if self.manifest.get("preview"):
-            from moorage.deploy.previews import base_outputs, base_rule_problems, rule_priorities
+            from moorage.deploy.previews import (
+                base_outputs,
+                base_rule_problems,
+                restore_snapshots,
+                rule_priorities,
+            )
 
             # A preview reads its base's stacks (network, cluster, load balancer, data) and never deploys them.
             outputs, problems = base_outputs(self.target, self.manifest)
@@ -231,6 +236,10 @@ class Deployer:
                 priorities, problems = rule_priorities(self.target, self.manifest, outputs, self.states)
                 if priorities:
                     outputs[str(self.manifest["preview"]["priorities"]["stack"])] = priorities
+                snapshots, missing = restore_snapshots(self.target, self.manifest, self.states)
+                problems += missing
+                if snapshots:
+                    outputs[str(self.manifest["preview"]["snapshots"]["stack"])] = snapshots
             if problems:
                 raise DeployRefused(problems=problems)
             self.result.outputs.update(outputs)

@@ -356,6 +356,8 @@ class Choice:
 
 # Not a stack: the priorities the deployer gives a preview's listener rules (output: the service stack's key).
 PREVIEW_PRIORITIES = "listener-priorities"
+# Not a stack: the base's snapshots the deployer picks for a preview's own databases (output: the database's name).
+PREVIEW_SNAPSHOTS = "base-snapshots"
 
 
 @dataclass
@@ -375,6 +377,8 @@ class PreviewPlan:
     blocks: int = 100
     rule_offsets: dict[str, int] = field(default_factory=dict)  # service stack key -> its rule's place in the block
     declared_at: str = ""  # where the spec's `previews:` is (file:line), for the deployer's errors
+    # own databases restored from the base's newest snapshot (previews.data.from_snapshot): name -> base identifier
+    restore: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -106,6 +106,22 @@ def _own_data(plan: Plan, base_plan: Plan, own: set[str], name: str) -> None:
         stack.depends_on = [d for d in stack.depends_on if not d.startswith("data-")]
 
 
+def _restore_from_snapshots(plan: Plan, base_plan: Plan) -> None:
+    """Own databases start from the newest snapshot of the base's (the deployer picks it at the first deploy)."""
+    assert plan.preview is not None
+    aurora = sorted(n for n, d in plan.databases.items() if d.spec.aurora)
+    if aurora:
+        raise _refuse(f"database {aurora[0]} is Aurora: previews restore only RDS instances from a snapshot yet",
+                      base_plan.env, "drop from_snapshot (the preview's database starts empty)",
+                      ("previews", "data", "from_snapshot"))
+    plan.preview.restore = {n: base_plan.databases[n].identifier for n in sorted(plan.databases)}
+    plan.decisions.append(Decision(
+        "preview.data.from_snapshot", ", ".join(f"{n} from {i}" for n, i in plan.preview.restore.items()),
+        f"previews.data.from_snapshot: latest: the newest available snapshot of {base_plan.env.env}'s database, "
+        "picked at the preview's first deploy and kept (another would replace the database); its master "
+        "password is set to the preview's own, its data is the base's as of the snapshot"))
+
+
 def _refuse(message: str, env: EnvSpec, hint: str, path: tuple[str | int, ...] = ("previews",)) -> InputError:
     return InputError([Diagnostic("error", message, env.locate(path), hint)])
 
@@ -219,4 +235,6 @@ def preview_plan(base_plan: Plan, name: str) -> Plan:
         block_size=size, blocks=priority_base_blocks(), rule_offsets=offsets, declared_at=_declared_at(base_env))
     if own:
         _own_data(plan, base_plan, own, name)
+    if "databases" in own and not isinstance(settings.data, str) and settings.data.from_snapshot:
+        _restore_from_snapshots(plan, base_plan)
     return plan

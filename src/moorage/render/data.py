@@ -11,7 +11,7 @@ from typing import Any
 from troposphere import GetAtt, Ref, Select, Sub, cognito, efs, elasticache, iam, rds, s3, secretsmanager, sqs, ssm
 
 from moorage import kinds
-from moorage.plan.model import BucketPlan, CachePlan, DatabasePlan, Plan, VolumePlan
+from moorage.plan.model import PREVIEW_SNAPSHOTS, BucketPlan, CachePlan, DatabasePlan, Plan, VolumePlan
 from moorage.plan.naming import item_name, logical_id
 from moorage.render.context import StackContext
 from moorage.render.edge import alb_log_delivery, log_bucket
@@ -266,6 +266,12 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             "MasterUsername": Sub("{{resolve:secretsmanager:${S}:SecretString:username}}", S=Ref(secret)),
             "MasterUserPassword": Sub("{{resolve:secretsmanager:${S}:SecretString:password}}", S=Ref(secret))}
     encrypted = {"StorageEncrypted": True, **_key(ctx)}
+    restore = ctx.plan.preview.restore if ctx.plan.preview else {}
+    if d.name in restore:
+        # A preview's own database from its base's snapshot (picked by the deployer): the snapshot sets the
+        # user, database name and encryption; the password is set to the preview's own after the restore.
+        credentials.pop("MasterUsername", None)
+        encrypted = {"DBSnapshotIdentifier": ctx.take(PREVIEW_SNAPSHOTS, d.name, parameter=f"{lid}Snapshot")}
     logs = ["postgresql"] if d.family == "postgres" else ["error", "slowquery"]
     params = dict(sorted(d.parameters.items()))
     if d.aurora:
@@ -301,7 +307,8 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             storage["Iops"] = d.iops
         ctx.add(rds.DBInstance(
             lid, DBInstanceIdentifier=db.identifier, Engine=d.engine, EngineVersion=d.version,
-            DBInstanceClass=d.instance, DBName=d.dbname, **credentials, **encrypted,
+            DBInstanceClass=d.instance, **({} if d.name in restore else {"DBName": d.dbname}), **credentials,
+            **encrypted,
             DBSubnetGroupName=Ref("DbSubnetGroup"), VPCSecurityGroups=[sg], PubliclyAccessible=False,
             MultiAZ=d.multi_az, BackupRetentionPeriod=d.backup_days,
             DeletionProtection=d.deletion_protection, CopyTagsToSnapshot=True, AutoMinorVersionUpgrade=True,

@@ -666,6 +666,15 @@ class PreviewData(Strict):
                                     "single-node cache each, deleted with the preview")
     buckets: PreviewDataMode = Field(default="shared", description="shared: the base's buckets; own: empty "
                                      "buckets, emptied and deleted with the preview")
+    from_snapshot: Literal["latest"] | None = Field(
+        default=None, description="latest: each own database starts from the newest available snapshot of the "
+        "base's (picked at the preview's first deploy and kept), instead of empty; needs databases: own")
+
+    @model_validator(mode="after")
+    def _snapshot_needs_own(self) -> PreviewData:
+        if self.from_snapshot and self.databases != "own":
+            raise ValueError("from_snapshot restores the preview's own databases: set databases: own")
+        return self
 
 
 class Previews(Strict):
