@@ -128,6 +128,9 @@ def test_preview_role_drives_only_previews(provider: str, tmp_path: Path) -> Non
     assert statements["PushImages"]["Resource"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/macro-ai/staging/*"}]
     assert "RunJobs" not in statements  # previews run no migrations
+    # the deployer reads the base's listener rules; destroy empties only the previews' own buckets
+    assert statements["ReadListenerRules"]["Action"] == ["elasticloadbalancing:DescribeRules"]
+    assert statements["EmptyOwnBuckets"]["Resource"][0] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::macro-ai-pr-*"}
     change_actions = {a for s in statements.values() for a in s["Action"] if a in (
         "cloudformation:CreateChangeSet", "cloudformation:DeleteStack")}
     assert all(s["Resource"][0]["Fn::Sub"].endswith("macro-ai-pr-*/*") for s in statements.values()

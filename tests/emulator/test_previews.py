@@ -238,3 +238,48 @@ def test_destroy_usage_errors(run_cli: Callable[..., Any], tmp_path: Path) -> No
     for command in ("status", "history", "logs", "open"):  # a preview named without its base: the hint says how
         missing = run_cli(command, spec_path, "--env", "pr-1", "--local")
         assert missing.code == 2 and "if pr-1 is a preview, add --preview-of staging" in missing.err, command
+
+
+def test_previews_100_apart_get_disjoint_blocks_and_a_full_listener_refuses(
+        cli: typer.Typer, aws: Aws, tmp_path: Path) -> None:
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(SPEC, encoding="utf-8")
+    spec = str(spec_path)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["deploy", spec, "--env", "staging", "--local"]).exit_code == 0
+    for name in ("pr-42", "pr-142"):
+        done = runner.invoke(cli, ["deploy", spec, "--env", name, "--preview-of", "staging", "--local"])
+        assert done.exit_code == 0, done.output
+    # pr-142 prefers block 42 too; pr-42's rules hold it, so it takes the next free block
+    assert sorted(_rules(aws)) == [421, 422, 431, 432, 1010, 1020]
+    # pr-43 prefers 43, now pr-142's: it goes on to 44; a redeploy of pr-142 keeps its block
+    assert runner.invoke(cli, ["deploy", spec, "--env", "pr-43", "--preview-of", "staging", "--local"]).exit_code == 0
+    assert runner.invoke(cli, ["deploy", spec, "--env", "pr-142", "--preview-of", "staging", "--local"]).exit_code == 0
+    rules = _rules(aws)
+    assert sorted(rules) == [421, 422, 431, 432, 441, 442, 1010, 1020]
+    paths = {p: [v for c in rules[p]["Conditions"] for v in c.get("PathPatternConfig", {}).get("Values", [])][0]
+             for p in rules}
+    assert (paths[431], paths[441]) == ("/pr-142/api/*", "/pr-43/api/*")
+    # once pr-42 is gone, its block is free again for the next preview that prefers it
+    assert runner.invoke(cli, ["destroy", spec, "--env", "pr-42", "--local", "--yes"]).exit_code == 0
+    assert runner.invoke(cli, ["deploy", spec, "--env", "pr-242", "--preview-of", "staging", "--local"]).exit_code == 0
+    assert sorted(_rules(aws))[:2] == [421, 422]
+
+    # the listener takes 100 rules: with 99 on it, a preview of two routed services is refused, nothing changes
+    elb = aws("elbv2", "eu-west-1")
+    [lb] = elb.describe_load_balancers()["LoadBalancers"]
+    [listener] = elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    for i in range(99 - len(_rules(aws))):
+        elb.create_rule(ListenerArn=listener["ListenerArn"], Priority=2000 + i, Conditions=[
+            {"Field": "path-pattern", "PathPatternConfig": {"Values": [f"/other-{i}/*"]}}],
+            Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])
+    before = set(_stacks(aws))
+    full = runner.invoke(cli, ["deploy", spec, "--env", "pr-9", "--preview-of", "staging", "--local"])
+    assert full.exit_code == 1, full.output
+    said = " ".join(full.output.split())
+    assert "staging's listener holds 99 rules" in said and "needs 2 more" in said and "takes 100" in said
+    assert "previews: at moorage.yml:3" in said and "moorage destroy --expired" in said
+    assert set(_stacks(aws)) == before
+    # a redeploy of a preview already on the listener is not refused: its own rules are counted once
+    again = runner.invoke(cli, ["deploy", spec, "--env", "pr-43", "--preview-of", "staging", "--local"])
+    assert again.exit_code == 0, again.output

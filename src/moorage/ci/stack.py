@@ -131,7 +131,15 @@ def _preview_role(t: Template, ci: CiSettings, provider: Provider, provider_ref:
     policy["Statement"] += [
         {"Sid": "ReadBaseStacks", "Effect": "Allow", "Action": list(READ_ACTIONS),
          "Resource": [Sub(stacks + f"{ci.preview_base}-*/*")]},
-        {"Sid": "FindPreviews", "Effect": "Allow", "Action": ["cloudformation:DescribeStacks"], "Resource": "*"}]
+        {"Sid": "FindPreviews", "Effect": "Allow", "Action": ["cloudformation:DescribeStacks"], "Resource": "*"},
+        # a free block of listener priorities on the base's listener (Describe* takes no resource ARN)
+        {"Sid": "ReadListenerRules", "Effect": "Allow", "Action": ["elasticloadbalancing:DescribeRules"],
+         "Resource": "*"},
+        # destroy empties a preview's own buckets (CloudFormation deletes only empty ones)
+        {"Sid": "EmptyOwnBuckets", "Effect": "Allow",
+         "Action": ["s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+         "Resource": [Sub(f"arn:${{AWS::Partition}}:s3:::{ci.app}-{PREVIEW_PREFIX}-*"),
+                      Sub(f"arn:${{AWS::Partition}}:s3:::{ci.app}-{PREVIEW_PREFIX}-*/*")]}]
     t.add_resource(iam.Role(
         "DeployRolePreview", RoleName=ci.role_name("deploy-preview"), MaxSessionDuration=3600,
         Description=f"{ci.app}: {provider} previews of {ci.preview_base} ({sub}), {ci.app}-{PREVIEW_PREFIX}-* "

@@ -147,6 +147,8 @@ def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bo
         assert isinstance(reporter, JsonReporter)
         reporter.emit("summary", **result.to_json())
         return
+    if result.expires:
+        out.print(f"preview {synth.manifest['environment']} expires {result.expires} (every deploy extends it)")
     if result.unchanged:
         out.print(f"No changes: {len(result.outcomes)} stacks of {synth.manifest['app']}/"
                   f"{synth.manifest['environment']} are up to date.")

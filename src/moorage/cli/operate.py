@@ -130,13 +130,14 @@ def run(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = Pa
         = False,
         timeout: Annotated[int, typer.Option("--timeout", help="minutes to wait for the task to stop")] = 60,
         as_json: JsonOpt = False, fmt: FormatOpt = None, local: LocalOpt = False, profile: AwsProfileOpt = None,
-        region: RegionOpt = None, compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+        region: RegionOpt = None, compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+        preview_of: PreviewOfOpt = None) -> None:
     """Run a one-off task (-- COMMAND) with a service's task definition, network, secrets and role."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.operate.tasks import TaskFailed, start_task, wait_task
 
     command: list[str] = ctx.meta.get("command", [])
-    deployed, _ = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    deployed, _ = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
     chosen = deployed.service(service)
     try:
         task = start_task(deployed, chosen, command)
@@ -178,12 +179,13 @@ def run(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = Pa
 def exec_(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = Path("."),
           task: Annotated[str | None, typer.Option("--task", help="task id (default: a running task)")] = None,
           local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
-          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+          preview_of: PreviewOfOpt = None) -> None:
     """Open a shell (or -- COMMAND) in a running task through ECS Exec."""
     from moorage.operate.shell import exec_target, install_hint, open_session, plugin_path, require_plugin
 
     command = " ".join(ctx.meta.get("command", [])) or "/bin/sh"
-    deployed, _ = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    deployed, _ = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
     found = exec_target(deployed, deployed.service(service), task, command)
     plugin = plugin_path()
     if local:
@@ -250,12 +252,13 @@ def _read_value(name: str) -> str:
 @secrets_app.command("set")
 def secrets_set(args: SpecNameArg, env: EnvOpt, restart: RestartOpt = False, local: LocalOpt = False,
                 profile: AwsProfileOpt = None, region: RegionOpt = None,
-                compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+                compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+                preview_of: PreviewOfOpt = None) -> None:
     """Set a declared secret from stdin or a hidden prompt, never from the command line."""
     from moorage.operate.secrets import declared_secret, set_secret
 
     spec, name = _spec_and_name(args)
-    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
     declared_secret(synth.plan, name)  # refuse unknown names before asking for a value
     readers = set_secret(deployed, synth.plan, name, _read_value(name))
     out.print(f"{name} set in {deployed.app}/{env}")
@@ -265,12 +268,13 @@ def secrets_set(args: SpecNameArg, env: EnvOpt, restart: RestartOpt = False, loc
 @secrets_app.command("rotate")
 def secrets_rotate(args: SpecNameArg, env: EnvOpt, restart: RestartOpt = False, local: LocalOpt = False,
                    profile: AwsProfileOpt = None, region: RegionOpt = None,
-                   compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+                   compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+                   preview_of: PreviewOfOpt = None) -> None:
     """Give a generated secret a new random value."""
     from moorage.operate.secrets import rotate_secret
 
     spec, name = _spec_and_name(args)
-    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
     readers = rotate_secret(deployed, synth.plan, name)
     out.print(f"{name} rotated in {deployed.app}/{env}")
     _after_change(deployed, env, name, readers, restart, local, "rotate")
@@ -279,12 +283,13 @@ def secrets_rotate(args: SpecNameArg, env: EnvOpt, restart: RestartOpt = False, 
 @secrets_app.command("list")
 def secrets_list(env: EnvOpt, spec: SpecArg = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = None,
                  local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
-                 compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+                 compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+                 preview_of: PreviewOfOpt = None) -> None:
     """The declared secrets: last changed, rotation, who reads them; never their values."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.operate.secrets import list_secrets
 
-    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file)
+    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
     found = list_secrets(deployed, synth.plan)
     if as_json:
         sys.stdout.write(json.dumps([s.to_json() for s in found], sort_keys=True) + "\n")

@@ -73,7 +73,8 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
              service: Annotated[str | None, typer.Option("--service", help="roll back only this service")] = None,
              to: Annotated[int | None, typer.Option("--to", help="release number (default: the one before)")]
              = None,
-             compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None) -> None:
+             compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+             preview_of: PreviewOfOpt = None) -> None:
     """Put services back on a recorded release's task definitions and images; data stores are not touched."""
     from moorage.deploy.releases import (
         ReleaseStore,
@@ -85,7 +86,7 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
     )
     from moorage.deploy.run import git_commit
 
-    synth = _synth(spec, env, compose_profile, env_file)
+    synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
     if service is not None and service not in synth.plan.services:
         from moorage.errors import Diagnostic, InputError
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from moorage.cfn.sections import resource_bodies, resources_of
 from moorage.deploy.progress import Reporter
 from moorage.deploy.session import Target
@@ -199,6 +201,24 @@ def destroy(target: Target, manifest: dict[str, Any], reporter: Reporter, poll: 
         return _destroy(target, manifest, reporter, poll)
 
 
+def _empty_buckets(target: Target, region: str, cf: Any, name: str) -> None:
+    """Delete every object (and version) of the buckets of stack ``name``: CloudFormation deletes only empty
+    buckets. Only for a preview's own buckets (its manifest says ``empty_buckets``), which are disposable."""
+    s3 = target.client("s3", region)
+    for r in cf.describe_stack_resources(StackName=name)["StackResources"]:
+        if r["ResourceType"] != "AWS::S3::Bucket" or not r.get("PhysicalResourceId"):
+            continue
+        bucket = r["PhysicalResourceId"]
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                      for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            if doomed:
+                refused = s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True}).get("Errors")
+                if refused:  # the stack's delete would fail on it: say why now
+                    raise RuntimeError(f"cannot empty bucket {bucket}: {refused[0].get('Key')}: "
+                                       f"{refused[0].get('Code')} {refused[0].get('Message')}")
+
+
 def _destroy(target: Target, manifest: dict[str, Any], reporter: Reporter, poll: float) -> DestroyResult:
     started = time.monotonic()
     result = DestroyResult()
@@ -217,6 +237,13 @@ def _destroy(target: Target, manifest: dict[str, Any], reporter: Reporter, poll:
             read_events(cf, name, seen)
             reporter.stack_started(name, "delete", max(1, len(cf.describe_stack_resources(StackName=name)
                                                              ["StackResources"])))
+            if manifest.get("empty_buckets"):
+                try:
+                    _empty_buckets(target, stack["region"], cf, name)
+                except (RuntimeError, ClientError) as exc:
+                    result.failed[name] = str(exc)
+                    reporter.stack_finished(name, "DELETE_FAILED", str(exc))
+                    break
             cf.delete_stack(StackName=name, **execution_role())
             status, events = wait_for_stack(cf, name, seen, partial(reporter.event, name), poll=poll)
             if status == "DELETE_COMPLETE":

@@ -86,6 +86,103 @@ def base_rule_problems(target: Target, manifest: dict[str, Any],
     return problems
 
 
+def allocate_block(taken: set[int], preferred: int, current: int | None, blocks: int) -> int | None:
+    """The block of priorities a preview's rules take: the one it holds already when no other rule sits there,
+    else the first block from ``preferred`` on (wrapping) that no other rule holds; None when every block is
+    taken."""
+    if current is not None and current not in taken:
+        return current
+    return next(((preferred + k) % blocks for k in range(blocks) if (preferred + k) % blocks not in taken), None)
+
+
+def rule_priorities(target: Target, manifest: dict[str, Any], outputs: dict[str, dict[str, str]],
+                    own_stacks: dict[str, Any]) -> tuple[dict[str, str], list[Problem]]:
+    """Each preview rule's priority on its base's listener (service stack key -> priority), from a block no other
+    rule on the listener holds (the block the preview already has when it is still free); a problem instead when
+    the listener has no free block or no room under its rule limit. ``own_stacks``: stack key -> the preview's
+    deployed :class:`~moorage.deploy.stacks.StackState` (or None)."""
+    from moorage.data import load_data
+
+    preview = manifest["preview"]
+    blocks = preview.get("priorities") or {}
+    rules = blocks.get("rules") or {}
+    if not rules:
+        return {}, []
+    size, count = int(blocks["size"]), int(blocks["blocks"])
+    listeners = {s["key"]: outputs.get(p["from"]["stack"], {}).get("ListenerArn") for s in manifest["stacks"]
+                 if s["key"] in rules for p in s.get("parameters", []) if p["name"] == "ListenerArn"}
+    region = manifest["region"]
+    elb = target.client("elbv2", region)
+    cf = target.client("cloudformation", region)
+    own_rules = {r["PhysicalResourceId"] for st in own_stacks.values() if st is not None and st.deployed
+                 for r in cf.describe_stack_resources(StackName=st.name)["StackResources"]
+                 if r["ResourceType"] == "AWS::ElasticLoadBalancingV2::ListenerRule"}
+    current = {int(st.parameters["RulePriority"]) for k, st in own_stacks.items() if k in rules and st is not None
+               and st.deployed and str(st.parameters.get("RulePriority", "")).isdigit()}
+    limit = int(load_data("cloudformation")["limits"]["listener_rules"])
+    taken: set[int] = set()
+    problems = []
+    edge = next((k for k in preview["base_stacks"] if k == "edge"), "edge")
+    for arn in sorted({a for a in listeners.values() if a}):
+        found = [r for page in elb.get_paginator("describe_rules").paginate(ListenerArn=arn) for r in page["Rules"]
+                 if r["Priority"] != "default" and r["RuleArn"] not in own_rules]
+        taken |= {(int(r["Priority"]) - 1) // size for r in found if int(r["Priority"]) <= size * count}
+        mine = sum(1 for a in listeners.values() if a == arn)
+        if len(found) + mine > limit:
+            problems.append(Problem(
+                preview["base_stacks"].get(edge, edge), f"{len(found)} LISTENER RULES",
+                f"{preview['of']}'s listener holds {len(found)} rules (its own and other previews'); preview "
+                f"{manifest['environment']} needs {mine} more and a load balancer takes {limit} "
+                f"(previews: at {blocks.get('declared_at', 'the spec')})",
+                "destroy previews no longer needed (moorage destroy --expired, or --env NAME), or preview fewer "
+                "routed services", "none"))
+    if problems:
+        return {}, problems
+    held = (min(current) - 1) // size if current else None
+    block = allocate_block(taken, int(blocks["block"]), held, count)
+    if block is None:
+        return {}, [Problem(
+            preview["base_stacks"].get(edge, edge), "NO FREE PRIORITY BLOCK",
+            f"all {count} blocks of {size} priorities kept for previews on {preview['of']}'s listener are held by "
+            f"other previews' rules (previews: at {blocks.get('declared_at', 'the spec')})",
+            "destroy previews no longer needed: moorage destroy --expired, or --env NAME", "none")]
+    return {k: str(1 + block * size + int(i)) for k, i in sorted(rules.items())}, []
+
+
+def restore_snapshots(target: Target, manifest: dict[str, Any],
+                      own_stacks: dict[str, Any]) -> tuple[dict[str, str], list[Problem]]:
+    """The snapshot each own database of a preview starts from (``previews.data.from_snapshot: latest``): the one
+    its deployed data stack already has (another would replace the database), else the newest available
+    snapshot of the base's database; a problem when the base's database has none."""
+    snapshots = manifest["preview"].get("snapshots")
+    if not snapshots:
+        return {}, []
+    params = {p["from"]["output"]: p["name"] for s in manifest["stacks"] for p in s.get("parameters", [])
+              if p["from"].get("stack") == snapshots["stack"]}
+    data = own_stacks.get("data")
+    rds = target.client("rds", manifest["region"])
+    picked: dict[str, str] = {}
+    problems = []
+    for db, identifier in sorted(snapshots["databases"].items()):
+        kept = data.parameters.get(params.get(db, "")) if data is not None and data.deployed else None
+        if kept:
+            picked[db] = str(kept)
+            continue
+        found = [s for page in rds.get_paginator("describe_db_snapshots").paginate(DBInstanceIdentifier=identifier)
+                 for s in page["DBSnapshots"] if s.get("Status") == "available"]
+        if not found:
+            problems.append(Problem(
+                identifier, "NO SNAPSHOT",
+                f"preview {manifest['environment']}'s database {db} starts from the newest snapshot of "
+                f"{manifest['preview']['of']}'s {identifier}, which has none available (previews.data.from_snapshot "
+                f"at {(manifest['preview'].get('priorities') or {}).get('declared_at', 'the spec')})",
+                f"take one: aws rds create-db-snapshot --db-instance-identifier {identifier} "
+                f"--db-snapshot-identifier {identifier}-for-previews (or drop from_snapshot)", "none"))
+            continue
+        picked[db] = str(max(found, key=lambda s: s["SnapshotCreateTime"])["DBSnapshotIdentifier"])
+    return picked, problems
+
+
 @dataclass
 class Preview:
     """One preview environment as its stacks' tags describe it."""
@@ -110,10 +207,12 @@ class Preview:
                 "stacks": self.stacks, "statuses": self.statuses}
 
     def manifest(self, app: str, region: str) -> dict[str, Any]:
-        """A manifest holding exactly this preview's stacks (independent: one wave), for destroy."""
+        """A manifest holding exactly this preview's stacks, for destroy: its own data stack (``<app>-<name>-data``)
+        goes after its services; its own buckets are emptied first (a preview's data is disposable)."""
+        data = [n for n in self.stacks if n == f"{app}-{self.name}-data"]
         return {"app": app, "environment": self.name, "region": region, "profile": "preview",
                 "stacks": [{"key": n, "name": n, "region": region} for n in self.stacks],
-                "waves": [list(self.stacks)]}
+                "waves": [w for w in (data, [n for n in self.stacks if n not in data]) if w], "empty_buckets": True}
 
 
 def previews(target: Target, app: str, region: str) -> list[Preview]:

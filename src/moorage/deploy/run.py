@@ -91,6 +91,7 @@ class DeployResult:
     elapsed: float = 0.0
     commit_tags: dict[str, str] = field(default_factory=dict)  # service -> the commit tag its built image got
     snapshots: dict[str, list[str]] = field(default_factory=dict)  # job -> snapshots taken before it ran
+    expires: str | None = None  # a preview's new expiry (its stacks' moorage:expires tag), once written
 
     @property
     def ok(self) -> bool:
@@ -111,7 +112,7 @@ class DeployResult:
         """A JSON-able form."""
         return {"ok": self.ok, "unchanged": self.unchanged, "elapsed": round(self.elapsed, 2),
                 "stacks": [o.to_json() for o in self.outcomes.values()], "outputs": self.outputs,
-                "notes": self.notes}
+                "notes": self.notes, **({"expires": self.expires} if self.expires else {})}
 
 
 class DeployRefused(Exception):
@@ -220,11 +221,25 @@ class Deployer:
             if state is not None and state.deployed:
                 self.result.outputs[key] = dict(state.outputs)
         if self.manifest.get("preview"):
-            from moorage.deploy.previews import base_outputs, base_rule_problems
+            from moorage.deploy.previews import (
+                base_outputs,
+                base_rule_problems,
+                restore_snapshots,
+                rule_priorities,
+            )
 
             # A preview reads its base's stacks (network, cluster, load balancer, data) and never deploys them.
             outputs, problems = base_outputs(self.target, self.manifest)
             problems = problems or base_rule_problems(self.target, self.manifest, outputs)
+            if not problems:
+                # the priorities of its rules, from a block no other rule on the base's listener holds
+                priorities, problems = rule_priorities(self.target, self.manifest, outputs, self.states)
+                if priorities:
+                    outputs[str(self.manifest["preview"]["priorities"]["stack"])] = priorities
+                snapshots, missing = restore_snapshots(self.target, self.manifest, self.states)
+                problems += missing
+                if snapshots:
+                    outputs[str(self.manifest["preview"]["snapshots"]["stack"])] = snapshots
             if problems:
                 raise DeployRefused(problems=problems)
             self.result.outputs.update(outputs)
@@ -368,6 +383,8 @@ class Deployer:
             self.reporter.warn(note)
             self.result.notes.append(note)
         if self.options.dry_run or self.result.unchanged:
+            if not self.options.dry_run:
+                self._extend_expiry()
             self.result.elapsed = time.monotonic() - started
             return self.result
         failed = False
@@ -389,8 +406,44 @@ class Deployer:
             elif rest:
                 for key in rest:
                     self.result.outcomes[key].action = "skipped"
+        if not failed:
+            self._extend_expiry()
         self.result.elapsed = time.monotonic() - started
         return self.result
+
+    def _extend_expiry(self) -> None:
+        """A preview's stacks that this deploy left unchanged get the new ``moorage:expires`` tag too, so that
+        every deploy (a push that changed nothing included) extends the preview's life.
+
+        A change set with the deployed template and parameters and only new stack tags: CloudFormation
+        lists its changes with scope ``Tags`` and propagates the tags to the resources; nothing else changes.
+        """
+        if not self.manifest.get("preview"):
+            return
+        from moorage.deploy.previews import EXPIRES
+
+        expires = self.tags[EXPIRES]
+        for key, outcome in self.result.outcomes.items():
+            state = self.states.get(key)
+            if outcome.action != "unchanged" or state is None or not state.deployed:
+                continue
+            if state.tags.get(EXPIRES, "") >= expires:
+                continue
+            cf = self.cf(key)
+            body, url = self._template_source(key)
+            change_set = create_change_set(cf, state.name, body, url, self._params(key, placeholders=False),
+                                           self.tags, "UPDATE", f"moorage {__version__}: preview expiry {expires}",
+                                           poll=min(self.options.poll, 1.0))
+            if change_set.empty:
+                continue
+            cf.execute_change_set(ChangeSetName=change_set.id, StackName=state.name)
+            status, _ = wait_for_stack(cf, state.name, set(), lambda e: None, poll=self.options.poll)
+            if status not in TERMINAL_OK or "ROLLBACK" in status:
+                note = f"{state.name}: the new expiry tag was not written ({status})"
+                self.reporter.warn(note)
+                self.result.notes.append(note)
+                return
+        self.result.expires = expires
 
     def _deploy_wave(self, keys: list[str]) -> bool:
         if not keys:

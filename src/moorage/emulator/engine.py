@@ -441,8 +441,16 @@ def create_change_set(self: models.CloudFormationBackend, stack_name: str, chang
         if stack is not None and (stack.status.endswith("_IN_PROGRESS") or stack.status in (
                 "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED")):
             raise ValidationError(message=f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated.")
-    return _orig_create_change_set(self, stack_name, change_set_name, template, parameters, description,
-                                   change_set_type, notification_arns, tags, role_arn)
+    change_set_id, stack_id = _orig_create_change_set(self, stack_name, change_set_name, template, parameters,
+                                                      description, change_set_type, notification_arns, tags,
+                                                      role_arn)
+    change_set = self.change_sets[change_set_id]
+    if change_set.status == "FAILED" and tags is not None and tags != self.stacks[stack_id].tags:
+        # As CloudFormation does, new stack tags alone are a change (its changes have scope Tags); moto
+        # only compares template and parameters.
+        change_set.status, change_set.execution_status, change_set.status_reason = \
+            "CREATE_COMPLETE", "AVAILABLE", None
+    return change_set_id, stack_id
 
 
 def continue_update_rollback(stack: models.Stack) -> None:
@@ -486,4 +494,25 @@ def install() -> None:
     models.CloudFormationBackend.create_change_set = create_change_set  # type: ignore[method-assign]
     models.Stack.parameter_list = property(_parameter_list)  # type: ignore[assignment,method-assign]
     models.Stack.stack_resources = property(_stack_resources)  # type: ignore[assignment,method-assign]
+    from moto.s3.models import FakeBucket
+
+    FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]
     _installed.append(True)
+
+
+# A bucket policy statement that applies only to plain-HTTP requests (aws:SecureTransport false, the usual
+# "deny insecure transport"). moto evaluates bucket policies without their conditions, so such a Deny would
+# refuse every request; the emulator stands in for AWS's HTTPS endpoints, where it never matches.
+_INSECURE_ONLY = {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def _bucket_permission(self: Any, action: str, resource: str) -> Any:
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    policy = json.loads(self.policy.decode())
+    statements = policy.get("Statement", [])
+    policy["Statement"] = [s for s in (statements if isinstance(statements, list) else [statements])
+                           if s.get("Condition") != _INSECURE_ONLY]
+    return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)

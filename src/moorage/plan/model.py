@@ -368,6 +368,12 @@ class Choice:
         return self.value
 
 
+# Not a stack: the priorities the deployer gives a preview's listener rules (output: the service stack's key).
+PREVIEW_PRIORITIES = "listener-priorities"
+# Not a stack: the base's snapshots the deployer picks for a preview's own databases (output: the database's name).
+PREVIEW_SNAPSHOTS = "base-snapshots"
+
+
 @dataclass
 class PreviewPlan:
     """A short-lived environment's services on its base environment's network, cluster and load balancer."""
@@ -377,6 +383,16 @@ class PreviewPlan:
     ttl_hours: int
     url_path: str | None  # the path prefix that reaches it when the base has no domain
     host: str | None  # its host name when the base has a domain
+    # Its listener rules' priorities: a block of ``block_size`` below the base's own rules. The plan prefers
+    # ``block`` (from the name); the deployer takes the first block from there that no other rule on the
+    # listener holds (or the one the preview already has) and passes each rule's priority as a parameter.
+    block: int = 0
+    block_size: int = 10
+    blocks: int = 100
+    rule_offsets: dict[str, int] = field(default_factory=dict)  # service stack key -> its rule's place in the block
+    declared_at: str = ""  # where the spec's `previews:` is (file:line), for the deployer's errors
+    # own databases restored from the base's newest snapshot (previews.data.from_snapshot): name -> base identifier
+    restore: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -426,6 +442,9 @@ class Plan:
     migration_jobs: list[str] = field(default_factory=list)  # the spec's before-deploy jobs (no bootstrap job)
     rotation_restarts: list[RestartPlan] = field(default_factory=list)  # stack ``rotation``
     rotation_reminders: list[ReminderPlan] = field(default_factory=list)  # stack ``rotation``
+    # Where the data stack's generated credentials live in Secrets Manager (``app/env``). A preview's own data
+    # stores keep theirs under its base's (``app/base/preview-pr-42``): the base's execution role reads them.
+    secret_root: str = ""
 
     def alarm_output(self, severity: str) -> str:
         """The platform output holding the ARN of the topic alarms of ``severity`` notify."""
@@ -449,6 +468,11 @@ class Plan:
     def app(self) -> str:
         """The app name."""
         return self.env.app
+
+    @property
+    def secrets_path(self) -> str:
+        """The path of the data stack's credentials in Secrets Manager: ``app/env`` unless the plan says other."""
+        return self.secret_root or f"{self.env.app}/{self.env.env}"
 
     @property
     def prefix(self) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from moorage import __version__
 from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError
-from moorage.plan.model import Plan
+from moorage.plan.model import PREVIEW_PRIORITIES, PREVIEW_SNAPSHOTS, Plan
 from moorage.render.alarm_topics import render_health
 from moorage.render.context import StackContext
 from moorage.render.data import render_data
@@ -80,8 +80,9 @@ def _check_wiring(plan: Plan, contexts: dict[str, StackContext], templates: dict
     for key, ctx in contexts.items():
         deps = _ancestors(plan, key)
         for inp in ctx.inputs.values():
-            if inp.stack == "build" or (plan.preview and inp.stack in plan.preview.base_stacks):
-                continue  # an image, or a preview's base stack (deploy refuses when it lacks the output)
+            if inp.stack in ("build", PREVIEW_PRIORITIES, PREVIEW_SNAPSHOTS) or (
+                    plan.preview and inp.stack in plan.preview.base_stacks):
+                continue  # an image, what a preview's deployer picks, or its base stack (deploy checks those)
             outputs = templates.get(inp.stack, {}).get("Outputs", {})
             if inp.output not in outputs:
                 raise RuntimeError(f"stack {key} reads {inp.stack}.{inp.output}, which that stack does not output")
@@ -176,7 +177,12 @@ def _preview(plan: Plan) -> dict[str, Any]:
     preview = plan.preview
     assert preview is not None
     return {"of": preview.base, "base_stacks": dict(sorted(preview.base_stacks.items())),
-            "ttl_hours": preview.ttl_hours, "host": preview.host, "path": preview.url_path}
+            "ttl_hours": preview.ttl_hours, "host": preview.host, "path": preview.url_path,
+            "priorities": {"stack": PREVIEW_PRIORITIES, "block": preview.block, "size": preview.block_size,
+                           "blocks": preview.blocks, "rules": dict(sorted(preview.rule_offsets.items())),
+                           "declared_at": preview.declared_at},
+            **({"snapshots": {"stack": PREVIEW_SNAPSHOTS, "databases": dict(preview.restore)}}
+               if preview.restore else {})}
 
 
 def write_synth(synth: Synth, out_dir: Path) -> list[Path]:

@@ -11,7 +11,7 @@ from typing import Any
 from troposphere import GetAtt, Ref, Select, Sub, cognito, efs, elasticache, iam, rds, s3, secretsmanager, sqs, ssm
 
 from moorage import kinds
-from moorage.plan.model import BucketPlan, CachePlan, DatabasePlan, Plan, VolumePlan
+from moorage.plan.model import PREVIEW_SNAPSHOTS, BucketPlan, CachePlan, DatabasePlan, Plan, VolumePlan
 from moorage.plan.naming import item_name, logical_id
 from moorage.render.context import StackContext
 from moorage.render.edge import alb_log_delivery, log_bucket
@@ -259,13 +259,19 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
         credentials = {"MasterUsername": d.username, "ManageMasterUserPassword": True,
                        "MasterUserSecret": rds.MasterUserSecret(**_key(ctx))}
     else:
-        secret = _credentials_secret(ctx, f"{lid}Secret", f"{ctx.plan.app}/{ctx.plan.env.env}/db/{d.name}",
+        secret = _credentials_secret(ctx, f"{lid}Secret", f"{ctx.plan.secrets_path}/db/{d.name}",
                                      f'{{"username": "{d.username}"}}', "password", db.retain)
         secret_ref = Ref(secret)
         credentials = {
             "MasterUsername": Sub("{{resolve:secretsmanager:${S}:SecretString:username}}", S=Ref(secret)),
             "MasterUserPassword": Sub("{{resolve:secretsmanager:${S}:SecretString:password}}", S=Ref(secret))}
     encrypted = {"StorageEncrypted": True, **_key(ctx)}
+    restore = ctx.plan.preview.restore if ctx.plan.preview else {}
+    if d.name in restore:
+        # A preview's own database from its base's snapshot (picked by the deployer): the snapshot sets the
+        # user, database name and encryption; the password is set to the preview's own after the restore.
+        credentials.pop("MasterUsername", None)
+        encrypted = {"DBSnapshotIdentifier": ctx.take(PREVIEW_SNAPSHOTS, d.name, parameter=f"{lid}Snapshot")}
     logs = ["postgresql"] if d.family == "postgres" else ["error", "slowquery"]
     params = dict(sorted(d.parameters.items()))
     if d.aurora:
@@ -301,7 +307,8 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             storage["Iops"] = d.iops
         ctx.add(rds.DBInstance(
             lid, DBInstanceIdentifier=db.identifier, Engine=d.engine, EngineVersion=d.version,
-            DBInstanceClass=d.instance, DBName=d.dbname, **credentials, **encrypted,
+            DBInstanceClass=d.instance, **({} if d.name in restore else {"DBName": d.dbname}), **credentials,
+            **encrypted,
             DBSubnetGroupName=Ref("DbSubnetGroup"), VPCSecurityGroups=[sg], PubliclyAccessible=False,
             MultiAZ=d.multi_az, BackupRetentionPeriod=d.backup_days,
             DeletionProtection=d.deletion_protection, CopyTagsToSnapshot=True, AutoMinorVersionUpgrade=True,
@@ -341,7 +348,7 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
     url = Sub(d.scheme + "://{{resolve:secretsmanager:${S}:SecretString:username}}:"
               "{{resolve:secretsmanager:${S}:SecretString:password}}@${Host}:${Port}/" + d.dbname,
               S=Ref(secret), Host=host, Port=port)
-    ctx.add(secretsmanager.Secret(f"{lid}UrlSecret", Name=f"{ctx.plan.app}/{ctx.plan.env.env}/db/{d.name}/url",
+    ctx.add(secretsmanager.Secret(f"{lid}UrlSecret", Name=f"{ctx.plan.secrets_path}/db/{d.name}/url",
                                   Description=f"connection URL of {db.identifier} (built at deploy time)",
                                   SecretString=url, Tags=ctx.tags(), **_key(ctx)))
     ctx.give(db_out(d.name, "url"), Ref(f"{lid}UrlSecret"), f"{d.name} URL secret ARN")
@@ -357,7 +364,7 @@ def _database_users(ctx: StackContext, db: DatabasePlan, host: Any, port: Any) -
     d = db.spec
     for user in db.users:
         lid = logical_id("db", d.name, "user", user.service)
-        base = f"{ctx.plan.app}/{ctx.plan.env.env}/db/{d.name}/users/{user.service}"
+        base = f"{ctx.plan.secrets_path}/db/{d.name}/users/{user.service}"
         _credentials_secret(ctx, f"{lid}Secret", base, f'{{"username": "{user.user}"}}', "password", db.retain)
         ctx.give(db_user_out(d.name, user.service, "secret"), Ref(f"{lid}Secret"),
                  f"{user.service}'s {d.name} credentials secret ARN")
@@ -376,7 +383,7 @@ def _database_users(ctx: StackContext, db: DatabasePlan, host: Any, port: Any) -
 def _cache(ctx: StackContext, cache: CachePlan) -> None:
     c, lid = cache.spec, logical_id("cache", cache.spec.name)
     sg = group_ref(ctx, cache.security_group)
-    secret = _credentials_secret(ctx, f"{lid}Token", f"{ctx.plan.app}/{ctx.plan.env.env}/cache/{c.name}",
+    secret = _credentials_secret(ctx, f"{lid}Token", f"{ctx.plan.secrets_path}/cache/{c.name}",
                                  "{}", "token", cache.retain)
     shape: dict[str, Any]
     if c.cluster_mode:
@@ -397,7 +404,7 @@ def _cache(ctx: StackContext, cache: CachePlan) -> None:
         **_policies(cache.retain and c.backup_days > 0)))
     host, port = GetAtt(lid, f"{endpoint}.Address"), GetAtt(lid, f"{endpoint}.Port")
     ctx.add(secretsmanager.Secret(
-        f"{lid}UrlSecret", Name=f"{ctx.plan.app}/{ctx.plan.env.env}/cache/{c.name}/url",
+        f"{lid}UrlSecret", Name=f"{ctx.plan.secrets_path}/cache/{c.name}/url",
         Description=f"TLS connection URL of {cache.identifier} (built at deploy time)",
         SecretString=Sub("rediss://:{{resolve:secretsmanager:${S}:SecretString:token}}@${Host}:${Port}",
                          S=Ref(secret), Host=host, Port=port), Tags=ctx.tags(), **_key(ctx)))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Join, Ref, Sub, awslambda, cloudwatch, ec2, ecs, iam, logs
+from troposphere import GetAtt, Join, Parameter, Ref, Sub, awslambda, cloudwatch, ec2, ecs, iam, logs
 from troposphere import elasticloadbalancingv2 as elb
 
-from moorage.plan.model import AlarmPlan, ReleasePlan, ServicePlan
+from moorage.plan.model import PREVIEW_PRIORITIES, AlarmPlan, ReleasePlan, ServicePlan
 from moorage.plan.naming import logical_id
-from moorage.render.context import StackContext
+from moorage.render.context import StackContext, StackInput
 from moorage.render.keys import key_arn
 from moorage.render.scanners import scanner_skips
 
@@ -83,7 +83,7 @@ def listener_rules(ctx: StackContext, sp: ServicePlan, release: ReleasePlan | No
         host = [elb.Condition(Field="host-header", HostHeaderConfig=elb.HostHeaderConfig(Values=[sp.route.host]))
                 ] if sp.route.host else []
         ctx.add(elb.ListenerRule(
-            "ListenerRule", ListenerArn=ctx.take(edge_stack(sp), "ListenerArn"), Priority=sp.route.priority,
+            "ListenerRule", ListenerArn=ctx.take(edge_stack(sp), "ListenerArn"), Priority=_priority(ctx, sp),
             Conditions=[path, *host],
             Actions=[elb.ListenerRuleAction(Type="forward", TargetGroupArn=Ref("TargetGroup"))]))
         return ["ListenerRule"]
@@ -99,6 +99,19 @@ def listener_rules(ctx: StackContext, sp: ServicePlan, release: ReleasePlan | No
     ctx.add(elb.ListenerRule("TestListenerRule", ListenerArn=ctx.take(edge_stack(sp), "ListenerArn"),
                              Priority=test.priority, Conditions=[path, header], Actions=[weighted]))
     return []  # the service's AdvancedConfiguration refers to both rules
+
+
+def _priority(ctx: StackContext, sp: ServicePlan) -> Any:
+    """The rule's priority: the plan's, or for a preview the one its deployer picked on the shared listener."""
+    assert sp.route is not None
+    if ctx.plan.preview is None:
+        return sp.route.priority
+    if "RulePriority" not in ctx.inputs:
+        ctx.inputs["RulePriority"] = StackInput("RulePriority", PREVIEW_PRIORITIES, sp.stack)
+        ctx.template.add_parameter(Parameter(
+            "RulePriority", Type="Number", MinValue=1, MaxValue=49999,
+            Description="this preview's rule priority on its base's listener, picked by the deployer"))
+    return Ref("RulePriority")
 
 
 def load_balancer(ctx: StackContext, sp: ServicePlan, release: ReleasePlan | None) -> ecs.LoadBalancer:

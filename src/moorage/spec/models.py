@@ -659,13 +659,47 @@ class Cdn(Strict):
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
 
 
+PreviewDataMode = Literal["shared", "own"]
+
+
+class PreviewData(Strict):
+    """Per kind of data store: does a preview share its base's (`shared`) or get its own small ones (`own`)?"""
+
+    databases: PreviewDataMode = Field(default="shared", description="shared: the base's databases; own: one "
+                                       "small, single-AZ, empty database each, deleted with the preview")
+    caches: PreviewDataMode = Field(default="shared", description="shared: the base's caches; own: one "
+                                    "single-node cache each, deleted with the preview")
+    buckets: PreviewDataMode = Field(default="shared", description="shared: the base's buckets; own: empty "
+                                     "buckets, emptied and deleted with the preview")
+    from_snapshot: Literal["latest"] | None = Field(
+        default=None, description="latest: each own database starts from the newest available snapshot of the "
+        "base's (picked at the preview's first deploy and kept), instead of empty; needs databases: own")
+
+    @model_validator(mode="after")
+    def _snapshot_needs_own(self) -> PreviewData:
+        if self.from_snapshot and self.databases != "own":
+            raise ValueError("from_snapshot restores the preview's own databases: set databases: own")
+        return self
+
+
 class Previews(Strict):
     """Short-lived preview environments (`moorage deploy --env pr-42 --preview-of staging`)."""
 
     ttl_hours: int = Field(default=72, ge=1, le=24 * 90,
                            description="hours after its last deploy when a preview counts as expired")
-    data: Literal["shared"] = Field(default="shared",
-                                    description="shared: a preview reads its base environment's data stores")
+    data: PreviewDataMode | PreviewData = Field(
+        default="shared", description="shared: a preview reads its base environment's data stores (and writes "
+        "them); own: it gets its own small ones, deleted with it; or per kind: {databases: own, caches: shared, "
+        "buckets: own}")
+
+    def data_mode(self, block: str) -> str:
+        """``shared`` or ``own`` for the data stores of spec block ``block``: only databases, caches and buckets
+        can be a preview's own; everything else (queues, user pools, secrets, config) is always the base's."""
+        if block not in PreviewData.model_fields:
+            return "shared"
+        if isinstance(self.data, str):
+            return self.data
+        return str(getattr(self.data, block, "shared"))
 
 
 class Registry(Strict):

@@ -82,12 +82,22 @@ class _Database(ApiResource):
         identifier = short_name(name, 63, lower=True)
         # A read replica (SourceDBInstanceIdentifier) is created by its own API call.
         method = f"create_{cls.METHOD}" + ("_read_replica" if props.get("SourceDBInstanceIdentifier") else "")
+        if props.get("DBSnapshotIdentifier") and cls.KIND == "DBInstance":
+            method = "restore_db_instance_from_db_snapshot"  # as CloudFormation does for DBSnapshotIdentifier
         operation = client.meta.method_to_api_mapping[method]
         extra: dict[str, Any] = {cls.NAME_PROPERTY: identifier, "Tags": tags(props)}
         if (props.get("MasterUserSecret") or {}).get("KmsKeyId"):
             extra["MasterUserSecretKmsKeyId"] = str(props["MasterUserSecret"]["KmsKeyId"])
         kwargs = api_kwargs(client, operation, without(props, *_SKIP), cls.RENAMES, extra=extra)
         db = getattr(client, method)(**kwargs)[cls.KIND]
+        if method == "restore_db_instance_from_db_snapshot":
+            # The restore takes the snapshot's settings; CloudFormation then applies the template's (deletion
+            # protection, the new master password ...), as a modification.
+            fixed = {path[0] for path in create_only(cls.TYPE)} | {"Tags", "MasterUsername"}
+            client.modify_db_instance(**api_kwargs(client, "ModifyDBInstance", without(props, *_SKIP, *fixed),
+                                                   cls.RENAMES, extra={cls.NAME_PROPERTY: identifier,
+                                                                       "ApplyImmediately": True}))
+            db = client.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
         return identifier, cls._attributes(db, identifier, props)
 
     @classmethod
