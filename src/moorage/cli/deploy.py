@@ -138,7 +138,18 @@ def _refused(exc: DeployRefused, as_json: bool, command: str = "deploy") -> None
     raise typer.Exit(1)
 
 
-def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bool) -> None:
+def _after_failure(status: str, target: Target, env: str) -> str:
+    """What a failed stack's status leaves behind, and the way out when it cannot be deployed again as it is."""
+    if status.endswith("ROLLBACK_FAILED"):
+        return (f"the rollback failed too: the stack is stuck in {status} and no deploy can update it; way out: "
+                f"{target.command('deploy', env, '--repair')} (continues the rollback), then deploy again")
+    if status == "ROLLBACK_COMPLETE":
+        return (f"its creation was rolled back: the empty stack must be deleted before the next deploy: "
+                f"{target.command('deploy', env, '--repair')}")
+    return "the stack was rolled back; the previous version keeps running"
+
+
+def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bool, target: Target) -> None:
     from moorage.deploy.progress import JsonReporter
 
     not_emulated = [(o.name, e.logical_id, e.resource_type) for o in result.outcomes.values()
@@ -160,7 +171,7 @@ def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bo
         err.print(f"[red]deploy failed: {escape(failure.name)} {escape(failure.status)}[/red]", markup=True)
         if reason:
             err.print(f"    {escape(reason)}", markup=True)
-        err.print("    the stack was rolled back; the previous version keeps running", markup=False)
+        err.print(f"    {_after_failure(failure.status, target, str(synth.manifest['environment']))}", markup=False)
     done = {k: o.action for k, o in result.outcomes.items()}
     counts = {a: sum(1 for v in done.values() if v == a) for a in sorted(set(done.values()))}
     out.print("stacks: " + ", ".join(f"{n} {a}" for a, n in counts.items()) + f" in {result.elapsed:.1f}s")
@@ -227,7 +238,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     if migrations_dry_run and result.ok and not as_json:
         out.print("migrations dry run: nothing was deployed and no release recorded")
     else:
-        _summary(result, synth, reporter, as_json)
+        _summary(result, synth, reporter, as_json, target)
     if not migrations_dry_run:  # a dry run changes nothing: no release
         _record(target, synth, result, started, options.commit, spec, as_json)
     if target.local and not as_json:
