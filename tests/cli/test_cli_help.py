@@ -94,6 +94,6 @@ def test_one_format_option(run_cli: Run, repo_root: Path) -> None:
     as_flag = run_cli("plan", spec, "--env", "dev", "--json")
     assert as_format.code == 0 and as_format.out == as_flag.out and '"app": "hello"' in as_format.out
     wrong = run_cli("plan", spec, "--format", "sarif")
-    assert wrong.code == 2 and "expected one of: table, json" in wrong.err
+    assert wrong.code == 2 and "is not one of 'table', 'json'" in wrong.err
     markdown = run_cli("check", spec, "--env", "dev", "--format", "md", "--fail-on", "none")
     assert markdown.code == 0 and markdown.out.startswith("# moorage check")
