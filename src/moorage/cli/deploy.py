@@ -31,7 +31,7 @@ from moorage.cli.options import (
     SpecArg,
     WaitLockOpt,
 )
-from moorage.cli.output import VERBOSITY, console, output_format, plural, print_table
+from moorage.cli.output import VERBOSITY, console, output_format, plural, print_diagnostics, print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.lazy import lazy_module
 
@@ -74,9 +74,10 @@ def _project_dir(spec: Path) -> Path:
 
 
 def _synth(spec: Path, env: str, compose_profile: list[str] | None, env_file: Path | None,
-           images: list[str] | None = None, preview_of: str | None = None) -> Synth:
+           images: list[str] | None = None, preview_of: str | None = None, warn: bool = False) -> Synth:
+    """The environment's templates; ``warn``: print the spec's load warnings (a compose import's) on stderr."""
     return api.deploy_synth(spec, env, profiles=compose_profile or [], env_file=env_file,
-                            images=images, preview_of=preview_of)
+                            images=images, preview_of=preview_of, warn=print_diagnostics if warn else None)
 
 
 def _target(spec: Path, local: bool, profile: str | None, region: str | None) -> Target:
@@ -216,7 +217,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     from moorage.deploy.run import DeployOptions, DeployRefused, git_commit
     from moorage.deploy.run import deploy as run_deploy
 
-    synth = _synth(spec, env, compose_profile, env_file, image, preview_of)
+    synth = _synth(spec, env, compose_profile, env_file, image, preview_of, warn=True)
     started = release_started()
     target = _target(spec, local, profile, region)
     reporter = _reporter(as_json)
@@ -272,7 +273,7 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     from moorage.deploy.run import DeployOptions, DeployRefused
     from moorage.deploy.run import deploy as run_deploy
 
-    synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
+    synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of, warn=True)
     target = existing_target(spec, local, profile, region)
     assert target is not None
     reporter = _reporter(as_json)
