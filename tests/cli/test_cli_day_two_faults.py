@@ -82,3 +82,5 @@ def test_a_failed_rollback_names_the_way_out_where_the_user_aimed() -> None:
     first = _after_failure("ROLLBACK_COMPLETE", Target(profile="ops"), "prod")
     assert "moorage deploy --env prod --profile ops --repair" in first
     assert _after_failure("UPDATE_ROLLBACK_COMPLETE", local, "dev").endswith("the previous version keeps running")
+    job = _after_failure("UPDATE_COMPLETE", local, "dev", job=True)  # a failed migration job: nothing rolled back
+    assert "rolled back" not in job and "services were not updated" in job

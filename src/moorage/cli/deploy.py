@@ -139,8 +139,10 @@ def _refused(exc: DeployRefused, as_json: bool, command: str = "deploy") -> None
     raise typer.Exit(1)
 
 
-def _after_failure(status: str, target: Target, env: str) -> str:
+def _after_failure(status: str, target: Target, env: str, job: bool = False) -> str:
     """What a failed stack's status leaves behind, and the way out when it cannot be deployed again as it is."""
+    if job:  # a before-deploy job failed after its own stack deployed: the waves after it did not run
+        return "the services were not updated: they keep running the previous version"
     if status.endswith("ROLLBACK_FAILED"):
         return (f"the rollback failed too: the stack is stuck in {status} and no deploy can update it; way out: "
                 f"{target.command('deploy', env, '--repair')} (continues the rollback), then deploy again")
@@ -172,7 +174,9 @@ def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bo
         err.print(f"[red]deploy failed: {escape(failure.name)} {escape(failure.status)}[/red]", markup=True)
         if reason:
             err.print(f"    {escape(reason)}", markup=True)
-        err.print(f"    {_after_failure(failure.status, target, str(synth.manifest['environment']))}", markup=False)
+        job = failure.failure is not None and failure.failure.status == "JOB_FAILED"
+        err.print(f"    {_after_failure(failure.status, target, str(synth.manifest['environment']), job)}",
+                  markup=False)
     done = {k: o.action for k, o in result.outcomes.items()}
     counts = {a: sum(1 for v in done.values() if v == a) for a in sorted(set(done.values()))}
     out.print("stacks: " + ", ".join(f"{n} {a}" for a, n in counts.items()) + f" in {result.elapsed:.1f}s")
