@@ -29,7 +29,7 @@ class Basis(StrEnum):
     SOURCED = "sourced"
 
 
-CostFormat = Literal["table", "markdown", "md", "json"]  # the formats `cost` writes (md: markdown)
+CostFormat = Literal["table", "json", "markdown", "md"]  # the formats `cost` writes (md: markdown)
 
 
 def cost(
