@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -275,13 +275,17 @@ def project_dir(spec: Path) -> Path:
 
 
 def deploy_synth(spec: Path, env: str, *, profiles: Sequence[str] = (), env_file: Path | None = None,
-                 images: Sequence[str] | None = None, preview_of: str | None = None) -> Synth:
+                 images: Sequence[str] | None = None, preview_of: str | None = None,
+                 warn: Callable[[list[Diagnostic]], None] | None = None) -> Synth:
     """The templates a deploy, diff or status compares: ``images`` (SERVICE=IMAGE) released in place of the
     spec's; ``env`` a preview of ``preview_of`` when given; an unknown environment gets the located "did you
-    mean" of `plan`."""
+    mean" of `plan`. ``warn`` gets the load's warnings (a compose import's, as `plan` shows them)."""
     from moorage.deploy.releases import parse_images, with_images
 
-    loaded = with_images(load_app(spec, profiles=profiles, env_file=env_file), parse_images(list(images or [])))
+    loaded = load_app(spec, profiles=profiles, env_file=env_file)
+    if warn is not None:
+        warn([w for w in loaded.warnings if w.severity == "warning"])
+    loaded = with_images(loaded, parse_images(list(images or [])))
     if preview_of:
         return synth_preview(loaded, env, preview_of)
     try:

@@ -94,6 +94,38 @@ def test_one_format_option(run_cli: Run, repo_root: Path) -> None:
     as_flag = run_cli("plan", spec, "--env", "dev", "--json")
     assert as_format.code == 0 and as_format.out == as_flag.out and '"app": "hello"' in as_format.out
     wrong = run_cli("plan", spec, "--format", "sarif")
-    assert wrong.code == 2 and "expected one of: table, json" in wrong.err
+    assert wrong.code == 2 and "is not one of 'table', 'json'" in wrong.err
     markdown = run_cli("check", spec, "--env", "dev", "--format", "md", "--fail-on", "none")
     assert markdown.code == 0 and markdown.out.startswith("# moorage check")
+
+
+def _option_metavars() -> Iterator[tuple[str, str, str]]:
+    import click
+
+    for path, command in _commands(moorage_command()):
+        if getattr(command, "commands", None):
+            continue
+        ctx = click.Context(command, info_name=" ".join(path))
+        for param in command.params:
+            if param.param_type_name != "option" or getattr(param, "is_flag", False) or param.hidden:
+                continue
+            record = param.get_help_record(ctx)
+            assert record is not None
+            longest = max(param.opts, key=len)
+            yield " ".join(path), longest, record[0].rsplit(" ", 1)[-1]
+
+
+def test_option_placeholders_say_what_the_value_is() -> None:
+    """No placeholder is an option's own name in capitals (`--wait-lock WAIT_LOCK`, `--to TO`): it says what
+    to type (SECONDS, RELEASE ...), or lists the choices."""
+    found = list(_option_metavars())
+    odd = [(c, o, m) for c, o, m in found
+           if m == o.lstrip("-").upper().replace("-", "_") and o not in ("--env", "--service", "--region",
+                                                                          "--profile", "--branch", "--standard",
+                                                                          "--basis", "--source")]
+    assert odd == [], odd
+    shown = {(c, o): m for c, o, m in found}
+    assert shown[("deploy", "--wait-lock")] == shown[("destroy", "--wait-lock")] == "SECONDS"
+    assert shown[("rollback", "--to")] == "RELEASE" and shown[("run", "--timeout")] == "MINUTES"
+    assert shown[("status", "--preview-of")] == "BASE_ENV" and shown[("logs", "--since")] == "DURATION"
+    assert shown[("status", "--format")] == "<table|json>"

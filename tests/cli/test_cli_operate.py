@@ -150,6 +150,23 @@ def test_logs_follow_backs_off_and_ends_cleanly_on_ctrl_c(run_cli: Run, here: Pa
     assert "stopped following" in result.err
 
 
+def test_logs_dash_f_follows_like_tail_and_says_so_when_meant_as_a_format(
+        run_cli: Run, here: Path, log_lines: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("moorage.operate.logs.pause", interrupt)
+    followed = run_cli("logs", "--env", "dev", "--local", "--since", "1h", "-f", "--format", "json")
+    assert followed.code == 0, followed.err
+    assert "ERROR at file.yml:100:5" in [json.loads(line)["message"] for line in followed.out.splitlines()]
+    assert "stopped following" not in followed.err  # --format json keeps stderr for errors
+    table = run_cli("logs", "--env", "dev", "--local", "--since", "1h", "-f")
+    assert table.code == 0 and "stopped following" in table.err
+    old = run_cli("logs", "--env", "dev", "--local", "-f", "json")  # -f was once taken for --format
+    assert old.code == 2 and "-f means --follow" in old.err and "--format json" in old.err
+    assert "-f, --follow" in run_cli("logs", "--help").out
+
+
 def test_logs_bad_input_is_located(run_cli: Run, here: Path) -> None:
     unknown = run_cli("logs", "--env", "dev", "--local", "--service", "wbe")
     assert unknown.code == 2 and "no service named 'wbe'" in unknown.err and "did you mean 'web'?" in unknown.err

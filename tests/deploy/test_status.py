@@ -1,4 +1,5 @@
-"""`moorage status` names databases and caches as the spec does, with the state the emulated account reports."""
+"""`moorage status` names databases and caches as the spec does, with the state the emulated account reports, and
+every other kind of the registry (buckets, queues ...) with the AWS name its stack gave it."""
 
 from __future__ import annotations
 
@@ -26,11 +27,15 @@ region: eu-west-1
 services:
   api:
     image: public.ecr.aws/nginx/nginx:1.27.3
-    uses: [main, sessions]
+    uses: [main, sessions, uploads, jobs]
 databases:
   main: {engine: postgres}
 caches:
   sessions: {engine: redis}
+buckets:
+  uploads: {}
+queues:
+  jobs: {}
 environments:
   dev: {}
 """
@@ -88,3 +93,44 @@ def test_status_command_prints_and_writes_the_data_stores(
     stores = {d["name"]: d for d in json.loads(shown.out)["data_stores"]}
     assert stores["main"] == {"kind": "db", "name": "main", "engine": "PostgreSQL", "state": "available",
                               "identifier": stores["main"]["identifier"]}
+
+
+def test_status_lists_every_kind_of_the_registry(project: Path, run_cli: Callable[..., CliResult],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Buckets and queues too, read through the kinds registry (a new kind shows up without a status change)."""
+    from moorage import kinds
+    from moorage.emulator.server import server_status
+
+    server = server_status(project)
+    assert server is not None
+    synth = api.synth_environment(api.load_app(project / "moorage.yml"), "dev")
+    stores = {d.name: d for d in environment_status(endpoint_target(server.endpoint), synth.manifest, None,
+                                                    synth.plan).data_stores}
+    assert {stores[n].kind for n in ("uploads", "jobs")} == {"bucket", "queue"} <= set(kinds.kind_names())
+    s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url=server.endpoint,
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    sqs = boto3.client("sqs", region_name="eu-west-1", endpoint_url=server.endpoint,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    assert stores["uploads"].identifier in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert sqs.get_queue_url(QueueName=stores["jobs"].identifier)["QueueUrl"]
+    assert stores["uploads"].render() == f"bucket: uploads (S3) deployed: {stores['uploads'].identifier}"
+    monkeypatch.chdir(project)
+    table = run_cli("status", "--env", "dev", "--local")
+    assert table.code == 0, table.err
+    assert f"bucket: uploads (S3) deployed: {stores['uploads'].identifier}" in table.out
+    assert f"queue: jobs (SQS) deployed: {stores['jobs'].identifier}" in table.out
+    shown = json.loads(run_cli("status", "--env", "dev", "--local", "--format", "json").out)
+    assert {d["name"]: d["kind"] for d in shown["data_stores"]} == {
+        "main": "db", "sessions": "cache", "uploads": "bucket", "jobs": "queue"}
+
+
+def test_an_item_its_stack_does_not_output_says_not_deployed(project: Path) -> None:
+    from moorage.deploy.status import data_store_status
+
+    synth = api.synth_environment(api.load_app(project / "moorage.yml"), "dev")
+    from moorage.emulator.server import server_status
+
+    server = server_status(project)
+    assert server is not None
+    stores = {d.name: d for d in data_store_status(endpoint_target(server.endpoint), synth.plan, {})}
+    assert stores["uploads"].state == stores["jobs"].state == "not deployed"

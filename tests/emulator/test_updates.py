@@ -67,3 +67,69 @@ def test_an_inline_rule_change_keeps_the_group(tmp_path: Path, run_deploy: Any, 
     after = alb_group()
     assert after["GroupId"] == before["GroupId"]
     assert {p.get("FromPort") for p in after["IpPermissions"]} == {80, 443}
+
+
+def _target_groups(aws: Any, region: str) -> dict[str, int]:
+    elb = aws("elbv2", region)
+    return {g["TargetGroupArn"]: g["Port"] for g in elb.describe_target_groups()["TargetGroups"]}
+
+
+def _forwarded(aws: Any, region: str) -> set[str]:
+    elb = aws("elbv2", region)
+    arns = set()
+    for lb in elb.describe_load_balancers()["LoadBalancers"]:
+        for listener in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+            for rule in elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
+                arns |= {a["TargetGroupArn"] for a in rule["Actions"] if a.get("TargetGroupArn")}
+    return arns
+
+
+def test_a_port_change_replaces_the_target_group_after_the_listener_moves(tmp_path: Path, run_deploy: Any,
+                                                                         aws: Any) -> None:
+    """A new port needs a new target group: CloudFormation creates it, points the listener rule and the service
+    at it, and deletes the old one last. Deleting the old one first failed (it is in use by the rule) and left
+    the stack UPDATE_ROLLBACK_FAILED."""
+    spec = tmp_path / "moorage.yml"
+    text = (REPO / "examples" / "hello" / "moorage.yml").read_text(encoding="utf-8")
+    spec.write_text(text, encoding="utf-8")
+    first = api.synth_environment(api.load_app(spec), "dev")
+    assert run_deploy(first)[0].ok
+    region = first.manifest["region"]
+    [old] = _target_groups(aws, region)
+    spec.write_text(text.replace("port: 80\n", "port: 8080\n"), encoding="utf-8")
+    second = api.synth_environment(api.load_app(spec), "dev")
+    result, _ = run_deploy(second)
+    assert result.ok, result.to_json()
+    assert result.outcomes["svc-web"].status == "UPDATE_COMPLETE"
+    groups = _target_groups(aws, region)
+    assert old not in groups and list(groups.values()) == [8080]
+    assert _forwarded(aws, region) == set(groups)
+    ecs = aws("ecs", region)
+    [service] = ecs.describe_services(cluster=result.outputs["platform"]["ClusterName"],
+                                      services=[result.outputs["svc-web"]["ServiceName"]])["services"]
+    assert [lb["containerPort"] for lb in service["loadBalancers"]] == [8080]
+    assert {lb["targetGroupArn"] for lb in service["loadBalancers"]} == set(groups)
+
+
+def test_a_failed_update_after_a_replacement_rolls_back_to_one_target_group(tmp_path: Path, run_deploy: Any,
+                                                                            aws: Any) -> None:
+    spec = tmp_path / "moorage.yml"
+    text = (REPO / "examples" / "hello" / "moorage.yml").read_text(encoding="utf-8")
+    spec.write_text(text, encoding="utf-8")
+    first = api.synth_environment(api.load_app(spec), "dev")
+    assert run_deploy(first)[0].ok
+    region = first.manifest["region"]
+    [old] = _target_groups(aws, region)
+    spec.write_text(text.replace("port: 80\n", "port: 8080\n"), encoding="utf-8")
+    broken = api.synth_environment(api.load_app(spec), "dev")
+    # a resource that fails after the target group was replaced and the listener rule moved to the new one
+    broken.templates["svc-web"]["Resources"]["Broken"] = {
+        "Type": "AWS::EC2::Subnet", "DependsOn": ["ListenerRule", "Service"],
+        "Properties": {"VpcId": "vpc-00000000000000000", "CidrBlock": "10.200.0.0/24"}}
+    result, _ = run_deploy(broken)
+    assert not result.ok and result.outcomes["svc-web"].status == "UPDATE_ROLLBACK_COMPLETE", result.to_json()
+    groups = _target_groups(aws, region)
+    assert list(groups.values()) == [80], "the rollback leaves one target group on the old port, none orphaned"
+    assert _forwarded(aws, region) == set(groups)
+    again, _ = run_deploy(first)  # the service stack is back on the first template (the network stack moved on)
+    assert again.ok and again.outcomes["svc-web"].action == "unchanged"

@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import click
 import typer
@@ -25,6 +25,7 @@ from moorage.cli.cost import cost, prices_refresh
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.guide import diagram, docs
 from moorage.cli.options import (
+    FORMAT_HELP,
     ComposeProfileOpt,
     EnvFileOpt,
     FormatOpt,
@@ -161,7 +162,9 @@ def validate(target: Annotated[Path, typer.Argument(help="a template, or a `moor
 
 @app.command()
 def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="write to a file")] = None,
-           fmt: FormatOpt = None, markdown: MarkdownAliasOpt = False) -> None:
+           fmt: Annotated[Literal["json", "markdown", "md"] | None, typer.Option(
+               "--format", "-f", help=FORMAT_HELP, show_default=False)] = None,
+           markdown: MarkdownAliasOpt = False) -> None:
     """Print the JSON Schema of moorage.yml (for editors), or its reference in Markdown (--format markdown)."""
     if output_format(fmt or ("markdown" if markdown else None), False, ("json", "markdown")) == "markdown":
         from moorage.spec.reference import spec_reference

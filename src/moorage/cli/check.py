@@ -11,13 +11,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from moorage.cli.options import FormatOpt, TargetsArg, targets_or_here
+from moorage.cli.options import FORMAT_HELP, TargetsArg, targets_or_here
 from moorage.errors import Diagnostic
 from moorage.lazy import lazy_module
 
@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 api = lazy_module("moorage.api")  # only `check` of a spec needs it (and troposphere, pydantic models)
 # The rules, their reports and the data tables load when `check` or `rules` runs, not for every command.
 ENV_PROFILES = ("dev", "staging", "prod")
-RULE_FORMATS = ("table", "json", "markdown")
+# The formats each command writes (md: markdown); `check`'s are the policy reports' (a test compares them).
+CheckFormat = Literal["table", "json", "sarif", "junit", "markdown", "md"]
+RuleFormat = Literal["table", "json", "markdown", "md"]
+RULE_FORMATS = get_args(RuleFormat)
 
 
 def _console(stderr: bool = False) -> Console:
@@ -45,7 +48,8 @@ def check(
     targets: TargetsArg = None,
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment of a spec (repeatable); "
                                                   "default: all")] = None,
-    output_format: FormatOpt = None,
+    output_format: Annotated[CheckFormat | None, typer.Option("--format", "-f", help=FORMAT_HELP,
+                                                              show_default=False)] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the report to a file")] = None,
     fail_on: Annotated[str, typer.Option("--fail-on", help="exit 1 when an unsuppressed finding is at least this "
                                          "severe: critical, high, medium, low or none")] = "high",
@@ -66,8 +70,8 @@ def check(
     from moorage.policy.registry import rules_for_standard, standards
     from moorage.policy.report import FORMATS, print_table, to_json, to_junit, to_markdown, to_sarif
 
-    output_format = {"md": "markdown"}.get(output_format or "table", output_format or "table")
-    _choice(output_format, FORMATS, "--format")
+    chosen = {"md": "markdown"}.get(output_format or "table", output_format or "table")
+    _choice(chosen, FORMATS, "--format")
     _choice(fail_on, [*[str(s) for s in SEVERITIES], "none"], "--fail-on")
     _choice(show, [str(s) for s in SEVERITIES], "--show")
     if env_profile is not None:
@@ -84,14 +88,14 @@ def check(
     fallback = str(result.spec or (targets[0] if targets else "moorage.yml"))
     text = {"json": lambda: to_json(report, items), "sarif": lambda: to_sarif(report, fallback),
             "junit": lambda: to_junit(report), "markdown": lambda: to_markdown(report, items)}
-    if output_format == "table":
+    if chosen == "table":
         if output:
             with output.open("w", encoding="utf-8") as fh:
                 print_table(report, Console(file=fh, width=140, highlight=False), Severity(show))
         else:
             print_table(report, _console(), Severity(show))
     else:
-        body = text[output_format]()
+        body = text[chosen]()
         if output:
             output.write_text(body, encoding="utf-8")
         else:
@@ -114,7 +118,8 @@ def _warn(report: Report) -> None:
 
 
 def rules(
-    output_format: FormatOpt = None,
+    output_format: Annotated[RuleFormat | None, typer.Option("--format", "-f", help=FORMAT_HELP,
+                                                             show_default=False)] = None,
     service: Annotated[str | None, typer.Option("--service", help="only this service (s3, rds, iam, ...)")] = None,
 ) -> None:
     """List every policy rule: id, severity, title, rationale and fix."""
@@ -122,16 +127,16 @@ def rules(
     from moorage.policy.registry import opt_ins
     from moorage.policy.report.markdown import rules_markdown
 
-    output_format = {"md": "markdown"}.get(output_format or "table", output_format or "table")
-    _choice(output_format, RULE_FORMATS, "--format")
+    fmt = {"md": "markdown"}.get(output_format or "table", output_format or "table")
+    _choice(fmt, RULE_FORMATS, "--format")
     chosen = tuple(r for r in all_rules() if service is None or r.service == service)
     if not chosen:
         services = sorted({r.service for r in all_rules()})
         raise typer.BadParameter(f"no rules for {service!r}; services: {', '.join(services)}", param_hint="--service")
-    if output_format == "json":
+    if fmt == "json":
         sys.stdout.write(json.dumps([r.to_dict() for r in chosen], indent=2, sort_keys=True) + "\n")
         return
-    if output_format == "markdown":
+    if fmt == "markdown":
         sys.stdout.write(rules_markdown(chosen))
         return
     out = _console()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from moorage.cli.options import FormatOpt, TargetsArg, targets_or_here
+from moorage.cli.options import FORMAT_HELP, TargetsArg, targets_or_here
 from moorage.cli.output import console, output_format, print_table
 from moorage.cost.model import CostReport
 from moorage.cost.report import comparison_markdown, rows, savings_lines, summary_lines, to_json, to_markdown
@@ -29,6 +29,9 @@ class Basis(StrEnum):
     SOURCED = "sourced"
 
 
+CostFormat = Literal["table", "json", "markdown", "md"]  # the formats `cost` writes (md: markdown)
+
+
 def cost(
     targets: TargetsArg = None,
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment (repeatable); default: all")]
@@ -37,7 +40,7 @@ def cost(
     = False,
     usage: Annotated[Path | None, typer.Option("--usage", help="usage file (requests, GB out, log GB...)")] = None,
     usage_profile: Annotated[str | None, typer.Option("--usage-profile", help="small, medium or large")] = None,
-    fmt: FormatOpt = None,
+    fmt: Annotated[CostFormat | None, typer.Option("--format", "-f", help=FORMAT_HELP, show_default=False)] = None,
     fail_over: Annotated[float | None, typer.Option("--fail-over", help="exit 1 when a monthly estimate exceeds this")]
     = None,
     fail_over_basis: Annotated[Basis, typer.Option(
@@ -63,7 +66,7 @@ def cost(
     targets = targets_or_here(targets)
     reports = api.estimate_targets(targets, envs=env or (), region=region, profiles=profile or (), usage=usage,
                                    usage_profile=usage_profile, prices=prices, price_region=price_region)
-    chosen = output_format(fmt, False, ("table", "markdown", "json"))
+    chosen = output_format(fmt, False, get_args(CostFormat))
     if chosen == "json":
         text = to_json(reports)
     elif chosen == "markdown":

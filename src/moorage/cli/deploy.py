@@ -31,7 +31,7 @@ from moorage.cli.options import (
     SpecArg,
     WaitLockOpt,
 )
-from moorage.cli.output import VERBOSITY, console, output_format, plural, print_table
+from moorage.cli.output import VERBOSITY, console, output_format, plural, print_diagnostics, print_table
 from moorage.errors import Diagnostic, InputError
 from moorage.lazy import lazy_module
 
@@ -74,9 +74,10 @@ def _project_dir(spec: Path) -> Path:
 
 
 def _synth(spec: Path, env: str, compose_profile: list[str] | None, env_file: Path | None,
-           images: list[str] | None = None, preview_of: str | None = None) -> Synth:
+           images: list[str] | None = None, preview_of: str | None = None, warn: bool = False) -> Synth:
+    """The environment's templates; ``warn``: print the spec's load warnings (a compose import's) on stderr."""
     return api.deploy_synth(spec, env, profiles=compose_profile or [], env_file=env_file,
-                            images=images, preview_of=preview_of)
+                            images=images, preview_of=preview_of, warn=print_diagnostics if warn else None)
 
 
 def _target(spec: Path, local: bool, profile: str | None, region: str | None) -> Target:
@@ -138,7 +139,20 @@ def _refused(exc: DeployRefused, as_json: bool, command: str = "deploy") -> None
     raise typer.Exit(1)
 
 
-def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bool) -> None:
+def _after_failure(status: str, target: Target, env: str, job: bool = False) -> str:
+    """What a failed stack's status leaves behind, and the way out when it cannot be deployed again as it is."""
+    if job:  # a before-deploy job failed after its own stack deployed: the waves after it did not run
+        return "the services were not updated: they keep running the previous version"
+    if status.endswith("ROLLBACK_FAILED"):
+        return (f"the rollback failed too: the stack is stuck in {status} and no deploy can update it; way out: "
+                f"{target.command('deploy', env, '--repair')} (continues the rollback), then deploy again")
+    if status == "ROLLBACK_COMPLETE":
+        return (f"its creation was rolled back: the empty stack must be deleted before the next deploy: "
+                f"{target.command('deploy', env, '--repair')}")
+    return "the stack was rolled back; the previous version keeps running"
+
+
+def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bool, target: Target) -> None:
     from moorage.deploy.progress import JsonReporter
 
     not_emulated = [(o.name, e.logical_id, e.resource_type) for o in result.outcomes.values()
@@ -162,7 +176,9 @@ def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bo
         err.print(f"[red]deploy failed: {escape(failure.name)} {escape(failure.status)}[/red]", markup=True)
         if reason:
             err.print(f"    {escape(reason)}", markup=True)
-        err.print("    the stack was rolled back; the previous version keeps running", markup=False)
+        job = failure.failure is not None and failure.failure.status == "JOB_FAILED"
+        err.print(f"    {_after_failure(failure.status, target, str(synth.manifest['environment']), job)}",
+                  markup=False)
     done = {k: o.action for k, o in result.outcomes.items()}
     counts = {a: sum(1 for v in done.values() if v == a) for a in sorted(set(done.values()))}
     out.print("stacks: " + ", ".join(f"{n} {a}" for a, n in counts.items()) + f" in {result.elapsed:.1f}s")
@@ -207,7 +223,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     from moorage.deploy.run import DeployOptions, DeployRefused, git_commit
     from moorage.deploy.run import deploy as run_deploy
 
-    synth = _synth(spec, env, compose_profile, env_file, image, preview_of)
+    synth = _synth(spec, env, compose_profile, env_file, image, preview_of, warn=True)
     started = release_started()
     target = _target(spec, local, profile, region)
     reporter = _reporter(as_json)
@@ -229,7 +245,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     if migrations_dry_run and result.ok and not as_json:
         out.print("migrations dry run: nothing was deployed and no release recorded")
     else:
-        _summary(result, synth, reporter, as_json)
+        _summary(result, synth, reporter, as_json, target)
     if not migrations_dry_run:  # a dry run changes nothing: no release
         _record(target, synth, result, started, options.commit, spec, as_json)
     if target.local and not as_json:
@@ -263,7 +279,7 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     from moorage.deploy.run import DeployOptions, DeployRefused
     from moorage.deploy.run import deploy as run_deploy
 
-    synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
+    synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of, warn=True)
     target = existing_target(spec, local, profile, region)
     assert target is not None
     reporter = _reporter(as_json)

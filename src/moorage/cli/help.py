@@ -17,9 +17,25 @@ def summary(help_text: str | None) -> str:
     return " ".join(first.split())
 
 
+# What an option's value is, where its name alone does not say it (``--wait-lock SECONDS``, not ``WAIT_LOCK``).
+PLACEHOLDERS = {
+    "--wait-lock": "SECONDS", "--timeout": "MINUTES", "--since": "DURATION", "--parallel": "COUNT",
+    "--preview-of": "BASE_ENV", "--to": "RELEASE", "--from": "COMPOSE_FILE", "--output": "PATH",
+    "--allow-replace": "RESOURCE", "--image": "SERVICE=IMAGE", "--skip": "SERVICE", "--filter": "PATTERN",
+    "--confirm": "APP", "--task": "TASK_ID", "--project": "DIR", "--fail-on": "SEVERITY", "--show": "SEVERITY",
+    "--fail-over": "DOLLARS", "--fail-over-basis": "BASIS", "--usage": "FILE", "--usage-profile": "SIZE",
+    "--price-region": "REGION", "--prices": "DIR", "--require": "RULE", "--residency": "REGIONS",
+    "--standard": "STANDARD", "--source": "SOURCE", "--account": "ACCOUNT_ID", "--environments": "ENV,...",
+    "--provider-arn": "ARN", "--repo": "OWNER/NAME",
+}
+
+
 def placeholder(param: Any) -> str:
     """``ENV`` for ``--env``, ``SPEC`` for the spec argument; ``...`` when it repeats."""
     name = (param.name or "value").upper()
+    known = [PLACEHOLDERS[o] for o in param.opts if o in PLACEHOLDERS]
+    if param.param_type_name == "option" and known:
+        return known[0]
     if param.param_type_name == "option":
         longest = max(param.opts, key=len).lstrip("-")
         name = longest.split("-")[-1].upper() if longest.startswith(("compose-", "env-", "fail-", "allow-")) \
@@ -42,7 +58,8 @@ def polish(command: Any) -> Any:
                 shown = f"[{shown}]"
             param._usage_display_name = lambda shown=shown: shown  # SPEC / [SPEC], never {spec}
         elif param.metavar is None and not getattr(param, "is_flag", False) and not getattr(param, "count", False) \
-                and type(getattr(param, "type", None)).__name__ != "Choice":
+                and type(getattr(param, "type", None)).__name__ != "Choice" \
+                and not getattr(getattr(param, "type_descriptor", None), "is_choice", False):  # [table|json]
             param.metavar = placeholder(param)
     if isinstance(getattr(command, "commands", None), dict):
         rank = {name: i for i, name in enumerate(WORKFLOW)}

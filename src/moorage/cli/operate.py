@@ -93,7 +93,11 @@ def logs(env: EnvOpt, spec: SpecArg = Path("."),
          local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
          preview_of: PreviewOfOpt = None) -> None:
-    """The services' logs merged in time order, with the service in a column."""
+    """The services' logs merged in time order, with the service in a column; -f follows them (like tail -f)."""
+    if follow and str(spec) in ("json", "table") and not spec.exists():  # `-f json`: -f was read as --format
+        raise InputError([Diagnostic("error", f"-f means --follow here (as in tail -f), so '{spec}' was read as the "
+                                     "spec", None, f"for the output format write --format {spec} (with -f to "
+                                     "follow as well)")])
     as_json = output_format(fmt, as_json) == "json"
     from moorage.operate.logs import follow_logs, logged_services, read_logs, since_millis
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -33,12 +33,13 @@ WaitLockOpt = Annotated[float, typer.Option(
     "--wait-lock", help="seconds to wait while another deploy of this environment holds its lock (default: "
                         "exit 1 naming the holder)", min=0)]
 
-# One spelling of the output format everywhere; each command checks the formats it writes
-# (cli.output.output_format): table (the default), json, markdown (md), sarif, junit.
-_FORMAT_HELP = "output format: table (default), json, or markdown/md, sarif, junit where the command writes them"
-FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help=_FORMAT_HELP, show_default=False)]
+# One spelling of the output format everywhere; each command's --format accepts exactly the formats it writes, as
+# a Literal, so --help and the error for a bad value list them all (cli.output.output_format: `md` is markdown).
+TableOrJson = Literal["table", "json"]
+FORMAT_HELP = "output format (default: the first listed)"
+FormatOpt = Annotated[TableOrJson | None, typer.Option("--format", "-f", help=FORMAT_HELP, show_default=False)]
 # where -f already means --follow (`moorage logs`)
-FormatLongOpt = Annotated[str | None, typer.Option("--format", help=_FORMAT_HELP, show_default=False)]
+FormatLongOpt = Annotated[TableOrJson | None, typer.Option("--format", help=FORMAT_HELP, show_default=False)]
 # the spellings before --format, kept working (documented in earlier releases) but no longer listed
 JsonAliasOpt = Annotated[bool, typer.Option("--json", hidden=True, help="same as --format json")]
 MarkdownAliasOpt = Annotated[bool, typer.Option("--markdown", hidden=True, help="same as --format markdown")]

@@ -95,8 +95,16 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
     target = _target(spec, local, profile, region)
     store = ReleaseStore(target, synth.manifest)
     started = datetime.now(UTC)
+    records = store.records()
+    if to is not None and all(r.number != to for r in records):  # a number that names no release: bad input
+        from moorage.errors import Diagnostic, InputError
+
+        recorded = ", ".join(str(r.number) for r in records) or "none"
+        raise InputError([Diagnostic("error", f"--to {to}: {synth.manifest['app']}/{env} has no release {to}", None,
+                                     f"releases recorded: {recorded}; see them with "
+                                     f"`{target.command('history', env)}`")])
     try:
-        plan = plan_rollback(store.records(), service, to)
+        plan = plan_rollback(records, service, to)
     except RollbackRefused as exc:
         _refused(str(exc), as_json)
         return

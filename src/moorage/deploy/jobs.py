@@ -41,7 +41,7 @@ def run_job(target: Target, manifest: dict[str, Any], outputs: dict[str, dict[st
     """Run job ``service`` to completion; returns a line to report; raises RuntimeError when it fails."""
     ecs = target.client("ecs", manifest["region"])
     task_def = _output(outputs, f"svc-{service}", "TaskDefinitionArn")
-    return _run_task(target, ecs, outputs, service, task_def, {}, poll, timeout)
+    return _run_task(target, ecs, manifest, outputs, service, task_def, {}, poll, timeout)
 
 
 # The variable a migration tool reads to print what it would apply, and apply nothing (docs/operations.md).
@@ -67,15 +67,23 @@ def dry_run_job(target: Target, manifest: dict[str, Any], outputs: dict[str, dic
     overrides = {"containerOverrides": [{"name": main["name"],
                                          "environment": [{"name": DRY_RUN_VARIABLE, "value": "1"}]}]}
     try:
-        line = _run_task(target, ecs, outputs, service, temporary, overrides, poll, timeout)
+        line = _run_task(target, ecs, manifest, outputs, service, temporary, overrides, poll, timeout)
     finally:
         ecs.deregister_task_definition(taskDefinition=temporary)
     return line.replace(f"job {service}:", f"job {service} (dry run, {DRY_RUN_VARIABLE}=1, image "
                                              f"{main['image']}):", 1)
 
 
-def _run_task(target: Target, ecs: Any, outputs: dict[str, dict[str, str]], service: str, task_def: str,
-              overrides: dict[str, Any], poll: float, timeout: float) -> str:
+def job_logs_hint(target: Target, manifest: dict[str, Any], service: str) -> str:
+    """How to read a failed job's logs, aimed at the environment the deploy went to (``--env``, ``--local`` ...)."""
+    preview = manifest.get("preview") or {}
+    base = ("--preview-of", str(preview["of"])) if preview.get("of") else ()
+    return f"see its logs: {target.command('logs', str(manifest['environment']), *base, '--service', service)}"
+
+
+def _run_task(target: Target, ecs: Any, manifest: dict[str, Any], outputs: dict[str, dict[str, str]], service: str,
+              task_def: str, overrides: dict[str, Any], poll: float, timeout: float) -> str:
+    hint = job_logs_hint(target, manifest, service)
     cluster = _output(outputs, "platform", "ClusterName")
     try:
         started = ecs.run_task(
@@ -88,7 +96,8 @@ def _run_task(target: Target, ecs: Any, outputs: dict[str, dict[str, str]], serv
             return f"job {service}: not run: the emulator cannot start this task ({code})"
         raise RuntimeError(f"job {service} could not start: {exc}") from exc
     if started.get("failures"):
-        raise RuntimeError(f"job {service} could not start: {started['failures'][0].get('reason')}")
+        raise RuntimeError(f"job {service} could not start: {started['failures'][0].get('reason')}; "
+                           f"its state: {target.command('status', str(manifest['environment']))}")
     task_arn = started["tasks"][0]["taskArn"]
     if target.local:
         return f"job {service}: task started ({task_arn.rsplit('/', 1)[-1]}); the emulator does not run containers"
@@ -101,6 +110,6 @@ def _run_task(target: Target, ecs: Any, outputs: dict[str, dict[str, str]], serv
                 return f"job {service}: finished (exit 0)"
             reason = task.get("stoppedReason", "") or "; ".join(
                 f"{c.get('name')}: exit {c.get('exitCode')} {c.get('reason', '')}" for c in task.get("containers", []))
-            raise RuntimeError(f"job {service} failed: {reason} (logs: moorage status, CloudWatch group of {service})")
+            raise RuntimeError(f"job {service} failed: {reason}; {hint}")
         time.sleep(poll)
-    raise RuntimeError(f"job {service} still running after {timeout / 60:.0f} min")
+    raise RuntimeError(f"job {service} still running after {timeout / 60:.0f} min; {hint}")

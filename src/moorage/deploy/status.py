@@ -7,16 +7,20 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from moorage import kinds
 from moorage.data import load_data
 from moorage.deploy.images import pushed_image
 from moorage.deploy.repair import diagnose
 from moorage.deploy.session import Target
 from moorage.deploy.stacks import read_stack
+from moorage.plan.naming import logical_id
 
 if TYPE_CHECKING:
     from moorage.plan import Plan
 
 NOT_DEPLOYED = "not deployed"
+DEPLOYED = "deployed"  # its stack created it and outputs it (a kind moorage reads no live state of)
+EXISTING = "existing"  # the spec references one that exists already (`existing:`): not moorage's to deploy
 
 
 @dataclass
@@ -38,21 +42,22 @@ class ServiceStatus:
 
 @dataclass
 class DataStoreStatus:
-    """One database or cache, by its name in the spec."""
+    """One item of a kind (database, cache, bucket, queue ...), by its name in the spec."""
 
-    kind: str  # db | cache
+    kind: str  # db | cache, or the kind's name in kinds.yaml (bucket, queue, user_pool ...)
     name: str  # the spec's name
-    engine: str  # e.g. "Aurora PostgreSQL"
+    engine: str  # e.g. "Aurora PostgreSQL"; for other kinds what holds it (S3, SQS ...)
     identifier: str  # the physical id
-    state: str  # what RDS / ElastiCache report (available, creating ...), or "not deployed"
+    state: str  # what RDS / ElastiCache report (available, creating ...), DEPLOYED, EXISTING or NOT_DEPLOYED
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able form."""
         return dict(self.__dict__)
 
     def render(self) -> str:
-        """``db: main (Aurora PostgreSQL) available``."""
-        return f"{self.kind}: {self.name} ({self.engine}) {self.state}"
+        """``db: main (Aurora PostgreSQL) available``, ``bucket: uploads (S3) deployed: app-prod-uploads``."""
+        named = f": {self.identifier}" if self.kind not in ("db", "cache") and self.identifier else ""
+        return f"{self.kind}: {self.name} ({self.engine}) {self.state}{named}"
 
 
 @dataclass
@@ -120,14 +125,32 @@ def environment_status(target: Target, manifest: dict[str, Any],
     if cluster and names:
         status.services = _services(target.client("ecs", manifest["region"]), cluster, names)
     if plan is not None and status.deployed:
-        status.data_stores = data_store_status(target, plan)
+        status.data_stores = data_store_status(target, plan, outputs)
     if image_tags and status.services:
         status.problems.extend(_stale_images(target, manifest, status.services, image_tags))
     return status
 
 
-def data_store_status(target: Target, plan: Plan) -> list[DataStoreStatus]:
-    """The plan's databases and caches by their spec names, with the state RDS and ElastiCache report."""
+def data_store_status(target: Target, plan: Plan,
+                      outputs: dict[str, dict[str, str]] | None = None) -> list[DataStoreStatus]:
+    """The plan's databases and caches by their spec names, with the state RDS and ElastiCache report; then the
+    items of every other kind in the registry (buckets, queues ...), from the outputs of the stacks holding them."""
+    out = _database_and_cache_status(target, plan)
+    for k in kinds.registry().values():
+        if k.block in ("databases", "caches"):
+            continue
+        attribute = next((a for a in ("name", "id", "url", "arn") if a in k.attributes and a not in k.literal), None)
+        for name, item in sorted((getattr(plan.env, k.block, None) or {}).items()):
+            if getattr(item, "existing", None):
+                out.append(DataStoreStatus(k.name, name, k.managed_by, str(item.existing), EXISTING))
+                continue
+            held = (outputs or {}).get(plan.home(k.home, name), {})
+            value = held.get(logical_id(k.home, name, attribute), "") if attribute else ""
+            out.append(DataStoreStatus(k.name, name, k.managed_by, value, DEPLOYED if value else NOT_DEPLOYED))
+    return out
+
+
+def _database_and_cache_status(target: Target, plan: Plan) -> list[DataStoreStatus]:
     if not plan.databases and not plan.caches:
         return []
     engines = load_data("profiles")["engines"]

@@ -48,6 +48,9 @@ class Recorder:
     previous: dict[str, Any] = field(default_factory=dict)  # resource JSON before an update
     failed: dict[str, str] = field(default_factory=dict)  # logical id -> reason, first failures first
     started: set[str] = field(default_factory=set)
+    # Resources replaced by a new physical resource: (logical id, old resource, old JSON), deleted only after
+    # every update went through (CloudFormation's cleanup phase), when nothing points at them any more.
+    superseded: list[tuple[str, Any, dict[str, Any]]] = field(default_factory=list)
 
     def event(self, logical_id: str, rtype: str, status: str, reason: str | None = None,
               physical_id: str = "") -> None:
@@ -180,10 +183,15 @@ def _update(logical_id: str, resource_json: dict[str, Any], resources_map: Any, 
               "Requested update requires the creation of a new physical resource; hence creating one."
               if replace else None)
     try:
-        if replace:
+        if replace and _named(rtype, resource_json):
+            # a custom name cannot exist twice: the old one goes first (CloudFormation refuses such updates)
             resources_map._delete_resource(original, old_json or resource_json)
             resources_map._parsed_resources.pop(logical_id, None)
             resource = _orig_create(logical_id, resource_json, resources_map, account_id, region_name)
+        elif replace:
+            # the new one first; dependents are updated to it, and the old one is deleted in the cleanup
+            resource = _orig_create(logical_id, resource_json, resources_map, account_id, region_name)
+            rec.superseded.append((logical_id, original, old_json or resource_json))
         elif rtype in NATIVE_UPDATERS and not isinstance(original, ApiResource):
             NATIVE_UPDATERS[rtype](original, region_name, _clean_json(old_json.get("Properties") or {}, resources_map),
                                    _clean_json(resource_json.get("Properties") or {}, resources_map))
@@ -199,6 +207,23 @@ def _update(logical_id: str, resource_json: dict[str, Any], resources_map: Any, 
         resource = original
     rec.event(logical_id, rtype, "UPDATE_COMPLETE", physical_id=_physical(resource))
     return resource
+
+
+def _named(resource_type: str, resource_json: dict[str, Any]) -> bool:
+    """True when the template gives the resource its physical name (its name property is set)."""
+    prop = _name_property(resource_type)
+    return bool(prop and (resource_json.get("Properties") or {}).get(prop))
+
+
+def _delete_superseded(resource_map: Any, superseded: list[tuple[str, Any, dict[str, Any]]]) -> None:
+    """Delete the resources a replacement left behind (CloudFormation's cleanup phase), oldest first; their
+    ``UpdateReplacePolicy`` (not ``DeletionPolicy``) decides: ``Retain`` keeps one."""
+    while superseded:
+        _, old, old_json = superseded[0]
+        policy = old_json.get("UpdateReplacePolicy", "Delete")
+        if policy != "Retain":
+            resource_map._delete_resource(old, {**old_json, "DeletionPolicy": policy})
+        superseded.pop(0)
 
 
 def _delete_resource(self: Any, parsed_resource: Any, resource_json: dict[str, Any]) -> None:
@@ -260,6 +285,9 @@ def _update_map(self: Any, template: dict[str, Any], parameters: dict[str, Any] 
         if _physical(resource) != before or reads & replaced:
             replaced.add(name)
     _delete_each(self, [n for n in reversed(creation_order(old)) if n not in new], old)
+    rec = current()
+    if rec is not None:
+        _delete_superseded(self, rec.superseded)
 
 
 def _delete_each(self: Any, names: list[str], resources: dict[str, Any]) -> None:
@@ -377,6 +405,8 @@ def _rollback_update(stack: models.Stack, rec: Recorder, template: Any, template
             stack.resource_map.update(template_dict, params)
             outputs = parsing.OutputMap(stack.resource_map, template_dict, stack.stack_id)
             list(outputs.values())
+            # the rollback gave the replaced resources new ones again: the originals are unused now
+            _delete_superseded(stack.resource_map, rec.superseded)
     except Exception as exc:  # noqa: BLE001
         stack.status = "UPDATE_ROLLBACK_FAILED"
         _stack_event(stack, "UPDATE_ROLLBACK_FAILED", _reason(exc))

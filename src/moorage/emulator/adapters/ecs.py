@@ -116,6 +116,8 @@ class EcsService(ApiResource):
             kwargs["desiredCount"] = int(props["DesiredCount"])
         if "EnableExecuteCommand" in props:
             kwargs["enableExecuteCommand"] = str(props["EnableExecuteCommand"]).lower() == "true"
+        if props.get("LoadBalancers") != old.props.get("LoadBalancers"):  # a new port or target group
+            kwargs.update(api_kwargs(client, "UpdateService", {"LoadBalancers": props.get("LoadBalancers") or []}))
         client.update_service(**kwargs)
         _service_extras(client, old.region, kwargs["cluster"], old.attributes["Name"], props)
         return old.attributes
