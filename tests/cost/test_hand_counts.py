@@ -75,7 +75,8 @@ SMARTBOARD_PROD = [
     Line("WAF requests: 20 M", 20, 0.6, "sourced"),
     Line("Cloud Map private namespace (hosted zone)", 1, 0.5, "sourced"),
     Line("Cloud Map instances: 8 discoverable services x 2 tasks", 16, 0.10, "sourced"),
-    Line("Aurora PostgreSQL 2 x db.r6g.large (writer + reader)", 2 * H, 0.26 * EUW1, "proxy: us-east-1 $0.26 x 1.12"),
+    # Aurora db.r6g.large: eu-west-1 $0.286/h (catalog: the Pricing API's r6g.8xlarge $4.582 / 16, as billed)
+    Line("Aurora PostgreSQL 2 x db.r6g.large (writer + reader)", 2 * H, 0.286, "sourced"),
     Line("Aurora storage 100 GB", 100, 0.10 * EUW1, "proxy: us-east-1 $0.10 x 1.12"),
     # Aurora I/O and backups: the eu-west-1 Price List API rates (EU-Aurora:StorageIOUsage, EU-Aurora:BackupUsage)
     Line("Aurora I/O 50 M", 50, 0.22, "sourced"),
@@ -100,6 +101,9 @@ SMARTBOARD_PROD = [
     # free: 6 x 2 GB at us-east-1's $0.085 x 1.0625 (highest eu-west-1/us-east-1 ElastiCache ratio: t4g.micro
     # 0.017 / 0.016)
     Line("S3 lifecycle transitions into GLACIER: 100 k", 100, 0.033, "sourced"),
+    # registry.services: all: one ECR repository per image (9 services + migrate) x 20 GB, at the eu-west-1 AmazonECR
+    # offer row (SKU 4NWTEXUZBWQH8MDW, $0.10)
+    Line("ECR image storage: 10 repositories x 20 GB", 10 * 20, 0.10, "sourced"),
     Line("cache snapshots beyond the free one: 6 x 2 GB", 12, 0.085 * 1.0625, "proxy: us-east-1 $0.085 x 1.062"),
     # Container Insights is billed as custom metrics: at most the 16 documented ECS metric names for the cluster
     # and for each of the 9 services (web, gateway, 6 svc-*, worker) and its task family (19 dimension sets),
