@@ -89,7 +89,8 @@ SMARTBOARD_PROD = [
     Line("log ingestion", 10 * 5 + 2 + 2 * 0.1752, 0.57, "sourced"),
     # 180-day retention: 5 GB x 180 / 30.42 per service log group and 20 GB for the flow log group; EM 30 days
     Line("log storage", (10 * 5 + 20) * 180 / MONTH_DAYS + 2 * 0.1752 * 30 / MONTH_DAYS, 0.03, "sourced"),
-    Line("VPC flow log delivery 20 GB (vended)", 20, 0.5 * EUW1, "proxy: us-east-1 $0.50 x 1.12"),
+    # vended logs: eu-west-1's first tier from the Pricing API, $0.50 (catalog)
+    Line("VPC flow log delivery 20 GB (vended)", 20, 0.50, "sourced"),
     # Secrets Manager: the eu-west-1 offer rows (SKUs 7XGGDB26HD68ED7A, EGBHGCHDFAQWM4B6); the dashboard is a global
     # Price List product ($3, global.yaml)
     Line("7 secrets", 7, 0.4, "sourced"),

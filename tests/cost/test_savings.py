@@ -42,10 +42,16 @@ def test_graviton_and_spot_are_priced_from_the_catalog() -> None:
 
 
 def test_savings_are_marked_proxy_where_the_region_lacks_a_rate() -> None:
+    (prod,) = template_sets([ROOT / "examples" / "maestro" / "moorage.yml"], envs=["prod"])
+    options = {s.option: s for s in estimate_template_set(prod).savings}
+    assert options["Graviton (arm64) Fargate tasks"].basis == "proxy"  # no Fargate arm64 rate sourced in me-central-1
     (prod,) = template_sets([ROOT / "examples" / "smartboard" / "docker-compose.yml"], envs=["prod"])
     report = estimate_template_set(prod)
     options = {s.option: s for s in report.savings}
-    assert options["Graviton (arm64) Fargate tasks"].basis == "proxy"  # no Fargate arm64 rate sourced in eu-west-1
+    # eu-west-1's arm64 rates are sourced (SKUs KXC9CEUQGJQPNZPY, MGJ5EB5GSHR8QZDF): the Graviton figure is too
+    graviton = options["Graviton (arm64) Fargate tasks"]
+    assert graviton.basis == "sourced"
+    assert graviton.alternative == pytest.approx(graviton.current * 0.03238 / 0.04048, rel=0.01)  # both rates -20 %
     assert options["Fargate Spot"].basis == "sourced"
     assert options["Fargate Spot"].saving > 0
     assert {"RDS Reserved Instances, 1 year, no upfront",
