@@ -99,13 +99,13 @@ SMARTBOARD_PROD = [
     Line("dashboard", 1, 3.0, "sourced"),
     # the charges hand-written tables leave out: the datasets bucket's lifecycle rule moves every object written
     # (100 k PUTs) into GLACIER at $0.033 per 1,000 (eu-west-1 S3 offer); the cache keeps 7 daily snapshots, one
-    # free: 6 x 2 GB at us-east-1's $0.085 x 1.0625 (highest eu-west-1/us-east-1 ElastiCache ratio: t4g.micro
-    # 0.017 / 0.016)
+    # free: 6 x 2 GB at us-east-1's $0.085 x 1.112 (highest eu-west-1/us-east-1 ElastiCache ratio: r6g.large
+    # 0.229 / 0.206)
     Line("S3 lifecycle transitions into GLACIER: 100 k", 100, 0.033, "sourced"),
     # registry.services: all: one ECR repository per image (9 services + migrate) x 20 GB, at the eu-west-1 AmazonECR
     # offer row (SKU 4NWTEXUZBWQH8MDW, $0.10)
     Line("ECR image storage: 10 repositories x 20 GB", 10 * 20, 0.10, "sourced"),
-    Line("cache snapshots beyond the free one: 6 x 2 GB", 12, 0.085 * 1.0625, "proxy: us-east-1 $0.085 x 1.062"),
+    Line("cache snapshots beyond the free one: 6 x 2 GB", 12, 0.085 * 0.229 / 0.206, "proxy: us-east-1 $0.085 x 1.112"),
     # Container Insights is billed as custom metrics: at most the 16 documented ECS metric names for the cluster
     # and for each of the 9 services (web, gateway, 6 svc-*, worker) and its task family (19 dimension sets),
     # and ~2 GB of performance events
