@@ -75,7 +75,8 @@ SMARTBOARD_PROD = [
     Line("WAF requests: 20 M", 20, 0.6, "sourced"),
     Line("Cloud Map private namespace (hosted zone)", 1, 0.5, "sourced"),
     Line("Cloud Map instances: 8 discoverable services x 2 tasks", 16, 0.10, "sourced"),
-    Line("Aurora PostgreSQL 2 x db.r6g.large (writer + reader)", 2 * H, 0.26 * EUW1, "proxy: us-east-1 $0.26 x 1.12"),
+    # Aurora db.r6g.large: eu-west-1 $0.286/h (catalog: the Pricing API's r6g.8xlarge $4.582 / 16, as billed)
+    Line("Aurora PostgreSQL 2 x db.r6g.large (writer + reader)", 2 * H, 0.286, "sourced"),
     Line("Aurora storage 100 GB", 100, 0.10 * EUW1, "proxy: us-east-1 $0.10 x 1.12"),
     # Aurora I/O and backups: the eu-west-1 Price List API rates (EU-Aurora:StorageIOUsage, EU-Aurora:BackupUsage)
     Line("Aurora I/O 50 M", 50, 0.22, "sourced"),
@@ -88,7 +89,8 @@ SMARTBOARD_PROD = [
     Line("log ingestion", 10 * 5 + 2 + 2 * 0.1752, 0.57, "sourced"),
     # 180-day retention: 5 GB x 180 / 30.42 per service log group and 20 GB for the flow log group; EM 30 days
     Line("log storage", (10 * 5 + 20) * 180 / MONTH_DAYS + 2 * 0.1752 * 30 / MONTH_DAYS, 0.03, "sourced"),
-    Line("VPC flow log delivery 20 GB (vended)", 20, 0.5 * EUW1, "proxy: us-east-1 $0.50 x 1.12"),
+    # vended logs: eu-west-1's first tier from the Pricing API, $0.50 (catalog)
+    Line("VPC flow log delivery 20 GB (vended)", 20, 0.50, "sourced"),
     # Secrets Manager: the eu-west-1 offer rows (SKUs 7XGGDB26HD68ED7A, EGBHGCHDFAQWM4B6); the dashboard is a global
     # Price List product ($3, global.yaml)
     Line("7 secrets", 7, 0.4, "sourced"),
@@ -97,10 +99,13 @@ SMARTBOARD_PROD = [
     Line("dashboard", 1, 3.0, "sourced"),
     # the charges hand-written tables leave out: the datasets bucket's lifecycle rule moves every object written
     # (100 k PUTs) into GLACIER at $0.033 per 1,000 (eu-west-1 S3 offer); the cache keeps 7 daily snapshots, one
-    # free: 6 x 2 GB at us-east-1's $0.085 x 1.0625 (highest eu-west-1/us-east-1 ElastiCache ratio: t4g.micro
-    # 0.017 / 0.016)
+    # free: 6 x 2 GB at us-east-1's $0.085 x 1.112 (highest eu-west-1/us-east-1 ElastiCache ratio: r6g.large
+    # 0.229 / 0.206)
     Line("S3 lifecycle transitions into GLACIER: 100 k", 100, 0.033, "sourced"),
-    Line("cache snapshots beyond the free one: 6 x 2 GB", 12, 0.085 * 1.0625, "proxy: us-east-1 $0.085 x 1.062"),
+    # registry.services: all: one ECR repository per image (9 services + migrate) x 20 GB, at the eu-west-1 AmazonECR
+    # offer row (SKU 4NWTEXUZBWQH8MDW, $0.10)
+    Line("ECR image storage: 10 repositories x 20 GB", 10 * 20, 0.10, "sourced"),
+    Line("cache snapshots beyond the free one: 6 x 2 GB", 12, 0.085 * 0.229 / 0.206, "proxy: us-east-1 $0.085 x 1.112"),
     # Container Insights is billed as custom metrics: at most the 16 documented ECS metric names for the cluster
     # and for each of the 9 services (web, gateway, 6 svc-*, worker) and its task family (19 dimension sets),
     # and ~2 GB of performance events

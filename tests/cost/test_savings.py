@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from moorage.api import template_sets
-from moorage.cost import estimate_template_set
+from moorage.cost import Catalog, estimate_template_set
 
 from .helpers import catalog, tset
 
@@ -42,12 +42,21 @@ def test_graviton_and_spot_are_priced_from_the_catalog() -> None:
 
 
 def test_savings_are_marked_proxy_where_the_region_lacks_a_rate() -> None:
+    (prod,) = template_sets([ROOT / "examples" / "maestro" / "moorage.yml"], envs=["prod"])
+    options = {s.option: s for s in estimate_template_set(prod).savings}
+    assert options["Graviton (arm64) Fargate tasks"].basis == "proxy"  # no Fargate arm64 rate sourced in me-central-1
     (prod,) = template_sets([ROOT / "examples" / "smartboard" / "docker-compose.yml"], envs=["prod"])
     report = estimate_template_set(prod)
     options = {s.option: s for s in report.savings}
-    assert options["Graviton (arm64) Fargate tasks"].basis == "proxy"  # no Fargate arm64 rate sourced in eu-west-1
+    # eu-west-1's arm64 rates are sourced (SKUs KXC9CEUQGJQPNZPY, MGJ5EB5GSHR8QZDF): the Graviton figure is too
+    graviton = options["Graviton (arm64) Fargate tasks"]
+    assert graviton.basis == "sourced"
+    assert graviton.alternative == pytest.approx(graviton.current * 0.03238 / 0.04048, rel=0.01)  # both rates -20 %
     assert options["Fargate Spot"].basis == "sourced"
     assert options["Fargate Spot"].saving > 0
+    for hello in template_sets([ROOT / "examples" / "hello" / "moorage.yml"]):
+        assert {s.option: s for s in estimate_template_set(hello).savings}[
+            "Graviton (arm64) Fargate tasks"].basis == "sourced", hello.label
     assert {"RDS Reserved Instances, 1 year, no upfront",
             "ElastiCache reserved nodes, 1 year, no upfront"} <= set(options)
 
@@ -69,3 +78,48 @@ def test_commitments_without_a_sourced_rate_are_reported_unpriced_in_every_examp
     assert out.exit_code == 0, out.output
     lines = [line for line in out.stdout.splitlines() if "1 year, no upfront" in line]
     assert len(lines) == 3 and all("UNPRICED, the saving is not estimated" in line for line in lines)
+
+
+def cache(node: str, count: int = 2) -> dict[str, object]:
+    return {"Type": "AWS::ElastiCache::ReplicationGroup", "Properties": {
+        "Engine": "redis", "CacheNodeType": node, "NumCacheClusters": count}}
+
+
+def test_a_sourced_per_class_commitment_rate_prices_the_commitment_and_the_rest_stays_unpriced() -> None:
+    cat = catalog(**{"elasticache__node_hour__redis__cache__r6g__large": 0.229,
+                     "elasticache__node_hour__redis__cache__t4g__small": 0.034,
+                     "elasticache__ri_1y_no_upfront_hour__redis__cache__r6g__large": 0.157})
+    report = estimate_template_set(tset({"Big": cache("cache.r6g.large"), "Small": cache("cache.t4g.small")}),
+                                   catalog=cat)
+    ri = next(s for s in report.savings if s.option == "ElastiCache reserved nodes, 1 year, no upfront")
+    # 2 nodes x 730 h: $334.34 on demand, $229.22 reserved; the t4g.small nodes have no committed rate
+    assert ri.current == pytest.approx(2 * 730 * 0.229) and ri.alternative == pytest.approx(2 * 730 * 0.157)
+    assert ri.basis == "sourced" and ri.applies_to == "1 of 2 line item(s)"
+    assert "elasticache.ri_1y_no_upfront_hour.redis.cache.r6g.large $0.157/h" in ri.note
+    assert f"1 more line item(s) (${2 * 730 * 0.034:,.2f}/month) have no sourced" in ri.note
+
+
+def test_a_committed_rate_is_never_borrowed_from_another_region() -> None:
+    # the reserved rate is sourced in us-east-1 only: eu-west-1's commitment stays unpriced (no proxy for it)
+    us = catalog(**{"elasticache__node_hour__redis__cache__r6g__large": 0.206,
+                    "elasticache__ri_1y_no_upfront_hour__redis__cache__r6g__large": 0.14})
+    eu = catalog("eu-west-1", **{"elasticache__node_hour__redis__cache__r6g__large": 0.229})
+    cat = Catalog({**us.regions, **eu.regions})
+    report = estimate_template_set(tset({"Big": cache("cache.r6g.large")}, region="eu-west-1"), catalog=cat)
+    ri = next(s for s in report.savings if s.option == "ElastiCache reserved nodes, 1 year, no upfront")
+    assert ri.basis == "not priced" and ri.alternative is None and ri.current == pytest.approx(2 * 730 * 0.229)
+
+
+def test_what_if_at_eu_west_1_prices_rupayas_cache_reservation_from_the_sourced_rate() -> None:
+    from typer.testing import CliRunner
+
+    from moorage.cli.app import app
+
+    spec = ROOT / "examples" / "rupaya" / "moorage.yml"
+    out = CliRunner().invoke(app, ["cost", str(spec), "--env", "prod", "--price-region", "eu-west-1"])
+    assert out.exit_code == 0, out.output
+    (line,) = [x for x in out.stdout.splitlines() if x.strip().startswith("ElastiCache reserved nodes")]
+    # rupaya prod: 3 cache.r6g.large nodes x 730 h at eu-west-1's $0.229 on demand and $0.157 reserved
+    assert f"${3 * 730 * 0.229:,.2f} -> ${3 * 730 * 0.157:,.2f}/month" in line and "sourced rates" in line
+    rds = [x for x in out.stdout.splitlines() if x.strip().startswith("RDS Reserved Instances")]
+    assert len(rds) == 1 and "UNPRICED" in rds[0]

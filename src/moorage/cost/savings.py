@@ -18,13 +18,18 @@ FARGATE_ALTERNATIVES = {
     "fargate.vcpu_hour.x86": ("fargate.vcpu_hour.arm", "fargate.spot.vcpu_hour.x86"),
     "fargate.gb_hour.x86": ("fargate.gb_hour.arm", "fargate.spot.gb_hour.x86"),
 }
-# Commitments: which line items they could cover, and the catalog key of the 1-year no-upfront discount.
+# Commitments: the on-demand rate prefixes of the line items each could cover, the prefix of the catalog key that
+# names the committed rate of the same instance class or Fargate dimension (an effective hourly rate, e.g.
+# elasticache.node_hour.redis.cache.r6g.large -> elasticache.ri_1y_no_upfront_hour.redis.cache.r6g.large), and the
+# key of a region-wide 1-year no-upfront discount, used where no per-class rate is sourced.
 COMMITMENTS = (
-    ("Compute Savings Plan, 1 year, no upfront (Fargate)", ("fargate.vcpu_hour.", "fargate.gb_hour."),
-     "savings.compute_sp_1y_no_upfront"),
-    ("RDS Reserved Instances, 1 year, no upfront", ("rds.instance_hour.",), "savings.rds_ri_1y_no_upfront"),
-    ("ElastiCache reserved nodes, 1 year, no upfront", ("elasticache.node_hour.",),
-     "savings.elasticache_ri_1y_no_upfront"),
+    ("Compute Savings Plan, 1 year, no upfront (Fargate)",
+     {"fargate.vcpu_hour.": "fargate.compute_sp_1y_no_upfront.vcpu_hour.",
+      "fargate.gb_hour.": "fargate.compute_sp_1y_no_upfront.gb_hour."}, "savings.compute_sp_1y_no_upfront"),
+    ("RDS Reserved Instances, 1 year, no upfront", {"rds.instance_hour.": "rds.ri_1y_no_upfront_hour."},
+     "savings.rds_ri_1y_no_upfront"),
+    ("ElastiCache reserved nodes, 1 year, no upfront",
+     {"elasticache.node_hour.": "elasticache.ri_1y_no_upfront_hour."}, "savings.elasticache_ri_1y_no_upfront"),
 )
 
 
@@ -96,17 +101,50 @@ def savings(report: CostReport, catalog: Catalog) -> list[Saving]:
                         "only for interruption-tolerant work (workers, jobs, extra replicas): Spot tasks can be "
                         "stopped with two minutes' notice; Spot prices move with spare capacity")
     out += [s for s in (graviton, spot) if s is not None]
-    for option, prefixes, key in COMMITMENTS:
-        covered = [i for i in report.items if i.rate.startswith(prefixes) and ".spot." not in i.rate and _cost(i)]
-        if not covered:
-            continue
-        current = sum(_cost(i) for i in covered)
-        discount = catalog.lookup(report.region, key).rate
-        if discount is None:
-            out.append(Saving(option, f"{len(covered)} line item(s)", current, None, "not priced",
-                              "no sourced 1-year no-upfront rate for this region in the catalog: the discount is "
-                              "not guessed (the Price List publishes it; moorage has no sourced copy)"))
-        else:
-            out.append(Saving(option, f"{len(covered)} line item(s)", current, current * (1 - discount.price),
-                              "sourced", f"{discount.price:.0%} off on-demand ({discount.source})"))
+    for option, renames, key in COMMITMENTS:
+        covered = [i for i in report.items if i.rate.startswith(tuple(renames)) and ".spot." not in i.rate and _cost(i)]
+        if covered:
+            out.append(_commitment(report, catalog, option, renames, key, covered))
     return out
+
+
+def committed_key(rate: str, renames: dict[str, str]) -> str:
+    """The catalog key of the committed (1-year no-upfront) rate that would replace on-demand ``rate``."""
+    prefix = next(p for p in renames if rate.startswith(p))
+    return renames[prefix] + rate[len(prefix):]
+
+
+def _commitment(report: CostReport, catalog: Catalog, option: str, renames: dict[str, str], key: str,
+                covered: list[LineItem]) -> Saving:
+    """One commitment over ``covered``: each item at its class's sourced committed rate, else the region's sourced
+    discount, else not estimated. Committed rates are never proxied: a commitment nobody sourced is not guessed."""
+    discount = catalog.lookup(report.region, key).rate
+    current = alternative = 0.0
+    priced: list[LineItem] = []
+    sources: list[str] = []
+    # items compare by value (two repositories can give equal lines): the rest is found by identity
+    for item in covered:
+        rate = catalog.lookup(item.region, committed_key(item.rate, renames)).rate
+        if rate is not None:
+            alternative += item.quantity * rate.price
+            found = f"{rate.key} ${rate.price:g}/h ({rate.source})"
+        elif discount is not None:
+            alternative += _cost(item) * (1 - discount.price)
+            found = f"{discount.price:.0%} off on-demand ({discount.source})"
+        else:
+            continue
+        current += _cost(item)
+        priced.append(item)
+        if found not in sources:
+            sources.append(found)
+    rest = [i for i in covered if not any(i is p for p in priced)]
+    if not priced:
+        return Saving(option, f"{len(covered)} line item(s)", sum(_cost(i) for i in covered), None, "not priced",
+                      "no sourced 1-year no-upfront rate for this region in the catalog: the discount is not guessed "
+                      "(the Price List publishes it; moorage has no sourced copy)")
+    note = "; ".join(sources)
+    if rest:
+        note += (f"; {len(rest)} more line item(s) (${sum(_cost(i) for i in rest):,.2f}/month) have no sourced "
+                 "1-year no-upfront rate: not estimated")
+    basis = "sourced" if all(i.counted for i in priced) else "proxy"
+    return Saving(option, f"{len(priced)} of {len(covered)} line item(s)", current, alternative, basis, note)
