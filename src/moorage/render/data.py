@@ -117,8 +117,9 @@ def render_data(ctx: StackContext) -> None:
             _volume(ctx, vol)
     for name, parameter in plan.parameters.items():
         if here("param", name):
+            tier = {"Tier": "Advanced"} if name in plan.advanced_parameters else {}
             ctx.add(ssm.Parameter(logical_id("config", name.lower()), Name=parameter, Type="String",
-                                  Value=plan.env.config[name], Description=f"{plan.prefix} setting {name}",
+                                  Value=plan.env.config[name], **tier, Description=f"{plan.prefix} setting {name}",
                                   Tags=ctx.tag_dict()))
     for name, pool in sorted(plan.env.user_pools.items()):
         if not pool.existing and here("pool", name):
