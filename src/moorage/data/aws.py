@@ -64,11 +64,17 @@ def concrete_version(engine: str, requested: str) -> str | None:
     return max(matches, key=_key) if matches else None
 
 
+def major_version(engine: str, version: str) -> str:
+    """The major version of an RDS/Aurora ``version``: ``16`` of PostgreSQL 16.4, ``8.0`` of MySQL 8.0.39
+    (and of Aurora MySQL 8.0.mysql_aurora.3.05.2)."""
+    return version.split(".")[0] if "postgres" in engine else ".".join(version.split(".")[:2])
+
+
 def majors(engine: str) -> list[str]:
     """Major versions that can be created, for hints."""
     seen = []
     for v in sorted(creatable_versions(engine), key=_key):
-        major = v.split(".")[0] if "postgres" in engine else ".".join(v.split(".")[:2])
+        major = major_version(engine, v)
         if major not in seen:
             seen.append(major)
     return seen

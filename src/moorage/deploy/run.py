@@ -48,6 +48,7 @@ class DeployOptions:
     """How to deploy."""
 
     allow_replace: set[str] = field(default_factory=set)
+    allow_major_upgrade: bool = False  # a database's major version upgrade (downtime, no rollback)
     repair: bool = False
     dry_run: bool = False
     parallel: int = 4
@@ -140,13 +141,21 @@ class DeployRefused(Exception):
                     why = f" because {', '.join(c.replaced_by)} changed" if c.replaced_by else ""
                     lines.append(f"{stack}: this deploy would {verb} {c.logical_id} ({c.resource_type}){why}; "
                                  "it holds data, which would be lost")
-                else:
+                elif c.credentials:
                     lines.append(f"{stack}: this deploy would change the credentials of {c.logical_id} "
                                  f"({c.resource_type}): {c.consequence()}")
-        if self.dangerous:
-            names = sorted({c.logical_id for cs in self.dangerous.values() for c in cs})
+                if c.major_upgrade:
+                    lines.append(f"{stack}: this deploy would upgrade {c.logical_id} ({c.resource_type}) to a new "
+                                 f"major version ({c.major_upgrade}): the database is offline while RDS upgrades "
+                                 "it, and the upgrade cannot be rolled back (only restored from a snapshot)")
+        majors = sorted({c.logical_id for cs in self.dangerous.values() for c in cs if c.major_upgrade})
+        if majors:
+            lines.append("    fix: keep the old major version, or take a snapshot, test the app against the new "
+                         "version and rerun with --allow-major-upgrade")
+        if any(c.dangerous for cs in self.dangerous.values() for c in cs):
+            names = sorted({c.logical_id for cs in self.dangerous.values() for c in cs if c.dangerous})
             data = any(c.loses_data for cs in self.dangerous.values() for c in cs)
-            credentials = any(not c.loses_data for cs in self.dangerous.values() for c in cs)
+            credentials = any(c.breaks_credentials and not c.loses_data for cs in self.dangerous.values() for c in cs)
             steps = (["snapshot/back up the data"] if data else []) + (
                 ["plan the credential change (update the database or cache and every client together)"]
                 if credentials else [])
@@ -354,7 +363,7 @@ class Deployer:
             self.result.outcomes[key] = outcome
             if changes:
                 self.reporter.changes(self.stacks[key]["name"], changes, new)
-            bad = blocking(changes, self.options.allow_replace)
+            bad = blocking(changes, self.options.allow_replace, self.options.allow_major_upgrade)
             if bad:
                 dangerous[self.stacks[key]["name"]] = bad
         if dangerous:
@@ -473,7 +482,7 @@ class Deployer:
             return outcome
         changes = merge_change_set(changes, change_set.described)
         outcome.changes = changes
-        bad = blocking(changes, self.options.allow_replace)
+        bad = blocking(changes, self.options.allow_replace, self.options.allow_major_upgrade)
         if bad:
             cf.delete_change_set(ChangeSetName=change_set.id, StackName=name)
             outcome.action, outcome.status = "refused", state.status if state else ""

@@ -306,6 +306,9 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             DBSubnetGroupName=Ref("DbSubnetGroup"), VPCSecurityGroups=[sg], PubliclyAccessible=False,
             MultiAZ=d.multi_az, BackupRetentionPeriod=d.backup_days,
             DeletionProtection=d.deletion_protection, CopyTagsToSnapshot=True, AutoMinorVersionUpgrade=True,
+            # RDS refuses a major EngineVersion change without it; moorage's deploy guard asks for
+            # --allow-major-upgrade instead (the template stays deployable by any tool).
+            AllowMajorVersionUpgrade=True,
             EnableIAMDatabaseAuthentication=True, DBParameterGroupName=Ref(f"{lid}Params"),
             EnablePerformanceInsights=d.performance_insights,
             **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),
