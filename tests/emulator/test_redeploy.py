@@ -99,6 +99,14 @@ def test_protected_database_then_retained_secret_blocks_redeploy(cli: typer.Type
     assert f"would be created as {secret}, which exists" in shown.output
     assert _stacks(aws) == []
 
+    # 3b. adopting them takes a CloudFormation import, which the emulator (moto) does not have: said so
+    adopt = runner.invoke(cli, ["deploy", spec, "--env", "staging", "--local", "--adopt-retained"])
+    assert adopt.exit_code == 1, adopt.output
+    assert "adoption is not emulated" in adopt.output and "IMPORT change sets" in adopt.output
+    assert f"aws secretsmanager delete-secret --secret-id {secret}" in adopt.output
+    assert "--adopt-retained" not in again.output  # not offered where it cannot run
+    assert _stacks(aws) == []
+
     # 4. following the hint, the redeploy goes through
     listed = re.findall(r"\((AWS::[A-Za-z:]+)\) would be created as (\S+), which exists", again.output)
     assert ("AWS::Logs::LogGroup", "/moorage/again/staging/web") in listed, listed

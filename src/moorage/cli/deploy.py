@@ -187,6 +187,9 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            allow_major_upgrade: Annotated[bool, typer.Option(
                "--allow-major-upgrade", help="allow a database's major version upgrade (downtime, no rollback)")]
            = False,
+           adopt_retained: Annotated[bool, typer.Option(
+               "--adopt-retained", help="import the secrets, log groups, repositories and buckets an earlier "
+                                        "destroy kept into the new stacks (AWS only)")] = False,
            repair: Annotated[bool, typer.Option("--repair", help="continue a failed rollback / delete an empty "
                                                                  "failed stack before deploying")] = False,
            parallel: Annotated[int, typer.Option("--parallel", help="stacks deployed at once in a wave")] = 4,
@@ -215,7 +218,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     if not as_json:
         out.print(f"deploying {synth.manifest['app']}/{env} to {target.describe()}")
     options = DeployOptions(allow_replace=set(allow_replace or []), allow_major_upgrade=allow_major_upgrade,
-                            repair=repair, parallel=parallel,
+                            adopt_retained=adopt_retained, repair=repair, parallel=parallel,
                             spec_dir=_project_dir(spec), commit=git_commit(_project_dir(spec)),
                             poll=0.2 if target.local else 3.0, lock_wait=wait_lock, break_lock=break_lock,
                             migrations_dry_run=migrations_dry_run)

@@ -127,3 +127,17 @@ def _at(props: object, path: tuple[str, ...]) -> object:
 def replacing_paths(resource_type: str, old: dict[str, object], new: dict[str, object]) -> list[str]:
     """The create-only paths (``A.B``) whose value differs between ``old`` and ``new`` properties."""
     return sorted(".".join(path) for path in create_only_paths(resource_type) if _at(old, path) != _at(new, path))
+
+
+@cache
+def primary_identifier(resource_type: str) -> str | None:
+    """The property CloudFormation identifies (and imports) a ``resource_type`` by, from cfn-lint's provider
+    schemas (``BucketName`` of ``AWS::S3::Bucket``, ``Id`` - the ARN - of ``AWS::SecretsManager::Secret``)."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
+
+    try:
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region="us-east-1", resource_type=resource_type).schema
+    except ResourceNotFoundError:
+        return None
+    ids = [str(p).removeprefix("/properties/") for p in schema.get("primaryIdentifier", [])]
+    return ids[0] if len(ids) == 1 else None
