@@ -156,3 +156,50 @@ def test_aws_reported_credential_change_is_classified() -> None:
         "Replacement": "False", "Details": [{"Target": {"Name": "GenerateSecretString"}}]}}]}
     [change] = merge_change_set([], described)
     assert change.breaks_credentials and blocking([change], set()) == [change]
+
+
+def _db(engine: str, version: str, lid_type: str = "AWS::RDS::DBInstance") -> dict[str, Any]:
+    body = copy.deepcopy(DB)
+    body["Type"] = lid_type
+    body["Properties"].update(Engine=engine, EngineVersion=version)
+    return template(Db=body)
+
+
+def test_engine_change_is_a_replacement_refused_without_allow_replace() -> None:
+    for rtype in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):
+        old, new = ("postgres", "16.4"), ("mysql", "8.0.39")
+        if rtype == "AWS::RDS::DBCluster":
+            old, new = ("aurora-postgresql", "16.4"), ("aurora-mysql", "8.0.mysql_aurora.3.05.2")
+        [change] = classify(_db(*old, lid_type=rtype), {}, _db(*new, lid_type=rtype), {})
+        assert change.action == "replace" and "Engine" in change.replaced_by and change.loses_data
+        assert not change.major_upgrade  # a new engine is a new database, not an upgrade
+        assert blocking([change], set(), allow_major=True) == [change]
+        assert blocking([change], {"db"}) == []
+
+
+def test_major_version_change_needs_allow_major_upgrade() -> None:
+    [change] = classify(_db("postgres", "15.7"), {}, _db("postgres", "16.4"), {})
+    assert change.action == "modify" and not change.dangerous
+    assert change.major_upgrade == "postgres 15.7 -> 16.4"
+    assert "offline" in change.consequence() and "cannot be rolled back" in change.consequence()
+    assert blocking([change], {"*"}) == [change]  # --allow-replace does not cover it
+    assert blocking([change], set(), allow_major=True) == []
+    assert change.to_json()["major_upgrade"] == "postgres 15.7 -> 16.4"
+
+
+def test_minor_version_changes_are_routine() -> None:
+    for engine, old, new in (("postgres", "16.3", "16.4"), ("mysql", "8.0.36", "8.0.39"),
+                             ("aurora-mysql", "8.0.mysql_aurora.3.05.2", "8.0.mysql_aurora.3.06.0")):
+        [change] = classify(_db(engine, old), {}, _db(engine, new), {})
+        assert not change.major_upgrade and not blocking([change], set()), (engine, old, new)
+    [mysql] = classify(_db("mysql", "8.0.39"), {}, _db("mysql", "8.4.3"), {})
+    assert mysql.major_upgrade == "mysql 8.0.39 -> 8.4.3"
+
+
+def test_refusal_of_a_major_upgrade_names_the_flag() -> None:
+    from moorage.deploy.run import DeployRefused
+
+    [change] = classify(_db("postgres", "15.7"), {}, _db("postgres", "16.4"), {})
+    text = DeployRefused(dangerous={"demo-prod-data": [change]}).render()
+    assert "major version (postgres 15.7 -> 16.4)" in text and "--allow-major-upgrade" in text
+    assert "--allow-replace" not in text

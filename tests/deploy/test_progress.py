@@ -90,3 +90,15 @@ def test_the_event_stream_and_quiet_output_of_a_real_deploy(
         assert len(done) == 4 and all(" resources, " in line for line in done)
     finally:
         stop_server(project)
+
+
+def test_diff_marks_a_major_database_upgrade_with_its_downtime() -> None:
+    from moorage.deploy.changes import ResourceChange
+
+    buffer = io.StringIO()
+    reporter = RichReporter(Console(file=buffer, force_terminal=False, width=200), live=False)
+    reporter.changes("demo-prod-data", [ResourceChange("DbDb", "AWS::RDS::DBInstance", "modify", ["EngineVersion"],
+                                                       major_upgrade="postgres 15.7 -> 16.4")], False)
+    reporter.close()
+    assert "modify DbDb (AWS::RDS::DBInstance): EngineVersion  major upgrade postgres 15.7 -> 16.4: downtime, " \
+           "no rollback" in buffer.getvalue()

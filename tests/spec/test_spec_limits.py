@@ -27,9 +27,14 @@ CASES = [
      f"nested more than {MAX_DEPTH}"),
     ("duplicate-uses", BASE.replace("uses: [db]", "uses: [db, db]"), 3, "'db' is listed twice in uses"),
     ("huge-number", BASE.replace("port: 80", "port: 1e999"), 3, "finite number"),
-    ("ssm-size", BASE + "config: {BIG: '" + "x" * 5000 + "'}\n", 6, "an SSM standard parameter holds at most 4,096"),
+    ("ssm-size", BASE + "config: {BIG: '" + "x" * 9000 + "'}\n", 6, "an SSM parameter holds at most 8,192"),
     ("env-size", BASE.replace("uses: [db]", "uses: [db], env: {" + ", ".join(
         f"V{i}: '{'x' * 1000}'" for i in range(70)) + "}"), 3, "a whole ECS task definition holds at most 65,536"),
+    # Variables alone under 64 KiB (40 KB), with a 30 KB command the task definition is over: ECS counts it all.
+    ("command-and-env", BASE.replace("uses: [db]", "uses: [db], command: ['" + "c" * 30000 + "'], env: {" + ", ".join(
+        f"V{i}: '{'x' * 1000}'" for i in range(40)) + "}"), 3, "a whole ECS task definition holds at most 65,536"),
+    ("healthcheck-size", BASE.replace("uses: [db]", "uses: [db], healthcheck: {command: ['CMD', '"
+                                      + "h" * 70000 + "']}"), 3, "a whole ECS task definition holds at most 65,536"),
     ("tag-count", BASE + "tags:\n" + "".join(f"  t{i}: v\n" for i in range(45)), 6, "AWS allows 50 per resource"),
     ("tag-length", BASE + "tags:\n  " + "k" * 200 + ": v\n", 7, "is too long"),
     ("tag-reserved", BASE + "tags:\n  'aws:owner': me\n", 7, "reserved for AWS"),
@@ -65,3 +70,14 @@ def test_compose_x_moorage_env_is_kept(tmp_path: Path) -> None:
     path.write_text("services:\n  web:\n    image: nginx:1.27\n    ports: ['80:80']\n    environment: {A: b}\n"
                     "    x-moorage: {env: {FOO: bar, A: c}}\n", encoding="utf-8")
     assert api.load_app(path).spec.services["web"].env == {"A": "c", "FOO": "bar"}
+
+
+def test_container_definitions_are_measured_as_ecs_counts_them() -> None:
+    from moorage.render import RESOLVED_VALUE_BYTES, container_definitions_bytes
+
+    task = {"Type": "AWS::ECS::TaskDefinition", "Properties": {"Cpu": "256", "ContainerDefinitions": [
+        {"Name": "web", "Image": {"Ref": "Image"}, "Command": ["a"],
+         "Secrets": [{"Name": "P", "ValueFrom": {"Fn::ImportValue": "x"}}]}]}}
+    expected = ('[{"Name":"web","Image":"' + "x" * RESOLVED_VALUE_BYTES + '","Command":["a"],"Secrets":[{"Name":"P",'
+                '"ValueFrom":"' + "x" * RESOLVED_VALUE_BYTES + '"}]}]')
+    assert container_definitions_bytes(task) == len(expected)

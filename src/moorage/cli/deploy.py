@@ -202,6 +202,12 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            allow_replace: Annotated[list[str] | None, typer.Option(
                "--allow-replace", help="allow replacing/removing this stateful resource (logical id or name)")]
            = None,
+           allow_major_upgrade: Annotated[bool, typer.Option(
+               "--allow-major-upgrade", help="allow a database's major version upgrade (downtime, no rollback)")]
+           = False,
+           adopt_retained: Annotated[bool, typer.Option(
+               "--adopt-retained", help="import the secrets, log groups, repositories and buckets an earlier "
+                                        "destroy kept into the new stacks (AWS only)")] = False,
            repair: Annotated[bool, typer.Option("--repair", help="continue a failed rollback / delete an empty "
                                                                  "failed stack before deploying")] = False,
            parallel: Annotated[int, typer.Option("--parallel", help="stacks deployed at once in a wave")] = 4,
@@ -229,7 +235,8 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     reporter = _reporter(as_json)
     if not as_json:
         out.print(f"deploying {synth.manifest['app']}/{env} to {target.describe()}")
-    options = DeployOptions(allow_replace=set(allow_replace or []), repair=repair, parallel=parallel,
+    options = DeployOptions(allow_replace=set(allow_replace or []), allow_major_upgrade=allow_major_upgrade,
+                            adopt_retained=adopt_retained, repair=repair, parallel=parallel,
                             spec_dir=_project_dir(spec), commit=git_commit(_project_dir(spec)),
                             poll=0.2 if target.local else 3.0, lock_wait=wait_lock, break_lock=break_lock,
                             migrations_dry_run=migrations_dry_run)
@@ -283,7 +290,7 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     target = existing_target(spec, local, profile, region)
     assert target is not None
     reporter = _reporter(as_json)
-    options = DeployOptions(dry_run=True, allow_replace={"*"}, spec_dir=_project_dir(spec))
+    options = DeployOptions(dry_run=True, allow_replace={"*"}, allow_major_upgrade=True, spec_dir=_project_dir(spec))
     try:
         with _emulator_guard(target, spec):
             result = run_deploy(synth, target, options, reporter)
@@ -291,7 +298,7 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
         reporter.close()
         _refused(exc, as_json, "diff")
         return
-    risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.dangerous]
+    risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.dangerous or c.major_upgrade]
     if as_json:
         assert isinstance(reporter, JsonReporter)
         reporter.emit("summary", **result.to_json())
@@ -300,8 +307,9 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
         out.print(f"No changes: {len(result.outcomes)} stacks are up to date.")
         return
     for name, change in risky:
+        flag = f"--allow-replace {change.logical_id}" if change.dangerous else "--allow-major-upgrade"
         err.print(f"[red]{escape(name)}: {escape(change.describe())}: {escape(change.consequence())}; deploy will "
-                  f"refuse it without --allow-replace {escape(change.logical_id)}[/red]", markup=True)
+                  f"refuse it without {escape(flag)}[/red]", markup=True)
 
 
 def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,

@@ -64,11 +64,17 @@ def concrete_version(engine: str, requested: str) -> str | None:
     return max(matches, key=_key) if matches else None
 
 
+def major_version(engine: str, version: str) -> str:
+    """The major version of an RDS/Aurora ``version``: ``16`` of PostgreSQL 16.4, ``8.0`` of MySQL 8.0.39
+    (and of Aurora MySQL 8.0.mysql_aurora.3.05.2)."""
+    return version.split(".")[0] if "postgres" in engine else ".".join(version.split(".")[:2])
+
+
 def majors(engine: str) -> list[str]:
     """Major versions that can be created, for hints."""
     seen = []
     for v in sorted(creatable_versions(engine), key=_key):
-        major = v.split(".")[0] if "postgres" in engine else ".".join(v.split(".")[:2])
+        major = major_version(engine, v)
         if major not in seen:
             seen.append(major)
     return seen
@@ -121,3 +127,17 @@ def _at(props: object, path: tuple[str, ...]) -> object:
 def replacing_paths(resource_type: str, old: dict[str, object], new: dict[str, object]) -> list[str]:
     """The create-only paths (``A.B``) whose value differs between ``old`` and ``new`` properties."""
     return sorted(".".join(path) for path in create_only_paths(resource_type) if _at(old, path) != _at(new, path))
+
+
+@cache
+def primary_identifier(resource_type: str) -> str | None:
+    """The property CloudFormation identifies (and imports) a ``resource_type`` by, from cfn-lint's provider
+    schemas (``BucketName`` of ``AWS::S3::Bucket``, ``Id`` - the ARN - of ``AWS::SecretsManager::Secret``)."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
+
+    try:
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region="us-east-1", resource_type=resource_type).schema
+    except ResourceNotFoundError:
+        return None
+    ids = [str(p).removeprefix("/properties/") for p in schema.get("primaryIdentifier", [])]
+    return ids[0] if len(ids) == 1 else None

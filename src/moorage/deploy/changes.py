@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from moorage.cfn.sections import resource_bodies
 from moorage.cfn.values import resolve_parameters
-from moorage.deploy.schema import credential_consequences, is_stateful, replacing_properties
+from moorage.deploy.schema import credential_consequences, is_stateful, major_upgrade, replacing_properties
 
 Action = Literal["add", "modify", "replace", "remove"]
 
@@ -31,6 +31,9 @@ class ResourceChange:
     #: changed property -> how the change breaks the credentials that reach the resource (see
     #: ``data/credential_changes.yaml``); such a change is stateful although nothing is replaced.
     credentials: dict[str, str] = field(default_factory=dict)
+    #: a database's major version upgrade (``"postgres 15.7 -> 16.3"``): downtime, no way back; deploy
+    #: refuses it without ``--allow-major-upgrade``.
+    major_upgrade: str = ""
 
     @property
     def stateful(self) -> bool:
@@ -58,6 +61,9 @@ class ResourceChange:
         """What this change does to data or credentials, in words ("" when nothing)."""
         if self.loses_data:
             return "it holds data, which would be lost"
+        if self.major_upgrade and not self.credentials:
+            return (f"major version upgrade ({self.major_upgrade}): the database is offline while RDS upgrades it, "
+                    "and the upgrade cannot be rolled back (only restored from a snapshot)")
         return "; ".join(f"{prop} changed: {why}" for prop, why in sorted(self.credentials.items()))
 
     def describe(self) -> str:
@@ -72,7 +78,8 @@ class ResourceChange:
         """A JSON-able form."""
         return {"logical_id": self.logical_id, "type": self.resource_type, "action": self.action,
                 "properties": self.properties, "replaced_by": self.replaced_by, "stateful": self.stateful,
-                "loses_data": self.loses_data, "breaks_credentials": self.credentials}
+                "loses_data": self.loses_data, "breaks_credentials": self.credentials,
+                "major_upgrade": self.major_upgrade}
 
 
 def classify(old_template: dict[str, Any] | None, old_params: dict[str, str], new_template: dict[str, Any],
@@ -107,7 +114,8 @@ def _compare(name: str, old: dict[str, Any], new: dict[str, Any]) -> ResourceCha
     replaced = replacing_properties(new["Type"], old_props, new_props)
     action: Action = "replace" if replaced else "modify"
     return ResourceChange(name, new["Type"], action, changed + others, replaced, deletion_policy=policy,
-                          credentials=credential_consequences(new["Type"], changed))
+                          credentials=credential_consequences(new["Type"], changed),
+                          major_upgrade="" if replaced else major_upgrade(new["Type"], old_props, new_props))
 
 
 def merge_change_set(changes: list[ResourceChange], described: dict[str, Any]) -> list[ResourceChange]:
@@ -136,9 +144,11 @@ def merge_change_set(changes: list[ResourceChange], described: dict[str, Any]) -
     return [by_id[k] for k in sorted(by_id)]
 
 
-def blocking(changes: list[ResourceChange], allowed: set[str]) -> list[ResourceChange]:
-    """Stateful changes (data lost, credentials broken) not allowed by ``--allow-replace NAME``."""
-    return [c for c in changes if c.dangerous and not allows(allowed, c.logical_id)]
+def blocking(changes: list[ResourceChange], allowed: set[str], allow_major: bool = False) -> list[ResourceChange]:
+    """Stateful changes (data lost, credentials broken) not allowed by ``--allow-replace NAME``, and
+    major database upgrades unless ``allow_major`` (``--allow-major-upgrade``)."""
+    return [c for c in changes if (c.dangerous and not allows(allowed, c.logical_id))
+            or (c.major_upgrade and not allow_major)]
 
 
 _PREFIXES = ("db", "cache", "bucket", "secret", "efs", "fs")

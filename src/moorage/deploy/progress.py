@@ -97,6 +97,8 @@ class RichReporter:
                 flag = "  [red]stateful: data would be lost[/red]"
             elif change.breaks_credentials:
                 flag = "  [red]stateful: credentials would break[/red]"
+            elif change.major_upgrade:
+                flag = f"  [red]major upgrade {escape(change.major_upgrade)}: downtime, no rollback[/red]"
             self._print(f"  [{style}]{escape(change.describe())}[/{style}]{flag}")
 
     def stack_started(self, stack: str, action: str, total: int) -> None:

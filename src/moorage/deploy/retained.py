@@ -87,6 +87,11 @@ def exists(target: Target, region: str, resource_type: str, name: str) -> bool:
     return True
 
 
+def secret_arn(target: Target, region: str, name: str) -> str:
+    """The ARN of the secret named ``name`` (what CloudFormation imports a secret by)."""
+    return str(target.client("secretsmanager", region).describe_secret(SecretId=name)["ARN"])
+
+
 def leftovers(target: Target, manifest: dict[str, Any], templates: dict[str, dict[str, Any]],
               added: dict[str, set[str]]) -> list[Leftover]:
     """The resources each stack would create (``added``: stack key -> logical ids) whose fixed name exists."""
@@ -104,9 +109,13 @@ def leftovers(target: Target, manifest: dict[str, Any], templates: dict[str, dic
     return found
 
 
-def refusal(found: list[Leftover]) -> str:
-    """What stops the deploy and the way out, in plain words."""
+def refusal(found: list[Leftover], local: bool = True) -> str:
+    """What stops the deploy and the way out, in plain words (on AWS, ``local`` False, adopting them is
+    a way out too; on the emulator it is not emulated)."""
     lines = [f.render() for f in found]
+    if not local:
+        lines.append("    fix: adopt them into the new stacks (a CloudFormation import keeps their data and values): "
+                     "rerun with --adopt-retained; or remove them:")
     lines.append("    fix: these were kept on purpose (DeletionPolicy Retain) when the environment was destroyed; "
                  "a new stack cannot create them under the same name. Remove each (nothing has changed yet):")
     lines.extend(f"      {removal(f.resource_type, f.name, f.region)}" for f in found)

@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from moorage import __version__
+from moorage.deploy.adopt import NOT_EMULATED as ADOPTION_NOT_EMULATED
 from moorage.deploy.changes import ResourceChange, blocking, classify, merge_change_set
 from moorage.deploy.images import BuildSpec, build_images, build_specs, build_tag, pushed_image, tag_commits
 from moorage.deploy.progress import Reporter
@@ -48,6 +49,8 @@ class DeployOptions:
     """How to deploy."""
 
     allow_replace: set[str] = field(default_factory=set)
+    allow_major_upgrade: bool = False  # a database's major version upgrade (downtime, no rollback)
+    adopt_retained: bool = False  # import the resources an earlier destroy kept (IMPORT change sets; AWS only)
     repair: bool = False
     dry_run: bool = False
     parallel: int = 4
@@ -120,10 +123,12 @@ class DeployRefused(Exception):
 
     def __init__(self, problems: list[Problem] | None = None,
                  dangerous: dict[str, list[ResourceChange]] | None = None,
-                 leftovers: list[Leftover] | None = None) -> None:
+                 leftovers: list[Leftover] | None = None, adoption: str = "", local: bool = True) -> None:
         self.problems = problems or []
         self.dangerous = dangerous or {}
         self.leftovers = leftovers or []
+        self.adoption = adoption  # why --adopt-retained cannot adopt them here
+        self.local = local  # on the emulator (no adoption to offer)
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -132,8 +137,10 @@ class DeployRefused(Exception):
         for i, p in enumerate(self.problems):  # one fix line for problems that share it (a preview's base stacks)
             last = all(q.advice != p.advice for q in self.problems[i + 1:])
             lines.append(p.render() if last else p.headline())
+        if self.adoption:
+            lines.append(self.adoption)
         if self.leftovers:
-            lines.append(refusal(self.leftovers))
+            lines.append(refusal(self.leftovers, local=self.local))
         for stack, changes in self.dangerous.items():
             for c in changes:
                 if c.loses_data:
@@ -141,13 +148,21 @@ class DeployRefused(Exception):
                     why = f" because {', '.join(c.replaced_by)} changed" if c.replaced_by else ""
                     lines.append(f"{stack}: this deploy would {verb} {c.logical_id} ({c.resource_type}){why}; "
                                  "it holds data, which would be lost")
-                else:
+                elif c.credentials:
                     lines.append(f"{stack}: this deploy would change the credentials of {c.logical_id} "
                                  f"({c.resource_type}): {c.consequence()}")
-        if self.dangerous:
-            names = sorted({c.logical_id for cs in self.dangerous.values() for c in cs})
+                if c.major_upgrade:
+                    lines.append(f"{stack}: this deploy would upgrade {c.logical_id} ({c.resource_type}) to a new "
+                                 f"major version ({c.major_upgrade}): the database is offline while RDS upgrades "
+                                 "it, and the upgrade cannot be rolled back (only restored from a snapshot)")
+        majors = sorted({c.logical_id for cs in self.dangerous.values() for c in cs if c.major_upgrade})
+        if majors:
+            lines.append("    fix: keep the old major version, or take a snapshot, test the app against the new "
+                         "version and rerun with --allow-major-upgrade")
+        if any(c.dangerous for cs in self.dangerous.values() for c in cs):
+            names = sorted({c.logical_id for cs in self.dangerous.values() for c in cs if c.dangerous})
             data = any(c.loses_data for cs in self.dangerous.values() for c in cs)
-            credentials = any(not c.loses_data for cs in self.dangerous.values() for c in cs)
+            credentials = any(c.breaks_credentials and not c.loses_data for cs in self.dangerous.values() for c in cs)
             steps = (["snapshot/back up the data"] if data else []) + (
                 ["plan the credential change (update the database or cache and every client together)"]
                 if credentials else [])
@@ -201,6 +216,7 @@ class Deployer:
         self.reporter = reporter
         self.stacks = {s["key"]: s for s in self.manifest["stacks"]}
         self.states: dict[str, StackState | None] = {}
+        self.imports: dict[str, list[Leftover]] = {}  # stack key -> kept resources to adopt (--adopt-retained)
         self.result = DeployResult()
         self.images: dict[str, str] = {}
         self.image_tags: dict[str, str] = {}
@@ -369,17 +385,27 @@ class Deployer:
             self.result.outcomes[key] = outcome
             if changes:
                 self.reporter.changes(self.stacks[key]["name"], changes, new)
-            bad = blocking(changes, self.options.allow_replace)
+            bad = blocking(changes, self.options.allow_replace, self.options.allow_major_upgrade)
             if bad:
                 dangerous[self.stacks[key]["name"]] = bad
         if dangerous:
             raise DeployRefused(dangerous=dangerous)
         added = {key: {c.logical_id for c in changes if c.action == "add"} for key, changes in previews.items()}
         found = leftovers(self.target, self.manifest, self.synth.templates, added)
+        if found and self.options.adopt_retained and self.target.local:
+            raise DeployRefused(leftovers=found, adoption=ADOPTION_NOT_EMULATED)
+        if found and self.options.adopt_retained:
+            for lf in found:  # imported in the stack's turn, when the outputs its parameters read exist
+                self.imports.setdefault(next(k for k, s in self.stacks.items() if s["name"] == lf.stack), []).append(lf)
+            note = "adopting what an earlier destroy kept (CloudFormation import): " + ", ".join(
+                f"{lf.logical_id} ({lf.name})" for lf in found)
+            self.reporter.warn(note)
+            self.result.notes.append(note)
+            found = []
         if found and not self.options.dry_run:
-            raise DeployRefused(leftovers=found)
+            raise DeployRefused(leftovers=found, local=self.target.local)
         if found:  # a diff shows its changes, and that a deploy would stop on these
-            note = "a deploy would stop before changing anything:\n" + refusal(found)
+            note = "a deploy would stop before changing anything:\n" + refusal(found, local=self.target.local)
             self.reporter.warn(note)
             self.result.notes.append(note)
         if self.options.dry_run or self.result.unchanged:
@@ -488,6 +514,34 @@ class Deployer:
         name = f"{self.manifest['app']}/{self.manifest['environment']}/{key}-{digest}.json"
         return None, upload_template(self.target, region, name, body, self.tags)
 
+    def _import(self, key: str, state: StackState | None, params: dict[str, str]) -> Event | None:
+        """Import the kept resources of stack ``key`` (an IMPORT change set); the failure, or None."""
+        from moorage.deploy.adopt import import_template, resource_to_import
+        from moorage.deploy.retained import secret_arn
+        from moorage.render import to_json
+
+        found, name, cf = self.imports.pop(key), self.stacks[key]["name"], self.cf(key)
+        try:
+            body = to_json(import_template(self.synth.templates[key], {lf.logical_id for lf in found},
+                                           deployed_template(cf, name) if state is not None else None))
+            entries = [resource_to_import(lf, secret_arn(self.target, lf.region, lf.name)
+                                          if lf.resource_type == "AWS::SecretsManager::Secret" else None)
+                       for lf in found]
+            change_set = create_change_set(cf, name, body, None, params, self.tags, "IMPORT",
+                                           f"moorage {__version__}: adopt kept resources", resources_to_import=entries,
+                                           poll=min(self.options.poll, 1.0))
+        except (ValueError, ChangeSetError) as exc:
+            return Event("", None, name, "AWS::CloudFormation::Stack", "IMPORT_FAILED",
+                         f"cannot adopt the kept resources: {getattr(exc, 'reason', exc)}")
+        self.reporter.stack_started(name, "import", len(entries))
+        cf.execute_change_set(ChangeSetName=change_set.id, StackName=name)
+        status, events = wait_for_stack(cf, name, set(), lambda e: self.reporter.event(name, e),
+                                        poll=self.options.poll)
+        if status != "IMPORT_COMPLETE":
+            failed = first_failure(events)
+            return failed or Event("", None, name, "AWS::CloudFormation::Stack", status, "the import did not complete")
+        return None
+
     def deploy_stack(self, key: str) -> StackOutcome:
         """Deploy one stack through a change set and wait for it."""
         stack = self.stacks[key]
@@ -502,6 +556,13 @@ class Deployer:
             wait_for_stack(cf, name, set(), lambda e: None, poll=self.options.poll)
             state = None
         params = self._params(key, placeholders=False)
+        if self.imports.get(key):
+            failure = self._import(key, state, params)
+            if failure is not None:
+                outcome.action, outcome.status, outcome.failure = "failed", failure.status, failure
+                self.reporter.stack_finished(name, failure.status, failure.reason)
+                return outcome
+            state = read_stack(cf, name)
         template = self.synth.templates[key]
         old = deployed_template(cf, name) if state is not None else None
         changes = classify(old, state.parameters if state else {}, template, params)
@@ -526,7 +587,7 @@ class Deployer:
             return outcome
         changes = merge_change_set(changes, change_set.described)
         outcome.changes = changes
-        bad = blocking(changes, self.options.allow_replace)
+        bad = blocking(changes, self.options.allow_replace, self.options.allow_major_upgrade)
         if bad:
             cf.delete_change_set(ChangeSetName=change_set.id, StackName=name)
             outcome.action, outcome.status = "refused", state.status if state else ""

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from moorage.data.aws import replacing_paths
+from moorage.data.aws import major_version, replacing_paths
 
 #: Types that hold data besides cfn-lint's list (a bucket with objects, a file system, a secret value).
 EXTRA_STATEFUL = frozenset({"AWS::EFS::FileSystem", "AWS::SecretsManager::Secret", "AWS::S3::Bucket",
@@ -30,9 +30,30 @@ def is_stateful(resource_type: str) -> bool:
     return resource_type in _stateful_types()
 
 
+#: Database types whose engine RDS cannot change in place (postgres -> mysql is a new database: the data does
+#: not follow), although the provider schema lets CloudFormation try an in-place update.
+ENGINE_BOUND = frozenset({"AWS::RDS::DBInstance", "AWS::RDS::DBCluster"})
+
+
 def replacing_properties(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """The changed create-only properties (nested paths as ``A.B``) that force a replacement."""
-    return replacing_paths(resource_type, old, new)
+    paths = replacing_paths(resource_type, old, new)
+    if resource_type in ENGINE_BOUND and old.get("Engine") != new.get("Engine") and "Engine" not in paths:
+        paths = sorted([*paths, "Engine"])
+    return paths
+
+
+def major_upgrade(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> str:
+    """``"15.7 -> 16.3"`` when a database's EngineVersion changes major version on the same engine, else ""
+    (a minor version change is routine; an engine change is a replacement, see :func:`replacing_properties`)."""
+    engine, before, after = new.get("Engine"), old.get("EngineVersion"), new.get("EngineVersion")
+    if resource_type not in ENGINE_BOUND or old.get("Engine") != engine or before == after:
+        return ""
+    if not (isinstance(engine, str) and isinstance(before, str) and isinstance(after, str)):
+        return ""  # an unresolved value: CloudFormation's change set has the last word
+    if major_version(engine, before) == major_version(engine, after):
+        return ""
+    return f"{engine} {before} -> {after}"
 
 
 def credential_consequences(resource_type: str, changed: list[str]) -> dict[str, str]:

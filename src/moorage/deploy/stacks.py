@@ -116,8 +116,10 @@ class ChangeSet:
 
 def create_change_set(cf: Any, name: str, template_body: str | None, template_url: str | None,
                       params: dict[str, str], tags: dict[str, str], kind: str, description: str,
-                      poll: float = 1.0, timeout: float = 600.0) -> ChangeSet:
-    """Create a change set and wait until CloudFormation has computed it."""
+                      poll: float = 1.0, timeout: float = 600.0,
+                      resources_to_import: list[dict[str, Any]] | None = None) -> ChangeSet:
+    """Create a change set and wait until CloudFormation has computed it (``kind`` IMPORT takes
+    ``resources_to_import``)."""
     token = f"moorage-{int(time.time() * 1000)}"
     kwargs: dict[str, Any] = {
         "StackName": name, "ChangeSetName": token, "ChangeSetType": kind, "Description": description[:1024],
@@ -126,6 +128,8 @@ def create_change_set(cf: Any, name: str, template_body: str | None, template_ur
         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
         **execution_role(),
     }
+    if resources_to_import:
+        kwargs["ResourcesToImport"] = resources_to_import
     if template_url:
         kwargs["TemplateURL"] = template_url
     else:

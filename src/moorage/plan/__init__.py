@@ -92,6 +92,7 @@ def build_plan(env: EnvSpec) -> Plan:
     repositories = {n: f"{env.app}/{env.env}/{n}" for n, s in env.services.items()
                     if (s.build and not s.image) or (every and n not in bootstraps)}
     parameters = {n: f"/{env.app}/{env.env}/{n}" for n in sorted(env.config)}
+    advanced = _advanced_parameters(env, decisions)
     has_data = bool(databases or caches or buckets or any(v.persistent for v in volumes) or secrets_plan
                     or parameters or any(not p.existing for p in env.user_pools.values()) or any(env.blocks.values()))
     stacks = _base_stacks(env, repositories, has_data, any(d.spec.managed_password for d in databases.values()),
@@ -121,6 +122,7 @@ def build_plan(env: EnvSpec) -> Plan:
             else "images deploy by tag; destroy asks a yes")),
         decisions=decisions,
         warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
+        advanced_parameters=advanced,
         exec_log_group=f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None,
         edges=edges, alarm_topics=topics, health_alarms=health, health_topics=health_topics(env, topics, health),
         migration_snapshots=migration_snapshots(env, databases, migrations, decisions), migration_jobs=migrations,
@@ -155,6 +157,20 @@ def _service_plans(env: EnvSpec, bootstraps: dict[str, str], edges: list[EdgePla
             decisions.append(Decision(f"services.{name}.capacity", "FARGATE_SPOT",
                                       "spot: true (interruptible, about 70% cheaper)"))
     return services
+
+
+def _advanced_parameters(env: EnvSpec, decisions: list[Decision]) -> set[str]:
+    """Config values the standard tier cannot hold (over 4 KB): Advanced tier parameters, each a decision
+    (resolve refused anything over the Advanced tier's 8 KB)."""
+    limit = load_data("aws_limits")["ssm_parameter_value"]
+    out = set()
+    for name, value in sorted(env.config.items()):
+        size = len(value.encode())
+        if size > limit:
+            out.add(name)
+            decisions.append(Decision(f"config.{name}.tier", "Advanced", f"{size:,} bytes, over the standard tier's "
+                                      f"{limit:,}; an advanced parameter is billed per parameter-month"))
+    return out
 
 
 def _data_plans(env: EnvSpec, retain: bool, decisions: list[Decision]) -> tuple[

@@ -424,6 +424,8 @@ class Plan:
     warnings: list[Diagnostic] = field(default_factory=list)
     repositories: dict[str, str] = field(default_factory=dict)  # service -> ECR repository name
     parameters: dict[str, str] = field(default_factory=dict)  # config name -> SSM parameter name
+    # Config values over the standard tier's 4 KB: Advanced tier parameters ($0.05 a parameter-month).
+    advanced_parameters: set[str] = field(default_factory=set)
     exec_log_group: str | None = None  # ECS Exec session logs, when a service allows exec
     edges: list[EdgePlan] = field(default_factory=list)  # every load balancer; ``edge`` is the first
     # Where a thing lives when not in its default stack ("sg:KEY" -> "security-2", "db:NAME" -> "data-2" ...):

@@ -72,6 +72,7 @@ def synthesize(plan: Plan) -> Synth:
     texts = {k: to_json(t) for k, t in templates.items()}  # once for the limits and the manifest
     _check_wiring(plan, contexts, templates)
     _check_limits(templates, texts)
+    _check_container_definitions(plan, templates)
     return Synth(plan, templates, _manifest(plan, contexts, templates, texts))
 
 
@@ -102,6 +103,51 @@ def _check_limits(templates: dict[str, dict[str, Any]], texts: dict[str, str]) -
         problems += [Diagnostic("error", f"stack {key} would have {n} {what.replace('_', ' ')}; "
                                 f"CloudFormation allows {limits[what]}", None, hint)
                      for what, n in counts.items() if n > limits[what]]
+    if problems:
+        raise InputError(problems)
+
+
+# What an intrinsic function (a secret's ARN, an image URI, a log group) takes once CloudFormation resolves it:
+# an upper estimate, as the resolved value is what ECS measures.
+RESOLVED_VALUE_BYTES = 128
+
+
+def _api_json(value: Any) -> Any:
+    """``value`` as the RegisterTaskDefinition request carries it: intrinsics replaced by a resolved-size string
+    (CloudFormation's PascalCase keys and ECS's camelCase ones have the same length)."""
+    if isinstance(value, dict):
+        if len(value) == 1 and (next(iter(value)) == "Ref" or next(iter(value)).startswith("Fn::")):
+            return "x" * RESOLVED_VALUE_BYTES
+        return {k: _api_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_api_json(v) for v in value]
+    return value
+
+
+def container_definitions_bytes(task_definition: dict[str, Any]) -> int:
+    """The size ECS counts against its 64 KiB limit: every container definition of the task (name, image,
+    command, entry point, variables, secret references, health check, labels, log settings ...), as JSON."""
+    defs = (task_definition.get("Properties") or {}).get("ContainerDefinitions") or []
+    return len(json.dumps(_api_json(defs), separators=(",", ":")).encode())
+
+
+def _check_container_definitions(plan: Plan, templates: dict[str, dict[str, Any]]) -> None:
+    """A task definition ECS would refuse at deploy time (its container definitions over 64 KiB), located
+    at the service."""
+    limit = load_data("aws_limits")["container_definitions_bytes"]
+    problems = []
+    for sp in plan.services.values():
+        for lid, body in (templates.get(sp.stack, {}).get("Resources") or {}).items():
+            if body.get("Type") != "AWS::ECS::TaskDefinition":
+                continue
+            size = container_definitions_bytes(body)
+            if size > limit:
+                problems.append(Diagnostic(
+                    "error", f"service {sp.spec.name}'s task definition {lid} takes about {size:,} bytes (its "
+                    f"containers' commands, variables, secret references, health checks ...); a whole ECS task "
+                    f"definition holds at most {limit:,}", plan.env.locate(("services", sp.spec.name)),
+                    "move large values to a bucket, `config:` (SSM) or `secrets:` (the task reads them by "
+                    "reference), and shorten long commands"))
     if problems:
         raise InputError(problems)
 

@@ -117,8 +117,9 @@ def render_data(ctx: StackContext) -> None:
             _volume(ctx, vol)
     for name, parameter in plan.parameters.items():
         if here("param", name):
+            tier = {"Tier": "Advanced"} if name in plan.advanced_parameters else {}
             ctx.add(ssm.Parameter(logical_id("config", name.lower()), Name=parameter, Type="String",
-                                  Value=plan.env.config[name], Description=f"{plan.prefix} setting {name}",
+                                  Value=plan.env.config[name], **tier, Description=f"{plan.prefix} setting {name}",
                                   Tags=ctx.tag_dict()))
     for name, pool in sorted(plan.env.user_pools.items()):
         if not pool.existing and here("pool", name):
@@ -312,6 +313,9 @@ def _database(ctx: StackContext, db: DatabasePlan) -> None:
             DBSubnetGroupName=Ref("DbSubnetGroup"), VPCSecurityGroups=[sg], PubliclyAccessible=False,
             MultiAZ=d.multi_az, BackupRetentionPeriod=d.backup_days,
             DeletionProtection=d.deletion_protection, CopyTagsToSnapshot=True, AutoMinorVersionUpgrade=True,
+            # RDS refuses a major EngineVersion change without it; moorage's deploy guard asks for
+            # --allow-major-upgrade instead (the template stays deployable by any tool).
+            AllowMajorVersionUpgrade=True,
             EnableIAMDatabaseAuthentication=True, DBParameterGroupName=Ref(f"{lid}Params"),
             EnablePerformanceInsights=d.performance_insights,
             **_insights(ctx, d.performance_insights), **_monitoring(ctx, d.monitoring_interval),

@@ -695,22 +695,12 @@ def _check_aws_limits(app: AppSpec, env: str, env_tags: dict[str, str], smap: So
     limits = load_data("aws_limits")
     problems: list[Diagnostic] = []
     for name, value in app.config.items():
-        size = len(_env_text(value))
-        if size > limits["ssm_parameter_value"]:
+        size = len(_env_text(value).encode())
+        if size > limits["ssm_parameter_value_advanced"]:  # 4-8 KB take the Advanced tier (the plan decides)
             problems.append(Diagnostic(
-                "error", f"config {name} is {size:,} characters; an SSM standard parameter holds at most "
-                f"{limits['ssm_parameter_value']:,}", smap.locate(("config", name)),
-                "shorten it, or keep a large value in a bucket or a secret and pass its name"))
-    for name, svc in app.services.items():
-        containers = [(("services", name, "env"), svc.env)] + [
-            (("services", name, "sidecars", side, "env"), sidecar.env) for side, sidecar in svc.sidecars.items()]
-        size = sum(len(k) + len(_env_text(v)) for _, env_vars in containers for k, v in env_vars.items())
-        if size > limits["container_environment_bytes"]:
-            biggest = max(containers, key=lambda c: sum(len(k) + len(_env_text(v)) for k, v in c[1].items()))
-            problems.append(Diagnostic(
-                "error", f"service {name}'s variables take {size:,} characters; a whole ECS task definition holds "
-                f"at most {limits['container_environment_bytes']:,}", smap.locate(biggest[0]),
-                "move large values to a bucket, `config:` (SSM) or `secrets:`, which the task reads by reference"))
+                "error", f"config {name} is {size:,} bytes; an SSM parameter holds at most "
+                f"{limits['ssm_parameter_value_advanced']:,} (Advanced tier)", smap.locate(("config", name)),
+                "keep a large value in a bucket object or a secret and pass its name in config"))
     user_tags = {**app.tags, **env_tags}
     room = limits["tags_per_resource"] - limits["tags_reserved"]
     if len(user_tags) > room:

@@ -10,6 +10,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError, dotted
 from moorage.kinds import CONNECTION_REF_RE, attributes, kind_of_block
 from moorage.kinds import blocks as registry_blocks
@@ -195,7 +196,10 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
         out.extend(_command_credential_problems(smap, base + ("entrypoint",), svc.entrypoint))
         if svc.healthcheck is not None:
             out.extend(_command_credential_problems(smap, base + ("healthcheck", "command"), svc.healthcheck.command))
+        out.extend(_shell_problems(smap, base, svc.image, [("command", svc.command), ("entrypoint", svc.entrypoint),
+                   ("healthcheck", svc.healthcheck.command if svc.healthcheck else None)]))
         for car_name, car in svc.sidecars.items():
+            out.extend(_shell_problems(smap, base + ("sidecars", car_name), car.image, [("command", car.command)]))
             for key, value in car.env.items():
                 out.extend(_plain_credential_problems(
                     smap, ("services", sname, "sidecars", car_name, "env", key), key, value))
@@ -254,6 +258,39 @@ def _command_credential_problems(smap: SourceMap, path: KeyPath, command: object
     return [Diagnostic("error", f"{dotted(path[-1:])} holds {found} in plain text", smap.locate(path),
                        "put the credential under `secrets:`, list it in the service's `secrets:` (an environment "
                        "variable) and refer to it as $NAME in the command (CMD-SHELL / sh -c form)")]
+
+
+_SHELLS = ("sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash")
+
+
+def shellless_image(image: str | None) -> bool:
+    """True when ``image`` is known to have no /bin/sh (``data/shellless_images.yaml``: distroless, scratch,
+    Chainguard), False when it has one or moorage cannot tell."""
+    if not image:
+        return False
+    table = load_data("shellless_images")
+    return any(re.search(p, image) for p in table["patterns"]) and not re.search(table["with_shell"], image)
+
+
+def _shell_problems(smap: SourceMap, base: KeyPath, image: str | None,
+                    commands: list[tuple[str, object]]) -> list[Diagnostic]:
+    """A command run through a shell (``sh -c``, a CMD-SHELL health check; moorage's rewrite of a command
+    that held a credential is one) in an image known to have no shell: the container cannot start it."""
+    if not shellless_image(image):
+        return []
+    out = []
+    for key, command in commands:
+        words = command if isinstance(command, list) else []
+        shell = bool(words) and (str(words[0]) in _SHELLS or (key == "healthcheck" and words[0] == "CMD-SHELL"))
+        if shell:
+            path = base + (("healthcheck", "command") if key == "healthcheck" else (key,))
+            out.append(Diagnostic(
+                "error", f"{key} runs through /bin/sh (as written, or as moorage rewrote it to read a credential "
+                f"from an environment variable), and image {image} has none (distroless, scratch and Chainguard "
+                "images ship without a shell), so the container cannot run it", smap.locate(path),
+                "use a variant with a shell (a :debug distroless tag, a Chainguard -dev image), or run the program "
+                "directly in exec form and let it read the credential from its environment variable"))
+    return out
 
 
 def connection_refs(value: object) -> list[tuple[str, str]]:
