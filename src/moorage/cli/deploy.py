@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -84,23 +84,6 @@ def _target(spec: Path, local: bool, profile: str | None, region: str | None) ->
     if target.note:
         err.print(f"note: {target.note}", markup=False)
     return target
-
-
-def _target_and_synth(spec: Path, env: str, local: bool, profile: str | None, region: str | None,
-                      synthesize: Callable[[], Synth]) -> tuple[Target, Synth]:
-    """The target and the synthesized environment; with --local, the emulator starts (its own process, ~2 s
-    of imports) while this one synthesizes, instead of after."""
-    if not local or profile:
-        synth = synthesize()
-        return _target(spec, local, profile, region), synth
-    from concurrent.futures import ThreadPoolExecutor
-
-    import moorage.api  # noqa: F401 - imported here, once: not by both threads at the same time
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        starting = pool.submit(_target, spec, local, profile, region)
-        synth = synthesize()
-        return starting.result(), synth
 
 
 def stopped_emulator(spec: Path) -> Diagnostic:
@@ -222,9 +205,9 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     from moorage.deploy.run import DeployOptions, DeployRefused, git_commit
     from moorage.deploy.run import deploy as run_deploy
 
-    target, synth = _target_and_synth(spec, env, local, profile, region,
-                                      lambda: _synth(spec, env, compose_profile, env_file, image, preview_of))
+    synth = _synth(spec, env, compose_profile, env_file, image, preview_of)
     started = release_started()
+    target = _target(spec, local, profile, region)
     reporter = _reporter(as_json)
     if not as_json:
         out.print(f"deploying {synth.manifest['app']}/{env} to {target.describe()}")
