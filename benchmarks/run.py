@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MOORAGE = [sys.executable, "-m", "moorage.cli.app"]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from generate import generated_yaml  # noqa: E402
+from generate import generated_spec, generated_yaml  # noqa: E402
 
 
 @dataclass
@@ -44,9 +44,14 @@ class Run:
 
 def run(*args: str | Path, cwd: Path | None = None) -> Run:
     """Run ``moorage ARGS`` as a child process and measure it."""
+    return measure([*MOORAGE, *map(str, args)], cwd)
+
+
+def measure(command: list[str], cwd: Path | None = None) -> Run:
+    """Run ``command`` as a child process and measure it (CPU of the children it waited for included)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # as users run it
     start = time.perf_counter()
-    proc = subprocess.Popen([*MOORAGE, *map(str, args)], cwd=cwd, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -114,12 +119,66 @@ def size_row(label: str, spec: Path, env: str, work: Path, deploy: bool, validat
     print(" ".join(cells), flush=True)
 
 
-def cdk_rows() -> None:
-    """AWS CDK rows: Node.js is checked; the equivalent CDK app itself is still to be written (docs/scale.md)."""
+CDK_SIZES = (9, 50, 200)
+CDK_VENV = ROOT / "benchmarks" / ".cdk-venv"  # ignored by git; made on the first --cdk run
+
+
+def cdk_python() -> Path | None:
+    """The CDK venv's Python, with aws-cdk-lib and constructs installed into it when missing; None if it fails."""
+    python = CDK_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"CDK: creating {CDK_VENV.relative_to(ROOT)} (aws-cdk-lib 2.x, constructs) ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(CDK_VENV)], check=True)
+    if subprocess.run([str(python), "-c", "import aws_cdk, constructs"], capture_output=True).returncode:
+        done = subprocess.run([str(python), "-m", "pip", "install", "-q", "aws-cdk-lib==2.*", "constructs"])
+        if done.returncode:
+            print("CDK: skipped: installing aws-cdk-lib into its venv failed")
+            return None
+    return python
+
+
+def cdk_rows(work: Path) -> None:
+    """AWS CDK synthesizing the equivalent app (benchmarks/cdk_app.py) beside `moorage synth` of the same spec."""
     if not shutil.which("node"):
         print("\nCDK: skipped: Node.js is not installed (aws-cdk-lib runs on it through jsii)")
         return
-    print("\nCDK: skipped: the equivalent CDK app is not written yet; the issue's figures were taken by hand")
+    python = cdk_python()
+    if python is None:
+        return
+    version = subprocess.run([str(python), "-c", "import aws_cdk, importlib.metadata as m; "
+                              "print(m.version('aws-cdk-lib'))"], capture_output=True, text=True).stdout.strip()
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"\nAWS CDK {version} (Python, Node.js {node}): the same generated app, one environment "
+          "(benchmarks/cdk_app.py), whole processes")
+    print(f"{'app':<8} {'tool':<8} {'stacks':>6} {'resources':>9} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}   result")
+    for size in CDK_SIZES:
+        folder = work / f"cdk{size}"
+        (folder / "app").mkdir(parents=True)
+        spec = folder / "app" / "moorage.yml"
+        spec.write_text(generated_yaml(size), encoding="utf-8")
+        (folder / "spec.json").write_text(json.dumps(generated_spec(size)), encoding="utf-8")
+        ours = run("synth", spec, "-e", "prod", "-o", folder / "out")
+        theirs = measure([str(python), str(ROOT / "benchmarks" / "cdk_app.py"), str(folder / "spec.json"),
+                          str(folder / "cdk.out")], cwd=folder)
+        manifest = json.loads((folder / "out" / "prod" / "manifest.json").read_text(encoding="utf-8")) \
+            if ours.code == 0 else {"stacks": []}
+        rows = [("moorage", ours, len(manifest["stacks"]), sum(s["resources"] for s in manifest["stacks"]))]
+        templates = list((folder / "cdk.out").glob("*.template.json"))
+        cdk_resources = sum(len(json.loads(t.read_text(encoding="utf-8")).get("Resources", {})) for t in templates)
+        rows.append(("cdk", theirs, len(templates), cdk_resources))
+        for tool, done, stacks, resources in rows:
+            result = "ok" if done.code == 0 else f"exit {done.code}: {_last_error(done.out)}"
+            print(f"{'N=' + str(size):<8} {tool:<8} {stacks:>6} {resources:>9} {done.wall:>8.2f} {done.cpu:>8.2f} "
+                  f"{done.peak_mb:>8.0f}   {result}", flush=True)
+        if ours.code == 0 and theirs.code == 0:
+            print(f"{'':<8} moorage / CDK: wall {ours.wall / theirs.wall:.2f}x, CPU {ours.cpu / theirs.cpu:.2f}x, "
+                  f"peak memory {ours.peak_mb / theirs.peak_mb:.2f}x")
+
+
+def _last_error(out: str) -> str:
+    """The error line of a failed process's output (a Python or jsii traceback's last 'Error' line)."""
+    lines = [line.strip() for line in out.splitlines() if "Error" in line or "error" in line]
+    return (lines[-1] if lines else out.strip().splitlines()[-1] if out.strip() else "")[:240]
 
 
 def main() -> None:
@@ -128,7 +187,8 @@ def main() -> None:
     parser.add_argument("--deploy-max", type=int, default=100, help="deploy on the emulator up to this size")
     parser.add_argument("--validate-max", type=int, default=1000, help="run `moorage validate` up to this size")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each start-up command")
-    parser.add_argument("--cdk", action="store_true", help="AWS CDK rows (needs Node.js; not written yet)")
+    parser.add_argument("--cdk", action="store_true", help="AWS CDK rows for N = 9, 50, 200 (needs Node.js; "
+                        "installs aws-cdk-lib into benchmarks/.cdk-venv)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     startup(args.repeat)
@@ -148,7 +208,7 @@ def main() -> None:
                 spec.write_text(generated_yaml(size), encoding="utf-8")
             size_row(label, spec, env, folder, size <= args.deploy_max, size <= args.validate_max)
         if args.cdk:
-            cdk_rows()
+            cdk_rows(work)
 
 
 if __name__ == "__main__":

@@ -14,21 +14,26 @@ from moorage.errors import Diagnostic, InputError, Location
 
 def read_template(path: Path) -> dict[str, Any]:
     """Parse a JSON or YAML CloudFormation template (short-form intrinsics included)."""
-    text = path.read_text(encoding="utf-8")
+    return dict(decoded_template(path.read_text(encoding="utf-8"), str(path)))
+
+
+def decoded_template(text: str, file: str) -> Any:
+    """One template's text as cfn-lint decodes it (mappings that remember their lines), its shape checked;
+    raises :class:`InputError` naming ``file`` when it cannot be read as CloudFormation."""
     from cfnlint.decode import decode_str  # heavy (~0.6 s): only when a template is read
 
     template, matches = decode_str(text)
     if matches or not isinstance(template, dict):
         msg = matches[0].message if matches else "not a mapping"
         line = matches[0].linenumber if matches else 0
-        raise InputError([Diagnostic("error", f"cannot read template: {msg}", Location(str(path), int(line or 0)),
+        raise InputError([Diagnostic("error", f"cannot read template: {msg}", Location(file, int(line or 0)),
                                      "each key may appear once per mapping; fix the template syntax")])
     if "Resources" not in template:
-        raise InputError([Diagnostic("error", f"{path} has no Resources: not a CloudFormation template", None)])
-    problems = template_problems(template, str(path))
+        raise InputError([Diagnostic("error", f"{file} has no Resources: not a CloudFormation template", None)])
+    problems = template_problems(template, file)
     if problems:
         raise InputError(problems)
-    return dict(template)
+    return template
 
 
 def template_from_body(body: str | Mapping[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 _lock = threading.Lock()
 _clients: dict[tuple[str, str], Any] = {}
 _endpoint: list[str] = []
+_session: list[Any] = []
 
 
 def set_endpoint(url: str) -> None:
@@ -39,7 +40,11 @@ def client(service: str, region: str) -> Any:
     key = (service, region)
     with _lock:
         if key not in _clients:
-            session = boto3.session.Session(region_name=region, **CREDENTIALS)
-            _clients[key] = session.client(service, endpoint_url=_endpoint[0] if _endpoint else None,
-                                           config=Config(retries={"max_attempts": 1}))
+            if not _session:
+                # One session for every client: botocore's loaders (endpoints, partitions, service models) are
+                # per session; a session per client re-read endpoints.json for each (a sixth of a deploy's CPU).
+                _session.append(boto3.session.Session(**CREDENTIALS))
+            _clients[key] = _session[0].client(service, region_name=region,
+                                               endpoint_url=_endpoint[0] if _endpoint else None,
+                                               config=Config(retries={"max_attempts": 1}))
         return _clients[key]

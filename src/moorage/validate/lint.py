@@ -11,6 +11,7 @@ import gc
 import json
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from moorage.cfn.read import read_template
+from moorage.cfn.read import decoded_template
 from moorage.errors import InputError, input_error
 
 MANIFEST = "manifest.json"
@@ -47,6 +48,9 @@ def _runner(regions: tuple[str, ...]) -> Any:
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
 
+    from moorage.validate.speedups import apply
+
+    apply()
     return Runner(ConfigMixIn(regions=list(regions)))
 
 
@@ -55,7 +59,16 @@ def lint_template(text: str, regions: list[str], filename: str = "template.json"
     from cfnlint.decode.decode import decode_str
 
     template, errors = decode_str(text)
-    matches = errors or ([] if template is None else list(_runner(tuple(regions)).validate_template(template)))
+    if errors:
+        return _findings(errors, filename)
+    return [] if template is None else _lint_decoded(template, regions, filename)
+
+
+def _lint_decoded(template: Any, regions: list[str], filename: str) -> list[LintFinding]:
+    return _findings(list(_runner(tuple(regions)).validate_template(template)), filename)
+
+
+def _findings(matches: list[Any], filename: str) -> list[LintFinding]:
     out = []
     for m in matches:
         out.append(LintFinding(filename, int(m.linenumber or 0), m.rule.id, str(m.rule.severity).lower(),
@@ -91,9 +104,14 @@ def regions_for(path: Path, default: str | None) -> list[str]:
     return [default or "us-east-1"]
 
 
-def _lint_job(job: tuple[str, str, list[str]]) -> list[LintFinding]:
-    filename, text, regions = job
-    return lint_template(text, regions, filename)
+# Templates decoded once in the parent, before workers fork: they inherit them instead of decoding again.
+_decoded: list[Any] = []
+_decoded_lock = threading.Lock()  # one lint_directory at a time fills and reads the list
+
+
+def _lint_job(job: tuple[int, str, list[str]]) -> list[LintFinding]:
+    index, filename, regions = job
+    return _lint_decoded(_decoded[index], regions, filename)
 
 
 def workers_for(count: int) -> int:
@@ -110,25 +128,34 @@ def lint_directory(target: Path, region: str | None = None, workers: int | None 
     Raises :class:`InputError` (exit 2) first when a template cannot be read as CloudFormation at all:
     duplicate keys, sections or resources of the wrong shape, unknown intrinsic functions.
     """
-    paths = templates_in(target)
+    with _decoded_lock:
+        return _lint_paths(templates_in(target), region, workers)
+
+
+def _lint_paths(paths: list[Path], region: str | None, workers: int | None) -> list[LintFinding]:
     problems = []
+    _decoded.clear()
     for path in paths:
         try:
-            read_template(path)
+            _decoded.append(decoded_template(path.read_text(encoding="utf-8"), str(path)))
         except InputError as exc:
             problems += exc.diagnostics
     if problems:
+        _decoded.clear()
         raise InputError(problems)
-    jobs = [(str(p), p.read_text(encoding="utf-8"), regions_for(p, region)) for p in paths]
+    jobs = [(i, str(p), regions_for(p, region)) for i, p in enumerate(paths)]
     count = workers_for(len(jobs)) if workers is None else workers
     for regions in {tuple(r) for _, _, r in jobs}:
         _runner(regions)  # loaded once here; forked workers inherit the rules instead of loading them again
-    with _loaded_rules_frozen():
-        if count < 2:
-            return [f for job in jobs for f in _lint_job(job)]
-        with multiprocessing.get_context("fork").Pool(count) as pool:
-            results = pool.map(_lint_job, jobs, chunksize=max(1, len(jobs) // (count * 4)))
-    return [f for found in results for f in found]
+    try:
+        with _loaded_rules_frozen():
+            if count < 2:
+                return [f for job in jobs for f in _lint_job(job)]
+            with multiprocessing.get_context("fork").Pool(count) as pool:
+                results = pool.map(_lint_job, jobs, chunksize=max(1, len(jobs) // (count * 4)))
+        return [f for found in results for f in found]
+    finally:
+        _decoded.clear()
 
 
 @contextmanager

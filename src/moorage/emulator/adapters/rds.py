@@ -144,6 +144,18 @@ class DBCluster(_Database):
                 "ReadEndpoint.Address": db.get("ReaderEndpoint", ""), "DBClusterArn": db.get("DBClusterArn", ""),
                 "DBClusterResourceId": db.get("DbClusterResourceId", ""), **_master_secret(db)}
 
+    def remove(self, client: Any) -> None:
+        super().remove(client)
+        # AWS deletes a cluster's automated backups with it (as moto does for instances, not for clusters):
+        # kept, moto's one named ``rds:<cluster>-<minute>`` makes a cluster created again within the same
+        # minute (deploy, destroy, deploy) fail with DBClusterSnapshotAlreadyExistsFault.
+        from moto.rds.models import rds_backends
+
+        backend = rds_backends[runtime.ACCOUNT_ID][self.region]
+        for key, snapshot in list(backend.cluster_snapshots.items()):
+            if snapshot.snapshot_type == "automated" and snapshot.cluster.db_cluster_identifier == self.physical_id:
+                del backend.cluster_snapshots[key]
+
 
 class DBProxy(ApiResource):
     """``AWS::RDS::DBProxy``: Ref is the proxy name; attributes DBProxyArn, Endpoint and VpcId."""
