@@ -25,6 +25,13 @@ def _cfnlint_file(*parts: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)), *parts)
 
 
+@cache
+def stateful_types() -> frozenset[str]:
+    """The resource types cfn-lint lists as holding data (``StatefulResources.json``)."""
+    text = _cfnlint_file("data", "AdditionalSpecs", "StatefulResources.json").read_text(encoding="utf-8")
+    return frozenset(json.loads(text)["ResourceTypes"])
+
+
 def _engine_table(filename: str, branch: str) -> dict[str, list[str]]:
     doc = json.loads(_cfnlint_file(*_RDS, filename).read_text(encoding="utf-8"))
     out: dict[str, list[str]] = {}

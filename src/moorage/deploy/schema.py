@@ -7,12 +7,10 @@ types whose replacement or removal loses data.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-from moorage.data.aws import major_version, replacing_paths
+from moorage.data.aws import major_version, replacing_paths, stateful_types
 
 #: Types that hold data besides cfn-lint's list (a bucket with objects, a file system, a secret value).
 EXTRA_STATEFUL = frozenset({"AWS::EFS::FileSystem", "AWS::SecretsManager::Secret", "AWS::S3::Bucket",
@@ -21,8 +19,7 @@ EXTRA_STATEFUL = frozenset({"AWS::EFS::FileSystem", "AWS::SecretsManager::Secret
 
 @lru_cache(maxsize=1)
 def _stateful_types() -> frozenset[str]:
-    text = resources.files("cfnlint").joinpath("data/AdditionalSpecs/StatefulResources.json").read_text("utf-8")
-    return frozenset(json.loads(text)["ResourceTypes"]) | EXTRA_STATEFUL
+    return stateful_types() | EXTRA_STATEFUL  # read as a file: importing cfn-lint costs ~1 s
 
 
 def is_stateful(resource_type: str) -> bool:

@@ -6,10 +6,13 @@ documented AWS API rather than on moto's internal signatures.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 ACCOUNT_ID = "123456789012"
@@ -19,6 +22,16 @@ _lock = threading.Lock()
 _clients: dict[tuple[str, str], Any] = {}
 _endpoint: list[str] = []
 _session: list[Any] = []
+
+
+def share_botocore_loaders() -> None:
+    """Give every botocore session in this process one data loader per data path.
+
+    moto makes a botocore session per backend and three at import (for EC2's region list), and each new
+    session parsed endpoints.json and the service's model again (~0.4 s of the emulator's start). The files
+    are read-only data, so one cached loader serves them all; moto's own loader (extra paths) is untouched."""
+    if not isinstance(botocore.session.create_loader, functools._lru_cache_wrapper):
+        botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 
 
 def set_endpoint(url: str) -> None:

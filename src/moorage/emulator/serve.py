@@ -167,6 +167,7 @@ ACTIVITY = Activity()
 
 def make_app(state_dir: Path | None) -> WsgiApp:
     """moto's WSGI app behind moorage's small control API under ``/_moorage/``."""
+    runtime.share_botocore_loaders()  # before moto's import makes its sessions
     from moto.server import DomainDispatcherApplication, create_backend_app
 
     from moorage.emulator import engine
