@@ -65,7 +65,9 @@ def test_engine_and_major_version_changes_are_guarded(tmp_path: Path, run_deploy
 
     # 16 -> 15: RDS cannot downgrade; no flag lets it through, and the refusal gives the ways out.
     down = synth_with(tmp_path, "postgres", "15")
-    for options in ({}, {"allow_replace": {"*"}, "allow_major_upgrade": True}):
+    # (the dry run with every flag is `diff`: it shows the change, then what a deploy would refuse)
+    for options in ({}, {"allow_replace": {"*"}, "allow_major_upgrade": True},
+                    {"dry_run": True, "allow_replace": {"*"}, "allow_major_upgrade": True}):
         with pytest.raises(DeployRefused) as refused:
             run_deploy(down, **options)
         text = str(refused.value)
