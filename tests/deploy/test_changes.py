@@ -268,3 +268,18 @@ def test_advanced_parameter_going_back_to_standard_is_refused() -> None:
                                                                                 "Value": "y" * 5000}})):
         [ok] = classify(template(Config=old), {}, template(Config=new), {})
         assert not ok.impossible and not blocking([ok], set())
+
+
+def test_aws_replacement_verdict_of_a_custom_named_resource_is_refused() -> None:
+    cache = {"Type": "AWS::ElastiCache::ReplicationGroup", "Properties": {"ReplicationGroupId": "demo-prod-cache",
+                                                                         "CacheNodeType": "cache.t4g.micro"}}
+    bigger = copy.deepcopy(cache)
+    bigger["Properties"]["CacheNodeType"] = "cache.t4g.small"
+    [change] = classify(template(Cache=cache), {}, template(Cache=bigger), {})
+    assert change.action == "modify" and not change.impossible
+    described = {"Changes": [{"ResourceChange": {
+        "LogicalResourceId": "Cache", "ResourceType": "AWS::ElastiCache::ReplicationGroup", "Action": "Modify",
+        "Replacement": "True", "Details": [{"Target": {"Name": "CacheNodeType"}}]}}]}
+    [merged] = merge_change_set([change], described)
+    assert merged.action == "replace" and "ReplicationGroupId is set" in merged.impossible
+    assert blocking([merged], {"*"}, allow_major=True) == [merged]

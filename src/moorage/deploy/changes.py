@@ -47,6 +47,9 @@ class ResourceChange:
     impossible: str = ""
     #: the ways out of an impossible change
     ways_out: str = ""
+    #: the deployed and new properties (resolved), for a verdict AWS's change set adds later
+    before: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    after: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def stateful(self) -> bool:
@@ -130,7 +133,8 @@ def _compare(name: str, old: dict[str, Any], new: dict[str, Any]) -> ResourceCha
     action: Action = "replace" if replaced else "modify"
     change = ResourceChange(name, new["Type"], action, changed + others, replaced, deletion_policy=policy,
                             credentials=credential_consequences(new["Type"], changed),
-                            major_upgrade="" if replaced else major_upgrade(new["Type"], old_props, new_props))
+                            major_upgrade="" if replaced else major_upgrade(new["Type"], old_props, new_props),
+                            before=old_props, after=new_props)
     if replaced:
         change.impossible, change.ways_out = _custom_named(new["Type"], old_props, new_props)
     elif downgrade := major_downgrade(new["Type"], old_props, new_props):
@@ -180,6 +184,8 @@ def merge_change_set(changes: list[ResourceChange], described: dict[str, Any]) -
         elif action == "replace" and current.action == "modify":
             current.action = "replace"
             current.replaced_by = current.replaced_by or props or current.properties
+            current.impossible, current.ways_out = _custom_named(current.resource_type, current.before,
+                                                                 current.after)
     return [by_id[k] for k in sorted(by_id)]
 
 
