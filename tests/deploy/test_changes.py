@@ -203,3 +203,83 @@ def test_refusal_of_a_major_upgrade_names_the_flag() -> None:
     text = DeployRefused(dangerous={"demo-prod-data": [change]}).render()
     assert "major version (postgres 15.7 -> 16.4)" in text and "--allow-major-upgrade" in text
     assert "--allow-replace" not in text
+
+
+def test_major_version_downgrade_is_refused_whatever_the_flags() -> None:
+    [change] = classify(_db("postgres", "15.19"), {}, _db("postgres", "14.24"), {})
+    assert not change.major_upgrade  # not an upgrade: RDS cannot go down a major version
+    assert change.impossible == "downgrade: RDS cannot downgrade (postgres 15.19 -> 14.24)"
+    assert blocking([change], {"*"}, allow_major=True) == [change]
+    assert change.to_json()["impossible"] == change.consequence() == change.impossible
+    from moorage.deploy.run import DeployRefused
+
+    text = DeployRefused(dangerous={"demo-prod-data": [change]}).render()
+    assert "RDS cannot downgrade" in text and "restore a snapshot into a new database" in text
+    assert "--allow-major-upgrade" not in text and "--allow-replace" not in text
+    [mysql] = classify(_db("mysql", "8.4.3"), {}, _db("mysql", "8.0.39"), {})
+    assert mysql.impossible.startswith("downgrade:") and not mysql.major_upgrade
+
+
+def test_replacing_a_custom_named_resource_is_refused_whatever_the_flags() -> None:
+    from moorage.deploy.run import DeployRefused
+
+    old, new = _db("postgres", "16.4"), _db("mysql", "8.0.39")
+    for body in (old, new):
+        body["Resources"]["Db"]["Properties"]["DBInstanceIdentifier"] = "demo-prod-db"
+    [change] = classify(old, {}, new, {})
+    assert change.action == "replace" and "custom-named" in change.impossible
+    assert "DBInstanceIdentifier" in change.impossible
+    assert blocking([change], {"*"}, allow_major=True) == [change]
+    text = DeployRefused(dangerous={"demo-prod-data": [change]}).render()
+    assert "even with --allow-replace" in text and "new name (DBInstanceIdentifier)" in text
+    assert "snapshot it, destroy it and restore" in text and "rerun with --allow-replace" not in text
+    # A new name: the new database can exist beside the old one, so --allow-replace is the way.
+    new["Resources"]["Db"]["Properties"]["DBInstanceIdentifier"] = "demo-prod-db2"
+    [renamed] = classify(old, {}, new, {})
+    assert renamed.action == "replace" and not renamed.impossible and blocking([renamed], {"db"}) == []
+    # Unnamed (CloudFormation generates the name): replaceable with --allow-replace.
+    [unnamed] = classify(_db("postgres", "16.4"), {}, _db("mysql", "8.0.39"), {})
+    assert not unnamed.impossible and blocking([unnamed], {"db"}) == []
+    # A cache's name property is ReplicationGroupId: the same answer as the emulator's.
+    cache = {"Type": "AWS::ElastiCache::ReplicationGroup", "Properties": {"ReplicationGroupId": "demo-prod-cache",
+                                                                         "AtRestEncryptionEnabled": False}}
+    encrypted = copy.deepcopy(cache)
+    encrypted["Properties"]["AtRestEncryptionEnabled"] = True
+    [c] = classify(template(Cache=cache), {}, template(Cache=encrypted), {})
+    assert c.action == "replace" and "ReplicationGroupId is set" in c.impossible
+
+
+def test_advanced_parameter_going_back_to_standard_is_refused() -> None:
+    from moorage.deploy.run import DeployRefused
+
+    advanced = {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": "x" * 5000,
+                                                             "Tier": "Advanced"}}
+    standard = {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": "small"}}
+    [change] = classify(template(Config=advanced), {}, template(Config=standard), {})
+    assert "AWS cannot turn an advanced SSM parameter back into a standard one" in change.impossible
+    assert blocking([change], {"*"}, allow_major=True) == [change]
+    text = DeployRefused(dangerous={"demo-prod-app": [change]}).render()
+    assert "keep the value over 4 KB" in text and "remove the config value" in text
+    explicit = copy.deepcopy(standard)
+    explicit["Properties"]["Tier"] = "Standard"
+    assert classify(template(Config=advanced), {}, template(Config=explicit), {})[0].impossible
+    # Standard -> Advanced, and Advanced -> Advanced with a new value, are in-place updates.
+    for old, new in ((standard, advanced), (advanced, {**advanced, "Properties": {**advanced["Properties"],
+                                                                                "Value": "y" * 5000}})):
+        [ok] = classify(template(Config=old), {}, template(Config=new), {})
+        assert not ok.impossible and not blocking([ok], set())
+
+
+def test_aws_replacement_verdict_of_a_custom_named_resource_is_refused() -> None:
+    cache = {"Type": "AWS::ElastiCache::ReplicationGroup", "Properties": {"ReplicationGroupId": "demo-prod-cache",
+                                                                         "CacheNodeType": "cache.t4g.micro"}}
+    bigger = copy.deepcopy(cache)
+    bigger["Properties"]["CacheNodeType"] = "cache.t4g.small"
+    [change] = classify(template(Cache=cache), {}, template(Cache=bigger), {})
+    assert change.action == "modify" and not change.impossible
+    described = {"Changes": [{"ResourceChange": {
+        "LogicalResourceId": "Cache", "ResourceType": "AWS::ElastiCache::ReplicationGroup", "Action": "Modify",
+        "Replacement": "True", "Details": [{"Target": {"Name": "CacheNodeType"}}]}}]}
+    [merged] = merge_change_set([change], described)
+    assert merged.action == "replace" and "ReplicationGroupId is set" in merged.impossible
+    assert blocking([merged], {"*"}, allow_major=True) == [merged]

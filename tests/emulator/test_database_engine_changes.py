@@ -1,5 +1,6 @@
 """A database's engine change is a replacement deploy refuses without --allow-replace; a major version
-upgrade is shown by diff and refused without --allow-major-upgrade; a minor one just deploys (issue 14)."""
+upgrade is shown by diff and refused without --allow-major-upgrade; a minor one just deploys (issue 14); a
+downgrade and the replacement of a custom-named database are refused whatever the flags."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ environments:
 
 def synth_with(tmp_path: Path, engine: str, version: str) -> Synth:
     path = tmp_path / f"{engine}-{version}" / "moorage.yml"
-    path.parent.mkdir()
+    path.parent.mkdir(exist_ok=True)
     path.write_text(SPEC.format(engine=engine, version=version), encoding="utf-8")
     return api.synth_environment(api.load_app(path), "dev")
 
@@ -62,9 +63,24 @@ def test_engine_and_major_version_changes_are_guarded(tmp_path: Path, run_deploy
     [db] = aws("rds", "eu-west-1").describe_db_instances(DBInstanceIdentifier="engines-dev-db")["DBInstances"]
     assert db["EngineVersion"].startswith("16.")
 
+    # 16 -> 15: RDS cannot downgrade; no flag lets it through, and the refusal gives the ways out.
+    down = synth_with(tmp_path, "postgres", "15")
+    # (the dry run with every flag is `diff`: it shows the change, then what a deploy would refuse)
+    for options in ({}, {"allow_replace": {"*"}, "allow_major_upgrade": True},
+                    {"dry_run": True, "allow_replace": {"*"}, "allow_major_upgrade": True}):
+        with pytest.raises(DeployRefused) as refused:
+            run_deploy(down, **options)
+        text = str(refused.value)
+        assert "downgrade: RDS cannot downgrade (postgres 16." in text and "-> 15." in text, text
+        assert "restore a snapshot into a new database" in text and "--allow-major-upgrade" not in text
+
     # postgres -> mysql: a new database; the data does not follow.
     other = synth_with(tmp_path, "mysql", "8.0")
-    with pytest.raises(DeployRefused) as refused:
-        run_deploy(other, allow_major_upgrade=True)
-    text = str(refused.value)
-    assert "would replace DbDb (AWS::RDS::DBInstance) because Engine" in text and "--allow-replace DbDb" in text
+    # The instance has a fixed name (DBInstanceIdentifier): CloudFormation cannot replace it, whatever the flags.
+    for options in ({"allow_major_upgrade": True}, {"allow_replace": {"*"}}):
+        with pytest.raises(DeployRefused) as refused:
+            run_deploy(other, **options)
+        text = str(refused.value)
+        assert "replace DbDb (AWS::RDS::DBInstance): Engine" in text and "custom-named" in text, text
+        assert "even with --allow-replace" in text and "snapshot it, destroy it and restore" in text
+        assert "rerun with --allow-replace" not in text

@@ -118,17 +118,26 @@ def test_maestro_dev_database_secrets_and_service_update(cases: Any, run_deploy:
     image = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"][
         "containerDefinitions"][0]["image"]
     assert image == "ghcr.io/maestro/web:2.3.2"
-    # A change that replaces the database is refused before anything changes ...
+    # A replacement that keeps the database's fixed name is one CloudFormation cannot make: refused whatever
+    # the flags, and the emulator's engine fails it as CloudFormation does.
     replace = copy.deepcopy(synth)
-    replace.templates["data"]["Resources"]["DbDb"]["Properties"]["DBName"] = "maestro2"
+    props = replace.templates["data"]["Resources"]["DbDb"]["Properties"]
+    props["DBName"] = "maestro2"
+    with pytest.raises(DeployRefused) as refused:
+        run_deploy(replace, allow_replace={"db"})
+    assert "custom-named" in str(refused.value) and "rerun with --allow-replace" not in str(refused.value)
+    # A replacement under a new name is refused before anything changes ...
+    props["DBInstanceIdentifier"] = "maestro-dev-db2"
     with pytest.raises(DeployRefused) as refused:
         run_deploy(replace)
     assert "DbDb" in str(refused.value) and "--allow-replace DbDb" in str(refused.value)
     assert rds.describe_db_instances(DBInstanceIdentifier="maestro-dev-db")["DBInstances"][0]["DBName"] == "maestro"
-    # ... and goes through with --allow-replace.
+    # ... and goes through with --allow-replace: the new one is created, the old one deleted.
     allowed, _ = run_deploy(replace, allow_replace={"db"})
-    assert allowed.ok and allowed.outcomes["data"].action == "update"
-    assert rds.describe_db_instances(DBInstanceIdentifier="maestro-dev-db")["DBInstances"][0]["DBName"] == "maestro2"
+    assert allowed.ok and allowed.outcomes["data"].action == "update", allowed.to_json()
+    assert rds.describe_db_instances(DBInstanceIdentifier="maestro-dev-db2")["DBInstances"][0]["DBName"] == "maestro2"
+    names = {d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]}
+    assert "maestro-dev-db" not in names
 
 
 def test_failing_update_rolls_back_and_names_the_resource(cases: Any, run_deploy: Run, aws: Aws) -> None:

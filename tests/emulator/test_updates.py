@@ -27,11 +27,15 @@ def test_a_tags_only_change_updates_security_groups_in_place(tmp_path: Path, run
         return {g["GroupId"]: g for g in found if any(t["Key"] == "moorage:app" for t in g.get("Tags", []))}
 
     before = groups()
+    cloud_map = aws("servicediscovery", region)
+    namespaces = sorted(n["Id"] for n in cloud_map.list_namespaces()["Namespaces"])
     spec.write_text(text.replace("region: eu-west-1\n", "region: eu-west-1\ntags: {team: payments}\n"),
                     encoding="utf-8")
     second = api.synth_environment(api.load_app(spec), "dev")
     result, _ = run_deploy(second)
-    assert result.ok, result.to_json()
+    assert result.ok, (result.to_json(), [c.to_json() for o in result.outcomes.values() for c in o.changes])
+    # the Cloud Map namespace is tagged in place: its id (which the service discovery entries carry) stays
+    assert sorted(n["Id"] for n in cloud_map.list_namespaces()["Namespaces"]) == namespaces
     statuses = {s["StackName"]: s["StackStatus"] for s in aws("cloudformation", region).describe_stacks()["Stacks"]}
     assert set(statuses.values()) == {"UPDATE_COMPLETE"}, statuses
     after = groups()

@@ -31,22 +31,27 @@ def test_known_shellless_images(image: str, shellless: bool) -> None:
 
 
 CASES = [
-    ("sh-c", "    command: [sh, -c, 'exec /app --port 80']\n", 6, "services.web.command"),
-    ("entrypoint", "    entrypoint: [/bin/sh, -c, 'exec \"$@\"', sh]\n", 6, "services.web.entrypoint"),
+    ("sh-c", "    command: [sh, -c, 'exec /app --port 80']\n", 6, "services.web.command", "/bin/sh"),
+    ("entrypoint", "    entrypoint: [/bin/sh, -c, 'exec \"$@\"', sh]\n", 6, "services.web.entrypoint", "/bin/sh"),
     ("cmd-shell", "    healthcheck: {command: [CMD-SHELL, 'wget -q localhost || exit 1']}\n", 6,
-     "services.web.healthcheck.command"),
+     "services.web.healthcheck.command", "/bin/sh"),
+    # a string is split into words as the container runs it: `sh -c '...'` is still a shell
+    ("string", "    command: \"sh -c 'echo hi'\"\n", 6, "services.web.command", "/bin/sh"),
+    ("bash", "    command: [/bin/bash, -c, 'echo hi']\n", 6, "services.web.command", "/bin/bash"),
+    ("cmd-bash", "    healthcheck: {command: [CMD, bash, -c, 'echo hi']}\n", 6, "services.web.healthcheck.command",
+     "/bin/bash"),
 ]
 
 
-@pytest.mark.parametrize(("extra", "line", "key"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("extra", "line", "key", "shell"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_shell_command_in_a_distroless_image_is_a_located_error(
         run_cli: Callable[..., object], write_spec: Callable[..., Path], tmp_path: Path,
-        extra: str, line: int, key: str) -> None:
+        extra: str, line: int, key: str, shell: str) -> None:
     spec = write_spec(tmp_path / "app", BASE.format(image="gcr.io/distroless/static-debian12:nonroot", extra=extra))
     result = run_cli("plan", spec, "--env", "dev")
     err = result.err  # type: ignore[attr-defined]
     assert result.code == 2, err  # type: ignore[attr-defined]
-    assert f"{spec}:{line}:" in err and f"[{key}]" in err and "runs through /bin/sh" in err
+    assert f"{spec}:{line}:" in err and f"[{key}]" in err and f"runs through {shell} " in err
     assert "a :debug distroless tag" in err and "internal error" not in err
 
 
@@ -62,6 +67,13 @@ def test_exec_form_in_a_distroless_image_passes(run_cli: Callable[..., object], 
                                                 tmp_path: Path) -> None:
     spec = write_spec(tmp_path / "app", BASE.format(image="gcr.io/distroless/static-debian12",
                                                     extra="    command: [/app, --port, '80']\n"))
+    assert run_cli("plan", spec, "--env", "dev").code == 0  # type: ignore[attr-defined]
+
+
+def test_exec_form_string_in_a_distroless_image_passes(run_cli: Callable[..., object],
+                                                       write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "app", BASE.format(image="gcr.io/distroless/static-debian12",
+                                                    extra="    command: \"/app --name 'sh -c'\"\n"))
     assert run_cli("plan", spec, "--env", "dev").code == 0  # type: ignore[attr-defined]
 
 

@@ -13,7 +13,15 @@ from typing import Any, Literal
 
 from moorage.cfn.sections import resource_bodies
 from moorage.cfn.values import resolve_parameters
-from moorage.deploy.schema import credential_consequences, is_stateful, major_upgrade, replacing_properties
+from moorage.deploy.schema import (
+    advanced_to_standard,
+    credential_consequences,
+    is_stateful,
+    major_downgrade,
+    major_upgrade,
+    name_property,
+    replacing_properties,
+)
 
 Action = Literal["add", "modify", "replace", "remove"]
 
@@ -34,6 +42,14 @@ class ResourceChange:
     #: a database's major version upgrade (``"postgres 15.7 -> 16.3"``): downtime, no way back; deploy
     #: refuses it without ``--allow-major-upgrade``.
     major_upgrade: str = ""
+    #: why AWS cannot make this change at all (a major version downgrade, the replacement of a custom-named
+    #: resource, an Advanced -> Standard SSM parameter); deploy refuses it whatever the flags.
+    impossible: str = ""
+    #: the ways out of an impossible change
+    ways_out: str = ""
+    #: the deployed and new properties (resolved), for a verdict AWS's change set adds later
+    before: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    after: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def stateful(self) -> bool:
@@ -59,6 +75,8 @@ class ResourceChange:
 
     def consequence(self) -> str:
         """What this change does to data or credentials, in words ("" when nothing)."""
+        if self.impossible:
+            return self.impossible
         if self.loses_data:
             return "it holds data, which would be lost"
         if self.major_upgrade and not self.credentials:
@@ -79,7 +97,7 @@ class ResourceChange:
         return {"logical_id": self.logical_id, "type": self.resource_type, "action": self.action,
                 "properties": self.properties, "replaced_by": self.replaced_by, "stateful": self.stateful,
                 "loses_data": self.loses_data, "breaks_credentials": self.credentials,
-                "major_upgrade": self.major_upgrade}
+                "major_upgrade": self.major_upgrade, "impossible": self.impossible}
 
 
 def classify(old_template: dict[str, Any] | None, old_params: dict[str, str], new_template: dict[str, Any],
@@ -113,9 +131,34 @@ def _compare(name: str, old: dict[str, Any], new: dict[str, Any]) -> ResourceCha
         return None
     replaced = replacing_properties(new["Type"], old_props, new_props)
     action: Action = "replace" if replaced else "modify"
-    return ResourceChange(name, new["Type"], action, changed + others, replaced, deletion_policy=policy,
-                          credentials=credential_consequences(new["Type"], changed),
-                          major_upgrade="" if replaced else major_upgrade(new["Type"], old_props, new_props))
+    change = ResourceChange(name, new["Type"], action, changed + others, replaced, deletion_policy=policy,
+                            credentials=credential_consequences(new["Type"], changed),
+                            major_upgrade="" if replaced else major_upgrade(new["Type"], old_props, new_props),
+                            before=old_props, after=new_props)
+    if replaced:
+        change.impossible, change.ways_out = _custom_named(new["Type"], old_props, new_props)
+    elif downgrade := major_downgrade(new["Type"], old_props, new_props):
+        change.impossible = f"downgrade: RDS cannot downgrade ({downgrade})"
+        change.ways_out = ("keep the deployed major version, or restore a snapshot into a new database (a new "
+                           "name) running the older version and point the app at it")
+    elif advanced_to_standard(new["Type"], old_props, new_props):
+        change.impossible = ("Advanced -> Standard tier: AWS cannot turn an advanced SSM parameter back into a "
+                             "standard one")
+        change.ways_out = ("keep the value over 4 KB, or remove the config value (deploy), then add it back "
+                           "(deploy) so the parameter is created anew")
+    return change
+
+
+def _custom_named(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> tuple[str, str]:
+    """Why a replacement cannot happen when the template names the resource and keeps its name (CloudFormation
+    creates the new one before deleting the old, and one name cannot exist twice), and the ways out."""
+    prop = name_property(resource_type)
+    if not prop or not new.get(prop) or old.get(prop) != new.get(prop):
+        return "", ""  # unnamed, or renamed: the new one can exist beside the old one
+    return (f"custom-named: AWS cannot replace it in place, even with --allow-replace (CloudFormation cannot "
+            f"update a stack when a custom-named resource requires replacing; {prop} is set)",
+            f"give it a new name ({prop}) so the new one is created beside the old one, or snapshot it, destroy "
+            "it and restore the snapshot under the new settings")
 
 
 def merge_change_set(changes: list[ResourceChange], described: dict[str, Any]) -> list[ResourceChange]:
@@ -141,14 +184,17 @@ def merge_change_set(changes: list[ResourceChange], described: dict[str, Any]) -
         elif action == "replace" and current.action == "modify":
             current.action = "replace"
             current.replaced_by = current.replaced_by or props or current.properties
+            current.impossible, current.ways_out = _custom_named(current.resource_type, current.before,
+                                                                 current.after)
     return [by_id[k] for k in sorted(by_id)]
 
 
 def blocking(changes: list[ResourceChange], allowed: set[str], allow_major: bool = False) -> list[ResourceChange]:
     """Stateful changes (data lost, credentials broken) not allowed by ``--allow-replace NAME``, and
-    major database upgrades unless ``allow_major`` (``--allow-major-upgrade``)."""
+    major database upgrades unless ``allow_major`` (``--allow-major-upgrade``), and changes AWS cannot make
+    (``impossible``) whatever the flags."""
     return [c for c in changes if (c.dangerous and not allows(allowed, c.logical_id))
-            or (c.major_upgrade and not allow_major)]
+            or (c.major_upgrade and not allow_major) or c.impossible]
 
 
 _PREFIXES = ("db", "cache", "bucket", "secret", "efs", "fs")

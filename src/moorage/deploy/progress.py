@@ -93,7 +93,9 @@ class RichReporter:
         for change in changes:
             style = _ACTION_STYLE.get(change.action, "white")
             flag = ""
-            if change.loses_data:
+            if change.impossible:
+                flag = f"  [red]{escape(change.impossible)}[/red]"
+            elif change.loses_data:
                 flag = "  [red]stateful: data would be lost[/red]"
             elif change.breaks_credentials:
                 flag = "  [red]stateful: credentials would break[/red]"

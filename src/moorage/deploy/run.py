@@ -143,6 +143,9 @@ class DeployRefused(Exception):
             lines.append(refusal(self.leftovers, local=self.local))
         for stack, changes in self.dangerous.items():
             for c in changes:
+                if c.impossible:  # no flag lets it through: say why and the ways out, not --allow-replace
+                    lines.append(f"{stack}: {c.describe()}: {c.impossible}\n    fix: {c.ways_out}")
+                    continue
                 if c.loses_data:
                     verb = "replace" if c.action == "replace" else "remove"
                     why = f" because {', '.join(c.replaced_by)} changed" if c.replaced_by else ""
@@ -159,10 +162,11 @@ class DeployRefused(Exception):
         if majors:
             lines.append("    fix: keep the old major version, or take a snapshot, test the app against the new "
                          "version and rerun with --allow-major-upgrade")
-        if any(c.dangerous for cs in self.dangerous.values() for c in cs):
-            names = sorted({c.logical_id for cs in self.dangerous.values() for c in cs if c.dangerous})
-            data = any(c.loses_data for cs in self.dangerous.values() for c in cs)
-            credentials = any(c.breaks_credentials and not c.loses_data for cs in self.dangerous.values() for c in cs)
+        allowable = [c for cs in self.dangerous.values() for c in cs if c.dangerous and not c.impossible]
+        if allowable:
+            names = sorted({c.logical_id for c in allowable})
+            data = any(c.loses_data for c in allowable)
+            credentials = any(c.breaks_credentials and not c.loses_data for c in allowable)
             steps = (["snapshot/back up the data"] if data else []) + (
                 ["plan the credential change (update the database or cache and every client together)"]
                 if credentials else [])

@@ -7,6 +7,7 @@ types whose replacement or removal loses data.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -40,17 +41,50 @@ def replacing_properties(resource_type: str, old: dict[str, Any], new: dict[str,
     return paths
 
 
-def major_upgrade(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> str:
-    """``"15.7 -> 16.3"`` when a database's EngineVersion changes major version on the same engine, else ""
-    (a minor version change is routine; an engine change is a replacement, see :func:`replacing_properties`)."""
+def _major_step(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> tuple[str, int]:
+    """``("postgres 15.7 -> 16.3", +1)`` for a major version change on the same engine (-1: a downgrade),
+    ``("", 0)`` for none, a minor change or an unresolved value."""
     engine, before, after = new.get("Engine"), old.get("EngineVersion"), new.get("EngineVersion")
     if resource_type not in ENGINE_BOUND or old.get("Engine") != engine or before == after:
-        return ""
+        return "", 0
     if not (isinstance(engine, str) and isinstance(before, str) and isinstance(after, str)):
-        return ""  # an unresolved value: CloudFormation's change set has the last word
-    if major_version(engine, before) == major_version(engine, after):
-        return ""
-    return f"{engine} {before} -> {after}"
+        return "", 0  # an unresolved value: CloudFormation's change set has the last word
+    old_major, new_major = major_version(engine, before), major_version(engine, after)
+    if old_major == new_major:
+        return "", 0
+    def key(v: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in re.findall(r"\d+", v))
+    return f"{engine} {before} -> {after}", 1 if key(new_major) > key(old_major) else -1
+
+
+def major_upgrade(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> str:
+    """``"15.7 -> 16.3"`` when a database's EngineVersion goes up a major version on the same engine, else ""
+    (a minor version change is routine; an engine change is a replacement, see :func:`replacing_properties`;
+    a downgrade is :func:`major_downgrade`)."""
+    text, step = _major_step(resource_type, old, new)
+    return text if step > 0 else ""
+
+
+def major_downgrade(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> str:
+    """``"postgres 15.19 -> 14.24"`` when a database's EngineVersion goes down a major version: RDS cannot
+    downgrade a database in place, whatever the flags, so deploy refuses it."""
+    text, step = _major_step(resource_type, old, new)
+    return text if step < 0 else ""
+
+
+def advanced_to_standard(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """True when an SSM parameter deployed in the Advanced tier would go back to Standard (no ``Tier``):
+    AWS cannot turn an advanced parameter into a standard one, so the update would fail."""
+    return (resource_type == "AWS::SSM::Parameter" and old.get("Tier") == "Advanced"
+            and new.get("Tier", "Standard") == "Standard")
+
+
+def name_property(resource_type: str) -> str | None:
+    """The property that sets a resource's physical name (``DBInstanceIdentifier``, ``BucketName``), the
+    emulator's one answer (its adapters, then moto's models); imported only when a replacement asks."""
+    from moorage.emulator.engine import name_property as emulated
+
+    return emulated(resource_type)
 
 
 def credential_consequences(resource_type: str, changed: list[str]) -> dict[str, str]:

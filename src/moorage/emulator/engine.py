@@ -114,7 +114,8 @@ def emulation_of(resource_type: str) -> str:
     return "moto" if model is not None else "not emulated"
 
 
-def _name_property(resource_type: str) -> str | None:
+def name_property(resource_type: str) -> str | None:
+    """The property that sets a resource's physical name (adapter first, then moto's model), or None."""
     if resource_type in ADAPTERS:
         return ADAPTERS[resource_type].NAME_PROPERTY or None
     return _orig_name_property(resource_type)
@@ -183,12 +184,13 @@ def _update(logical_id: str, resource_json: dict[str, Any], resources_map: Any, 
               "Requested update requires the creation of a new physical resource; hence creating one."
               if replace else None)
     try:
-        if replace and _named(rtype, resource_json):
-            # a custom name cannot exist twice: the old one goes first (CloudFormation refuses such updates)
-            resources_map._delete_resource(original, old_json or resource_json)
-            resources_map._parsed_resources.pop(logical_id, None)
-            resource = _orig_create(logical_id, resource_json, resources_map, account_id, region_name)
-        elif replace:
+        if replace and (name := _custom_name(rtype, resource_json)) and name == _custom_name(rtype, old_json):
+            # a custom name cannot exist twice and CloudFormation creates the new resource first: it refuses.
+            # The resource is as it was (the rollback must see no change to it).
+            resources_map._resource_json_map[logical_id] = old_json
+            raise ValidationError(message="CloudFormation cannot update a stack when a custom-named resource "
+                                          f"requires replacing. Rename {name} and update the stack again.")
+        if replace:
             # the new one first; dependents are updated to it, and the old one is deleted in the cleanup
             resource = _orig_create(logical_id, resource_json, resources_map, account_id, region_name)
             rec.superseded.append((logical_id, original, old_json or resource_json))
@@ -209,10 +211,10 @@ def _update(logical_id: str, resource_json: dict[str, Any], resources_map: Any, 
     return resource
 
 
-def _named(resource_type: str, resource_json: dict[str, Any]) -> bool:
-    """True when the template gives the resource its physical name (its name property is set)."""
-    prop = _name_property(resource_type)
-    return bool(prop and (resource_json.get("Properties") or {}).get(prop))
+def _custom_name(resource_type: str, resource_json: dict[str, Any]) -> Any:
+    """The physical name the template gives the resource (its name property), or None."""
+    prop = name_property(resource_type)
+    return (resource_json.get("Properties") or {}).get(prop) if prop else None
 
 
 def _delete_superseded(resource_map: Any, superseded: list[tuple[str, Any, dict[str, Any]]]) -> None:
@@ -512,7 +514,7 @@ def install() -> None:
     install_attributes()
     CloudFormationResponse.continue_update_rollback = _continue_update_rollback_action  # type: ignore[attr-defined]
     parsing.resource_class_from_type = resource_class
-    parsing.resource_name_property_from_type = _name_property
+    parsing.resource_name_property_from_type = name_property
     parsing.clean_json = _clean_json
     parsing.parse_and_create_resource = _create
     parsing.parse_and_update_resource = _update

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 import types
 import typing
 from typing import Any, Union, get_args, get_origin
@@ -280,17 +281,35 @@ def _shell_problems(smap: SourceMap, base: KeyPath, image: str | None,
         return []
     out = []
     for key, command in commands:
-        words = command if isinstance(command, list) else []
-        shell = bool(words) and (str(words[0]) in _SHELLS or (key == "healthcheck" and words[0] == "CMD-SHELL"))
-        if shell:
-            path = base + (("healthcheck", "command") if key == "healthcheck" else (key,))
-            out.append(Diagnostic(
-                "error", f"{key} runs through /bin/sh (as written, or as moorage rewrote it to read a credential "
+        words = _words(command)
+        if key == "healthcheck" and words[:1] == ["CMD"]:  # CMD form: the program itself may be a shell
+            words = words[1:]
+        if key == "healthcheck" and words[:1] == ["CMD-SHELL"]:
+            shell = "/bin/sh"
+        elif words and words[0] in _SHELLS:
+            shell = words[0] if words[0].startswith("/") else f"/bin/{words[0]}"
+        else:
+            continue
+        path = base + (("healthcheck", "command") if key == "healthcheck" else (key,))
+        out.append(Diagnostic(
+                "error", f"{key} runs through {shell} (as written, or as moorage rewrote it to read a credential "
                 f"from an environment variable), and image {image} has none (distroless, scratch and Chainguard "
                 "images ship without a shell), so the container cannot run it", smap.locate(path),
                 "use a variant with a shell (a :debug distroless tag, a Chainguard -dev image), or run the program "
                 "directly in exec form and let it read the credential from its environment variable"))
     return out
+
+
+def _words(command: object) -> list[str]:
+    """A command's words: a list as written, a string split as resolve splits it (``sh -c '...'``)."""
+    if isinstance(command, list):
+        return [str(w) for w in command]
+    if isinstance(command, str):
+        try:
+            return shlex.split(command)
+        except ValueError:  # unbalanced quotes: nothing to tell from it here
+            return []
+    return []
 
 
 def connection_refs(value: object) -> list[tuple[str, str]]:

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from moorage.emulator.adapters.base import ApiResource, tags
+from moorage.emulator.adapters.base import ApiResource, tags, without
+
+
+def _retag(client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
+    """A tags-only change, in place (Cloud Map tags a namespace or service without recreating it, so its id
+    stays); None for any other change (replace)."""
+    if without(props, "Tags") != without(old.props, "Tags"):
+        return None
+    arn, new = old.attributes["Arn"], tags(props)
+    gone = sorted({t["Key"] for t in tags(old.props)} - {t["Key"] for t in new})
+    if gone:
+        client.untag_resource(ResourceARN=arn, TagKeys=gone)
+    if new:
+        client.tag_resource(ResourceARN=arn, Tags=new)
+    return old.attributes
 
 
 class PrivateDnsNamespace(ApiResource):
@@ -24,6 +38,10 @@ class PrivateDnsNamespace(ApiResource):
         ns = client.get_namespace(Id=ns_id)["Namespace"]
         zone = ns.get("Properties", {}).get("DnsProperties", {}).get("HostedZoneId", "")
         return ns_id, {"Id": ns_id, "Arn": ns["Arn"], "HostedZoneId": zone}
+
+    @classmethod
+    def modify(cls, client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
+        return _retag(client, old, props)
 
     def remove(self, client: Any) -> None:
         client.delete_namespace(Id=self.physical_id)
@@ -50,6 +68,10 @@ class DiscoveryService(ApiResource):
             kwargs["DnsConfig"] = dns
         service = client.create_service(**kwargs)["Service"]
         return service["Id"], {"Id": service["Id"], "Arn": service["Arn"], "Name": service["Name"]}
+
+    @classmethod
+    def modify(cls, client: Any, old: ApiResource, props: dict[str, Any]) -> dict[str, Any] | None:
+        return _retag(client, old, props)
 
     def remove(self, client: Any) -> None:
         client.delete_service(Id=self.physical_id)
