@@ -236,6 +236,16 @@ def test_own_database_from_the_bases_latest_snapshot(local: str, run_cli: Run, a
     assert {s["StackName"] for s in cf.describe_stacks()["Stacks"]} == before
     for name in ("od-staging-db-older", "od-staging-db-newer"):
         rds.create_db_snapshot(DBInstanceIdentifier="od-staging-db", DBSnapshotIdentifier=name)
+    # the spec moved to MySQL 8.0 before staging was redeployed: its postgres snapshots cannot start the database
+    mysql = tmp_path / "mysql" / "moorage.yml"
+    mysql.parent.mkdir()
+    mysql.write_text(spec.read_text(encoding="utf-8").replace("{engine: postgres}", '{engine: mysql, version: "8.0"}'),
+                     encoding="utf-8")
+    other = run_cli("deploy", mysql, "--env", "pr-42", "--preview-of", "staging", "--local")
+    said = " ".join(other.err.split())
+    assert other.code == 1 and "od-staging-db is NO SNAPSHOT" in said and "none available of mysql 8.0 (2 of " \
+        "postgres" in said, said
+    assert {s["StackName"] for s in cf.describe_stacks()["Stacks"]} == before
     done = run_cli("deploy", spec, "--env", "pr-42", "--preview-of", "staging", "--local")
     assert done.code == 0, done.err
 
@@ -244,6 +254,8 @@ def test_own_database_from_the_bases_latest_snapshot(local: str, run_cli: Run, a
         return {p["ParameterKey"]: p["ParameterValue"] for p in data["Parameters"]}["DbDbSnapshot"]
 
     assert picked() == "od-staging-db-newer"
+    assert "database db starts from snapshot od-staging-db-newer of staging's od-staging-db (postgres" \
+        in " ".join(done.out.split()), done.out
     [restored] = rds.describe_db_instances(DBInstanceIdentifier="od-pr-42-db")["DBInstances"]
     assert (restored["DBInstanceClass"], restored["DeletionProtection"]) == ("db.t4g.micro", False)
     # a newer snapshot later does not replace the preview's database: it keeps the one it started from

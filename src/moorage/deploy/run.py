@@ -252,8 +252,10 @@ class Deployer:
                 priorities, problems = rule_priorities(self.target, self.manifest, outputs, self.states)
                 if priorities:
                     outputs[str(self.manifest["preview"]["priorities"]["stack"])] = priorities
-                snapshots, missing = restore_snapshots(self.target, self.manifest, self.states)
+                snapshots, missing, notes = restore_snapshots(self.target, self.manifest, self.states)
                 problems += missing
+                for note in notes if not missing else []:
+                    self.reporter.info(note)
                 if snapshots:
                     outputs[str(self.manifest["preview"]["snapshots"]["stack"])] = snapshots
             if problems:
