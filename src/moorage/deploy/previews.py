@@ -260,6 +260,16 @@ def previews(target: Target, app: str, region: str) -> list[Preview]:
     return [found[n] for n in sorted(found)]
 
 
+def stray_stacks(target: Target, manifest: dict[str, Any]) -> list[str]:
+    """A preview's deployed stacks that its plan no longer has: its own data stack (``<app>-<name>-data``) once
+    ``previews.data`` shares the base's stores (only stacks tagged as this preview's are ever named)."""
+    if not manifest.get("preview"):
+        return []
+    found = preview_named(target, manifest["app"], manifest["region"], manifest["environment"])
+    planned = {s["name"] for s in manifest["stacks"]}
+    return [n for n in found.stacks if n not in planned] if found else []
+
+
 def preview_url(manifest: dict[str, Any], outputs: dict[str, dict[str, str]]) -> str | None:
     """Where a preview answers: its host on the base's scheme, or the base's URL plus its path prefix."""
     preview = manifest["preview"]
