@@ -37,3 +37,21 @@ def test_numbers_and_real_booleans_still_load(spec_file: Callable[[str], Path]) 
     loaded = api.load_app(spec_file(BASE + "alarms: {thresholds: {cpu_percent: 85}}\npreviews: {ttl_hours: 24}\n"))
     assert loaded.spec.previews is not None and loaded.spec.previews.ttl_hours == 24
     assert loaded.spec.services["web"].env == {"DEBUG": True}
+
+
+def test_a_value_of_no_accepted_form_names_the_forms_in_words(input_errors: SPEC) -> None:
+    _, diags = input_errors(BASE + "previews: {data: mine}\n")
+    [diag] = diags
+    assert diag.location is not None and diag.location.key == "previews.data" and diag.location.line == 4
+    assert diag.message == "expected 'shared' or 'own', or a mapping of keys (got 'mine')", diag.render()
+    assert "literal" not in diag.render() and "PreviewData" not in diag.render()
+
+
+def test_a_union_of_a_text_and_a_block_names_both(input_errors: SPEC) -> None:
+    _, diags = input_errors("""
+        name: demo
+        services:
+          web: {image: x:1, port: 80, health: 5}
+        """)
+    [diag] = diags
+    assert diag.message == "expected a string, or a mapping of keys (got 5)", diag.render()
