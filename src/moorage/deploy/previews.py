@@ -270,6 +270,13 @@ def stray_stacks(target: Target, manifest: dict[str, Any]) -> list[str]:
     return [n for n in found.stacks if n not in planned] if found else []
 
 
+def why_stray(manifest: dict[str, Any], name: str) -> str:
+    """Why a preview's deployed stack ``name`` is not in its plan any more, in words."""
+    if name == f"{manifest['app']}-{manifest['environment']}-data":
+        return f"previews.data shares {manifest['preview']['of']}'s stores now"
+    return "the spec no longer has it"
+
+
 def preview_url(manifest: dict[str, Any], outputs: dict[str, dict[str, str]]) -> str | None:
     """Where a preview answers: its host on the base's scheme, or the base's URL plus its path prefix."""
     preview = manifest["preview"]

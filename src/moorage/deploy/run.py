@@ -246,6 +246,7 @@ class Deployer:
                 restore_snapshots,
                 rule_priorities,
                 stray_stacks,
+                why_stray,
             )
 
             # A preview reads its base's stacks (network, cluster, load balancer, data) and never deploys them.
@@ -267,13 +268,13 @@ class Deployer:
             self.result.outputs.update(outputs)
             self.result.strays = stray_stacks(self.target, self.manifest)
             if self.result.strays:
-                note = (f"{', '.join(self.result.strays)}: deployed, but no longer in preview "
-                        f"{self.manifest['environment']}'s plan (previews.data shares {self.manifest['preview']['of']}"
-                        "'s stores now): " + ("a deploy deletes it (its data is disposable) once the services use "
-                                              "the shared stores" if self.options.dry_run else
-                                              "deleted once the services use the shared stores"))
-                self.reporter.warn(note)
-                self.result.notes.append(note)
+                for name in self.result.strays:
+                    note = (f"{name}: deployed, but no longer in preview {self.manifest['environment']}'s plan "
+                            f"({why_stray(self.manifest, name)}): " + (
+                                "a deploy deletes it (a preview's data is disposable) after updating the rest"
+                                if self.options.dry_run else "deleted after the rest is updated"))
+                    self.reporter.warn(note)
+                    self.result.notes.append(note)
 
     def check_stuck(self) -> None:
         """Refuse (or repair) stacks that a deploy cannot go through."""
