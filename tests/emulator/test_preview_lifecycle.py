@@ -236,6 +236,16 @@ def test_own_database_from_the_bases_latest_snapshot(local: str, run_cli: Run, a
     assert {s["StackName"] for s in cf.describe_stacks()["Stacks"]} == before
     for name in ("od-staging-db-older", "od-staging-db-newer"):
         rds.create_db_snapshot(DBInstanceIdentifier="od-staging-db", DBSnapshotIdentifier=name)
+    # the spec moved to MySQL 8.0 before staging was redeployed: its postgres snapshots cannot start the database
+    mysql = tmp_path / "mysql" / "moorage.yml"
+    mysql.parent.mkdir()
+    mysql.write_text(spec.read_text(encoding="utf-8").replace("{engine: postgres}", '{engine: mysql, version: "8.0"}'),
+                     encoding="utf-8")
+    other = run_cli("deploy", mysql, "--env", "pr-42", "--preview-of", "staging", "--local")
+    said = " ".join(other.err.split())
+    assert other.code == 1 and "od-staging-db is NO SNAPSHOT" in said and "none available of mysql 8.0 (2 of " \
+        "postgres" in said, said
+    assert {s["StackName"] for s in cf.describe_stacks()["Stacks"]} == before
     done = run_cli("deploy", spec, "--env", "pr-42", "--preview-of", "staging", "--local")
     assert done.code == 0, done.err
 
@@ -244,6 +254,8 @@ def test_own_database_from_the_bases_latest_snapshot(local: str, run_cli: Run, a
         return {p["ParameterKey"]: p["ParameterValue"] for p in data["Parameters"]}["DbDbSnapshot"]
 
     assert picked() == "od-staging-db-newer"
+    assert "database db starts from snapshot od-staging-db-newer of staging's od-staging-db (postgres" \
+        in " ".join(done.out.split()), done.out
     [restored] = rds.describe_db_instances(DBInstanceIdentifier="od-pr-42-db")["DBInstances"]
     assert (restored["DBInstanceClass"], restored["DeletionProtection"]) == ("db.t4g.micro", False)
     # a newer snapshot later does not replace the preview's database: it keeps the one it started from
@@ -253,3 +265,43 @@ def test_own_database_from_the_bases_latest_snapshot(local: str, run_cli: Run, a
     assert picked() == "od-staging-db-newer"
     assert run_cli("destroy", spec, "--env", "pr-42", "--local", "--yes").code == 0
     assert [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]] == ["od-staging-db"]
+
+
+def test_own_data_left_behind_by_a_switch_to_shared_is_shown_and_deleted(local: str, run_cli: Run, aws: Aws,
+                                                                        tmp_path: Path) -> None:
+    import json
+
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(OWN.replace("{databases: own, caches: shared, buckets: own}", "{buckets: own}"), encoding="utf-8")
+    assert run_cli("deploy", spec, "--env", "staging", "--local").code == 0
+    first = run_cli("deploy", spec, "--env", "pr-42", "--preview-of", "staging", "--local")
+    assert first.code == 0, first.err
+    cf, s3 = aws("cloudformation", "eu-west-1"), aws("s3", "eu-west-1")
+
+    def live() -> set[str]:
+        return {s["StackName"] for s in cf.describe_stacks()["Stacks"]
+                if s["StackStatus"] != "DELETE_COMPLETE" and s["StackName"].startswith("od-pr-42-")}
+
+    assert live() == {"od-pr-42-data", "od-pr-42-svc-web"}
+    [own_bucket] = [b["Name"] for b in s3.list_buckets()["Buckets"] if "pr-42" in b["Name"]]
+    s3.put_object(Bucket=own_bucket, Key="upload.txt", Body=b"preview data")
+    spec.write_text(OWN.replace("{databases: own, caches: shared, buckets: own}", "shared"), encoding="utf-8")
+    # diff, status and envs see the data stack the plan no longer has
+    diff = run_cli("diff", spec, "--env", "pr-42", "--preview-of", "staging", "--local")
+    said = " ".join((diff.out + diff.err).split())
+    assert diff.code == 0 and "od-pr-42-data: deployed, but no longer in preview pr-42's plan" in said \
+        and "a deploy deletes it" in said, said
+    shown = run_cli("status", spec, "--env", "pr-42", "--preview-of", "staging", "--local", "--json")
+    body = json.loads(shown.out.strip().splitlines()[-1])
+    assert "od-pr-42-data" in {s["name"] for s in body["stacks"]}, body
+    assert any("od-pr-42-data" in p for p in body["problems"]), body
+    rows = {r["name"]: r for r in json.loads(run_cli("envs", spec, "--local", "--json").out.strip().splitlines()[-1])}
+    assert "od-pr-42-data" in rows["pr-42"]["status"] and rows["pr-42"]["unpriced"] >= 1, rows["pr-42"]
+    # the deploy moves the services to staging's stores, then deletes the preview's own (its bucket emptied)
+    done = run_cli("deploy", spec, "--env", "pr-42", "--preview-of", "staging", "--local")
+    assert done.code == 0, done.out + done.err
+    assert "removed od-pr-42-data" in " ".join(done.out.split()), done.out
+    assert live() == {"od-pr-42-svc-web"}
+    assert own_bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    again = run_cli("diff", spec, "--env", "pr-42", "--preview-of", "staging", "--local")
+    assert "No changes" in again.out and "od-pr-42-data" not in again.out + again.err, again.out + again.err

@@ -297,7 +297,8 @@ def test_own_databases_from_the_bases_latest_snapshot(tmp_path: Path) -> None:
     assert db["DBSnapshotIdentifier"] == {"Ref": "DbDbSnapshot"}  # the deployer picks the snapshot
     assert "DBName" not in db and "MasterUsername" not in db and "StorageEncrypted" not in db
     assert "MasterUserPassword" in db  # the preview's own password, not the base's
-    assert synth.manifest["preview"]["snapshots"] == {"stack": "base-snapshots", "databases": {"db": "own-staging-db"}}
+    assert synth.manifest["preview"]["snapshots"] == {"stack": "base-snapshots", "databases": {"db": "own-staging-db"},
+                                                      "engines": {"db": {"engine": "postgres", "major": "16"}}}
     errors = [f.render() for f in lint_template(synth.template_text("data"), ["eu-west-1"], "preview/data")]
     assert not errors, errors
     decisions = {d.topic: d.value for d in synth.plan.decisions}

@@ -163,9 +163,11 @@ def _summary(result: DeployResult, synth: Synth, reporter: Reporter, as_json: bo
         return
     if result.expires:
         out.print(f"preview {synth.manifest['environment']} expires {result.expires} (every deploy extends it)")
+    if result.removed:
+        out.print(f"removed {', '.join(result.removed)} (no longer in the plan)")
     if result.unchanged:
-        out.print(f"No changes: {len(result.outcomes)} stacks of {synth.manifest['app']}/"
-                  f"{synth.manifest['environment']} are up to date.")
+        out.print(("" if result.removed else "No changes: ") + f"{len(result.outcomes)} stacks of "
+                  f"{synth.manifest['app']}/{synth.manifest['environment']} are up to date.")
         return
     failure = result.failure
     if failure is not None:
@@ -302,6 +304,10 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     if as_json:
         assert isinstance(reporter, JsonReporter)
         reporter.emit("summary", **result.to_json())
+        return
+    if result.unchanged and result.strays:
+        out.print(f"{len(result.outcomes)} stacks are up to date; a deploy deletes {', '.join(result.strays)} "
+                  "(no longer in the plan).")
         return
     if result.unchanged:
         out.print(f"No changes: {len(result.outcomes)} stacks are up to date.")

@@ -149,38 +149,64 @@ def rule_priorities(target: Target, manifest: dict[str, Any], outputs: dict[str,
     return {k: str(1 + block * size + int(i)) for k, i in sorted(rules.items())}, []
 
 
+def newest_snapshot(found: list[dict[str, Any]], engine: str, major: str) -> dict[str, Any] | None:
+    """The newest available snapshot in ``found`` (DescribeDBSnapshots entries) of ``engine`` at ``major``
+    version: one of another engine or major version (taken before the base's engine changed) cannot start the
+    database."""
+    from moorage.data.aws import major_version
+
+    fits = [s for s in found if s.get("Status") == "available" and s.get("Engine") == engine
+            and major_version(engine, str(s.get("EngineVersion", ""))) == major]
+    return max(fits, key=lambda s: s["SnapshotCreateTime"]) if fits else None
+
+
 def restore_snapshots(target: Target, manifest: dict[str, Any],
-                      own_stacks: dict[str, Any]) -> tuple[dict[str, str], list[Problem]]:
+                      own_stacks: dict[str, Any]) -> tuple[dict[str, str], list[Problem], list[str]]:
     """The snapshot each own database of a preview starts from (``previews.data.from_snapshot: latest``): the one
     its deployed data stack already has (another would replace the database), else the newest available
-    snapshot of the base's database; a problem when the base's database has none."""
+    snapshot of the base's database with the spec's engine and major version; a problem when the base's database
+    has none. Also a line per database saying which snapshot it starts from."""
     snapshots = manifest["preview"].get("snapshots")
     if not snapshots:
-        return {}, []
+        return {}, [], []
     params = {p["from"]["output"]: p["name"] for s in manifest["stacks"] for p in s.get("parameters", [])
               if p["from"].get("stack") == snapshots["stack"]}
     data = own_stacks.get("data")
     rds = target.client("rds", manifest["region"])
     picked: dict[str, str] = {}
     problems = []
+    notes = []
+    base = manifest["preview"]["of"]
     for db, identifier in sorted(snapshots["databases"].items()):
         kept = data.parameters.get(params.get(db, "")) if data is not None and data.deployed else None
         if kept:
             picked[db] = str(kept)
+            notes.append(f"database {db} keeps snapshot {kept} of {base}'s {identifier} (it started from it)")
             continue
+        wanted = (snapshots.get("engines") or {}).get(db) or {}
+        engine, major = str(wanted.get("engine", "")), str(wanted.get("major", ""))
         found = [s for page in rds.get_paginator("describe_db_snapshots").paginate(DBInstanceIdentifier=identifier)
                  for s in page["DBSnapshots"] if s.get("Status") == "available"]
-        if not found:
+        newest = newest_snapshot(found, engine, major) if engine else \
+            (max(found, key=lambda s: s["SnapshotCreateTime"]) if found else None)
+        if newest is None:
+            other = sorted({f"{s.get('Engine')} {s.get('EngineVersion')}" for s in found})
+            skipped = f" ({len(found)} of {', '.join(other)} skipped)" if found else ""
             problems.append(Problem(
                 identifier, "NO SNAPSHOT",
                 f"preview {manifest['environment']}'s database {db} starts from the newest snapshot of "
-                f"{manifest['preview']['of']}'s {identifier}, which has none available (previews.data.from_snapshot "
+                f"{base}'s {identifier}, which has none available" + (f" of {engine} {major}" if engine else "")
+                + f"{skipped} (previews.data.from_snapshot "
                 f"at {(manifest['preview'].get('priorities') or {}).get('declared_at', 'the spec')})",
                 f"take one: aws rds create-db-snapshot --db-instance-identifier {identifier} "
-                f"--db-snapshot-identifier {identifier}-for-previews (or drop from_snapshot)", "none"))
+                f"--db-snapshot-identifier {identifier}-for-previews" + (
+                    f" (after deploying {base} with {engine} {major})" if found else "") + " (or drop from_snapshot)",
+                "none"))
             continue
-        picked[db] = str(max(found, key=lambda s: s["SnapshotCreateTime"])["DBSnapshotIdentifier"])
-    return picked, problems
+        picked[db] = str(newest["DBSnapshotIdentifier"])
+        notes.append(f"database {db} starts from snapshot {picked[db]} of {base}'s {identifier} "
+                     f"({newest.get('Engine')} {newest.get('EngineVersion')}, taken {newest['SnapshotCreateTime']})")
+    return picked, problems, notes
 
 
 @dataclass
@@ -232,6 +258,23 @@ def previews(target: Target, app: str, region: str) -> list[Preview]:
             preview.stacks.append(stack["StackName"])
             preview.statuses.append(stack["StackStatus"])
     return [found[n] for n in sorted(found)]
+
+
+def stray_stacks(target: Target, manifest: dict[str, Any]) -> list[str]:
+    """A preview's deployed stacks that its plan no longer has: its own data stack (``<app>-<name>-data``) once
+    ``previews.data`` shares the base's stores (only stacks tagged as this preview's are ever named)."""
+    if not manifest.get("preview"):
+        return []
+    found = preview_named(target, manifest["app"], manifest["region"], manifest["environment"])
+    planned = {s["name"] for s in manifest["stacks"]}
+    return [n for n in found.stacks if n not in planned] if found else []
+
+
+def why_stray(manifest: dict[str, Any], name: str) -> str:
+    """Why a preview's deployed stack ``name`` is not in its plan any more, in words."""
+    if name == f"{manifest['app']}-{manifest['environment']}-data":
+        return f"previews.data shares {manifest['preview']['of']}'s stores now"
+    return "the spec no longer has it"
 
 
 def preview_url(manifest: dict[str, Any], outputs: dict[str, dict[str, str]]) -> str | None:

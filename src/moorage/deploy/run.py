@@ -95,6 +95,8 @@ class DeployResult:
     commit_tags: dict[str, str] = field(default_factory=dict)  # service -> the commit tag its built image got
     snapshots: dict[str, list[str]] = field(default_factory=dict)  # job -> snapshots taken before it ran
     expires: str | None = None  # a preview's new expiry (its stacks' moorage:expires tag), once written
+    strays: list[str] = field(default_factory=list)  # a preview's deployed stacks no longer in its plan
+    removed: list[str] = field(default_factory=list)  # those of them the deploy deleted
 
     @property
     def ok(self) -> bool:
@@ -115,7 +117,8 @@ class DeployResult:
         """A JSON-able form."""
         return {"ok": self.ok, "unchanged": self.unchanged, "elapsed": round(self.elapsed, 2),
                 "stacks": [o.to_json() for o in self.outcomes.values()], "outputs": self.outputs,
-                "notes": self.notes, **({"expires": self.expires} if self.expires else {})}
+                "notes": self.notes, **({"expires": self.expires} if self.expires else {}),
+                **({"strays": self.strays, "removed": self.removed} if self.strays else {})}
 
 
 class DeployRefused(Exception):
@@ -246,6 +249,8 @@ class Deployer:
                 base_rule_problems,
                 restore_snapshots,
                 rule_priorities,
+                stray_stacks,
+                why_stray,
             )
 
             # A preview reads its base's stacks (network, cluster, load balancer, data) and never deploys them.
@@ -256,13 +261,24 @@ class Deployer:
                 priorities, problems = rule_priorities(self.target, self.manifest, outputs, self.states)
                 if priorities:
                     outputs[str(self.manifest["preview"]["priorities"]["stack"])] = priorities
-                snapshots, missing = restore_snapshots(self.target, self.manifest, self.states)
+                snapshots, missing, notes = restore_snapshots(self.target, self.manifest, self.states)
                 problems += missing
+                for note in notes if not missing else []:
+                    self.reporter.info(note)
                 if snapshots:
                     outputs[str(self.manifest["preview"]["snapshots"]["stack"])] = snapshots
             if problems:
                 raise DeployRefused(problems=problems)
             self.result.outputs.update(outputs)
+            self.result.strays = stray_stacks(self.target, self.manifest)
+            if self.result.strays:
+                for name in self.result.strays:
+                    note = (f"{name}: deployed, but no longer in preview {self.manifest['environment']}'s plan "
+                            f"({why_stray(self.manifest, name)}): " + (
+                                "a deploy deletes it (a preview's data is disposable) after updating the rest"
+                                if self.options.dry_run else "deleted after the rest is updated"))
+                    self.reporter.warn(note)
+                    self.result.notes.append(note)
 
     def check_stuck(self) -> None:
         """Refuse (or repair) stacks that a deploy cannot go through."""
@@ -699,4 +715,25 @@ def deploy(synth: Synth, target: Target, options: DeployOptions, reporter: Repor
         reporter.info(f"waiting for the lock of {synth.manifest['app']}/{synth.manifest['environment']}, held by "
                       + (holder.describe() if holder else "another moorage process"))
     with environment_locked(target, synth.manifest, options.lock_wait, options.break_lock, waiting):
-        return Deployer(synth, target, options, reporter).run()
+        result = Deployer(synth, target, options, reporter).run()
+    if result.strays and result.ok and not options.migrations_dry_run:
+        _remove_strays(synth.manifest, target, result, reporter, options)
+    return result
+
+
+def _remove_strays(manifest: dict[str, Any], target: Target, result: DeployResult, reporter: Reporter,
+                   options: DeployOptions) -> None:
+    """Delete a preview's stacks its plan no longer has (after its services moved to the shared stores; a
+    preview's data is disposable: its buckets are emptied, its databases not snapshotted)."""
+    from moorage.deploy.destroy import destroy
+    from moorage.deploy.previews import Preview
+
+    preview = manifest["preview"]
+    doomed = Preview(manifest["environment"], preview["of"], "", stacks=list(result.strays))
+    gone = destroy(target, doomed.manifest(manifest["app"], manifest["region"]), reporter, poll=options.poll,
+                   lock_wait=options.lock_wait)
+    result.removed = list(gone.deleted) + list(gone.absent)
+    for name, reason in gone.failed.items():
+        note = f"{name}: not deleted ({reason}); remove it with: {target.command('destroy', manifest['environment'])}"
+        reporter.warn(note)
+        result.notes.append(note)

@@ -116,9 +116,18 @@ def environment_status(target: Target, manifest: dict[str, Any],
     status.url = outputs.get("edge", {}).get("Url")
     cluster = outputs.get("platform", {}).get("ClusterName")
     if manifest.get("preview"):
-        from moorage.deploy.previews import preview_cluster_and_url
+        from moorage.deploy.previews import preview_cluster_and_url, stray_stacks, why_stray
 
         cluster, status.url = preview_cluster_and_url(target, manifest)  # its base's cluster and load balancer
+        for name in stray_stacks(target, manifest):  # still running (and billed) until a deploy deletes it
+            state = read_stack(target.client("cloudformation", manifest["region"]), name)
+            status.stacks.append({"key": "not-in-plan", "name": name, "status": state.status if state else "GONE",
+                                  "updated": state.updated.isoformat() if state and state.updated else None,
+                                  "commit": state.tags.get("moorage:commit") if state else None})
+            status.problems.append(
+                f"{name}: deployed, but no longer in preview {manifest['environment']}'s plan "
+                f"({why_stray(manifest, name)}); the next deploy deletes it: moorage deploy "
+                f"{target.aim(str(manifest['environment']))} --preview-of {manifest['preview']['of']}")
         plan = None  # its data stores are its base's: `status --env BASE` shows them
     names = {o["ServiceName"]: k.removeprefix("svc-") for k, o in outputs.items()
              if k.startswith("svc-") and o.get("ServiceName")}

@@ -78,6 +78,12 @@ def preview_summary(synth: Synth, preview: Preview, base_url: str | None, target
     failing = [f"{n} {s}" for n, s in zip(preview.stacks, preview.statuses, strict=True)
                if s.endswith(("FAILED", "ROLLBACK_COMPLETE")) and s != "UPDATE_ROLLBACK_COMPLETE"]
     status = f"failing: {failing[0]}" if failing else ("expired" if preview.expired() else "deployed")
+    # a stack the plan no longer has (its own data after previews.data became shared) runs on, unpriced here
+    planned = {s["name"] for s in synth.manifest["stacks"]}
+    strays = [n for n in preview.stacks if n not in planned]
+    if strays:
+        status += f" + {', '.join(strays)} (not in the plan: the next deploy deletes it)"
+        unpriced += len(strays)
     url = preview_url(synth.manifest, {"edge": {"Url": base_url}}) if base_url else None
     last = None
     if target is not None:

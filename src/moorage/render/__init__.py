@@ -227,7 +227,10 @@ def _preview(plan: Plan) -> dict[str, Any]:
             "priorities": {"stack": PREVIEW_PRIORITIES, "block": preview.block, "size": preview.block_size,
                            "blocks": preview.blocks, "rules": dict(sorted(preview.rule_offsets.items())),
                            "declared_at": preview.declared_at},
-            **({"snapshots": {"stack": PREVIEW_SNAPSHOTS, "databases": dict(preview.restore)}}
+            **({"snapshots": {"stack": PREVIEW_SNAPSHOTS, "databases": dict(preview.restore),
+                              # only a snapshot of this engine and major version can start the database
+                              "engines": {n: {"engine": plan.databases[n].spec.engine,
+                                              "major": plan.databases[n].spec.major} for n in preview.restore}}}
                if preview.restore else {})}
 
 

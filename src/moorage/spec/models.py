@@ -8,10 +8,11 @@ records the reason for every decision.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import quote
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from moorage.data import load_data
 from moorage.data.regions import is_region, residency_presets
@@ -74,10 +75,43 @@ def embedded_credentials(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def _number_not_bool(annotation: Any) -> bool:
+    """True when a field of ``annotation`` takes a number but no boolean (pydantic alone would read YAML's
+    ``true`` as 1)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _number_not_bool(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        args = get_args(annotation)
+        return any(_number_not_bool(a) for a in args) and not any(_takes_bool(a) for a in args)
+    return annotation in (int, float)
+
+
+def _takes_bool(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_bool(get_args(annotation)[0])
+    if origin is Literal:
+        return any(isinstance(a, bool) for a in get_args(annotation))
+    if origin in (Union, types.UnionType):
+        return any(_takes_bool(a) for a in get_args(annotation))
+    return annotation is bool or annotation is Any
+
+
 class Strict(BaseModel):
-    """Base for every spec model: unknown keys are errors."""
+    """Base for every spec model: unknown keys are errors, and a boolean is no number."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, v: Any, info: ValidationInfo) -> Any:
+        if isinstance(v, bool) and info.field_name is not None:
+            field = cls.model_fields.get(info.field_name)
+            if field is not None and _number_not_bool(field.annotation):
+                raise ValueError(f"{str(v).lower()} is a boolean (YAML reads true and false as one), "
+                                 "not a number: write a number")
+        return v
 
 
 # --------------------------------------------------------------------------- services

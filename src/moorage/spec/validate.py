@@ -73,7 +73,8 @@ def _data_path(loc: tuple[Any, ...]) -> KeyPath:
     for part in loc:
         if isinstance(part, int):
             out.append(part)
-        elif re.match(r"^(str|int|float|bool|list\[.*\]|dict\[.*\]|[A-Z][A-Za-z]+|function-.*)$", str(part)):
+        elif re.match(r"^(str|int|float|bool|list\[.*\]|dict\[.*\]|literal\[.*\]|[A-Z][A-Za-z]+|function-.*)$",
+                      str(part)):
             continue
         else:
             out.append(str(part))
@@ -92,8 +93,25 @@ def _drop_union_noise(diags: list[Diagnostic]) -> list[Diagnostic]:
     out = []
     for group in by_key.values():
         specific = [d for d in group if not d.message.startswith(("Input should be a valid", "Input should be"))]
-        out.extend(specific or group[:1])
+        out.extend(specific or [_accepted_forms(group)])
     return out
+
+
+def _accepted_forms(group: list[Diagnostic]) -> Diagnostic:
+    """One diagnostic for a value no branch of a union took: every accepted form, in words (no model names)."""
+    if len(group) == 1:
+        return group[0]
+    got = re.search(r" \(got .*\)$", group[0].message)
+    forms: list[str] = []
+    for d in group:
+        form = re.sub(r" \(got .*\)$", "", d.message).removeprefix("Input should be ")
+        form = re.sub(r"^a valid dictionary or instance of \w+$", "a mapping of keys", form)
+        form = re.sub(r"^a valid dictionary$", "a mapping of keys", form)
+        form = re.sub(r"^a valid (\w)", lambda m: ("an " if m[1] in "aeiou" else "a ") + m[1], form)
+        if form not in forms:
+            forms.append(form)
+    return Diagnostic("error", "expected " + ", or ".join(forms) + (got[0] if got else ""), group[0].location,
+                      group[0].hint or "see `moorage schema` for this key's forms")
 
 
 def allowed_keys(model: type[BaseModel], path: KeyPath) -> list[str]:
