@@ -233,6 +233,7 @@ def test_own_database_from_the_bases_latest_snapshot(local: str, run_cli: Run, a
     said = " ".join(refused.err.split())
     assert "od-staging-db is NO SNAPSHOT" in said and "aws rds create-db-snapshot --db-instance-identifier " \
         "od-staging-db" in said and "moorage.yml:3" in said, said
+    assert f"--db-snapshot-identifier od-staging-db-for-previews --region eu-west-1 --endpoint-url {local}" in said
     assert {s["StackName"] for s in cf.describe_stacks()["Stacks"]} == before
     for name in ("od-staging-db-older", "od-staging-db-newer"):
         rds.create_db_snapshot(DBInstanceIdentifier="od-staging-db", DBSnapshotIdentifier=name)

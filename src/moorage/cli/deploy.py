@@ -458,7 +458,7 @@ def destroy(env: Annotated[str | None, typer.Option("--env", "-e", help="environ
         if result.kept:
             out.print("kept (per DeletionPolicy):")
             for kept in result.kept:
-                out.print(f"  {kept.stack}: {kept.describe()}")
+                out.print(f"  {kept.stack}: {kept.describe(target)}")
     if not result.ok:
         raise typer.Exit(1)
 

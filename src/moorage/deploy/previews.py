@@ -176,8 +176,9 @@ def restore_snapshots(target: Target, manifest: dict[str, Any],
                 f"preview {manifest['environment']}'s database {db} starts from the newest snapshot of "
                 f"{manifest['preview']['of']}'s {identifier}, which has none available (previews.data.from_snapshot "
                 f"at {(manifest['preview'].get('priorities') or {}).get('declared_at', 'the spec')})",
-                f"take one: aws rds create-db-snapshot --db-instance-identifier {identifier} "
-                f"--db-snapshot-identifier {identifier}-for-previews (or drop from_snapshot)", "none"))
+                "take one: " + target.aws(f"rds create-db-snapshot --db-instance-identifier {identifier} "
+                                          f"--db-snapshot-identifier {identifier}-for-previews",
+                                          target.region_for(manifest["region"])) + " (or drop from_snapshot)", "none"))
             continue
         picked[db] = str(max(found, key=lambda s: s["SnapshotCreateTime"])["DBSnapshotIdentifier"])
     return picked, problems

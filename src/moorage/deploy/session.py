@@ -65,6 +65,21 @@ class Target:
             words += ["--region", self.region]
         return " ".join(words)
 
+    def aws(self, command: str, region: str = "") -> str:
+        """``aws COMMAND`` aimed at this target, for the commands hints tell the user to run: ``--region``, the
+        profile, and on the emulator its ``--endpoint-url`` with moto's dummy credentials (a plain ``aws``
+        command pasted from a ``--local`` run would act on the user's real AWS account)."""
+        words = ["aws", command] + (["--region", region] if region else [])
+        if self.local:
+            if not self.endpoint:  # no emulator address to aim at: the way out is to forget the emulator's state
+                project = self.lock_dir.parent.parent if self.lock_dir is not None else Path(".")
+                return f"moorage local stop --reset --project {project} (forgets everything the emulator holds)"
+            return " ".join(["AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", *words,
+                             "--endpoint-url", self.endpoint])
+        if self.profile:
+            words += ["--profile", self.profile]
+        return " ".join(words)
+
     def command(self, verb: str, env: str, *extra: str) -> str:
         """``moorage VERB --env ENV ... EXTRA`` aimed at ``env`` on this target (see :meth:`aim`)."""
         return " ".join(["moorage", verb, self.aim(env), *extra])
