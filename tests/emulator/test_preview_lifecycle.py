@@ -214,6 +214,15 @@ def test_a_preview_with_its_own_data_stores_and_their_destroy(local: str, run_cl
     assert not [s for s in rds.describe_db_snapshots()["DBSnapshots"] if "pr-42" in s["DBSnapshotIdentifier"]]
     assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == base_buckets
     assert "retained" not in gone.out and "kept" not in gone.out.lower()
+    # gone already (the hourly `destroy --expired`, an earlier run): the CI's pull-request-closed job succeeds
+    again = run_cli("destroy", spec, "--env", "pr-42", "--local", "--yes")
+    assert again.code == 0, again.out + again.err
+    assert "nothing to destroy: no preview pr-42 is deployed on local emulator" in " ".join(again.out.split())
+    assert "--preview-of" not in again.out + again.err
+    # a name no preview can have, or a near miss of an environment's, is still an error
+    for name in ("PR_42", "stagin"):
+        wrong = run_cli("destroy", spec, "--env", name, "--local", "--yes")
+        assert wrong.code == 2 and f"no environment named '{name}'" in wrong.err, wrong.out + wrong.err
 
 
 def test_own_database_from_the_bases_latest_snapshot(local: str, run_cli: Run, aws: Aws, tmp_path: Path) -> None:
