@@ -53,10 +53,10 @@ class Target:
             return f"local emulator at {self.endpoint}"
         return "AWS" + (f" (profile {self.profile})" if self.profile else "")
 
-    def aim(self, env: str) -> str:
-        """The options that aim a command at ``env`` on this target: ``--env ENV`` (``--local``, ``--profile P``,
-        ``--region R``), for the commands hints tell the user to run."""
-        words = ["--env", env]
+    def aim(self, env: str, preview_of: str | None = None) -> str:
+        """The options that aim a command at ``env`` on this target: ``--env ENV`` (``--preview-of BASE`` for a
+        preview, ``--local``, ``--profile P``, ``--region R``), for the commands hints tell the user to run."""
+        words = ["--env", env] + (["--preview-of", preview_of] if preview_of else [])
         if self.local:
             words.append("--local")
         if self.profile:
@@ -80,9 +80,10 @@ class Target:
             words += ["--profile", self.profile]
         return " ".join(words)
 
-    def command(self, verb: str, env: str, *extra: str) -> str:
-        """``moorage VERB --env ENV ... EXTRA`` aimed at ``env`` on this target (see :meth:`aim`)."""
-        return " ".join(["moorage", verb, self.aim(env), *extra])
+    def command(self, verb: str, env: str, *extra: str, preview_of: str | None = None) -> str:
+        """``moorage VERB --env ENV ... EXTRA`` aimed at ``env`` (a preview of ``preview_of``) on this target
+        (see :meth:`aim`)."""
+        return " ".join(["moorage", verb, self.aim(env, preview_of), *extra])
 
 
 def aws_target(profile: str | None = None, region: str | None = None) -> Target:
