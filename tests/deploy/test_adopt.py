@@ -5,6 +5,7 @@ change sets, see tests/emulator/test_redeploy.py)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from moorage import api
 from moorage.cfn import resource_bodies
 from moorage.deploy.adopt import import_template, resource_to_import
 from moorage.deploy.retained import FIXED_NAMES, Leftover, fixed_name, refusal
+from moorage.deploy.session import Target
 
 SPEC = """\
 name: keep
@@ -99,8 +101,19 @@ def test_a_resource_that_needs_a_new_one_or_lacks_retain_cannot_be_imported() ->
 
 def test_refusal_offers_adoption_on_aws_only() -> None:
     lf = Leftover("keep-staging-data", "SecretJwt", "AWS::SecretsManager::Secret", "keep/staging/JWT", "eu-west-1")
-    assert "--adopt-retained" in refusal([lf], local=False)
-    assert "--adopt-retained" not in refusal([lf], local=True)
+    on_aws = refusal([lf], Target(local=False, profile="prod"))
+    assert "--adopt-retained" in on_aws
+    assert "aws secretsmanager delete-secret --secret-id keep/staging/JWT --force-delete-without-recovery " \
+        "--region eu-west-1 --profile prod" in on_aws and "--endpoint-url" not in on_aws
+    local = refusal([lf], Target(local=True, endpoint="http://127.0.0.1:4599"))
+    assert "--adopt-retained" not in local
+    # every aws command on the emulator is aimed at it: pasted as printed, it cannot touch the real account
+    commands = re.findall(r"aws \S+ [^()\n]*", local)
+    assert len(commands) == 2 and all(c.rstrip().endswith("--endpoint-url http://127.0.0.1:4599") for c in commands)
+    assert "AWS_ACCESS_KEY_ID=testing" in local
+    # no emulator address known: forgetting the emulator's state is the way out, never a plain aws command
+    unknown = refusal([lf], Target(local=True, lock_dir=Path("proj") / ".moorage" / "local"))
+    assert "aws " not in unknown and "moorage local stop --reset --project proj" in unknown
 
 
 def test_deploy_adopt_retained_flag_exists(run_cli: Callable[..., Any], tmp_path: Path) -> None:

@@ -46,4 +46,4 @@ def test_the_hint_carries_local_and_the_preview_base() -> None:
         "see its logs: moorage logs --env dev --local --service migrate"
     preview = {"environment": "pr-7", "preview": {"of": "staging"}}
     assert job_logs_hint(Target(profile="ops"), preview, "migrate") == \
-        "see its logs: moorage logs --env pr-7 --profile ops --preview-of staging --service migrate"
+        "see its logs: moorage logs --env pr-7 --preview-of staging --profile ops --service migrate"

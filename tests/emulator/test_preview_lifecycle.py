@@ -7,6 +7,7 @@ The emulator runs no containers: `run` and `exec` are checked through the RunTas
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -109,6 +110,12 @@ def test_day_two_commands_take_preview_of(local: str, run_cli: Run, aws: Aws, tm
     preview = ("--env", "pr-42", "--preview-of", "staging", "--local")
     assert run_cli("deploy", spec, *preview).code == 0
     v1 = _web(aws)["taskDefinition"]
+    # exec with no running task: the hint aims at the preview (--preview-of kept)
+    for arn in aws("ecs", "eu-west-1").list_tasks(cluster="pl-staging")["taskArns"]:
+        aws("ecs", "eu-west-1").stop_task(cluster="pl-staging", task=arn)
+    idle = run_cli("exec", spec, *preview, "--service", "web")
+    assert idle.code == 2 and "no running task" in idle.err, idle.out + idle.err
+    assert "moorage status --env pr-42 --preview-of staging --local" in " ".join(idle.err.split())
 
     # run: a task of the preview's web, in staging's cluster, with the preview's task definition
     ran = run_cli("run", spec, *preview, "--service", "web", "--", "echo", "hi")
@@ -121,6 +128,8 @@ def test_day_two_commands_take_preview_of(local: str, run_cli: Run, aws: Aws, tm
     # exec: finds a task of the preview's service
     started = run_cli("run", spec, *preview, "--service", "web", "--detach")
     assert started.code == 0, started.err
+    assert "moorage logs --env pr-42 --preview-of staging --local --service web --follow" in " ".join(
+        started.err.split())
     shell = run_cli("exec", spec, *preview, "--service", "web", "--task", started.out.strip())
     assert shell.code == 0 and f"task {started.out.strip()} found" in shell.out, shell.out + shell.err
     # without --preview-of, the hint says how to name a preview
@@ -132,7 +141,16 @@ def test_day_two_commands_take_preview_of(local: str, run_cli: Run, aws: Aws, tm
     assert listed.code == 0 and '"secret_id": "pl/staging/API_KEY"' in listed.out and '"exists": true' in listed.out
     refused = run_cli("secrets", "rotate", spec, "API_KEY", *preview)
     assert refused.code == 2 and "would change staging's" in refused.err
-    assert "moorage secrets set --env staging --local API_KEY" in " ".join(refused.err.split())
+    assert "moorage secrets rotate --env staging --local API_KEY" in " ".join(refused.err.split())
+    monkeypatch.setattr("sys.stdin", io.StringIO("new-value\n"))
+    refused = run_cli("secrets", "set", spec, "API_KEY", *preview)
+    assert refused.code == 2 and "moorage secrets set --env staging --local API_KEY" in " ".join(refused.err.split())
+
+    # a preview not deployed yet: logs, run and open say how to deploy it, as a preview
+    for command in (("logs", "--service", "web"), ("run", "--service", "web", "--", "ls"), ("open", "--no-browser")):
+        undeployed = run_cli(command[0], spec, "--env", "pr-77", "--preview-of", "staging", "--local", *command[1:])
+        assert undeployed.code == 2, (command, undeployed.out + undeployed.err)
+        assert "moorage deploy --env pr-77 --preview-of staging --local" in " ".join(undeployed.err.split()), command
 
     # rollback: release 2 of the preview's web, then back to release 1's task definition
     two = run_cli("deploy", spec, *preview, "--image", "web=ghcr.io/acme/web:2.0.0")
@@ -214,6 +232,15 @@ def test_a_preview_with_its_own_data_stores_and_their_destroy(local: str, run_cl
     assert not [s for s in rds.describe_db_snapshots()["DBSnapshots"] if "pr-42" in s["DBSnapshotIdentifier"]]
     assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == base_buckets
     assert "retained" not in gone.out and "kept" not in gone.out.lower()
+    # gone already (the hourly `destroy --expired`, an earlier run): the CI's pull-request-closed job succeeds
+    again = run_cli("destroy", spec, "--env", "pr-42", "--local", "--yes")
+    assert again.code == 0, again.out + again.err
+    assert "nothing to destroy: no preview pr-42 is deployed on local emulator" in " ".join(again.out.split())
+    assert "--preview-of" not in again.out + again.err
+    # a name no preview can have, or a near miss of an environment's, is still an error
+    for name in ("PR_42", "stagin"):
+        wrong = run_cli("destroy", spec, "--env", name, "--local", "--yes")
+        assert wrong.code == 2 and f"no environment named '{name}'" in wrong.err, wrong.out + wrong.err
 
 
 def test_own_database_from_the_bases_latest_snapshot(local: str, run_cli: Run, aws: Aws, tmp_path: Path) -> None:
@@ -233,6 +260,7 @@ def test_own_database_from_the_bases_latest_snapshot(local: str, run_cli: Run, a
     said = " ".join(refused.err.split())
     assert "od-staging-db is NO SNAPSHOT" in said and "aws rds create-db-snapshot --db-instance-identifier " \
         "od-staging-db" in said and "moorage.yml:3" in said, said
+    assert f"--db-snapshot-identifier od-staging-db-for-previews --region eu-west-1 --endpoint-url {local}" in said
     assert {s["StackName"] for s in cf.describe_stacks()["Stacks"]} == before
     for name in ("od-staging-db-older", "od-staging-db-newer"):
         rds.create_db_snapshot(DBInstanceIdentifier="od-staging-db", DBSnapshotIdentifier=name)

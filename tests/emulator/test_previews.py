@@ -233,8 +233,10 @@ def test_destroy_usage_errors(run_cli: Callable[..., Any], tmp_path: Path) -> No
     assert neither.code == 2 and "--expired" in neither.err
     both = run_cli("destroy", spec_path, "--env", "pr-1", "--expired", "--local", "--yes")
     assert both.code == 2 and "drop --env" in both.err
-    unknown = run_cli("destroy", spec_path, "--env", "pr-1", "--local", "--yes")
-    assert unknown.code == 2 and "no environment named 'pr-1'" in unknown.err
+    gone = run_cli("destroy", spec_path, "--env", "pr-1", "--local", "--yes")  # a preview already destroyed
+    assert gone.code == 0 and "nothing to destroy: no preview pr-1 is deployed" in gone.out, gone.out + gone.err
+    unknown = run_cli("destroy", spec_path, "--env", "Pr_1", "--local", "--yes")
+    assert unknown.code == 2 and "no environment named 'Pr_1'" in unknown.err
     for command in ("status", "history", "logs", "open"):  # a preview named without its base: the hint says how
         missing = run_cli(command, spec_path, "--env", "pr-1", "--local")
         assert missing.code == 2 and "if pr-1 is a preview, add --preview-of staging" in missing.err, command

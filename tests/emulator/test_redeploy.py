@@ -44,12 +44,22 @@ def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
     return app
 
 
+def _aimed_at_emulator(output: str, endpoint: str) -> None:
+    """Every aws command printed on the emulator path carries its endpoint (pasted as printed, a plain one would
+    delete the user's real resources)."""
+    commands = re.findall(r"\baws (?:secretsmanager|logs|ecr|s3) [^()\n]*", output)
+    assert commands, output
+    for command in commands:
+        assert f"--endpoint-url {endpoint}" in command, command
+
+
 def _stacks(aws: Aws) -> list[str]:
     cf = aws("cloudformation", "eu-west-1")
     return sorted(s["StackName"] for s in cf.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE")
 
 
-def test_protected_database_then_retained_secret_blocks_redeploy(cli: typer.Typer, aws: Aws, tmp_path: Path) -> None:
+def test_protected_database_then_retained_secret_blocks_redeploy(cli: typer.Typer, aws: Aws, tmp_path: Path,
+                                                                 fresh: str) -> None:
     spec_path = tmp_path / "moorage.yml"
     spec_path.write_text(SPEC, encoding="utf-8")
     spec = str(spec_path)
@@ -79,6 +89,7 @@ def test_protected_database_then_retained_secret_blocks_redeploy(cli: typer.Type
         db["DBInstanceIdentifier"]]
     secret = "again/staging/JWT_SECRET"
     assert "blocks a redeploy" in gone.output and "delete-secret --secret-id" in gone.output
+    _aimed_at_emulator(gone.output, fresh)
 
     # 3. the redeploy stops before any stack exists, listing the kept secret (and log groups) and the commands
     sm = aws("secretsmanager", "eu-west-1")
@@ -89,6 +100,7 @@ def test_protected_database_then_retained_secret_blocks_redeploy(cli: typer.Type
     assert f"would be created as {secret}, which exists" in again.output
     assert f"aws secretsmanager delete-secret --secret-id {secret} --force-delete-without-recovery" in again.output
     assert "ResourceExistsException" not in again.output
+    _aimed_at_emulator(again.output, fresh)
     assert _stacks(aws) == []
     assert sm.get_secret_value(SecretId=secret)["SecretString"] == value  # kept, untouched
     repair = runner.invoke(cli, ["deploy", spec, "--env", "staging", "--local", "--repair"])
@@ -104,6 +116,7 @@ def test_protected_database_then_retained_secret_blocks_redeploy(cli: typer.Type
     assert adopt.exit_code == 1, adopt.output
     assert "adoption is not emulated" in adopt.output and "IMPORT change sets" in adopt.output
     assert f"aws secretsmanager delete-secret --secret-id {secret}" in adopt.output
+    _aimed_at_emulator(adopt.output, fresh)
     assert "--adopt-retained" not in again.output  # not offered where it cannot run
     assert _stacks(aws) == []
 

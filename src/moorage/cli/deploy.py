@@ -392,6 +392,12 @@ def destroy(env: Annotated[str | None, typer.Option("--env", "-e", help="environ
         return
     assert env is not None
     preview = _preview(spec, env, local, profile, region, compose_profile, env_file)
+    if preview is None and _preview_shaped(spec, env, compose_profile, env_file):
+        # already gone (`destroy --expired`, an earlier run): the CI's pull-request-closed job's normal case
+        where = existing_target(spec, local, profile, region, required=False)
+        on = f"on {where.describe()}" if where else f"({stopped_emulator(spec).message}: its saved state is not loaded)"
+        out.print(f"nothing to destroy: no preview {env} is deployed {on}")
+        return
     synth = None if preview else _synth(spec, env, compose_profile, env_file)
     manifest = synth.manifest if synth is not None \
         else preview.manifest(*preview_place(spec, region, compose_profile, env_file))
@@ -464,7 +470,7 @@ def destroy(env: Annotated[str | None, typer.Option("--env", "-e", help="environ
         if result.kept:
             out.print("kept (per DeletionPolicy):")
             for kept in result.kept:
-                out.print(f"  {kept.stack}: {kept.describe()}")
+                out.print(f"  {kept.stack}: {kept.describe(target)}")
     if not result.ok:
         raise typer.Exit(1)
 
@@ -492,6 +498,19 @@ def _preview(spec: Path, env: str, local: bool, profile: str | None, region: str
     if target is None:
         return None
     return preview_named(target, *preview_place(spec, region, compose_profile, env_file), env)
+
+
+def _preview_shaped(spec: Path, env: str, compose_profile: list[str] | None, env_file: Path | None) -> bool:
+    """True when ``env`` can only name a preview: the spec has previews and no such environment, and the name
+    has a preview's shape and is no near miss of an environment's (a typo stays an error, with its "did you
+    mean")."""
+    import difflib
+
+    from moorage.plan.preview import preview_name_usable
+
+    loaded = api.load_app(spec, profiles=compose_profile or [], env_file=env_file)
+    return (loaded.spec.previews is not None and env not in loaded.spec.environments
+            and preview_name_usable(env) and not difflib.get_close_matches(env, list(loaded.spec.environments)))
 
 
 def _refuse_with_previews(target: Target, manifest: dict[str, Any]) -> None:

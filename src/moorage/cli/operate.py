@@ -155,7 +155,7 @@ def run(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = Pa
         else:
             out.print(task.task_id)
             err.print(f"started {what} in a task of {service}; follow it: "
-                      f"{deployed.target.command('logs', env, '--service', service, '--follow')}", markup=False)
+                      f"{deployed.command('logs', '--service', service, '--follow')}", markup=False)
         return
     if not as_json:
         err.print(f"task {task.task_id} of {service}: {what} (task definition "
@@ -241,7 +241,7 @@ def _after_change(deployed: Deployed, env: str, name: str, readers: tuple[str, .
             out.print(f"{', '.join(later)} read the new value at their next run")
         return
     # Only a restart starts new tasks: a deploy finds nothing changed in the templates and restarts nothing.
-    again = deployed.target.command(f"secrets {verb}", env, name, "--restart")
+    again = deployed.command(f"secrets {verb}", name, "--restart")
     out.print(f"{plural(len(readers), 'service')} read {name} at start: {', '.join(readers)}; restart them to pick "
               f"it up: give --restart ({again})")
 
@@ -352,11 +352,11 @@ def open_(env: EnvOpt, spec: SpecArg = Path("."),
     if console:
         if local:
             raise InputError([Diagnostic("error", "the local emulator has no AWS console", None,
-                                         f"see it with: moorage status --env {env} --local")])
+                                         f"see it with: {deployed.command('status')}")])
         url = console_url(deployed.target.region_for(deployed.region), deployed.cluster, synth.plan.prefix)
     else:
         if not deployed.outputs:
-            raise InputError([not_deployed(deployed.app, env, local)])
+            raise InputError([not_deployed(deployed)])
         if not deployed.url:
             raise InputError([Diagnostic("error", f"{deployed.app}/{env} has no public URL (no routed service)",
                                          None, "open its console page instead: moorage open --console")])

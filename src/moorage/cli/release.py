@@ -100,9 +100,10 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
         from moorage.errors import Diagnostic, InputError
 
         recorded = ", ".join(str(r.number) for r in records) or "none"
+        history = target.command("history", env, preview_of=(synth.manifest.get("preview") or {}).get("of"))
         raise InputError([Diagnostic("error", f"--to {to}: {synth.manifest['app']}/{env} has no release {to}", None,
                                      f"releases recorded: {recorded}; see them with "
-                                     f"`{target.command('history', env)}`")])
+                                     f"`{history}`")])
     try:
         plan = plan_rollback(records, service, to)
     except RollbackRefused as exc:

@@ -34,15 +34,15 @@ class Kept:
     fixed_name: str | None = None  # the name a redeploy would create again (it blocks that redeploy)
     region: str = ""
 
-    def describe(self) -> str:
-        """One line for the user (with the way out when it blocks a redeploy)."""
+    def describe(self, target: Target) -> str:
+        """One line for the user (with the way out, aimed at ``target``, when it blocks a redeploy)."""
         from moorage.deploy.retained import removal
 
         what = {"Retain": "retained", "Delete": "deleted for good"}.get(self.policy, "deleted after a final snapshot")
         line = f"{self.logical_id} ({self.resource_type}) {self.physical_id or ''}: {what}".replace("  ", " ")
         if self.fixed_name and self.policy == "Retain":
             line += (f"; blocks a redeploy of this environment (a new stack cannot create {self.fixed_name} "
-                     f"again): to redeploy, {removal(self.resource_type, self.fixed_name, self.region)}")
+                     f"again): to redeploy, {removal(self.resource_type, self.fixed_name, self.region, target)}")
         return line
 
 

@@ -76,9 +76,9 @@ def dry_run_job(target: Target, manifest: dict[str, Any], outputs: dict[str, dic
 
 def job_logs_hint(target: Target, manifest: dict[str, Any], service: str) -> str:
     """How to read a failed job's logs, aimed at the environment the deploy went to (``--env``, ``--local`` ...)."""
-    preview = manifest.get("preview") or {}
-    base = ("--preview-of", str(preview["of"])) if preview.get("of") else ()
-    return f"see its logs: {target.command('logs', str(manifest['environment']), *base, '--service', service)}"
+    base = (manifest.get("preview") or {}).get("of")
+    return "see its logs: " + target.command("logs", str(manifest["environment"]), "--service", service,
+                                             preview_of=base)
 
 
 def _run_task(target: Target, ecs: Any, manifest: dict[str, Any], outputs: dict[str, dict[str, str]], service: str,
@@ -96,8 +96,10 @@ def _run_task(target: Target, ecs: Any, manifest: dict[str, Any], outputs: dict[
             return f"job {service}: not run: the emulator cannot start this task ({code})"
         raise RuntimeError(f"job {service} could not start: {exc}") from exc
     if started.get("failures"):
+        state = target.command("status", str(manifest["environment"]),
+                               preview_of=(manifest.get("preview") or {}).get("of"))
         raise RuntimeError(f"job {service} could not start: {started['failures'][0].get('reason')}; "
-                           f"its state: {target.command('status', str(manifest['environment']))}")
+                           f"its state: {state}")
     task_arn = started["tasks"][0]["taskArn"]
     if target.local:
         return f"job {service}: task started ({task_arn.rsplit('/', 1)[-1]}); the emulator does not run containers"

@@ -198,8 +198,9 @@ def restore_snapshots(target: Target, manifest: dict[str, Any],
                 f"{base}'s {identifier}, which has none available" + (f" of {engine} {major}" if engine else "")
                 + f"{skipped} (previews.data.from_snapshot "
                 f"at {(manifest['preview'].get('priorities') or {}).get('declared_at', 'the spec')})",
-                f"take one: aws rds create-db-snapshot --db-instance-identifier {identifier} "
-                f"--db-snapshot-identifier {identifier}-for-previews" + (
+                "take one: " + target.aws(f"rds create-db-snapshot --db-instance-identifier {identifier} "
+                                          f"--db-snapshot-identifier {identifier}-for-previews",
+                                          target.region_for(manifest["region"])) + (
                     f" (after deploying {base} with {engine} {major})" if found else "") + " (or drop from_snapshot)",
                 "none"))
             continue

@@ -44,18 +44,19 @@ class Leftover:
         return dict(self.__dict__)
 
 
-def removal(resource_type: str, name: str, region: str) -> str:
-    """The command that removes a kept resource (with what to save first, where it holds something)."""
-    where = f" --region {region}" if region else ""
+def removal(resource_type: str, name: str, region: str, target: Target) -> str:
+    """The command that removes a kept resource (with what to save first, where it holds something), aimed at
+    ``target`` (on the emulator, its endpoint: never the user's real account)."""
     if resource_type == "AWS::SecretsManager::Secret":
-        return (f"save its value first (aws secretsmanager get-secret-value --secret-id {name}{where}), then "
-                f"aws secretsmanager delete-secret --secret-id {name} --force-delete-without-recovery{where}")
+        save = target.aws(f"secretsmanager get-secret-value --secret-id {name}", region)
+        delete = target.aws(f"secretsmanager delete-secret --secret-id {name} --force-delete-without-recovery", region)
+        return f"save its value first ({save}), then {delete}"
     if resource_type == "AWS::Logs::LogGroup":
-        return f"aws logs delete-log-group --log-group-name {name}{where}"
+        return target.aws(f"logs delete-log-group --log-group-name {name}", region)
     if resource_type == "AWS::ECR::Repository":
-        return f"aws ecr delete-repository --repository-name {name} --force{where}"
+        return target.aws(f"ecr delete-repository --repository-name {name} --force", region)
     if resource_type == "AWS::S3::Bucket":
-        return f"copy what you need, then aws s3 rb s3://{name} --force"
+        return f"copy what you need, then {target.aws(f's3 rb s3://{name} --force', region)}"
     return f"delete {name}"
 
 
@@ -109,15 +110,15 @@ def leftovers(target: Target, manifest: dict[str, Any], templates: dict[str, dic
     return found
 
 
-def refusal(found: list[Leftover], local: bool = True) -> str:
-    """What stops the deploy and the way out, in plain words (on AWS, ``local`` False, adopting them is
-    a way out too; on the emulator it is not emulated)."""
+def refusal(found: list[Leftover], target: Target) -> str:
+    """What stops the deploy and the way out, in plain words, with commands aimed at ``target`` (on AWS,
+    adopting them is a way out too; on the emulator it is not emulated)."""
     lines = [f.render() for f in found]
-    if not local:
+    if not target.local:
         lines.append("    fix: adopt them into the new stacks (a CloudFormation import keeps their data and values): "
                      "rerun with --adopt-retained; or remove them:")
     lines.append("    fix: these were kept on purpose (DeletionPolicy Retain) when the environment was destroyed; "
                  "a new stack cannot create them under the same name. Remove each (nothing has changed yet):")
-    lines.extend(f"      {removal(f.resource_type, f.name, f.region)}" for f in found)
+    lines.extend(f"      {removal(f.resource_type, f.name, f.region, target)}" for f in found)
     lines.append("    then deploy again (a removed secret gets a new value: set it again where it must keep the old)")
     return "\n".join(lines)

@@ -126,12 +126,12 @@ class DeployRefused(Exception):
 
     def __init__(self, problems: list[Problem] | None = None,
                  dangerous: dict[str, list[ResourceChange]] | None = None,
-                 leftovers: list[Leftover] | None = None, adoption: str = "", local: bool = True) -> None:
+                 leftovers: list[Leftover] | None = None, adoption: str = "", target: Target | None = None) -> None:
         self.problems = problems or []
         self.dangerous = dangerous or {}
         self.leftovers = leftovers or []
         self.adoption = adoption  # why --adopt-retained cannot adopt them here
-        self.local = local  # on the emulator (no adoption to offer)
+        self.target = target or Target(local=True)  # where the way out's commands aim (the emulator: no adoption)
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -143,7 +143,7 @@ class DeployRefused(Exception):
         if self.adoption:
             lines.append(self.adoption)
         if self.leftovers:
-            lines.append(refusal(self.leftovers, local=self.local))
+            lines.append(refusal(self.leftovers, self.target))
         for stack, changes in self.dangerous.items():
             for c in changes:
                 if c.impossible:  # no flag lets it through: say why and the ways out, not --allow-replace
@@ -413,7 +413,7 @@ class Deployer:
         added = {key: {c.logical_id for c in changes if c.action == "add"} for key, changes in previews.items()}
         found = leftovers(self.target, self.manifest, self.synth.templates, added)
         if found and self.options.adopt_retained and self.target.local:
-            raise DeployRefused(leftovers=found, adoption=ADOPTION_NOT_EMULATED)
+            raise DeployRefused(leftovers=found, adoption=ADOPTION_NOT_EMULATED, target=self.target)
         if found and self.options.adopt_retained:
             for lf in found:  # imported in the stack's turn, when the outputs its parameters read exist
                 self.imports.setdefault(next(k for k, s in self.stacks.items() if s["name"] == lf.stack), []).append(lf)
@@ -423,9 +423,9 @@ class Deployer:
             self.result.notes.append(note)
             found = []
         if found and not self.options.dry_run:
-            raise DeployRefused(leftovers=found, local=self.target.local)
+            raise DeployRefused(leftovers=found, target=self.target)
         if found:  # a diff shows its changes, and that a deploy would stop on these
-            note = "a deploy would stop before changing anything:\n" + refusal(found, local=self.target.local)
+            note = "a deploy would stop before changing anything:\n" + refusal(found, self.target)
             self.reporter.warn(note)
             self.result.notes.append(note)
         if self.options.dry_run or self.result.unchanged:

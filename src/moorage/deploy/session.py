@@ -53,10 +53,10 @@ class Target:
             return f"local emulator at {self.endpoint}"
         return "AWS" + (f" (profile {self.profile})" if self.profile else "")
 
-    def aim(self, env: str) -> str:
-        """The options that aim a command at ``env`` on this target: ``--env ENV`` (``--local``, ``--profile P``,
-        ``--region R``), for the commands hints tell the user to run."""
-        words = ["--env", env]
+    def aim(self, env: str, preview_of: str | None = None) -> str:
+        """The options that aim a command at ``env`` on this target: ``--env ENV`` (``--preview-of BASE`` for a
+        preview, ``--local``, ``--profile P``, ``--region R``), for the commands hints tell the user to run."""
+        words = ["--env", env] + (["--preview-of", preview_of] if preview_of else [])
         if self.local:
             words.append("--local")
         if self.profile:
@@ -65,9 +65,25 @@ class Target:
             words += ["--region", self.region]
         return " ".join(words)
 
-    def command(self, verb: str, env: str, *extra: str) -> str:
-        """``moorage VERB --env ENV ... EXTRA`` aimed at ``env`` on this target (see :meth:`aim`)."""
-        return " ".join(["moorage", verb, self.aim(env), *extra])
+    def aws(self, command: str, region: str = "") -> str:
+        """``aws COMMAND`` aimed at this target, for the commands hints tell the user to run: ``--region``, the
+        profile, and on the emulator its ``--endpoint-url`` with moto's dummy credentials (a plain ``aws``
+        command pasted from a ``--local`` run would act on the user's real AWS account)."""
+        words = ["aws", command] + (["--region", region] if region else [])
+        if self.local:
+            if not self.endpoint:  # no emulator address to aim at: the way out is to forget the emulator's state
+                project = self.lock_dir.parent.parent if self.lock_dir is not None else Path(".")
+                return f"moorage local stop --reset --project {project} (forgets everything the emulator holds)"
+            return " ".join(["AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", *words,
+                             "--endpoint-url", self.endpoint])
+        if self.profile:
+            words += ["--profile", self.profile]
+        return " ".join(words)
+
+    def command(self, verb: str, env: str, *extra: str, preview_of: str | None = None) -> str:
+        """``moorage VERB --env ENV ... EXTRA`` aimed at ``env`` (a preview of ``preview_of``) on this target
+        (see :meth:`aim`)."""
+        return " ".join(["moorage", verb, self.aim(env, preview_of), *extra])
 
 
 def aws_target(profile: str | None = None, region: str | None = None) -> Target:

@@ -38,6 +38,12 @@ class Deployed:
     services: dict[str, DeployedService] = field(default_factory=dict)
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     url: str | None = None
+    preview_of: str | None = None  # the base environment, when this is a preview
+
+    def command(self, verb: str, *extra: str) -> str:
+        """``moorage VERB`` aimed at this environment as the user reached it (``--env``, ``--preview-of``,
+        ``--local`` ...), for hints."""
+        return self.target.command(verb, self.environment, *extra, preview_of=self.preview_of)
 
     def client(self, service: str) -> Any:
         """A boto3 client in the environment's region."""
@@ -52,7 +58,7 @@ class Deployed:
     def require_cluster(self) -> str:
         """The ECS cluster; an error saying how to deploy when the platform stack is missing."""
         if not self.cluster:
-            raise InputError([not_deployed(self.app, self.environment, self.target.local)])
+            raise InputError([not_deployed(self)])
         return self.cluster
 
 
@@ -64,10 +70,11 @@ def unknown_name(what: str, name: str, known: list[str], option: str) -> Diagnos
     return Diagnostic("error", f"no {what} named {name!r} in the spec ({option})", None, hint)
 
 
-def not_deployed(app: str, env: str, local: bool) -> Diagnostic:
+def not_deployed(deployed: Deployed) -> Diagnostic:
     """The error for an operation on an environment that is not deployed."""
-    return Diagnostic("error", f"{app}/{env} is not deployed" + (" on the local emulator" if local else ""), None,
-                      f"deploy it first: moorage deploy --env {env}" + (" --local" if local else ""))
+    return Diagnostic("error", f"{deployed.app}/{deployed.environment} is not deployed"
+                      + (" on the local emulator" if deployed.target.local else ""), None,
+                      f"deploy it first: {deployed.command('deploy')}")
 
 
 def deployed_environment(target: Target, synth: Synth) -> Deployed:
@@ -83,7 +90,8 @@ def deployed_environment(target: Target, synth: Synth) -> Deployed:
             outputs[stack["key"]] = state.outputs
     deployed = Deployed(app=manifest["app"], environment=manifest["environment"], region=manifest["region"],
                         target=target, cluster=outputs.get("platform", {}).get("ClusterName"), outputs=outputs,
-                        url=outputs.get("edge", {}).get("Url"))
+                        url=outputs.get("edge", {}).get("Url"),
+                        preview_of=(manifest.get("preview") or {}).get("of"))
     if manifest.get("preview"):
         from moorage.deploy.previews import preview_cluster_and_url
 

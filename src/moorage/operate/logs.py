@@ -62,7 +62,7 @@ def logged_services(deployed: Deployed, names: list[str] | None) -> list[Deploye
     if not with_groups:
         from moorage.operate.deployed import not_deployed
 
-        raise InputError([not_deployed(deployed.app, deployed.environment, deployed.target.local)])
+        raise InputError([not_deployed(deployed)])
     return with_groups
 
 

@@ -80,14 +80,15 @@ def list_secrets(deployed: Deployed, plan: Plan) -> list[SecretInfo]:
     return found
 
 
-def _writable(deployed: Deployed, secret: SecretPlan, plan: Plan) -> str:
+def _writable(deployed: Deployed, secret: SecretPlan, plan: Plan, verb: str) -> str:
+    """The secret's id to write (``verb``: the command writing it, for the hint that says where to instead)."""
     if plan.preview is not None:
         # A preview's services read its base's app secrets: a write here would change the base's.
         base = plan.preview.base
         raise InputError([Diagnostic(
             "error", f"preview {deployed.environment} reads {base}'s secret {secret.spec.name}: writing it here "
             f"would change {base}'s", None,
-            f"change it on {base} itself: {deployed.target.command('secrets set', base, secret.spec.name)}")])
+            f"change it on {base} itself: {deployed.target.command(verb, base, secret.spec.name)}")])
     if secret.spec.external:
         raise InputError([Diagnostic(
             "error", f"secret {secret.spec.name} is external ({secret.spec.external}): moorage does not own it",
@@ -98,7 +99,7 @@ def _writable(deployed: Deployed, secret: SecretPlan, plan: Plan) -> str:
     except sm.exceptions.ResourceNotFoundException:
         from moorage.operate.deployed import not_deployed
 
-        raise InputError([not_deployed(deployed.app, deployed.environment, deployed.target.local)]) from None
+        raise InputError([not_deployed(deployed)]) from None
     return secret.secret_name
 
 
@@ -115,7 +116,7 @@ def set_secret(deployed: Deployed, plan: Plan, name: str, value: str) -> tuple[s
             "error", f"the value for secret {name} is {len(value.encode()):,} bytes; Secrets Manager holds at most "
             f"{limit:,}", None, "keep a large value (a certificate bundle, a key file) in a bucket and put its "
             "location, or a key that decrypts it, in the secret")])
-    secret_id = _writable(deployed, secret, plan)
+    secret_id = _writable(deployed, secret, plan, "secrets set")
     deployed.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString=value)
     return readers(plan, name)
 
@@ -126,8 +127,8 @@ def rotate_secret(deployed: Deployed, plan: Plan, name: str) -> tuple[str, ...]:
     if not secret.spec.generate:
         raise InputError([Diagnostic(
             "error", f"secret {name} holds a value you provide (generate: false): there is nothing to generate",
-            None, f"set the new value: {deployed.target.command('secrets set', deployed.environment, name)}")])
-    secret_id = _writable(deployed, secret, plan)
+            None, f"set the new value: {deployed.command('secrets set', name)}")])
+    secret_id = _writable(deployed, secret, plan, "secrets rotate")
     sm = deployed.client("secretsmanager")
     value = sm.get_random_password(PasswordLength=secret.spec.length, ExcludeCharacters=EXCLUDED)["RandomPassword"]
     sm.put_secret_value(SecretId=secret_id, SecretString=value)

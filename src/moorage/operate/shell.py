@@ -68,7 +68,7 @@ def exec_target(deployed: Deployed, service: DeployedService, task: str | None, 
         raise InputError([Diagnostic(
             "error", f"{service.name} is a {service.kind}: it has no long-running tasks to open a shell in", None,
             f"start a one-off task instead: "
-            f"{deployed.target.command('run', deployed.environment, '--service', service.name, '-- sh')}")])
+            f"{deployed.command('run', '--service', service.name, '-- sh')}")])
     ecs = deployed.client("ecs")
     described = ecs.describe_services(cluster=cluster, services=[service.ecs_service]).get("services", [])
     if not described or not described[0].get("enableExecuteCommand"):
@@ -90,7 +90,7 @@ def exec_target(deployed: Deployed, service: DeployedService, task: str | None, 
             emulated = " (the emulator runs no containers)" if deployed.target.local else ""
             raise InputError([Diagnostic(
                 "error", f"{service.name} has no running task to open a shell in{emulated}", None,
-                f"see its state: {deployed.target.command('status', deployed.environment)}")])
+                f"see its state: {deployed.command('status')}")])
     found = tasks[0]
     container: dict[str, Any] = next((c for c in found.get("containers", []) if c.get("name") == service.name), {})
     return ExecTarget(service.name, cluster, found["taskArn"], service.name, str(container.get("runtimeId", "")),

@@ -60,7 +60,7 @@ def start_task(deployed: Deployed, service: DeployedService, command: list[str])
     """Start one task of ``service``'s task definition, running ``command`` instead of its own."""
     cluster = deployed.require_cluster()
     if not service.task_definition:
-        raise InputError([not_deployed(deployed.app, deployed.environment, deployed.target.local)])
+        raise InputError([not_deployed(deployed)])
     network = task_network(deployed, service)
     overrides = {"containerOverrides": [{"name": service.name, "command": command}]} if command else {}
     started = deployed.client("ecs").run_task(

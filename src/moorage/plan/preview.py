@@ -36,6 +36,11 @@ def preview_block(name: str) -> int:
     return number % blocks
 
 
+def preview_name_usable(name: str) -> bool:
+    """True when ``name`` has the shape of a preview's name (releases.yaml ``previews.name_pattern``, e.g. pr-42)."""
+    return re.fullmatch(str(load_data("releases")["previews"]["name_pattern"]), name) is not None
+
+
 def priority_base_blocks() -> int:
     """How many previews fit below a base environment's own listener priorities."""
     data = load_data("releases")["previews"]
@@ -155,7 +160,7 @@ def preview_plan(base_plan: Plan, name: str) -> Plan:
     if settings is None:
         raise _refuse("this app has no previews", base_env, "add `previews: {}` to the spec and deploy "
                       f"{base_env.env} again (its listener rules then leave room for previews' rules)", ())
-    if not re.fullmatch(str(data["name_pattern"]), name) or name == base_env.env:
+    if not preview_name_usable(name) or name == base_env.env:
         raise _refuse(f"preview name {name!r} is not usable", base_env,
                       "a preview name is 1-20 lower-case letters, digits and dashes, starting with a letter, "
                       "other than its base's name (e.g. pr-42)", ())
