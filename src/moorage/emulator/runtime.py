@@ -6,8 +6,11 @@ documented AWS API rather than on moto's internal signatures.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -19,9 +22,12 @@ ACCOUNT_ID = "123456789012"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 _lock = threading.Lock()
-_clients: dict[tuple[str, str], Any] = {}
-_endpoint: list[str] = []
+# Clients by (emulator endpoint, service, region): several emulators may serve in one process (tests start
+# one per module), and an adapter must call the emulator whose request it runs in, not the last one started.
+_clients: dict[tuple[str, str, str], Any] = {}
 _session: list[Any] = []
+# The endpoint of the emulator serving the request this thread (context) runs; set by the server per request.
+_serving: contextvars.ContextVar[str | None] = contextvars.ContextVar("moorage_emulator_endpoint", default=None)
 
 
 def share_botocore_loaders() -> None:
@@ -34,30 +40,42 @@ def share_botocore_loaders() -> None:
         botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 
 
-def set_endpoint(url: str) -> None:
-    """Tell the adapters where the emulator they run in listens."""
+@contextlib.contextmanager
+def serving(url: str) -> Iterator[None]:
+    """Within this block, adapters call the emulator listening at ``url`` (the one serving the request)."""
+    token = _serving.set(url)
+    try:
+        yield
+    finally:
+        _serving.reset(token)
+
+
+def forget(url: str) -> None:
+    """Drop the clients of the emulator at ``url`` (it stopped)."""
     with _lock:
-        _endpoint[:] = [url]
-        _clients.clear()
+        for key in [k for k in _clients if k[0] == url]:
+            del _clients[key]
 
 
 def endpoint() -> str:
-    """The emulator's own endpoint URL."""
-    if not _endpoint:
-        raise RuntimeError("emulator endpoint not set: start the emulator through moorage.emulator.server")
-    return _endpoint[0]
+    """The endpoint of the emulator serving the current request."""
+    url = _serving.get()
+    if url is None:
+        raise RuntimeError("no emulator request is being served here: adapters run inside an emulator's request "
+                           "(start the emulator through moorage.emulator.serve)")
+    return url
 
 
 def client(service: str, region: str) -> Any:
-    """A cached boto3 client for ``service`` in ``region`` talking to the emulator itself."""
-    key = (service, region)
+    """A cached boto3 client for ``service`` in ``region`` talking to the emulator serving this request."""
+    url = endpoint()
+    key = (url, service, region)
     with _lock:
         if key not in _clients:
             if not _session:
                 # One session for every client: botocore's loaders (endpoints, partitions, service models) are
                 # per session; a session per client re-read endpoints.json for each (a sixth of a deploy's CPU).
                 _session.append(boto3.session.Session(**CREDENTIALS))
-            _clients[key] = _session[0].client(service, region_name=region,
-                                               endpoint_url=_endpoint[0] if _endpoint else None,
+            _clients[key] = _session[0].client(service, region_name=region, endpoint_url=url,
                                                config=Config(retries={"max_attempts": 1}))
         return _clients[key]

@@ -180,7 +180,9 @@ def make_app(state_dir: Path | None) -> WsgiApp:
         if path not in ("/_moorage/health", "/_moorage/identity"):
             ACTIVITY.touch()  # looking at the emulator (status checks, the stop handshake) is not using it
         if not path.startswith("/_moorage/"):
-            return moto_app(environ, start_response)  # type: ignore[no-any-return]
+            # Adapters run inside this request and call back the emulator that serves it (by its own port).
+            with runtime.serving(f"http://127.0.0.1:{environ['SERVER_PORT']}"):
+                return moto_app(environ, start_response)  # type: ignore[no-any-return]
         body: dict[str, Any] = {"ok": True}
         if path == "/_moorage/identity":
             # The handshake `local stop` checks before it signals this process (see server.is_emulator_of).
@@ -207,7 +209,6 @@ def _serve(state_dir: Path | None, port: int = 0) -> tuple[Any, str]:
 
     server = make_server("127.0.0.1", port, make_app(state_dir), threaded=True, request_handler=QuietHandler)
     endpoint = f"http://127.0.0.1:{server.server_port}"
-    runtime.set_endpoint(endpoint)
     rotation.install(server.server_port)
     return server, endpoint
 
@@ -221,6 +222,8 @@ def start_in_thread() -> tuple[str, Callable[[], None]]:
     def stop() -> None:
         server.shutdown()
         thread.join()
+        server.server_close()
+        runtime.forget(endpoint)
     return endpoint, stop
 
 
