@@ -87,3 +87,33 @@ def test_advice_is_aimed_where_the_user_aimed() -> None:
     assert busy is not None and "`moorage status --env dev --local`" in busy.advice
     half = diagnose(parse_stack(recorded("DELETE_FAILED")), aim=aim)
     assert half is not None and "`moorage destroy --env dev --local`" in half.advice
+
+
+def test_aws_commands_in_the_advice_are_aimed_at_the_target() -> None:
+    from moorage.deploy.session import Target
+
+    local = Target(local=True, endpoint="http://127.0.0.1:4566")
+    stuck = diagnose(parse_stack(recorded("ROLLBACK_COMPLETE")), aim=local.aim("dev"),
+                     aws=lambda command: local.aws(command, "eu-west-1"))
+    assert stuck is not None
+    assert ("`AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws cloudformation delete-stack --stack-name "
+            f"{stuck.stack} --region eu-west-1 --endpoint-url http://127.0.0.1:4566`") in stuck.advice
+    profiled = Target(profile="ops", region="eu-central-1")
+    failed = diagnose(parse_stack(recorded("UPDATE_ROLLBACK_FAILED")),
+                      aws=lambda command: profiled.aws(command, "eu-west-1"))
+    assert failed is not None and (f"`aws cloudformation continue-update-rollback --stack-name {failed.stack} "
+                                   "--region eu-central-1 --profile ops`") in failed.advice
+
+
+def test_restore_hints_are_aimed_at_the_target() -> None:
+    from moorage.deploy.session import Target
+    from moorage.deploy.snapshots import restore_hint
+
+    entry = {"cluster": False, "identifier": "shop-dev-db", "database": "db"}
+    local = restore_hint(Target(local=True, endpoint="http://127.0.0.1:4566"), "eu-west-1", entry, "snap-1")
+    assert local == ("AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws rds "
+                     "restore-db-instance-from-db-snapshot --db-snapshot-identifier snap-1 --db-instance-identifier "
+                     "shop-dev-db-restored --region eu-west-1 --endpoint-url http://127.0.0.1:4566")
+    cluster = restore_hint(Target(profile="ops"), "eu-west-1", {**entry, "cluster": True}, "snap-2")
+    assert cluster.startswith("aws rds restore-db-cluster-from-snapshot --snapshot-identifier snap-2 ")
+    assert cluster.endswith("--region eu-west-1 --profile ops")

@@ -93,6 +93,8 @@ def test_snapshot_before_migrations_history_and_restore_hint(cli: typer.Typer, a
     hint = (f"aws rds restore-db-instance-from-db-snapshot --db-snapshot-identifier {ident}-release-3-pre-migrate "
             f"--db-instance-identifier {ident}-restored")
     assert hint in third.output, third.output
+    # aimed at the emulator, never at the user's real account
+    assert f"{hint} --region eu-west-1 --endpoint-url http://127.0.0.1:" in third.output, third.output
 
 
 def test_migrations_dry_run_runs_the_new_image_with_the_flag_and_changes_nothing(

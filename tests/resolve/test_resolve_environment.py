@@ -337,3 +337,16 @@ def test_no_decision_reads_python_none() -> None:
         for env in loaded.spec.environments:
             shown = [(d.topic, d.value) for d in resolve_environment(loaded, env).decisions if d.value == "None"]
             assert shown == [], (spec.parent.name, env, shown)
+
+
+def test_secret_hints_name_moorages_own_command_not_a_plain_aws_one(resolve: Resolve) -> None:
+    # resolve does not know the target: a plain `aws secretsmanager ...` pasted from a --local run would act on
+    # the real account (and would put the value on the command line); `moorage secrets set` is aimed like the deploy
+    text = APP + "secrets:\n  STRIPE_KEY: {generate: false, rotate_days: 90}\n"
+    env = resolve(text, "staging")
+    [warning] = [w for w in env.warnings if "STRIPE_KEY" in w.message]
+    [decision] = [d for d in env.decisions if d.topic == "secrets.STRIPE_KEY.rotation"]
+    for said in (warning.hint or "", decision.reason):
+        assert "`moorage secrets set --env staging STRIPE_KEY`" in said and "--local" in said
+        assert "aws secretsmanager" not in said and "--secret-string" not in said
+    assert warning.location is not None and warning.location.line > 0

@@ -3,6 +3,7 @@ words, and repaired on request (``--repair``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -35,10 +36,16 @@ class Problem:
                 "advice": self.advice, "fix": self.fix}
 
 
-def diagnose(state: StackState | None, busy_detail: str = "", aim: str = "") -> Problem | None:
+def plain_aws(command: str) -> str:
+    """``aws COMMAND`` as is (no target known: the user's default AWS account)."""
+    return f"aws {command}"
+
+
+def diagnose(state: StackState | None, busy_detail: str = "", aim: str = "",
+             aws: Callable[[str], str] = plain_aws) -> Problem | None:
     """The problem that keeps a deploy from updating this stack, or None. ``aim`` holds the options that aim a
     command where the user aimed theirs (``--env dev --local``, :meth:`Target.aim`), for the commands the advice
-    names."""
+    names. ``aws`` writes the ``aws`` commands it names (``Target.aws``: on the emulator they carry its endpoint)."""
     def moorage(verb: str, *extra: str) -> str:
         return " ".join(["moorage", verb, *([aim] if aim else []), *extra])
 
@@ -53,15 +60,16 @@ def diagnose(state: StackState | None, busy_detail: str = "", aim: str = "") -> 
         return Problem(state.name, status,
                        "an update failed and CloudFormation could not roll it back; the stack cannot be updated "
                        "until the rollback is continued" + (f" ({state.reason})" if state.reason else ""),
-                       f"run `{moorage('deploy', '--repair')}` (ContinueUpdateRollback), or `aws cloudformation "
-                       f"continue-update-rollback --stack-name {state.name}` after fixing the resource named above",
+                       f"run `{moorage('deploy', '--repair')}` (ContinueUpdateRollback), or "
+                       f"`{aws(f'cloudformation continue-update-rollback --stack-name {state.name}')}` "
+                       "after fixing the resource named above",
                        "continue-rollback")
     if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"):
         return Problem(state.name, status,
                        "its first creation failed and was rolled back; such a stack holds nothing and can only "
                        "be deleted",
                        f"run `{moorage('deploy', '--repair')}` (deletes the empty stack, then creates it again), or "
-                       f"`aws cloudformation delete-stack --stack-name {state.name}`", "delete")
+                       f"`{aws(f'cloudformation delete-stack --stack-name {state.name}')}`", "delete")
     if status == "DELETE_FAILED":
         return Problem(state.name, status,
                        "a deletion failed part way" + (f" ({state.reason})" if state.reason else ""),

@@ -13,6 +13,7 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -287,7 +288,8 @@ class Deployer:
             if state is None:
                 continue
             detail = busy_detail(self.cf(key), state) if state.busy else ""
-            problem = diagnose(state, detail, self.target.aim(self.manifest["environment"]))
+            problem = diagnose(state, detail, self.target.aim(self.manifest["environment"]),
+                               partial(self.target.aws, region=self.stacks[key]["region"]))
             if problem is None:
                 continue
             if self.options.repair and problem.fix != "none" and not self.options.dry_run:
@@ -657,7 +659,9 @@ class Deployer:
             except RuntimeError as exc:
                 outcome = self.result.outcomes[key]
                 outcome.action = "failed"
-                restore = "; ".join(f"restore {e['database']}: {restore_hint(e, n)}" for e, n in taken)
+                region = self.manifest["region"]
+                restore = "; ".join(f"restore {e['database']}: {restore_hint(self.target, region, e, n)}"
+                                    for e, n in taken)
                 reason = f"{exc}; {restore}" if restore else str(exc)
                 outcome.failure = Event("", None, service, "AWS::ECS::Task", "JOB_FAILED", reason)
                 self.reporter.stack_finished(f"job {service}", "FAILED", reason)

@@ -68,7 +68,9 @@ class Target:
     def aws(self, command: str, region: str = "") -> str:
         """``aws COMMAND`` aimed at this target, for the commands hints tell the user to run: ``--region``, the
         profile, and on the emulator its ``--endpoint-url`` with moto's dummy credentials (a plain ``aws``
-        command pasted from a ``--local`` run would act on the user's real AWS account)."""
+        command pasted from a ``--local`` run would act on the user's real AWS account). ``region``: the
+        manifest's; the target's own ``--region`` wins, as it does for the clients."""
+        region = self.region_for(region) if region else (self.region or "")
         words = ["aws", command] + (["--region", region] if region else [])
         if self.local:
             if not self.endpoint:  # no emulator address to aim at: the way out is to forget the emulator's state

@@ -17,13 +17,14 @@ def snapshot_name(identifier: str, release: int, job: str) -> str:
     return re.sub(r"-{2,}", "-", name)[:255].strip("-")
 
 
-def restore_hint(entry: dict[str, Any], name: str) -> str:
-    """The command that restores the database from snapshot ``name`` (into a new instance or cluster)."""
+def restore_hint(target: Target, region: str, entry: dict[str, Any], name: str) -> str:
+    """The command that restores the database from snapshot ``name`` (into a new instance or cluster), aimed at
+    ``target`` (on the emulator, its endpoint: never the user's real account)."""
     if entry["cluster"]:
-        return (f"aws rds restore-db-cluster-from-snapshot --snapshot-identifier {name} "
-                f"--db-cluster-identifier {entry['identifier']}-restored --engine <engine>")
-    return (f"aws rds restore-db-instance-from-db-snapshot --db-snapshot-identifier {name} "
-            f"--db-instance-identifier {entry['identifier']}-restored")
+        return target.aws(f"rds restore-db-cluster-from-snapshot --snapshot-identifier {name} "
+                          f"--db-cluster-identifier {entry['identifier']}-restored --engine <engine>", region)
+    return target.aws(f"rds restore-db-instance-from-db-snapshot --db-snapshot-identifier {name} "
+                      f"--db-instance-identifier {entry['identifier']}-restored", region)
 
 
 def take_snapshots(target: Target, manifest: dict[str, Any], job: str, release: int, created: set[str],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -109,7 +110,8 @@ def environment_status(target: Target, manifest: dict[str, Any],
                               "updated": updated, "commit": state.tags.get("moorage:commit")})
         if updated and (latest is None or updated > latest):
             latest = updated
-        problem = diagnose(state, aim=target.aim(str(manifest["environment"])))
+        problem = diagnose(state, aim=target.aim(str(manifest["environment"])),
+                           aws=partial(target.aws, region=stack["region"]))
         if problem is not None:
             status.problems.append(problem.render())
     status.last_deploy = latest

@@ -125,6 +125,8 @@ def wait_task(deployed: Deployed, service: DeployedService, run: TaskRun,
                 on_line(line)
             return run
         if time.monotonic() > deadline:
+            stop = deployed.target.aws(f"ecs stop-task --cluster {cluster} --task {run.task_id}",
+                                       deployed.region)
             raise TaskFailed(f"task {run.task_id} still {run.status} after {timeout / 60:.0f} min; "
-                             f"it keeps running (stop it: aws ecs stop-task --task {run.task_id})")
+                             f"it keeps running (stop it: {stop})")
         sleep(poll)

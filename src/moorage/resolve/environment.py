@@ -406,7 +406,7 @@ def _secrets(app: AppSpec, env: str, decisions: list[Decision]) -> dict[str, Res
             decisions.append(Decision(
                 f"secrets.{name}.rotation", f"manual every {s.rotate_days} days",
                 "Secrets Manager rotates only what it has a rotation function for: issue a new value with the "
-                f"provider, then `aws secretsmanager put-secret-value --secret-id {app.name}/{env}/{name}`"))
+                f"provider, then {_set_secret_hint(name, env)}"))
     return {name: ResolvedSecret(name, s.generate, s.length, _secret_description(app.name, name, s), s.external,
                                  s.rotate_days, s.previous)
             for name, s in app.secrets.items()}
@@ -416,8 +416,16 @@ def _secrets_to_set(app: AppSpec, env: str, smap: SourceMap) -> list[Diagnostic]
     """A warning for each secret that starts with a random value the user must replace."""
     return [Diagnostic("warning", f"secret {name} starts with a random value: set the real one after the first deploy",
                        smap.locate(("secrets", name)),
-                       f"aws secretsmanager put-secret-value --secret-id {app.name}/{env}/{name} --secret-string ...")
+                       _set_secret_hint(name, env))
             for name, s in app.secrets.items() if not s.generate and not s.external]
+
+
+def _set_secret_hint(name: str, env: str) -> str:
+    # moorage's own command, not a plain `aws ...` one: resolve does not know the target (a pasted `aws` command
+    # from a --local run would act on the real account), `secrets set` is aimed by the same options as the deploy
+    # (--local, --profile), and it reads the value from stdin, never from the command line.
+    return (f"set it: `moorage secrets set --env {env} {name}` (with the --local/--profile/--region of the "
+            "deploy; the value is read from stdin)")
 
 
 def _check_cdn(app: AppSpec, domain: Domain | None, residency: list[str], decisions: list[Decision],
