@@ -18,11 +18,25 @@ from moorage.data import load_data
 from moorage.data.regions import is_region, residency_presets
 from moorage.spec.fargate import allowed_memory_text, fargate_sizes, is_valid_size
 
+
+def no_bool(v: Any) -> Any:
+    """``v`` unless it is a boolean where a number is expected (pydantic alone would read YAML's ``true`` as 1)."""
+    if isinstance(v, bool):
+        raise ValueError(f"{str(v).lower()} is a boolean (YAML reads true and false as one), not a number: "
+                         "write a number")
+    return v
+
+
+#: A number inside a dict, list or union field: Strict's check sees a field's own value only, so the values
+#: inside a container carry the check themselves (their error is then located at their own key or index).
+NoBool = BeforeValidator(no_bool)
+
+
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*$"  # ECS allows dots (e.g. discovery.type)
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="lower-case letters, digits and '-'")]
 EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
-Port = Annotated[int, Field(ge=1, le=65535)]
+Port = Annotated[int, Field(ge=1, le=65535), NoBool]
 # PostgreSQL names the bootstrap script writes (quoted): plain lower-case identifiers, extensions may hold "-".
 SchemaName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
 ExtensionName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
@@ -109,8 +123,7 @@ class Strict(BaseModel):
         if isinstance(v, bool) and info.field_name is not None:
             field = cls.model_fields.get(info.field_name)
             if field is not None and _number_not_bool(field.annotation):
-                raise ValueError(f"{str(v).lower()} is a boolean (YAML reads true and false as one), "
-                                 "not a number: write a number")
+                return no_bool(v)
         return v
 
 
@@ -502,7 +515,8 @@ class Database(Strict):
         default=None, pattern=r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
                               r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$",
         description='weekly maintenance window, UTC, e.g. "sun:04:00-sun:05:00"')
-    parameters: dict[str, str | int] = Field(default_factory=dict, description="parameter group settings")
+    parameters: dict[str, Annotated[str | int, NoBool]] = Field(default_factory=dict,
+                                                                description="parameter group settings")
     multi_az: bool | None = None
     backup_days: int | None = Field(default=None, ge=1, le=35)
     deletion_protection: bool | None = None
@@ -575,7 +589,8 @@ class LifecycleRule(Strict):
     """An S3 lifecycle rule."""
 
     prefix: str = ""
-    transition: dict[Literal["STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"], int] = (
+    transition: dict[Literal["STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"],
+                     Annotated[int, NoBool]] = (
         Field(default_factory=dict, description="storage class -> days after creation")
     )
     expire_days: int | None = Field(default=None, ge=1)

@@ -68,12 +68,13 @@ def diagnostics_from_pydantic(exc: ValidationError, smap: SourceMap, prefix: Key
 
 
 def _data_path(loc: tuple[Any, ...]) -> KeyPath:
-    # pydantic adds union-branch names (e.g. 'str', 'HealthCheck', 'list[str]') to loc; drop them
+    # pydantic adds union-branch names (e.g. 'str', 'HealthCheck', 'list[str]') to loc; drop them (a class name
+    # has a lower-case letter: an upper-case data key such as GLACIER or DEBUG is kept)
     out: list[str | int] = []
     for part in loc:
         if isinstance(part, int):
             out.append(part)
-        elif re.match(r"^(str|int|float|bool|list\[.*\]|dict\[.*\]|literal\[.*\]|[A-Z][A-Za-z]+|function-.*)$",
+        elif re.match(r"^(str|int|float|bool|list\[.*\]|dict\[.*\]|literal\[.*\]|[A-Z]+[a-z][A-Za-z]*|function-.*)$",
                       str(part)):
             continue
         else:
