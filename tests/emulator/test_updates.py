@@ -137,3 +137,24 @@ def test_a_failed_update_after_a_replacement_rolls_back_to_one_target_group(tmp_
     assert _forwarded(aws, region) == set(groups)
     again, _ = run_deploy(first)  # the service stack is back on the first template (the network stack moved on)
     assert again.ok and again.outcomes["svc-web"].action == "unchanged"
+
+
+def test_an_update_sets_the_stacks_last_updated_time(stacks: Any) -> None:
+    """`status` shows a stack's LastUpdatedTime as its last deploy (CreationTime only when never updated)."""
+    import time
+
+    from moorage.deploy.stacks import read_stack
+
+    def template(value: str) -> dict[str, Any]:
+        return {"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": value}}}}
+
+    stacks.deploy("updated-at", template("one"))
+    created = read_stack(stacks.cfn, "updated-at")
+    assert created is not None and created.updated is not None
+    time.sleep(1.1)  # the API's times have a resolution of a second at worst
+    stacks.deploy("updated-at", template("two"))
+    [raw] = stacks.cfn.describe_stacks(StackName="updated-at")["Stacks"]
+    assert raw["LastUpdatedTime"] > raw["CreationTime"]
+    updated = read_stack(stacks.cfn, "updated-at")
+    assert updated is not None and updated.updated == raw["LastUpdatedTime"] and updated.updated > created.updated
+    stacks.delete("updated-at")

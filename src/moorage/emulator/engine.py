@@ -26,6 +26,7 @@ from typing import Any
 
 from moto.cloudformation import models, parsing
 from moto.cloudformation.exceptions import ValidationError
+from moto.core.utils import utcnow
 
 from moorage.emulator import runtime
 from moorage.emulator.adapters import ADAPTERS, NATIVE_UPDATERS, ApiResource
@@ -348,6 +349,8 @@ def run_change_set(stack: models.Stack, change_set: models.ChangeSet) -> None:
     rec = Recorder(stack, kind, previous=copy.deepcopy(resource_map._resource_json_map))
     _stack_event(stack, f"{kind}_IN_PROGRESS", "User Initiated")
     stack.status = f"{kind}_IN_PROGRESS"
+    if kind == "UPDATE":  # moto sets no LastUpdatedTime: `status` would show the creation as the last deploy
+        stack.last_updated_time = utcnow()
     change_set.execution_status = "EXECUTE_IN_PROGRESS"
     try:
         with recording(rec):
