@@ -350,7 +350,7 @@ def run_change_set(stack: models.Stack, change_set: models.ChangeSet) -> None:
     _stack_event(stack, f"{kind}_IN_PROGRESS", "User Initiated")
     stack.status = f"{kind}_IN_PROGRESS"
     if kind == "UPDATE":  # moto sets no LastUpdatedTime: `status` would show the creation as the last deploy
-        stack.last_updated_time = utcnow()
+        stack.last_updated_time = utcnow()  # type: ignore[attr-defined]
     change_set.execution_status = "EXECUTE_IN_PROGRESS"
     try:
         with recording(rec):
