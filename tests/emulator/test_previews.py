@@ -18,6 +18,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from moorage import api
 from moorage.cli.app import plan
 from moorage.cli.deploy import deploy, destroy, diff, status
 from moorage.cli.operate import envs, logs, open_
@@ -285,3 +286,55 @@ def test_previews_100_apart_get_disjoint_blocks_and_a_full_listener_refuses(
     # a redeploy of a preview already on the listener is not refused: its own rules are counted once
     again = runner.invoke(cli, ["deploy", spec, "--env", "pr-43", "--preview-of", "staging", "--local"])
     assert again.exit_code == 0, again.output
+
+
+def _preview_stack(aws: Aws, name: str, preview: str, resources: dict[str, Any], base: str = "staging") -> None:
+    """A stack tagged as preview ``preview`` of ``base`` (expired), made by hand: what `destroy --expired` finds."""
+    cf = aws("cloudformation", "eu-west-1")
+    tags = [{"Key": "moorage:app", "Value": "pv"}, {"Key": "moorage:environment", "Value": preview},
+            {"Key": "moorage:preview-of", "Value": base}, {"Key": "moorage:expires", "Value": "2020-01-01T00:00:00Z"}]
+    made = cf.create_change_set(StackName=name, ChangeSetName="c1", ChangeSetType="CREATE", Tags=tags,
+                                TemplateBody=json.dumps({"Resources": resources}))
+    cf.execute_change_set(ChangeSetName=made["Id"])
+    assert cf.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_destroy_expired_never_says_destroyed_beside_a_failed_delete(cli: typer.Typer, aws: Aws,
+                                                                      tmp_path: Path) -> None:
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(SPEC, encoding="utf-8")
+    _preview_stack(aws, "pv-pr-9-svc-api", "pr-9", {"Topic": {"Type": "AWS::SNS::Topic"}})
+    # a stray stack whose bucket holds an object under legal hold: emptying it, so deleting it, fails
+    _preview_stack(aws, "pv-pr-9-svc-old", "pr-9", {"Held": {"Type": "AWS::S3::Bucket",
+                                                             "Properties": {"BucketName": "pv-pr-9-held",
+                                                                            "VersioningConfiguration": {
+                                                                                "Status": "Enabled"}}}})
+    s3 = aws("s3", "eu-west-1")
+    s3.put_object_lock_configuration(Bucket="pv-pr-9-held", ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
+    s3.put_object(Bucket="pv-pr-9-held", Key="evidence", Body=b"x", ObjectLockLegalHoldStatus="ON")
+    result = CliRunner().invoke(cli, ["destroy", str(spec_path), "--expired", "--local", "--yes"])
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "destroyed preview pr-9" not in said
+    assert "preview pr-9: destroy incomplete: deleted 1 stack; 1 stack remain:" in said, said
+    assert "pv-pr-9-svc-old: cannot empty bucket pv-pr-9-held" in said, said
+    assert "pv-pr-9-svc-api" not in _stacks(aws) and "pv-pr-9-svc-old" in _stacks(aws)
+    s3.put_object_legal_hold(Bucket="pv-pr-9-held", Key="evidence", LegalHold={"Status": "OFF"})
+
+
+def test_a_base_under_several_previews_names_each_in_its_fix(cli: typer.Typer, aws: Aws, tmp_path: Path) -> None:
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(SPEC, encoding="utf-8")
+    base = api.synth_environment(api.load_app(spec_path), "staging").manifest["stacks"][0]["name"]
+    made = aws("cloudformation", "eu-west-1").create_change_set(
+        StackName=base, ChangeSetName="c1", ChangeSetType="CREATE",
+        TemplateBody=json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}))
+    aws("cloudformation", "eu-west-1").execute_change_set(ChangeSetName=made["Id"])
+    for preview in ("pr-1", "pr-2"):
+        _preview_stack(aws, f"pv-{preview}-svc-api", preview, {"Topic": {"Type": "AWS::SNS::Topic"}})
+    refused = CliRunner().invoke(cli, ["destroy", str(spec_path), "--env", "staging", "--local", "--yes"])
+    assert refused.exit_code == 1, refused.output
+    said = " ".join(refused.output.split())
+    assert ("fix: destroy them first: moorage destroy --env pr-1 --local --yes && "
+            "moorage destroy --env pr-2 --local --yes") in said, said
+    assert base in _stacks(aws)

@@ -521,7 +521,7 @@ def _refuse_with_previews(target: Target, manifest: dict[str, Any]) -> None:
     if on_it:
         err.print(f"[red]{escape(manifest['environment'])} carries previews: {escape(', '.join(on_it))}; nothing was "
                   f"destroyed[/red]\n    fix: destroy them first: "
-                  f"{escape(target.command('destroy', on_it[0], '--yes'))}",
+                  f"{escape(' && '.join(target.command('destroy', name, '--yes') for name in on_it))}",
                   markup=True)
         raise typer.Exit(1)
 
@@ -565,10 +565,15 @@ def _destroy_expired(spec: Path, env: str | None, local: bool, profile: str | No
         failed = failed or not result.ok
         if as_json:
             sys.stdout.write(json.dumps({"preview": name, **result.to_json()}, sort_keys=True) + "\n")
-        else:
+        elif result.ok:
             out.print(f"destroyed preview {name}: {plural(len(result.deleted), 'stack')}")
-            for stack, reason in result.failed.items():
-                err.print(f"[red]{escape(stack)}: delete failed: {escape(reason)}[/red]", markup=True)
+        else:  # never "destroyed" beside a stack that is still there
+            err.print(f"[red]preview {escape(name)}: destroy incomplete: deleted "
+                      f"{plural(len(result.deleted), 'stack')}; {plural(len(result.remaining), 'stack')} remain:[/red]",
+                      markup=True)
+            for stack in result.remaining or list(result.failed):
+                why = result.failed.get(stack) or "not attempted: a stack deleted before it failed"
+                err.print(f"[red]  {escape(stack)}: {escape(why)}[/red]", markup=True)
     if failed:
         raise typer.Exit(1)
 
