@@ -59,7 +59,9 @@ def test_previous_is_refused_for_an_external_secret(input_errors: Callable[..., 
           KEY: {external: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k", previous: true}
         """)
     text = "\n".join(d.render() for d in diags)
-    assert "previous needs a secret moorage creates" in text and f"{path.name}:4" in text, text
+    # located at the secret's own key (line 5), not at `secrets:` (an upper-case key stays in the location)
+    assert "previous needs a secret moorage creates" in text and f"{path.name}:5:3" in text, text
+    assert "[secrets.KEY]" in text, text
 
 
 @pytest.mark.parametrize("env", ["dev"])
