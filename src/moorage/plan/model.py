@@ -256,8 +256,10 @@ class AlarmPlan:
     severity: str = "critical"  # critical | warning: which alarm topic it notifies (Plan.alarm_topics)
     # A rate by metric math: ``expression`` over m1 (``metric``) and m2 (``rate_of``: same namespace, dimensions
     # and statistic), e.g. 100*m1/m2 for 5XX as a % of requests; the threshold applies to the expression.
+    # Without ``rate_of`` the expression is over m1 alone (storage used: 100-100*m1/BYTES); ``label`` names it.
     rate_of: str | None = None
     expression: str | None = None
+    label: str | None = None
 
 
 @dataclass(frozen=True)
