@@ -49,6 +49,7 @@ from moorage.plan.observability import (
     service_alarms,
     shared_alarms,
     storage_alarm_decisions,
+    topic_key,
 )
 from moorage.plan.release import migration_snapshots, release_plan, rotation_restarts, watch_both_target_groups
 from moorage.plan.rotation import rotation_days, rotation_reminders
@@ -108,6 +109,7 @@ def build_plan(env: EnvSpec) -> Plan:
     reminders = rotation_reminders(env, decisions)
     topics, topic_decisions = alarm_topics(env)
     health = health_check_alarms(env, edges)
+    healths = health_topics(env, topics, health)
     stacks += _rotation_and_health_stacks(env, services, edges, restarts, bool(reminders), health, decisions,
                                           topic_decisions)
     plan = Plan(
@@ -126,7 +128,8 @@ def build_plan(env: EnvSpec) -> Plan:
         warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
         advanced_parameters=advanced,
         exec_log_group=f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None,
-        edges=edges, alarm_topics=topics, health_alarms=health, health_topics=health_topics(env, topics, health),
+        edges=edges, alarm_topics=topics, health_alarms=health, health_topics=healths,
+        alarm_topic_key=topic_key(topics), health_topic_key=topic_key(healths),
         migration_snapshots=migration_snapshots(env, databases, migrations, decisions), migration_jobs=migrations,
         rotation_restarts=restarts, rotation_reminders=reminders,
     )

@@ -8,7 +8,7 @@ from typing import Any
 from moorage.data import load_data
 from moorage.kinds import registry
 from moorage.plan.capacity import connections_threshold
-from moorage.plan.model import AlarmPlan, Decision, EdgePlan, TopicPlan
+from moorage.plan.model import AlarmPlan, Choice, Decision, EdgePlan, TopicPlan
 from moorage.plan.naming import item_name
 from moorage.resolve.environment import EnvSpec, ResolvedDatabase, ResolvedService
 
@@ -60,20 +60,36 @@ def alarm_topics(env: EnvSpec) -> tuple[list[TopicPlan], list[Decision]]:
                          sorted(set(a.emails) | set(crit.emails)), list(crit.webhook), crit.pagerduty,
                          list(crit.slack), list(crit.teams))
     decisions = [Decision("alarms.critical", _who(critical), "alarms.email, alarms.topic_arn and alarms.critical")]
-    if not a.topic_arn or not a.warning.empty:
-        decisions.append(Decision(
-            "alarms.encryption", "a customer-managed KMS key for the alarm topics (one per region)",
-            "CloudWatch alarms cannot publish to a topic encrypted with alias/aws/sns: its key policy cannot "
-            "let cloudwatch.amazonaws.com use it"))
     if a.warning.empty:
         decisions.append(Decision("alarms.warning", "the critical topic",
                                   "no alarms.warning destinations: warnings go where critical alarms go"))
-        return [critical], decisions
-    w = a.warning
-    warning = TopicPlan("warning", "WarningTopic", "WarningTopicArn", None, sorted(set(a.emails) | set(w.emails)),
-                        list(w.webhook), w.pagerduty, list(w.slack), list(w.teams))
-    decisions.append(Decision("alarms.warning", _who(warning), "its own topic: alarms.warning"))
-    return [critical, warning], decisions
+        topics = [critical]
+    else:
+        w = a.warning
+        warning = TopicPlan("warning", "WarningTopic", "WarningTopicArn", None,
+                            sorted(set(a.emails) | set(w.emails)), list(w.webhook), w.pagerduty, list(w.slack),
+                            list(w.teams))
+        decisions.append(Decision("alarms.warning", _who(warning), "its own topic: alarms.warning"))
+        topics = [critical, warning]
+    key = topic_key(topics)
+    if any(not t.existing_arn for t in topics):
+        decisions.append(Decision("alarms.encryption", "a customer-managed KMS key for the alarm topics (one per "
+                                  "region)" if key else "none: the alarm topic is not encrypted", key.reason))
+    return topics, decisions
+
+
+def topic_key(topics: list[TopicPlan]) -> Choice:
+    """Whether the topics moorage creates get a customer-managed key: only when one of them has a destination.
+    A topic nobody is subscribed to delivers nothing (SNS keeps no message without a subscriber), so its key
+    would cost $1 a month for nothing; naming a destination (alarms.email ...) brings the key with it."""
+    created = [t for t in topics if not t.existing_arn]
+    if not created:
+        return Choice(False, "an existing topic (alarms.topic_arn): its owner encrypts it")
+    if not any(t.emails or t.webhooks or t.pagerduty or t.slack or t.teams for t in created):
+        return Choice(False, "no alarms destination (alarms.email, alarms.critical, alarms.warning): the topic "
+                             "delivers nothing, so no $1-a-month key; name a destination to get one")
+    return Choice(True, "CloudWatch alarms cannot publish to a topic encrypted with alias/aws/sns: its key policy "
+                        "cannot let cloudwatch.amazonaws.com use it")
 
 
 def _who(t: TopicPlan) -> str:
