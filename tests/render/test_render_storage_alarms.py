@@ -102,3 +102,9 @@ def test_a_bad_storage_share_is_a_located_error(input_errors: Callable[..., Any]
         """)
     text = "\n".join(d.render() for d in diags)
     assert needle in text and f"{path.name}:3" in text, text
+
+
+def test_the_storage_alarm_can_be_made_critical(synth_spec: Callable[[str, str], Synth]) -> None:
+    spec = SPEC.replace("  warning:", "  severity: {db_storage_percent: critical}\n  warning:")
+    used = alarms_of(synth_spec(spec, "prod"))["AlarmDbDbStorageUsed"]
+    assert used["AlarmActions"] == [{"Ref": "AlarmTopicArn"}]
