@@ -423,8 +423,11 @@ CASES: list[Case] = [
                                            Dimensions=[{"Name": "CacheClusterId", "Value": "app-cache-001"}])},
          "Cache"),
     Case("MOO-MON-004", {"Alarm": edit(ALARM, drop=("AlarmActions",))}, {"Alarm": ALARM}, "Alarm"),
-    Case("MOO-MON-005", {"Topic": res("AWS::SNS::Topic", {})},
-         {"Topic": res("AWS::SNS::Topic", {"KmsMasterKeyId": KEY_ARN})}, "Topic"),
+    # A topic fails only when someone is subscribed (a topic nobody hears holds no message at rest).
+    Case("MOO-MON-005", {"Topic": res("AWS::SNS::Topic", {}), "Sub": res("AWS::SNS::Subscription", {
+        "TopicArn": {"Ref": "Topic"}, "Protocol": "email", "Endpoint": "ops@example.com"})},
+         {"Topic": res("AWS::SNS::Topic", {"KmsMasterKeyId": KEY_ARN}), "Sub": res("AWS::SNS::Subscription", {
+             "TopicArn": {"Ref": "Topic"}, "Protocol": "email", "Endpoint": "ops@example.com"})}, "Topic"),
     Case("MOO-MON-006", {"Alarm": ALARM, "Topic": res("AWS::SNS::Topic", {"KmsMasterKeyId": "alias/aws/sns"})},
          {"Alarm": ALARM, "Topic": res("AWS::SNS::Topic", {"KmsMasterKeyId": {"Ref": "Key"}}),
           "Key": res("AWS::KMS::Key", {"KeyPolicy": {"Statement": [{

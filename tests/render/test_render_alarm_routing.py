@@ -264,3 +264,50 @@ def test_the_alarm_topic_key_is_priced(synth_spec: Callable[[str, str], Synth]) 
     report = estimate_template_set(template_set_of(synth_spec(ROUTED, "prod")))
     [key] = [i for i in report.items if i.resource == "AlarmTopicKey" and i.component == "KMS customer managed key"]
     assert key.status == "priced" and key.monthly == 1.0
+
+
+NOBODY = """
+name: demo
+region: eu-west-1
+services:
+  web: {image: x:1, port: 80, route: "/*"}
+environments:
+  dev: {}
+  prod:
+    alarms: {email: ops@demo.example}
+"""
+
+
+def test_a_topic_nobody_hears_gets_no_key_and_passes_policy(synth_spec: Callable[[str, str], Synth]) -> None:
+    from moorage.cost import estimate_template_set
+
+    synth = synth_spec(NOBODY, "dev")
+    platform = synth.templates["platform"]
+    assert not of_type(platform, "AWS::KMS::Key") and "AlarmTopicKeyArn" not in platform.get("Outputs", {})
+    [topic] = of_type(platform, "AWS::SNS::Topic").values()
+    assert "KmsMasterKeyId" not in topic["Properties"]
+    assert not synth.plan.alarm_topic_key and "no alarms destination" in synth.plan.alarm_topic_key.reason
+    decision = {d.topic: d for d in synth.plan.decisions}["alarms.encryption"]
+    assert decision.value.startswith("none") and "$1" in decision.reason
+    report = run_checks([template_set_of(synth)])
+    assert not [f for f in report.findings if f.rule in ("MOO-MON-005", "MOO-MON-006")], report.findings
+    assert not [i for i in estimate_template_set(template_set_of(synth)).items
+                if i.component == "KMS customer managed key"]
+    # The same app with a destination (prod) gets the key, and its topic is encrypted with it.
+    prod = synth_spec(NOBODY, "prod")
+    assert prod.plan.alarm_topic_key and of_type(prod.templates["platform"], "AWS::KMS::Key")
+    [encrypted] = of_type(prod.templates["platform"], "AWS::SNS::Topic").values()
+    assert encrypted["Properties"]["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"}
+
+
+def test_an_unencrypted_topic_someone_hears_is_still_flagged(synth_spec: Callable[[str, str], Synth]) -> None:
+    import copy
+    import dataclasses
+
+    synth = synth_spec(NOBODY, "prod")
+    platform = copy.deepcopy(synth.templates["platform"])
+    del platform["Resources"]["AlarmTopic"]["Properties"]["KmsMasterKeyId"]
+    tset = template_set_of(synth)
+    report = run_checks([dataclasses.replace(tset, templates={**tset.templates, "platform": platform})])
+    assert [(f.rule, f.resource) for f in report.findings if f.rule == "MOO-MON-005"] == [
+        ("MOO-MON-005", "AlarmTopic")]

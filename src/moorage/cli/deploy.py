@@ -318,6 +318,18 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
                   f"refuse it without {escape(flag)}[/red]", markup=True)
 
 
+def _print_alarms(alarms: list[Any]) -> None:
+    """The alarm count by state, then each alarm not OK with what it watches (all of them: --format json)."""
+    if not alarms:
+        return
+    from moorage.deploy.alarms import alarm_summary
+
+    out.print(escape(alarm_summary(alarms)))
+    for alarm in alarms:
+        if alarm.state != "OK":  # metric math such as SUM([primary, alternate]) is not markup
+            out.print(f"    {escape(alarm.render())}")
+
+
 def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
            region: RegionOpt = None, as_json: JsonAliasOpt = False, fmt: FormatOpt = None,
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
@@ -357,6 +369,7 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         print_table(out, svc)
     for store in st.data_stores:
         out.print(store.render())
+    _print_alarms(st.alarms)
     out.print(f"URL: {st.url or '-'}")
     out.print(f"last deploy: {st.last_deploy or 'never'}")
     for problem in st.problems:

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from moorage import kinds
 from moorage.data import load_data
+from moorage.deploy.alarms import AlarmStatus, alarm_status
 from moorage.deploy.images import pushed_image
 from moorage.deploy.repair import diagnose
 from moorage.deploy.session import Target
@@ -70,6 +71,7 @@ class EnvStatus:
     stacks: list[dict[str, Any]] = field(default_factory=list)
     services: list[ServiceStatus] = field(default_factory=list)
     data_stores: list[DataStoreStatus] = field(default_factory=list)
+    alarms: list[AlarmStatus] = field(default_factory=list)
     url: str | None = None
     last_deploy: str | None = None
     problems: list[str] = field(default_factory=list)
@@ -84,6 +86,7 @@ class EnvStatus:
         return {"app": self.app, "environment": self.environment, "stacks": self.stacks, "url": self.url,
                 "services": [s.to_json() for s in self.services], "last_deploy": self.last_deploy,
                 "data_stores": [d.to_json() for d in self.data_stores],
+                "alarms": [a.to_json() for a in self.alarms],
                 "problems": self.problems}
 
 
@@ -137,6 +140,8 @@ def environment_status(target: Target, manifest: dict[str, Any],
         status.services = _services(target.client("ecs", manifest["region"]), cluster, names)
     if plan is not None and status.deployed:
         status.data_stores = data_store_status(target, plan, outputs)
+    if status.deployed:
+        status.alarms = alarm_status(target, manifest)
     if image_tags and status.services:
         status.problems.extend(_stale_images(target, manifest, status.services, image_tags))
     return status

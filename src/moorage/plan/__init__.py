@@ -48,6 +48,8 @@ from moorage.plan.observability import (
     health_topics,
     service_alarms,
     shared_alarms,
+    storage_alarm_decisions,
+    topic_key,
 )
 from moorage.plan.release import migration_snapshots, release_plan, rotation_restarts, watch_both_target_groups
 from moorage.plan.rotation import rotation_days, rotation_reminders
@@ -100,12 +102,14 @@ def build_plan(env: EnvSpec) -> Plan:
     stacks += _service_stacks(prefix, services, bootstraps, repositories, has_data, env.customer_key)
     alarms = shared_alarms(env, edges, {n: d.identifier for n, d in databases.items()},
                            {n: c.identifier for n, c in caches.items()})
+    decisions += storage_alarm_decisions(env)
     stacks += _closing_stacks(env, services, edges, bool(alarms), decisions, warnings_extra)
     migrations = sorted(n for n, sp in services.items() if sp.spec.kind == "job" and n not in bootstraps)
     restarts = rotation_restarts(env, decisions)
     reminders = rotation_reminders(env, decisions)
     topics, topic_decisions = alarm_topics(env)
     health = health_check_alarms(env, edges)
+    healths = health_topics(env, topics, health)
     stacks += _rotation_and_health_stacks(env, services, edges, restarts, bool(reminders), health, decisions,
                                           topic_decisions)
     plan = Plan(
@@ -124,7 +128,8 @@ def build_plan(env: EnvSpec) -> Plan:
         warnings=list(env.warnings) + warnings_extra, repositories=repositories, parameters=parameters,
         advanced_parameters=advanced,
         exec_log_group=f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None,
-        edges=edges, alarm_topics=topics, health_alarms=health, health_topics=health_topics(env, topics, health),
+        edges=edges, alarm_topics=topics, health_alarms=health, health_topics=healths,
+        alarm_topic_key=topic_key(topics), health_topic_key=topic_key(healths),
         migration_snapshots=migration_snapshots(env, databases, migrations, decisions), migration_jobs=migrations,
         rotation_restarts=restarts, rotation_reminders=reminders,
     )

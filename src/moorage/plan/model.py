@@ -256,8 +256,10 @@ class AlarmPlan:
     severity: str = "critical"  # critical | warning: which alarm topic it notifies (Plan.alarm_topics)
     # A rate by metric math: ``expression`` over m1 (``metric``) and m2 (``rate_of``: same namespace, dimensions
     # and statistic), e.g. 100*m1/m2 for 5XX as a % of requests; the threshold applies to the expression.
+    # Without ``rate_of`` the expression is over m1 alone (storage used: 100-100*m1/BYTES); ``label`` names it.
     rate_of: str | None = None
     expression: str | None = None
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -436,6 +438,10 @@ class Plan:
     preview: PreviewPlan | None = None  # set when this plan is a preview deployed onto another environment
     # Alarm topics by severity; a severity without its own topic notifies the critical one.
     alarm_topics: list[TopicPlan] = field(default_factory=list)
+    # The customer-managed key the created alarm topics are encrypted with: only where a topic has a destination
+    # (a key nobody hears from costs $1 a month). ``health_topic_key``: the same for the health stack's topics.
+    alarm_topic_key: Choice = field(default_factory=lambda: Choice(False, "no alarm topic of its own"))
+    health_topic_key: Choice = field(default_factory=lambda: Choice(False, "no alarm topic of its own"))
     # Route 53 health-check alarms (stack ``health``, in us-east-1 where those metrics are) and, when the app
     # runs in another region, the topics there they notify.
     health_alarms: list[AlarmPlan] = field(default_factory=list)
@@ -459,7 +465,8 @@ class Plan:
         """True when the topic alarms of ``severity`` notify is one moorage creates (encrypted with the platform
         stack's alarm topic key, whose ARN is the ``AlarmTopicKeyArn`` output); False for an existing topic."""
         output = self.alarm_output(severity)
-        return any(t.output == output and not t.existing_arn for t in self.alarm_topics)
+        return bool(self.alarm_topic_key) and any(t.output == output and not t.existing_arn
+                                                  for t in self.alarm_topics)
 
     @property
     def customer_key(self) -> bool:

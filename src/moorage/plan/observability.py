@@ -8,9 +8,9 @@ from typing import Any
 from moorage.data import load_data
 from moorage.kinds import registry
 from moorage.plan.capacity import connections_threshold
-from moorage.plan.model import AlarmPlan, Decision, EdgePlan, TopicPlan
+from moorage.plan.model import AlarmPlan, Choice, Decision, EdgePlan, TopicPlan
 from moorage.plan.naming import item_name
-from moorage.resolve.environment import EnvSpec, ResolvedService
+from moorage.resolve.environment import EnvSpec, ResolvedDatabase, ResolvedService
 
 RATE = "100*m1/m2"  # a metric as a % of another (5XX of requests)
 
@@ -60,20 +60,36 @@ def alarm_topics(env: EnvSpec) -> tuple[list[TopicPlan], list[Decision]]:
                          sorted(set(a.emails) | set(crit.emails)), list(crit.webhook), crit.pagerduty,
                          list(crit.slack), list(crit.teams))
     decisions = [Decision("alarms.critical", _who(critical), "alarms.email, alarms.topic_arn and alarms.critical")]
-    if not a.topic_arn or not a.warning.empty:
-        decisions.append(Decision(
-            "alarms.encryption", "a customer-managed KMS key for the alarm topics (one per region)",
-            "CloudWatch alarms cannot publish to a topic encrypted with alias/aws/sns: its key policy cannot "
-            "let cloudwatch.amazonaws.com use it"))
     if a.warning.empty:
         decisions.append(Decision("alarms.warning", "the critical topic",
                                   "no alarms.warning destinations: warnings go where critical alarms go"))
-        return [critical], decisions
-    w = a.warning
-    warning = TopicPlan("warning", "WarningTopic", "WarningTopicArn", None, sorted(set(a.emails) | set(w.emails)),
-                        list(w.webhook), w.pagerduty, list(w.slack), list(w.teams))
-    decisions.append(Decision("alarms.warning", _who(warning), "its own topic: alarms.warning"))
-    return [critical, warning], decisions
+        topics = [critical]
+    else:
+        w = a.warning
+        warning = TopicPlan("warning", "WarningTopic", "WarningTopicArn", None,
+                            sorted(set(a.emails) | set(w.emails)), list(w.webhook), w.pagerduty, list(w.slack),
+                            list(w.teams))
+        decisions.append(Decision("alarms.warning", _who(warning), "its own topic: alarms.warning"))
+        topics = [critical, warning]
+    key = topic_key(topics)
+    if any(not t.existing_arn for t in topics):
+        decisions.append(Decision("alarms.encryption", "a customer-managed KMS key for the alarm topics (one per "
+                                  "region)" if key else "none: the alarm topic is not encrypted", key.reason))
+    return topics, decisions
+
+
+def topic_key(topics: list[TopicPlan]) -> Choice:
+    """Whether the topics moorage creates get a customer-managed key: only when one of them has a destination.
+    A topic nobody is subscribed to delivers nothing (SNS keeps no message without a subscriber), so its key
+    would cost $1 a month for nothing; naming a destination (alarms.email ...) brings the key with it."""
+    created = [t for t in topics if not t.existing_arn]
+    if not created:
+        return Choice(False, "an existing topic (alarms.topic_arn): its owner encrypts it")
+    if not any(t.emails or t.webhooks or t.pagerduty or t.slack or t.teams for t in created):
+        return Choice(False, "no alarms destination (alarms.email, alarms.critical, alarms.warning): the topic "
+                             "delivers nothing, so no $1-a-month key; name a destination to get one")
+    return Choice(True, "CloudWatch alarms cannot publish to a topic encrypted with alias/aws/sns: its key policy "
+                        "cannot let cloudwatch.amazonaws.com use it")
 
 
 def _who(t: TopicPlan) -> str:
@@ -147,11 +163,7 @@ def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
                                   f"{t['db_replica_lag_seconds']:g} s behind", "AWS/RDS", "ReplicaLag",
                                   {"DBInstanceIdentifier": replica}, "Maximum", t["db_replica_lag_seconds"],
                                   "GreaterThanThreshold", 3, 300))
-            if not db.aurora:
-                out.append(_alarm(env, "db_free_storage_gib", f"{key}Storage",
-                                  f"database {name}: less than {t['db_free_storage_gib']:g} GiB free", "AWS/RDS",
-                                  "FreeStorageSpace", dims, "Minimum", t["db_free_storage_gib"] * 1024 ** 3,
-                                  "LessThanThreshold", 1, 300))
+            out += _storage_alarms(env, t, name, db, key, dims)
     for name, cache in env.caches.items():
         member = cache_member(cache_ids[name], cache.cluster_mode)
         dims = {"CacheClusterId": member}
@@ -177,6 +189,58 @@ def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
                 # a named threshold (alarms.thresholds) also has a severity (alarms.severity)
                 out.append(replace(found, severity=severity(env, alarm["threshold"]))
                            if isinstance(alarm["threshold"], str) else found)
+    return out
+
+
+GIB = 1024 ** 3
+AURORA_LIMIT_TIB = 128  # an Aurora cluster volume's largest size
+
+
+def _storage_alarms(env: EnvSpec, t: dict[str, Any], name: str, db: ResolvedDatabase, key: str,
+                    dims: dict[str, str]) -> list[AlarmPlan]:
+    """An RDS database's storage alarms: storage used as a % of the allocated storage (metric math on
+    ``FreeStorageSpace``, ``db_storage_percent``) and a free-GiB floor (``db_free_storage_gib``), each when set.
+    Aurora has neither (``storage_alarm_decisions`` says why)."""
+    if db.aurora:
+        return []
+    out = []
+    if t.get("db_storage_percent") is not None:
+        share = float(t["db_storage_percent"])
+        out.append(replace(_alarm(
+            env, "db_storage_percent", f"{key}StorageUsed",
+            f"database {name}: more than {share:g}% of its {db.storage} GiB allocated storage used (less than "
+            f"{db.storage * (100 - share) / 100:g} GiB free; autoscaling grows it up to {db.max_storage} GiB)",
+            "AWS/RDS", "FreeStorageSpace", dims, "Minimum", share, "GreaterThanThreshold", 1, 300),
+            expression=f"100-100*m1/{db.storage * GIB}", label=f"storage used, % of {db.storage} GiB allocated"))
+    if t.get("db_free_storage_gib") is not None:
+        out.append(_alarm(env, "db_free_storage_gib", f"{key}Storage",
+                          f"database {name}: less than {t['db_free_storage_gib']:g} GiB free", "AWS/RDS",
+                          "FreeStorageSpace", dims, "Minimum", t["db_free_storage_gib"] * GIB,
+                          "LessThanThreshold", 1, 300))
+    return out
+
+
+def storage_alarm_decisions(env: EnvSpec) -> list[Decision]:
+    """What each database's storage-used alarm is a share of, and why Aurora has none."""
+    if env.alarm_level != "full" or thresholds(env).get("db_storage_percent") is None:
+        return []
+    share = float(thresholds(env)["db_storage_percent"])
+    out = []
+    for name, db in env.databases.items():
+        topic = f"databases.{name}.storage_alarm"
+        if db.aurora:
+            out.append(Decision(topic, "none", f"Aurora's cluster volume grows by itself up to "
+                                f"{AURORA_LIMIT_TIB} TiB and bills what is used: no disk fills before that "
+                                "(VolumeBytesUsed against that limit would never fire in practice)"))
+            continue
+        floor = db.storage * (100 - share) / 100
+        out.append(Decision(
+            topic, f"above {share:g}% used of the {db.storage} GiB allocated (less than {floor:g} GiB free)",
+            f"CloudWatch publishes free space, not the allocated size, so the share is of the size moorage "
+            f"allocates, not of max_storage ({db.max_storage} GiB). Storage autoscaling adds space once less than "
+            f"10% is free, at most every 6 hours, up to {db.max_storage} GiB: this alarm fires before its first "
+            f"step, and after it has grown the volume the same {floor:g} GiB floor fires only when the disk fills "
+            f"faster than autoscaling can act or has reached {db.max_storage} GiB"))
     return out
 
 

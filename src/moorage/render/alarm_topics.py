@@ -20,7 +20,9 @@ _ASSUME_CHATBOT = {"Version": "2012-10-17", "Statement": [{
 def render_alarm_topics(ctx: StackContext, topics: list[TopicPlan] | None = None) -> dict[str, Any]:
     """Each topic (or the existing one) with its subscriptions, its ARN given as the topic's output; the ARNs
     by severity. ``topics``: the plan's alarm topics unless given (the health stack's)."""
+    own = topics is None
     topics = ctx.plan.alarm_topics if topics is None else topics
+    key = ctx.plan.alarm_topic_key if own else ctx.plan.health_topic_key
     if any(t.slack or t.teams for t in topics):
         # Chatbot only relays notifications: read-only CloudWatch, and its guardrail caps what members can run.
         ctx.add(iam.Role(
@@ -31,11 +33,11 @@ def render_alarm_topics(ctx: StackContext, topics: list[TopicPlan] | None = None
                                                "cloudwatch:GetMetricStatistics"],
                  "Resource": "*"}]})],
             Tags=ctx.tags()))
-    if any(not t.existing_arn for t in topics):
+    if key:
         _topic_key(ctx)
     arns = {}
     for topic in topics:
-        arns[topic.severity] = _topic(ctx, topic)
+        arns[topic.severity] = _topic(ctx, topic, bool(key))
         ctx.give(topic.output, arns[topic.severity])
     return arns
 
@@ -71,14 +73,15 @@ def _topic_key(ctx: StackContext) -> None:
     ctx.give(f"{TOPIC_KEY}Arn", GetAtt(TOPIC_KEY, "Arn"))
 
 
-def _topic(ctx: StackContext, t: TopicPlan) -> Any:
+def _topic(ctx: StackContext, t: TopicPlan, encrypted: bool) -> Any:
     if t.existing_arn:
         arn: Any = t.existing_arn
     else:
         topic_name = {"AlarmTopic": "alarms", "WarningTopic": "warning", "HealthTopic": "health-alarms"}.get(
             t.resource, "health-warning")
+        # Unencrypted only where nobody is subscribed (Plan.alarm_topic_key): the topic delivers nothing.
         ctx.add(sns.Topic(t.resource, TopicName=ctx.name(topic_name),
-                          KmsMasterKeyId=Ref(TOPIC_KEY), Tags=ctx.tags()))
+                          **({"KmsMasterKeyId": Ref(TOPIC_KEY)} if encrypted else {}), Tags=ctx.tags()))
         arn = Ref(t.resource)
     # The critical topic keeps the names it always had (AlarmEmail1 ...); others are named after the topic.
     stem = "Alarm" if t.resource == "AlarmTopic" else t.resource.removesuffix("Topic")

@@ -335,14 +335,14 @@ def alarm_resource(ctx: StackContext, alarm: AlarmPlan, refs: dict[str, Any]) ->
         "AlarmDescription": alarm.description, "EvaluationPeriods": alarm.periods, "Threshold": alarm.threshold,
         "ComparisonOperator": alarm.comparison, "TreatMissingData": alarm.treat_missing,
         "AlarmActions": [topic], "OKActions": [topic]}
-    if alarm.expression and alarm.rate_of:
+    if alarm.expression:
         queries = [cloudwatch.MetricDataQuery(
             Id=qid, ReturnData=False, MetricStat=cloudwatch.MetricStat(
                 Metric=cloudwatch.Metric(Namespace=alarm.namespace, MetricName=metric, Dimensions=dims),
                 Period=alarm.period, Stat=alarm.statistic))
-            for qid, metric in (("m1", alarm.metric), ("m2", alarm.rate_of))]
+            for qid, metric in (("m1", alarm.metric), ("m2", alarm.rate_of)) if metric]
         queries.append(cloudwatch.MetricDataQuery(Id="e1", Expression=alarm.expression, ReturnData=True,
-                                                  Label=f"{alarm.metric} % of {alarm.rate_of}"))
+                                                  Label=alarm.label or f"{alarm.metric} % of {alarm.rate_of}"))
         return cloudwatch.Alarm(logical_id("alarm", alarm.key), Metrics=queries, **common)
     return cloudwatch.Alarm(
         logical_id("alarm", alarm.key), Namespace=alarm.namespace, MetricName=alarm.metric, Dimensions=dims,

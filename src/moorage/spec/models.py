@@ -785,7 +785,8 @@ class Network(Strict):
 
 AlarmName = Literal["cpu_percent", "memory_percent", "target_5xx_per_minute", "target_5xx_percent",
                     "latency_seconds", "healthy_hosts_min",
-                    "db_cpu_percent", "db_connections", "db_free_storage_gib", "db_replica_lag_seconds",
+                    "db_cpu_percent", "db_connections", "db_storage_percent", "db_free_storage_gib",
+                    "db_replica_lag_seconds",
                     "cache_cpu_percent", "cache_evictions", "health_check"]
 Severity = Literal["critical", "warning"]
 _HTTPS_URL = r"^https://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?$"
@@ -869,7 +870,8 @@ RequestsPercent = Annotated[float, _percent_of("requests")]
 
 class AlarmThresholds(Strict):
     """Alarm thresholds; each one not given is the profile's (data/profiles.yaml alarm_thresholds). A threshold is
-    absolute (a number), a percentage of capacity (`db_connections: "80%"`: of the database's max_connections)
+    absolute (a number), a percentage of capacity (`db_connections: "80%"`: of the database's max_connections;
+    `db_storage_percent: "85%"`: of its allocated storage)
     or a rate (`target_5xx_percent: "1% of requests"`)."""
 
     cpu_percent: Percent | None = Field(default=None, gt=0, le=100, description="service CPU % (85 or \"85%\")")
@@ -885,7 +887,11 @@ class AlarmThresholds(Strict):
     db_cpu_percent: Percent | None = Field(default=None, gt=0, le=100, description="database CPU %")
     db_connections: float | str | None = Field(
         default=None, description="database connections: a count (80), or a % of max_connections (\"80%\")")
-    db_free_storage_gib: float | None = Field(default=None, gt=0, description="free database storage, GiB")
+    db_storage_percent: Percent | None = Field(
+        default=None, gt=0, le=100,
+        description="database storage used, % of the allocated storage (\"85%\"); RDS only: Aurora grows by itself")
+    db_free_storage_gib: float | None = Field(default=None, gt=0,
+                                              description="free database storage, GiB (none unless given)")
     db_replica_lag_seconds: float | None = Field(default=None, gt=0, description="read replica lag, seconds")
     cache_cpu_percent: Percent | None = Field(default=None, gt=0, le=100, description="cache engine CPU %")
     cache_evictions: float | None = Field(default=None, ge=0, description="cache evictions per 5 minutes")

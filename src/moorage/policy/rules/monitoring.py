@@ -80,10 +80,16 @@ def alarm_actions(r: Resource) -> Outcome:
     return []
 
 
+_SUBSCRIBERS = ("AWS::SNS::Subscription", "AWS::Chatbot::SlackChannelConfiguration",
+                "AWS::Chatbot::MicrosoftTeamsChannelConfiguration")
+
+
 @rule("MOO-MON-005")
 def topic_encrypted(r: Resource) -> Outcome:
     if r.get("KmsMasterKeyId") is not None:
         return []
+    if r.get("Subscription") is None and not r.referrers(*_SUBSCRIBERS):
+        return []  # nobody subscribed in the set: SNS keeps no message, there is nothing at rest to encrypt
     return [issue("messages are not encrypted at rest (no KmsMasterKeyId)", "Properties")]
 
 
