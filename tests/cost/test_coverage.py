@@ -127,7 +127,8 @@ def test_figures_quoted_in_the_cost_docs_match_the_estimate() -> None:
     text = (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
     (maestro,) = template_sets([ROOT / "examples" / "maestro" / "moorage.yml"], envs=["prod"])
     db = next(i for i in estimate_template_set(maestro).items if i.rate.startswith("rds.instance_hour."))
-    assert f"bounded at ${db.proxy_monthly:,.2f}" in text  # the db.r6g.xlarge Multi-AZ proxy line
+    assert db.status == "priced" and db.monthly is not None  # derived from the region's db.r6g.large row
+    assert f"in me-central-1 ${db.monthly:,.2f} ($1.108/h, derived" in text  # the db.r6g.xlarge Multi-AZ line
     (rupaya,) = template_sets([ROOT / "examples" / "rupaya" / "moorage.yml"], envs=["prod"])
     rupaya_db = [i for i in estimate_template_set(rupaya).items if i.resource == "DbDb"
                  and i.component.startswith(("DB instance", "DB storage", "provisioned IOPS"))]
