@@ -180,7 +180,10 @@ def _no_regional_copy(what: str) -> str:
 # ingestion ($0.50, the Pricing API's first tier as recorded by a public cost scanner). Round 4 derived 2 more (22 ->
 # 20) by the size normalization AWS publishes (normalizationSizeFactor): me-central-1 RDS PostgreSQL db.r6g.xlarge
 # Multi-AZ (2 x its db.r6g.large Multi-AZ row) and eu-west-1 cache.t4g.small (2 x its t4g.micro row = its t4g.medium
-# row / 2); both say "derived" with their basis in the catalog.
+# row / 2); both say "derived" with their basis in the catalog. Searched in round 4 without finding the other rows:
+# togen's trimmed offer files and its eu-west-2 CSV slices (ElastiCache, RDS, S3: no backup, Tier4 or INT rows), the
+# me-central-1 design pack's AWS_RATE table, the cost scanner's audits, the CUR extracts, ec2instances.info's cache and
+# RDS JSON (2022, no me-central-1), objectfs (PUT rates per class, not transition rows), infracost goldens (us-east-1).
 UNSOURCED: dict[tuple[str, str], str] = {
     **{("eu-west-1", key): _not_yet_sourced("AmazonRDS") for key in (
         "rds.instance_hour.aurora-postgresql.db.t4g.medium", "aurora.storage_gb_month.standard")},
