@@ -50,6 +50,8 @@ def test_a_region_without_a_catalog_is_bounded_by_the_highest_catalogued_rate(ca
     assert proxy is not None and proxy.price == max(prices)
     assert f"no catalog for af-south-1: the highest of the {len(catalog.region_names)} catalogued regions" \
         in proxy.basis
+    doc = " ".join((ROOT / "docs" / "cost.md").read_text(encoding="utf-8").split())
+    assert f"no catalog for af-south-1: the highest of the {len(catalog.region_names)} catalogued regions" in doc
     (prod,) = template_sets([cape_town], envs=["prod"])
     report = estimate_template_set(prod)
     assert report.unknown and not report.unbounded  # every unknown item carries a proxy now
@@ -136,3 +138,13 @@ def test_json_marks_the_budget_and_counts_unbounded_items() -> None:
     data = json.loads(runner.invoke(app, ["cost", str(HAND), "--region", "us-east-1", "--format", "json"]).stdout)
     env = data["environments"][0]
     assert env["unbounded_count"] >= 1
+
+
+def test_a_quantity_of_many_unit_blocks_reads_as_a_product() -> None:
+    from moorage.cost.model import LineItem
+    from moorage.cost.report import rows
+
+    report = estimate_template_set(template_sets([HAND], region="us-east-1")[0])
+    report.items = [LineItem("keys", "Key", "AWS::KMS::Key", "KMS requests", "priced", 10.0, "10,000 requests", 0.03,
+                             0.3)]
+    assert rows(report)[0][2] == "10 x 10,000 requests"

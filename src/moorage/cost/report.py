@@ -20,6 +20,8 @@ def _quantity(item: LineItem) -> str:
     if item.status in ("free", "not-priced") or (item.status == "unknown" and not item.quantity):
         return ""
     q = f"{item.quantity:,.2f}".rstrip("0").rstrip(".")
+    if item.unit[:1].isdigit():  # a unit of many ("10,000 requests"): "10 x 10,000 requests", not "10 10,000"
+        return f"{q} x {item.unit}"
     return f"{q} {item.unit}".strip()
 
 
