@@ -67,3 +67,16 @@ def test_usage_names_that_match_nothing_are_located_errors(tmp_path: Path, run_c
     usage.write_text("environments:\n  prod:\n    nat_gb: 5\nresources:\n  network/Nat1: {nat_gb: 1}\n",
                      encoding="utf-8")
     assert run_cli("cost", hello, "--usage", usage, "--env", "dev").code == 0
+
+
+def test_a_price_region_what_if_keeps_the_environments_usage_figures(tmp_path: Path) -> None:
+    from moorage.api import estimate_targets
+
+    hello = Path(__file__).resolve().parents[2] / "examples" / "hello" / "moorage.yml"
+    usage = tmp_path / "usage.yml"
+    usage.write_text("environments:\n  prod: {nat_gb: 5000}\n", encoding="utf-8")
+    (report,) = estimate_targets([hello], envs=["prod"], usage=usage, price_region="us-east-1")
+    assert report.label == "prod (at us-east-1 rates)"
+    nat = [i for i in report.items if i.component == "NAT data processed"]
+    assert nat and sum(i.quantity for i in nat) == pytest.approx(5000)
+    assert report.usage["nat_gb"].origin == "usage file (environment)"
