@@ -183,16 +183,24 @@ def estimate_targets(targets: Sequence[Path], *, envs: Sequence[str] = (), regio
     ``price_region`` is a what-if: every stack priced at that region's rates.
     """
     from moorage.cost import catalog_from_directory, estimate_template_set, load_usage_file, packaged_catalog
-    from moorage.cost.usage import checked_usage_profile
+    from moorage.cost.usage import check_usage_names, checked_usage_profile, resource_names
 
     usage_file = load_usage_file(usage) if usage else None
     catalog = catalog_from_directory(prices) if prices else packaged_catalog()
     checked_usage_profile(usage_profile)
     sets = template_sets(targets, envs=envs, region=region, profiles=profiles)
-    if price_region:
-        sets = [replace(s, label=f"{s.label} (at {price_region} rates)", region=price_region, regions={})
-                for s in sets]
-    return [estimate_template_set(s, usage_file, catalog=catalog, usage_profile=usage_profile) for s in sets]
+    if usage_file:
+        every = template_sets(targets, region=region, profiles=profiles) if envs else sets
+        check_usage_names(usage_file, {s.label for s in every}, resource_names(every))
+    reports = []
+    for s in sets:
+        # a what-if keeps the environment's name for its usage figures; only the report's label says it
+        report = estimate_template_set(replace(s, region=price_region, regions={}) if price_region else s,
+                                       usage_file, catalog=catalog, usage_profile=usage_profile)
+        if price_region:
+            report.label = f"{s.label} (at {price_region} rates)"
+        reports.append(report)
+    return reports
 
 
 def spec_suppressions(loaded: Any) -> list[Any]:

@@ -127,10 +127,42 @@ def test_figures_quoted_in_the_cost_docs_match_the_estimate() -> None:
     text = (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
     (maestro,) = template_sets([ROOT / "examples" / "maestro" / "moorage.yml"], envs=["prod"])
     db = next(i for i in estimate_template_set(maestro).items if i.rate.startswith("rds.instance_hour."))
-    assert f"bounded at ${db.proxy_monthly:,.2f}" in text  # the db.r6g.xlarge Multi-AZ proxy line
+    assert db.status == "priced" and db.monthly is not None  # derived from the region's db.r6g.large row
+    assert f"in me-central-1 ${db.monthly:,.2f} ($1.108/h, derived" in text  # the db.r6g.xlarge Multi-AZ line
     (rupaya,) = template_sets([ROOT / "examples" / "rupaya" / "moorage.yml"], envs=["prod"])
     rupaya_db = [i for i in estimate_template_set(rupaya).items if i.resource == "DbDb"
                  and i.component.startswith(("DB instance", "DB storage", "provisioned IOPS"))]
     parts = [f"${i.monthly:,.2f}" for i in rupaya_db]
     total = f"${sum(i.monthly or 0.0 for i in rupaya_db):,.2f}"
     assert all(p in text for p in parts) and total in text, (parts, total)
+
+
+# Rates derived from a sibling row by a relation AWS publishes, as (region, derived key, [(base key, factor)]): each
+# base row times its factor must give the derived rate, so a refreshed base row cannot leave its derivative stale.
+DERIVED_BY_SIZE = [
+    # RDS size normalization: large = 4 units, xlarge = 8
+    ("me-central-1", "rds.instance_hour.postgres.db.r6g.xlarge.multi",
+     [("rds.instance_hour.postgres.db.r6g.large.multi", 2.0)]),
+    # ElastiCache node size normalization: micro = 0.5, small = 1, medium = 2 (both neighbours must agree)
+    ("eu-west-1", "elasticache.node_hour.redis.cache.t4g.small",
+     [("elasticache.node_hour.redis.cache.t4g.micro", 2.0), ("elasticache.node_hour.redis.cache.t4g.medium", 0.5)]),
+]
+
+
+@pytest.mark.parametrize(("region", "key", "bases"), DERIVED_BY_SIZE, ids=lambda v: v if isinstance(v, str) else "")
+def test_size_derived_rates_follow_their_base_rows_and_say_so(region: str, key: str,
+                                                              bases: list[tuple[str, float]]) -> None:
+    rates = packaged_catalog().regions[region]
+    derived = rates[key]
+    assert derived.note.startswith("derived, not an offer row") and "derived" in derived.source
+    for base_key, factor in bases:
+        base = rates[base_key]
+        assert "SKU" in base.source and base.source.split("SKU ")[1][:16] in derived.source  # names its base row
+        assert derived.price == pytest.approx(base.price * factor, abs=1e-9), (base_key, base.price, factor)
+    # every rate that calls itself derived is covered by a rule like these (or is one of the documented older ones)
+    older = {("eu-west-1", "rds.instance_hour.aurora-postgresql.db.r6g.large"),
+             ("eu-west-2", "rds.storage_gb_month.gp3.multi"),
+             ("us-east-1", "rds.storage_gb_month.io2.multi"), ("us-east-1", "rds.iops_month.io2.multi")}
+    flagged = {(r, k) for r, table in packaged_catalog().regions.items() for k, rate in table.items()
+               if rate.note.startswith("derived")}
+    assert flagged == older | {(r, k) for r, k, _ in DERIVED_BY_SIZE}

@@ -114,10 +114,11 @@ SMARTBOARD_PROD = [
 ]
 
 # --- maestro prod, me-central-1 --------------------------------------------------------------------------------------
-# me-central-1 / us-east-1: RDS instances 0.277 / 0.225 = 1.2311 (postgres db.r6g.large, the highest in the family);
-# highest over every shared rate: Fargate GB-hours 0.0058 / 0.004445 = 1.3048. NAT data, data out, LCUs, logs, gp3
-# Multi-AZ, backups, secrets and custom metrics are sourced from the me-central-1 offer files (catalog, 2026-10-04).
-MEC1_RDS, MEC1_ALL = 0.277 / 0.225, 0.0058 / 0.004445
+# me-central-1 / us-east-1, highest over every shared rate: Fargate GB-hours 0.0058 / 0.004445 = 1.3048 (the RDS
+# instance ratio, 0.277 / 0.225 = 1.2311, no longer bounds a line here). NAT data, data out, LCUs, logs, gp3
+# Multi-AZ, backups, secrets and custom metrics are sourced from the me-central-1 offer files (catalog, 2026-10-04);
+# the db.r6g.xlarge Multi-AZ rate is derived from its db.r6g.large row (catalog, round 4).
+MEC1_ALL = 0.0058 / 0.004445
 MAESTRO_PROD = [
     # web: 3 tasks x 1 vCPU / 2 GB all month; a daily report task and the migration job are a few hours
     Line("Fargate vCPU-hours (web 3 x 1 vCPU)", 3 * 1 * H, 0.0526, "sourced"),
@@ -129,7 +130,8 @@ MAESTRO_PROD = [
     Line("S3 noncurrent versions: documents (never expired, a year) + logs (7 days)", 365 + 7, 0.025, "sourced"),
     Line("WAF ACL + 3 rules + 20 M requests", 1, 5 + 3 + 20 * 0.6, "sourced"),
     Line("customer KMS key", 1, 1.0, "sourced"),
-    Line("RDS PostgreSQL db.r6g.xlarge Multi-AZ", H, 0.899 * MEC1_RDS, "proxy: us-east-1 $0.899 x 1.231"),
+    # derived in the catalog: 2 x the me-central-1 db.r6g.large Multi-AZ row ($0.554), AWS's size normalization
+    Line("RDS PostgreSQL db.r6g.xlarge Multi-AZ", H, 2 * 0.554, "sourced"),
     Line("RDS gp3 100 GB Multi-AZ", 100, 0.279, "sourced"),
     Line("RDS backups: 100 GB x 2 % x 30 days", 60, 0.1045, "sourced"),
     Line("ElastiCache 2 x cache.r6g.large", 2 * H, 0.206 * MEC1_ALL, "proxy: us-east-1 $0.206 x 1.305"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -14,7 +15,15 @@ from rich.table import Table
 from moorage.cli.options import FORMAT_HELP, TargetsArg, targets_or_here
 from moorage.cli.output import console, output_format, print_table
 from moorage.cost.model import CostReport
-from moorage.cost.report import comparison_markdown, rows, savings_lines, summary_lines, to_json, to_markdown
+from moorage.cost.report import (
+    comparison_markdown,
+    gate_failure,
+    rows,
+    savings_lines,
+    summary_lines,
+    to_json,
+    to_markdown,
+)
 from moorage.errors import Diagnostic, InputError
 from moorage.lazy import lazy_module
 
@@ -64,6 +73,7 @@ def cost(
     upper bound unless --fail-over-basis sourced.
     """
     targets = targets_or_here(targets)
+    _check_options(region, price_region, fail_over)
     reports = api.estimate_targets(targets, envs=env or (), region=region, profiles=profile or (), usage=usage,
                                    usage_profile=usage_profile, prices=prices, price_region=price_region)
     chosen = output_format(fmt, False, get_args(CostFormat))
@@ -82,10 +92,9 @@ def cost(
         _print_tables(reports, show_free=show_free, compact=all_envs, basis=fail_over_basis.value)
     failed = False
     for r in reports:
-        total = r.basis_total(fail_over_basis.value)
-        if fail_over is not None and total > fail_over:
-            which = "upper bound" if fail_over_basis is Basis.UPPER and r.unknown else "estimate"
-            print(f"{r.label}: {which} ${total:,.2f}/month exceeds --fail-over ${fail_over:,.2f}", file=sys.stderr)
+        why = gate_failure(r, fail_over, fail_over_basis.value) if fail_over is not None else None
+        if why:
+            print(why, file=sys.stderr)
             failed = True
         if fail_on_unknown and r.unknown:
             print(f"{r.label}: {len(r.unknown)} item(s) have no sourced price (--fail-on-unknown): "
@@ -93,6 +102,19 @@ def cost(
             failed = True
     if failed:
         raise typer.Exit(1)
+
+
+def _check_options(region: str | None, price_region: str | None, fail_over: float | None) -> None:
+    """Exit 2 on a region that does not exist or a --fail-over that is not a finite amount >= 0."""
+    from moorage.cost.catalog import checked_region
+
+    if region is not None:
+        checked_region(region, "--region")
+    if price_region is not None:
+        checked_region(price_region, "--price-region")
+    if fail_over is not None and not (math.isfinite(fail_over) and fail_over >= 0):
+        raise InputError([Diagnostic("error", f"--fail-over: {fail_over:g} is not a monthly amount", None,
+                                     "give a finite number of dollars, 0 or more (e.g. --fail-over 250)")])
 
 
 def _print_tables(reports: list[CostReport], *, show_free: bool, compact: bool, basis: str) -> None:

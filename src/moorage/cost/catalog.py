@@ -76,6 +76,8 @@ class Catalog:
 
     def proxy(self, region: str, key: str) -> Proxy | None:
         """An upper bound for ``key`` in ``region`` from the nearest region that prices it, or None."""
+        if region not in self.regions:
+            return self.uncatalogued_proxy(region, key)
         data = load_data("prices_proxy")
         order = [r for r in data["neighbours"].get(region, data["default"]) if r != region]
         order += [r for r in self.region_names if r not in order and r != region]
@@ -90,6 +92,21 @@ class Catalog:
                      f"{other} rate from {rate.source}")
             return Proxy(rate.price * ratio, basis, rate)
         return self.sibling_proxy(region, key)
+
+    def uncatalogued_proxy(self, region: str, key: str) -> Proxy | None:
+        """A bound for ``key`` in a region with no catalog at all: the highest catalogued region's rate.
+
+        No ratio can be measured against a region that prices nothing, so the most expensive catalogued
+        region stands in (then the declared sibling key, the same way).
+        """
+        priced = [(table[key], name) for name, table in sorted(self.regions.items())
+                  if name != GLOBAL and key in table]
+        if not priced:
+            return self.sibling_proxy(region, key)
+        rate, other = max(priced, key=lambda p: (p[0].price, p[1]))
+        basis = (f"proxy: no catalog for {region}: the highest of the {len(self.region_names)} catalogued "
+                 f"regions ({other} ${rate.price:g}/{rate.unit}, from {rate.source})")
+        return Proxy(rate.price, basis, rate)
 
     def sibling_proxy(self, region: str, key: str) -> Proxy | None:
         """A bound for a key no region prices, from its declared sibling key (prices_proxy.yaml ``siblings``)."""
@@ -143,6 +160,20 @@ class Catalog:
     def region_names(self) -> list[str]:
         """Regions with a catalog (not the global table)."""
         return sorted(r for r in self.regions if r != GLOBAL)
+
+
+def checked_region(region: str, option: str) -> str:
+    """``region`` when it is a real AWS region (``regions.yaml``); else a located InputError with a hint."""
+    from difflib import get_close_matches
+
+    from moorage.data.regions import is_region
+
+    if is_region(region):
+        return region
+    known = sorted(load_data("regions")["regions"])
+    close = get_close_matches(region, known, n=1, cutoff=0.6)
+    hint = (f"did you mean {close[0]}? " if close else "") + "known regions: " + ", ".join(known)
+    raise InputError([Diagnostic("error", f"{option}: unknown AWS region '{region}'", None, hint)])
 
 
 def parse_region_file(data: Any, origin: str) -> tuple[str, dict[str, Rate]]:

@@ -154,7 +154,8 @@ class CostReport:
         if self.budget:
             budget = {"amount": self.budget.amount, "name": self.budget.name, "stack": self.budget.stack,
                       "percent": round(100 * self.upper / self.budget.amount, 1) if self.budget.amount else None,
-                      "over": self.upper > self.budget.amount, "basis": "upper"}
+                      "over": True if self.upper > self.budget.amount else (None if self.unbounded else False),
+                      "basis": "upper"}
         return {
             "environment": self.label, "region": self.region, "profile": self.profile,
             "usage_profile": self.usage_profile, "currency": self.currency,

@@ -20,6 +20,8 @@ def _quantity(item: LineItem) -> str:
     if item.status in ("free", "not-priced") or (item.status == "unknown" and not item.quantity):
         return ""
     q = f"{item.quantity:,.2f}".rstrip("0").rstrip(".")
+    if item.unit[:1].isdigit():  # a unit of many ("10,000 requests"): "10 x 10,000 requests", not "10 10,000"
+        return f"{q} x {item.unit}"
     return f"{q} {item.unit}".strip()
 
 
@@ -65,8 +67,36 @@ def headline(report: CostReport) -> str:
             "proxy prices"
     if not report.unbounded:
         return f"{report.label}: at most {money(report.upper)}/month in {report.region}{scaling} ({parts})"
-    return (f"{report.label}: {money(report.upper)}/month in {report.region}{scaling} ({parts}) PLUS "
-            f"{len(report.unbounded)} item(s) with no price and no proxy, in no total")
+    return (f"{report.label}: NO UPPER BOUND in {report.region}: {len(report.unbounded)} item(s) have no price "
+            f"and no proxy; the {money(report.upper)}/month counted{scaling} ({parts}) leaves them out, so the "
+            "bill can be higher")
+
+
+def unbounded_reason(report: CostReport) -> str:
+    """Why no upper bound can be shown: how many items have neither price nor proxy, and which rates."""
+    names = sorted({f"{i.resource}: {i.rate or i.type}" for i in report.unbounded})
+    shown = ", ".join(names[:8]) + (f", and {len(names) - 8} more" if len(names) > 8 else "")
+    return f"{len(report.unbounded)} item(s) have no price and no proxy ({shown})"
+
+
+def gate_failure(report: CostReport, limit: float, basis: str = "upper", what: str = "--fail-over") -> str | None:
+    """Why ``report`` does not pass a ``limit`` (--fail-over, a budget), or None when it is shown to be under it.
+
+    On the ``upper`` basis an item with neither price nor proxy makes the bound unknown, so the gate cannot
+    pass: an unknown is never counted as zero. The ``sourced`` basis, which the user picks explicitly,
+    compares only what is sourced.
+    """
+    total = report.basis_total(basis)
+    if total > limit:
+        which = "upper bound" if basis == "upper" and report.unknown else "estimate"
+        if basis == "upper" and report.unbounded:
+            which = "counted total (no upper bound: some items have no price and no proxy)"
+        return f"{report.label}: {which} {money(total)}/month exceeds {what} {money(limit)}"
+    if basis == "upper" and report.unbounded:
+        return (f"{report.label}: cannot show the estimate is under {money(limit)} ({what}): "
+                f"{unbounded_reason(report)}; "
+                "price them (--prices), or compare only the sourced total with --fail-over-basis sourced")
+    return None
 
 
 def summary_lines(report: CostReport, basis: str = "upper") -> list[str]:
@@ -77,17 +107,24 @@ def summary_lines(report: CostReport, basis: str = "upper") -> list[str]:
                      "marked *): give real figures with --usage usage.yml")
     free = sum(1 for i in report.items if i.status == "free")
     lines.append(f"  {free} free item(s) not shown (--show-free lists them)" if free else "  no free items")
-    unknown = report.unknown
-    if unknown:
-        lines.append(f"  {len(unknown)} item(s) have no sourced price: each is marked unknown in the table with "
-                     "its proxy basis (--fail-on-unknown exits 1 on them)")
+    proxied = len(report.unknown) - len(report.unbounded)
+    if proxied:
+        lines.append(f"  {proxied} item(s) have no sourced price: each is marked unknown in the table with its "
+                     "proxy basis (--fail-on-unknown exits 1 on them)")
+    if report.unbounded:
+        lines.append(f"  {len(report.unbounded)} item(s) have no price and no proxy: each is marked unknown in the "
+                     "table with the reason; no total includes them")
     if report.budget:
         total = report.basis_total(basis)
         pct = 100 * total / report.budget.amount if report.budget.amount else 0.0
-        state = "OVER budget" if total > report.budget.amount else (
-            "above the 80% alert" if pct >= 80 else "within budget")
         which = "upper bound" if basis == "upper" and report.unknown else "estimate"
-        lines.append(f"  budget {money(report.budget.amount)}/month: {which} is {pct:.0f}% ({state})")
+        if total <= report.budget.amount and basis == "upper" and report.unbounded:
+            lines.append(f"  budget {money(report.budget.amount)}/month: cannot tell whether it is within budget: "
+                         f"{unbounded_reason(report)}; what is counted is {pct:.0f}%")
+        else:
+            state = "OVER budget" if total > report.budget.amount else (
+                "above the 80% alert" if pct >= 80 else "within budget")
+            lines.append(f"  budget {money(report.budget.amount)}/month: {which} is {pct:.0f}% ({state})")
     return lines
 
 
@@ -108,7 +145,8 @@ def to_markdown(reports: list[CostReport], *, show_free: bool = False) -> str:
     """Markdown: one section per environment, then the comparison when there are several."""
     parts: list[str] = []
     for report in reports:
-        total = money(report.monthly) if not report.unknown else f"at most {money(report.upper)}"
+        total = (money(report.monthly) if not report.unknown else f"at most {money(report.upper)}"
+                 if not report.unbounded else f"no upper bound ({money(report.upper)} counted)")
         parts.append(f"## {report.label} ({report.region}) - {total}/month\n")
         parts.append("| resource | component | quantity | unit price | monthly | note |")
         parts.append("|---|---|---|---|---|---|")

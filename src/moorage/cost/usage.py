@@ -16,10 +16,13 @@ Every figure the estimate uses is reported with its origin; defaults are marked 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from moorage.cfn.sections import resources_of
+from moorage.cfn.sets import TemplateSet
 from moorage.cost.model import UsageFigure
 from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError, Location
@@ -54,6 +57,65 @@ class UsageFile:
     values: dict[str, float] = field(default_factory=dict)
     environments: dict[str, dict[str, Any]] = field(default_factory=dict)
     resources: dict[str, dict[str, float]] = field(default_factory=dict)
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)  # (section, name) -> line in the file
+
+
+def _name_lines(text: str) -> dict[tuple[str, str], int]:
+    """Where each name under ``environments:`` and ``resources:`` is written (1-based lines), for located errors."""
+    found: dict[tuple[str, str], int] = {}
+    section, child_indent = "", -1
+    for number, line in enumerate(text.splitlines(), 1):
+        body = line.split("#", 1)[0].rstrip()
+        if not body.strip():
+            continue
+        indent = len(body) - len(body.lstrip())
+        if indent == 0:
+            section, child_indent = body.split(":", 1)[0].strip(), -1
+            rest = body.split(":", 1)[1].strip() if ":" in body else ""
+            if section in ("environments", "resources") and rest.startswith("{"):
+                for part in rest.strip("{}").split(","):  # flow style: the names sit on this line
+                    if ":" in part:
+                        found.setdefault((section, part.split(":", 1)[0].strip().strip("'\"")), number)
+            continue
+        if section in ("environments", "resources") and ":" in body:
+            child_indent = indent if child_indent < 0 else child_indent
+            if indent == child_indent:
+                found.setdefault((section, body.split(":", 1)[0].strip().strip("'\"")), number)
+    return found
+
+
+def resource_names(sets: Iterable[TemplateSet]) -> set[str]:
+    """Every name a usage file may give a resource by: ``stack/LogicalId`` and ``LogicalId``."""
+    names: set[str] = set()
+    for tset in sets:
+        for stack, template in tset.templates.items():
+            for found in resources_of(template):
+                names |= {f"{stack}/{found.lid}", found.lid}
+    return names
+
+
+def check_usage_names(file: UsageFile, environments: set[str], resources: set[str]) -> None:
+    """A located error for a usage-file environment or resource name that matches nothing being estimated.
+
+    ``resources`` holds every ``stack/LogicalId`` and ``LogicalId`` of the templates. A typo would otherwise
+    leave the figure unused and the defaults silently in its place.
+    """
+    diags = []
+    for section, names, known in (("environments", file.environments, environments),
+                                  ("resources", file.resources, resources)):
+        for name in names:
+            if name in known:
+                continue
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+            listed = sorted(k for k in known if section == "environments" or "/" in k)
+            hint = (f"did you mean '{close[0]}'? " if close else "") + f"known: {', '.join(listed[:12])}" + (
+                ", ..." if len(listed) > 12 else "")
+            what = "environment" if section == "environments" else "resource (stack/LogicalId or LogicalId)"
+            diags.append(Diagnostic("error", f"usage file names an unknown {what} '{name}'",
+                                    Location(file.path, file.lines.get((section, name), 0), path=(section, name)),
+                                    hint))
+    if diags:
+        raise InputError(diags)
 
 
 def _check_keys(values: dict[str, Any], where: str, path: str, allow: tuple[str, ...] = ()) -> dict[str, float]:
@@ -92,7 +154,8 @@ def load_usage_file(path: Path) -> UsageFile:
     if not path.is_file():
         raise InputError([Diagnostic("error", f"usage file not found: {path}", None)])
     try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        data = YAML(typ="safe").load(text) or {}
     except YAMLError as exc:
         raise InputError([Diagnostic("error", f"cannot read usage file: {exc}", Location(str(path)))]) from exc
     if not isinstance(data, dict):
@@ -112,7 +175,8 @@ def load_usage_file(path: Path) -> UsageFile:
             raise InputError([Diagnostic("error", "a resource's usage is a mapping",
                                          Location(p, path=("resources", name)))])
         res[str(name)] = _check_keys(block, f"resources.{name}", p)
-    return UsageFile(p, _check_profile(data.get("profile"), p, "profile"), _check_keys(top, "usage", p), envs, res)
+    return UsageFile(p, _check_profile(data.get("profile"), p, "profile"), _check_keys(top, "usage", p), envs, res,
+                     _name_lines(text))
 
 
 class Usage:

@@ -33,7 +33,13 @@ def price_db_instance(ctx: PricingContext, res: Resource) -> list[LineItem]:
     klass = res.prop("DBInstanceClass")
     if not isinstance(klass, str):
         return [ctx.unknown(res, "DB instance hours", "DBInstanceClass is not a literal")]
-    engine = _engine(res.prop("Engine"))
+    named = res.prop("Engine")
+    engine = _engine(named)
+    # An engine the catalog has no rates for (sqlserver-*, oracle-*, db2-*): every component is still listed,
+    # each unknown with its catalog key, never dropped.
+    unpriced = engine is None and isinstance(named, str) and bool(named)
+    if unpriced:
+        engine = str(named).lower()
     source = ctx.referenced(res, res.props.get("SourceDBInstanceIdentifier"))
     role = "instance"
     if engine is None and source is not None:
@@ -41,7 +47,9 @@ def price_db_instance(ctx: PricingContext, res: Resource) -> list[LineItem]:
     elif res.props.get("SourceDBInstanceIdentifier") is not None:
         role = "read replica"
     if engine is None:
-        return [ctx.unknown(res, "DB instance hours", "engine unknown (no Engine, source not in this template)")]
+        why = ("Engine is not a literal" if "Engine" in res.props else
+               "no Engine, and the source instance is not in this template")
+        return [ctx.unknown(res, "DB instance hours", f"engine unknown ({why})")]
     items: list[LineItem] = []
     if res.props.get("DBClusterIdentifier") is not None or engine.startswith("aurora"):
         if klass == "db.serverless":
@@ -51,8 +59,12 @@ def price_db_instance(ctx: PricingContext, res: Resource) -> list[LineItem]:
         return items + _performance_insights(ctx, res) + _enhanced_monitoring(ctx, res)
     multi = res.flag("MultiAZ")
     az = "multi" if multi else "single"
-    items.append(ctx.charge(res, f"DB {role} hours ({klass}, {'Multi-AZ' if multi else 'single-AZ'})", ctx.hours,
-                            "hour", f"rds.instance_hour.{engine}.{klass}.{az}"))
+    why = (f"the catalog has no RDS for {named} rates (moorage prices {', '.join(sorted(set(ENGINES.values())))})"
+           if unpriced else "")
+    items.append(ctx.charge(res, f"DB {role} hours ({klass}, {'Multi-AZ' if multi else 'single-AZ'}"
+                            f"{', ' + engine if unpriced else ''})",
+                            ctx.hours, "hour", f"rds.instance_hour.{engine}.{klass}.{az}", note=why))
+    kinds = f"{engine}." if unpriced else ""  # storage rates are catalogued for the priced engines only
     storage_from = res if res.props.get("AllocatedStorage") is not None or source is None else source
     gb = storage_from.number("AllocatedStorage")
     kind = str(storage_from.prop("StorageType", "gp2" if storage_from.number("Iops") is None else "io1") or "gp2")
@@ -60,17 +72,19 @@ def price_db_instance(ctx: PricingContext, res: Resource) -> list[LineItem]:
         items.append(ctx.unknown(res, "DB storage", "AllocatedStorage is not a literal"))
     else:
         note = "storage of the source instance" if storage_from is not res else ""
+        note = "; ".join(n for n in (note, why) if n)
         items.append(ctx.charge(res, f"DB storage ({kind}, {gb:g} GB{', Multi-AZ' if multi else ''})", gb,
-                                "GB-month", f"rds.storage_gb_month.{kind}.{az}", note=note))
+                                "GB-month", f"rds.storage_gb_month.{kinds}{kind}.{az}", note=note))
         iops = storage_from.number("Iops")
         if kind in ("io1", "io2") and iops:
-            items.append(ctx.charge(res, f"provisioned IOPS ({kind})", iops, "IOPS-month",
-                                    f"rds.iops_month.{kind}.{az}"))
+            items.append(ctx.charge(res, f"provisioned IOPS ({kind}, {iops:g})", iops, "IOPS-month",
+                                    f"rds.iops_month.{kinds}{kind}.{az}", note=why))
         elif kind == "gp3" and iops and iops > 3000 and gb < 400:
             items.append(ctx.charge(res, "gp3 IOPS above the 3,000 baseline", iops - 3000, "IOPS-month",
-                                    f"rds.gp3_iops_month.{az}"))
+                                    f"rds.gp3_iops_month.{kinds}{az}", note=why))
     if role == "instance" and gb is not None:
-        items += _backups(ctx, res, gb, "rds.backup_gb_month", "provisioned storage")
+        items += _backups(ctx, res, gb, f"rds.backup_gb_month{'.' + engine if unpriced else ''}",
+                          "provisioned storage")
     return items + _performance_insights(ctx, res) + _enhanced_monitoring(ctx, res) + _log_exports(ctx, res)
 
 
