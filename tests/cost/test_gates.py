@@ -148,3 +148,20 @@ def test_a_quantity_of_many_unit_blocks_reads_as_a_product() -> None:
     report.items = [LineItem("keys", "Key", "AWS::KMS::Key", "KMS requests", "priced", 10.0, "10,000 requests", 0.03,
                              0.3)]
     assert rows(report)[0][2] == "10 x 10,000 requests"
+
+
+def test_the_total_phrase_never_shows_a_sourced_sum_as_the_total_when_items_are_unknown() -> None:
+    from moorage.cost.model import CostReport, LineItem
+    from moorage.cost.report import total_phrase
+
+    def item(name: str, status: str, monthly: float | None = None, proxy: float | None = None) -> LineItem:
+        return LineItem(stack="s", resource=name, type="AWS::RDS::DBInstance", component="instance",
+                        status=status, monthly=monthly, proxy_monthly=proxy)  # type: ignore[arg-type]
+
+    def report(*items: LineItem) -> CostReport:
+        return CostReport(label="x", region="eu-west-1", profile=None, usage_profile="small", items=list(items))
+
+    priced, proxied, bare = item("A", "priced", 2.0), item("B", "unknown", proxy=10.0), item("C", "unknown")
+    assert total_phrase(report(priced)) == "$2.00"
+    assert total_phrase(report(priced, proxied)) == "at most $12.00"
+    assert total_phrase(report(priced, proxied, bare)) == "no upper bound ($12.00 counted)"

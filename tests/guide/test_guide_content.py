@@ -202,6 +202,11 @@ def test_comparison_sets_environments_side_by_side(cases: Any, tmp_path: Path) -
     assert "single-AZ" in row and "multi-AZ" in row
     costs = next(line for line in md.splitlines() if line.startswith("| monthly estimate"))
     assert costs.count("$") == 3
+    from moorage.cost.report import total_phrase
+
+    # the same words as `moorage cost`: an environment with proxied items shows its upper bound, never the sourced sum
+    assert all(total_phrase(gi.cost) in costs for gi in inputs)
+    assert any(gi.cost.unknown for gi in inputs) and "at most $" in costs
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

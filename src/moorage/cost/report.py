@@ -72,6 +72,16 @@ def headline(report: CostReport) -> str:
             "bill can be higher")
 
 
+def total_phrase(report: CostReport) -> str:
+    """The total in a few words, as tables and guides show it: the sourced sum when everything is priced,
+    else the upper bound, else that there is none (items with neither price nor proxy)."""
+    if not report.unknown:
+        return money(report.monthly)
+    if not report.unbounded:
+        return f"at most {money(report.upper)}"
+    return f"no upper bound ({money(report.upper)} counted)"
+
+
 def unbounded_reason(report: CostReport) -> str:
     """Why no upper bound can be shown: how many items have neither price nor proxy, and which rates."""
     names = sorted({f"{i.resource}: {i.rate or i.type}" for i in report.unbounded})
@@ -145,9 +155,7 @@ def to_markdown(reports: list[CostReport], *, show_free: bool = False) -> str:
     """Markdown: one section per environment, then the comparison when there are several."""
     parts: list[str] = []
     for report in reports:
-        total = (money(report.monthly) if not report.unknown else f"at most {money(report.upper)}"
-                 if not report.unbounded else f"no upper bound ({money(report.upper)} counted)")
-        parts.append(f"## {report.label} ({report.region}) - {total}/month\n")
+        parts.append(f"## {report.label} ({report.region}) - {total_phrase(report)}/month\n")
         parts.append("| resource | component | quantity | unit price | monthly | note |")
         parts.append("|---|---|---|---|---|---|")
         for row in rows(report, show_free=show_free):

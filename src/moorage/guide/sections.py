@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from moorage import kinds
-from moorage.cost.report import money, rows, summary_lines
+from moorage.cost.report import money, rows, summary_lines, total_phrase
 from moorage.data import load_data
 from moorage.guide.document import Bullets, Checklist, Para, Section, Table
 from moorage.guide.facts import secret_names, secret_source, template_index
@@ -65,7 +65,7 @@ def overview(gi: GuideInput) -> Section:
 
 def _estimate(gi: GuideInput) -> str:
     c = gi.cost
-    text = f"{money(c.monthly)}/month"
+    text = f"{total_phrase(c)}/month"
     if round(c.low, 2) != round(c.high, 2):
         text += f" (autoscaling {money(c.low)}-{money(c.high)})"
     if c.unknown:
