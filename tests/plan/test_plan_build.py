@@ -195,3 +195,15 @@ def test_bare_connection_names_only_when_one_of_a_kind_is_used(variants: Kitchen
     assert {"ASSETS_BUCKET", "BUCKET_NAME"} <= set(api_svc.env)
     assert {"DATABASE_URL", "ORDERS_URL"} <= set(services["nightly"].secrets)
     assert set(services["web"].env) == {"API_URL"}
+
+
+def test_stack_look_up_follows_changes_to_the_stack_list(cases: Cases) -> None:
+    plan = api.plan_environment(cases.loaded("kitchen"), "prod")  # its own plan: the list is changed here
+    first, last = plan.stacks[0], plan.stacks[-1]
+    assert plan.stack(last.key) is last and plan.stack(first.key) is first
+    plan.stacks.remove(first)  # positions move: the look-up notices and re-indexes
+    assert plan.stack(last.key) is last
+    with pytest.raises(KeyError):
+        plan.stack(first.key)
+    plan.stacks.insert(0, first)
+    assert plan.stack(first.key) is first

@@ -65,6 +65,7 @@ class PricingContext:
         self.catalog = catalog
         self.usage = usage
         self.hours = HOURS_PER_MONTH
+        self._by_type: dict[str | None, list[tuple[str, Any, Any]]] | None = None  # resources(), indexed once
 
     def region_of(self, stack: str) -> str:
         """The region a stack deploys to."""
@@ -72,11 +73,15 @@ class PricingContext:
 
     def resources(self, type_: str | None = None) -> Iterator[Resource]:
         """Every resource of the set (of ``type_``), in stack then logical-id order."""
-        for stack, template in self.set.templates.items():
-            for found in sorted(resources_of(template), key=lambda r: r.lid):
-                if type_ is None or found.type == type_:
-                    yield Resource(stack, found.lid, found.type, dict(found.props), template, self.region_of(stack),
-                                   self.index)
+        if self._by_type is None:  # pricers ask per resource: sort and group once, not on every call
+            self._by_type = {None: []}
+            for stack, template in self.set.templates.items():
+                for found in sorted(resources_of(template), key=lambda r: r.lid):
+                    self._by_type[None].append((stack, template, found))
+                    self._by_type.setdefault(found.type, []).append((stack, template, found))
+        for stack, template, found in self._by_type.get(type_, []):
+            yield Resource(stack, found.lid, found.type, dict(found.props), template, self.region_of(stack),
+                           self.index)
 
     def in_stack(self, res: Resource, lid: str | None) -> Resource | None:
         """The resource ``lid`` in the same template as ``res``."""

@@ -80,9 +80,15 @@ def advanced_to_standard(resource_type: str, old: dict[str, Any], new: dict[str,
 
 
 def name_property(resource_type: str) -> str | None:
-    """The property that sets a resource's physical name (``DBInstanceIdentifier``, ``BucketName``), the
-    emulator's one answer (its adapters, then moto's models); imported only when a replacement asks."""
-    from moorage.emulator.engine import name_property as emulated
+    """The property that sets a resource's physical name (``DBInstanceIdentifier``, ``BucketName``), or None:
+    the table of the types moorage renders (data/name_properties.yaml, the emulator's answer too)."""
+    from moorage.data import load_data
+
+    table = load_data("name_properties")
+    if resource_type in table:
+        return table[resource_type] or None
+    # a type moorage never renders (a template from elsewhere): the emulator's models know more types
+    from moorage.emulator.engine import name_property as emulated  # loads moto (~1 s): only for such a type
 
     return emulated(resource_type)
 

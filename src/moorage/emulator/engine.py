@@ -28,6 +28,7 @@ from moto.cloudformation import models, parsing
 from moto.cloudformation.exceptions import ValidationError
 from moto.core.utils import utcnow
 
+from moorage.data import load_data
 from moorage.emulator import runtime
 from moorage.emulator.adapters import ADAPTERS, NATIVE_UPDATERS, ApiResource
 from moorage.emulator.native import NATIVE_DELETERS, install_attributes, needs_replacement
@@ -116,7 +117,16 @@ def emulation_of(resource_type: str) -> str:
 
 
 def name_property(resource_type: str) -> str | None:
-    """The property that sets a resource's physical name (adapter first, then moto's model), or None."""
+    """The property that sets a resource's physical name, or None: moorage's table for the types it renders
+    (data/name_properties.yaml, which deploy reads too), else what the models say."""
+    table = load_data("name_properties")
+    if resource_type in table:
+        return table[resource_type] or None
+    return models_name_property(resource_type)
+
+
+def models_name_property(resource_type: str) -> str | None:
+    """The name property the emulator's models give (its adapter first, then moto's model); None or "" for none."""
     if resource_type in ADAPTERS:
         return ADAPTERS[resource_type].NAME_PROPERTY or None
     return _orig_name_property(resource_type)

@@ -38,16 +38,19 @@ def database_users(env: EnvSpec, db_name: str) -> list[DatabaseUser]:
     db = env.databases[db_name]
     if db.family != "postgres":
         return []
-    users = []
-    for svc in env.services.values():
-        if db_name not in svc.uses or svc.kind == "job":
-            continue  # jobs (migrations) keep the owner's credentials: they change every schema
-        schema = schema_of(svc.name, db.schemas)
-        user = svc.name.replace("-", "_").lower()[:63]
-        # never the owner's own role (ALTER ROLE would take its rights) nor a reserved prefix
-        if schema and user != db.username.lower() and not user.startswith(("pg_", "rds")):
-            users.append(DatabaseUser(svc.name, user, schema))
-    return users
+    return [u for svc in env.services.values() if (u := _user_of(db_name, db, svc)) is not None]
+
+
+def _user_of(db_name: str, db: ResolvedDatabase, svc: ResolvedService) -> DatabaseUser | None:
+    """``svc``'s own login on PostgreSQL database ``db_name``, if it gets one."""
+    if db_name not in svc.uses or svc.kind == "job":
+        return None  # jobs (migrations) keep the owner's credentials: they change every schema
+    schema = schema_of(svc.name, db.schemas)
+    user = svc.name.replace("-", "_").lower()[:63]
+    # never the owner's own role (ALTER ROLE would take its rights) nor a reserved prefix
+    if schema and user != db.username.lower() and not user.startswith(("pg_", "rds")):
+        return DatabaseUser(svc.name, user, schema)
+    return None
 
 
 def bootstrap_job(env: EnvSpec, db_name: str) -> ResolvedService:
@@ -82,8 +85,10 @@ def bootstrap_environment(env: EnvSpec, db_name: str) -> tuple[dict[str, PlainVa
 def with_user_credentials(env: EnvSpec, svc: str, secrets: dict[str, SecretValue],
                           plain: dict[str, PlainValue]) -> None:
     """Point ``svc``'s database variables at its own user (URL with its schema, user name, password)."""
-    for db_name in env.databases:
-        user = next((u for u in database_users(env, db_name) if u.service == svc), None)
+    service = env.services[svc]
+    for db_name, db in env.databases.items():
+        # only this service's own user matters: no scan of every service per database (quadratic at scale)
+        user = _user_of(db_name, db, service) if db.family == "postgres" else None
         if user is None:
             continue
         for key, value in list(secrets.items()):

@@ -453,6 +453,8 @@ class Plan:
     # Where the data stack's generated credentials live in Secrets Manager (``app/env``). A preview's own data
     # stores keep theirs under its base's (``app/base/preview-pr-42``): the base's execution role reads them.
     secret_root: str = ""
+    # stack key -> its position in ``stacks``; checked on each look-up and rebuilt when ``stacks`` changed
+    _stack_positions: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def alarm_output(self, severity: str) -> str:
         """The platform output holding the ARN of the topic alarms of ``severity`` notify."""
@@ -499,7 +501,11 @@ class Plan:
 
     def stack(self, key: str) -> StackPlan:
         """The stack with this key."""
-        for s in self.stacks:
-            if s.key == key:
-                return s
-        raise KeyError(key)
+        at = self._stack_positions.get(key)
+        if at is None or at >= len(self.stacks) or self.stacks[at].key != key:
+            # a scan per look-up is quadratic at 1,000 services: index every stack once, again when stale
+            self._stack_positions = {s.key: i for i, s in enumerate(self.stacks)}
+            at = self._stack_positions.get(key)
+            if at is None:
+                raise KeyError(key)
+        return self.stacks[at]

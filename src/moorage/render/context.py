@@ -9,6 +9,7 @@ from troposphere import AWSObject, Output, Parameter, Ref, Tags, Template
 
 from moorage import __version__
 from moorage.plan.model import Plan, StackPlan
+from moorage.render.plain import plain
 
 
 class UncappedTemplate(Template):
@@ -26,6 +27,21 @@ class UncappedTemplate(Template):
     def add_parameter(self, parameter: Any) -> Any:
         """Add a parameter (no cap)."""
         return self._update(self.parameters, parameter)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The template as plain data: troposphere's ``Template.to_dict`` (same keys, same order, same
+        validation), each node encoded once."""
+        t: dict[str, Any] = {}
+        for key, value in (("Description", self.description), ("Metadata", self.metadata),
+                           ("Conditions", self.conditions), ("Mappings", self.mappings),
+                           ("Outputs", self.outputs), ("Parameters", self.parameters),
+                           ("AWSTemplateFormatVersion", self.version), ("Transform", self.transform),
+                           ("Rules", self.rules), ("Globals", self.globals)):
+            if value:
+                t[key] = value
+        t["Resources"] = self.resources
+        result: dict[str, Any] = plain(t)
+        return result
 
 
 @dataclass(frozen=True)

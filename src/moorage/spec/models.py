@@ -115,7 +115,7 @@ def _takes_bool(annotation: Any) -> bool:
 class Strict(BaseModel):
     """Base for every spec model: unknown keys are errors, and a boolean is no number."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod
