@@ -38,6 +38,7 @@ from moorage.plan.model import (
     SecretPlan,
     ServicePlan,
     StackPlan,
+    TokenRotationPlan,
     VolumePlan,
 )
 from moorage.plan.naming import physical_name
@@ -50,7 +51,7 @@ from moorage.plan.observability import (
     shared_alarms,
 )
 from moorage.plan.release import migration_snapshots, release_plan, rotation_restarts, watch_both_target_groups
-from moorage.plan.rotation import rotation_days, rotation_reminders
+from moorage.plan.rotation import rotation_days, rotation_reminders, token_rotations
 from moorage.plan.scaling import backlog_steps
 from moorage.plan.security import (
     cache_sg,
@@ -104,10 +105,11 @@ def build_plan(env: EnvSpec) -> Plan:
     migrations = sorted(n for n, sp in services.items() if sp.spec.kind == "job" and n not in bootstraps)
     restarts = rotation_restarts(env, decisions)
     reminders = rotation_reminders(env, decisions)
+    tokens = token_rotations(env, caches, decisions)
     topics, topic_decisions = alarm_topics(env)
     health = health_check_alarms(env, edges)
     stacks += _rotation_and_health_stacks(env, services, edges, restarts, bool(reminders), health, decisions,
-                                          topic_decisions)
+                                          topic_decisions, tokens)
     plan = Plan(
         env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
         databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
@@ -126,7 +128,7 @@ def build_plan(env: EnvSpec) -> Plan:
         exec_log_group=f"/moorage/{env.app}/{env.env}/exec" if any(s.exec for s in env.services.values()) else None,
         edges=edges, alarm_topics=topics, health_alarms=health, health_topics=health_topics(env, topics, health),
         migration_snapshots=migration_snapshots(env, databases, migrations, decisions), migration_jobs=migrations,
-        rotation_restarts=restarts, rotation_reminders=reminders,
+        rotation_restarts=restarts, rotation_reminders=reminders, token_rotations=tokens,
     )
     _spread(plan)
     return plan
@@ -257,17 +259,20 @@ def _service_stacks(prefix: str, services: dict[str, ServicePlan], bootstraps: d
 
 def _rotation_and_health_stacks(env: EnvSpec, services: dict[str, ServicePlan], edges: list[EdgePlan],
                                 restarts: list[RestartPlan], reminders: bool, health: list[AlarmPlan],
-                                decisions: list[Decision], topic_decisions: list[Decision]) -> list[StackPlan]:
-    """The stack that redeploys services when RDS rotates a password and reminds of manual rotations, and the
-    Route 53 health-check alarms."""
+                                decisions: list[Decision], topic_decisions: list[Decision],
+                                tokens: list[TokenRotationPlan]) -> list[StackPlan]:
+    """The stack that redeploys services when RDS rotates a password, rotates cache AUTH tokens and reminds of
+    manual rotations, and the Route 53 health-check alarms."""
     prefix = f"{env.app}-{env.env}"
     stacks = []
-    if restarts or reminders:
+    if restarts or reminders or tokens:
         purpose = " and ".join(["redeploys services when RDS rotates a password"] * bool(restarts)
+                               + ["rotates cache AUTH tokens"] * bool(tokens)
                                + ["reminds to rotate what no function rotates"] * reminders)
+        readers = sorted({n for r in restarts for n in r.services} | {n for t in tokens for n in t.services})
         stacks.append(StackPlan("rotation", f"{prefix}-rotation", purpose,
-                                ["platform"] + ["data"] * bool(restarts)
-                                + [services[n].stack for r in restarts for n in r.services]))
+                                ["platform"] + ["data"] * bool(restarts or tokens)
+                                + [services[n].stack for n in readers]))
     decisions += topic_decisions
     if health:
         # Route 53 publishes health-check metrics in us-east-1 only: their alarms live there.

@@ -279,6 +279,17 @@ class RestartPlan:
 
 
 @dataclass(frozen=True)
+class TokenRotationPlan:
+    """A cache's AUTH token rotated every ``days`` days by a state machine (ROTATE, store, redeploy the readers,
+    then SET drops the old token), so the readers never hold a token the cache refuses."""
+
+    cache: str
+    identifier: str  # the replication group id
+    days: int
+    services: list[str]  # long-running readers, redeployed while both tokens are valid
+
+
+@dataclass(frozen=True)
 class ReminderPlan:
     """A message to the warning alarm destination every ``days`` days: rotate something no function rotates."""
 
@@ -444,6 +455,7 @@ class Plan:
     migration_jobs: list[str] = field(default_factory=list)  # the spec's before-deploy jobs (no bootstrap job)
     rotation_restarts: list[RestartPlan] = field(default_factory=list)  # stack ``rotation``
     rotation_reminders: list[ReminderPlan] = field(default_factory=list)  # stack ``rotation``
+    token_rotations: list[TokenRotationPlan] = field(default_factory=list)  # stack ``rotation``
     # Where the data stack's generated credentials live in Secrets Manager (``app/env``). A preview's own data
     # stores keep theirs under its base's (``app/base/preview-pr-42``): the base's execution role reads them.
     secret_root: str = ""

@@ -1,10 +1,35 @@
-"""Rotation decisions: the schedule of each RDS-managed password, and the reminders for what no function rotates
-(cache AUTH tokens, app secrets with ``rotate_days``). Redeploys after a rotation are ``release.rotation_restarts``."""
+"""Rotation decisions: the schedule of each RDS-managed password, the state machine that rotates each cache's
+AUTH token, and the reminders for what nothing rotates (app secrets with ``rotate_days``). Redeploys after RDS
+rotates a password are ``release.rotation_restarts``."""
 
 from __future__ import annotations
 
-from moorage.plan.model import ReminderPlan
+from moorage.plan.model import CachePlan, ReminderPlan, TokenRotationPlan
 from moorage.resolve.environment import Decision, EnvSpec
+
+
+def long_running_readers(env: EnvSpec, name: str) -> list[str]:
+    """The services that use database or cache ``name`` and keep tasks running: ECS injects a secret when a task
+    starts, so these are the ones to redeploy after it changes (a job reads the current value when it runs)."""
+    return sorted(s.name for s in env.services.values() if name in s.uses and s.kind in ("web", "service", "worker"))
+
+
+def token_rotations(env: EnvSpec, caches: dict[str, CachePlan], decisions: list[Decision]) -> list[TokenRotationPlan]:
+    """A state machine per cache with ``rotate_days``: ElastiCache keeps two AUTH tokens while the readers roll
+    (ROTATE), then drops the old one (SET), so no task ever holds a token the cache refuses."""
+    out = []
+    for name, cache in sorted(caches.items()):
+        days = env.caches[name].rotate_days
+        if not days:
+            continue
+        readers = long_running_readers(env, name)
+        out.append(TokenRotationPlan(name, cache.identifier, days, readers))
+        decisions.append(Decision(
+            f"caches.{name}.rotation", f"every {days} days",
+            "a state machine adds a new AUTH token (ROTATE), stores it, redeploys "
+            + (", ".join(readers) if readers else "no service (none reads it)")
+            + " and then drops the old token (SET)"))
+    return out
 
 
 def rotation_days(env: EnvSpec, name: str, decisions: list[Decision]) -> int | None:
@@ -28,20 +53,10 @@ def rotation_days(env: EnvSpec, name: str, decisions: list[Decision]) -> int | N
 
 
 def rotation_reminders(env: EnvSpec, decisions: list[Decision]) -> list[ReminderPlan]:
-    """A reminder every N days for each cache AUTH token and app secret with a rotation period: no function
-    rotates them, so a person must, and the warning alarm destination is told when it is time."""
+    """A reminder every N days for each app secret with a rotation period: no function rotates it, so a person
+    must, and the warning alarm destination is told when it is time."""
     out = []
     run = f"moorage secrets rotate NAME --env {env.env} --restart"
-    for name, cache in sorted(env.caches.items()):
-        if cache.rotate_days:
-            out.append(ReminderPlan(
-                f"cache-{name}", cache.rotate_days,
-                f"{env.app}/{env.env}: rotate the AUTH token of cache {name} (every {cache.rotate_days} days). "
-                "moorage does not rotate ElastiCache AUTH tokens: set a new token with modify-replication-group "
-                "--auth-token-update-strategy ROTATE, store it in the secret, then redeploy its readers."))
-            decisions.append(Decision(f"caches.{name}.rotation", f"reminder every {cache.rotate_days} days",
-                                      "no rotation function for ElastiCache AUTH tokens: a scheduled message to "
-                                      "the warning alarm destination"))
     for name, secret in sorted(env.secrets.items()):
         if secret.rotate_days and not secret.external:
             how = run.replace("NAME", name) if secret.generate else \

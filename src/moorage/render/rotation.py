@@ -11,11 +11,11 @@ from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, events, iam, logs, scheduler, stepfunctions
 
-from moorage.plan.model import ReminderPlan, RestartPlan
+from moorage.plan.model import ReminderPlan, RestartPlan, TokenRotationPlan
 from moorage.plan.naming import logical_id
 from moorage.render.alarm_topics import TOPIC_KEY
 from moorage.render.context import StackContext
-from moorage.render.data import db_out
+from moorage.render.data import cache_out, db_out
 from moorage.render.keys import key_arn
 
 
@@ -25,9 +25,13 @@ def _assume(service: str) -> dict[str, Any]:
 
 
 def render_rotation(ctx: StackContext) -> None:
-    """Fill the rotation stack: per database, a rule, a state machine and their roles."""
+    """Fill the rotation stack: per database whose password RDS rotates, a rule and a state machine that
+    redeploys its readers; per cache with ``rotate_days``, a schedule and a state machine that rotates its AUTH
+    token; the reminders."""
     for restart in ctx.plan.rotation_restarts:
         _restart(ctx, restart)
+    for rotation in ctx.plan.token_rotations:
+        _token_rotation(ctx, rotation)
     if ctx.plan.rotation_reminders:
         _reminders(ctx, ctx.plan.rotation_reminders)
 
@@ -60,10 +64,8 @@ def _reminders(ctx: StackContext, reminders: list[ReminderPlan]) -> None:
 def _restart(ctx: StackContext, r: RestartPlan) -> None:
     plan = ctx.plan
     stem = logical_id("rotate", r.database)
-    cluster = ctx.take("platform", "ClusterName")
     secret = ctx.take(plan.home("db", r.database), db_out(r.database, "secret"))
-    names = {f"Svc{i}": ctx.take(plan.services[s].stack, "ServiceName", parameter=logical_id(s, "service", "name"))
-             for i, s in enumerate(r.services)}
+    cluster, names = _services(ctx, r.services)
     states: dict[str, Any] = {}
     for i, service in enumerate(r.services):
         states[f"Redeploy{i}"] = {
@@ -71,40 +73,12 @@ def _restart(ctx: StackContext, r: RestartPlan) -> None:
             "Resource": "arn:aws:states:::aws-sdk:ecs:updateService",
             "Parameters": {"Cluster": "${Cluster}", "Service": f"${{Svc{i}}}", "ForceNewDeployment": True},
             **({"Next": f"Redeploy{i + 1}"} if i + 1 < len(r.services) else {"End": True})}
-    group = f"/moorage/{plan.app}/{plan.env.env}/rotation/{r.database}"
-    key = {"KmsKeyId": key_arn(ctx)} if plan.customer_key else {}
-    keep = "Retain" if plan.keep_on_delete else "Delete"  # as every log group: evidence outlives the stack
-    ctx.add(logs.LogGroup(f"{stem}Logs", LogGroupName=group, RetentionInDays=plan.env.log_retention, **key,
-                          DeletionPolicy=keep, UpdateReplacePolicy=keep))
-    service_arns = [Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${C}/${S}",
-                        C=cluster, S=ref) for ref in names.values()]
-    ctx.add(iam.Role(
-        f"{stem}MachineRole", AssumeRolePolicyDocument=_assume("states"),
-        Description=f"{plan.prefix}: redeploy the services that read database {r.database}'s password",
-        Policies=[iam.Policy(PolicyName="redeploy", PolicyDocument={"Version": "2012-10-17", "Statement": [
-            {"Sid": "Redeploy", "Effect": "Allow", "Action": ["ecs:UpdateService"], "Resource": service_arns},
-            # Step Functions' log delivery is set up through these account-level calls (no resource ARNs).
-            {"Sid": "Logs", "Effect": "Allow", "Action": [
-                "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-                "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
-                "logs:DescribeLogGroups"], "Resource": "*"},
-            {"Sid": "Trace", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords",
-                                                          "xray:GetSamplingRules", "xray:GetSamplingTargets"],
-             "Resource": "*"}]})],
-        Tags=ctx.tags()))
-    ctx.add(stepfunctions.StateMachine(
-        f"{stem}Machine", StateMachineName=ctx.name("rotate", r.database), StateMachineType="STANDARD",
-        RoleArn=GetAtt(f"{stem}MachineRole", "Arn"),
-        # A string with Sub rather than Definition + DefinitionSubstitutions: the emulator reads only this form.
-        DefinitionString=Sub(json.dumps({"Comment": f"{plan.prefix}: database {r.database} rotated: redeploy its "
-                                         "readers", "StartAt": "Redeploy0", "States": states}, sort_keys=True),
-                             Cluster=cluster, **names),
-        LoggingConfiguration=stepfunctions.LoggingConfiguration(
-            Level="ERROR", IncludeExecutionData=False, Destinations=[stepfunctions.LogDestination(
-                CloudWatchLogsLogGroup=stepfunctions.CloudWatchLogsLogGroup(
-                    LogGroupArn=GetAtt(f"{stem}Logs", "Arn")))]),
-        TracingConfiguration=stepfunctions.TracingConfiguration(Enabled=True),
-        Tags=ctx.tags()))
+    statements = [{"Sid": "Redeploy", "Effect": "Allow", "Action": ["ecs:UpdateService"],
+                   "Resource": _service_arns(cluster, names)}]
+    _machine(ctx, stem, ctx.name("rotate", r.database), f"rotation/{r.database}",
+             f"redeploy the services that read database {r.database}'s password", statements,
+             {"Comment": f"{plan.prefix}: database {r.database} rotated: redeploy its readers",
+              "StartAt": "Redeploy0", "States": states}, {"Cluster": cluster, **names})
     ctx.add(iam.Role(
         f"{stem}RuleRole", AssumeRolePolicyDocument=_assume("events"),
         Description=f"{plan.prefix}: start the redeploy of database {r.database}'s readers",
@@ -118,3 +92,182 @@ def _restart(ctx: StackContext, r: RestartPlan) -> None:
                       "detail": {"eventSource": ["secretsmanager.amazonaws.com"], "eventName": ["RotationSucceeded"],
                                  "additionalEventData": {"SecretId": [secret]}}},
         Targets=[events.Target(Id="redeploy", Arn=Ref(f"{stem}Machine"), RoleArn=GetAtt(f"{stem}RuleRole", "Arn"))]))
+
+
+def _services(ctx: StackContext, services: list[str]) -> tuple[Any, dict[str, Any]]:
+    """The cluster name and, as ``Svc0``, ``Svc1``..., the ECS service names of ``services`` (stack parameters)."""
+    plan = ctx.plan
+    cluster = ctx.take("platform", "ClusterName")
+    return cluster, {f"Svc{i}": ctx.take(plan.services[s].stack, "ServiceName",
+                                         parameter=logical_id(s, "service", "name"))
+                     for i, s in enumerate(services)}
+
+
+def _service_arns(cluster: Any, names: dict[str, Any]) -> list[Any]:
+    return [Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${C}/${S}", C=cluster, S=ref)
+            for ref in names.values()]
+
+
+def _machine(ctx: StackContext, stem: str, name: str, logs_under: str, purpose: str,
+             statements: list[dict[str, Any]], definition: dict[str, Any], variables: dict[str, Any]) -> None:
+    """State machine ``{stem}Machine`` running ``definition`` (``${Var}`` substituted from ``variables`` at deploy
+    time), its role (``statements`` plus log delivery and tracing) and its log group (errors only, without
+    execution data: the states carry credentials)."""
+    plan = ctx.plan
+    group = f"/moorage/{plan.app}/{plan.env.env}/{logs_under}"
+    key = {"KmsKeyId": key_arn(ctx)} if plan.customer_key else {}
+    keep = "Retain" if plan.keep_on_delete else "Delete"  # as every log group: evidence outlives the stack
+    ctx.add(logs.LogGroup(f"{stem}Logs", LogGroupName=group, RetentionInDays=plan.env.log_retention, **key,
+                          DeletionPolicy=keep, UpdateReplacePolicy=keep))
+    ctx.add(iam.Role(
+        f"{stem}MachineRole", AssumeRolePolicyDocument=_assume("states"), Description=f"{plan.prefix}: {purpose}",
+        Policies=[iam.Policy(PolicyName="rotate", PolicyDocument={"Version": "2012-10-17", "Statement": [
+            *statements,
+            # Step Functions' log delivery is set up through these account-level calls (no resource ARNs).
+            {"Sid": "Logs", "Effect": "Allow", "Action": [
+                "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups"], "Resource": "*"},
+            {"Sid": "Trace", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                                                          "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+             "Resource": "*"}]})],
+        Tags=ctx.tags()))
+    ctx.add(stepfunctions.StateMachine(
+        f"{stem}Machine", StateMachineName=name, StateMachineType="STANDARD",
+        RoleArn=GetAtt(f"{stem}MachineRole", "Arn"),
+        # A string with Sub rather than Definition + DefinitionSubstitutions: the emulator reads only this form.
+        DefinitionString=Sub(json.dumps(definition, sort_keys=True), **variables),
+        LoggingConfiguration=stepfunctions.LoggingConfiguration(
+            Level="ERROR", IncludeExecutionData=False, Destinations=[stepfunctions.LogDestination(
+                CloudWatchLogsLogGroup=stepfunctions.CloudWatchLogsLogGroup(
+                    LogGroupArn=GetAtt(f"{stem}Logs", "Arn")))]),
+        TracingConfiguration=stepfunctions.TracingConfiguration(Enabled=True),
+        Tags=ctx.tags()))
+
+
+_SDK = "arn:aws:states:::aws-sdk:"
+# The AUTH token: 64 letters and digits (ElastiCache takes 16-128 printable characters without @ " /; no
+# punctuation keeps it safe inside the rediss:// URL).
+TOKEN_LENGTH = 64
+POLL_SECONDS = 30  # between checks of the replication group and of the readers' rollouts (the schedule's input)
+
+
+def _sdk(action: str, parameters: dict[str, Any], next_state: str, **extra: Any) -> dict[str, Any]:
+    """An ``aws-sdk`` task (``service:action``) that hands a failure to ``Failed`` (a message to the warning
+    topic, then the execution fails)."""
+    return {"Type": "Task", "Resource": _SDK + action, "Parameters": parameters, "ResultPath": None,
+            **extra, "Next": next_state,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Notify"}]}
+
+
+def token_definition(t: TokenRotationPlan, prefix: str) -> dict[str, Any]:
+    """The state machine that rotates cache ``t.cache``'s AUTH token, with ``${Group}``, ``${Token}``, ``${Url}``,
+    ``${Host}``, ``${Port}``, ``${Cluster}``, ``${SvcN}`` and ``${Topic}`` left for the template's Sub.
+
+    ROTATE makes the cache accept the new token besides the old one; once it is ``available`` again the token
+    secret and the URL secret get the new value, each reader is redeployed and waited for (until its old
+    deployment is gone), and SET makes the new token the only one. A failure anywhere leaves the old token valid
+    and tells the warning topic."""
+    group = {"ReplicationGroupId": "${Group}"}
+    states: dict[str, Any] = {
+        "NewToken": _sdk("secretsmanager:getRandomPassword",
+                         {"PasswordLength": TOKEN_LENGTH, "ExcludePunctuation": True}, "AddToken",
+                         ResultSelector={"token.$": "$.RandomPassword"}, ResultPath="$.new"),
+        "AddToken": _sdk("elasticache:modifyReplicationGroup",
+                         {**group, "AuthToken.$": "$.new.token", "AuthTokenUpdateStrategy": "ROTATE",
+                          "ApplyImmediately": True}, "WaitForToken"),
+        "WaitForToken": {"Type": "Wait", "SecondsPath": "$.poll_seconds", "Next": "CheckToken"},
+        # Selecting the element, not a field under it: a path ending in [0] is read the same way everywhere.
+        "CheckToken": _sdk("elasticache:describeReplicationGroups", group, "TokenReady",
+                           ResultSelector={"group.$": "$.ReplicationGroups[0]"}, ResultPath="$.check"),
+        # modifying while it applies the token; any other status (deleting, create-failed...) ends the rotation.
+        "TokenReady": {"Type": "Choice", "Default": "Notify", "Choices": [
+            {"Variable": "$.check.group.Status", "StringEquals": "available", "Next": "StoreToken"},
+            {"Or": [{"Variable": "$.check.group.Status", "StringEquals": status} for status in
+                    ("modifying", "snapshotting")], "Next": "WaitForToken"}]},
+        # The token secret is {"token": ...}, which is exactly $.new.
+        "StoreToken": _sdk("secretsmanager:putSecretValue",
+                           {"SecretId": "${Token}", "SecretString.$": "States.JsonToString($.new)"}, "StoreUrl"),
+        "StoreUrl": _sdk("secretsmanager:putSecretValue",
+                         {"SecretId": "${Url}",
+                          "SecretString.$": "States.Format('rediss://:{}@${Host}:${Port}', $.new.token)"},
+                         "Redeploy0" if t.services else "DropOldToken"),
+    }
+    n = len(t.services)
+    for i, service in enumerate(t.services):
+        states[f"Redeploy{i}"] = _sdk(
+            "ecs:updateService", {"Cluster": "${Cluster}", "Service": f"${{Svc{i}}}", "ForceNewDeployment": True},
+            f"Redeploy{i + 1}" if i + 1 < n else "WaitForRollout0", Comment=f"force a new deployment of {service}")
+    for i, service in enumerate(t.services):
+        after = f"WaitForRollout{i + 1}" if i + 1 < n else "DropOldToken"
+        states[f"WaitForRollout{i}"] = {"Type": "Wait", "SecondsPath": "$.poll_seconds", "Next": f"CheckRollout{i}"}
+        states[f"CheckRollout{i}"] = _sdk(
+            "ecs:describeServices", {"Cluster": "${Cluster}", "Services": [f"${{Svc{i}}}"]}, f"RolledOut{i}",
+            ResultSelector={"service.$": "$.Services[0]"}, ResultPath="$.check",
+            Comment=f"{service}: its old deployment is gone once every task holds the new token")
+        states[f"RolledOut{i}"] = {"Type": "Choice", "Default": f"WaitForRollout{i}", "Choices": [
+            {"Variable": "$.check.service.Deployments[1]", "IsPresent": False, "Next": after}]}
+    states["DropOldToken"] = _sdk("elasticache:modifyReplicationGroup",
+                                  {**group, "AuthToken.$": "$.new.token", "AuthTokenUpdateStrategy": "SET",
+                                   "ApplyImmediately": True}, "Done")
+    states["Done"] = {"Type": "Pass", "Result": {"rotated": True}, "End": True}  # no token in the output
+    states["Notify"] = {
+        "Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Next": "Failed",
+        "Parameters": {"TopicArn": "${Topic}", "Subject": f"{prefix}: cache {t.cache} AUTH token rotation failed",
+                       "Message": f"{prefix}: the rotation of the AUTH token of cache {t.cache} failed. Until the "
+                       "next rotation succeeds the old token stays valid; the history of the failed execution of "
+                       "this state machine says which step failed."}}
+    states["Failed"] = {"Type": "Fail", "Error": "RotationFailed", "Cause": f"cache {t.cache}: see Notify"}
+    return {"Comment": f"{prefix}: rotate cache {t.cache}'s AUTH token", "StartAt": "NewToken",
+            "TimeoutSeconds": 6 * 3600, "States": states}
+
+
+def _token_rotation(ctx: StackContext, t: TokenRotationPlan) -> None:
+    """The schedule, state machine and roles that rotate cache ``t.cache``'s AUTH token every ``t.days`` days."""
+    plan = ctx.plan
+    stem = logical_id("cache", t.cache, "rotation")
+    home = plan.home("cache", t.cache)
+    token, url = ctx.take(home, cache_out(t.cache, "token")), ctx.take(home, cache_out(t.cache, "url"))
+    host, port = ctx.take(home, cache_out(t.cache, "host")), ctx.take(home, cache_out(t.cache, "port"))
+    cluster, names = _services(ctx, t.services)
+    topic = ctx.take("platform", plan.alarm_output("warning"))
+    region = "arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}"
+    statements: list[dict[str, Any]] = [
+        {"Sid": "Token", "Effect": "Allow", "Action": ["elasticache:ModifyReplicationGroup",
+                                                       "elasticache:DescribeReplicationGroups"],
+         # the group and its member clusters (GROUP-001, ...)
+         "Resource": [Sub(f"{region}:replicationgroup:{t.identifier}"), Sub(f"{region}:cluster:{t.identifier}-*")]},
+        # GetRandomPassword acts on no resource: IAM takes only "*" for it.
+        {"Sid": "NewToken", "Effect": "Allow", "Action": ["secretsmanager:GetRandomPassword"], "Resource": "*"},
+        {"Sid": "Store", "Effect": "Allow", "Action": ["secretsmanager:PutSecretValue"], "Resource": [token, url]},
+        {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]}]
+    if plan.customer_key:
+        statements.append({"Sid": "SecretKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                           "Resource": key_arn(ctx), "Condition": {"StringEquals": {
+                               "kms:ViaService": Sub("secretsmanager.${AWS::Region}.amazonaws.com")}}})
+    if plan.alarm_topic_encrypted("warning"):
+        statements.append({"Sid": "TopicKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                           "Resource": [ctx.take("platform", f"{TOPIC_KEY}Arn")]})
+    if names:
+        statements.append({"Sid": "Redeploy", "Effect": "Allow", "Action": ["ecs:UpdateService",
+                                                                            "ecs:DescribeServices"],
+                           "Resource": _service_arns(cluster, names)})
+    variables = {"Group": t.identifier, "Token": token, "Url": url, "Host": host, "Port": port, "Topic": topic,
+                 **({"Cluster": cluster, **names} if names else {})}
+    _machine(ctx, stem, ctx.name("cache", t.cache, "rotate"), f"rotation/cache-{t.cache}",
+             f"rotate cache {t.cache}'s AUTH token and redeploy its readers", statements,
+             token_definition(t, plan.prefix), variables)
+    ctx.add(iam.Role(
+        f"{stem}ScheduleRole", AssumeRolePolicyDocument=_assume("scheduler"),
+        Description=f"{plan.prefix}: start the rotation of cache {t.cache}'s AUTH token",
+        Policies=[iam.Policy(PolicyName="start", PolicyDocument={"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [Ref(f"{stem}Machine")]}]})],
+        Tags=ctx.tags()))
+    ctx.add(scheduler.Schedule(
+        f"{stem}Schedule", Name=ctx.name("cache", t.cache, "rotate"),
+        Description=f"{plan.prefix}: rotate cache {t.cache}'s AUTH token every {t.days} days"[:512],
+        ScheduleExpression=f"rate({t.days} days)", State="ENABLED",
+        FlexibleTimeWindow=scheduler.FlexibleTimeWindow(Mode="OFF"),
+        Target=scheduler.Target(Arn=Ref(f"{stem}Machine"), RoleArn=GetAtt(f"{stem}ScheduleRole", "Arn"),
+                                Input=json.dumps({"poll_seconds": POLL_SECONDS}),
+                                RetryPolicy=scheduler.RetryPolicy(MaximumRetryAttempts=3))))

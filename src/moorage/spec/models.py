@@ -562,7 +562,8 @@ class Cache(Strict):
     client: str | None = Field(default=None,
                                description="client library (bullmq, sidekiq...): warns about cluster mode")
     rotate_days: int | None = Field(default=None, ge=1, le=365,
-                                    description="remind to rotate the AUTH token every N days (no rotation function)")
+                                    description="rotate the AUTH token every N days: a schedule starts a state "
+                                    "machine that adds a new token, redeploys the readers, then drops the old one")
 
     @model_validator(mode="after")
     def _shards(self) -> Cache:
