@@ -51,7 +51,7 @@ from moorage.plan.observability import (
     shared_alarms,
 )
 from moorage.plan.release import migration_snapshots, release_plan, rotation_restarts, watch_both_target_groups
-from moorage.plan.rotation import rotation_days, rotation_reminders, token_rotations
+from moorage.plan.rotation import rotation_days, rotation_reminders, secret_restarts, token_rotations
 from moorage.plan.scaling import backlog_steps
 from moorage.plan.security import (
     cache_sg,
@@ -103,7 +103,7 @@ def build_plan(env: EnvSpec) -> Plan:
                            {n: c.identifier for n, c in caches.items()})
     stacks += _closing_stacks(env, services, edges, bool(alarms), decisions, warnings_extra)
     migrations = sorted(n for n, sp in services.items() if sp.spec.kind == "job" and n not in bootstraps)
-    restarts = rotation_restarts(env, decisions)
+    restarts = rotation_restarts(env, decisions) + secret_restarts(env, decisions)
     reminders = rotation_reminders(env, decisions)
     tokens = token_rotations(env, caches, decisions)
     topics, topic_decisions = alarm_topics(env)
@@ -266,7 +266,7 @@ def _rotation_and_health_stacks(env: EnvSpec, services: dict[str, ServicePlan], 
     prefix = f"{env.app}-{env.env}"
     stacks = []
     if restarts or reminders or tokens:
-        purpose = " and ".join(["redeploys services when RDS rotates a password"] * bool(restarts)
+        purpose = " and ".join(["redeploys services when a secret rotates"] * bool(restarts)
                                + ["rotates cache AUTH tokens"] * bool(tokens)
                                + ["reminds to rotate what no function rotates"] * reminders)
         readers = sorted({n for r in restarts for n in r.services} | {n for t in tokens for n in t.services})

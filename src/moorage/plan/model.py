@@ -272,10 +272,12 @@ class SnapshotPlan:
 
 @dataclass(frozen=True)
 class RestartPlan:
-    """Services redeployed when RDS rotates a database's managed password (they read it at task start)."""
+    """Services redeployed when a secret's rotation succeeds (they read it at task start): RDS rotating a
+    database's managed password, or the user's function rotating an app secret."""
 
-    database: str
+    name: str  # the database or app secret
     services: list[str]
+    kind: str = "database"  # database | secret
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ rotates a password are ``release.rotation_restarts``."""
 
 from __future__ import annotations
 
-from moorage.plan.model import CachePlan, ReminderPlan, TokenRotationPlan
+from moorage.plan.model import CachePlan, ReminderPlan, RestartPlan, TokenRotationPlan
 from moorage.resolve.environment import Decision, EnvSpec
 
 
@@ -53,12 +53,12 @@ def rotation_days(env: EnvSpec, name: str, decisions: list[Decision]) -> int | N
 
 
 def rotation_reminders(env: EnvSpec, decisions: list[Decision]) -> list[ReminderPlan]:
-    """A reminder every N days for each app secret with a rotation period: no function rotates it, so a person
-    must, and the warning alarm destination is told when it is time."""
+    """A reminder every N days for each app secret with a rotation period and no rotation function: a person
+    must rotate it, and the warning alarm destination is told when it is time."""
     out = []
     run = f"moorage secrets rotate NAME --env {env.env} --restart"
     for name, secret in sorted(env.secrets.items()):
-        if secret.rotate_days and not secret.external:
+        if secret.rotate_days and not secret.external and not secret.rotation_function:
             how = run.replace("NAME", name) if secret.generate else \
                 f"moorage secrets set {name} --env {env.env} --restart (after issuing a new value with its provider)"
             out.append(ReminderPlan(
@@ -66,4 +66,22 @@ def rotation_reminders(env: EnvSpec, decisions: list[Decision]) -> list[Reminder
                 f"{env.app}/{env.env}: rotate secret {name} (every {secret.rotate_days} days): {how}"))
             decisions.append(Decision(f"secrets.{name}.reminder", f"every {secret.rotate_days} days",
                                       "a scheduled message to the warning alarm destination"))
+    return out
+
+
+def secret_restarts(env: EnvSpec, decisions: list[Decision]) -> list[RestartPlan]:
+    """For each app secret the user's function rotates, the long-running services that read it: redeployed
+    when the rotation succeeds, as after RDS rotates a password."""
+    out = []
+    for name, secret in sorted(env.secrets.items()):
+        if not (secret.rotation_function and secret.rotate_days):
+            continue
+        readers = sorted(s.name for s in env.services.values()
+                         if name in s.secret_env.values() and s.kind in ("web", "service", "worker"))
+        if readers:
+            out.append(RestartPlan(name, readers, "secret"))
+            decisions.append(Decision(f"secrets.{name}.restart", "redeploy " + ", ".join(readers)
+                                      + " when the rotation succeeds",
+                                      "tasks read the secret once, at start: RotationSucceeded starts a forced "
+                                      "new deployment of each"))
     return out

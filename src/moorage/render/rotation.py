@@ -15,7 +15,7 @@ from moorage.plan.model import ReminderPlan, RestartPlan, TokenRotationPlan
 from moorage.plan.naming import logical_id
 from moorage.render.alarm_topics import TOPIC_KEY
 from moorage.render.context import StackContext
-from moorage.render.data import cache_out, db_out
+from moorage.render.data import cache_out, db_out, secret_out
 from moorage.render.keys import key_arn
 
 
@@ -63,8 +63,15 @@ def _reminders(ctx: StackContext, reminders: list[ReminderPlan]) -> None:
 
 def _restart(ctx: StackContext, r: RestartPlan) -> None:
     plan = ctx.plan
-    stem = logical_id("rotate", r.database)
-    secret = ctx.take(plan.home("db", r.database), db_out(r.database, "secret"))
+    if r.kind == "secret":
+        stem, name, what = logical_id("rotate", "secret", r.name.lower()), ctx.name("rotate", "secret", r.name), \
+            f"secret {r.name}"
+        secret = ctx.take(plan.home("secret", r.name), secret_out(r.name))
+        rotated_by = "its rotation function"
+    else:
+        stem, name, what = logical_id("rotate", r.name), ctx.name("rotate", r.name), f"database {r.name}'s password"
+        secret = ctx.take(plan.home("db", r.name), db_out(r.name, "secret"))
+        rotated_by = "RDS"
     cluster, names = _services(ctx, r.services)
     states: dict[str, Any] = {}
     for i, service in enumerate(r.services):
@@ -75,18 +82,18 @@ def _restart(ctx: StackContext, r: RestartPlan) -> None:
             **({"Next": f"Redeploy{i + 1}"} if i + 1 < len(r.services) else {"End": True})}
     statements = [{"Sid": "Redeploy", "Effect": "Allow", "Action": ["ecs:UpdateService"],
                    "Resource": _service_arns(cluster, names)}]
-    _machine(ctx, stem, ctx.name("rotate", r.database), f"rotation/{r.database}",
-             f"redeploy the services that read database {r.database}'s password", statements,
-             {"Comment": f"{plan.prefix}: database {r.database} rotated: redeploy its readers",
+    logs_under = f"rotation/{r.name}" if r.kind == "database" else f"rotation/secret-{r.name}"
+    _machine(ctx, stem, name, logs_under, f"redeploy the services that read {what}", statements,
+             {"Comment": f"{plan.prefix}: {what} rotated: redeploy its readers",
               "StartAt": "Redeploy0", "States": states}, {"Cluster": cluster, **names})
     ctx.add(iam.Role(
         f"{stem}RuleRole", AssumeRolePolicyDocument=_assume("events"),
-        Description=f"{plan.prefix}: start the redeploy of database {r.database}'s readers",
+        Description=f"{plan.prefix}: start the redeploy of the readers of {what}",
         Policies=[iam.Policy(PolicyName="start", PolicyDocument={"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [Ref(f"{stem}Machine")]}]})],
         Tags=ctx.tags()))
     ctx.add(events.Rule(
-        f"{stem}Rule", Description=f"{plan.prefix}: RDS rotated database {r.database}'s password",
+        f"{stem}Rule", Description=f"{plan.prefix}: {rotated_by} rotated {what}",
         State="ENABLED",
         EventPattern={"source": ["aws.secretsmanager"], "detail-type": ["AWS Service Event via CloudTrail"],
                       "detail": {"eventSource": ["secretsmanager.amazonaws.com"], "eventName": ["RotationSucceeded"],

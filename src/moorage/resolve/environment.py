@@ -175,6 +175,7 @@ class ResolvedSecret:
     external: str | None
     rotate_days: int | None = None
     previous: bool = False  # NAME_PREVIOUS is injected from its AWSPREVIOUS version
+    rotation_function: str | None = None  # the user's Lambda that Secrets Manager runs every rotate_days
 
 
 @dataclass
@@ -402,13 +403,17 @@ def _bucket(name: str, b: Any, app: AppSpec, profile: str, defaults: dict[str, A
 def _secrets(app: AppSpec, env: str, decisions: list[Decision]) -> dict[str, ResolvedSecret]:
     """The app's secrets; a rotation period is a manual rotation, said as a decision."""
     for name, s in app.secrets.items():
-        if s.rotate_days:
+        if s.rotate_days and s.rotation_function:
+            decisions.append(Decision(
+                f"secrets.{name}.rotation", f"every {s.rotate_days} days by {s.rotation_function}",
+                "a rotation schedule on the secret runs your function; its readers are redeployed when it succeeds"))
+        elif s.rotate_days:
             decisions.append(Decision(
                 f"secrets.{name}.rotation", f"manual every {s.rotate_days} days",
                 "Secrets Manager rotates only what it has a rotation function for: issue a new value with the "
                 f"provider, then `aws secretsmanager put-secret-value --secret-id {app.name}/{env}/{name}`"))
     return {name: ResolvedSecret(name, s.generate, s.length, _secret_description(app.name, name, s), s.external,
-                                 s.rotate_days, s.previous)
+                                 s.rotate_days, s.previous, s.rotation_function)
             for name, s in app.secrets.items()}
 
 
