@@ -1,5 +1,6 @@
 """Rotation schedules and reminders in the templates: `rotate_days` on an RDS-managed password is a rotation
-schedule on the secret RDS manages (prod: 30 days by default), a generated password gets none (with the reason),
+schedule on the secret RDS manages (prod: 30 days by default), a generated password gets none unless the spec
+sets rotate_days (then a state machine rotates it),
 and app secrets with `rotate_days` get a Scheduler schedule that sends a reminder to the warning alarm topic (a
 cache's AUTH token gets a schedule that starts its rotation). cfn-lint, cost and policy take all of it."""
 
@@ -119,11 +120,11 @@ def test_cost_prices_and_policy_passes(synth_spec: Callable[[str, str], Synth]) 
     assert [f.resource for f in sec006] == ["DbPlainSecretAttachment"], sec006
 
 
-def test_rotate_days_on_a_generated_password_warns(synth_spec: Callable[[str, str], Synth]) -> None:
+def test_rotate_days_on_a_generated_password_rotates_it(synth_spec: Callable[[str, str], Synth]) -> None:
     synth = synth_spec(APP.replace("plain: {engine: postgres, version: \"16\"}",
                                    "plain: {engine: postgres, version: \"16\", rotate_days: 30}"), "dev")
-    [warning] = [w for w in synth.plan.warnings if "rotate_days" in w.message]
-    assert "database plain" in warning.message and "will not rotate" in warning.message
-    assert "password: managed" in warning.hint
-    assert warning.location is not None and warning.location.line > 0
+    assert not [w for w in synth.plan.warnings if "rotate_days" in w.message]
+    # no Secrets Manager schedule (it would need a function): a state machine (test_render_password_rotation)
     assert of_type(synth, "data", "AWS::SecretsManager::RotationSchedule") == {}
+    assert [p.database for p in synth.plan.password_rotations] == ["plain"]
+    assert decisions(synth)["databases.plain.password"] == "generated into Secrets Manager (rotated every 30 days)"

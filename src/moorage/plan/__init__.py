@@ -33,6 +33,7 @@ from moorage.plan.model import (
     Choice,
     DatabasePlan,
     EdgePlan,
+    PasswordRotationPlan,
     Plan,
     RestartPlan,
     SecretPlan,
@@ -51,7 +52,13 @@ from moorage.plan.observability import (
     shared_alarms,
 )
 from moorage.plan.release import migration_snapshots, release_plan, rotation_restarts, watch_both_target_groups
-from moorage.plan.rotation import rotation_days, rotation_reminders, secret_restarts, token_rotations
+from moorage.plan.rotation import (
+    password_rotations,
+    rotation_days,
+    rotation_reminders,
+    secret_restarts,
+    token_rotations,
+)
 from moorage.plan.scaling import backlog_steps
 from moorage.plan.security import (
     cache_sg,
@@ -106,10 +113,11 @@ def build_plan(env: EnvSpec) -> Plan:
     restarts = rotation_restarts(env, decisions) + secret_restarts(env, decisions)
     reminders = rotation_reminders(env, decisions)
     tokens = token_rotations(env, caches, decisions)
+    passwords = password_rotations(env, databases, decisions)
     topics, topic_decisions = alarm_topics(env)
     health = health_check_alarms(env, edges)
     stacks += _rotation_and_health_stacks(env, services, edges, restarts, bool(reminders), health, decisions,
-                                          topic_decisions, tokens)
+                                          topic_decisions, tokens, passwords)
     plan = Plan(
         env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
         databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
@@ -129,6 +137,7 @@ def build_plan(env: EnvSpec) -> Plan:
         edges=edges, alarm_topics=topics, health_alarms=health, health_topics=health_topics(env, topics, health),
         migration_snapshots=migration_snapshots(env, databases, migrations, decisions), migration_jobs=migrations,
         rotation_restarts=restarts, rotation_reminders=reminders, token_rotations=tokens,
+        password_rotations=passwords,
     )
     _spread(plan)
     return plan
@@ -260,18 +269,21 @@ def _service_stacks(prefix: str, services: dict[str, ServicePlan], bootstraps: d
 def _rotation_and_health_stacks(env: EnvSpec, services: dict[str, ServicePlan], edges: list[EdgePlan],
                                 restarts: list[RestartPlan], reminders: bool, health: list[AlarmPlan],
                                 decisions: list[Decision], topic_decisions: list[Decision],
-                                tokens: list[TokenRotationPlan]) -> list[StackPlan]:
+                                tokens: list[TokenRotationPlan],
+                                passwords: list[PasswordRotationPlan]) -> list[StackPlan]:
     """The stack that redeploys services when RDS rotates a password, rotates cache AUTH tokens and reminds of
     manual rotations, and the Route 53 health-check alarms."""
     prefix = f"{env.app}-{env.env}"
     stacks = []
-    if restarts or reminders or tokens:
+    if restarts or reminders or tokens or passwords:
         purpose = " and ".join(["redeploys services when a secret rotates"] * bool(restarts)
                                + ["rotates cache AUTH tokens"] * bool(tokens)
+                               + ["rotates generated database passwords"] * bool(passwords)
                                + ["reminds to rotate what no function rotates"] * reminders)
-        readers = sorted({n for r in restarts for n in r.services} | {n for t in tokens for n in t.services})
+        readers = sorted({n for r in restarts for n in r.services} | {n for t in tokens for n in t.services}
+                         | {n for p in passwords for n in p.services})
         stacks.append(StackPlan("rotation", f"{prefix}-rotation", purpose,
-                                ["platform"] + ["data"] * bool(restarts or tokens)
+                                ["platform"] + ["data"] * bool(restarts or tokens or passwords)
                                 + [services[n].stack for n in readers]))
     decisions += topic_decisions
     if health:

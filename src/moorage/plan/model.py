@@ -292,6 +292,19 @@ class TokenRotationPlan:
 
 
 @dataclass(frozen=True)
+class PasswordRotationPlan:
+    """A generated database password rotated every ``days`` days by a state machine: a new password staged as
+    AWSPENDING, set on the instance or cluster, promoted to AWSCURRENT, written into the URL secret, and the
+    readers redeployed. One user: connections old tasks open after the change and before their replacement fail."""
+
+    database: str
+    identifier: str  # the DB instance or (Aurora) cluster identifier
+    cluster: bool
+    days: int
+    services: list[str]
+
+
+@dataclass(frozen=True)
 class ReminderPlan:
     """A message to the warning alarm destination every ``days`` days: rotate something no function rotates."""
 
@@ -458,6 +471,7 @@ class Plan:
     rotation_restarts: list[RestartPlan] = field(default_factory=list)  # stack ``rotation``
     rotation_reminders: list[ReminderPlan] = field(default_factory=list)  # stack ``rotation``
     token_rotations: list[TokenRotationPlan] = field(default_factory=list)  # stack ``rotation``
+    password_rotations: list[PasswordRotationPlan] = field(default_factory=list)  # stack ``rotation``
     # Where the data stack's generated credentials live in Secrets Manager (``app/env``). A preview's own data
     # stores keep theirs under its base's (``app/base/preview-pr-42``): the base's execution role reads them.
     secret_root: str = ""

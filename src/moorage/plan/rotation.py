@@ -4,7 +4,14 @@ rotates a password are ``release.rotation_restarts``."""
 
 from __future__ import annotations
 
-from moorage.plan.model import CachePlan, ReminderPlan, RestartPlan, TokenRotationPlan
+from moorage.plan.model import (
+    CachePlan,
+    DatabasePlan,
+    PasswordRotationPlan,
+    ReminderPlan,
+    RestartPlan,
+    TokenRotationPlan,
+)
 from moorage.resolve.environment import Decision, EnvSpec
 
 
@@ -36,7 +43,7 @@ def rotation_days(env: EnvSpec, name: str, decisions: list[Decision]) -> int | N
     """Days between rotations of database ``name``'s password when a schedule is set on its secret, else None.
 
     Only an RDS-managed password gets a schedule: RDS rotates it itself and services read its parts at task start.
-    A generated password is built into DATABASE_URL at deploy time, so a rotation would leave that URL stale.
+    A generated password the spec gives ``rotate_days`` is rotated by a state machine (:func:`password_rotations`).
     """
     db = env.databases[name]
     if not db.rotate_days:
@@ -45,11 +52,31 @@ def rotation_days(env: EnvSpec, name: str, decisions: list[Decision]) -> int | N
         decisions.append(Decision(f"databases.{name}.rotation_schedule", f"every {db.rotate_days} days",
                                   "a rotation schedule on the secret RDS manages (RDS runs the rotation)"))
         return db.rotate_days
-    decisions.append(Decision(
-        f"databases.{name}.rotation_schedule", "none (generated password)",
-        f"rotate_days {db.rotate_days} needs `password: managed`: a generated password is written into "
-        "DATABASE_URL at deploy time, and a rotation would leave that URL stale"))
+    if not db.rotate_generated:
+        decisions.append(Decision(
+            f"databases.{name}.rotation_schedule", "none (generated password)",
+            "a generated password rotates only when the spec sets rotate_days: each rotation fails the connections "
+            "old tasks open before they are replaced (or use `password: managed`)"))
     return None
+
+
+def password_rotations(env: EnvSpec, databases: dict[str, DatabasePlan],
+                       decisions: list[Decision]) -> list[PasswordRotationPlan]:
+    """A state machine per generated password the spec gives ``rotate_days``. Per-service users (``schemas``)
+    keep their passwords: the bootstrap job sets them from their own secrets, which nothing rotates yet."""
+    out = []
+    for name, plan in sorted(databases.items()):
+        db = env.databases[name]
+        if db.managed_password or not db.rotate_generated or not db.rotate_days:
+            continue
+        readers = long_running_readers(env, name)
+        out.append(PasswordRotationPlan(name, plan.identifier, db.aurora, db.rotate_days, readers))
+        decisions.append(Decision(
+            f"databases.{name}.rotation_schedule", f"every {db.rotate_days} days",
+            "a state machine sets a new master password, stores it and the URL, and redeploys "
+            + (", ".join(readers) if readers else "no service (none reads it)")
+            + ("; per-service users are not rotated" if plan.users else "")))
+    return out
 
 
 def rotation_reminders(env: EnvSpec, decisions: list[Decision]) -> list[ReminderPlan]:

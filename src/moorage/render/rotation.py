@@ -11,7 +11,7 @@ from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, events, iam, logs, scheduler, stepfunctions
 
-from moorage.plan.model import ReminderPlan, RestartPlan, TokenRotationPlan
+from moorage.plan.model import PasswordRotationPlan, ReminderPlan, RestartPlan, TokenRotationPlan
 from moorage.plan.naming import logical_id
 from moorage.render.alarm_topics import TOPIC_KEY
 from moorage.render.context import StackContext
@@ -32,6 +32,8 @@ def render_rotation(ctx: StackContext) -> None:
         _restart(ctx, restart)
     for rotation in ctx.plan.token_rotations:
         _token_rotation(ctx, rotation)
+    for password in ctx.plan.password_rotations:
+        _password_rotation(ctx, password)
     if ctx.plan.rotation_reminders:
         _reminders(ctx, ctx.plan.rotation_reminders)
 
@@ -159,12 +161,22 @@ TOKEN_LENGTH = 64
 POLL_SECONDS = 30  # between checks of the replication group and of the readers' rollouts (the schedule's input)
 
 
-def _sdk(action: str, parameters: dict[str, Any], next_state: str, **extra: Any) -> dict[str, Any]:
-    """An ``aws-sdk`` task (``service:action``) that hands a failure to ``Failed`` (a message to the warning
-    topic, then the execution fails)."""
+def _sdk(action: str, parameters: dict[str, Any], next_state: str, retry: bool = False,
+         **extra: Any) -> dict[str, Any]:
+    """An ``aws-sdk`` task (``service:action``) that hands a failure to ``Notify`` (a message to the warning
+    topic, then the execution fails); ``retry``: first tried again 4 times, 2 to 16 s apart."""
+    again = {"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 4,
+                        "BackoffRate": 2.0}]} if retry else {}
     return {"Type": "Task", "Resource": _SDK + action, "Parameters": parameters, "ResultPath": None,
-            **extra, "Next": next_state,
+            **extra, **again, "Next": next_state,
             "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Notify"}]}
+
+
+def _notify(message: str, subject: str) -> dict[str, Any]:
+    """The states a failure goes to: a message to the warning topic (``${Topic}``), then the execution fails."""
+    return {"Notify": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Next": "Failed",
+                       "Parameters": {"TopicArn": "${Topic}", "Subject": subject[:100], "Message": message}},
+            "Failed": {"Type": "Fail", "Error": "RotationFailed", "Cause": "see the message sent by Notify"}}
 
 
 def token_definition(t: TokenRotationPlan, prefix: str) -> dict[str, Any]:
@@ -218,13 +230,10 @@ def token_definition(t: TokenRotationPlan, prefix: str) -> dict[str, Any]:
                                   {**group, "AuthToken.$": "$.new.token", "AuthTokenUpdateStrategy": "SET",
                                    "ApplyImmediately": True}, "Done")
     states["Done"] = {"Type": "Pass", "Result": {"rotated": True}, "End": True}  # no token in the output
-    states["Notify"] = {
-        "Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Next": "Failed",
-        "Parameters": {"TopicArn": "${Topic}", "Subject": f"{prefix}: cache {t.cache} AUTH token rotation failed",
-                       "Message": f"{prefix}: the rotation of the AUTH token of cache {t.cache} failed. Until the "
-                       "next rotation succeeds the old token stays valid; the history of the failed execution of "
-                       "this state machine says which step failed."}}
-    states["Failed"] = {"Type": "Fail", "Error": "RotationFailed", "Cause": f"cache {t.cache}: see Notify"}
+    states.update(_notify(
+        f"{prefix}: the rotation of the AUTH token of cache {t.cache} failed. Until the next rotation succeeds "
+        "the old token stays valid; the history of the failed execution of this state machine says which step "
+        "failed.", f"{prefix}: cache {t.cache} AUTH token rotation failed"))
     return {"Comment": f"{prefix}: rotate cache {t.cache}'s AUTH token", "StartAt": "NewToken",
             "TimeoutSeconds": 6 * 3600, "States": states}
 
@@ -277,4 +286,105 @@ def _token_rotation(ctx: StackContext, t: TokenRotationPlan) -> None:
         FlexibleTimeWindow=scheduler.FlexibleTimeWindow(Mode="OFF"),
         Target=scheduler.Target(Arn=Ref(f"{stem}Machine"), RoleArn=GetAtt(f"{stem}ScheduleRole", "Arn"),
                                 Input=json.dumps({"poll_seconds": POLL_SECONDS}),
+                                RetryPolicy=scheduler.RetryPolicy(MaximumRetryAttempts=3))))
+
+
+def password_definition(p: PasswordRotationPlan, prefix: str, scheme: str, dbname: str) -> dict[str, Any]:
+    """The state machine that rotates database ``p.database``'s generated master password, with ``${Database}``,
+    ``${Secret}``, ``${Url}``, ``${Host}``, ``${Port}``, ``${Cluster}``, ``${SvcN}`` and ``${Topic}`` left for Sub.
+
+    The new password is first stored as the AWSPENDING version, so a failure before the database has it changes
+    nothing; once the database has it, AWSCURRENT moves to that version and the URL secret is rewritten (both
+    tried again on errors), then the readers are redeployed."""
+    modify = ("rds:modifyDBCluster", "DBClusterIdentifier") if p.cluster else \
+        ("rds:modifyDBInstance", "DBInstanceIdentifier")
+    url = f"{scheme}://{{}}:{{}}@${{Host}}:${{Port}}/{dbname}"
+    states: dict[str, Any] = {
+        "GetCurrent": _sdk("secretsmanager:getSecretValue", {"SecretId": "${Secret}"}, "NewPassword",
+                           ResultSelector={"VersionId.$": "$.VersionId",
+                                           "value.$": "States.StringToJson($.SecretString)"},
+                           ResultPath="$.current"),
+        # letters and digits: safe inside the URL, as the first password
+        "NewPassword": _sdk("secretsmanager:getRandomPassword", {"PasswordLength": 32, "ExcludePunctuation": True},
+                            "StagePending", ResultSelector={"password.$": "$.RandomPassword"}, ResultPath="$.new"),
+        "StagePending": _sdk("secretsmanager:putSecretValue", {
+            "SecretId": "${Secret}", "ClientRequestToken.$": "States.UUID()", "VersionStages": ["AWSPENDING"],
+            "SecretString.$": "States.JsonToString(States.JsonMerge($.current.value, $.new, false))"},
+            "SetPassword", ResultSelector={"VersionId.$": "$.VersionId"}, ResultPath="$.pending"),
+        "SetPassword": _sdk(modify[0], {modify[1]: "${Database}", "MasterUserPassword.$": "$.new.password",
+                                        "ApplyImmediately": True}, "Promote"),
+        "Promote": _sdk("secretsmanager:updateSecretVersionStage", {
+            "SecretId": "${Secret}", "VersionStage": "AWSCURRENT", "MoveToVersionId.$": "$.pending.VersionId",
+            "RemoveFromVersionId.$": "$.current.VersionId"}, "StoreUrl", retry=True),
+        "StoreUrl": _sdk("secretsmanager:putSecretValue", {
+            "SecretId": "${Url}",
+            "SecretString.$": f"States.Format('{url}', $.current.value.username, $.new.password)"},
+            "Redeploy0" if p.services else "Done", retry=True),
+    }
+    for i, service in enumerate(p.services):
+        states[f"Redeploy{i}"] = _sdk(
+            "ecs:updateService", {"Cluster": "${Cluster}", "Service": f"${{Svc{i}}}", "ForceNewDeployment": True},
+            f"Redeploy{i + 1}" if i + 1 < len(p.services) else "Done", retry=True,
+            Comment=f"force a new deployment of {service}")
+    states["Done"] = {"Type": "Pass", "Result": {"rotated": True}, "End": True}  # no password in the output
+    states.update(_notify(
+        f"{prefix}: the rotation of the password of database {p.database} failed. If the failed step is "
+        "StagePending, NewPassword, GetCurrent or SetPassword, nothing changed. If it is Promote, the database "
+        "already has the new password: move AWSCURRENT to the AWSPENDING version of the secret (aws "
+        "secretsmanager update-secret-version-stage) and redeploy. If it is StoreUrl or a Redeploy, run the "
+        "state machine again. The history of the failed execution says which step failed.",
+        f"{prefix}: database {p.database} password rotation failed"))
+    return {"Comment": f"{prefix}: rotate database {p.database}'s generated password", "StartAt": "GetCurrent",
+            "TimeoutSeconds": 3600, "States": states}
+
+
+def _password_rotation(ctx: StackContext, p: PasswordRotationPlan) -> None:
+    """The schedule, state machine and roles that rotate database ``p.database``'s generated password."""
+    plan = ctx.plan
+    d = plan.databases[p.database].spec
+    stem = logical_id("db", p.database, "rotation")
+    home = plan.home("db", p.database)
+    secret, url = ctx.take(home, db_out(p.database, "secret")), ctx.take(home, db_out(p.database, "url"))
+    host, port = ctx.take(home, db_out(p.database, "host")), ctx.take(home, db_out(p.database, "port"))
+    cluster, names = _services(ctx, p.services)
+    topic = ctx.take("platform", plan.alarm_output("warning"))
+    kind = "cluster" if p.cluster else "db"
+    statements: list[dict[str, Any]] = [
+        {"Sid": "Password", "Effect": "Allow",
+         "Action": ["rds:ModifyDBCluster" if p.cluster else "rds:ModifyDBInstance"],
+         "Resource": [Sub(f"arn:${{AWS::Partition}}:rds:${{AWS::Region}}:${{AWS::AccountId}}:{kind}:{p.identifier}")]},
+        {"Sid": "NewPassword", "Effect": "Allow", "Action": ["secretsmanager:GetRandomPassword"], "Resource": "*"},
+        {"Sid": "Credentials", "Effect": "Allow", "Action": [
+            "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+            "secretsmanager:UpdateSecretVersionStage"], "Resource": [secret]},
+        {"Sid": "Url", "Effect": "Allow", "Action": ["secretsmanager:PutSecretValue"], "Resource": [url]},
+        {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]}]
+    if plan.customer_key:
+        statements.append({"Sid": "SecretKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                           "Resource": key_arn(ctx), "Condition": {"StringEquals": {
+                               "kms:ViaService": Sub("secretsmanager.${AWS::Region}.amazonaws.com")}}})
+    if plan.alarm_topic_encrypted("warning"):
+        statements.append({"Sid": "TopicKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                           "Resource": [ctx.take("platform", f"{TOPIC_KEY}Arn")]})
+    if names:
+        statements.append({"Sid": "Redeploy", "Effect": "Allow", "Action": ["ecs:UpdateService"],
+                           "Resource": _service_arns(cluster, names)})
+    variables = {"Database": p.identifier, "Secret": secret, "Url": url, "Host": host, "Port": port, "Topic": topic,
+                 **({"Cluster": cluster, **names} if names else {})}
+    machine = ctx.name("db", p.database, "rotate")
+    _machine(ctx, stem, machine, f"rotation/db-{p.database}",
+             f"rotate database {p.database}'s generated password and redeploy its readers", statements,
+             password_definition(p, plan.prefix, d.scheme, d.dbname), variables)
+    ctx.add(iam.Role(
+        f"{stem}ScheduleRole", AssumeRolePolicyDocument=_assume("scheduler"),
+        Description=f"{plan.prefix}: start the rotation of database {p.database}'s password",
+        Policies=[iam.Policy(PolicyName="start", PolicyDocument={"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [Ref(f"{stem}Machine")]}]})],
+        Tags=ctx.tags()))
+    ctx.add(scheduler.Schedule(
+        f"{stem}Schedule", Name=machine,
+        Description=f"{plan.prefix}: rotate database {p.database}'s password every {p.days} days"[:512],
+        ScheduleExpression=f"rate({p.days} days)", State="ENABLED",
+        FlexibleTimeWindow=scheduler.FlexibleTimeWindow(Mode="OFF"),
+        Target=scheduler.Target(Arn=Ref(f"{stem}Machine"), RoleArn=GetAtt(f"{stem}ScheduleRole", "Arn"),
                                 RetryPolicy=scheduler.RetryPolicy(MaximumRetryAttempts=3))))

@@ -127,6 +127,7 @@ class ResolvedDatabase:
     backup_window: str | None = None  # None: RDS picks one
     maintenance_window: str | None = None
     rotate_days: int | None = None  # days between password rotations (None: RDS's default or no rotation)
+    rotate_generated: bool = False  # the spec sets rotate_days on a generated password: moorage rotates it
 
 
 @dataclass
@@ -288,20 +289,16 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     caches = {name: _cache(name, c, profile, defaults, decide, warnings, smap) for name, c in app.caches.items()}
     warnings += _undeclared_cluster_clients(caches, services, smap)
     _check_backup_regions(app, databases, residency, smap)
-    warnings += [Diagnostic(
-        "warning", f"database {name} has rotate_days but a generated password: it will not rotate (the password "
-        "is written into DATABASE_URL at deploy time, so a rotation would leave that URL stale)",
-        smap.locate(("databases", name, "rotate_days")), "set `password: managed` to have RDS rotate it on "
-        "this schedule, or drop rotate_days")
-        for name, db in app.databases.items() if db.rotate_days and db.password == "generated"]
     buckets = {name: _bucket(name, b, app, profile, defaults, decide) for name, b in app.buckets.items()}
     secrets = _secrets(app, env, decisions)
     for name, db in databases.items():
         decisions.append(Decision(
             f"databases.{name}.password", f"managed by RDS (rotated every {db.rotate_days or 7} days)"
             if db.managed_password
+            else f"generated into Secrets Manager (rotated every {db.rotate_days} days)" if db.rotate_generated
             else "generated once into Secrets Manager",
-            "password: managed" if db.managed_password else "set `password: managed` to have RDS rotate it"))
+            "password: managed" if db.managed_password else "rotate_days set in the spec" if db.rotate_generated
+            else "set rotate_days (or `password: managed`) to rotate it"))
     encryption = decide("encryption.key", app.encryption.key, defaults["encryption"]["key"],
                         "a customer-managed rotating key for secrets, logs, images, buckets, databases and caches"
                         if defaults["encryption"]["key"] == "customer"
@@ -623,6 +620,7 @@ def _database(name: str, db: Any, app: AppSpec, profile: str, defaults: dict[str
                      "services connect to the database directly"),
         rotate_days=decide(f"databases.{name}.rotate_days", db.rotate_days, d["rotate_days"],
                            "days between password rotations" if d["rotate_days"] else "no rotation schedule"),
+        rotate_generated=db.password == "generated" and db.rotate_days is not None,
     )
 
 
