@@ -77,9 +77,11 @@ def test_the_state_machine_calls_exactly_these_apis(synth_spec: Callable[[str, s
 
 def test_aurora_modifies_the_cluster(synth_spec: Callable[[str, str], Synth]) -> None:
     synth = synth_spec(APP.replace("engine: postgres", "engine: aurora-postgresql"), "prod")
-    body, _ = of_type(synth, "AWS::StepFunctions::StateMachine")["DbDbRotationMachine"]["DefinitionString"]["Fn::Sub"]
+    machine = of_type(synth, "AWS::StepFunctions::StateMachine")["DbDbRotationMachine"]
+    body, _ = machine["DefinitionString"]["Fn::Sub"]
     step = json.loads(body)["States"]["SetPassword"]
-    assert step["Resource"].endswith("rds:modifyDBCluster") and step["Parameters"]["DBClusterIdentifier"] == "${Database}"
+    assert step["Resource"].endswith("rds:modifyDBCluster")
+    assert step["Parameters"]["DBClusterIdentifier"] == "${Database}"
 
 
 def test_a_profile_default_does_not_rotate_a_generated_password(synth_spec: Callable[[str, str], Synth]) -> None:

@@ -16,6 +16,7 @@ definition. :func:`install` adds this one path, and nothing else of EventBridge 
 
 - StartExecution runs the state machine the same way (a schedule's target, or ``aws stepfunctions
   start-execution``), since moto's Step Functions API alone only records it;
+- UpdateSecretVersionStage moving AWSCURRENT makes that version the one GetSecretValue returns;
 - ModifyReplicationGroup honours ``AuthToken`` with ``AuthTokenUpdateStrategy`` (ROTATE adds a second token,
   SET leaves only the given one, DELETE drops the others): :func:`auth_tokens` lists what a group accepts.
 
@@ -79,6 +80,7 @@ def install(port: int) -> None:
     _sdk_parameters()
     _executions()
     _auth_tokens()
+    _current_stage()
     SecretsManagerBackend.rotate_secret = rotate_secret  # type: ignore[method-assign]
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
     _installed.append(True)
@@ -125,6 +127,26 @@ def _executions() -> None:
         return ActionResult({"executionArn": run.execution_arn, "startDate": run.start_date})
 
     StepFunctionResponse.start_execution = start_execution  # type: ignore[method-assign]
+
+
+def _current_stage() -> None:
+    """Moving AWSCURRENT to another version makes it the value GetSecretValue returns (moto keeps returning the
+    version it last wrote)."""
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    update = SecretsManagerBackend.update_secret_version_stage
+
+    def update_secret_version_stage(self: Any, secret_id: str, version_stage: str, remove_from_version_id: str,
+                                    move_to_version_id: str) -> tuple[str, str]:
+        result = update(self, secret_id, version_stage, remove_from_version_id, move_to_version_id)
+        if version_stage == "AWSCURRENT" and move_to_version_id:
+            secret = self.secrets[secret_id]
+            secret.default_version_id = move_to_version_id
+            if "secret_string" in secret.versions[move_to_version_id]:
+                secret.secret_string = secret.versions[move_to_version_id]["secret_string"]
+        return result
+
+    SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage  # type: ignore[method-assign]
 
 
 _TOKENS = "moorage_auth_tokens"  # attribute of moto's replication group: the AUTH tokens it accepts
