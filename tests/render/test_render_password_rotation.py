@@ -89,3 +89,15 @@ def test_a_profile_default_does_not_rotate_a_generated_password(synth_spec: Call
     assert synth.plan.password_rotations == [] and "rotation" not in synth.templates
     made = {d.topic: d.value for d in synth.plan.decisions}
     assert made["databases.db.rotation_schedule"] == "none (generated password)"
+
+
+def test_per_service_users_are_not_rotated_and_their_services_not_redeployed(
+        synth_spec: Callable[[str, str], Synth]) -> None:
+    spec = APP.replace("  other: {image: x:1}\n", "  other: {image: x:1}\n  api: {image: x:1, uses: [db]}\n")
+    synth = synth_spec(spec.replace("rotate_days: 60}", "rotate_days: 60, schemas: [api]}"), "prod")
+    [rotation] = synth.plan.password_rotations
+    assert rotation.services == ["web"]  # api connects as its own user
+    made = {d.topic: d.value for d in synth.plan.decisions}
+    assert made["databases.db.rotation_schedule"] == "every 60 days"
+    reason = next(d.reason for d in synth.plan.decisions if d.topic == "databases.db.rotation_schedule")
+    assert reason.endswith("; per-service users are not rotated")

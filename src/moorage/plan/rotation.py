@@ -69,7 +69,8 @@ def password_rotations(env: EnvSpec, databases: dict[str, DatabasePlan],
         db = env.databases[name]
         if db.managed_password or not db.rotate_generated or not db.rotate_days:
             continue
-        readers = long_running_readers(env, name)
+        own = {u.service for u in plan.users}  # they connect as their own user, whose password does not change
+        readers = [s for s in long_running_readers(env, name) if s not in own]
         out.append(PasswordRotationPlan(name, plan.identifier, db.aurora, db.rotate_days, readers))
         decisions.append(Decision(
             f"databases.{name}.rotation_schedule", f"every {db.rotate_days} days",

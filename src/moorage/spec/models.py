@@ -518,7 +518,8 @@ class Database(Strict):
     proxy: bool = Field(default=False, description="RDS Proxy in front: pooled connections, faster failover")
     rotate_days: int | None = Field(
         default=None, ge=1, le=365, description="rotate the password every N days: a rotation schedule on the "
-        "secret RDS manages (password: managed); a generated password does not rotate (see docs/deploy.md)")
+        "secret RDS manages (password: managed), or a state machine that sets a new generated password and "
+        "redeploys its readers (only when set here; see docs/deploy.md)")
 
     @model_validator(mode="after")
     def _storage(self) -> Database:
