@@ -276,7 +276,10 @@ def _rotation_and_health_stacks(env: EnvSpec, services: dict[str, ServicePlan], 
     prefix = f"{env.app}-{env.env}"
     stacks = []
     if restarts or reminders or tokens or passwords:
-        purpose = " and ".join(["redeploys services when a secret rotates"] * bool(restarts)
+        purpose = " and ".join(["redeploys services when RDS rotates a password"]
+                               * any(r.kind == "database" for r in restarts)
+                               + ["redeploys services when a function rotates a secret"]
+                               * any(r.kind == "secret" for r in restarts)
                                + ["rotates cache AUTH tokens"] * bool(tokens)
                                + ["rotates generated database passwords"] * bool(passwords)
                                + ["reminds to rotate what no function rotates"] * reminders)

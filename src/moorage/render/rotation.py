@@ -71,7 +71,7 @@ def _restart(ctx: StackContext, r: RestartPlan) -> None:
         secret = ctx.take(plan.home("secret", r.name), secret_out(r.name))
         rotated_by = "its rotation function"
     else:
-        stem, name, what = logical_id("rotate", r.name), ctx.name("rotate", r.name), f"database {r.name}'s password"
+        stem, name, what = logical_id("rotate", r.name), ctx.name("rotate", r.name), f"database {r.name}"
         secret = ctx.take(plan.home("db", r.name), db_out(r.name, "secret"))
         rotated_by = "RDS"
     cluster, names = _services(ctx, r.services)
@@ -85,17 +85,18 @@ def _restart(ctx: StackContext, r: RestartPlan) -> None:
     statements = [{"Sid": "Redeploy", "Effect": "Allow", "Action": ["ecs:UpdateService"],
                    "Resource": _service_arns(cluster, names)}]
     logs_under = f"rotation/{r.name}" if r.kind == "database" else f"rotation/secret-{r.name}"
-    _machine(ctx, stem, name, logs_under, f"redeploy the services that read {what}", statements,
+    reads = f"database {r.name}'s password" if r.kind == "database" else what
+    _machine(ctx, stem, name, logs_under, f"redeploy the services that read {reads}", statements,
              {"Comment": f"{plan.prefix}: {what} rotated: redeploy its readers",
-              "StartAt": "Redeploy0", "States": states}, {"Cluster": cluster, **names})
+              "StartAt": "Redeploy0", "States": states}, {"Cluster": cluster, **names}, policy="redeploy")
     ctx.add(iam.Role(
         f"{stem}RuleRole", AssumeRolePolicyDocument=_assume("events"),
-        Description=f"{plan.prefix}: start the redeploy of the readers of {what}",
+        Description=f"{plan.prefix}: start the redeploy of {what}'s readers",
         Policies=[iam.Policy(PolicyName="start", PolicyDocument={"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [Ref(f"{stem}Machine")]}]})],
         Tags=ctx.tags()))
     ctx.add(events.Rule(
-        f"{stem}Rule", Description=f"{plan.prefix}: {rotated_by} rotated {what}",
+        f"{stem}Rule", Description=f"{plan.prefix}: {rotated_by} rotated {reads}",
         State="ENABLED",
         EventPattern={"source": ["aws.secretsmanager"], "detail-type": ["AWS Service Event via CloudTrail"],
                       "detail": {"eventSource": ["secretsmanager.amazonaws.com"], "eventName": ["RotationSucceeded"],
@@ -118,7 +119,8 @@ def _service_arns(cluster: Any, names: dict[str, Any]) -> list[Any]:
 
 
 def _machine(ctx: StackContext, stem: str, name: str, logs_under: str, purpose: str,
-             statements: list[dict[str, Any]], definition: dict[str, Any], variables: dict[str, Any]) -> None:
+             statements: list[dict[str, Any]], definition: dict[str, Any], variables: dict[str, Any],
+             policy: str = "rotate") -> None:
     """State machine ``{stem}Machine`` running ``definition`` (``${Var}`` substituted from ``variables`` at deploy
     time), its role (``statements`` plus log delivery and tracing) and its log group (errors only, without
     execution data: the states carry credentials)."""
@@ -130,7 +132,7 @@ def _machine(ctx: StackContext, stem: str, name: str, logs_under: str, purpose: 
                           DeletionPolicy=keep, UpdateReplacePolicy=keep))
     ctx.add(iam.Role(
         f"{stem}MachineRole", AssumeRolePolicyDocument=_assume("states"), Description=f"{plan.prefix}: {purpose}",
-        Policies=[iam.Policy(PolicyName="rotate", PolicyDocument={"Version": "2012-10-17", "Statement": [
+        Policies=[iam.Policy(PolicyName=policy, PolicyDocument={"Version": "2012-10-17", "Statement": [
             *statements,
             # Step Functions' log delivery is set up through these account-level calls (no resource ARNs).
             {"Sid": "Logs", "Effect": "Allow", "Action": [
