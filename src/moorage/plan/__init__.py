@@ -112,8 +112,10 @@ def build_plan(env: EnvSpec) -> Plan:
     migrations = sorted(n for n, sp in services.items() if sp.spec.kind == "job" and n not in bootstraps)
     restarts = rotation_restarts(env, decisions) + secret_restarts(env, decisions)
     reminders = rotation_reminders(env, decisions)
-    tokens = token_rotations(env, caches, decisions)
-    passwords = password_rotations(env, databases, decisions)
+    redeployed = {n for r in restarts for n in r.services}  # one stack parameter each: a shared budget
+    tokens, token_reminders = token_rotations(env, caches, decisions, redeployed)
+    reminders += token_reminders
+    passwords = password_rotations(env, databases, decisions, redeployed)
     topics, topic_decisions = alarm_topics(env)
     health = health_check_alarms(env, edges)
     stacks += _rotation_and_health_stacks(env, services, edges, restarts, bool(reminders), health, decisions,

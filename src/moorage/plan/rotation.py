@@ -21,22 +21,47 @@ def long_running_readers(env: EnvSpec, name: str) -> list[str]:
     return sorted(s.name for s in env.services.values() if name in s.uses and s.kind in ("web", "service", "worker"))
 
 
-def token_rotations(env: EnvSpec, caches: dict[str, CachePlan], decisions: list[Decision]) -> list[TokenRotationPlan]:
+# Distinct services the rotation stack redeploys: each is one parameter (CloudFormation allows 200 a stack) and a
+# few states. Past it, a cache token gets a reminder and a generated password no rotation, and the plan says why.
+READERS_AT_MOST = 100
+
+
+def _fits(readers: list[str], redeployed: set[str]) -> bool:
+    """True (and ``redeployed`` grows) when the rotation stack can also redeploy ``readers``."""
+    if len(redeployed | set(readers)) > READERS_AT_MOST:
+        return False
+    redeployed.update(readers)
+    return True
+
+
+def token_rotations(env: EnvSpec, caches: dict[str, CachePlan], decisions: list[Decision],
+                    redeployed: set[str]) -> tuple[list[TokenRotationPlan], list[ReminderPlan]]:
     """A state machine per cache with ``rotate_days``: ElastiCache keeps two AUTH tokens while the readers roll
-    (ROTATE), then drops the old one (SET), so no task ever holds a token the cache refuses."""
-    out = []
+    (ROTATE), then drops the old one (SET), so no task ever holds a token the cache refuses. A cache read by more
+    services than the rotation stack can redeploy (``READERS_AT_MOST``) gets a reminder instead."""
+    out, reminders = [], []
     for name, cache in sorted(caches.items()):
         days = env.caches[name].rotate_days
         if not days:
             continue
         readers = long_running_readers(env, name)
+        if not _fits(readers, redeployed):
+            reminders.append(ReminderPlan(
+                f"cache-{name}", days,
+                f"{env.app}/{env.env}: rotate the AUTH token of cache {name} (every {days} days): set a new token "
+                "with modify-replication-group --auth-token-update-strategy ROTATE, store it in the token and URL "
+                "secrets, redeploy its readers, then SET it."))
+            decisions.append(Decision(f"caches.{name}.rotation", f"reminder every {days} days",
+                                      f"{len(readers)} readers: more services than one rotation stack redeploys "
+                                      f"({READERS_AT_MOST} at most)"))
+            continue
         out.append(TokenRotationPlan(name, cache.identifier, days, readers))
         decisions.append(Decision(
             f"caches.{name}.rotation", f"every {days} days",
             "a state machine adds a new AUTH token (ROTATE), stores it, redeploys "
             + (", ".join(readers) if readers else "no service (none reads it)")
             + " and then drops the old token (SET)"))
-    return out
+    return out, reminders
 
 
 def rotation_days(env: EnvSpec, name: str, decisions: list[Decision]) -> int | None:
@@ -60,10 +85,11 @@ def rotation_days(env: EnvSpec, name: str, decisions: list[Decision]) -> int | N
     return None
 
 
-def password_rotations(env: EnvSpec, databases: dict[str, DatabasePlan],
-                       decisions: list[Decision]) -> list[PasswordRotationPlan]:
+def password_rotations(env: EnvSpec, databases: dict[str, DatabasePlan], decisions: list[Decision],
+                       redeployed: set[str]) -> list[PasswordRotationPlan]:
     """A state machine per generated password the spec gives ``rotate_days``. Per-service users (``schemas``)
-    keep their passwords: the bootstrap job sets them from their own secrets, which nothing rotates yet."""
+    keep their passwords: the bootstrap job sets them from their own secrets, which nothing rotates yet. Past
+    ``READERS_AT_MOST`` services to redeploy, the password does not rotate."""
     out = []
     for name, plan in sorted(databases.items()):
         db = env.databases[name]
@@ -71,6 +97,11 @@ def password_rotations(env: EnvSpec, databases: dict[str, DatabasePlan],
             continue
         own = {u.service for u in plan.users}  # they connect as their own user, whose password does not change
         readers = [s for s in long_running_readers(env, name) if s not in own]
+        if not _fits(readers, redeployed):
+            decisions.append(Decision(f"databases.{name}.rotation_schedule", "none (too many readers)",
+                                      f"{len(readers)} readers: more services than one rotation stack redeploys "
+                                      f"({READERS_AT_MOST} at most)"))
+            continue
         out.append(PasswordRotationPlan(name, plan.identifier, db.aurora, db.rotate_days, readers))
         decisions.append(Decision(
             f"databases.{name}.rotation_schedule", f"every {db.rotate_days} days",
