@@ -51,7 +51,7 @@ def test_rotation_redeploys_the_readers(tmp_path: Path, run_deploy: Callable[...
     assert described["RotationEnabled"] is True and described["RotationRules"]["AutomaticallyAfterDays"] == 14
 
     schedules = aws("scheduler", "eu-west-1").list_schedules()["Schedules"]
-    assert sorted(s["Name"] for s in schedules) == ["rotapp-dev-remind-cache-cache",
+    assert sorted(s["Name"] for s in schedules) == ["rotapp-dev-cache-cache-rotate",
                                                     "rotapp-dev-remind-secret-JWT_SECRET"]
 
     ecs = aws("ecs", "eu-west-1")
@@ -87,6 +87,6 @@ def test_rotating_a_secret_nobody_watches_starts_nothing(tmp_path: Path, run_dep
     sm = aws("secretsmanager", "eu-west-1")
     sm.rotate_secret(SecretId="rotapp/dev/JWT_SECRET")
     sfn = aws("stepfunctions", "eu-west-1")
-    [machine] = sfn.list_state_machines()["stateMachines"]
+    [machine] = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == "rotapp-dev-rotate-db"]
     time.sleep(0.3)
     assert sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"] == []

@@ -1,7 +1,8 @@
 """Rotation schedules and reminders in the templates: `rotate_days` on an RDS-managed password is a rotation
-schedule on the secret RDS manages (prod: 30 days by default), a generated password gets none (with the reason),
-and cache AUTH tokens and app secrets with `rotate_days` get a Scheduler schedule that sends a reminder to the
-warning alarm topic. cfn-lint, cost and policy take all of it."""
+schedule on the secret RDS manages (prod: 30 days by default), a generated password gets none unless the spec
+sets rotate_days (then a state machine rotates it),
+and app secrets with `rotate_days` get a Scheduler schedule that sends a reminder to the warning alarm topic (a
+cache's AUTH token gets a schedule that starts its rotation). cfn-lint, cost and policy take all of it."""
 
 from __future__ import annotations
 
@@ -70,15 +71,15 @@ def test_reminders_go_to_the_warning_topic(synth_spec: Callable[[str, str], Synt
     synth = synth_spec(APP, "prod")
     schedules = of_type(synth, "rotation", "AWS::Scheduler::Schedule")
     by_name = {p["Name"]: p for p in schedules.values()}
-    assert sorted(by_name) == ["demo-prod-remind-cache-cache", "demo-prod-remind-secret-API_KEY",
-                               "demo-prod-remind-secret-JWT_SECRET"]  # QUIET has no rotate_days
-    assert by_name["demo-prod-remind-cache-cache"]["ScheduleExpression"] == "rate(30 days)"
+    # QUIET has no rotate_days; the cache's token is rotated by a state machine (test_render_token_rotation)
+    assert sorted(by_name) == ["demo-prod-cache-cache-rotate", "demo-prod-remind-secret-API_KEY",
+                               "demo-prod-remind-secret-JWT_SECRET"]
+    assert by_name["demo-prod-cache-cache-rotate"]["ScheduleExpression"] == "rate(30 days)"
     assert by_name["demo-prod-remind-secret-JWT_SECRET"]["ScheduleExpression"] == "rate(90 days)"
     jwt = by_name["demo-prod-remind-secret-JWT_SECRET"]["Target"]
     assert jwt["Arn"] == {"Ref": "WarningTopicArn"}
     assert "moorage secrets rotate JWT_SECRET --env prod --restart" in jwt["Input"]
     assert "moorage secrets set API_KEY" in by_name["demo-prod-remind-secret-API_KEY"]["Target"]["Input"]
-    assert "ROTATE" in by_name["demo-prod-remind-cache-cache"]["Target"]["Input"]
     params = synth.templates["rotation"]["Parameters"]
     assert params["WarningTopicArn"]["Description"] == "from stack platform: output WarningTopicArn"
     role = of_type(synth, "rotation", "AWS::IAM::Role")["ReminderRole"]
@@ -91,7 +92,7 @@ def test_reminders_go_to_the_warning_topic(synth_spec: Callable[[str, str], Synt
     assert synth.templates["platform"]["Outputs"]["AlarmTopicKeyArn"]["Value"] == {
         "Fn::GetAtt": ["AlarmTopicKey", "Arn"]}
     made = decisions(synth)
-    assert made["caches.cache.rotation"] == "reminder every 30 days"
+    assert made["caches.cache.rotation"] == "every 30 days"
     assert made["secrets.JWT_SECRET.reminder"] == "every 90 days"
 
 
@@ -119,11 +120,11 @@ def test_cost_prices_and_policy_passes(synth_spec: Callable[[str, str], Synth]) 
     assert [f.resource for f in sec006] == ["DbPlainSecretAttachment"], sec006
 
 
-def test_rotate_days_on_a_generated_password_warns(synth_spec: Callable[[str, str], Synth]) -> None:
+def test_rotate_days_on_a_generated_password_rotates_it(synth_spec: Callable[[str, str], Synth]) -> None:
     synth = synth_spec(APP.replace("plain: {engine: postgres, version: \"16\"}",
                                    "plain: {engine: postgres, version: \"16\", rotate_days: 30}"), "dev")
-    [warning] = [w for w in synth.plan.warnings if "rotate_days" in w.message]
-    assert "database plain" in warning.message and "will not rotate" in warning.message
-    assert "password: managed" in warning.hint
-    assert warning.location is not None and warning.location.line > 0
+    assert not [w for w in synth.plan.warnings if "rotate_days" in w.message]
+    # no Secrets Manager schedule (it would need a function): a state machine (test_render_password_rotation)
     assert of_type(synth, "data", "AWS::SecretsManager::RotationSchedule") == {}
+    assert [p.database for p in synth.plan.password_rotations] == ["plain"]
+    assert decisions(synth)["databases.plain.password"] == "generated into Secrets Manager (rotated every 30 days)"

@@ -9,9 +9,16 @@ definition. :func:`install` adds this one path, and nothing else of EventBridge 
   ``password`` (as RDS does; other values are kept) and sends ``RotationSucceeded`` to the default event bus;
 - a rule whose target is a state machine starts an execution with the event as input, run by moto's Step
   Functions interpreter; its ``aws-sdk`` tasks call this emulator (``MOTO_PORT`` is its port), their
-  PascalCase parameters mapped to the API's member names as Step Functions does;
+  PascalCase parameters mapped to the API's member names and their results back to PascalCase, as Step
+  Functions does;
 - the execution is mirrored into the Step Functions API (ListExecutions, DescribeExecution show its status
   once it ends).
+
+- StartExecution runs the state machine the same way (a schedule's target, or ``aws stepfunctions
+  start-execution``), since moto's Step Functions API alone only records it;
+- UpdateSecretVersionStage moving AWSCURRENT makes that version the one GetSecretValue returns;
+- ModifyReplicationGroup honours ``AuthToken`` with ``AuthTokenUpdateStrategy`` (ROTATE adds a second token,
+  SET leaves only the given one, DELETE drops the others): :func:`auth_tokens` lists what a group accepts.
 
 Scheduled rules and schedules never fire (no clock runs here), and no rotation function is invoked.
 """
@@ -71,14 +78,18 @@ def install(port: int) -> None:
                 _start(str(target["Arn"]), target.get("Input") or json.dumps(event, default=str))
 
     _sdk_parameters()
+    _executions()
+    _auth_tokens()
+    _current_stage()
     SecretsManagerBackend.rotate_secret = rotate_secret  # type: ignore[method-assign]
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
     _installed.append(True)
 
 
 def _sdk_parameters() -> None:
-    """Step Functions' ``aws-sdk`` tasks take the API's members in PascalCase (``Cluster``); moto's interpreter
-    passes them to boto3 as written. Map them to the operation's member names, as Step Functions does."""
+    """Step Functions' ``aws-sdk`` tasks take and give the API's members in PascalCase (``Cluster``,
+    ``Services``); moto's interpreter passes them to boto3 as written and returns boto3's names. Map both ways,
+    as Step Functions does."""
     import botocore.session
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk
 
@@ -91,7 +102,92 @@ def _sdk_parameters() -> None:
         operation = session.get_service_model(service).operation_model(action[:1].upper() + action[1:])
         self._to_boto_request(parameters, operation.input_shape)
 
-    state_task_service_aws_sdk.StateTaskServiceAwsSdk._normalise_parameters = normalise  # type: ignore[method-assign]
+    def normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
+                           service_action_name: str | None = None) -> None:
+        # Step Functions gives the result's members in PascalCase too (ECS's "services" is "Services").
+        service = boto_service_name or self.resource.api_name
+        action = service_action_name or self.resource.api_action
+        shape = session.get_service_model(service).operation_model(action[:1].upper() + action[1:]).output_shape
+        if shape is not None:
+            self._from_boto_response(response, shape)
+
+    task = state_task_service_aws_sdk.StateTaskServiceAwsSdk
+    task._normalise_parameters = normalise  # type: ignore[method-assign]
+    task._normalise_response = normalise_response  # type: ignore[method-assign]
+
+
+def _executions() -> None:
+    """StartExecution on the API runs the definition (moto's API alone records an execution that never runs)."""
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def start_execution(self: Any) -> ActionResult:
+        run = _start(self._get_param("stateMachineArn"), self._get_param("input", if_none="{}"),
+                     self._get_param("name"))
+        return ActionResult({"executionArn": run.execution_arn, "startDate": run.start_date})
+
+    StepFunctionResponse.start_execution = start_execution  # type: ignore[method-assign]
+
+
+def _current_stage() -> None:
+    """Moving AWSCURRENT to another version makes it the value GetSecretValue returns (moto keeps returning the
+    version it last wrote)."""
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    update = SecretsManagerBackend.update_secret_version_stage
+
+    def update_secret_version_stage(self: Any, secret_id: str, version_stage: str, remove_from_version_id: str,
+                                    move_to_version_id: str) -> tuple[str, str]:
+        result = update(self, secret_id, version_stage, remove_from_version_id, move_to_version_id)
+        if version_stage == "AWSCURRENT" and move_to_version_id:
+            secret = self.secrets[secret_id]
+            secret.default_version_id = move_to_version_id
+            if "secret_string" in secret.versions[move_to_version_id]:
+                secret.secret_string = secret.versions[move_to_version_id]["secret_string"]
+        return result
+
+    SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage  # type: ignore[method-assign]
+
+
+_TOKENS = "moorage_auth_tokens"  # attribute of moto's replication group: the AUTH tokens it accepts
+
+
+def _auth_tokens() -> None:
+    """Replication groups remember their AUTH tokens; ModifyReplicationGroup changes them as ElastiCache does."""
+    from moto.elasticache.models import ElastiCacheBackend
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    create, modify = ElastiCacheBackend.create_replication_group, ElastiCacheResponse.modify_replication_group
+
+    def create_replication_group(self: Any, *args: Any, **kwargs: Any) -> Any:
+        group = create(self, *args, **kwargs)
+        token = kwargs.get("auth_token")
+        setattr(group, _TOKENS, [token] if token else [])
+        return group
+
+    def modify_replication_group(self: Any) -> Any:
+        result = modify(self)
+        token = self._get_param("AuthToken")
+        strategy = self._get_param("AuthTokenUpdateStrategy") or "ROTATE"
+        if token:
+            group = self.elasticache_backend.replication_groups[self._get_param("ReplicationGroupId")]
+            held = list(getattr(group, _TOKENS, []))
+            held = {"ROTATE": (held + [token])[-2:], "SET": [token]}.get(strategy, [t for t in held if t != token])
+            setattr(group, _TOKENS, held)
+            group.auth_token_enabled = bool(held)
+        return result
+
+    ElastiCacheBackend.create_replication_group = create_replication_group  # type: ignore[method-assign]
+    ElastiCacheResponse.modify_replication_group = modify_replication_group  # type: ignore[method-assign]
+
+
+def auth_tokens(region: str, group_id: str) -> list[str]:
+    """The AUTH tokens emulated replication group ``group_id`` accepts (oldest first)."""
+    from moto.elasticache.models import elasticache_backends
+
+    from moorage.emulator.runtime import ACCOUNT_ID
+
+    return list(getattr(elasticache_backends[ACCOUNT_ID][region].replication_groups[group_id], _TOKENS, []))
 
 
 def _rotated(before: str | None) -> str | None:
@@ -116,8 +212,8 @@ def _succeeded(account: str, region: str, arn: str) -> None:
         "Detail": json.dumps(detail)}])
 
 
-def _start(arn: str, payload: str) -> None:
-    """Run state machine ``arn`` on moto's interpreter and mirror the execution into the API's backend."""
+def _start(arn: str, payload: str, name: str | None = None) -> Any:
+    """Run state machine ``arn`` on moto's interpreter and mirror the execution into the API's backend (returned)."""
     from moto.stepfunctions.models import stepfunctions_backends
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
@@ -129,7 +225,7 @@ def _start(arn: str, payload: str) -> None:
         runner.update_state_machine(arn, definition=machine.definition, role_arn=machine.roleArn)
     except Exception:  # noqa: BLE001 - first run: the interpreter's backend does not know it yet
         runner.create_state_machine(name=machine.name, definition=machine.definition, roleArn=machine.roleArn)
-    run = runner.start_execution(arn, execution_input=payload)
+    run = runner.start_execution(arn, name=name, execution_input=payload)  # type: ignore[arg-type]  # None: a new name
     mirror = api.start_execution(arn, name=run.name, execution_input=payload)
 
     def wait() -> None:
@@ -153,3 +249,4 @@ def _start(arn: str, payload: str) -> None:
         runner.delete_state_machine(arn)
 
     threading.Thread(target=wait, name=f"sfn-{run.name}", daemon=True).start()
+    return mirror

@@ -33,11 +33,13 @@ from moorage.plan.model import (
     Choice,
     DatabasePlan,
     EdgePlan,
+    PasswordRotationPlan,
     Plan,
     RestartPlan,
     SecretPlan,
     ServicePlan,
     StackPlan,
+    TokenRotationPlan,
     VolumePlan,
 )
 from moorage.plan.naming import physical_name
@@ -52,7 +54,13 @@ from moorage.plan.observability import (
     topic_key,
 )
 from moorage.plan.release import migration_snapshots, release_plan, rotation_restarts, watch_both_target_groups
-from moorage.plan.rotation import rotation_days, rotation_reminders
+from moorage.plan.rotation import (
+    password_rotations,
+    rotation_days,
+    rotation_reminders,
+    secret_restarts,
+    token_rotations,
+)
 from moorage.plan.scaling import backlog_steps
 from moorage.plan.security import (
     cache_sg,
@@ -105,13 +113,17 @@ def build_plan(env: EnvSpec) -> Plan:
     decisions += storage_alarm_decisions(env)
     stacks += _closing_stacks(env, services, edges, bool(alarms), decisions, warnings_extra)
     migrations = sorted(n for n, sp in services.items() if sp.spec.kind == "job" and n not in bootstraps)
-    restarts = rotation_restarts(env, decisions)
+    restarts = rotation_restarts(env, decisions) + secret_restarts(env, decisions)
     reminders = rotation_reminders(env, decisions)
+    redeployed = {n for r in restarts for n in r.services}  # one stack parameter each: a shared budget
+    tokens, token_reminders = token_rotations(env, caches, decisions, redeployed)
+    reminders += token_reminders
+    passwords = password_rotations(env, databases, decisions, redeployed)
     topics, topic_decisions = alarm_topics(env)
     health = health_check_alarms(env, edges)
     healths = health_topics(env, topics, health)
     stacks += _rotation_and_health_stacks(env, services, edges, restarts, bool(reminders), health, decisions,
-                                          topic_decisions)
+                                          topic_decisions, tokens, passwords)
     plan = Plan(
         env=env, stacks=stacks, network=network, security_groups=groups, edge=edge, services=services,
         databases=databases, caches=caches, buckets=buckets, volumes=volumes, secrets=secrets_plan,
@@ -131,7 +143,8 @@ def build_plan(env: EnvSpec) -> Plan:
         edges=edges, alarm_topics=topics, health_alarms=health, health_topics=healths,
         alarm_topic_key=topic_key(topics), health_topic_key=topic_key(healths),
         migration_snapshots=migration_snapshots(env, databases, migrations, decisions), migration_jobs=migrations,
-        rotation_restarts=restarts, rotation_reminders=reminders,
+        rotation_restarts=restarts, rotation_reminders=reminders, token_rotations=tokens,
+        password_rotations=passwords,
     )
     _spread(plan)
     return plan
@@ -262,17 +275,26 @@ def _service_stacks(prefix: str, services: dict[str, ServicePlan], bootstraps: d
 
 def _rotation_and_health_stacks(env: EnvSpec, services: dict[str, ServicePlan], edges: list[EdgePlan],
                                 restarts: list[RestartPlan], reminders: bool, health: list[AlarmPlan],
-                                decisions: list[Decision], topic_decisions: list[Decision]) -> list[StackPlan]:
-    """The stack that redeploys services when RDS rotates a password and reminds of manual rotations, and the
-    Route 53 health-check alarms."""
+                                decisions: list[Decision], topic_decisions: list[Decision],
+                                tokens: list[TokenRotationPlan],
+                                passwords: list[PasswordRotationPlan]) -> list[StackPlan]:
+    """The stack that redeploys services when RDS rotates a password, rotates cache AUTH tokens and reminds of
+    manual rotations, and the Route 53 health-check alarms."""
     prefix = f"{env.app}-{env.env}"
     stacks = []
-    if restarts or reminders:
-        purpose = " and ".join(["redeploys services when RDS rotates a password"] * bool(restarts)
+    if restarts or reminders or tokens or passwords:
+        purpose = " and ".join(["redeploys services when RDS rotates a password"]
+                               * any(r.kind == "database" for r in restarts)
+                               + ["redeploys services when a function rotates a secret"]
+                               * any(r.kind == "secret" for r in restarts)
+                               + ["rotates cache AUTH tokens"] * bool(tokens)
+                               + ["rotates generated database passwords"] * bool(passwords)
                                + ["reminds to rotate what no function rotates"] * reminders)
+        readers = sorted({n for r in restarts for n in r.services} | {n for t in tokens for n in t.services}
+                         | {n for p in passwords for n in p.services})
         stacks.append(StackPlan("rotation", f"{prefix}-rotation", purpose,
-                                ["platform"] + ["data"] * bool(restarts)
-                                + [services[n].stack for r in restarts for n in r.services]))
+                                ["platform"] + ["data"] * bool(restarts or tokens or passwords)
+                                + [services[n].stack for n in readers]))
     decisions += topic_decisions
     if health:
         # Route 53 publishes health-check metrics in us-east-1 only: their alarms live there.

@@ -274,9 +274,35 @@ class SnapshotPlan:
 
 @dataclass(frozen=True)
 class RestartPlan:
-    """Services redeployed when RDS rotates a database's managed password (they read it at task start)."""
+    """Services redeployed when a secret's rotation succeeds (they read it at task start): RDS rotating a
+    database's managed password, or the user's function rotating an app secret."""
+
+    name: str  # the database or app secret
+    services: list[str]
+    kind: str = "database"  # database | secret
+
+
+@dataclass(frozen=True)
+class TokenRotationPlan:
+    """A cache's AUTH token rotated every ``days`` days by a state machine (ROTATE, store, redeploy the readers,
+    then SET drops the old token), so the readers never hold a token the cache refuses."""
+
+    cache: str
+    identifier: str  # the replication group id
+    days: int
+    services: list[str]  # long-running readers, redeployed while both tokens are valid
+
+
+@dataclass(frozen=True)
+class PasswordRotationPlan:
+    """A generated database password rotated every ``days`` days by a state machine: a new password staged as
+    AWSPENDING, set on the instance or cluster, promoted to AWSCURRENT, written into the URL secret, and the
+    readers redeployed. One user: connections old tasks open after the change and before their replacement fail."""
 
     database: str
+    identifier: str  # the DB instance or (Aurora) cluster identifier
+    cluster: bool
+    days: int
     services: list[str]
 
 
@@ -450,6 +476,8 @@ class Plan:
     migration_jobs: list[str] = field(default_factory=list)  # the spec's before-deploy jobs (no bootstrap job)
     rotation_restarts: list[RestartPlan] = field(default_factory=list)  # stack ``rotation``
     rotation_reminders: list[ReminderPlan] = field(default_factory=list)  # stack ``rotation``
+    token_rotations: list[TokenRotationPlan] = field(default_factory=list)  # stack ``rotation``
+    password_rotations: list[PasswordRotationPlan] = field(default_factory=list)  # stack ``rotation``
     # Where the data stack's generated credentials live in Secrets Manager (``app/env``). A preview's own data
     # stores keep theirs under its base's (``app/base/preview-pr-42``): the base's execution role reads them.
     secret_root: str = ""

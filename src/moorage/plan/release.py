@@ -15,6 +15,7 @@ from moorage.plan.model import (
     SnapshotPlan,
 )
 from moorage.plan.naming import physical_name
+from moorage.plan.rotation import long_running_readers
 from moorage.resolve.environment import Decision, EnvSpec, ResolvedService
 
 
@@ -106,8 +107,7 @@ def rotation_restarts(env: EnvSpec, decisions: list[Decision]) -> list[RestartPl
     for name, db in sorted(env.databases.items()):
         if not db.managed_password:
             continue
-        readers = sorted(s.name for s in env.services.values()
-                         if name in s.uses and s.kind in ("web", "service", "worker"))
+        readers = long_running_readers(env, name)
         if readers:
             out.append(RestartPlan(name, readers))
             decisions.append(Decision(

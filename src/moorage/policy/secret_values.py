@@ -60,8 +60,9 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
 
 
 def _real(secret: str) -> bool:
-    """False for references resolved at deploy time (``${Var}``, ``{{resolve:...}}``) and empty parts."""
-    return bool(secret.strip()) and not any(r in secret for r in _REFERENCE)
+    """False for references resolved at deploy time (``${Var}``, ``{{resolve:...}}``), a Step Functions
+    ``States.Format`` placeholder (``{}``, filled at run time) and empty parts."""
+    return bool(secret.strip()) and secret.strip() != "{}" and not any(r in secret for r in _REFERENCE)
 
 
 def credentials_in(value: str) -> list[Credential]:

@@ -8,7 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Ref, Select, Sub, cognito, efs, elasticache, iam, rds, s3, secretsmanager, sqs, ssm
+from troposphere import (
+    GetAtt,
+    Ref,
+    Select,
+    Sub,
+    awslambda,
+    cognito,
+    efs,
+    elasticache,
+    iam,
+    rds,
+    s3,
+    secretsmanager,
+    sqs,
+    ssm,
+)
 
 from moorage import kinds
 from moorage.plan.model import PREVIEW_SNAPSHOTS, BucketPlan, CachePlan, DatabasePlan, Plan, VolumePlan
@@ -112,6 +127,8 @@ def render_data(ctx: StackContext) -> None:
                 PasswordLength=secret.spec.length, ExcludeCharacters="\"'\\`$"),
             Tags=ctx.tags(), **_policies(bool(plan.keep_on_delete), snapshot=False)))
         ctx.give(secret_out(secret.spec.name), Ref(lid), f"ARN of secret {secret.spec.name}")
+        if secret.spec.rotation_function and secret.spec.rotate_days:
+            _secret_rotation(ctx, lid, secret.spec.rotation_function, secret.spec.rotate_days)
     for vol in plan.volumes:
         if vol.persistent and here("volume", vol.key):
             _volume(ctx, vol)
@@ -127,6 +144,18 @@ def render_data(ctx: StackContext) -> None:
     for name, queue in sorted(plan.env.blocks.get("queues", {}).items()):
         if here("queue", name):
             _queue(ctx, name, queue)
+
+
+def _secret_rotation(ctx: StackContext, lid: str, function: str, days: int) -> None:
+    """A rotation schedule that runs the user's function every ``days`` days, and the permission Secrets Manager
+    needs to invoke it for this secret only. No rotation at deploy time: the first one is ``days`` away."""
+    ctx.add(awslambda.Permission(
+        f"{lid}RotationInvoke", FunctionName=function, Action="lambda:InvokeFunction",
+        Principal="secretsmanager.amazonaws.com", SourceArn=Ref(lid), SourceAccount=Ref("AWS::AccountId")))
+    ctx.add(secretsmanager.RotationSchedule(
+        f"{lid}Rotation", SecretId=Ref(lid), RotationLambdaARN=function, RotateImmediatelyOnUpdate=False,
+        RotationRules=secretsmanager.RotationRules(ScheduleExpression=f"rate({days} days)"),
+        DependsOn=[f"{lid}RotationInvoke"]))
 
 
 def _queue(ctx: StackContext, name: str, queue: Any) -> None:

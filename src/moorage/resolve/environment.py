@@ -127,6 +127,7 @@ class ResolvedDatabase:
     backup_window: str | None = None  # None: RDS picks one
     maintenance_window: str | None = None
     rotate_days: int | None = None  # days between password rotations (None: RDS's default or no rotation)
+    rotate_generated: bool = False  # the spec sets rotate_days on a generated password: moorage rotates it
 
 
 @dataclass
@@ -175,6 +176,7 @@ class ResolvedSecret:
     external: str | None
     rotate_days: int | None = None
     previous: bool = False  # NAME_PREVIOUS is injected from its AWSPREVIOUS version
+    rotation_function: str | None = None  # the user's Lambda that Secrets Manager runs every rotate_days
 
 
 @dataclass
@@ -287,20 +289,16 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     caches = {name: _cache(name, c, profile, defaults, decide, warnings, smap) for name, c in app.caches.items()}
     warnings += _undeclared_cluster_clients(caches, services, smap)
     _check_backup_regions(app, databases, residency, smap)
-    warnings += [Diagnostic(
-        "warning", f"database {name} has rotate_days but a generated password: it will not rotate (the password "
-        "is written into DATABASE_URL at deploy time, so a rotation would leave that URL stale)",
-        smap.locate(("databases", name, "rotate_days")), "set `password: managed` to have RDS rotate it on "
-        "this schedule, or drop rotate_days")
-        for name, db in app.databases.items() if db.rotate_days and db.password == "generated"]
     buckets = {name: _bucket(name, b, app, profile, defaults, decide) for name, b in app.buckets.items()}
     secrets = _secrets(app, env, decisions)
     for name, db in databases.items():
         decisions.append(Decision(
             f"databases.{name}.password", f"managed by RDS (rotated every {db.rotate_days or 7} days)"
             if db.managed_password
+            else f"generated into Secrets Manager (rotated every {db.rotate_days} days)" if db.rotate_generated
             else "generated once into Secrets Manager",
-            "password: managed" if db.managed_password else "set `password: managed` to have RDS rotate it"))
+            "password: managed" if db.managed_password else "rotate_days set in the spec" if db.rotate_generated
+            else "set rotate_days (or `password: managed`) to rotate it"))
     encryption = decide("encryption.key", app.encryption.key, defaults["encryption"]["key"],
                         "a customer-managed rotating key for secrets, logs, images, buckets, databases and caches"
                         if defaults["encryption"]["key"] == "customer"
@@ -402,13 +400,17 @@ def _bucket(name: str, b: Any, app: AppSpec, profile: str, defaults: dict[str, A
 def _secrets(app: AppSpec, env: str, decisions: list[Decision]) -> dict[str, ResolvedSecret]:
     """The app's secrets; a rotation period is a manual rotation, said as a decision."""
     for name, s in app.secrets.items():
-        if s.rotate_days:
+        if s.rotate_days and s.rotation_function:
+            decisions.append(Decision(
+                f"secrets.{name}.rotation", f"every {s.rotate_days} days by {s.rotation_function}",
+                "a rotation schedule on the secret runs your function; its readers are redeployed when it succeeds"))
+        elif s.rotate_days:
             decisions.append(Decision(
                 f"secrets.{name}.rotation", f"manual every {s.rotate_days} days",
                 "Secrets Manager rotates only what it has a rotation function for: issue a new value with the "
                 f"provider, then {_set_secret_hint(name, env)}"))
     return {name: ResolvedSecret(name, s.generate, s.length, _secret_description(app.name, name, s), s.external,
-                                 s.rotate_days, s.previous)
+                                 s.rotate_days, s.previous, s.rotation_function)
             for name, s in app.secrets.items()}
 
 
@@ -626,6 +628,7 @@ def _database(name: str, db: Any, app: AppSpec, profile: str, defaults: dict[str
                      "services connect to the database directly"),
         rotate_days=decide(f"databases.{name}.rotate_days", db.rotate_days, d["rotate_days"],
                            "days between password rotations" if d["rotate_days"] else "no rotation schedule"),
+        rotate_generated=db.password == "generated" and db.rotate_days is not None,
     )
 
 

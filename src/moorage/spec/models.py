@@ -532,7 +532,8 @@ class Database(Strict):
     proxy: bool = Field(default=False, description="RDS Proxy in front: pooled connections, faster failover")
     rotate_days: int | None = Field(
         default=None, ge=1, le=365, description="rotate the password every N days: a rotation schedule on the "
-        "secret RDS manages (password: managed); a generated password does not rotate (see docs/deploy.md)")
+        "secret RDS manages (password: managed), or a state machine that sets a new generated password and "
+        "redeploys its readers (only when set here; see docs/deploy.md)")
 
     @model_validator(mode="after")
     def _storage(self) -> Database:
@@ -576,7 +577,8 @@ class Cache(Strict):
     client: str | None = Field(default=None,
                                description="client library (bullmq, sidekiq...): warns about cluster mode")
     rotate_days: int | None = Field(default=None, ge=1, le=365,
-                                    description="remind to rotate the AUTH token every N days (no rotation function)")
+                                    description="rotate the AUTH token every N days: a schedule starts a state "
+                                    "machine that adds a new token, redeploys the readers, then drops the old one")
 
     @model_validator(mode="after")
     def _shards(self) -> Cache:
@@ -658,6 +660,10 @@ class Queue(Strict):
                                     description="seconds a received message stays hidden from other consumers")
 
 
+# A Lambda function's ARN, optionally with a version or alias.
+LAMBDA_ARN = r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"
+
+
 class Secret(Strict):
     """A secret in Secrets Manager. Its value never appears in moorage's input or output."""
 
@@ -665,15 +671,25 @@ class Secret(Strict):
     length: int = Field(default=40, ge=16, le=4096)
     description: str | None = None
     external: str | None = Field(default=None, description="ARN of an existing secret to reference instead")
-    rotate_days: int | None = Field(default=None, ge=1, le=1000, description="rotation period: a reminder to the "
-                                    "warning alarm destination every N days (no rotation function)")
+    rotate_days: int | None = Field(default=None, ge=1, le=1000, description="rotation period: runs "
+                                    "rotation_function every N days, or without one sends a reminder to the "
+                                    "warning alarm destination")
     previous: bool = Field(default=False, description="also inject NAME_PREVIOUS, the value before the last "
                            "rotation (AWSPREVIOUS): signing keys that verify old tokens while new ones are issued")
+    rotation_function: str | None = Field(
+        default=None, pattern=LAMBDA_ARN,
+        description="ARN of your Lambda rotation function: with rotate_days, a rotation schedule on the secret "
+        "runs it every N days and the services that read the secret are redeployed when it succeeds")
 
     @model_validator(mode="after")
     def _ext(self) -> Secret:
         if self.external and not self.external.startswith("arn:"):
             raise ValueError("external must be the ARN of an existing secret (arn:aws:secretsmanager:...)")
+        if self.rotation_function and not self.rotate_days:
+            raise ValueError("rotation_function needs rotate_days (how often Secrets Manager runs it)")
+        if self.rotation_function and self.external:
+            raise ValueError("rotation_function needs a secret moorage creates; an external secret's rotation is "
+                             "set where that secret is defined")
         if self.external and self.previous:
             raise ValueError("previous needs a secret moorage creates (it gives it a previous version before the "
                              "first task starts); an external secret's versions are yours")

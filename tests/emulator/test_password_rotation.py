@@ -1,0 +1,86 @@
+"""A generated database password rotated on the emulator: the state machine moorage renders (started as the
+schedule would) stages the new password, sets it on the instance, promotes it, rewrites the URL secret with it
+and redeploys the reader; a failure before the database has it changes nothing."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from moorage import api
+
+SPEC = """\
+name: pwapp
+region: eu-west-1
+services:
+  web: {image: ghcr.io/acme/web:1.0.0, port: 3000, route: "/*", health: /health, uses: [db]}
+databases:
+  db: {engine: postgres, version: "16", rotate_days: 30}
+environments:
+  dev: {}
+"""
+
+
+def _run(sfn: Any, arn: str) -> dict[str, Any]:
+    started = sfn.start_execution(stateMachineArn=arn, input="{}")
+    deadline = time.monotonic() + 60
+    while True:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=started["executionArn"])
+        if described["status"] != "RUNNING" or time.monotonic() > deadline:
+            return described
+        time.sleep(0.1)
+
+
+def test_the_state_machine_rotates_the_password(tmp_path: Path, run_deploy: Callable[..., Any],
+                                                aws: Callable[[str, str], Any]) -> None:
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(SPEC, encoding="utf-8")
+    result, _ = run_deploy(api.synth_environment(api.load_app(spec), "dev"))
+    assert result.ok, result.failure
+    sm = aws("secretsmanager", "eu-west-1")
+    secret, url = result.outputs["data"]["DbDbSecret"], result.outputs["data"]["DbDbUrl"]
+    old = json.loads(sm.get_secret_value(SecretId=secret)["SecretString"])
+    ecs = aws("ecs", "eu-west-1")
+    service = result.outputs["svc-web"]["ServiceName"]
+    [before] = ecs.describe_services(cluster="pwapp-dev", services=[service])["services"][0]["deployments"]
+
+    sfn = aws("stepfunctions", "eu-west-1")
+    [machine] = sfn.list_state_machines()["stateMachines"]
+    assert machine["name"] == "pwapp-dev-db-db-rotate"
+    done = _run(sfn, machine["stateMachineArn"])
+    assert done["status"] == "SUCCEEDED", done
+
+    new = json.loads(sm.get_secret_value(SecretId=secret)["SecretString"])
+    assert new["password"] != old["password"] and new["password"].isalnum() and len(new["password"]) == 32
+    assert {k: v for k, v in new.items() if k != "password"} == {k: v for k, v in old.items() if k != "password"}
+    previous = json.loads(sm.get_secret_value(SecretId=secret, VersionStage="AWSPREVIOUS")["SecretString"])
+    assert previous["password"] == old["password"]
+    host, port = result.outputs["data"]["DbDbHost"], result.outputs["data"]["DbDbPort"]
+    assert sm.get_secret_value(SecretId=url)["SecretString"] == \
+        f"postgresql://{new['username']}:{new['password']}@{host}:{port}/pwapp"
+    [instance] = aws("rds", "eu-west-1").describe_db_instances(DBInstanceIdentifier="pwapp-dev-db")["DBInstances"]
+    assert instance["DBInstanceStatus"] == "available"
+    [after] = ecs.describe_services(cluster="pwapp-dev", services=[service])["services"][0]["deployments"]
+    assert after["id"] != before["id"]
+    assert new["password"] not in json.dumps(done.get("output") or "")
+
+
+def test_a_failure_before_the_database_changes_nothing(tmp_path: Path, run_deploy: Callable[..., Any],
+                                                       aws: Callable[[str, str], Any]) -> None:
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(SPEC, encoding="utf-8")
+    result, _ = run_deploy(api.synth_environment(api.load_app(spec), "dev"))
+    assert result.ok, result.failure
+    sm = aws("secretsmanager", "eu-west-1")
+    secret = result.outputs["data"]["DbDbSecret"]
+    old = sm.get_secret_value(SecretId=secret)["SecretString"]
+    rds = aws("rds", "eu-west-1")
+    rds.modify_db_instance(DBInstanceIdentifier="pwapp-dev-db", DeletionProtection=False)
+    rds.delete_db_instance(DBInstanceIdentifier="pwapp-dev-db", SkipFinalSnapshot=True)  # SetPassword fails
+    sfn = aws("stepfunctions", "eu-west-1")
+    [machine] = sfn.list_state_machines()["stateMachines"]
+    assert _run(sfn, machine["stateMachineArn"])["status"] == "FAILED"
+    assert sm.get_secret_value(SecretId=secret)["SecretString"] == old  # AWSCURRENT untouched

@@ -1,0 +1,130 @@
+"""A cache's AUTH token rotated without function code: an EventBridge Scheduler schedule starts a Step Functions
+state machine whose steps are exactly these SDK calls (new token, ROTATE, wait for the group, store the token and
+URL, redeploy the readers and wait for their rollouts, SET); its role reaches only this group, these secrets, these
+services and the warning topic. cfn-lint, cost and policy take it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from moorage.cfn import template_set_of
+from moorage.cost.estimate import estimate_template_set
+from moorage.policy import run_checks
+from moorage.render import Synth
+from moorage.validate.lint import lint_template
+
+APP = """
+name: demo
+region: eu-west-1
+alarms: {email: ops@demo.example, warning: {email: [dev@demo.example]}}
+services:
+  web: {image: x:1, port: 80, route: "/*", uses: [cache]}
+  worker: {image: x:1, uses: [cache]}
+  other: {image: x:1}
+  migrate: {image: x:1, run: before-deploy, uses: [cache]}
+caches:
+  cache: {rotate_days: 45}
+"""
+
+
+def of_type(synth: Synth, kind: str) -> dict[str, dict[str, Any]]:
+    return {k: r["Properties"] for k, r in synth.templates["rotation"]["Resources"].items() if r["Type"] == kind}
+
+
+def definition(synth: Synth) -> tuple[dict[str, Any], dict[str, Any]]:
+    machine = of_type(synth, "AWS::StepFunctions::StateMachine")["CacheCacheRotationMachine"]
+    body, variables = machine["DefinitionString"]["Fn::Sub"]
+    return json.loads(body), variables
+
+
+def path(states: dict[str, Any], start: str, choose: dict[str, str]) -> list[str]:
+    """The states visited from ``start`` when each Choice state goes where ``choose`` says."""
+    out, name = [], start
+    while name:
+        out.append(name)
+        state = states[name]
+        name = choose.get(name) or state.get("Next") or ""
+    return out
+
+
+def test_the_state_machine_calls_exactly_these_apis(synth_spec: Callable[[str, str], Synth]) -> None:
+    synth = synth_spec(APP, "prod")
+    body, variables = definition(synth)
+    states = body["States"]
+    ready = {"TokenReady": "StoreToken", "RolledOut0": "WaitForRollout1", "RolledOut1": "DropOldToken"}
+    calls = [(n, states[n].get("Resource", "").rsplit(":::", 1)[-1]) for n in path(states, body["StartAt"], ready)]
+    assert calls == [
+        ("NewToken", "aws-sdk:secretsmanager:getRandomPassword"),
+        ("AddToken", "aws-sdk:elasticache:modifyReplicationGroup"),
+        ("WaitForToken", ""), ("CheckToken", "aws-sdk:elasticache:describeReplicationGroups"), ("TokenReady", ""),
+        ("StoreToken", "aws-sdk:secretsmanager:putSecretValue"),
+        ("StoreUrl", "aws-sdk:secretsmanager:putSecretValue"),
+        ("Redeploy0", "aws-sdk:ecs:updateService"), ("Redeploy1", "aws-sdk:ecs:updateService"),
+        ("WaitForRollout0", ""), ("CheckRollout0", "aws-sdk:ecs:describeServices"), ("RolledOut0", ""),
+        ("WaitForRollout1", ""), ("CheckRollout1", "aws-sdk:ecs:describeServices"), ("RolledOut1", ""),
+        ("DropOldToken", "aws-sdk:elasticache:modifyReplicationGroup"), ("Done", "")]
+    assert states["NewToken"]["Parameters"] == {"PasswordLength": 64, "ExcludePunctuation": True}
+    assert states["AddToken"]["Parameters"] == {
+        "ReplicationGroupId": "${Group}", "AuthToken.$": "$.new.token", "AuthTokenUpdateStrategy": "ROTATE",
+        "ApplyImmediately": True}
+    assert states["DropOldToken"]["Parameters"]["AuthTokenUpdateStrategy"] == "SET"
+    assert states["StoreToken"]["Parameters"] == {"SecretId": "${Token}",
+                                                  "SecretString.$": "States.JsonToString($.new)"}
+    assert states["StoreUrl"]["Parameters"]["SecretString.$"] == \
+        "States.Format('rediss://:{}@${Host}:${Port}', $.new.token)"
+    # a group in any other state than available or modifying, and every failed call, tells the warning topic
+    assert states["TokenReady"]["Default"] == "Notify"
+    tasks = [s for s in states.values() if "aws-sdk" in s.get("Resource", "")]
+    assert all(s["Catch"][0]["Next"] == "Notify" for s in tasks)
+    assert states["Notify"]["Parameters"]["TopicArn"] == "${Topic}" and states["Failed"]["Type"] == "Fail"
+    assert "token" not in json.dumps(states["Done"]) and "ResultPath" not in states["Done"]
+    assert variables["Group"] == "demo-prod-cache" and variables["Token"] == {"Ref": "CacheCacheToken"}
+    assert variables["Url"] == {"Ref": "CacheCacheUrl"} and variables["Host"] == {"Ref": "CacheCacheHost"}
+    assert variables["Svc0"] == {"Ref": "WebServiceName"} and variables["Svc1"] == {"Ref": "WorkerServiceName"}
+    assert variables["Topic"] == {"Ref": "WarningTopicArn"}
+    assert synth.templates["rotation"]["Parameters"]["CacheCacheToken"]["Description"] == \
+        "from stack data: output CacheCacheToken"
+
+
+def test_the_schedule_and_the_least_privilege_role(synth_spec: Callable[[str, str], Synth]) -> None:
+    synth = synth_spec(APP, "prod")
+    [schedule] = of_type(synth, "AWS::Scheduler::Schedule").values()
+    assert schedule["ScheduleExpression"] == "rate(45 days)" and schedule["Name"] == "demo-prod-cache-cache-rotate"
+    assert schedule["Target"]["Arn"] == {"Ref": "CacheCacheRotationMachine"}
+    assert json.loads(schedule["Target"]["Input"]) == {"poll_seconds": 30}
+    roles = of_type(synth, "AWS::IAM::Role")
+    start = roles["CacheCacheRotationScheduleRole"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert start == [{"Effect": "Allow", "Action": ["states:StartExecution"],
+                      "Resource": [{"Ref": "CacheCacheRotationMachine"}]}]
+    statements = {s.get("Sid"): s for s in
+                  roles["CacheCacheRotationMachineRole"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    assert statements["Store"]["Resource"] == [{"Ref": "CacheCacheToken"}, {"Ref": "CacheCacheUrl"}]
+    assert "replicationgroup:demo-prod-cache" in json.dumps(statements["Token"]["Resource"])
+    assert "OtherServiceName" not in json.dumps(statements["Redeploy"])  # only the readers
+    assert statements["Redeploy"]["Action"] == ["ecs:UpdateService", "ecs:DescribeServices"]
+    assert "SecretKey" in statements and "TopicKey" in statements  # prod: the customer key, encrypted topics
+    made = {d.topic: d.value for d in synth.plan.decisions}
+    assert made["caches.cache.rotation"] == "every 45 days"
+    [plan] = synth.plan.token_rotations
+    assert plan.services == ["web", "worker"] and plan.identifier == "demo-prod-cache"  # the job reads at start
+    deps = next(s for s in synth.plan.stacks if s.key == "rotation").depends_on
+    assert {"platform", "data", "svc-web", "svc-worker"} <= set(deps) and "svc-other" not in deps
+
+
+def test_lint_cost_and_policy(synth_spec: Callable[[str, str], Synth]) -> None:
+    synth = synth_spec(APP, "prod")
+    errors = [f.render() for f in lint_template(synth.template_text("rotation"), ["eu-west-1"], "rotation")]
+    assert not errors, errors
+    tset = template_set_of(synth)
+    lines = [i for i in estimate_template_set(tset).items if i.stack == "rotation"
+             and i.type in ("AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule")]
+    assert len(lines) == 2 and all(i.status == "free" for i in lines), lines
+    findings = [f for f in run_checks([tset]).findings if f.resource.startswith("CacheCacheRotation")]
+    assert findings == [], [(f.rule, f.message) for f in findings]
+
+
+def test_no_rotate_days_no_rotation(synth_spec: Callable[[str, str], Synth]) -> None:
+    synth = synth_spec(APP.replace("{rotate_days: 45}", "{}"), "dev")  # dev sets no rotation period
+    assert "rotation" not in synth.templates and synth.plan.token_rotations == []
