@@ -101,3 +101,15 @@ def test_per_service_users_are_not_rotated_and_their_services_not_redeployed(
     assert made["databases.db.rotation_schedule"] == "every 60 days"
     reason = next(d.reason for d in synth.plan.decisions if d.topic == "databases.db.rotation_schedule")
     assert reason.endswith("; per-service users are not rotated")
+
+
+def test_policy_counts_the_scheduled_machine_as_rotation(synth_spec: Callable[[str, str], Synth]) -> None:
+    """MOO-SEC-006 (production database credentials rotate) passes a generated password that the scheduled state
+    machine rotates, and still fires when the schedule is gone (a machine nobody starts rotates nothing)."""
+    synth = synth_spec(APP, "prod")
+    tset = template_set_of(synth)
+    assert [f for f in run_checks([tset]).findings if f.rule == "MOO-SEC-006"] == []
+    rotation = tset.templates["rotation"]["Resources"]
+    for lid in [k for k, r in rotation.items() if r["Type"] == "AWS::Scheduler::Schedule"]:
+        del rotation[lid]
+    assert [f.resource for f in run_checks([tset]).findings if f.rule == "MOO-SEC-006"] == ["DbDbSecretAttachment"]

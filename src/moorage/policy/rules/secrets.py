@@ -115,7 +115,21 @@ def credentials_rotate(r: Resource) -> Outcome:
         target = schedule.target(schedule.get("SecretId"))
         if target is not None and target.key == secret.key:
             return []
-    return [issue(f"secret {secret.id} of the database never rotates (no RotationSchedule)")]
+    if any(_sets_master_password(m) and m.referrers("AWS::Scheduler::Schedule")
+           for m in secret.referrers("AWS::StepFunctions::StateMachine")):
+        return []  # a scheduled state machine that reads this secret and sets the master password rotates it
+    return [issue(f"secret {secret.id} of the database never rotates (no RotationSchedule, and no scheduled "
+                  "state machine sets the database's master password)")]
+
+
+def _sets_master_password(machine: Resource) -> bool:
+    """True when a state machine's definition calls RDS to set a master user password (a rotation without a
+    Lambda function: moorage's generated-password rotation, or a hand-written one of the same shape)."""
+    text = " ".join(str(part) for prop in ("DefinitionString", "Definition")
+                    for path, node in walk(machine.get(prop)) for part in (*path[-1:], node)
+                    if isinstance(part, str))
+    return "MasterUserPassword" in text and any(call in text for call in (
+        "aws-sdk:rds:modifyDBInstance", "aws-sdk:rds:modifyDBCluster"))
 
 
 def _where(path: tuple[str | int, ...]) -> str:
