@@ -337,8 +337,8 @@ def existing_target(spec: Path, *, local: bool, profile: str | None, region: str
 
 
 def ci_files(spec: Path, provider: Provider, repo: str, *, environments: Sequence[str] | None = None,
-             account: str | None = None, branch: str = "main",
-             provider_arn: str | None = None) -> tuple[CiSettings, dict[str, str], Path]:
+             account: str | None = None, branch: str = "main", provider_arn: str | None = None,
+             moorage_source: str | None = None) -> tuple[CiSettings, dict[str, str], Path]:
     """The CI pipeline files of ``provider`` (github, gitlab) and the stack of its OIDC roles, by path relative
     to the repository root, with the settings they were written from and that root (the spec's directory)."""
     import json
@@ -352,7 +352,7 @@ def ci_files(spec: Path, provider: Provider, repo: str, *, environments: Sequenc
     names = list(environments) if environments else None
     plans = {e: plan_environment(loaded, e) for e in (names or loaded.spec.environments)
              if e in loaded.spec.environments}
-    ci = ci_settings(loaded, plans, repo, Path(loaded.path.name), branch, names, account)
+    ci = ci_settings(loaded, plans, repo, Path(loaded.path.name), branch, names, account, moorage_source)
     files = github_files(ci) if provider == "github" else gitlab_files(ci)
     files[ci_stack_file(provider)] = json.dumps(ci_template(ci, provider, provider_arn), indent=2,
                                                 sort_keys=True) + "\n"

@@ -26,6 +26,14 @@ from typing import Any
 from moorage.compose.envfile import read_env_file
 from moorage.compose.interpolate import Interp
 from moorage.compose.notes import Notes
+from moorage.compose.project import (
+    ENV_FILE_MAX_VARIABLES,
+    OUTSIDE_HINT,
+    ProjectFileError,
+    env_file_size_problem,
+    project_file,
+    project_root,
+)
 from moorage.compose.stores import Store
 from moorage.data import load_data
 from moorage.errors import Location
@@ -178,6 +186,7 @@ def read_service_env(svc: dict[str, Any], path: KeyPath, base_dir: Path, env: di
     """The service's environment: ``env_file`` entries first, then ``environment`` (which wins)."""
     items: dict[str, EnvItem] = {}
     files = svc.get("env_file")
+    root = project_root(base_dir)
     if files is not None:
         entries = files if isinstance(files, list) else [files]
         for i, entry in enumerate(entries):
@@ -192,18 +201,32 @@ def read_service_env(svc: dict[str, Any], path: KeyPath, base_dir: Path, env: di
             if not isinstance(entry, str) or not entry:
                 notes.error(epath, "env_file entries must be file paths (or {path: F, required: bool})")
                 continue
-            file = base_dir / entry
-            if not file.is_file():
+            try:
+                file = project_file(root, base_dir, entry)
+                too_big = env_file_size_problem(file)
+            except ProjectFileError as exc:
+                notes.error(epath, f"env_file {exc}", OUTSIDE_HINT)
+                continue
+            except FileNotFoundError:
                 if required:
                     notes.warn(epath, f"env_file {entry} is not there: its variables are not imported",
                                "put it next to the compose file, or set the values with x-moorage/secrets")
                 else:
                     notes.info(epath, f"optional env_file {entry} is not there")
                 continue
+            if too_big:
+                notes.error(epath, f"env_file {entry}: {too_big}", "a .env holds a few dozen variables: is this "
+                            "the right file?")
+                continue
             try:
                 parsed = read_env_file(file, env)
             except (OSError, UnicodeDecodeError) as exc:
                 notes.error(epath, f"cannot read env_file {entry}: {exc}")
+                continue
+            if len(parsed.entries) > ENV_FILE_MAX_VARIABLES:
+                notes.error(epath, f"env_file {entry} sets {len(parsed.entries):,} variables; moorage reads at "
+                            f"most {ENV_FILE_MAX_VARIABLES:,}", "a .env holds a few dozen variables: is this the "
+                            "right file?")
                 continue
             for line, problem in parsed.problems:
                 notes.add("warning", epath, f"{entry}: {problem}; line skipped",
@@ -216,8 +239,14 @@ def read_service_env(svc: dict[str, Any], path: KeyPath, base_dir: Path, env: di
         for key, value in environment.items():
             name = str(key)
             if value is None:  # pass-through: from the shell / .env
-                value = Interp(env[name], "${" + name + "}", (name,)) if name in env else \
-                    Interp("", "${" + name + "}", (name,), (name,))
+                if name not in env:
+                    # compose leaves an unset pass-through out of the container (the app's default
+                    # applies); an '' would break apps that parse a port or URL from it
+                    if name not in items:
+                        notes.info(path + ("environment", name), f"{name} is a pass-through with no value "
+                                   "in the shell or .env: left unset, as compose does")
+                    continue
+                value = Interp(env[name], "${" + name + "}", (name,))
             items[name] = EnvItem(name, value, path + ("environment", name))
     return list(items.values())
 
