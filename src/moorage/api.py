@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -316,7 +317,8 @@ def deploy_target(spec: Path, *, local: bool, profile: str | None, region: str |
 def stopped_emulator(spec: Path) -> Diagnostic:
     """What read-only commands say instead of starting the emulator."""
     return Diagnostic("error", f"the local emulator of {project_dir(spec).resolve().name} is stopped", None,
-                      f"start it (its saved state is restored): moorage local start --project {project_dir(spec)}")
+                      f"start it (its saved state is restored): moorage local start --project "
+                      f"{shlex.quote(str(project_dir(spec)))}")
 
 
 def existing_target(spec: Path, *, local: bool, profile: str | None, region: str | None,

@@ -84,16 +84,19 @@ def running_emulators() -> list[EmulatorProcess]:
                                  capture_output=True, text=True, timeout=10, check=False).stdout
     except (OSError, subprocess.SubprocessError, AttributeError):
         return []
-    found = []
-    for line in listing.splitlines():
-        parts = line.split(None, 2)
-        if len(parts) < 3 or "moorage.emulator.serve" not in parts[2] or "--state-dir" not in parts[2]:
-            continue
-        # --state-dir is the last argument: the rest of the line, spaces and all, is the directory
-        directory = Path(parts[2].split("--state-dir ", 1)[1].strip())
-        project = directory.parent.parent if directory.parts[-2:] == STATE_DIR.parts else directory
-        found.append(EmulatorProcess(int(parts[0]), project, int(parts[1]) / 1024))
+    found = [e for e in map(emulator_of_ps_line, listing.splitlines()) if e is not None]
     return sorted(found, key=lambda e: str(e.project))
+
+
+def emulator_of_ps_line(line: str) -> EmulatorProcess | None:
+    """The emulator a ``ps -o pid=,rss=,args=`` line shows, or None for another process."""
+    parts = line.split(None, 2)
+    if len(parts) < 3 or "moorage.emulator.serve" not in parts[2] or "--state-dir " not in parts[2]:
+        return None
+    # --state-dir is the last argument: the rest of the line, spaces and all, is the directory
+    directory = Path(parts[2].split("--state-dir ", 1)[1].strip())
+    project = directory.parent.parent if directory.parts[-2:] == STATE_DIR.parts else directory
+    return EmulatorProcess(int(parts[0]), project, int(parts[1]) / 1024)
 
 
 def state_dir(project: Path) -> Path:
