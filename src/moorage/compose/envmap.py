@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from moorage.compose.clients import cache_clients, local_sibling
 from moorage.compose.envfile import read_env_file
 from moorage.compose.interpolate import Interp
 from moorage.compose.notes import Notes
@@ -173,6 +174,8 @@ class EnvContext:
     notes: Notes
     app_extra_ports: dict[str, list[int]] = field(default_factory=dict)
     host_re: re.Pattern[str] | None = None
+    # host port -> (compose service, container port, a host name of it): what localhost:PORT reached
+    published: dict[int, tuple[str, int, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.hosts:
@@ -302,12 +305,40 @@ class EnvMapper:
         self._conventions = conventions
         res = EnvResult(stores=list(used))
         for item in items:
-            self._one(cname, item, res, own_hosts)
+            self._one(cname, self._localhost(cname, item), res, own_hosts)
+        self._cache_clients(cname, res)
         if res.dropped:
             self.ctx.notes.warn(("services", cname, "environment"),
                                 f"{cname}: dropped (the task role grants AWS access): " + ", ".join(res.dropped),
                                 "remove static keys; AWS SDKs use the ECS task role")
         return res
+
+    def _localhost(self, cname: str, item: EnvItem) -> EnvItem:
+        """``localhost:PORT`` of a sibling's published port, as the sibling's host (wired like any URL)."""
+        text = _text(item.value) if isinstance(item.value, str) else ""
+        found = local_sibling(text, cname, self.ctx.published) if text else None
+        if found is None:
+            return item
+        kind, value = found
+        if kind == "own":
+            _warn_at(self.ctx.notes, item, "warning", f"{cname}: {item.name} ({text}) is this service's own "
+                     "published address on the compose host; on AWS it has a public URL instead",
+                     f"set {item.name} in x-moorage env to the environment's public URL (https://DOMAIN/...)")
+            return item
+        _warn_at(self.ctx.notes, item, "info", f"{cname}: {item.name}: {text} is a port another service publishes "
+                 f"on the compose host -> {value}")
+        return EnvItem(item.name, Interp(value, value), item.path, item.location)
+
+    def _cache_clients(self, cname: str, res: EnvResult) -> None:
+        def warn(name: str, severity: str, message: str, hint: str) -> None:
+            item = res.where.get(name) or next(iter(res.where.values()), None)
+            if item is None:
+                self.ctx.notes.add("warning" if severity == "warning" else "info",
+                                   ("services", cname, "environment"), message, hint, "compose")
+            else:
+                _warn_at(self.ctx.notes, item, severity, message, hint)
+
+        cache_clients(cname, res.env, [s.primary for s in res.stores if s.kind == "cache"], warn)
 
     # ------------------------------------------------------------------ one variable
 
