@@ -26,6 +26,7 @@ from typing import Any
 from moorage.compose.clients import cache_clients, local_sibling
 from moorage.compose.envfile import read_env_file
 from moorage.compose.interpolate import Interp
+from moorage.compose.issued import issued_key
 from moorage.compose.notes import Notes
 from moorage.compose.project import (
     ENV_FILE_MAX_VARIABLES,
@@ -295,6 +296,25 @@ class EnvMapper:
     def __init__(self, ctx: EnvContext) -> None:
         self.ctx = ctx
         self._conventions = True
+        # secret -> (first item, origin, provider key kind or None, services that use it)
+        self._issued: dict[str, tuple[EnvItem, str, str | None, list[str]]] = {}
+
+    def finish(self) -> None:
+        """Report the credentials the user must set; a token only this file's services share is generated."""
+        for secret, (item, origin, by_value, users) in self._issued.items():
+            if by_value is None and len(users) > 1:
+                self.ctx.secrets.blocks[secret]["generate"] = True
+                _warn_at(self.ctx.notes, item, "warning",
+                         f"{item.name} is shared by {' and '.join(users)}, which only need to agree on it: secret "
+                         f"{secret} is generated in Secrets Manager and given to each (was {origin})",
+                         f"if a third party issues it, set the real value: moorage secrets set {secret} --env ENV")
+                continue
+            what = f"holds {by_value}, a credential a third party issues" if by_value else \
+                "is a credential a third party issues"
+            _warn_at(self.ctx.notes, item, "warning",
+                     f"{item.name} {what}: secret {secret} is created empty in Secrets Manager (was {origin}); "
+                     "a random value would never work",
+                     f"set it before the services start: moorage secrets set {secret} --env ENV")
 
     def map(self, cname: str, items: list[EnvItem], used: list[Store], own_hosts: set[str],
             conventions: bool = True) -> EnvResult:
@@ -735,7 +755,8 @@ class EnvMapper:
             preferred = item.name
         upper = re.sub(r"[^A-Z0-9]+", "_", self.ctx.app_names.get(cname, cname).upper()).strip("_")
         first = not self.ctx.secrets.known(identity)
-        issued = bool(ISSUED_SECRET_RE.search(item.name))
+        by_value = issued_key(text)
+        issued = bool(by_value or ISSUED_SECRET_RE.search(item.name))
         secret = self.ctx.secrets.claim(preferred, identity, upper,
                                         f"imported from compose ({cname}: {item.name})", generate=not issued)
         if text:
@@ -745,12 +766,13 @@ class EnvMapper:
         origin = "unset in the compose environment" if _unset(value) else "a value in the compose file (not copied)"
         if not first:
             _warn_at(self.ctx.notes, item, "info", f"{item.name} -> secret {secret}")
+            held = self._issued.get(secret)
+            if held is not None and cname not in held[3] and not by_value:
+                held[3].append(cname)  # shared between this file's services: they only need to agree
             return
         if issued:
-            _warn_at(self.ctx.notes, item, "warning",
-                     f"{item.name} is a credential a third party issues: secret {secret} is created empty in "
-                     f"Secrets Manager (was {origin}); a random value would never work",
-                     f"set it before the services start: moorage secrets set {secret} --env ENV")
+            # reported by finish(): a name-only guess shared by two services becomes a generated secret
+            self._issued[secret] = (item, origin, by_value, [cname])
             return
         _warn_at(self.ctx.notes, item, "warning",
                  f"{item.name} looks like a credential: secret {secret} is generated in Secrets Manager "

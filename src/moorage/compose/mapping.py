@@ -118,6 +118,7 @@ class Importer:
         mapper = EnvMapper(ctx)
         for app in self.apps.values():
             self._map_app(app, mapper)
+        mapper.finish()
         self._wire()
         self._routes()
         self._compose_secrets()
