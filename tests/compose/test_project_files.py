@@ -93,3 +93,11 @@ def test_bare_pass_through_without_value_is_left_unset(compose: Callable[..., Pa
     assert "HTTP_PORT" not in env
     assert env["FROM_DOTENV"] == "yes" and env["LOG_LEVEL"] == "info"
     assert any("HTTP_PORT" in m and "left unset" in m for m in messages(loaded, "info"))
+
+
+def test_unknown_compose_profile_warns(compose: Callable[..., Path]) -> None:
+    path = compose(SERVICE + "    profiles: [gpu]\n  cpu:\n    image: acme/cpu:1.0.0\n")
+    loaded = load(path, profiles=["gpux"])
+    warned = [m for m in messages(loaded, "warning") if "'gpux' is declared by no service" in m]
+    assert warned and "did you mean 'gpu'" in warned[0]
+    assert not [m for m in messages(load(path, profiles=["gpu"]), "warning") if "declared by no service" in m]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,12 @@ def load_document(path: Path, notes_factory: type[Notes] = Notes, *, profiles: S
             doc.excluded[name] = [str(p) for p in svc_profiles]
             continue
         doc.services[name] = svc
+    declared = {str(p) for svc in resolved.values() if isinstance(svc.get("profiles"), list) for p in svc["profiles"]}
+    for unknown in sorted(set(selected) - declared - {"*"}):
+        close = get_close_matches(unknown, sorted(declared), n=1)
+        notes.warn((), f"compose profile {unknown!r} is declared by no service: it selects nothing",
+                   f"did you mean {close[0]!r}?" if close else
+                   ("profiles here: " + ", ".join(sorted(declared)) if declared else "this file declares no profiles"))
     _report_missing(missing, doc, notes)
     return doc, notes
 
