@@ -13,7 +13,7 @@ from pathlib import Path
 
 # A real .env is a few kilobytes; the bounds keep a hostile one from stalling an import.
 ENV_FILE_MAX_BYTES = 1024 * 1024
-ENV_FILE_MAX_VARIABLES = 5_000
+ENV_FILE_MAX_VARIABLES = 1_000  # an ECS task definition (64 KiB) holds about that many
 
 OUTSIDE_HINT = "copy the values into a file inside the project, or declare them as secrets: and set them with " \
                "`moorage secrets set`"
