@@ -31,8 +31,8 @@ AccountOpt = Annotated[str | None, typer.Option("--account", help="AWS account i
                                                                   "(default: read from CI's AWS_ACCOUNT_ID)")]
 BranchOpt = Annotated[str, typer.Option("--branch", help="the branch that deploys (a git branch name, no globs)")]
 SourceOpt = Annotated[str | None, typer.Option(
-    "--moorage-source", help="pip requirement the runner installs moorage from (it is not on PyPI), e.g. "
-    "git+https://HOST/OWNER/moorage@v0.1.0; default: the MOORAGE_SOURCE CI variable")]
+    "--moorage-source", metavar="REQUIREMENT", help="pip requirement the runner installs moorage from (it is "
+    "not on PyPI), e.g. git+https://HOST/OWNER/moorage@v0.1.0; default: the MOORAGE_SOURCE CI variable")]
 ProviderArnOpt = Annotated[str | None, typer.Option("--provider-arn", help="use this existing OIDC identity "
                                                                            "provider instead of creating one")]
 OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="repository root to write into "
