@@ -3,7 +3,8 @@
 Run: .venv/bin/python benchmarks/compose_import.py
 Prints wall-clock seconds: per corpus file, import + plan of every environment + write + reload
 (``api.import_checked``); then the build-context hash of a synthetic tree of 5,000 files with and
-without a ``.dockerignore`` that leaves out its ``node_modules``.
+without a ``.dockerignore`` that leaves out its ``node_modules``; then hostile and largest-accepted
+``env_file``s (a 9 MB one is refused by size, 1,000 variables is the most one may set).
 """
 
 from __future__ import annotations
@@ -66,11 +67,31 @@ def context(tmp: Path) -> None:
         print(f"context hash, 5,000 files, {label:<28} {time.perf_counter() - start:>6.3f} s")
 
 
+def env_files(tmp: Path) -> None:
+    """Time an import whose env_file is 9 MB (refused by size) or holds 1,000 variables (the most accepted)."""
+    from moorage.errors import InputError
+
+    app = tmp / "envfile"
+    app.mkdir()
+    (app / "docker-compose.yml").write_text('services:\n  web:\n    image: acme/web:1.0.0\n'
+                                            '    ports: ["8000:8000"]\n    env_file: [big.env]\n')
+    for label, count in (("9 MB, 400,000 variables (refused)", 400_000), ("1,000 variables", 1_000)):
+        (app / "big.env").write_text("".join(f"KEY_{i}=value{i}\n" for i in range(count)))
+        start = time.perf_counter()
+        try:
+            api.import_checked(app / "docker-compose.yml")
+            outcome = "imported"
+        except InputError:
+            outcome = "refused"
+        print(f"env_file {label:<36} {outcome:<9} {time.perf_counter() - start:>6.2f} s")
+
+
 def main() -> None:
     print(f"machine: {platform.machine()}, python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as tmp:
         corpus(Path(tmp))
         context(Path(tmp))
+        env_files(Path(tmp))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -324,7 +325,8 @@ def deploy_target(spec: Path, *, local: bool, profile: str | None, region: str |
 def stopped_emulator(spec: Path) -> Diagnostic:
     """What read-only commands say instead of starting the emulator."""
     return Diagnostic("error", f"the local emulator of {project_dir(spec).resolve().name} is stopped", None,
-                      f"start it (its saved state is restored): moorage local start --project {project_dir(spec)}")
+                      f"start it (its saved state is restored): moorage local start --project "
+                      f"{shlex.quote(str(project_dir(spec)))}")
 
 
 def existing_target(spec: Path, *, local: bool, profile: str | None, region: str | None,
@@ -345,8 +347,8 @@ def existing_target(spec: Path, *, local: bool, profile: str | None, region: str
 
 
 def ci_files(spec: Path, provider: Provider, repo: str, *, environments: Sequence[str] | None = None,
-             account: str | None = None, branch: str = "main",
-             provider_arn: str | None = None) -> tuple[CiSettings, dict[str, str], Path]:
+             account: str | None = None, branch: str = "main", provider_arn: str | None = None,
+             moorage_source: str | None = None) -> tuple[CiSettings, dict[str, str], Path]:
     """The CI pipeline files of ``provider`` (github, gitlab) and the stack of its OIDC roles, by path relative
     to the repository root, with the settings they were written from and that root (the spec's directory)."""
     import json
@@ -360,7 +362,7 @@ def ci_files(spec: Path, provider: Provider, repo: str, *, environments: Sequenc
     names = list(environments) if environments else None
     plans = {e: plan_environment(loaded, e) for e in (names or loaded.spec.environments)
              if e in loaded.spec.environments}
-    ci = ci_settings(loaded, plans, repo, Path(loaded.path.name), branch, names, account)
+    ci = ci_settings(loaded, plans, repo, Path(loaded.path.name), branch, names, account, moorage_source)
     files = github_files(ci) if provider == "github" else gitlab_files(ci)
     files[ci_stack_file(provider)] = json.dumps(ci_template(ci, provider, provider_arn), indent=2,
                                                 sort_keys=True) + "\n"

@@ -67,7 +67,7 @@ def _table_commands(readme: str) -> list[str]:
 
 def _concrete(command: str, accepts: Callable[[str, str], bool]) -> list[list[str]]:
     """Each command line a table row documents, with concrete values: ``a / b`` and ``a|b`` subcommands give one
-    line each, optional ``[...]`` parts are included where that subcommand takes them, other ``a|b`` take a."""
+    line each, optional ``[...]`` parts must be options of each subcommand, other ``a|b`` take a."""
     words = command.replace("\\|", "|").split()[1:]
     head: list[str] = []
     while words and not words[0].startswith(("-", "[")) and words[0] not in PLACEHOLDERS:
@@ -81,8 +81,9 @@ def _concrete(command: str, accepts: Callable[[str, str], bool]) -> list[list[st
         args: list[str] = []
         for part in re.findall(r"\[[^\]]*\]|\S+", " ".join(words)):
             tokens = part.strip("[]").split()
-            if part.startswith("[") and not accepts(" ".join(sub), tokens[0]):
-                continue  # documents another subcommand of the row
+            # an optional part the README shows must be an option of every subcommand of the row
+            assert not part.startswith("[") or accepts(" ".join(sub), tokens[0]), \
+                f"README says `moorage {' '.join(sub)}` takes {tokens[0]}; its --help does not list it"
             args += [PLACEHOLDERS.get(token, token.split("|")[0]) for token in tokens]
         args = ["dev" if i and args[i - 1] in ("--env", "-e") else a for i, a in enumerate(args)]  # deployed
         if sub[0] in NEEDS_ACCOUNT and "--local" not in args:
@@ -91,6 +92,12 @@ def _concrete(command: str, accepts: Callable[[str, str], bool]) -> list[list[st
             args.append("--yes")  # it asks first; a test has no terminal to answer on
         lines.append([*sub, *args])
     return lines
+
+
+def test_readme_names_only_example_files_that_exist(repo_root: Path) -> None:
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"examples/[A-Za-z0-9_./-]*[A-Za-z0-9_-]", readme))
+    assert named and not [p for p in sorted(named) if not (repo_root / p).exists()]
 
 
 def test_every_command_table_line_runs_with_concrete_values(run_cli: Run, repo_root: Path, tmp_path: Path,

@@ -3,7 +3,9 @@ branch, environment by environment, production behind a GitHub environment with 
 
 from __future__ import annotations
 
-from moorage.ci.pipeline import CiSettings
+import json
+
+from moorage.ci.pipeline import SOURCE_VARIABLE, CiSettings
 
 # Pinned major versions of the actions the workflows use.
 CHECKOUT = "actions/checkout@v4"
@@ -27,7 +29,9 @@ def _setup(ci: CiSettings, role: str, indent: str = "      ") -> str:
     steps = [
         f"- uses: {CHECKOUT}",
         f"- uses: {SETUP_PYTHON}\n  with:\n    python-version: \"3.12\"",
-        f"- name: install moorage\n  run: {ci.install}",
+        f"- name: install moorage\n  run: {ci.install_yaml}" + ("" if ci.moorage_source else
+            f"\n  # moorage is not on PyPI: set the {SOURCE_VARIABLE} repository variable (Settings > Variables)\n"
+            f"  env:\n    {SOURCE_VARIABLE}: ${{{{ vars.{SOURCE_VARIABLE} }}}}"),
         f"- name: AWS credentials (OIDC, no stored keys)\n  uses: {AWS_CREDENTIALS}\n  with:\n"
         f"    role-to-assume: {role}\n    aws-region: {ci.region}",
     ]
@@ -41,7 +45,7 @@ def pull_request_workflow(ci: CiSettings) -> str:
     return HEADER.format(version=ci.version) + f"""name: moorage review
 on:
   pull_request:
-    branches: [{ci.branch}]
+    branches: [{json.dumps(ci.branch)}]
 permissions:
   contents: read
   id-token: write
@@ -122,7 +126,7 @@ def deploy_workflow(ci: CiSettings) -> str:
     return HEADER.format(version=ci.version) + f"""name: moorage deploy
 on:
   push:
-    branches: [{ci.branch}]
+    branches: [{json.dumps(ci.branch)}]
   workflow_dispatch:
 permissions:
   contents: read
@@ -145,7 +149,7 @@ def preview_workflow(ci: CiSettings) -> str:
     return HEADER.format(version=ci.version) + f"""name: moorage preview
 on:
   pull_request:
-    branches: [{ci.branch}]
+    branches: [{json.dumps(ci.branch)}]
     types: [opened, synchronize, reopened, closed]
   schedule:
     - cron: "17 * * * *"

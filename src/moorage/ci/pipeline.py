@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,9 @@ from moorage.spec.load import LoadedApp
 PROFILE_ORDER = {"dev": 0, "staging": 1, "prod": 2}
 PREVIEW_PREFIX = "pr"  # previews are pr-<number>: the ci stack's preview role may drive only <app>-pr-* stacks
 REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")
+# moorage is not published on PyPI: the runner installs it from a source the user names (--moorage-source)
+# or from the MOORAGE_SOURCE CI variable, never from a package name someone else could claim.
+SOURCE_VARIABLE = "MOORAGE_SOURCE"
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class CiSettings:
     version: str = __version__
     preview_base: str | None = None  # spec has `previews:`: each pull request gets a preview of this environment
     preview_hours: int = 72  # a preview's time to live after its last deploy
+    moorage_source: str | None = None  # a pip requirement for moorage; None: the MOORAGE_SOURCE CI variable
 
     def preview_name(self, number: str) -> str:
         """The preview environment of pull/merge request ``number`` (an expression of the CI system)."""
@@ -57,14 +63,64 @@ class CiSettings:
         return f"{self.app}-ci-{purpose}"[:64]
 
     @property
+    def install_target(self) -> str:
+        """The (shell-quoted) pip argument that names moorage: the given source, else the CI variable."""
+        if self.moorage_source:
+            return shlex.quote(self.moorage_source)
+        return (f'"${{{SOURCE_VARIABLE}:?set the {SOURCE_VARIABLE} CI variable to a pip requirement for moorage '
+                f'{self.version} (a git URL pinned to a tag or commit, or a wheel), or regenerate with '
+                '--moorage-source}"')
+
+    @property
     def install(self) -> str:
-        """The command that installs this moorage version on a runner."""
-        return f'pip install "moorage=={self.version}"'
+        """The command that installs moorage on a runner."""
+        return f"pip install {self.install_target}"
+
+    @property
+    def install_yaml(self) -> str:
+        """:attr:`install` as a YAML scalar (a JSON string is a YAML double-quoted scalar)."""
+        return json.dumps(self.install)
+
+
+def branch_problem(branch: str) -> str | None:
+    """Why ``branch`` is not a branch name a pipeline may be written for (git check-ref-format), or None.
+
+    Globs, ``$`` (CI expressions and variables) and quotes are refused too: the name is written into YAML
+    and compared by the CI system, and ``*`` would deploy from any branch."""
+    if not branch:
+        return "is empty"
+    bad = sorted({c for c in branch if ord(c) < 0x20 or c in ' ~^:?*[\\\x7f$"\'{}'})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        return f"holds {shown}, which a branch name may not (globs and CI expressions are not accepted)"
+    if ".." in branch or "@{" in branch or "//" in branch or branch in ("@", "HEAD"):
+        return "is not a valid git branch name ('..', '@{', '//', '@' and HEAD are not allowed)"
+    if branch.startswith(("/", "-")) or branch.endswith(("/", ".")):
+        return "may not start with '/' or '-' or end with '/' or '.'"
+    if any(part.startswith(".") or part.endswith(".lock") for part in branch.split("/")):
+        return "has a part that starts with '.' or ends with '.lock'"
+    return None
+
+
+SOURCE_RE = re.compile(r"[^\x00-\x1f\x7f]{1,500}")
 
 
 def ci_settings(loaded: LoadedApp, plans: dict[str, Plan], repo: str, spec: Path, branch: str = "main",
-                environments: list[str] | None = None, account: str | None = None) -> CiSettings:
+                environments: list[str] | None = None, account: str | None = None,
+                moorage_source: str | None = None) -> CiSettings:
     """Settings for the pipeline of ``loaded``'s environments (all, or ``environments`` in that order)."""
+    if not re.fullmatch(r"[A-Za-z0-9._+/-]+", spec.as_posix()):
+        raise InputError([Diagnostic("error", f"the spec file name {spec.as_posix()!r} is written into the pipeline's "
+                                     "shell commands and may hold only letters, digits and . _ + - /", None,
+                                     "rename it (for example moorage.yml)")])
+    problem = branch_problem(branch)
+    if problem:
+        raise InputError([Diagnostic("error", f"--branch {branch!r} {problem}", None,
+                                     "name the one branch that deploys, e.g. --branch main or --branch release/v2")])
+    if moorage_source is not None and (not SOURCE_RE.fullmatch(moorage_source) or "${{" in moorage_source):
+        raise InputError([Diagnostic("error", f"--moorage-source {moorage_source!r} is not a pip requirement", None,
+                                     "e.g. --moorage-source 'git+https://HOST/OWNER/moorage@v0.1.0' (one line, "
+                                     "no ${{ }})")])
     if not REPO_RE.match(repo):
         raise InputError([Diagnostic("error", f"--repo {repo!r} is not owner/name", None,
                                      "e.g. --repo acme/shop (GitHub) or --repo group/sub/project (GitLab)")])
@@ -90,4 +146,4 @@ def ci_settings(loaded: LoadedApp, plans: dict[str, Plan], repo: str, spec: Path
     return CiSettings(app=loaded.spec.name, spec=spec.as_posix(), repo=repo, branch=branch,
                       region=loaded.spec.region, environments=tuple(envs), review_env=review, budget=budget,
                       builds=builds, account=account, preview_base=review if previews else None,
-                      preview_hours=previews.ttl_hours if previews else 72)
+                      preview_hours=previews.ttl_hours if previews else 72, moorage_source=moorage_source)

@@ -5,6 +5,7 @@ Exit codes: 0 written, 2 bad input.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,7 +29,10 @@ EnvsOpt = Annotated[str | None, typer.Option("--environments", help="comma-separ
                                                                     "(default: all)")]
 AccountOpt = Annotated[str | None, typer.Option("--account", help="AWS account id written into the pipeline "
                                                                   "(default: read from CI's AWS_ACCOUNT_ID)")]
-BranchOpt = Annotated[str, typer.Option("--branch", help="the branch that deploys")]
+BranchOpt = Annotated[str, typer.Option("--branch", help="the branch that deploys (a git branch name, no globs)")]
+SourceOpt = Annotated[str | None, typer.Option(
+    "--moorage-source", metavar="REQUIREMENT", help="pip requirement the runner installs moorage from (it is "
+    "not on PyPI), e.g. git+https://HOST/OWNER/moorage@v0.1.0; default: the MOORAGE_SOURCE CI variable")]
 ProviderArnOpt = Annotated[str | None, typer.Option("--provider-arn", help="use this existing OIDC identity "
                                                                            "provider instead of creating one")]
 OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="repository root to write into "
@@ -44,15 +48,19 @@ def _write(files: dict[str, str], root: Path) -> None:
 
 
 def _generate(provider: Provider, spec: Path, repo: str, environments: str | None, account: str | None,
-              branch: str, provider_arn: str | None, output: Path | None) -> None:
+              branch: str, provider_arn: str | None, output: Path | None, source: str | None) -> None:
     names = [e.strip() for e in environments.split(",") if e.strip()] if environments else None
     ci, files, root = api.ci_files(spec, provider, repo, environments=names, account=account, branch=branch,
-                                   provider_arn=provider_arn)
+                                   provider_arn=provider_arn, moorage_source=source)
     root = output or root
     stack_file = api.ci_stack_file(provider)
     _write(files, root)
     out.print("next:")
-    out.print(f"  1. once per account: aws cloudformation deploy --template-file {stack_file} "
+    if not ci.moorage_source:
+        out.print("  0. moorage is not on PyPI: set the MOORAGE_SOURCE " + (
+            "repository variable" if provider == "github" else "CI/CD variable") + " to a pip requirement for it "
+            "(or rerun with --moorage-source)")
+    out.print(f"  1. once per account: aws cloudformation deploy --template-file {shlex.quote(stack_file)} "
               f"--stack-name {ci.app}-ci --capabilities CAPABILITY_NAMED_IAM --region {ci.region}")
     if not ci.account:
         out.print("  2. set AWS_ACCOUNT_ID in the " + ("repository secrets" if provider == "github"
@@ -73,13 +81,15 @@ def _generate(provider: Provider, spec: Path, repo: str, environments: str | Non
 
 @ci_app.command("github")
 def github(repo: RepoOpt, spec: SpecArg = Path("."), environments: EnvsOpt = None, account: AccountOpt = None,
-           branch: BranchOpt = "main", provider_arn: ProviderArnOpt = None, output: OutOpt = None) -> None:
+           branch: BranchOpt = "main", provider_arn: ProviderArnOpt = None, output: OutOpt = None,
+           moorage_source: SourceOpt = None) -> None:
     """Write .github/workflows (review on pull requests, deploys from the main branch) and the ci stack."""
-    _generate("github", spec, repo, environments, account, branch, provider_arn, output)
+    _generate("github", spec, repo, environments, account, branch, provider_arn, output, moorage_source)
 
 
 @ci_app.command("gitlab")
 def gitlab(repo: RepoOpt, spec: SpecArg = Path("."), environments: EnvsOpt = None, account: AccountOpt = None,
-           branch: BranchOpt = "main", provider_arn: ProviderArnOpt = None, output: OutOpt = None) -> None:
+           branch: BranchOpt = "main", provider_arn: ProviderArnOpt = None, output: OutOpt = None,
+           moorage_source: SourceOpt = None) -> None:
     """Write .gitlab-ci.yml (review on merge requests, deploys from the default branch) and the ci stack."""
-    _generate("gitlab", spec, repo, environments, account, branch, provider_arn, output)
+    _generate("gitlab", spec, repo, environments, account, branch, provider_arn, output, moorage_source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shlex
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -158,4 +159,4 @@ def prices_refresh(
         raise
     for name, (count, origin) in counts.items():
         out.print(f"{name}: {count} rates from {origin} -> {output / (name + '.yaml')}")
-    out.print(f"use them with: moorage cost SPEC --prices {output}")
+    out.print(f"use them with: moorage cost SPEC --prices {escape(shlex.quote(str(output)))}")

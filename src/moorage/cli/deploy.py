@@ -7,6 +7,7 @@ sub-app. Exit codes: 0 ok, 1 a failed or refused deployment, 2 bad input.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -264,7 +265,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         if note:
             out.print(note, markup=False)
         out.print(f"the local emulator keeps running at {target.endpoint}; stop it with: moorage local stop "
-                  f"--project {_project_dir(spec)} (it also stops itself after "
+                  f"--project {escape(shlex.quote(str(_project_dir(spec))))} (it also stops itself after "
                   f"{idle_minutes()} idle minutes)")
     if not result.ok:
         raise typer.Exit(1)
@@ -602,7 +603,8 @@ def local_start(project: ProjectOpt = Path(".")) -> None:
     already = server_status(project)
     server = already or ensure_server(project)
     out.print(f"local emulator {'already ' if already else ''}running at {server.endpoint} (pid {server.pid}); "
-              f"stop it with: moorage local stop --project {project} (it stops itself after {idle_minutes()} "
+              f"stop it with: moorage local stop --project {escape(shlex.quote(str(project)))} "
+              f"(it stops itself after {idle_minutes()} "
               "idle minutes)")
 
 
@@ -645,10 +647,11 @@ def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False, fmt:
         sys.stdout.write(json.dumps(info, sort_keys=True) + "\n")
         return
     if server is None:
-        out.print(f"local emulator of {project}: stopped (start it: moorage local start --project {project}, "
+        out.print(f"local emulator of {escape(str(project))}: stopped (start it: moorage local start --project "
+                  f"{escape(shlex.quote(str(project)))}, "
                   "or moorage deploy --env ENV --local)")
     else:
-        out.print(f"local emulator of {project}: running at {server.endpoint} (pid {server.pid})")
+        out.print(f"local emulator of {escape(str(project))}: running at {server.endpoint} (pid {server.pid})")
         for s in info["stacks"]:
             out.print(f"  {s['name']} {s['status']} ({s['region']})")
     if others:
@@ -656,7 +659,7 @@ def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False, fmt:
         for col in ("pid", "project", "memory"):
             table.add_column(col)
         for e in others:
-            table.add_row(str(e.pid), str(e.project), f"{e.memory_mb:,.0f} MB")
+            table.add_row(str(e.pid), escape(str(e.project)), f"{e.memory_mb:,.0f} MB")
         print_table(out, table)
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 from moorage.compose.envfile import EnvFile, read_env_file
 from moorage.compose.interpolate import Interp, InterpolationError, interpolate
 from moorage.compose.notes import Notes
+from moorage.compose.project import OUTSIDE_HINT, ProjectFileError, env_file_size_problem, project_file, project_root
 from moorage.errors import Diagnostic, InputError, Location
-from moorage.spec.source import KeyPath, SourceMap, parse_yaml_text
+from moorage.spec.source import MAX_BYTES, KeyPath, SourceMap, parse_yaml_text
 
 # Service keys written as KEY=VALUE lists or maps: normalised to maps before interpolation.
 _KV_KEYS = ("environment", "labels", "annotations", "sysctls")
@@ -38,6 +40,13 @@ class ComposeDoc:
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     excluded: dict[str, list[str]] = field(default_factory=dict)
     env_source: Path | None = None
+    # where the project is looked up from (the first compose file's directory; see compose/project.py)
+    from_dir: Path | None = None
+
+    @property
+    def root_dir(self) -> Path:
+        """The directory of the compose file the import started from."""
+        return self.from_dir or self.path.parent
 
     @property
     def base_dir(self) -> Path:
@@ -97,6 +106,12 @@ def load_document(path: Path, notes_factory: type[Notes] = Notes, *, profiles: S
             doc.excluded[name] = [str(p) for p in svc_profiles]
             continue
         doc.services[name] = svc
+    declared = {str(p) for svc in resolved.values() if isinstance(svc.get("profiles"), list) for p in svc["profiles"]}
+    for unknown in sorted(set(selected) - declared - {"*"}):
+        close = get_close_matches(unknown, sorted(declared), n=1)
+        notes.warn((), f"compose profile {unknown!r} is declared by no service: it selects nothing",
+                   f"did you mean {close[0]!r}?" if close else
+                   ("profiles here: " + ", ".join(sorted(declared)) if declared else "this file declares no profiles"))
     _report_missing(missing, doc, notes)
     return doc, notes
 
@@ -123,7 +138,17 @@ def _environment(path: Path, env_file: Path | None, environ: Mapping[str, str], 
     if env_file is not None and not env_file.is_file():
         raise InputError([_diag(f"env file not found: {env_file}", Location(str(env_file)),
                                 "check the --env-file path")])
+    if env_file is None and candidate.exists():
+        # the .env next to the compose file comes with the checkout: it may not lead out of it
+        try:
+            project_file(project_root(path.parent), path.parent, ".env")
+        except (ProjectFileError, FileNotFoundError) as exc:
+            raise InputError([_diag(f".env: {exc}", Location(str(candidate)), OUTSIDE_HINT)]) from None
     if candidate.is_file():
+        too_big = env_file_size_problem(candidate)
+        if too_big:
+            raise InputError([_diag(too_big, Location(str(candidate)), "a .env holds a few dozen variables: "
+                                    "is this the right file?")])
         try:
             parsed = read_env_file(candidate, environ)
         except (OSError, UnicodeDecodeError) as exc:
@@ -203,6 +228,15 @@ def _resolve_extends(name: str, svc: dict[str, Any], services: dict[str, Any], p
     if file_:
         other_path = (doc.base_dir / str(file_))
         try:
+            project_file(project_root(doc.root_dir), doc.base_dir, str(file_))
+        except ProjectFileError as exc:
+            notes.error(path + ("extends", "file"), f"extends file {exc}", OUTSIDE_HINT)
+            return {k: v for k, v in svc.items() if k != "extends"}
+        except FileNotFoundError:
+            pass  # reported as unreadable below
+        try:
+            if other_path.stat().st_size > MAX_BYTES:
+                raise OSError("larger than moorage reads")
             other_text = other_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             notes.error(path + ("extends", "file"), f"cannot read extended file {file_}",
@@ -220,7 +254,8 @@ def _resolve_extends(name: str, svc: dict[str, Any], services: dict[str, Any], p
             return {k: v for k, v in svc.items() if k != "extends"}
         _normalise_kv(other_services[target], ("services", target), other_smap, notes)
         base_raw = _interpolate_tree(other_services[target], ("services", target), env, notes, [])
-        sub_doc = ComposeDoc(other_path, {"services": other_services}, other_smap, dict(env))
+        sub_doc = ComposeDoc(other_path, {"services": other_services}, other_smap, dict(env),
+                             from_dir=doc.root_dir)
         base = _resolve_extends(target, base_raw, other_services, ("services", target), sub_doc, notes, env, [],
                                 chain + [(where, target)])
         for p, loc in other_smap.positions.items():

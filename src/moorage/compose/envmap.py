@@ -23,9 +23,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from moorage.compose.clients import cache_clients, local_sibling
 from moorage.compose.envfile import read_env_file
 from moorage.compose.interpolate import Interp
+from moorage.compose.issued import issued_key
 from moorage.compose.notes import Notes
+from moorage.compose.project import (
+    ENV_FILE_MAX_VARIABLES,
+    OUTSIDE_HINT,
+    ProjectFileError,
+    env_file_size_problem,
+    project_file,
+    project_root,
+)
 from moorage.compose.stores import Store
 from moorage.data import load_data
 from moorage.errors import Location
@@ -165,6 +175,8 @@ class EnvContext:
     notes: Notes
     app_extra_ports: dict[str, list[int]] = field(default_factory=dict)
     host_re: re.Pattern[str] | None = None
+    # host port -> (compose service, container port, a host name of it): what localhost:PORT reached
+    published: dict[int, tuple[str, int, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.hosts:
@@ -178,6 +190,7 @@ def read_service_env(svc: dict[str, Any], path: KeyPath, base_dir: Path, env: di
     """The service's environment: ``env_file`` entries first, then ``environment`` (which wins)."""
     items: dict[str, EnvItem] = {}
     files = svc.get("env_file")
+    root = project_root(base_dir)
     if files is not None:
         entries = files if isinstance(files, list) else [files]
         for i, entry in enumerate(entries):
@@ -192,18 +205,32 @@ def read_service_env(svc: dict[str, Any], path: KeyPath, base_dir: Path, env: di
             if not isinstance(entry, str) or not entry:
                 notes.error(epath, "env_file entries must be file paths (or {path: F, required: bool})")
                 continue
-            file = base_dir / entry
-            if not file.is_file():
+            try:
+                file = project_file(root, base_dir, entry)
+                too_big = env_file_size_problem(file)
+            except ProjectFileError as exc:
+                notes.error(epath, f"env_file {exc}", OUTSIDE_HINT)
+                continue
+            except FileNotFoundError:
                 if required:
                     notes.warn(epath, f"env_file {entry} is not there: its variables are not imported",
                                "put it next to the compose file, or set the values with x-moorage/secrets")
                 else:
                     notes.info(epath, f"optional env_file {entry} is not there")
                 continue
+            if too_big:
+                notes.error(epath, f"env_file {entry}: {too_big}", "a .env holds a few dozen variables: is this "
+                            "the right file?")
+                continue
             try:
                 parsed = read_env_file(file, env)
             except (OSError, UnicodeDecodeError) as exc:
                 notes.error(epath, f"cannot read env_file {entry}: {exc}")
+                continue
+            if len(parsed.entries) > ENV_FILE_MAX_VARIABLES:
+                notes.error(epath, f"env_file {entry} sets {len(parsed.entries):,} variables; moorage reads at "
+                            f"most {ENV_FILE_MAX_VARIABLES:,}", "a .env holds a few dozen variables: is this the "
+                            "right file?")
                 continue
             for line, problem in parsed.problems:
                 notes.add("warning", epath, f"{entry}: {problem}; line skipped",
@@ -216,8 +243,14 @@ def read_service_env(svc: dict[str, Any], path: KeyPath, base_dir: Path, env: di
         for key, value in environment.items():
             name = str(key)
             if value is None:  # pass-through: from the shell / .env
-                value = Interp(env[name], "${" + name + "}", (name,)) if name in env else \
-                    Interp("", "${" + name + "}", (name,), (name,))
+                if name not in env:
+                    # compose leaves an unset pass-through out of the container (the app's default
+                    # applies); an '' would break apps that parse a port or URL from it
+                    if name not in items:
+                        notes.info(path + ("environment", name), f"{name} is a pass-through with no value "
+                                   "in the shell or .env: left unset, as compose does")
+                    continue
+                value = Interp(env[name], "${" + name + "}", (name,))
             items[name] = EnvItem(name, value, path + ("environment", name))
     return list(items.values())
 
@@ -263,6 +296,25 @@ class EnvMapper:
     def __init__(self, ctx: EnvContext) -> None:
         self.ctx = ctx
         self._conventions = True
+        # secret -> (first item, origin, provider key kind or None, services that use it)
+        self._issued: dict[str, tuple[EnvItem, str, str | None, list[str]]] = {}
+
+    def finish(self) -> None:
+        """Report the credentials the user must set; a token only this file's services share is generated."""
+        for secret, (item, origin, by_value, users) in self._issued.items():
+            if by_value is None and len(users) > 1:
+                self.ctx.secrets.blocks[secret]["generate"] = True
+                _warn_at(self.ctx.notes, item, "warning",
+                         f"{item.name} is shared by {' and '.join(users)}, which only need to agree on it: secret "
+                         f"{secret} is generated in Secrets Manager and given to each (was {origin})",
+                         f"if a third party issues it, set the real value: moorage secrets set {secret} --env ENV")
+                continue
+            what = f"holds {by_value}, a credential a third party issues" if by_value else \
+                "is a credential a third party issues"
+            _warn_at(self.ctx.notes, item, "warning",
+                     f"{item.name} {what}: secret {secret} is created empty in Secrets Manager (was {origin}); "
+                     "a random value would never work",
+                     f"set it before the services start: moorage secrets set {secret} --env ENV")
 
     def map(self, cname: str, items: list[EnvItem], used: list[Store], own_hosts: set[str],
             conventions: bool = True) -> EnvResult:
@@ -273,12 +325,40 @@ class EnvMapper:
         self._conventions = conventions
         res = EnvResult(stores=list(used))
         for item in items:
-            self._one(cname, item, res, own_hosts)
+            self._one(cname, self._localhost(cname, item), res, own_hosts)
+        self._cache_clients(cname, res)
         if res.dropped:
             self.ctx.notes.warn(("services", cname, "environment"),
                                 f"{cname}: dropped (the task role grants AWS access): " + ", ".join(res.dropped),
                                 "remove static keys; AWS SDKs use the ECS task role")
         return res
+
+    def _localhost(self, cname: str, item: EnvItem) -> EnvItem:
+        """``localhost:PORT`` of a sibling's published port, as the sibling's host (wired like any URL)."""
+        text = _text(item.value) if isinstance(item.value, str) else ""
+        found = local_sibling(text, cname, self.ctx.published) if text else None
+        if found is None:
+            return item
+        kind, value = found
+        if kind == "own":
+            _warn_at(self.ctx.notes, item, "warning", f"{cname}: {item.name} ({text}) is this service's own "
+                     "published address on the compose host; on AWS it has a public URL instead",
+                     f"set {item.name} in x-moorage env to the environment's public URL (https://DOMAIN/...)")
+            return item
+        _warn_at(self.ctx.notes, item, "info", f"{cname}: {item.name}: {text} is a port another service publishes "
+                 f"on the compose host -> {value}")
+        return EnvItem(item.name, Interp(value, value), item.path, item.location)
+
+    def _cache_clients(self, cname: str, res: EnvResult) -> None:
+        def warn(name: str, severity: str, message: str, hint: str) -> None:
+            item = res.where.get(name) or next(iter(res.where.values()), None)
+            if item is None:
+                self.ctx.notes.add("warning" if severity == "warning" else "info",
+                                   ("services", cname, "environment"), message, hint, "compose")
+            else:
+                _warn_at(self.ctx.notes, item, severity, message, hint)
+
+        cache_clients(cname, res.env, [s.primary for s in res.stores if s.kind == "cache"], warn)
 
     # ------------------------------------------------------------------ one variable
 
@@ -675,7 +755,8 @@ class EnvMapper:
             preferred = item.name
         upper = re.sub(r"[^A-Z0-9]+", "_", self.ctx.app_names.get(cname, cname).upper()).strip("_")
         first = not self.ctx.secrets.known(identity)
-        issued = bool(ISSUED_SECRET_RE.search(item.name))
+        by_value = issued_key(text)
+        issued = bool(by_value or ISSUED_SECRET_RE.search(item.name))
         secret = self.ctx.secrets.claim(preferred, identity, upper,
                                         f"imported from compose ({cname}: {item.name})", generate=not issued)
         if text:
@@ -685,12 +766,13 @@ class EnvMapper:
         origin = "unset in the compose environment" if _unset(value) else "a value in the compose file (not copied)"
         if not first:
             _warn_at(self.ctx.notes, item, "info", f"{item.name} -> secret {secret}")
+            held = self._issued.get(secret)
+            if held is not None and cname not in held[3] and not by_value:
+                held[3].append(cname)  # shared between this file's services: they only need to agree
             return
         if issued:
-            _warn_at(self.ctx.notes, item, "warning",
-                     f"{item.name} is a credential a third party issues: secret {secret} is created empty in "
-                     f"Secrets Manager (was {origin}); a random value would never work",
-                     f"set it before the services start: moorage secrets set {secret} --env ENV")
+            # reported by finish(): a name-only guess shared by two services becomes a generated secret
+            self._issued[secret] = (item, origin, by_value, [cname])
             return
         _warn_at(self.ctx.notes, item, "warning",
                  f"{item.name} looks like a credential: secret {secret} is generated in Secrets Manager "

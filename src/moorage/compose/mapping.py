@@ -110,12 +110,15 @@ class Importer:
         self._buckets_apps_name()
         self._read_ports()
         self._find_jobs()
-        ctx = EnvContext(self.stores, self._host_index(), {a.cname: a.port for a in self.apps.values()},
+        hosts = self._host_index()
+        ctx = EnvContext(self.stores, hosts, {a.cname: a.port for a in self.apps.values()},
                          {a.cname: a.name for a in self.apps.values()}, self.secrets, self.notes,
-                         {a.cname: a.ports.extra for a in self.apps.values() if not a.job})
+                         {a.cname: a.ports.extra for a in self.apps.values() if not a.job},
+                         published=self._published(hosts))
         mapper = EnvMapper(ctx)
         for app in self.apps.values():
             self._map_app(app, mapper)
+        mapper.finish()
         self._wire()
         self._routes()
         self._compose_secrets()
@@ -229,6 +232,20 @@ class Importer:
                 if isinstance(body, dict) and isinstance(body.get("aliases"), list):
                     hosts.update(str(a) for a in body["aliases"])
         return hosts
+
+    def _published(self, hosts: dict[str, tuple[str, str]]) -> dict[int, tuple[str, int, str]]:
+        """Host port -> (compose service, container port, a host name of it), for every kept service."""
+        out: dict[int, tuple[str, int, str]] = {}
+        for cname, svc in self.doc.services.items():
+            host = next((h for h, (_, owner) in hosts.items() if owner == cname), None)
+            if host is None or not isinstance(svc, dict):
+                continue
+            app = self.apps.get(cname)
+            ports = app.ports if app is not None else fields.read_ports(svc, ("services", cname), Notes(self.doc.smap))
+            for spec, _ in ports.tcp:
+                if spec.published.isdigit():
+                    out.setdefault(int(spec.published), (cname, spec.target, host))
+        return out
 
     def _host_index(self) -> dict[str, tuple[str, str]]:
         index: dict[str, tuple[str, str]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shlex
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ def to_moorage_yaml(loaded: LoadedApp) -> str:
         else:
             per_item.setdefault(target, []).extend(lines)
     source = Path(str(loaded.path)).name
-    head = [f"moorage.yml imported from {source} (moorage init --from {source}).",
+    head = [f"moorage.yml imported from {source} (moorage init --from {shlex.quote(source)}).",
             "Notes below say what each compose service became and why; WARNING lines need a look.",
             "Credential values were not copied: secrets are generated in Secrets Manager."]
     head += _dedupe(general)

@@ -31,7 +31,7 @@ def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically, readable and writable by this user only (0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
         os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a file left over from a crash
         with os.fdopen(fd, "wb") as handle:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -83,20 +84,37 @@ def running_emulators() -> list[EmulatorProcess]:
                                  capture_output=True, text=True, timeout=10, check=False).stdout
     except (OSError, subprocess.SubprocessError, AttributeError):
         return []
-    found = []
-    for line in listing.splitlines():
-        parts = line.split(None, 2)
-        if len(parts) < 3 or "moorage.emulator.serve" not in parts[2] or "--state-dir" not in parts[2]:
-            continue
-        directory = Path(parts[2].split("--state-dir", 1)[1].split()[0])
-        project = directory.parent.parent if directory.parts[-2:] == STATE_DIR.parts else directory
-        found.append(EmulatorProcess(int(parts[0]), project, int(parts[1]) / 1024))
+    found = [e for e in map(emulator_of_ps_line, listing.splitlines()) if e is not None]
     return sorted(found, key=lambda e: str(e.project))
 
 
+def emulator_of_ps_line(line: str) -> EmulatorProcess | None:
+    """The emulator a ``ps -o pid=,rss=,args=`` line shows, or None for another process."""
+    parts = line.split(None, 2)
+    if len(parts) < 3 or "moorage.emulator.serve" not in parts[2] or "--state-dir " not in parts[2]:
+        return None
+    # --state-dir is the last argument: the rest of the line, spaces and all, is the directory
+    directory = Path(parts[2].split("--state-dir ", 1)[1].strip())
+    project = directory.parent.parent if directory.parts[-2:] == STATE_DIR.parts else directory
+    return EmulatorProcess(int(parts[0]), project, int(parts[1]) / 1024)
+
+
 def state_dir(project: Path) -> Path:
-    """Where the emulator of the project at ``project`` keeps its files."""
-    return project / STATE_DIR
+    """Where the emulator of the project at ``project`` keeps its files.
+
+    ``.moorage/`` comes with the checkout (untrusted): a ``.moorage`` or ``.moorage/local`` that is a
+    symlink, or that resolves out of the project, is refused so that no state, lock or log is written,
+    appended to or chmod-ed outside it.
+    """
+    directory = project / STATE_DIR
+    link = next((p for p in (project / STATE_DIR.parts[0], directory) if p.is_symlink()), None)
+    outside = not directory.resolve().is_relative_to(project.resolve())
+    if link is not None or outside:
+        what = f"{link} is a symbolic link" if link is not None else f"{directory} leads out of {project}"
+        raise EmulatorError(f"{what}; moorage keeps the local emulator's state only in a real directory "
+                            "inside the project", f"remove it (rm {shlex.quote(str(link or directory))}) and run "
+                            "the command again: moorage creates .moorage/local itself")
+    return directory
 
 
 def identity(endpoint: str, timeout: float = 2.0) -> dict[str, Any] | None:
@@ -204,8 +222,9 @@ def ensure_server(project: Path, timeout: float = 60.0) -> LocalServer:
                     "saved after the last completed deploy")
         (directory / SERVER_FILE).unlink(missing_ok=True)
         log_path = directory / LOG_FILE
-        log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
-        os.chmod(log_path, 0o600)
+        log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW,
+                                      0o600), "ab")
+        os.fchmod(log.fileno(), 0o600)
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "moorage.emulator.serve", "--state-dir", str(directory.resolve())],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True)

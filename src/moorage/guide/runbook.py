@@ -7,6 +7,8 @@ a target group's ARN) are read from the stack's outputs in the command itself.
 
 from __future__ import annotations
 
+import shlex
+
 from moorage.guide.document import Code, Para, Section, Table
 from moorage.guide.facts import secret_source, task_family
 from moorage.guide.inputs import GuideInput
@@ -46,7 +48,7 @@ def runbook(gi: GuideInput) -> Section:
     """Deploy, release, roll back, scale, logs, jobs, restore a database, rotate a secret."""
     plan, env = gi.plan, gi.plan.env
     r = f"--region {env.region}"
-    spec, e = gi.spec, env.env
+    spec, e = shlex.quote(str(gi.spec)), env.env  # pasted into a shell: the path is quoted
     cluster = plan.cluster_name
     subs: list[Section] = []
     deploy_cmds = [f"aws cloudformation describe-stacks {r if not s.region else '--region ' + s.region} "
@@ -202,7 +204,7 @@ def troubleshooting(gi: GuideInput) -> Section:
     plan, env = gi.plan, gi.plan.env
     r = f"--region {env.region}"
     cluster = plan.cluster_name
-    spec, e = gi.spec, env.env
+    spec, e = shlex.quote(str(gi.spec)), env.env  # pasted into a shell: the path is quoted
     first = plan.stacks[-1]
     subs = [Section("ts-stuck", "A deploy failed or a stack is stuck", [
         Para("Read the failing stack's events (any stack of the Overview); `--repair` continues a failed rollback "

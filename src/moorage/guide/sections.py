@@ -5,6 +5,7 @@ Every fact comes from the plan, the templates, the cost report or the policy rep
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from moorage import kinds
@@ -429,8 +430,8 @@ def compliance(gi: GuideInput) -> Section:
         state = "pass" if item.ticked else "fail" if item.status == "fail" else "open"
         items.append((state, f"{item.text}: {label}{extra}{note}"))
     blocks: list[Any] = [
-        Para(f"From `moorage check {gi.spec} --env {gi.plan.env.env}`: ticked items pass on these templates; "
-             "manual items are account-level settings to verify by hand."),
+        Para(f"From `moorage check {shlex.quote(str(gi.spec))} --env {gi.plan.env.env}`: ticked items pass on "
+             "these templates; manual items are account-level settings to verify by hand."),
         Checklist(items)]
     active = gi.report.active
     if active:

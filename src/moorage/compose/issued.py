@@ -1,0 +1,39 @@
+"""Is an env value a key a provider issued (Stripe, GitHub, Slack...)? Then no random value can replace it.
+
+The formats are detect-secrets' provider plugins, the same list ``check`` uses (``secret_value_detectors``
+in data/policy_facts.yaml), plus the spec's own known token formats (webhook URLs, Google keys). A
+password in a URL is not a provider's key: it is left to the URL wiring.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+from moorage.data import load_data
+from moorage.spec.models import embedded_credentials
+
+# Detectors that find something other than a provider-issued key.
+_NOT_ISSUED = {"BasicAuthDetector"}
+_ISSUED_FORMATS = {"a known token format", "a key in a URL's user part"}
+
+
+@cache
+def _detectors() -> tuple[tuple[Any, str], ...]:
+    wanted = {k: v for k, v in load_data("policy_facts")["secret_value_detectors"].items() if k not in _NOT_ISSUED}
+    plugins: list[Any] = list(get_mapping_from_secret_type_to_class().values())
+    classes: dict[str, Any] = {c.__name__: c for c in plugins}
+    return tuple((classes[name](), str(kind)) for name, kind in sorted(wanted.items()) if name in classes)
+
+
+def issued_key(text: str) -> str | None:
+    """What provider-issued key ``text`` holds ("a Stripe key"), or None."""
+    if not text:
+        return None
+    for plugin, kind in _detectors():
+        if any(plugin.analyze_string(text)):
+            return kind
+    found = next((what for what, _ in embedded_credentials(text) if what in _ISSUED_FORMATS), None)
+    return found
