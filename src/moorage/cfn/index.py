@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from moorage.cfn.sets import TemplateSet
-from moorage.cfn.values import SUB_VARIABLE, UNKNOWN, as_bool, as_int, dig, is_intrinsic
+from moorage.cfn.values import SUB_VARIABLE, UNKNOWN, as_bool, as_int, chosen, dig, if_conditions, is_intrinsic
 
 Key = tuple[str, str]  # (stack, logical id)
 
@@ -66,6 +66,21 @@ class Resource:
     def update_replace_policy(self) -> Any:
         """UpdateReplacePolicy as written (``None`` when absent)."""
         return self.index.literal(self.stack, self.body.get("UpdateReplacePolicy"))
+
+    def variants(self, limit: int) -> list[tuple[dict[str, bool], Resource]] | None:
+        """This resource once per combination of the ``Fn::If`` conditions in it, each with the branches that
+        combination picks (``[({}, self)]`` without ``Fn::If``); None when over ``limit`` conditions."""
+        names = if_conditions(self.body)
+        if not names:
+            return [({}, self)]
+        if len(names) > limit:
+            return None
+        out = []
+        for bits in range(2 ** len(names)):
+            assignment = {n: not bits & (1 << i) for i, n in enumerate(names)}  # all true first
+            out.append((assignment, Resource(self.index, self.stack, self.id, chosen(self.body, assignment) or {},
+                                             self.section)))
+        return out
 
     def get(self, *path: str | int) -> Any:
         """A property as written (``None`` when missing)."""

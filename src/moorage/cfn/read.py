@@ -73,7 +73,8 @@ def decoded_template(text: str, file: str) -> Any:
 
     template, matches = decode_str(text)
     if matches or not isinstance(template, dict):
-        msg = str(matches[0].message).split("\n")[0] if matches else f"the file holds {_kind(template)}, not a mapping of sections"
+        msg = (str(matches[0].message).split("\n")[0] if matches
+               else f"the file holds {_kind(template)}, not a mapping of sections")
         line = matches[0].linenumber if matches else 0
         raise InputError([Diagnostic("error", f"cannot read template: {msg}", Location(file, int(line or 0)),
                                      read_error_hint(msg, text))])

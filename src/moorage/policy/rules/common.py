@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
-import re
 
 from moorage.cfn.index import Resource
 from moorage.cfn.values import UNKNOWN, as_list, is_intrinsic
