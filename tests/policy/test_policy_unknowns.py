@@ -54,7 +54,8 @@ def test_fn_if_with_safe_branches_passes() -> None:
 
 
 def test_a_finding_of_both_branches_names_no_condition(tmp_path: Path) -> None:
-    template = (DATA / "conditions_bad.yaml").read_text().replace("!If [IsProd, false, true]", "!If [IsProd, false, false]")
+    template = (DATA / "conditions_bad.yaml").read_text().replace("!If [IsProd, false, true]",
+                                                                  "!If [IsProd, false, false]")
     (tmp_path / "t.yaml").write_text(template)
     result = runner.invoke(app, ["check", str(tmp_path / "t.yaml"), "--format", "json"])
     [hit] = findings(json.loads(result.stdout), "MOO-RDS-001")

@@ -38,8 +38,8 @@ def template_text(path: Path) -> str:
         raise InputError([Diagnostic("error", f"cannot read template {file}: {exc.strerror or exc}", None,
                                      "give a CloudFormation template file (.yaml, .yml, .json, .template)")]) from exc
     if not stat.S_ISREG(mode):
-        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a FIFO, socket or device)"
-        raise InputError([Diagnostic("error", f"{file} is {what}: a template must be a regular file", Location(file),
+        what = "a directory" if stat.S_ISDIR(mode) else "a FIFO, socket or device"
+        raise InputError([Diagnostic("error", f"not a regular file ({what}): a template must be a file", Location(file),
                                      "give a CloudFormation template file, or a synth output directory")])
     try:
         data = path.read_bytes()
@@ -48,7 +48,7 @@ def template_text(path: Path) -> str:
                                      Location(file), "check the file's permissions")]) from exc
     for bom, name in _BOMS:
         if data.startswith(bom):
-            raise InputError([Diagnostic("error", f"{file} is {name} text, not UTF-8", Location(file, 1),
+            raise InputError([Diagnostic("error", f"{name} text, not UTF-8", Location(file, 1),
                                          _SAVE_AS_UTF8)])
     try:
         text = data.decode("utf-8")
@@ -57,10 +57,10 @@ def template_text(path: Path) -> str:
         binary = b"\0" in data[:8192]
         what = "binary data, not a text template" if binary else "not UTF-8 text"
         raise InputError([Diagnostic(
-            "error", f"{file} is {what} (byte 0x{data[exc.start]:02x} at offset {exc.start})", Location(file, line),
+            "error", f"{what} (byte 0x{data[exc.start]:02x} at offset {exc.start})", Location(file, line),
             "give a CloudFormation template (YAML or JSON text)" if binary else _SAVE_AS_UTF8)]) from exc
     if "\0" in text:
-        raise InputError([Diagnostic("error", f"{file} holds NUL bytes: binary data, not a text template",
+        raise InputError([Diagnostic("error", "NUL bytes: binary data, not a text template",
                                      Location(file, text.count("\n", 0, text.index("\0")) + 1),
                                      "give a CloudFormation template (YAML or JSON text)")])
     return text.removeprefix("\ufeff")
