@@ -176,3 +176,17 @@ def test_spec_and_templates_share_one_url_password_detector() -> None:
         assert embedded_credential(url) == "a URL with a password", url
     for url in ("postgresql://app@db/x", "https://h:8443/p?e=a@b.c", "postgres://u:${PW}@db", "http://h/x:y@z"):
         assert not url_passwords(url), url
+
+
+def test_unchecked_resources_reach_sarif_and_markdown() -> None:
+    import jsonschema
+
+    schema = json.loads((DATA.parent / "sarif-schema-2.1.0.json").read_bytes())
+    sarif = json.loads(runner.invoke(app, ["check", str(DATA / "unchecked_bad.yaml"), "--format", "sarif"]).stdout)
+    assert not list(jsonschema.Draft4Validator(schema).iter_errors(sarif))
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert sorted(n["message"]["text"].split()[1] for n in notes) == ["Child", "Legacy", "Seeder", "Thing"]
+    assert all(n["level"] == "warning" and n["locations"][0]["physicalLocation"]["region"]["startLine"]
+               for n in notes)
+    markdown = runner.invoke(app, ["check", str(DATA / "unchecked_bad.yaml"), "--format", "md"]).stdout
+    assert "## Unchecked (4: no rule could judge these)" in markdown and "| unchecked_bad/Seeder |" in markdown
