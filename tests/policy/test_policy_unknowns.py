@@ -190,3 +190,16 @@ def test_unchecked_resources_reach_sarif_and_markdown() -> None:
                for n in notes)
     markdown = runner.invoke(app, ["check", str(DATA / "unchecked_bad.yaml"), "--format", "md"]).stdout
     assert "## Unchecked (4: no rule could judge these)" in markdown and "| unchecked_bad/Seeder |" in markdown
+
+
+def test_a_rule_that_passed_on_a_deploy_time_value_is_noted(tmp_path: Path) -> None:
+    template = (DATA / "conditions_clean.yaml").read_text().replace(
+        "Parameters:\n", "Parameters:\n  Encrypt: {Type: String, AllowedValues: ['true', 'false']}\n").replace(
+        "StorageEncrypted: true", "StorageEncrypted: !Ref Encrypt")
+    (tmp_path / "t.yaml").write_text(template)
+    result = runner.invoke(app, ["check", str(tmp_path / "t.yaml"), "--format", "json"])
+    [item] = json.loads(result.stdout)["unchecked"]
+    assert (item["resource"], item["kind"]) == ("Db", "unknown-value")
+    assert "MOO-RDS-001" in item["reason"] and "Ref Encrypt" in item["reason"]
+    table = runner.invoke(app, ["check", str(tmp_path / "t.yaml")]).stdout
+    assert "1 resource(s) passed rules on values set at deploy time" in table and "t/Db" in table

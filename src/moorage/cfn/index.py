@@ -38,6 +38,9 @@ class Resource:
         self.body = body
         self.type = str(body.get("Type", ""))
         self.props: Mapping[str, Any] = _mapping(body.get("Properties"))
+        # When a list: every expression read through value()/resolve() that only deployment can know
+        # (policy records them to report what a passing rule could not judge).
+        self.unknown_reads: list[Any] | None = None
 
     def __repr__(self) -> str:
         return f"Resource({self.stack}/{self.id} {self.type})"
@@ -60,12 +63,12 @@ class Resource:
     @property
     def deletion_policy(self) -> Any:
         """DeletionPolicy as written (``None`` when absent)."""
-        return self.index.literal(self.stack, self.body.get("DeletionPolicy"))
+        return self._literal(self.body.get("DeletionPolicy"))
 
     @property
     def update_replace_policy(self) -> Any:
         """UpdateReplacePolicy as written (``None`` when absent)."""
-        return self.index.literal(self.stack, self.body.get("UpdateReplacePolicy"))
+        return self._literal(self.body.get("UpdateReplacePolicy"))
 
     def variants(self, limit: int) -> list[tuple[dict[str, bool], Resource]] | None:
         """This resource once per combination of the ``Fn::If`` conditions in it, each with the branches that
@@ -88,11 +91,17 @@ class Resource:
 
     def value(self, *path: str | int) -> Any:
         """A property's literal value: parameter defaults and pseudo parameters resolved, else UNKNOWN."""
-        return self.index.literal(self.stack, self.get(*path))
+        return self._literal(self.get(*path))
 
     def resolve(self, value: Any) -> Any:
         """The literal value of an expression found in this resource."""
-        return self.index.literal(self.stack, value)
+        return self._literal(value)
+
+    def _literal(self, value: Any) -> Any:
+        out = self.index.literal(self.stack, value)
+        if out is UNKNOWN and self.unknown_reads is not None:
+            self.unknown_reads.append(value)
+        return out
 
     def flag(self, *path: str | int) -> bool | None:
         """A boolean property: True/False, or ``None`` when absent or not knowable."""

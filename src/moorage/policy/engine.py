@@ -79,8 +79,11 @@ def run_checks(sets: Sequence[TemplateSet], *, suppressions: Iterable[Any] = (),
                     "were not judged (values under Fn::If read as unknown)"))
                 variants = [({}, res)]
             local = _metadata_suppressions(res, known, tset)
+            blind: dict[str, list[Any]] = {}
             for rule in applicable:
-                _evaluate(rule, res, variants, tset, local, given, used, report)
+                _evaluate(rule, res, variants, tset, local, given, used, report, blind)
+            if blind:
+                report.unchecked.append(_unchecked(res, tset, "unknown-value", _blind_reason(blind)))
     report.findings.sort(key=lambda f: (-f.severity.rank, f.label, f.stack, f.resource, f.rule, f.message))
     # A suppression of a rule that did not run (another standard, an opt-in not asked for) is not unused.
     ran = [r.id for r in active]
@@ -91,12 +94,17 @@ def run_checks(sets: Sequence[TemplateSet], *, suppressions: Iterable[Any] = (),
 
 
 def _evaluate(rule: Rule, res: Resource, variants: list[tuple[dict[str, bool], Resource]], tset: TemplateSet,
-              local: list[Suppression], given: list[Suppression], used: set[Suppression], report: Report) -> None:
-    """Run ``rule`` on each Fn::If variant of ``res``; an issue found in only some is reported with its condition."""
+              local: list[Suppression], given: list[Suppression], used: set[Suppression], report: Report,
+              blind: dict[str, list[Any]]) -> None:
+    """Run ``rule`` on each Fn::If variant of ``res``; an issue found in only some is reported with its condition.
+
+    A pass that read values only deployment knows is noted in ``blind`` (rule id -> those expressions).
+    """
     assert rule.check is not None
     seen: dict[Issue, list[dict[str, bool]]] = {}
     applied = 0
     for assignment, variant in variants:
+        variant.unknown_reads = []
         try:
             outcome = rule.check(variant)
             issues = None if outcome is None else list(outcome)
@@ -104,9 +112,13 @@ def _evaluate(rule: Rule, res: Resource, variants: list[tuple[dict[str, bool], R
             report.evaluations.append(Evaluation(rule.id, tset.label, res.stack, res.id, res.type, "error",
                                                  f"{type(exc).__name__}: {exc}"))
             return
+        finally:
+            reads, variant.unknown_reads = variant.unknown_reads, None
         if issues is None:
             continue
         applied += 1
+        if not issues and reads:
+            blind.setdefault(rule.id, []).extend(r for r in reads if r not in blind.get(rule.id, []))
         for item in issues:
             seen.setdefault(item, []).append(assignment)
     if not applied:
@@ -148,6 +160,22 @@ def unchecked_type(resource_type: str) -> tuple[str, str] | None:
         return "foreign-type", (f"{resource_type or 'no Type'} is not an AWS type: no rule reads it "
                                 "(only secrets in its properties are scanned)")
     return "aws-type", f"no rule reads {resource_type} (only secrets in its properties are scanned)"
+
+
+def _blind_reason(blind: Mapping[str, list[Any]]) -> str:
+    """"MOO-RDS-001 passed without knowing Ref Encrypt, ..." for the rules that passed on deploy-time values."""
+    exprs = sorted({_expression(e) for reads in blind.values() for e in reads})
+    shown = ", ".join(exprs[:4]) + (f" and {len(exprs) - 4} more" if len(exprs) > 4 else "")
+    return f"{', '.join(sorted(blind))} passed without knowing {shown} (set at deploy time)"
+
+
+def _expression(value: Any) -> str:
+    """A short text of an intrinsic: ``Ref Encrypt``, ``Fn::GetAtt Db.Endpoint``."""
+    if isinstance(value, Mapping) and len(value) == 1:
+        fn, arg = next(iter(value.items()))
+        text = ".".join(map(str, arg)) if fn == "Fn::GetAtt" and isinstance(arg, list) else str(arg)
+        return f"{fn} {text if len(text) <= 40 else text[:37] + '...'}"
+    return str(value)[:40]
 
 
 def _unchecked(res: Resource, tset: TemplateSet, kind: str, reason: str) -> Unchecked:

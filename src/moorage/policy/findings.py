@@ -100,7 +100,14 @@ class Unchecked:
     resource: str
     resource_type: str
     reason: str
-    kind: str = "type"  # nested-stack, custom, foreign-type, aws-type (an AWS type no rule reads), conditions
+    # nested-stack, custom, foreign-type, conditions (too many Fn::If): nothing judged the resource;
+    # aws-type (an AWS type no rule reads), unknown-value (rules passed on values set at deploy time): summarised.
+    kind: str = "foreign-type"
+
+    @property
+    def summarised(self) -> bool:
+        """True for the kinds the table and Markdown count in one line (JSON lists every one)."""
+        return self.kind in ("aws-type", "unknown-value")
     file: str | None = None
     line: int | None = None
 

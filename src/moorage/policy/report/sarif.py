@@ -91,7 +91,7 @@ def _notification(u: Unchecked, fallback_uri: str) -> dict[str, Any]:
     physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(u.file) if u.file else fallback_uri}}
     if u.line:
         physical["region"] = {"startLine": u.line}
-    return {"level": "note" if u.kind == "aws-type" else "warning",
+    return {"level": "note" if u.summarised else "warning",
             "message": {"text": f"unchecked: {u.resource} ({u.resource_type}) in stack {u.stack}: {u.reason}"},
             "locations": [{"physicalLocation": physical}]}
 

@@ -44,11 +44,17 @@ def _unchecked_table(items: list[Unchecked]) -> Table:
     return table
 
 
-def _unread_types(items: list[Unchecked]) -> str:
-    """One line for resources of AWS types no rule reads (each one is in the JSON report)."""
-    counts = Counter(u.resource_type for u in items)
-    return (f"{len(items)} resource(s) of {len(counts)} AWS type(s) no rule reads (only secrets scanned; "
-            "listed in --format json): " + ", ".join(f"{t} ({n})" for t, n in sorted(counts.items())))
+def _summary(items: list[Unchecked], kind: str) -> str | None:
+    """One line for the unchecked resources of a summarised kind (each one is in the JSON report)."""
+    group = [u for u in items if u.kind == kind]
+    if not group:
+        return None
+    if kind == "aws-type":
+        counts = Counter(u.resource_type for u in group)
+        return (f"{len(group)} resource(s) of {len(counts)} AWS type(s) no rule reads (only secrets scanned; "
+                "listed in --format json): " + ", ".join(f"{t} ({n})" for t, n in sorted(counts.items())))
+    return (f"{len(group)} resource(s) passed rules on values set at deploy time (listed in --format json): "
+            + ", ".join(f"{u.stack}/{u.resource}" for u in group))
 
 
 def print_table(report: Report, console: Console, show: Severity = Severity.LOW) -> None:
@@ -63,12 +69,13 @@ def print_table(report: Report, console: Console, show: Severity = Severity.LOW)
         console.print(_table(f"SUPPRESSED ({len(report.suppressed)})", report.suppressed, "dim", reason=True))
     if report.scanner_skips:
         console.print(_scanner_table(report))
-    serious = [u for u in report.unchecked if u.kind != "aws-type"]
+    serious = [u for u in report.unchecked if not u.summarised]
     if serious:
         console.print(_unchecked_table(serious))
-    unread = [u for u in report.unchecked if u.kind == "aws-type"]
-    if unread:
-        console.print(_unread_types(unread), style="dim", markup=False)
+    for kind in ("unknown-value", "aws-type"):
+        line = _summary(report.unchecked, kind)
+        if line:
+            console.print(line, style="dim", markup=False)
     counts = report.counts()
     for s in report.sets:
         residency = f", residency {', '.join(s['residency'])}" if s["residency"] else ""

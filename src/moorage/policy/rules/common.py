@@ -105,17 +105,17 @@ def matches_any(action: str, patterns: list[str]) -> bool:
 
 
 def lb_attributes(lb: Resource) -> dict[str, Any]:
-    """Load balancer attributes: key -> literal value (UNKNOWN when built at deploy time)."""
+    """Load balancer attributes: key -> value as written (resolve one with ``lb.resolve``)."""
     out: dict[str, Any] = {}
     for attr in as_list(lb.get("LoadBalancerAttributes")):
         if isinstance(attr, Mapping) and isinstance(attr.get("Key"), str):
-            out[attr["Key"]] = lb.resolve(attr.get("Value"))
+            out[attr["Key"]] = attr.get("Value")
     return out
 
 
 def attribute_on(lb: Resource, key: str) -> bool | None:
     """True/False for a boolean attribute, ``None`` when built at deploy time."""
-    value = lb_attributes(lb).get(key, "false")
+    value = lb.resolve(lb_attributes(lb).get(key, "false"))
     if value is UNKNOWN:
         return None
     return str(value).lower() == "true"
