@@ -119,3 +119,13 @@ def test_hints_differ_by_cause() -> None:
     hints = {read_error_hint(m, t) for m, t in [("Duplicate found 'A'", "A: 1"), ("bad", "{"), ("bad", "a: 1"),
                                                 ("not a mapping", ""), ("exceeded maximum nesting depth", "")]}
     assert len(hints) == 5
+
+
+def test_short_form_errors_carry_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "short.yaml"
+    path.write_text("Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !GetAtt\n"
+                    "      Tags: !Bogus x\n")
+    with pytest.raises(InputError) as err:
+        read_template(path)
+    lines = {d.message.split()[0]: d.location.line for d in err.value.diagnostics if d.location}
+    assert lines == {"Fn::GetAtt": 5, "unknown": 6}

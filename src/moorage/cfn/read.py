@@ -201,14 +201,15 @@ def _intrinsic_problems(node: Any, path: tuple[str | int, ...], err: Any) -> Non
     if len(node) == 1:
         fn, arg = next(iter(node.items()))
         name = str(fn)
+        at = fn if _line_of(fn) else node  # a short form (!GetAtt) leaves its line on the mapping, not the key
         if name.startswith("Fn::") and name not in known and not name.startswith("Fn::ForEach::"):
             close = get_close_matches(name, known, n=1, cutoff=0.8)
-            err(f"unknown intrinsic function {name}", fn, (*path, name),
+            err(f"unknown intrinsic function {name}", at, (*path, name),
                 f"did you mean {close[0]}?" if close else f"known: {', '.join(known)}")
             return
         shape = _argument_problem(name, arg)
         if shape:
-            err(f"{name} {shape}", fn, (*path, name), "see the intrinsic function reference")
+            err(f"{name} {shape}", at, (*path, name), "see the intrinsic function reference")
             return
     for key, value in node.items():
         _intrinsic_problems(value, (*path, str(key)), err)
