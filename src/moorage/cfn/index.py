@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from moorage.cfn.sets import TemplateSet
-from moorage.cfn.values import SUB_VARIABLE, UNKNOWN, as_bool, as_int, dig, is_intrinsic
+from moorage.cfn.values import SUB_VARIABLE, UNKNOWN, as_bool, as_int, chosen, dig, if_conditions, is_intrinsic
 
 Key = tuple[str, str]  # (stack, logical id)
 
@@ -38,6 +38,9 @@ class Resource:
         self.body = body
         self.type = str(body.get("Type", ""))
         self.props: Mapping[str, Any] = _mapping(body.get("Properties"))
+        # When a list: every expression read through value()/resolve() that only deployment can know
+        # (policy records them to report what a passing rule could not judge).
+        self.unknown_reads: list[Any] | None = None
 
     def __repr__(self) -> str:
         return f"Resource({self.stack}/{self.id} {self.type})"
@@ -60,12 +63,27 @@ class Resource:
     @property
     def deletion_policy(self) -> Any:
         """DeletionPolicy as written (``None`` when absent)."""
-        return self.index.literal(self.stack, self.body.get("DeletionPolicy"))
+        return self._literal(self.body.get("DeletionPolicy"))
 
     @property
     def update_replace_policy(self) -> Any:
         """UpdateReplacePolicy as written (``None`` when absent)."""
-        return self.index.literal(self.stack, self.body.get("UpdateReplacePolicy"))
+        return self._literal(self.body.get("UpdateReplacePolicy"))
+
+    def variants(self, limit: int) -> list[tuple[dict[str, bool], Resource]] | None:
+        """This resource once per combination of the ``Fn::If`` conditions in it, each with the branches that
+        combination picks (``[({}, self)]`` without ``Fn::If``); None when over ``limit`` conditions."""
+        names = if_conditions(self.body)
+        if not names:
+            return [({}, self)]
+        if len(names) > limit:
+            return None
+        out = []
+        for bits in range(2 ** len(names)):
+            assignment = {n: not bits & (1 << i) for i, n in enumerate(names)}  # all true first
+            out.append((assignment, Resource(self.index, self.stack, self.id, chosen(self.body, assignment) or {},
+                                             self.section)))
+        return out
 
     def get(self, *path: str | int) -> Any:
         """A property as written (``None`` when missing)."""
@@ -73,11 +91,17 @@ class Resource:
 
     def value(self, *path: str | int) -> Any:
         """A property's literal value: parameter defaults and pseudo parameters resolved, else UNKNOWN."""
-        return self.index.literal(self.stack, self.get(*path))
+        return self._literal(self.get(*path))
 
     def resolve(self, value: Any) -> Any:
         """The literal value of an expression found in this resource."""
-        return self.index.literal(self.stack, value)
+        return self._literal(value)
+
+    def _literal(self, value: Any) -> Any:
+        out = self.index.literal(self.stack, value)
+        if out is UNKNOWN and self.unknown_reads is not None:
+            self.unknown_reads.append(value)
+        return out
 
     def flag(self, *path: str | int) -> bool | None:
         """A boolean property: True/False, or ``None`` when absent or not knowable."""

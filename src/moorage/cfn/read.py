@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+import stat
 from collections.abc import Mapping
 from difflib import get_close_matches
 from pathlib import Path
@@ -14,7 +16,54 @@ from moorage.errors import Diagnostic, InputError, Location
 
 def read_template(path: Path) -> dict[str, Any]:
     """Parse a JSON or YAML CloudFormation template (short-form intrinsics included)."""
-    return dict(decoded_template(path.read_text(encoding="utf-8"), str(path)))
+    return dict(decoded_template(template_text(path), str(path)))
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"), (codecs.BOM_UTF16_LE, "UTF-16"),
+         (codecs.BOM_UTF16_BE, "UTF-16"))
+_SAVE_AS_UTF8 = "save it as UTF-8 (PowerShell: `Out-File -Encoding utf8`; iconv -t UTF-8)"
+
+
+def template_text(path: Path) -> str:
+    """The text of a template file, as UTF-8 (a UTF-8 byte order mark is dropped).
+
+    Raises :class:`InputError` (exit 2) naming the file for anything that is not a regular file (a FIFO,
+    a device, a directory: refused before opening, so a FIFO cannot block) and for text that is not
+    UTF-8: UTF-16/32 (what PowerShell's ``>`` writes), Latin-1 bytes, binary data.
+    """
+    file = str(path)
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise InputError([Diagnostic("error", f"cannot read template {file}: {exc.strerror or exc}", None,
+                                     "give a CloudFormation template file (.yaml, .yml, .json, .template)")]) from exc
+    if not stat.S_ISREG(mode):
+        what = "a directory" if stat.S_ISDIR(mode) else "a FIFO, socket or device"
+        raise InputError([Diagnostic("error", f"not a regular file ({what}): a template must be a file", Location(file),
+                                     "give a CloudFormation template file, or a synth output directory")])
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError([Diagnostic("error", f"cannot read template {file}: {exc.strerror or exc}",
+                                     Location(file), "check the file's permissions")]) from exc
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            raise InputError([Diagnostic("error", f"{name} text, not UTF-8", Location(file, 1),
+                                         _SAVE_AS_UTF8)])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        binary = b"\0" in data[:8192]
+        what = "binary data, not a text template" if binary else "not UTF-8 text"
+        raise InputError([Diagnostic(
+            "error", f"{what} (byte 0x{data[exc.start]:02x} at offset {exc.start})", Location(file, line),
+            "give a CloudFormation template (YAML or JSON text)" if binary else _SAVE_AS_UTF8)]) from exc
+    if "\0" in text:
+        raise InputError([Diagnostic("error", "NUL bytes: binary data, not a text template",
+                                     Location(file, text.count("\n", 0, text.index("\0")) + 1),
+                                     "give a CloudFormation template (YAML or JSON text)")])
+    return text.removeprefix("\ufeff")
 
 
 def decoded_template(text: str, file: str) -> Any:
@@ -24,16 +73,36 @@ def decoded_template(text: str, file: str) -> Any:
 
     template, matches = decode_str(text)
     if matches or not isinstance(template, dict):
-        msg = matches[0].message if matches else "not a mapping"
+        msg = (str(matches[0].message).split("\n")[0] if matches
+               else f"the file holds {_kind(template)}, not a mapping of sections")
         line = matches[0].linenumber if matches else 0
         raise InputError([Diagnostic("error", f"cannot read template: {msg}", Location(file, int(line or 0)),
-                                     "each key may appear once per mapping; fix the template syntax")])
+                                     read_error_hint(msg, text))])
     if "Resources" not in template:
         raise InputError([Diagnostic("error", f"{file} has no Resources: not a CloudFormation template", None)])
     problems = template_problems(template, file)
     if problems:
         raise InputError(problems)
     return template
+
+
+def read_error_hint(message: str, text: str) -> str:
+    """A hint that fits why a template could not be parsed (duplicate key, alias bomb, tag, syntax, shape)."""
+    low = message.lower()
+    if "duplicate" in low:
+        return "each key may appear once per mapping: remove or rename the repeated key"
+    if "aliases" in low or "nodes" in low:
+        return "YAML aliases expand to too much data (an alias bomb?): write the values out, or use JSON"
+    if "nesting depth" in low:
+        return "the values nest too deeply for a template: flatten the structure"
+    if "tag" in low and "constructor" in low:
+        return ("only CloudFormation's short forms (!Ref, !Sub, !GetAtt, ...) are allowed as YAML tags; "
+                "remove the tag")
+    if "not a mapping" in low:
+        return "a template is a mapping of sections, at least `Resources:` (see the CloudFormation anatomy)"
+    if text.lstrip().startswith(("{", "[")):
+        return "fix the JSON syntax near this line (a stray or missing comma, quote or brace)"
+    return "fix the YAML syntax near this line (indentation with spaces, not tabs; quoting; brackets)"
 
 
 def template_from_body(body: str | Mapping[str, Any]) -> dict[str, Any]:
@@ -132,14 +201,15 @@ def _intrinsic_problems(node: Any, path: tuple[str | int, ...], err: Any) -> Non
     if len(node) == 1:
         fn, arg = next(iter(node.items()))
         name = str(fn)
+        at = fn if _line_of(fn) else node  # a short form (!GetAtt) leaves its line on the mapping, not the key
         if name.startswith("Fn::") and name not in known and not name.startswith("Fn::ForEach::"):
             close = get_close_matches(name, known, n=1, cutoff=0.8)
-            err(f"unknown intrinsic function {name}", fn, (*path, name),
+            err(f"unknown intrinsic function {name}", at, (*path, name),
                 f"did you mean {close[0]}?" if close else f"known: {', '.join(known)}")
             return
         shape = _argument_problem(name, arg)
         if shape:
-            err(f"{name} {shape}", fn, (*path, name), "see the intrinsic function reference")
+            err(f"{name} {shape}", at, (*path, name), "see the intrinsic function reference")
             return
     for key, value in node.items():
         _intrinsic_problems(value, (*path, str(key)), err)

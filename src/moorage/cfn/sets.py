@@ -61,12 +61,15 @@ def is_spec(path: Path) -> bool:
     """True when ``path`` is (or is a directory holding) a moorage.yml or compose file rather than templates."""
     if path.is_dir():
         return any((path / n).is_file() for n in SPEC_FILES)
-    if path.suffix not in (".yml", ".yaml"):
-        return False
+    if path.suffix not in (".yml", ".yaml") or not path.is_file():
+        return False  # not a regular file: reading it as a template refuses it (a FIFO would block here)
     name = path.name.lower()
     if name.startswith("moorage.") or "compose" in name:
         return True
-    head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    raw = path.read_bytes()[:4000]
+    if b"\0" in raw:
+        return False  # UTF-16/32 or binary: the template reader says what it is and how to fix it
+    head = raw.decode("utf-8", errors="replace")
     return "AWSTemplateFormatVersion" not in head and "Resources:" not in head
 
 

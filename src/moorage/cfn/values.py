@@ -1,7 +1,8 @@
 """Reading CloudFormation values: literals, intrinsic functions, booleans written as strings.
 
-Rules must not flag what they cannot see: a value built by an intrinsic function that cannot be
-resolved statically is :data:`UNKNOWN`, and rules treat it as passing.
+A value built by an intrinsic function that cannot be resolved statically is :data:`UNKNOWN`. ``Fn::If``
+is not left unknown: :func:`if_conditions` and :func:`chosen` give each branch's value, so a reader can
+judge every branch (policy runs its rules on each; see ``Resource.variants``).
 """
 
 from __future__ import annotations
@@ -174,3 +175,51 @@ def resolve_parameters(value: Any, params: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [resolve_parameters(v, params) for v in value]
     return value
+
+
+NO_VALUE: Final = {"Ref": "AWS::NoValue"}
+
+
+def if_conditions(value: Any) -> list[str]:
+    """Names of the conditions ``Fn::If`` chooses on anywhere inside ``value``, in order of appearance."""
+    found: list[str] = []
+    for _, node in walk(value):
+        if isinstance(node, dict) and len(node) == 1 and "Fn::If" in node:
+            arg = node["Fn::If"]
+            if isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str) and arg[0] not in found:
+                found.append(arg[0])
+    return found
+
+
+_DROP = object()  # a branch that is AWS::NoValue: the key (or list item) is left out
+
+
+def chosen(value: Any, assignment: dict[str, bool]) -> Any:
+    """``value`` with every ``Fn::If`` on a condition of ``assignment`` replaced by the branch it picks;
+    a branch of ``AWS::NoValue`` removes its key or list item, as CloudFormation does."""
+    out = _choose(value, assignment)
+    return None if out is _DROP else out
+
+
+def _choose(value: Any, assignment: dict[str, bool]) -> Any:
+    if isinstance(value, dict):
+        arg = value.get("Fn::If") if len(value) == 1 else None
+        if isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str) and arg[0] in assignment:
+            return _choose(arg[1] if assignment[arg[0]] else arg[2], assignment)
+        if value == NO_VALUE:
+            return _DROP
+        items = {k: _choose(v, assignment) for k, v in value.items()}
+        return _like(value, {k: v for k, v in items.items() if v is not _DROP})
+    if isinstance(value, list):
+        return _like(value, [v for v in (_choose(item, assignment) for item in value) if v is not _DROP])
+    return value
+
+
+def _like(original: Any, new: Any) -> Any:
+    """``new`` as the same class as ``original``, keeping cfn-lint's line marks when it carries them."""
+    if type(original) in (dict, list):
+        return new
+    try:
+        return type(original)(new, getattr(original, "start_mark", None), getattr(original, "end_mark", None))
+    except TypeError:
+        return new

@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
+from functools import cache
 from typing import Any
 
 from moorage.cfn.index import Resource, SetIndex
 from moorage.cfn.sets import TemplateSet
 from moorage.errors import Diagnostic, InputError, Location
-from moorage.policy.findings import Evaluation, Finding, Report, Severity
-from moorage.policy.registry import Issue, Rule, all_rules, opt_ins
+from moorage.policy.findings import Evaluation, Finding, Report, Severity, Unchecked
+from moorage.policy.registry import PSEUDO_TYPES, Issue, Rule, all_rules, opt_ins
 from moorage.policy.scanner_skips import scanner_skips
 from moorage.policy.suppressions import Suppression, suppressions_from
 
 DEFAULT_PROFILE = "prod"  # bare templates with no manifest are held to production's bar
+MAX_IF_CONDITIONS = 5  # Fn::If conditions in one resource whose combinations are all judged (2**5 = 32)
 
 
 def check_template_sets(sets: Sequence[TemplateSet], *, suppressions: Iterable[Any] = (),
@@ -62,14 +64,26 @@ def run_checks(sets: Sequence[TemplateSet], *, suppressions: Iterable[Any] = (),
                             "regions": dict(tset.regions), "resources": len(index.resources)})
         by_type: dict[str, list[Rule]] = {}
         for res in [*index.ordered(), *index.entries]:
+            why = unchecked_type(res.type)
+            if why:
+                report.unchecked.append(_unchecked(res, tset, *why))
             applicable = by_type.setdefault(res.type, [
                 r for r in active if r.applies_to_type(res.type) and r.applies_to_profile(index.profile)
                 and (index.residency or not r.residency)])
             if not applicable:
                 continue
+            variants = res.variants(MAX_IF_CONDITIONS)
+            if variants is None:
+                report.unchecked.append(_unchecked(
+                    res, tset, "conditions", f"Fn::If on more than {MAX_IF_CONDITIONS} conditions: its branches "
+                    "were not judged (values under Fn::If read as unknown)"))
+                variants = [({}, res)]
             local = _metadata_suppressions(res, known, tset)
+            blind: dict[str, list[Any]] = {}
             for rule in applicable:
-                _evaluate(rule, res, tset, local, given, used, report)
+                _evaluate(rule, res, variants, tset, local, given, used, report, blind)
+            if blind:
+                report.unchecked.append(_unchecked(res, tset, "unknown-value", _blind_reason(blind)))
     report.findings.sort(key=lambda f: (-f.severity.rank, f.label, f.stack, f.resource, f.rule, f.message))
     # A suppression of a rule that did not run (another standard, an opt-in not asked for) is not unused.
     ran = [r.id for r in active]
@@ -79,27 +93,94 @@ def run_checks(sets: Sequence[TemplateSet], *, suppressions: Iterable[Any] = (),
     return report
 
 
-def _evaluate(rule: Rule, res: Resource, tset: TemplateSet, local: list[Suppression], given: list[Suppression],
-              used: set[Suppression], report: Report) -> None:
+def _evaluate(rule: Rule, res: Resource, variants: list[tuple[dict[str, bool], Resource]], tset: TemplateSet,
+              local: list[Suppression], given: list[Suppression], used: set[Suppression], report: Report,
+              blind: dict[str, list[Any]]) -> None:
+    """Run ``rule`` on each Fn::If variant of ``res``; an issue found in only some is reported with its condition.
+
+    A pass that read values only deployment knows is noted in ``blind`` (rule id -> those expressions).
+    """
     assert rule.check is not None
-    try:
-        outcome = rule.check(res)
-        issues = None if outcome is None else list(outcome)
-    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
-        report.evaluations.append(Evaluation(rule.id, tset.label, res.stack, res.id, res.type, "error",
-                                             f"{type(exc).__name__}: {exc}"))
-        return
-    if issues is None:
+    seen: dict[Issue, list[dict[str, bool]]] = {}
+    applied = 0
+    for assignment, variant in variants:
+        variant.unknown_reads = []
+        try:
+            outcome = rule.check(variant)
+            issues = None if outcome is None else list(outcome)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+            report.evaluations.append(Evaluation(rule.id, tset.label, res.stack, res.id, res.type, "error",
+                                                 f"{type(exc).__name__}: {exc}"))
+            return
+        finally:
+            reads, variant.unknown_reads = variant.unknown_reads, None
+        if issues is None:
+            continue
+        applied += 1
+        if not issues and reads:
+            blind.setdefault(rule.id, []).extend(r for r in reads if r not in blind.get(rule.id, []))
+        for item in issues:
+            seen.setdefault(item, []).append(assignment)
+    if not applied:
         return
     report.evaluations.append(Evaluation(rule.id, tset.label, res.stack, res.id, res.type,
-                                         "fail" if issues else "pass"))
-    for item in issues:
+                                         "fail" if seen else "pass"))
+    for item, where in seen.items():
+        if len(where) < applied:
+            item = replace(item, message=f"{item.message} (when {_when(where[0])})")
         finding = _finding(rule, res, tset, item)
         match = next((s for s in (*local, *given) if s.matches(finding)), None)
         if match is not None:
             used.add(match)
             finding = replace(finding, suppressed=True, reason=match.reason, suppressed_by=match.source)
         report.findings.append(finding)
+
+
+def _when(assignment: Mapping[str, bool]) -> str:
+    """``condition IsProd is true`` (and the others) for a finding of one Fn::If branch."""
+    return " and ".join(f"condition {n} is {'true' if v else 'false'}" for n, v in assignment.items())
+
+
+@cache
+def _known_types() -> frozenset[str]:
+    return frozenset(t for r in all_rules() for t in r.types if t != "*" and t not in PSEUDO_TYPES)
+
+
+def unchecked_type(resource_type: str) -> tuple[str, str] | None:
+    """(kind, why) no rule can judge a resource of this type: a nested stack, a custom resource, a type
+    outside AWS's (a registry or third-party type), an AWS type no rule reads; None when rules read it."""
+    if resource_type == "AWS::CloudFormation::Stack":
+        return "nested-stack", "nested stack: its template is not read here; run `moorage check` on the child template"
+    if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
+        return "custom", ("custom resource: what it creates is decided by code behind its ServiceToken, "
+                          "which no rule reads")
+    if resource_type in PSEUDO_TYPES or resource_type in _known_types():
+        return None
+    if not resource_type.startswith("AWS::"):
+        return "foreign-type", (f"{resource_type or 'no Type'} is not an AWS type: no rule reads it "
+                                "(only secrets in its properties are scanned)")
+    return "aws-type", f"no rule reads {resource_type} (only secrets in its properties are scanned)"
+
+
+def _blind_reason(blind: Mapping[str, list[Any]]) -> str:
+    """"MOO-RDS-001 passed without knowing Ref Encrypt, ..." for the rules that passed on deploy-time values."""
+    exprs = sorted({_expression(e) for reads in blind.values() for e in reads})
+    shown = ", ".join(exprs[:4]) + (f" and {len(exprs) - 4} more" if len(exprs) > 4 else "")
+    return f"{', '.join(sorted(blind))} passed without knowing {shown} (set at deploy time)"
+
+
+def _expression(value: Any) -> str:
+    """A short text of an intrinsic: ``Ref Encrypt``, ``Fn::GetAtt Db.Endpoint``."""
+    if isinstance(value, Mapping) and len(value) == 1:
+        fn, arg = next(iter(value.items()))
+        text = ".".join(map(str, arg)) if fn == "Fn::GetAtt" and isinstance(arg, list) else str(arg)
+        return f"{fn} {text if len(text) <= 40 else text[:37] + '...'}"
+    return str(value)[:40]
+
+
+def _unchecked(res: Resource, tset: TemplateSet, kind: str, reason: str) -> Unchecked:
+    return Unchecked(tset.label, res.stack, res.id, res.type, reason, kind, tset.files.get(res.stack),
+                     locate(tset.templates[res.stack], res.id, (), res.section))
 
 
 def _finding(rule: Rule, res: Resource, tset: TemplateSet, item: Issue) -> Finding:

@@ -91,6 +91,31 @@ class Evaluation:
     detail: str = ""  # the error text when status is "error"
 
 
+@dataclass(frozen=True)
+class Unchecked:
+    """A resource (or one of its properties) the rules could not judge, and why: never silently fine."""
+
+    label: str
+    stack: str
+    resource: str
+    resource_type: str
+    reason: str
+    # nested-stack, custom, foreign-type, conditions (too many Fn::If): nothing judged the resource;
+    # aws-type (an AWS type no rule reads), unknown-value (rules passed on values set at deploy time): summarised.
+    kind: str = "foreign-type"
+
+    @property
+    def summarised(self) -> bool:
+        """True for the kinds the table and Markdown count in one line (JSON lists every one)."""
+        return self.kind in ("aws-type", "unknown-value")
+    file: str | None = None
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return asdict(self)
+
+
 @dataclass
 class Report:
     """Everything one ``moorage check`` learned: findings, every evaluation, and what was checked."""
@@ -100,6 +125,7 @@ class Report:
     sets: list[dict[str, Any]] = field(default_factory=list)  # label, region, profile, residency, stacks
     unused_suppressions: list[str] = field(default_factory=list)
     scanner_skips: list[Any] = field(default_factory=list)  # ScannerSkip: checks of other scanners skipped
+    unchecked: list[Unchecked] = field(default_factory=list)  # nested stacks, custom and unknown types, ...
 
     @property
     def active(self) -> list[Finding]:
@@ -139,5 +165,6 @@ def merge_reports(reports: Sequence[Report]) -> Report:
         out.sets += r.sets
         out.unused_suppressions += r.unused_suppressions
         out.scanner_skips += r.scanner_skips
+        out.unchecked += r.unchecked
     out.findings.sort(key=lambda f: (-f.severity.rank, f.label, f.stack, f.resource, f.rule, f.message))
     return out

@@ -21,6 +21,7 @@ from typing import Any
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
 from moorage.policy.checks import facts
+from moorage.url_passwords import url_passwords
 
 _REFERENCE = ("${", "{{resolve:")
 
@@ -68,6 +69,9 @@ def _real(secret: str) -> bool:
 def credentials_in(value: str) -> list[Credential]:
     """Credentials recognisable by their form anywhere in ``value`` (each secret reported once)."""
     found: dict[str, Credential] = {}
+    for password in url_passwords(value):  # the spec's answer: detect-secrets stops at `!$&*+...`
+        if _real(password):
+            found.setdefault(password, Credential("a URL with a password", password))
     for pattern, kind in _patterns():
         for match in pattern.finditer(value):
             if _real(match[1]):

@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 from moorage.data import load_data
 from moorage.data.regions import is_region, residency_presets
 from moorage.spec.fargate import allowed_memory_text, fargate_sizes, is_valid_size
+from moorage.url_passwords import URL_PASSWORD
 
 
 def no_bool(v: Any) -> Any:
@@ -52,7 +53,7 @@ SECRET_NAME_RE = re.compile(
 # Credentials written inside a longer text (a command, a DSN, a URL, any env value): what, and how found.
 # A reference (${VAR}, $VAR, {{ db.url }}) in the credential's place is not a credential.
 _EMBEDDED_CREDENTIALS = [
-    ("a URL with a password", re.compile(r"://[^/\s:@]+:(?P<v>(?![$'\"])[^@\s/]+)@")),
+    ("a URL with a password", URL_PASSWORD),
     ("a password= setting (libpq DSN)", re.compile(
         r"(?:^|[\s;'\"])(?:password|passwd|pwd)\s*=\s*(?P<v>(?![\s$'\"{])[^\s;'\"]+)", re.I)),
     ("a credential in a URL query", re.compile(

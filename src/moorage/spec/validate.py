@@ -17,6 +17,7 @@ from moorage.kinds import CONNECTION_REF_RE, attributes, kind_of_block
 from moorage.kinds import blocks as registry_blocks
 from moorage.spec.models import SECRET_NAME_RE, AppSpec, embedded_credential
 from moorage.spec.source import KeyPath, SourceMap
+from moorage.url_passwords import url_passwords
 
 
 def validate_app(data: Any, smap: SourceMap) -> AppSpec:
@@ -257,7 +258,7 @@ def _plain_credential_problems(smap: SourceMap, path: KeyPath, key: str, value: 
         return [Diagnostic("error", f"{key} looks like a credential but is plain text", smap.locate(path),
                            f"declare it under `secrets:` and list {key} in the service's `secrets:`; "
                            "plain env ends up in the template")]
-    if re.search(r"://[^/\s:@]+:[^@\s]+@", CONNECTION_REF_RE.sub("ref", value)):
+    if url_passwords(CONNECTION_REF_RE.sub("ref", value)):
         return [Diagnostic("error", f"{key} holds a URL with a password in it", smap.locate(path),
                            "use `uses:` to wire a database or cache (moorage injects its URL as a secret)")]
     found = embedded_credential(CONNECTION_REF_RE.sub("ref", value))

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from moorage.cfn.read import decoded_template
+from moorage.cfn.read import decoded_template, template_text
 from moorage.errors import InputError, input_error
 
 MANIFEST = "manifest.json"
@@ -78,8 +78,8 @@ def _findings(matches: list[Any], filename: str) -> list[LintFinding]:
 
 def templates_in(target: Path) -> list[Path]:
     """Template files under ``target`` (a file, or a synth output directory; manifests skipped)."""
-    if target.is_file():
-        return [target]
+    if target.exists() and not target.is_dir():
+        return [target]  # reading it refuses FIFOs and devices (cfn.read.template_text)
     if not target.is_dir():
         raise input_error(f"no such file or directory: {target}", hint="give a template or a `moorage synth` output")
     files = sorted(p for p in target.rglob("*") if p.suffix in (".json", ".yaml", ".yml", ".template")
@@ -137,7 +137,7 @@ def _lint_paths(paths: list[Path], region: str | None, workers: int | None) -> l
     _decoded.clear()
     for path in paths:
         try:
-            _decoded.append(decoded_template(path.read_text(encoding="utf-8"), str(path)))
+            _decoded.append(decoded_template(template_text(path), str(path)))
         except InputError as exc:
             problems += exc.diagnostics
     if problems:

@@ -33,6 +33,7 @@ def report_data(report: Report, items: list[ChecklistItem] | None = None) -> dic
                    for e in report.errors],
         "unused_suppressions": report.unused_suppressions,
         "scanner_suppressions": [s.to_dict() for s in report.scanner_skips],
+        "unchecked": [u.to_dict() for u in report.unchecked],
     }
 
 

@@ -45,6 +45,12 @@ def to_markdown(report: Report, items: list[ChecklistItem] | None = None) -> str
         out += [f"| {s.scanner} {s.check} | {s.stack}/{s.resource} | "
                 f"{(s.reason or '(no reason given)').replace('|', '/')} |" for s in report.scanner_skips]
         out.append("")
+    unchecked = [u for u in report.unchecked if not u.summarised]
+    if unchecked:
+        out += [f"## Unchecked ({len(unchecked)}: no rule could judge these)", "", "| resource | type | why |",
+                "|---|---|---|"]
+        out += [f"| {u.stack}/{u.resource} | {_cell(u.resource_type)} | {_cell(u.reason)} |" for u in unchecked]
+        out.append("")
     if items:
         out += ["## Compliance checklist", ""]
         for item in items:

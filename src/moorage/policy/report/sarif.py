@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from moorage import __version__
-from moorage.policy.findings import Finding, Report, Severity
+from moorage.policy.findings import Finding, Report, Severity, Unchecked
 from moorage.policy.registry import Rule, all_rules
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -74,17 +74,26 @@ def sarif_data(report: Report, fallback_uri: str = "moorage.yml") -> dict[str, A
     """The SARIF log as data; ``fallback_uri`` locates findings on templates synthesized in memory."""
     rules = list(all_rules())
     index = {r.id: i for i, r in enumerate(rules)}
-    return {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "moorage", "version": __version__, "semanticVersion": __version__,
-                                "rules": [_descriptor(r) for r in rules]}},
-            "automationDetails": {"id": "moorage/check/" + "+".join(s["label"] for s in report.sets) + "/"},
-            "results": [_result(f, index[f.rule], artifact_uri(fallback_uri)) for f in report.findings],
-            "columnKind": "utf16CodeUnits",
-        }],
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "moorage", "version": __version__, "semanticVersion": __version__,
+                            "rules": [_descriptor(r) for r in rules]}},
+        "automationDetails": {"id": "moorage/check/" + "+".join(s["label"] for s in report.sets) + "/"},
+        "results": [_result(f, index[f.rule], artifact_uri(fallback_uri)) for f in report.findings],
+        "columnKind": "utf16CodeUnits",
     }
+    if report.unchecked:  # what no rule could judge: warnings of the run, not results of a rule
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": [
+            _notification(u, artifact_uri(fallback_uri)) for u in report.unchecked]}]
+    return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _notification(u: Unchecked, fallback_uri: str) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(u.file) if u.file else fallback_uri}}
+    if u.line:
+        physical["region"] = {"startLine": u.line}
+    return {"level": "note" if u.summarised else "warning",
+            "message": {"text": f"unchecked: {u.resource} ({u.resource_type}) in stack {u.stack}: {u.reason}"},
+            "locations": [{"physicalLocation": physical}]}
 
 
 def to_sarif(report: Report, fallback_uri: str = "moorage.yml") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from moorage.cfn.index import Resource
 from moorage.cfn.values import UNKNOWN, as_list, is_intrinsic
 from moorage.policy.checks import facts
+from moorage.policy.cidrs import broad_public, network_of
 
 Path = tuple[str | int, ...]
 
@@ -48,12 +50,44 @@ def public_principal(statement: Mapping[str, Any]) -> bool:
 
 
 def restricted(statement: Mapping[str, Any]) -> bool:
-    """True when a condition pins who may use the grant (source account, ARN, organisation, VPC...)."""
+    """True when a condition pins who may use the grant (source account, ARN, organisation, VPC...).
+
+    Only a concrete value pins: a condition whose values are all wildcards (``"*"``, ``arn:aws:*``), empty,
+    or networks that cover the internet (``aws:SourceIp 0.0.0.0/0``) lets everyone through, and so does an
+    ``...IfExists`` or negated operator (a request without the key, or with any other value, passes).
+    """
     condition = statement.get("Condition")
     if not isinstance(condition, Mapping):
         return False
     keys = set(facts()["restricting_condition_keys"])
-    return any(str(k).lower() in keys for block in condition.values() if isinstance(block, Mapping) for k in block)
+    for operator, block in condition.items():
+        if not isinstance(block, Mapping) or not _pinning_operator(str(operator)):
+            continue
+        if any(str(k).lower() in keys and _pins(str(k).lower(), v) for k, v in block.items()):
+            return True
+    return False
+
+
+def _pinning_operator(operator: str) -> bool:
+    """False for operators a request passes without the key or with another value (IfExists, Not..., Null)."""
+    name = operator.split(":")[-1].lower()
+    return not (name.endswith("ifexists") or "not" in name or name == "null")
+
+
+def _pins(key: str, value: Any) -> bool:
+    """True when a condition value names something concrete (an intrinsic counts: it is one value)."""
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        return False
+    for v in values:
+        if is_intrinsic(v):
+            continue
+        text = str(v).strip()
+        if key == "aws:sourceip" and (broad_public(text) or network_of(text) is None and "*" in text):
+            return False
+        if not re.sub(r"[*?:/]|\barn\b|\baws\b", "", text.lower()).strip():
+            return False
+    return True
 
 
 def public_grants(document: Any) -> list[str]:
@@ -71,17 +105,17 @@ def matches_any(action: str, patterns: list[str]) -> bool:
 
 
 def lb_attributes(lb: Resource) -> dict[str, Any]:
-    """Load balancer attributes: key -> literal value (UNKNOWN when built at deploy time)."""
+    """Load balancer attributes: key -> value as written (resolve one with ``lb.resolve``)."""
     out: dict[str, Any] = {}
     for attr in as_list(lb.get("LoadBalancerAttributes")):
         if isinstance(attr, Mapping) and isinstance(attr.get("Key"), str):
-            out[attr["Key"]] = lb.resolve(attr.get("Value"))
+            out[attr["Key"]] = attr.get("Value")
     return out
 
 
 def attribute_on(lb: Resource, key: str) -> bool | None:
     """True/False for a boolean attribute, ``None`` when built at deploy time."""
-    value = lb_attributes(lb).get(key, "false")
+    value = lb.resolve(lb_attributes(lb).get(key, "false"))
     if value is UNKNOWN:
         return None
     return str(value).lower() == "true"

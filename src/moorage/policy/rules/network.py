@@ -8,17 +8,18 @@ from typing import Any
 from moorage.cfn.index import Resource
 from moorage.cfn.values import UNKNOWN, as_int
 from moorage.policy.checks import Issue, Outcome, issue, params, rule
+from moorage.policy.cidrs import broad_public
 from moorage.policy.rules.common import internet_facing, security_group_rules
 
-WORLD = ("0.0.0.0/0", "::/0")
 LOAD_BALANCERS = ("AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancing::LoadBalancer")
 
 
 def _open_to_world(r: Resource, rule_: Mapping[str, Any]) -> str | None:
+    """The rule's CIDR when it opens to the internet or a large public range (any spelling), else None."""
     for key in ("CidrIp", "CidrIpv6"):
         value = r.resolve(rule_.get(key))
-        if value in WORLD:
-            return str(value)
+        if broad_public(value):
+            return str(value).strip()
     return None
 
 

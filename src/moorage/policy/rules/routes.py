@@ -5,6 +5,7 @@ from __future__ import annotations
 from moorage.cfn.index import Resource
 from moorage.cfn.values import as_list
 from moorage.policy.checks import Outcome, issue, params, rule
+from moorage.policy.cidrs import whole_internet
 
 _WAYS_OUT = ("NatGatewayId", "TransitGatewayId", "NetworkInterfaceId", "InstanceId", "VpcPeeringConnectionId",
              "CarrierGatewayId", "CoreNetworkArn", "VpcEndpointId")
@@ -25,7 +26,7 @@ def default_route(table: Resource) -> tuple[str, Resource] | None:
     """(kind, route) of the table's 0.0.0.0/0 route: "nat" (or another private way out) or "igw"."""
     for route in table.referrers("AWS::EC2::Route"):
         owner = route.target(route.get("RouteTableId"))
-        if owner is None or owner.key != table.key or route.value("DestinationCidrBlock") != "0.0.0.0/0":
+        if owner is None or owner.key != table.key or not whole_internet(route.value("DestinationCidrBlock")):
             continue
         if any(route.get(k) is not None for k in _WAYS_OUT):
             return ("nat", route)
