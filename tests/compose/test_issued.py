@@ -79,3 +79,38 @@ def test_issued_key_formats() -> None:
     assert issued_key(STRIPE) == "a Stripe key"
     assert issued_key("changeme-session") is None
     assert issued_key("postgres://app:pw@db/app") is None  # a password in a URL is wired, not issued
+
+
+def test_the_copied_patterns_are_detect_secrets_own() -> None:
+    """compose import asks detect-secrets only about values its detectors' patterns match: the copy in
+    data/issued_key_patterns.yaml must be exactly the installed library's (regenerate it when this fails)."""
+    import re
+
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    from moorage.data import load_data
+
+    wanted = set(load_data("policy_facts")["secret_value_detectors"]) - {"BasicAuthDetector"}
+    library = {c.__name__: [{"pattern": p.pattern, "flags": int(p.flags & ~re.UNICODE)} for p in c.denylist]  # type: ignore[attr-defined]
+               for c in get_mapping_from_secret_type_to_class().values() if c.__name__ in wanted}
+    assert load_data("issued_key_patterns") == library
+
+
+@pytest.mark.parametrize("text", [STRIPE, GITHUB, SLACK, "AKIA" + "IOSFODNN7EXAMPLE", "xoxb-1234-5678-abcdef"])
+def test_every_provider_key_passes_the_prefilter(text: str) -> None:
+    from moorage.compose.issued import _candidates
+
+    assert _candidates().search(text)
+    assert issued_key(text)
+
+
+def test_importing_a_compose_file_with_plain_secrets_does_not_load_detect_secrets() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys; from moorage.compose.issued import issued_key; "
+            "assert issued_key('changeme-in-production-please') is None; "
+            "print(sorted(m for m in sys.modules if m.startswith(('detect_secrets', 'requests'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.strip() == "[]"

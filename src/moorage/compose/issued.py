@@ -7,10 +7,9 @@ password in a URL is not a provider's key: it is left to the URL wiring.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
-
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
 from moorage.data import load_data
 from moorage.spec.models import embedded_credentials
@@ -21,7 +20,24 @@ _ISSUED_FORMATS = {"a known token format", "a key in a URL's user part"}
 
 
 @cache
+def _candidates() -> re.Pattern[str]:
+    """One regex that matches wherever any wanted detector's denylist does (data/issued_key_patterns.yaml)."""
+    letters = {re.IGNORECASE: "i", re.MULTILINE: "m", re.DOTALL: "s", re.VERBOSE: "x"}
+    parts = []
+    for patterns in load_data("issued_key_patterns").values():
+        for p in patterns:
+            flags = "".join(letter for flag, letter in letters.items() if p["flags"] & flag)
+            # a newline ends a verbose pattern's trailing comment before the group closes
+            parts.append(f"(?{flags}:{p['pattern']}\n)" if "x" in flags else f"(?{flags}:{p['pattern']})"
+                         if flags else f"(?:{p['pattern']})")
+    return re.compile("|".join(parts))
+
+
+@cache
 def _detectors() -> tuple[tuple[Any, str], ...]:
+    # detect-secrets loads all its plugins (and requests) on import: only when a value may be a key.
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
     wanted = {k: v for k, v in load_data("policy_facts")["secret_value_detectors"].items() if k not in _NOT_ISSUED}
     plugins: list[Any] = list(get_mapping_from_secret_type_to_class().values())
     classes: dict[str, Any] = {c.__name__: c for c in plugins}
@@ -32,8 +48,9 @@ def issued_key(text: str) -> str | None:
     """What provider-issued key ``text`` holds ("a Stripe key"), or None."""
     if not text:
         return None
-    for plugin, kind in _detectors():
-        if any(plugin.analyze_string(text)):
-            return kind
+    if _candidates().search(text):  # the detectors find only matches of these patterns
+        for plugin, kind in _detectors():
+            if any(plugin.analyze_string(text)):
+                return kind
     found = next((what for what, _ in embedded_credentials(text) if what in _ISSUED_FORMATS), None)
     return found
