@@ -71,3 +71,32 @@ def test_two_emulators_in_one_process_each_adapter_calls_its_own() -> None:
         stop_first()
         if not stopped_second:
             stop_second()
+
+
+def test_a_state_machine_calls_an_emulator_that_is_serving() -> None:
+    """An execution's aws-sdk tasks run on moto's own threads: they call an emulator that still serves, also after
+    an emulator started later in the same process has stopped (they called that one, through MOTO_PORT). Its
+    output, with the SDK result's datetimes, reads back through DescribeExecution."""
+    import time
+
+    first, stop_first = start_in_thread()
+    second, stop_second = start_in_thread()
+    stop_second()
+    try:
+        ssm = _client(first, "ssm")
+        ssm.put_parameter(Name="/runtime/value", Value="from-first", Type="String")
+        sfn = _client(first, "stepfunctions")
+        definition = {"StartAt": "Read", "States": {"Read": {
+            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:ssm:getParameter",
+            "Parameters": {"Name": "/runtime/value"}, "End": True}}}
+        arn = sfn.create_state_machine(name="runtime-reader", definition=json.dumps(definition),
+                                       roleArn="arn:aws:iam::123456789012:role/reader")["stateMachineArn"]
+        run = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+        deadline = time.monotonic() + 30
+        while (described := sfn.describe_execution(executionArn=run))["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "the execution never ended"
+            time.sleep(0.1)
+        assert described["status"] == "SUCCEEDED", described.get("cause")
+        assert json.loads(described["output"])["Parameter"]["Value"] == "from-first"
+    finally:
+        stop_first()

@@ -8,7 +8,7 @@ definition. :func:`install` adds this one path, and nothing else of EventBridge 
 - RotateSecret on a secret without a rotation function (a password RDS manages) gives the new version a new
   ``password`` (as RDS does; other values are kept) and sends ``RotationSucceeded`` to the default event bus;
 - a rule whose target is a state machine starts an execution with the event as input, run by moto's Step
-  Functions interpreter; its ``aws-sdk`` tasks call this emulator (``MOTO_PORT`` is its port), their
+  Functions interpreter; its ``aws-sdk`` tasks call the emulator that started the execution, their
   PascalCase parameters mapped to the API's member names and their results back to PascalCase, as Step
   Functions does;
 - the execution is mirrored into the Step Functions API (ListExecutions, DescribeExecution show its status
@@ -79,6 +79,7 @@ def install(port: int) -> None:
 
     _sdk_parameters()
     _executions()
+    _calls_reach_their_emulator()
     _auth_tokens()
     _current_stage()
     SecretsManagerBackend.rotate_secret = rotate_secret  # type: ignore[method-assign]
@@ -127,6 +128,26 @@ def _executions() -> None:
         return ActionResult({"executionArn": run.execution_arn, "startDate": run.start_date})
 
     StepFunctionResponse.start_execution = start_execution  # type: ignore[method-assign]
+
+
+def _calls_reach_their_emulator() -> None:
+    """An execution's ``aws-sdk`` calls go to an emulator that is serving, not to a process-wide port.
+
+    moto runs each execution on threads of its own and builds its SDK clients from ``MOTO_PORT``, which names
+    the emulator started last: after that one stopped (tests start several in one process), the calls were
+    refused. The emulators of one process share moto's backends, so any live one answers the same.
+    """
+    from urllib.parse import urlsplit
+
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    from moorage.emulator import runtime
+
+    def port() -> str:
+        url = runtime.live_endpoint()
+        return str(urlsplit(url).port) if url else (os.environ.get("MOTO_PORT") or "5000")
+
+    boto_client.moto_server_port = port
 
 
 def _current_stage() -> None:
@@ -241,7 +262,11 @@ def _start(arn: str, payload: str, name: str | None = None) -> Any:
                 threading.Event().wait(0.05)
         mirror.status = run.exec_status.value if run.exec_status is not None else "FAILED"
         mirror.stop_date = datetime.now(UTC)
-        mirror.output = getattr(run, "output", None)
+        output = getattr(run, "output", None)
+        # The API's copy holds output as JSON text (as DescribeExecution returns it); SDK results carry
+        # datetimes, which Step Functions writes as ISO 8601 strings.
+        mirror.output = output if output is None or isinstance(output, str) else json.dumps(
+            output, separators=(",", ":"), default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
         if mirror.status != "SUCCEEDED":
             mirror.error = "States.TaskFailed"
             mirror.cause = str(getattr(run, "error", "") or "the execution did not succeed")

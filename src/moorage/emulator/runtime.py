@@ -28,6 +28,24 @@ _clients: dict[tuple[str, str, str], Any] = {}
 _session: list[Any] = []
 # The endpoint of the emulator serving the request this thread (context) runs; set by the server per request.
 _serving: contextvars.ContextVar[str | None] = contextvars.ContextVar("moorage_emulator_endpoint", default=None)
+# Emulators serving in this process, oldest first. They share moto's backends (module-level state), so work
+# started by one request and run on moto's own threads (Step Functions executions) may call any live one.
+_live: list[str] = []
+
+
+def started(url: str) -> None:
+    """Record that an emulator serves at ``url`` in this process."""
+    with _lock:
+        _live.append(url)
+
+
+def live_endpoint() -> str | None:
+    """The endpoint of the request being served, else of the emulator started last that still serves, else None."""
+    url = _serving.get()
+    if url is not None:
+        return url
+    with _lock:
+        return _live[-1] if _live else None
 
 
 def share_botocore_loaders() -> None:
@@ -53,6 +71,8 @@ def serving(url: str) -> Iterator[None]:
 def forget(url: str) -> None:
     """Drop the clients of the emulator at ``url`` (it stopped)."""
     with _lock:
+        while url in _live:
+            _live.remove(url)
         for key in [k for k in _clients if k[0] == url]:
             del _clients[key]
 

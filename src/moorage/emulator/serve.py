@@ -210,6 +210,7 @@ def _serve(state_dir: Path | None, port: int = 0) -> tuple[Any, str]:
     server = make_server("127.0.0.1", port, make_app(state_dir), threaded=True, request_handler=QuietHandler)
     endpoint = f"http://127.0.0.1:{server.server_port}"
     rotation.install(server.server_port)
+    runtime.started(endpoint)
     return server, endpoint
 
 
