@@ -67,6 +67,13 @@ def test_the_state_machine_calls_exactly_these_apis(synth_spec: Callable[[str, s
     assert statements["Credentials"]["Resource"] == [{"Ref": "DbDbSecret"}]
     assert statements["Url"]["Resource"] == [{"Ref": "DbDbUrl"}]
     assert "OtherServiceName" not in json.dumps(statements)
+    # the history holds the new password: encrypted with the customer key, which the role uses for it alone
+    machine = of_type(synth, "AWS::StepFunctions::StateMachine")["DbDbRotationMachine"]
+    assert machine["EncryptionConfiguration"]["Type"] == "CUSTOMER_MANAGED_KMS_KEY"
+    assert machine["EncryptionConfiguration"]["KmsKeyId"] == {"Ref": "KeyArn"}
+    assert "stateMachine:demo-prod-db-db-rotate" in json.dumps(statements["HistoryKey"]["Condition"])
+    start = of_type(synth, "AWS::IAM::Role")["DbDbRotationScheduleRole"]["Policies"][0]["PolicyDocument"]
+    assert [s.get("Sid") for s in start["Statement"]] == [None, "InputKey"]
     made = {d.topic: d.value for d in synth.plan.decisions}
     assert made["databases.db.rotation_schedule"] == "every 60 days"
     errors = [f.render() for f in lint_template(synth.template_text("rotation"), ["eu-west-1"], "rotation")]

@@ -96,8 +96,13 @@ def test_the_schedule_and_the_least_privilege_role(synth_spec: Callable[[str, st
     assert json.loads(schedule["Target"]["Input"]) == {"poll_seconds": 30}
     roles = of_type(synth, "AWS::IAM::Role")
     start = roles["CacheCacheRotationScheduleRole"]["Policies"][0]["PolicyDocument"]["Statement"]
-    assert start == [{"Effect": "Allow", "Action": ["states:StartExecution"],
-                      "Resource": [{"Ref": "CacheCacheRotationMachine"}]}]
+    assert start[0] == {"Effect": "Allow", "Action": ["states:StartExecution"],
+                        "Resource": [{"Ref": "CacheCacheRotationMachine"}]}
+    # the machine is encrypted with the customer key: the scheduler encrypts its input with it, for this machine
+    assert start[1]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"] and len(start) == 2
+    assert start[1]["Condition"]["StringEquals"]["kms:EncryptionContext:aws:states:stateMachineArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
+                   "demo-prod-cache-cache-rotate"}
     statements = {s.get("Sid"): s for s in
                   roles["CacheCacheRotationMachineRole"]["Policies"][0]["PolicyDocument"]["Statement"]}
     assert statements["Store"]["Resource"] == [{"Ref": "CacheCacheToken"}, {"Ref": "CacheCacheUrl"}]
@@ -111,6 +116,33 @@ def test_the_schedule_and_the_least_privilege_role(synth_spec: Callable[[str, st
     assert plan.services == ["web", "worker"] and plan.identifier == "demo-prod-cache"  # the job reads at start
     deps = next(s for s in synth.plan.stacks if s.key == "rotation").depends_on
     assert {"platform", "data", "svc-web", "svc-worker"} <= set(deps) and "svc-other" not in deps
+
+
+def test_the_execution_history_is_encrypted_with_the_customer_key(
+        synth_spec: Callable[[str, str], Synth]) -> None:
+    """The history holds the new token (state inputs, task parameters): with a customer key, reading it needs
+    kms:Decrypt on that key; the machine's role may use the key for this machine's data only."""
+    synth = synth_spec(APP, "prod")
+    machine = of_type(synth, "AWS::StepFunctions::StateMachine")["CacheCacheRotationMachine"]
+    assert machine["EncryptionConfiguration"] == {"Type": "CUSTOMER_MANAGED_KMS_KEY", "KmsKeyId": {"Ref": "KeyArn"},
+                                                  "KmsDataKeyReusePeriodSeconds": 300}
+    assert machine["LoggingConfiguration"]["IncludeExecutionData"] is False
+    assert machine["LoggingConfiguration"]["Level"] == "ERROR"
+    statements = {s.get("Sid"): s for s in of_type(synth, "AWS::IAM::Role")["CacheCacheRotationMachineRole"][
+        "Policies"][0]["PolicyDocument"]["Statement"]}
+    key = statements["HistoryKey"]
+    assert key["Resource"] == {"Ref": "KeyArn"} and key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert "stateMachine:demo-prod-cache-cache-rotate" in json.dumps(
+        key["Condition"]["StringEquals"]["kms:EncryptionContext:aws:states:stateMachineArn"])
+
+
+def test_without_a_customer_key_the_history_keeps_the_aws_owned_key(synth_spec: Callable[[str, str], Synth]) -> None:
+    """dev has no customer key: no EncryptionConfiguration, no key statements (docs/deploy.md says who reads it)."""
+    synth = synth_spec(APP, "dev")
+    assert not synth.plan.customer_key
+    machine = of_type(synth, "AWS::StepFunctions::StateMachine")["CacheCacheRotationMachine"]
+    assert "EncryptionConfiguration" not in machine
+    assert "kms:" not in json.dumps(of_type(synth, "AWS::IAM::Role")["CacheCacheRotationScheduleRole"])
 
 
 def test_lint_cost_and_policy(synth_spec: Callable[[str, str], Synth]) -> None:
