@@ -56,6 +56,7 @@ def test_the_state_machine_calls_exactly_these_apis(synth_spec: Callable[[str, s
     assert states["StoreUrl"]["Parameters"]["SecretString.$"] == \
         "States.Format('postgresql://{}:{}@${Host}:${Port}/demo', $.current.value.username, $.new.password)"
     assert all(s["Catch"][0]["Next"] == "Notify" for s in states.values() if "aws-sdk" in s.get("Resource", ""))
+    assert states["StoreUrl"]["ResultPath"] == "$"  # the redeploys' input: the stored version, no password
     assert variables["Database"] == "demo-prod-db" and variables["Secret"] == {"Ref": "DbDbSecret"}
     assert variables["Url"] == {"Ref": "DbDbUrl"} and variables["Svc0"] == {"Ref": "WebServiceName"}
     [schedule] = of_type(synth, "AWS::Scheduler::Schedule").values()

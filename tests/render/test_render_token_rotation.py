@@ -53,18 +53,24 @@ def test_the_state_machine_calls_exactly_these_apis(synth_spec: Callable[[str, s
     synth = synth_spec(APP, "prod")
     body, variables = definition(synth)
     states = body["States"]
-    ready = {"TokenReady": "StoreToken", "RolledOut0": "WaitForRollout1", "RolledOut1": "DropOldToken"}
+    ready = {"TokenReady": "StoreToken", "RolledOut0": "WaitForRollout1", "RolledOut1": "ReadToken"}
     calls = [(n, states[n].get("Resource", "").rsplit(":::", 1)[-1]) for n in path(states, body["StartAt"], ready)]
     assert calls == [
         ("NewToken", "aws-sdk:secretsmanager:getRandomPassword"),
         ("AddToken", "aws-sdk:elasticache:modifyReplicationGroup"),
         ("WaitForToken", ""), ("CheckToken", "aws-sdk:elasticache:describeReplicationGroups"), ("TokenReady", ""),
         ("StoreToken", "aws-sdk:secretsmanager:putSecretValue"),
-        ("StoreUrl", "aws-sdk:secretsmanager:putSecretValue"),
+        ("StoreUrl", "aws-sdk:secretsmanager:putSecretValue"), ("Forget", ""),
         ("Redeploy0", "aws-sdk:ecs:updateService"), ("Redeploy1", "aws-sdk:ecs:updateService"),
         ("WaitForRollout0", ""), ("CheckRollout0", "aws-sdk:ecs:describeServices"), ("RolledOut0", ""),
         ("WaitForRollout1", ""), ("CheckRollout1", "aws-sdk:ecs:describeServices"), ("RolledOut1", ""),
+        ("ReadToken", "aws-sdk:secretsmanager:getSecretValue"),
         ("DropOldToken", "aws-sdk:elasticache:modifyReplicationGroup"), ("Done", "")]
+    # the token leaves the state before the redeploys and rollout checks, and comes back from the secret for SET
+    assert states["Forget"]["Parameters"] == {"poll_seconds.$": "$.poll_seconds"}
+    assert states["ReadToken"]["Parameters"] == {"SecretId": "${Token}"}
+    assert states["DropOldToken"]["Parameters"]["AuthToken.$"] == "$.stored.value.token"
+    assert states["DropOldToken"]["ResultPath"] == "$"  # Done's input: the call's result, no token
     assert states["NewToken"]["Parameters"] == {"PasswordLength": 64, "ExcludePunctuation": True}
     assert states["AddToken"]["Parameters"] == {
         "ReplicationGroupId": "${Group}", "AuthToken.$": "$.new.token", "AuthTokenUpdateStrategy": "ROTATE",
@@ -106,6 +112,7 @@ def test_the_schedule_and_the_least_privilege_role(synth_spec: Callable[[str, st
     statements = {s.get("Sid"): s for s in
                   roles["CacheCacheRotationMachineRole"]["Policies"][0]["PolicyDocument"]["Statement"]}
     assert statements["Store"]["Resource"] == [{"Ref": "CacheCacheToken"}, {"Ref": "CacheCacheUrl"}]
+    assert statements["ReadToken"]["Resource"] == [{"Ref": "CacheCacheToken"}]  # read back for SET
     assert "replicationgroup:demo-prod-cache" in json.dumps(statements["Token"]["Resource"])
     assert "OtherServiceName" not in json.dumps(statements["Redeploy"])  # only the readers
     assert statements["Redeploy"]["Action"] == ["ecs:UpdateService", "ecs:DescribeServices"]

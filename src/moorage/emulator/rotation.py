@@ -127,6 +127,15 @@ def _executions() -> None:
         return ActionResult({"executionArn": run.execution_arn, "startDate": run.start_date})
 
     StepFunctionResponse.start_execution = start_execution  # type: ignore[method-assign]
+    from moto.stepfunctions.models import Execution
+
+    sample = Execution.get_execution_history
+
+    def history(self: Any, roleArn: str) -> list[dict[str, Any]]:  # noqa: N803 - moto's parameter name
+        recorded: list[dict[str, Any]] | None = getattr(self, "history_events", None)
+        return recorded if recorded is not None else sample(self, roleArn)
+
+    Execution.get_execution_history = history  # type: ignore[method-assign]
 
 
 def _current_stage() -> None:
@@ -242,6 +251,10 @@ def _start(arn: str, payload: str, name: str | None = None) -> Any:
         mirror.status = run.exec_status.value if run.exec_status is not None else "FAILED"
         mirror.stop_date = datetime.now(UTC)
         mirror.output = getattr(run, "output", None)
+        # The interpreter's events, so GetExecutionHistory shows what the run recorded (moto's API alone
+        # answers with a fixed sample); plain dicts, saved with the state.
+        events = run.to_history_output().get("events", []) if getattr(run, "exec_worker", None) is not None else []
+        setattr(mirror, "history_events", [dict(e) for e in events])  # noqa: B010 - an attribute moto lacks
         if mirror.status != "SUCCEEDED":
             mirror.error = "States.TaskFailed"
             mirror.cause = str(getattr(run, "error", "") or "the execution did not succeed")

@@ -250,15 +250,22 @@ def token_definition(t: TokenRotationPlan, prefix: str) -> dict[str, Any]:
         "StoreUrl": _sdk("secretsmanager:putSecretValue",
                          {"SecretId": "${Url}",
                           "SecretString.$": "States.Format('rediss://:{}@${Host}:${Port}', $.new.token)"},
-                         "Redeploy0" if t.services else "DropOldToken"),
+                         "Forget" if t.services else "DropOldToken"),
     }
     n = len(t.services)
+    if t.services:
+        # The token leaves the state here: the redeploys and the many rollout checks do not carry it (each
+        # state's input is in the execution history); ReadToken takes it back from the secret for SET.
+        states["Forget"] = {"Type": "Pass", "Parameters": {"poll_seconds.$": "$.poll_seconds"}, "Next": "Redeploy0"}
+        states["ReadToken"] = _sdk("secretsmanager:getSecretValue", {"SecretId": "${Token}"}, "DropOldToken",
+                                   ResultSelector={"value.$": "States.StringToJson($.SecretString)"},
+                                   ResultPath="$.stored")
     for i, service in enumerate(t.services):
         states[f"Redeploy{i}"] = _sdk(
             "ecs:updateService", {"Cluster": "${Cluster}", "Service": f"${{Svc{i}}}", "ForceNewDeployment": True},
             f"Redeploy{i + 1}" if i + 1 < n else "WaitForRollout0", Comment=f"force a new deployment of {service}")
     for i, service in enumerate(t.services):
-        after = f"WaitForRollout{i + 1}" if i + 1 < n else "DropOldToken"
+        after = f"WaitForRollout{i + 1}" if i + 1 < n else "ReadToken"
         states[f"WaitForRollout{i}"] = {"Type": "Wait", "SecondsPath": "$.poll_seconds", "Next": f"CheckRollout{i}"}
         states[f"CheckRollout{i}"] = _sdk(
             "ecs:describeServices", {"Cluster": "${Cluster}", "Services": [f"${{Svc{i}}}"]}, f"RolledOut{i}",
@@ -266,9 +273,11 @@ def token_definition(t: TokenRotationPlan, prefix: str) -> dict[str, Any]:
             Comment=f"{service}: its old deployment is gone once every task holds the new token")
         states[f"RolledOut{i}"] = {"Type": "Choice", "Default": f"WaitForRollout{i}", "Choices": [
             {"Variable": "$.check.service.Deployments[1]", "IsPresent": False, "Next": after}]}
+    # ResultPath "$": the call's (token-free) result replaces the state, so Done's input holds no token.
     states["DropOldToken"] = _sdk("elasticache:modifyReplicationGroup",
-                                  {**group, "AuthToken.$": "$.new.token", "AuthTokenUpdateStrategy": "SET",
-                                   "ApplyImmediately": True}, "Done")
+                                  {**group, "AuthToken.$": "$.stored.value.token" if t.services else "$.new.token",
+                                   "AuthTokenUpdateStrategy": "SET", "ApplyImmediately": True}, "Done",
+                                  ResultSelector={"strategy": "SET"}, ResultPath="$")
     states["Done"] = {"Type": "Pass", "Result": {"rotated": True}, "End": True}  # no token in the output
     states.update(_notify(
         f"{prefix}: the rotation of the AUTH token of cache {t.cache} failed. Until the next rotation succeeds "
@@ -296,6 +305,8 @@ def _token_rotation(ctx: StackContext, t: TokenRotationPlan) -> None:
         # GetRandomPassword acts on no resource: IAM takes only "*" for it.
         {"Sid": "NewToken", "Effect": "Allow", "Action": ["secretsmanager:GetRandomPassword"], "Resource": "*"},
         {"Sid": "Store", "Effect": "Allow", "Action": ["secretsmanager:PutSecretValue"], "Resource": [token, url]},
+        *([{"Sid": "ReadToken", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [token]}]
+          if t.services else []),
         {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]}]
     if plan.customer_key:
         statements.append({"Sid": "SecretKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
@@ -355,7 +366,10 @@ def password_definition(p: PasswordRotationPlan, prefix: str, scheme: str, dbnam
         "StoreUrl": _sdk("secretsmanager:putSecretValue", {
             "SecretId": "${Url}",
             "SecretString.$": f"States.Format('{url}', $.current.value.username, $.new.password)"},
-            "Redeploy0" if p.services else "Done", retry=True),
+            "Redeploy0" if p.services else "Done", retry=True,
+            # ResultPath "$": the stored version replaces the state, so neither password (the old one is in
+            # $.current) is carried through the redeploys (each state's input is in the execution history).
+            ResultSelector={"url_version.$": "$.VersionId"}, ResultPath="$"),
     }
     for i, service in enumerate(p.services):
         states[f"Redeploy{i}"] = _sdk(
