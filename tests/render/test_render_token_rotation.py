@@ -167,3 +167,25 @@ def test_lint_cost_and_policy(synth_spec: Callable[[str, str], Synth]) -> None:
 def test_no_rotate_days_no_rotation(synth_spec: Callable[[str, str], Synth]) -> None:
     synth = synth_spec(APP.replace("{rotate_days: 45}", "{}"), "dev")  # dev sets no rotation period
     assert "rotation" not in synth.templates and synth.plan.token_rotations == []
+
+
+def test_no_role_moorage_creates_reads_execution_history(synth_spec: Callable[[str, str], Synth]) -> None:
+    """docs/deploy.md: without a customer key, who reads the history is who has states:GetExecutionHistory; no
+    role moorage creates does (no states:Get*, states:* or * action in any template)."""
+    for profile in ("dev", "prod"):
+        synth = synth_spec(APP, profile)
+        actions: list[str] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if key in ("Action", "NotAction"):
+                        actions.extend([value] if isinstance(value, str) else value)
+                    walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+
+        walk(synth.templates)
+        assert actions and "states:StartExecution" in actions
+        assert not [a for a in actions if a in ("*", "states:*") or a.lower().startswith("states:get")], actions
