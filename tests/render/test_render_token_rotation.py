@@ -169,23 +169,21 @@ def test_no_rotate_days_no_rotation(synth_spec: Callable[[str, str], Synth]) -> 
     assert "rotation" not in synth.templates and synth.plan.token_rotations == []
 
 
+def _actions(node: Any) -> list[str]:
+    """Every IAM action (Action, NotAction) anywhere under ``node``."""
+    if isinstance(node, dict):
+        found = [a for k in ("Action", "NotAction") if k in node
+                 for a in ([node[k]] if isinstance(node[k], str) else node[k])]
+        return found + [a for value in node.values() for a in _actions(value)]
+    if isinstance(node, list):
+        return [a for item in node for a in _actions(item)]
+    return []
+
+
 def test_no_role_moorage_creates_reads_execution_history(synth_spec: Callable[[str, str], Synth]) -> None:
     """docs/deploy.md: without a customer key, who reads the history is who has states:GetExecutionHistory; no
     role moorage creates does (no states:Get*, states:* or * action in any template)."""
     for profile in ("dev", "prod"):
-        synth = synth_spec(APP, profile)
-        actions: list[str] = []
-
-        def walk(node: Any) -> None:
-            if isinstance(node, dict):
-                for key, value in node.items():
-                    if key in ("Action", "NotAction"):
-                        actions.extend([value] if isinstance(value, str) else value)
-                    walk(value)
-            elif isinstance(node, list):
-                for item in node:
-                    walk(item)
-
-        walk(synth.templates)
-        assert actions and "states:StartExecution" in actions
+        actions = _actions(synth_spec(APP, profile).templates)
+        assert "states:StartExecution" in actions
         assert not [a for a in actions if a in ("*", "states:*") or a.lower().startswith("states:get")], actions
