@@ -73,6 +73,14 @@ def test_the_state_machine_rotates_the_token(tmp_path: Path, run_deploy: Callabl
     [after] = ecs.describe_services(cluster="tokapp-dev", services=[service])["services"][0]["deployments"]
     assert after["id"] != before["id"]
     assert new not in json.dumps(done.get("output") or "")  # the execution's output carries no token
+    # The execution history keeps each state's input: the token is in those from AddToken to Forget and in
+    # DropOldToken's, not in the redeploys and rollout checks (however many) nor in Done's.
+    events = sfn.get_execution_history(executionArn=started["executionArn"], maxResults=1000)["events"]
+    entered = [e["stateEnteredEventDetails"] for e in events if "stateEnteredEventDetails" in e]
+    holding = [d["name"] for d in entered if new in d.get("input", "")]
+    assert holding == ["AddToken", "WaitForToken", "CheckToken", "TokenReady", "StoreToken", "StoreUrl", "Forget",
+                       "DropOldToken"], holding
+    assert {"Redeploy0", "WaitForRollout0", "CheckRollout0", "ReadToken", "Done"} <= {d["name"] for d in entered}
 
 
 def test_a_failed_rotation_keeps_the_old_token(tmp_path: Path, run_deploy: Callable[..., Any],

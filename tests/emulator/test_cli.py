@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
+from moorage.cli.release import history
 from moorage.emulator.server import server_status, stop_server
 from moorage.errors import InputError
 
@@ -18,7 +19,7 @@ from moorage.errors import InputError
 @pytest.fixture
 def cli() -> typer.Typer:
     app = typer.Typer()
-    for command in (deploy, diff, status, destroy):
+    for command in (deploy, diff, status, destroy, history):
         app.command()(command)
     app.add_typer(local_app, name="local")
     return app
@@ -68,6 +69,11 @@ def test_read_only_commands_do_not_start_the_emulator(cli: typer.Typer, repo_roo
     runner = CliRunner()
     status = runner.invoke(cli, ["status", spec, "--env", "dev", "--local"])
     assert status.exit_code == 0 and "is stopped" in status.output and "moorage local start" in status.output
+    releases = runner.invoke(cli, ["history", spec, "--env", "dev", "--local"])
+    assert releases.exit_code == 0 and "is stopped; nothing to show" in releases.output, releases.output
+    assert "moorage local start" in releases.output
+    listed = runner.invoke(cli, ["history", spec, "--env", "dev", "--local", "--json"])
+    assert listed.exit_code == 0 and listed.stdout.strip() == "[]" and "is stopped" in listed.stderr
     gone = runner.invoke(cli, ["destroy", spec, "--env", "dev", "--local", "--yes"])
     assert gone.exit_code == 0 and "nothing to destroy" in gone.output
     changes = runner.invoke(cli, ["diff", spec, "--env", "dev", "--local"])

@@ -39,6 +39,8 @@ def _git(repo: Path, *args: str) -> str:
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
     monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
+    monkeypatch.setattr("moorage.emulator.server.server_status",  # read-only commands find it running
+                        lambda project: type("S", (), {"endpoint": fresh})())
     app = typer.Typer()
     for command in (deploy, history):
         app.command()(command)

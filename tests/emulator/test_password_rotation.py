@@ -66,6 +66,15 @@ def test_the_state_machine_rotates_the_password(tmp_path: Path, run_deploy: Call
     [after] = ecs.describe_services(cluster="pwapp-dev", services=[service])["services"][0]["deployments"]
     assert after["id"] != before["id"]
     assert new["password"] not in json.dumps(done.get("output") or "")
+    # The execution history keeps each state's input: the passwords (the old one too) are in those up to
+    # StoreUrl, not in the redeploys' nor in Done's.
+    events = sfn.get_execution_history(executionArn=done["executionArn"], maxResults=1000)["events"]
+    entered = [e["stateEnteredEventDetails"] for e in events if "stateEnteredEventDetails" in e]
+    assert [d["name"] for d in entered if new["password"] in d.get("input", "")] == [
+        "StagePending", "SetPassword", "Promote", "StoreUrl"]
+    assert [d["name"] for d in entered if old["password"] in d.get("input", "")] == [
+        "NewPassword", "StagePending", "SetPassword", "Promote", "StoreUrl"]
+    assert [d["name"] for d in entered][-2:] == ["Redeploy0", "Done"]
 
 
 def test_a_failure_before_the_database_changes_nothing(tmp_path: Path, run_deploy: Callable[..., Any],

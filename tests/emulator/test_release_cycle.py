@@ -42,6 +42,8 @@ environments:
 def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
     """The release commands, with --local pointed at the in-process emulator on its loopback port."""
     monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
+    monkeypatch.setattr("moorage.emulator.server.server_status",  # read-only commands find it running
+                        lambda project: type("S", (), {"endpoint": fresh})())
     app = typer.Typer()
     for command in (deploy, history, rollback):
         app.command()(command)

@@ -56,6 +56,7 @@ def test_the_state_machine_calls_exactly_these_apis(synth_spec: Callable[[str, s
     assert states["StoreUrl"]["Parameters"]["SecretString.$"] == \
         "States.Format('postgresql://{}:{}@${Host}:${Port}/demo', $.current.value.username, $.new.password)"
     assert all(s["Catch"][0]["Next"] == "Notify" for s in states.values() if "aws-sdk" in s.get("Resource", ""))
+    assert states["StoreUrl"]["ResultPath"] == "$"  # the redeploys' input: the stored version, no password
     assert variables["Database"] == "demo-prod-db" and variables["Secret"] == {"Ref": "DbDbSecret"}
     assert variables["Url"] == {"Ref": "DbDbUrl"} and variables["Svc0"] == {"Ref": "WebServiceName"}
     [schedule] = of_type(synth, "AWS::Scheduler::Schedule").values()
@@ -67,6 +68,13 @@ def test_the_state_machine_calls_exactly_these_apis(synth_spec: Callable[[str, s
     assert statements["Credentials"]["Resource"] == [{"Ref": "DbDbSecret"}]
     assert statements["Url"]["Resource"] == [{"Ref": "DbDbUrl"}]
     assert "OtherServiceName" not in json.dumps(statements)
+    # the history holds the new password: encrypted with the customer key, which the role uses for it alone
+    machine = of_type(synth, "AWS::StepFunctions::StateMachine")["DbDbRotationMachine"]
+    assert machine["EncryptionConfiguration"]["Type"] == "CUSTOMER_MANAGED_KMS_KEY"
+    assert machine["EncryptionConfiguration"]["KmsKeyId"] == {"Ref": "KeyArn"}
+    assert "stateMachine:demo-prod-db-db-rotate" in json.dumps(statements["HistoryKey"]["Condition"])
+    start = of_type(synth, "AWS::IAM::Role")["DbDbRotationScheduleRole"]["Policies"][0]["PolicyDocument"]
+    assert [s.get("Sid") for s in start["Statement"]] == [None, "InputKey"]
     made = {d.topic: d.value for d in synth.plan.decisions}
     assert made["databases.db.rotation_schedule"] == "every 60 days"
     errors = [f.render() for f in lint_template(synth.template_text("rotation"), ["eu-west-1"], "rotation")]

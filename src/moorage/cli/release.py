@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from moorage.cli.deploy import _project_dir, _synth, _target
+from moorage.cli.deploy import _project_dir, _synth, _target, existing_target, stopped_emulator
 from moorage.cli.options import (
     AwsProfileOpt,
     ComposeProfileOpt,
@@ -46,7 +46,15 @@ def history(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
     from moorage.deploy.releases import ReleaseStore
 
     synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
-    target = _target(spec, local, profile, region)
+    target = existing_target(spec, local, profile, region, required=False)
+    if target is None:  # as `status --local`: a stopped emulator is said, not started (nothing deployed to show)
+        stopped = stopped_emulator(spec)
+        if as_json:
+            sys.stdout.write("[]\n")
+            err.print(f"{stopped.message}; nothing to show.\n    hint: {stopped.hint}", markup=False)
+        else:
+            out.print(f"{stopped.message}; nothing to show.\n    hint: {stopped.hint}", markup=False)
+        return
     records = ReleaseStore(target, synth.manifest).records()
     if as_json:
         sys.stdout.write(json.dumps([r.to_json() for r in records], sort_keys=True) + "\n")

@@ -3,6 +3,7 @@ embedded local emulator."""
 
 from __future__ import annotations
 
+import shlex
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +56,8 @@ class Target:
 
     def aim(self, env: str, preview_of: str | None = None) -> str:
         """The options that aim a command at ``env`` on this target: ``--env ENV`` (``--preview-of BASE`` for a
-        preview, ``--local``, ``--profile P``, ``--region R``), for the commands hints tell the user to run."""
+        preview, ``--local``, ``--profile P``, ``--region R``), for the commands hints tell the user to run. Each
+        value is shell-quoted: the line is pasted into a shell, and a profile or environment name is the user's."""
         words = ["--env", env] + (["--preview-of", preview_of] if preview_of else [])
         if self.local:
             words.append("--local")
@@ -63,7 +65,7 @@ class Target:
             words += ["--profile", self.profile]
         if self.region:
             words += ["--region", self.region]
-        return " ".join(words)
+        return shlex.join(words)
 
     def aws(self, command: str, region: str = "") -> str:
         """``aws COMMAND`` aimed at this target, for the commands hints tell the user to run: ``--region``, the
@@ -75,17 +77,18 @@ class Target:
         if self.local:
             if not self.endpoint:  # no emulator address to aim at: the way out is to forget the emulator's state
                 project = self.lock_dir.parent.parent if self.lock_dir is not None else Path(".")
-                return f"moorage local stop --reset --project {project} (forgets everything the emulator holds)"
-            return " ".join(["AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", *words,
-                             "--endpoint-url", self.endpoint])
+                return f"moorage local stop --reset --project {shlex.quote(str(project))} (forgets everything " \
+                    "the emulator holds)"
+            return " ".join(["AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "aws", command,
+                             *map(shlex.quote, [*words[2:], "--endpoint-url", self.endpoint])])
         if self.profile:
             words += ["--profile", self.profile]
-        return " ".join(words)
+        return " ".join(["aws", command, *map(shlex.quote, words[2:])])
 
     def command(self, verb: str, env: str, *extra: str, preview_of: str | None = None) -> str:
         """``moorage VERB --env ENV ... EXTRA`` aimed at ``env`` (a preview of ``preview_of``) on this target
-        (see :meth:`aim`)."""
-        return " ".join(["moorage", verb, self.aim(env, preview_of), *extra])
+        (see :meth:`aim`); each of ``extra`` is one shell word, quoted."""
+        return " ".join(["moorage", verb, self.aim(env, preview_of), *map(shlex.quote, extra)])
 
 
 def aws_target(profile: str | None = None, region: str | None = None) -> Target:

@@ -132,7 +132,7 @@ def environment_status(target: Target, manifest: dict[str, Any],
             status.problems.append(
                 f"{name}: deployed, but no longer in preview {manifest['environment']}'s plan "
                 f"({why_stray(manifest, name)}); the next deploy deletes it: moorage deploy "
-                f"{target.aim(str(manifest['environment']))} --preview-of {manifest['preview']['of']}")
+                f"{target.aim(str(manifest['environment']), manifest['preview']['of'])}")
         plan = None  # its data stores are its base's: `status --env BASE` shows them
     names = {o["ServiceName"]: k.removeprefix("svc-") for k, o in outputs.items()
              if k.startswith("svc-") and o.get("ServiceName")}

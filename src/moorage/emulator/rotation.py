@@ -128,6 +128,15 @@ def _executions() -> None:
         return ActionResult({"executionArn": run.execution_arn, "startDate": run.start_date})
 
     StepFunctionResponse.start_execution = start_execution  # type: ignore[method-assign]
+    from moto.stepfunctions.models import Execution
+
+    sample = Execution.get_execution_history
+
+    def history(self: Any, roleArn: str) -> list[dict[str, Any]]:  # noqa: N803 - moto's parameter name
+        recorded: list[dict[str, Any]] | None = getattr(self, "history_events", None)
+        return recorded if recorded is not None else sample(self, roleArn)
+
+    Execution.get_execution_history = history  # type: ignore[method-assign]
 
 
 def _calls_reach_their_emulator() -> None:
@@ -267,6 +276,10 @@ def _start(arn: str, payload: str, name: str | None = None) -> Any:
         # datetimes, which Step Functions writes as ISO 8601 strings.
         mirror.output = output if output is None or isinstance(output, str) else json.dumps(
             output, separators=(",", ":"), default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+        # The interpreter's events, so GetExecutionHistory shows what the run recorded (moto's API alone
+        # answers with a fixed sample); plain dicts, saved with the state.
+        events = run.to_history_output().get("events", []) if getattr(run, "exec_worker", None) is not None else []
+        setattr(mirror, "history_events", [dict(e) for e in events])  # noqa: B010 - an attribute moto lacks
         if mirror.status != "SUCCEEDED":
             mirror.error = "States.TaskFailed"
             mirror.cause = str(getattr(run, "error", "") or "the execution did not succeed")

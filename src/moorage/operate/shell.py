@@ -68,7 +68,7 @@ def exec_target(deployed: Deployed, service: DeployedService, task: str | None, 
         raise InputError([Diagnostic(
             "error", f"{service.name} is a {service.kind}: it has no long-running tasks to open a shell in", None,
             f"start a one-off task instead: "
-            f"{deployed.command('run', '--service', service.name, '-- sh')}")])
+            f"{deployed.command('run', '--service', service.name, '--', 'sh')}")])
     ecs = deployed.client("ecs")
     described = ecs.describe_services(cluster=cluster, services=[service.ecs_service]).get("services", [])
     if not described or not described[0].get("enableExecuteCommand"):

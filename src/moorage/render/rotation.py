@@ -88,7 +88,8 @@ def _restart(ctx: StackContext, r: RestartPlan) -> None:
     reads = f"database {r.name}'s password" if r.kind == "database" else what
     _machine(ctx, stem, name, logs_under, f"redeploy the services that read {reads}", statements,
              {"Comment": f"{plan.prefix}: {what} rotated: redeploy its readers",
-              "StartAt": "Redeploy0", "States": states}, {"Cluster": cluster, **names}, policy="redeploy")
+              "StartAt": "Redeploy0", "States": states}, {"Cluster": cluster, **names}, policy="redeploy",
+             carries_secret=False)
     ctx.add(iam.Role(
         f"{stem}RuleRole", AssumeRolePolicyDocument=_assume("events"),
         Description=f"{plan.prefix}: start the redeploy of {what}'s readers",
@@ -118,13 +119,31 @@ def _service_arns(cluster: Any, names: dict[str, Any]) -> list[Any]:
             for ref in names.values()]
 
 
+def machine_arn(name: str) -> Any:
+    """The ARN of state machine ``name`` built from its name (a Ref to the machine from its own role would be a
+    dependency cycle)."""
+    return Sub(f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{name}")
+
+
+def history_key_statement(ctx: StackContext, name: str, sid: str) -> dict[str, Any]:
+    """Use of the customer key for state machine ``name``'s data only (the encryption context Step Functions
+    sends): its role reads and writes its execution data, whoever starts it encrypts the input."""
+    return {"Sid": sid, "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": key_arn(ctx),
+            "Condition": {"StringEquals": {"kms:EncryptionContext:aws:states:stateMachineArn": machine_arn(name)}}}
+
+
 def _machine(ctx: StackContext, stem: str, name: str, logs_under: str, purpose: str,
              statements: list[dict[str, Any]], definition: dict[str, Any], variables: dict[str, Any],
-             policy: str = "rotate") -> None:
+             policy: str = "rotate", carries_secret: bool = True) -> None:
     """State machine ``{stem}Machine`` running ``definition`` (``${Var}`` substituted from ``variables`` at deploy
     time), its role (``statements`` plus log delivery and tracing) and its log group (errors only, without
-    execution data: the states carry credentials)."""
+    execution data: the states carry credentials). ``carries_secret`` with a customer key: the definition and
+    the execution history are encrypted with that key, so reading the history needs kms:Decrypt on it."""
     plan = ctx.plan
+    encrypted = carries_secret and plan.customer_key
+    if encrypted:
+        statements = [*statements, history_key_statement(ctx, name, "HistoryKey")]
     group = f"/moorage/{plan.app}/{plan.env.env}/{logs_under}"
     key = {"KmsKeyId": key_arn(ctx)} if plan.customer_key else {}
     keep = "Retain" if plan.keep_on_delete else "Delete"  # as every log group: evidence outlives the stack
@@ -153,6 +172,25 @@ def _machine(ctx: StackContext, stem: str, name: str, logs_under: str, purpose: 
                 CloudWatchLogsLogGroup=stepfunctions.CloudWatchLogsLogGroup(
                     LogGroupArn=GetAtt(f"{stem}Logs", "Arn")))]),
         TracingConfiguration=stepfunctions.TracingConfiguration(Enabled=True),
+        **({"EncryptionConfiguration": stepfunctions.EncryptionConfiguration(
+            Type="CUSTOMER_MANAGED_KMS_KEY", KmsKeyId=key_arn(ctx),
+            KmsDataKeyReusePeriodSeconds=HISTORY_KEY_REUSE_SECONDS)} if encrypted else {}),
+        Tags=ctx.tags()))
+
+
+# How long Step Functions reuses a data key of the customer key before asking KMS again (60-900; AWS's default).
+HISTORY_KEY_REUSE_SECONDS = 300
+def _schedule_role(ctx: StackContext, stem: str, machine: str, purpose: str) -> None:
+    """The role ``{stem}ScheduleRole`` EventBridge Scheduler starts ``{stem}Machine`` with; with a customer key it
+    may also encrypt the execution's input with that key (an encrypted machine's caller must)."""
+    statements: list[dict[str, Any]] = [
+        {"Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [Ref(f"{stem}Machine")]}]
+    if ctx.plan.customer_key:
+        statements.append(history_key_statement(ctx, machine, "InputKey"))
+    ctx.add(iam.Role(
+        f"{stem}ScheduleRole", AssumeRolePolicyDocument=_assume("scheduler"),
+        Description=f"{ctx.plan.prefix}: {purpose}",
+        Policies=[iam.Policy(PolicyName="start", PolicyDocument={"Version": "2012-10-17", "Statement": statements})],
         Tags=ctx.tags()))
 
 
@@ -212,15 +250,22 @@ def token_definition(t: TokenRotationPlan, prefix: str) -> dict[str, Any]:
         "StoreUrl": _sdk("secretsmanager:putSecretValue",
                          {"SecretId": "${Url}",
                           "SecretString.$": "States.Format('rediss://:{}@${Host}:${Port}', $.new.token)"},
-                         "Redeploy0" if t.services else "DropOldToken"),
+                         "Forget" if t.services else "DropOldToken"),
     }
     n = len(t.services)
+    if t.services:
+        # The token leaves the state here: the redeploys and the many rollout checks do not carry it (each
+        # state's input is in the execution history); ReadToken takes it back from the secret for SET.
+        states["Forget"] = {"Type": "Pass", "Parameters": {"poll_seconds.$": "$.poll_seconds"}, "Next": "Redeploy0"}
+        states["ReadToken"] = _sdk("secretsmanager:getSecretValue", {"SecretId": "${Token}"}, "DropOldToken",
+                                   ResultSelector={"value.$": "States.StringToJson($.SecretString)"},
+                                   ResultPath="$.stored")
     for i, service in enumerate(t.services):
         states[f"Redeploy{i}"] = _sdk(
             "ecs:updateService", {"Cluster": "${Cluster}", "Service": f"${{Svc{i}}}", "ForceNewDeployment": True},
             f"Redeploy{i + 1}" if i + 1 < n else "WaitForRollout0", Comment=f"force a new deployment of {service}")
     for i, service in enumerate(t.services):
-        after = f"WaitForRollout{i + 1}" if i + 1 < n else "DropOldToken"
+        after = f"WaitForRollout{i + 1}" if i + 1 < n else "ReadToken"
         states[f"WaitForRollout{i}"] = {"Type": "Wait", "SecondsPath": "$.poll_seconds", "Next": f"CheckRollout{i}"}
         states[f"CheckRollout{i}"] = _sdk(
             "ecs:describeServices", {"Cluster": "${Cluster}", "Services": [f"${{Svc{i}}}"]}, f"RolledOut{i}",
@@ -228,9 +273,11 @@ def token_definition(t: TokenRotationPlan, prefix: str) -> dict[str, Any]:
             Comment=f"{service}: its old deployment is gone once every task holds the new token")
         states[f"RolledOut{i}"] = {"Type": "Choice", "Default": f"WaitForRollout{i}", "Choices": [
             {"Variable": "$.check.service.Deployments[1]", "IsPresent": False, "Next": after}]}
+    # ResultPath "$": the call's (token-free) result replaces the state, so Done's input holds no token.
     states["DropOldToken"] = _sdk("elasticache:modifyReplicationGroup",
-                                  {**group, "AuthToken.$": "$.new.token", "AuthTokenUpdateStrategy": "SET",
-                                   "ApplyImmediately": True}, "Done")
+                                  {**group, "AuthToken.$": "$.stored.value.token" if t.services else "$.new.token",
+                                   "AuthTokenUpdateStrategy": "SET", "ApplyImmediately": True}, "Done",
+                                  ResultSelector={"strategy": "SET"}, ResultPath="$")
     states["Done"] = {"Type": "Pass", "Result": {"rotated": True}, "End": True}  # no token in the output
     states.update(_notify(
         f"{prefix}: the rotation of the AUTH token of cache {t.cache} failed. Until the next rotation succeeds "
@@ -258,6 +305,8 @@ def _token_rotation(ctx: StackContext, t: TokenRotationPlan) -> None:
         # GetRandomPassword acts on no resource: IAM takes only "*" for it.
         {"Sid": "NewToken", "Effect": "Allow", "Action": ["secretsmanager:GetRandomPassword"], "Resource": "*"},
         {"Sid": "Store", "Effect": "Allow", "Action": ["secretsmanager:PutSecretValue"], "Resource": [token, url]},
+        *([{"Sid": "ReadToken", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [token]}]
+          if t.services else []),
         {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]}]
     if plan.customer_key:
         statements.append({"Sid": "SecretKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
@@ -275,12 +324,8 @@ def _token_rotation(ctx: StackContext, t: TokenRotationPlan) -> None:
     _machine(ctx, stem, ctx.name("cache", t.cache, "rotate"), f"rotation/cache-{t.cache}",
              f"rotate cache {t.cache}'s AUTH token and redeploy its readers", statements,
              token_definition(t, plan.prefix), variables)
-    ctx.add(iam.Role(
-        f"{stem}ScheduleRole", AssumeRolePolicyDocument=_assume("scheduler"),
-        Description=f"{plan.prefix}: start the rotation of cache {t.cache}'s AUTH token",
-        Policies=[iam.Policy(PolicyName="start", PolicyDocument={"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [Ref(f"{stem}Machine")]}]})],
-        Tags=ctx.tags()))
+    _schedule_role(ctx, stem, ctx.name("cache", t.cache, "rotate"),
+                   f"start the rotation of cache {t.cache}'s AUTH token")
     ctx.add(scheduler.Schedule(
         f"{stem}Schedule", Name=ctx.name("cache", t.cache, "rotate"),
         Description=f"{plan.prefix}: rotate cache {t.cache}'s AUTH token every {t.days} days"[:512],
@@ -321,7 +366,10 @@ def password_definition(p: PasswordRotationPlan, prefix: str, scheme: str, dbnam
         "StoreUrl": _sdk("secretsmanager:putSecretValue", {
             "SecretId": "${Url}",
             "SecretString.$": f"States.Format('{url}', $.current.value.username, $.new.password)"},
-            "Redeploy0" if p.services else "Done", retry=True),
+            "Redeploy0" if p.services else "Done", retry=True,
+            # ResultPath "$": the stored version replaces the state, so neither password (the old one is in
+            # $.current) is carried through the redeploys (each state's input is in the execution history).
+            ResultSelector={"url_version.$": "$.VersionId"}, ResultPath="$"),
     }
     for i, service in enumerate(p.services):
         states[f"Redeploy{i}"] = _sdk(
@@ -377,12 +425,7 @@ def _password_rotation(ctx: StackContext, p: PasswordRotationPlan) -> None:
     _machine(ctx, stem, machine, f"rotation/db-{p.database}",
              f"rotate database {p.database}'s generated password and redeploy its readers", statements,
              password_definition(p, plan.prefix, d.scheme, d.dbname), variables)
-    ctx.add(iam.Role(
-        f"{stem}ScheduleRole", AssumeRolePolicyDocument=_assume("scheduler"),
-        Description=f"{plan.prefix}: start the rotation of database {p.database}'s password",
-        Policies=[iam.Policy(PolicyName="start", PolicyDocument={"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [Ref(f"{stem}Machine")]}]})],
-        Tags=ctx.tags()))
+    _schedule_role(ctx, stem, machine, f"start the rotation of database {p.database}'s password")
     ctx.add(scheduler.Schedule(
         f"{stem}Schedule", Name=machine,
         Description=f"{plan.prefix}: rotate database {p.database}'s password every {p.days} days"[:512],

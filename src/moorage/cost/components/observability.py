@@ -19,11 +19,12 @@ def price_log_group(ctx: PricingContext, res: Resource) -> list[LineItem]:
         gb, assumed = ctx.use("flow_log_gb", flow)
         ingest_note = f"ingestion priced on {flow.lid} (vended logs)"
     else:
-        gb, assumed = ctx.use("log_gb", res)
+        errors_only = _errors_only(ctx, res)
+        gb, assumed = ctx.use("error_log_gb" if errors_only else "log_gb", res)
+        ingest_note = f"errors only: written by {', '.join(errors_only)} at Level ERROR/FATAL" if errors_only else ""
         cls = str(res.prop("LogGroupClass", "STANDARD") or "STANDARD")
         key = "logs.ingest_gb" if cls == "STANDARD" else f"logs.ingest_gb.{cls.lower()}"
-        items.append(ctx.charge(res, "log ingestion", gb, "GB", key, assumption=assumed))
-        ingest_note = ""
+        items.append(ctx.charge(res, "log ingestion", gb, "GB", key, assumption=assumed, note=ingest_note))
     days = res.number("RetentionInDays")
     if days is None:
         months, retention_note = 12.0, "no retention (logs never expire): storage shown after 12 months"
@@ -35,6 +36,26 @@ def price_log_group(ctx: PricingContext, res: Resource) -> list[LineItem]:
                             note="; ".join(n for n in (ingest_note, "stored GB = monthly GB x retention; "
                                                        "compression not credited") if n)))
     return items
+
+
+# Step Functions log levels that write only failures (ALL writes every event; OFF writes nothing).
+ERROR_LEVELS = ("ERROR", "FATAL")
+
+
+def _errors_only(ctx: PricingContext, res: Resource) -> list[str]:
+    """The state machines writing to log group ``res`` when every writer in its stack is one of them and logs
+    failures only (then the group gets the small ``error_log_gb``, not an application's ``log_gb``); else []."""
+    machines = [r for r in ctx.resources("AWS::StepFunctions::StateMachine") if r.stack == res.stack
+                and str((r.props.get("LoggingConfiguration") or {}).get("Level", "")) in ERROR_LEVELS
+                and mentions(r.props.get("LoggingConfiguration"), res.lid)]
+    if not machines:  # most log groups: no need to look at every other resource
+        return []
+    lids = {m.lid for m in machines}
+    # Another writer (a container's awslogs, another machine at Level ALL...) makes it an ordinary log group;
+    # roles only grant access to it.
+    others = [r for r in ctx.resources() if r.stack == res.stack and r.lid != res.lid and r.lid not in lids
+              and r.type not in ("AWS::IAM::Role", "AWS::IAM::Policy") and mentions(r.props, res.lid)]
+    return [] if others else sorted(lids)
 
 
 def price_alarm(ctx: PricingContext, res: Resource) -> list[LineItem]:
