@@ -99,16 +99,100 @@ def test_a_profile_default_does_not_rotate_a_generated_password(synth_spec: Call
     assert made["databases.db.rotation_schedule"] == "none (generated password)"
 
 
-def test_per_service_users_are_not_rotated_and_their_services_not_redeployed(
-        synth_spec: Callable[[str, str], Synth]) -> None:
-    spec = APP.replace("  other: {image: x:1}\n", "  other: {image: x:1}\n  api: {image: x:1, uses: [db]}\n")
-    synth = synth_spec(spec.replace("rotate_days: 60}", "rotate_days: 60, schemas: [api]}"), "prod")
+def test_per_service_users_rotate_through_one_bootstrap_run(synth_spec: Callable[[str, str], Synth]) -> None:
+    """Each user gets a new password in its secret, the bootstrap job runs once (polled until it stops with exit
+    0), each user's URL is rewritten with its schema, and its service is redeployed too; the role may run only
+    that task definition and pass only its two roles."""
+    spec = APP.replace("  other: {image: x:1}\n", "  other: {image: x:1}\n  api: {image: x:1, uses: [db]}\n"
+                       "  svc-auth: {image: x:1, uses: [db]}\n")
+    synth = synth_spec(spec.replace("rotate_days: 60}", "rotate_days: 60, schemas: [api, auth]}"), "prod")
     [rotation] = synth.plan.password_rotations
-    assert rotation.services == ["web"]  # api connects as its own user
-    made = {d.topic: d.value for d in synth.plan.decisions}
-    assert made["databases.db.rotation_schedule"] == "every 60 days"
+    assert rotation.services == ["api", "svc-auth", "web"] and rotation.job == "db-bootstrap"
     reason = next(d.reason for d in synth.plan.decisions if d.topic == "databases.db.rotation_schedule")
-    assert reason.endswith("; per-service users are not rotated")
+    assert "users api, svc_auth, runs job db-bootstrap once" in reason
+    machine = of_type(synth, "AWS::StepFunctions::StateMachine")["DbDbRotationMachine"]
+    body, variables = machine["DefinitionString"]["Fn::Sub"]
+    states = json.loads(body)["States"]
+    name, calls = "GetCurrent", []
+    while name:
+        calls.append((name, states[name].get("Resource", "").rsplit(":::", 1)[-1]))
+        if states[name]["Type"] == "Choice":  # the bootstrap task's poll: on to its success branch
+            name = states[name]["Choices"][0]["Next"]
+        else:
+            name = states[name].get("Next", "")
+        if len(calls) > 40:
+            raise AssertionError(calls)
+    assert calls == [
+        ("GetCurrent", "aws-sdk:secretsmanager:getSecretValue"),
+        ("NewPassword", "aws-sdk:secretsmanager:getRandomPassword"),
+        ("StagePending", "aws-sdk:secretsmanager:putSecretValue"),
+        ("SetPassword", "aws-sdk:rds:modifyDBInstance"),
+        ("Promote", "aws-sdk:secretsmanager:updateSecretVersionStage"),
+        ("StoreUrl", "aws-sdk:secretsmanager:putSecretValue"),
+        ("NewUser0", "aws-sdk:secretsmanager:getRandomPassword"),
+        ("StoreUser0", "aws-sdk:secretsmanager:putSecretValue"),
+        ("NewUser1", "aws-sdk:secretsmanager:getRandomPassword"),
+        ("StoreUser1", "aws-sdk:secretsmanager:putSecretValue"),
+        ("RunBootstrap", "aws-sdk:ecs:runTask"),
+        ("WaitForBootstrap", ""), ("CheckBootstrap", "aws-sdk:ecs:describeTasks"), ("BootstrapDone", ""),
+        ("ReadUser0", "aws-sdk:secretsmanager:getSecretValue"),
+        ("StoreUserUrl0", "aws-sdk:secretsmanager:putSecretValue"),
+        ("ReadUser1", "aws-sdk:secretsmanager:getSecretValue"),
+        ("StoreUserUrl1", "aws-sdk:secretsmanager:putSecretValue"),
+        ("Redeploy0", "aws-sdk:ecs:updateService"), ("Redeploy1", "aws-sdk:ecs:updateService"),
+        ("Redeploy2", "aws-sdk:ecs:updateService"), ("Done", "")]
+    assert states["NewUser0"]["Parameters"] == {"PasswordLength": 32, "ExcludePunctuation": True}
+    assert states["NewUser0"]["ResultSelector"] == {"username": "api", "password.$": "$.RandomPassword"}
+    assert states["NewUser1"]["ResultSelector"]["username"] == "svc_auth"
+    assert states["StoreUser0"]["Parameters"] == {"SecretId": "${User0}",
+                                                  "SecretString.$": "States.JsonToString($.user)"}
+    for stored in ("StoreUser0", "StoreUser1", "StoreUserUrl0", "StoreUserUrl1"):
+        assert states[stored]["ResultPath"] == "$"  # the password leaves the state once stored
+    run = states["RunBootstrap"]["Parameters"]
+    assert run["TaskDefinition"] == "${Job}" and run["LaunchType"] == "FARGATE" and run["Count"] == 1
+    assert run["NetworkConfiguration"]["AwsvpcConfiguration"] == {
+        "Subnets.$": "States.StringSplit('${Subnets}', ',')", "SecurityGroups": ["${JobGroup}"],
+        "AssignPublicIp": "DISABLED"}
+    assert "password" not in json.dumps(run)
+    done = states["BootstrapDone"]
+    assert done["Default"] == "WaitForBootstrap" and done["Choices"][1]["Next"] == "Notify"
+    assert {"Variable": "$.check.task.Containers[0].ExitCode", "NumericEquals": 0} in done["Choices"][0]["And"]
+    assert states["StoreUserUrl1"]["Parameters"]["SecretString.$"] == (
+        "States.Format('postgresql://svc_auth:{}@${Host}:${Port}/demo?options=-csearch_path%3Dauth', "
+        "$.user.value.password)")
+    assert all(s["Catch"][0]["Next"] == "Notify" for s in states.values() if "aws-sdk" in s.get("Resource", ""))
+    assert variables["User1"] == {"Ref": "DbDbUserSvcAuthSecret"}
+    assert variables["UserUrl0"] == {"Ref": "DbDbUserApiUrl"}
+    assert variables["Job"] == {"Ref": "BootstrapTaskDefinition"}
+    params = synth.templates["rotation"]["Parameters"]
+    assert "svc-db-bootstrap" in params["BootstrapTaskDefinition"]["Description"]
+    assert "TaskRoleArn" in params["BootstrapTaskRole"]["Description"]
+    statements = {s["Sid"]: s for s in of_type(synth, "AWS::IAM::Role")["DbDbRotationMachineRole"]["Policies"][0][
+        "PolicyDocument"]["Statement"]}
+    assert statements["Bootstrap"]["Action"] == ["ecs:RunTask"]
+    assert statements["Bootstrap"]["Resource"] == [{"Ref": "BootstrapTaskDefinition"}]
+    assert statements["BootstrapStatus"]["Action"] == ["ecs:DescribeTasks"]
+    assert ":task/${C}/*" in json.dumps(statements["BootstrapStatus"]["Resource"])
+    assert statements["BootstrapRoles"]["Resource"] == [{"Ref": "BootstrapTaskRole"}, {"Ref": "ExecutionRoleArn"}]
+    assert statements["BootstrapRoles"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    assert statements["UserCredentials"]["Resource"] == [{"Ref": "DbDbUserApiSecret"},
+                                                          {"Ref": "DbDbUserSvcAuthSecret"}]
+    assert statements["UserUrls"]["Resource"] == [{"Ref": "DbDbUserApiUrl"}, {"Ref": "DbDbUserSvcAuthUrl"}]
+    assert len(statements["Redeploy"]["Resource"]) == 3
+    assert "TaskRoleArn" in synth.templates["svc-db-bootstrap"]["Outputs"]
+    errors = [f.render() for f in lint_template(synth.template_text("rotation"), ["eu-west-1"], "rotation")]
+    assert not errors, errors
+    findings = [f for f in run_checks([template_set_of(synth)]).findings if f.resource.startswith("DbDbRotation")]
+    assert findings == [], [(f.rule, f.message) for f in findings]
+
+
+def test_without_users_the_machine_runs_no_job(synth_spec: Callable[[str, str], Synth]) -> None:
+    synth = synth_spec(APP, "prod")
+    [rotation] = synth.plan.password_rotations
+    assert rotation.job is None
+    body, _ = of_type(synth, "AWS::StepFunctions::StateMachine")["DbDbRotationMachine"]["DefinitionString"]["Fn::Sub"]
+    assert "ecs:runTask" not in body and "Bootstrap" not in json.dumps(synth.templates["rotation"]["Parameters"])
 
 
 def test_policy_counts_the_scheduled_machine_as_rotation(synth_spec: Callable[[str, str], Synth]) -> None:

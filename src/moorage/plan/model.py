@@ -297,13 +297,15 @@ class TokenRotationPlan:
 class PasswordRotationPlan:
     """A generated database password rotated every ``days`` days by a state machine: a new password staged as
     AWSPENDING, set on the instance or cluster, promoted to AWSCURRENT, written into the URL secret, and the
-    readers redeployed. One user: connections old tasks open after the change and before their replacement fail."""
+    readers redeployed. One user: connections old tasks open after the change and before their replacement fail.
+    With per-service users, ``job`` is the bootstrap job that sets their new passwords (run once per rotation)."""
 
     database: str
     identifier: str  # the DB instance or (Aurora) cluster identifier
     cluster: bool
     days: int
     services: list[str]
+    job: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ rotates a password are ``release.rotation_restarts``."""
 
 from __future__ import annotations
 
+from moorage.plan.bootstrap import bootstrap_job_name
 from moorage.plan.model import (
     CachePlan,
     DatabasePlan,
@@ -88,26 +89,29 @@ def rotation_days(env: EnvSpec, name: str, decisions: list[Decision]) -> int | N
 def password_rotations(env: EnvSpec, databases: dict[str, DatabasePlan], decisions: list[Decision],
                        redeployed: set[str]) -> list[PasswordRotationPlan]:
     """A state machine per generated password the spec gives ``rotate_days``. Per-service users (``schemas``)
-    keep their passwords: the bootstrap job sets them from their own secrets, which nothing rotates yet. Past
-    ``READERS_AT_MOST`` services to redeploy, the password does not rotate."""
+    rotate with it: new passwords in their secrets, one run of the bootstrap job (which sets every user's
+    password from its secret), their URLs rewritten and their services redeployed too. Past ``READERS_AT_MOST``
+    services to redeploy, the password does not rotate."""
     out = []
     for name, plan in sorted(databases.items()):
         db = env.databases[name]
         if db.managed_password or not db.rotate_generated or not db.rotate_days:
             continue
-        own = {u.service for u in plan.users}  # they connect as their own user, whose password does not change
-        readers = [s for s in long_running_readers(env, name) if s not in own]
+        readers = long_running_readers(env, name)  # the users' services too: their passwords change as well
         if not _fits(readers, redeployed):
             decisions.append(Decision(f"databases.{name}.rotation_schedule", "none (too many readers)",
                                       f"{len(readers)} readers: more services than one rotation stack redeploys "
                                       f"({READERS_AT_MOST} at most)"))
             continue
-        out.append(PasswordRotationPlan(name, plan.identifier, db.aurora, db.rotate_days, readers))
+        job = bootstrap_job_name(name) if plan.users else None
+        out.append(PasswordRotationPlan(name, plan.identifier, db.aurora, db.rotate_days, readers, job))
+        users = ", ".join(u.user for u in plan.users)
         decisions.append(Decision(
             f"databases.{name}.rotation_schedule", f"every {db.rotate_days} days",
-            "a state machine sets a new master password, stores it and the URL, and redeploys "
-            + (", ".join(readers) if readers else "no service (none reads it)")
-            + ("; per-service users are not rotated" if plan.users else "")))
+            "a state machine sets a new master password, stores it and the URL, "
+            + (f"stores new passwords for users {users}, runs job {job} once to set them, rewrites their URLs, "
+               if plan.users else "")
+            + "and redeploys " + (", ".join(readers) if readers else "no service (none reads it)")))
     return out
 
 

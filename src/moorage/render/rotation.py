@@ -11,12 +11,14 @@ from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, events, iam, logs, scheduler, stepfunctions
 
+from moorage.plan.bootstrap_sql import DatabaseUser
 from moorage.plan.model import PasswordRotationPlan, ReminderPlan, RestartPlan, TokenRotationPlan
 from moorage.plan.naming import logical_id
 from moorage.render.alarm_topics import TOPIC_KEY
 from moorage.render.context import StackContext
-from moorage.render.data import cache_out, db_out, secret_out
+from moorage.render.data import cache_out, db_out, db_user_out, secret_out
 from moorage.render.keys import key_arn
+from moorage.render.network import group_ref
 
 
 def _assume(service: str) -> dict[str, Any]:
@@ -336,13 +338,17 @@ def _token_rotation(ctx: StackContext, t: TokenRotationPlan) -> None:
                                 RetryPolicy=scheduler.RetryPolicy(MaximumRetryAttempts=3))))
 
 
-def password_definition(p: PasswordRotationPlan, prefix: str, scheme: str, dbname: str) -> dict[str, Any]:
+def password_definition(p: PasswordRotationPlan, prefix: str, scheme: str, dbname: str,
+                        users: list[DatabaseUser] | None = None) -> dict[str, Any]:
     """The state machine that rotates database ``p.database``'s generated master password, with ``${Database}``,
     ``${Secret}``, ``${Url}``, ``${Host}``, ``${Port}``, ``${Cluster}``, ``${SvcN}`` and ``${Topic}`` left for Sub.
 
     The new password is first stored as the AWSPENDING version, so a failure before the database has it changes
     nothing; once the database has it, AWSCURRENT moves to that version and the URL secret is rewritten (both
-    tried again on errors), then the readers are redeployed."""
+    tried again on errors). Per-service ``users`` (with ``p.job``): each gets a new password in its credentials
+    secret (``${UserN}``), the bootstrap job (``${Job}``, ``${Subnets}``, ``${JobGroup}``) runs once and must exit
+    0, then each user's URL secret (``${UserUrlN}``) is rewritten. Then the readers are redeployed."""
+    users = (users or []) if p.job else []
     modify = ("rds:modifyDBCluster", "DBClusterIdentifier") if p.cluster else \
         ("rds:modifyDBInstance", "DBInstanceIdentifier")
     url = f"{scheme}://{{}}:{{}}@${{Host}}:${{Port}}/{dbname}"
@@ -366,11 +372,12 @@ def password_definition(p: PasswordRotationPlan, prefix: str, scheme: str, dbnam
         "StoreUrl": _sdk("secretsmanager:putSecretValue", {
             "SecretId": "${Url}",
             "SecretString.$": f"States.Format('{url}', $.current.value.username, $.new.password)"},
-            "Redeploy0" if p.services else "Done", retry=True,
+            "NewUser0" if users else "Redeploy0" if p.services else "Done", retry=True,
             # ResultPath "$": the stored version replaces the state, so neither password (the old one is in
             # $.current) is carried through the redeploys (each state's input is in the execution history).
             ResultSelector={"url_version.$": "$.VersionId"}, ResultPath="$"),
     }
+    states.update(_user_states(users, scheme, dbname, "Redeploy0" if p.services else "Done"))
     for i, service in enumerate(p.services):
         states[f"Redeploy{i}"] = _sdk(
             "ecs:updateService", {"Cluster": "${Cluster}", "Service": f"${{Svc{i}}}", "ForceNewDeployment": True},
@@ -382,10 +389,96 @@ def password_definition(p: PasswordRotationPlan, prefix: str, scheme: str, dbnam
         "StagePending, NewPassword, GetCurrent or SetPassword, nothing changed. If it is Promote, the database "
         "already has the new password: move AWSCURRENT to the AWSPENDING version of the secret (aws "
         "secretsmanager update-secret-version-stage) and redeploy. If it is StoreUrl or a Redeploy, run the "
-        "state machine again. The history of the failed execution says which step failed.",
+        "state machine again. If it is a user's step (NewUser, StoreUser, RunBootstrap, WaitForBootstrap, "
+        "CheckBootstrap, BootstrapDone, ReadUser, StoreUserUrl), the master password is rotated; run the state "
+        "machine again before the next deploy (the bootstrap job sets each user's password from its secret, which "
+        "may already hold a password its URL secret does not). The history of the failed execution says which "
+        "step failed.",
         f"{prefix}: database {p.database} password rotation failed"))
     return {"Comment": f"{prefix}: rotate database {p.database}'s generated password", "StartAt": "GetCurrent",
             "TimeoutSeconds": 3600, "States": states}
+
+
+def _user_states(users: list[DatabaseUser], scheme: str, dbname: str, then: str) -> dict[str, Any]:
+    """The per-service users' steps: new passwords stored one by one (each leaves the state once stored), one run
+    of the bootstrap job polled until it stops with exit 0, then each URL secret rewritten from its stored
+    password (read back, so the job's polling carries no password)."""
+    if not users:
+        return {}
+    n, states = len(users), {}
+    for i, u in enumerate(users):
+        states[f"NewUser{i}"] = _sdk(
+            "secretsmanager:getRandomPassword", {"PasswordLength": 32, "ExcludePunctuation": True}, f"StoreUser{i}",
+            # the credentials secret's shape: {"username": ..., "password": ...}
+            ResultSelector={"username": u.user, "password.$": "$.RandomPassword"}, ResultPath="$.user",
+            Comment=f"a new password for {u.user} ({u.service})")
+        states[f"StoreUser{i}"] = _sdk(
+            "secretsmanager:putSecretValue",
+            {"SecretId": f"${{User{i}}}", "SecretString.$": "States.JsonToString($.user)"},
+            f"NewUser{i + 1}" if i + 1 < n else "RunBootstrap",
+            ResultSelector={"stored.$": "$.VersionId"}, ResultPath="$")
+    states["RunBootstrap"] = _sdk(
+        "ecs:runTask", {"Cluster": "${Cluster}", "TaskDefinition": "${Job}", "LaunchType": "FARGATE", "Count": 1,
+                        "StartedBy": "moorage-rotation",
+                        "NetworkConfiguration": {"AwsvpcConfiguration": {
+                            "Subnets.$": "States.StringSplit('${Subnets}', ',')", "SecurityGroups": ["${JobGroup}"],
+                            "AssignPublicIp": "DISABLED"}}},
+        "WaitForBootstrap", ResultSelector={"task.$": "$.Tasks[0].TaskArn"}, ResultPath="$.job",
+        Comment="the bootstrap job sets every user's password from its secret (ALTER ROLE ... PASSWORD)")
+    states["WaitForBootstrap"] = {"Type": "Wait", "Seconds": POLL_SECONDS, "Next": "CheckBootstrap"}
+    states["CheckBootstrap"] = _sdk(
+        "ecs:describeTasks", {"Cluster": "${Cluster}", "Tasks.$": "States.Array($.job.task)"}, "BootstrapDone",
+        ResultSelector={"task.$": "$.Tasks[0]"}, ResultPath="$.check", retry=True)
+    # The bootstrap job's task has one container (no sidecar): its exit code is the job's.
+    states["BootstrapDone"] = {"Type": "Choice", "Default": "WaitForBootstrap", "Choices": [
+        {"And": [{"Variable": "$.check.task.LastStatus", "StringEquals": "STOPPED"},
+                 {"Variable": "$.check.task.Containers[0].ExitCode", "IsPresent": True},
+                 {"Variable": "$.check.task.Containers[0].ExitCode", "NumericEquals": 0}], "Next": "ReadUser0"},
+        {"Variable": "$.check.task.LastStatus", "StringEquals": "STOPPED", "Next": "Notify"}]}
+    for i, u in enumerate(users):
+        states[f"ReadUser{i}"] = _sdk(
+            "secretsmanager:getSecretValue", {"SecretId": f"${{User{i}}}"}, f"StoreUserUrl{i}",
+            ResultSelector={"value.$": "States.StringToJson($.SecretString)"}, ResultPath="$.user")
+        url = f"{scheme}://{u.user}:{{}}@${{Host}}:${{Port}}/{dbname}?options=-csearch_path%3D{u.schema}"
+        states[f"StoreUserUrl{i}"] = _sdk(
+            "secretsmanager:putSecretValue",
+            {"SecretId": f"${{UserUrl{i}}}", "SecretString.$": f"States.Format('{url}', $.user.value.password)"},
+            f"ReadUser{i + 1}" if i + 1 < n else then, retry=True,
+            ResultSelector={"url_version.$": "$.VersionId"}, ResultPath="$")
+    return states
+
+
+def _user_statements(ctx: StackContext, p: PasswordRotationPlan, users: list[DatabaseUser],
+                     cluster: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The role statements and definition variables of the per-service users' steps: their secrets, one run of
+    the bootstrap job's task definition, the look-ups of its tasks, and passing its two roles to ECS only."""
+    plan = ctx.plan
+    if not p.job or not users:
+        return [], {}
+    home = plan.home("db", p.database)
+    job = plan.services[p.job]
+    variables: dict[str, Any] = {"Job": ctx.take(job.stack, "TaskDefinitionArn", parameter="BootstrapTaskDefinition"),
+                                 "Subnets": ctx.take("network", "PrivateSubnets", parameter="BootstrapSubnets"),
+                                 "JobGroup": group_ref(ctx, job.security_group or "")}
+    for i, u in enumerate(users):
+        variables[f"User{i}"] = ctx.take(home, db_user_out(p.database, u.service, "secret"))
+        variables[f"UserUrl{i}"] = ctx.take(home, db_user_out(p.database, u.service, "url"))
+    secrets = [variables[f"User{i}"] for i in range(len(users))]
+    urls = [variables[f"UserUrl{i}"] for i in range(len(users))]
+    roles = [ctx.take(job.stack, "TaskRoleArn", parameter="BootstrapTaskRole"),
+             ctx.take("platform", "ExecutionRoleArn")]
+    statements: list[dict[str, Any]] = [
+        {"Sid": "UserCredentials", "Effect": "Allow",
+         "Action": ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], "Resource": secrets},
+        {"Sid": "UserUrls", "Effect": "Allow", "Action": ["secretsmanager:PutSecretValue"], "Resource": urls},
+        {"Sid": "Bootstrap", "Effect": "Allow", "Action": ["ecs:RunTask"], "Resource": [variables["Job"]],
+         "Condition": {"ArnEquals": {"ecs:cluster": Sub(
+             "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${C}", C=cluster)}}},
+        {"Sid": "BootstrapStatus", "Effect": "Allow", "Action": ["ecs:DescribeTasks"],
+         "Resource": [Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${C}/*", C=cluster)]},
+        {"Sid": "BootstrapRoles", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": roles,
+         "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}}]
+    return statements, variables
 
 
 def _password_rotation(ctx: StackContext, p: PasswordRotationPlan) -> None:
@@ -398,6 +491,8 @@ def _password_rotation(ctx: StackContext, p: PasswordRotationPlan) -> None:
     host, port = ctx.take(home, db_out(p.database, "host")), ctx.take(home, db_out(p.database, "port"))
     cluster, names = _services(ctx, p.services)
     topic = ctx.take("platform", plan.alarm_output("warning"))
+    users = plan.databases[p.database].users if p.job else []
+    user_statements, user_variables = _user_statements(ctx, p, users, cluster)
     kind = "cluster" if p.cluster else "db"
     statements: list[dict[str, Any]] = [
         {"Sid": "Password", "Effect": "Allow",
@@ -408,7 +503,7 @@ def _password_rotation(ctx: StackContext, p: PasswordRotationPlan) -> None:
             "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
             "secretsmanager:UpdateSecretVersionStage"], "Resource": [secret]},
         {"Sid": "Url", "Effect": "Allow", "Action": ["secretsmanager:PutSecretValue"], "Resource": [url]},
-        {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]}]
+        {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]}, *user_statements]
     if plan.customer_key:
         statements.append({"Sid": "SecretKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                            "Resource": key_arn(ctx), "Condition": {"StringEquals": {
@@ -420,11 +515,11 @@ def _password_rotation(ctx: StackContext, p: PasswordRotationPlan) -> None:
         statements.append({"Sid": "Redeploy", "Effect": "Allow", "Action": ["ecs:UpdateService"],
                            "Resource": _service_arns(cluster, names)})
     variables = {"Database": p.identifier, "Secret": secret, "Url": url, "Host": host, "Port": port, "Topic": topic,
-                 **({"Cluster": cluster, **names} if names else {})}
+                 **({"Cluster": cluster, **names} if names or users else {}), **user_variables}
     machine = ctx.name("db", p.database, "rotate")
     _machine(ctx, stem, machine, f"rotation/db-{p.database}",
              f"rotate database {p.database}'s generated password and redeploy its readers", statements,
-             password_definition(p, plan.prefix, d.scheme, d.dbname), variables)
+             password_definition(p, plan.prefix, d.scheme, d.dbname, users), variables)
     _schedule_role(ctx, stem, machine, f"start the rotation of database {p.database}'s password")
     ctx.add(scheduler.Schedule(
         f"{stem}Schedule", Name=machine,

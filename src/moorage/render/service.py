@@ -59,6 +59,8 @@ def render_service(ctx: StackContext, sp: ServicePlan) -> None:
     ctx.give("TaskDefinitionArn", Ref("TaskDefinition"))
     ctx.give("LogGroupName", Ref(log_group))
     if svc.kind == "job":
+        # the role a password rotation passes when it runs this job (the bootstrap job) itself
+        ctx.give("TaskRoleArn", GetAtt("TaskRole", "Arn"))
         render_rules(ctx, ctx.plan.placed_rules.get(ctx.stack.key, []))
         return  # run by the deployer before each deploy (manifest: before_deploy_jobs)
     render_rules(ctx, ctx.plan.placed_rules.get(ctx.stack.key, []))
