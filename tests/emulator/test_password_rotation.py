@@ -93,3 +93,40 @@ def test_a_failure_before_the_database_changes_nothing(tmp_path: Path, run_deplo
     [machine] = sfn.list_state_machines()["stateMachines"]
     assert _run(sfn, machine["stateMachineArn"])["status"] == "FAILED"
     assert sm.get_secret_value(SecretId=secret)["SecretString"] == old  # AWSCURRENT untouched
+
+
+USERS_SPEC = SPEC.replace("  web: {", "  api: {image: ghcr.io/acme/api:1.0.0, uses: [db]}\n  web: {").replace(
+    "rotate_days: 30}", "rotate_days: 30, schemas: [api]}")
+
+
+def test_users_get_new_passwords_and_the_bootstrap_job_is_started(
+        tmp_path: Path, run_deploy: Callable[..., Any], aws: Callable[[str, str], Any]) -> None:
+    """With a per-service user the machine stores its new password (same JSON shape) and starts one task of the
+    bootstrap job in the job's subnets and security group. The emulator runs no container, so that task never
+    stops: the rest (exit code, URL secrets, redeploys) is checked on the template (tests/render)."""
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(USERS_SPEC, encoding="utf-8")
+    result, _ = run_deploy(api.synth_environment(api.load_app(spec), "dev"))
+    assert result.ok, result.failure
+    sm = aws("secretsmanager", "eu-west-1")
+    user_secret = result.outputs["data"]["DbDbUserApiSecret"]
+    old = json.loads(sm.get_secret_value(SecretId=user_secret)["SecretString"])
+    sfn = aws("stepfunctions", "eu-west-1")
+    [machine] = sfn.list_state_machines()["stateMachines"]
+    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
+    ecs = aws("ecs", "eu-west-1")
+    deadline, tasks = time.monotonic() + 30, []
+    while not tasks and time.monotonic() < deadline:
+        tasks = ecs.list_tasks(cluster="pwapp-dev", startedBy="moorage-rotation")["taskArns"]
+        time.sleep(0.2)
+    try:
+        assert len(tasks) == 1, sfn.describe_execution(executionArn=started["executionArn"])
+        [task] = ecs.describe_tasks(cluster="pwapp-dev", tasks=tasks)["tasks"]
+        assert task["taskDefinitionArn"] == result.outputs["svc-db-bootstrap"]["TaskDefinitionArn"]
+        new = json.loads(sm.get_secret_value(SecretId=user_secret)["SecretString"])
+        assert new["username"] == old["username"] == "api" and set(new) == set(old)
+        assert new["password"] != old["password"] and new["password"].isalnum() and len(new["password"]) == 32
+        described = sfn.describe_execution(executionArn=started["executionArn"])
+        assert described["status"] == "RUNNING"  # polling a task that never stops here
+    finally:
+        sfn.stop_execution(executionArn=started["executionArn"])

@@ -116,10 +116,9 @@ def test_per_service_users_rotate_through_one_bootstrap_run(synth_spec: Callable
     name, calls = "GetCurrent", []
     while name:
         calls.append((name, states[name].get("Resource", "").rsplit(":::", 1)[-1]))
-        if states[name]["Type"] == "Choice":  # the bootstrap task's poll: on to its success branch
-            name = states[name]["Choices"][0]["Next"]
-        else:
-            name = states[name].get("Next", "")
+        # the bootstrap task's poll (a Choice): on along its success branch
+        choice = states[name]["Type"] == "Choice"
+        name = states[name]["Choices"][0]["Next"] if choice else states[name].get("Next", "")
         if len(calls) > 40:
             raise AssertionError(calls)
     assert calls == [
