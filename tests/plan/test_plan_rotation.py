@@ -34,3 +34,18 @@ def test_a_shared_budget_below_the_limit_rotates_both(load_spec: Callable[[str],
     assert [t.services for t in plan.token_rotations] == [["s0", "s1", "s2"]]
     assert [p.services for p in plan.password_rotations] == [["s0", "s1", "s2"]]
     assert plan.rotation_reminders == []
+
+
+def test_services_with_their_own_user_count_in_the_budget(load_spec: Callable[[str], LoadedApp]) -> None:
+    """Per-service users rotate with the master password, so their services are redeployed and counted: with
+    them the readers pass the limit, and the password does not rotate."""
+    names = [f"s{i}" for i in range(READERS_AT_MOST + 1)]
+    spec = _spec(READERS_AT_MOST + 1).replace("rotate_days: 30}", "rotate_days: 30, schemas: [s0]}", 1)
+    plan = api.plan_environment(load_spec(spec.replace("caches:\n  cache: {rotate_days: 30}\n", "")
+                                          .replace("uses: [db, cache]", "uses: [db]")), "dev")
+    assert plan.password_rotations == []
+    assert plan.databases["db"].users and names[0] == plan.databases["db"].users[0].service
+    within = api.plan_environment(load_spec(_spec(3).replace("rotate_days: 30}", "rotate_days: 30, schemas: [s0]}", 1)),
+                                  "dev")
+    [rotation] = within.password_rotations
+    assert rotation.services == ["s0", "s1", "s2"] and rotation.job == "db-bootstrap"
