@@ -40,6 +40,20 @@ def render_rotation(ctx: StackContext) -> None:
         _reminders(ctx, ctx.plan.rotation_reminders)
 
 
+def _key_statements(ctx: StackContext) -> list[dict[str, Any]]:
+    """What a rotation machine needs of the environment's keys: the secrets' customer key (through Secrets
+    Manager only) and the warning topic's key, each where it exists."""
+    out: list[dict[str, Any]] = []
+    if ctx.plan.customer_key:
+        out.append({"Sid": "SecretKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                    "Resource": key_arn(ctx), "Condition": {"StringEquals": {
+                        "kms:ViaService": Sub("secretsmanager.${AWS::Region}.amazonaws.com")}}})
+    if ctx.plan.alarm_topic_encrypted("warning"):
+        out.append({"Sid": "TopicKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": [ctx.take("platform", f"{TOPIC_KEY}Arn")]})
+    return out
+
+
 def _reminders(ctx: StackContext, reminders: list[ReminderPlan]) -> None:
     """One schedule per reminder, publishing its message to the warning topic through one role (Scheduler
     calls its target with a role, which is given the alarm topic key moorage encrypts its topics with)."""
@@ -310,13 +324,7 @@ def _token_rotation(ctx: StackContext, t: TokenRotationPlan) -> None:
         *([{"Sid": "ReadToken", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [token]}]
           if t.services else []),
         {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]}]
-    if plan.customer_key:
-        statements.append({"Sid": "SecretKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                           "Resource": key_arn(ctx), "Condition": {"StringEquals": {
-                               "kms:ViaService": Sub("secretsmanager.${AWS::Region}.amazonaws.com")}}})
-    if plan.alarm_topic_encrypted("warning"):
-        statements.append({"Sid": "TopicKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                           "Resource": [ctx.take("platform", f"{TOPIC_KEY}Arn")]})
+    statements += _key_statements(ctx)
     if names:
         statements.append({"Sid": "Redeploy", "Effect": "Allow", "Action": ["ecs:UpdateService",
                                                                             "ecs:DescribeServices"],
@@ -504,13 +512,7 @@ def _password_rotation(ctx: StackContext, p: PasswordRotationPlan) -> None:
             "secretsmanager:UpdateSecretVersionStage"], "Resource": [secret]},
         {"Sid": "Url", "Effect": "Allow", "Action": ["secretsmanager:PutSecretValue"], "Resource": [url]},
         {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]}, *user_statements]
-    if plan.customer_key:
-        statements.append({"Sid": "SecretKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                           "Resource": key_arn(ctx), "Condition": {"StringEquals": {
-                               "kms:ViaService": Sub("secretsmanager.${AWS::Region}.amazonaws.com")}}})
-    if plan.alarm_topic_encrypted("warning"):
-        statements.append({"Sid": "TopicKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                           "Resource": [ctx.take("platform", f"{TOPIC_KEY}Arn")]})
+    statements += _key_statements(ctx)
     if names:
         statements.append({"Sid": "Redeploy", "Effect": "Allow", "Action": ["ecs:UpdateService"],
                            "Resource": _service_arns(cluster, names)})
