@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -116,3 +117,19 @@ class Stacks:
 def stacks(aws: Callable[[str, str], Any]) -> Stacks:
     """Small templates deployed to a fresh emulator in us-east-1."""
     return Stacks(aws)
+
+
+def _finished(sfn: Any, execution_arn: str, timeout: float = 60) -> dict[str, Any]:
+    """DescribeExecution once the execution has left RUNNING (or after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING" or time.monotonic() > deadline:
+            return described
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def finished() -> Callable[..., dict[str, Any]]:
+    """Wait for a Step Functions execution on the emulator: ``finished(sfn, execution_arn)``."""
+    return _finished

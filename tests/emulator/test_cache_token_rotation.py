@@ -5,7 +5,6 @@ secrets get the new token, the reader gets a new deployment, and in the end the 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,17 +25,9 @@ environments:
 """
 
 
-def _finished(sfn: Any, execution: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while True:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=execution)
-        if described["status"] != "RUNNING" or time.monotonic() > deadline:
-            return described
-        time.sleep(0.1)
-
-
 def test_the_state_machine_rotates_the_token(tmp_path: Path, run_deploy: Callable[..., Any],
-                                             aws: Callable[[str, str], Any]) -> None:
+                                             aws: Callable[[str, str], Any],
+                                             finished: Callable[..., dict[str, Any]]) -> None:
     spec = tmp_path / "moorage.yml"
     spec.write_text(SPEC, encoding="utf-8")
     result, _ = run_deploy(api.synth_environment(api.load_app(spec), "dev"))
@@ -62,7 +53,7 @@ def test_the_state_machine_rotates_the_token(tmp_path: Path, run_deploy: Callabl
     assert machine["name"] == "tokapp-dev-cache-cache-rotate"
     # what the schedule starts, without its 30 s pauses
     started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input='{"poll_seconds": 0}')
-    done = _finished(sfn, started["executionArn"])
+    done = finished(sfn, started["executionArn"])
     assert done["status"] == "SUCCEEDED", done
 
     new = json.loads(sm.get_secret_value(SecretId=token_secret)["SecretString"])["token"]
@@ -84,7 +75,8 @@ def test_the_state_machine_rotates_the_token(tmp_path: Path, run_deploy: Callabl
 
 
 def test_a_failed_rotation_keeps_the_old_token(tmp_path: Path, run_deploy: Callable[..., Any],
-                                               aws: Callable[[str, str], Any]) -> None:
+                                               aws: Callable[[str, str], Any],
+                                               finished: Callable[..., dict[str, Any]]) -> None:
     spec = tmp_path / "moorage.yml"
     spec.write_text(SPEC, encoding="utf-8")
     result, _ = run_deploy(api.synth_environment(api.load_app(spec), "dev"))
@@ -97,6 +89,6 @@ def test_a_failed_rotation_keeps_the_old_token(tmp_path: Path, run_deploy: Calla
     sfn = aws("stepfunctions", "eu-west-1")
     [machine] = sfn.list_state_machines()["stateMachines"]
     started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input='{"poll_seconds": 0}')
-    assert _finished(sfn, started["executionArn"])["status"] == "FAILED"
+    assert finished(sfn, started["executionArn"])["status"] == "FAILED"
     assert sm.get_secret_value(SecretId=token_secret)["SecretString"] == old  # nothing stored
     assert json.loads(old)["token"] in auth_tokens("eu-west-1", "tokapp-dev-cache")  # the readers' token still works

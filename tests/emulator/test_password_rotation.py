@@ -24,18 +24,9 @@ environments:
 """
 
 
-def _run(sfn: Any, arn: str) -> dict[str, Any]:
-    started = sfn.start_execution(stateMachineArn=arn, input="{}")
-    deadline = time.monotonic() + 60
-    while True:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=started["executionArn"])
-        if described["status"] != "RUNNING" or time.monotonic() > deadline:
-            return described
-        time.sleep(0.1)
-
-
 def test_the_state_machine_rotates_the_password(tmp_path: Path, run_deploy: Callable[..., Any],
-                                                aws: Callable[[str, str], Any]) -> None:
+                                                aws: Callable[[str, str], Any],
+                                                finished: Callable[..., dict[str, Any]]) -> None:
     spec = tmp_path / "moorage.yml"
     spec.write_text(SPEC, encoding="utf-8")
     result, _ = run_deploy(api.synth_environment(api.load_app(spec), "dev"))
@@ -50,7 +41,8 @@ def test_the_state_machine_rotates_the_password(tmp_path: Path, run_deploy: Call
     sfn = aws("stepfunctions", "eu-west-1")
     [machine] = sfn.list_state_machines()["stateMachines"]
     assert machine["name"] == "pwapp-dev-db-db-rotate"
-    done = _run(sfn, machine["stateMachineArn"])
+    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
+    done = finished(sfn, started["executionArn"])
     assert done["status"] == "SUCCEEDED", done
 
     new = json.loads(sm.get_secret_value(SecretId=secret)["SecretString"])
@@ -78,7 +70,8 @@ def test_the_state_machine_rotates_the_password(tmp_path: Path, run_deploy: Call
 
 
 def test_a_failure_before_the_database_changes_nothing(tmp_path: Path, run_deploy: Callable[..., Any],
-                                                       aws: Callable[[str, str], Any]) -> None:
+                                                       aws: Callable[[str, str], Any],
+                                                       finished: Callable[..., dict[str, Any]]) -> None:
     spec = tmp_path / "moorage.yml"
     spec.write_text(SPEC, encoding="utf-8")
     result, _ = run_deploy(api.synth_environment(api.load_app(spec), "dev"))
@@ -91,7 +84,8 @@ def test_a_failure_before_the_database_changes_nothing(tmp_path: Path, run_deplo
     rds.delete_db_instance(DBInstanceIdentifier="pwapp-dev-db", SkipFinalSnapshot=True)  # SetPassword fails
     sfn = aws("stepfunctions", "eu-west-1")
     [machine] = sfn.list_state_machines()["stateMachines"]
-    assert _run(sfn, machine["stateMachineArn"])["status"] == "FAILED"
+    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
+    assert finished(sfn, started["executionArn"])["status"] == "FAILED"
     assert sm.get_secret_value(SecretId=secret)["SecretString"] == old  # AWSCURRENT untouched
 
 
@@ -115,7 +109,7 @@ def test_users_get_new_passwords_and_the_bootstrap_job_is_started(
     [machine] = sfn.list_state_machines()["stateMachines"]
     started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
     ecs = aws("ecs", "eu-west-1")
-    deadline, tasks = time.monotonic() + 30, []
+    deadline, tasks = time.monotonic() + 30, list[str]()
     while not tasks and time.monotonic() < deadline:
         tasks = ecs.list_tasks(cluster="pwapp-dev", startedBy="moorage-rotation")["taskArns"]
         time.sleep(0.2)
