@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
 
 from moorage.data import load_data
+from moorage.secret_formats import detectors
 from moorage.spec.models import embedded_credentials
 
 # Detectors that find something other than a provider-issued key.
@@ -33,23 +33,14 @@ def _candidates() -> re.Pattern[str]:
     return re.compile("|".join(parts))
 
 
-@cache
-def _detectors() -> tuple[tuple[Any, str], ...]:
-    # detect-secrets loads all its plugins (and requests) on import: only when a value may be a key.
-    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-
-    wanted = {k: v for k, v in load_data("policy_facts")["secret_value_detectors"].items() if k not in _NOT_ISSUED}
-    plugins: list[Any] = list(get_mapping_from_secret_type_to_class().values())
-    classes: dict[str, Any] = {c.__name__: c for c in plugins}
-    return tuple((classes[name](), str(kind)) for name, kind in sorted(wanted.items()) if name in classes)
-
-
 def issued_key(text: str) -> str | None:
     """What provider-issued key ``text`` holds ("a Stripe key"), or None."""
     if not text:
         return None
     if _candidates().search(text):  # the detectors find only matches of these patterns
-        for plugin, kind in _detectors():
+        for plugin, kind in detectors():
+            if type(plugin).__name__ in _NOT_ISSUED:
+                continue
             if any(plugin.analyze_string(text)):
                 return kind
     found = next((what for what, _ in embedded_credentials(text) if what in _ISSUED_FORMATS), None)

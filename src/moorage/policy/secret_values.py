@@ -16,11 +16,9 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
-
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
 from moorage.policy.checks import facts
+from moorage.secret_formats import detectors
 from moorage.url_passwords import url_passwords
 
 _REFERENCE = ("${", "{{resolve:")
@@ -45,17 +43,6 @@ def mask(secret: str) -> str:
 
 
 @cache
-def _detectors() -> tuple[tuple[Any, str], ...]:
-    wanted = dict(facts()["secret_value_detectors"])
-    plugins: list[Any] = list(get_mapping_from_secret_type_to_class().values())
-    classes: dict[str, Any] = {c.__name__: c for c in plugins}
-    missing = sorted(set(wanted) - set(classes))
-    if missing:
-        raise RuntimeError(f"detect-secrets has no plugin {', '.join(missing)}: update policy_facts.yaml")
-    return tuple((classes[name](), kind) for name, kind in sorted(wanted.items()))
-
-
-@cache
 def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple((re.compile(p), kind) for p, kind in facts()["secret_value_patterns"].items())
 
@@ -76,7 +63,7 @@ def credentials_in(value: str) -> list[Credential]:
         for match in pattern.finditer(value):
             if _real(match[1]):
                 found.setdefault(match[1], Credential(kind, match[1]))
-    for plugin, kind in _detectors():
+    for plugin, kind in detectors():
         for secret in plugin.analyze_string(value):
             text = secret if isinstance(secret, str) else next((s for s in secret if s), "")
             if _real(text) and not any(text in f or f in text for f in found):
