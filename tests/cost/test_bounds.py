@@ -119,6 +119,11 @@ def test_budget_line_compares_the_upper_bound() -> None:
     data = json.loads(runner.invoke(app, ["cost", str(SMARTBOARD), "--env", "prod", "--format", "json"]).stdout)
     budget = data["environments"][0]["budget"]
     assert budget["basis"] == "upper" and budget["percent"] == pytest.approx(100 * report.upper / 400, abs=0.1)
+    # --fail-over-basis sourced: the JSON compares the budget as the table does (it kept saying "upper")
+    data = json.loads(runner.invoke(app, ["cost", str(SMARTBOARD), "--env", "prod", "--format", "json",
+                                          "--fail-over-basis", "sourced"]).stdout)
+    budget = data["environments"][0]["budget"]
+    assert budget["basis"] == "sourced" and budget["percent"] == pytest.approx(100 * report.monthly / 400, abs=0.1)
 
 
 def test_fail_on_unknown_exits_1_only_when_something_is_unpriced(tmp_path: Path) -> None:

@@ -165,3 +165,24 @@ def test_the_total_phrase_never_shows_a_sourced_sum_as_the_total_when_items_are_
     assert total_phrase(report(priced)) == "$2.00"
     assert total_phrase(report(priced, proxied)) == "at most $12.00"
     assert total_phrase(report(priced, proxied, bare)) == "no upper bound ($12.00 counted)"
+
+
+def test_region_is_refused_where_it_would_be_ignored_or_mislabel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """--region names the region of loose templates: on a spec it was silently ignored, and on a synth directory
+    it relabelled the headline while every stack stayed priced at the manifest's region."""
+    from moorage.cli.app import main
+
+    def moorage(*args: str) -> tuple[int, str]:
+        monkeypatch.setattr("sys.argv", ["moorage", *args])
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        return int(exit_.value.code or 0), capsys.readouterr().err
+
+    code, err = moorage("cost", str(HELLO), "--env", "prod", "--region", "af-south-1")
+    assert code == 2 and "--price-region af-south-1" in err
+    out = tmp_path / "synth"
+    assert moorage("synth", str(HELLO), "-e", "prod", "-o", str(out))[0] == 0
+    code, err = moorage("cost", str(out / "prod"), "--region", "af-south-1")
+    assert code == 2 and "contradicts the synth manifest" in err
+    assert moorage("cost", str(out / "prod"), "--region", "eu-west-1")[0] == 0

@@ -97,7 +97,7 @@ def _from_files(loose: list[Path], region: str | None) -> TemplateSet:
     templates = {p.stem if p.stem not in {q.stem for q in loose if q != p} else str(p): read_template(p)
                  for p in loose}
     manifest = manifest_near(loose[0]) or {}
-    base = region or manifest.get("region", DEFAULT_REGION)
+    base = _home(manifest, region, loose[0].parent)
     # A manifest names each stack's template file and key: either finds the file's region.
     stacks = [s for s in manifest.get("stacks", []) if isinstance(s, dict)]
     by_template = {s.get("template"): s.get("region") for s in stacks}
@@ -110,6 +110,19 @@ def _from_files(loose: list[Path], region: str | None) -> TemplateSet:
     return TemplateSet(manifest.get("environment", loose[0].parent.name or str(loose[0])), base, templates,
                        list(manifest.get("residency", [])), manifest.get("profile"), regions,
                        files={p.stem: str(p) for p in loose})
+
+
+def _home(manifest: dict[str, Any], region: str | None, where: Path) -> str:
+    """The set's home region: ``region`` (--region) for loose templates, else the manifest's. A --region that
+    contradicts a synth manifest is refused: the stacks would be labelled one region and read as another."""
+    written = manifest.get("region")
+    if region and written and region != written:
+        raise InputError([Diagnostic(
+            "error", f"--region {region} contradicts the synth manifest in {where}: these templates were written "
+            f"for {written}", None,
+            f"drop --region (the manifest gives each stack's region); `moorage cost` prices them at another "
+            f"region's rates with --price-region {region}")])
+    return str(region or written or DEFAULT_REGION)
 
 
 def manifest_near(path: Path) -> dict[str, Any] | None:
@@ -130,7 +143,7 @@ def _from_directory(directory: Path, region: str | None) -> TemplateSet:
     if not files:
         raise InputError([Diagnostic("error", f"no CloudFormation templates in {directory}", None,
                                      "run `moorage synth SPEC -o DIR` first, or point at template files")])
-    base = region or manifest.get("region", DEFAULT_REGION)
+    base = _home(manifest, region, directory)
     regions = {s["key"]: s["region"] for s in manifest.get("stacks", []) if "region" in s}
     return TemplateSet(manifest.get("environment", directory.name), base, {p.stem: read_template(p) for p in files},
                        list(manifest.get("residency", [])), manifest.get("profile"),

@@ -79,7 +79,7 @@ def cost(
                                    usage_profile=usage_profile, prices=prices, price_region=price_region)
     chosen = output_format(fmt, False, get_args(CostFormat))
     if chosen == "json":
-        text = to_json(reports)
+        text = to_json(reports, fail_over_basis.value)
     elif chosen == "markdown":
         text = to_markdown(reports, show_free=show_free)
     else:

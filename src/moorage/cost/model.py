@@ -148,14 +148,16 @@ class CostReport:
         """The part of the monthly total that rests on assumed (default) usage figures."""
         return sum(i.monthly or 0.0 for i in self.items if i.counted and i.assumption)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form (validated against docs/cost.schema.json)."""
+    def to_dict(self, basis: str = "upper") -> dict[str, Any]:
+        """JSON-able form (validated against docs/cost.schema.json); the budget compared on ``basis``."""
         budget = None
         if self.budget:
+            total = self.basis_total(basis)
+            unknowable = basis == "upper" and bool(self.unbounded)
             budget = {"amount": self.budget.amount, "name": self.budget.name, "stack": self.budget.stack,
-                      "percent": round(100 * self.upper / self.budget.amount, 1) if self.budget.amount else None,
-                      "over": True if self.upper > self.budget.amount else (None if self.unbounded else False),
-                      "basis": "upper"}
+                      "percent": round(100 * total / self.budget.amount, 1) if self.budget.amount else None,
+                      "over": True if total > self.budget.amount else (None if unknowable else False),
+                      "basis": basis}
         return {
             "environment": self.label, "region": self.region, "profile": self.profile,
             "usage_profile": self.usage_profile, "currency": self.currency,

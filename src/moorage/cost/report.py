@@ -177,9 +177,10 @@ def to_markdown(reports: list[CostReport], *, show_free: bool = False) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def to_json(reports: list[CostReport]) -> str:
-    """JSON (see docs/cost.schema.json)."""
-    data: dict[str, Any] = {"$schema": SCHEMA_ID, "currency": "USD", "environments": [r.to_dict() for r in reports]}
+def to_json(reports: list[CostReport], basis: str = "upper") -> str:
+    """JSON (see docs/cost.schema.json); budgets compared on ``basis`` (--fail-over-basis)."""
+    data: dict[str, Any] = {"$schema": SCHEMA_ID, "currency": "USD",
+                            "environments": [r.to_dict(basis) for r in reports]}
     if len(reports) > 1:
         data["comparison"] = comparison(reports)
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
