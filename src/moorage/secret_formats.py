@@ -19,7 +19,8 @@ def detectors() -> tuple[tuple[Any, str], ...]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
     wanted = dict(load_data("policy_facts")["secret_value_detectors"])
-    classes: dict[str, Any] = {c.__name__: c for c in get_mapping_from_secret_type_to_class().values()}
+    plugins: list[Any] = list(get_mapping_from_secret_type_to_class().values())
+    classes: dict[str, Any] = {c.__name__: c for c in plugins}
     missing = sorted(set(wanted) - set(classes))
     if missing:
         raise RuntimeError(f"detect-secrets has no plugin {', '.join(missing)}: update policy_facts.yaml")
