@@ -350,3 +350,17 @@ def test_secret_hints_name_moorages_own_command_not_a_plain_aws_one(resolve: Res
         assert "`moorage secrets set --env staging STRIPE_KEY`" in said and "--local" in said
         assert "aws secretsmanager" not in said and "--secret-string" not in said
     assert warning.location is not None and warning.location.line > 0
+
+
+def test_the_rotation_decision_names_the_step_each_kind_of_secret_needs(resolve: Resolve) -> None:
+    """A generated secret is rotated with `secrets rotate` (as its reminder says); a provider's value is set by
+    hand; an existing secret is not moorage's to rotate, and the plan says nothing is scheduled for it."""
+    env = resolve(APP + """secrets:
+  TOKEN: {rotate_days: 30}
+  API_KEY: {generate: false, rotate_days: 90}
+  SHARED: {external: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared-AbCdEf", rotate_days: 30}
+""", "prod")
+    assert "moorage secrets rotate TOKEN --env prod --restart" in decision(env, "secrets.TOKEN.rotation").reason
+    assert "issue a new value with the provider" in decision(env, "secrets.API_KEY.rotation").reason
+    shared = decision(env, "secrets.SHARED.rotation")
+    assert shared.value == "none by moorage (an existing secret)" and "no reminder" in shared.reason

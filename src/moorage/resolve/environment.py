@@ -404,11 +404,17 @@ def _secrets(app: AppSpec, env: str, decisions: list[Decision]) -> dict[str, Res
             decisions.append(Decision(
                 f"secrets.{name}.rotation", f"every {s.rotate_days} days by {s.rotation_function}",
                 "a rotation schedule on the secret runs your function; its readers are redeployed when it succeeds"))
+        elif s.rotate_days and s.external:
+            decisions.append(Decision(
+                f"secrets.{name}.rotation", "none by moorage (an existing secret)",
+                f"rotate_days {s.rotate_days} is not acted on: {name} references {s.external}, which moorage does "
+                "not own; rotate it where it is managed (no reminder is scheduled)"))
         elif s.rotate_days:
+            how = (f"`moorage secrets rotate {name} --env {env} --restart`" if s.generate else
+                   f"issue a new value with the provider, then {_set_secret_hint(name, env)}")
             decisions.append(Decision(
                 f"secrets.{name}.rotation", f"manual every {s.rotate_days} days",
-                "Secrets Manager rotates only what it has a rotation function for: issue a new value with the "
-                f"provider, then {_set_secret_hint(name, env)}"))
+                f"Secrets Manager rotates only what it has a rotation function for; a reminder names the step: {how}"))
     return {name: ResolvedSecret(name, s.generate, s.length, _secret_description(app.name, name, s), s.external,
                                  s.rotate_days, s.previous, s.rotation_function)
             for name, s in app.secrets.items()}
