@@ -364,3 +364,16 @@ def test_the_rotation_decision_names_the_step_each_kind_of_secret_needs(resolve:
     assert "issue a new value with the provider" in decision(env, "secrets.API_KEY.rotation").reason
     shared = decision(env, "secrets.SHARED.rotation")
     assert shared.value == "none by moorage (an existing secret)" and "no reminder" in shared.reason
+
+
+def test_a_rotation_function_in_another_region_is_a_located_error(load_spec: Callable[[str], LoadedApp]) -> None:
+    loaded = load_spec(APP + """secrets:
+  TOKEN:
+    rotate_days: 30
+    rotation_function: arn:aws:lambda:us-east-1:123456789012:function:rotate-token
+""")
+    with pytest.raises(InputError) as caught:
+        resolve_environment(loaded, "prod")
+    [diag] = caught.value.diagnostics
+    assert "us-east-1" in diag.message and "eu-west-1" in diag.message
+    assert diag.location is not None and diag.location.line > 1

@@ -289,6 +289,7 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
     caches = {name: _cache(name, c, profile, defaults, decide, warnings, smap) for name, c in app.caches.items()}
     warnings += _undeclared_cluster_clients(caches, services, smap)
     _check_backup_regions(app, databases, residency, smap)
+    _check_rotation_functions(app, smap)
     buckets = {name: _bucket(name, b, app, profile, defaults, decide) for name, b in app.buckets.items()}
     secrets = _secrets(app, env, decisions)
     for name, db in databases.items():
@@ -340,6 +341,19 @@ def resolve_environment(loaded: LoadedApp, env: str) -> EnvSpec:
                 if k.block not in EnvSpec.__dataclass_fields__},
         source=smap,
     )
+
+
+def _check_rotation_functions(app: AppSpec, smap: SourceMap) -> None:
+    """A secret's rotation function must be in the environment's region: Secrets Manager invokes it there."""
+    for name, secret in app.secrets.items():
+        fn = secret.rotation_function
+        region = fn.split(":")[3] if fn and fn.count(":") >= 6 else None
+        if region and region != app.region:
+            raise InputError([Diagnostic(
+                "error", f"secrets.{name}.rotation_function is in {region}, this environment in {app.region}",
+                smap.locate(("secrets", name, "rotation_function")),
+                f"Secrets Manager calls a rotation function in the secret's region: deploy the function to "
+                f"{app.region} and name that ARN")])
 
 
 def _check_region_in_residency(app: AppSpec, residency: list[str], smap: SourceMap) -> None:
