@@ -141,6 +141,15 @@ def synth_preview(loaded: LoadedApp, name: str, base: str) -> Synth:
     return synthesize(plan_preview(loaded, name, base))
 
 
+def _refuse_region_on_spec(spec: Path, region: str | None) -> None:
+    """A spec names its region per environment: a --region given with one would be silently ignored."""
+    if region:
+        raise InputError([Diagnostic(
+            "error", f"--region applies to templates; {spec} is a spec, whose environments name their "
+            "own region", None, "set `region:` in the spec (or the environment), or price it at another "
+            f"region's rates with --price-region {region}")])
+
+
 def template_sets(targets: Sequence[Path], *, envs: Sequence[str] = (), region: str | None = None,
                   profiles: Sequence[str] = ()) -> list[TemplateSet]:
     """Template sets for ``targets``: one per environment of a spec (synthesized in memory), one per
@@ -149,12 +158,7 @@ def template_sets(targets: Sequence[Path], *, envs: Sequence[str] = (), region: 
     loose: list[Path] = []
     for target in targets:
         if target.exists() and is_spec(target):
-            if region:
-                # a spec names its region per environment; a --region here would be silently ignored
-                raise InputError([Diagnostic(
-                    "error", f"--region applies to templates; {target} is a spec, whose environments name their "
-                    "own region", None, "set `region:` in the spec (or the environment), or price it at another "
-                    f"region's rates with --price-region {region}")])
+            _refuse_region_on_spec(target, region)
             loaded = load_app(target, profiles=profiles)
             for env in envs or list(loaded.spec.environments):
                 sets.append(template_set_of(synth_environment(loaded, env)))
@@ -247,12 +251,7 @@ def check_targets(targets: Sequence[Path], *, envs: Sequence[str] = (), region: 
     loose: list[Path] = []
     for target in targets:
         if target.exists() and is_spec(target):
-            if region:
-                # a spec names its region per environment; a --region here would be silently ignored
-                raise InputError([Diagnostic(
-                    "error", f"--region applies to templates; {target} is a spec, whose environments name their "
-                    "own region", None, "set `region:` in the spec (or the environment), or price it at another "
-                    f"region's rates with --price-region {region}")])
+            _refuse_region_on_spec(target, region)
             loaded = load_app(target, profiles=profiles)
             sets = [template_set_of(synth_environment(loaded, e)) for e in envs or list(loaded.spec.environments)]
             groups.append((loaded.path, sets, spec_suppressions(loaded)))  # a directory: the spec in it
