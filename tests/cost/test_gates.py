@@ -181,6 +181,8 @@ def test_region_is_refused_where_it_would_be_ignored_or_mislabel(tmp_path: Path,
 
     code, err = moorage("cost", str(HELLO), "--env", "prod", "--region", "af-south-1")
     assert code == 2 and "--price-region af-south-1" in err
+    code, err = moorage("check", str(HELLO), "--region", "af-south-1")  # the policy run refuses it alike
+    assert code == 2 and "is a spec, whose environments name their own region" in " ".join(err.split())
     out = tmp_path / "synth"
     assert moorage("synth", str(HELLO), "-e", "prod", "-o", str(out))[0] == 0
     code, err = moorage("cost", str(out / "prod"), "--region", "af-south-1")
