@@ -189,6 +189,15 @@ def _no_regional_copy(what: str) -> str:
 # togen's trimmed offer files and its eu-west-2 CSV slices (ElastiCache, RDS, S3: no backup, Tier4 or INT rows), the
 # me-central-1 design pack's AWS_RATE table, the cost scanner's audits, the CUR extracts, ec2instances.info's cache and
 # RDS JSON (2022, no me-central-1), objectfs (PUT rates per class, not transition rows), infracost goldens (us-east-1).
+# Round 5 sourced none of these 20 (it sourced commitment rates instead: us-east-1's Fargate Compute Savings Plan, see
+# test_savings.py). Searched in round 5 without finding a regional row: exact usage types in the public-code index
+# (MEC1-NodeUsage:cache.*, MEC1-CW:AlarmMonitorUsage, MEC1-VendedLog*, MEC1-AWSSecretsManager*, MEC1-KMS-Requests and
+# me-central-1-KMS*, EU-KMS-Requests and eu-west-1-KMS-Requests, EU-Aurora:StorageUsage, EU-InstanceUsage:db.t4g.medium
+# (only a CUR summary of RDS hours), EUW2-Requests-Tier4, EUW2-TimedStorage-INT, EUW2-ElasticThroughput*,
+# EUW2-BackupUsage, "Middle East (UAE)" offer-CSV rows; EUW2-TimedStorage-ByteHrs hits are S3/ECR, not EFS); the cost
+# scanner's full history (Aurora storage for us-east-1 only, no KMS, EFS or ElastiCache backup rows); a Go test
+# fixture of eu-west-2 offer rows (no EFS, Tier4, INT or backup rows); the EFS pricing pages in the pages corpus
+# (us-east-1's $0.30 only); ec2instances.info's RDS JSON history (the 2020-2022 blobs are absent from the snapshot).
 UNSOURCED: dict[tuple[str, str], str] = {
     **{("eu-west-1", key): _not_yet_sourced("AmazonRDS") for key in (
         "rds.instance_hour.aurora-postgresql.db.t4g.medium", "aurora.storage_gb_month.standard")},

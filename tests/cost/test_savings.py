@@ -163,3 +163,19 @@ def test_the_fargate_savings_plan_stays_unpriced_where_no_regional_rate_is_sourc
     (prod,) = template_sets([ROOT / "examples" / "hello" / "moorage.yml"], envs=["prod"])
     sp = next(s for s in estimate_template_set(prod).savings if s.option.startswith("Compute Savings Plan"))
     assert prod.region == "eu-west-1" and sp.basis == "not priced" and sp.alternative is None
+
+
+def test_the_savings_figures_quoted_in_the_cost_doc_are_what_the_code_produces() -> None:
+    import re
+
+    text = re.sub(r"\s+", " ", (ROOT / "docs" / "cost.md").read_text(encoding="utf-8"))
+    figures = {}
+    for example in ("rupaya", "macro-ai"):
+        (prod,) = template_sets([ROOT / "examples" / example / "moorage.yml"], envs=["prod"])
+        sp = next(s for s in estimate_template_set(prod).savings if s.option.startswith("Compute Savings Plan"))
+        assert sp.alternative is not None
+        figures[example] = (f"${sp.current:,.2f}", f"${sp.alternative:,.2f}")
+    current, alternative = figures["rupaya"]
+    assert f"{current} a month on demand, {alternative} under the plan" in text
+    current, alternative = figures["macro-ai"]
+    assert f"prod {current} → {alternative}" in text
