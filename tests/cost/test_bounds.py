@@ -211,7 +211,7 @@ def _no_regional_copy(what: str) -> str:
 # no wheel (an sdist is not opened: preparing it runs its build code). No npm package in the registry's list bundles
 # AWS price data (only the SDK's API clients). In the public-code index, finfocus-plugin-aws-public embeds per-region
 # offer JSON generated at build time (git-ignored; no eu-west-2 or me-central-1 build); its ElastiCache quickstart is
-# us-east-1.
+# us-east-1; an ElastiCache offer-file test fixture of 2025-06-24 (awspricing fork) holds cache.c7gn.large only.
 UNSOURCED: dict[tuple[str, str], str] = {
     **{("eu-west-1", key): _not_yet_sourced("AmazonRDS") for key in (
         "rds.instance_hour.aurora-postgresql.db.t4g.medium", "aurora.storage_gb_month.standard")},
