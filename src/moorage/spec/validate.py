@@ -57,7 +57,8 @@ def diagnostics_from_pydantic(exc: ValidationError, smap: SourceMap, prefix: Key
             hint = "see `moorage schema` for what each block needs"
         else:
             msg = _clean(err["msg"])
-            if err.get("input") is not None and etype not in ("value_error", "assertion_error") \
+            hint = str((err.get("ctx") or {}).get("hint", ""))  # a custom error (PydanticCustomError) may give one
+            if err.get("input") is not None and etype not in ("value_error", "assertion_error") and not hint \
                     and not isinstance(err["input"], dict | list):
                 msg += f" (got {err['input']!r})"
         sig = (path, msg)
