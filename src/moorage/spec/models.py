@@ -892,12 +892,12 @@ ALARM_SHARES = ("cpu_percent", "memory_percent", "target_5xx_percent", "db_cpu_p
 _SHARE: dict[str, Any] = {"exclusiveMinimum": 0, "exclusiveMaximum": 100}
 
 
-def alarm_share(value: float, name: str) -> float:
-    """``value`` when it is a usable "above N%" threshold for alarm ``name``; else a custom error whose message
-    names the allowed range and whose ``hint`` (context) gives a working example."""
+def alarm_share(value: float, name: str, of: str = "the whole") -> float:
+    """``value`` when it is a usable "above N% (of ``of``)" threshold for alarm ``name``; else a custom error
+    whose message names the allowed range and whose ``hint`` (context) gives a working example."""
     if 0 < value < 100:
         return value
-    why = ("no reading ever exceeds the whole, so the alarm would never fire" if value >= 100
+    why = (f"no reading ever exceeds {of}, so the alarm would never fire" if value >= 100
            else "every reading is above it, so the alarm would fire all the time")
     raise PydanticCustomError("alarm_share", "{shown}% is not a usable threshold: {why}; give a percentage above 0 "
                               "and below 100", {"shown": f"{value:g}", "why": why,
@@ -953,7 +953,7 @@ class AlarmThresholds(Strict):
             if not m:
                 raise ValueError(f"{v!r}: write a count of connections (80) or a percentage of the database's "
                                  "max_connections above 0 and below 100 (\"80%\")")
-            alarm_share(float(m[1]), "db_connections")
+            alarm_share(float(m[1]), "db_connections", "the database's max_connections")
             return f"{float(m[1]):g}%"
         if v is not None and v <= 0:
             raise ValueError(f"{v!r}: a count of connections is above 0")
