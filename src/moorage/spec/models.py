@@ -1114,3 +1114,48 @@ class AppSpec(Strict):
         if isinstance(self.domain, str):
             return Domain(name=self.domain)
         return self.domain
+
+
+# --------------------------------------------------------------------------- patterns in words
+
+#: Every ``pattern=`` of these models in words, with an example that matches: a value that does not match is told
+#: what is expected (spec.validate), never shown the regular expression. tests/spec checks that none is missing.
+PATTERN_FORMS: dict[str, tuple[str, str]] = {
+    NAME_PATTERN: ("a name of lower-case letters, digits and '-' (2-40 characters, starting with a letter)",
+                   "api-worker"),
+    ENV_NAME_PATTERN: ("an environment variable name (letters, digits, '_' and '.', not starting with a digit)",
+                       "DATABASE_URL"),
+    r"^[a-z_][a-z0-9_]{0,62}$": ("a PostgreSQL schema name (lower-case letters, digits and '_', at most 63)",
+                                 "billing"),
+    r"^[a-z][a-z0-9_-]{0,62}$": ("a PostgreSQL extension name (lower-case letters, digits, '_' and '-')",
+                                 "pg_trgm"),
+    r"^/": ("a path starting with '/'", "/health"),
+    ScaleToZero.model_fields["outside"].metadata[0].pattern: (
+        "days and working hours", "mon-fri 07:00-20:00"),
+    r"^[A-Za-z][A-Za-z0-9_]{0,62}$": ("a database name (a letter, then letters, digits and '_', at most 63)",
+                                      "shop"),
+    r"^[A-Za-z][A-Za-z0-9_]{0,15}$": ("a database user name (a letter, then letters, digits and '_', at most 16)",
+                                      "app"),
+    r"^db\.[a-z0-9]+\.[a-z0-9]+$": ("an RDS instance class", "db.t4g.micro"),
+    r"^cache\.[a-z0-9]+\.[a-z0-9]+$": ("an ElastiCache node type", "cache.t4g.micro"),
+    r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$": ("a daily window HH:MM-HH:MM (UTC)", "02:00-03:00"),
+    Database.model_fields["maintenance_window"].metadata[0].pattern: (
+        "a weekly window ddd:HH:MM-ddd:HH:MM (UTC)", "sun:04:00-sun:05:00"),
+    LAMBDA_ARN: ("the ARN of a Lambda function (arn:aws:lambda:REGION:ACCOUNT:function:NAME, optionally "
+                 ":VERSION or :ALIAS)", "arn:aws:lambda:eu-west-1:123456789012:function:rotate-api-key"),
+    r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$": ("a lower-case DNS name", "app.example.com"),
+    r"^Z[A-Z0-9]{1,31}$": ("a Route 53 hosted zone id (Z and upper-case letters and digits)", "Z0123456789ABCDEFGHIJ"),
+    r"^arn:aws[a-z-]*:acm:": ("the ARN of an ACM certificate",
+                              "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1234-5678-9abc-0123456789ab"),
+    r"^arn:aws[a-z-]*:cognito-idp:": ("the ARN of a Cognito user pool",
+                                      "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEfGhI"),
+    Network.model_fields["cidr"].metadata[0].pattern: ("a 10.N.0.0/16 block", "10.20.0.0/16"),
+    r"^T[A-Z0-9]{1,20}$": ("a Slack workspace id (T and upper-case letters and digits)", "T0123ABCD"),
+    r"^[A-Z0-9]{9,11}$": ("a Slack channel id (9-11 upper-case letters and digits)", "C0123ABCDE"),
+    r"^[0-9a-fA-F-]{36}$": ("a Microsoft id (a 36-character GUID)", "0a1b2c3d-1234-5678-9abc-0123456789ab"),
+    r"^\S{1,256}$": ("a Teams channel id (no spaces)", "19:0a1b2c3d4e5f@thread.tacv2"),
+    Destinations.model_fields["pagerduty"].metadata[0].pattern: (
+        "PagerDuty's events endpoint of an Amazon CloudWatch integration",
+        "https://events.pagerduty.com/integration/0123456789abcdef/enqueue"),
+    r"^arn:aws[a-z-]*:sns:": ("the ARN of an SNS topic", "arn:aws:sns:eu-west-1:123456789012:ops-alarms"),
+}

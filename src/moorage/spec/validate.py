@@ -15,7 +15,7 @@ from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError, dotted
 from moorage.kinds import CONNECTION_REF_RE, attributes, kind_of_block
 from moorage.kinds import blocks as registry_blocks
-from moorage.spec.models import SECRET_NAME_RE, AppSpec, embedded_credential
+from moorage.spec.models import PATTERN_FORMS, SECRET_NAME_RE, AppSpec, embedded_credential
 from moorage.spec.source import KeyPath, SourceMap
 from moorage.url_passwords import url_passwords
 
@@ -55,6 +55,9 @@ def diagnostics_from_pydantic(exc: ValidationError, smap: SourceMap, prefix: Key
         elif etype == "missing":
             msg = f"missing required key {str(path[-1])!r}"
             hint = "see `moorage schema` for what each block needs"
+        elif etype == "string_pattern_mismatch" and (err.get("ctx") or {}).get("pattern") in PATTERN_FORMS:
+            what, example = PATTERN_FORMS[err["ctx"]["pattern"]]  # words, not the regular expression
+            msg, hint = f"{err['input']!r} is not {what}", f"e.g. {example}"
         else:
             msg = _clean(err["msg"])
             hint = str((err.get("ctx") or {}).get("hint", ""))  # a custom error (PydanticCustomError) may give one
@@ -91,7 +94,12 @@ def _clean(msg: str) -> str:
 def _drop_union_noise(diags: list[Diagnostic]) -> list[Diagnostic]:
     # For `str | Model` fields pydantic reports every branch; keep the most specific per location.
     by_key: dict[KeyPath, list[Diagnostic]] = {}
+    paths = [d.location.path if d.location else () for d in diags]
     for d in diags:
+        here = d.location.path if d.location else ()
+        if d.message.startswith("Input should be") and any(len(p) > len(here) and p[:len(here)] == here
+                                                           for p in paths):
+            continue  # the branch the value was written for says what is wrong inside it (domain: {zone_id: ..})
         by_key.setdefault(d.location.path if d.location else (), []).append(d)
     out = []
     for group in by_key.values():
