@@ -250,11 +250,42 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
                     "each path pattern can lead to one service only")
             routes.setdefault(svc.route, sname)
 
+    out.extend(_rotation_account_problems(app, smap))
+
     cycle = _find_cycle({s: [u for u in svc.uses if u in app.services] for s, svc in app.services.items()})
     if cycle:
         err(("services", cycle[0], "uses"), "dependency cycle: " + " -> ".join(cycle),
             "services that use each other cannot be started in order; break the cycle")
 
+    return out
+
+
+def arn_account(arn: str | None) -> str | None:
+    """The 12-digit account id in an ARN (``arn:PARTITION:SERVICE:REGION:ACCOUNT:...``), or None."""
+    parts = (arn or "").split(":")
+    return parts[4] if len(parts) > 5 and re.fullmatch(r"\d{12}", parts[4]) else None
+
+
+def _rotation_account_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
+    """A rotation function in another account than the app's, when the spec names that account: the domain's
+    certificate_arn (an ACM certificate serves a load balancer or CloudFront of its own account only). The stack
+    grants Secrets Manager the right to invoke the function (lambda:AddPermission), which an account can do only
+    on its own functions. No certificate ARN: the account is unknown here and nothing is said."""
+    domain = app.domain_spec
+    account = arn_account(domain.certificate_arn if domain else None)
+    if account is None:
+        return []
+    out = []
+    for name, secret in app.secrets.items():
+        theirs = arn_account(secret.rotation_function)
+        if theirs and theirs != account:
+            out.append(Diagnostic(
+                "error", f"secrets.{name}.rotation_function is in account {theirs}, this environment in {account} "
+                "(the account of its domain.certificate_arn)", smap.locate(("secrets", name, "rotation_function")),
+                f"Secrets Manager invokes the function from the secret's account, so the function needs a resource "
+                f"policy allowing secretsmanager.amazonaws.com from {account}, and the deploy adds it "
+                f"(lambda:AddPermission) only on a function of its own account: deploy the rotation function in "
+                f"{account} and name that ARN"))
     return out
 
 
