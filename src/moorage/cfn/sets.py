@@ -8,6 +8,7 @@ knows the pipeline: the spec path (synthesize, then read) is ``moorage.api.templ
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +73,20 @@ def is_spec(path: Path) -> bool:
     if b"\0" in raw:
         return False  # UTF-16/32 or binary: the template reader says what it is and how to fix it
     head = raw.decode("utf-8", errors="replace")
+    if not _starts_a_mapping(head):
+        return False  # empty, a list or a bare string: no spec; the template reader says what it is instead
     return "AWSTemplateFormatVersion" not in head and "Resources:" not in head
+
+
+def _starts_a_mapping(head: str) -> bool:
+    """True when the first value of a YAML text (comments, directives and ``---`` skipped) is a mapping."""
+    for row in head.splitlines():
+        text = row.strip()
+        if not text or text.startswith(("#", "%", "---")):
+            continue
+        return text.startswith("{") or bool(re.match(r"""^(?:"[^"]*"|'[^']*'|[^\s#\-\[{][^:]*)\s*:(?:\s|$)""",
+                                                     text))
+    return False
 
 
 def file_template_sets(targets: Sequence[Path], *, region: str | None = None) -> list[TemplateSet]:
