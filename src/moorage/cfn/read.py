@@ -74,12 +74,18 @@ def decoded_template(text: str, file: str) -> Any:
     template, matches = decode_str(text)
     if matches or not isinstance(template, dict):
         msg = (str(matches[0].message).split("\n")[0] if matches
-               else f"the file holds {_kind(template)}, not a mapping of sections")
+               else "the file is empty: not a CloudFormation template" if template is None
+               else f"the file holds {_kind(template)}, not a mapping of sections: not a CloudFormation template")
         line = matches[0].linenumber if matches else 0
         raise InputError([Diagnostic("error", f"cannot read template: {msg}", Location(file, int(line or 0)),
                                      read_error_hint(msg, text))])
+    if not template and not any(row.strip() and not row.lstrip().startswith("#") for row in text.splitlines()):
+        raise InputError([Diagnostic("error", "the file is empty: not a CloudFormation template", Location(file),
+                                     read_error_hint("empty", text))])
     if "Resources" not in template:
-        raise InputError([Diagnostic("error", f"{file} has no Resources: not a CloudFormation template", None)])
+        raise InputError([Diagnostic("error", "no Resources mapping: not a CloudFormation template", Location(file, 1),
+                                     "a template lists its resources under `Resources:` (see the CloudFormation "
+                                     "anatomy); a moorage spec is named moorage.yml")])
     problems = template_problems(template, file)
     if problems:
         raise InputError(problems)
@@ -98,7 +104,7 @@ def read_error_hint(message: str, text: str) -> str:
     if "tag" in low and "constructor" in low:
         return ("only CloudFormation's short forms (!Ref, !Sub, !GetAtt, ...) are allowed as YAML tags; "
                 "remove the tag")
-    if "not a mapping" in low:
+    if "not a mapping" in low or "empty" in low:
         return "a template is a mapping of sections, at least `Resources:` (see the CloudFormation anatomy)"
     if text.lstrip().startswith(("{", "[")):
         return "fix the JSON syntax near this line (a stray or missing comma, quote or brace)"
@@ -147,7 +153,10 @@ def template_problems(template: Any, file: str) -> list[Diagnostic]:
         if shape is None:
             err(f"unknown top-level section {key!r}", key, (str(key),), f"sections: {', '.join(sections)}")
         elif shape in _SHAPES and not isinstance(value, _SHAPES[shape]):
-            err(f"{key} must be a {shape}, not {_kind(value)}", value, (str(key),), "see the CloudFormation anatomy")
+            err(f"{key} must be a {shape}, not {_kind(value)}", value, (str(key),),
+                "write each resource under `Resources:` by its logical id, e.g. `Resources: {Bucket: {Type: "
+                "AWS::S3::Bucket}}` (see the CloudFormation anatomy)" if key == "Resources"
+                else "see the CloudFormation anatomy")
     for section in ("Parameters", "Outputs", "Resources"):
         body = template.get(section)
         if not isinstance(body, dict):

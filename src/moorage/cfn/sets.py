@@ -8,18 +8,21 @@ knows the pipeline: the spec path (synthesize, then read) is ``moorage.api.templ
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from moorage.cfn.read import read_template
-from moorage.errors import Diagnostic, InputError
+from moorage.data.regions import is_region, unknown_region_hint
+from moorage.errors import Diagnostic, InputError, Location
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 SPEC_FILES = ("moorage.yml", "moorage.yaml", "docker-compose.yml", "docker-compose.yaml", "compose.yml",
               "compose.yaml")
 MANIFEST = "manifest.json"
+KeyPath = tuple[str | int, ...]
 DEFAULT_REGION = "us-east-1"
 
 
@@ -70,7 +73,20 @@ def is_spec(path: Path) -> bool:
     if b"\0" in raw:
         return False  # UTF-16/32 or binary: the template reader says what it is and how to fix it
     head = raw.decode("utf-8", errors="replace")
+    if not _starts_a_mapping(head):
+        return False  # empty, a list or a bare string: no spec; the template reader says what it is instead
     return "AWSTemplateFormatVersion" not in head and "Resources:" not in head
+
+
+def _starts_a_mapping(head: str) -> bool:
+    """True when the first value of a YAML text (comments, directives and ``---`` skipped) is a mapping."""
+    for row in head.splitlines():
+        text = row.strip()
+        if not text or text.startswith(("#", "%", "---")):
+            continue
+        return text.startswith("{") or bool(re.match(r"""^(?:"[^"]*"|'[^']*'|[^\s#\-\[{][^:]*)\s*:(?:\s|$)""",
+                                                     text))
+    return False
 
 
 def file_template_sets(targets: Sequence[Path], *, region: str | None = None) -> list[TemplateSet]:
@@ -126,15 +142,44 @@ def _home(manifest: dict[str, Any], region: str | None, where: Path) -> str:
 
 
 def manifest_near(path: Path) -> dict[str, Any] | None:
-    """The synth manifest in ``path`` (a directory) or beside it (a file); None when absent or unreadable."""
+    """The synth manifest in ``path`` (a directory) or beside it (a file); None when absent or unreadable.
+    A region in it that is no AWS region (a manifest edited by hand) is a located error."""
     manifest = (path if path.is_dir() else path.parent) / MANIFEST
     if manifest.is_file():
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else None
+            text = manifest.read_text(encoding="utf-8")
+            data = json.loads(text)
         except ValueError:
             return None
+        if not isinstance(data, dict):
+            return None
+        _check_regions(data, text, str(manifest))
+        return data
     return None
+
+
+def _check_regions(manifest: dict[str, Any], text: str, file: str) -> None:
+    """Every region a synth manifest names (its own, each stack's) must be an AWS region moorage knows: the
+    same check, and the same "did you mean", as --region."""
+    found: list[tuple[KeyPath, Any]] = [(("region",), manifest.get("region"))]
+    stacks = manifest.get("stacks")
+    for i, stack in enumerate(stacks if isinstance(stacks, list) else []):
+        if isinstance(stack, dict) and "region" in stack:
+            found.append((("stacks", i, "region"), stack["region"]))
+    bad: dict[str, list[KeyPath]] = {}  # each unknown region once, at the first key naming it
+    for key, region in found:
+        if region is not None and not (isinstance(region, str) and is_region(region)):
+            bad.setdefault(json.dumps(region), []).append(key)
+    problems = []
+    for shown, keys in bad.items():
+        line = next((n for n, row in enumerate(text.splitlines(), 1) if '"region"' in row and shown in row), 0)
+        more = f" (also at {len(keys) - 1} stack{'s' if len(keys) > 2 else ''})" if len(keys) > 1 else ""
+        problems.append(Diagnostic(
+            "error", f"unknown AWS region {shown} in the synth manifest{more}", Location(file, line, 0, keys[0]),
+            unknown_region_hint(str(json.loads(shown))) + " (the manifest is written by `moorage synth`: "
+            "synthesize again rather than edit it)"))
+    if problems:
+        raise InputError(problems)
 
 
 def _from_directory(directory: Path, region: str | None) -> TemplateSet:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import shlex
 import sys
 from enum import StrEnum
@@ -13,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from moorage.cli.options import FORMAT_HELP, TargetsArg, targets_or_here
+from moorage.cli.options import FORMAT_HELP, TargetsArg, finite_number, targets_or_here
 from moorage.cli.output import console, output_format, print_table
 from moorage.cost.model import CostReport
 from moorage.cost.report import (
@@ -51,8 +50,9 @@ def cost(
     usage: Annotated[Path | None, typer.Option("--usage", help="usage file (requests, GB out, log GB...)")] = None,
     usage_profile: Annotated[str | None, typer.Option("--usage-profile", help="small, medium or large")] = None,
     fmt: Annotated[CostFormat | None, typer.Option("--format", "-f", help=FORMAT_HELP, show_default=False)] = None,
-    fail_over: Annotated[float | None, typer.Option("--fail-over", help="exit 1 when a monthly estimate exceeds this")]
-    = None,
+    fail_over: Annotated[float | None, typer.Option(
+        "--fail-over", help="exit 1 when a monthly estimate exceeds this",
+        parser=finite_number("--fail-over", "a monthly amount", "dollars", "250"), metavar="USD")] = None,
     fail_over_basis: Annotated[Basis, typer.Option(
         "--fail-over-basis", help="total compared with --fail-over and the budget: upper (sourced + unknowns at "
         "proxy prices) or sourced only")] = Basis.UPPER,
@@ -74,7 +74,7 @@ def cost(
     upper bound unless --fail-over-basis sourced.
     """
     targets = targets_or_here(targets)
-    _check_options(region, price_region, fail_over)
+    _check_options(region, price_region)
     reports = api.estimate_targets(targets, envs=env or (), region=region, profiles=profile or (), usage=usage,
                                    usage_profile=usage_profile, prices=prices, price_region=price_region)
     chosen = output_format(fmt, False, get_args(CostFormat))
@@ -105,17 +105,14 @@ def cost(
         raise typer.Exit(1)
 
 
-def _check_options(region: str | None, price_region: str | None, fail_over: float | None) -> None:
-    """Exit 2 on a region that does not exist or a --fail-over that is not a finite amount >= 0."""
+def _check_options(region: str | None, price_region: str | None) -> None:
+    """Exit 2 on a region that does not exist (--fail-over is checked as it is parsed: options.finite_number)."""
     from moorage.cost.catalog import checked_region
 
     if region is not None:
         checked_region(region, "--region")
     if price_region is not None:
         checked_region(price_region, "--price-region")
-    if fail_over is not None and not (math.isfinite(fail_over) and fail_over >= 0):
-        raise InputError([Diagnostic("error", f"--fail-over: {fail_over:g} is not a monthly amount", None,
-                                     "give a finite number of dollars, 0 or more (e.g. --fail-over 250)")])
 
 
 def _print_tables(reports: list[CostReport], *, show_free: bool, compact: bool, basis: str) -> None:

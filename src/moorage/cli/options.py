@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,9 +31,35 @@ LocalOpt = Annotated[bool, typer.Option("--local", help="the embedded local emul
 AwsProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile (default: boto3's credential chain)")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region (default: the spec's region)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine output: one JSON object per line")]
+
+
+def finite_number(option: str, what: str, unit: str, example: str) -> Callable[[Any], float]:
+    """A parser for a float option: a finite number, 0 or more, else an error (exit 2) that quotes what was typed
+    (``1e400`` overflows to infinity: it is said to be too large, not shown as ``inf``). ``what``: what the
+    value is (``a monthly amount``)."""
+
+    def parse(text: Any) -> float:
+        if isinstance(text, int | float):
+            return float(text)  # a default
+        try:
+            value = float(text)
+        except ValueError:
+            value, why = math.nan, "not a number"
+        else:
+            why = ("too large to be a number" if math.isinf(value) and "inf" not in text.lower()
+                   else "not a finite number" if not math.isfinite(value) else "below 0")
+        if not (math.isfinite(value) and value >= 0):
+            raise InputError([Diagnostic("error", f"{option}: {text!r} is not {what} ({why})", None,
+                                         f"give a finite number of {unit}, 0 or more (e.g. {option} {example})")])
+        return value
+
+    return parse
+
+
 WaitLockOpt = Annotated[float, typer.Option(
     "--wait-lock", help="seconds to wait while another deploy of this environment holds its lock (default: "
-                        "exit 1 naming the holder)", min=0)]
+                        "exit 1 naming the holder)", parser=finite_number("--wait-lock", "a wait", "seconds", "300"),
+    metavar="SECONDS")]
 
 # One spelling of the output format everywhere; each command's --format accepts exactly the formats it writes, as
 # a Literal, so --help and the error for a bad value list them all (cli.output.output_format: `md` is markdown).

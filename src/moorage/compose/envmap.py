@@ -42,6 +42,7 @@ from moorage.errors import Location
 from moorage.kinds import registry
 from moorage.spec.models import ENV_NAME_PATTERN, SECRET_NAME_RE, embedded_credential
 from moorage.spec.source import KeyPath
+from moorage.url_passwords import url_passwords
 
 # Names that hold credentials even though SECRET_NAME_RE does not say so.
 EXTRA_SECRET_RE = re.compile(
@@ -55,7 +56,6 @@ _AWS_CREDENTIAL_NAMES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESS
 _URL_RE = re.compile(
     r"^(?P<jdbc>jdbc:)?(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?:(?P<userinfo>[^@/?#\s]*)@)?"
     r"(?P<host>\[[^\]]*\]|[^:/?#\s,@]*)(?::(?P<port>[^/?#\s]*))?(?P<rest>[/?#]\S*)?$")
-_PASSWORD_URL_RE = re.compile(r"://[^/\s:@]+:[^@\s]+@")
 _FAMILY_SCHEMES = {
     "postgres": {"postgres", "postgresql", "postgis", "pgsql", "psql", "ecto", "timescale"},
     "mysql": {"mysql", "mysql2", "mariadb", "mysqlx"},
@@ -394,7 +394,7 @@ class EnvMapper:
             return
         if self._by_bucket(cname, item, res):
             return
-        if is_credential_name(name) or (isinstance(value, str) and _PASSWORD_URL_RE.search(text)) or \
+        if is_credential_name(name) or (isinstance(value, str) and url_passwords(text, interpolated=True)) or \
                 (text and any(is_credential_name(ref) for ref in _refs(value))) or \
                 (text and embedded_credential(text)) or \
                 (_refs(value) and _looks_random(text)):  # a key from .env under an innocent name
@@ -638,7 +638,7 @@ class EnvMapper:
                 app_targets.append(tname)
         out.append(text[pos:])
         rewritten = "".join(out)
-        if _PASSWORD_URL_RE.search(text) or is_credential_name(item.name):
+        if url_passwords(text, interpolated=True) or is_credential_name(item.name):
             self._secret(cname, item, res)
             return True
         if app_targets:

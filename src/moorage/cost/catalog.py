@@ -164,16 +164,12 @@ class Catalog:
 
 def checked_region(region: str, option: str) -> str:
     """``region`` when it is a real AWS region (``regions.yaml``); else a located InputError with a hint."""
-    from difflib import get_close_matches
-
-    from moorage.data.regions import is_region
+    from moorage.data.regions import is_region, unknown_region_hint
 
     if is_region(region):
         return region
-    known = sorted(load_data("regions")["regions"])
-    close = get_close_matches(region, known, n=1, cutoff=0.6)
-    hint = (f"did you mean {close[0]}? " if close else "") + "known regions: " + ", ".join(known)
-    raise InputError([Diagnostic("error", f"{option}: unknown AWS region '{region}'", None, hint)])
+    raise InputError([Diagnostic("error", f"{option}: unknown AWS region '{region}'", None,
+                                 unknown_region_hint(region))])
 
 
 def parse_region_file(data: Any, origin: str) -> tuple[str, dict[str, Rate]]:

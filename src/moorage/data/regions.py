@@ -15,6 +15,16 @@ def is_region(region: str) -> bool:
     return region in load_data("regions")["regions"]
 
 
+def unknown_region_hint(region: str) -> str:
+    """The hint for a region moorage does not know: the closest known one ("did you mean us-east-1?") and the
+    list of known regions."""
+    from difflib import get_close_matches
+
+    known = sorted(load_data("regions")["regions"])
+    close = get_close_matches(region, known, n=1, cutoff=0.6)
+    return (f"did you mean {close[0]}? " if close else "") + "known regions: " + ", ".join(known)
+
+
 def preset_regions(preset: str) -> list[str]:
     """The regions of a residency preset: every region in one of its countries (``KeyError`` for no preset)."""
     data = load_data("regions")

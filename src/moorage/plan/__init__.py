@@ -48,6 +48,7 @@ from moorage.plan.observability import (
     alarm_topics,
     health_check_alarms,
     health_topics,
+    ignored_threshold_decisions,
     service_alarms,
     shared_alarms,
     storage_alarm_decisions,
@@ -110,7 +111,7 @@ def build_plan(env: EnvSpec) -> Plan:
     stacks += _service_stacks(prefix, services, bootstraps, repositories, has_data, env.customer_key)
     alarms = shared_alarms(env, edges, {n: d.identifier for n, d in databases.items()},
                            {n: c.identifier for n, c in caches.items()})
-    decisions += storage_alarm_decisions(env)
+    decisions += storage_alarm_decisions(env) + ignored_threshold_decisions(env)
     stacks += _closing_stacks(env, services, edges, bool(alarms), decisions, warnings_extra)
     migrations = sorted(n for n, sp in services.items() if sp.spec.kind == "job" and n not in bootstraps)
     restarts = rotation_restarts(env, decisions) + secret_restarts(env, decisions)

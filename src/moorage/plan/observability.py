@@ -14,6 +14,37 @@ from moorage.resolve.environment import EnvSpec, ResolvedDatabase, ResolvedServi
 
 RATE = "100*m1/m2"  # a metric as a % of another (5XX of requests)
 
+#: The alarms (keys of ``alarms.thresholds``) only a profile with ``alarms: full`` builds; ``basic`` builds the
+#: others, ``none`` builds no alarm at all.
+FULL_ONLY = frozenset({"memory_percent", "latency_seconds", "db_connections", "db_replica_lag_seconds",
+                       "db_storage_percent", "db_free_storage_gib", "cache_evictions"})
+
+
+def builds(env: EnvSpec, name: str) -> bool:
+    """True when the environment's profile builds the alarm ``name`` (a key of ``alarms.thresholds``)."""
+    return _level_builds(env.alarm_level, name)
+
+
+def _level_builds(level: str, name: str) -> bool:
+    return level == "full" or (level == "basic" and name not in FULL_ONLY)
+
+
+def ignored_threshold_decisions(env: EnvSpec) -> list[Decision]:
+    """A decision for each threshold the spec sets whose alarm this environment's profile does not build: a
+    setting of the user's is never dropped without a word."""
+    given = env.alarms.thresholds.model_dump(exclude_none=True)
+    out = []
+    for name in sorted(given):
+        if builds(env, name):
+            continue
+        where = [p for p, d in load_data("profiles")["profiles"].items() if _level_builds(str(d["alarms"]), name)]
+        builds_no = "no alarms" if env.alarm_level == "none" else "no such alarm"
+        out.append(Decision(
+            f"alarms.thresholds.{name}", f"ignored in {env.env}",
+            f"{name} is set but the {env.profile} profile builds {builds_no} (alarms: {env.alarm_level})"
+            + (f"; it applies where the profile is {' or '.join(where)}" if where else "")))
+    return out
+
 
 def thresholds(env: EnvSpec) -> dict[str, Any]:
     """Each alarm's threshold: the spec's ``alarms.thresholds``, else the profile default (``None``: no such
@@ -112,7 +143,7 @@ def service_alarms(env: EnvSpec, svc: ResolvedService) -> list[AlarmPlan]:
     ecs = {"ClusterName": "@cluster", "ServiceName": "@service"}
     out = [_alarm(env, "cpu_percent", "Cpu", f"{svc.name}: CPU above {t['cpu_percent']:g}%", "AWS/ECS",
                   "CPUUtilization", ecs, "Average", t["cpu_percent"], "GreaterThanThreshold", 3, 60)]
-    if env.alarm_level == "full":
+    if builds(env, "memory_percent"):
         out.append(_alarm(env, "memory_percent", "Memory", f"{svc.name}: memory above {t['memory_percent']:g}%",
                           "AWS/ECS", "MemoryUtilization", ecs, "Average", t["memory_percent"],
                           "GreaterThanThreshold"))
@@ -123,7 +154,7 @@ def service_alarms(env: EnvSpec, svc: ResolvedService) -> list[AlarmPlan]:
                           "AWS/ApplicationELB", "HealthyHostCount", tg, "Minimum", t["healthy_hosts_min"],
                           "LessThanThreshold", 2, 60, "breaching"))
         out += _5xx(env, t, "Target5xx", svc.name, "HTTPCode_Target_5XX_Count", tg)
-        if env.alarm_level == "full":
+        if builds(env, "latency_seconds"):
             out.append(_alarm(env, "latency_seconds", "Latency",
                               f"{svc.name}: response time above {t['latency_seconds']:g} s",
                               "AWS/ApplicationELB", "TargetResponseTime", tg, "Average",
@@ -150,7 +181,7 @@ def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
         out.append(_alarm(env, "db_cpu_percent", f"{key}Cpu", f"database {name}: CPU above {t['db_cpu_percent']:g}%",
                           "AWS/RDS", "CPUUtilization", dims, "Average", t["db_cpu_percent"],
                           "GreaterThanThreshold", 3, 300))
-        if env.alarm_level == "full":
+        if builds(env, "db_connections"):  # and the replica lag and storage alarms: the same level (FULL_ONLY)
             limit, how = connections_threshold(env, db, t["db_connections"])
             out.append(_alarm(env, "db_connections", f"{key}Connections",
                               f"database {name}: more than {limit:g} connections"
@@ -172,7 +203,7 @@ def shared_alarms(env: EnvSpec, edges: list[EdgePlan], db_ids: dict[str, str],
                           f"cache {name}: engine CPU above {t['cache_cpu_percent']:g}%", "AWS/ElastiCache",
                           "EngineCPUUtilization", dims, "Average", t["cache_cpu_percent"],
                           "GreaterThanThreshold", 3, 300))
-        if env.alarm_level == "full":
+        if builds(env, "cache_evictions"):
             out.append(_alarm(env, "cache_evictions", f"{key}Evictions",
                               f"cache {name}: more than {t['cache_evictions']:g} evictions", "AWS/ElastiCache",
                               "Evictions", dims, "Sum", t["cache_evictions"], "GreaterThanThreshold", 3, 300))
@@ -222,7 +253,7 @@ def _storage_alarms(env: EnvSpec, t: dict[str, Any], name: str, db: ResolvedData
 
 def storage_alarm_decisions(env: EnvSpec) -> list[Decision]:
     """What each database's storage-used alarm is a share of, and why Aurora has none."""
-    if env.alarm_level != "full" or thresholds(env).get("db_storage_percent") is None:
+    if not builds(env, "db_storage_percent") or thresholds(env).get("db_storage_percent") is None:
         return []
     share = float(thresholds(env)["db_storage_percent"])
     out = []

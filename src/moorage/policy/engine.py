@@ -10,6 +10,7 @@ from typing import Any
 
 from moorage.cfn.index import Resource, SetIndex
 from moorage.cfn.sets import TemplateSet
+from moorage.cfn.values import chosen
 from moorage.errors import Diagnostic, InputError, Location
 from moorage.policy.findings import Evaluation, Finding, Report, Severity, Unchecked
 from moorage.policy.registry import PSEUDO_TYPES, Issue, Rule, all_rules, opt_ins
@@ -126,9 +127,10 @@ def _evaluate(rule: Rule, res: Resource, variants: list[tuple[dict[str, bool], R
     report.evaluations.append(Evaluation(rule.id, tset.label, res.stack, res.id, res.type,
                                          "fail" if seen else "pass"))
     for item, where in seen.items():
-        if len(where) < applied:
+        some = len(where) < applied  # found in some branches only: located in the first of them
+        if some:
             item = replace(item, message=f"{item.message} (when {_when(where[0])})")
-        finding = _finding(rule, res, tset, item)
+        finding = _finding(rule, res, tset, item, where[0] if some else None)
         match = next((s for s in (*local, *given) if s.matches(finding)), None)
         if match is not None:
             used.add(match)
@@ -183,12 +185,13 @@ def _unchecked(res: Resource, tset: TemplateSet, kind: str, reason: str) -> Unch
                      locate(tset.templates[res.stack], res.id, (), res.section))
 
 
-def _finding(rule: Rule, res: Resource, tset: TemplateSet, item: Issue) -> Finding:
+def _finding(rule: Rule, res: Resource, tset: TemplateSet, item: Issue,
+             assignment: Mapping[str, bool] | None = None) -> Finding:
     template = tset.templates[res.stack]
     return Finding(rule=rule.id, severity=Severity(item.severity or rule.severity), title=rule.title,
                    message=item.message, resource=res.id, resource_type=res.type, stack=res.stack, label=tset.label,
                    region=res.region, file=tset.files.get(res.stack),
-                   line=locate(template, res.id, item.path, res.section))
+                   line=locate(template, res.id, item.path, res.section, assignment))
 
 
 def _metadata_suppressions(res: Resource, known: list[str], tset: TemplateSet) -> list[Suppression]:
@@ -211,11 +214,13 @@ def _line(node: Any) -> int | None:
 
 
 def locate(template: Mapping[str, Any], logical_id: str, path: Sequence[str | int] = (),
-           section: str = "Resources") -> int | None:
+           section: str = "Resources", assignment: Mapping[str, bool] | None = None) -> int | None:
     """1-based line of a resource (or of ``path`` under it) in a template read from a file; None otherwise.
 
     ``section`` "Parameters" / "Outputs" locates those entries; their ``path`` may start with
-    "Properties" like a resource's (their fields are their pseudo resource's properties).
+    "Properties" like a resource's (their fields are their pseudo resource's properties). ``assignment``
+    (condition -> true/false): ``path`` is one in the Fn::If variant those conditions pick, so the walk goes into
+    the branch each Fn::If on its way picks (and skips the list items AWS::NoValue drops) and ends on its line.
     """
     resources = template.get(section)
     if section != "Resources" and path[:1] == ("Properties",):
@@ -224,13 +229,43 @@ def locate(template: Mapping[str, Any], logical_id: str, path: Sequence[str | in
         return None
     line = next((_line(k) for k in resources if k == logical_id), None)
     node: Any = resources[logical_id]
+    chosen_by = dict(assignment or {})
     for step in path:
         if isinstance(node, Mapping) and step in node:
             line = next((_line(k) for k in node if k == step), None) or line
             node = node[step]
-        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int):
+            kept = [item for item in node if not chosen_by or chosen(item, chosen_by) is not None or item is None]
+            if not 0 <= step < len(kept):
+                break
+            node = kept[step]
             line = _line(node) or line
         else:
             break
+        node, line = _branch(node, chosen_by, line)
     return line
+
+
+def _branch(node: Any, assignment: Mapping[str, bool], line: int | None) -> tuple[Any, int | None]:
+    """The branch of ``node`` (an Fn::If on a condition of ``assignment``, nested ones too) and its line; ``node``
+    and ``line`` as they are when it is no such Fn::If."""
+    while isinstance(node, Mapping) and len(node) == 1 and "Fn::If" in node:
+        arg = node["Fn::If"]
+        if not (isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str) and arg[0] in assignment):
+            break
+        index = 1 if assignment[arg[0]] else 2
+        line = _line(arg[index]) or _scalar_branch_line(arg, index, line)
+        node = arg[index]
+    return node, line
+
+
+def _scalar_branch_line(arg: list[Any], index: int, line: int | None) -> int | None:
+    """The line of a branch the YAML reader kept no position for (true, 3): the line after the condition's name
+    (or after the true branch) when the Fn::If is written one item a line, else the Fn::If's own line."""
+    name = _line(arg[0])
+    if name is None or line is None or name <= line:
+        return line  # `!If [Cond, a, b]` on one line, or JSON: the property's line
+    if index == 1:
+        return name + 1
+    end = getattr(arg[1], "end_mark", None)  # a multi-line true branch ends where the false one starts
+    return end.line + 1 if end is not None and isinstance(arg[1], Mapping | list) else name + 2

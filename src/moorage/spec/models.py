@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import quote
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from moorage.data import load_data
 from moorage.data.regions import is_region, residency_presets
@@ -884,6 +885,26 @@ def _percent_of(what: str | None) -> Any:
 Percent = Annotated[float, _percent_of(None)]
 RequestsPercent = Annotated[float, _percent_of("requests")]
 
+#: The thresholds that are a share of a whole (every alarm on them is "above N%"): N must lie strictly between 0
+#: and 100, or the alarm fires on every reading (0) or never (100: no metric exceeds the whole).
+ALARM_SHARES = ("cpu_percent", "memory_percent", "target_5xx_percent", "db_cpu_percent", "db_storage_percent",
+                "cache_cpu_percent")
+_SHARE: dict[str, Any] = {"exclusiveMinimum": 0, "exclusiveMaximum": 100}
+
+
+def alarm_share(value: float, name: str, of: str = "the whole") -> float:
+    """``value`` when it is a usable "above N% (of ``of``)" threshold for alarm ``name``; else a custom error
+    whose message names the allowed range and whose ``hint`` (context) gives a working example."""
+    if 0 < value < 100:
+        return value
+    why = (f"no reading ever exceeds {of}, so the alarm would never fire" if value >= 100
+           else "every reading is above it, so the alarm would fire all the time")
+    raise PydanticCustomError("alarm_share", "{shown}% is not a usable threshold: {why}; give a percentage above 0 "
+                              "and below 100", {"shown": f"{value:g}", "why": why,
+                                                "hint": f"e.g. {name}: 85 (or \"85%\"); leave it out for the "
+                                                        "profile's default"})
+
+
 
 class AlarmThresholds(Strict):
     """Alarm thresholds; each one not given is the profile's (data/profiles.yaml alarm_thresholds). A threshold is
@@ -891,38 +912,48 @@ class AlarmThresholds(Strict):
     `db_storage_percent: "85%"`: of its allocated storage)
     or a rate (`target_5xx_percent: "1% of requests"`)."""
 
-    cpu_percent: Percent | None = Field(default=None, gt=0, le=100, description="service CPU % (85 or \"85%\")")
-    memory_percent: Percent | None = Field(default=None, gt=0, le=100,
+    cpu_percent: Percent | None = Field(default=None, json_schema_extra=_SHARE,
+                                        description="service CPU % (85 or \"85%\")")
+    memory_percent: Percent | None = Field(default=None, json_schema_extra=_SHARE,
                                            description="service memory % (85 or \"85%\")")
     target_5xx_per_minute: float | None = Field(
         default=None, ge=0, description="5XX responses a minute: a count alarm (none unless given)")
     target_5xx_percent: RequestsPercent | None = Field(
-        default=None, gt=0, le=100,
+        default=None, json_schema_extra=_SHARE,
         description="5XX responses as a % of requests (\"1% of requests\"): a metric-math rate alarm")
     latency_seconds: float | None = Field(default=None, gt=0, description="average response time, seconds")
     healthy_hosts_min: float | None = Field(default=None, ge=1, description="fewest healthy targets")
-    db_cpu_percent: Percent | None = Field(default=None, gt=0, le=100, description="database CPU %")
+    db_cpu_percent: Percent | None = Field(default=None, json_schema_extra=_SHARE, description="database CPU %")
     db_connections: float | str | None = Field(
         default=None, description="database connections: a count (80), or a % of max_connections (\"80%\")")
     db_storage_percent: Percent | None = Field(
-        default=None, gt=0, le=100,
+        default=None, json_schema_extra=_SHARE,
         description="database storage used, % of the allocated storage (\"85%\"); RDS only: Aurora grows by itself")
     db_free_storage_gib: float | None = Field(default=None, gt=0,
                                               description="free database storage, GiB (none unless given)")
     db_replica_lag_seconds: float | None = Field(default=None, gt=0, description="read replica lag, seconds")
-    cache_cpu_percent: Percent | None = Field(default=None, gt=0, le=100, description="cache engine CPU %")
+    cache_cpu_percent: Percent | None = Field(default=None, json_schema_extra=_SHARE,
+                                              description="cache engine CPU %")
     cache_evictions: float | None = Field(default=None, ge=0, description="cache evictions per 5 minutes")
     queue_oldest_message_seconds: float | None = Field(default=None, gt=0,
                                                        description="age of a queue's oldest message, seconds")
+
+    @field_validator(*ALARM_SHARES)
+    @classmethod
+    def _share(cls, v: float | None, info: ValidationInfo) -> float | None:
+        if v is not None:
+            alarm_share(v, str(info.field_name))
+        return v
 
     @field_validator("db_connections")
     @classmethod
     def _connections(cls, v: float | str | None) -> float | str | None:
         if isinstance(v, str):
             m = re.match(rf"^\s*{_PERCENT_TEXT}\s*$", v)
-            if not m or not 0 < float(m[1]) <= 100:
+            if not m:
                 raise ValueError(f"{v!r}: write a count of connections (80) or a percentage of the database's "
-                                 "max_connections above 0 and at most 100 (\"80%\")")
+                                 "max_connections above 0 and below 100 (\"80%\")")
+            alarm_share(float(m[1]), "db_connections", "the database's max_connections")
             return f"{float(m[1]):g}%"
         if v is not None and v <= 0:
             raise ValueError(f"{v!r}: a count of connections is above 0")
@@ -1083,3 +1114,48 @@ class AppSpec(Strict):
         if isinstance(self.domain, str):
             return Domain(name=self.domain)
         return self.domain
+
+
+# --------------------------------------------------------------------------- patterns in words
+
+#: Every ``pattern=`` of these models in words, with an example that matches: a value that does not match is told
+#: what is expected (spec.validate), never shown the regular expression. tests/spec checks that none is missing.
+PATTERN_FORMS: dict[str, tuple[str, str]] = {
+    NAME_PATTERN: ("a name of lower-case letters, digits and '-' (2-40 characters, starting with a letter)",
+                   "api-worker"),
+    ENV_NAME_PATTERN: ("an environment variable name (letters, digits, '_' and '.', not starting with a digit)",
+                       "DATABASE_URL"),
+    r"^[a-z_][a-z0-9_]{0,62}$": ("a PostgreSQL schema name (lower-case letters, digits and '_', at most 63)",
+                                 "billing"),
+    r"^[a-z][a-z0-9_-]{0,62}$": ("a PostgreSQL extension name (lower-case letters, digits, '_' and '-')",
+                                 "pg_trgm"),
+    r"^/": ("a path starting with '/'", "/health"),
+    ScaleToZero.model_fields["outside"].metadata[0].pattern: (
+        "days and working hours", "mon-fri 07:00-20:00"),
+    r"^[A-Za-z][A-Za-z0-9_]{0,62}$": ("a database name (a letter, then letters, digits and '_', at most 63)",
+                                      "shop"),
+    r"^[A-Za-z][A-Za-z0-9_]{0,15}$": ("a database user name (a letter, then letters, digits and '_', at most 16)",
+                                      "app"),
+    r"^db\.[a-z0-9]+\.[a-z0-9]+$": ("an RDS instance class", "db.t4g.micro"),
+    r"^cache\.[a-z0-9]+\.[a-z0-9]+$": ("an ElastiCache node type", "cache.t4g.micro"),
+    r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$": ("a daily window HH:MM-HH:MM (UTC)", "02:00-03:00"),
+    Database.model_fields["maintenance_window"].metadata[0].pattern: (
+        "a weekly window ddd:HH:MM-ddd:HH:MM (UTC)", "sun:04:00-sun:05:00"),
+    LAMBDA_ARN: ("the ARN of a Lambda function (arn:aws:lambda:REGION:ACCOUNT:function:NAME, optionally "
+                 ":VERSION or :ALIAS)", "arn:aws:lambda:eu-west-1:123456789012:function:rotate-api-key"),
+    r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$": ("a lower-case DNS name", "app.example.com"),
+    r"^Z[A-Z0-9]{1,31}$": ("a Route 53 hosted zone id (Z and upper-case letters and digits)", "Z0123456789ABCDEFGHIJ"),
+    r"^arn:aws[a-z-]*:acm:": ("the ARN of an ACM certificate",
+                              "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1234-5678-9abc-0123456789ab"),
+    r"^arn:aws[a-z-]*:cognito-idp:": ("the ARN of a Cognito user pool",
+                                      "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEfGhI"),
+    Network.model_fields["cidr"].metadata[0].pattern: ("a 10.N.0.0/16 block", "10.20.0.0/16"),
+    r"^T[A-Z0-9]{1,20}$": ("a Slack workspace id (T and upper-case letters and digits)", "T0123ABCD"),
+    r"^[A-Z0-9]{9,11}$": ("a Slack channel id (9-11 upper-case letters and digits)", "C0123ABCDE"),
+    r"^[0-9a-fA-F-]{36}$": ("a Microsoft id (a 36-character GUID)", "0a1b2c3d-1234-5678-9abc-0123456789ab"),
+    r"^\S{1,256}$": ("a Teams channel id (no spaces)", "19:0a1b2c3d4e5f@thread.tacv2"),
+    Destinations.model_fields["pagerduty"].metadata[0].pattern: (
+        "PagerDuty's events endpoint of an Amazon CloudWatch integration",
+        "https://events.pagerduty.com/integration/0123456789abcdef/enqueue"),
+    r"^arn:aws[a-z-]*:sns:": ("the ARN of an SNS topic", "arn:aws:sns:eu-west-1:123456789012:ops-alarms"),
+}

@@ -15,7 +15,7 @@ from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError, dotted
 from moorage.kinds import CONNECTION_REF_RE, attributes, kind_of_block
 from moorage.kinds import blocks as registry_blocks
-from moorage.spec.models import SECRET_NAME_RE, AppSpec, embedded_credential
+from moorage.spec.models import PATTERN_FORMS, SECRET_NAME_RE, AppSpec, embedded_credential
 from moorage.spec.source import KeyPath, SourceMap
 from moorage.url_passwords import url_passwords
 
@@ -55,9 +55,13 @@ def diagnostics_from_pydantic(exc: ValidationError, smap: SourceMap, prefix: Key
         elif etype == "missing":
             msg = f"missing required key {str(path[-1])!r}"
             hint = "see `moorage schema` for what each block needs"
+        elif etype == "string_pattern_mismatch" and (err.get("ctx") or {}).get("pattern") in PATTERN_FORMS:
+            what, example = PATTERN_FORMS[err["ctx"]["pattern"]]  # words, not the regular expression
+            msg, hint = f"{err['input']!r} is not {what}", f"e.g. {example}"
         else:
             msg = _clean(err["msg"])
-            if err.get("input") is not None and etype not in ("value_error", "assertion_error") \
+            hint = str((err.get("ctx") or {}).get("hint", ""))  # a custom error (PydanticCustomError) may give one
+            if err.get("input") is not None and etype not in ("value_error", "assertion_error") and not hint \
                     and not isinstance(err["input"], dict | list):
                 msg += f" (got {err['input']!r})"
         sig = (path, msg)
@@ -90,7 +94,12 @@ def _clean(msg: str) -> str:
 def _drop_union_noise(diags: list[Diagnostic]) -> list[Diagnostic]:
     # For `str | Model` fields pydantic reports every branch; keep the most specific per location.
     by_key: dict[KeyPath, list[Diagnostic]] = {}
+    paths = [d.location.path if d.location else () for d in diags]
     for d in diags:
+        here = d.location.path if d.location else ()
+        if d.message.startswith("Input should be") and any(len(p) > len(here) and p[:len(here)] == here
+                                                           for p in paths):
+            continue  # the branch the value was written for says what is wrong inside it (domain: {zone_id: ..})
         by_key.setdefault(d.location.path if d.location else (), []).append(d)
     out = []
     for group in by_key.values():
@@ -241,11 +250,42 @@ def reference_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
                     "each path pattern can lead to one service only")
             routes.setdefault(svc.route, sname)
 
+    out.extend(_rotation_account_problems(app, smap))
+
     cycle = _find_cycle({s: [u for u in svc.uses if u in app.services] for s, svc in app.services.items()})
     if cycle:
         err(("services", cycle[0], "uses"), "dependency cycle: " + " -> ".join(cycle),
             "services that use each other cannot be started in order; break the cycle")
 
+    return out
+
+
+def arn_account(arn: str | None) -> str | None:
+    """The 12-digit account id in an ARN (``arn:PARTITION:SERVICE:REGION:ACCOUNT:...``), or None."""
+    parts = (arn or "").split(":")
+    return parts[4] if len(parts) > 5 and re.fullmatch(r"\d{12}", parts[4]) else None
+
+
+def _rotation_account_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
+    """A rotation function in another account than the app's, when the spec names that account: the domain's
+    certificate_arn (an ACM certificate serves a load balancer or CloudFront of its own account only). The stack
+    grants Secrets Manager the right to invoke the function (lambda:AddPermission), which an account can do only
+    on its own functions. No certificate ARN: the account is unknown here and nothing is said."""
+    domain = app.domain_spec
+    account = arn_account(domain.certificate_arn if domain else None)
+    if account is None:
+        return []
+    out = []
+    for name, secret in app.secrets.items():
+        theirs = arn_account(secret.rotation_function)
+        if theirs and theirs != account:
+            out.append(Diagnostic(
+                "error", f"secrets.{name}.rotation_function is in account {theirs}, this environment in {account} "
+                "(the account of its domain.certificate_arn)", smap.locate(("secrets", name, "rotation_function")),
+                f"Secrets Manager invokes the function from the secret's account, so the function needs a resource "
+                f"policy allowing secretsmanager.amazonaws.com from {account}, and the deploy adds it "
+                f"(lambda:AddPermission) only on a function of its own account: deploy the rotation function in "
+                f"{account} and name that ARN"))
     return out
 
 

@@ -8,7 +8,6 @@ the loaded rules.
 from __future__ import annotations
 
 import gc
-import json
 import multiprocessing
 import os
 import threading
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from moorage.cfn.read import decoded_template, template_text
+from moorage.cfn.sets import manifest_near
+from moorage.data.regions import is_region, unknown_region_hint
 from moorage.errors import InputError, input_error
 
 MANIFEST = "manifest.json"
@@ -90,18 +91,22 @@ def templates_in(target: Path) -> list[Path]:
 
 
 def regions_for(path: Path, default: str | None) -> list[str]:
-    """The stack's region from the synth manifest next to ``path``, else ``default``, else us-east-1."""
-    manifest = path.parent / MANIFEST
-    if default is None and manifest.is_file():
+    """The stack's region from the synth manifest next to ``path``, else ``default``, else us-east-1. An unknown
+    region (``default``: --region, or one in the manifest) is a located error, as for `moorage cost`."""
+    if default is not None:
+        if not is_region(default):
+            raise input_error(f"--region: unknown AWS region '{default}'", hint=unknown_region_hint(default))
+        return [default]
+    data = manifest_near(path)  # checks the regions it names
+    if data is not None:
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
             for stack in data.get("stacks", []):
                 if stack.get("template") == path.name:
                     return [stack.get("region") or data["region"]]
             return [data["region"]]
-        except (ValueError, KeyError, AttributeError):
+        except (KeyError, AttributeError):
             pass
-    return [default or "us-east-1"]
+    return ["us-east-1"]
 
 
 # Templates decoded once in the parent, before workers fork: they inherit them instead of decoding again.

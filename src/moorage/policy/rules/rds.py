@@ -36,7 +36,8 @@ def storage_encrypted(r: Resource) -> Outcome:
     encrypted = r.flag("StorageEncrypted")
     if encrypted is None and r.value("StorageEncrypted") is UNKNOWN:
         return []
-    return [] if encrypted else [issue("storage is not encrypted (StorageEncrypted is not true)", "Properties")]
+    where = ("Properties", "StorageEncrypted") if r.get("StorageEncrypted") is not None else ("Properties",)
+    return [] if encrypted else [issue("storage is not encrypted (StorageEncrypted is not true)", *where)]
 
 
 @rule("MOO-RDS-002")
