@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from moorage.cfn.sections import resource_bodies
 from moorage.cfn.values import resolve_parameters
+from moorage.deploy.changed_values import ValueChange, value_changes
 from moorage.deploy.schema import (
     advanced_to_standard,
     credential_consequences,
@@ -47,6 +48,8 @@ class ResourceChange:
     impossible: str = ""
     #: the ways out of an impossible change
     ways_out: str = ""
+    #: the values people review, old -> new (an image, an environment variable, a count; never a secret value)
+    values: list[ValueChange] = field(default_factory=list)
     #: the deployed and new properties (resolved), for a verdict AWS's change set adds later
     before: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     after: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -97,7 +100,8 @@ class ResourceChange:
         return {"logical_id": self.logical_id, "type": self.resource_type, "action": self.action,
                 "properties": self.properties, "replaced_by": self.replaced_by, "stateful": self.stateful,
                 "loses_data": self.loses_data, "breaks_credentials": self.credentials,
-                "major_upgrade": self.major_upgrade, "impossible": self.impossible}
+                "major_upgrade": self.major_upgrade, "impossible": self.impossible,
+                "values": [v.to_json() for v in self.values]}
 
 
 def classify(old_template: dict[str, Any] | None, old_params: dict[str, str], new_template: dict[str, Any],
@@ -134,6 +138,7 @@ def _compare(name: str, old: dict[str, Any], new: dict[str, Any]) -> ResourceCha
     change = ResourceChange(name, new["Type"], action, changed + others, replaced, deletion_policy=policy,
                             credentials=credential_consequences(new["Type"], changed),
                             major_upgrade="" if replaced else major_upgrade(new["Type"], old_props, new_props),
+                            values=value_changes(new["Type"], old_props, new_props),
                             before=old_props, after=new_props)
     if replaced:
         change.impossible, change.ways_out = _custom_named(new["Type"], old_props, new_props)

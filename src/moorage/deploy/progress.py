@@ -102,6 +102,8 @@ class RichReporter:
             elif change.major_upgrade:
                 flag = f"  [red]major upgrade {escape(change.major_upgrade)}: downtime, no rollback[/red]"
             self._print(f"  [{style}]{escape(change.describe())}[/{style}]{flag}")
+            for value in change.values:
+                self._print(f"      {escape(value.render())}")
 
     def stack_started(self, stack: str, action: str, total: int) -> None:
         with self._lock:
