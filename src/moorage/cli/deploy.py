@@ -238,6 +238,8 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     reporter = _reporter(as_json)
     if not as_json:
         out.print(f"deploying {synth.manifest['app']}/{env} to {target.describe()}")
+    if image:
+        synth = _keep_images(synth, target, spec, env, image, reporter, compose_profile, env_file, preview_of)
     options = DeployOptions(allow_replace=set(allow_replace or []), allow_major_upgrade=allow_major_upgrade,
                             adopt_retained=adopt_retained, repair=repair, parallel=parallel,
                             spec_dir=_project_dir(spec), commit=git_commit(_project_dir(spec)),
@@ -269,6 +271,28 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
                   f"{idle_minutes()} idle minutes)")
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _keep_images(synth: Synth, target: Target, spec: Path, env: str, image: list[str], reporter: Reporter,
+                 compose_profile: list[str] | None, env_file: Path | None, preview_of: str | None) -> Synth:
+    """With ``--image``: the services it does not name keep the image they run now (an earlier ``--image``
+    hotfix is not reverted by releasing another service); each one kept is said."""
+    from moorage.deploy.images import images_kept
+    from moorage.deploy.releases import parse_images
+
+    named = parse_images(image)
+    with _emulator_guard(target, spec):
+        kept, rebuilt = images_kept(target, synth, named)
+    for line in rebuilt:
+        reporter.warn(line)
+    if not kept:
+        return synth
+    for service, (running, wanted) in kept.items():
+        reporter.info(f"{service}: keeps {running}, the image it runs now (the spec says {wanted}); --image "
+                      f"releases only {', '.join(sorted(named))}; a deploy without --image takes {service} to the "
+                      "spec's image")
+    more = [f"{service}={running}" for service, (running, _) in kept.items()]
+    return _synth(spec, env, compose_profile, env_file, [*image, *more], preview_of)
 
 
 def idle_minutes() -> int:
