@@ -306,8 +306,14 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
          region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
          preview_of: Annotated[str | None, typer.Option("--preview-of", help="diff --env NAME as a preview of "
-                                                                            "this environment")] = None) -> None:
-    """Show what a deploy would change, per stack, before anything changes."""
+                                                                            "this environment")] = None,
+         allow_replace: Annotated[list[str] | None, typer.Option(
+             "--allow-replace", help="as deploy's: the stateful replacements the deploy will be allowed")] = None,
+         allow_major_upgrade: Annotated[bool, typer.Option(
+             "--allow-major-upgrade", help="as deploy's: the deploy will be allowed a major upgrade")] = False,
+         ) -> None:
+    """Show what a deploy would change, per stack, before anything changes; exit 1 when the deploy (with the same
+    --allow-* flags) would refuse."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.progress import JsonReporter
     from moorage.deploy.run import DeployOptions, DeployRefused
@@ -321,26 +327,40 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     try:
         with _emulator_guard(target, spec):
             result = run_deploy(synth, target, options, reporter)
-    except DeployRefused as exc:  # a stuck stack: what deploy would say, and that a deploy would stop there too
+    except DeployRefused as exc:  # a stuck stack or a change AWS cannot make: what deploy would say
         reporter.close()
         _refused(exc, as_json, "diff")
         return
-    risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.dangerous or c.major_upgrade]
+    refusal = would_refuse(result, target, set(allow_replace or []), allow_major_upgrade)
     if as_json:
         assert isinstance(reporter, JsonReporter)
-        reporter.emit("summary", **result.to_json())
+        reporter.emit("summary", **result.to_json(), would_refuse=refusal)
+        if refusal:
+            raise typer.Exit(1)
         return
     if result.unchanged and result.strays:
         out.print(f"{len(result.outcomes)} stacks are up to date; a deploy deletes {', '.join(result.strays)} "
                   "(no longer in the plan).")
-        return
-    if result.unchanged:
+    elif result.unchanged:
         out.print(f"No changes: {len(result.outcomes)} stacks are up to date.")
-        return
-    for name, change in risky:
-        flag = f"--allow-replace {change.logical_id}" if change.dangerous else "--allow-major-upgrade"
-        err.print(f"[red]{escape(name)}: {escape(change.describe())}: {escape(change.consequence())}; deploy will "
-                  f"refuse it without {escape(flag)}[/red]", markup=True)
+    if refusal:
+        err.print(f"[red]deploy would refuse:[/red]\n{escape(refusal)}", markup=True)
+        raise typer.Exit(1)
+
+
+def would_refuse(result: DeployResult, target: Target, allowed: set[str], allow_major: bool) -> str:
+    """What a deploy with these ``--allow-*`` flags would refuse, as its refusal says it ("" when nothing): the
+    stateful changes not allowed, a major upgrade without its flag, the kept resources a first deploy would
+    stop on."""
+    from moorage.deploy.changes import blocking
+    from moorage.deploy.retained import refusal
+    from moorage.deploy.run import DeployRefused
+
+    dangerous = {o.name: bad for o in result.outcomes.values() if (bad := blocking(o.changes, allowed, allow_major))}
+    text = DeployRefused(dangerous=dangerous).render() if dangerous else ""
+    if result.leftovers:  # already shown by the diff's warning; counted here for the exit code
+        text = "\n".join(t for t in (text, refusal(result.leftovers, target)) if t)
+    return text
 
 
 def _print_alarms(alarms: list[Any]) -> None:
