@@ -343,6 +343,10 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
                   "(no longer in the plan).")
     elif result.unchanged:
         out.print(f"No changes: {len(result.outcomes)} stacks are up to date.")
+    for outcome in result.outcomes.values():
+        for change in (c for c in outcome.changes if c.allowed):
+            out.print(f"{outcome.name}: {change.action} {change.logical_id} allowed by {change.allowed}",
+                      markup=False)
     if refusal:
         err.print(f"[red]deploy would refuse:[/red]\n{escape(refusal)}", markup=True)
         raise typer.Exit(1)

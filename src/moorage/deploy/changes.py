@@ -297,11 +297,14 @@ def allowed_by(allowed: set[str], logical_id: str) -> str:
     return ""
 
 
+
 def allow_names(changes: list[ResourceChange]) -> list[str]:
-    """The fewest ``--allow-replace`` names that let ``changes`` through: a data item's spec name (``db``) where
-    it covers the change, and no credential whose database or cache is named already."""
-    names = set()
-    for c in changes:
-        item = spec_item(c.logical_id)
-        names.add(item[2] if item and allows({item[2]}, c.logical_id) else c.logical_id)
-    return sorted(n for n in names if not any(m != n and allows({m}, n) for m in names))
+    """The fewest ``--allow-replace`` names that let ``changes`` through: a data item's spec name (``db``) for the
+    item itself, which covers the credentials generated for it; the logical id for anything else."""
+    names: list[str] = []
+    for c in sorted(changes, key=lambda c: (len(c.logical_id), c.logical_id)):  # an owner before its credentials
+        if any(allows({n}, c.logical_id) for n in names):
+            continue
+        item = None if c.resource_type == "AWS::SecretsManager::Secret" else spec_item(c.logical_id)
+        names.append(item[2] if item and allows({item[2]}, c.logical_id) else c.logical_id)
+    return sorted(names)
