@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,11 @@ def test_rename_diff_refuses_and_allow_replace_covers_the_credentials(cli: typer
     assert "deploy would refuse:" in shown.output
     assert "looks like a rename of database db to maindb (databases.db -> databases.maindb)" in shown.output
     assert "rerun with --allow-replace db\n" in shown.output + "\n"  # one name: it covers DbDbSecret, DbDbUrlSecret
+    as_json = runner.invoke(cli, ["diff", spec, "--env", "dev", "--local", "--json"])
+    assert as_json.exit_code == 1
+    [summary] = [json.loads(line) for line in as_json.output.splitlines()
+                 if line.startswith("{") and json.loads(line)["event"] == "summary"]
+    assert "this deploy would remove DbDb" in summary["would_refuse"]
     refused = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"])
     assert refused.exit_code == 1 and "stopped before changing anything" in refused.output
     allowed = runner.invoke(cli, ["diff", spec, "--env", "dev", "--local", "--allow-replace", "db"])
