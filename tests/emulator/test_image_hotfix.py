@@ -97,3 +97,34 @@ def test_image_of_one_service_keeps_the_hotfix_of_another(cli: typer.Typer, aws:
     assert {"what": "env LOG_LEVEL (web)", "old": "info", "new": "debug", "hidden": False, "added": False,
             "removed": False} in values
     assert any(v["what"] == "desired count" and (v["old"], v["new"]) == ("1", "2") for v in values)
+
+
+BUILT = """\
+name: builder
+region: eu-west-1
+services:
+  api: {build: ./api, port: 8080, route: "/*"}
+  worker: {image: ghcr.io/acme/worker:1.0.0, command: [work]}
+environments:
+  dev: {}
+"""
+
+
+def test_a_built_service_running_an_image_from_elsewhere_is_warned_about(cli: typer.Typer, tmp_path: Path) -> None:
+    """A build: service released with --image earlier is built from its context again by a deploy that names
+    another service: that is said, with the --image that keeps it."""
+    spec_path = tmp_path / "moorage.yml"
+    spec_path.write_text(BUILT, encoding="utf-8")
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "Dockerfile").write_text("FROM scratch\nLABEL service=api\n", encoding="utf-8")
+    spec = str(spec_path)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"])
+    assert first.exit_code == 0, first.output
+    hotfix = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", "--image", "api=ghcr.io/acme/api:9.9.9"])
+    assert hotfix.exit_code == 0, hotfix.output
+    other = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", "--image",
+                                "worker=ghcr.io/acme/worker:1.1.0"])
+    assert other.exit_code == 0, other.output
+    assert ("api: runs ghcr.io/acme/api:9.9.9 (an earlier --image); this deploy builds api from its context again "
+            "and releases that: add --image api=ghcr.io/acme/api:9.9.9 to keep it") in other.output
