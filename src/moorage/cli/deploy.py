@@ -318,6 +318,7 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     from moorage.deploy.progress import JsonReporter
     from moorage.deploy.run import DeployOptions, DeployRefused
     from moorage.deploy.run import deploy as run_deploy
+    from moorage.deploy.verdict import would_refuse
 
     synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of, warn=True)
     target = existing_target(spec, local, profile, region)
@@ -350,21 +351,6 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     if refusal:
         err.print(f"[red]deploy would refuse:[/red]\n{escape(refusal)}", markup=True)
         raise typer.Exit(1)
-
-
-def would_refuse(result: DeployResult, target: Target, allowed: set[str], allow_major: bool) -> str:
-    """What a deploy with these ``--allow-*`` flags would refuse, as its refusal says it ("" when nothing): the
-    stateful changes not allowed, a major upgrade without its flag, the kept resources a first deploy would
-    stop on."""
-    from moorage.deploy.changes import blocking
-    from moorage.deploy.retained import refusal
-    from moorage.deploy.run import DeployRefused
-
-    dangerous = {o.name: bad for o in result.outcomes.values() if (bad := blocking(o.changes, allowed, allow_major))}
-    text = DeployRefused(dangerous=dangerous).render() if dangerous else ""
-    if result.leftovers:  # already shown by the diff's warning; counted here for the exit code
-        text = "\n".join(t for t in (text, refusal(result.leftovers, target)) if t)
-    return text
 
 
 def _print_alarms(alarms: list[Any]) -> None:
