@@ -231,7 +231,7 @@ def test_replacing_a_custom_named_resource_is_refused_whatever_the_flags() -> No
     assert "DBInstanceIdentifier" in change.impossible
     assert blocking([change], {"*"}, allow_major=True) == [change]
     text = DeployRefused(dangerous={"demo-prod-data": [change]}).render()
-    assert "even with --allow-replace" in text and "new name (DBInstanceIdentifier)" in text
+    assert "even with --allow-replace" in text and "give it a new name so the new one is created beside" in text
     assert "snapshot it, destroy it and restore" in text and "rerun with --allow-replace" not in text
     # A new name: the new database can exist beside the old one, so --allow-replace is the way.
     new["Resources"]["Db"]["Properties"]["DBInstanceIdentifier"] = "demo-prod-db2"

@@ -82,5 +82,6 @@ def test_engine_and_major_version_changes_are_guarded(tmp_path: Path, run_deploy
             run_deploy(other, **options)
         text = str(refused.value)
         assert "replace DbDb (AWS::RDS::DBInstance): Engine" in text and "custom-named" in text, text
-        assert "even with --allow-replace" in text and "snapshot it, destroy it and restore" in text
+        assert "even with --allow-replace" in text and "snapshot it, destroy the environment and restore" in text
+        assert "rename the database in the spec (databases.db -> a new key" in text  # spec terms, not CloudFormation
         assert "rerun with --allow-replace" not in text

@@ -130,7 +130,7 @@ def test_maestro_dev_database_secrets_and_service_update(cases: Any, run_deploy:
     props["DBInstanceIdentifier"] = "maestro-dev-db2"
     with pytest.raises(DeployRefused) as refused:
         run_deploy(replace)
-    assert "DbDb" in str(refused.value) and "--allow-replace DbDb" in str(refused.value)
+    assert "DbDb" in str(refused.value) and "--allow-replace db" in str(refused.value)  # the spec name
     assert rds.describe_db_instances(DBInstanceIdentifier="maestro-dev-db")["DBInstances"][0]["DBName"] == "maestro"
     # ... and goes through with --allow-replace: the new one is created, the old one deleted.
     allowed, _ = run_deploy(replace, allow_replace={"db"})

@@ -238,6 +238,8 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
     reporter = _reporter(as_json)
     if not as_json:
         out.print(f"deploying {synth.manifest['app']}/{env} to {target.describe()}")
+    if image:
+        synth = _keep_images(synth, target, spec, env, image, reporter, compose_profile, env_file, preview_of)
     options = DeployOptions(allow_replace=set(allow_replace or []), allow_major_upgrade=allow_major_upgrade,
                             adopt_retained=adopt_retained, repair=repair, parallel=parallel,
                             spec_dir=_project_dir(spec), commit=git_commit(_project_dir(spec)),
@@ -271,6 +273,28 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         raise typer.Exit(1)
 
 
+def _keep_images(synth: Synth, target: Target, spec: Path, env: str, image: list[str], reporter: Reporter,
+                 compose_profile: list[str] | None, env_file: Path | None, preview_of: str | None) -> Synth:
+    """With ``--image``: the services it does not name keep the image they run now (an earlier ``--image``
+    hotfix is not reverted by releasing another service); each one kept is said."""
+    from moorage.deploy.images import images_kept
+    from moorage.deploy.releases import parse_images
+
+    named = parse_images(image)
+    with _emulator_guard(target, spec):
+        kept, rebuilt = images_kept(target, synth, named)
+    for line in rebuilt:
+        reporter.warn(line)
+    if not kept:
+        return synth
+    for service, (running, wanted) in kept.items():
+        reporter.info(f"{service}: keeps {running}, the image it runs now (the spec says {wanted}); --image "
+                      f"releases only {', '.join(sorted(named))}; a deploy without --image takes {service} to the "
+                      "spec's image")
+    more = [f"{service}={running}" for service, (running, _) in kept.items()]
+    return _synth(spec, env, compose_profile, env_file, [*image, *more], preview_of)
+
+
 def idle_minutes() -> int:
     """Minutes an idle emulator waits before stopping itself."""
     from moorage.emulator.server import idle_timeout
@@ -282,12 +306,19 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
          region: RegionOpt = None, as_json: JsonOpt = False, fmt: FormatOpt = None,
          compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
          preview_of: Annotated[str | None, typer.Option("--preview-of", help="diff --env NAME as a preview of "
-                                                                            "this environment")] = None) -> None:
-    """Show what a deploy would change, per stack, before anything changes."""
+                                                                            "this environment")] = None,
+         allow_replace: Annotated[list[str] | None, typer.Option(
+             "--allow-replace", help="as deploy's: the stateful replacements the deploy will be allowed")] = None,
+         allow_major_upgrade: Annotated[bool, typer.Option(
+             "--allow-major-upgrade", help="as deploy's: the deploy will be allowed a major upgrade")] = False,
+         ) -> None:
+    """Show what a deploy would change, per stack, before anything changes; exit 1 when the deploy (with the same
+    --allow-* flags) would refuse."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.progress import JsonReporter
     from moorage.deploy.run import DeployOptions, DeployRefused
     from moorage.deploy.run import deploy as run_deploy
+    from moorage.deploy.verdict import would_refuse
 
     synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of, warn=True)
     target = existing_target(spec, local, profile, region)
@@ -297,26 +328,29 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
     try:
         with _emulator_guard(target, spec):
             result = run_deploy(synth, target, options, reporter)
-    except DeployRefused as exc:  # a stuck stack: what deploy would say, and that a deploy would stop there too
+    except DeployRefused as exc:  # a stuck stack or a change AWS cannot make: what deploy would say
         reporter.close()
         _refused(exc, as_json, "diff")
         return
-    risky = [(o.name, c) for o in result.outcomes.values() for c in o.changes if c.dangerous or c.major_upgrade]
+    refusal = would_refuse(result, target, set(allow_replace or []), allow_major_upgrade)
     if as_json:
         assert isinstance(reporter, JsonReporter)
-        reporter.emit("summary", **result.to_json())
+        reporter.emit("summary", **result.to_json(), would_refuse=refusal)
+        if refusal:
+            raise typer.Exit(1)
         return
     if result.unchanged and result.strays:
         out.print(f"{len(result.outcomes)} stacks are up to date; a deploy deletes {', '.join(result.strays)} "
                   "(no longer in the plan).")
-        return
-    if result.unchanged:
+    elif result.unchanged:
         out.print(f"No changes: {len(result.outcomes)} stacks are up to date.")
-        return
-    for name, change in risky:
-        flag = f"--allow-replace {change.logical_id}" if change.dangerous else "--allow-major-upgrade"
-        err.print(f"[red]{escape(name)}: {escape(change.describe())}: {escape(change.consequence())}; deploy will "
-                  f"refuse it without {escape(flag)}[/red]", markup=True)
+    for outcome in result.outcomes.values():
+        for change in (c for c in outcome.changes if c.allowed):
+            out.print(f"{outcome.name}: {change.action} {change.logical_id} allowed by {change.allowed}",
+                      markup=False)
+    if refusal:
+        err.print(f"[red]deploy would refuse:[/red]\n{escape(refusal)}", markup=True)
+        raise typer.Exit(1)
 
 
 def _print_alarms(alarms: list[Any]) -> None:

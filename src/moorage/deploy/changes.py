@@ -8,11 +8,13 @@ set's own ``Replacement`` verdict is merged in (:func:`merge_change_set`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from moorage.cfn.sections import resource_bodies
 from moorage.cfn.values import resolve_parameters
+from moorage.deploy.changed_values import ValueChange, value_changes
 from moorage.deploy.schema import (
     advanced_to_standard,
     credential_consequences,
@@ -47,6 +49,12 @@ class ResourceChange:
     impossible: str = ""
     #: the ways out of an impossible change
     ways_out: str = ""
+    #: why ``--allow-replace`` lets this stateful change through (set by :func:`blocking`; "" when it does not)
+    allowed: str = ""
+    #: a removal that looks like a rename: the added resource of the same type in the same stack
+    renamed_to: str = ""
+    #: the values people review, old -> new (an image, an environment variable, a count; never a secret value)
+    values: list[ValueChange] = field(default_factory=list)
     #: the deployed and new properties (resolved), for a verdict AWS's change set adds later
     before: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     after: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -90,14 +98,30 @@ class ResourceChange:
         props = self.replaced_by if self.action == "replace" and self.replaced_by else self.properties
         if props:
             text += ": " + ", ".join(props)
+        if self.renamed_to:
+            text += f" ({self.rename_hint()})"
         return text
+
+    def rename_hint(self) -> str:
+        """``looks like a rename of database db to maindb ...`` for a removal beside an added resource of its type."""
+        if not self.renamed_to:
+            return ""
+        old, new = spec_item(self.logical_id), spec_item(self.renamed_to)
+        if old and new and old[0] == new[0]:
+            what = f"{old[0]} {old[2]} to {new[2]} ({old[1]}.{old[2]} -> {old[1]}.{new[2]})"
+        else:
+            what = f"{self.logical_id} to {self.renamed_to}"
+        return (f"looks like a rename of {what}: a rename creates a new, empty one and deletes this one; keep the "
+                "old key to keep it, or snapshot it and restore into the new one")
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able form."""
         return {"logical_id": self.logical_id, "type": self.resource_type, "action": self.action,
                 "properties": self.properties, "replaced_by": self.replaced_by, "stateful": self.stateful,
                 "loses_data": self.loses_data, "breaks_credentials": self.credentials,
-                "major_upgrade": self.major_upgrade, "impossible": self.impossible}
+                "major_upgrade": self.major_upgrade, "impossible": self.impossible,
+                "values": [v.to_json() for v in self.values], "allowed": self.allowed,
+                "renamed_to": self.renamed_to}
 
 
 def classify(old_template: dict[str, Any] | None, old_params: dict[str, str], new_template: dict[str, Any],
@@ -117,7 +141,31 @@ def classify(old_template: dict[str, Any] | None, old_params: dict[str, str], ne
         change = _compare(name, resolve_parameters(old[name], old_params), resolve_parameters(new[name], new_params))
         if change is not None:
             out.append(change)
+    _pair_renames(out)
     return out
+
+
+def _pair_renames(changes: list[ResourceChange]) -> None:
+    """Mark a stateful removal as a likely rename when exactly one resource of its type is added beside it."""
+    for gone in (c for c in changes if c.action == "remove" and c.stateful):
+        added = [c for c in changes if c.action == "add" and c.resource_type == gone.resource_type]
+        if len(added) == 1:
+            gone.renamed_to = added[0].logical_id
+
+
+def spec_item(logical_id: str) -> tuple[str, str, str] | None:
+    """(kind, spec block, name) of the data item a logical id belongs to (``DbMain`` -> database, databases,
+    main), read back from the kinds registry's ``home`` prefixes; None for other resources. The name is the
+    logical id's rest in lower case, which is the spec key for the usual one-word names."""
+    from moorage.kinds import registry
+    from moorage.plan.naming import logical_id as lid_of
+
+    for kind in registry().values():
+        prefix = lid_of(kind.home)
+        rest = logical_id[len(prefix):]
+        if logical_id.startswith(prefix) and rest[:1].isupper():
+            return kind.name.replace("_", " "), kind.block, rest.lower()
+    return None
 
 
 def _compare(name: str, old: dict[str, Any], new: dict[str, Any]) -> ResourceChange | None:
@@ -134,9 +182,10 @@ def _compare(name: str, old: dict[str, Any], new: dict[str, Any]) -> ResourceCha
     change = ResourceChange(name, new["Type"], action, changed + others, replaced, deletion_policy=policy,
                             credentials=credential_consequences(new["Type"], changed),
                             major_upgrade="" if replaced else major_upgrade(new["Type"], old_props, new_props),
+                            values=value_changes(new["Type"], old_props, new_props),
                             before=old_props, after=new_props)
     if replaced:
-        change.impossible, change.ways_out = _custom_named(new["Type"], old_props, new_props)
+        change.impossible, change.ways_out = _custom_named(new["Type"], old_props, new_props, name)
     elif downgrade := major_downgrade(new["Type"], old_props, new_props):
         change.impossible = f"downgrade: RDS cannot downgrade ({downgrade})"
         change.ways_out = ("keep the deployed major version, or restore a snapshot into a new database (a new "
@@ -149,16 +198,28 @@ def _compare(name: str, old: dict[str, Any], new: dict[str, Any]) -> ResourceCha
     return change
 
 
-def _custom_named(resource_type: str, old: dict[str, Any], new: dict[str, Any]) -> tuple[str, str]:
+def _custom_named(resource_type: str, old: dict[str, Any], new: dict[str, Any], name: str = "") -> tuple[str, str]:
     """Why a replacement cannot happen when the template names the resource and keeps its name (CloudFormation
     creates the new one before deleting the old, and one name cannot exist twice), and the ways out."""
     prop = name_property(resource_type)
     if not prop or not new.get(prop) or old.get(prop) != new.get(prop):
         return "", ""  # unnamed, or renamed: the new one can exist beside the old one
     return (f"custom-named: AWS cannot replace it in place, even with --allow-replace (CloudFormation cannot "
-            f"update a stack when a custom-named resource requires replacing; {prop} is set)",
-            f"give it a new name ({prop}) so the new one is created beside the old one, or snapshot it, destroy "
-            "it and restore the snapshot under the new settings")
+            f"update a stack when a custom-named resource requires replacing; {prop} is set)", _ways_out(name))
+
+
+def _ways_out(logical_id: str) -> str:
+    """The ways out of a replacement a custom name blocks, in spec terms where the resource is a spec item."""
+    item = spec_item(logical_id)
+    if item is None:
+        return ("give it a new name so the new one is created beside the old one, or snapshot it, destroy it and "
+                "restore the snapshot under the new settings")
+    kind, block, name = item
+    return (f"keep the {kind}'s settings as deployed; or rename the {kind} in the spec ({block}.{name} -> a new "
+            f"key, e.g. {block}.{name}2, with the new settings): the new {kind} is created beside the old one, "
+            f"empty, and the old one is deleted, so snapshot it first, restore the snapshot into the new one and "
+            f"deploy with --allow-replace {name}; or snapshot it, destroy the environment and restore the "
+            "snapshot under the new settings")
 
 
 def merge_change_set(changes: list[ResourceChange], described: dict[str, Any]) -> list[ResourceChange]:
@@ -185,25 +246,65 @@ def merge_change_set(changes: list[ResourceChange], described: dict[str, Any]) -
             current.action = "replace"
             current.replaced_by = current.replaced_by or props or current.properties
             current.impossible, current.ways_out = _custom_named(current.resource_type, current.before,
-                                                                 current.after)
+                                                                 current.after, current.logical_id)
     return [by_id[k] for k in sorted(by_id)]
 
 
 def blocking(changes: list[ResourceChange], allowed: set[str], allow_major: bool = False) -> list[ResourceChange]:
     """Stateful changes (data lost, credentials broken) not allowed by ``--allow-replace NAME``, and
     major database upgrades unless ``allow_major`` (``--allow-major-upgrade``), and changes AWS cannot make
-    (``impossible``) whatever the flags."""
+    (``impossible``) whatever the flags. Each stateful change a name allows gets its ``allowed`` reason."""
+    for c in changes:
+        c.allowed = allowed_by(allowed, c.logical_id) if c.dangerous and "*" not in allowed else ""
     return [c for c in changes if (c.dangerous and not allows(allowed, c.logical_id))
             or (c.major_upgrade and not allow_major) or c.impossible]
 
 
 _PREFIXES = ("db", "cache", "bucket", "secret", "efs", "fs")
+#: what render/data.py calls the credentials it generates for a database or cache, after the item's logical id
+#: (``DbMainSecret``, ``DbMainUrlSecret``, ``DbMainUserWebSecret``, ``CacheSessionsToken``); tests/deploy/
+#: test_allow_replace.py checks every secret of a rendered data stack is matched
+_CREDENTIALS = re.compile(r"(secret|urlsecret|token|tokenurlsecret|user[a-z0-9]+(url)?secret)")
+_OWNERS = {"db": "database", "cache": "cache"}
 
 
 def allows(allowed: set[str], logical_id: str) -> bool:
-    """True when ``allowed`` names ``logical_id`` (``DbDb``, ``dbdb`` or the spec name ``db``)."""
-    names = {a.lower().replace("-", "").replace("_", "") for a in allowed}
+    """True when ``allowed`` names ``logical_id`` (``DbDb``, ``dbdb`` or the spec name ``db``), or names the
+    database or cache a generated credential belongs to (``--allow-replace db`` covers ``DbDbSecret``)."""
+    return bool(allowed_by(allowed, logical_id))
+
+
+def allowed_by(allowed: set[str], logical_id: str) -> str:
+    """Which ``--allow-replace`` lets ``logical_id`` change ("" none), and why when it names another resource."""
+    names = {a.lower().replace("-", "").replace("_", ""): a for a in allowed}
     lid = logical_id.lower()
     if lid in names or "*" in names:
-        return True
-    return any(lid.startswith(p) and lid[len(p):] in names for p in _PREFIXES)
+        return f"--allow-replace {names.get(lid, '*')}"
+    for p in _PREFIXES:
+        rest = lid[len(p):] if lid.startswith(p) else None
+        if rest is None:
+            continue
+        if rest in names:
+            return f"--allow-replace {names[rest]}"
+        if p not in _OWNERS:
+            continue
+        for norm, given in names.items():
+            # the spec name (db) or the owner's logical id (DbDb), then one of the credentials' own suffixes
+            bases = {norm, norm[len(p):]} - {""} if norm.startswith(p) else {norm}
+            if any(rest.startswith(b) and _CREDENTIALS.fullmatch(rest[len(b):]) for b in bases):
+                return (f"--allow-replace {given} (a credential generated for {_OWNERS[p]} {given}: it is replaced "
+                        "with it)")
+    return ""
+
+
+
+def allow_names(changes: list[ResourceChange]) -> list[str]:
+    """The fewest ``--allow-replace`` names that let ``changes`` through: a data item's spec name (``db``) for the
+    item itself, which covers the credentials generated for it; the logical id for anything else."""
+    names: list[str] = []
+    for c in sorted(changes, key=lambda c: (len(c.logical_id), c.logical_id)):  # an owner before its credentials
+        if any(allows({n}, c.logical_id) for n in names):
+            continue
+        item = None if c.resource_type == "AWS::SecretsManager::Secret" else spec_item(c.logical_id)
+        names.append(item[2] if item and allows({item[2]}, c.logical_id) else c.logical_id)
+    return sorted(names)

@@ -232,3 +232,32 @@ def current_image_tags(synth: Any, spec_dir: Path) -> dict[str, str]:
     """
     env = synth.manifest["environment"]
     return {b.service: build_tag(b, env) for b in build_specs(synth.plan.services, spec_dir)}
+
+
+
+def images_kept(target: Target, synth: Any, named: dict[str, str]) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """With ``deploy --image``: each deployed ``image:`` service the options do not name that runs another image
+    than the spec's -> (the image it runs now, the spec's image): the deploy keeps those running (``--image
+    api=REF`` releases api; it is no revert of an earlier ``--image web=REF`` hotfix; Copilot and ecs-deploy alike
+    change only the image they are told about). And a line per ``build:`` service not named that runs an image
+    from elsewhere (an earlier ``--image``): it is built from its context again, so the line says so loudly
+    (keeping it would drop its repository from the registry stack).
+    """
+    from moorage.deploy.releases import snapshot
+
+    _, _, running, _ = snapshot(target, synth.manifest)
+    repositories = synth.manifest.get("repositories") or {}
+    kept: dict[str, tuple[str, str]] = {}
+    rebuilt: list[str] = []
+    for service, image in sorted(running.items()):
+        plan = synth.plan.services.get(service)
+        if service in named or not image or plan is None or plan.spec.image == image:
+            continue
+        if plan.spec.image:
+            kept[service] = (image, plan.spec.image)
+            continue
+        repo = repositories.get(service)
+        if repo and f"/{repo}:" not in image and f"/{repo}@" not in image:
+            rebuilt.append(f"{service}: runs {image} (an earlier --image); this deploy builds {service} from its "
+                           f"context again and releases that: add --image {service}={image} to keep it")
+    return kept, rebuilt

@@ -101,7 +101,11 @@ class RichReporter:
                 flag = "  [red]stateful: credentials would break[/red]"
             elif change.major_upgrade:
                 flag = f"  [red]major upgrade {escape(change.major_upgrade)}: downtime, no rollback[/red]"
+            if change.allowed and not change.impossible:
+                flag += f" [yellow](allowed by {escape(change.allowed)})[/yellow]"
             self._print(f"  [{style}]{escape(change.describe())}[/{style}]{flag}")
+            for value in change.values:
+                self._print(f"      {escape(value.render())}")
 
     def stack_started(self, stack: str, action: str, total: int) -> None:
         with self._lock:

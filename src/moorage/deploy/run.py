@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from moorage import __version__
 from moorage.deploy.adopt import NOT_EMULATED as ADOPTION_NOT_EMULATED
-from moorage.deploy.changes import ResourceChange, blocking, classify, merge_change_set
+from moorage.deploy.changes import ResourceChange, allow_names, blocking, classify, merge_change_set
 from moorage.deploy.images import BuildSpec, build_images, build_specs, build_tag, pushed_image, tag_commits
 from moorage.deploy.progress import Reporter
 from moorage.deploy.repair import Problem, busy_detail, diagnose, repair
@@ -98,6 +98,7 @@ class DeployResult:
     expires: str | None = None  # a preview's new expiry (its stacks' moorage:expires tag), once written
     strays: list[str] = field(default_factory=list)  # a preview's deployed stacks no longer in its plan
     removed: list[str] = field(default_factory=list)  # those of them the deploy deleted
+    leftovers: list[Leftover] = field(default_factory=list)  # a diff: kept resources a deploy would stop on
 
     @property
     def ok(self) -> bool:
@@ -154,7 +155,7 @@ class DeployRefused(Exception):
                     verb = "replace" if c.action == "replace" else "remove"
                     why = f" because {', '.join(c.replaced_by)} changed" if c.replaced_by else ""
                     lines.append(f"{stack}: this deploy would {verb} {c.logical_id} ({c.resource_type}){why}; "
-                                 "it holds data, which would be lost")
+                                 f"it holds data, which would be lost{'; ' + c.rename_hint() if c.renamed_to else ''}")
                 elif c.credentials:
                     lines.append(f"{stack}: this deploy would change the credentials of {c.logical_id} "
                                  f"({c.resource_type}): {c.consequence()}")
@@ -168,7 +169,7 @@ class DeployRefused(Exception):
                          "version and rerun with --allow-major-upgrade")
         allowable = [c for cs in self.dangerous.values() for c in cs if c.dangerous and not c.impossible]
         if allowable:
-            names = sorted({c.logical_id for c in allowable})
+            names = allow_names(allowable)
             data = any(c.loses_data for c in allowable)
             credentials = any(c.breaks_credentials and not c.loses_data for c in allowable)
             steps = (["snapshot/back up the data"] if data else []) + (
@@ -405,9 +406,9 @@ class Deployer:
             outcome = StackOutcome(key, self.stacks[key]["name"], "planned" if changes else "unchanged",
                                    changes=changes)
             self.result.outcomes[key] = outcome
+            bad = blocking(changes, self.options.allow_replace, self.options.allow_major_upgrade)  # sets .allowed
             if changes:
                 self.reporter.changes(self.stacks[key]["name"], changes, new)
-            bad = blocking(changes, self.options.allow_replace, self.options.allow_major_upgrade)
             if bad:
                 dangerous[self.stacks[key]["name"]] = bad
         if dangerous:
@@ -430,6 +431,7 @@ class Deployer:
             note = "a deploy would stop before changing anything:\n" + refusal(found, self.target)
             self.reporter.warn(note)
             self.result.notes.append(note)
+            self.result.leftovers = found
         if self.options.dry_run or self.result.unchanged:
             if not self.options.dry_run:
                 self._extend_expiry()
