@@ -64,7 +64,7 @@ class ReleaseRecord:
     caller: str
     commit: str | None
     spec_hash: str | None
-    outcome: str  # succeeded | failed
+    outcome: str  # succeeded | failed | interrupted (Ctrl-C: the stacks in ``stacks`` as far as it got)
     images: dict[str, str] = field(default_factory=dict)  # service -> image reference it runs
     commit_tags: dict[str, str] = field(default_factory=dict)  # service -> its built image's git commit tag
     digests: dict[str, str] = field(default_factory=dict)  # service -> sha256 digest when the reference pins one
@@ -316,12 +316,14 @@ def record_release(target: Target, manifest: dict[str, Any], *, kind: str, start
                    reversible: dict[str, bool], job_results: dict[str, str] | None = None,
                    rollback_to: int | None = None, note: str = "",
                    commit_tags: dict[str, str] | None = None,
-                   snapshots: dict[str, list[str]] | None = None) -> tuple[ReleaseRecord, str]:
+                   snapshots: dict[str, list[str]] | None = None,
+                   outcome: str | None = None) -> tuple[ReleaseRecord, str]:
     """Write the record of a release that just ended; returns it and its address."""
     store = ReleaseStore(target, manifest)
     hashes, stored, images, task_defs = snapshot(target, manifest)
     jobs = [str(j) for j in manifest.get("before_deploy_jobs", [])]
-    migrations = [Migration(job, stacks.get(f"svc-{job}") in ("create", "update"), reversible.get(job, False),
+    migrations = [Migration(job, stacks.get(f"svc-{job}") in ("create", "update", "interrupted"),
+                            reversible.get(job, False),
                             (job_results or {}).get(job, ""), list((snapshots or {}).get(job, [])))
                   for job in jobs]
     changed = sorted(k.removeprefix("svc-") for k, a in stacks.items()
@@ -330,7 +332,7 @@ def record_release(target: Target, manifest: dict[str, Any], *, kind: str, start
         number=store.next_number(), app=store.app, environment=store.env, kind=kind,
         started=started.replace(microsecond=0).isoformat(), finished=now(),
         duration_seconds=round((datetime.now(UTC) - started).total_seconds(), 1), caller=caller(target, store.region),
-        commit=commit, spec_hash=spec, outcome="succeeded" if ok else "failed", images=images,
+        commit=commit, spec_hash=spec, outcome=outcome or ("succeeded" if ok else "failed"), images=images,
         digests=digests_of(images), task_definitions=task_defs, templates=hashes, stacks=dict(sorted(stacks.items())),
         changed=changed, migrations=migrations, rollback_to=rollback_to, note=note,
         commit_tags=dict(sorted((commit_tags or {}).items())))
@@ -356,11 +358,16 @@ class RollbackPlan:
 
 def plan_rollback(records: list[ReleaseRecord], service: str | None, to: int | None) -> RollbackPlan:
     """The rollback to release ``to`` (default: the one before the current) for ``service`` (default: all);
-    refuses when a release being left ran a migration not marked ``reversible: true``."""
+    refuses when a release being left ran a migration not marked ``reversible: true``.
+
+    The current release is what runs: the last that succeeded or was interrupted after changing stacks
+    (a failed one's stacks rolled back); targets are releases that succeeded."""
     good = [r for r in records if r.outcome == "succeeded"]
+    deployed = [r for r in records if r.outcome == "succeeded" or (r.outcome == "interrupted" and any(
+        a in ("create", "update", "interrupted") for a in r.stacks.values()))]
     if not good:
         raise RollbackRefused("no successful release is recorded for this environment: nothing to roll back to")
-    current = good[-1]
+    current = deployed[-1]
     if to is not None:
         target = next((r for r in records if r.number == to), None)
         if target is None:
@@ -380,7 +387,7 @@ def plan_rollback(records: list[ReleaseRecord], service: str | None, to: int | N
     if service is not None and service not in target.images:
         raise RollbackRefused(f"release {target.number} has no service {service!r}")
     low, high = sorted((target.number, current.number))
-    leaving = [r for r in good if low < r.number <= high and r.kind == "deploy"]
+    leaving = [r for r in deployed if low < r.number <= high and r.kind == "deploy"]
     for r in leaving:
         for m in r.migrations:
             if m.ran and not m.reversible:
@@ -499,12 +506,13 @@ def record_deploy(target: Target, synth: Any, result: Any, started: datetime, co
     """Write the release record of a deploy that changed (or failed to change) something: (record, where).
 
     ``synth`` and ``result`` are the deploy's :class:`~moorage.render.Synth` and
-    :class:`~moorage.deploy.run.DeployResult`; None when the deploy changed nothing.
+    :class:`~moorage.deploy.run.DeployResult`; None when the deploy changed nothing (an interrupted deploy
+    that changed no stack included). An interrupted one that changed stacks is recorded ``interrupted``.
     """
-    if result.unchanged:
+    if result.unchanged or (result.interrupted and not result.changed):
         return None
     stacks = {k: o.action for k, o in result.outcomes.items()}
     return record_release(target, synth.manifest, kind="deploy", started=started, ok=result.ok, stacks=stacks,
                           commit=commit, spec=spec_hash(spec), reversible=_reversible(synth),
                           job_results=_job_results(synth, result), commit_tags=result.commit_tags,
-                          snapshots=result.snapshots)
+                          snapshots=result.snapshots, outcome="interrupted" if result.interrupted else None)
