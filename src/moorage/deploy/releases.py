@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from moorage.cfn import parameter_source
 from moorage.data import load_data
 from moorage.deploy.artifacts import artifacts_bucket, upload_template
 from moorage.deploy.changes import blocking, classify
@@ -399,39 +400,117 @@ def plan_rollback(records: list[ReleaseRecord], service: str | None, to: int | N
     return RollbackPlan(target, current, names, leaving)
 
 
-def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan: RollbackPlan,
-                     on_line: Callable[[str], None], poll: float = 2.0) -> dict[str, str]:
-    """Redeploy the target release's service stacks (only those of ``plan.services``); returns stack -> action.
+@dataclass
+class _Step:
+    """One service's rollback, prepared before anything changes."""
 
-    Each stack goes through a change set with the recorded template; parameters keep their current values
-    except the image ones, which take the recorded values."""
+    service: str
+    key: str
+    entry: dict[str, Any]
+    template: dict[str, Any]
+    params: dict[str, str]
+    old: dict[str, Any]
+    state: Any
+
+
+def _outputs_now(target: Target, manifest: dict[str, Any]) -> dict[str, dict[str, str] | None]:
+    """stack key -> its outputs as deployed now (None when it is not deployed)."""
+    found: dict[str, dict[str, str] | None] = {}
+    for stack in manifest["stacks"]:
+        state = read_stack(target.client("cloudformation", target.region_for(stack["region"])), stack["name"])
+        found[stack["key"]] = dict(state.outputs) if state is not None and state.deployed else None
+    return found
+
+
+def _secret_gone(target: Target, arn: str) -> str | None:
+    """Why the Secrets Manager secret ``arn`` cannot be read now; None when it exists."""
+    try:
+        found = target.client("secretsmanager", arn.split(":")[3]).describe_secret(SecretId=arn)
+    except ClientError as exc:
+        return str(exc.response.get("Error", {}).get("Code", "unreadable"))
+    return "scheduled for deletion" if found.get("DeletedDate") else None
+
+
+def _prepare(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan: RollbackPlan,
+             on_line: Callable[[str], None]) -> tuple[list[_Step], dict[str, str]]:
+    """Each service's template and parameters to go back to; refuses (before anything changes) when a stack is
+    not deployed or the release reads a stack output or a secret the environment no longer has."""
     stacks = service_stacks(manifest)
+    number = plan.target.number
+    steps: list[_Step] = []
     actions: dict[str, str] = {}
+    outputs: dict[str, dict[str, str] | None] | None = None
+    absent: list[str] = []
+    gone: list[str] = []
     for service in plan.services:
         key = f"svc-{service}"
         entry = stacks.get(key)
-        stored = store.stored_template(plan.target.number, key)
+        stored = store.stored_template(number, key)
         if entry is None or stored is None:
-            on_line(f"{service}: release {plan.target.number} holds no template of it: skipped")
+            on_line(f"{service}: release {number} holds no template of it: skipped")
             actions[key] = "skipped"
             continue
         cf = target.client("cloudformation", target.region_for(entry["region"]))
         state = read_stack(cf, entry["name"])
         if state is None or not state.deployed:
-            on_line(f"{service}: stack {entry['name']} is not deployed: skipped")
-            actions[key] = "skipped"
+            absent.append(entry["name"])
             continue
         template = stored["template"]
-        params = dict(state.parameters)
-        for name in template.get("Parameters", {}):
-            if name == "Image" or name not in params:
-                if name not in stored["parameters"]:
-                    raise RollbackRefused(f"{service}: parameter {name} has no value now or in release "
-                                          f"{plan.target.number}")
-                params[name] = stored["parameters"][name]
-        params = {k: v for k, v in params.items() if k in template.get("Parameters", {})}
         old = deployed_template(cf, entry["name"])
-        changes = classify(old, state.parameters, template, params)
+        # what the deployed template declares (the emulator also keeps parameters an update dropped)
+        params = {k: v for k, v in state.parameters.items() if k in old.get("Parameters", {})}
+        for name in template.get("Parameters", {}):
+            if name != "Image" and name in params:
+                continue
+            source = parameter_source(template, name) if name != "Image" else None
+            if source is not None:  # fed from another stack's output: its value now, if it still has it
+                outputs = outputs if outputs is not None else _outputs_now(target, manifest)
+                now = (outputs.get(source[0]) or {}).get(source[1])
+                if now is None:
+                    gone.append(f"{service}: release {number} reads {name} (output {source[1]} of stack "
+                                f"{source[0]}), which the environment no longer has"
+                                + (" (the stack is not deployed)" if outputs.get(source[0]) is None else ""))
+                    continue
+                params[name] = now
+                continue
+            if name not in stored["parameters"]:
+                raise RollbackRefused(f"{service}: parameter {name} has no value now or in release {number}")
+            params[name] = stored["parameters"][name]
+        params = {k: v for k, v in params.items() if k in template.get("Parameters", {})}
+        for name, value in sorted(params.items()):
+            if str(value).startswith("arn:aws:secretsmanager:"):
+                why = _secret_gone(target, str(value))
+                if why:
+                    gone.append(f"{service}: release {number} reads secret {value} ({name}): {why}")
+        steps.append(_Step(service, key, entry, template, params, old, state))
+    if absent and not steps:
+        raise RollbackRefused(f"nothing to roll back: {', '.join(absent)} "
+                              + ("is" if len(absent) == 1 else "are") + " not deployed (destroyed, or never "
+                              "deployed); deploy the environment (moorage deploy) instead")
+    if absent:
+        raise RollbackRefused(f"{', '.join(absent)} " + ("is" if len(absent) == 1 else "are") + " not deployed: "
+                              "a rollback changes deployed service stacks only; deploy the environment first")
+    if gone:
+        raise RollbackRefused(f"release {number} cannot run on the environment as deployed now:\n    "
+                              + "\n    ".join(gone)
+                              + "\n    (a database, cache or secret was renamed, replaced or removed since): fix "
+                                "forward with a deploy, or roll back to a release made after that change")
+    return steps, actions
+
+
+def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan: RollbackPlan,
+                     on_line: Callable[[str], None], poll: float = 2.0) -> dict[str, str]:
+    """Redeploy the target release's service stacks (only those of ``plan.services``); returns stack -> action.
+
+    Each stack goes through a change set with the recorded template; parameters keep their current values
+    except the image ones, which take the recorded values, and those the current template lacks, which take the
+    current output of the stack they come from. Before anything changes, refuses (:class:`RollbackRefused`)
+    when a service stack is not deployed or the release reads an output or a secret that no longer exists."""
+    steps, actions = _prepare(target, manifest, store, plan, on_line)
+    for step in steps:
+        service, key, entry, template, params = step.service, step.key, step.entry, step.template, step.params
+        cf = target.client("cloudformation", target.region_for(entry["region"]))
+        changes = classify(step.old, step.state.parameters, template, params)
         if not changes:
             on_line(f"{service}: already runs release {plan.target.number}'s version")
             actions[key] = "unchanged"
@@ -442,7 +521,7 @@ def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseSto
                                   + ", ".join(c.logical_id for c in bad) + ", which hold data")
         body: str | None = json.dumps(template, indent=2, sort_keys=True)
         url = None
-        tags = {t: v for t, v in state.tags.items()}
+        tags = {t: v for t, v in step.state.tags.items()}
         if body is not None and len(body.encode()) > load_data("cloudformation")["limits"]["inline_template_bytes"]:
             digest = hashlib.sha256(body.encode()).hexdigest()[:16]
             url = upload_template(target, target.region_for(entry["region"]),
