@@ -83,9 +83,26 @@ def test_rollback_to_a_release_whose_database_secret_was_renamed_away_is_refused
     assert refused.exit_code == 1, refused.output
     said = " ".join(refused.output.split())
     assert "rollback refused: release 2 cannot run on the environment as deployed now" in said, said
-    assert "web: release 2 reads DbDbUrl (output DbDbUrl of stack data), which the environment no longer has" in said, said
+    assert ("web: release 2 reads DbDbUrl (output DbDbUrl of stack data), which the environment no longer "
+            "has") in said, said
     assert _web_secrets(aws) == running  # nothing changed
     assert _numbers(runner, cli, spec) == [(1, "deploy"), (2, "deploy"), (3, "deploy")]  # nothing recorded
+
+
+def test_rollback_to_a_release_whose_secret_was_deleted_is_refused(cli: typer.Typer, aws: Aws,
+                                                                    tmp_path: Path) -> None:
+    runner = CliRunner()
+    spec = _spec(tmp_path, SPEC.replace("uses: [db]", "uses: [db], secrets: [API_KEY]")
+                 + "secrets:\n  API_KEY: {generate: true}\n")
+    _deploy(runner, cli, spec)
+    _deploy(runner, cli, spec, "--image", "web=ghcr.io/acme/web:2.0.0")
+    arn = _web_secrets(aws)["API_KEY"]
+    aws("secretsmanager", "eu-west-1").delete_secret(SecretId=arn, RecoveryWindowInDays=7)
+    refused = runner.invoke(cli, ["rollback", spec, "--env", "dev", "--local"])
+    assert refused.exit_code == 1, refused.output
+    said = " ".join(refused.output.split())
+    assert f"web: release 1 reads secret {arn} (SecretApiKeyArn): scheduled for deletion" in said, said
+    assert _numbers(runner, cli, spec) == [(1, "deploy"), (2, "deploy")]
 
 
 def test_rollback_over_a_destroyed_environment_is_refused(cli: typer.Typer, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from moorage.cfn import parameter_source
+from moorage.cfn.values import arn_region, strings
 from moorage.data import load_data
 from moorage.deploy.artifacts import artifacts_bucket, upload_template
 from moorage.deploy.changes import blocking, classify
@@ -424,8 +425,9 @@ def _outputs_now(target: Target, manifest: dict[str, Any]) -> dict[str, dict[str
 
 def _secret_gone(target: Target, arn: str) -> str | None:
     """Why the Secrets Manager secret ``arn`` cannot be read now; None when it exists."""
+    arn = ":".join(arn.split(":")[:7])  # without a task definition's ``:json-key:stage:version`` suffix
     try:
-        found = target.client("secretsmanager", arn.split(":")[3]).describe_secret(SecretId=arn)
+        found = target.client("secretsmanager", arn_region(arn) or "us-east-1").describe_secret(SecretId=arn)
     except ClientError as exc:
         return str(exc.response.get("Error", {}).get("Code", "unreadable"))
     return "scheduled for deletion" if found.get("DeletedDate") else None
@@ -477,11 +479,14 @@ def _prepare(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan
                 raise RollbackRefused(f"{service}: parameter {name} has no value now or in release {number}")
             params[name] = stored["parameters"][name]
         params = {k: v for k, v in params.items() if k in template.get("Parameters", {})}
-        for name, value in sorted(params.items()):
-            if str(value).startswith("arn:aws:secretsmanager:"):
-                why = _secret_gone(target, str(value))
+        # the secrets it reads: through its parameters, or written into the template (an existing secret's ARN)
+        read = {str(v): f" ({k})" for k, v in sorted(params.items())}
+        read.update({v: "" for v in strings(template) if v not in read})
+        for value, via in read.items():
+            if value.startswith("arn:aws:secretsmanager:"):
+                why = _secret_gone(target, value)
                 if why:
-                    gone.append(f"{service}: release {number} reads secret {value} ({name}): {why}")
+                    gone.append(f"{service}: release {number} reads secret {value}{via}: {why}")
         steps.append(_Step(service, key, entry, template, params, old, state))
     if absent and not steps:
         raise RollbackRefused(f"nothing to roll back: {', '.join(absent)} "
