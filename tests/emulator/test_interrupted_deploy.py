@@ -158,3 +158,49 @@ def test_ctrl_c_before_any_stack_changes_says_so_and_records_nothing(
     again = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", *V2])  # the lock was released
     assert again.exit_code == 0, again.output
     assert "release 2 succeeded" in again.output
+
+
+def test_ctrl_c_to_a_moorage_process_records_the_interrupted_release(tmp_path: Path) -> None:
+    """The whole CLI in its own process (its own emulator in the background), SIGINT sent when the first
+    service stack starts, as a terminal's Ctrl-C would: exit 130, history says what runs."""
+    import subprocess
+    import sys
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    spec = project / "moorage.yml"
+    spec.write_text(SPEC, encoding="utf-8")
+
+    def moorage(*args: str) -> list[str]:
+        return [sys.executable, "-c", "from moorage.cli.app import main; main()", *args]
+
+    try:
+        first = subprocess.run(moorage("deploy", str(spec), "--env", "dev", "--local"), capture_output=True,
+                               text=True, timeout=300, check=False)
+        assert first.returncode == 0, first.stdout + first.stderr
+        process = subprocess.Popen(moorage("deploy", str(spec), "--env", "dev", "--local", "--json", "--parallel",
+                                           "1", *V2), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        events = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            event = json.loads(line)
+            events.append(event)
+            if event.get("event") == "stack_started" and "-svc-" in json.dumps(event):
+                process.send_signal(signal.SIGINT)
+                break
+        rest, errors = process.communicate(timeout=120)
+        events += [json.loads(line) for line in rest.splitlines() if line.strip()]
+        assert process.returncode == 130, rest + errors
+        said = json.dumps(events)
+        assert "deploy interrupted (Ctrl-C)" in said
+        summary = next(e for e in events if e.get("event") == "summary")
+        assert summary["interrupted"] is True and summary["ok"] is False
+        shown = subprocess.run(moorage("history", str(spec), "--env", "dev", "--local", "--json"),
+                               capture_output=True, text=True, timeout=120, check=False)
+        assert shown.returncode == 0, shown.stderr
+        records = json.loads(shown.stdout.strip().splitlines()[-1])
+        assert [(r["number"], r["outcome"]) for r in records] == [(1, "succeeded"), (2, "interrupted")]
+        assert "web" in records[-1]["changed"] or "api" in records[-1]["changed"]
+    finally:
+        subprocess.run(moorage("local", "stop", "--project", str(project)), capture_output=True, timeout=120,
+                       check=False)
