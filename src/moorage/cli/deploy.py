@@ -253,11 +253,11 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         reporter.close()
         _refused(exc, as_json)
         return
-    except KeyboardInterrupt:  # before any stack started changing
+    except KeyboardInterrupt:  # before any stack started changing (or a third Ctrl-C)
         interruption.restore()
         reporter.close()
-        err.print("deploy interrupted (Ctrl-C) before any stack changed: nothing deployed, no release recorded",
-                  markup=False)
+        err.print("deploy interrupted (Ctrl-C) " + ("before any stack changed: nothing deployed, no release recorded"
+                                                    if not interruption.deferring else _UNRECORDED), markup=False)
         raise typer.Exit(130) from None
     finally:
         reporter.close()
@@ -268,6 +268,9 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
             _summary(result, synth, reporter, as_json, target)
         if not migrations_dry_run:  # a dry run changes nothing: no release
             _record(target, synth, result, started, options.commit, spec, as_json)
+    except KeyboardInterrupt:
+        err.print(f"deploy interrupted (Ctrl-C) again: {_UNRECORDED}", markup=False)
+        raise typer.Exit(130) from None
     finally:
         interruption.restore()
     if target.local and not as_json:
@@ -283,6 +286,9 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         raise typer.Exit(130)
     if not result.ok:
         raise typer.Exit(1)
+
+
+_UNRECORDED = "stopped before the release was recorded; `moorage status` shows what runs"
 
 
 def idle_minutes() -> int:
