@@ -11,10 +11,10 @@ starts no further stack, waits for the ones in flight (a second Ctrl-C stops wai
 from __future__ import annotations
 
 import hashlib
-import queue
 import subprocess
 import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -551,14 +551,14 @@ class Deployer:
 
     def _deploy_parallel(self, keys: list[str]) -> list[StackOutcome]:
         # Daemon threads, not a pool: a pool's exit (and the interpreter's) waits for every stack, so Ctrl-C
-        # could neither stop the queued ones nor stop waiting for the running ones.
-        done: queue.Queue[tuple[str, StackOutcome | BaseException]] = queue.Queue()
+        # could neither stop the pending ones nor stop waiting for the running ones.
+        futures: dict[str, Future[StackOutcome]] = {}
 
         def work(key: str) -> None:
             try:
-                done.put((key, self.deploy_stack(key)))
+                futures[key].set_result(self.deploy_stack(key))
             except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread
-                done.put((key, exc))
+                futures[key].set_exception(exc)
 
         waiting, running, finished = list(keys), list[str](), dict[str, StackOutcome]()
         said = self.interruption.requested
@@ -567,6 +567,7 @@ class Deployer:
                 while waiting and len(running) < max(1, self.options.parallel) and not self.interruption.requested:
                     key = waiting.pop(0)
                     running.append(key)
+                    futures[key] = Future()
                     threading.Thread(target=work, args=(key,), name=f"deploy {key}", daemon=True).start()
                 if not running:
                     break
@@ -576,14 +577,10 @@ class Deployer:
                                        + ", ".join(self.stacks[k]["name"] for k in running)
                                        + " to finish (Ctrl-C again to stop waiting: CloudFormation carries on "
                                        "with them)")
-                try:
-                    key, got = done.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-                running.remove(key)
-                if isinstance(got, BaseException):
-                    raise got
-                finished[key] = got
+                for future in wait([futures[k] for k in running], timeout=0.1, return_when=FIRST_COMPLETED)[0]:
+                    key = next(k for k in running if futures[k] is future)
+                    running.remove(key)
+                    finished[key] = future.result()  # a stack's exception is raised here, as a pool would
         except KeyboardInterrupt:  # the second Ctrl-C: stop waiting
             self.interruption.request()
             for key in running:
