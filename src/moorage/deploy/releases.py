@@ -465,7 +465,8 @@ def _prepare(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan
             if name != "Image" and name in params:
                 continue
             source = parameter_source(template, name) if name != "Image" else None
-            if source is not None:  # fed from another stack's output: its value now, if it still has it
+            if source is not None and any(st["key"] == source[0] for st in manifest["stacks"]):
+                # fed from another stack of the environment: that output's value now, if it still has it
                 outputs = outputs if outputs is not None else _outputs_now(target, manifest)
                 now = (outputs.get(source[0]) or {}).get(source[1])
                 if now is None:
