@@ -53,6 +53,20 @@ def test_failed_releases_are_neither_current_nor_targets() -> None:
         plan_rollback(records, None, 3)
 
 
+def test_an_interrupted_release_that_changed_stacks_is_current_but_never_a_target() -> None:
+    interrupted = _record(3, {"api": "api:3", "web": "web:1"}, outcome="interrupted")
+    interrupted.stacks = {"svc-api": "update", "svc-web": "skipped"}
+    records = [_record(1, V1), _record(2, V2), interrupted]
+    plan = plan_rollback(records, None, None)
+    assert (plan.current.number, plan.target.number) == (3, 2)  # what runs is release 3's api
+    assert [r.number for r in plan.leaving] == [3]
+    with pytest.raises(RollbackRefused, match="release 3 interrupted"):
+        plan_rollback(records, None, 3)
+    nothing = _record(3, V2, outcome="interrupted")  # interrupted before any stack changed: not current
+    nothing.stacks = {"svc-api": "skipped"}
+    assert plan_rollback([_record(1, V1), _record(2, V2), nothing], None, None).current.number == 2
+
+
 def test_refuses_over_an_irreversible_migration_but_not_a_reversible_one() -> None:
     records = [_record(1, V1), _record(2, V2, migration_ran=True)]
     with pytest.raises(RollbackRefused) as exc:

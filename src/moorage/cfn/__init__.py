@@ -16,6 +16,7 @@ from moorage.cfn.read import read_template, template_problems
 from moorage.cfn.sections import (
                                   TemplateResource,
                                   output_value,
+                                  parameter_source,
                                   resource,
                                   resource_bodies,
                                   resources_of,
@@ -25,5 +26,5 @@ from moorage.cfn.sets import TemplateSet, file_template_sets, is_spec, manifest_
 from moorage.cfn.values import UNKNOWN
 
 __all__ = ["UNKNOWN", "Resource", "SetIndex", "TemplateResource", "TemplateSet", "file_template_sets", "is_spec",
-           "manifest_near", "output_value", "read_template", "resource", "resource_bodies", "resources_of",
-           "resources_of_type", "stack_regions", "template_problems", "template_set_of"]
+           "manifest_near", "output_value", "parameter_source", "read_template", "resource", "resource_bodies",
+           "resources_of", "resources_of_type", "stack_regions", "template_problems", "template_set_of"]

@@ -8,16 +8,16 @@ security group defined in another stack.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from moorage.cfn.sections import FROM_STACK
 from moorage.cfn.sets import TemplateSet
 from moorage.cfn.values import SUB_VARIABLE, UNKNOWN, as_bool, as_int, chosen, dig, if_conditions, is_intrinsic
 
 Key = tuple[str, str]  # (stack, logical id)
 
-_FROM_STACK = re.compile(r"^from stack ([\w.-]+): output (\w+)")
+_FROM_STACK = FROM_STACK
 _PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": None}
 _MAX_DEPTH = 8
 

@@ -7,6 +7,7 @@ returns) through these instead of indexing ``Resources`` / ``Outputs`` themselve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -58,3 +59,13 @@ def resource_bodies(template: Any) -> dict[str, Mapping[str, Any]]:
 def output_value(template: Any, name: str) -> Any:
     """The Value of output ``name`` as written (None when the output is absent)."""
     return dig(_section(template, "Outputs"), name, "Value")
+
+
+FROM_STACK = re.compile(r"^from stack ([\w.-]+): output (\w+)")  # how moorage describes a stack input
+
+
+def parameter_source(template: Any, name: str) -> tuple[str, str] | None:
+    """(stack, output) that moorage feeds parameter ``name`` of ``template`` from (its description says so)."""
+    entry = _section(template, "Parameters").get(name)
+    described = FROM_STACK.match(str(entry.get("Description", "")) if isinstance(entry, Mapping) else "")
+    return (described[1], described[2]) if described else None

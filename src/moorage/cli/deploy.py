@@ -228,6 +228,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            ) -> None:
     """Deploy one environment through CloudFormation change sets (AWS, or --local); records the release."""
     as_json = output_format(fmt, as_json) == "json"
+    from moorage.deploy.interrupt import Interruption
     from moorage.deploy.releases import release_started
     from moorage.deploy.run import DeployOptions, DeployRefused, git_commit
     from moorage.deploy.run import deploy as run_deploy
@@ -245,21 +246,35 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
                             spec_dir=_project_dir(spec), commit=git_commit(_project_dir(spec)),
                             poll=0.2 if target.local else 3.0, lock_wait=wait_lock, break_lock=break_lock,
                             migrations_dry_run=migrations_dry_run)
+    interruption = Interruption().install()  # Ctrl-C once stacks change: recorded as interrupted, exit 130
     try:
         with _emulator_guard(target, spec):
-            result = run_deploy(synth, target, options, reporter)
+            result = run_deploy(synth, target, options, reporter, interruption)
     except DeployRefused as exc:
+        interruption.restore()
         reporter.close()
         _refused(exc, as_json)
         return
+    except KeyboardInterrupt:  # before any stack started changing (or a third Ctrl-C)
+        interruption.restore()
+        reporter.close()
+        err.print("deploy interrupted (Ctrl-C) " + ("before any stack changed: nothing deployed, no release recorded"
+                                                    if not interruption.deferring else _UNRECORDED), markup=False)
+        raise typer.Exit(130) from None
     finally:
         reporter.close()
-    if migrations_dry_run and result.ok and not as_json:
-        out.print("migrations dry run: nothing was deployed and no release recorded")
-    else:
-        _summary(result, synth, reporter, as_json, target)
-    if not migrations_dry_run:  # a dry run changes nothing: no release
-        _record(target, synth, result, started, options.commit, spec, as_json)
+    try:
+        if migrations_dry_run and result.ok and not as_json:
+            out.print("migrations dry run: nothing was deployed and no release recorded")
+        else:
+            _summary(result, synth, reporter, as_json, target)
+        if not migrations_dry_run:  # a dry run changes nothing: no release
+            _record(target, synth, result, started, options.commit, spec, as_json)
+    except KeyboardInterrupt:
+        err.print(f"deploy interrupted (Ctrl-C) again: {_UNRECORDED}", markup=False)
+        raise typer.Exit(130) from None
+    finally:
+        interruption.restore()
     if target.local and not as_json:
         from moorage.deploy.releases import unemulated_release_note
 
@@ -269,6 +284,8 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         out.print(f"the local emulator keeps running at {target.endpoint}; stop it with: moorage local stop "
                   f"--project {escape(shlex.quote(str(_project_dir(spec))))} (it also stops itself after "
                   f"{idle_minutes()} idle minutes)")
+    if result.interrupted:
+        raise typer.Exit(130)
     if not result.ok:
         raise typer.Exit(1)
 
@@ -293,6 +310,9 @@ def _keep_images(synth: Synth, target: Target, spec: Path, env: str, image: list
                       "spec's image")
     more = [f"{service}={running}" for service, (running, _) in kept.items()]
     return _synth(spec, env, compose_profile, env_file, [*image, *more], preview_of)
+
+
+_UNRECORDED = "stopped before the release was recorded; `moorage status` shows what runs"
 
 
 def idle_minutes() -> int:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from moorage.cli.deploy import _project_dir, _synth, _target, existing_target, stopped_emulator
+from moorage.cli.deploy import _project_dir, _synth, existing_target, stopped_emulator
 from moorage.cli.options import (
     AwsProfileOpt,
     ComposeProfileOpt,
@@ -100,7 +100,12 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
 
         raise InputError([Diagnostic("error", f"no service named {service!r}", None,
                                      "services: " + ", ".join(synth.plan.services))])
-    target = _target(spec, local, profile, region)
+    target = existing_target(spec, local, profile, region, required=False)
+    if target is None:  # as the other day-two commands: a stopped emulator is said, not started
+        stopped = stopped_emulator(spec)
+        _refused(f"{stopped.message}: nothing is rolled back\n    hint: {stopped.hint}, then roll back again",
+                 as_json)
+        return
     store = ReleaseStore(target, synth.manifest)
     started = datetime.now(UTC)
     records = store.records()
@@ -133,6 +138,15 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
         _refused(str(exc), as_json)
         return
     ok = "failed" not in actions.values()
+    if ok and not any(a == "update" for a in actions.values()):  # as a deploy that changes nothing: no record
+        line = (f"{synth.manifest['app']}/{env} already runs release {plan.target.number}'s version: nothing "
+                "changed, nothing recorded")
+        if as_json:
+            sys.stdout.write(json.dumps({"ok": True, "unchanged": True, "release": None, "lines": [*lines, line]},
+                                        sort_keys=True) + "\n")
+        else:
+            out.print(line)
+        return
     record, where = record_release(target, synth.manifest, kind="rollback", started=started, ok=ok, stacks=actions,
                                    commit=git_commit(_project_dir(spec)), spec=spec_hash(spec),
                                    reversible={}, rollback_to=plan.target.number,

@@ -19,6 +19,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from moorage.cfn import parameter_source
+from moorage.cfn.values import arn_region, strings
 from moorage.data import load_data
 from moorage.deploy.artifacts import artifacts_bucket, upload_template
 from moorage.deploy.changes import blocking, classify
@@ -64,7 +66,7 @@ class ReleaseRecord:
     caller: str
     commit: str | None
     spec_hash: str | None
-    outcome: str  # succeeded | failed
+    outcome: str  # succeeded | failed | interrupted (Ctrl-C: the stacks in ``stacks`` as far as it got)
     images: dict[str, str] = field(default_factory=dict)  # service -> image reference it runs
     commit_tags: dict[str, str] = field(default_factory=dict)  # service -> its built image's git commit tag
     digests: dict[str, str] = field(default_factory=dict)  # service -> sha256 digest when the reference pins one
@@ -316,12 +318,14 @@ def record_release(target: Target, manifest: dict[str, Any], *, kind: str, start
                    reversible: dict[str, bool], job_results: dict[str, str] | None = None,
                    rollback_to: int | None = None, note: str = "",
                    commit_tags: dict[str, str] | None = None,
-                   snapshots: dict[str, list[str]] | None = None) -> tuple[ReleaseRecord, str]:
+                   snapshots: dict[str, list[str]] | None = None,
+                   outcome: str | None = None) -> tuple[ReleaseRecord, str]:
     """Write the record of a release that just ended; returns it and its address."""
     store = ReleaseStore(target, manifest)
     hashes, stored, images, task_defs = snapshot(target, manifest)
     jobs = [str(j) for j in manifest.get("before_deploy_jobs", [])]
-    migrations = [Migration(job, stacks.get(f"svc-{job}") in ("create", "update"), reversible.get(job, False),
+    migrations = [Migration(job, stacks.get(f"svc-{job}") in ("create", "update", "interrupted"),
+                            reversible.get(job, False),
                             (job_results or {}).get(job, ""), list((snapshots or {}).get(job, [])))
                   for job in jobs]
     changed = sorted(k.removeprefix("svc-") for k, a in stacks.items()
@@ -330,7 +334,7 @@ def record_release(target: Target, manifest: dict[str, Any], *, kind: str, start
         number=store.next_number(), app=store.app, environment=store.env, kind=kind,
         started=started.replace(microsecond=0).isoformat(), finished=now(),
         duration_seconds=round((datetime.now(UTC) - started).total_seconds(), 1), caller=caller(target, store.region),
-        commit=commit, spec_hash=spec, outcome="succeeded" if ok else "failed", images=images,
+        commit=commit, spec_hash=spec, outcome=outcome or ("succeeded" if ok else "failed"), images=images,
         digests=digests_of(images), task_definitions=task_defs, templates=hashes, stacks=dict(sorted(stacks.items())),
         changed=changed, migrations=migrations, rollback_to=rollback_to, note=note,
         commit_tags=dict(sorted((commit_tags or {}).items())))
@@ -356,11 +360,16 @@ class RollbackPlan:
 
 def plan_rollback(records: list[ReleaseRecord], service: str | None, to: int | None) -> RollbackPlan:
     """The rollback to release ``to`` (default: the one before the current) for ``service`` (default: all);
-    refuses when a release being left ran a migration not marked ``reversible: true``."""
+    refuses when a release being left ran a migration not marked ``reversible: true``.
+
+    The current release is what runs: the last that succeeded or was interrupted after changing stacks
+    (a failed one's stacks rolled back); targets are releases that succeeded."""
     good = [r for r in records if r.outcome == "succeeded"]
+    deployed = [r for r in records if r.outcome == "succeeded" or (r.outcome == "interrupted" and any(
+        a in ("create", "update", "interrupted") for a in r.stacks.values()))]
     if not good:
         raise RollbackRefused("no successful release is recorded for this environment: nothing to roll back to")
-    current = good[-1]
+    current = deployed[-1]
     if to is not None:
         target = next((r for r in records if r.number == to), None)
         if target is None:
@@ -380,7 +389,7 @@ def plan_rollback(records: list[ReleaseRecord], service: str | None, to: int | N
     if service is not None and service not in target.images:
         raise RollbackRefused(f"release {target.number} has no service {service!r}")
     low, high = sorted((target.number, current.number))
-    leaving = [r for r in good if low < r.number <= high and r.kind == "deploy"]
+    leaving = [r for r in deployed if low < r.number <= high and r.kind == "deploy"]
     for r in leaving:
         for m in r.migrations:
             if m.ran and not m.reversible:
@@ -392,39 +401,122 @@ def plan_rollback(records: list[ReleaseRecord], service: str | None, to: int | N
     return RollbackPlan(target, current, names, leaving)
 
 
-def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan: RollbackPlan,
-                     on_line: Callable[[str], None], poll: float = 2.0) -> dict[str, str]:
-    """Redeploy the target release's service stacks (only those of ``plan.services``); returns stack -> action.
+@dataclass
+class _Step:
+    """One service's rollback, prepared before anything changes."""
 
-    Each stack goes through a change set with the recorded template; parameters keep their current values
-    except the image ones, which take the recorded values."""
+    service: str
+    key: str
+    entry: dict[str, Any]
+    template: dict[str, Any]
+    params: dict[str, str]
+    old: dict[str, Any]
+    state: Any
+
+
+def _outputs_now(target: Target, manifest: dict[str, Any]) -> dict[str, dict[str, str] | None]:
+    """stack key -> its outputs as deployed now (None when it is not deployed)."""
+    found: dict[str, dict[str, str] | None] = {}
+    for stack in manifest["stacks"]:
+        state = read_stack(target.client("cloudformation", target.region_for(stack["region"])), stack["name"])
+        found[stack["key"]] = dict(state.outputs) if state is not None and state.deployed else None
+    return found
+
+
+def _secret_gone(target: Target, arn: str) -> str | None:
+    """Why the Secrets Manager secret ``arn`` cannot be read now; None when it exists."""
+    arn = ":".join(arn.split(":")[:7])  # without a task definition's ``:json-key:stage:version`` suffix
+    try:
+        found = target.client("secretsmanager", arn_region(arn) or "us-east-1").describe_secret(SecretId=arn)
+    except ClientError as exc:
+        return str(exc.response.get("Error", {}).get("Code", "unreadable"))
+    return "scheduled for deletion" if found.get("DeletedDate") else None
+
+
+def _prepare(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan: RollbackPlan,
+             on_line: Callable[[str], None]) -> tuple[list[_Step], dict[str, str]]:
+    """Each service's template and parameters to go back to; refuses (before anything changes) when a stack is
+    not deployed or the release reads a stack output or a secret the environment no longer has."""
     stacks = service_stacks(manifest)
+    number = plan.target.number
+    steps: list[_Step] = []
     actions: dict[str, str] = {}
+    outputs: dict[str, dict[str, str] | None] | None = None
+    absent: list[str] = []
+    gone: list[str] = []
     for service in plan.services:
         key = f"svc-{service}"
         entry = stacks.get(key)
-        stored = store.stored_template(plan.target.number, key)
+        stored = store.stored_template(number, key)
         if entry is None or stored is None:
-            on_line(f"{service}: release {plan.target.number} holds no template of it: skipped")
+            on_line(f"{service}: release {number} holds no template of it: skipped")
             actions[key] = "skipped"
             continue
         cf = target.client("cloudformation", target.region_for(entry["region"]))
         state = read_stack(cf, entry["name"])
         if state is None or not state.deployed:
-            on_line(f"{service}: stack {entry['name']} is not deployed: skipped")
-            actions[key] = "skipped"
+            absent.append(entry["name"])
             continue
         template = stored["template"]
-        params = dict(state.parameters)
-        for name in template.get("Parameters", {}):
-            if name == "Image" or name not in params:
-                if name not in stored["parameters"]:
-                    raise RollbackRefused(f"{service}: parameter {name} has no value now or in release "
-                                          f"{plan.target.number}")
-                params[name] = stored["parameters"][name]
-        params = {k: v for k, v in params.items() if k in template.get("Parameters", {})}
         old = deployed_template(cf, entry["name"])
-        changes = classify(old, state.parameters, template, params)
+        # what the deployed template declares (the emulator also keeps parameters an update dropped)
+        params = {k: v for k, v in state.parameters.items() if k in old.get("Parameters", {})}
+        for name in template.get("Parameters", {}):
+            if name != "Image" and name in params:
+                continue
+            source = parameter_source(template, name) if name != "Image" else None
+            if source is not None and any(st["key"] == source[0] for st in manifest["stacks"]):
+                # fed from another stack of the environment: that output's value now, if it still has it
+                outputs = outputs if outputs is not None else _outputs_now(target, manifest)
+                now = (outputs.get(source[0]) or {}).get(source[1])
+                if now is None:
+                    gone.append(f"{service}: release {number} reads {name} (output {source[1]} of stack "
+                                f"{source[0]}), which the environment no longer has"
+                                + (" (the stack is not deployed)" if outputs.get(source[0]) is None else ""))
+                    continue
+                params[name] = now
+                continue
+            if name not in stored["parameters"]:
+                raise RollbackRefused(f"{service}: parameter {name} has no value now or in release {number}")
+            params[name] = stored["parameters"][name]
+        params = {k: v for k, v in params.items() if k in template.get("Parameters", {})}
+        # the secrets it reads: through its parameters, or written into the template (an existing secret's ARN)
+        read = {str(v): f" ({k})" for k, v in sorted(params.items())}
+        read.update({v: "" for v in strings(template) if v not in read})
+        for value, via in read.items():
+            if value.startswith("arn:aws:secretsmanager:"):
+                why = _secret_gone(target, value)
+                if why:
+                    gone.append(f"{service}: release {number} reads secret {value}{via}: {why}")
+        steps.append(_Step(service, key, entry, template, params, old, state))
+    if absent and not steps:
+        raise RollbackRefused(f"nothing to roll back: {', '.join(absent)} "
+                              + ("is" if len(absent) == 1 else "are") + " not deployed (destroyed, or never "
+                              "deployed); deploy the environment (moorage deploy) instead")
+    if absent:
+        raise RollbackRefused(f"{', '.join(absent)} " + ("is" if len(absent) == 1 else "are") + " not deployed: "
+                              "a rollback changes deployed service stacks only; deploy the environment first")
+    if gone:
+        raise RollbackRefused(f"release {number} cannot run on the environment as deployed now:\n    "
+                              + "\n    ".join(gone)
+                              + "\n    (a database, cache or secret was renamed, replaced or removed since): fix "
+                                "forward with a deploy, or roll back to a release made after that change")
+    return steps, actions
+
+
+def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan: RollbackPlan,
+                     on_line: Callable[[str], None], poll: float = 2.0) -> dict[str, str]:
+    """Redeploy the target release's service stacks (only those of ``plan.services``); returns stack -> action.
+
+    Each stack goes through a change set with the recorded template; parameters keep their current values
+    except the image ones, which take the recorded values, and those the current template lacks, which take the
+    current output of the stack they come from. Before anything changes, refuses (:class:`RollbackRefused`)
+    when a service stack is not deployed or the release reads an output or a secret that no longer exists."""
+    steps, actions = _prepare(target, manifest, store, plan, on_line)
+    for step in steps:
+        service, key, entry, template, params = step.service, step.key, step.entry, step.template, step.params
+        cf = target.client("cloudformation", target.region_for(entry["region"]))
+        changes = classify(step.old, step.state.parameters, template, params)
         if not changes:
             on_line(f"{service}: already runs release {plan.target.number}'s version")
             actions[key] = "unchanged"
@@ -435,7 +527,7 @@ def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseSto
                                   + ", ".join(c.logical_id for c in bad) + ", which hold data")
         body: str | None = json.dumps(template, indent=2, sort_keys=True)
         url = None
-        tags = {t: v for t, v in state.tags.items()}
+        tags = {t: v for t, v in step.state.tags.items()}
         if body is not None and len(body.encode()) > load_data("cloudformation")["limits"]["inline_template_bytes"]:
             digest = hashlib.sha256(body.encode()).hexdigest()[:16]
             url = upload_template(target, target.region_for(entry["region"]),
@@ -499,12 +591,13 @@ def record_deploy(target: Target, synth: Any, result: Any, started: datetime, co
     """Write the release record of a deploy that changed (or failed to change) something: (record, where).
 
     ``synth`` and ``result`` are the deploy's :class:`~moorage.render.Synth` and
-    :class:`~moorage.deploy.run.DeployResult`; None when the deploy changed nothing.
+    :class:`~moorage.deploy.run.DeployResult`; None when the deploy changed nothing (an interrupted deploy
+    that changed no stack included). An interrupted one that changed stacks is recorded ``interrupted``.
     """
-    if result.unchanged:
+    if result.unchanged or (result.interrupted and not result.changed):
         return None
     stacks = {k: o.action for k, o in result.outcomes.items()}
     return record_release(target, synth.manifest, kind="deploy", started=started, ok=result.ok, stacks=stacks,
                           commit=commit, spec=spec_hash(spec), reversible=_reversible(synth),
                           job_results=_job_results(synth, result), commit_tags=result.commit_tags,
-                          snapshots=result.snapshots)
+                          snapshots=result.snapshots, outcome="interrupted" if result.interrupted else None)

@@ -3,15 +3,18 @@
 Before anything changes: stuck or busy stacks are detected (and repaired with ``repair=True``), and
 every stack's change list is computed; a replacement or removal that would lose data stops the deploy
 unless allowed. Then each wave's stacks deploy in parallel; the first failure stops the deploy after
-its wave, with the failing resource and its reason.
+its wave, with the failing resource and its reason. Ctrl-C while stacks change (:mod:`moorage.deploy.interrupt`)
+starts no further stack, waits for the ones in flight (a second Ctrl-C stops waiting) and leaves an
+``interrupted`` result that is still recorded.
 """
 
 from __future__ import annotations
 
 import hashlib
 import subprocess
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -23,6 +26,7 @@ from moorage import __version__
 from moorage.deploy.adopt import NOT_EMULATED as ADOPTION_NOT_EMULATED
 from moorage.deploy.changes import ResourceChange, allow_names, blocking, classify, merge_change_set
 from moorage.deploy.images import BuildSpec, build_images, build_specs, build_tag, pushed_image, tag_commits
+from moorage.deploy.interrupt import Interruption
 from moorage.deploy.progress import Reporter
 from moorage.deploy.repair import Problem, busy_detail, diagnose, repair
 from moorage.deploy.retained import Leftover, leftovers, refusal
@@ -70,7 +74,7 @@ class StackOutcome:
 
     key: str
     name: str
-    action: str  # create, update, unchanged, failed, refused, skipped, planned
+    action: str  # create, update, unchanged, failed, refused, skipped, planned, interrupted (not waited for)
     status: str = ""
     changes: list[ResourceChange] = field(default_factory=list)
     failure: Event | None = None
@@ -99,11 +103,34 @@ class DeployResult:
     strays: list[str] = field(default_factory=list)  # a preview's deployed stacks no longer in its plan
     removed: list[str] = field(default_factory=list)  # those of them the deploy deleted
     leftovers: list[Leftover] = field(default_factory=list)  # a diff: kept resources a deploy would stop on
+    interrupted: bool = False  # Ctrl-C: the stacks after the ones in flight were not started
 
     @property
     def ok(self) -> bool:
-        """True when no stack failed."""
-        return not any(o.action in ("failed", "refused") for o in self.outcomes.values())
+        """True when no stack failed and the deploy ran to its end."""
+        return not self.interrupted and not any(o.action in ("failed", "refused") for o in self.outcomes.values())
+
+    @property
+    def changed(self) -> list[StackOutcome]:
+        """The stacks this deploy changed (or started changing and did not wait for)."""
+        return [o for o in self.outcomes.values() if o.action in ("create", "update", "interrupted")]
+
+    def interruption_report(self) -> str:
+        """What an interrupted deploy changed and what it did not, in plain words."""
+        def names(*actions: str) -> str:
+            return ", ".join(f"{o.name} ({o.action})" if len(actions) > 1 else o.name
+                             for o in self.outcomes.values() if o.action in actions) or "none"
+        lines = ["deploy interrupted (Ctrl-C): no stack was started after it",
+                 f"    changed: {names('create', 'update')}"]
+        if any(o.action == "interrupted" for o in self.outcomes.values()):
+            lines.append(f"    still changing, not waited for (CloudFormation finishes or rolls them back): "
+                         f"{names('interrupted')}")
+        if any(o.action == "failed" for o in self.outcomes.values()):
+            lines.append(f"    failed: {names('failed')}")
+        lines.append(f"    not deployed: {names('skipped', 'planned')}")
+        if not self.changed:
+            lines.append("    nothing changed: no release is recorded")
+        return "\n".join(lines)
 
     @property
     def unchanged(self) -> bool:
@@ -120,6 +147,7 @@ class DeployResult:
         return {"ok": self.ok, "unchanged": self.unchanged, "elapsed": round(self.elapsed, 2),
                 "stacks": [o.to_json() for o in self.outcomes.values()], "outputs": self.outputs,
                 "notes": self.notes, **({"expires": self.expires} if self.expires else {}),
+                **({"interrupted": True} if self.interrupted else {}),
                 **({"strays": self.strays, "removed": self.removed} if self.strays else {})}
 
 
@@ -217,7 +245,8 @@ def deploy_tags(manifest: dict[str, Any], commit: str | None) -> dict[str, str]:
 class Deployer:
     """Deploys (or diffs) one synthesized environment to a target."""
 
-    def __init__(self, synth: Synth, target: Target, options: DeployOptions, reporter: Reporter) -> None:
+    def __init__(self, synth: Synth, target: Target, options: DeployOptions, reporter: Reporter,
+                 interruption: Interruption | None = None) -> None:
         self.synth = synth
         self.manifest = synth.manifest
         self.target = target
@@ -232,6 +261,7 @@ class Deployer:
         self.pending_builds: list[BuildSpec] = []
         self.tags = deploy_tags(self.manifest, options.commit)
         self.release_number: int | None = None
+        self.interruption = interruption or Interruption()
 
     def cf(self, key: str) -> Any:
         """The CloudFormation client for stack ``key``."""
@@ -439,24 +469,38 @@ class Deployer:
             return self.result
         failed = False
         jobs = {f"svc-{name}" for name in self.manifest.get("before_deploy_jobs", [])}
-        for wave in self.manifest["waves"]:
-            if failed:
-                for key in wave:
-                    self.result.outcomes[key].action = "skipped"
-                continue
-            first = [k for k in wave if k in jobs]
-            rest = [k for k in wave if k not in jobs]
-            if self.pending_builds and self._needs_images(wave):
-                self.build_now()
-            failed = self._deploy_wave(first)
-            if not failed and first:
-                failed = self._run_jobs(first)
-            if not failed:
-                failed = self._deploy_wave(rest)
-            elif rest:
-                for key in rest:
-                    self.result.outcomes[key].action = "skipped"
-        if not failed:
+        self.interruption.deferring = True  # stacks change from here: Ctrl-C stops starting them and is recorded
+        try:
+            for wave in self.manifest["waves"]:
+                if failed:
+                    for key in wave:
+                        self.result.outcomes[key].action = "skipped"
+                    continue
+                if self.interruption.requested:
+                    break
+                first = [k for k in wave if k in jobs]
+                rest = [k for k in wave if k not in jobs]
+                if self.pending_builds and self._needs_images(wave):
+                    self.build_now()
+                failed = self._deploy_wave(first)
+                # a job whose stack deployed runs even after a Ctrl-C (its migration belongs to that stack)
+                if not failed and any(self.result.outcomes[k].action in ("create", "update", "unchanged")
+                                      for k in first):
+                    failed = self._run_jobs(first)
+                if not failed and not self.interruption.requested:
+                    failed = self._deploy_wave(rest)
+                elif rest and failed:
+                    for key in rest:
+                        self.result.outcomes[key].action = "skipped"
+        except KeyboardInterrupt:  # a second Ctrl-C while a job or a build ran: stop here, still recorded
+            self.interruption.request()
+        if self.interruption.requested:
+            self.result.interrupted = True
+            for outcome in self.result.outcomes.values():
+                if outcome.action == "planned":
+                    outcome.action = "skipped"
+            self.reporter.warn(self.result.interruption_report())
+        elif not failed:
             self._extend_expiry()
         self.result.elapsed = time.monotonic() - started
         return self.result
@@ -496,15 +540,60 @@ class Deployer:
         self.result.expires = expires
 
     def _deploy_wave(self, keys: list[str]) -> bool:
+        """Deploy ``keys`` in parallel; True when one failed. After a Ctrl-C no further stack starts; after a
+        second one the stacks still in flight are not waited for (outcome ``interrupted``)."""
         if not keys:
             return False
-        with ThreadPoolExecutor(max_workers=max(1, self.options.parallel)) as pool:
-            outcomes = list(pool.map(self.deploy_stack, keys))
-        for outcome in outcomes:
+        for outcome in self._deploy_parallel(keys):
             self.result.outcomes[outcome.key] = outcome
+        outcomes = [self.result.outcomes[k] for k in keys]
         if any(o.action in ("failed", "refused") for o in outcomes):
             return True
         return self._seed_previous_versions(keys)
+
+    def _deploy_parallel(self, keys: list[str]) -> list[StackOutcome]:
+        # Daemon threads, not a pool: a pool's exit (and the interpreter's) waits for every stack, so Ctrl-C
+        # could neither stop the pending ones nor stop waiting for the running ones.
+        futures: dict[str, Future[StackOutcome]] = {}
+
+        def work(key: str) -> None:
+            try:
+                futures[key].set_result(self.deploy_stack(key))
+            except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread
+                futures[key].set_exception(exc)
+
+        waiting, running, finished = list(keys), list[str](), dict[str, StackOutcome]()
+        said = self.interruption.requested
+        try:
+            while waiting or running:
+                while waiting and len(running) < max(1, self.options.parallel) and not self.interruption.requested:
+                    key = waiting.pop(0)
+                    running.append(key)
+                    futures[key] = Future()
+                    threading.Thread(target=work, args=(key,), name=f"deploy {key}", daemon=True).start()
+                if not running:
+                    break
+                if self.interruption.requested and not said:
+                    said = True
+                    self.reporter.warn("interrupted: no further stack starts; waiting for "
+                                       + ", ".join(self.stacks[k]["name"] for k in running)
+                                       + " to finish (Ctrl-C again to stop waiting: CloudFormation carries on "
+                                       "with them)")
+                for future in wait([futures[k] for k in running], timeout=0.1, return_when=FIRST_COMPLETED)[0]:
+                    key = next(k for k in running if futures[k] is future)
+                    running.remove(key)
+                    finished[key] = future.result()  # a stack's exception is raised here, as a pool would
+        except KeyboardInterrupt:  # the second Ctrl-C: stop waiting
+            self.interruption.request()
+            for key in running:
+                name = self.stacks[key]["name"]
+                finished[key] = StackOutcome(key, name, "interrupted", "IN_PROGRESS",
+                                             changes=self.result.outcomes[key].changes)
+                self.reporter.stack_finished(name, "IN_PROGRESS", "not waited for (Ctrl-C): it keeps changing")
+        for key in waiting:
+            finished[key] = StackOutcome(key, self.stacks[key]["name"], "skipped",
+                                         changes=self.result.outcomes[key].changes)
+        return [finished[k] for k in keys]
 
     def _seed_previous_versions(self, keys: list[str]) -> bool:
         """Secrets of the stacks just deployed whose previous value services read get one (before the services'
@@ -512,7 +601,8 @@ class Deployer:
         from moorage.deploy.secret_versions import ensure_previous
 
         for entry in self.manifest.get("previous_secrets", []):
-            if entry["stack"] not in keys:
+            if entry["stack"] not in keys or self.result.outcomes[entry["stack"]].action not in (
+                    "create", "update", "unchanged"):
                 continue
             try:
                 if ensure_previous(self.target, self.stacks[entry["stack"]]["region"], entry["name"]):
@@ -617,6 +707,10 @@ class Deployer:
             outcome.action, outcome.status = "refused", state.status if state else ""
             self.reporter.warn(DeployRefused(dangerous={name: bad}).render())
             return outcome
+        if self.interruption.requested:  # Ctrl-C while the change set was made: it is not executed
+            cf.delete_change_set(ChangeSetName=change_set.id, StackName=name)
+            outcome.action, outcome.status = "skipped", state.status if state else ""
+            return outcome
         seen: set[str] = set()
         read_events(cf, name, seen)
         self.reporter.stack_started(name, kind.lower(), len(changes))
@@ -710,9 +804,11 @@ class Deployer:
         return self.release_number
 
 
-def deploy(synth: Synth, target: Target, options: DeployOptions, reporter: Reporter) -> DeployResult:
+def deploy(synth: Synth, target: Target, options: DeployOptions, reporter: Reporter,
+           interruption: Interruption | None = None) -> DeployResult:
     """Deploy (or with ``options.dry_run``, diff) one environment; a deploy holds the environment's lock
-    (:mod:`moorage.deploy.lock`) throughout, a diff takes none."""
+    (:mod:`moorage.deploy.lock`) throughout, a diff takes none. With ``interruption`` installed, Ctrl-C once
+    stacks change ends the deploy early with ``result.interrupted`` instead of raising."""
     if options.dry_run:
         return Deployer(synth, target, options, reporter).run()
     from moorage.deploy.lock import environment_locked
@@ -721,7 +817,7 @@ def deploy(synth: Synth, target: Target, options: DeployOptions, reporter: Repor
         reporter.info(f"waiting for the lock of {synth.manifest['app']}/{synth.manifest['environment']}, held by "
                       + (holder.describe() if holder else "another moorage process"))
     with environment_locked(target, synth.manifest, options.lock_wait, options.break_lock, waiting):
-        result = Deployer(synth, target, options, reporter).run()
+        result = Deployer(synth, target, options, reporter, interruption).run()
     if result.strays and result.ok and not options.migrations_dry_run:
         _remove_strays(synth.manifest, target, result, reporter, options)
     return result
