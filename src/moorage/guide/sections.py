@@ -9,7 +9,7 @@ import shlex
 from typing import Any
 
 from moorage import kinds
-from moorage.cost.report import money, rows, summary_lines, total_phrase
+from moorage.cost.report import estimate_phrase, rows, summary_lines
 from moorage.data import load_data
 from moorage.guide.document import Bullets, Checklist, Para, Section, Table
 from moorage.guide.facts import secret_names, secret_source, template_index
@@ -65,13 +65,7 @@ def overview(gi: GuideInput) -> Section:
 
 
 def _estimate(gi: GuideInput) -> str:
-    c = gi.cost
-    text = f"{total_phrase(c)}/month"
-    if round(c.low, 2) != round(c.high, 2):
-        text += f" (autoscaling {money(c.low)}-{money(c.high)})"
-    if c.unknown:
-        text += f"; {len(c.unknown)} item(s) unpriced, see Cost"
-    return text
+    return estimate_phrase(gi.cost) + ("; see Cost" if gi.cost.unknown else "")
 
 
 def _policy_summary(gi: GuideInput) -> str:
