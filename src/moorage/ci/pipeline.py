@@ -110,9 +110,10 @@ def ci_settings(loaded: LoadedApp, plans: dict[str, Plan], repo: str, spec: Path
                 moorage_source: str | None = None) -> CiSettings:
     """Settings for the pipeline of ``loaded``'s environments (all, or ``environments`` in that order)."""
     if not re.fullmatch(r"[A-Za-z0-9._+/-]+", spec.as_posix()):
-        raise InputError([Diagnostic("error", f"the spec file name {spec.as_posix()!r} is written into the pipeline's "
-                                     "shell commands and may hold only letters, digits and . _ + - /", None,
-                                     "rename it (for example moorage.yml)")])
+        raise InputError([Diagnostic("error", f"the spec's path {spec.as_posix()!r} (from the repository root) is "
+                                     "written into the pipeline's shell commands and may hold only letters, digits "
+                                     "and . _ + - /", None, "rename the file or its folders (for example "
+                                     "infra/moorage.yml)")])
     problem = branch_problem(branch)
     if problem:
         raise InputError([Diagnostic("error", f"--branch {branch!r} {problem}", None,
