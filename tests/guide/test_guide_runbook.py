@@ -94,6 +94,9 @@ def test_a_provider_issued_key_is_renewed_at_the_provider(cases: Any) -> None:
     assert "moorage secrets set moorage.yml SENDGRID_API_KEY --env prod --restart" not in section  # spec by path
     assert "moorage secrets set examples/rupaya/moorage.yml SENDGRID_API_KEY --env prod --restart" in section
     assert "moorage secrets rotate examples/rupaya/moorage.yml SENDGRID_API_KEY" not in md
+    # the Secrets table says who rotates it: a person, reminded (no function rotates it)
+    assert ("| `rupaya/prod/SENDGRID_API_KEY` | set by you after the first deploy | by hand, reminded every 180 days "
+            "(see Runbook) |") in md
 
 
 def test_database_and_cache_credentials_say_what_rotates_them(case: Any) -> None:
