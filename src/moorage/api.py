@@ -359,25 +359,28 @@ def existing_target(spec: Path, *, local: bool, profile: str | None, region: str
 
 def ci_files(spec: Path, provider: Provider, repo: str, *, environments: Sequence[str] | None = None,
              account: str | None = None, branch: str = "main", provider_arn: str | None = None,
-             moorage_source: str | None = None) -> tuple[CiSettings, dict[str, str], Path]:
+             moorage_source: str | None = None, output: Path | None = None,
+             ) -> tuple[CiSettings, dict[str, str], Path, str | None]:
     """The CI pipeline files of ``provider`` (github, gitlab) and the stack of its OIDC roles, by path relative
-    to the repository root, with the settings they were written from and that root (the spec's directory)."""
+    to the repository root, with the settings they were written from, that root (``output``, else the git
+    checkout holding the spec, else the spec's directory) and a note when no checkout was found."""
     import json
 
     from moorage.ci.github import github_files
     from moorage.ci.gitlab import gitlab_files
-    from moorage.ci.pipeline import ci_settings
+    from moorage.ci.pipeline import ci_settings, pipeline_root
     from moorage.ci.stack import ci_template
 
     loaded = load_app(spec)
+    root, spec_path, note = pipeline_root(loaded.path, output)
     names = list(environments) if environments else None
     plans = {e: plan_environment(loaded, e) for e in (names or loaded.spec.environments)
              if e in loaded.spec.environments}
-    ci = ci_settings(loaded, plans, repo, Path(loaded.path.name), branch, names, account, moorage_source)
+    ci = ci_settings(loaded, plans, repo, spec_path, branch, names, account, moorage_source)
     files = github_files(ci) if provider == "github" else gitlab_files(ci)
     files[ci_stack_file(provider)] = json.dumps(ci_template(ci, provider, provider_arn), indent=2,
                                                 sort_keys=True) + "\n"
-    return ci, files, loaded.path.parent
+    return ci, files, root, note
 
 
 def ci_stack_file(provider: str) -> str:

@@ -201,8 +201,11 @@ def test_comparison_sets_environments_side_by_side(cases: Any, tmp_path: Path) -
     row = next(line for line in md.splitlines() if line.startswith("| database `postgres`"))
     assert "single-AZ" in row and "multi-AZ" in row
     costs = next(line for line in md.splitlines() if line.startswith("| monthly estimate"))
-    assert costs.count("$") == 3
-    from moorage.cost.report import total_phrase
+    from moorage.cost.report import estimate_phrase, total_phrase
+
+    # one cell per environment: its total, plus the autoscaling bound where one applies (the phrase `envs` shows)
+    assert costs.count("$") == 3 + sum("autoscaling up to" in estimate_phrase(gi.cost) for gi in inputs)
+    assert all(f"| {estimate_phrase(gi.cost)} |" in costs for gi in inputs)
 
     # the same words as `moorage cost`: an environment with proxied items shows its upper bound, never the sourced sum
     assert all(total_phrase(gi.cost) in costs for gi in inputs)

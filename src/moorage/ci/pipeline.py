@@ -110,9 +110,10 @@ def ci_settings(loaded: LoadedApp, plans: dict[str, Plan], repo: str, spec: Path
                 moorage_source: str | None = None) -> CiSettings:
     """Settings for the pipeline of ``loaded``'s environments (all, or ``environments`` in that order)."""
     if not re.fullmatch(r"[A-Za-z0-9._+/-]+", spec.as_posix()):
-        raise InputError([Diagnostic("error", f"the spec file name {spec.as_posix()!r} is written into the pipeline's "
-                                     "shell commands and may hold only letters, digits and . _ + - /", None,
-                                     "rename it (for example moorage.yml)")])
+        raise InputError([Diagnostic("error", f"the spec's path {spec.as_posix()!r} (from the repository root) is "
+                                     "written into the pipeline's shell commands and may hold only letters, digits "
+                                     "and . _ + - /", None, "rename the file or its folders (for example "
+                                     "infra/moorage.yml)")])
     problem = branch_problem(branch)
     if problem:
         raise InputError([Diagnostic("error", f"--branch {branch!r} {problem}", None,
@@ -147,3 +148,31 @@ def ci_settings(loaded: LoadedApp, plans: dict[str, Plan], repo: str, spec: Path
                       region=loaded.spec.region, environments=tuple(envs), review_env=review, budget=budget,
                       builds=builds, account=account, preview_base=review if previews else None,
                       preview_hours=previews.ttl_hours if previews else 72, moorage_source=moorage_source)
+
+
+def pipeline_root(spec_file: Path, output: Path | None = None) -> tuple[Path, Path, str | None]:
+    """Where the pipeline files go and how they name the spec: (repository root, the spec's path relative to
+    it, a note or None).
+
+    GitHub reads workflows only from ``<repository root>/.github/workflows`` and GitLab ``.gitlab-ci.yml`` only
+    at the root, and their jobs start in the root: the root is ``output`` when given, else the git checkout
+    holding the spec, else (no checkout found, said in the note) the spec's directory."""
+    from moorage.compose.project import project_root
+
+    spec_file = spec_file.resolve()
+    note = None
+    if output is not None:
+        root = output.resolve()
+        if not spec_file.is_relative_to(root):
+            raise InputError([Diagnostic(
+                "error", f"the spec {spec_file} is outside --output {root}: the pipeline runs in the repository "
+                "root and names the spec by its path there", None,
+                "give the root of the repository that holds the spec as --output, or leave --output out (the "
+                "git checkout holding the spec is found)")])
+    else:
+        root = project_root(spec_file.parent)
+        if not (root / ".git").exists():
+            note = (f"no git checkout holds {spec_file}: the pipeline files were written next to the spec, as if "
+                    "its directory were the repository root; if the repository root is another directory, rerun "
+                    "with --output ROOT")
+    return root, spec_file.relative_to(root), note

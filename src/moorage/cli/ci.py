@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 api = lazy_module("moorage.api")  # loaded when a command runs, not for --help
 out = console()
+err = console(stderr=True)
 
 ci_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                      help="Generated CI/CD with OIDC (no stored AWS keys).")
@@ -35,8 +36,9 @@ SourceOpt = Annotated[str | None, typer.Option(
     "not on PyPI), e.g. git+https://HOST/OWNER/moorage@v0.1.0; default: the MOORAGE_SOURCE CI variable")]
 ProviderArnOpt = Annotated[str | None, typer.Option("--provider-arn", help="use this existing OIDC identity "
                                                                            "provider instead of creating one")]
-OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="repository root to write into "
-                                                                    "(default: the spec's directory)")]
+OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="repository root to write into (default: the "
+                                                                    "git checkout holding the spec, else its "
+                                                                    "directory)")]
 
 
 def _write(files: dict[str, str], root: Path) -> None:
@@ -50,17 +52,19 @@ def _write(files: dict[str, str], root: Path) -> None:
 def _generate(provider: Provider, spec: Path, repo: str, environments: str | None, account: str | None,
               branch: str, provider_arn: str | None, output: Path | None, source: str | None) -> None:
     names = [e.strip() for e in environments.split(",") if e.strip()] if environments else None
-    ci, files, root = api.ci_files(spec, provider, repo, environments=names, account=account, branch=branch,
-                                   provider_arn=provider_arn, moorage_source=source)
-    root = output or root
+    ci, files, root, note = api.ci_files(spec, provider, repo, environments=names, account=account, branch=branch,
+                                         provider_arn=provider_arn, moorage_source=source, output=output)
     stack_file = api.ci_stack_file(provider)
+    if note:
+        err.print(f"note: {note}", markup=False)
     _write(files, root)
+    out.print(f"the pipeline runs from {root} and names the spec {ci.spec}")
     out.print("next:")
     if not ci.moorage_source:
         out.print("  0. moorage is not on PyPI: set the MOORAGE_SOURCE " + (
             "repository variable" if provider == "github" else "CI/CD variable") + " to a pip requirement for it "
             "(or rerun with --moorage-source)")
-    out.print(f"  1. once per account: aws cloudformation deploy --template-file {shlex.quote(stack_file)} "
+    out.print(f"  1. once per account: aws cloudformation deploy --template-file {shlex.quote(str(root / stack_file))} "
               f"--stack-name {ci.app}-ci --capabilities CAPABILITY_NAMED_IAM --region {ci.region}")
     if not ci.account:
         out.print("  2. set AWS_ACCOUNT_ID in the " + ("repository secrets" if provider == "github"

@@ -325,11 +325,10 @@ def envs(spec: SpecArg = Path("."), as_json: JsonAliasOpt = False, fmt: FormatOp
     for col in ("environment", "region", "status", "last release", "URL", "monthly estimate"):
         table.add_column(col)
     for r in rows:
-        money = f"${r.monthly_low:,.0f}" + (f"-${r.monthly_high:,.0f}" if r.monthly_high > r.monthly_low else "")
         name = f"{r.name} (preview of {r.preview_of}, expires {r.expires})" if r.preview_of else \
             f"{r.name} ({r.profile})"
         table.add_row(name, r.region, r.status, r.last_release or "-", r.url or "-",
-                      money + (f" (+{r.unpriced} unpriced)" if r.unpriced else ""))
+                      r.estimate)
     print_table(out, table)
     if local and not reachable:
         err.print("the local emulator is stopped: nothing is deployed locally (start it: moorage local start)",

@@ -58,8 +58,7 @@ def rows(report: CostReport, *, show_free: bool = False) -> list[list[str]]:
 
 def headline(report: CostReport) -> str:
     """The one-line total that `plan` and `cost` both print: sourced, and the upper bound when anything is unknown."""
-    scaling = (f" (autoscaling up to {money(report.upper_high)})"
-               if round(report.upper_high, 2) != round(report.upper, 2) else "")
+    scaling = scaling_phrase(report)
     if not report.unknown:
         return f"{report.label}: {money(report.monthly)}/month in {report.region}, every item sourced{scaling}"
     proxied = len(report.unknown) - len(report.unbounded)
@@ -80,6 +79,21 @@ def total_phrase(report: CostReport) -> str:
     if not report.unbounded:
         return f"at most {money(report.upper)}"
     return f"no upper bound ({money(report.upper)} counted)"
+
+
+def scaling_phrase(report: CostReport) -> str:
+    """`` (autoscaling up to $X)`` when the bound with every autoscaled service at its maximum is higher, else
+    ``""``."""
+    return (f" (autoscaling up to {money(report.upper_high)})"
+            if round(report.upper_high, 2) != round(report.upper, 2) else "")
+
+
+def estimate_phrase(report: CostReport) -> str:
+    """The estimate as `envs` and the guide show it, in the figures of `plan`'s and `cost`'s headline: the total
+    (:func:`total_phrase`) a month, the autoscaling bound, and how many items are unpriced (counted at their
+    proxy prices in the bound)."""
+    unpriced = f" ({len(report.unknown)} item(s) unpriced)" if report.unknown else ""
+    return f"{total_phrase(report)}/month{scaling_phrase(report)}{unpriced}"
 
 
 def unbounded_reason(report: CostReport) -> str:

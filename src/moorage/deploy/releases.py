@@ -35,6 +35,7 @@ from moorage.deploy.stacks import (
     wait_for_stack,
 )
 from moorage.errors import Diagnostic, InputError
+from moorage.spec.image_ref import IMAGE_HINT, image_problem
 from moorage.spec.load import LoadedApp
 from moorage.spec.validate import validate_app
 
@@ -132,9 +133,10 @@ def with_images(loaded: LoadedApp, images: dict[str, str]) -> LoadedApp:
             problems.append(Diagnostic("error", f"--image {name}=...: no service named {name!r}", None,
                                        "services: " + ", ".join(services)))
             continue
-        if not ref or any(c.isspace() for c in ref):
-            problems.append(Diagnostic("error", f"--image {name}={ref!r} is not an image reference", None,
-                                       "give e.g. ghcr.io/acme/api@sha256:... or ghcr.io/acme/api:1.4.2"))
+        why = image_problem(ref)
+        if why:
+            problems.append(Diagnostic("error", f"--image {name}={ref!r} is not an image reference: it {why}", None,
+                                       IMAGE_HINT))
             continue
         services[name]["image"] = ref
         services[name].pop("build", None)  # the image is given: nothing to build

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moorage.cost.report import total_phrase
+from moorage.cost.report import estimate_phrase
 from moorage.guide.diagram import diagram_of
 from moorage.guide.document import Document, Figure, Para, Section, Table
 from moorage.guide.image import graphviz_available, render_image
@@ -73,8 +73,7 @@ def comparison_document(inputs: list[GuideInput], links: dict[str, str]) -> Docu
         row("log retention (days)", [str(gi.plan.env.log_retention) for gi in inputs]),
         row("alarms", [f"{len(all_alarms(gi.plan))} ({gi.plan.env.alarm_level})" for gi in inputs]),
         row("stacks", [str(len(gi.plan.stacks)) for gi in inputs]),
-        row("monthly estimate", [total_phrase(gi.cost) + (f" ({len(gi.cost.unknown)} unpriced)" if gi.cost.unknown
-                                                             else "") for gi in inputs]),
+        row("monthly estimate", [estimate_phrase(gi.cost) for gi in inputs]),
         row("open policy findings", [str(len(gi.report.active)) for gi in inputs]),
     ]
     names = list(dict.fromkeys(n for gi in inputs for n in gi.plan.services))

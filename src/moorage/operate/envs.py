@@ -21,9 +21,11 @@ class EnvSummary:
     status: str  # deployed | not deployed | partial (k of n stacks) | failing: STACK STATUS
     last_release: str | None  # newest stack update time, with its commit when recorded
     url: str | None
-    monthly_low: float
-    monthly_high: float
+    monthly_low: float  # sourced items only, autoscaled services at their minimum
+    monthly_high: float  # sourced items only, autoscaled services at their maximum
     unpriced: int
+    monthly_upper: float  # the bound `plan`, `cost` and the guide give: sourced + unpriced items at proxy prices
+    estimate: str  # the phrase `plan` and the guide show (cost.report.estimate_phrase)
     preview_of: str | None = None  # a preview environment: its base
     expires: str | None = None  # a preview's expiry (UTC)
 
@@ -32,14 +34,23 @@ class EnvSummary:
         return dict(self.__dict__)
 
 
+def _estimate(synth: Synth, strays: int = 0) -> tuple[float, float, int, float, str]:
+    """(low, high, unpriced, upper, phrase) of ``synth``'s estimate: the report `plan` and the guide read."""
+    from moorage.cfn import template_set_of
+    from moorage.cost import estimate_template_set
+    from moorage.cost.report import estimate_phrase
+
+    report = estimate_template_set(template_set_of(synth))
+    phrase = estimate_phrase(report) + (f"; {strays} stack(s) not in the plan, unpriced" if strays else "")
+    return (round(report.low, 2), round(report.high, 2), len(report.unknown) + strays, round(report.upper, 2),
+            phrase)
+
+
 def environment_summary(target: Target | None, synth: Synth) -> EnvSummary:
     """Read ``synth``'s stacks on ``target`` (None: nothing is deployed anywhere reachable)."""
-    from moorage.cfn import template_set_of
-    from moorage.cost import monthly_total
     from moorage.deploy.status import environment_status
 
     manifest = synth.manifest
-    low, high, unpriced = monthly_total(template_set_of(synth))
     status, last, url = "not deployed", None, None
     if target is not None:
         st = environment_status(target, manifest)
@@ -55,7 +66,7 @@ def environment_summary(target: Target | None, synth: Synth) -> EnvSummary:
         last = _last_release(present)
         url = st.url
     return EnvSummary(manifest["environment"], manifest["profile"], manifest["region"], status, last, url,
-                      round(low, 2), round(high, 2), unpriced)
+                      *_estimate(synth))
 
 
 def _last_release(stacks: list[dict[str, Any]]) -> str | None:
@@ -69,12 +80,9 @@ def _last_release(stacks: list[dict[str, Any]]) -> str | None:
 def preview_summary(synth: Synth, preview: Preview, base_url: str | None, target: Target | None = None) -> EnvSummary:
     """A deployed preview (``synth`` plans it), with its expiry, its URL on its base, its own estimate and (read
     on ``target``) its last release."""
-    from moorage.cfn import template_set_of
-    from moorage.cost import monthly_total
     from moorage.deploy.previews import preview_url
     from moorage.deploy.status import environment_status
 
-    low, high, unpriced = monthly_total(template_set_of(synth))
     failing = [f"{n} {s}" for n, s in zip(preview.stacks, preview.statuses, strict=True)
                if s.endswith(("FAILED", "ROLLBACK_COMPLETE")) and s != "UPDATE_ROLLBACK_COMPLETE"]
     status = f"failing: {failing[0]}" if failing else ("expired" if preview.expired() else "deployed")
@@ -83,14 +91,13 @@ def preview_summary(synth: Synth, preview: Preview, base_url: str | None, target
     strays = [n for n in preview.stacks if n not in planned]
     if strays:
         status += f" + {', '.join(strays)} (not in the plan: the next deploy deletes it)"
-        unpriced += len(strays)
     url = preview_url(synth.manifest, {"edge": {"Url": base_url}}) if base_url else None
     last = None
     if target is not None:
         last = _last_release([s for s in environment_status(target, synth.manifest).stacks
                               if s["status"] != "NOT_DEPLOYED"])
-    return EnvSummary(preview.name, "preview", synth.manifest["region"], status, last, url, round(low, 2),
-                      round(high, 2), unpriced, preview.base, preview.expires)
+    return EnvSummary(preview.name, "preview", synth.manifest["region"], status, last, url,
+                      *_estimate(synth, len(strays)), preview.base, preview.expires)
 
 
 def console_url(region: str, cluster: str | None, prefix: str) -> str:

@@ -15,6 +15,7 @@ from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError, dotted
 from moorage.kinds import CONNECTION_REF_RE, attributes, kind_of_block
 from moorage.kinds import blocks as registry_blocks
+from moorage.spec.image_ref import IMAGE_HINT, image_problem
 from moorage.spec.models import PATTERN_FORMS, SECRET_NAME_RE, AppSpec, embedded_credential
 from moorage.spec.source import KeyPath, SourceMap
 from moorage.url_passwords import url_passwords
@@ -29,10 +30,22 @@ def validate_app(data: Any, smap: SourceMap) -> AppSpec:
         app = AppSpec.model_validate(data)
     except ValidationError as exc:
         raise InputError(diagnostics_from_pydantic(exc, smap)) from None
-    problems = reference_problems(app, smap)
+    problems = image_problems(app, smap) + reference_problems(app, smap)
     if problems:
         raise InputError(problems)
     return app
+
+
+def image_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
+    """Every service's and sidecar's `image` that is not an image reference (:mod:`moorage.spec.image_ref`):
+    it would pass CloudFormation and fail only when tasks start."""
+    refs: list[tuple[KeyPath, str]] = []
+    for sname, svc in app.services.items():
+        if svc.image is not None:
+            refs.append((("services", sname, "image"), svc.image))
+        refs += [(("services", sname, "sidecars", cname, "image"), car.image) for cname, car in svc.sidecars.items()]
+    return [Diagnostic("error", f"{ref!r} is not an image reference: it {why}", smap.locate(path), IMAGE_HINT)
+            for path, ref in refs if (why := image_problem(ref))]
 
 
 def diagnostics_from_pydantic(exc: ValidationError, smap: SourceMap, prefix: KeyPath = ()) -> list[Diagnostic]:
