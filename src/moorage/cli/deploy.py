@@ -628,7 +628,7 @@ def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False, fmt:
     """Every running emulator (project, memory), and what this project's emulator holds."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.session import Target
-    from moorage.emulator.server import running_emulators, server_status
+    from moorage.emulator.server import duplicate_emulators, running_emulators, server_status
 
     server = server_status(project)
     info: dict[str, Any] = {"running": server is not None}
@@ -643,6 +643,7 @@ def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False, fmt:
     others = running_emulators()
     info["emulators"] = [{"pid": e.pid, "project": str(e.project), "memory_mb": round(e.memory_mb, 1)}
                          for e in others]
+    info["duplicates"] = {str(where): pids for where, pids in duplicate_emulators(others).items()}
     if as_json:
         sys.stdout.write(json.dumps(info, sort_keys=True) + "\n")
         return
@@ -661,6 +662,9 @@ def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False, fmt:
         for e in others:
             table.add_row(str(e.pid), escape(str(e.project)), f"{e.memory_mb:,.0f} MB")
         print_table(out, table)
+    for where, pids in duplicate_emulators(others).items():  # each saves over the other's state when it stops
+        err.print(f"warning: {len(pids)} emulators run for {where} (pids {', '.join(map(str, pids))}): keep one; "
+                  f"stop the others with kill PID", markup=False)
 
 
 def _regions_with_stacks(target: Target) -> list[str]:
