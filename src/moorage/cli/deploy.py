@@ -361,7 +361,8 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         table.add_row(s["name"], s["status"], (s["updated"] or "-")[:19].replace("T", " "), s["commit"] or "-")
     print_table(out, table)
     if st.services:
-        svc = Table(title="Services", title_justify="left")
+        svc = Table(title="Services" + (" (the emulator runs no containers: 0 running)" if target.local else ""),
+                    title_justify="left")
         for col in ("service", "running/desired", "image", "task definition", "rollout"):
             svc.add_column(col)
         for service in st.services:
