@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -146,3 +147,15 @@ def test_secret_values_are_in_no_project_file_and_a_bad_snapshot_says_so_once(pr
     assert refused.stderr.count("seal does not match") == 1, refused.stderr
     assert refused.stderr.count("hint:") == 1 and refused.stderr.count("--reset") == 1, refused.stderr
     assert " services" not in refused.stderr and "stopping" not in refused.stderr, refused.stderr
+
+
+def test_local_status_warns_of_two_emulators_for_one_project(tmp_path: Path, run_cli: Any,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import moorage.emulator.server as server
+
+    two = [EmulatorProcess(4242, tmp_path, 200.0), EmulatorProcess(4343, tmp_path, 210.0)]
+    monkeypatch.setattr(server, "running_emulators", lambda: two)
+    shown = run_cli("local", "status", "--project", tmp_path)
+    assert shown.code == 0 and "warning: 2 emulators run for" in shown.err and "4242, 4343" in shown.err
+    as_json = run_cli("local", "status", "--project", tmp_path, "--json")
+    assert '"duplicates": {"' in as_json.out and "[4242, 4343]" in as_json.out
