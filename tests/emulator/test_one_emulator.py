@@ -159,3 +159,24 @@ def test_local_status_warns_of_two_emulators_for_one_project(tmp_path: Path, run
     assert shown.code == 0 and "warning: 2 emulators run for" in shown.err and "4242, 4343" in shown.err
     as_json = run_cli("local", "status", "--project", tmp_path, "--json")
     assert '"duplicates": {"' in as_json.out and "[4242, 4343]" in as_json.out
+
+
+def test_a_snapshot_of_an_older_moorage_loads_and_the_next_save_encrypts_it(tmp_path: Path, emulator: str) -> None:
+    import pickle
+
+    from moorage.emulator.sealed import seal, unseal
+    from moorage.emulator.serve import Loaded, restore, saved_generation, snapshot
+
+    path = tmp_path / "local" / SNAPSHOT_FILE
+    path.parent.mkdir()
+    scope = str(path.parent.resolve())
+    path.write_bytes(seal(pickle.dumps({}), scope))  # sealed, unencrypted, no generation: before this change
+    loaded = Loaded.generation
+    try:
+        assert restore(path) == "restored 0 services" and Loaded.generation == 0
+        assert saved_generation(path) == 0
+        snapshot(path)
+        payload = unseal(path.read_bytes(), scope)
+        assert payload.startswith(b"generation 1\n") and b"moto." not in payload  # backend names are encrypted too
+    finally:
+        Loaded.generation = loaded
