@@ -180,3 +180,20 @@ def test_a_snapshot_of_an_older_moorage_loads_and_the_next_save_encrypts_it(tmp_
         assert payload.startswith(b"generation 1\n") and b"moto." not in payload  # backend names are encrypted too
     finally:
         Loaded.generation = loaded
+
+
+def test_a_held_lock_whose_holder_does_not_answer_is_said_once_and_starts_nothing(project: Path) -> None:
+    from moorage.emulator.server import create_state_dir, hold_emulator_lock
+
+    directory = state_dir(project)
+    create_state_dir(directory)
+    held = hold_emulator_lock(directory, wait=0)  # this test process stands for a hung emulator
+    assert held is not None
+    try:
+        refused = moorage("deploy", str(project / "moorage.yml"), "--env", "dev", "--local")
+    finally:
+        os.close(held)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert f"holds {EMULATOR_LOCK} but does not answer" in refused.stderr and refused.stderr.count("hint:") == 1
+    assert "Traceback" not in refused.stderr and not (directory / SNAPSHOT_FILE).exists()
+    assert _emulators_of(project) == []

@@ -140,8 +140,8 @@ def create_state_dir(directory: Path) -> None:
     ``.gitignore`` inside the ignored folder); the user's own ``.gitignore`` is not edited."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     ignore = directory.parent / ".gitignore"
-    if ignore.exists() or ignore.is_symlink():
-        return
+    if directory.parts[-2:] != STATE_DIR.parts or ignore.exists() or ignore.is_symlink():
+        return  # a state directory given by hand (tests) is not a project's .moorage/local
     try:
         fd = os.open(ignore, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     except FileExistsError:  # written by a concurrent command
@@ -260,10 +260,14 @@ def server_status(project: Path) -> LocalServer | None:
 
 
 def emulator_lock_holder(directory: Path) -> int | None:
-    """The pid recorded in the project's emulator lock when a process holds that lock, else None (no probe
-    of the lock itself: a probe could make a starting emulator believe another one runs)."""
+    """The pid the project's emulator lock records, when that process runs our serve module for this state
+    directory (the record is data from the checkout until then), else None. The lock itself is not probed:
+    a probe could make a starting emulator believe another one runs."""
     record = read_server_file(directory / EMULATOR_LOCK)
-    return record.pid if record is not None and _alive(record.pid) else None
+    if record is None or not _alive(record.pid):
+        return None
+    cmdline = _command_line(record.pid) or []
+    return record.pid if "moorage.emulator.serve" in cmdline and str(directory.resolve()) in cmdline else None
 
 
 def duplicate_emulators(emulators: list[EmulatorProcess]) -> dict[Path, list[int]]:
@@ -349,9 +353,8 @@ def _start_failure(project: Path, code: int, lines: list[str], log_path: Path) -
         holder = emulator_lock_holder(state_dir(project))
         return EmulatorError(f"another emulator of {project} holds {EMULATOR_LOCK}"
                              + (f" (pid {holder})" if holder else "") + " but does not answer",
-                             "wait for it to finish stopping and run the command again, or stop it: moorage local "
-                             f"stop --project {shlex.quote(str(project))}"
-                             + (f" (or kill {holder})" if holder else ""))
+                             "wait for it to finish stopping (it saves its state first) and run the command again"
+                             + (f"; if it hangs, end it: kill {holder}" if holder else ""))
     tail = "\n".join(lines[-5:])
     return EmulatorError(f"the local emulator exited (code {code}) while starting" + (f":\n{tail}" if tail else ""),
                          f"see {log_path}; if it names the saved state, {RESET_HINT}")
