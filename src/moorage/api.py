@@ -351,8 +351,11 @@ def existing_target(spec: Path, *, local: bool, profile: str | None, region: str
 
     server = server_status(project_dir(spec))
     if server is None:
-        if required:
-            raise InputError([stopped_emulator(spec)])
+        if required:  # the input is fine: the command cannot do what was asked (exit 1, not 2)
+            from moorage.emulator.server import EmulatorStopped
+
+            stopped = stopped_emulator(spec)
+            raise EmulatorStopped(stopped.message, stopped.hint or "")
         return None
     return Target(local=True, endpoint=server.endpoint, region=region)
 

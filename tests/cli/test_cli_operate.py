@@ -174,8 +174,10 @@ def test_logs_bad_input_is_located(run_cli: Run, here: Path) -> None:
     assert since.code == 2 and "--since 'yesterday'" in since.err and "30m" in since.err
     env = run_cli("logs", "--env", "dve", "--local")
     assert env.code == 2 and "did you mean 'dev'?" in env.err and "moorage.yml:" in env.err
+    # an environment not deployed is no bad input: the view says there is nothing to show (exit 0)
     prod = run_cli("logs", "--env", "prod", "--local")
-    assert prod.code == 2 and "dayto/prod is not deployed" in prod.err and "moorage deploy --env prod" in prod.err
+    assert prod.code == 0 and "nothing to show: dayto/prod is not deployed" in prod.err, prod.err
+    assert "moorage deploy --env prod" in prod.err
 
 
 def test_run_starts_the_service_task_waits_and_propagates_exit_code(run_cli: Run, here: Path,
@@ -235,7 +237,7 @@ def test_secrets_set_from_stdin_never_shows_the_value(run_cli: Run, here: Path, 
     assert "1 service read STRIPE_KEY at start: worker" in result.out
     # only what restarts them: a deploy finds the templates unchanged and restarts nothing
     said = " ".join(result.out.split())
-    assert "give --restart (moorage secrets set --env dev --local STRIPE_KEY --restart)" in said
+    assert "moorage secrets restart --env dev --local STRIPE_KEY (or give --restart with secrets set)" in said
     assert "moorage deploy" not in said
     listed = run_cli("secrets", "list", "--env", "dev", "--local")
     assert listed.code == 0 and "STRIPE_KEY" in listed.out and "manual every 90 days" in listed.out
@@ -253,6 +255,10 @@ def test_secrets_bad_input(run_cli: Run, here: Path, monkeypatch: pytest.MonkeyP
     assert unknown.code == 2 and "did you mean 'STRIPE_KEY'?" in unknown.err
     inline = run_cli("secrets", "set", "--env", "dev", "--local", "STRIPE_KEY=sk_live_x")
     assert inline.code == 2 and "never go on the command line" in inline.err and "sk_live_x" not in inline.err
+    second = run_cli("secrets", "set", "--env", "dev", "--local", "STRIPE_KEY", "whsec_cmdline_value")
+    assert second.code == 2 and "never read from the command line" in second.err, second.err
+    assert "stdin" in second.err and "whsec_cmdline_value" not in second.out + second.err
+    assert "file not found" not in second.err
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     empty = run_cli("secrets", "set", "--env", "dev", "--local", "STRIPE_KEY")
     assert empty.code == 2 and "empty value" in empty.err
@@ -278,6 +284,12 @@ def test_secrets_rotate_restarts_the_readers(run_cli: Run, here: Path, aws: Call
     assert "restarted web, worker" in result.out
     services = ecs.describe_services(cluster="dayto-dev", services=arns)["services"]
     assert all(len(s["deployments"]) >= deployments[s["serviceName"]] for s in services)
+    # restart alone: the readers restart, the value stays
+    again = run_cli("secrets", "restart", "--env", "dev", "--local", "JWT_SECRET")
+    assert again.code == 0 and "restarted web, worker" in again.out, again.err
+    assert sm.get_secret_value(SecretId="dayto/dev/JWT_SECRET")["SecretString"] == after
+    unknown = run_cli("secrets", "restart", "--env", "dev", "--local", "JWT_SECRT")
+    assert unknown.code == 2 and "did you mean 'JWT_SECRET'?" in unknown.err
 
 
 def test_envs_and_open(run_cli: Run, here: Path) -> None:
@@ -292,8 +304,17 @@ def test_envs_and_open(run_cli: Run, here: Path) -> None:
     assert opened.code == 0 and opened.out.strip() == rows["dev"]["url"]
     console = run_cli("open", "--env", "dev", "--local", "--console")
     assert console.code == 2 and "no AWS console" in console.err
-    prod = run_cli("open", "--env", "prod", "--local")
-    assert prod.code == 2 and "not deployed" in prod.err
+    prod = run_cli("open", "--env", "prod", "--local")  # cannot do what was asked: exit 1, not bad usage (2)
+    assert prod.code == 1 and "dayto/prod is not deployed" in prod.err and "moorage deploy --env prod" in prod.err
+
+
+def test_commands_on_an_environment_not_deployed(run_cli: Run, here: Path) -> None:
+    ran = run_cli("run", "--env", "prod", "--local", "--service", "worker", "--", "true")
+    assert ran.code == 1 and "dayto/prod is not deployed" in ran.err and "hint: deploy it first" in ran.err
+    shell = run_cli("exec", "--env", "prod", "--local", "--service", "web")
+    assert shell.code == 1 and "dayto/prod is not deployed" in shell.err
+    listed = run_cli("secrets", "list", "--env", "prod", "--local")
+    assert listed.code == 0 and "not created (deploy first)" in listed.out
 
 
 def test_status_uses_spec_names(run_cli: Run, here: Path) -> None:

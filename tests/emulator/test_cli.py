@@ -12,8 +12,7 @@ from typer.testing import CliRunner
 
 from moorage.cli.deploy import deploy, destroy, diff, local_app, status
 from moorage.cli.release import history
-from moorage.emulator.server import server_status, stop_server
-from moorage.errors import InputError
+from moorage.emulator.server import EmulatorStopped, server_status, stop_server
 
 
 @pytest.fixture
@@ -77,8 +76,8 @@ def test_read_only_commands_do_not_start_the_emulator(cli: typer.Typer, repo_roo
     gone = runner.invoke(cli, ["destroy", spec, "--env", "dev", "--local", "--yes"])
     assert gone.exit_code == 0 and "nothing to destroy" in gone.output
     changes = runner.invoke(cli, ["diff", spec, "--env", "dev", "--local"])
-    assert isinstance(changes.exception, InputError)  # exit 2 through moorage's main
-    assert "is stopped" in changes.exception.diagnostics[0].message
+    assert isinstance(changes.exception, EmulatorStopped)  # exit 1 through moorage's main: no bad usage
+    assert "is stopped" in str(changes.exception) and "moorage local start" in changes.exception.hint
     assert not (project / ".moorage" / "local" / "server.json").exists() and server_status(project) is None
 
 

@@ -146,10 +146,12 @@ def test_day_two_commands_take_preview_of(local: str, run_cli: Run, aws: Aws, tm
     refused = run_cli("secrets", "set", spec, "API_KEY", *preview)
     assert refused.code == 2 and "moorage secrets set --env staging --local API_KEY" in " ".join(refused.err.split())
 
-    # a preview not deployed yet: logs, run and open say how to deploy it, as a preview
-    for command in (("logs", "--service", "web"), ("run", "--service", "web", "--", "ls"), ("open", "--no-browser")):
+    # a preview not deployed yet: logs, run and open say how to deploy it, as a preview (no bad usage: the
+    # logs view shows nothing, exit 0; run and open cannot act, exit 1)
+    for command, code in ((("logs", "--service", "web"), 0), (("run", "--service", "web", "--", "ls"), 1),
+                          (("open", "--no-browser"), 1)):
         undeployed = run_cli(command[0], spec, "--env", "pr-77", "--preview-of", "staging", "--local", *command[1:])
-        assert undeployed.code == 2, (command, undeployed.out + undeployed.err)
+        assert undeployed.code == code, (command, undeployed.out + undeployed.err)
         assert "moorage deploy --env pr-77 --preview-of staging --local" in " ".join(undeployed.err.split()), command
 
     # rollback: release 2 of the preview's web, then back to release 1's task definition

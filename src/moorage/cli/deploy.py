@@ -415,7 +415,8 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         table.add_row(s["name"], s["status"], (s["updated"] or "-")[:19].replace("T", " "), s["commit"] or "-")
     print_table(out, table)
     if st.services:
-        svc = Table(title="Services", title_justify="left")
+        svc = Table(title="Services" + (" (the emulator runs no containers: 0 running)" if target.local else ""),
+                    title_justify="left")
         for col in ("service", "running/desired", "image", "task definition", "rollout"):
             svc.add_column(col)
         for service in st.services:
@@ -682,7 +683,7 @@ def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False, fmt:
     """Every running emulator (project, memory), and what this project's emulator holds."""
     as_json = output_format(fmt, as_json) == "json"
     from moorage.deploy.session import Target
-    from moorage.emulator.server import running_emulators, server_status
+    from moorage.emulator.server import duplicate_emulators, running_emulators, server_status
 
     server = server_status(project)
     info: dict[str, Any] = {"running": server is not None}
@@ -697,6 +698,7 @@ def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False, fmt:
     others = running_emulators()
     info["emulators"] = [{"pid": e.pid, "project": str(e.project), "memory_mb": round(e.memory_mb, 1)}
                          for e in others]
+    info["duplicates"] = {str(where): pids for where, pids in duplicate_emulators(others).items()}
     if as_json:
         sys.stdout.write(json.dumps(info, sort_keys=True) + "\n")
         return
@@ -715,6 +717,9 @@ def local_status(project: ProjectOpt = Path("."), as_json: JsonOpt = False, fmt:
         for e in others:
             table.add_row(str(e.pid), escape(str(e.project)), f"{e.memory_mb:,.0f} MB")
         print_table(out, table)
+    for where, pids in duplicate_emulators(others).items():  # each saves over the other's state when it stops
+        err.print(f"warning: {len(pids)} emulators run for {where} (pids {', '.join(map(str, pids))}): keep one; "
+                  f"stop the others with kill PID", markup=False)
 
 
 def _regions_with_stacks(target: Target) -> list[str]:

@@ -2,7 +2,9 @@
 
 They read a deployed environment (AWS, or the local emulator when it runs; they never start it) through
 :mod:`moorage.operate`. Exit codes: 0 ok, 1 a failed task or operation, 2 bad input; `run` exits with
-the container's own exit code.
+the container's own exit code. A stopped emulator or an environment not deployed is no bad input: the
+views (`logs`, `secrets list`, `envs`) say "nothing to show" with the hint and exit 0; the commands that
+cannot do what was asked (`run`, `exec`, `open`, `secrets set/rotate/restart`) exit 1 (docs/operate.md).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from moorage.cli.options import (
     SpecArg,
 )
 from moorage.cli.output import output_format, plural, print_table
-from moorage.errors import Diagnostic, InputError
+from moorage.errors import Diagnostic, InputError, OperationalError
 from moorage.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -72,6 +74,12 @@ def _deployed(spec: Path, env: str, local: bool, profile: str | None, region: st
                                     profiles=compose_profile or [], env_file=env_file, preview_of=preview_of)
 
 
+def _views_nothing(exc: Exception) -> None:
+    """A read-only view of an environment that is not there (emulator stopped, nothing deployed): said with the
+    hint, exit 0."""
+    err.print(f"nothing to show: {exc}\n    hint: {getattr(exc, 'hint', '')}", markup=False)
+
+
 def _log_text(line: Any, width: int) -> Text:
     text = Text(line.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " ")
     # crc32, not hash(): the same service keeps its colour from one run to the next
@@ -99,11 +107,17 @@ def logs(env: EnvOpt, spec: SpecArg = Path("."),
                                      "spec", None, f"for the output format write --format {spec} (with -f to "
                                      "follow as well)")])
     as_json = output_format(fmt, as_json) == "json"
+    from moorage.emulator.server import EmulatorStopped
+    from moorage.operate.deployed import NotDeployed
     from moorage.operate.logs import follow_logs, logged_services, read_logs, since_millis
 
     start = since_millis(since)
-    deployed, _ = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
-    chosen = logged_services(deployed, service)
+    try:
+        deployed, _ = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
+        chosen = logged_services(deployed, service)
+    except (EmulatorStopped, NotDeployed) as exc:
+        _views_nothing(exc)
+        return
     width = max(len(s.name) for s in chosen)
 
     def show(line: Any) -> None:
@@ -213,15 +227,30 @@ SpecNameArg = Annotated[list[str], typer.Argument(metavar="[SPEC] NAME",
                                                        "secret's name as the spec declares it")]
 
 
+VALUE_HINT = ("give the NAME only; the value is read from stdin (printf %s \"$VALUE\" | moorage secrets set ... NAME) "
+              "or a hidden prompt")
+
+
+def _declared_here(name: str) -> bool:
+    """True when the spec of this directory declares secret ``name`` (False when there is no readable spec)."""
+    try:
+        return name in api.load_app(Path(".")).spec.secrets
+    except Exception:  # noqa: BLE001 - no spec here: the arguments are read as SPEC NAME, and located there
+        return False
+
+
 def _spec_and_name(args: list[str]) -> tuple[Path, str]:
     if len(args) > 2:
-        raise InputError([Diagnostic("error", "secret values never go on the command line", None,
-                                     "give SPEC and NAME only; the value is read from stdin or a hidden prompt")])
+        raise InputError([Diagnostic("error", "secret values never go on the command line", None, VALUE_HINT)])
     name = args[-1]
     if "=" in name:
         raise InputError([Diagnostic("error", f"{name.split('=', 1)[0]}=...: secret values never go on the "
-                                     "command line (they end up in shell history)", None,
-                                     "give the NAME only; the value is read from stdin or a hidden prompt")])
+                                     "command line (they end up in shell history)", None, VALUE_HINT)])
+    if len(args) == 2 and not Path(args[0]).exists() and _declared_here(args[0]) and not _declared_here(name):
+        # `secrets set STRIPE_KEY whsec_...`: the second word is a value, not a spec's secret (never echoed)
+        raise InputError([Diagnostic("error", f"{args[0]} is followed by a second word that is no declared secret: "
+                                     "secret values are never read from the command line (they end up in shell "
+                                     "history)", None, VALUE_HINT)])
     return (Path(args[0]) if len(args) == 2 else Path(".")), name
 
 
@@ -241,9 +270,8 @@ def _after_change(deployed: Deployed, env: str, name: str, readers: tuple[str, .
             out.print(f"{', '.join(later)} read the new value at their next run")
         return
     # Only a restart starts new tasks: a deploy finds nothing changed in the templates and restarts nothing.
-    again = deployed.command(f"secrets {verb}", name, "--restart")
     out.print(f"{plural(len(readers), 'service')} read {name} at start: {', '.join(readers)}; restart them to pick "
-              f"it up: give --restart ({again})")
+              f"it up: {deployed.command('secrets restart', name)} (or give --restart with secrets {verb})")
 
 
 def _read_value(name: str) -> str:
@@ -284,6 +312,20 @@ def secrets_rotate(args: SpecNameArg, env: EnvOpt, restart: RestartOpt = False, 
     _after_change(deployed, env, name, readers, restart, local, "rotate")
 
 
+@secrets_app.command("restart")
+def secrets_restart(args: SpecNameArg, env: EnvOpt, local: LocalOpt = False,
+                    profile: AwsProfileOpt = None, region: RegionOpt = None,
+                    compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
+                    preview_of: PreviewOfOpt = None) -> None:
+    """Restart the services that read a secret (a new deployment), without changing its value."""
+    from moorage.operate.secrets import declared_secret, readers
+
+    spec, name = _spec_and_name(args)
+    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
+    declared_secret(synth.plan, name)
+    _after_change(deployed, env, name, readers(synth.plan, name), True, local, "restart")
+
+
 @secrets_app.command("list")
 def secrets_list(env: EnvOpt, spec: SpecArg = Path("."), as_json: JsonOpt = False, fmt: FormatOpt = None,
                  local: LocalOpt = False, profile: AwsProfileOpt = None, region: RegionOpt = None,
@@ -291,9 +333,16 @@ def secrets_list(env: EnvOpt, spec: SpecArg = Path("."), as_json: JsonOpt = Fals
                  preview_of: PreviewOfOpt = None) -> None:
     """The declared secrets: last changed, rotation, who reads them; never their values."""
     as_json = output_format(fmt, as_json) == "json"
+    from moorage.emulator.server import EmulatorStopped
     from moorage.operate.secrets import list_secrets
 
-    deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
+    try:
+        deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
+    except EmulatorStopped as exc:
+        if as_json:
+            sys.stdout.write("[]\n")
+        _views_nothing(exc)
+        return
     found = list_secrets(deployed, synth.plan)
     if as_json:
         sys.stdout.write(json.dumps([s.to_json() for s in found], sort_keys=True) + "\n")
@@ -344,7 +393,7 @@ def open_(env: EnvOpt, spec: SpecArg = Path("."),
           compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
           preview_of: PreviewOfOpt = None) -> None:
     """The app's URL (or its AWS console page), printed and opened in a browser."""
-    from moorage.operate.deployed import not_deployed
+    from moorage.operate.deployed import not_deployed_error
     from moorage.operate.envs import console_url
 
     deployed, synth = _deployed(spec, env, local, profile, region, compose_profile, env_file, preview_of)
@@ -355,10 +404,10 @@ def open_(env: EnvOpt, spec: SpecArg = Path("."),
         url = console_url(deployed.target.region_for(deployed.region), deployed.cluster, synth.plan.prefix)
     else:
         if not deployed.outputs:
-            raise InputError([not_deployed(deployed)])
-        if not deployed.url:
-            raise InputError([Diagnostic("error", f"{deployed.app}/{env} has no public URL (no routed service)",
-                                         None, "open its console page instead: moorage open --console")])
+            raise not_deployed_error(deployed)
+        if not deployed.url:  # the spec routes no service: an operation it cannot do, not bad input
+            raise OperationalError(f"{deployed.app}/{env} has no public URL (no routed service)",
+                                   "open its console page instead: moorage open --console")
         url = deployed.url
     out.print(url)
     if browser if browser is not None else sys.stdout.isatty():

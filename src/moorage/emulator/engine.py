@@ -542,7 +542,29 @@ def install() -> None:
     from moto.s3.models import FakeBucket
 
     FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    EC2ContainerServiceBackend.update_service = _no_tasks_update(  # type: ignore[method-assign]
+        EC2ContainerServiceBackend.update_service)
     _installed.append(True)
+
+
+def _no_tasks_update(update: Any) -> Any:
+    """moto's UpdateService, keeping the service's running count: moto sets it to the new desired count, but
+    the emulator starts no container, so a service it updated runs 0 tasks as one it created does (status
+    would otherwise show 1/1 after an update and 0/1 after a create)."""
+
+    def update_service(self: Any, service_properties: dict[str, Any]) -> Any:
+        cluster = self._get_cluster(service_properties.get("cluster") or "default")
+        before = self._get_service(service_properties.get("cluster") or "default",
+                                   str(service_properties.get("service", "")).split("/")[-1]).running_count
+        service = update(self, service_properties)
+        if service.running_count != before:
+            self.update_cluster_resources(cluster, before - service.running_count, task_state="RUNNING")
+            service.running_count = before
+            service.pending_count = max(service.desired_count - before, 0)
+        return service
+    return update_service
 
 
 # A bucket policy statement that applies only to plain-HTTP requests (aws:SecureTransport false, the usual

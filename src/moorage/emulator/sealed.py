@@ -4,6 +4,11 @@ The emulator's saved state is a pickle of moto's backends, and unpickling runs c
 therefore sealed with HMAC-SHA256 under a random key kept in the user's state directory (outside any
 project, 0600) and bound to the project's state directory; a file that does not carry a valid seal
 (copied from a cloned repository, another machine, another project, or damaged) is never unpickled.
+
+The state holds secret values (those given to ``moorage secrets set``, generated passwords), so its
+content is also encrypted (AES-256-GCM) with a key per project kept outside the project
+(``keys/<project id>.key`` in the same user directory, 0600): a backup, zip or commit of the project carries
+no value in clear, and is useless without this user's key.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from pathlib import Path
 
 MAGIC = b"MOORAGE-SEALED-1\n"
 KEY_FILE = "snapshot.key"
+KEYS_DIR = "keys"  # one encryption key per project (its id: a digest of its state directory's path)
+_NONCE = 12
 
 
 class SealError(Exception):
@@ -76,3 +83,42 @@ def unseal(data: bytes, scope: str) -> bytes:
     if not sep or not hmac.compare_digest(head, _mac(user_key(), scope, payload).encode()):
         raise SealError("its seal does not match: it is damaged, or was not written by this user for this project")
     return payload
+
+
+def project_key_path(scope: str) -> Path:
+    """Where the encryption key of the project whose state directory is ``scope`` lives (outside it)."""
+    return user_state_dir() / KEYS_DIR / (hashlib.sha256(scope.encode()).hexdigest()[:32] + ".key")
+
+
+def _project_key(scope: str, create: bool) -> bytes:
+    path = project_key_path(scope)
+    try:
+        key = path.read_bytes()
+        if len(key) == 32:
+            return key
+    except OSError:
+        pass
+    if not create:
+        raise SealError(f"its encryption key {path} is missing or damaged (it stays on the machine that saved it)")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_private(path, os.urandom(32))
+    return path.read_bytes()
+
+
+def encrypt(payload: bytes, scope: str) -> bytes:
+    """``payload`` encrypted (AES-256-GCM, bound to ``scope``) with the project's key, created on first use."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(_NONCE)
+    return nonce + AESGCM(_project_key(scope, create=True)).encrypt(nonce, payload, scope.encode())
+
+
+def decrypt(data: bytes, scope: str) -> bytes:
+    """The payload :func:`encrypt` encrypted for ``scope``; :class:`SealError` when the key is missing or wrong."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        return AESGCM(_project_key(scope, create=False)).decrypt(data[:_NONCE], data[_NONCE:], scope.encode())
+    except InvalidTag:
+        raise SealError("it does not decrypt with this project's key (the key was replaced)") from None

@@ -19,14 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from moorage.emulator import rotation, runtime
-from moorage.emulator.sealed import SealError, seal, unseal, write_private
+from moorage.emulator.sealed import SealError, decrypt, encrypt, seal, unseal, write_private
 from moorage.emulator.server import (
+    ALREADY_RUNNING_EXIT,
     BAD_STATE_EXIT,
+    EMULATOR_LOCK,
     LEGACY_SNAPSHOT,
-    RESET_HINT,
+    REASON_MARK,
     SERVER_FILE,
     SNAPSHOT_FILE,
+    LocalServer,
+    create_state_dir,
+    hold_emulator_lock,
     idle_timeout,
+    record_in_lock,
 )
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -94,15 +100,51 @@ def _scope(path: Path) -> str:
 
 
 _snapshot_lock = threading.Lock()
+_GENERATION = b"generation "
+
+
+class Loaded:
+    """The generation of the snapshot this emulator loaded (0: none), raised by each of its saves."""
+
+    generation = 0
+
+
+def _payload(generation: int, state: bytes, scope: str) -> bytes:
+    # The generation stays readable (under the seal) without decrypting or unpickling the state.
+    return _GENERATION + str(generation).encode() + b"\n" + encrypt(state, scope)
+
+
+def _generation_and_state(payload: bytes, scope: str) -> tuple[int, bytes | None]:
+    """(generation, the decrypted state; None when only the generation was asked) of an unsealed payload;
+    a payload of an older moorage (a pickle in clear, sealed) is generation 0."""
+    if not payload.startswith(_GENERATION):
+        return 0, payload
+    head, _, rest = payload.partition(b"\n")
+    return int(head[len(_GENERATION):]), (decrypt(rest, scope) if scope else None)
+
+
+def saved_generation(path: Path) -> int | None:
+    """The generation of the snapshot at ``path``; None when there is none or it cannot be read."""
+    try:
+        return _generation_and_state(unseal(path.read_bytes(), _scope(path)), "")[0]
+    except (OSError, SealError, ValueError):
+        return None
 
 
 def snapshot(path: Path) -> str:
-    """Save the emulated account to ``path`` (sealed, 0600); returns what happened, in words."""
+    """Save the emulated account to ``path`` (sealed, encrypted, 0600); returns what happened, in words.
+
+    A snapshot written since this emulator loaded its own (a newer generation: another emulator of the
+    project saved it) is never overwritten: this state is older, and saving it would lose releases."""
     _pickle_locks()
     _pickle_keys()
     saved: dict[str, Any] = {}
     skipped: list[str] = []
     with _snapshot_lock:
+        on_disk = saved_generation(path)
+        if on_disk is not None and on_disk > Loaded.generation:
+            return (f"not saved: {path.name} was saved by another emulator of this project since this one loaded it "
+                    f"(generation {on_disk}, this emulator loaded {Loaded.generation}); that newer state is kept")
         for key, backends in _backends().items():
             try:
                 data = pickle.dumps(dict(backends))
@@ -110,15 +152,17 @@ def snapshot(path: Path) -> str:
                 skipped.append(key)
                 continue
             saved[key] = data
-        write_private(path, seal(pickle.dumps(saved), _scope(path)))
+        generation = Loaded.generation + 1
+        write_private(path, seal(_payload(generation, pickle.dumps(saved), _scope(path)), _scope(path)))
+        Loaded.generation = generation
     return f"saved {len(saved)} services" + (f", could not save {', '.join(sorted(skipped))}" if skipped else "")
 
 
 def restore(path: Path) -> str:
     """Load a snapshot written by :func:`snapshot` into moto's backends.
 
-    The file's seal is checked before anything is unpickled; :class:`BadState` when it fails or the
-    sealed content is damaged."""
+    The file's seal is checked before anything is decrypted or unpickled; :class:`BadState` when it fails
+    or the sealed content is damaged."""
     import importlib
 
     if not path.is_file():
@@ -126,14 +170,15 @@ def restore(path: Path) -> str:
         return "no saved state" + (f" ({legacy.name} from an older moorage is ignored: it is not sealed)"
                                    if legacy.exists() else "")
     try:
-        payload = unseal(path.read_bytes(), _scope(path))
-        saved = pickle.loads(payload)  # noqa: S301 - sealed by this user for this project (see sealed.py)
+        generation, state = _generation_and_state(unseal(path.read_bytes(), _scope(path)), _scope(path))
+        saved = pickle.loads(state or b"")  # noqa: S301 - sealed by this user for this project (see sealed.py)
     except SealError as exc:
         raise BadState(f"{path}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - a sealed but damaged file
         raise BadState(f"{path}: damaged ({type(exc).__name__})") from None
     if not isinstance(saved, dict):
         raise BadState(f"{path}: not a moorage snapshot")
+    Loaded.generation = generation
     restored, failed = 0, []
     for key, data in saved.items():
         module_name, _, attr = str(key).partition(":")
@@ -245,14 +290,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--idle-minutes", type=float, default=None,
                         help="stop after this long without a request (default: $MOORAGE_LOCAL_IDLE_MINUTES or 30)")
+    parser.add_argument("--lock-wait", type=float, default=15.0,
+                        help="seconds to wait for another emulator of the project to stop (default 15)")
     args = parser.parse_args(argv)
     state_dir: Path = args.state_dir
-    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    create_state_dir(state_dir)
+    # One emulator per project, held before the state is loaded: the lock is released only when this process ends.
+    lock_fd = hold_emulator_lock(state_dir, args.lock_wait)
+    if lock_fd is None:
+        print(f"{REASON_MARK}another emulator of this project holds {state_dir / EMULATOR_LOCK}", flush=True)
+        sys.exit(ALREADY_RUNNING_EXIT)
     server, endpoint = _serve(state_dir)
     try:
         print(f"moorage local: {restore(state_dir / SNAPSHOT_FILE)}", flush=True)
     except BadState as exc:
-        print(f"moorage local: cannot load the saved state: {exc}\n    hint: {RESET_HINT}", flush=True)
+        print(f"{REASON_MARK}cannot load the saved state: {exc}", flush=True)  # the starter adds the hint, once
         server.server_close()
         sys.exit(BAD_STATE_EXIT)
 
@@ -267,8 +319,9 @@ def main(argv: list[str] | None = None) -> None:
         ACTIVITY.touch()  # the idle clock starts when the emulator can serve
         threading.Thread(target=_stop_when_idle, args=(limit, lambda: on_term(signal.SIGTERM, None)),
                          daemon=True).start()
-    info = {"endpoint": endpoint, "pid": os.getpid(), "port": server.server_port}
-    write_private(state_dir / SERVER_FILE, json.dumps(info).encode())
+    record = LocalServer(endpoint, os.getpid(), server.server_port, state_dir)
+    record_in_lock(lock_fd, record)
+    write_private(state_dir / SERVER_FILE, json.dumps(record.to_json()).encode())
     print(f"moorage local: listening on {endpoint}", flush=True)
     server.serve_forever()
 

@@ -7,10 +7,17 @@ the same emulated account. The state is saved after each deploy and on ``moorage
 restores it. Everything under ``.moorage/`` may come from a cloned repository, so it is read as data:
 ``server.json`` is validated, and a process is signalled only once it has proved, over its loopback
 port and its command line, that it is this project's emulator.
+
+One emulator per project: the serving process holds an exclusive ``flock`` on ``.moorage/local/emulator.lock``
+for its lifetime (the kernel drops it when the process ends, so it never goes stale) and records itself in
+that file too; a second emulator of the same project waits briefly for the lock, then exits
+(:data:`ALREADY_RUNNING_EXIT`) without loading or saving anything. A lost or stale ``server.json`` is
+therefore not a reason to start another one: the lock file's record finds the running emulator.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shlex
@@ -33,13 +40,22 @@ LOG_FILE = "server.log"
 IDLE_ENV = "MOORAGE_LOCAL_IDLE_MINUTES"
 DEFAULT_IDLE_MINUTES = 30.0
 START_LOCK = "start.lock"
+EMULATOR_LOCK = "emulator.lock"  # held (flock) by the serving process for its lifetime; holds its record too
+#: The exit code of an emulator that found another emulator of the same project holding its lock.
+ALREADY_RUNNING_EXIT = 5
 #: The exit code of an emulator that would not load its saved state.
 BAD_STATE_EXIT = 4
+#: Where a serving process that will not start writes its reason in the log (the starter reads it back once).
+REASON_MARK = "moorage local: not started: "
 RESET_HINT = "run `moorage local stop --reset` to start from an empty emulator (the saved state is lost)"
 
 
 class EmulatorError(OperationalError):
     """The local emulator cannot be used; the message says why and what to do."""
+
+
+class EmulatorStopped(EmulatorError):
+    """A command that needs the running emulator found it stopped (it does not start it): exit 1, not bad usage."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +133,47 @@ def state_dir(project: Path) -> Path:
     return directory
 
 
+def create_state_dir(directory: Path) -> None:
+    """Create ``directory`` (``.moorage/local``, 0700) and ``.moorage/.gitignore`` (``*``) beside it.
+
+    The ignore file keeps the emulator's state, log and locks out of the user's repository (git honours a
+    ``.gitignore`` inside the ignored folder); the user's own ``.gitignore`` is not edited."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ignore = directory.parent / ".gitignore"
+    if directory.parts[-2:] != STATE_DIR.parts or ignore.exists() or ignore.is_symlink():
+        return  # a state directory given by hand (tests) is not a project's .moorage/local
+    try:
+        fd = os.open(ignore, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    except FileExistsError:  # written by a concurrent command
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("# written by moorage: the local emulator's state (secret values, encrypted), logs and locks\n*\n")
+
+
+def hold_emulator_lock(directory: Path, wait: float = 15.0) -> int | None:
+    """Take the project's emulator lock for this process (its fd, kept open for the process's lifetime), or
+    None when another emulator still holds it after ``wait`` seconds (one that is stopping releases it)."""
+    fd = os.open(directory / EMULATOR_LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.fchmod(fd, 0o600)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return None
+            time.sleep(0.2)
+
+
+def record_in_lock(fd: int, server: LocalServer) -> None:
+    """Write the emulator's record into its held lock file (found there when ``server.json`` is lost)."""
+    data = json.dumps(server.to_json()).encode()
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, data, 0)
+
+
 def identity(endpoint: str, timeout: float = 2.0) -> dict[str, Any] | None:
     """What the emulator at ``endpoint`` says it is (pid, state dir), or None when nothing sane answers."""
     try:
@@ -151,7 +208,12 @@ def read_server_file(path: Path) -> LocalServer | None:
     """``server.json`` as a :class:`LocalServer`, or None when absent or not a valid record (any content
     other than a loopback endpoint, a pid and a port that agree is treated as no record)."""
     try:
-        data = json.loads(path.read_bytes()[:4096])
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            raw = os.read(fd, 4096)
+        finally:
+            os.close(fd)
+        data = json.loads(raw)
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict):
@@ -187,19 +249,34 @@ def is_emulator_of(server: LocalServer, directory: Path) -> bool:
 
 
 def server_status(project: Path) -> LocalServer | None:
-    """The emulator running for ``project``, or None."""
+    """The emulator running for ``project``, or None: the one ``server.json`` names, else the one the lock
+    file records (``server.json`` lost or overwritten), each only once it proved it is this project's."""
     directory = state_dir(project)
-    server = read_server_file(directory / SERVER_FILE)
-    if server is None or not is_emulator_of(server, directory):
+    for name in (SERVER_FILE, EMULATOR_LOCK):
+        server = read_server_file(directory / name)
+        if server is not None and is_emulator_of(server, directory):
+            return LocalServer(server.endpoint, server.pid, server.port, directory)
+    return None
+
+
+def emulator_lock_holder(directory: Path) -> int | None:
+    """The pid the project's emulator lock records, when that process runs our serve module for this state
+    directory (the record is data from the checkout until then), else None. The lock itself is not probed:
+    a probe could make a starting emulator believe another one runs."""
+    record = read_server_file(directory / EMULATOR_LOCK)
+    if record is None or not _alive(record.pid):
         return None
-    return server
+    cmdline = _command_line(record.pid) or []
+    return record.pid if "moorage.emulator.serve" in cmdline and str(directory.resolve()) in cmdline else None
 
 
-def _log_tail(path: Path, lines: int = 5) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+def duplicate_emulators(emulators: list[EmulatorProcess]) -> dict[Path, list[int]]:
+    """Projects with more than one running emulator (pids): the lock should make this impossible; an older
+    moorage's emulator may still run beside a new one."""
+    by_project: dict[Path, list[int]] = {}
+    for e in emulators:
+        by_project.setdefault(e.project, []).append(e.pid)
+    return {project: pids for project, pids in by_project.items() if len(pids) > 1}
 
 
 def ensure_server(project: Path, timeout: float = 60.0) -> LocalServer:
@@ -208,20 +285,21 @@ def ensure_server(project: Path, timeout: float = 60.0) -> LocalServer:
 
     running = server_status(project)
     if running is not None:
-        return running
+        return _attached(running)
     directory = state_dir(project)
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    create_state_dir(directory)
     with FileLock(directory / START_LOCK, "the local emulator's start") as lock:
         lock.acquire(timeout)
         running = server_status(project)  # started by another process while we waited
         if running is not None:
-            return running
+            return _attached(running)
         note = ""
         if (directory / SERVER_FILE).exists():
             note = ("the local emulator had stopped without `moorage local stop`; started it again with the state "
                     "saved after the last completed deploy")
         (directory / SERVER_FILE).unlink(missing_ok=True)
         log_path = directory / LOG_FILE
+        start_offset = log_path.stat().st_size if log_path.is_file() else 0
         log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW,
                                       0o600), "ab")
         os.fchmod(log.fileno(), 0o600)
@@ -236,15 +314,50 @@ def ensure_server(project: Path, timeout: float = 60.0) -> LocalServer:
                 return replace(running, note=note)
             code = process.poll()
             if code is not None:
-                tail = _log_tail(log_path)
-                if code == BAD_STATE_EXIT:
-                    raise EmulatorError(f"the local emulator would not load its saved state:\n{tail}", RESET_HINT)
-                raise EmulatorError(f"the local emulator exited (code {code}) while starting:\n{tail}",
-                                    f"see {log_path}; if it names the saved state, {RESET_HINT}")
+                raise _start_failure(project, code, _log_since(log_path, start_offset), log_path)
             time.sleep(0.1)
         process.terminate()
     raise EmulatorError(f"the local emulator did not start within {timeout:.0f} s",
                         f"see {directory / LOG_FILE}; if it names the saved state, {RESET_HINT}")
+
+
+def _attached(server: LocalServer) -> LocalServer:
+    """``server``, with ``server.json`` rewritten to name it when it was lost or overwritten."""
+    path = server.state_dir / SERVER_FILE
+    if read_server_file(path) != server:
+        from moorage.emulator.sealed import write_private
+
+        write_private(path, json.dumps(server.to_json()).encode())
+    return server
+
+
+def _log_since(path: Path, offset: int, limit: int = 8192) -> list[str]:
+    """The lines the emulator logged from ``offset`` on (this start's, not an earlier run's), at most ``limit``
+    bytes from their end."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(offset, handle.seek(0, os.SEEK_END) - limit))
+            text = handle.read().decode(errors="replace")
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _start_failure(project: Path, code: int, lines: list[str], log_path: Path) -> EmulatorError:
+    """The one error for an emulator that exited while starting: its reason once, one hint."""
+    reason = next((line.split(REASON_MARK, 1)[1] for line in reversed(lines) if REASON_MARK in line), "")
+    if code == BAD_STATE_EXIT:
+        return EmulatorError(f"the local emulator did not start: {reason or 'it could not load its saved state'}",
+                             RESET_HINT)
+    if code == ALREADY_RUNNING_EXIT:
+        holder = emulator_lock_holder(state_dir(project))
+        return EmulatorError(f"another emulator of {project} holds {EMULATOR_LOCK}"
+                             + (f" (pid {holder})" if holder else "") + " but does not answer",
+                             "wait for it to finish stopping (it saves its state first) and run the command again"
+                             + (f"; if it hangs, end it: kill {holder}" if holder else ""))
+    tail = "\n".join(lines[-5:])
+    return EmulatorError(f"the local emulator exited (code {code}) while starting" + (f":\n{tail}" if tail else ""),
+                         f"see {log_path}; if it names the saved state, {RESET_HINT}")
 
 
 def save_state(endpoint: str, timeout: float = 120.0) -> str:

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from moorage.errors import Diagnostic, InputError
+from moorage.errors import Diagnostic, InputError, OperationalError
 
 if TYPE_CHECKING:  # boto3 and troposphere load only when a command runs (fast startup)
     from moorage.deploy.session import Target
@@ -58,7 +58,7 @@ class Deployed:
     def require_cluster(self) -> str:
         """The ECS cluster; an error saying how to deploy when the platform stack is missing."""
         if not self.cluster:
-            raise InputError([not_deployed(self)])
+            raise not_deployed_error(self)
         return self.cluster
 
 
@@ -75,6 +75,17 @@ def not_deployed(deployed: Deployed) -> Diagnostic:
     return Diagnostic("error", f"{deployed.app}/{deployed.environment} is not deployed"
                       + (" on the local emulator" if deployed.target.local else ""), None,
                       f"deploy it first: {deployed.command('deploy')}")
+
+
+class NotDeployed(OperationalError):
+    """The environment a command works on is not deployed: exit 1 (not bad usage); read-only views say
+    "nothing deployed" with the same hint and exit 0 instead."""
+
+
+def not_deployed_error(deployed: Deployed) -> NotDeployed:
+    """:func:`not_deployed` as the error a command raises."""
+    said = not_deployed(deployed)
+    return NotDeployed(said.message, said.hint or "")
 
 
 def deployed_environment(target: Target, synth: Synth) -> Deployed:

@@ -60,9 +60,9 @@ def logged_services(deployed: Deployed, names: list[str] | None) -> list[Deploye
     chosen = [deployed.service(n) for n in names] if names else list(deployed.services.values())
     with_groups = [s for s in chosen if s.log_group]
     if not with_groups:
-        from moorage.operate.deployed import not_deployed
+        from moorage.operate.deployed import not_deployed_error
 
-        raise InputError([not_deployed(deployed)])
+        raise not_deployed_error(deployed)
     return with_groups
 
 

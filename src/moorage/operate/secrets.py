@@ -97,9 +97,9 @@ def _writable(deployed: Deployed, secret: SecretPlan, plan: Plan, verb: str) -> 
     try:
         sm.describe_secret(SecretId=secret.secret_name)
     except sm.exceptions.ResourceNotFoundException:
-        from moorage.operate.deployed import not_deployed
+        from moorage.operate.deployed import not_deployed_error
 
-        raise InputError([not_deployed(deployed)]) from None
+        raise not_deployed_error(deployed) from None
     return secret.secret_name
 
 

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from moorage.errors import InputError
-from moorage.operate.deployed import Deployed, DeployedService, not_deployed
+from moorage.operate.deployed import Deployed, DeployedService, not_deployed_error
 from moorage.operate.logs import LogLine
 
 
@@ -60,7 +59,7 @@ def start_task(deployed: Deployed, service: DeployedService, command: list[str])
     """Start one task of ``service``'s task definition, running ``command`` instead of its own."""
     cluster = deployed.require_cluster()
     if not service.task_definition:
-        raise InputError([not_deployed(deployed)])
+        raise not_deployed_error(deployed)
     network = task_network(deployed, service)
     overrides = {"containerOverrides": [{"name": service.name, "command": command}]} if command else {}
     started = deployed.client("ecs").run_task(
