@@ -52,7 +52,7 @@ def test_the_parser_refuses_what_the_cli_refuses() -> None:
     assert parse_error(["logs", "moorage.yml", "--env", "dev", "--tail"])
     assert parse_error(["rollback", "moorage.yml", "--env", "dev", "--to", "RELEASE"])
     assert parse_error(["status", "moorage.yml", "extra", "--env", "dev"])
-    assert parse_error(["secrets", "restart", "moorage.yml", "--env", "dev"])
+    assert parse_error(["secrets", "reveal", "moorage.yml", "--env", "dev"])  # no such command
     assert parse_error(["secrets", "set", "moorage.yml", "STRIPE_KEY", "--env", "dev", "--restart"]) is None
 
 
