@@ -189,3 +189,48 @@ def test_ctrl_c_before_the_rollback_changes_a_stack_says_so_and_records_nothing(
     assert [r["number"] for r in _history(runner, cli, spec)] == [1, 2]
     assert {s: _image(aws, s) for s in ("web", "api")} == {"web": "ghcr.io/acme/web:2.0.0",
                                                            "api": "ghcr.io/acme/api:2.0.0"}
+
+
+def test_ctrl_c_to_a_moorage_rollback_process_records_the_interrupted_rollback(tmp_path: Path) -> None:
+    """The whole CLI in its own process (its own emulator in the background), SIGINT sent when the rollback says
+    it starts rolling back a service, as a terminal's Ctrl-C would: exit 130, history records it interrupted."""
+    import subprocess
+    import sys
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    spec = project / "moorage.yml"
+    spec.write_text(SPEC, encoding="utf-8")
+
+    def moorage(*args: str) -> list[str]:
+        return [sys.executable, "-c", "from moorage.cli.app import main; main()", *args]
+
+    try:
+        for extra in ([], V2):
+            done = subprocess.run(moorage("deploy", str(spec), "--env", "dev", "--local", *extra),
+                                  capture_output=True, text=True, timeout=300, check=False)
+            assert done.returncode == 0, done.stdout + done.stderr
+        process = subprocess.Popen(moorage("rollback", str(spec), "--env", "dev", "--local"), stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        said = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            said.append(line)
+            if ": rolling back to release 1" in line:
+                process.send_signal(signal.SIGINT)
+                break
+        rest, errors = process.communicate(timeout=120)
+        output = "".join(said) + rest
+        assert process.returncode == 130, output + errors
+        assert "rollback interrupted (Ctrl-C): no stack was started after it" in output
+        assert "release 3 (rollback to 1) interrupted: recorded in" in output
+        shown = subprocess.run(moorage("history", str(spec), "--env", "dev", "--local", "--json"),
+                               capture_output=True, text=True, timeout=120, check=False)
+        assert shown.returncode == 0, shown.stderr
+        records = json.loads(shown.stdout.strip().splitlines()[-1])
+        assert [(r["number"], r["kind"], r["outcome"]) for r in records] == [
+            (1, "deploy", "succeeded"), (2, "deploy", "succeeded"), (3, "rollback", "interrupted")]
+        assert "update" in records[-1]["stacks"].values()
+    finally:
+        subprocess.run(moorage("local", "stop", "--project", str(project)), capture_output=True, timeout=120,
+                       check=False)
