@@ -1,6 +1,7 @@
 """`moorage history` and `moorage rollback`, and the release record every deploy writes.
 
-Exit codes: 0 ok, 1 a refused or failed rollback, 2 bad input.
+Exit codes: 0 ok, 1 a refused or failed rollback, 2 bad input, 130 a rollback interrupted by Ctrl-C (recorded
+``interrupted`` when it changed a stack).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from moorage.cli.deploy import _project_dir, _synth, existing_target, stopped_emulator
+from moorage.cli.deploy import _UNRECORDED, _project_dir, _synth, existing_target, stopped_emulator
 from moorage.cli.options import (
     AwsProfileOpt,
     ComposeProfileOpt,
@@ -31,7 +32,11 @@ from moorage.cli.options import (
 from moorage.cli.output import console, output_format
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Callable
+    from typing import Any
+
+    from moorage.deploy.releases import RollbackPlan
+    from moorage.deploy.session import Target
 
 out = console()
 err = console(stderr=True)
@@ -84,15 +89,8 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
              compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
              preview_of: PreviewOfOpt = None) -> None:
     """Put services back on a recorded release's task definitions and images; data stores are not touched."""
-    from moorage.deploy.releases import (
-        ReleaseStore,
-        RollbackRefused,
-        execute_rollback,
-        plan_rollback,
-        record_release,
-        spec_hash,
-    )
-    from moorage.deploy.run import git_commit
+    from moorage.deploy.interrupt import Interruption
+    from moorage.deploy.releases import ReleaseStore, RollbackRefused, execute_rollback, plan_rollback
 
     synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
     if service is not None and service not in synth.plan.services:
@@ -132,31 +130,69 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
     if not as_json:
         out.print(f"rolling back {synth.manifest['app']}/{env} from release {plan.current.number} to "
                   f"{plan.target.number}: {', '.join(plan.services)}")
+    interruption = Interruption().install()  # Ctrl-C once stacks change: recorded as interrupted, exit 130
     try:
-        actions = execute_rollback(target, synth.manifest, store, plan, say, poll=0.2 if target.local else 3.0)
+        actions = execute_rollback(target, synth.manifest, store, plan, say, poll=0.2 if target.local else 3.0,
+                                   interruption=interruption)
     except RollbackRefused as exc:
+        interruption.restore()
         _refused(str(exc), as_json)
         return
-    ok = "failed" not in actions.values()
-    if ok and not any(a == "update" for a in actions.values()):  # as a deploy that changes nothing: no record
-        line = (f"{synth.manifest['app']}/{env} already runs release {plan.target.number}'s version: nothing "
-                "changed, nothing recorded")
+    except KeyboardInterrupt:  # before any stack started changing (or a third Ctrl-C)
+        interruption.restore()
+        err.print("rollback interrupted (Ctrl-C) " + ("before any stack changed: nothing rolled back, no release "
+                                                      "recorded" if not interruption.deferring else _UNRECORDED),
+                  markup=False)
+        raise typer.Exit(130) from None
+    try:
+        _finish(target, synth.manifest, env, spec, plan, actions, started, interruption.requested, lines, say,
+                as_json)
+    except KeyboardInterrupt:
+        err.print(f"rollback interrupted (Ctrl-C) again: {_UNRECORDED}", markup=False)
+        raise typer.Exit(130) from None
+    finally:
+        interruption.restore()
+
+
+def _finish(target: Target, manifest: dict[str, Any], env: str, spec: Path, plan: RollbackPlan,
+            actions: dict[str, str], started: datetime, interrupted: bool, lines: list[str],
+            say: Callable[[str], None], as_json: bool) -> None:
+    """Say what the rollback did, record it (unless it changed nothing) and exit 1 when it failed, 130 when
+    Ctrl-C interrupted it."""
+    from moorage.deploy.interrupt import report
+    from moorage.deploy.releases import record_release, service_stacks, spec_hash
+    from moorage.deploy.run import git_commit
+
+    if interrupted:
+        names = service_stacks(manifest)
+        for line in report("rollback", {names.get(k, {}).get("name", k): a for k, a in actions.items()},
+                           "not rolled back").splitlines():
+            say(line)
+    ok = "failed" not in actions.values() and not interrupted
+    if not any(a in ("update", "interrupted") for a in actions.values()):  # as a deploy that changes nothing
+        line = "" if interrupted else (f"{manifest['app']}/{env} already runs release {plan.target.number}'s "
+                                       "version: nothing changed, nothing recorded")
         if as_json:
-            sys.stdout.write(json.dumps({"ok": True, "unchanged": True, "release": None, "lines": [*lines, line]},
-                                        sort_keys=True) + "\n")
-        else:
+            sys.stdout.write(json.dumps({"ok": ok, "unchanged": True, "release": None, "lines": [*lines, line],
+                                         **({"interrupted": True} if interrupted else {})}, sort_keys=True) + "\n")
+        elif line:
             out.print(line)
+        if interrupted:
+            raise typer.Exit(130)
         return
-    record, where = record_release(target, synth.manifest, kind="rollback", started=started, ok=ok, stacks=actions,
+    record, where = record_release(target, manifest, kind="rollback", started=started, ok=ok, stacks=actions,
                                    commit=git_commit(_project_dir(spec)), spec=spec_hash(spec),
                                    reversible={}, rollback_to=plan.target.number,
-                                   note=f"from release {plan.current.number}")
+                                   note=f"from release {plan.current.number}",
+                                   outcome="interrupted" if interrupted else None)
     if as_json:
-        sys.stdout.write(json.dumps({"ok": ok, "release": record.to_json(), "record": where, "lines": lines},
-                                    sort_keys=True) + "\n")
+        sys.stdout.write(json.dumps({"ok": ok, "release": record.to_json(), "record": where, "lines": lines,
+                                     **({"interrupted": True} if interrupted else {})}, sort_keys=True) + "\n")
     else:
         out.print(f"release {record.number} (rollback to {plan.target.number}) {record.outcome}: recorded in {where}")
         out.print("note: the next `moorage deploy` deploys what the spec says again; pin the image there to stay back")
+    if interrupted:
+        raise typer.Exit(130)
     if not ok:
         raise typer.Exit(1)
 

@@ -9,10 +9,11 @@ set's own ``Replacement`` verdict is merged in (:func:`merge_change_set`).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from moorage.cfn.sections import resource_bodies
+from moorage.cfn.sections import resource_bodies, resources_of
 from moorage.cfn.values import resolve_parameters
 from moorage.deploy.changed_values import ValueChange, value_changes
 from moorage.deploy.schema import (
@@ -53,6 +54,8 @@ class ResourceChange:
     allowed: str = ""
     #: a removal that looks like a rename: the added resource of the same type in the same stack
     renamed_to: str = ""
+    #: the database or cache (its logical id) this generated credential belongs to ("" none; :func:`credential_owner`)
+    owner: str = ""
     #: the values people review, old -> new (an image, an environment variable, a count; never a secret value)
     values: list[ValueChange] = field(default_factory=list)
     #: the deployed and new properties (resolved), for a verdict AWS's change set adds later
@@ -141,6 +144,9 @@ def classify(old_template: dict[str, Any] | None, old_params: dict[str, str], ne
         change = _compare(name, resolve_parameters(old[name], old_params), resolve_parameters(new[name], new_params))
         if change is not None:
             out.append(change)
+    items = data_items(old_template, new_template)
+    for change in out:
+        change.owner = credential_owner(change.logical_id, items)
     _pair_renames(out)
     return out
 
@@ -166,6 +172,30 @@ def spec_item(logical_id: str) -> tuple[str, str, str] | None:
         if logical_id.startswith(prefix) and rest[:1].isupper():
             return kind.name.replace("_", " "), kind.block, rest.lower()
     return None
+
+
+def data_items(*templates: Any) -> frozenset[str]:
+    """The logical ids of the databases and caches in ``templates`` (``DbMain``, ``CacheSessions``), read through
+    the cfn reader: a resource of a kind that generates credentials for its items (the kinds registry's
+    ``secret_output``) whose type takes a password or token (``policy_facts.yaml`` ``secret_properties``)."""
+    from moorage.data import load_data
+    from moorage.kinds import registry
+
+    owning = {k.name.replace("_", " ") for k in registry().values() if k.secret_output}
+    keyed = set(load_data("policy_facts")["secret_properties"])
+    return frozenset(r.lid for t in templates for r in resources_of(t)
+                     if r.type in keyed and (item := spec_item(r.lid)) is not None and item[0] in owning)
+
+
+def credential_owner(logical_id: str, items: Collection[str]) -> str:
+    """The database or cache of ``items`` (logical ids, :func:`data_items`) that ``logical_id`` is a generated
+    credential of ("" none): the longest item it starts with, followed by a credential's own suffix. With
+    databases ``db`` and ``dburl``, ``DbDburlSecret`` is ``dburl``'s; with ``db`` alone it is ``db``'s URL secret."""
+    lid = logical_id.lower()
+    for item in sorted(items, key=len, reverse=True):
+        if lid != item.lower() and lid.startswith(item.lower()) and _CREDENTIALS.fullmatch(lid[len(item):]):
+            return item
+    return ""
 
 
 def _compare(name: str, old: dict[str, Any], new: dict[str, Any]) -> ResourceChange | None:
@@ -255,8 +285,8 @@ def blocking(changes: list[ResourceChange], allowed: set[str], allow_major: bool
     major database upgrades unless ``allow_major`` (``--allow-major-upgrade``), and changes AWS cannot make
     (``impossible``) whatever the flags. Each stateful change a name allows gets its ``allowed`` reason."""
     for c in changes:
-        c.allowed = allowed_by(allowed, c.logical_id) if c.dangerous and "*" not in allowed else ""
-    return [c for c in changes if (c.dangerous and not allows(allowed, c.logical_id))
+        c.allowed = allowed_by(allowed, c.logical_id, c.owner) if c.dangerous and "*" not in allowed else ""
+    return [c for c in changes if (c.dangerous and not allows(allowed, c.logical_id, c.owner))
             or (c.major_upgrade and not allow_major) or c.impossible]
 
 
@@ -265,37 +295,33 @@ _PREFIXES = ("db", "cache", "bucket", "secret", "efs", "fs")
 #: (``DbMainSecret``, ``DbMainUrlSecret``, ``DbMainUserWebSecret``, ``CacheSessionsToken``); tests/deploy/
 #: test_allow_replace.py checks every secret of a rendered data stack is matched
 _CREDENTIALS = re.compile(r"(secret|urlsecret|token|tokenurlsecret|user[a-z0-9]+(url)?secret)")
-_OWNERS = {"db": "database", "cache": "cache"}
 
 
-def allows(allowed: set[str], logical_id: str) -> bool:
-    """True when ``allowed`` names ``logical_id`` (``DbDb``, ``dbdb`` or the spec name ``db``), or names the
-    database or cache a generated credential belongs to (``--allow-replace db`` covers ``DbDbSecret``)."""
-    return bool(allowed_by(allowed, logical_id))
+def allows(allowed: set[str], logical_id: str, owner: str = "") -> bool:
+    """True when ``allowed`` names ``logical_id`` (``DbDb``, ``dbdb`` or the spec name ``db``), or names
+    ``owner``, the database or cache the generated credential ``logical_id`` belongs to (:func:`credential_owner`;
+    ``--allow-replace db`` covers ``DbDbSecret``)."""
+    return bool(allowed_by(allowed, logical_id, owner))
 
 
-def allowed_by(allowed: set[str], logical_id: str) -> str:
-    """Which ``--allow-replace`` lets ``logical_id`` change ("" none), and why when it names another resource."""
+def allowed_by(allowed: set[str], logical_id: str, owner: str = "") -> str:
+    """Which ``--allow-replace`` lets ``logical_id`` change ("" none), and why when it names its ``owner`` (the
+    database or cache it is a generated credential of, :func:`credential_owner`; "" when it is none's)."""
     names = {a.lower().replace("-", "").replace("_", ""): a for a in allowed}
     lid = logical_id.lower()
     if lid in names or "*" in names:
         return f"--allow-replace {names.get(lid, '*')}"
     for p in _PREFIXES:
-        rest = lid[len(p):] if lid.startswith(p) else None
-        if rest is None:
-            continue
-        if rest in names:
-            return f"--allow-replace {names[rest]}"
-        if p not in _OWNERS:
-            continue
-        for norm, given in names.items():
-            # the spec name (db) or the owner's logical id (DbDb), then one of the credentials' own suffixes
-            bases = {norm, norm[len(p):]} - {""} if norm.startswith(p) else {norm}
-            if any(rest.startswith(b) and _CREDENTIALS.fullmatch(rest[len(b):]) for b in bases):
-                return (f"--allow-replace {given} (a credential generated for {_OWNERS[p]} {given}: it is replaced "
-                        "with it)")
+        if lid.startswith(p) and lid[len(p):] in names:
+            return f"--allow-replace {names[lid[len(p):]]}"
+    item = spec_item(owner) if owner else None
+    if item is None:
+        return ""
+    kind, _, name = item
+    for norm, given in names.items():  # the owner's spec name (db) or its logical id (DbDb)
+        if norm in (name, owner.lower()):
+            return f"--allow-replace {given} (a credential generated for {kind} {given}: it is replaced with it)"
     return ""
-
 
 
 def allow_names(changes: list[ResourceChange]) -> list[str]:
@@ -303,7 +329,7 @@ def allow_names(changes: list[ResourceChange]) -> list[str]:
     item itself, which covers the credentials generated for it; the logical id for anything else."""
     names: list[str] = []
     for c in sorted(changes, key=lambda c: (len(c.logical_id), c.logical_id)):  # an owner before its credentials
-        if any(allows({n}, c.logical_id) for n in names):
+        if any(allows({n}, c.logical_id, c.owner) for n in names):
             continue
         item = None if c.resource_type == "AWS::SecretsManager::Secret" else spec_item(c.logical_id)
         names.append(item[2] if item and allows({item[2]}, c.logical_id) else c.logical_id)

@@ -24,6 +24,7 @@ from moorage.cfn.values import arn_region, strings
 from moorage.data import load_data
 from moorage.deploy.artifacts import artifacts_bucket, upload_template
 from moorage.deploy.changes import blocking, classify
+from moorage.deploy.interrupt import Interruption
 from moorage.deploy.session import Target
 from moorage.deploy.stacks import (
     TERMINAL_OK,
@@ -507,58 +508,88 @@ def _prepare(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan
 
 
 def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan: RollbackPlan,
-                     on_line: Callable[[str], None], poll: float = 2.0) -> dict[str, str]:
+                     on_line: Callable[[str], None], poll: float = 2.0,
+                     interruption: Interruption | None = None) -> dict[str, str]:
     """Redeploy the target release's service stacks (only those of ``plan.services``); returns stack -> action.
 
     Each stack goes through a change set with the recorded template; parameters keep their current values
     except the image ones, which take the recorded values, and those the current template lacks, which take the
     current output of the stack they come from. Before anything changes, refuses (:class:`RollbackRefused`)
-    when a service stack is not deployed or the release reads an output or a secret that no longer exists."""
+    when a service stack is not deployed or the release reads an output or a secret that no longer exists.
+
+    With ``interruption`` installed, Ctrl-C once stacks change (as a deploy's, :mod:`moorage.deploy.interrupt`)
+    starts no further stack (``skipped``) and waits for the one in flight; a second Ctrl-C stops waiting for it
+    (``interrupted``). ``interruption.requested`` then tells the caller to record the rollback as interrupted."""
     steps, actions = _prepare(target, manifest, store, plan, on_line)
+    interruption = interruption or Interruption()
+    in_flight: list[str] = []  # the stack being waited for, for the line the first Ctrl-C prints
+    interruption.on_request = lambda: on_line(
+        "interrupted: no further stack starts" + (f"; waiting for {in_flight[0]} to finish (Ctrl-C again to stop "
+                                                  "waiting: CloudFormation carries on with it)" if in_flight else ""))
+    interruption.deferring = True  # stacks change from here: Ctrl-C stops starting them and is recorded
     for step in steps:
-        service, key, entry, template, params = step.service, step.key, step.entry, step.template, step.params
-        cf = target.client("cloudformation", target.region_for(entry["region"]))
-        changes = classify(step.old, step.state.parameters, template, params)
-        if not changes:
-            on_line(f"{service}: already runs release {plan.target.number}'s version")
-            actions[key] = "unchanged"
+        if interruption.requested:
+            actions[step.key] = "skipped"
             continue
-        bad = blocking(changes, set())
-        if bad:
-            raise RollbackRefused(f"{service}: going back would replace or remove "
-                                  + ", ".join(c.logical_id for c in bad) + ", which hold data")
-        body: str | None = json.dumps(template, indent=2, sort_keys=True)
-        url = None
-        tags = {t: v for t, v in step.state.tags.items()}
-        if body is not None and len(body.encode()) > load_data("cloudformation")["limits"]["inline_template_bytes"]:
-            digest = hashlib.sha256(body.encode()).hexdigest()[:16]
-            url = upload_template(target, target.region_for(entry["region"]),
-                                  f"{store.app}/{store.env}/{key}-{digest}.json", body, tags)
-            body = None
         try:
-            cs = create_change_set(cf, entry["name"], body, url, params, tags, "UPDATE",
-                                   f"moorage rollback of {plan.current.app}/{plan.current.environment} to release "
-                                   f"{plan.target.number}", poll=min(poll, 1.0))
-        except ChangeSetError as exc:
-            on_line(f"{service}: change set failed: {exc.reason}")
-            actions[key] = "failed"
+            actions[step.key] = _roll_back(target, store, plan, step, on_line, poll, interruption, in_flight)
+        except KeyboardInterrupt:  # the second Ctrl-C: stop waiting (or stop before executing the change set)
+            interruption.request()
+            actions[step.key] = "interrupted" if in_flight else "skipped"
+            if in_flight:
+                on_line(f"{step.service}: not waited for (Ctrl-C): it keeps changing")
+        in_flight.clear()
+        if actions[step.key] == "failed":
             break
-        if cs.empty:
-            actions[key] = "unchanged"
-            continue
-        on_line(f"{service}: rolling back to release {plan.target.number} ({plan.target.images.get(service, '?')})")
-        seen: set[str] = set()
-        cf.execute_change_set(ChangeSetName=cs.id, StackName=entry["name"])
-        status, events = wait_for_stack(cf, entry["name"], seen, lambda e: None, poll=poll)
-        if status in TERMINAL_OK and "ROLLBACK" not in status:
-            actions[key] = "update"
-            on_line(f"{service}: {status}")
-        else:
-            failure = first_failure(events)
-            on_line(f"{service}: {status}" + (f": {failure.logical_id} {failure.reason}" if failure else ""))
-            actions[key] = "failed"
-            break
+    interruption.on_request = None
     return actions
+
+
+def _roll_back(target: Target, store: ReleaseStore, plan: RollbackPlan, step: _Step,
+               on_line: Callable[[str], None], poll: float, interruption: Interruption, in_flight: list[str]) -> str:
+    """Redeploy one service stack of the target release; its action (``in_flight`` holds its name while its
+    change set executes)."""
+    service, key, entry, template, params = step.service, step.key, step.entry, step.template, step.params
+    cf = target.client("cloudformation", target.region_for(entry["region"]))
+    changes = classify(step.old, step.state.parameters, template, params)
+    if not changes:
+        on_line(f"{service}: already runs release {plan.target.number}'s version")
+        return "unchanged"
+    bad = blocking(changes, set())
+    if bad:
+        raise RollbackRefused(f"{service}: going back would replace or remove "
+                              + ", ".join(c.logical_id for c in bad) + ", which hold data")
+    body: str | None = json.dumps(template, indent=2, sort_keys=True)
+    url = None
+    tags = {t: v for t, v in step.state.tags.items()}
+    if body is not None and len(body.encode()) > load_data("cloudformation")["limits"]["inline_template_bytes"]:
+        digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+        url = upload_template(target, target.region_for(entry["region"]),
+                              f"{store.app}/{store.env}/{key}-{digest}.json", body, tags)
+        body = None
+    try:
+        cs = create_change_set(cf, entry["name"], body, url, params, tags, "UPDATE",
+                               f"moorage rollback of {plan.current.app}/{plan.current.environment} to release "
+                               f"{plan.target.number}", poll=min(poll, 1.0))
+    except ChangeSetError as exc:
+        on_line(f"{service}: change set failed: {exc.reason}")
+        return "failed"
+    if cs.empty:
+        return "unchanged"
+    if interruption.requested:  # Ctrl-C while the change set was made: it is not executed
+        cf.delete_change_set(ChangeSetName=cs.id, StackName=entry["name"])
+        return "skipped"
+    on_line(f"{service}: rolling back to release {plan.target.number} ({plan.target.images.get(service, '?')})")
+    seen: set[str] = set()
+    in_flight.append(entry["name"])
+    cf.execute_change_set(ChangeSetName=cs.id, StackName=entry["name"])
+    status, events = wait_for_stack(cf, entry["name"], seen, lambda e: None, poll=poll)
+    if status in TERMINAL_OK and "ROLLBACK" not in status:
+        on_line(f"{service}: {status}")
+        return "update"
+    failure = first_failure(events)
+    on_line(f"{service}: {status}" + (f": {failure.logical_id} {failure.reason}" if failure else ""))
+    return "failed"
 
 
 def unemulated_release_note(plan: Any) -> str | None:

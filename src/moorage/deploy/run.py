@@ -26,7 +26,7 @@ from moorage import __version__
 from moorage.deploy.adopt import NOT_EMULATED as ADOPTION_NOT_EMULATED
 from moorage.deploy.changes import ResourceChange, allow_names, blocking, classify, merge_change_set
 from moorage.deploy.images import BuildSpec, build_images, build_specs, build_tag, pushed_image, tag_commits
-from moorage.deploy.interrupt import Interruption
+from moorage.deploy.interrupt import Interruption, report
 from moorage.deploy.progress import Reporter
 from moorage.deploy.repair import Problem, busy_detail, diagnose, repair
 from moorage.deploy.retained import Leftover, leftovers, refusal
@@ -117,20 +117,7 @@ class DeployResult:
 
     def interruption_report(self) -> str:
         """What an interrupted deploy changed and what it did not, in plain words."""
-        def names(*actions: str) -> str:
-            return ", ".join(f"{o.name} ({o.action})" if len(actions) > 1 else o.name
-                             for o in self.outcomes.values() if o.action in actions) or "none"
-        lines = ["deploy interrupted (Ctrl-C): no stack was started after it",
-                 f"    changed: {names('create', 'update')}"]
-        if any(o.action == "interrupted" for o in self.outcomes.values()):
-            lines.append(f"    still changing, not waited for (CloudFormation finishes or rolls them back): "
-                         f"{names('interrupted')}")
-        if any(o.action == "failed" for o in self.outcomes.values()):
-            lines.append(f"    failed: {names('failed')}")
-        lines.append(f"    not deployed: {names('skipped', 'planned')}")
-        if not self.changed:
-            lines.append("    nothing changed: no release is recorded")
-        return "\n".join(lines)
+        return report("deploy", {o.name: o.action for o in self.outcomes.values()}, "not deployed")
 
     @property
     def unchanged(self) -> bool:
