@@ -335,9 +335,13 @@ def deploy_target(spec: Path, *, local: bool, profile: str | None, region: str |
 
 def stopped_emulator(spec: Path) -> Diagnostic:
     """What read-only commands say instead of starting the emulator."""
-    return Diagnostic("error", f"the local emulator of {project_dir(spec).resolve().name} is stopped", None,
-                      f"start it (its saved state is restored): moorage local start --project "
-                      f"{shlex.quote(str(project_dir(spec)))}")
+    from moorage.emulator.server import RESET_HINT, saved_state_problem
+
+    problem = saved_state_problem(project_dir(spec))
+    return Diagnostic("error", f"the local emulator of {project_dir(spec).resolve().name} is stopped"
+                      + (f", and its saved state cannot be loaded: {problem}" if problem else ""), None,
+                      RESET_HINT if problem else f"start it (its saved state is restored): moorage local start "
+                      f"--project {shlex.quote(str(project_dir(spec)))}")
 
 
 def existing_target(spec: Path, *, local: bool, profile: str | None, region: str | None,

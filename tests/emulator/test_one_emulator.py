@@ -161,7 +161,7 @@ def test_local_status_warns_of_two_emulators_for_one_project(tmp_path: Path, run
     assert '"duplicates": {"' in as_json.out and "[4242, 4343]" in as_json.out
 
 
-def test_a_snapshot_of_an_older_moorage_loads_and_the_next_save_encrypts_it(tmp_path: Path, emulator: str) -> None:
+def test_a_snapshot_of_an_older_moorage_is_encrypted_as_it_loads(tmp_path: Path, emulator: str) -> None:
     import pickle
 
     from moorage.emulator.sealed import seal, unseal
@@ -173,11 +173,12 @@ def test_a_snapshot_of_an_older_moorage_loads_and_the_next_save_encrypts_it(tmp_
     path.write_bytes(seal(pickle.dumps({}), scope))  # sealed, unencrypted, no generation: before this change
     loaded = Loaded.generation
     try:
-        assert restore(path) == "restored 0 services" and Loaded.generation == 0
-        assert saved_generation(path) == 0
+        said = restore(path)
+        assert said.startswith("restored 0 services; re-saved encrypted") and "): saved " in said
+        assert saved_generation(path) == 1 and Loaded.generation == 1  # re-sealed at load (finding 17)
         snapshot(path)
         payload = unseal(path.read_bytes(), scope)
-        assert payload.startswith(b"generation 1\n") and b"moto." not in payload  # backend names are encrypted too
+        assert payload.startswith(b"generation 2\n") and b"moto." not in payload  # backend names are encrypted too
     finally:
         Loaded.generation = loaded
 

@@ -667,11 +667,14 @@ def local_start(project: ProjectOpt = Path(".")) -> None:
 def local_stop(project: ProjectOpt = Path("."),
                reset: Annotated[bool, typer.Option("--reset", help="also forget the saved state")] = False) -> None:
     """Stop the emulator; its state is saved and restored at the next start (unless --reset)."""
-    from moorage.emulator.server import SERVER_FILE, reset_state, server_status, state_dir, stop_server
+    from moorage.emulator.server import NOT_SAVED, SERVER_FILE, reset_state, server_status, state_dir, stop_and_say
 
     unverified = (state_dir(project) / SERVER_FILE).exists() and server_status(project) is None
-    stopped = stop_server(project)
-    out.print("local emulator stopped" if stopped else "no local emulator was running")
+    said = stop_and_say(project)
+    out.print("local emulator stopped" if said is not None else "no local emulator was running")
+    if said and NOT_SAVED in said and not reset:
+        err.print(f"[red]error: {escape(said[said.index(NOT_SAVED):])}; what it held is lost[/red]", markup=True)
+        raise typer.Exit(1)
     if unverified:
         out.print(f"{SERVER_FILE} did not name a running emulator of this project: removed it, signalled nothing")
     if reset and reset_state(project):

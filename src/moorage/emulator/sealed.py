@@ -22,10 +22,15 @@ MAGIC = b"MOORAGE-SEALED-1\n"
 KEY_FILE = "snapshot.key"
 KEYS_DIR = "keys"  # one encryption key per project (its id: a digest of its state directory's path)
 _NONCE = 12
+_HINT_MOVED = "move it back there to load its state"
 
 
 class SealError(Exception):
     """A sealed file is missing its seal, damaged, or was sealed by someone else or for another project."""
+
+
+class KeyStoreError(Exception):
+    """The user's key directory cannot be created, read or written (the message names the path and the cause)."""
 
 
 def user_state_dir() -> Path:
@@ -81,8 +86,30 @@ def unseal(data: bytes, scope: str) -> bytes:
         raise SealError("it is not a sealed moorage snapshot")
     head, sep, payload = data[len(MAGIC):].partition(b"\n")
     if not sep or not hmac.compare_digest(head, _mac(user_key(), scope, payload).encode()):
-        raise SealError("its seal does not match: it is damaged, or was not written by this user for this project")
+        origin = _sealed_for(head, payload, scope)
+        if origin is not None:
+            raise SealError(f"it was saved for the project at {origin}: this project was moved or copied from "
+                            f"there, and its state and key are bound to that path ({_HINT_MOVED})")
+        raise SealError("its seal does not match: it is damaged, or was not written by this user for this project "
+                        "(nor for any other project path this user's keys know)")
     return payload
+
+
+def _sealed_for(head: bytes, payload: bytes, scope: str) -> str | None:
+    """The other project path ``payload`` was sealed for, among those this user keeps keys for; None if none."""
+    try:
+        records = sorted((user_state_dir() / KEYS_DIR).glob("*.path"))
+        key = user_key()
+    except OSError:
+        return None
+    for record in records:
+        try:
+            other = record.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if other != scope and hmac.compare_digest(head, _mac(key, other, payload).encode()):
+            return str(Path(other).parent.parent) if Path(other).parts[-2:] == (".moorage", "local") else other
+    return None
 
 
 def project_key_path(scope: str) -> Path:
@@ -102,7 +129,31 @@ def _project_key(scope: str, create: bool) -> bytes:
         raise SealError(f"its encryption key {path} is missing or damaged (it stays on the machine that saved it)")
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     write_private(path, os.urandom(32))
+    _record_path(scope)
     return path.read_bytes()
+
+
+def _record_path(scope: str) -> None:
+    # Which project path a key is for (beside it, private): a project moved or copied away is then named.
+    record = project_key_path(scope).with_suffix(".path")
+    try:
+        if record.read_text(encoding="utf-8") == scope:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_private(record, scope.encode())
+
+
+def ensure_keys(scope: str) -> None:
+    """Create (or check) this user's sealing key and the encryption key of ``scope``, so that a save cannot fail
+    later for want of them; :class:`KeyStoreError` names the path and the cause when they cannot be written."""
+    try:
+        user_key()
+        _project_key(scope, create=True)
+        _record_path(scope)
+    except OSError as exc:
+        where = exc.filename or user_state_dir() / KEYS_DIR
+        raise KeyStoreError(f"cannot create the emulator's keys in {where}: {exc.strerror or exc}") from None
 
 
 def encrypt(payload: bytes, scope: str) -> bytes:

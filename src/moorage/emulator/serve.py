@@ -19,15 +19,28 @@ from pathlib import Path
 from typing import Any
 
 from moorage.emulator import rotation, runtime
-from moorage.emulator.sealed import SealError, decrypt, encrypt, seal, unseal, write_private
+from moorage.emulator.sealed import (
+    KeyStoreError,
+    SealError,
+    decrypt,
+    encrypt,
+    ensure_keys,
+    seal,
+    unseal,
+    write_private,
+)
 from moorage.emulator.server import (
     ALREADY_RUNNING_EXIT,
     BAD_STATE_EXIT,
     EMULATOR_LOCK,
+    GENERATION_MARK,
+    KEYS_EXIT,
     LEGACY_SNAPSHOT,
+    NOT_SAVED,
     REASON_MARK,
     SERVER_FILE,
     SNAPSHOT_FILE,
+    STOPPING_MARK,
     LocalServer,
     create_state_dir,
     hold_emulator_lock,
@@ -100,7 +113,7 @@ def _scope(path: Path) -> str:
 
 
 _snapshot_lock = threading.Lock()
-_GENERATION = b"generation "
+_GENERATION = GENERATION_MARK
 
 
 class Loaded:
@@ -158,6 +171,17 @@ def snapshot(path: Path) -> str:
     return f"saved {len(saved)} services" + (f", could not save {', '.join(sorted(skipped))}" if skipped else "")
 
 
+def snapshot_said(path: Path) -> tuple[bool, str]:
+    """(saved, what happened in words) of :func:`snapshot`; a save that fails (a key or file that cannot be
+    written) is said (``state NOT saved: ...``), never raised into a request or a signal handler."""
+    try:
+        return True, snapshot(path)
+    except (OSError, SealError) as exc:
+        where = getattr(exc, "filename", None)
+        cause = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return False, f"{NOT_SAVED}{cause}" + (f" ({where})" if where else "")
+
+
 def restore(path: Path) -> str:
     """Load a snapshot written by :func:`snapshot` into moto's backends.
 
@@ -170,7 +194,9 @@ def restore(path: Path) -> str:
         return "no saved state" + (f" ({legacy.name} from an older moorage is ignored: it is not sealed)"
                                    if legacy.exists() else "")
     try:
-        generation, state = _generation_and_state(unseal(path.read_bytes(), _scope(path)), _scope(path))
+        payload = unseal(path.read_bytes(), _scope(path))
+        in_clear = not payload.startswith(_GENERATION)
+        generation, state = _generation_and_state(payload, _scope(path))
         saved = pickle.loads(state or b"")  # noqa: S301 - sealed by this user for this project (see sealed.py)
     except SealError as exc:
         raise BadState(f"{path}: {exc}") from None
@@ -189,7 +215,10 @@ def restore(path: Path) -> str:
             restored += 1
         except Exception:  # noqa: BLE001 - a service that cannot be restored starts empty, and is named
             failed.append(key)
-    return f"restored {restored} services" + (f"; could not restore {', '.join(sorted(failed))}" if failed else "")
+    said = f"restored {restored} services" + (f"; could not restore {', '.join(sorted(failed))}" if failed else "")
+    if in_clear:  # an older moorage's snapshot holds secret values in clear: encrypted now, not at the next save
+        said += "; re-saved encrypted (it was in clear, from an older moorage): " + snapshot_said(path)[1]
+    return said
 
 
 class Activity:
@@ -233,7 +262,7 @@ def make_app(state_dir: Path | None) -> WsgiApp:
             # The handshake `local stop` checks before it signals this process (see server.is_emulator_of).
             body.update(pid=os.getpid(), state_dir=str(state_dir.resolve()) if state_dir else None)
         elif path == "/_moorage/snapshot" and state_dir is not None:
-            body["result"] = snapshot(state_dir / SNAPSHOT_FILE)
+            body["ok"], body["result"] = snapshot_said(state_dir / SNAPSHOT_FILE)
         elif path.startswith("/_moorage/emulation/"):
             rtype = path.rsplit("/", 1)[-1]
             body["emulation"] = engine.emulation_of(rtype)
@@ -300,6 +329,11 @@ def main(argv: list[str] | None = None) -> None:
     if lock_fd is None:
         print(f"{REASON_MARK}another emulator of this project holds {state_dir / EMULATOR_LOCK}", flush=True)
         sys.exit(ALREADY_RUNNING_EXIT)
+    try:  # before any request: a save that could not write its key would lose everything deployed
+        ensure_keys(_scope(state_dir / SNAPSHOT_FILE))
+    except KeyStoreError as exc:
+        print(f"{REASON_MARK}{exc}", flush=True)
+        sys.exit(KEYS_EXIT)
     server, endpoint = _serve(state_dir)
     try:
         print(f"moorage local: {restore(state_dir / SNAPSHOT_FILE)}", flush=True)
@@ -309,7 +343,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(BAD_STATE_EXIT)
 
     def on_term(signum: int, frame: Any) -> None:
-        print(f"moorage local: stopping; {snapshot(state_dir / SNAPSHOT_FILE)}", flush=True)
+        print(f"{STOPPING_MARK}{snapshot_said(state_dir / SNAPSHOT_FILE)[1]}", flush=True)
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, on_term)

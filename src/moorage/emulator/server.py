@@ -45,6 +45,16 @@ EMULATOR_LOCK = "emulator.lock"  # held (flock) by the serving process for its l
 ALREADY_RUNNING_EXIT = 5
 #: The exit code of an emulator that would not load its saved state.
 BAD_STATE_EXIT = 4
+#: The exit code of an emulator that could not create or read the user's keys (it would never save its state).
+KEYS_EXIT = 6
+KEYS_HINT = ("set XDG_STATE_HOME to a directory you can write (moorage keeps the emulator's keys in "
+             "$XDG_STATE_HOME/moorage/keys, default ~/.local/state/moorage/keys), or fix that directory")
+#: How the emulator says a save failed (in the control API's answer and in its log when it stops).
+NOT_SAVED = "state NOT saved: "
+#: The log line of an emulator that stops, followed by what its last save did.
+STOPPING_MARK = "moorage local: stopping; "
+#: How a snapshot's sealed payload starts since its content is encrypted (an older moorage's is a pickle in clear).
+GENERATION_MARK = b"generation "
 #: Where a serving process that will not start writes its reason in the log (the starter reads it back once).
 REASON_MARK = "moorage local: not started: "
 RESET_HINT = "run `moorage local stop --reset` to start from an empty emulator (the saved state is lost)"
@@ -349,6 +359,9 @@ def _start_failure(project: Path, code: int, lines: list[str], log_path: Path) -
     if code == BAD_STATE_EXIT:
         return EmulatorError(f"the local emulator did not start: {reason or 'it could not load its saved state'}",
                              RESET_HINT)
+    if code == KEYS_EXIT:
+        return EmulatorError(f"the local emulator did not start: {reason or 'it could not create its keys'}",
+                             KEYS_HINT)
     if code == ALREADY_RUNNING_EXIT:
         holder = emulator_lock_holder(state_dir(project))
         return EmulatorError(f"another emulator of {project} holds {EMULATOR_LOCK}"
@@ -361,10 +374,23 @@ def _start_failure(project: Path, code: int, lines: list[str], log_path: Path) -
 
 
 def save_state(endpoint: str, timeout: float = 120.0) -> str:
-    """Ask the emulator at ``endpoint`` to save its state now; returns what it did, in words."""
+    """Ask the emulator at ``endpoint`` to save its state now; returns what it did, in words.
+
+    :class:`EmulatorError` when it could not (``state NOT saved: <cause>``): what the command changed runs in
+    the emulator, but would be lost when it stops."""
     request = urllib.request.Request(f"{endpoint}/_moorage/snapshot", method="POST")
-    with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - loopback
-        return str(json.loads(resp.read()).get("result", ""))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - loopback
+            answer = json.loads(resp.read())
+    except (OSError, ValueError) as exc:
+        answer = {"ok": False, "result": f"{NOT_SAVED}the emulator did not answer ({exc})"}
+    said = str(answer.get("result", "")) if isinstance(answer, dict) else ""
+    if not isinstance(answer, dict) or answer.get("ok") is False:
+        raise EmulatorError(f"the local emulator's {said or NOT_SAVED + 'no answer'}",
+                            "what this command changed runs in the emulator but is lost when it stops; fix the "
+                            f"cause and save it with `moorage local stop` (see {LOG_FILE}); if it names a key, "
+                            + KEYS_HINT)
+    return said
 
 
 def dead_emulator(project: Path) -> EmulatorError:
@@ -380,17 +406,47 @@ def stop_server(project: Path, timeout: float = 30.0) -> bool:
 
     A ``server.json`` that is damaged or names a process that is not this project's emulator is removed
     and nothing is signalled."""
+    return stop_and_say(project, timeout) is not None
+
+
+def stop_and_say(project: Path, timeout: float = 30.0) -> str | None:
+    """Stop the emulator of ``project`` like :func:`stop_server`; None if none was running, else what its last
+    save did, in words, as it logged it (``state NOT saved: ...`` when it failed; "" when it logged nothing)."""
     server = server_status(project)
     path = state_dir(project) / SERVER_FILE
     if server is None:
         path.unlink(missing_ok=True)
-        return False
+        return None
+    log = state_dir(project) / LOG_FILE
+    offset = log.stat().st_size if log.is_file() else 0
     os.kill(server.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and _alive(server.pid):
         time.sleep(0.1)
     path.unlink(missing_ok=True)
-    return True
+    said = [line.split(STOPPING_MARK, 1)[1] for line in _log_since(log, offset) if STOPPING_MARK in line]
+    return said[-1] if said else ""
+
+
+def saved_state_problem(project: Path) -> str | None:
+    """Why the next start of ``project``'s emulator would refuse its saved state (seal or key), or None when it
+    has none or it looks loadable (checked without decrypting or unpickling anything)."""
+    from moorage.emulator.sealed import SealError, project_key_path, unseal
+
+    snap = state_dir(project) / SNAPSHOT_FILE
+    if not snap.is_file():
+        return None
+    scope = str(snap.parent.resolve())
+    try:
+        payload = unseal(snap.read_bytes(), scope)
+    except SealError as exc:
+        return f"{snap}: {exc}"
+    except OSError as exc:
+        return f"{snap}: {exc.strerror or exc}"
+    key = project_key_path(scope)
+    if payload.startswith(GENERATION_MARK) and not (key.is_file() and key.stat().st_size == 32):
+        return f"{snap}: its encryption key {key} is missing or damaged (it stays on the machine that saved it)"
+    return None
 
 
 def reset_state(project: Path) -> bool:
