@@ -153,7 +153,14 @@ def ensure_keys(scope: str) -> None:
         _record_path(scope)
     except OSError as exc:
         where = exc.filename or user_state_dir() / KEYS_DIR
-        raise KeyStoreError(f"cannot create the emulator's keys in {where}: {exc.strerror or exc}") from None
+        raise KeyStoreError(f"cannot create the emulator's keys in {where}: {os_cause(exc)}") from None
+
+
+def os_cause(exc: OSError) -> str:
+    """Why ``exc`` happened, in words (mkdir over a file says "File exists": said as what it is)."""
+    if isinstance(exc, FileExistsError) and exc.filename and not Path(exc.filename).is_dir():
+        return "it is a file, not a directory"
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def encrypt(payload: bytes, scope: str) -> bytes:

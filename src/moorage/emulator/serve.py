@@ -25,6 +25,7 @@ from moorage.emulator.sealed import (
     decrypt,
     encrypt,
     ensure_keys,
+    os_cause,
     seal,
     unseal,
     write_private,
@@ -176,10 +177,10 @@ def snapshot_said(path: Path) -> tuple[bool, str]:
     written) is said (``state NOT saved: ...``), never raised into a request or a signal handler."""
     try:
         return True, snapshot(path)
-    except (OSError, SealError) as exc:
-        where = getattr(exc, "filename", None)
-        cause = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        return False, f"{NOT_SAVED}{cause}" + (f" ({where})" if where else "")
+    except OSError as exc:
+        return False, f"{NOT_SAVED}{os_cause(exc)}" + (f" ({exc.filename})" if exc.filename else "")
+    except SealError as exc:
+        return False, f"{NOT_SAVED}{exc}"
 
 
 def restore(path: Path) -> str:
