@@ -63,7 +63,8 @@ NOT_SECRETS = {"AUTH_MODE": "basic", "TOKEN_TTL": 3600, "JWT_ALGORITHM": "HS256"
 
 def test_settings_that_look_alike_pass(run_cli: Callable[..., CliResult], write_spec: Callable[..., Path],
                                        tmp_path: Path) -> None:
-    lines = "".join(f"      {k}: {v!r}\n" if isinstance(v, str) else f"      {k}: {v}\n" for k, v in NOT_SECRETS.items())
+    lines = "".join(f"      {k}: {v!r}\n" if isinstance(v, str) else f"      {k}: {v}\n"
+                    for k, v in NOT_SECRETS.items())
     spec = write_spec(tmp_path / "app", HEAD + lines)
     result = run_cli("plan", spec)
     assert result.code == 0, result.err

@@ -17,8 +17,8 @@ from pydantic_core import PydanticCustomError
 
 from moorage.data import load_data
 from moorage.data.regions import is_region, residency_presets
-from moorage.spec.fargate import allowed_memory_text, fargate_sizes, is_valid_size
 from moorage.secret_formats import known_tokens
+from moorage.spec.fargate import allowed_memory_text, fargate_sizes, is_valid_size
 from moorage.url_passwords import URL_PASSWORD
 
 
@@ -157,7 +157,9 @@ def _percent_of(what: str | None) -> Any:
 
 Percent = Annotated[float, _percent_of(None)]
 RequestsPercent = Annotated[float, _percent_of("requests")]
-IntPercent = Annotated[int, _percent_of(None)]  # "80%" is 80, as for an alarm threshold
+#: An integer percent field takes "80%" as 80 too, as an alarm threshold does: Annotated[int, Field(ge=..), N_PERCENT]
+#: (the limits before the parser, so the JSON Schema keeps them as minimum/maximum).
+N_PERCENT = _percent_of(None)
 
 
 class CanarySettings(Strict):
@@ -197,9 +199,10 @@ class Scaling(Strict):
 
     min: int = Field(ge=0, le=1000, description="fewest tasks")
     max: int = Field(ge=1, le=1000, description="most tasks")
-    cpu: IntPercent | None = Field(default=70, ge=10, le=95, description="target average CPU % (off by default with "
-                            "queue)")
-    memory: IntPercent | None = Field(default=None, ge=10, le=95, description="target average memory %")
+    cpu: Annotated[int, Field(ge=10, le=95), N_PERCENT] | None = Field(
+        default=70, description="target average CPU % (off by default with queue)")
+    memory: Annotated[int, Field(ge=10, le=95), N_PERCENT] | None = Field(
+        default=None, description="target average memory %")
     queue: str | None = Field(default=None, description="a queue the service uses: tasks follow its depth")
     per_task: int | None = Field(default=None, ge=1, le=1_000_000,
                                  description="with queue: visible messages one task handles (default 100)")
@@ -348,10 +351,10 @@ class Service(Strict):
     scaling: Scaling | None = Field(default=None, description="target-tracking autoscaling")
     scale_to_zero: ScaleToZero | None = Field(
         default=None, description="no tasks outside working hours (non-production): outside, timezone")
-    min_healthy_percent: IntPercent | None = Field(
-        default=None, ge=0, le=100, description="rollouts keep at least this % of tasks running (default: profile)")
-    max_percent: IntPercent | None = Field(default=None, ge=100, le=200,
-                                    description="rollouts run at most this % of tasks (default: profile)")
+    min_healthy_percent: Annotated[int, Field(ge=0, le=100), N_PERCENT] | None = Field(
+        default=None, description="rollouts keep at least this % of tasks running (default: profile)")
+    max_percent: Annotated[int, Field(ge=100, le=200), N_PERCENT] | None = Field(
+        default=None, description="rollouts run at most this % of tasks (default: profile)")
     singleton: bool | None = Field(default=None, description="exactly one task, never two (schedulers, cron): no "
                                    "autoscaling, and a rollout stops the old task before starting the new one")
     command: list[str] | str | None = Field(default=None, description="overrides the image CMD")
