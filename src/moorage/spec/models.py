@@ -92,6 +92,15 @@ def embedded_credentials(text: str) -> list[tuple[str, str]]:
     return out + [found for found in known_tokens(text) if found not in out]
 
 
+def no_credential_in(text: str | None, where: str, hint: str) -> str | None:
+    """``text`` unless it holds a credential in plain text (free text a user writes that is copied into
+    ``where``: a template, a report); the error names the kind of credential, never its value."""
+    found = embedded_credential(text) if text else None
+    if found:
+        raise ValueError(f"it holds {found} in plain text, and it is written into {where}: {hint}")
+    return text
+
+
 def _number_not_bool(annotation: Any) -> bool:
     """True when a field of ``annotation`` takes a number but no boolean (pydantic alone would read YAML's
     ``true`` as 1)."""
@@ -707,11 +716,9 @@ class Secret(Strict):
     @field_validator("description")
     @classmethod
     def _description(cls, v: str | None) -> str | None:
-        found = embedded_credential(v) if v else None
-        if found:  # the description is the secret's Description in the template, readable by anyone
-            raise ValueError(f"the description holds {found} in plain text; it is written into the template: "
-                             "describe the secret in words and set its value with `moorage secrets set`")
-        return v
+        # the description is the secret's Description in the template, readable by anyone who reads the stack
+        return no_credential_in(v, "the template", "describe the secret in words and set its value with "
+                                "`moorage secrets set`")
 
     @model_validator(mode="after")
     def _ext(self) -> Secret:
@@ -1023,6 +1030,11 @@ class Suppression(Strict):
     resource: str = Field(default="*", description="logical id, stack/logical id, or glob")
     reason: str = Field(min_length=10, description="why the finding is acceptable")
     environments: list[str] = Field(default_factory=list, description="only these environments (default: all)")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, v: str) -> str:
+        return no_credential_in(v, "every policy report", "give the reason in words") or v
 
 
 class EnvironmentOverride(Strict):
