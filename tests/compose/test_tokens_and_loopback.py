@@ -27,9 +27,12 @@ APP = """
 
 @pytest.mark.parametrize("value", [f"Bearer {JWT}", "Basic cGxhbnQ6UExBTlRFRHB3", JWT])
 def test_a_token_becomes_a_secret(compose: Callable[..., Path], value: str) -> None:
-    web = load(compose(APP.format(image="ghcr.io/acme/web:1.2.3", value=value))).spec.services["web"]
+    spec = load(compose(APP.format(image="ghcr.io/acme/web:1.2.3", value=value))).spec
+    web = spec.services["web"]
     assert "PARTNER_HEADER" in web.secret_env and "PARTNER_HEADER" not in web.env
     assert all(value not in str(v) for v in web.env.values())
+    # issued by whoever the service calls: the user sets the value, moorage does not draw a random one
+    assert spec.secrets[web.secret_env["PARTNER_HEADER"]].generate is False
 
 
 def test_prose_stays_plain_env(compose: Callable[..., Path]) -> None:

@@ -112,7 +112,8 @@ def test_secret_description_in_words_passes(run_cli: Callable[..., CliResult], w
 def test_suppression_reason_with_a_token_is_refused(run_cli: Callable[..., CliResult],
                                                     write_spec: Callable[..., Path], tmp_path: Path) -> None:
     spec = write_spec(tmp_path / "app", "name: demo\nservices:\n  web: {image: x:1, port: 80, route: /*}\n"
-                      "suppress:\n  - rule: MOO-S3-001\n    reason: 'accepted, see ticket; token Bearer PLANTED0a1b2c3d4e5f'\n")
+                      "suppress:\n  - rule: MOO-S3-001\n"
+                      "    reason: 'accepted, see ticket; token Bearer PLANTED0a1b2c3d4e5f'\n")
     result = run_cli("plan", spec)
     assert result.code == 2, result.out + result.err
     assert "[suppress[0].reason]" in result.err and "bearer token" in result.err
