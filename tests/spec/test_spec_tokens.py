@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from moorage.deploy.changed_values import _credential_like
+from moorage.deploy.changed_values import value_changes
 from moorage.policy.secret_values import credentials_in
 from moorage.secret_formats import known_tokens
 from moorage.spec.models import embedded_credential
@@ -83,7 +83,12 @@ def test_basic_needs_a_user_and_password_inside() -> None:
 @pytest.mark.parametrize(("name", "value"), [("AUTH_HEADER", f"Bearer {JWT}"), ("UPSTREAM", f"Basic {BASIC}"),
                                              ("X", JWT), ("AUTHORIZATION", "opaque")])
 def test_diff_hides_them(name: str, value: str) -> None:
-    assert _credential_like(name, None, value)
+    def task(env: list[dict[str, str]]) -> dict[str, Any]:
+        return {"ContainerDefinitions": [{"Name": "web", "Image": "x:1", "Environment": env}]}
+
+    [change] = value_changes("AWS::ECS::TaskDefinition", task([]), task([{"Name": name, "Value": value}]))
+    assert change.hidden and change.render() == f"env {name} (web): added (value not shown)"
+    assert value not in repr(change.to_json())
 
 
 @pytest.mark.parametrize("value", [f"Bearer {JWT}", f"Basic {BASIC}", "Bearer PLANTED0a1b2c3d4e5f6g7h8", JWT])
