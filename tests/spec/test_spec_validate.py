@@ -210,7 +210,7 @@ CASES = [
         name: demo
         services:
           web: {image: x:1, port: 80, route: "api/*"}
-        """, ("services", "web", "route"), ("web:", 1), "must be a path pattern", ""),
+        """, ("services", "web", "route"), ("web:", 1), "is not an ALB path pattern", ""),
     ("scaling-min-above-max", """
         name: demo
         services:

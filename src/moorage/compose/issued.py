@@ -16,7 +16,9 @@ from moorage.spec.models import embedded_credentials
 
 # Detectors that find something other than a provider-issued key.
 _NOT_ISSUED = {"BasicAuthDetector"}
-_ISSUED_FORMATS = {"a known token format", "a key in a URL's user part"}
+# A bearer token, a JWT or Basic-auth credentials were handed out by whoever the service calls: not ours to draw.
+_ISSUED_FORMATS = {"a known token format", "a key in a URL's user part", "a bearer token", "a JSON Web Token",
+                   "a Basic-auth user:password"}
 
 
 @cache

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from moorage.policy.checks import facts
-from moorage.secret_formats import detectors
+from moorage.secret_formats import detectors, known_tokens
 from moorage.url_passwords import url_passwords
 
 _REFERENCE = ("${", "{{resolve:")
@@ -68,6 +68,9 @@ def credentials_in(value: str) -> list[Credential]:
             text = secret if isinstance(secret, str) else next((s for s in secret if s), "")
             if _real(text) and not any(text in f or f in text for f in found):
                 found.setdefault(text, Credential(kind, text))
+    for kind, token in known_tokens(value):  # the spec's own formats, so `check` and `plan` agree
+        if _real(token) and not any(token in f or f in token for f in found):
+            found.setdefault(token, Credential(kind, token))
     return list(found.values())
 
 

@@ -55,3 +55,22 @@ def image_problem(ref: str) -> str | None:
             return (f"has {part!r} in its path, which may hold only lowercase letters and digits, separated "
                     "by . _ or -")
     return None
+
+
+# Registry hosts that name the machine the image was built on: a Fargate task pulls from AWS and never reaches them.
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0", "host.docker.internal", "gateway.docker.internal")
+LOOPBACK_HINT = ("push the image to ECR (or another registry AWS can reach) and name it there, or give the service "
+                 "a `build:` and moorage builds and pushes it to ECR")
+
+
+def loopback_registry(ref: str) -> str | None:
+    """The registry of ``ref`` when it is this machine (``localhost:5000``, ``127.0.0.1``, ``[::1]``,
+    ``host.docker.internal``), which Fargate can never pull from; else None."""
+    first, slash, _ = ref.partition("/")
+    if not slash:
+        return None
+    host = first.rsplit(":", 1)[0] if not first.endswith("]") else first
+    host = host.lower()
+    if host in _LOOPBACK_HOSTS or host.startswith("127.") or host.startswith("localhost."):
+        return first
+    return None

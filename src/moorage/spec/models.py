@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from moorage.data import load_data
 from moorage.data.regions import is_region, residency_presets
+from moorage.secret_formats import known_tokens
 from moorage.spec.fargate import allowed_memory_text, fargate_sizes, is_valid_size
 from moorage.url_passwords import URL_PASSWORD
 
@@ -38,6 +39,9 @@ NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*$"  # ECS allows dots (e.g. discovery.type)
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="lower-case letters, digits and '-'")]
 EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
+# What an ALB listener rule takes as a path pattern (else CreateRule fails mid-deploy): '/', then at most 127 of
+# A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & and the wildcards * and ? (ELB docs: "Path conditions").
+ROUTE_PATTERN = r"^/[A-Za-z0-9_.$/~\"'@:+&*?-]{0,127}$"
 Port = Annotated[int, Field(ge=1, le=65535), NoBool]
 # PostgreSQL names the bootstrap script writes (quoted): plain lower-case identifiers, extensions may hold "-".
 SchemaName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
@@ -48,7 +52,8 @@ EnvValue = str | int | float | bool
 # Environment variable names that hold credentials: their values belong in `secrets:`.
 SECRET_NAME_RE = re.compile(
     r"(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|PRIVATE_KEY|API_KEY|APIKEY|ACCESS_KEY|CREDENTIALS|_PASS$|^PASS$|"
-    r"(?<!TLS)(?<!SSL)_KEY$|^KEY$|WEBHOOK)", re.I  # a TLS_KEY is usually a file path
+    r"(?<!TLS)(?<!SSL)_KEY$|^KEY$|WEBHOOK|"
+    r"AUTHORIZATION$|AUTH_HEADER$|(?:^|_)JWT$|(?:^|_)BEARER$)", re.I  # a TLS_KEY is usually a file path
 )
 
 # Credentials written inside a longer text (a command, a DSN, a URL, any env value): what, and how found.
@@ -66,10 +71,6 @@ _EMBEDDED_CREDENTIALS = [
         r"--(?:password|passwd|pass|token|api-key|secret|requirepass)[\s=]+['\"]?(?P<v>(?![$\s-])[^\s'\"]+)", re.I)),
     ("an inline password variable",
      re.compile(r"(?:^|\s)[A-Z_]*(?:PASSWORD|PGPASSWORD|TOKEN|SECRET)=(?P<v>(?![$\s'\"]|$)[^\s'\"]+)")),
-    ("a known token format", re.compile(r"(?P<v>AKIA[0-9A-Z]{16}|sk_live_[0-9A-Za-z]{8,}|ghp_[0-9A-Za-z]{20,}|"
-                                        r"xox[abpr]-[0-9A-Za-z-]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY-----|"
-                                        r"AIza[0-9A-Za-z_\-]{30,}|hooks\.slack\.com/services/[^\s$]+|"
-                                        r"discord(?:app)?\.com/api/webhooks/[^\s$]+)")),
     # Sentry-style DSNs: the key is the URL's user part (no password, but a credential all the same).
     ("a key in a URL's user part", re.compile(r"://(?P<v>[0-9A-Za-z]{16,})@")),
 ]
@@ -88,7 +89,16 @@ def embedded_credentials(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for what, pattern in _EMBEDDED_CREDENTIALS:
         out += [(what, m.group("v")) for m in pattern.finditer(text) if (what, m.group("v")) not in out]
-    return out
+    return out + [found for found in known_tokens(text) if found not in out]
+
+
+def no_credential_in(text: str | None, where: str, hint: str) -> str | None:
+    """``text`` unless it holds a credential in plain text (free text a user writes that is copied into
+    ``where``: a template, a report); the error names the kind of credential, never its value."""
+    found = embedded_credential(text) if text else None
+    if found:
+        raise ValueError(f"it holds {found} in plain text, and it is written into {where}: {hint}")
+    return text
 
 
 def _number_not_bool(annotation: Any) -> bool:
@@ -136,17 +146,42 @@ Strategy = Literal["rolling", "blue-green", "canary", "linear"]
 RollbackSignal = Literal["5xx", "latency", "unhealthy"]
 
 
+_PERCENT_TEXT = r"(\d+(?:\.\d+)?)\s*%"
+
+
+def _percent_of(what: str | None) -> Any:
+    """A validator taking a number, or the text 'N%' (and 'N% of WHAT' when ``what`` is given), as N."""
+    pattern = re.compile(rf"^\s*{_PERCENT_TEXT}\s*(?:of\s+{what}\s*)?$" if what else rf"^\s*{_PERCENT_TEXT}\s*$")
+
+    def parse(v: Any) -> Any:
+        if isinstance(v, str):
+            m = pattern.match(v)
+            if not m:
+                form = f"'N%' or 'N% of {what}'" if what else "'N%'"
+                raise ValueError(f"{v!r} is not a percentage: write a number or {form}")
+            return float(m[1])
+        return v
+    return BeforeValidator(parse)
+
+
+Percent = Annotated[float, _percent_of(None)]
+RequestsPercent = Annotated[float, _percent_of("requests")]
+#: An integer percent field takes "80%" as 80 too, as an alarm threshold does: Annotated[int, Field(ge=..), N_PERCENT]
+#: (the limits before the parser, so the JSON Schema keeps them as minimum/maximum).
+N_PERCENT = _percent_of(None)
+
+
 class CanarySettings(Strict):
     """Canary: this share of production traffic first, then the rest after the bake."""
 
-    percent: float = Field(default=10, ge=0.1, le=100, multiple_of=0.1, description="% of traffic first")
+    percent: Percent = Field(default=10, ge=0.1, le=100, multiple_of=0.1, description="% of traffic first")
     bake_minutes: int = Field(default=10, ge=0, le=1440, description="minutes on the canary share")
 
 
 class LinearSettings(Strict):
     """Linear: equal steps of production traffic, a bake between steps."""
 
-    percent: float = Field(default=10, ge=3, le=100, multiple_of=0.1, description="% of traffic a step")
+    percent: Percent = Field(default=10, ge=3, le=100, multiple_of=0.1, description="% of traffic a step")
     step_minutes: int = Field(default=6, ge=0, le=1440, description="minutes between steps")
 
 
@@ -173,9 +208,10 @@ class Scaling(Strict):
 
     min: int = Field(ge=0, le=1000, description="fewest tasks")
     max: int = Field(ge=1, le=1000, description="most tasks")
-    cpu: int | None = Field(default=70, ge=10, le=95, description="target average CPU % (off by default with "
-                            "queue)")
-    memory: int | None = Field(default=None, ge=10, le=95, description="target average memory %")
+    cpu: Annotated[int, Field(ge=10, le=95), N_PERCENT] | None = Field(
+        default=70, description="target average CPU % (off by default with queue)")
+    memory: Annotated[int, Field(ge=10, le=95), N_PERCENT] | None = Field(
+        default=None, description="target average memory %")
     queue: str | None = Field(default=None, description="a queue the service uses: tasks follow its depth")
     per_task: int | None = Field(default=None, ge=1, le=1_000_000,
                                  description="with queue: visible messages one task handles (default 100)")
@@ -313,7 +349,8 @@ class Service(Strict):
     port: Port | None = Field(default=None, description="container port; none for workers")
     ports: list[Port] = Field(default_factory=list, description="more TCP container ports, reached by services "
                               "that use it at its host (Cloud Map)")
-    route: str | None = Field(default=None, description='ALB path pattern, e.g. "/api/*"; absent -> private')
+    route: str | None = Field(default=None, pattern=ROUTE_PATTERN,
+                              description='ALB path pattern, e.g. "/api/*"; absent -> private')
     health: str | HealthCheck | None = Field(default=None, description="health path or health check block")
     healthcheck: ContainerCheck | None = Field(default=None, description="container health command")
     cpu: int | None = Field(default=None, description="Fargate cpu units (256, 512, 1024, ...)")
@@ -323,10 +360,10 @@ class Service(Strict):
     scaling: Scaling | None = Field(default=None, description="target-tracking autoscaling")
     scale_to_zero: ScaleToZero | None = Field(
         default=None, description="no tasks outside working hours (non-production): outside, timezone")
-    min_healthy_percent: int | None = Field(
-        default=None, ge=0, le=100, description="rollouts keep at least this % of tasks running (default: profile)")
-    max_percent: int | None = Field(default=None, ge=100, le=200,
-                                    description="rollouts run at most this % of tasks (default: profile)")
+    min_healthy_percent: Annotated[int, Field(ge=0, le=100), N_PERCENT] | None = Field(
+        default=None, description="rollouts keep at least this % of tasks running (default: profile)")
+    max_percent: Annotated[int, Field(ge=100, le=200), N_PERCENT] | None = Field(
+        default=None, description="rollouts run at most this % of tasks (default: profile)")
     singleton: bool | None = Field(default=None, description="exactly one task, never two (schedulers, cron): no "
                                    "autoscaling, and a rollout stops the old task before starting the new one")
     command: list[str] | str | None = Field(default=None, description="overrides the image CMD")
@@ -356,13 +393,6 @@ class Service(Strict):
                                                            "(any key of the app's `deploy:`)")
     reversible: bool = Field(default=False, description="run: before-deploy jobs: its migration can be rolled "
                                                         "back over (moorage rollback refuses otherwise)")
-
-    @field_validator("route")
-    @classmethod
-    def _route(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith("/"):
-            raise ValueError(f"route {v!r} must be a path pattern starting with '/', e.g. '/api/*'")
-        return v
 
     @field_validator("health")
     @classmethod
@@ -683,6 +713,13 @@ class Secret(Strict):
         description="ARN of your Lambda rotation function: with rotate_days, a rotation schedule on the secret "
         "runs it every N days and the services that read the secret are redeployed when it succeeds")
 
+    @field_validator("description")
+    @classmethod
+    def _description(cls, v: str | None) -> str | None:
+        # the description is the secret's Description in the template, readable by anyone who reads the stack
+        return no_credential_in(v, "the template", "describe the secret in words and set its value with "
+                                "`moorage secrets set`")
+
     @model_validator(mode="after")
     def _ext(self) -> Secret:
         if self.external and not self.external.startswith("arn:"):
@@ -864,26 +901,6 @@ class Destinations(Strict):
         return not (self.emails or self.webhook or self.pagerduty or self.slack or self.teams)
 
 
-_PERCENT_TEXT = r"(\d+(?:\.\d+)?)\s*%"
-
-
-def _percent_of(what: str | None) -> Any:
-    """A validator taking a number, or the text 'N%' (and 'N% of WHAT' when ``what`` is given), as N."""
-    pattern = re.compile(rf"^\s*{_PERCENT_TEXT}\s*(?:of\s+{what}\s*)?$" if what else rf"^\s*{_PERCENT_TEXT}\s*$")
-
-    def parse(v: Any) -> Any:
-        if isinstance(v, str):
-            m = pattern.match(v)
-            if not m:
-                form = f"'N%' or 'N% of {what}'" if what else "'N%'"
-                raise ValueError(f"{v!r} is not a percentage: write a number or {form}")
-            return float(m[1])
-        return v
-    return BeforeValidator(parse)
-
-
-Percent = Annotated[float, _percent_of(None)]
-RequestsPercent = Annotated[float, _percent_of("requests")]
 
 #: The thresholds that are a share of a whole (every alarm on them is "above N%"): N must lie strictly between 0
 #: and 100, or the alarm fires on every reading (0) or never (100: no metric exceeds the whole).
@@ -1014,6 +1031,11 @@ class Suppression(Strict):
     reason: str = Field(min_length=10, description="why the finding is acceptable")
     environments: list[str] = Field(default_factory=list, description="only these environments (default: all)")
 
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, v: str) -> str:
+        return no_credential_in(v, "every policy report", "give the reason in words") or v
+
 
 class EnvironmentOverride(Strict):
     """Per-environment settings; any app-level block may be partially overridden here."""
@@ -1130,6 +1152,8 @@ PATTERN_FORMS: dict[str, tuple[str, str]] = {
     r"^[a-z][a-z0-9_-]{0,62}$": ("a PostgreSQL extension name (lower-case letters, digits, '_' and '-')",
                                  "pg_trgm"),
     r"^/": ("a path starting with '/'", "/health"),
+    ROUTE_PATTERN: ("an ALB path pattern: '/' and at most 127 more of A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & and the "
+                    "wildcards * (any characters) and ? (one character); no spaces or brackets", "/api/*"),
     ScaleToZero.model_fields["outside"].metadata[0].pattern: (
         "days and working hours", "mon-fri 07:00-20:00"),
     r"^[A-Za-z][A-Za-z0-9_]{0,62}$": ("a database name (a letter, then letters, digits and '_', at most 63)",

@@ -15,7 +15,7 @@ from moorage.data import load_data
 from moorage.errors import Diagnostic, InputError, dotted
 from moorage.kinds import CONNECTION_REF_RE, attributes, kind_of_block
 from moorage.kinds import blocks as registry_blocks
-from moorage.spec.image_ref import IMAGE_HINT, image_problem
+from moorage.spec.image_ref import IMAGE_HINT, LOOPBACK_HINT, image_problem, loopback_registry
 from moorage.spec.models import PATTERN_FORMS, SECRET_NAME_RE, AppSpec, embedded_credential
 from moorage.spec.source import KeyPath, SourceMap
 from moorage.url_passwords import url_passwords
@@ -44,8 +44,11 @@ def image_problems(app: AppSpec, smap: SourceMap) -> list[Diagnostic]:
         if svc.image is not None:
             refs.append((("services", sname, "image"), svc.image))
         refs += [(("services", sname, "sidecars", cname, "image"), car.image) for cname, car in svc.sidecars.items()]
-    return [Diagnostic("error", f"{ref!r} is not an image reference: it {why}", smap.locate(path), IMAGE_HINT)
-            for path, ref in refs if (why := image_problem(ref))]
+    out = [Diagnostic("error", f"{ref!r} is not an image reference: it {why}", smap.locate(path), IMAGE_HINT)
+           for path, ref in refs if (why := image_problem(ref))]
+    return out + [Diagnostic("error", f"{ref!r} is pulled from {host}, this machine: a Fargate task runs in AWS and "
+                             "can never pull from it", smap.locate(path), LOOPBACK_HINT)
+                  for path, ref in refs if not image_problem(ref) and (host := loopback_registry(ref))]
 
 
 def diagnostics_from_pydantic(exc: ValidationError, smap: SourceMap, prefix: KeyPath = ()) -> list[Diagnostic]:
