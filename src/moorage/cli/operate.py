@@ -34,6 +34,7 @@ from moorage.cli.options import (
     PreviewOfOpt,
     RegionOpt,
     SpecArg,
+    positive_integer,
 )
 from moorage.cli.output import output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError, OperationalError
@@ -146,7 +147,9 @@ def logs(env: EnvOpt, spec: SpecArg = Path("."),
 def run(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = Path("."),
         detach: Annotated[bool, typer.Option("--detach", "-d", help="print the task id and return at once")]
         = False,
-        timeout: Annotated[int, typer.Option("--timeout", help="minutes to wait for the task to stop")] = 60,
+        timeout: Annotated[int, typer.Option("--timeout", help="minutes to wait for the task to stop (--detach: "
+                                             "don't wait)", metavar="MINUTES",
+                                             parser=positive_integer("--timeout", "a number of minutes", "60"))] = 60,
         as_json: JsonOpt = False, fmt: FormatOpt = None, local: LocalOpt = False, profile: AwsProfileOpt = None,
         region: RegionOpt = None, compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
         preview_of: PreviewOfOpt = None) -> None:
