@@ -50,3 +50,4 @@ def _int_options() -> list[tuple[str, str]]:
 def test_no_int_option_is_parsed_by_plain_int() -> None:
     """A plain int type takes 0 and negative numbers: every int option goes through options.positive_integer."""
     assert _int_options() == []
+

@@ -110,7 +110,7 @@ def logs(env: EnvOpt, spec: SpecArg = Path("."),
     as_json = output_format(fmt, as_json) == "json"
     from moorage.emulator.server import EmulatorStopped
     from moorage.operate.deployed import NotDeployed
-    from moorage.operate.logs import follow_logs, logged_services, read_logs, since_millis
+    from moorage.operate.logs import follow_logs, in_future, logged_services, read_logs, since_millis
 
     start = since_millis(since)
     try:
@@ -118,6 +118,9 @@ def logs(env: EnvOpt, spec: SpecArg = Path("."),
         chosen = logged_services(deployed, service)
     except (EmulatorStopped, NotDeployed) as exc:
         _views_nothing(exc)
+        return
+    if in_future(start) and not follow:
+        err.print(f"nothing yet: --since {since} is in the future")
         return
     width = max(len(s.name) for s in chosen)
 
