@@ -67,3 +67,16 @@ def test_a_stack_region_is_checked_and_located_at_its_key(synth_dir: Path) -> No
 def test_an_untouched_manifest_reads_as_before(synth_dir: Path) -> None:
     [tset] = file_template_sets([synth_dir])
     assert tset.region == json.loads((synth_dir / "manifest.json").read_text(encoding="utf-8"))["region"]
+
+
+@pytest.mark.parametrize("command", ["cost", "check", "validate"])
+def test_a_manifest_region_its_network_stack_is_not_in_is_exit_2(command: str, synth_dir: Path,
+                                                            run_cli: Callable[..., Any]) -> None:
+    """A valid region edited into the manifest alone: cost would print us-east-1 and price eu-west-1's rates."""
+    line = _tamper(synth_dir, "us-east-1", stacks_too=False)
+    result = run_cli(command, synth_dir)
+    assert result.code == 2, result.out + result.err
+    err = " ".join(result.err.split())
+    assert (f"manifest.json:{line}: error: [region] the synth manifest's region us-east-1 is not its network "
+            "stack's region eu-west-1: the templates were synthesized for another region") in err, err
+    assert "synthesize again" in err and "us-east-1/month" not in result.out

@@ -83,6 +83,11 @@ def test_output_is_the_root_and_must_hold_the_spec(tmp_path: Path, run_cli: Call
     done = run_cli("ci", "gitlab", spec, "--repo", "acme/shop", "--output", spec.parent)
     assert done.code == 0, done.err
     assert set(_spec_arguments([(spec.parent / ".gitlab-ci.yml").read_text(encoding="utf-8")])) == {"moorage.yml"}
+    said = " ".join(done.err.split())  # infra/ is no repository root: GitHub and GitLab never read files there
+    assert f"note: --output {spec.parent.resolve()} is inside the git checkout {root.resolve()} but is not its root" \
+        in said and f"rerun with --output {root.resolve()}" in said, said
+    at_root = run_cli("ci", "gitlab", spec, "--repo", "acme/shop", "--output", root)
+    assert at_root.code == 0 and "note:" not in at_root.err, at_root.err
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     bad = run_cli("ci", "github", spec, "--repo", "acme/shop", "--output", elsewhere)

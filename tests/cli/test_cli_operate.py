@@ -129,6 +129,12 @@ def test_logs_json_filter_and_one_service(run_cli: Run, here: Path, log_lines: i
     assert only.code == 0 and only.out.count("\n") == 1 and "job done" in only.out
 
 
+def test_logs_since_in_the_future_says_nothing_yet(run_cli: Run, here: Path, log_lines: int) -> None:
+    result = run_cli("logs", "--env", "dev", "--local", "--since", "9999-12-31T23:59")
+    assert result.code == 0, result.err
+    assert result.out == "" and "nothing yet: --since 9999-12-31T23:59 is in the future" in result.err
+
+
 def test_logs_follow_backs_off_and_ends_cleanly_on_ctrl_c(run_cli: Run, here: Path, log_lines: int,
                                                          aws: Callable[[str], Any],
                                                          monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,10 +7,19 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from moorage import api
-from moorage.deploy.changes import allowed_by, allows, blocking, classify, credential_owner, data_items
+from moorage.deploy.changes import (
+    allowed_by,
+    allows,
+    blocking,
+    classify,
+    credential_owner,
+    data_items,
+    secret_name,
+)
 from moorage.deploy.progress import RichReporter
 from moorage.deploy.run import DeployRefused
 
@@ -167,3 +176,15 @@ def test_impossible_replacement_says_the_spec_key_to_change() -> None:
     assert change.impossible.startswith("custom-named")
     assert "rename the database in the spec (databases.main -> a new key" in change.ways_out
     assert "DBInstanceIdentifier" not in change.ways_out
+
+
+@pytest.mark.parametrize(("lid", "suffix", "name"), [
+    ("SecretStripeKey", "", "STRIPE_KEY"), ("SecretApiKey2", "", "API_KEY2"),
+    ("SecretStripeKeyArn", "Arn", "STRIPE_KEY"),
+    ("SecretSessionSecretArn", "Arn", "SESSION_SECRET"), ("DbDbSecret", "", None), ("SecretStripeKey", "Arn", None),
+    ("Secret", "", None)])
+def test_secret_name_is_the_spec_name(lid: str, suffix: str, name: str | None) -> None:
+    """The inverse of the secret's logical id, which --allow-replace takes (and hints name)."""
+    assert secret_name(lid, suffix) == name
+    if name and not suffix:
+        assert allows({name}, lid)

@@ -105,6 +105,27 @@ def test_rollback_to_a_release_whose_secret_was_deleted_is_refused(cli: typer.Ty
     assert _numbers(runner, cli, spec) == [(1, "deploy"), (2, "deploy")]
 
 
+def test_a_removed_secret_is_named_by_its_spec_name(cli: typer.Typer, aws: Aws, tmp_path: Path) -> None:
+    """The deploy's hint and the rollback's refusal name STRIPE_KEY, not SecretStripeKey(Arn)."""
+    runner = CliRunner()
+    with_secret = SPEC.replace("uses: [db]", "uses: [db], secrets: [STRIPE_KEY]") + \
+        "secrets:\n  STRIPE_KEY: {generate: true}\n"
+    spec = _spec(tmp_path, with_secret)
+    _deploy(runner, cli, spec)
+    _spec(tmp_path, SPEC)  # the secret removed from the spec
+    refused = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", "--image",
+                                  "web=ghcr.io/acme/web:2.0.0"])
+    assert refused.exit_code == 1, refused.output
+    said = " ".join(refused.output.split())
+    assert "rerun with --allow-replace STRIPE_KEY" in said and "--allow-replace SecretStripeKey" not in said, said
+    _deploy(runner, cli, spec, "--image", "web=ghcr.io/acme/web:2.0.0", "--allow-replace", "STRIPE_KEY")
+    back = runner.invoke(cli, ["rollback", spec, "--env", "dev", "--local"])
+    assert back.exit_code == 1, back.output
+    said = " ".join(back.output.split())
+    assert ("web: release 1 reads secret STRIPE_KEY (SecretStripeKeyArn, output SecretStripeKeyArn of stack data), "
+            "which the environment no longer has") in said, said
+
+
 def test_rollback_over_a_destroyed_environment_is_refused(cli: typer.Typer, tmp_path: Path) -> None:
     runner = CliRunner()
     spec = _spec(tmp_path)

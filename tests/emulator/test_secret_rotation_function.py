@@ -79,3 +79,23 @@ def test_the_function_is_scheduled_and_a_success_redeploys(tmp_path: Path, run_d
     assert [e["status"] for e in executions] == ["SUCCEEDED"], executions
     [after] = ecs.describe_services(cluster="fnapp-dev", services=[service])["services"][0]["deployments"]
     assert after["id"] != before["id"]
+
+
+def test_a_function_of_another_account_is_refused_before_any_stack(tmp_path: Path, run_deploy: Callable[..., Any],
+                                                                   aws: Callable[[str, str], Any]) -> None:
+    from moorage.deploy.run import DeployRefused
+
+    spec = tmp_path / "moorage.yml"
+    spec.write_text(SPEC.replace(":123456789012:", ":999999999999:"), encoding="utf-8")
+    synth = api.synth_environment(api.load_app(spec), "dev")  # the spec alone cannot know the account
+    for dry_run in (True, False):
+        try:
+            run_deploy(synth, dry_run=dry_run)
+        except DeployRefused as refused:
+            message = refused.render()
+        else:
+            raise AssertionError("a rotation function of another account was deployed")
+        assert message.startswith("secrets.API_KEY.rotation_function: the function is in account 999999999999, "
+                                  "this deploy goes to account 123456789012"), message
+        assert "fix: name a rotation function in account 123456789012" in message
+    assert aws("cloudformation", "eu-west-1").list_stacks()["StackSummaries"] == []  # nothing was created

@@ -65,6 +65,10 @@ def test_envs_plan_and_the_guide_agree(tmp_path: Path, run_cli: Callable[..., An
         row, figures = rows[env], planned[env]["monthly_estimate_usd"]
         assert row["estimate"] == phrase, (row, phrase)
         assert row["monthly_upper"] == figures["upper"] == round(report.upper, 2)
+        # envs --json: the autoscaling bound the phrase gives, and the priced-only figures named as such
+        assert row["monthly_upper_autoscaled"] == round(report.upper_high, 2) >= row["monthly_upper"]
+        assert (row["monthly_priced_low"], row["monthly_priced_high"]) == (row["monthly_low"], row["monthly_high"]) \
+            == (round(report.low, 2), round(report.high, 2))
         assert row["unpriced"] == figures["unpriced_items"] == len(report.unknown)
         # plan's headline says the same total in the same words (with its region and the sourced/proxy split)
         assert f"{total_phrase(report)}/month" in figures["headline"], figures["headline"]
@@ -75,4 +79,5 @@ def test_envs_plan_and_the_guide_agree(tmp_path: Path, run_cli: Callable[..., An
         if "autoscaling up to" in phrase:
             scaled += 1
             assert f"(autoscaling up to ${report.upper_high:,.2f})" in figures["headline"]
+            assert f"(autoscaling up to ${row['monthly_upper_autoscaled']:,.2f})" in row["estimate"]
     assert scaled == 1, "prod autoscales, dev does not"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from moorage.errors import InputError
-from moorage.operate.logs import LogLine, since_millis
+from moorage.operate.logs import LogLine, in_future, since_millis
 from moorage.operate.shell import ExecTarget, install_hint, require_plugin, session_command
 
 NOW = 1_800_000_000.0
@@ -30,6 +30,23 @@ def test_since_rejects_what_it_cannot_read(text: str) -> None:
     with pytest.raises(InputError) as caught:
         since_millis(text, now=NOW)
     assert "45s, 30m, 2h, 1d, 1w" in caught.value.diagnostics[0].hint
+
+
+@pytest.mark.parametrize("text", ["99999999999d", "99999999999999999999w", "1969-12-31T23:59", "0001-01-01"])
+def test_since_before_1970_is_refused_in_words(text: str) -> None:
+    """CloudWatch takes no start time before the epoch (it was botocore's ParamValidationError, exit 3)."""
+    with pytest.raises(InputError) as caught:
+        since_millis(text, now=NOW)
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.message == (f"--since {text!r} reaches back before 1970, the earliest time CloudWatch logs "
+                                  "can hold")
+    assert "--since 3653d" in diagnostic.hint
+
+
+def test_a_since_after_now_is_in_the_future() -> None:
+    assert in_future(since_millis("9999-12-31T23:59", now=NOW), now=NOW)
+    assert not in_future(since_millis("1d", now=NOW), now=NOW)
+    assert not in_future(since_millis("0s", now=NOW), now=NOW)
 
 
 def test_log_line_json_is_utc_iso() -> None:

@@ -178,6 +178,21 @@ def _check_regions(manifest: dict[str, Any], text: str, file: str) -> None:
             "error", f"unknown AWS region {shown} in the synth manifest{more}", Location(file, line, 0, keys[0]),
             unknown_region_hint(str(json.loads(shown))) + " (the manifest is written by `moorage synth`: "
             "synthesize again rather than edit it)"))
+    home = manifest.get("region")
+    # the network stack (the VPC every other stack of the region uses) deploys in the manifest's region
+    network = next((str(st["region"]) for st in (stacks if isinstance(stacks, list) else [])
+                    if isinstance(st, dict) and st.get("key") == "network" and "region" in st), None)
+    if not problems and home is not None and network is not None and network != home:
+        # an edited manifest region: the set would be labelled one region and priced as another
+        rows = text.splitlines()
+        line = next((n for n, row in enumerate(rows, 1) if row.startswith('  "region"')),
+                    next((n for n, row in enumerate(rows, 1) if '"region"' in row), 0))
+        problems.append(Diagnostic(
+            "error", f"the synth manifest's region {home} is not its network stack's region {network}: the "
+            "templates were synthesized for another region",
+            Location(file, line, 0, ("region",)),
+            "the manifest is written by `moorage synth`: synthesize again for the region you want (the spec's "
+            "region:) rather than edit it"))
     if problems:
         raise InputError(problems)
 

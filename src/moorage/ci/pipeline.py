@@ -169,6 +169,12 @@ def pipeline_root(spec_file: Path, output: Path | None = None) -> tuple[Path, Pa
                 "root and names the spec by its path there", None,
                 "give the root of the repository that holds the spec as --output, or leave --output out (the "
                 "git checkout holding the spec is found)")])
+        checkout = project_root(root)
+        if checkout != root and (checkout / ".git").exists():
+            note = (f"--output {root} is inside the git checkout {checkout} but is not its root: GitHub reads "
+                    f"workflows only from {checkout / '.github' / 'workflows'} and GitLab .gitlab-ci.yml only at "
+                    "the root, where the jobs start too, so this pipeline never runs as written; rerun with "
+                    f"--output {checkout} (or without --output)")
     else:
         root = project_root(spec_file.parent)
         if not (root / ".git").exists():

@@ -31,6 +31,7 @@ from moorage.cli.options import (
     RegionOpt,
     SpecArg,
     WaitLockOpt,
+    positive_integer,
 )
 from moorage.cli.output import VERBOSITY, console, output_format, plural, print_diagnostics, print_table
 from moorage.errors import Diagnostic, InputError
@@ -132,7 +133,7 @@ def _refused(exc: DeployRefused, as_json: bool, command: str = "deploy") -> None
     from moorage.deploy.progress import JsonReporter
 
     if as_json:
-        JsonReporter().emit("refused", problems=[p.to_json() for p in exc.problems],
+        JsonReporter().emit("refused", inputs=exc.inputs, problems=[p.to_json() for p in exc.problems],
                             dangerous={k: [c.to_json() for c in v] for k, v in exc.dangerous.items()},
                             leftovers=[f.to_json() for f in exc.leftovers], message=exc.render())
     else:
@@ -213,7 +214,9 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
                                         "destroy kept into the new stacks (AWS only)")] = False,
            repair: Annotated[bool, typer.Option("--repair", help="continue a failed rollback / delete an empty "
                                                                  "failed stack before deploying")] = False,
-           parallel: Annotated[int, typer.Option("--parallel", help="stacks deployed at once in a wave")] = 4,
+           parallel: Annotated[int, typer.Option(
+               "--parallel", help="stacks deployed at once in a wave",
+               parser=positive_integer("--parallel", "a number of stacks", "4"))] = 4,
            image: Annotated[list[str] | None, typer.Option(
                "--image", help="SERVICE=IMAGE: release this image of one service (repeatable)")] = None,
            compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None, wait_lock: WaitLockOpt = 0.0,

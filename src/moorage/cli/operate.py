@@ -34,6 +34,7 @@ from moorage.cli.options import (
     PreviewOfOpt,
     RegionOpt,
     SpecArg,
+    positive_integer,
 )
 from moorage.cli.output import output_format, plural, print_table
 from moorage.errors import Diagnostic, InputError, OperationalError
@@ -109,7 +110,7 @@ def logs(env: EnvOpt, spec: SpecArg = Path("."),
     as_json = output_format(fmt, as_json) == "json"
     from moorage.emulator.server import EmulatorStopped
     from moorage.operate.deployed import NotDeployed
-    from moorage.operate.logs import follow_logs, logged_services, read_logs, since_millis
+    from moorage.operate.logs import follow_logs, in_future, logged_services, read_logs, since_millis
 
     start = since_millis(since)
     try:
@@ -117,6 +118,9 @@ def logs(env: EnvOpt, spec: SpecArg = Path("."),
         chosen = logged_services(deployed, service)
     except (EmulatorStopped, NotDeployed) as exc:
         _views_nothing(exc)
+        return
+    if in_future(start) and not follow:
+        err.print(f"nothing yet: --since {since} is in the future")
         return
     width = max(len(s.name) for s in chosen)
 
@@ -146,7 +150,9 @@ def logs(env: EnvOpt, spec: SpecArg = Path("."),
 def run(ctx: typer.Context, env: EnvOpt, service: ServiceOpt, spec: SpecArg = Path("."),
         detach: Annotated[bool, typer.Option("--detach", "-d", help="print the task id and return at once")]
         = False,
-        timeout: Annotated[int, typer.Option("--timeout", help="minutes to wait for the task to stop")] = 60,
+        timeout: Annotated[int, typer.Option("--timeout", help="minutes to wait for the task to stop (--detach: "
+                                             "don't wait)", metavar="MINUTES",
+                                             parser=positive_integer("--timeout", "a number of minutes", "60"))] = 60,
         as_json: JsonOpt = False, fmt: FormatOpt = None, local: LocalOpt = False, profile: AwsProfileOpt = None,
         region: RegionOpt = None, compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
         preview_of: PreviewOfOpt = None) -> None:

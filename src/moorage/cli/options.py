@@ -56,6 +56,28 @@ def finite_number(option: str, what: str, unit: str, example: str) -> Callable[[
     return parse
 
 
+def positive_integer(option: str, what: str, example: str) -> Callable[[Any], int]:
+    """A parser for an int option: a whole number, 1 or more, else an error (exit 2) that quotes what was typed,
+    before the command starts anything (``run --timeout 0`` would start a task, then give up on it at once).
+    ``what``: what the value is (``a number of minutes``)."""
+
+    def parse(text: Any) -> int:
+        if isinstance(text, int):
+            return text  # a default
+        try:
+            value = int(str(text).strip(), 10)
+        except ValueError:
+            value, why = 0, "not a whole number"
+        else:
+            why = "below 1"
+        if value < 1:
+            raise InputError([Diagnostic("error", f"{option}: {text!r} is not {what} ({why})", None,
+                                         f"give a whole number, 1 or more (e.g. {option} {example})")])
+        return value
+
+    return parse
+
+
 WaitLockOpt = Annotated[float, typer.Option(
     "--wait-lock", help="seconds to wait while another deploy of this environment holds its lock (default: "
                         "exit 1 naming the holder)", parser=finite_number("--wait-lock", "a wait", "seconds", "300"),

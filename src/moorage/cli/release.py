@@ -28,6 +28,7 @@ from moorage.cli.options import (
     PreviewOfOpt,
     RegionOpt,
     SpecArg,
+    positive_integer,
 )
 from moorage.cli.output import console, output_format
 
@@ -84,7 +85,8 @@ def history(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pro
 def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profile: AwsProfileOpt = None,
              region: RegionOpt = None, as_json: JsonOpt = False,
              service: Annotated[str | None, typer.Option("--service", help="roll back only this service")] = None,
-             to: Annotated[int | None, typer.Option("--to", help="release number (default: the one before)")]
+             to: Annotated[int | None, typer.Option("--to", help="release number (default: the one before)",
+                                                     parser=positive_integer("--to", "a release number", "3"))]
              = None,
              compose_profile: ComposeProfileOpt = None, env_file: EnvFileOpt = None,
              preview_of: PreviewOfOpt = None) -> None:

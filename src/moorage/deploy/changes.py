@@ -331,6 +331,24 @@ def allow_names(changes: list[ResourceChange]) -> list[str]:
     for c in sorted(changes, key=lambda c: (len(c.logical_id), c.logical_id)):  # an owner before its credentials
         if any(allows({n}, c.logical_id, c.owner) for n in names):
             continue
-        item = None if c.resource_type == "AWS::SecretsManager::Secret" else spec_item(c.logical_id)
+        if c.resource_type == "AWS::SecretsManager::Secret":  # an app secret by its spec name (STRIPE_KEY)
+            secret = secret_name(c.logical_id) if not c.owner else None
+            names.append(secret if secret and allows({secret}, c.logical_id) else c.logical_id)
+            continue
+        item = spec_item(c.logical_id)
         names.append(item[2] if item and allows({item[2]}, c.logical_id) else c.logical_id)
     return sorted(names)
+
+
+def secret_name(logical_id: str, suffix: str = "") -> str | None:
+    """The spec name of the app secret a logical id (or with ``suffix``, e.g. ``Arn``, an output) is rendered from
+    (``SecretStripeKey`` -> ``STRIPE_KEY``, the inverse of ``plan.naming.logical_id("secret", name)``); None when
+    it is no secret's. Its words come back upper-cased and joined by ``_``: the name ``--allow-replace`` takes."""
+    if suffix:
+        if not logical_id.endswith(suffix):
+            return None
+        logical_id = logical_id[:-len(suffix)]
+    words = re.findall(r"[A-Z][a-z0-9]*|[0-9]+", logical_id[len("Secret"):])
+    if not logical_id.startswith("Secret") or not words or "".join(words) != logical_id[len("Secret"):]:
+        return None
+    return "_".join(words).upper()

@@ -23,7 +23,7 @@ from moorage.cfn import parameter_source
 from moorage.cfn.values import arn_region, strings
 from moorage.data import load_data
 from moorage.deploy.artifacts import artifacts_bucket, upload_template
-from moorage.deploy.changes import blocking, classify
+from moorage.deploy.changes import blocking, classify, secret_name
 from moorage.deploy.interrupt import Interruption
 from moorage.deploy.session import Target
 from moorage.deploy.stacks import (
@@ -473,8 +473,10 @@ def _prepare(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan
                 outputs = outputs if outputs is not None else _outputs_now(target, manifest)
                 now = (outputs.get(source[0]) or {}).get(source[1])
                 if now is None:
-                    gone.append(f"{service}: release {number} reads {name} (output {source[1]} of stack "
-                                f"{source[0]}), which the environment no longer has"
+                    secret = secret_name(source[1], "Arn")
+                    gone.append(f"{service}: release {number} reads "
+                                + (f"secret {secret} ({name}, " if secret else f"{name} (")
+                                + f"output {source[1]} of stack {source[0]}), which the environment no longer has"
                                 + (" (the stack is not deployed)" if outputs.get(source[0]) is None else ""))
                     continue
                 params[name] = now

@@ -27,6 +27,7 @@ from moorage.deploy.adopt import NOT_EMULATED as ADOPTION_NOT_EMULATED
 from moorage.deploy.changes import ResourceChange, allow_names, blocking, classify, merge_change_set
 from moorage.deploy.images import BuildSpec, build_images, build_specs, build_tag, pushed_image, tag_commits
 from moorage.deploy.interrupt import Interruption, report
+from moorage.deploy.preflight import rotation_refusals
 from moorage.deploy.progress import Reporter
 from moorage.deploy.repair import Problem, busy_detail, diagnose, repair
 from moorage.deploy.retained import Leftover, leftovers, refusal
@@ -143,7 +144,9 @@ class DeployRefused(Exception):
 
     def __init__(self, problems: list[Problem] | None = None,
                  dangerous: dict[str, list[ResourceChange]] | None = None,
-                 leftovers: list[Leftover] | None = None, adoption: str = "", target: Target | None = None) -> None:
+                 leftovers: list[Leftover] | None = None, adoption: str = "", target: Target | None = None,
+                 inputs: list[str] | None = None) -> None:
+        self.inputs = inputs or []  # the spec names what this deploy cannot do (preflight), each with its fix
         self.problems = problems or []
         self.dangerous = dangerous or {}
         self.leftovers = leftovers or []
@@ -153,7 +156,7 @@ class DeployRefused(Exception):
 
     def render(self) -> str:
         """What stopped the deploy and what to do, in plain words."""
-        lines: list[str] = []
+        lines: list[str] = list(self.inputs)
         for i, p in enumerate(self.problems):  # one fix line for problems that share it (a preview's base stacks)
             last = all(q.advice != p.advice for q in self.problems[i + 1:])
             lines.append(p.render() if last else p.headline())
@@ -408,6 +411,9 @@ class Deployer:
     def run(self) -> DeployResult:
         """Diff or deploy every stack; raises :class:`DeployRefused` before changing anything unsafe."""
         started = time.monotonic()
+        refusals = rotation_refusals(self.synth.plan, self.target, self.manifest["region"])
+        if refusals:
+            raise DeployRefused(inputs=refusals)
         self.read_states()
         self.check_stuck()
         self.build()

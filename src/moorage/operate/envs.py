@@ -21,21 +21,24 @@ class EnvSummary:
     status: str  # deployed | not deployed | partial (k of n stacks) | failing: STACK STATUS
     last_release: str | None  # newest stack update time, with its commit when recorded
     url: str | None
-    monthly_low: float  # sourced items only, autoscaled services at their minimum
-    monthly_high: float  # sourced items only, autoscaled services at their maximum
+    monthly_low: float  # sourced items only, autoscaled services at their minimum (JSON also: monthly_priced_low)
+    monthly_high: float  # sourced items only, autoscaled services at their maximum (JSON also: monthly_priced_high)
     unpriced: int
     monthly_upper: float  # the bound `plan`, `cost` and the guide give: sourced + unpriced items at proxy prices
+    monthly_upper_autoscaled: float  # that bound with every autoscaled service at its maximum ("autoscaling up to")
     estimate: str  # the phrase `plan` and the guide show (cost.report.estimate_phrase)
     preview_of: str | None = None  # a preview environment: its base
     expires: str | None = None  # a preview's expiry (UTC)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-able form."""
-        return dict(self.__dict__)
+        """A JSON-able form. ``monthly_low``/``monthly_high`` (priced items only, so ``monthly_high`` can be below
+        ``monthly_upper``) stay for compatibility; ``monthly_priced_low``/``monthly_priced_high`` say what they are."""
+        return {**self.__dict__, "monthly_priced_low": self.monthly_low, "monthly_priced_high": self.monthly_high}
 
 
-def _estimate(synth: Synth, strays: int = 0) -> tuple[float, float, int, float, str]:
-    """(low, high, unpriced, upper, phrase) of ``synth``'s estimate: the report `plan` and the guide read."""
+def _estimate(synth: Synth, strays: int = 0) -> tuple[float, float, int, float, float, str]:
+    """(low, high, unpriced, upper, upper with autoscaling at its maximum, phrase) of ``synth``'s estimate: the
+    report `plan` and the guide read."""
     from moorage.cfn import template_set_of
     from moorage.cost import estimate_template_set
     from moorage.cost.report import estimate_phrase
@@ -43,7 +46,7 @@ def _estimate(synth: Synth, strays: int = 0) -> tuple[float, float, int, float, 
     report = estimate_template_set(template_set_of(synth))
     phrase = estimate_phrase(report) + (f"; {strays} stack(s) not in the plan, unpriced" if strays else "")
     return (round(report.low, 2), round(report.high, 2), len(report.unknown) + strays, round(report.upper, 2),
-            phrase)
+            round(report.upper_high, 2), phrase)
 
 
 def environment_summary(target: Target | None, synth: Synth) -> EnvSummary:

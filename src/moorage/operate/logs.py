@@ -43,7 +43,7 @@ def since_millis(text: str, now: float | None = None) -> int:
     now = time.time() if now is None else now
     match = _SINCE.match(text.strip())
     if match:
-        return int((now - int(match.group(1)) * _UNITS[match.group(2)]) * 1000)
+        return _after_epoch(text, int((now - int(match.group(1)) * _UNITS[match.group(2)]) * 1000))
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -52,7 +52,22 @@ def since_millis(text: str, now: float | None = None) -> int:
             "expected a number and a unit (45s, 30m, 2h, 1d, 1w) or an ISO 8601 time (2026-11-29T10:00)")]) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    return _after_epoch(text, int(moment.timestamp() * 1000))
+
+
+def _after_epoch(text: str, start: int) -> int:
+    """``start``, or an error when it lies before 1970: CloudWatch takes no earlier start time (it failed with
+    botocore's ParamValidationError, reported as a moorage bug)."""
+    if start < 0:
+        raise InputError([Diagnostic(
+            "error", f"--since {text!r} reaches back before 1970, the earliest time CloudWatch logs can hold", None,
+            "CloudWatch keeps logs at most 10 years: --since 3653d reads all of them")])
+    return start
+
+
+def in_future(start: int, now: float | None = None) -> bool:
+    """True when a ``--since`` start (epoch ms) lies after now: no line can be there yet."""
+    return start > (time.time() if now is None else now) * 1000
 
 
 def logged_services(deployed: Deployed, names: list[str] | None) -> list[DeployedService]:
