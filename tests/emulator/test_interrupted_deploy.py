@@ -204,3 +204,27 @@ def test_ctrl_c_to_a_moorage_process_records_the_interrupted_release(tmp_path: P
     finally:
         subprocess.run(moorage("local", "stop", "--project", str(project)), capture_output=True, timeout=120,
                        check=False)
+
+
+def test_a_second_ctrl_c_after_the_stacks_finished_is_held_and_the_release_recorded(
+        cli: typer.Typer, spec: str, aws: Aws, ctrl_c: Callable[[str, str, int], None],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first Ctrl-C while a stack changes, the second once the waiting is over (as the stacks finished
+    before it came): it is held, the release is recorded, history says what runs (it escaped before)."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"]).exit_code == 0
+    ctrl_c("stack_started", "-svc-", 1)
+    original = RichReporter.warn
+
+    def warn(self: RichReporter, message: str) -> None:
+        original(self, message)
+        if message.startswith("deploy interrupted (Ctrl-C)"):  # the waiting is over: record next
+            os.kill(os.getpid(), signal.SIGINT)
+    monkeypatch.setattr(RichReporter, "warn", warn)
+    stopped = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", "--parallel", "1", *V2])
+    assert stopped.exit_code == 130, stopped.output
+    assert "stopped before the release was recorded" not in stopped.output
+    assert "release 2 interrupted: recorded in" in stopped.output
+    images = {s: _image(aws, s) for s in ("web", "api")}
+    last = _history(runner, cli, spec)[-1]
+    assert (last["number"], last["outcome"]) == (2, "interrupted") and last["images"] == images

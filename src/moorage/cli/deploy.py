@@ -255,7 +255,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         reporter.close()
         _refused(exc, as_json)
         return
-    except KeyboardInterrupt:  # before any stack started changing (or a third Ctrl-C)
+    except KeyboardInterrupt:  # before any stack started changing (later ones are held: see interrupt.py)
         interruption.restore()
         reporter.close()
         err.print("deploy interrupted (Ctrl-C) " + ("before any stack changed: nothing deployed, no release recorded"

@@ -138,7 +138,7 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
         interruption.restore()
         _refused(str(exc), as_json)
         return
-    except KeyboardInterrupt:  # before any stack started changing (or a third Ctrl-C)
+    except KeyboardInterrupt:  # before any stack started changing (later ones are held: see interrupt.py)
         interruption.restore()
         err.print("rollback interrupted (Ctrl-C) " + ("before any stack changed: nothing rolled back, no release "
                                                       "recorded" if not interruption.deferring else _UNRECORDED),

@@ -531,6 +531,7 @@ def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseSto
         if interruption.requested:
             actions[step.key] = "skipped"
             continue
+        interruption.stoppable = True  # a second Ctrl-C stops waiting for this stack; after it, it is held
         try:
             actions[step.key] = _roll_back(target, store, plan, step, on_line, poll, interruption, in_flight)
         except KeyboardInterrupt:  # the second Ctrl-C: stop waiting (or stop before executing the change set)
@@ -538,6 +539,8 @@ def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseSto
             actions[step.key] = "interrupted" if in_flight else "skipped"
             if in_flight:
                 on_line(f"{step.service}: not waited for (Ctrl-C): it keeps changing")
+        finally:
+            interruption.stoppable = False
         in_flight.clear()
         if actions[step.key] == "failed":
             break

@@ -457,6 +457,7 @@ class Deployer:
         failed = False
         jobs = {f"svc-{name}" for name in self.manifest.get("before_deploy_jobs", [])}
         self.interruption.deferring = True  # stacks change from here: Ctrl-C stops starting them and is recorded
+        self.interruption.stoppable = True  # a second Ctrl-C stops the waiting below; after it, it is held
         try:
             for wave in self.manifest["waves"]:
                 if failed:
@@ -481,6 +482,8 @@ class Deployer:
                         self.result.outcomes[key].action = "skipped"
         except KeyboardInterrupt:  # a second Ctrl-C while a job or a build ran: stop here, still recorded
             self.interruption.request()
+        finally:
+            self.interruption.stoppable = False
         if self.interruption.requested:
             self.result.interrupted = True
             for outcome in self.result.outcomes.values():
