@@ -415,6 +415,7 @@ class _Step:
     params: dict[str, str]
     old: dict[str, Any]
     state: Any
+    changes: list[Any]  # what going back changes in the stack (classified before any stack changes)
 
 
 def _outputs_now(target: Target, manifest: dict[str, Any]) -> dict[str, dict[str, str] | None]:
@@ -447,6 +448,7 @@ def _prepare(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan
     outputs: dict[str, dict[str, str] | None] | None = None
     absent: list[str] = []
     gone: list[str] = []
+    losing: list[str] = []
     for service in plan.services:
         key = f"svc-{service}"
         entry = stacks.get(key)
@@ -491,7 +493,12 @@ def _prepare(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan
                 why = _secret_gone(target, value)
                 if why:
                     gone.append(f"{service}: release {number} reads secret {value}{via}: {why}")
-        steps.append(_Step(service, key, entry, template, params, old, state))
+        changes = classify(old, state.parameters, template, params)
+        bad = blocking(changes, set())
+        if bad:  # every service's refusal is found before any stack changes, not halfway through
+            losing.append(f"{service}: going back would replace or remove "
+                          + ", ".join(c.logical_id for c in bad) + ", which hold data")
+        steps.append(_Step(service, key, entry, template, params, old, state, changes))
     if absent and not steps:
         raise RollbackRefused(f"nothing to roll back: {', '.join(absent)} "
                               + ("is" if len(absent) == 1 else "are") + " not deployed (destroyed, or never "
@@ -504,6 +511,9 @@ def _prepare(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan
                               + "\n    ".join(gone)
                               + "\n    (a database, cache or secret was renamed, replaced or removed since): fix "
                                 "forward with a deploy, or roll back to a release made after that change")
+    if losing:
+        raise RollbackRefused("\n    ".join(losing) + ("\n    nothing was rolled back" if len(plan.services) > 1
+                                                      else ""))
     return steps, actions
 
 
@@ -515,7 +525,8 @@ def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseSto
     Each stack goes through a change set with the recorded template; parameters keep their current values
     except the image ones, which take the recorded values, and those the current template lacks, which take the
     current output of the stack they come from. Before anything changes, refuses (:class:`RollbackRefused`)
-    when a service stack is not deployed or the release reads an output or a secret that no longer exists.
+    when a service stack is not deployed, the release reads an output or a secret that no longer exists, or
+    going back would lose data in any of the stacks (all classified first).
 
     With ``interruption`` installed, Ctrl-C once stacks change (as a deploy's, :mod:`moorage.deploy.interrupt`)
     starts no further stack (``skipped``) and waits for the one in flight; a second Ctrl-C stops waiting for it
@@ -554,14 +565,9 @@ def _roll_back(target: Target, store: ReleaseStore, plan: RollbackPlan, step: _S
     change set executes)."""
     service, key, entry, template, params = step.service, step.key, step.entry, step.template, step.params
     cf = target.client("cloudformation", target.region_for(entry["region"]))
-    changes = classify(step.old, step.state.parameters, template, params)
-    if not changes:
+    if not step.changes:  # (a change that would lose data was refused by _prepare, before any stack changed)
         on_line(f"{service}: already runs release {plan.target.number}'s version")
         return "unchanged"
-    bad = blocking(changes, set())
-    if bad:
-        raise RollbackRefused(f"{service}: going back would replace or remove "
-                              + ", ".join(c.logical_id for c in bad) + ", which hold data")
     body: str | None = json.dumps(template, indent=2, sort_keys=True)
     url = None
     tags = {t: v for t, v in step.state.tags.items()}
