@@ -228,3 +228,57 @@ def test_a_second_ctrl_c_after_the_stacks_finished_is_held_and_the_release_recor
     images = {s: _image(aws, s) for s in ("web", "api")}
     last = _history(runner, cli, spec)[-1]
     assert (last["number"], last["outcome"]) == (2, "interrupted") and last["images"] == images
+
+
+def _unrecorded_v2(runner: CliRunner, cli: typer.Typer, spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Release 1 (1.0.0) recorded, then 2.0.0 deployed but its record never written (as a deploy that ended
+    before it: the Ctrl-C that escaped, a killed process)."""
+    assert runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"]).exit_code == 0
+
+    def ended(*args: Any) -> None:
+        raise KeyboardInterrupt
+    with monkeypatch.context() as patch:
+        patch.setattr("moorage.deploy.releases.record_deploy", ended)
+        lost = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", *V2])
+    assert lost.exit_code == 130 and "stopped before the release was recorded" in lost.output, lost.output
+    assert [r["number"] for r in _history(runner, cli, spec)] == [1]
+
+
+def test_a_deploy_with_no_changes_records_what_runs_when_history_lost_the_last_one(
+        cli: typer.Typer, spec: str, aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    _unrecorded_v2(runner, cli, spec, monkeypatch)
+    again = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", *V2])
+    assert again.exit_code == 0, again.output
+    said = " ".join(again.output.split())
+    assert "what runs differs from release 1: api runs ghcr.io/acme/api:2.0.0 (release 1: ghcr.io/acme/api:1.0.0)" \
+        in said, said
+    assert "release 2 reconciled: recorded in" in said
+    records = _history(runner, cli, spec)
+    assert [(r["number"], r["outcome"]) for r in records] == [(1, "succeeded"), (2, "reconciled")]
+    assert records[-1]["images"] == {"web": "ghcr.io/acme/web:2.0.0", "api": "ghcr.io/acme/api:2.0.0"}
+    # history agrees with what runs now: the next deploy records nothing
+    third = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", *V2])
+    assert third.exit_code == 0 and "recorded in" not in third.output, third.output
+    # rollback starts from the truth: from the reconciled release back to 1
+    back = runner.invoke(cli, ["rollback", spec, "--env", "dev", "--local"])
+    assert back.exit_code == 0, back.output
+    assert "from release 2 to 1" in back.output
+    assert {s: _image(aws, s) for s in ("web", "api")} == {"web": "ghcr.io/acme/web:1.0.0",
+                                                           "api": "ghcr.io/acme/api:1.0.0"}
+
+
+def test_a_rollback_after_an_unrecorded_deploy_starts_from_what_runs(
+        cli: typer.Typer, spec: str, aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    _unrecorded_v2(runner, cli, spec, monkeypatch)
+    back = runner.invoke(cli, ["rollback", spec, "--env", "dev", "--local"])
+    assert back.exit_code == 0, back.output
+    said = " ".join(back.output.split())
+    assert "what runs differs from release 1: api runs ghcr.io/acme/api:2.0.0" in said, said
+    assert "recorded what runs as release 2 (reconciled)" in said
+    assert "from release 2 to 1" in said
+    assert {s: _image(aws, s) for s in ("web", "api")} == {"web": "ghcr.io/acme/web:1.0.0",
+                                                           "api": "ghcr.io/acme/api:1.0.0"}
+    assert [(r["number"], r["outcome"]) for r in _history(runner, cli, spec)] == [
+        (1, "succeeded"), (2, "reconciled"), (3, "succeeded")]

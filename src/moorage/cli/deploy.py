@@ -116,6 +116,8 @@ def _record(target: Target, synth: Synth, result: DeployResult, started: Any, co
         return
     if recorded and not as_json:
         record, where = recorded
+        if record.outcome == "reconciled":  # no change, but history did not say what runs: now it does
+            out.print(escape(record.note), markup=True)
         out.print(f"release {record.number} {record.outcome}: recorded in {where}")
 
 

@@ -68,7 +68,8 @@ class ReleaseRecord:
     caller: str
     commit: str | None
     spec_hash: str | None
-    outcome: str  # succeeded | failed | interrupted (Ctrl-C: the stacks in ``stacks`` as far as it got)
+    outcome: str  # succeeded | failed | interrupted (Ctrl-C: the stacks in ``stacks`` as far as it got) |
+    #             reconciled (no change: what ran differed from the last record, as after an unrecorded deploy)
     images: dict[str, str] = field(default_factory=dict)  # service -> image reference it runs
     commit_tags: dict[str, str] = field(default_factory=dict)  # service -> its built image's git commit tag
     digests: dict[str, str] = field(default_factory=dict)  # service -> sha256 digest when the reference pins one
@@ -344,6 +345,35 @@ def record_release(target: Target, manifest: dict[str, Any], *, kind: str, start
     return record, store.write(record, stored)
 
 
+def deployed_releases(records: list[ReleaseRecord]) -> list[ReleaseRecord]:
+    """The releases that set what runs, oldest first: those that succeeded, were reconciled, or were
+    interrupted after changing stacks (a failed one's stacks rolled back)."""
+    return [r for r in records if r.outcome in ("succeeded", "reconciled") or (r.outcome == "interrupted" and any(
+        a in ("create", "update", "interrupted") for a in r.stacks.values()))]
+
+
+def drift(target: Target, manifest: dict[str, Any], records: list[ReleaseRecord]) -> str:
+    """"what runs differs from release N: ..." when the services' images or task definitions running now are
+    not those of the last release that set what runs (a deploy that ended before its record was written); ""
+    when they agree or nothing is recorded."""
+    deployed = deployed_releases(records)
+    if not deployed:
+        return ""
+    last = deployed[-1]
+    _, _, images, task_defs = snapshot(target, manifest)
+    said = []
+    for service in sorted(set(images) | set(last.images)):
+        now, then = images.get(service, "not deployed"), last.images.get(service, "not deployed")
+        if now != then:
+            said.append(f"{service} runs {now} (release {last.number}: {then})")
+        elif last.task_definitions and task_defs.get(service) != last.task_definitions.get(service):
+            said.append(f"{service} runs task definition {task_defs.get(service, 'none')} (release "
+                        f"{last.number}: {last.task_definitions.get(service, 'none')})")
+    if not said:
+        return ""
+    return f"what runs differs from release {last.number}: " + "; ".join(said)
+
+
 # --------------------------------------------------------------------------- rollback
 
 
@@ -368,8 +398,7 @@ def plan_rollback(records: list[ReleaseRecord], service: str | None, to: int | N
     The current release is what runs: the last that succeeded or was interrupted after changing stacks
     (a failed one's stacks rolled back); targets are releases that succeeded."""
     good = [r for r in records if r.outcome == "succeeded"]
-    deployed = [r for r in records if r.outcome == "succeeded" or (r.outcome == "interrupted" and any(
-        a in ("create", "update", "interrupted") for a in r.stacks.values()))]
+    deployed = deployed_releases(records)
     if not good:
         raise RollbackRefused("no successful release is recorded for this environment: nothing to roll back to")
     current = deployed[-1]
@@ -636,9 +665,18 @@ def record_deploy(target: Target, synth: Any, result: Any, started: datetime, co
     :class:`~moorage.deploy.run.DeployResult`; None when the deploy changed nothing (an interrupted deploy
     that changed no stack included). An interrupted one that changed stacks is recorded ``interrupted``.
     """
+    stacks = {k: o.action for k, o in result.outcomes.items()}
+    if result.unchanged and result.ok:
+        # nothing to change, yet what runs may not be what history says (an earlier deploy ended before its
+        # record): record what runs, so that rollback starts from the truth
+        differs = drift(target, synth.manifest, ReleaseStore(target, synth.manifest).records())
+        if not differs:
+            return None
+        return record_release(target, synth.manifest, kind="deploy", started=started, ok=True, stacks=stacks,
+                              commit=commit, spec=spec_hash(spec), reversible={}, note=differs,
+                              outcome="reconciled")
     if result.unchanged or (result.interrupted and not result.changed):
         return None
-    stacks = {k: o.action for k, o in result.outcomes.items()}
     return record_release(target, synth.manifest, kind="deploy", started=started, ok=result.ok, stacks=stacks,
                           commit=commit, spec=spec_hash(spec), reversible=_reversible(synth),
                           job_results=_job_results(synth, result), commit_tags=result.commit_tags,
