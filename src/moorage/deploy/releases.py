@@ -361,6 +361,8 @@ def drift(target: Target, manifest: dict[str, Any], records: list[ReleaseRecord]
         return ""
     last = deployed[-1]
     _, _, images, task_defs = snapshot(target, manifest)
+    if not images:  # nothing runs (destroyed): nothing a release could say runs
+        return ""
     said = []
     for service in sorted(set(images) | set(last.images)):
         now, then = images.get(service, "not deployed"), last.images.get(service, "not deployed")
