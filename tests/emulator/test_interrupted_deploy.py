@@ -282,3 +282,44 @@ def test_a_rollback_after_an_unrecorded_deploy_starts_from_what_runs(
                                                            "api": "ghcr.io/acme/api:1.0.0"}
     assert [(r["number"], r["outcome"]) for r in _history(runner, cli, spec)] == [
         (1, "succeeded"), (2, "reconciled"), (3, "succeeded")]
+
+
+def test_the_interrupt_message_waits_only_for_stacks_that_change(
+        cli: typer.Typer, spec: str, ctrl_c: Callable[[str, str, int], None],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """web changes, api does not: when Ctrl-C comes both are in flight (api held back a moment so that it
+    is), and the message names only web as waited for."""
+    from moorage.deploy.run import Deployer
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"]).exit_code == 0
+    original = Deployer.deploy_stack
+
+    def slow_api(self: Deployer, key: str) -> Any:
+        if key == "svc-api":
+            time.sleep(2)
+        return original(self, key)
+    monkeypatch.setattr(Deployer, "deploy_stack", slow_api)
+    ctrl_c("stack_started", "-svc-web", 1)
+    stopped = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", "--parallel", "2",
+                                 "--image", "web=ghcr.io/acme/web:2.0.0"])
+    assert stopped.exit_code == 130, stopped.output
+    said = " ".join(stopped.output.split())
+    assert "interrupted: no further stack starts; waiting for intapp-dev-svc-web to finish" in said, said
+    last = _history(runner, cli, spec)[-1]
+    assert last["stacks"]["svc-web"] == "update" and last["stacks"]["svc-api"] == "unchanged"
+
+
+def test_ctrl_c_in_a_diff_says_diff_interrupted(cli: typer.Typer, spec: str,
+                                                ctrl_c: Callable[[str, str, int], None]) -> None:
+    from moorage.cli.deploy import diff
+
+    cli.command()(diff)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"]).exit_code == 0
+    ctrl_c("changes", "-svc-web", 1)
+    Path(spec).write_text(SPEC.replace("web:1.0.0", "web:2.0.0"), encoding="utf-8")
+    stopped = runner.invoke(cli, ["diff", spec, "--env", "dev", "--local"])
+    assert stopped.exit_code == 130, stopped.output
+    assert "diff interrupted (Ctrl-C): a diff changes nothing" in stopped.output
+    assert "stopped before changing anything" not in stopped.output

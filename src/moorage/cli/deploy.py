@@ -138,7 +138,9 @@ def _refused(exc: DeployRefused, as_json: bool, command: str = "deploy") -> None
                             dangerous={k: [c.to_json() for c in v] for k, v in exc.dangerous.items()},
                             leftovers=[f.to_json() for f in exc.leftovers], message=exc.render())
     else:
-        err.print(f"[red]{command} stopped before changing anything:[/red]\n{escape(exc.render())}", markup=True)
+        said = "diff: a deploy would stop before changing anything" if command == "diff" else \
+            f"{command} stopped before changing anything"  # a diff never changes anything
+        err.print(f"[red]{said}:[/red]\n{escape(exc.render())}", markup=True)
     raise typer.Exit(1)
 
 
@@ -354,6 +356,10 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
         reporter.close()
         _refused(exc, as_json, "diff")
         return
+    except KeyboardInterrupt:
+        reporter.close()
+        err.print("diff interrupted (Ctrl-C): a diff changes nothing", markup=False)
+        raise typer.Exit(130) from None
     refusal = would_refuse(result, target, set(allow_replace or []), allow_major_upgrade)
     if as_json:
         assert isinstance(reporter, JsonReporter)

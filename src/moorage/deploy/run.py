@@ -565,10 +565,12 @@ class Deployer:
                     break
                 if self.interruption.requested and not said:
                     said = True
-                    self.reporter.warn("interrupted: no further stack starts; waiting for "
-                                       + ", ".join(self.stacks[k]["name"] for k in running)
-                                       + " to finish (Ctrl-C again to stop waiting: CloudFormation carries on "
-                                       "with them)")
+                    # only the stacks that change are waited for in earnest (an unchanged one ends at once)
+                    changing = [self.stacks[k]["name"] for k in running
+                                if self.result.outcomes[k].action != "unchanged"]
+                    self.reporter.warn("interrupted: no further stack starts" + (
+                        "; waiting for " + ", ".join(changing) + " to finish (Ctrl-C again to stop waiting: "
+                        "CloudFormation carries on with them)" if changing else ""))
                 for future in wait([futures[k] for k in running], timeout=0.1, return_when=FIRST_COMPLETED)[0]:
                     key = next(k for k in running if futures[k] is future)
                     running.remove(key)
@@ -580,9 +582,11 @@ class Deployer:
                 finished[key] = StackOutcome(key, name, "interrupted", "IN_PROGRESS",
                                              changes=self.result.outcomes[key].changes)
                 self.reporter.stack_finished(name, "IN_PROGRESS", "not waited for (Ctrl-C): it keeps changing")
-        for key in waiting:
-            finished[key] = StackOutcome(key, self.stacks[key]["name"], "skipped",
-                                         changes=self.result.outcomes[key].changes)
+        for key in waiting:  # not started: "skipped", unless it had nothing to change anyway
+            planned = self.result.outcomes[key]
+            finished[key] = StackOutcome(key, self.stacks[key]["name"],
+                                         "unchanged" if planned.action == "unchanged" else "skipped",
+                                         changes=planned.changes)
         return [finished[k] for k in keys]
 
     def _seed_previous_versions(self, keys: list[str]) -> bool:
