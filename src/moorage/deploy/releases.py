@@ -345,6 +345,13 @@ def record_release(target: Target, manifest: dict[str, Any], *, kind: str, start
     return record, store.write(record, stored)
 
 
+def _version_of(record: ReleaseRecord, service: str) -> tuple[str | None, str | None]:
+    """What ``service`` ran in ``record``: its image and task definition (a release that changed only its
+    secrets or settings ran another task definition with the same image: "the one before" for ``--service``
+    is the last that ran another version, not another image)."""
+    return record.images.get(service), record.task_definitions.get(service)
+
+
 def deployed_releases(records: list[ReleaseRecord]) -> list[ReleaseRecord]:
     """The releases that set what runs, oldest first: those that succeeded, were reconciled, or were
     interrupted after changing stacks (a failed one's stacks rolled back)."""
@@ -414,10 +421,11 @@ def plan_rollback(records: list[ReleaseRecord], service: str | None, to: int | N
             raise RollbackRefused(f"release {to} is the current release")
     else:
         older = [r for r in good if r.number < current.number
-                 and (service is None or r.images.get(service) != current.images.get(service))]
+                 and (service is None or _version_of(r, service) != _version_of(current, service))]
         if not older:
             raise RollbackRefused("no earlier successful release"
-                                  + (f" ran another image of {service}" if service else "") + ": nothing to go back to")
+                                  + (f" ran another version of {service} (image or task definition)" if service
+                                     else "") + ": nothing to go back to")
         target = older[-1]
     names = sorted(target.images) if service is None else [service]
     if service is not None and service not in target.images:
