@@ -246,8 +246,14 @@ def _unrecorded_v2(runner: CliRunner, cli: typer.Typer, spec: str, monkeypatch: 
 
 def test_a_deploy_with_no_changes_records_what_runs_when_history_lost_the_last_one(
         cli: typer.Typer, spec: str, aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moorage.cli.deploy import status
+
+    cli.command()(status)
     runner = CliRunner()
     _unrecorded_v2(runner, cli, spec, monkeypatch)
+    shown = runner.invoke(cli, ["status", spec, "--env", "dev", "--local"])
+    assert shown.exit_code == 0, shown.output
+    assert "what runs differs from release 1: api runs ghcr.io/acme/api:2.0.0" in " ".join(shown.output.split())
     again = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", *V2])
     assert again.exit_code == 0, again.output
     said = " ".join(again.output.split())
@@ -257,7 +263,9 @@ def test_a_deploy_with_no_changes_records_what_runs_when_history_lost_the_last_o
     records = _history(runner, cli, spec)
     assert [(r["number"], r["outcome"]) for r in records] == [(1, "succeeded"), (2, "reconciled")]
     assert records[-1]["images"] == {"web": "ghcr.io/acme/web:2.0.0", "api": "ghcr.io/acme/api:2.0.0"}
-    # history agrees with what runs now: the next deploy records nothing
+    # history agrees with what runs now: status says nothing of it, the next deploy records nothing
+    shown = runner.invoke(cli, ["status", spec, "--env", "dev", "--local"])
+    assert shown.exit_code == 0 and "what runs differs" not in shown.output, shown.output
     third = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", *V2])
     assert third.exit_code == 0 and "recorded in" not in third.output, third.output
     # rollback starts from the truth: from the reconciled release back to 1

@@ -399,6 +399,7 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            preview_of: PreviewOfOpt = None) -> None:
     """Stacks, services and their running image, the URL and the last deploy of one environment."""
     as_json = output_format(fmt, as_json) == "json"
+    from moorage.deploy.releases import ReleaseStore, drift
     from moorage.deploy.status import environment_status
 
     synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
@@ -412,6 +413,9 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
             out.print(f"{stopped.message}; nothing to show.\n    hint: {stopped.hint}")
         return
     st = environment_status(target, synth.manifest, image_tags(synth, _project_dir(spec)), synth.plan)
+    differs = drift(target, synth.manifest, ReleaseStore(target, synth.manifest).records())
+    if differs:  # history missed a deploy: say so (a no-change deploy or a rollback records what runs)
+        st.problems.append(f"{differs}\n    hint: the next `moorage deploy` (or `rollback`) records what runs first")
     if as_json:
         sys.stdout.write(json.dumps(st.to_json(), sort_keys=True, default=str) + "\n")
         return
