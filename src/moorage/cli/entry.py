@@ -4,15 +4,20 @@ traceback or a death by signal."""
 
 from __future__ import annotations
 
+import signal
+
 from moorage.cli.interrupted import interrupted
 
 
 def main() -> None:
     """Run :func:`moorage.cli.app.main`; KeyboardInterrupt anywhere becomes "interrupted (Ctrl-C)", exit 130."""
     try:
-        from moorage.cli.app import main as run
+        try:
+            from moorage.cli.app import main as run
 
-        run()
+            run()
+        finally:  # done (or interrupted): a Ctrl-C while the process exits changes nothing, so it is ignored
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     except KeyboardInterrupt:
         interrupted()
 
