@@ -58,7 +58,7 @@ def test_diff_of_a_stuck_stack_says_what_deploy_says(project: Path, run_cli: Cal
     assert deployed.code == 1, deployed.err
     assert diffed.code == deployed.code, diffed.err
     assert "internal error" not in diffed.err and "moorage bug" not in diffed.err
-    assert "diff stopped before changing anything" in diffed.err
+    assert "diff: a deploy would stop before changing anything" in diffed.err
     why = "stuck-staging-platform is ROLLBACK_COMPLETE: its first creation failed"
     assert why in diffed.err and why in deployed.err
     # The fix is aimed where the user aimed: the same environment, on the emulator.

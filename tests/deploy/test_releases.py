@@ -20,10 +20,11 @@ from moorage.errors import InputError
 
 
 def _record(number: int, images: dict[str, str], outcome: str = "succeeded", kind: str = "deploy",
-            migration_ran: bool = False, reversible: bool = False) -> ReleaseRecord:
+            migration_ran: bool = False, reversible: bool = False,
+            task_definitions: dict[str, str] | None = None) -> ReleaseRecord:
     return ReleaseRecord(number=number, app="shop", environment="prod", kind=kind, started="", finished="",
                          duration_seconds=1.0, caller="arn:aws:sts::1:assumed-role/ci", commit=None, spec_hash=None,
-                         outcome=outcome, images=images,
+                         outcome=outcome, images=images, task_definitions=task_definitions or {},
                          migrations=[Migration("migrate", migration_ran, reversible)])
 
 
@@ -107,3 +108,26 @@ def test_image_options(tmp_path: Path) -> None:
 
 def test_digests_only_for_pinned_references() -> None:
     assert digests_of({"a": "x@sha256:" + "1" * 64, "b": "y:1.0"}) == {"a": "sha256:" + "1" * 64}
+
+
+def test_the_release_before_for_one_service_is_the_last_that_ran_another_version_of_it() -> None:
+    """Release 7 kept web's image but changed its secrets (a new task definition): `rollback --service web`
+    from 8 goes to 7, not to 6, the last with another image."""
+    td = "arn:aws:ecs:eu-west-1:1:task-definition/shop-prod-web:"
+    records = [_record(6, {"web": "web:1"}, task_definitions={"web": td + "6"}),
+               _record(7, {"web": "web:2"}, task_definitions={"web": td + "7"}),
+               _record(8, {"web": "web:2"}, task_definitions={"web": td + "8"}),
+               _record(9, {"web": "web:2"}, task_definitions={"web": td + "8"})]  # 9 left web as it was
+    assert plan_rollback(records[:3], "web", None).target.number == 7
+    assert plan_rollback(records, "web", None).target.number == 7
+    same = [_record(1, {"web": "web:1"}, task_definitions={"web": td + "1"}),
+            _record(2, {"web": "web:1"}, task_definitions={"web": td + "1"})]
+    with pytest.raises(RollbackRefused, match="ran another version of web"):
+        plan_rollback(same, "web", None)
+
+
+def test_a_reconciled_release_is_what_runs() -> None:
+    """A release recorded as ``reconciled`` (what ran differed from the record) is the current one."""
+    plan = plan_rollback([_record(1, V1), _record(2, V2), _record(3, {"api": "api:3", "web": "web:1"},
+                                                                  outcome="reconciled")], None, None)
+    assert (plan.current.number, plan.target.number) == (3, 2)

@@ -204,3 +204,130 @@ def test_ctrl_c_to_a_moorage_process_records_the_interrupted_release(tmp_path: P
     finally:
         subprocess.run(moorage("local", "stop", "--project", str(project)), capture_output=True, timeout=120,
                        check=False)
+
+
+def test_a_second_ctrl_c_after_the_stacks_finished_is_held_and_the_release_recorded(
+        cli: typer.Typer, spec: str, aws: Aws, ctrl_c: Callable[[str, str, int], None],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first Ctrl-C while a stack changes, the second once the waiting is over (as the stacks finished
+    before it came): it is held, the release is recorded, history says what runs (it escaped before)."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"]).exit_code == 0
+    ctrl_c("stack_started", "-svc-", 1)
+    original = RichReporter.warn
+
+    def warn(self: RichReporter, message: str) -> None:
+        original(self, message)
+        if message.startswith("deploy interrupted (Ctrl-C)"):  # the waiting is over: record next
+            os.kill(os.getpid(), signal.SIGINT)
+    monkeypatch.setattr(RichReporter, "warn", warn)
+    stopped = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", "--parallel", "1", *V2])
+    assert stopped.exit_code == 130, stopped.output
+    assert "stopped before the release was recorded" not in stopped.output
+    assert "release 2 interrupted: recorded in" in stopped.output
+    images = {s: _image(aws, s) for s in ("web", "api")}
+    last = _history(runner, cli, spec)[-1]
+    assert (last["number"], last["outcome"]) == (2, "interrupted") and last["images"] == images
+
+
+def _unrecorded_v2(runner: CliRunner, cli: typer.Typer, spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Release 1 (1.0.0) recorded, then 2.0.0 deployed but its record never written (as a deploy that ended
+    before it: the Ctrl-C that escaped, a killed process)."""
+    assert runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"]).exit_code == 0
+
+    def ended(*args: Any) -> None:
+        raise KeyboardInterrupt
+    with monkeypatch.context() as patch:
+        patch.setattr("moorage.deploy.releases.record_deploy", ended)
+        lost = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", *V2])
+    assert lost.exit_code == 130 and "stopped before the release was recorded" in lost.output, lost.output
+    assert [r["number"] for r in _history(runner, cli, spec)] == [1]
+
+
+def test_a_deploy_with_no_changes_records_what_runs_when_history_lost_the_last_one(
+        cli: typer.Typer, spec: str, aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moorage.cli.deploy import status
+
+    cli.command()(status)
+    runner = CliRunner()
+    _unrecorded_v2(runner, cli, spec, monkeypatch)
+    shown = runner.invoke(cli, ["status", spec, "--env", "dev", "--local"])
+    assert shown.exit_code == 0, shown.output
+    assert "what runs differs from release 1: api runs ghcr.io/acme/api:2.0.0" in " ".join(shown.output.split())
+    again = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", *V2])
+    assert again.exit_code == 0, again.output
+    said = " ".join(again.output.split())
+    assert "what runs differs from release 1: api runs ghcr.io/acme/api:2.0.0 (release 1: ghcr.io/acme/api:1.0.0)" \
+        in said, said
+    assert "release 2 reconciled: recorded in" in said
+    records = _history(runner, cli, spec)
+    assert [(r["number"], r["outcome"]) for r in records] == [(1, "succeeded"), (2, "reconciled")]
+    assert records[-1]["images"] == {"web": "ghcr.io/acme/web:2.0.0", "api": "ghcr.io/acme/api:2.0.0"}
+    # history agrees with what runs now: status says nothing of it, the next deploy records nothing
+    shown = runner.invoke(cli, ["status", spec, "--env", "dev", "--local"])
+    assert shown.exit_code == 0 and "what runs differs" not in shown.output, shown.output
+    third = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", *V2])
+    assert third.exit_code == 0 and "recorded in" not in third.output, third.output
+    # rollback starts from the truth: from the reconciled release back to 1
+    back = runner.invoke(cli, ["rollback", spec, "--env", "dev", "--local"])
+    assert back.exit_code == 0, back.output
+    assert "from release 2 to 1" in back.output
+    assert {s: _image(aws, s) for s in ("web", "api")} == {"web": "ghcr.io/acme/web:1.0.0",
+                                                           "api": "ghcr.io/acme/api:1.0.0"}
+
+
+def test_a_rollback_after_an_unrecorded_deploy_starts_from_what_runs(
+        cli: typer.Typer, spec: str, aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    _unrecorded_v2(runner, cli, spec, monkeypatch)
+    back = runner.invoke(cli, ["rollback", spec, "--env", "dev", "--local"])
+    assert back.exit_code == 0, back.output
+    said = " ".join(back.output.split())
+    assert "what runs differs from release 1: api runs ghcr.io/acme/api:2.0.0" in said, said
+    assert "recorded what runs as release 2 (reconciled)" in said
+    assert "from release 2 to 1" in said
+    assert {s: _image(aws, s) for s in ("web", "api")} == {"web": "ghcr.io/acme/web:1.0.0",
+                                                           "api": "ghcr.io/acme/api:1.0.0"}
+    assert [(r["number"], r["outcome"]) for r in _history(runner, cli, spec)] == [
+        (1, "succeeded"), (2, "reconciled"), (3, "succeeded")]
+
+
+def test_the_interrupt_message_waits_only_for_stacks_that_change(
+        cli: typer.Typer, spec: str, ctrl_c: Callable[[str, str, int], None],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """web changes, api does not: when Ctrl-C comes both are in flight (api held back a moment so that it
+    is), and the message names only web as waited for."""
+    from moorage.deploy.run import Deployer
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"]).exit_code == 0
+    original = Deployer.deploy_stack
+
+    def slow_api(self: Deployer, key: str) -> Any:
+        if key == "svc-api":
+            time.sleep(2)
+        return original(self, key)
+    monkeypatch.setattr(Deployer, "deploy_stack", slow_api)
+    ctrl_c("stack_started", "-svc-web", 1)
+    stopped = runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local", "--parallel", "2",
+                                 "--image", "web=ghcr.io/acme/web:2.0.0"])
+    assert stopped.exit_code == 130, stopped.output
+    said = " ".join(stopped.output.split())
+    assert "interrupted: no further stack starts; waiting for intapp-dev-svc-web to finish" in said, said
+    last = _history(runner, cli, spec)[-1]
+    assert last["stacks"]["svc-web"] == "update" and last["stacks"]["svc-api"] == "unchanged"
+
+
+def test_ctrl_c_in_a_diff_says_diff_interrupted(cli: typer.Typer, spec: str,
+                                                ctrl_c: Callable[[str, str, int], None]) -> None:
+    from moorage.cli.deploy import diff
+
+    cli.command()(diff)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["deploy", spec, "--env", "dev", "--local"]).exit_code == 0
+    ctrl_c("changes", "-svc-web", 1)
+    Path(spec).write_text(SPEC.replace("web:1.0.0", "web:2.0.0"), encoding="utf-8")
+    stopped = runner.invoke(cli, ["diff", spec, "--env", "dev", "--local"])
+    assert stopped.exit_code == 130, stopped.output
+    assert "diff interrupted (Ctrl-C): a diff changes nothing" in stopped.output
+    assert "stopped before changing anything" not in stopped.output

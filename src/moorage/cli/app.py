@@ -336,7 +336,7 @@ def main() -> None:
         sys.exit(0)
     click_errors, aborts = _click_exception_types()
     try:
-        code = moorage_command().main(prog_name="moorage", standalone_mode=False)
+        code = _said_interrupts(moorage_command()).main(prog_name="moorage", standalone_mode=False)
     except InputError as exc:
         _print_diagnostics(exc.diagnostics)
         sys.exit(2)
@@ -359,14 +359,32 @@ def main() -> None:
         err.print(f"error: {exc.filename}: {exc.strerror or exc}\n    hint: check the path given to the command "
                   "(SPEC, --output/-o, --from): its parent folder must exist and be writable", markup=False)
         sys.exit(2)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except KeyboardInterrupt:  # a command that did not say it itself (e.g. before "deploying ...")
+        from moorage.cli.interrupted import interrupted
+
+        interrupted()
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
         code = _aws_error(exc) if not _refused_deploy(exc) else 1
         if code is not None:
             sys.exit(code)
         _internal_error(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _said_interrupts(command: click.Command) -> click.Command:
+    """``command`` saying "interrupted (Ctrl-C)" for a Ctrl-C its commands do not report (typer turns it into a
+    silent exit 130)."""
+    from moorage.cli.interrupted import interrupted
+
+    invoke = command.invoke
+
+    def invoke_said(ctx: click.Context) -> Any:
+        try:
+            return invoke(ctx)
+        except KeyboardInterrupt:
+            interrupted()
+    command.invoke = invoke_said  # type: ignore[method-assign]
+    return command
 
 
 def _refused_deploy(exc: Exception) -> bool:

@@ -117,6 +117,8 @@ def _record(target: Target, synth: Synth, result: DeployResult, started: Any, co
         return
     if recorded and not as_json:
         record, where = recorded
+        if record.outcome == "reconciled":  # no change, but history did not say what runs: now it does
+            out.print(escape(record.note), markup=True)
         out.print(f"release {record.number} {record.outcome}: recorded in {where}")
 
 
@@ -137,7 +139,9 @@ def _refused(exc: DeployRefused, as_json: bool, command: str = "deploy") -> None
                             dangerous={k: [c.to_json() for c in v] for k, v in exc.dangerous.items()},
                             leftovers=[f.to_json() for f in exc.leftovers], message=exc.render())
     else:
-        err.print(f"[red]{command} stopped before changing anything:[/red]\n{escape(exc.render())}", markup=True)
+        said = "diff: a deploy would stop before changing anything" if command == "diff" else \
+            f"{command} stopped before changing anything"  # a diff never changes anything
+        err.print(f"[red]{said}:[/red]\n{escape(exc.render())}", markup=True)
     raise typer.Exit(1)
 
 
@@ -258,7 +262,7 @@ def deploy(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
         reporter.close()
         _refused(exc, as_json)
         return
-    except KeyboardInterrupt:  # before any stack started changing (or a third Ctrl-C)
+    except KeyboardInterrupt:  # before any stack started changing (later ones are held: see interrupt.py)
         interruption.restore()
         reporter.close()
         err.print("deploy interrupted (Ctrl-C) " + ("before any stack changed: nothing deployed, no release recorded"
@@ -355,6 +359,10 @@ def diff(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, profil
         reporter.close()
         _refused(exc, as_json, "diff")
         return
+    except KeyboardInterrupt:
+        reporter.close()
+        err.print("diff interrupted (Ctrl-C): a diff changes nothing", markup=False)
+        raise typer.Exit(130) from None
     refusal = would_refuse(result, target, set(allow_replace or []), allow_major_upgrade)
     if as_json:
         assert isinstance(reporter, JsonReporter)
@@ -394,6 +402,7 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
            preview_of: PreviewOfOpt = None) -> None:
     """Stacks, services and their running image, the URL and the last deploy of one environment."""
     as_json = output_format(fmt, as_json) == "json"
+    from moorage.deploy.releases import ReleaseStore, drift
     from moorage.deploy.status import environment_status
 
     synth = _synth(spec, env, compose_profile, env_file, preview_of=preview_of)
@@ -407,6 +416,9 @@ def status(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, prof
             out.print(f"{stopped.message}; nothing to show.\n    hint: {stopped.hint}")
         return
     st = environment_status(target, synth.manifest, image_tags(synth, _project_dir(spec)), synth.plan)
+    differs = drift(target, synth.manifest, ReleaseStore(target, synth.manifest).records())
+    if differs:  # history missed a deploy: say so (a no-change deploy or a rollback records what runs)
+        st.problems.append(f"{differs}\n    hint: the next `moorage deploy` (or `rollback`) records what runs first")
     if as_json:
         sys.stdout.write(json.dumps(st.to_json(), sort_keys=True, default=str) + "\n")
         return

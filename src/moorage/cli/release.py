@@ -117,6 +117,7 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
         raise InputError([Diagnostic("error", f"--to {to}: {synth.manifest['app']}/{env} has no release {to}", None,
                                      f"releases recorded: {recorded}; see them with "
                                      f"`{history}`")])
+    records = _reconciled(target, synth.manifest, records, started, spec, as_json)
     try:
         plan = plan_rollback(records, service, to)
     except RollbackRefused as exc:
@@ -140,7 +141,7 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
         interruption.restore()
         _refused(str(exc), as_json)
         return
-    except KeyboardInterrupt:  # before any stack started changing (or a third Ctrl-C)
+    except KeyboardInterrupt:  # before any stack started changing (later ones are held: see interrupt.py)
         interruption.restore()
         err.print("rollback interrupted (Ctrl-C) " + ("before any stack changed: nothing rolled back, no release "
                                                       "recorded" if not interruption.deferring else _UNRECORDED),
@@ -154,6 +155,25 @@ def rollback(env: EnvOpt, spec: SpecArg = Path("."), local: LocalOpt = False, pr
         raise typer.Exit(130) from None
     finally:
         interruption.restore()
+
+
+def _reconciled(target: Target, manifest: dict[str, Any], records: list[Any], started: datetime, spec: Path,
+                as_json: bool) -> list[Any]:
+    """The records, with one of what runs added (outcome ``reconciled``) when it differs from the last (an
+    earlier deploy ended before its record): the rollback then starts from what runs, not from that record."""
+    from moorage.deploy.releases import drift, record_release, spec_hash
+    from moorage.deploy.run import git_commit
+
+    differs = drift(target, manifest, records)
+    if not differs:
+        return records
+    record, _ = record_release(target, manifest, kind="deploy", started=started, ok=True, stacks={},
+                               commit=git_commit(_project_dir(spec)), spec=spec_hash(spec), reversible={},
+                               note=differs, outcome="reconciled")
+    if not as_json:
+        out.print(escape(f"{differs}\n    recorded what runs as release {record.number} (reconciled); the "
+                         "rollback starts from it"))
+    return [*records, record]
 
 
 def _finish(target: Target, manifest: dict[str, Any], env: str, spec: Path, plan: RollbackPlan,

@@ -5,7 +5,10 @@ a KeyboardInterrupt raised wherever Python happens to be would skip the release 
 disagreeing with what runs; so from then on the first SIGINT only sets :attr:`Interruption.requested`:
 the deploy starts no new stack, lets the ones in flight finish, and records the release as ``interrupted``.
 A second SIGINT raises KeyboardInterrupt, which the deploy turns into "stopped waiting" (CloudFormation
-carries on with the stacks in flight) and still records. :func:`report` says what changed and what did not.
+carries on with the stacks in flight) and still records. It raises only while the deploy waits for stacks
+(:attr:`Interruption.stoppable`) and only once: a Ctrl-C after the waiting (the stacks finished first, or the
+record is being written, which takes under a second) is held, so the release is always recorded.
+:func:`report` says what changed and what did not.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ class Interruption:
     def __init__(self) -> None:
         self.requested = False  # a first Ctrl-C arrived while stacks were changing
         self.deferring = False  # stacks are changing: the first Ctrl-C is deferred, not raised
+        #: the deploy waits for stacks here: a second Ctrl-C raises KeyboardInterrupt (stop waiting); elsewhere
+        #: once deferring (the waiting is over, the release is being recorded) it is held
+        self.stoppable = False
+        self.stopped = False  # a second Ctrl-C stopped the waiting (later ones are held)
+        self.held = 0  # Ctrl-Cs held so the release is recorded
         #: called once, when the first Ctrl-C is deferred (a rollback waits for one stack in the main thread:
         #: this says at once that it stops after it)
         self.on_request: Callable[[], None] | None = None
@@ -51,10 +59,15 @@ class Interruption:
             self.on_request()
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.deferring and not self.requested:
+        if not self.deferring:
+            raise KeyboardInterrupt
+        if not self.requested:
             self.request()
             return
-        raise KeyboardInterrupt
+        if self.stoppable and not self.stopped:
+            self.stopped = True
+            raise KeyboardInterrupt
+        self.held += 1
 
     def __enter__(self) -> Interruption:
         return self.install()

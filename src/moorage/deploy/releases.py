@@ -68,7 +68,8 @@ class ReleaseRecord:
     caller: str
     commit: str | None
     spec_hash: str | None
-    outcome: str  # succeeded | failed | interrupted (Ctrl-C: the stacks in ``stacks`` as far as it got)
+    outcome: str  # succeeded | failed | interrupted (Ctrl-C: the stacks in ``stacks`` as far as it got) |
+    #             reconciled (no change: what ran differed from the last record, as after an unrecorded deploy)
     images: dict[str, str] = field(default_factory=dict)  # service -> image reference it runs
     commit_tags: dict[str, str] = field(default_factory=dict)  # service -> its built image's git commit tag
     digests: dict[str, str] = field(default_factory=dict)  # service -> sha256 digest when the reference pins one
@@ -344,6 +345,44 @@ def record_release(target: Target, manifest: dict[str, Any], *, kind: str, start
     return record, store.write(record, stored)
 
 
+def _version_of(record: ReleaseRecord, service: str) -> tuple[str | None, str | None]:
+    """What ``service`` ran in ``record``: its image and task definition (a release that changed only its
+    secrets or settings ran another task definition with the same image: "the one before" for ``--service``
+    is the last that ran another version, not another image)."""
+    return record.images.get(service), record.task_definitions.get(service)
+
+
+def deployed_releases(records: list[ReleaseRecord]) -> list[ReleaseRecord]:
+    """The releases that set what runs, oldest first: those that succeeded, were reconciled, or were
+    interrupted after changing stacks (a failed one's stacks rolled back)."""
+    return [r for r in records if r.outcome in ("succeeded", "reconciled") or (r.outcome == "interrupted" and any(
+        a in ("create", "update", "interrupted") for a in r.stacks.values()))]
+
+
+def drift(target: Target, manifest: dict[str, Any], records: list[ReleaseRecord]) -> str:
+    """"what runs differs from release N: ..." when the services' images or task definitions running now are
+    not those of the last release that set what runs (a deploy that ended before its record was written); ""
+    when they agree or nothing is recorded."""
+    deployed = deployed_releases(records)
+    if not deployed:
+        return ""
+    last = deployed[-1]
+    _, _, images, task_defs = snapshot(target, manifest)
+    if not images:  # nothing runs (destroyed): nothing a release could say runs
+        return ""
+    said = []
+    for service in sorted(set(images) | set(last.images)):
+        now, then = images.get(service, "not deployed"), last.images.get(service, "not deployed")
+        if now != then:
+            said.append(f"{service} runs {now} (release {last.number}: {then})")
+        elif last.task_definitions and task_defs.get(service) != last.task_definitions.get(service):
+            said.append(f"{service} runs task definition {task_defs.get(service, 'none')} (release "
+                        f"{last.number}: {last.task_definitions.get(service, 'none')})")
+    if not said:
+        return ""
+    return f"what runs differs from release {last.number}: " + "; ".join(said)
+
+
 # --------------------------------------------------------------------------- rollback
 
 
@@ -368,8 +407,7 @@ def plan_rollback(records: list[ReleaseRecord], service: str | None, to: int | N
     The current release is what runs: the last that succeeded or was interrupted after changing stacks
     (a failed one's stacks rolled back); targets are releases that succeeded."""
     good = [r for r in records if r.outcome == "succeeded"]
-    deployed = [r for r in records if r.outcome == "succeeded" or (r.outcome == "interrupted" and any(
-        a in ("create", "update", "interrupted") for a in r.stacks.values()))]
+    deployed = deployed_releases(records)
     if not good:
         raise RollbackRefused("no successful release is recorded for this environment: nothing to roll back to")
     current = deployed[-1]
@@ -383,10 +421,11 @@ def plan_rollback(records: list[ReleaseRecord], service: str | None, to: int | N
             raise RollbackRefused(f"release {to} is the current release")
     else:
         older = [r for r in good if r.number < current.number
-                 and (service is None or r.images.get(service) != current.images.get(service))]
+                 and (service is None or _version_of(r, service) != _version_of(current, service))]
         if not older:
             raise RollbackRefused("no earlier successful release"
-                                  + (f" ran another image of {service}" if service else "") + ": nothing to go back to")
+                                  + (f" ran another version of {service} (image or task definition)" if service
+                                     else "") + ": nothing to go back to")
         target = older[-1]
     names = sorted(target.images) if service is None else [service]
     if service is not None and service not in target.images:
@@ -415,6 +454,7 @@ class _Step:
     params: dict[str, str]
     old: dict[str, Any]
     state: Any
+    changes: list[Any]  # what going back changes in the stack (classified before any stack changes)
 
 
 def _outputs_now(target: Target, manifest: dict[str, Any]) -> dict[str, dict[str, str] | None]:
@@ -447,6 +487,7 @@ def _prepare(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan
     outputs: dict[str, dict[str, str] | None] | None = None
     absent: list[str] = []
     gone: list[str] = []
+    losing: list[str] = []
     for service in plan.services:
         key = f"svc-{service}"
         entry = stacks.get(key)
@@ -493,7 +534,12 @@ def _prepare(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan
                 why = _secret_gone(target, value)
                 if why:
                     gone.append(f"{service}: release {number} reads secret {value}{via}: {why}")
-        steps.append(_Step(service, key, entry, template, params, old, state))
+        changes = classify(old, state.parameters, template, params)
+        bad = blocking(changes, set())
+        if bad:  # every service's refusal is found before any stack changes, not halfway through
+            losing.append(f"{service}: going back would replace or remove "
+                          + ", ".join(c.logical_id for c in bad) + ", which hold data")
+        steps.append(_Step(service, key, entry, template, params, old, state, changes))
     if absent and not steps:
         raise RollbackRefused(f"nothing to roll back: {', '.join(absent)} "
                               + ("is" if len(absent) == 1 else "are") + " not deployed (destroyed, or never "
@@ -506,6 +552,9 @@ def _prepare(target: Target, manifest: dict[str, Any], store: ReleaseStore, plan
                               + "\n    ".join(gone)
                               + "\n    (a database, cache or secret was renamed, replaced or removed since): fix "
                                 "forward with a deploy, or roll back to a release made after that change")
+    if losing:
+        raise RollbackRefused("\n    ".join(losing) + ("\n    nothing was rolled back" if len(plan.services) > 1
+                                                      else ""))
     return steps, actions
 
 
@@ -517,7 +566,8 @@ def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseSto
     Each stack goes through a change set with the recorded template; parameters keep their current values
     except the image ones, which take the recorded values, and those the current template lacks, which take the
     current output of the stack they come from. Before anything changes, refuses (:class:`RollbackRefused`)
-    when a service stack is not deployed or the release reads an output or a secret that no longer exists.
+    when a service stack is not deployed, the release reads an output or a secret that no longer exists, or
+    going back would lose data in any of the stacks (all classified first).
 
     With ``interruption`` installed, Ctrl-C once stacks change (as a deploy's, :mod:`moorage.deploy.interrupt`)
     starts no further stack (``skipped``) and waits for the one in flight; a second Ctrl-C stops waiting for it
@@ -533,6 +583,7 @@ def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseSto
         if interruption.requested:
             actions[step.key] = "skipped"
             continue
+        interruption.stoppable = True  # a second Ctrl-C stops waiting for this stack; after it, it is held
         try:
             actions[step.key] = _roll_back(target, store, plan, step, on_line, poll, interruption, in_flight)
         except KeyboardInterrupt:  # the second Ctrl-C: stop waiting (or stop before executing the change set)
@@ -540,6 +591,8 @@ def execute_rollback(target: Target, manifest: dict[str, Any], store: ReleaseSto
             actions[step.key] = "interrupted" if in_flight else "skipped"
             if in_flight:
                 on_line(f"{step.service}: not waited for (Ctrl-C): it keeps changing")
+        finally:
+            interruption.stoppable = False
         in_flight.clear()
         if actions[step.key] == "failed":
             break
@@ -553,14 +606,9 @@ def _roll_back(target: Target, store: ReleaseStore, plan: RollbackPlan, step: _S
     change set executes)."""
     service, key, entry, template, params = step.service, step.key, step.entry, step.template, step.params
     cf = target.client("cloudformation", target.region_for(entry["region"]))
-    changes = classify(step.old, step.state.parameters, template, params)
-    if not changes:
+    if not step.changes:  # (a change that would lose data was refused by _prepare, before any stack changed)
         on_line(f"{service}: already runs release {plan.target.number}'s version")
         return "unchanged"
-    bad = blocking(changes, set())
-    if bad:
-        raise RollbackRefused(f"{service}: going back would replace or remove "
-                              + ", ".join(c.logical_id for c in bad) + ", which hold data")
     body: str | None = json.dumps(template, indent=2, sort_keys=True)
     url = None
     tags = {t: v for t, v in step.state.tags.items()}
@@ -629,9 +677,18 @@ def record_deploy(target: Target, synth: Any, result: Any, started: datetime, co
     :class:`~moorage.deploy.run.DeployResult`; None when the deploy changed nothing (an interrupted deploy
     that changed no stack included). An interrupted one that changed stacks is recorded ``interrupted``.
     """
+    stacks = {k: o.action for k, o in result.outcomes.items()}
+    if result.unchanged and result.ok:
+        # nothing to change, yet what runs may not be what history says (an earlier deploy ended before its
+        # record): record what runs, so that rollback starts from the truth
+        differs = drift(target, synth.manifest, ReleaseStore(target, synth.manifest).records())
+        if not differs:
+            return None
+        return record_release(target, synth.manifest, kind="deploy", started=started, ok=True, stacks=stacks,
+                              commit=commit, spec=spec_hash(spec), reversible={}, note=differs,
+                              outcome="reconciled")
     if result.unchanged or (result.interrupted and not result.changed):
         return None
-    stacks = {k: o.action for k, o in result.outcomes.items()}
     return record_release(target, synth.manifest, kind="deploy", started=started, ok=result.ok, stacks=stacks,
                           commit=commit, spec=spec_hash(spec), reversible=_reversible(synth),
                           job_results=_job_results(synth, result), commit_tags=result.commit_tags,

@@ -463,6 +463,7 @@ class Deployer:
         failed = False
         jobs = {f"svc-{name}" for name in self.manifest.get("before_deploy_jobs", [])}
         self.interruption.deferring = True  # stacks change from here: Ctrl-C stops starting them and is recorded
+        self.interruption.stoppable = True  # a second Ctrl-C stops the waiting below; after it, it is held
         try:
             for wave in self.manifest["waves"]:
                 if failed:
@@ -487,6 +488,8 @@ class Deployer:
                         self.result.outcomes[key].action = "skipped"
         except KeyboardInterrupt:  # a second Ctrl-C while a job or a build ran: stop here, still recorded
             self.interruption.request()
+        finally:
+            self.interruption.stoppable = False
         if self.interruption.requested:
             self.result.interrupted = True
             for outcome in self.result.outcomes.values():
@@ -568,10 +571,12 @@ class Deployer:
                     break
                 if self.interruption.requested and not said:
                     said = True
-                    self.reporter.warn("interrupted: no further stack starts; waiting for "
-                                       + ", ".join(self.stacks[k]["name"] for k in running)
-                                       + " to finish (Ctrl-C again to stop waiting: CloudFormation carries on "
-                                       "with them)")
+                    # only the stacks that change are waited for in earnest (an unchanged one ends at once)
+                    changing = [self.stacks[k]["name"] for k in running
+                                if self.result.outcomes[k].action != "unchanged"]
+                    self.reporter.warn("interrupted: no further stack starts" + (
+                        "; waiting for " + ", ".join(changing) + " to finish (Ctrl-C again to stop waiting: "
+                        "CloudFormation carries on with them)" if changing else ""))
                 for future in wait([futures[k] for k in running], timeout=0.1, return_when=FIRST_COMPLETED)[0]:
                     key = next(k for k in running if futures[k] is future)
                     running.remove(key)
@@ -583,9 +588,11 @@ class Deployer:
                 finished[key] = StackOutcome(key, name, "interrupted", "IN_PROGRESS",
                                              changes=self.result.outcomes[key].changes)
                 self.reporter.stack_finished(name, "IN_PROGRESS", "not waited for (Ctrl-C): it keeps changing")
-        for key in waiting:
-            finished[key] = StackOutcome(key, self.stacks[key]["name"], "skipped",
-                                         changes=self.result.outcomes[key].changes)
+        for key in waiting:  # not started: "skipped", unless it had nothing to change anyway
+            planned = self.result.outcomes[key]
+            finished[key] = StackOutcome(key, self.stacks[key]["name"],
+                                         "unchanged" if planned.action == "unchanged" else "skipped",
+                                         changes=planned.changes)
         return [finished[k] for k in keys]
 
     def _seed_previous_versions(self, keys: list[str]) -> bool:
