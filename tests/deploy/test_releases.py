@@ -131,3 +131,17 @@ def test_a_reconciled_release_is_what_runs() -> None:
     plan = plan_rollback([_record(1, V1), _record(2, V2), _record(3, {"api": "api:3", "web": "web:1"},
                                                                   outcome="reconciled")], None, None)
     assert (plan.current.number, plan.target.number) == (3, 2)
+
+
+def test_an_image_flag_on_a_loopback_registry_is_refused_as_the_flag() -> None:
+    """Fargate never pulls from this machine: `--image web=localhost:5000/x` is said of the flag, not of the spec."""
+    from moorage.api import load_app
+    from moorage.deploy.releases import with_images
+    from moorage.errors import InputError
+
+    loaded = load_app(Path(__file__).resolve().parents[2] / "examples" / "hello" / "moorage.yml")
+    with pytest.raises(InputError) as err:
+        with_images(loaded, {"web": "localhost:5000/x:1"})
+    (diag,) = err.value.diagnostics
+    assert diag.message.startswith("--image web='localhost:5000/x:1' is pulled from localhost:5000")
+    assert diag.location is None and "ECR" in (diag.hint or "")

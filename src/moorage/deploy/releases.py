@@ -36,7 +36,7 @@ from moorage.deploy.stacks import (
     wait_for_stack,
 )
 from moorage.errors import Diagnostic, InputError
-from moorage.spec.image_ref import IMAGE_HINT, image_problem
+from moorage.spec.image_ref import IMAGE_HINT, LOOPBACK_HINT, image_problem, loopback_registry
 from moorage.spec.load import LoadedApp
 from moorage.spec.validate import validate_app
 
@@ -139,6 +139,11 @@ def with_images(loaded: LoadedApp, images: dict[str, str]) -> LoadedApp:
         if why:
             problems.append(Diagnostic("error", f"--image {name}={ref!r} is not an image reference: it {why}", None,
                                        IMAGE_HINT))
+            continue
+        host = loopback_registry(ref)
+        if host:  # said of the flag, not of the spec line the new image replaces
+            problems.append(Diagnostic("error", f"--image {name}={ref!r} is pulled from {host}, this machine: a "
+                                       "Fargate task runs in AWS and can never pull from it", None, LOOPBACK_HINT))
             continue
         services[name]["image"] = ref
         services[name].pop("build", None)  # the image is given: nothing to build
