@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+import typer
 
 from moorage.deploy.progress import QuietReporter
 from moorage.deploy.run import DeployOptions, DeployResult, deploy
@@ -133,3 +134,18 @@ def _finished(sfn: Any, execution_arn: str, timeout: float = 60) -> dict[str, An
 def finished() -> Callable[..., dict[str, Any]]:
     """Wait for a Step Functions execution on the emulator: ``finished(sfn, execution_arn)``."""
     return _finished
+
+
+@pytest.fixture
+def local_cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> Callable[..., typer.Typer]:
+    """``local_cli(deploy, history, ...)``: a CLI of these commands whose --local reaches the in-process emulator on
+    its loopback port (read-only commands find it running)."""
+    monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
+    monkeypatch.setattr("moorage.emulator.server.server_status", lambda project: type("S", (), {"endpoint": fresh})())
+
+    def app_of(*commands: Callable[..., Any]) -> typer.Typer:
+        app = typer.Typer()
+        for command in commands:
+            app.command()(command)
+        return app
+    return app_of

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,6 @@ from moorage.cli.deploy import deploy
 from moorage.cli.release import history
 from moorage.deploy.images import commit_tag
 from moorage.deploy.run import git_commit
-from moorage.deploy.session import Target
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -37,14 +37,8 @@ def _git(repo: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
-    monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
-    monkeypatch.setattr("moorage.emulator.server.server_status",  # read-only commands find it running
-                        lambda project: type("S", (), {"endpoint": fresh})())
-    app = typer.Typer()
-    for command in (deploy, history):
-        app.command()(command)
-    return app
+def cli(local_cli: Callable[..., typer.Typer]) -> typer.Typer:
+    return local_cli(deploy, history)
 
 
 def test_commit_and_dirty(tmp_path: Path) -> None:

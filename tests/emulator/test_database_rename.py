@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,6 @@ import typer
 from typer.testing import CliRunner
 
 from moorage.cli.deploy import deploy, diff
-from moorage.deploy.session import Target
 
 SPEC = """\
 name: shop
@@ -26,15 +26,9 @@ environments:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
+def cli(local_cli: Callable[..., typer.Typer]) -> typer.Typer:
     """deploy and diff, with --local pointed at the in-process emulator on its loopback port."""
-    monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
-    monkeypatch.setattr("moorage.emulator.server.server_status",
-                        lambda project: type("S", (), {"endpoint": fresh})())
-    app = typer.Typer()
-    for command in (deploy, diff):
-        app.command()(command)
-    return app
+    return local_cli(deploy, diff)
 
 
 def test_rename_diff_refuses_and_allow_replace_covers_the_credentials(cli: typer.Typer, tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ import typer
 from typer.testing import CliRunner
 
 from moorage.cli.deploy import deploy, diff
-from moorage.deploy.session import Target
 
 Aws = Callable[[str, str], Any]
 
@@ -38,15 +37,9 @@ environments:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
+def cli(local_cli: Callable[..., typer.Typer]) -> typer.Typer:
     """deploy and diff, with --local pointed at the in-process emulator on its loopback port."""
-    monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
-    monkeypatch.setattr("moorage.emulator.server.server_status",  # read-only commands find it running
-                        lambda project: type("S", (), {"endpoint": fresh})())
-    app = typer.Typer()
-    for command in (deploy, diff):
-        app.command()(command)
-    return app
+    return local_cli(deploy, diff)
 
 
 def _image(aws: Aws, name: str) -> str:

@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 from moorage.cli.deploy import deploy
 from moorage.cli.release import history, rollback
 from moorage.deploy.progress import RichReporter
-from moorage.deploy.session import Target
 
 Aws = Callable[[str, str], Any]
 
@@ -38,15 +37,9 @@ V2 = ["--image", "web=ghcr.io/acme/web:2.0.0", "--image", "api=ghcr.io/acme/api:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
+def cli(local_cli: Callable[..., typer.Typer]) -> typer.Typer:
     """deploy, history and rollback, with --local pointed at the in-process emulator."""
-    monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
-    monkeypatch.setattr("moorage.emulator.server.server_status",
-                        lambda project: type("S", (), {"endpoint": fresh})())
-    app = typer.Typer()
-    for command in (deploy, history, rollback):
-        app.command()(command)
-    return app
+    return local_cli(deploy, history, rollback)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 from moorage import api
 from moorage.cli.deploy import deploy
 from moorage.cli.release import history
-from moorage.deploy.session import Target
 
 Aws = Callable[[str, str], Any]
 
@@ -35,14 +34,8 @@ environments:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
-    monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
-    monkeypatch.setattr("moorage.emulator.server.server_status",  # read-only commands find it running
-                        lambda project: type("S", (), {"endpoint": fresh})())
-    app = typer.Typer()
-    for command in (deploy, history):
-        app.command()(command)
-    return app
+def cli(local_cli: Callable[..., typer.Typer]) -> typer.Typer:
+    return local_cli(deploy, history)
 
 
 def test_the_plan_snapshots_only_outside_dev(tmp_path: Path) -> None:

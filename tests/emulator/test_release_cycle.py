@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 
 from moorage.cli.deploy import deploy
 from moorage.cli.release import history, rollback
-from moorage.deploy.session import Target
 
 Aws = Callable[[str, str], Any]
 
@@ -39,15 +38,9 @@ environments:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
+def cli(local_cli: Callable[..., typer.Typer]) -> typer.Typer:
     """The release commands, with --local pointed at the in-process emulator on its loopback port."""
-    monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
-    monkeypatch.setattr("moorage.emulator.server.server_status",  # read-only commands find it running
-                        lambda project: type("S", (), {"endpoint": fresh})())
-    app = typer.Typer()
-    for command in (deploy, history, rollback):
-        app.command()(command)
-    return app
+    return local_cli(deploy, history, rollback)
 
 
 def _service(aws: Aws, name: str) -> tuple[dict[str, Any], str]:

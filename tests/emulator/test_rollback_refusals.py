@@ -32,15 +32,9 @@ environments:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, fresh: str) -> typer.Typer:
+def cli(local_cli: Callable[..., typer.Typer]) -> typer.Typer:
     """deploy, destroy, history and rollback, with --local pointed at the in-process emulator."""
-    monkeypatch.setattr("moorage.deploy.session.local_target", lambda project: Target(local=True, endpoint=fresh))
-    monkeypatch.setattr("moorage.emulator.server.server_status",
-                        lambda project: type("S", (), {"endpoint": fresh})())
-    app = typer.Typer()
-    for command in (deploy, destroy, history, rollback):
-        app.command()(command)
-    return app
+    return local_cli(deploy, destroy, history, rollback)
 
 
 def _spec(tmp_path: Path, text: str = SPEC) -> str:
